@@ -1,0 +1,158 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { optionalMs } from '../common/duration.js';
+import type { ActivityCallOptions } from '../decorators/metadata.js';
+import type { ActivityDefinition, DurableRegistry } from '../discovery/registry.js';
+import { serializeFailure } from '../errors/failure-codec.js';
+import { PayloadError } from '../errors/library.errors.js';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, type RetryState } from '../errors/temporal-failure.js';
+import type { DataConverter } from '../payload/data-converter.js';
+import type { NewEvent } from '../history/events.js';
+import type { ActivityJobData } from '../worker/queue-set.js';
+import { activityStorage, type ActivityContext } from './activity-context.js';
+import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
+
+/** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
+export type CompletionSink = (
+  target: { workflowId: string; runId: string; workflowTaskQueue: string },
+  event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
+) => Promise<void>;
+
+interface Effective {
+  policy: ResolvedRetryPolicy;
+  startToCloseMs?: number;
+  scheduleToCloseMs?: number;
+  heartbeatMs?: number;
+}
+
+function failureType(err: unknown): string {
+  if (err instanceof ApplicationFailure) return err.type;
+  if (err instanceof Error) return err.name && err.name !== 'Error' ? err.name : err.constructor.name;
+  return 'Error';
+}
+
+/**
+ * Processes activity jobs: calls the provider method with its context, enforces timeouts,
+ * decides retries from the activity's retry policy, and records the final outcome.
+ */
+export class ActivityExecutor {
+  constructor(
+    private readonly registry: DurableRegistry,
+    private readonly converter: DataConverter,
+    private readonly defaults: ActivityCallOptions,
+    private readonly complete: CompletionSink,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Options in force: module defaults, then `@Activity`, then the call's options. */
+  effective(data: ActivityJobData): Effective {
+    const decorator: ActivityCallOptions = this.registry.activities.get(data.activityType)?.options ?? {};
+    const call = data.options;
+    return {
+      policy: resolveRetryPolicy(mergeRetryPolicies(this.defaults.retry, decorator.retry, call.retry)),
+      startToCloseMs: call.startToCloseTimeoutMs ?? optionalMs(decorator.startToCloseTimeout ?? this.defaults.startToCloseTimeout),
+      scheduleToCloseMs: call.scheduleToCloseTimeoutMs ?? optionalMs(decorator.scheduleToCloseTimeout ?? this.defaults.scheduleToCloseTimeout),
+      heartbeatMs: call.heartbeatTimeoutMs ?? optionalMs(decorator.heartbeatTimeout ?? this.defaults.heartbeatTimeout),
+    };
+  }
+
+  /** BullMQ backoff strategy: the delay after failed attempt number `attempt`. */
+  backoff(attempt: number, job: { data: ActivityJobData }): number {
+    return retryDelayMs(this.effective(job.data).policy, attempt);
+  }
+
+  async process(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
+    const data = job.data;
+    const attempt = job.attemptsMade + 1;
+    const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
+    const eff = this.effective(data);
+    try {
+      const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
+      if (deadline !== undefined && Date.now() >= deadline) {
+        throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
+      }
+      const def = this.registry.activities.get(data.activityType);
+      if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
+      const args = this.converter.decodeAll(data.input, step);
+      const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown);
+      const result = this.converter.encode(value, `result of ${step}`);
+      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
+    } catch (err) {
+      if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
+      const retryState = this.finalState(err, eff, attempt, data);
+      if (!retryState) {
+        this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${retryDelayMs(eff.policy, attempt)}ms: ${(err as Error)?.message ?? err}`, 'Redurable');
+        throw err;
+      }
+      const cause = err instanceof Error ? err : new Error(String(err));
+      const failure = new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
+      this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`, 'Redurable');
+      await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
+    }
+  }
+
+  /** Undefined when the attempt should be retried; otherwise why it should not. */
+  private finalState(err: unknown, eff: Effective, attempt: number, data: ActivityJobData): RetryState | undefined {
+    if (err instanceof TimeoutFailure && err.timeoutType === 'SCHEDULE_TO_CLOSE') return 'TIMEOUT';
+    if (err instanceof PayloadError) return 'NON_RETRYABLE_FAILURE';
+    if (err instanceof ApplicationFailure && err.nonRetryable) return 'NON_RETRYABLE_FAILURE';
+    if (eff.policy.nonRetryableErrorTypes.includes(failureType(err))) return 'NON_RETRYABLE_FAILURE';
+    if (attemptsExhausted(eff.policy, attempt)) return 'MAXIMUM_ATTEMPTS_REACHED';
+    if (eff.scheduleToCloseMs !== undefined && Date.now() + retryDelayMs(eff.policy, attempt) >= data.scheduledAt + eff.scheduleToCloseMs) return 'TIMEOUT';
+    return undefined;
+  }
+
+  private async invoke(
+    def: ActivityDefinition, args: unknown[], data: ActivityJobData, attempt: number, eff: Effective,
+    deadline: number | undefined, shutdown: AbortSignal,
+  ): Promise<unknown> {
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(new Error('worker is shutting down'));
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    const timers: NodeJS.Timeout[] = [];
+    let fail!: (err: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
+    const timeout = (ms: number, err: () => TimeoutFailure) => {
+      const t = setTimeout(() => {
+        const e = err();
+        controller.abort(e);
+        fail(e);
+      }, Math.max(0, ms));
+      timers.push(t);
+      return t;
+    };
+    if (eff.startToCloseMs !== undefined) {
+      timeout(eff.startToCloseMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} exceeded its startToCloseTimeout of ${eff.startToCloseMs}ms`, 'START_TO_CLOSE'));
+    }
+    if (deadline !== undefined) {
+      timeout(deadline - Date.now(), () => new TimeoutFailure(`activity '${data.activityType}' exceeded its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE'));
+    }
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    const armHeartbeat = () => {
+      if (eff.heartbeatMs === undefined) return;
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      heartbeatTimer = timeout(eff.heartbeatMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} sent no heartbeat for ${eff.heartbeatMs}ms`, 'HEARTBEAT'));
+    };
+    armHeartbeat();
+    const ctx: ActivityContext = {
+      workflowId: data.workflowId,
+      runId: data.runId,
+      activityId: data.seq,
+      activityType: data.activityType,
+      attempt,
+      idempotencyKey: `${data.workflowId}/${data.runId}/${data.seq}`,
+      signal: controller.signal,
+      heartbeat: () => armHeartbeat(),
+    };
+    try {
+      const method = (def.instance as Record<string, (...a: unknown[]) => unknown>)[def.methodName];
+      const run = activityStorage.run(ctx, () => Promise.resolve().then(() => method.apply(def.instance, args)));
+      return await Promise.race([run, failed]);
+    } finally {
+      timers.forEach(clearTimeout);
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+}

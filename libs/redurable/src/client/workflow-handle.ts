@@ -1,0 +1,102 @@
+import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
+import { WorkflowNotFoundError } from '../errors/library.errors.js';
+import { WorkflowFailedError } from '../errors/temporal-failure.js';
+import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
+import type { WorkflowMeta } from '../history/redis-history-store.js';
+import type { DurableRuntime } from '../module/durable-runtime.js';
+import { activityJobId } from '../worker/dispatcher.js';
+import type { PendingActivity, WorkflowDescription } from './workflow-description.js';
+
+/** A reference to one workflow execution: wait for it, inspect it, read its history. */
+export class WorkflowHandle<R = unknown> {
+  constructor(
+    private readonly runtime: DurableRuntime,
+    readonly workflowId: string,
+    /** The run this handle follows; undefined follows whatever run is current. */
+    readonly runId?: string,
+  ) {}
+
+  private async meta(): Promise<WorkflowMeta> {
+    const meta = await this.runtime.store.getMeta(this.workflowId);
+    if (!meta) throw new WorkflowNotFoundError(this.workflowId);
+    return meta;
+  }
+
+  /**
+   * Resolves with the workflow's return value once it completes; rejects with a
+   * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails.
+   */
+  async result(): Promise<R> {
+    let wake!: () => void;
+    let woken = new Promise<void>((r) => (wake = r));
+    const stop = await this.runtime.watcher.watch(this.workflowId, () => wake());
+    try {
+      for (;;) {
+        const meta = await this.meta();
+        if (meta.status !== 'running' && (!this.runId || meta.runId === this.runId)) return this.settle(meta);
+        await woken;
+        woken = new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  private settle(meta: WorkflowMeta): R {
+    if (meta.status === 'completed') return this.runtime.converter.decode<R>(meta.closeValue ?? '', `result of workflow '${this.workflowId}'`);
+    const failure = JSON.parse(meta.closeValue ?? '{}') as SerializedFailure;
+    throw new WorkflowFailedError(
+      `Workflow '${this.workflowId}' (run ${meta.runId}) ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
+      this.workflowId, meta.runId, failure.message ? deserializeFailure(failure) : undefined,
+    );
+  }
+
+  /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
+  async fetchHistory(): Promise<HistoryEvent[]> {
+    const runId = this.runId ?? (await this.meta()).runId;
+    return this.runtime.store.readHistory(this.workflowId, runId);
+  }
+
+  /** Status, timestamps, and the pending activities with their attempt and last error. */
+  async describe(): Promise<WorkflowDescription> {
+    const meta = await this.meta();
+    const history = await this.runtime.store.readHistory(this.workflowId, meta.runId);
+    const description: WorkflowDescription = {
+      workflowId: this.workflowId,
+      runId: meta.runId,
+      workflowType: meta.type,
+      taskQueue: meta.taskQueue,
+      status: meta.status,
+      startTime: new Date(meta.startedAt),
+      closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
+      historyLength: meta.historyLength,
+      pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, history) : [],
+    };
+    if (meta.status === 'completed') description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
+    else if (meta.status !== 'running' && meta.closeValue) description.failure = JSON.parse(meta.closeValue) as SerializedFailure;
+    if (meta.taskFailure) {
+      description.taskFailure = { message: meta.taskFailure, attempt: meta.taskAttempt ?? 1, retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined };
+    }
+    return description;
+  }
+
+  private async pendingActivities(meta: WorkflowMeta, history: HistoryEvent[]): Promise<PendingActivity[]> {
+    const open = new Map<number, ActivityTaskScheduled>();
+    for (const e of history) {
+      if (e.type === 'ActivityTaskScheduled') open.set(e.seq, e);
+      else if (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') open.delete(e.seq);
+    }
+    return Promise.all([...open.values()].map(async (e) => {
+      const job = await this.runtime.queues.activity(e.options.taskQueue).getJob(activityJobId(this.workflowId, meta.runId, e.seq));
+      return {
+        seq: e.seq,
+        activityType: e.activityType,
+        taskQueue: e.options.taskQueue,
+        scheduledAt: new Date(e.ts),
+        attempt: (job?.attemptsMade ?? 0) + 1,
+        lastFailure: job?.failedReason || undefined,
+        state: job ? await job.getState() : 'unknown',
+      };
+    }));
+  }
+}

@@ -1,0 +1,44 @@
+import type { Duration } from '../common/duration.js';
+import type { RetryPolicy } from '../activities/retry-policy.js';
+
+export const WORKFLOW_METADATA = 'redurable:workflow';
+export const WORKFLOW_RUN_METADATA = 'redurable:workflow-run';
+export const ACTIVITIES_METADATA = 'redurable:activities';
+export const ACTIVITY_METADATA = 'redurable:activity';
+
+/** Options of {@link Workflow}. */
+export interface WorkflowOptions {
+  /** Workflow type name, stored in history; keep it stable across deploys. @default the class name */
+  name?: string;
+  /** Task queue whose workers run this workflow. @default 'default' */
+  taskQueue?: string;
+}
+
+/** Options every activity call can carry: from `@Activity`, then `proxyActivities(Class, options)`. */
+export interface ActivityCallOptions {
+  /** Task queue whose workers run the activity. @default the workflow's task queue */
+  taskQueue?: string;
+  /** How failed attempts are retried. @default unlimited attempts, 1s initial interval, coefficient 2 */
+  retry?: RetryPolicy;
+  /** Limit of one attempt; a slower attempt fails with TimeoutFailure and may be retried. @default none */
+  startToCloseTimeout?: Duration;
+  /** Limit of all attempts together, from scheduling; when passed the activity fails for good. @default none */
+  scheduleToCloseTimeout?: Duration;
+  /** Longest gap between `activityContext().heartbeat()` calls before the attempt fails. @default none */
+  heartbeatTimeout?: Duration;
+}
+
+/** Options of {@link Activity}. */
+export interface ActivityOptions extends ActivityCallOptions {
+  /** Activity type name, stored in history. @default the method name */
+  name?: string;
+}
+
+export interface WorkflowMetadata {
+  name: string;
+  taskQueue: string;
+}
+
+export interface ActivityMetadata extends ActivityOptions {
+  name: string;
+}

@@ -1,0 +1,26 @@
+import { WORKFLOW_METADATA, WORKFLOW_RUN_METADATA, type WorkflowMetadata, type WorkflowOptions } from './metadata.js';
+
+/**
+ * Marks a class as a workflow: a new instance runs each execution, and its `@WorkflowRun`
+ * method is the workflow's body. List the class in a module's `providers` so it is discovered.
+ *
+ * @example
+ * @Workflow({ taskQueue: 'transfers' })
+ * export class TransferWorkflow {
+ *   private readonly bank = proxyActivities(BankActivities);
+ *   @WorkflowRun() async run(input: TransferDto) { await this.bank.withdraw(input); }
+ * }
+ */
+export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
+  return (target) => {
+    const meta: WorkflowMetadata = { name: options.name ?? target.name, taskQueue: options.taskQueue ?? 'default' };
+    Reflect.defineMetadata(WORKFLOW_METADATA, meta, target);
+  };
+}
+
+/** Marks the method that runs the workflow. Its arguments are the `args` given to `start()`. */
+export function WorkflowRun(): MethodDecorator {
+  return (target, propertyKey) => {
+    Reflect.defineMetadata(WORKFLOW_RUN_METADATA, propertyKey, target.constructor);
+  };
+}

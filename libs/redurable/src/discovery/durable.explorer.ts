@@ -1,0 +1,27 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { Type } from '@nestjs/common';
+import { ACTIVITIES_METADATA, WORKFLOW_METADATA } from '../decorators/metadata.js';
+import { DurableRuntime } from '../module/durable-runtime.js';
+
+/** Finds `@Workflow` classes and `@Activities` providers at bootstrap and registers them. */
+@Injectable()
+export class DurableExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly runtime: DurableRuntime,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as Type<object> | undefined;
+      if (!metatype || typeof metatype !== 'function' || !wrapper.isDependencyTreeStatic()) continue;
+      if (Reflect.getMetadata(WORKFLOW_METADATA, metatype)) this.runtime.registry.addWorkflow(metatype);
+      if (Reflect.getMetadata(ACTIVITIES_METADATA, metatype) && wrapper.instance) {
+        const instance = wrapper.instance as object;
+        this.runtime.registry.addActivities(instance, this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)));
+      }
+    }
+  }
+}

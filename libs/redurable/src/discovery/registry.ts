@@ -1,0 +1,81 @@
+import type { Type } from '@nestjs/common';
+import { DuplicateRegistrationError, RedurableError } from '../errors/library.errors.js';
+import {
+  ACTIVITIES_METADATA, ACTIVITY_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
+  type ActivityMetadata, type WorkflowMetadata,
+} from '../decorators/metadata.js';
+import type { ActivitiesOptions } from '../decorators/activity.decorator.js';
+
+/** A registered workflow class. */
+export interface WorkflowDefinition {
+  name: string;
+  taskQueue: string;
+  cls: Type<object>;
+  runMethod: string;
+}
+
+/** A registered activity: the provider instance and the method to call. */
+export interface ActivityDefinition {
+  name: string;
+  instance: object;
+  methodName: string;
+  options: ActivityMetadata;
+  /** `@Activities({ taskQueue })` of the class, if set. */
+  classTaskQueue?: string;
+}
+
+/** Reads `@Workflow` metadata; throws when the class is not a workflow. */
+export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
+  const meta = Reflect.getMetadata(WORKFLOW_METADATA, cls) as WorkflowMetadata | undefined;
+  if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
+  const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
+  if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod };
+}
+
+/** `@Activity` metadata of one method of an `@Activities` class, if it has any. */
+export function activityMetadataOf(cls: Type<object>, methodName: string): ActivityMetadata | undefined {
+  return Reflect.getMetadata(ACTIVITY_METADATA, cls.prototype, methodName) as ActivityMetadata | undefined;
+}
+
+/** Workflows and activities known to this process, by name. */
+export class DurableRegistry {
+  readonly workflows = new Map<string, WorkflowDefinition>();
+  readonly activities = new Map<string, ActivityDefinition>();
+
+  /** Decorator-free twin of `@Workflow`: registers a workflow class. */
+  addWorkflow(cls: Type<object>): WorkflowDefinition {
+    const def = workflowDefinitionOf(cls);
+    const existing = this.workflows.get(def.name);
+    if (existing && existing.cls !== cls) {
+      throw new DuplicateRegistrationError(`Two workflows are named '${def.name}' (${existing.cls.name} and ${cls.name}): give one a different @Workflow({ name })`);
+    }
+    this.workflows.set(def.name, def);
+    return def;
+  }
+
+  /** Registers every `@Activity` method of a provider instance. */
+  addActivities(instance: object, methodNames: string[]): void {
+    const cls = instance.constructor as Type<object>;
+    const classOptions = (Reflect.getMetadata(ACTIVITIES_METADATA, cls) ?? {}) as ActivitiesOptions;
+    for (const methodName of methodNames) {
+      const options = activityMetadataOf(cls, methodName);
+      if (!options) continue;
+      const existing = this.activities.get(options.name);
+      if (existing && existing.instance !== instance) {
+        throw new DuplicateRegistrationError(
+          `Two activities are named '${options.name}' (${existing.instance.constructor.name}.${existing.methodName} and ${cls.name}.${methodName}): give one a different @Activity({ name })`,
+        );
+      }
+      this.activities.set(options.name, { name: options.name, instance, methodName, options, classTaskQueue: classOptions.taskQueue });
+    }
+  }
+
+  /** Task queues this process can serve: those of its workflows and activity classes. */
+  taskQueues(): string[] {
+    const queues = new Set<string>();
+    for (const w of this.workflows.values()) queues.add(w.taskQueue);
+    for (const a of this.activities.values()) if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
+    return [...queues];
+  }
+}

@@ -1,0 +1,73 @@
+import { RedurableError } from './redurable.error.js';
+
+export { RedurableError };
+
+/** Module options failed validation. The message names every bad option. */
+export class InvalidOptionsError extends RedurableError {}
+
+/** A workflow type is not registered by any `@Workflow` class this app or a worker knows. */
+export class UnknownWorkflowTypeError extends RedurableError {
+  constructor(readonly workflowType: string) {
+    super(`Unknown workflow type '${workflowType}': decorate the class with @Workflow() and list it in a module's providers, or check the name`);
+  }
+}
+
+/** Two `@Workflow` classes or two `@Activity` methods registered the same name. */
+export class DuplicateRegistrationError extends RedurableError {}
+
+/** `start()` was called with the id of a workflow that is still running. Nothing was written. */
+export class WorkflowAlreadyStartedError extends RedurableError {
+  constructor(readonly workflowId: string, readonly runId: string) {
+    super(`Workflow '${workflowId}' is already running (run ${runId}): pick another workflowId, or use getHandle('${workflowId}') to reach the running one`);
+  }
+}
+
+/** No workflow with that id exists. */
+export class WorkflowNotFoundError extends RedurableError {
+  constructor(readonly workflowId: string) {
+    super(`Workflow '${workflowId}' was not found: check the id, and that the client uses the same Redis and prefix as the worker`);
+  }
+}
+
+/** A value could not be encoded into, or decoded from, a payload. */
+export class PayloadError extends RedurableError {}
+
+/** A payload exceeds `maxPayloadBytes`. Nothing was written. */
+export class PayloadTooLargeError extends PayloadError {}
+
+/** A durable API (proxyActivities calls, sleep, uuid4, ...) was used outside workflow code. */
+export class NotInWorkflowContextError extends RedurableError {
+  constructor(api: string) {
+    super(`${api} can only be called from workflow code (inside a @WorkflowRun method or what it calls)`);
+  }
+}
+
+/** `activityContext()` was called outside an activity. */
+export class NotInActivityContextError extends RedurableError {
+  constructor() {
+    super('activityContext() can only be called while an @Activity method is running');
+  }
+}
+
+/** The worker lost the workflow's lease (another worker took over); its writes were refused. */
+export class LeaseLostError extends RedurableError {}
+
+/**
+ * The workflow code no longer matches its recorded history. The workflow task is retried
+ * (so a fixed deployment can resume it) and nothing is written.
+ */
+export class NonDeterminismError extends RedurableError {
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly eventId: number,
+    readonly recorded: string,
+    readonly produced: string,
+  ) {
+    super(
+      `Non-deterministic workflow '${workflowId}' (run ${runId}) at history event #${eventId}: ` +
+        `history recorded ${recorded}, but the code ${produced}. ` +
+        'Check that your workflow is deterministic; to change a running workflow safely, deploy code that replays its existing history.',
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Every Redis key the library writes is named here. All keys of one workflow share the hash
+ * tag `{wf:<id>}`, so every script touching them is legal on Redis Cluster.
+ */
+export class KeyNames {
+  constructor(readonly prefix: string) {}
+
+  private tag(workflowId: string): string {
+    return `${this.prefix}:{wf:${workflowId}}`;
+  }
+
+  /** Hash: type, status, runId, taskQueue, timestamps, lease and fencing counters of the current run. */
+  meta(workflowId: string): string {
+    return `${this.tag(workflowId)}:meta`;
+  }
+
+  /** Stream: the run's event history. */
+  history(workflowId: string, runId: string): string {
+    return `${this.tag(workflowId)}:${runId}:history`;
+  }
+
+  /** Set: seqs whose completion is recorded (first result wins). */
+  done(workflowId: string, runId: string): string {
+    return `${this.tag(workflowId)}:${runId}:done`;
+  }
+
+  /** Sorted set of open workflow ids, scanned by the recovery sweep. Updated idempotently outside scripts. */
+  openIndex(): string {
+    return `${this.prefix}:open`;
+  }
+
+  /** Set of workflow type names registered by workers (lets a client without the class validate names). */
+  workflowTypes(): string {
+    return `${this.prefix}:workflow-types`;
+  }
+
+  /** Pub/sub channel announcing closed workflows. */
+  closedChannel(): string {
+    return `${this.prefix}:closed`;
+  }
+}
+
+/** BullMQ queue names may not contain ':'. */
+export function activityQueueName(taskQueue: string): string {
+  return `${taskQueue}-activities`;
+}
+
+export function workflowQueueName(taskQueue: string): string {
+  return `${taskQueue}-workflows`;
+}
+
+/** BullMQ job ids may not contain ':' nor be integers; workflow ids may contain anything. */
+export function jobIdPart(value: string): string {
+  return encodeURIComponent(value).replace(/%3A/gi, '%3a').replace(/:/g, '%3a');
+}

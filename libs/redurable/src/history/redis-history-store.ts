@@ -1,0 +1,186 @@
+import type { Redis } from 'ioredis';
+import { LeaseLostError } from '../errors/library.errors.js';
+import { defineScripts, type ScriptName } from '../lua/scripts.js';
+import type { HistoryEvent, NewEvent } from './events.js';
+import { KeyNames } from './keys.js';
+
+/** One history event with its stream id (the cursor for reading what came after it). */
+export interface StoredEvent {
+  streamId: string;
+  event: HistoryEvent;
+}
+
+/** The meta hash of a workflow's current run. */
+export interface WorkflowMeta {
+  workflowId: string;
+  type: string;
+  status: 'running' | 'completed' | 'failed' | string;
+  runId: string;
+  taskQueue: string;
+  startedAt: number;
+  closedAt?: number;
+  historyLength: number;
+  /** Encoded result (completed) or failure JSON (failed). */
+  closeValue?: string;
+  /** Last workflow-task failure (for example a non-determinism error) while the task is being retried. */
+  taskFailure?: string;
+  taskAttempt?: number;
+  retryAt?: number;
+  dirty: boolean;
+  lease?: string;
+  leaseExp: number;
+}
+
+/** A workflow-task lease: the fencing token and the events the task must process. */
+export interface Lease {
+  fence: number;
+  /** True when `events` is the whole history (the caller's cache was stale or absent). */
+  full: boolean;
+  events: StoredEvent[];
+}
+
+export type AcquireResult = { kind: 'acquired'; lease: Lease } | { kind: 'busy' } | { kind: 'closed'; status: string };
+export type CompletionResult = { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
+export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] };
+
+/** Where a worker's cached instance stands, so the store can return only newer events. */
+export interface CacheCursor {
+  fence: number;
+  lastId: string;
+}
+
+type RawEntry = [string, string[]];
+
+function parseEntries(raw: RawEntry[]): StoredEvent[] {
+  return raw.map(([streamId, fields]) => {
+    const f: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+    const event = JSON.parse(f.e) as HistoryEvent;
+    event.id = Number(f.i);
+    event.ts = Number(streamId.slice(0, streamId.indexOf('-')));
+    return { streamId, event };
+  });
+}
+
+function parseLease(raw: unknown[]): Lease {
+  return { fence: Number(raw[1]), full: Number(raw[2]) === 1, events: parseEntries(raw[3] as RawEntry[]) };
+}
+
+/**
+ * All durable workflow state goes through here: typed wrappers over one Lua script per
+ * atomic operation (see lua/). Payload encoding stays outside.
+ */
+export class RedisHistoryStore {
+  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: KeyNames,
+  ) {
+    this.scripts = defineScripts(redis);
+  }
+
+  /** Creates the run; `{ started: false }` when a run with this id is still running (nothing written). */
+  async start(started: NewEvent & { type: 'WorkflowExecutionStarted' }): Promise<{ started: true } | { started: false; runningRunId: string }> {
+    const { workflowId, runId } = started;
+    const res = (await this.scripts.startWorkflow(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
+      runId, started.workflowType, started.taskQueue, JSON.stringify(started),
+    )) as [number, string];
+    return res[0] === 1 ? { started: true } : { started: false, runningRunId: res[1] };
+  }
+
+  /** Records an activity or timer outcome; with `inline`, also tries to take the task lease. */
+  async appendCompletion(
+    workflowId: string, runId: string, event: NewEvent & { seq: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,
+  ): Promise<CompletionResult> {
+    const res = (await this.scripts.appendCompletion(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
+      runId, event.seq, JSON.stringify(event), inline ? 1 : 0, leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '',
+    )) as unknown[];
+    switch (Number(res[0])) {
+      case 0: return { kind: 'ignored' };
+      case 1: return { kind: 'recorded' };
+      case 3: return { kind: 'needs-task' };
+      default: return { kind: 'acquired', lease: parseLease(res) };
+    }
+  }
+
+  /** Takes the task lease of the current run (or of `runId` when given). */
+  async acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult> {
+    const res = (await this.scripts.acquireTask(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', runId,
+    )) as unknown[];
+    if (Number(res[0]) === 0) return { kind: 'closed', status: String(res[1]) };
+    if (Number(res[0]) === -2) return { kind: 'busy' };
+    return { kind: 'acquired', lease: parseLease(res) };
+  }
+
+  /**
+   * Appends a task's events under its fence. `close` ends the run. With `release` the lease is
+   * given up, unless events arrived meanwhile: then they are returned and the lease is kept.
+   */
+  async commit(args: {
+    workflowId: string; runId: string; fence: number; lastId: string; events: NewEvent[];
+    release: boolean; leaseTtlMs: number; close?: { status: 'completed' | 'failed'; value: string };
+  }): Promise<CommitResult> {
+    const res = (await this.scripts.commitTask(
+      this.keys.meta(args.workflowId), this.keys.history(args.workflowId, args.runId),
+      args.fence, args.leaseTtlMs, args.release ? 1 : 0, args.close?.status ?? '', args.close?.value ?? '',
+      this.keys.closedChannel(), args.workflowId, args.lastId, ...args.events.map((e) => JSON.stringify(e)),
+    )) as unknown[];
+    const code = Number(res[0]);
+    if (code === -3) throw new LeaseLostError(`Workflow '${args.workflowId}' (run ${args.runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
+    if (code === 2) return { kind: 'more', lastId: String(res[1]), events: parseEntries(res[2] as RawEntry[]) };
+    return { kind: 'done', lastId: String(res[1]) };
+  }
+
+  /** Releases the lease after a failed task; undefined when the lease was already lost. */
+  async failTask(workflowId: string, fence: number, message: string, retry: { baseMs: number; maxMs: number }): Promise<{ attempt: number; delayMs: number } | undefined> {
+    const res = (await this.scripts.failTask(this.keys.meta(workflowId), fence, message, retry.baseMs, retry.maxMs)) as number[];
+    return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
+  }
+
+  async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
+    return parseEntries((await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
+  }
+
+  async readHistory(workflowId: string, runId: string): Promise<HistoryEvent[]> {
+    return (await this.readEntries(workflowId, runId)).map((e) => e.event);
+  }
+
+  async getMeta(workflowId: string): Promise<WorkflowMeta | undefined> {
+    const h = await this.redis.hgetall(this.keys.meta(workflowId));
+    return h && h.status ? toMeta(workflowId, h) : undefined;
+  }
+
+  /** Meta hashes of many workflows in one round trip (missing ones are undefined). */
+  async getMetas(workflowIds: string[]): Promise<(WorkflowMeta | undefined)[]> {
+    if (workflowIds.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of workflowIds) pipe.hgetall(this.keys.meta(id));
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, h], i) => (!err && h && (h as Record<string, string>).status ? toMeta(workflowIds[i], h as Record<string, string>) : undefined));
+  }
+}
+
+function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
+  const num = (v?: string) => (v === undefined || v === '' ? undefined : Number(v));
+  return {
+    workflowId,
+    type: h.type,
+    status: h.status,
+    runId: h.runId,
+    taskQueue: h.taskQueue,
+    startedAt: Number(h.startedAt),
+    closedAt: num(h.closedAt),
+    historyLength: Number(h.len ?? 0),
+    closeValue: h.closeValue,
+    taskFailure: h.taskFailure,
+    taskAttempt: num(h.taskAttempt),
+    retryAt: num(h.retryAt),
+    dirty: h.dirty === '1',
+    lease: h.lease || undefined,
+    leaseExp: Number(h.leaseExp ?? 0),
+  };
+}

@@ -1,0 +1,33 @@
+--[[
+  Records the outcome of an activity or timer (first result wins) and, when asked and the
+  lease is free, takes the workflow-task lease so the caller can run the task inline.
+
+  KEYS[1] meta hash   KEYS[2] history stream   KEYS[3] done set
+  ARGV[1] runId       ARGV[2] seq              ARGV[3] event JSON
+  ARGV[4] inline: 1 to take the lease when free    ARGV[5] lease ttl ms
+  ARGV[6] cached fence ('' if none)                ARGV[7] cached last stream id ('' if none)
+
+  Returns
+    {0}                          ignored: run not running, another run, or seq already completed
+    {1}                          recorded; a task holds the lease and will see it
+    {3}                          recorded; lease free, caller must enqueue a workflow task
+    {2, fence, full, entries}    recorded and lease taken (see acquireLease)
+]]
+--- @include "now"
+--- @include "acquire-lease"
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then
+  return {0}
+end
+if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
+local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
+redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[3])
+redis.call('HSET', KEYS[1], 'dirty', 1)
+local now = nowMs()
+if ARGV[4] == '1' then
+  local acquired = acquireLease(KEYS[1], KEYS[2], now, tonumber(ARGV[5]), ARGV[6], ARGV[7])
+  if acquired then return acquired end
+  return {1}
+end
+local lease = redis.call('HGET', KEYS[1], 'lease')
+if lease and lease ~= '' and tonumber(redis.call('HGET', KEYS[1], 'leaseExp') or '0') > now then return {1} end
+return {3}

@@ -1,0 +1,22 @@
+-- Takes the workflow-task lease if it is free or expired, bumping the fencing token.
+-- Returns {2, fence, full, entries}: entries after cacheLastId when the caller's cache is
+-- still valid (its fence is the previous one), else the whole history (full = 1).
+-- Returns nil when another holder's lease is still valid.
+local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
+  local lease = redis.call('HGET', metaKey, 'lease')
+  if lease and lease ~= '' then
+    local exp = tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0')
+    if exp > now then return nil end
+  end
+  local fence = redis.call('HINCRBY', metaKey, 'fence', 1)
+  redis.call('HSET', metaKey, 'lease', fence, 'leaseExp', now + ttl, 'dirty', 0)
+  local full = 1
+  local entries
+  if cacheFence ~= '' and tonumber(cacheFence) + 1 == fence and cacheLastId ~= '' then
+    full = 0
+    entries = redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')
+  else
+    entries = redis.call('XRANGE', historyKey, '-', '+')
+  end
+  return {2, fence, full, entries}
+end

@@ -1,0 +1,102 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
+import { DurableRegistry } from '../discovery/registry.js';
+import { KeyNames } from '../history/keys.js';
+import { RedisHistoryStore } from '../history/redis-history-store.js';
+import { DataConverter } from '../payload/data-converter.js';
+import { WorkflowCache } from '../runtime/workflow-cache.js';
+import { WorkflowTaskRunner } from '../runtime/task-runner.js';
+import { ClosedWatcher } from '../worker/closed-watcher.js';
+import { Dispatcher } from '../worker/dispatcher.js';
+import { QueueSet } from '../worker/queue-set.js';
+import { RecoverySweep } from '../worker/recovery-sweep.js';
+import { WorkerHost } from '../worker/worker-host.js';
+import type { ResolvedDurableOptions } from './durable-options.js';
+
+const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
+
+/** Builds the connection that every library part shares; BullMQ needs maxRetriesPerRequest null. */
+function connect(connection: ResolvedDurableOptions['connection']): Redis {
+  const redis = typeof connection === 'string'
+    ? new Redis(connection, { maxRetriesPerRequest: null })
+    : new Redis({ ...connection, maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/**
+ * The composition root of one process: connection, history store, queues, task runner,
+ * activity executor, workers and recovery sweep. The Nest module creates one; tests and
+ * scripts can create one directly.
+ */
+export class DurableRuntime {
+  readonly registry = new DurableRegistry();
+  readonly redis: Redis;
+  readonly keys: KeyNames;
+  readonly store: RedisHistoryStore;
+  readonly converter: DataConverter;
+  readonly queues: QueueSet;
+  readonly dispatcher: Dispatcher;
+  readonly cache: WorkflowCache;
+  readonly runner: WorkflowTaskRunner;
+  readonly executor: ActivityExecutor;
+  readonly watcher: ClosedWatcher;
+  readonly logger: LoggerService;
+  private host?: WorkerHost;
+  private sweep?: RecoverySweep;
+
+  constructor(readonly options: ResolvedDurableOptions) {
+    this.logger = options.logger === false ? silent : (options.logger ?? new Logger('Redurable'));
+    this.redis = connect(options.connection);
+    this.keys = new KeyNames(options.prefix);
+    this.store = new RedisHistoryStore(this.redis, this.keys);
+    this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
+    this.queues = new QueueSet(this.redis, options.prefix);
+    this.dispatcher = new Dispatcher(this.queues, options.jobRetention);
+    this.cache = new WorkflowCache(options.workflowCacheSize);
+    this.runner = new WorkflowTaskRunner(
+      this.store, this.registry, this.converter, this.cache, this.dispatcher,
+      { leaseTtlMs: options.leaseTtlMs, taskRetry: { baseMs: 1000, maxMs: 60_000 } }, this.logger,
+    );
+    this.executor = new ActivityExecutor(this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
+    this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
+  }
+
+  /** Task queues this process serves. */
+  servedTaskQueues(): string[] {
+    return this.options.taskQueues ?? this.registry.taskQueues();
+  }
+
+  /** Starts workers and the recovery sweep (no-op when `worker: false`). */
+  async start(): Promise<void> {
+    if (!this.options.worker || this.host) return;
+    const taskQueues = this.servedTaskQueues();
+    const types = [...this.registry.workflows.keys()];
+    if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+    this.host = new WorkerHost(this, taskQueues);
+    await this.host.start();
+    this.sweep = new RecoverySweep(this, new Set(taskQueues));
+    await this.sweep.start(this.options.sweepIntervalMs);
+    this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`, 'Redurable');
+  }
+
+  /** Records an activity or timer outcome, then runs the next task inline or enqueues it. */
+  readonly recordCompletion: CompletionSink = async (target, event) => {
+    const { workflowId, runId, workflowTaskQueue } = target;
+    const inline = this.host?.serves(workflowTaskQueue) ?? false;
+    const res = await this.store.appendCompletion(workflowId, runId, event, inline, this.options.leaseTtlMs, this.runner.cursor(workflowId, runId));
+    if (res.kind === 'acquired') await this.runner.run(workflowId, runId, workflowTaskQueue, res.lease);
+    else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
+  };
+
+  /** Stops taking jobs, lets running ones finish, and closes every connection. */
+  async close(): Promise<void> {
+    await this.sweep?.stop();
+    await this.host?.close();
+    this.host = undefined;
+    await this.watcher.close();
+    await this.queues.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,133 @@
+import type { LoggerService } from '@nestjs/common';
+import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
+import type { DurableRegistry } from '../discovery/registry.js';
+import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
+import type { Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
+import type { DataConverter } from '../payload/data-converter.js';
+import type { Dispatcher } from '../worker/dispatcher.js';
+import { WorkflowActivation } from './activation.js';
+import { installDeterminism } from './determinism.js';
+import type { WorkflowCache } from './workflow-cache.js';
+
+export interface TaskRunnerOptions {
+  leaseTtlMs: number;
+  /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
+  taskRetry: { baseMs: number; maxMs: number };
+}
+
+/**
+ * Runs workflow tasks: takes the lease, feeds new events to the cached execution (or
+ * replays the history into a fresh one), commits the commands under the lease's fence,
+ * dispatches their jobs, and releases the lease, looping while events keep arriving.
+ */
+export class WorkflowTaskRunner {
+  constructor(
+    private readonly store: RedisHistoryStore,
+    private readonly registry: DurableRegistry,
+    private readonly converter: DataConverter,
+    private readonly cache: WorkflowCache,
+    private readonly dispatcher: Dispatcher,
+    private readonly options: TaskRunnerOptions,
+    private readonly logger: LoggerService,
+  ) {
+    installDeterminism();
+  }
+
+  /** Where the cached execution of a run stands (passed to scripts so they return only new events). */
+  cursor(workflowId: string, runId: string): { fence: number; lastId: string } | undefined {
+    const a = this.cache.get(workflowId, runId);
+    return a ? { fence: a.fence, lastId: a.lastId } : undefined;
+  }
+
+  /** Runs the task of a workflow run, taking the lease unless the caller already holds it. */
+  async run(workflowId: string, runId: string, taskQueue: string, held?: Lease): Promise<void> {
+    let lease = held;
+    if (!lease) {
+      const acquired = await this.store.acquire(workflowId, runId, this.options.leaseTtlMs, this.cursor(workflowId, runId));
+      if (acquired.kind !== 'acquired') return;
+      lease = acquired.lease;
+    }
+    let activation: WorkflowActivation | undefined;
+    try {
+      activation = lease.full ? undefined : this.cache.get(workflowId, runId);
+      let events = lease.events;
+      let replayed = false;
+      if (!activation) {
+        if (!lease.full) events = await this.store.readEntries(workflowId, runId);
+        activation = this.createActivation(events);
+        replayed = true;
+      }
+      activation.fence = lease.fence;
+      for (;;) {
+        await activation.activate(events);
+        const more = await this.commitRound(activation, taskQueue, replayed);
+        replayed = false;
+        if (!more) break;
+        events = more;
+      }
+      if (activation.isClosed) this.cache.evict(workflowId);
+      else this.cache.set(activation);
+    } catch (err) {
+      this.cache.evict(workflowId);
+      if (err instanceof LeaseLostError) {
+        this.logger.warn?.(err.message, 'Redurable');
+        return;
+      }
+      await this.failTask(workflowId, runId, taskQueue, lease.fence, err);
+    }
+  }
+
+  /** Commits one round of commands; returns events that arrived meanwhile, if any. */
+  private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean): Promise<StoredEvent[] | undefined> {
+    const { workflowId, runId } = activation.info;
+    const commands = activation.takeCommands();
+    const closing = activation.takeClosing();
+    const events: NewEvent[] = [...commands];
+    if (closing) {
+      events.push(closing.status === 'completed'
+        ? { type: 'WorkflowExecutionCompleted', result: closing.value }
+        : { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) });
+      await this.store.commit({ workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true, leaseTtlMs: this.options.leaseTtlMs, close: closing });
+      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`, 'Redurable');
+      return undefined;
+    }
+    const toDispatch = [
+      ...commands.filter((c) => c.type !== 'MarkerRecorded'),
+      ...(replayed ? activation.outstandingRecorded() : []),
+    ];
+    const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs };
+    let appendedLastId: string;
+    let result;
+    if (toDispatch.length > 0) {
+      appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
+      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+      result = await this.store.commit({ ...base, events: [], release: true });
+    } else {
+      result = await this.store.commit({ ...base, events, release: true });
+      appendedLastId = result.lastId;
+    }
+    if (result.kind === 'more') return result.events;
+    activation.lastId = appendedLastId;
+    return undefined;
+  }
+
+  private createActivation(events: StoredEvent[]): WorkflowActivation {
+    const started = events[0]?.event as WorkflowExecutionStarted | undefined;
+    if (!started || started.type !== 'WorkflowExecutionStarted') throw new Error('History does not begin with WorkflowExecutionStarted');
+    const definition = this.registry.workflows.get(started.workflowType);
+    if (!definition) throw new UnknownWorkflowTypeError(started.workflowType);
+    return new WorkflowActivation(definition, started, this.converter);
+  }
+
+  private async failTask(workflowId: string, runId: string, taskQueue: string, fence: number, err: unknown): Promise<void> {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const kind = err instanceof NonDeterminismError ? 'non-determinism error' : 'failed';
+    const failed = await this.store.failTask(workflowId, fence, message, this.options.taskRetry);
+    if (!failed) return;
+    this.logger.error?.(
+      `Workflow task ${kind} for workflow ${workflowId} (run ${runId}), attempt ${failed.attempt}; retrying in ${failed.delayMs}ms: ${message}`,
+      undefined, 'Redurable',
+    );
+    await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, failed.delayMs);
+  }
+}

@@ -1,0 +1,99 @@
+import type { Type } from '@nestjs/common';
+import { optionalMs, toMs, type Duration } from '../common/duration.js';
+import { activityMetadataOf } from '../discovery/registry.js';
+import type { ActivityCallOptions } from '../decorators/metadata.js';
+import type { RecordedActivityOptions } from '../history/events.js';
+import { currentActivation } from './context.js';
+import type { WorkflowInfo } from './activation.js';
+
+/** The typed proxy `proxyActivities` returns: each method schedules the activity and resolves with its result. */
+export type ActivityProxy<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+function recordedOptions(options: ActivityCallOptions, taskQueue: string): RecordedActivityOptions {
+  return {
+    taskQueue: options.taskQueue ?? taskQueue,
+    startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout),
+    scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout),
+    heartbeatTimeoutMs: optionalMs(options.heartbeatTimeout),
+    retry: options.retry,
+  };
+}
+
+/**
+ * Schedules an activity by name: the decorator-free form of a proxy call. Options given here
+ * override the `@Activity` options field by field.
+ */
+export function executeActivity<R = unknown>(activityType: string, args: unknown[], options: ActivityCallOptions = {}): Promise<R> {
+  const activation = currentActivation(`activity '${activityType}'`);
+  const input = activation.converter.encodeAll(args, `activity '${activityType}' in workflow '${activation.info.workflowId}'`);
+  const recorded = recordedOptions(options, activation.info.taskQueue);
+  return activation.schedule<R>((seq) => ({ type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded }));
+}
+
+/**
+ * A typed proxy of an `@Activities` class for workflow code. Calling a method schedules the
+ * activity as a durable step; `options` override the `@Activity` options of every method.
+ *
+ * @example
+ * private readonly bank = proxyActivities(BankActivities, { startToCloseTimeout: '10s' });
+ * // in @WorkflowRun: const txId = await this.bank.withdraw(input);
+ */
+export function proxyActivities<T extends object>(cls: Type<T>, options: ActivityCallOptions = {}): ActivityProxy<T> {
+  return new Proxy({} as ActivityProxy<T>, {
+    get(_, prop) {
+      if (typeof prop !== 'string') return undefined;
+      const meta = activityMetadataOf(cls, prop);
+      const activityType = meta?.name ?? prop;
+      return (...args: unknown[]) => {
+        const merged: ActivityCallOptions = { ...options, taskQueue: options.taskQueue ?? meta?.taskQueue };
+        return executeActivity(activityType, args, merged);
+      };
+    },
+  });
+}
+
+/**
+ * Waits durably: a timer recorded in history and fired by a BullMQ delayed job, so the wait
+ * survives restarts. `sleep('3 days')` costs nothing while it waits.
+ */
+export function sleep(duration: Duration): Promise<void> {
+  const activation = currentActivation('sleep()');
+  const durationMs = toMs(duration);
+  return activation.schedule<void>((seq) => ({ type: 'TimerStarted', seq, durationMs }));
+}
+
+/**
+ * Runs `fn` once and records its result; on replay the recorded value is returned and `fn`
+ * is not called. For small non-deterministic values (a random id, a config read).
+ */
+export function sideEffect<T>(fn: () => T): Promise<T> {
+  const activation = currentActivation('sideEffect()');
+  return activation.schedule<T>(
+    (seq, recorded) => ({
+      type: 'MarkerRecorded',
+      seq,
+      name: 'sideEffect',
+      value: recorded?.type === 'MarkerRecorded' ? recorded.value : activation.converter.encode(fn(), 'side effect result'),
+    }),
+    { immediate: (cmd) => activation.converter.decode<T>((cmd as { value: string }).value, 'side effect result') },
+  );
+}
+
+/** A deterministic random UUID v4 (the same on every replay). */
+export function uuid4(): string {
+  const activation = currentActivation('uuid4()');
+  const hex = [...Array(32)].map(() => Math.floor(activation.random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  const s = hex.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+/** The running workflow's id, run id, type, task queue and start time. */
+export function workflowInfo(): WorkflowInfo {
+  return currentActivation('workflowInfo()').info;
+}

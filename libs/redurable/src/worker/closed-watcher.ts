@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Wakes `result()` callers when a workflow closes, through one pub/sub connection per
+ * process. Callers re-read the meta hash after subscribing, so a close between their read
+ * and the subscription is never missed.
+ */
+export class ClosedWatcher {
+  private subscriber?: Redis;
+  private ready?: Promise<void>;
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly channel: string,
+  ) {}
+
+  /** Resolves once subscribed; the returned function stops waiting. */
+  async watch(workflowId: string, onClosed: () => void): Promise<() => void> {
+    await this.subscribe();
+    let set = this.waiters.get(workflowId);
+    if (!set) this.waiters.set(workflowId, (set = new Set()));
+    set.add(onClosed);
+    return () => {
+      set!.delete(onClosed);
+      if (set!.size === 0) this.waiters.delete(workflowId);
+    };
+  }
+
+  private subscribe(): Promise<void> {
+    if (!this.ready) {
+      const sub = this.connection.duplicate();
+      this.subscriber = sub;
+      sub.on('error', () => undefined);
+      sub.on('message', (_channel: string, workflowId: string) => {
+        for (const fn of [...(this.waiters.get(workflowId) ?? [])]) fn();
+      });
+      this.ready = sub.subscribe(this.channel).then(() => undefined);
+    }
+    return this.ready;
+  }
+
+  async close(): Promise<void> {
+    this.waiters.clear();
+    if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
+    this.subscriber = undefined;
+    this.ready = undefined;
+  }
+}

@@ -1,0 +1,89 @@
+import type { JobsOptions } from 'bullmq';
+import type { CommandEvent } from '../history/events.js';
+import { jobIdPart } from '../history/keys.js';
+import type { NewCommand } from '../runtime/activation.js';
+import type { QueueSet } from './queue-set.js';
+
+/** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
+export interface JobRetention {
+  completed: number;
+  failed: number;
+}
+
+/** Attempts are decided by the activity's retry policy, not by BullMQ; this only has to be large. */
+const UNLIMITED_ATTEMPTS = 2_147_483_647;
+export const BACKOFF_TYPE = 'redurable';
+
+export function activityJobId(workflowId: string, runId: string, seq: number): string {
+  return `a|${jobIdPart(workflowId)}|${runId}|${seq}`;
+}
+
+export function timerJobId(workflowId: string, runId: string, seq: number): string {
+  return `t|${jobIdPart(workflowId)}|${runId}|${seq}`;
+}
+
+/**
+ * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
+ * same command twice (after a crash, on replay) adds nothing.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly queues: QueueSet,
+    private readonly retention: JobRetention,
+  ) {}
+
+  /** `commands` carry `ts` when they were recorded earlier (re-dispatch after replay). */
+  async dispatch(
+    workflow: { workflowId: string; runId: string; taskQueue: string },
+    commands: (NewCommand | CommandEvent)[],
+    now: number,
+  ): Promise<void> {
+    const byQueue = new Map<string, { name: string; data: import('./queue-set.js').ActivityJobData; opts: JobsOptions }[]>();
+    const timers: Promise<unknown>[] = [];
+    for (const cmd of commands) {
+      const recordedAt = 'ts' in cmd ? cmd.ts : now;
+      if (cmd.type === 'ActivityTaskScheduled') {
+        const jobs = byQueue.get(cmd.options.taskQueue) ?? [];
+        jobs.push({
+          name: cmd.activityType,
+          data: {
+            workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType,
+            input: cmd.input, options: cmd.options, scheduledAt: recordedAt, workflowTaskQueue: workflow.taskQueue,
+          },
+          opts: {
+            jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),
+            attempts: UNLIMITED_ATTEMPTS,
+            backoff: { type: BACKOFF_TYPE },
+            removeOnComplete: { count: this.retention.completed },
+            removeOnFail: { count: this.retention.failed },
+          },
+        });
+        byQueue.set(cmd.options.taskQueue, jobs);
+      } else if (cmd.type === 'TimerStarted') {
+        const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
+        timers.push(
+          this.queues.workflow(workflow.taskQueue).add(
+            'timer',
+            { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq },
+            { jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq), delay, removeOnComplete: { count: this.retention.completed }, removeOnFail: { count: this.retention.failed } },
+          ),
+        );
+      }
+    }
+    await Promise.all([
+      ...[...byQueue].map(([taskQueue, jobs]) => (jobs.length === 1
+        ? this.queues.activity(taskQueue).add(jobs[0].name, jobs[0].data, jobs[0].opts)
+        : this.queues.activity(taskQueue).addBulk(jobs))),
+      ...timers,
+    ]);
+  }
+
+  /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
+  async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0): Promise<void> {
+    await this.queues.workflow(taskQueue).add(
+      'task',
+      { workflowId, runId },
+      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import type { DurableRuntime } from '../module/durable-runtime.js';
+
+const BATCH = 500;
+
+/**
+ * Finds open workflows whose pending work was lost between two Redis writes and enqueues
+ * a workflow task for them: a lease that expired (its worker died mid-task) or new events
+ * with no task holding the lease (the process died before enqueuing one). The task that
+ * follows replays the history and re-dispatches every outstanding activity and timer.
+ */
+export class RecoverySweep {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly runtime: DurableRuntime,
+    private readonly served: Set<string>,
+  ) {}
+
+  async start(intervalMs: number): Promise<void> {
+    await this.runOnce();
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass over the open-workflow index; returns how many tasks it enqueued. */
+  async runOnce(): Promise<number> {
+    const { redis, keys, store, dispatcher, logger } = this.runtime;
+    let enqueued = 0;
+    try {
+      const [seconds, micros] = await redis.time();
+      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      for (let start = 0; ; start += BATCH) {
+        const flat = await redis.zrange(keys.openIndex(), String(start), String(start + BATCH - 1), "WITHSCORES");
+        if (flat.length === 0) break;
+        const ids = flat.filter((_, i) => i % 2 === 0);
+        const addedAt = flat.filter((_, i) => i % 2 === 1).map(Number);
+        const metas = await store.getMetas(ids);
+        const closed: string[] = [];
+        for (const [i, meta] of metas.entries()) {
+          if (!meta || meta.status !== 'running') {
+            // A missing meta may be a start still in flight: the index entry is written first.
+            if (meta || addedAt[i] < now - 60_000) closed.push(ids[i]);
+            continue;
+          }
+          if (!this.served.has(meta.taskQueue)) continue;
+          const leaseExpired = meta.lease !== undefined && meta.leaseExp < now;
+          const orphaned = meta.lease === undefined && meta.dirty && (meta.retryAt === undefined || meta.retryAt <= now);
+          if (leaseExpired || orphaned) {
+            await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
+            logger.log?.(`Recovery: enqueued a task for workflow ${meta.workflowId} (run ${meta.runId}): ${leaseExpired ? 'its lease expired' : 'new events had no task'}`, 'Redurable');
+            enqueued++;
+          }
+        }
+        if (closed.length) {
+          await redis.zrem(keys.openIndex(), ...closed);
+          start -= closed.length;
+        }
+        if (ids.length < BATCH) break;
+      }
+    } catch (err) {
+      logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack, 'Redurable');
+    }
+    return enqueued;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,75 @@
+import { Worker, type Job } from 'bullmq';
+import { BACKOFF_TYPE } from './dispatcher.js';
+import { activityQueueName, workflowQueueName } from '../history/keys.js';
+import type { DurableRuntime } from '../module/durable-runtime.js';
+import type { ActivityJobData, WorkflowJobData } from './queue-set.js';
+
+/**
+ * The BullMQ workers of one process: per served task queue, one worker for workflow tasks
+ * and timers, one for activities. `close()` stops fetching and waits for running jobs.
+ */
+export class WorkerHost {
+  private readonly workers: Worker[] = [];
+  private readonly shutdown = new AbortController();
+  private readonly served: Set<string>;
+
+  constructor(
+    private readonly runtime: DurableRuntime,
+    taskQueues: string[],
+  ) {
+    this.served = new Set(taskQueues);
+  }
+
+  serves(taskQueue: string): boolean {
+    return this.served.has(taskQueue);
+  }
+
+  async start(): Promise<void> {
+    const { options, runner, executor, redis, logger } = this.runtime;
+    for (const taskQueue of this.served) {
+      const workflowWorker = new Worker<WorkflowJobData>(
+        workflowQueueName(taskQueue),
+        async (job: Job<WorkflowJobData>) => {
+          const { workflowId, runId, seq } = job.data;
+          if (job.name === 'timer' && seq !== undefined) {
+            await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+          } else {
+            await runner.run(workflowId, runId, taskQueue);
+          }
+        },
+        { connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false },
+      );
+      const activityWorker = new Worker<ActivityJobData>(
+        activityQueueName(taskQueue),
+        (job: Job<ActivityJobData>) => executor.process(job, this.shutdown.signal),
+        {
+          connection: redis,
+          prefix: options.prefix,
+          concurrency: options.concurrency,
+          lockDuration: options.lockDurationMs,
+          stalledInterval: options.lockDurationMs,
+          autorun: false,
+          settings: {
+            backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
+              type === BACKOFF_TYPE && job ? executor.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
+          },
+        },
+      );
+      for (const w of [workflowWorker, activityWorker]) {
+        w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack, 'Redurable'));
+        w.on('failed', (job, err) => {
+          if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack, 'Redurable');
+        });
+        void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack, 'Redurable'));
+        this.workers.push(w);
+      }
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.shutdown.abort();
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import {
+  Activities, Activity, Workflow, WorkflowRun, activityContext, proxyActivities, sleep, uuid4, sideEffect, workflowInfo,
+} from 'redurable';
+import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+
+@Injectable()
+class Greeter {
+  greeting(name: string) {
+    return `Hello, ${name}`;
+  }
+}
+
+@Injectable()
+@Activities()
+class OrderActivities implements OnModuleDestroy {
+  readonly redis = new Redis(testRedisUrl());
+  constructor(private readonly greeter: Greeter) {}
+
+  async onModuleDestroy() {
+    await this.redis.quit();
+  }
+
+  @Activity() async reserve(item: string): Promise<string> {
+    await this.redis.incr(`count:${activityContext().workflowId}:reserve`);
+    return `reserved ${item}`;
+  }
+  @Activity() async charge(amount: number): Promise<number> {
+    await this.redis.incr(`count:${activityContext().workflowId}:charge`);
+    return amount * 2;
+  }
+  @Activity() async notify(name: string): Promise<string> {
+    return this.greeter.greeting(name);
+  }
+}
+
+@Workflow({ taskQueue: 'orders' })
+class OrderWorkflow {
+  private readonly acts = proxyActivities(OrderActivities);
+
+  @WorkflowRun()
+  async run(item: string, amount: number) {
+    const reserved = await this.acts.reserve(item);
+    const charged = await this.acts.charge(amount);
+    await sleep(50);
+    const note = await this.acts.notify('Ada');
+    const id = uuid4();
+    const fixed = await sideEffect(() => 42);
+    return { reserved, charged, note, idLength: id.length, fixed, type: workflowInfo().workflowType, now: typeof Date.now() };
+  }
+}
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('a workflow with three activities', () => {
+  test('completes, records the expected history in order, and describe() says completed', async () => {
+    t = await createTestApp([Greeter, OrderActivities, OrderWorkflow]);
+    const handle = await t.client.start(OrderWorkflow, { workflowId: 'order-1', args: ['book', 21] });
+    const result = await handle.result();
+    expect(result).toEqual({ reserved: 'reserved book', charged: 42, note: 'Hello, Ada', idLength: 36, fixed: 42, type: 'OrderWorkflow', now: 'number' });
+
+    const history = await handle.fetchHistory();
+    expect(history.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled', 'ActivityTaskCompleted',
+      'ActivityTaskScheduled', 'ActivityTaskCompleted',
+      'TimerStarted', 'TimerFired',
+      'ActivityTaskScheduled', 'ActivityTaskCompleted',
+      'MarkerRecorded',
+      'WorkflowExecutionCompleted',
+    ]);
+    expect(history.map((e) => e.id)).toEqual(history.map((_, i) => i + 1));
+    expect(history.filter((e) => e.type === 'ActivityTaskScheduled').map((e) => (e as { activityType: string }).activityType)).toEqual(['reserve', 'charge', 'notify']);
+
+    const description = await handle.describe();
+    expect(description.status).toBe('completed');
+    expect(description.workflowType).toBe('OrderWorkflow');
+    expect(description.result).toEqual(result);
+    expect(description.closeTime!.getTime()).toBeGreaterThanOrEqual(description.startTime.getTime());
+    expect(description.pendingActivities).toEqual([]);
+
+    const counts = await t.redis.mget('count:order-1:reserve', 'count:order-1:charge');
+    expect(counts).toEqual(['1', '1']);
+    await t.redis.del('count:order-1:reserve', 'count:order-1:charge');
+  });
+});
