@@ -29,7 +29,7 @@ export async function createTestApp(providers: Provider[], options: Partial<Dura
     providers,
   })
   class TestModule {}
-  const app = await NestFactory.createApplicationContext(TestModule, { logger: false });
+  const app = await NestFactory.createApplicationContext(TestModule, { logger: false, abortOnError: false });
   await app.init();
   const redis = new Redis(testRedisUrl());
   return {

@@ -20,3 +20,4 @@ export { KeyNames } from './history/keys.js';
 export type { PayloadCodec } from './payload/data-converter.js';
 export type { Duration } from './common/duration.js';
 export * from './errors/index.js';
+export { replayHistory, type ReplayResult } from './testing/replay-history.js';

@@ -13,7 +13,16 @@ export class DurableExplorer implements OnModuleInit {
     private readonly runtime: DurableRuntime,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    try {
+      this.register();
+    } catch (err) {
+      await this.runtime.close(); // the app will not start: do not leave connections open
+      throw err;
+    }
+  }
+
+  private register(): void {
     for (const wrapper of this.discovery.getProviders()) {
       const metatype = wrapper.metatype as Type<object> | undefined;
       if (!metatype || typeof metatype !== 'function' || !wrapper.isDependencyTreeStatic()) continue;

@@ -111,6 +111,11 @@ export class WorkflowActivation {
     return this.closedInHistory ? undefined : this.closing;
   }
 
+  /** How the code ended the run, whether or not the history already records it. */
+  get closingState(): Closing | undefined {
+    return this.closing;
+  }
+
   get isClosed(): boolean {
     return this.closing !== undefined;
   }

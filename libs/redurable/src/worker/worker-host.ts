@@ -48,6 +48,8 @@ export class WorkerHost {
           concurrency: options.concurrency,
           lockDuration: options.lockDurationMs,
           stalledInterval: options.lockDurationMs,
+          // A job whose worker died is retried however often that happens; the retry policy governs failures.
+          maxStalledCount: 1_000_000,
           autorun: false,
           settings: {
             backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>

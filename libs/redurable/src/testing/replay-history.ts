@@ -1,0 +1,28 @@
+import type { Type } from '@nestjs/common';
+import { workflowDefinitionOf } from '../discovery/registry.js';
+import type { HistoryEvent, WorkflowExecutionStarted } from '../history/events.js';
+import { DataConverter, type PayloadCodec } from '../payload/data-converter.js';
+import { WorkflowActivation, type Closing } from '../runtime/activation.js';
+import { installDeterminism } from '../runtime/determinism.js';
+
+/** What replaying a history produced. */
+export interface ReplayResult {
+  /** How the code ended the run on replay, if it did. */
+  closing?: Closing;
+  /** Commands the code produced beyond the recorded history (the run's next steps). */
+  newCommands: number;
+}
+
+/**
+ * Replays a recorded history (from `handle.fetchHistory()`) against the current workflow
+ * code, without Redis. Throws a NonDeterminismError naming the first step where code and
+ * history disagree — run it in CI over saved histories before deploying a change.
+ */
+export async function replayHistory(workflow: Type<object>, history: HistoryEvent[], options: { payloadCodec?: PayloadCodec } = {}): Promise<ReplayResult> {
+  installDeterminism();
+  const started = history[0] as WorkflowExecutionStarted | undefined;
+  if (!started || started.type !== 'WorkflowExecutionStarted') throw new TypeError('A history must begin with WorkflowExecutionStarted');
+  const activation = new WorkflowActivation(workflowDefinitionOf(workflow), started, new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec));
+  await activation.activate(history.map((event, i) => ({ streamId: `${event.ts}-${i}`, event })));
+  return { closing: activation.takeClosing() ?? activation.closingState, newCommands: activation.takeCommands().length };
+}

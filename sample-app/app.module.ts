@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DurableModule, type DurableModuleOptions } from 'redurable';
+import { RedurableConsoleModule } from '../src/console.module.js';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { BankActivities } from './bank/bank.activities.js';
+import { LedgerService } from './ledger/ledger.service.js';
+import { LEDGER_REDIS } from './ledger/ledger.tokens.js';
+import { TransferWorkflow } from './transfers/transfer.workflow.js';
+import { TransfersController } from './transfers/transfers.controller.js';
+import { TransfersService } from './transfers/transfers.service.js';
+
+/** What the sample module needs: the library's options and the ledger's Redis connection. */
+export interface SampleModuleOptions {
+  durable: DurableModuleOptions;
+  ledgerRedis: Redis;
+}
+
+/** The money-transfer sample: accounts, transfers, the workflow and its activities, and the console. */
+@Module({})
+export class SampleAppModule {
+  static forRoot(options: SampleModuleOptions): DynamicModule {
+    return {
+      module: SampleAppModule,
+      imports: [DurableModule.forRoot(options.durable), RedurableConsoleModule.forRoot({ boardRoute: '/queues' })],
+      controllers: [AccountsController, TransfersController],
+      providers: [
+        { provide: LEDGER_REDIS, useValue: options.ledgerRedis },
+        LedgerService,
+        BankActivities,
+        TransferWorkflow,
+        TransfersService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import type { HistoryEvent, SerializedFailure, WorkflowDescription } from 'redurable';
+
+/** One durable step of a transfer, as `GET /transfers/:id` shows it. */
+export interface TransferStep {
+  seq: number;
+  kind: 'activity' | 'timer';
+  /** Activity name, or `sleep <ms>ms` for a timer. */
+  name: string;
+  status: 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'waiting' | 'fired';
+  /** Attempt reached (1 = first try); the attempt that completed or failed for good once finished. */
+  attempts?: number;
+  /** Error of the last failed attempt. */
+  lastError?: string;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+/** `GET /transfers/:id`. */
+export interface TransferStatus {
+  transferId: string;
+  workflowId: string;
+  status: WorkflowDescription['status'];
+  startedAt: Date;
+  closedAt?: Date;
+  result?: unknown;
+  failure?: { type?: string; message: string };
+  steps: TransferStep[];
+}
+
+/** Builds the transfer's status from the workflow's description and its history. */
+export function transferStatus(transferId: string, d: WorkflowDescription, history: HistoryEvent[]): TransferStatus {
+  const steps = new Map<number, TransferStep>();
+  const iso = (ts: number) => new Date(ts).toISOString();
+  for (const e of history) {
+    if (e.type === 'ActivityTaskScheduled') {
+      steps.set(e.seq, { seq: e.seq, kind: 'activity', name: e.activityType, status: 'scheduled', startedAt: iso(e.ts) });
+    } else if (e.type === 'TimerStarted') {
+      steps.set(e.seq, { seq: e.seq, kind: 'timer', name: `sleep ${e.durationMs}ms`, status: 'waiting', startedAt: iso(e.ts) });
+    } else if (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' || e.type === 'TimerFired') {
+      const step = steps.get(e.seq);
+      if (!step) continue;
+      step.finishedAt = iso(e.ts);
+      if (e.type === 'TimerFired') step.status = 'fired';
+      else {
+        step.status = e.type === 'ActivityTaskCompleted' ? 'completed' : 'failed';
+        step.attempts = e.attempt;
+        if (e.type === 'ActivityTaskFailed') step.lastError = innermost(e.failure).message;
+      }
+    }
+  }
+  for (const p of d.pendingActivities) {
+    const step = steps.get(p.seq);
+    if (!step) continue;
+    step.attempts = p.attempt;
+    step.lastError = p.lastFailure;
+    step.status = p.state === 'active' ? 'running' : p.state === 'delayed' ? 'retrying' : 'scheduled';
+  }
+  const status: TransferStatus = {
+    transferId,
+    workflowId: d.workflowId,
+    status: d.status,
+    startedAt: d.startTime,
+    closedAt: d.closeTime,
+    steps: [...steps.values()],
+  };
+  if (d.result !== undefined) status.result = d.result;
+  if (d.failure) status.failure = { type: d.failure.type, message: d.failure.message };
+  return status;
+}
+
+function innermost(f: SerializedFailure): SerializedFailure {
+  return f.cause ? innermost(f.cause) : f;
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { Queue } from 'bullmq';
+import { DurableRuntime } from 'redurable';
+import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
+import { QUEUE_BOARD, type QueueBoard } from './queue-board.js';
+
+/**
+ * Puts every BullMQ queue the library uses on Bull Board: for each task queue this process
+ * serves, its activity queue and its workflow queue (workflow tasks and timers).
+ * Runs at application bootstrap, once the library has discovered the workflows and activities.
+ */
+@Injectable()
+export class BoardQueuesRegistrar implements OnApplicationBootstrap {
+  private readonly registered = new Set<string>();
+
+  constructor(
+    @Inject(DurableRuntime) private readonly runtime: DurableRuntime,
+    @Inject(QUEUE_BOARD) private readonly board: QueueBoard,
+    @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const taskQueue of [...this.runtime.servedTaskQueues(), ...(this.options.taskQueues ?? [])]) this.register(taskQueue);
+  }
+
+  /** Adds the two queues of `taskQueue` (idempotent); also usable for task queues served elsewhere. */
+  register(taskQueue: string): void {
+    if (this.registered.has(taskQueue)) return;
+    this.registered.add(taskQueue);
+    this.add(this.runtime.queues.activity(taskQueue), `Activity jobs of task queue '${taskQueue}'`);
+    this.add(this.runtime.queues.workflow(taskQueue), `Workflow tasks and durable timers of task queue '${taskQueue}'`);
+  }
+
+  private add(queue: Queue, description: string): void {
+    this.board.addQueue(new BullMQAdapter(queue, { description, readOnlyMode: this.options.readOnly ?? false }));
+  }
+}

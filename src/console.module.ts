@@ -1,0 +1,59 @@
+import { Inject, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
+import { createBullBoard } from '@bull-board/api';
+import { ExpressAdapter } from '@bull-board/express';
+import { BoardQueuesRegistrar } from './board-queues.registrar.js';
+import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
+import { QUEUE_BOARD, QUEUE_BOARD_SERVER } from './queue-board.js';
+import { WorkflowExplorerController } from './workflow-explorer.controller.js';
+
+/**
+ * The Redurable console for an Express-based Nest app: Bull Board showing every queue the
+ * library uses, and a JSON workflow explorer. Import it next to `DurableModule`.
+ *
+ * @example
+ * imports: [
+ *   DurableModule.forRoot({ connection: process.env.REDIS_URL, prefix: 'payments' }),
+ *   RedurableConsoleModule.forRoot({ boardRoute: '/queues' }),
+ * ]
+ * // Bull Board:  GET /queues            (its JSON API: GET /queues/api/queues)
+ * // Explorer:    GET /api/workflows/:id  and  GET /api/workflows/:id/history
+ */
+@Module({})
+export class RedurableConsoleModule implements NestModule {
+  constructor(
+    @Inject(QUEUE_BOARD_SERVER) private readonly server: ExpressAdapter,
+    @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
+    @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
+  ) {}
+
+  static forRoot(options: RedurableConsoleOptions = {}): DynamicModule {
+    const server = new ExpressAdapter();
+    return {
+      module: RedurableConsoleModule,
+      controllers: options.explorer === false ? [] : [WorkflowExplorerController],
+      providers: [
+        { provide: CONSOLE_OPTIONS, useValue: options },
+        { provide: QUEUE_BOARD_SERVER, useValue: server },
+        {
+          provide: QUEUE_BOARD,
+          useFactory: () => createBullBoard({ queues: [], serverAdapter: server, options: { uiConfig: { boardTitle: options.boardTitle ?? 'Redurable' } } }),
+        },
+        BoardQueuesRegistrar,
+      ],
+      exports: [QUEUE_BOARD, BoardQueuesRegistrar],
+    };
+  }
+
+  /** Mounts Bull Board's Express router at the board route (after the global prefix). */
+  configure(consumer: MiddlewareConsumer): void {
+    const route = withSlash(this.options.boardRoute ?? '/queues');
+    const prefix = this.appConfig.getGlobalPrefix();
+    this.server.setBasePath(prefix ? `${withSlash(prefix)}${route}`.replace(/\/{2,}/g, '/') : route);
+    consumer.apply(this.server.getRouter()).forRoutes(route);
+  }
+}
+
+function withSlash(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`;
+}

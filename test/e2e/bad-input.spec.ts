@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import {
+  Activities, Activity, DuplicateRegistrationError, InvalidOptionsError, PayloadError, PayloadTooLargeError, UnknownWorkflowTypeError,
+  Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep,
+} from 'redurable';
+import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
+
+@Injectable()
+@Activities()
+class EchoActivities {
+  @Activity() async echo(value: unknown): Promise<unknown> {
+    return value;
+  }
+}
+
+@Workflow({ taskQueue: 'bad-input' })
+class WaitingWorkflow {
+  private readonly acts = proxyActivities(EchoActivities);
+
+  @WorkflowRun()
+  async run(value: unknown) {
+    await sleep(60_000);
+    return this.acts.echo(value);
+  }
+}
+
+@Injectable()
+@Activities()
+class OtherEchoActivities {
+  @Activity() async echo(value: unknown): Promise<unknown> {
+    return value;
+  }
+}
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('bad input gets a typed error and writes nothing', () => {
+  test('unknown workflow type', async () => {
+    t = await createTestApp([EchoActivities, WaitingWorkflow]);
+    const before = await keysUnder(t.redis, t.prefix);
+    const err = await t.client.start('NoSuchWorkflow', { workflowId: 'x-1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownWorkflowTypeError);
+    expect((err as Error).message).toContain("Unknown workflow type 'NoSuchWorkflow'");
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
+  });
+
+  test('a workflow type known only by name (registered by a worker) is accepted', async () => {
+    t = await createTestApp([EchoActivities, WaitingWorkflow]);
+    const handle = await t.client.start('WaitingWorkflow', { workflowId: 'by-name', args: [1] });
+    expect((await handle.describe()).workflowType).toBe('WaitingWorkflow');
+  });
+
+  test('non-serializable arguments', async () => {
+    t = await createTestApp([EchoActivities, WaitingWorkflow]);
+    const before = await keysUnder(t.redis, t.prefix);
+    const fn = await t.client.start(WaitingWorkflow, { workflowId: 'x-2', args: [{ callback: () => 1 }] }).catch((e: unknown) => e);
+    expect(fn).toBeInstanceOf(PayloadError);
+    expect((fn as Error).message).toContain("value at key 'callback' is a function");
+    const big = await t.client.start(WaitingWorkflow, { workflowId: 'x-3', args: [10n] }).catch((e: unknown) => e);
+    expect(big).toBeInstanceOf(PayloadError);
+    expect((big as Error).message).toContain('bigint');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cycle = await t.client.start(WaitingWorkflow, { workflowId: 'x-4', args: [cyclic] }).catch((e: unknown) => e);
+    expect(cycle).toBeInstanceOf(PayloadError);
+    expect((cycle as Error).message).toContain('argument 1 of workflow');
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
+  });
+
+  test('oversized payload', async () => {
+    t = await createTestApp([EchoActivities, WaitingWorkflow], { maxPayloadBytes: 1024 });
+    const before = await keysUnder(t.redis, t.prefix);
+    const err = await t.client.start(WaitingWorkflow, { workflowId: 'x-5', args: ['x'.repeat(2000)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    expect((err as Error).message).toMatch(/is 2002 bytes, over the limit of 1024 \(maxPayloadBytes\)/);
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
+  });
+
+  test('duplicate running workflow id', async () => {
+    t = await createTestApp([EchoActivities, WaitingWorkflow]);
+    const first = await t.client.start(WaitingWorkflow, { workflowId: 'dup-1', args: ['first'] });
+    for (let i = 0; i < 100 && !(await first.fetchHistory()).some((e) => e.type === 'TimerStarted'); i++) await new Promise((r) => setTimeout(r, 20));
+    const historyBefore = await first.fetchHistory();
+    const metaBefore = await t.redis.hgetall(`${t.prefix}:{wf:dup-1}:meta`);
+    const keysBefore = await keysUnder(t.redis, t.prefix);
+    const err = await t.client.start(WaitingWorkflow, { workflowId: 'dup-1', args: ['second'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowAlreadyStartedError);
+    expect((err as Error).message).toContain(`Workflow 'dup-1' is already running (run ${first.runId})`);
+    expect(await first.fetchHistory()).toEqual(historyBefore);
+    const metaAfter = await t.redis.hgetall(`${t.prefix}:{wf:dup-1}:meta`);
+    expect(metaAfter.runId).toBe(metaBefore.runId);
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(keysBefore);
+  });
+
+  test('invalid module options stop the app with a message naming the option', async () => {
+    const err = await createTestApp([EchoActivities, WaitingWorkflow], { concurrency: -1, prefix: 'has:colon', leaseTtl: 'soon' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    const message = (err as Error).message;
+    expect(message).toContain('concurrency must not be less than 1');
+    expect(message).toContain('prefix may only hold letters');
+    expect(message).toContain("leaseTtl must be milliseconds or a duration like '30s' (got \"soon\")");
+    const unknown = await createTestApp([], { concurency: 3 } as never).catch((e: unknown) => e);
+    expect((unknown as Error).message).toContain('unknown option(s): concurency');
+    const noConnection = await createTestApp([], { connection: 42 } as never).catch((e: unknown) => e);
+    expect((noConnection as Error).message).toContain('connection must be a redis:// URL or ioredis options');
+  });
+
+  test('two activities with the same name stop the app with a clear error', async () => {
+    const err = await createTestApp([EchoActivities, OtherEchoActivities]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DuplicateRegistrationError);
+    expect((err as Error).message).toContain("Two activities are named 'echo' (EchoActivities.echo and OtherEchoActivities.echo)");
+  });
+});
