@@ -1,3 +1,4 @@
+import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { optionalMs } from '../common/duration.js';
@@ -8,6 +9,7 @@ import { PayloadError } from '../errors/library.errors.js';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, type RetryState } from '../errors/temporal-failure.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { NewEvent } from '../history/events.js';
+import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { ActivityJobData } from '../worker/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
@@ -37,6 +39,7 @@ function failureType(err: unknown): string {
  */
 export class ActivityExecutor {
   constructor(
+    private readonly store: RedisHistoryStore,
     private readonly registry: DurableRegistry,
     private readonly converter: DataConverter,
     private readonly defaults: ActivityCallOptions,
@@ -66,6 +69,11 @@ export class ActivityExecutor {
     const attempt = job.attemptsMade + 1;
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.effective(data);
+    // A job restarted after its worker died may belong to an activity whose outcome is recorded.
+    if (job.attemptsStarted > 1 && (await this.store.isRecorded(data.workflowId, data.runId, data.seq))) {
+      this.logger.log?.(`${step} already has a recorded outcome; not running it again`, 'Redurable');
+      return;
+    }
     try {
       const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
       if (deadline !== undefined && Date.now() >= deadline) {
@@ -76,6 +84,7 @@ export class ActivityExecutor {
       const args = this.converter.decodeAll(data.input, step);
       const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown);
       const result = this.converter.encode(value, `result of ${step}`);
+      crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
     } catch (err) {
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure

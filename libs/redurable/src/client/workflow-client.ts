@@ -1,3 +1,4 @@
+import { crashPoint } from '../common/crash-points.js';
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
 import { workflowDefinitionOf } from '../discovery/registry.js';
@@ -45,6 +46,7 @@ export class WorkflowClient {
     await redis.zadd(keys.openIndex(), 'NX', Date.now(), workflowId);
     const res = await store.start({ type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input });
     if (!res.started) throw new WorkflowAlreadyStartedError(workflowId, res.runningRunId);
+    crashPoint('start.after-script');
     await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
     return new WorkflowHandle(this.runtime, workflowId, runId);
   }

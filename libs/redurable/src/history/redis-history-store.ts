@@ -141,6 +141,11 @@ export class RedisHistoryStore {
     return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
   }
 
+  /** Whether the outcome of command `seq` (activity, timer) is already recorded. */
+  async isRecorded(workflowId: string, runId: string, seq: number): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.done(workflowId, runId), String(seq))) === 1;
+  }
+
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
     return parseEntries((await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
   }

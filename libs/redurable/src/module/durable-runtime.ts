@@ -1,3 +1,4 @@
+import { crashPoint } from '../common/crash-points.js';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
@@ -59,7 +60,7 @@ export class DurableRuntime {
       this.store, this.registry, this.converter, this.cache, this.dispatcher,
       { leaseTtlMs: options.leaseTtlMs, taskRetry: { baseMs: 1000, maxMs: 60_000 } }, this.logger,
     );
-    this.executor = new ActivityExecutor(this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
+    this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
   }
 
@@ -81,20 +82,37 @@ export class DurableRuntime {
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`, 'Redurable');
   }
 
-  /** Records an activity or timer outcome, then runs the next task inline or enqueues it. */
+  /**
+   * Records an activity or timer outcome, then runs the next workflow task in this process
+   * (when it serves the workflow's task queue and the lease was free) or enqueues it. The task
+   * runs after the job that recorded the outcome is acknowledged, so a crash during the task
+   * never makes BullMQ run a recorded activity again; a lost task is found by the sweep.
+   */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
     const inline = this.host?.serves(workflowTaskQueue) ?? false;
     const res = await this.store.appendCompletion(workflowId, runId, event, inline, this.options.leaseTtlMs, this.runner.cursor(workflowId, runId));
-    if (res.kind === 'acquired') await this.runner.run(workflowId, runId, workflowTaskQueue, res.lease);
+    crashPoint('completion.after-append');
+    if (res.kind === 'acquired') this.inBackground(() => this.runner.run(workflowId, runId, workflowTaskQueue, res.lease));
     else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
   };
+
+  private readonly background = new Set<Promise<void>>();
+
+  private inBackground(fn: () => Promise<void>): void {
+    const p: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(fn)
+      .catch((err: Error) => this.logger.error?.(`Workflow task failed: ${err.message}`, err.stack, 'Redurable'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
 
   /** Stops taking jobs, lets running ones finish, and closes every connection. */
   async close(): Promise<void> {
     await this.sweep?.stop();
     await this.host?.close();
     this.host = undefined;
+    while (this.background.size) await Promise.all([...this.background]);
     await this.watcher.close();
     await this.queues.close();
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -1,3 +1,4 @@
+import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
@@ -100,7 +101,9 @@ export class WorkflowTaskRunner {
     let result;
     if (toDispatch.length > 0) {
       appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
+      crashPoint('task.after-commit');
       await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+      crashPoint('task.after-dispatch');
       result = await this.store.commit({ ...base, events: [], release: true });
     } else {
       result = await this.store.commit({ ...base, events, release: true });

@@ -1,0 +1,20 @@
+/**
+ * Fault injection for the crash tests: every gap between two Redis writes is a named
+ * point. When `REDURABLE_CRASH_POINT` names one, the process kills itself there with
+ * SIGKILL (after `REDURABLE_CRASH_AFTER` hits, default 1). Unset, it costs one comparison.
+ */
+export type CrashPoint =
+  | 'start.after-script'
+  | 'task.after-commit'
+  | 'task.after-dispatch'
+  | 'activity.after-run'
+  | 'completion.after-append';
+
+const target = process.env.REDURABLE_CRASH_POINT;
+let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);
+
+export function crashPoint(point: CrashPoint): void {
+  if (target !== point) return;
+  if (--remaining > 0) return;
+  process.kill(process.pid, 'SIGKILL');
+}

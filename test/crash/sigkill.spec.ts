@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { HistoryEvent } from 'redurable';
+import { spawnWorker, stop, type Child } from '../support/child-worker.js';
+import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+
+let client: TestApp;
+const prefix = `crash-${randomUUID().slice(0, 8)}`;
+const children: Child[] = [];
+
+beforeAll(async () => {
+  client = await createTestApp([], { prefix, worker: false });
+});
+afterAll(async () => {
+  await Promise.all(children.map(stop));
+  await client.close();
+});
+
+function worker(env: Record<string, string> = {}): Child {
+  const child = spawnWorker({ REDIS_URL: testRedisUrl(), PREFIX: prefix, ...env });
+  children.push(child);
+  return child;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const ready = (c: Child) => until('worker ready', () => c.output().includes('ready'));
+const history = (id: string) => client.client.getHandle(id).fetchHistory();
+const completedSeqs = (h: HistoryEvent[]) => h.flatMap((e) => (e.type === 'ActivityTaskCompleted' ? [e.seq] : []));
+
+async function counters(kind: 'runs' | 'effects', workflowId: string, steps: number): Promise<number[]> {
+  const keys = Array.from({ length: steps }, (_, i) => `${prefix}:${kind}:${workflowId}:${i + 1}`);
+  return (await client.redis.mget(...keys)).map((v) => Number(v ?? 0));
+}
+
+/** Every step's completion is recorded exactly once, and its effect happened exactly once. */
+async function expectExactlyOnce(workflowId: string, steps: number) {
+  const seqs = completedSeqs(await history(workflowId));
+  expect(seqs).toHaveLength(steps);
+  expect(new Set(seqs).size).toBe(steps);
+  expect(await counters('effects', workflowId, steps)).toEqual(Array(steps).fill(1));
+}
+
+async function startWorkflow(workflowId: string, steps: number, sleepAfter = 0, sleepMs = 0) {
+  await client.client.start('CrashWorkflow', { workflowId, taskQueue: 'crash', args: [steps, sleepAfter, sleepMs] });
+}
+
+describe('a worker killed with SIGKILL', () => {
+  test('in the middle of a workflow: a new process finishes it and no completed activity runs again', async () => {
+    const id = 'kill-mid-run';
+    const first = worker();
+    await ready(first);
+    await startWorkflow(id, 12);
+    await until('4 completed steps', async () => completedSeqs(await history(id)).length >= 4);
+    first.process.kill('SIGKILL');
+    await first.exited;
+
+    const completedAtKill = completedSeqs(await history(id));
+    const runsAtKill = await counters('runs', id, 12);
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(78);
+    const runsAfter = await counters('runs', id, 12);
+    for (const seq of completedAtKill) expect(runsAfter[seq - 1]).toBe(runsAtKill[seq - 1]);
+    await expectExactlyOnce(id, 12);
+    await stop(second);
+  }, 40_000);
+
+  test('during a durable sleep: the timer still fires once and the workflow finishes', async () => {
+    const id = 'kill-in-sleep';
+    const first = worker();
+    await ready(first);
+    await startWorkflow(id, 4, 2, 1500);
+    await until('the timer to start', async () => (await history(id)).some((e) => e.type === 'TimerStarted'));
+    first.process.kill('SIGKILL');
+    await first.exited;
+    expect((await history(id)).some((e) => e.type === 'TimerFired')).toBe(false);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(10);
+    expect((await history(id)).filter((e) => e.type === 'TimerFired')).toHaveLength(1);
+    expect(await counters('runs', id, 4)).toEqual([1, 1, 1, 1]);
+    await expectExactlyOnce(id, 4);
+    await stop(second);
+  }, 40_000);
+});
+
+describe('a process killed at each crash point between two Redis writes', () => {
+  test.each([
+    ['task.after-commit', 'events committed, jobs not yet dispatched'],
+    ['task.after-dispatch', 'jobs dispatched, lease not yet released'],
+    ['activity.after-run', 'activity ran, outcome not yet recorded'],
+    ['completion.after-append', 'outcome recorded, next workflow task not yet run'],
+  ])('%s (%s): the workflow completes with every step recorded once', async (point) => {
+    const id = `crash-at-${point}`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2' });
+    await ready(crashing);
+    await startWorkflow(id, 4);
+    expect((await crashing.exited).signal).toBe('SIGKILL'); // it really died at that point
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(10);
+    await expectExactlyOnce(id, 4);
+    const runs = await counters('runs', id, 4);
+    // Only a crash between an activity's effect and its recording runs that activity again (at least once).
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(point === 'activity.after-run' ? 5 : 4);
+    await stop(second);
+  }, 40_000);
+
+  test('start.after-script (workflow created, first task not yet enqueued): the recovery sweep starts it', async () => {
+    const id = 'crash-at-start';
+    const starter = worker({ ROLE: 'starter', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: 'start.after-script' });
+    expect((await starter.exited).signal).toBe('SIGKILL');
+    expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(6);
+    await expectExactlyOnce(id, 3);
+    await stop(second);
+  }, 40_000);
+});
