@@ -14,6 +14,7 @@ export { activityContext, type ActivityContext } from './activities/activity-con
 export type { RetryPolicy } from './activities/retry-policy.js';
 export { WorkflowClient, type StartWorkflowOptions } from './client/workflow-client.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
+export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity } from './client/workflow-description.js';
 export type { HistoryEvent, EventType } from './history/events.js';
 export { KeyNames } from './history/keys.js';

@@ -1,7 +1,8 @@
 import { crashPoint } from '../common/crash-points.js';
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
-import { workflowDefinitionOf } from '../discovery/registry.js';
+import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
+import { validateWorkflowInput } from './input-validation.js';
 import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError } from '../errors/library.errors.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { WorkflowHandle } from './workflow-handle.js';
@@ -36,11 +37,12 @@ export class WorkflowClient {
    */
   async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
     const { store, converter, keys, redis, dispatcher } = this.runtime;
-    const { workflowType, taskQueue } = await this.resolveType(workflow, options.taskQueue);
+    const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
     const workflowId = options.workflowId;
     if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
       throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
     }
+    if (definition) validateWorkflowInput(definition, options.args ?? []);
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
     const runId = randomUUID();
     await redis.zadd(keys.openIndex(), 'NX', Date.now(), workflowId);
@@ -62,13 +64,13 @@ export class WorkflowClient {
     return new WorkflowHandle<R>(this.runtime, workflowId, runId);
   }
 
-  private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string }> {
+  private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
     if (typeof workflow !== 'string') {
       const def = workflowDefinitionOf(workflow);
-      return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue };
+      return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue, definition: def };
     }
     const local = this.runtime.registry.workflows.get(workflow);
-    if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue };
+    if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
     const known = await this.runtime.redis.sismember(this.runtime.keys.workflowTypes(), workflow);
     if (!known) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
