@@ -4,6 +4,7 @@
  * BullMQ has moved the job to completed). One ioredis connection is shared by the Queue and
  * the Worker (the Worker duplicates it for its blocking reads), as Redurable does, and jobs
  * are retained like Redurable's activity jobs (removeOnComplete: { count: 1000 }).
+ * Also the baseline of timer lateness: plain BullMQ delayed jobs.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -62,5 +63,44 @@ export class RawChain {
     await this.worker.close();
     await this.queue.close();
     await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}
+
+/**
+ * Lateness (ms) of `count` BullMQ delayed jobs with `delayMs`, added `spacingMs` apart: when the
+ * worker started each (Date.now() in the processor) minus its job.timestamp + delay. Warmed up once.
+ */
+export async function rawDelayLateness(url: string, prefix: string, count: number, delayMs: number, spacingMs: number): Promise<number[]> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  connection.on('error', () => undefined);
+  const queue = new Queue('delayed', { connection, prefix });
+  let late: number[] = [];
+  let expected = 0;
+  let onAll = () => {};
+  const worker = new Worker('delayed', async (job) => {
+    late.push(Date.now() - (job.timestamp + (job.opts.delay ?? 0)));
+    if (late.length === expected) onAll();
+  }, { connection, prefix, concurrency: 64 });
+  try {
+    await worker.waitUntilReady();
+    const round = async (n: number) => {
+      late = [];
+      expected = n;
+      const all = new Promise<void>((r) => (onAll = r));
+      const adding: Promise<unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        adding.push(queue.add('t', {}, { delay: delayMs, ...JOB_OPTS }));
+        await new Promise((r) => setTimeout(r, spacingMs));
+      }
+      await Promise.all(adding);
+      await all;
+      return late;
+    };
+    await round(16);
+    return await round(count);
+  } finally {
+    await worker.close();
+    await queue.close();
+    await connection.quit().catch(() => connection.disconnect());
   }
 }

@@ -79,6 +79,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     '--appendonly', options.appendOnly ? 'yes' : 'no',
     '--appendfsync', options.appendFsync ?? 'everysec',
     '--loglevel', 'warning', '--logfile', join(dir, 'redis.log'),
+    // Blocked clients (BullMQ's wait for delayed jobs) time out on Redis' server tick: 10ms, not 100ms.
+    '--hz', '100',
   ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
   const spawnError = new Promise<never>((_, reject) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import {
   Activities, Activity, Workflow, WorkflowRun, activityContext, proxyActivities, sleep, uuid4, sideEffect, workflowInfo,
@@ -15,11 +15,11 @@ class Greeter {
 
 @Injectable()
 @Activities()
-class OrderActivities implements OnModuleDestroy {
+class OrderActivities implements OnApplicationShutdown {
   readonly redis = new Redis(testRedisUrl());
   constructor(private readonly greeter: Greeter) {}
 
-  async onModuleDestroy() {
+  async onApplicationShutdown() {
     await this.redis.quit();
   }
 
@@ -84,6 +84,13 @@ describe('a workflow with three activities', () => {
     expect(description.result).toEqual(result);
     expect(description.closeTime!.getTime()).toBeGreaterThanOrEqual(description.startTime.getTime());
     expect(description.pendingActivities).toEqual([]);
+
+    // A closed run is kept for the retention period (default 7 days), then expires.
+    const ttl = await t.redis.pttl(`${t.prefix}:{wf:order-1}:meta`);
+    expect(ttl).toBeGreaterThan(6 * 86_400_000);
+    expect(ttl).toBeLessThanOrEqual(7 * 86_400_000);
+    expect(await t.redis.pttl(`${t.prefix}:{wf:order-1}:${handle.runId}:history`)).toBeGreaterThan(6 * 86_400_000);
+    expect(await t.redis.exists(`${t.prefix}:{wf:order-1}:${handle.runId}:done`)).toBe(0);
 
     const counts = await t.redis.mget('count:order-1:reserve', 'count:order-1:charge');
     expect(counts).toEqual(['1', '1']);

@@ -71,7 +71,7 @@ export class ActivityExecutor {
     const eff = this.effective(data);
     // A job restarted after its worker died may belong to an activity whose outcome is recorded.
     if (job.attemptsStarted > 1 && (await this.store.isRecorded(data.workflowId, data.runId, data.seq))) {
-      this.logger.log?.(`${step} already has a recorded outcome; not running it again`, 'Redurable');
+      this.logger.log?.(`${step} already has a recorded outcome; not running it again`);
       return;
     }
     try {
@@ -90,12 +90,12 @@ export class ActivityExecutor {
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.finalState(err, eff, attempt, data);
       if (!retryState) {
-        this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${retryDelayMs(eff.policy, attempt)}ms: ${(err as Error)?.message ?? err}`, 'Redurable');
+        this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${retryDelayMs(eff.policy, attempt)}ms: ${(err as Error)?.message ?? err}`);
         throw err;
       }
       const cause = err instanceof Error ? err : new Error(String(err));
       const failure = new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
-      this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`, 'Redurable');
+      this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
       await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
     }
   }

@@ -27,6 +27,8 @@ export interface WorkflowMeta {
   taskAttempt?: number;
   retryAt?: number;
   dirty: boolean;
+  /** Set while jobs of a committed task may not exist yet (see commitTask-3.lua). */
+  dispatchAt?: number;
   lease?: string;
   leaseExp: number;
 }
@@ -123,11 +125,16 @@ export class RedisHistoryStore {
   async commit(args: {
     workflowId: string; runId: string; fence: number; lastId: string; events: NewEvent[];
     release: boolean; leaseTtlMs: number; close?: { status: 'completed' | 'failed'; value: string };
+    /** 'set' when jobs are dispatched after the lease is released; 'clear' after a full re-dispatch. */
+    dispatchMark?: 'set' | 'clear';
+    /** How long a closed run is kept, ms (0 = forever). */
+    retentionMs?: number;
   }): Promise<CommitResult> {
     const res = (await this.scripts.commitTask(
-      this.keys.meta(args.workflowId), this.keys.history(args.workflowId, args.runId),
+      this.keys.meta(args.workflowId), this.keys.history(args.workflowId, args.runId), this.keys.done(args.workflowId, args.runId),
       args.fence, args.leaseTtlMs, args.release ? 1 : 0, args.close?.status ?? '', args.close?.value ?? '',
-      this.keys.closedChannel(), args.workflowId, args.lastId, ...args.events.map((e) => JSON.stringify(e)),
+      this.keys.closedChannel(), args.workflowId, args.lastId, args.dispatchMark ?? '', args.retentionMs ?? 0,
+      ...args.events.map((e) => JSON.stringify(e)),
     )) as unknown[];
     const code = Number(res[0]);
     if (code === -3) throw new LeaseLostError(`Workflow '${args.workflowId}' (run ${args.runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
@@ -185,6 +192,7 @@ function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
     taskAttempt: num(h.taskAttempt),
     retryAt: num(h.retryAt),
     dirty: h.dirty === '1',
+    dispatchAt: num(h.dispatchAt),
     lease: h.lease || undefined,
     leaseExp: Number(h.leaseExp ?? 0),
   };

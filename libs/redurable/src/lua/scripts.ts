@@ -21,10 +21,13 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 /** Defines every script of lua/ on the client (EVALSHA with automatic EVAL fallback), once per client. */
 export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
   const client = redis as Redis & Record<string, ScriptFn>;
+  const seen = new Set<string>();
   for (const file of readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'))) {
     const match = /^(\w+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
     const [, name, keys] = match;
+    if (seen.has(name)) throw new Error(`Two Lua scripts are named ${name} in ${LUA_DIR}: remove the stale one (rebuild with npm run build)`);
+    seen.add(name);
     if (typeof client[`rd_${name}`] !== 'function') {
       redis.defineCommand(`rd_${name}`, { numberOfKeys: Number(keys), lua: loadSource(file) });
     }

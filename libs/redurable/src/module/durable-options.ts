@@ -32,6 +32,8 @@ export interface DurableModuleOptions {
   sweepInterval?: Duration;
   /** BullMQ lock of a running activity job; a crashed worker's jobs are retried after it. @default '30s' */
   lockDuration?: Duration;
+  /** How long a closed run's history and status stay in Redis; 0 keeps them forever. @default '7 days' */
+  retention?: Duration;
   /** Largest encoded payload (argument, result) accepted. @default 2 MiB */
   maxPayloadBytes?: number;
   /** Transforms every stored payload, for example to encrypt it. @default none (plain JSON) */
@@ -56,6 +58,7 @@ export interface ResolvedDurableOptions {
   leaseTtlMs: number;
   sweepIntervalMs: number;
   lockDurationMs: number;
+  retentionMs: number;
   maxPayloadBytes: number;
   payloadCodec?: PayloadCodec;
   activityDefaults: ActivityCallOptions;
@@ -96,6 +99,7 @@ class DurableOptionsSchema {
   @IsOptional() @IsDuration() leaseTtl?: Duration;
   @IsOptional() @IsDuration() sweepInterval?: Duration;
   @IsOptional() @IsDuration() lockDuration?: Duration;
+  @IsOptional() @IsDuration() retention?: Duration;
   @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
   @IsOptional() @IsObject() activityDefaults?: object;
   @IsOptional() @IsObject() jobRetention?: object;
@@ -130,6 +134,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     leaseTtlMs,
     sweepIntervalMs: toMs(options.sweepInterval ?? '5s'),
     lockDurationMs: toMs(options.lockDuration ?? '30s'),
+    retentionMs: toMs(options.retention ?? '7 days'),
     maxPayloadBytes: options.maxPayloadBytes ?? 2 * 1024 * 1024,
     payloadCodec,
     activityDefaults: options.activityDefaults ?? {},

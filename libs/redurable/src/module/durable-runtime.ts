@@ -17,6 +17,17 @@ import type { ResolvedDurableOptions } from './durable-options.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
+/** A user-supplied logger, called with the library's context name. */
+function withContext(target: LoggerService): LoggerService {
+  return {
+    log: (m: unknown) => target.log(m, 'Redurable'),
+    warn: (m: unknown) => target.warn(m, 'Redurable'),
+    error: (m: unknown, stack?: string) => target.error(m, stack, 'Redurable'),
+    debug: (m: unknown) => target.debug?.(m, 'Redurable'),
+    verbose: (m: unknown) => target.verbose?.(m, 'Redurable'),
+  };
+}
+
 /** Builds the connection that every library part shares; BullMQ needs maxRetriesPerRequest null. */
 function connect(connection: ResolvedDurableOptions['connection']): Redis {
   const redis = typeof connection === 'string'
@@ -48,7 +59,7 @@ export class DurableRuntime {
   private sweep?: RecoverySweep;
 
   constructor(readonly options: ResolvedDurableOptions) {
-    this.logger = options.logger === false ? silent : (options.logger ?? new Logger('Redurable'));
+    this.logger = options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
     this.redis = connect(options.connection);
     this.keys = new KeyNames(options.prefix);
     this.store = new RedisHistoryStore(this.redis, this.keys);
@@ -58,7 +69,7 @@ export class DurableRuntime {
     this.cache = new WorkflowCache(options.workflowCacheSize);
     this.runner = new WorkflowTaskRunner(
       this.store, this.registry, this.converter, this.cache, this.dispatcher,
-      { leaseTtlMs: options.leaseTtlMs, taskRetry: { baseMs: 1000, maxMs: 60_000 } }, this.logger,
+      { leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 } }, this.logger,
     );
     this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
@@ -79,40 +90,29 @@ export class DurableRuntime {
     await this.host.start();
     this.sweep = new RecoverySweep(this, new Set(taskQueues));
     await this.sweep.start(this.options.sweepIntervalMs);
-    this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`, 'Redurable');
+    this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
   /**
    * Records an activity or timer outcome, then runs the next workflow task in this process
-   * (when it serves the workflow's task queue and the lease was free) or enqueues it. The task
-   * runs after the job that recorded the outcome is acknowledged, so a crash during the task
-   * never makes BullMQ run a recorded activity again; a lost task is found by the sweep.
+   * (when it serves the workflow's task queue and the lease was free) or enqueues it. If the
+   * process dies during that task, BullMQ restarts the job, which finds its outcome recorded
+   * and does not run the activity again; the lease expires and the sweep resumes the workflow.
    */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
     const inline = this.host?.serves(workflowTaskQueue) ?? false;
     const res = await this.store.appendCompletion(workflowId, runId, event, inline, this.options.leaseTtlMs, this.runner.cursor(workflowId, runId));
     crashPoint('completion.after-append');
-    if (res.kind === 'acquired') this.inBackground(() => this.runner.run(workflowId, runId, workflowTaskQueue, res.lease));
+    if (res.kind === 'acquired') await this.runner.run(workflowId, runId, workflowTaskQueue, res.lease);
     else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
   };
-
-  private readonly background = new Set<Promise<void>>();
-
-  private inBackground(fn: () => Promise<void>): void {
-    const p: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(fn)
-      .catch((err: Error) => this.logger.error?.(`Workflow task failed: ${err.message}`, err.stack, 'Redurable'))
-      .finally(() => this.background.delete(p));
-    this.background.add(p);
-  }
 
   /** Stops taking jobs, lets running ones finish, and closes every connection. */
   async close(): Promise<void> {
     await this.sweep?.stop();
     await this.host?.close();
     this.host = undefined;
-    while (this.background.size) await Promise.all([...this.background]);
     await this.watcher.close();
     await this.queues.close();
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -1,6 +1,6 @@
 import {
   Global, Inject, Injectable, Module,
-  type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationBootstrap, type OnApplicationShutdown, type OptionalFactoryDependency,
+  type BeforeApplicationShutdown, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationBootstrap, type OptionalFactoryDependency,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WorkflowClient } from '../client/workflow-client.js';
@@ -15,16 +15,20 @@ export interface DurableModuleAsyncOptions extends Pick<ModuleMetadata, 'imports
   inject?: (InjectionToken | OptionalFactoryDependency)[];
 }
 
-/** Starts the workers once every module is initialised, and closes everything on shutdown. */
+/**
+ * Starts the workers once every module is initialised. On shutdown it drains them in
+ * `beforeApplicationShutdown`: Nest runs every module's `onModuleDestroy` first, so close
+ * what your activities use in `onApplicationShutdown`, which runs after the drain.
+ */
 @Injectable()
-class DurableLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class DurableLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(DurableRuntime) private readonly runtime: DurableRuntime) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runtime.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.runtime.close();
   }
 }

@@ -87,9 +87,10 @@ export class WorkflowActivation {
     }
     for (const { streamId, event } of events) {
       if (this.nondeterminism) break;
+      this.lastId = streamId;
+      if (isCommandEvent(event)) continue; // matched through schedule(), nothing to settle
       this.now = event.ts;
       this.deliver(event);
-      this.lastId = streamId;
       await drainMicrotasks();
     }
     if (!this.nondeterminism && this.recorded.size > 0) {

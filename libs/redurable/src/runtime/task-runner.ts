@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
 import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
-import type { Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
+import type { CommitResult, Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
 import { WorkflowActivation } from './activation.js';
@@ -12,6 +12,8 @@ import type { WorkflowCache } from './workflow-cache.js';
 
 export interface TaskRunnerOptions {
   leaseTtlMs: number;
+  /** How long a closed run's history and meta are kept (0 = forever). */
+  retentionMs: number;
   /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
   taskRetry: { baseMs: number; maxMs: number };
 }
@@ -40,8 +42,25 @@ export class WorkflowTaskRunner {
     return a ? { fence: a.fence, lastId: a.lastId } : undefined;
   }
 
-  /** Runs the task of a workflow run, taking the lease unless the caller already holds it. */
-  async run(workflowId: string, runId: string, taskQueue: string, held?: Lease): Promise<void> {
+  /** Task runs per workflow in this process, chained so that one cached execution never runs twice at once. */
+  private readonly inProcess = new Map<string, Promise<void>>();
+
+  /**
+   * Runs the task of a workflow run, taking the lease unless the caller already holds it.
+   * A task releases the lease before dispatching its jobs, so another task of the same
+   * workflow can start here meanwhile; it waits for the first to finish.
+   */
+  run(workflowId: string, runId: string, taskQueue: string, held?: Lease, opts: { replay?: boolean } = {}): Promise<void> {
+    const previous = this.inProcess.get(workflowId);
+    const next = (previous ?? Promise.resolve()).then(() => this.runNow(workflowId, runId, taskQueue, held, opts));
+    this.inProcess.set(workflowId, next);
+    return next.finally(() => {
+      if (this.inProcess.get(workflowId) === next) this.inProcess.delete(workflowId);
+    });
+  }
+
+  private async runNow(workflowId: string, runId: string, taskQueue: string, held: Lease | undefined, opts: { replay?: boolean }): Promise<void> {
+    if (opts.replay) this.cache.evict(workflowId);
     let lease = held;
     if (!lease) {
       const acquired = await this.store.acquire(workflowId, runId, this.options.leaseTtlMs, this.cursor(workflowId, runId));
@@ -71,7 +90,7 @@ export class WorkflowTaskRunner {
     } catch (err) {
       this.cache.evict(workflowId);
       if (err instanceof LeaseLostError) {
-        this.logger.warn?.(err.message, 'Redurable');
+        this.logger.warn?.(err.message);
         return;
       }
       await this.failTask(workflowId, runId, taskQueue, lease.fence, err);
@@ -88,26 +107,32 @@ export class WorkflowTaskRunner {
       events.push(closing.status === 'completed'
         ? { type: 'WorkflowExecutionCompleted', result: closing.value }
         : { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) });
-      await this.store.commit({ workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true, leaseTtlMs: this.options.leaseTtlMs, close: closing });
-      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`, 'Redurable');
+      await this.store.commit({
+        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
+        leaseTtlMs: this.options.leaseTtlMs, close: closing, retentionMs: this.options.retentionMs,
+      });
+      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`);
       return undefined;
     }
-    const toDispatch = [
-      ...commands.filter((c) => c.type !== 'MarkerRecorded'),
-      ...(replayed ? activation.outstandingRecorded() : []),
-    ];
+    const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
     const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs };
     let appendedLastId: string;
-    let result;
-    if (toDispatch.length > 0) {
+    let result: CommitResult;
+    if (replayed) {
+      // A rebuilt execution re-dispatches everything outstanding while it holds the lease,
+      // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
       appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
       crashPoint('task.after-commit');
-      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, [...toDispatch, ...activation.outstandingRecorded()], activation.now);
       crashPoint('task.after-dispatch');
-      result = await this.store.commit({ ...base, events: [], release: true });
+      result = await this.store.commit({ ...base, events: [], release: true, dispatchMark: 'clear' });
     } else {
-      result = await this.store.commit({ ...base, events, release: true });
+      // Steady state: one script commits and releases; the mark covers a crash before dispatch.
+      result = await this.store.commit({ ...base, events, release: true, dispatchMark: toDispatch.length > 0 ? 'set' : undefined });
       appendedLastId = result.lastId;
+      crashPoint('task.after-commit');
+      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+      crashPoint('task.after-dispatch');
     }
     if (result.kind === 'more') return result.events;
     activation.lastId = appendedLastId;
@@ -129,7 +154,6 @@ export class WorkflowTaskRunner {
     if (!failed) return;
     this.logger.error?.(
       `Workflow task ${kind} for workflow ${workflowId} (run ${runId}), attempt ${failed.attempt}; retrying in ${failed.delayMs}ms: ${message}`,
-      undefined, 'Redurable',
     );
     await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, failed.delayMs);
   }

@@ -79,10 +79,10 @@ export class Dispatcher {
   }
 
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
-  async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0): Promise<void> {
+  async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0, replay = false): Promise<void> {
     await this.queues.workflow(taskQueue).add(
       'task',
-      { workflowId, runId },
+      replay ? { workflowId, runId, replay } : { workflowId, runId },
       { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
     );
   }

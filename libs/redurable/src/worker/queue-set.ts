@@ -20,6 +20,8 @@ export interface WorkflowJobData {
   workflowId: string;
   runId: string;
   seq?: number;
+  /** Rebuild the execution from history and re-dispatch everything outstanding. */
+  replay?: boolean;
 }
 
 /** The BullMQ queues of the library, created on first use and shared by client and workers. */

@@ -46,11 +46,14 @@ export class RecoverySweep {
             continue;
           }
           if (!this.served.has(meta.taskQueue)) continue;
-          const leaseExpired = meta.lease !== undefined && meta.leaseExp < now;
+          const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
+          const leaseExpired = meta.lease !== undefined && !leaseValid;
           const orphaned = meta.lease === undefined && meta.dirty && (meta.retryAt === undefined || meta.retryAt <= now);
-          if (leaseExpired || orphaned) {
-            await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
-            logger.log?.(`Recovery: enqueued a task for workflow ${meta.workflowId} (run ${meta.runId}): ${leaseExpired ? 'its lease expired' : 'new events had no task'}`, 'Redurable');
+          const undispatched = !leaseValid && meta.dispatchAt !== undefined && meta.dispatchAt < now - this.runtime.options.leaseTtlMs;
+          if (leaseExpired || orphaned || undispatched) {
+            const why = leaseExpired ? 'its lease expired' : orphaned ? 'new events had no task' : 'jobs of its last task may not have been dispatched';
+            await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}-${meta.dispatchAt ?? 0}`, 0, undispatched);
+            logger.log?.(`Recovery: enqueued a task for workflow ${meta.workflowId} (run ${meta.runId}): ${why}`);
             enqueued++;
           }
         }
@@ -61,7 +64,7 @@ export class RecoverySweep {
         if (ids.length < BATCH) break;
       }
     } catch (err) {
-      logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack, 'Redurable');
+      logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }
     return enqueued;
   }

@@ -1,4 +1,5 @@
 import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE } from './dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../history/keys.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
@@ -12,12 +13,15 @@ export class WorkerHost {
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
   private readonly served: Set<string>;
+  private readonly connection: Redis;
 
   constructor(
     private readonly runtime: DurableRuntime,
     taskQueues: string[],
   ) {
     this.served = new Set(taskQueues);
+    this.connection = runtime.redis.duplicate();
+    this.connection.on('error', () => undefined);
   }
 
   serves(taskQueue: string): boolean {
@@ -25,16 +29,18 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
-    const { options, runner, executor, redis, logger } = this.runtime;
+    const { options, runner, executor, logger } = this.runtime;
+    // Workers poll on their own connection so their commands never queue ahead of the history scripts.
+    const redis = this.connection;
     for (const taskQueue of this.served) {
       const workflowWorker = new Worker<WorkflowJobData>(
         workflowQueueName(taskQueue),
         async (job: Job<WorkflowJobData>) => {
-          const { workflowId, runId, seq } = job.data;
+          const { workflowId, runId, seq, replay } = job.data;
           if (job.name === 'timer' && seq !== undefined) {
             await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
           } else {
-            await runner.run(workflowId, runId, taskQueue);
+            await runner.run(workflowId, runId, taskQueue, undefined, { replay });
           }
         },
         { connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false },
@@ -58,11 +64,11 @@ export class WorkerHost {
         },
       );
       for (const w of [workflowWorker, activityWorker]) {
-        w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack, 'Redurable'));
+        w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack));
         w.on('failed', (job, err) => {
-          if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack, 'Redurable');
+          if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
         });
-        void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack, 'Redurable'));
+        void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
         this.workers.push(w);
       }
     }
@@ -73,5 +79,6 @@ export class WorkerHost {
     await Promise.all(this.workers.map((w) => w.close()));
     this.shutdown.abort();
     this.workers.length = 0;
+    await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }

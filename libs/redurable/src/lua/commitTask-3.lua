@@ -2,12 +2,19 @@
   Appends the events a workflow task produced, fenced by the lease token, optionally closes
   the run, and optionally releases the lease. A stale holder (fence moved on) writes nothing.
 
-  KEYS[1] meta hash   KEYS[2] history stream
+  The dispatch mark: a task that releases the lease before adding its jobs to BullMQ sets
+  `dispatchAt`; if the process dies before the jobs exist, the recovery sweep sees an old
+  mark and replays the workflow, which re-dispatches every outstanding command. Only a task
+  that has re-dispatched everything outstanding (a replay) clears the mark.
+
+  KEYS[1] meta hash   KEYS[2] history stream   KEYS[3] done set
   ARGV[1] fence          ARGV[2] lease ttl ms     ARGV[3] release: 1 to release the lease
   ARGV[4] close status: '' | 'completed' | 'failed'
   ARGV[5] close value: result payload or failure JSON      ARGV[6] closed channel (pub/sub)
   ARGV[7] workflowId     ARGV[8] caller's last stream id (for returning new entries)
-  ARGV[9..] event JSONs to append, in order
+  ARGV[9] dispatch mark: '' (leave) | 'set' | 'clear'
+  ARGV[10] retention of a closed run, ms (0 = keep forever)
+  ARGV[11..] event JSONs to append, in order
 
   Returns
     {-3}                          lease lost: nothing written
@@ -24,7 +31,7 @@ end
 local now = nowMs()
 local lastId = ARGV[8]
 local len = tonumber(redis.call('HGET', meta, 'len'))
-for i = 9, #ARGV do
+for i = 11, #ARGV do
   len = len + 1
   lastId = redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[i])
 end
@@ -32,8 +39,20 @@ redis.call('HSET', meta, 'len', len)
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if ARGV[4] ~= '' then
   redis.call('HSET', meta, 'status', ARGV[4], 'closedAt', now, 'closeValue', ARGV[5], 'lease', '', 'dirty', 0)
+  redis.call('HDEL', meta, 'dispatchAt')
+  redis.call('DEL', KEYS[3])
+  local retention = tonumber(ARGV[10])
+  if retention > 0 then
+    redis.call('PEXPIRE', KEYS[2], retention)
+    redis.call('PEXPIRE', meta, retention)
+  end
   redis.call('PUBLISH', ARGV[6], ARGV[7])
   return {1, lastId}
+end
+if ARGV[9] == 'set' then
+  redis.call('HSET', meta, 'dispatchAt', now)
+elseif ARGV[9] == 'clear' then
+  redis.call('HDEL', meta, 'dispatchAt')
 end
 if ARGV[3] ~= '1' then
   redis.call('HSET', meta, 'leaseExp', now + tonumber(ARGV[2]))
