@@ -93,19 +93,23 @@ describe('a worker killed with SIGKILL', () => {
 });
 
 describe('a process killed at each crash point between two Redis writes', () => {
+  // With the cache, a step records an outcome and its commands in one script; without it
+  // (CACHE_SIZE 0) every task replays and takes the two-write path. Both are killed here.
   test.each([
-    ['task.after-commit', 'events committed, jobs not yet dispatched'],
-    ['task.after-dispatch', 'jobs dispatched, lease not yet released'],
-    ['activity.after-run', 'activity ran, outcome not yet recorded'],
-    ['completion.after-append', 'outcome recorded, next workflow task not yet run'],
-  ])('%s (%s): the workflow completes with every step recorded once', async (point) => {
-    const id = `crash-at-${point}`;
-    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2' });
+    ['task.after-commit', '1000', 'outcome and commands committed, jobs not yet dispatched'],
+    ['task.after-commit', '0', 'replayed task committed, jobs not yet dispatched'],
+    ['task.after-dispatch', '1000', 'jobs dispatched, cache not yet updated'],
+    ['task.after-dispatch', '0', 'jobs dispatched, lease not yet released'],
+    ['activity.after-run', '1000', 'activity ran, outcome not yet recorded'],
+    ['completion.after-append', '0', 'outcome recorded, next workflow task not yet run'],
+  ])('%s, cache size %s (%s): the workflow completes with every step recorded once', async (point, cacheSize) => {
+    const id = `crash-at-${point}-${cacheSize}`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2', CACHE_SIZE: cacheSize });
     await ready(crashing);
     await startWorkflow(id, 4);
     expect((await crashing.exited).signal).toBe('SIGKILL'); // it really died at that point
 
-    const second = worker();
+    const second = worker({ CACHE_SIZE: cacheSize });
     expect(await client.client.getHandle<number>(id).result()).toBe(10);
     await expectExactlyOnce(id, 4);
     const runs = await counters('runs', id, 4);

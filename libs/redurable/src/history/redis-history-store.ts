@@ -43,6 +43,7 @@ export interface Lease {
 
 export type AcquireResult = { kind: 'acquired'; lease: Lease } | { kind: 'busy' } | { kind: 'closed'; status: string };
 export type CompletionResult = { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
+export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
 export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] };
 
 /** Where a worker's cached instance stands, so the store can return only newer events. */
@@ -59,7 +60,9 @@ function parseEntries(raw: RawEntry[]): StoredEvent[] {
     for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
     const event = JSON.parse(f.e) as HistoryEvent;
     event.id = Number(f.i);
-    event.ts = Number(streamId.slice(0, streamId.indexOf('-')));
+    // Outcome events carry the time the worker gave them (it may have delivered them already);
+    // every other event takes the Redis time of its stream id.
+    event.ts ??= Number(streamId.slice(0, streamId.indexOf('-')));
     return { streamId, event };
   });
 }
@@ -101,6 +104,30 @@ export class RedisHistoryStore {
       runId, event.seq, JSON.stringify(event), inline ? 1 : 0, leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '',
     )) as unknown[];
     switch (Number(res[0])) {
+      case 0: return { kind: 'ignored' };
+      case 1: return { kind: 'recorded' };
+      case 3: return { kind: 'needs-task' };
+      default: return { kind: 'acquired', lease: parseLease(res) };
+    }
+  }
+
+  /**
+   * Records an outcome and the commands a cached execution produced from it, in one script,
+   * when nobody touched the workflow since `cachedFence`; else records only the outcome.
+   */
+  async completeAndCommit(args: {
+    workflowId: string; runId: string; outcome: NewEvent & { seq: number; ts: number }; cachedFence: number; leaseTtlMs: number;
+    events: NewEvent[]; close?: { status: 'completed' | 'failed'; value: string }; dispatch: boolean; retentionMs: number;
+  }): Promise<SpeculativeResult> {
+    const { workflowId, runId } = args;
+    const res = (await this.scripts.completeAndCommit(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
+      runId, args.outcome.seq, JSON.stringify(args.outcome), args.cachedFence, args.leaseTtlMs,
+      args.close?.status ?? '', args.close?.value ?? '', this.keys.closedChannel(), workflowId, args.dispatch ? 'set' : '', args.retentionMs,
+      ...args.events.map((e) => JSON.stringify(e)),
+    )) as unknown[];
+    switch (Number(res[0])) {
+      case 5: return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
       case 0: return { kind: 'ignored' };
       case 1: return { kind: 'recorded' };
       case 3: return { kind: 'needs-task' };

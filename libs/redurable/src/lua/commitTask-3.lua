@@ -23,30 +23,18 @@
                                   after the caller's last id are returned for the next round
 ]]
 --- @include "now"
+--- @include "append-events"
+--- @include "close-run"
 local meta = KEYS[1]
 local fence = redis.call('HGET', meta, 'fence')
 if redis.call('HGET', meta, 'status') ~= 'running' or fence ~= ARGV[1] or redis.call('HGET', meta, 'lease') ~= ARGV[1] then
   return {-3}
 end
 local now = nowMs()
-local lastId = ARGV[8]
-local len = tonumber(redis.call('HGET', meta, 'len'))
-for i = 11, #ARGV do
-  len = len + 1
-  lastId = redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[i])
-end
-redis.call('HSET', meta, 'len', len)
+local lastId = appendEvents(meta, KEYS[2], ARGV, 11, ARGV[8])
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if ARGV[4] ~= '' then
-  redis.call('HSET', meta, 'status', ARGV[4], 'closedAt', now, 'closeValue', ARGV[5], 'lease', '', 'dirty', 0)
-  redis.call('HDEL', meta, 'dispatchAt')
-  redis.call('DEL', KEYS[3])
-  local retention = tonumber(ARGV[10])
-  if retention > 0 then
-    redis.call('PEXPIRE', KEYS[2], retention)
-    redis.call('PEXPIRE', meta, retention)
-  end
-  redis.call('PUBLISH', ARGV[6], ARGV[7])
+  closeRun(meta, KEYS[2], KEYS[3], ARGV[4], ARGV[5], tonumber(ARGV[10]), ARGV[6], ARGV[7], now)
   return {1, lastId}
 end
 if ARGV[9] == 'set' then

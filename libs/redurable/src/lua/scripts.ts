@@ -14,7 +14,7 @@ function loadSource(file: string): string {
 }
 
 /** Script names, each file being `<name>-<numberOfKeys>.lua`. */
-export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask';
+export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit';
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -39,5 +39,6 @@ export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
     acquireTask: bind('acquireTask'),
     commitTask: bind('commitTask'),
     failTask: bind('failTask'),
+    completeAndCommit: bind('completeAndCommit'),
   };
 }

@@ -94,18 +94,18 @@ export class DurableRuntime {
   }
 
   /**
-   * Records an activity or timer outcome, then runs the next workflow task in this process
-   * (when it serves the workflow's task queue and the lease was free) or enqueues it. If the
-   * process dies during that task, BullMQ restarts the job, which finds its outcome recorded
-   * and does not run the activity again; the lease expires and the sweep resumes the workflow.
+   * Records an activity or timer outcome and runs the workflow's next task in this process
+   * when it serves the workflow's task queue, else enqueues it. If the process dies during that
+   * task, BullMQ restarts the job, which finds its outcome recorded and does not run the
+   * activity again; the lease expires and the sweep resumes the workflow.
    */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
-    const inline = this.host?.serves(workflowTaskQueue) ?? false;
-    const res = await this.store.appendCompletion(workflowId, runId, event, inline, this.options.leaseTtlMs, this.runner.cursor(workflowId, runId));
+    const outcome = { ...event, ts: Date.now() };
+    if (this.host?.serves(workflowTaskQueue)) return this.runner.complete(workflowId, runId, workflowTaskQueue, outcome);
+    const res = await this.store.appendCompletion(workflowId, runId, outcome, false, this.options.leaseTtlMs);
     crashPoint('completion.after-append');
-    if (res.kind === 'acquired') await this.runner.run(workflowId, runId, workflowTaskQueue, res.lease);
-    else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
+    if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
   };
 
   /** Stops taking jobs, lets running ones finish, and closes every connection. */

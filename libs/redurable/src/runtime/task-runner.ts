@@ -2,11 +2,11 @@ import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
-import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
+import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../history/events.js';
 import type { CommitResult, Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
-import { WorkflowActivation } from './activation.js';
+import { WorkflowActivation, type Closing } from './activation.js';
 import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
 
@@ -51,12 +51,71 @@ export class WorkflowTaskRunner {
    * workflow can start here meanwhile; it waits for the first to finish.
    */
   run(workflowId: string, runId: string, taskQueue: string, held?: Lease, opts: { replay?: boolean } = {}): Promise<void> {
+    return this.exclusive(workflowId, () => this.runNow(workflowId, runId, taskQueue, held, opts));
+  }
+
+  private exclusive(workflowId: string, fn: () => Promise<void>): Promise<void> {
     const previous = this.inProcess.get(workflowId);
-    const next = (previous ?? Promise.resolve()).then(() => this.runNow(workflowId, runId, taskQueue, held, opts));
+    const next = (previous ?? Promise.resolve()).then(fn);
     this.inProcess.set(workflowId, next);
     return next.finally(() => {
       if (this.inProcess.get(workflowId) === next) this.inProcess.delete(workflowId);
     });
+  }
+
+  /**
+   * Records an activity or timer outcome and runs the workflow's next task. When this process
+   * holds the execution in its cache, the outcome is delivered first and recorded together
+   * with the commands it produced in one script (the steady-state step); if another worker
+   * moved the workflow on meanwhile, the cached execution is dropped and the history replayed.
+   */
+  complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
+    return this.exclusive(workflowId, async () => {
+      const activation = this.cache.get(workflowId, runId);
+      if (activation && (await this.deliverCached(activation, outcome, taskQueue))) return;
+      const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
+      crashPoint('completion.after-append');
+      if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
+      else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${outcome.seq}`);
+    });
+  }
+
+  /** The speculative step; false when the outcome still has to be recorded the normal way. */
+  private async deliverCached(activation: WorkflowActivation, outcome: OutcomeEvent, taskQueue: string): Promise<boolean> {
+    const { workflowId, runId } = activation.info;
+    try {
+      await activation.activate([{ streamId: activation.lastId, event: { ...outcome, id: 0 } as HistoryEvent }]);
+    } catch {
+      this.cache.evict(workflowId); // the replay that follows reports the problem with the right event id
+      return false;
+    }
+    const commands = activation.takeCommands();
+    const closing = activation.takeClosing();
+    const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
+    const res = await this.store.completeAndCommit({
+      workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
+      events: closing ? [...commands, closeEvent(closing)] : commands, close: closing,
+      dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
+    });
+    if (res.kind !== 'committed') {
+      // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
+      // event the history may not hold in that place, so it is dropped and rebuilt by replay.
+      this.cache.evict(workflowId);
+      if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
+      else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${outcome.seq}`);
+      return true;
+    }
+    activation.fence = res.fence;
+    activation.lastId = res.lastId;
+    crashPoint('task.after-commit');
+    if (closing) {
+      this.cache.evict(workflowId);
+      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`);
+      return true;
+    }
+    if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+    crashPoint('task.after-dispatch');
+    return true;
   }
 
   private async runNow(workflowId: string, runId: string, taskQueue: string, held: Lease | undefined, opts: { replay?: boolean }): Promise<void> {
@@ -104,9 +163,7 @@ export class WorkflowTaskRunner {
     const closing = activation.takeClosing();
     const events: NewEvent[] = [...commands];
     if (closing) {
-      events.push(closing.status === 'completed'
-        ? { type: 'WorkflowExecutionCompleted', result: closing.value }
-        : { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) });
+      events.push(closeEvent(closing));
       await this.store.commit({
         workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
         leaseTtlMs: this.options.leaseTtlMs, close: closing, retentionMs: this.options.retentionMs,
@@ -157,4 +214,13 @@ export class WorkflowTaskRunner {
     );
     await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, failed.delayMs);
   }
+}
+
+/** An activity or timer outcome, stamped with the time the worker gave it. */
+export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }> & { ts: number };
+
+function closeEvent(closing: Closing): NewEvent {
+  return closing.status === 'completed'
+    ? { type: 'WorkflowExecutionCompleted', result: closing.value }
+    : { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) };
 }

@@ -1,0 +1,51 @@
+--[[
+  The steady-state step in one script. A worker that holds the workflow's execution in its
+  cache has already fed it the activity's (or timer's) outcome; this records that outcome
+  and the commands it produced together, provided nobody touched the workflow since the
+  worker's last task (lease free, fence unchanged). Otherwise it records only the outcome,
+  like appendCompletion, and the worker falls back to a normal task.
+
+  KEYS[1] meta hash   KEYS[2] history stream   KEYS[3] done set
+  ARGV[1] runId       ARGV[2] seq              ARGV[3] outcome event JSON
+  ARGV[4] the worker's cached fence            ARGV[5] lease ttl ms
+  ARGV[6] close status: '' | 'completed' | 'failed'     ARGV[7] close value
+  ARGV[8] closed channel    ARGV[9] workflowId    ARGV[10] dispatch mark: '' | 'set'
+  ARGV[11] retention of a closed run, ms            ARGV[12..] command event JSONs
+
+  Returns
+    {5, fence, lastId}           outcome and commands committed under a new fence; lease free
+    {0} | {1} | {3} | {2, ...}   as appendCompletion: ignored, recorded (lease busy),
+                                 recorded (needs a task), recorded and lease taken
+]]
+--- @include "now"
+--- @include "acquire-lease"
+--- @include "append-events"
+--- @include "close-run"
+local meta = KEYS[1]
+if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= ARGV[1] then
+  return {0}
+end
+if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
+local now = nowMs()
+local lease = redis.call('HGET', meta, 'lease')
+local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
+local fence = tonumber(redis.call('HGET', meta, 'fence'))
+if leaseFree and fence == tonumber(ARGV[4]) then
+  fence = redis.call('HINCRBY', meta, 'fence', 1)
+  local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
+  lastId = appendEvents(meta, KEYS[2], ARGV, 12, lastId)
+  if ARGV[6] ~= '' then
+    closeRun(meta, KEYS[2], KEYS[3], ARGV[6], ARGV[7], tonumber(ARGV[11]), ARGV[8], ARGV[9], now)
+  else
+    redis.call('HSET', meta, 'lease', '', 'dirty', 0)
+    if ARGV[10] == 'set' then redis.call('HSET', meta, 'dispatchAt', now) end
+  end
+  return {5, fence, lastId}
+end
+-- Someone else moved the workflow on: record the outcome only.
+local len = redis.call('HINCRBY', meta, 'len', 1)
+redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[3])
+redis.call('HSET', meta, 'dirty', 1)
+local acquired = acquireLease(meta, KEYS[2], now, tonumber(ARGV[5]), '', '')
+if acquired then return acquired end
+return {1}
