@@ -92,6 +92,33 @@ describe('a worker killed with SIGKILL', () => {
   }, 40_000);
 });
 
+describe('a worker killed while its saga compensates', () => {
+  test('resumes compensating after replay: forward steps do not run again, each compensation takes effect once', async () => {
+    const id = 'kill-in-compensation';
+    const first = worker();
+    await ready(first);
+    await client.client.start('SagaCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [4] });
+    await until('the first compensation to complete', async () => {
+      const h = await history(id);
+      const compensations = new Set(h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.compensation ? [e.seq] : [])));
+      return h.some((e) => e.type === 'ActivityTaskCompleted' && compensations.has(e.seq));
+    });
+    first.process.kill('SIGKILL');
+    await first.exited;
+
+    const second = worker();
+    const err = await client.client.getHandle(id).result().catch((e: unknown) => e);
+    expect((err as Error).message).toContain('the last step refused');
+    const description = await client.client.getHandle(id).describe();
+    expect(description.status).toBe('failed');
+    expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual(['undo:completed', 'undo:completed', 'undo:completed', 'undo:completed']);
+    expect(await counters('runs', id, 4)).toEqual([1, 1, 1, 1]);
+    const undoEffects = (await client.redis.mget(...[1, 2, 3, 4].map((i) => `${prefix}:undo-effects:${id}:${i}`))).map(Number);
+    expect(undoEffects).toEqual([1, 1, 1, 1]);
+    await stop(second);
+  }, 40_000);
+});
+
 describe('a process killed at each crash point between two Redis writes', () => {
   // With the cache, a step records an outcome and its commands in one script; without it
   // (CACHE_SIZE 0) every task replays and takes the two-write path. Both are killed here.

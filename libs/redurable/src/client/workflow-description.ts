@@ -12,6 +12,15 @@ export interface PendingActivity {
   lastFailure?: string;
   /** BullMQ job state: waiting, active, delayed (waiting to retry), ... */
   state: string;
+  /** True when the saga scheduled it to undo an earlier step. */
+  compensation: boolean;
+}
+
+/** A compensation the saga scheduled, and how it ended. */
+export interface CompensationRecord {
+  seq: number;
+  activityType: string;
+  status: 'pending' | 'completed' | 'failed';
 }
 
 /** What `handle.describe()` returns. */
@@ -20,7 +29,8 @@ export interface WorkflowDescription {
   runId: string;
   workflowType: string;
   taskQueue: string;
-  status: 'running' | 'completed' | 'failed' | string;
+  /** `compensation_failed` when the workflow ended with steps its saga could not undo. */
+  status: 'running' | 'completed' | 'failed' | 'compensation_failed' | string;
   startTime: Date;
   closeTime?: Date;
   historyLength: number;
@@ -31,4 +41,6 @@ export interface WorkflowDescription {
   /** The last workflow-task failure (for example a non-determinism error) while it is retried. */
   taskFailure?: { message: string; attempt: number; retryAt?: Date };
   pendingActivities: PendingActivity[];
+  /** What the saga undid (or tried to), in the order it was scheduled. */
+  compensations: CompensationRecord[];
 }

@@ -5,7 +5,7 @@ import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { activityJobId } from '../worker/dispatcher.js';
-import type { PendingActivity, WorkflowDescription } from './workflow-description.js';
+import type { CompensationRecord, PendingActivity, WorkflowDescription } from './workflow-description.js';
 
 /** A reference to one workflow execution: wait for it, inspect it, read its history. */
 export class WorkflowHandle<R = unknown> {
@@ -71,6 +71,7 @@ export class WorkflowHandle<R = unknown> {
       closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
       historyLength: meta.historyLength,
       pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, history) : [],
+      compensations: compensationsOf(history),
     };
     if (meta.status === 'completed') description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
     else if (meta.status !== 'running' && meta.closeValue) description.failure = JSON.parse(meta.closeValue) as SerializedFailure;
@@ -96,7 +97,19 @@ export class WorkflowHandle<R = unknown> {
         attempt: (job?.attemptsMade ?? 0) + 1,
         lastFailure: job?.failedReason || undefined,
         state: job ? await job.getState() : 'unknown',
+        compensation: e.compensation === true,
       };
     }));
   }
+}
+
+function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
+  const bySeq = new Map<number, CompensationRecord>();
+  for (const e of history) {
+    if (e.type === 'ActivityTaskScheduled' && e.compensation) bySeq.set(e.seq, { seq: e.seq, activityType: e.activityType, status: 'pending' });
+    else if ((e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') && bySeq.has(e.seq)) {
+      bySeq.get(e.seq)!.status = e.type === 'ActivityTaskCompleted' ? 'completed' : 'failed';
+    }
+  }
+  return [...bySeq.values()];
 }

@@ -28,10 +28,22 @@ export interface ActivityCallOptions {
   heartbeatTimeout?: Duration;
 }
 
+/** How a saga undoes an activity: the compensating method's name, or it with an argument mapping. */
+export type CompensatedBy =
+  | string
+  | {
+      /** Method of the same `@Activities` class that undoes this one. */
+      activity: string;
+      /** Arguments of the compensation from the step's arguments and result. Must be deterministic. @default the step's arguments */
+      args: (args: unknown[], result: unknown) => unknown[];
+    };
+
 /** Options of {@link Activity}. */
 export interface ActivityOptions extends ActivityCallOptions {
   /** Activity type name, stored in history. @default the method name */
   name?: string;
+  /** The activity that undoes this one, used by `saga.proxy()`. */
+  compensatedBy?: CompensatedBy;
 }
 
 export interface WorkflowMetadata {

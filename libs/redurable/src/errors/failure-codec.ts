@@ -1,11 +1,11 @@
 import {
-  ActivityFailure, ApplicationFailure, DurableFailure, TimeoutFailure, WorkflowFailedError,
-  type RetryState, type TimeoutType,
+  ActivityFailure, ApplicationFailure, CompensationFailure, DurableFailure, TimeoutFailure, WorkflowFailedError,
+  type NotUndoneStep, type RetryState, type TimeoutType,
 } from './temporal-failure.js';
 
 /** The JSON form of a failure as it is stored in history. */
 export interface SerializedFailure {
-  kind: 'application' | 'activity' | 'timeout' | 'workflow';
+  kind: 'application' | 'activity' | 'timeout' | 'workflow' | 'compensation';
   message: string;
   /** ApplicationFailure type: the original error's name. */
   type?: string;
@@ -17,6 +17,7 @@ export interface SerializedFailure {
   retryState?: RetryState;
   attempt?: number;
   timeoutType?: TimeoutType;
+  notUndone?: NotUndoneStep[];
   cause?: SerializedFailure;
 }
 
@@ -33,6 +34,7 @@ export function serializeFailure(thrown: unknown, depth = 0): SerializedFailure 
   if (err instanceof ActivityFailure) {
     return { ...base, kind: 'activity', activityType: err.activityType, activityId: err.activityId, retryState: err.retryState, attempt: err.attempt, cause };
   }
+  if (err instanceof CompensationFailure) return { ...base, kind: 'compensation', notUndone: err.notUndone, cause };
   if (err instanceof TimeoutFailure) return { ...base, kind: 'timeout', timeoutType: err.timeoutType, cause };
   if (err instanceof WorkflowFailedError) return { ...base, kind: 'workflow', cause };
   const app = err instanceof ApplicationFailure ? err : undefined;
@@ -49,6 +51,9 @@ export function deserializeFailure(f: SerializedFailure): DurableFailure {
       break;
     case 'timeout':
       out = new TimeoutFailure(f.message, f.timeoutType ?? 'START_TO_CLOSE');
+      break;
+    case 'compensation':
+      out = new CompensationFailure(f.message, f.notUndone ?? [], cause);
       break;
     case 'workflow':
       out = new WorkflowFailedError(f.message, '', '', cause);

@@ -89,3 +89,22 @@ export class WorkflowFailedError extends DurableFailure {
     super(message, { cause });
   }
 }
+
+/** One saga step whose compensation did not complete. */
+export interface NotUndoneStep {
+  /** What the step was (the forward activity's type, or the name given to the compensation). */
+  step: string;
+  /** Why it was not undone: the compensation's failure, or that it never ran. */
+  reason: string;
+}
+
+/**
+ * Thrown by `saga.compensate()` when a compensation still failed after its retries. A workflow
+ * that ends with it is closed as `compensation_failed`, and `notUndone` lists every step
+ * that was not undone, so nothing is dropped silently.
+ */
+export class CompensationFailure extends DurableFailure {
+  constructor(message: string, readonly notUndone: NotUndoneStep[], cause?: Error) {
+    super(message, { cause });
+  }
+}

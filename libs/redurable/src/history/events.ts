@@ -35,6 +35,8 @@ export interface ActivityTaskScheduled extends EventBase {
   activityType: string;
   input: Payload[];
   options: RecordedActivityOptions;
+  /** Scheduled by `saga.compensate()`: undoes an earlier step. */
+  compensation?: boolean;
 }
 export interface ActivityTaskCompleted extends EventBase { type: 'ActivityTaskCompleted'; seq: number; result: Payload; attempt: number }
 export interface ActivityTaskFailed extends EventBase { type: 'ActivityTaskFailed'; seq: number; failure: SerializedFailure; attempt: number }

@@ -14,7 +14,7 @@ export interface StoredEvent {
 export interface WorkflowMeta {
   workflowId: string;
   type: string;
-  status: 'running' | 'completed' | 'failed' | string;
+  status: 'running' | 'completed' | 'failed' | 'compensation_failed' | string;
   runId: string;
   taskQueue: string;
   startedAt: number;
@@ -117,7 +117,7 @@ export class RedisHistoryStore {
    */
   async completeAndCommit(args: {
     workflowId: string; runId: string; outcome: NewEvent & { seq: number; ts: number }; cachedFence: number; leaseTtlMs: number;
-    events: NewEvent[]; close?: { status: 'completed' | 'failed'; value: string }; dispatch: boolean; retentionMs: number;
+    events: NewEvent[]; close?: { status: 'completed' | 'failed' | 'compensation_failed'; value: string }; dispatch: boolean; retentionMs: number;
   }): Promise<SpeculativeResult> {
     const { workflowId, runId } = args;
     const res = (await this.scripts.completeAndCommit(
@@ -151,7 +151,7 @@ export class RedisHistoryStore {
    */
   async commit(args: {
     workflowId: string; runId: string; fence: number; lastId: string; events: NewEvent[];
-    release: boolean; leaseTtlMs: number; close?: { status: 'completed' | 'failed'; value: string };
+    release: boolean; leaseTtlMs: number; close?: { status: 'completed' | 'failed' | 'compensation_failed'; value: string };
     /** 'set' when jobs are dispatched after the lease is released; 'clear' after a full re-dispatch. */
     dispatchMark?: 'set' | 'clear';
     /** How long a closed run is kept, ms (0 = forever). */

@@ -1,5 +1,5 @@
 import { NonDeterminismError } from '../errors/library.errors.js';
-import { ActivityFailure } from '../errors/temporal-failure.js';
+import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
 import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
 import {
   describeEvent, isCommandEvent,
@@ -33,7 +33,7 @@ interface PendingCompletion {
 }
 
 /** How the run ends, once the code has returned or thrown. */
-export type Closing = { status: 'completed'; value: string } | { status: 'failed'; value: string };
+export type Closing = { status: 'completed'; value: string } | { status: 'failed' | 'compensation_failed'; value: string };
 
 /** Lets the activation wait until the microtask queue is empty, so each event settles before the next. */
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -226,7 +226,7 @@ export class WorkflowActivation {
           }
           this.close({ status: 'completed', value: encoded });
         },
-        (err) => this.close({ status: 'failed', value: JSON.stringify(serializeFailure(err)) }),
+        (err) => this.close({ status: err instanceof CompensationFailure ? 'compensation_failed' : 'failed', value: JSON.stringify(serializeFailure(err)) }),
       );
     });
   }
@@ -235,7 +235,7 @@ export class WorkflowActivation {
     if (this.closing || this.nondeterminism) return;
     if (this.recordedClose) {
       const recordedStatus = this.recordedClose.type === 'WorkflowExecutionCompleted' ? 'completed' : 'failed';
-      if (recordedStatus !== closing.status) {
+      if (recordedStatus !== (closing.status === 'completed' ? 'completed' : 'failed')) {
         this.nondeterminism = this.mismatch(this.recordedClose.id, this.recordedClose.type, `ended the workflow as ${closing.status}`);
         return;
       }

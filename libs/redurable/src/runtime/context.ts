@@ -11,3 +11,6 @@ export function currentActivation(api: string): WorkflowActivation {
   if (!activation) throw new NotInWorkflowContextError(api);
   return activation;
 }
+
+/** True while `saga.compensate()` runs: activities scheduled in it are marked as compensations. */
+export const compensationScope = new AsyncLocalStorage<boolean>();

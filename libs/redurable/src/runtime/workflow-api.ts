@@ -3,7 +3,7 @@ import { optionalMs, toMs, type Duration } from '../common/duration.js';
 import { activityMetadataOf } from '../discovery/registry.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import type { RecordedActivityOptions } from '../history/events.js';
-import { currentActivation } from './context.js';
+import { compensationScope, currentActivation } from './context.js';
 import type { WorkflowInfo } from './activation.js';
 
 /** The typed proxy `proxyActivities` returns: each method schedules the activity and resolves with its result. */
@@ -31,7 +31,8 @@ export function executeActivity<R = unknown>(activityType: string, args: unknown
   const activation = currentActivation(`activity '${activityType}'`);
   const input = activation.converter.encodeAll(args, `activity '${activityType}' in workflow '${activation.info.workflowId}'`);
   const recorded = recordedOptions(options, activation.info.taskQueue);
-  return activation.schedule<R>((seq) => ({ type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded }));
+  const compensation = compensationScope.getStore() === true;
+  return activation.schedule<R>((seq) => ({ type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded, ...(compensation ? { compensation } : {}) }));
 }
 
 /**
