@@ -17,8 +17,8 @@ export const BANK_RETRY: RetryPolicy = { initialInterval: '200ms', backoffCoeffi
 export class BankActivities {
   constructor(private readonly ledger: LedgerService) {}
 
-  /** Takes the money from the source account. Fails for good with `InsufficientFunds`. */
-  @Activity({ retry: BANK_RETRY, startToCloseTimeout: '10s' })
+  /** Takes the money from the source account. Fails for good with `InsufficientFunds`. Undone by `refund`. */
+  @Activity({ retry: BANK_RETRY, startToCloseTimeout: '10s', compensatedBy: 'refund' })
   async withdraw(input: WithdrawInput): Promise<LedgerReceipt> {
     return asFailure(() => this.ledger.debit(input.from, input.amount, activityContext().idempotencyKey));
   }
@@ -33,7 +33,7 @@ export class BankActivities {
     return asFailure(() => this.ledger.credit(input.to, input.amount, idempotencyKey));
   }
 
-  /** Gives a withdrawal back to the source account (allowed even when that account is frozen). */
+  /** Gives a withdrawal back to the source account (allowed even when that account is frozen); retried until it succeeds. */
   @Activity({ retry: { ...BANK_RETRY, maximumAttempts: 0 }, startToCloseTimeout: '10s' })
   async refund(input: WithdrawInput): Promise<LedgerReceipt> {
     return asFailure(() => this.ledger.credit(input.from, input.amount, activityContext().idempotencyKey, { allowFrozen: true }));

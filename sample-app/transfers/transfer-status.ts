@@ -7,6 +7,8 @@ export interface TransferStep {
   /** Activity name, or `sleep <ms>ms` for a timer. */
   name: string;
   status: 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'waiting' | 'fired';
+  /** True for a saga compensation (the refund undoing a withdrawal). */
+  compensation?: boolean;
   /** Attempt reached (1 = first try); the attempt that completed or failed for good once finished. */
   attempts?: number;
   /** Error of the last failed attempt. */
@@ -23,7 +25,7 @@ export interface TransferStatus {
   startedAt: Date;
   closedAt?: Date;
   result?: unknown;
-  failure?: { type?: string; message: string };
+  failure?: { type?: string; message: string; notUndone?: { step: string; reason: string }[] };
   steps: TransferStep[];
 }
 
@@ -33,7 +35,7 @@ export function transferStatus(transferId: string, d: WorkflowDescription, histo
   const iso = (ts: number) => new Date(ts).toISOString();
   for (const e of history) {
     if (e.type === 'ActivityTaskScheduled') {
-      steps.set(e.seq, { seq: e.seq, kind: 'activity', name: e.activityType, status: 'scheduled', startedAt: iso(e.ts) });
+      steps.set(e.seq, { seq: e.seq, kind: 'activity', name: e.activityType, status: 'scheduled', startedAt: iso(e.ts), ...(e.compensation ? { compensation: true } : {}) });
     } else if (e.type === 'TimerStarted') {
       steps.set(e.seq, { seq: e.seq, kind: 'timer', name: `sleep ${e.durationMs}ms`, status: 'waiting', startedAt: iso(e.ts) });
     } else if (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' || e.type === 'TimerFired') {
@@ -64,7 +66,7 @@ export function transferStatus(transferId: string, d: WorkflowDescription, histo
     steps: [...steps.values()],
   };
   if (d.result !== undefined) status.result = d.result;
-  if (d.failure) status.failure = { type: d.failure.type, message: d.failure.message };
+  if (d.failure) status.failure = { type: d.failure.type, message: d.failure.message, ...(d.failure.notUndone ? { notUndone: d.failure.notUndone } : {}) };
   return status;
 }
 

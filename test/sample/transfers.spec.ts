@@ -77,7 +77,7 @@ describe('money transfer sample over HTTP', () => {
     expect(status.failure.message).toContain(`account ${to} is frozen`);
     expect(status.failure.message).toContain('refunded');
     expect(stepsByName(status).deposit).toMatchObject({ status: 'failed', attempts: 1, lastError: `account ${to} is frozen` });
-    expect(stepsByName(status).refund).toMatchObject({ status: 'completed' });
+    expect(stepsByName(status).refund).toMatchObject({ status: 'completed', compensation: true });
     expect(await api.balance(from)).toBe(400);
     expect(await api.balance(to)).toBe(10);
   });
