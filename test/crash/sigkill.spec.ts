@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from 'redurable';
 import { spawnWorker, stop, type Child } from '../support/child-worker.js';
+import { until } from '../support/until.js';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 
 let client: TestApp;
@@ -22,15 +23,6 @@ function worker(env: Record<string, string> = {}): Child {
   return child;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const ready = (c: Child) => until('worker ready', () => c.output().includes('ready'));
 const history = (id: string) => client.client.getHandle(id).fetchHistory();

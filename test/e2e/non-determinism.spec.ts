@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Activities, Activity, NonDeterminismError, Workflow, WorkflowRun, proxyActivities, replayHistory, sleep } from 'redurable';
+import { until } from '../support/until.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 @Injectable()
@@ -41,15 +42,6 @@ class ReorderedWorkflow {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let t: TestApp | undefined;
 afterEach(async () => {
