@@ -10,6 +10,10 @@ export * from './decorators/index.js';
 export { DurableRegistry, type WorkflowDefinition, type ActivityDefinition } from './discovery/registry.js';
 export { proxyActivities, executeActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
+export {
+  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, startChild, executeChild,
+  type ChildWorkflowOptions, type ChildWorkflowHandle,
+} from './runtime/workflow-control-api.js';
 export { Saga, type SagaOptions } from './saga/saga.js';
 export { activityContext, type ActivityContext } from './activities/activity-context.js';
 export type { RetryPolicy } from './activities/retry-policy.js';

@@ -1,11 +1,14 @@
-import { crashPoint } from '../common/crash-points.js';
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
+import { crashPoint } from '../common/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
-import { validateWorkflowInput } from './input-validation.js';
+import { WorkflowIdReuseError } from '../errors/id-policy.errors.js';
 import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError } from '../errors/library.errors.js';
+import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
+import { validateWorkflowInput } from './input-validation.js';
 import { WorkflowHandle } from './workflow-handle.js';
+import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
 export interface StartWorkflowOptions<A extends unknown[] = unknown[]> {
@@ -15,6 +18,16 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> {
   args?: A;
   /** Task queue to run on. @default the `@Workflow` taskQueue */
   taskQueue?: string;
+  /** When the id's last run is closed: start again always, only if it did not complete, or never. @default 'ALLOW_DUPLICATE' */
+  workflowIdReusePolicy?: IdReusePolicy;
+  /** When a run with the id is running: fail, return a handle to it, or terminate it and start anew. @default 'FAIL' */
+  workflowIdConflictPolicy?: IdConflictPolicy;
+}
+
+/** Options of {@link WorkflowClient.signalWithStart}. */
+export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends Omit<StartWorkflowOptions<A>, 'workflowIdConflictPolicy'> {
+  signal: string;
+  signalArgs?: unknown[];
 }
 
 type RunArgs<W> = W extends Type<infer I> ? RunOf<I> extends (...args: infer A) => unknown ? A : unknown[] : unknown[];
@@ -33,24 +46,11 @@ export class WorkflowClient {
 
   /**
    * Starts a workflow. Throws (and writes nothing) when the type is unknown, an argument
-   * cannot be stored, or a run with the same id is still running.
+   * cannot be stored, or the id policies forbid it (by default: a run with the id is running).
    */
   async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
-    const { store, converter, keys, redis, dispatcher } = this.runtime;
-    const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
-    const workflowId = options.workflowId;
-    if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
-      throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
-    }
-    if (definition) validateWorkflowInput(definition, options.args ?? []);
-    const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
-    const runId = randomUUID();
-    await redis.zadd(keys.openIndex(), 'NX', Date.now(), workflowId);
-    const res = await store.start({ type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input });
-    if (!res.started) throw new WorkflowAlreadyStartedError(workflowId, res.runningRunId);
-    crashPoint('start.after-script');
-    await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
-    return new WorkflowHandle(this.runtime, workflowId, runId);
+    const { runId } = await this.startRun(workflow, options);
+    return new WorkflowHandle(this.runtime, options.workflowId, runId);
   }
 
   /** Starts a workflow and waits for its result. */
@@ -59,9 +59,70 @@ export class WorkflowClient {
     return handle.result();
   }
 
+  /**
+   * Sends a signal to the workflow with this id, starting it first (atomically) when no run
+   * is running. The signal is the first thing the new run receives.
+   */
+  async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
+    const input = this.runtime.converter.encodeAll(options.signalArgs ?? [], `signal '${options.signal}' of workflow '${options.workflowId}'`);
+    const { runId } = await this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input });
+    return new WorkflowHandle(this.runtime, options.workflowId, runId);
+  }
+
   /** A handle on an existing workflow (its current run, or `runId`). */
   getHandle<R = unknown>(workflowId: string, runId?: string): WorkflowHandle<R> {
     return new WorkflowHandle<R>(this.runtime, workflowId, runId);
+  }
+
+  /** Workflows matching the filter, newest first, a page at a time. */
+  list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
+    return listWorkflows(this.runtime, filter);
+  }
+
+  /** How many workflows match the filter. */
+  count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
+    return countWorkflows(this.runtime, filter);
+  }
+
+  private async startRun(
+    workflow: Type<object> | string,
+    options: StartWorkflowOptions,
+    signal?: { type: 'SignalReceived'; signalName: string; input: string[] },
+  ): Promise<{ runId: string }> {
+    const { store, converter, keys, redis, dispatcher, options: config } = this.runtime;
+    const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
+    const workflowId = options.workflowId;
+    if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
+      throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
+    }
+    if (definition) validateWorkflowInput(definition, options.args ?? []);
+    const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
+    const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const currentRunId = (await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined;
+      const runId = randomUUID();
+      const res = await store.start({
+        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input },
+        reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
+        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: config.retentionMs,
+      });
+      switch (res.kind) {
+        case 'started':
+          crashPoint('start.after-script');
+          await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          return { runId };
+        case 'existing':
+          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${Date.now()}`);
+          return { runId: res.runId };
+        case 'running':
+          throw new WorkflowAlreadyStartedError(workflowId, res.runId);
+        case 'reuse-rejected':
+          throw new WorkflowIdReuseError(workflowId, res.status, reuse);
+        case 'retry':
+          continue;
+      }
+    }
+    throw new RedurableError(`Could not start workflow '${workflowId}': its runs kept changing during the start; try again`);
   }
 
   private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {

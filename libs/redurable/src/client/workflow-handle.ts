@@ -1,5 +1,10 @@
 import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
 import { WorkflowNotFoundError } from '../errors/library.errors.js';
+import { QueryUnavailableError } from '../errors/id-policy.errors.js';
+import { WorkflowNotRunningError } from '../errors/workflow-control.js';
+import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
+import { WorkflowActivation } from '../runtime/activation.js';
+import { installDeterminism } from '../runtime/determinism.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
@@ -44,11 +49,68 @@ export class WorkflowHandle<R = unknown> {
 
   private settle(meta: WorkflowMeta): R {
     if (meta.status === 'completed') return this.runtime.converter.decode<R>(meta.closeValue ?? '', `result of workflow '${this.workflowId}'`);
-    const failure = JSON.parse(meta.closeValue ?? '{}') as SerializedFailure;
+    const failure = closeFailure(meta);
     throw new WorkflowFailedError(
       `Workflow '${this.workflowId}' (run ${meta.runId}) ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
       this.workflowId, meta.runId, failure.message ? deserializeFailure(failure) : undefined,
     );
+  }
+
+  /**
+   * Sends a signal: recorded in the history atomically, then the workflow wakes and its
+   * `@Signal` handler runs. Signals sent while no worker runs are processed when one starts.
+   */
+  async signal(name: string, ...args: unknown[]): Promise<void> {
+    const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
+    await this.external('signal', { type: 'SignalReceived', signalName: name, input }, false);
+  }
+
+  /**
+   * Asks the workflow to cancel: pending durable calls reject with a CancelledFailure the code
+   * can catch (to compensate), and its running activities see their AbortSignal fire.
+   */
+  async cancel(reason?: string): Promise<void> {
+    await this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true);
+  }
+
+  /** Stops the workflow at once, without running its code; recorded as `terminated`. */
+  async terminate(reason = 'terminated by the client'): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const meta = await this.meta();
+      const res = await this.runtime.store.terminate(this.workflowId, meta.runId, reason, this.runtime.options.retentionMs);
+      if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, 'terminate');
+      if (res.kind === 'retry') continue;
+      await this.runtime.children.afterClose(this.workflowId, meta.runId);
+      return;
+    }
+  }
+
+  /**
+   * Runs a `@Query` handler on the workflow's state, rebuilt by replaying its history in this
+   * process: it needs the workflow class registered here, and no worker.
+   */
+  async query<T = unknown>(name: string, ...args: unknown[]): Promise<T> {
+    const meta = await this.meta();
+    const definition = this.runtime.registry.workflows.get(meta.type);
+    if (!definition) {
+      throw new QueryUnavailableError(`Cannot query workflow '${this.workflowId}': its type '${meta.type}' is not registered in this app; list the @Workflow class in a module's providers`);
+    }
+    installDeterminism();
+    const entries = await this.runtime.store.readEntries(this.workflowId, this.runId ?? meta.runId);
+    const activation = new WorkflowActivation(definition, entries[0].event as WorkflowExecutionStarted, this.runtime.converter);
+    await activation.activate(entries);
+    return (await activation.query(name, args)) as T;
+  }
+
+  private async external(action: string, event: NewEvent, cancel: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const meta = await this.meta();
+      const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel);
+      if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, action);
+      if (res.kind === 'retry') continue;
+      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${Date.now()}`);
+      return;
+    }
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
@@ -74,7 +136,7 @@ export class WorkflowHandle<R = unknown> {
       compensations: compensationsOf(history),
     };
     if (meta.status === 'completed') description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
-    else if (meta.status !== 'running' && meta.closeValue) description.failure = JSON.parse(meta.closeValue) as SerializedFailure;
+    else if (meta.status !== 'running' && meta.closeValue) description.failure = closeFailure(meta);
     if (meta.taskFailure) {
       description.taskFailure = { message: meta.taskFailure, attempt: meta.taskAttempt ?? 1, retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined };
     }
@@ -112,4 +174,10 @@ function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
     }
   }
   return [...bySeq.values()];
+}
+
+/** The failure a closed run ended with (termination is stored as its event: turn it into a failure). */
+export function closeFailure(meta: WorkflowMeta): SerializedFailure {
+  const stored = JSON.parse(meta.closeValue ?? '{}') as SerializedFailure & { reason?: string };
+  return meta.status === 'terminated' ? { kind: 'application', type: 'Terminated', message: `terminated: ${stored.reason}` } : stored;
 }

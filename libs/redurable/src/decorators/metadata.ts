@@ -5,6 +5,8 @@ export const WORKFLOW_METADATA = 'redurable:workflow';
 export const WORKFLOW_RUN_METADATA = 'redurable:workflow-run';
 export const ACTIVITIES_METADATA = 'redurable:activities';
 export const ACTIVITY_METADATA = 'redurable:activity';
+export const SIGNALS_METADATA = 'redurable:signals';
+export const QUERIES_METADATA = 'redurable:queries';
 
 /** Options of {@link Workflow}. */
 export interface WorkflowOptions {

@@ -1,4 +1,4 @@
-import { WORKFLOW_METADATA, WORKFLOW_RUN_METADATA, type WorkflowMetadata, type WorkflowOptions } from './metadata.js';
+import { QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA, type WorkflowMetadata, type WorkflowOptions } from './metadata.js';
 
 /**
  * Marks a class as a workflow: a new instance runs each execution, and its `@WorkflowRun`
@@ -23,4 +23,27 @@ export function WorkflowRun(): MethodDecorator {
   return (target, propertyKey) => {
     Reflect.defineMetadata(WORKFLOW_RUN_METADATA, propertyKey, target.constructor);
   };
+}
+
+function handlerDecorator(key: string, name?: string): MethodDecorator {
+  return (target, propertyKey) => {
+    const existing = (Reflect.getMetadata(key, target.constructor) ?? {}) as Record<string, string>;
+    Reflect.defineMetadata(key, { ...existing, [name ?? String(propertyKey)]: String(propertyKey) }, target.constructor);
+  };
+}
+
+/**
+ * Marks a signal handler: `handle.signal(name, ...args)` records the signal in the history and
+ * this method runs with those arguments. It may change the workflow's state (see `condition`).
+ */
+export function Signal(name?: string): MethodDecorator {
+  return handlerDecorator(SIGNALS_METADATA, name);
+}
+
+/**
+ * Marks a read-only query handler: `handle.query(name, ...args)` replays the history in the
+ * caller's process and returns what this method returns, even when no worker runs.
+ */
+export function Query(name?: string): MethodDecorator {
+  return handlerDecorator(QUERIES_METADATA, name);
 }

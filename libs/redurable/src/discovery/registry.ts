@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { DuplicateRegistrationError, RedurableError } from '../errors/library.errors.js';
 import {
-  ACTIVITIES_METADATA, ACTIVITY_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
+  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
   type ActivityMetadata, type WorkflowMetadata,
 } from '../decorators/metadata.js';
 import type { ActivitiesOptions } from '../decorators/activity.decorator.js';
@@ -12,6 +12,10 @@ export interface WorkflowDefinition {
   taskQueue: string;
   cls: Type<object>;
   runMethod: string;
+  /** Signal name → method. */
+  signals: Record<string, string>;
+  /** Query name → method. */
+  queries: Record<string, string>;
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -30,7 +34,9 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
   const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
   if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
-  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod };
+  const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
+  const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries };
 }
 
 /** `@Activity` metadata of one method of an `@Activities` class, if it has any. */

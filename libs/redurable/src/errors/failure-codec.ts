@@ -2,10 +2,11 @@ import {
   ActivityFailure, ApplicationFailure, CompensationFailure, DurableFailure, TimeoutFailure, WorkflowFailedError,
   type NotUndoneStep, type RetryState, type TimeoutType,
 } from './temporal-failure.js';
+import { CancelledFailure, ChildWorkflowFailure } from './workflow-control.js';
 
 /** The JSON form of a failure as it is stored in history. */
 export interface SerializedFailure {
-  kind: 'application' | 'activity' | 'timeout' | 'workflow' | 'compensation';
+  kind: 'application' | 'activity' | 'timeout' | 'workflow' | 'compensation' | 'cancelled' | 'child';
   message: string;
   /** ApplicationFailure type: the original error's name. */
   type?: string;
@@ -18,6 +19,9 @@ export interface SerializedFailure {
   attempt?: number;
   timeoutType?: TimeoutType;
   notUndone?: NotUndoneStep[];
+  workflowId?: string;
+  workflowType?: string;
+  status?: string;
   cause?: SerializedFailure;
 }
 
@@ -34,6 +38,8 @@ export function serializeFailure(thrown: unknown, depth = 0): SerializedFailure 
   if (err instanceof ActivityFailure) {
     return { ...base, kind: 'activity', activityType: err.activityType, activityId: err.activityId, retryState: err.retryState, attempt: err.attempt, cause };
   }
+  if (err instanceof CancelledFailure) return { ...base, kind: 'cancelled', cause };
+  if (err instanceof ChildWorkflowFailure) return { ...base, kind: 'child', workflowId: err.workflowId, workflowType: err.workflowType, status: err.status, cause };
   if (err instanceof CompensationFailure) return { ...base, kind: 'compensation', notUndone: err.notUndone, cause };
   if (err instanceof TimeoutFailure) return { ...base, kind: 'timeout', timeoutType: err.timeoutType, cause };
   if (err instanceof WorkflowFailedError) return { ...base, kind: 'workflow', cause };
@@ -51,6 +57,12 @@ export function deserializeFailure(f: SerializedFailure): DurableFailure {
       break;
     case 'timeout':
       out = new TimeoutFailure(f.message, f.timeoutType ?? 'START_TO_CLOSE');
+      break;
+    case 'cancelled':
+      out = new CancelledFailure(f.message, { cause });
+      break;
+    case 'child':
+      out = new ChildWorkflowFailure(f.message, f.workflowId ?? '', f.workflowType ?? '', f.status ?? 'failed', cause);
       break;
     case 'compensation':
       out = new CompensationFailure(f.message, f.notUndone ?? [], cause);

@@ -26,6 +26,8 @@ export interface WorkflowExecutionStarted extends EventBase {
   runId: string;
   taskQueue: string;
   input: Payload[];
+  /** Set on a child workflow: where its outcome is reported. */
+  parent?: { workflowId: string; runId: string; seq: number; taskQueue: string; parentClosePolicy: ParentClosePolicy };
 }
 export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
 export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }
@@ -43,6 +45,25 @@ export interface ActivityTaskFailed extends EventBase { type: 'ActivityTaskFaile
 export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: number; durationMs: number }
 export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
 export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }
+export interface SignalReceived extends EventBase { type: 'SignalReceived'; signalName: string; input: Payload[] }
+export interface WorkflowCancelRequested extends EventBase { type: 'WorkflowCancelRequested'; reason?: string }
+export interface WorkflowExecutionCanceled extends EventBase { type: 'WorkflowExecutionCanceled'; failure: SerializedFailure }
+export interface WorkflowExecutionTerminated extends EventBase { type: 'WorkflowExecutionTerminated'; reason: string }
+export interface WorkflowExecutionContinuedAsNew extends EventBase { type: 'WorkflowExecutionContinuedAsNew'; newRunId: string; input: Payload[] }
+export interface ChildWorkflowScheduled extends EventBase {
+  type: 'ChildWorkflowScheduled';
+  seq: number;
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  input: Payload[];
+  parentClosePolicy: ParentClosePolicy;
+}
+export interface ChildWorkflowCompleted extends EventBase { type: 'ChildWorkflowCompleted'; seq: number; result: Payload }
+export interface ChildWorkflowFailed extends EventBase { type: 'ChildWorkflowFailed'; seq: number; failure: SerializedFailure; status: string }
+
+/** What happens to a running child when its parent closes. */
+export type ParentClosePolicy = 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
 
 /** Every event a history can hold: one discriminated union on `type`. */
 export type HistoryEvent =
@@ -54,7 +75,15 @@ export type HistoryEvent =
   | ActivityTaskFailed
   | TimerStarted
   | TimerFired
-  | MarkerRecorded;
+  | MarkerRecorded
+  | SignalReceived
+  | WorkflowCancelRequested
+  | WorkflowExecutionCanceled
+  | WorkflowExecutionTerminated
+  | WorkflowExecutionContinuedAsNew
+  | ChildWorkflowScheduled
+  | ChildWorkflowCompleted
+  | ChildWorkflowFailed;
 
 export type EventType = HistoryEvent['type'];
 export type EventOf<T extends EventType> = Extract<HistoryEvent, { type: T }>;
@@ -64,11 +93,20 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
-export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded;
+export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled;
 /** Events that resolve a pending command by its `seq`. */
-export type CompletionEvent = ActivityTaskCompleted | ActivityTaskFailed | TimerFired;
+export type CompletionEvent = ActivityTaskCompleted | ActivityTaskFailed | TimerFired | ChildWorkflowCompleted | ChildWorkflowFailed;
+/** Events that end a run. */
+export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
 
-const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded']);
+const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled']);
+const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
+  'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
+]);
+
+export function isCloseEvent(e: HistoryEvent): e is CloseEvent {
+  return CLOSE_TYPES.has(e.type);
+}
 
 export function isCommandEvent(e: HistoryEvent): e is CommandEvent {
   return COMMAND_TYPES.has(e.type);
@@ -80,7 +118,10 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
     case 'ActivityTaskScheduled': return `ActivityTaskScheduled(${e.activityType}) seq ${e.seq}`;
     case 'TimerStarted': return `TimerStarted(${e.durationMs}ms) seq ${e.seq}`;
     case 'MarkerRecorded': return `MarkerRecorded(${e.name}) seq ${e.seq}`;
-    case 'ActivityTaskCompleted': case 'ActivityTaskFailed': case 'TimerFired': return `${e.type} seq ${e.seq}`;
+    case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
+    case 'SignalReceived': return `SignalReceived(${e.signalName})`;
+    case 'ActivityTaskCompleted': case 'ActivityTaskFailed': case 'TimerFired': case 'ChildWorkflowCompleted': case 'ChildWorkflowFailed':
+      return `${e.type} seq ${e.seq}`;
     default: return e.type;
   }
 }

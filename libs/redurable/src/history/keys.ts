@@ -24,9 +24,36 @@ export class KeyNames {
     return `${this.tag(workflowId)}:${runId}:done`;
   }
 
-  /** Sorted set of open workflow ids, scanned by the recovery sweep. Updated idempotently outside scripts. */
-  openIndex(): string {
-    return `${this.prefix}:open`;
+  /**
+   * Prefix of the listing indexes, sorted sets of workflow ids scored by start time:
+   * `<prefix>:idx:all`, `:idx:type:<type>`, `:idx:status:<status>`. The scripts that change a
+   * workflow's status keep them current (so, unlike the per-workflow keys, they are not Cluster-safe).
+   */
+  indexPrefix(): string {
+    return `${this.prefix}:idx:`;
+  }
+
+  /** Workflow ids in one status (the recovery sweep scans `running`). */
+  statusIndex(status: string): string {
+    return `${this.indexPrefix()}status:${status}`;
+  }
+
+  typeIndex(type: string): string {
+    return `${this.indexPrefix()}type:${type}`;
+  }
+
+  /** Closed children whose outcome has not yet been recorded in their parent's history. */
+  notifyIndex(): string {
+    return `${this.indexPrefix()}notify`;
+  }
+
+  allIndex(): string {
+    return `${this.indexPrefix()}all`;
+  }
+
+  /** Pub/sub channel telling workers to abort a workflow's running activities (cancel, terminate). */
+  cancelChannel(): string {
+    return `${this.prefix}:cancel`;
   }
 
   /** Set of workflow type names registered by workers (lets a client without the class validate names). */

@@ -27,8 +27,10 @@ export interface WorkflowMeta {
   taskAttempt?: number;
   retryAt?: number;
   dirty: boolean;
-  /** Set while jobs of a committed task may not exist yet (see commitTask-3.lua). */
+  /** Set while jobs of a committed task may not exist yet (see commitTask-4.lua). */
   dispatchAt?: number;
+  /** Set on a child workflow: its parent, to report the outcome to. */
+  parent?: ParentInfo;
   lease?: string;
   leaseExp: number;
 }
@@ -43,6 +45,33 @@ export interface Lease {
 
 export type AcquireResult = { kind: 'acquired'; lease: Lease } | { kind: 'busy' } | { kind: 'closed'; status: string };
 export type CompletionResult = { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
+/** How a run ends: a final status, or `continued` with the next run's first event. */
+export interface CloseSpec {
+  status: 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'continued';
+  value: string;
+  next?: { runId: string; started: NewEvent & { type: 'WorkflowExecutionStarted' } };
+}
+
+/** What to do when the id's last run is closed. */
+export type IdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
+/** What to do when a run with the id is running. */
+export type IdConflictPolicy = 'FAIL' | 'USE_EXISTING' | 'TERMINATE_EXISTING';
+/** Stored in a child's meta: where to report its outcome. */
+export interface ParentInfo {
+  workflowId: string;
+  runId: string;
+  seq: number;
+  taskQueue: string;
+  parentClosePolicy: import('./events.js').ParentClosePolicy;
+}
+
+export type StartResult =
+  | { kind: 'started'; runId: string }
+  | { kind: 'existing'; runId: string; wake: boolean }
+  | { kind: 'running'; runId: string }
+  | { kind: 'reuse-rejected'; status: string }
+  | { kind: 'retry' };
+export type ExternalResult = { kind: 'not-running'; status: string } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'retry' };
 export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
 export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] };
 
@@ -85,19 +114,64 @@ export class RedisHistoryStore {
     this.scripts = defineScripts(redis);
   }
 
-  /** Creates the run; `{ started: false }` when a run with this id is still running (nothing written). */
-  async start(started: NewEvent & { type: 'WorkflowExecutionStarted' }): Promise<{ started: true } | { started: false; runningRunId: string }> {
-    const { workflowId, runId } = started;
+  /**
+   * Creates a run under the id policies, atomically; with `signal`, signal-with-start.
+   * `currentRunId` is the run the caller read (undefined when the id was unknown).
+   */
+  async start(args: {
+    started: NewEvent & { type: 'WorkflowExecutionStarted' };
+    reuse: IdReusePolicy; conflict: IdConflictPolicy; currentRunId?: string;
+    signal?: NewEvent & { type: 'SignalReceived' }; terminateReason: string; retentionMs: number; parent?: ParentInfo;
+  }): Promise<StartResult> {
+    const { workflowId, runId } = args.started;
+    const current = args.currentRunId;
     const res = (await this.scripts.startWorkflow(
       this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      runId, started.workflowType, started.taskQueue, JSON.stringify(started),
-    )) as [number, string];
-    return res[0] === 1 ? { started: true } : { started: false, runningRunId: res[1] };
+      current ? this.keys.history(workflowId, current) : this.keys.history(workflowId, runId),
+      runId, args.started.workflowType, args.started.taskQueue, JSON.stringify(args.started), args.reuse, args.conflict, current ?? '',
+      this.keys.indexPrefix(), workflowId, args.signal ? JSON.stringify(args.signal) : '',
+      JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
+      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '',
+    )) as unknown[];
+    switch (Number(res[0])) {
+      case 1: return { kind: 'started', runId: String(res[1]) };
+      case 2: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
+      case -1: return { kind: 'running', runId: String(res[1]) };
+      case -4: return { kind: 'reuse-rejected', status: String(res[1]) };
+      default: return { kind: 'retry' };
+    }
+  }
+
+  /** Appends a signal or cancellation request to the current run (read as `runId`). */
+  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean): Promise<ExternalResult> {
+    const res = (await this.scripts.appendExternal(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), runId, JSON.stringify(event), cancel ? this.keys.cancelChannel() : '', workflowId,
+    )) as unknown[];
+    switch (Number(res[0])) {
+      case 0: return { kind: 'not-running', status: String(res[1]) };
+      case 1: return { kind: 'recorded' };
+      case 3: return { kind: 'needs-task' };
+      default: return { kind: 'retry' };
+    }
+  }
+
+  /** Terminates the current run (read as `runId`). */
+  async terminate(workflowId: string, runId: string, reason: string, retentionMs: number): Promise<ExternalResult> {
+    const res = (await this.scripts.terminate(
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
+      runId, JSON.stringify({ type: 'WorkflowExecutionTerminated', reason }), this.keys.indexPrefix(), workflowId,
+      this.keys.closedChannel(), this.keys.cancelChannel(), retentionMs,
+    )) as unknown[];
+    switch (Number(res[0])) {
+      case 0: return { kind: 'not-running', status: String(res[1]) };
+      case 1: return { kind: 'recorded' };
+      default: return { kind: 'retry' };
+    }
   }
 
   /** Records an activity or timer outcome; with `inline`, also tries to take the task lease. */
   async appendCompletion(
-    workflowId: string, runId: string, event: NewEvent & { seq: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,
+    workflowId: string, runId: string, event: NewEvent & { seq: number; ts?: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,
   ): Promise<CompletionResult> {
     const res = (await this.scripts.appendCompletion(
       this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
@@ -117,13 +191,15 @@ export class RedisHistoryStore {
    */
   async completeAndCommit(args: {
     workflowId: string; runId: string; outcome: NewEvent & { seq: number; ts: number }; cachedFence: number; leaseTtlMs: number;
-    events: NewEvent[]; close?: { status: 'completed' | 'failed' | 'compensation_failed'; value: string }; dispatch: boolean; retentionMs: number;
+    events: NewEvent[]; close?: CloseSpec; dispatch: boolean; retentionMs: number;
   }): Promise<SpeculativeResult> {
-    const { workflowId, runId } = args;
+    const { workflowId, runId, close } = args;
     const res = (await this.scripts.completeAndCommit(
       this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
+      this.keys.history(workflowId, close?.next?.runId ?? runId),
       runId, args.outcome.seq, JSON.stringify(args.outcome), args.cachedFence, args.leaseTtlMs,
-      args.close?.status ?? '', args.close?.value ?? '', this.keys.closedChannel(), workflowId, args.dispatch ? 'set' : '', args.retentionMs,
+      close?.status ?? '', close?.value ?? '', this.keys.closedChannel(), workflowId, args.dispatch ? 'set' : '', args.retentionMs,
+      this.keys.indexPrefix(), close?.next?.runId ?? '', close?.next ? JSON.stringify(close.next.started) : '',
       ...args.events.map((e) => JSON.stringify(e)),
     )) as unknown[];
     switch (Number(res[0])) {
@@ -151,16 +227,19 @@ export class RedisHistoryStore {
    */
   async commit(args: {
     workflowId: string; runId: string; fence: number; lastId: string; events: NewEvent[];
-    release: boolean; leaseTtlMs: number; close?: { status: 'completed' | 'failed' | 'compensation_failed'; value: string };
+    release: boolean; leaseTtlMs: number; close?: CloseSpec;
     /** 'set' when jobs are dispatched after the lease is released; 'clear' after a full re-dispatch. */
     dispatchMark?: 'set' | 'clear';
     /** How long a closed run is kept, ms (0 = forever). */
     retentionMs?: number;
   }): Promise<CommitResult> {
+    const next = args.close?.next;
     const res = (await this.scripts.commitTask(
       this.keys.meta(args.workflowId), this.keys.history(args.workflowId, args.runId), this.keys.done(args.workflowId, args.runId),
+      this.keys.history(args.workflowId, next?.runId ?? args.runId),
       args.fence, args.leaseTtlMs, args.release ? 1 : 0, args.close?.status ?? '', args.close?.value ?? '',
       this.keys.closedChannel(), args.workflowId, args.lastId, args.dispatchMark ?? '', args.retentionMs ?? 0,
+      this.keys.indexPrefix(), next?.runId ?? '', next ? JSON.stringify(next.started) : '',
       ...args.events.map((e) => JSON.stringify(e)),
     )) as unknown[];
     const code = Number(res[0]);
@@ -220,6 +299,7 @@ function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
     retryAt: num(h.retryAt),
     dirty: h.dirty === '1',
     dispatchAt: num(h.dispatchAt),
+    parent: h.parent ? (JSON.parse(h.parent) as ParentInfo) : undefined,
     lease: h.lease || undefined,
     leaseExp: Number(h.leaseExp ?? 0),
   };

@@ -14,7 +14,7 @@ function loadSource(file: string): string {
 }
 
 /** Script names, each file being `<name>-<numberOfKeys>.lua`. */
-export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit';
+export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit' | 'appendExternal' | 'terminate';
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -40,5 +40,7 @@ export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
     commitTask: bind('commitTask'),
     failTask: bind('failTask'),
     completeAndCommit: bind('completeAndCommit'),
+    appendExternal: bind('appendExternal'),
+    terminate: bind('terminate'),
   };
 }

@@ -8,6 +8,7 @@ import { RedisHistoryStore } from '../history/redis-history-store.js';
 import { DataConverter } from '../payload/data-converter.js';
 import { WorkflowCache } from '../runtime/workflow-cache.js';
 import { WorkflowTaskRunner } from '../runtime/task-runner.js';
+import { ChildWorkflows } from '../worker/child-workflows.js';
 import { ClosedWatcher } from '../worker/closed-watcher.js';
 import { Dispatcher } from '../worker/dispatcher.js';
 import { QueueSet } from '../worker/queue-set.js';
@@ -54,6 +55,7 @@ export class DurableRuntime {
   readonly runner: WorkflowTaskRunner;
   readonly executor: ActivityExecutor;
   readonly watcher: ClosedWatcher;
+  readonly children: ChildWorkflows;
   readonly logger: LoggerService;
   private host?: WorkerHost;
   private sweep?: RecoverySweep;
@@ -73,6 +75,9 @@ export class DurableRuntime {
     );
     this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
+    this.children = new ChildWorkflows(this);
+    this.dispatcher.startChild = (parent, cmd) => this.children.start(parent, cmd);
+    this.runner.afterClose = (workflowId, runId) => this.children.afterClose(workflowId, runId);
   }
 
   /** Task queues this process serves. */

@@ -1,15 +1,17 @@
 import { NonDeterminismError } from '../errors/library.errors.js';
 import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
+import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../errors/workflow-control.js';
 import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
 import {
-  describeEvent, isCommandEvent,
-  type CommandEvent, type DistributiveOmit, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted,
+  describeEvent, isCloseEvent, isCommandEvent,
+  type CommandEvent, type DistributiveOmit, type HistoryEvent, type WorkflowExecutionStarted,
 } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { WorkflowDefinition } from '../discovery/registry.js';
 import { workflowStorage } from './context.js';
 import { seededRandom } from './prng.js';
+import { nonCancellableScope, queryScope } from './scopes.js';
 
 /** What workflow code can learn about its own execution through `workflowInfo()`. */
 export interface WorkflowInfo {
@@ -19,6 +21,8 @@ export interface WorkflowInfo {
   taskQueue: string;
   /** When the run started (history time). */
   startTime: Date;
+  /** The parent workflow, for a child. */
+  parent?: { workflowId: string; runId: string };
 }
 
 /** A command the code produced, before the store gives it an id and timestamp. */
@@ -30,10 +34,22 @@ interface PendingCompletion {
   command: NewCommand;
   /** The recorded event when the command was matched on replay; absent for new commands. */
   recorded?: CommandEvent;
+  /** Rejected by a cancellation request (false inside `nonCancellable`). */
+  cancellable: boolean;
 }
 
-/** How the run ends, once the code has returned or thrown. */
-export type Closing = { status: 'completed'; value: string } | { status: 'failed' | 'compensation_failed'; value: string };
+interface WaitingCondition {
+  predicate: () => boolean;
+  resolve(met: boolean): void;
+  reject(err: Error): void;
+  cancellable: boolean;
+}
+
+/** How the run ends, once the code has returned or thrown. `continued` carries the next run's input. */
+export type Closing =
+  | { status: 'completed'; value: string }
+  | { status: 'failed' | 'compensation_failed' | 'canceled'; value: string }
+  | { status: 'continued'; value: string; input: string[] };
 
 /** Lets the activation wait until the microtask queue is empty, so each event settles before the next. */
 const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -41,8 +57,8 @@ const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolv
 /**
  * One live workflow execution: the replay state machine. Durable calls take a sequence
  * number and park a completion; history events are delivered one at a time in order, with
- * microtasks drained in between; commands the code emits are matched against recorded
- * ones (replay) or collected as new commands for the task to commit.
+ * microtasks drained in between and `condition()` predicates re-checked after each; commands
+ * the code emits are matched against recorded ones (replay) or collected as new commands.
  */
 export class WorkflowActivation {
   readonly info: WorkflowInfo;
@@ -52,9 +68,15 @@ export class WorkflowActivation {
   /** Cursor of the last delivered event, and the lease fence of the task that delivered it. */
   lastId = '';
   fence = 0;
+  /** Set once a cancellation request was delivered. */
+  cancelRequested = false;
 
   private nextSeq = 1;
+  private instance?: Record<string, (...a: unknown[]) => unknown>;
   private readonly pending = new Map<number, PendingCompletion>();
+  /** Seqs whose wait a cancellation ended; their late outcomes are ignored. */
+  private readonly abandoned = new Set<number>();
+  private readonly conditions = new Set<WaitingCondition>();
   private readonly recorded = new Map<number, CommandEvent>();
   private recordedClose?: HistoryEvent;
   private newCommands: NewCommand[] = [];
@@ -74,16 +96,21 @@ export class WorkflowActivation {
       workflowType: startEvent.workflowType,
       taskQueue: startEvent.taskQueue,
       startTime: new Date(startEvent.ts),
+      parent: startEvent.parent ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId } : undefined,
     };
     this.now = startEvent.ts;
     this.random = seededRandom(startEvent.runId);
+  }
+
+  get parent(): WorkflowExecutionStarted['parent'] {
+    return this.startEvent.parent;
   }
 
   /** Delivers a batch of events; throws NonDeterminismError when code and history disagree. */
   async activate(events: StoredEvent[]): Promise<void> {
     for (const { event } of events) {
       if (isCommandEvent(event) && event.seq >= this.nextSeq) this.recorded.set(event.seq, event);
-      if (event.type === 'WorkflowExecutionCompleted' || event.type === 'WorkflowExecutionFailed') this.recordedClose = event;
+      if (isCloseEvent(event)) this.recordedClose = event;
     }
     for (const { streamId, event } of events) {
       if (this.nondeterminism) break;
@@ -92,6 +119,7 @@ export class WorkflowActivation {
       this.now = event.ts;
       this.deliver(event);
       await drainMicrotasks();
+      await this.checkConditions();
     }
     if (!this.nondeterminism && this.recorded.size > 0) {
       const first = [...this.recorded.values()].sort((a, b) => a.id - b.id)[0];
@@ -121,6 +149,11 @@ export class WorkflowActivation {
     return this.closing !== undefined;
   }
 
+  /** True while the code is still behind its recorded history (used by `patched`). */
+  get replaying(): boolean {
+    return this.recorded.size > 0;
+  }
+
   /** Commands matched on replay that are still waiting for their completion (to re-dispatch). */
   outstandingRecorded(): CommandEvent[] {
     return [...this.pending.values()].flatMap((p) => (p.recorded ? [p.recorded] : []));
@@ -128,12 +161,16 @@ export class WorkflowActivation {
 
   /**
    * Called by the workflow API for every durable call. On replay the command must match the
-   * recorded one with the same seq; otherwise it is new and will be committed.
+   * recorded one with the same seq; otherwise it is new and will be committed. After a
+   * cancellation request, calls outside `nonCancellable` are refused without taking a seq.
    */
   schedule<T>(
     command: (seq: number, recorded?: CommandEvent) => NewCommand,
     opts: { immediate?: (cmd: NewCommand) => T } = {},
   ): Promise<T> {
+    if (queryScope.getStore()) throw new QueryMutationError('A query handler cannot schedule activities, timers, side effects or child workflows: queries are read-only');
+    const cancellable = !nonCancellableScope.getStore();
+    if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
     const seq = this.nextSeq++;
     const recorded = this.recorded.get(seq);
     const cmd = command(seq, recorded);
@@ -150,43 +187,91 @@ export class WorkflowActivation {
       try {
         return Promise.resolve(opts.immediate(cmd));
       } catch (err) {
-        return Promise.reject(err);
+        return rejected(err as Error);
       }
     }
     const promise = new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, command: cmd, recorded });
+      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, command: cmd, recorded, cancellable });
     });
-    // A durable call the code never awaits must not crash the process when it fails.
-    promise.catch(() => undefined);
+    promise.catch(() => undefined); // a durable call the code never awaits must not crash the process
     return promise;
+  }
+
+  /** `patched(id)`: true on new executions (recording a marker), false when replaying history made before the patch. */
+  patched(patchId: string, deprecated: boolean): boolean {
+    const recorded = this.recorded.get(this.nextSeq);
+    if (recorded?.type === 'MarkerRecorded' && recorded.name === 'patch' && this.converter.decode(recorded.value, 'patch id') === patchId) {
+      void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: recorded.value }), { immediate: () => true });
+      return true;
+    }
+    if (this.replaying || deprecated) return deprecated;
+    void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: this.converter.encode(patchId, 'patch id') }), { immediate: () => true });
+    return true;
+  }
+
+  /** `condition(predicate, timeout)`: resolves true once the predicate holds, false when the timer fires first. */
+  condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean> {
+    if (predicate()) return Promise.resolve(true);
+    const cancellable = !nonCancellableScope.getStore();
+    if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
+    return new Promise<boolean>((resolve, reject) => {
+      const waiting: WaitingCondition = { predicate, resolve, reject, cancellable };
+      this.conditions.add(waiting);
+      startTimer?.().then(
+        () => this.conditions.delete(waiting) && resolve(false),
+        (err: Error) => this.conditions.delete(waiting) && reject(err),
+      );
+    });
+  }
+
+  /** Runs a `@Query` handler against the replayed state. */
+  async query(name: string, args: unknown[]): Promise<unknown> {
+    const method = this.definition.queries[name];
+    if (!method || !this.instance) {
+      throw new UnknownQueryError(`Workflow '${this.info.workflowType}' has no query '${name}': known queries are ${Object.keys(this.definition.queries).join(', ') || '(none)'}`);
+    }
+    return workflowStorage.run(this, () => queryScope.run(true, () => this.instance![method](...args)));
   }
 
   private deliver(event: HistoryEvent): void {
     switch (event.type) {
       case 'WorkflowExecutionStarted':
         return this.startCode();
-      case 'ActivityTaskCompleted': {
-        const p = this.takePending(event);
-        p?.resolve(this.converter.decode(event.result, `result of activity seq ${event.seq}`));
+      case 'ActivityTaskCompleted':
+      case 'ChildWorkflowCompleted':
+        this.takePending(event)?.resolve(this.converter.decode(event.result, `result of seq ${event.seq}`));
         return;
-      }
       case 'ActivityTaskFailed': {
         const p = this.takePending(event);
-        if (!p) return;
-        const failure = deserializeFailure(event.failure);
-        p.reject(failure instanceof ActivityFailure ? failure : new ActivityFailure(event.failure.message, '', event.seq, 'NON_RETRYABLE_FAILURE', event.attempt, failure));
+        const failure = p && deserializeFailure(event.failure);
+        p?.reject(failure instanceof ActivityFailure ? failure : new ActivityFailure(event.failure.message, '', event.seq, 'NON_RETRYABLE_FAILURE', event.attempt, failure));
+        return;
+      }
+      case 'ChildWorkflowFailed': {
+        const p = this.takePending(event);
+        if (!p || p.command.type !== 'ChildWorkflowScheduled') return;
+        const { workflowId, workflowType } = p.command;
+        p.reject(new ChildWorkflowFailure(`Child workflow '${workflowId}' ${event.status}: ${event.failure.message}`, workflowId, workflowType, event.status, deserializeFailure(event.failure)));
         return;
       }
       case 'TimerFired':
         this.takePending(event)?.resolve(undefined);
         return;
+      case 'SignalReceived':
+        return this.runSignal(event.signalName, event.input);
+      case 'WorkflowCancelRequested':
+        return this.cancel(event.reason);
       case 'WorkflowExecutionCompleted':
       case 'WorkflowExecutionFailed':
+      case 'WorkflowExecutionCanceled':
+      case 'WorkflowExecutionTerminated':
+      case 'WorkflowExecutionContinuedAsNew':
         this.closedInHistory = true;
         return;
       case 'ActivityTaskScheduled':
       case 'TimerStarted':
       case 'MarkerRecorded':
+      case 'ChildWorkflowScheduled':
         return; // matched through schedule()
       default:
         assertNever(event);
@@ -196,11 +281,55 @@ export class WorkflowActivation {
   private takePending(event: HistoryEvent & { seq: number }): PendingCompletion | undefined {
     const p = this.pending.get(event.seq);
     if (!p) {
-      this.nondeterminism ??= this.mismatch(event.id, describeEvent(event), `has no pending durable call with seq ${event.seq}`);
+      if (!this.abandoned.has(event.seq)) {
+        this.nondeterminism ??= this.mismatch(event.id, describeEvent(event), `has no pending durable call with seq ${event.seq}`);
+      }
       return undefined;
     }
     this.pending.delete(event.seq);
     return p;
+  }
+
+  private cancel(reason?: string): void {
+    this.cancelRequested = true;
+    const failure = () => new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`);
+    for (const [seq, p] of this.pending) {
+      if (!p.cancellable) continue;
+      this.pending.delete(seq);
+      this.abandoned.add(seq);
+      p.reject(failure());
+    }
+    for (const c of this.conditions) {
+      if (!c.cancellable) continue;
+      this.conditions.delete(c);
+      c.reject(failure());
+    }
+  }
+
+  private async checkConditions(): Promise<void> {
+    for (let changed = true; changed && this.conditions.size > 0; ) {
+      changed = false;
+      for (const c of [...this.conditions]) {
+        if (!workflowStorage.run(this, c.predicate)) continue;
+        this.conditions.delete(c);
+        c.resolve(true);
+        changed = true;
+      }
+      if (changed) await drainMicrotasks();
+    }
+  }
+
+  private runSignal(name: string, input: string[]): void {
+    const method = this.definition.signals[name];
+    if (!method || !this.instance) return; // a signal with no handler changes nothing
+    workflowStorage.run(this, () => {
+      try {
+        const args = this.converter.decodeAll(input, `signal '${name}'`);
+        Promise.resolve(this.instance![method](...args)).catch((err) => this.fail(err));
+      } catch (err) {
+        this.fail(err);
+      }
+    });
   }
 
   private startCode(): void {
@@ -211,34 +340,43 @@ export class WorkflowActivation {
       let result: Promise<unknown>;
       try {
         const args = this.converter.decodeAll(this.startEvent.input, `workflow '${name}' input`);
-        const instance = new cls() as Record<string, (...a: unknown[]) => unknown>;
-        result = Promise.resolve(instance[runMethod](...args));
+        this.instance = new cls() as Record<string, (...a: unknown[]) => unknown>;
+        result = Promise.resolve(this.instance[runMethod](...args));
       } catch (err) {
         result = Promise.reject(err);
       }
-      result.then(
-        (value) => {
-          let encoded: string;
-          try {
-            encoded = this.converter.encode(value, `result of workflow '${this.info.workflowId}'`);
-          } catch (err) {
-            return this.close({ status: 'failed', value: JSON.stringify(serializeFailure(err)) });
-          }
-          this.close({ status: 'completed', value: encoded });
-        },
-        (err) => this.close({ status: err instanceof CompensationFailure ? 'compensation_failed' : 'failed', value: JSON.stringify(serializeFailure(err)) }),
-      );
+      result.then((value) => this.succeed(value), (err) => this.fail(err));
     });
+  }
+
+  private succeed(value: unknown): void {
+    let encoded: string;
+    try {
+      encoded = this.converter.encode(value, `result of workflow '${this.info.workflowId}'`);
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.close({ status: 'completed', value: encoded });
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ContinueAsNew) {
+      try {
+        const input = this.converter.encodeAll(err.args, `continue-as-new of workflow '${this.info.workflowId}'`);
+        return this.close({ status: 'continued', value: JSON.stringify(input), input });
+      } catch (encodeError) {
+        err = encodeError;
+      }
+    }
+    const status = err instanceof CompensationFailure ? 'compensation_failed' : err instanceof CancelledFailure && this.cancelRequested ? 'canceled' : 'failed';
+    this.close({ status, value: JSON.stringify(serializeFailure(err)) });
   }
 
   private close(closing: Closing): void {
     if (this.closing || this.nondeterminism) return;
-    if (this.recordedClose) {
-      const recordedStatus = this.recordedClose.type === 'WorkflowExecutionCompleted' ? 'completed' : 'failed';
-      if (recordedStatus !== (closing.status === 'completed' ? 'completed' : 'failed')) {
-        this.nondeterminism = this.mismatch(this.recordedClose.id, this.recordedClose.type, `ended the workflow as ${closing.status}`);
-        return;
-      }
+    if (this.recordedClose && closeTypeOf(closing.status) !== this.recordedClose.type) {
+      this.nondeterminism = this.mismatch(this.recordedClose.id, this.recordedClose.type, `ended the workflow as ${closing.status}`);
+      return;
     }
     this.closing = closing;
   }
@@ -248,15 +386,30 @@ export class WorkflowActivation {
   }
 }
 
+/** The history event that records a closing. */
+export function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
+  switch (status) {
+    case 'completed': return 'WorkflowExecutionCompleted';
+    case 'canceled': return 'WorkflowExecutionCanceled';
+    case 'continued': return 'WorkflowExecutionContinuedAsNew';
+    default: return 'WorkflowExecutionFailed';
+  }
+}
+
+function rejected<T>(err: Error): Promise<T> {
+  const p = Promise.reject(err);
+  p.catch(() => undefined);
+  return p;
+}
+
 function sameCommand(recorded: CommandEvent, cmd: NewCommand): boolean {
   if (recorded.type !== cmd.type) return false;
   if (recorded.type === 'ActivityTaskScheduled' && cmd.type === 'ActivityTaskScheduled') return recorded.activityType === cmd.activityType;
-  if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded') return recorded.name === cmd.name;
+  if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded') return recorded.name === cmd.name && (cmd.name !== 'patch' || recorded.value === cmd.value);
+  if (recorded.type === 'ChildWorkflowScheduled' && cmd.type === 'ChildWorkflowScheduled') return recorded.workflowType === cmd.workflowType;
   return true;
 }
 
 function assertNever(x: never): never {
   throw new Error(`Unhandled history event ${(x as HistoryEvent).type}`);
 }
-
-export type { NewEvent };

@@ -3,7 +3,8 @@ import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../history/events.js';
-import type { CommitResult, Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
+import type { CloseSpec, CommitResult, Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
+import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
 import { WorkflowActivation, type Closing } from './activation.js';
@@ -41,6 +42,9 @@ export class WorkflowTaskRunner {
     const a = this.cache.get(workflowId, runId);
     return a ? { fence: a.fence, lastId: a.lastId } : undefined;
   }
+
+  /** Reports a closed run to its parent and applies its children's parent-close policy (set by the runtime). */
+  afterClose?: (workflowId: string, runId: string) => Promise<void>;
 
   /** Task runs per workflow in this process, chained so that one cached execution never runs twice at once. */
   private readonly inProcess = new Map<string, Promise<void>>();
@@ -92,9 +96,10 @@ export class WorkflowTaskRunner {
     const commands = activation.takeCommands();
     const closing = activation.takeClosing();
     const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
+    const close = closing && this.closeSpec(activation, closing);
     const res = await this.store.completeAndCommit({
       workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-      events: closing ? [...commands, closeEvent(closing)] : commands, close: closing,
+      events: close ? [...commands, close.event] : commands, close: close?.spec,
       dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
     });
     if (res.kind !== 'committed') {
@@ -108,9 +113,8 @@ export class WorkflowTaskRunner {
     activation.fence = res.fence;
     activation.lastId = res.lastId;
     crashPoint('task.after-commit');
-    if (closing) {
-      this.cache.evict(workflowId);
-      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`);
+    if (close) {
+      await this.closed(activation, close.spec, taskQueue);
       return true;
     }
     if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
@@ -163,12 +167,13 @@ export class WorkflowTaskRunner {
     const closing = activation.takeClosing();
     const events: NewEvent[] = [...commands];
     if (closing) {
-      events.push(closeEvent(closing));
+      const close = this.closeSpec(activation, closing);
+      events.push(close.event);
       await this.store.commit({
         workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
-        leaseTtlMs: this.options.leaseTtlMs, close: closing, retentionMs: this.options.retentionMs,
+        leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
       });
-      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${closing.status}`);
+      await this.closed(activation, close.spec, taskQueue);
       return undefined;
     }
     const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
@@ -196,6 +201,37 @@ export class WorkflowTaskRunner {
     return undefined;
   }
 
+  /** The event and store instructions that end a run (continue-as-new names the next run). */
+  private closeSpec(activation: WorkflowActivation, closing: Closing): { event: NewEvent; spec: CloseSpec } {
+    const { workflowId, workflowType, taskQueue } = activation.info;
+    switch (closing.status) {
+      case 'completed':
+        return { event: { type: 'WorkflowExecutionCompleted', result: closing.value }, spec: closing };
+      case 'canceled':
+        return { event: { type: 'WorkflowExecutionCanceled', failure: JSON.parse(closing.value) }, spec: closing };
+      case 'continued': {
+        const runId = randomUUID();
+        const started = { type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input, ...(activation.parent ? { parent: activation.parent } : {}) };
+        return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
+      }
+      default:
+        return { event: { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) }, spec: closing };
+    }
+  }
+
+  /** After the close is committed: start the next run's first task, or report to parent and children. */
+  private async closed(activation: WorkflowActivation, spec: CloseSpec, taskQueue: string): Promise<void> {
+    const { workflowId, runId } = activation.info;
+    this.cache.evict(workflowId);
+    if (spec.next) {
+      this.logger.log?.(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
+      await this.dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start');
+      return;
+    }
+    this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
+    await this.afterClose?.(workflowId, runId);
+  }
+
   private createActivation(events: StoredEvent[]): WorkflowActivation {
     const started = events[0]?.event as WorkflowExecutionStarted | undefined;
     if (!started || started.type !== 'WorkflowExecutionStarted') throw new Error('History does not begin with WorkflowExecutionStarted');
@@ -219,8 +255,3 @@ export class WorkflowTaskRunner {
 /** An activity or timer outcome, stamped with the time the worker gave it. */
 export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }> & { ts: number };
 
-function closeEvent(closing: Closing): NewEvent {
-  return closing.status === 'completed'
-    ? { type: 'WorkflowExecutionCompleted', result: closing.value }
-    : { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) };
-}

@@ -3,6 +3,7 @@ import type { ActivityCallOptions, CompensatedBy } from '../decorators/metadata.
 import { activityMetadataOf } from '../discovery/registry.js';
 import { CompensationFailure, type NotUndoneStep } from '../errors/temporal-failure.js';
 import { compensationScope, currentActivation } from '../runtime/context.js';
+import { nonCancellableScope } from '../runtime/scopes.js';
 import { executeActivity, type ActivityProxy } from '../runtime/workflow-api.js';
 
 /** Options of {@link Saga}. */
@@ -98,7 +99,8 @@ export class Saga {
     const pending = this.compensations.splice(0).reverse();
     const notUndone: NotUndoneStep[] = [];
     let firstError: Error | undefined;
-    await compensationScope.run(true, async () => {
+    // Compensations run even when the workflow was cancelled: undoing is what cancellation asks for.
+    await nonCancellableScope.run(true, () => compensationScope.run(true, async () => {
       if (this.options.parallelCompensation) {
         const results = await Promise.allSettled(pending.map((c) => c.run()));
         results.forEach((r, i) => {
@@ -121,7 +123,7 @@ export class Saga {
           }
         }
       }
-    });
+    }));
     if (notUndone.length > 0) {
       const list = notUndone.map((n) => `${n.step} (${n.reason})`).join('; ');
       throw new CompensationFailure(`Compensation failed: ${notUndone.length} step(s) not undone: ${list}`, notUndone, firstError);

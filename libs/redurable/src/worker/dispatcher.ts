@@ -27,6 +27,9 @@ export function timerJobId(workflowId: string, runId: string, seq: number): stri
  * same command twice (after a crash, on replay) adds nothing.
  */
 export class Dispatcher {
+  /** Starts a child workflow (set by the runtime, which owns the child-workflow logic). */
+  startChild?: (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
+
   constructor(
     private readonly queues: QueueSet,
     private readonly retention: JobRetention,
@@ -40,6 +43,7 @@ export class Dispatcher {
   ): Promise<void> {
     const byQueue = new Map<string, { name: string; data: import('./queue-set.js').ActivityJobData; opts: JobsOptions }[]>();
     const timers: Promise<unknown>[] = [];
+    const children: Promise<unknown>[] = [];
     for (const cmd of commands) {
       const recordedAt = 'ts' in cmd ? cmd.ts : now;
       if (cmd.type === 'ActivityTaskScheduled') {
@@ -59,6 +63,8 @@ export class Dispatcher {
           },
         });
         byQueue.set(cmd.options.taskQueue, jobs);
+      } else if (cmd.type === 'ChildWorkflowScheduled') {
+        if (this.startChild) children.push(this.startChild(workflow, cmd));
       } else if (cmd.type === 'TimerStarted') {
         const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
         timers.push(
@@ -75,6 +81,7 @@ export class Dispatcher {
         ? this.queues.activity(taskQueue).add(jobs[0].name, jobs[0].data, jobs[0].opts)
         : this.queues.activity(taskQueue).addBulk(jobs))),
       ...timers,
+      ...children,
     ]);
   }
 

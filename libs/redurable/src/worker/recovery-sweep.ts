@@ -25,31 +25,23 @@ export class RecoverySweep {
     this.timer.unref();
   }
 
-  /** One pass over the open-workflow index; returns how many tasks it enqueued. */
+  /** One pass over the running-workflows index and the child-notify index; returns how many tasks it enqueued. */
   async runOnce(): Promise<number> {
-    const { redis, keys, store, dispatcher, logger } = this.runtime;
+    const { redis, keys, store, dispatcher, logger, options } = this.runtime;
     let enqueued = 0;
     try {
       const [seconds, micros] = await redis.time();
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       for (let start = 0; ; start += BATCH) {
-        const flat = await redis.zrange(keys.openIndex(), String(start), String(start + BATCH - 1), "WITHSCORES");
-        if (flat.length === 0) break;
-        const ids = flat.filter((_, i) => i % 2 === 0);
-        const addedAt = flat.filter((_, i) => i % 2 === 1).map(Number);
+        const ids = await redis.zrange(keys.statusIndex('running'), String(start), String(start + BATCH - 1));
+        if (ids.length === 0) break;
         const metas = await store.getMetas(ids);
-        const closed: string[] = [];
-        for (const [i, meta] of metas.entries()) {
-          if (!meta || meta.status !== 'running') {
-            // A missing meta may be a start still in flight: the index entry is written first.
-            if (meta || addedAt[i] < now - 60_000) closed.push(ids[i]);
-            continue;
-          }
-          if (!this.served.has(meta.taskQueue)) continue;
+        for (const meta of metas) {
+          if (!meta || meta.status !== 'running' || !this.served.has(meta.taskQueue)) continue;
           const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
           const leaseExpired = meta.lease !== undefined && !leaseValid;
           const orphaned = meta.lease === undefined && meta.dirty && (meta.retryAt === undefined || meta.retryAt <= now);
-          const undispatched = !leaseValid && meta.dispatchAt !== undefined && meta.dispatchAt < now - this.runtime.options.leaseTtlMs;
+          const undispatched = !leaseValid && meta.dispatchAt !== undefined && meta.dispatchAt < now - options.leaseTtlMs;
           if (leaseExpired || orphaned || undispatched) {
             const why = leaseExpired ? 'its lease expired' : orphaned ? 'new events had no task' : 'jobs of its last task may not have been dispatched';
             await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}-${meta.dispatchAt ?? 0}`, 0, undispatched);
@@ -57,12 +49,11 @@ export class RecoverySweep {
             enqueued++;
           }
         }
-        if (closed.length) {
-          await redis.zrem(keys.openIndex(), ...closed);
-          start -= closed.length;
-        }
         if (ids.length < BATCH) break;
       }
+      // Children closed for a while whose parent may not have their outcome yet.
+      const stale = await redis.zrangebyscore(keys.notifyIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
+      for (const childId of stale) await this.runtime.children.notifyParent(childId);
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }

@@ -6,11 +6,14 @@
   like appendCompletion, and the worker falls back to a normal task.
 
   KEYS[1] meta hash   KEYS[2] history stream   KEYS[3] done set
+  KEYS[4] history of the next run (continue-as-new; = KEYS[2] otherwise)
   ARGV[1] runId       ARGV[2] seq              ARGV[3] outcome event JSON
   ARGV[4] the worker's cached fence            ARGV[5] lease ttl ms
-  ARGV[6] close status: '' | 'completed' | 'failed'     ARGV[7] close value
-  ARGV[8] closed channel    ARGV[9] workflowId    ARGV[10] dispatch mark: '' | 'set'
-  ARGV[11] retention of a closed run, ms            ARGV[12..] command event JSONs
+  ARGV[6] close status ('' | completed | failed | compensation_failed | canceled | continued)
+  ARGV[7] close value       ARGV[8] closed channel    ARGV[9] workflowId
+  ARGV[10] dispatch mark: '' | 'set'          ARGV[11] retention of a closed run, ms
+  ARGV[12] index prefix     ARGV[13] next runId       ARGV[14] the next run's Started JSON
+  ARGV[15..] command event JSONs
 
   Returns
     {5, fence, lastId}           outcome and commands committed under a new fence; lease free
@@ -20,7 +23,9 @@
 --- @include "now"
 --- @include "acquire-lease"
 --- @include "append-events"
+--- @include "set-status"
 --- @include "close-run"
+--- @include "continue-run"
 local meta = KEYS[1]
 if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= ARGV[1] then
   return {0}
@@ -33,9 +38,11 @@ local fence = tonumber(redis.call('HGET', meta, 'fence'))
 if leaseFree and fence == tonumber(ARGV[4]) then
   fence = redis.call('HINCRBY', meta, 'fence', 1)
   local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
-  lastId = appendEvents(meta, KEYS[2], ARGV, 12, lastId)
-  if ARGV[6] ~= '' then
-    closeRun(meta, KEYS[2], KEYS[3], ARGV[6], ARGV[7], tonumber(ARGV[11]), ARGV[8], ARGV[9], now)
+  lastId = appendEvents(meta, KEYS[2], ARGV, 15, lastId)
+  if ARGV[6] == 'continued' then
+    continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[13], ARGV[14], tonumber(ARGV[11]), now, ARGV[12], ARGV[9])
+  elseif ARGV[6] ~= '' then
+    closeRun(meta, KEYS[2], KEYS[3], ARGV[6], ARGV[7], tonumber(ARGV[11]), ARGV[8], ARGV[9], now, ARGV[12])
   else
     redis.call('HSET', meta, 'lease', '', 'dirty', 0)
     if ARGV[10] == 'set' then redis.call('HSET', meta, 'dispatchAt', now) end

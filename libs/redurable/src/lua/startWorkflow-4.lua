@@ -1,0 +1,68 @@
+--[[
+  Starts a workflow run, enforcing the id policies atomically; also signal-with-start.
+
+  KEYS[1] meta hash   KEYS[2] history of the new run   KEYS[3] done set of the new run
+  KEYS[4] history of the current run (the caller read its runId first; = KEYS[2] when none)
+  ARGV[1] new runId      ARGV[2] workflowType     ARGV[3] taskQueue
+  ARGV[4] WorkflowExecutionStarted JSON
+  ARGV[5] reuse policy for a closed id: ALLOW_DUPLICATE | ALLOW_DUPLICATE_FAILED_ONLY | REJECT_DUPLICATE
+  ARGV[6] conflict policy for a running id: FAIL | USE_EXISTING | TERMINATE_EXISTING
+  ARGV[7] current runId the caller read ('' when the id was unknown)
+  ARGV[8] index prefix   ARGV[9] workflowId
+  ARGV[10] SignalReceived JSON for signal-with-start ('' otherwise)
+  ARGV[11] WorkflowExecutionTerminated JSON (used by TERMINATE_EXISTING)
+  ARGV[12] closed channel   ARGV[13] cancel channel   ARGV[14] retention of a closed run, ms
+  ARGV[15] parent JSON ('' for a top-level workflow)
+
+  Returns
+    {1, runId}            started a new run
+    {2, runId, wake}      the running run is used (USE_EXISTING, or signal-with-start appended
+                          the signal to it); wake = 1 when a workflow task must be enqueued
+    {-1, runId}           a run is running and the conflict policy is FAIL; nothing written
+    {-4, status}          the id's last run is closed and the reuse policy forbids a new one
+    {-9}                  the current run changed since the caller read it: read and retry
+]]
+--- @include "now"
+--- @include "set-status"
+--- @include "close-run"
+local meta = KEYS[1]
+local status = redis.call('HGET', meta, 'status')
+local current = redis.call('HGET', meta, 'runId') or ''
+if current ~= ARGV[7] then return {-9} end
+local now = nowMs()
+if status == 'running' then
+  if ARGV[10] ~= '' then
+    local len = redis.call('HINCRBY', meta, 'len', 1)
+    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', ARGV[10])
+    redis.call('HSET', meta, 'dirty', 1)
+    local lease = redis.call('HGET', meta, 'lease')
+    local busy = lease and lease ~= '' and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > now
+    return {2, current, busy and 0 or 1}
+  end
+  if ARGV[6] == 'USE_EXISTING' then return {2, current, 0} end
+  if ARGV[6] ~= 'TERMINATE_EXISTING' then return {-1, current} end
+  local len = redis.call('HINCRBY', meta, 'len', 1)
+  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', ARGV[11])
+  local doneKey = string.gsub(KEYS[4], ':history$', ':done')
+  closeRun(meta, KEYS[4], doneKey, 'terminated', ARGV[11], tonumber(ARGV[14]), ARGV[12], ARGV[9], now, ARGV[8])
+  redis.call('PUBLISH', ARGV[13], ARGV[9])
+elseif status then
+  if ARGV[5] == 'REJECT_DUPLICATE' then return {-4, status} end
+  if ARGV[5] == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {-4, status} end
+end
+if status then redis.call('ZREM', ARGV[8] .. 'status:' .. status, ARGV[9]) end
+redis.call('DEL', meta)
+local id = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', ARGV[4])
+local len = 1
+if ARGV[10] ~= '' then
+  len = 2
+  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', ARGV[10])
+end
+redis.call('HSET', meta,
+  'type', ARGV[2], 'runId', ARGV[1], 'taskQueue', ARGV[3],
+  'startedAt', now, 'len', len, 'dirty', 1, 'fence', 0, 'lease', '', 'leaseExp', 0)
+if ARGV[15] ~= '' then redis.call('HSET', meta, 'parent', ARGV[15]) end
+setStatus(meta, ARGV[8], ARGV[9], 'running')
+redis.call('ZADD', ARGV[8] .. 'all', now, ARGV[9])
+redis.call('ZADD', ARGV[8] .. 'type:' .. ARGV[2], now, ARGV[9])
+return {1, ARGV[1]}

@@ -1,0 +1,104 @@
+import type { Type } from '@nestjs/common';
+import { toMs, type Duration } from '../common/duration.js';
+import { workflowDefinitionOf } from '../discovery/registry.js';
+import { ContinueAsNew } from '../errors/workflow-control.js';
+import type { ParentClosePolicy } from '../history/events.js';
+import { currentActivation } from './context.js';
+import { nonCancellableScope } from './scopes.js';
+import { sleep } from './workflow-api.js';
+
+/**
+ * Waits until `predicate` holds; it is checked now and after every event (signal, activity
+ * result, timer). With a timeout, resolves false if the time passes first (a durable timer).
+ *
+ * @example
+ * const approved = await condition(() => this.approved !== undefined, '3 days');
+ */
+export function condition(predicate: () => boolean, timeout?: Duration): Promise<boolean> {
+  const activation = currentActivation('condition()');
+  return activation.condition(predicate, timeout === undefined ? undefined : () => sleep(toMs(timeout)));
+}
+
+/**
+ * Versioning: true when this execution runs the code after the patch `patchId`, false when it
+ * replays a history recorded before it. New executions record a marker and take the new path.
+ *
+ * @example
+ * if (patched('fraud-check')) await this.acts.checkFraud(input);
+ */
+export function patched(patchId: string): boolean {
+  return currentActivation('patched()').patched(patchId, false);
+}
+
+/**
+ * Once no execution from before `patched(patchId)` is running, replace the `patched()` call
+ * with `deprecatePatch(patchId)` and keep only the new path; histories with the marker still replay.
+ */
+export function deprecatePatch(patchId: string): void {
+  currentActivation('deprecatePatch()').patched(patchId, true);
+}
+
+/**
+ * Ends this run and starts a fresh one with the same workflow id and an empty history, with
+ * `args` as its input: how a long-lived (entity) workflow keeps its history small.
+ */
+export function continueAsNew(...args: unknown[]): never {
+  currentActivation('continueAsNew()');
+  throw new ContinueAsNew(args);
+}
+
+/** Runs `fn` shielded from cancellation: durable calls inside it run even after `handle.cancel()`. */
+export function nonCancellable<T>(fn: () => Promise<T>): Promise<T> {
+  currentActivation('nonCancellable()');
+  return nonCancellableScope.run(true, fn);
+}
+
+/** Whether `handle.cancel()` reached this workflow. */
+export function isCancellationRequested(): boolean {
+  return currentActivation('isCancellationRequested()').cancelRequested;
+}
+
+/** Options of {@link startChild}. */
+export interface ChildWorkflowOptions<A extends unknown[]> {
+  workflowId: string;
+  args?: A;
+  /** @default the child's `@Workflow` task queue */
+  taskQueue?: string;
+  /** What happens to the child if this workflow closes first. @default 'TERMINATE' */
+  parentClosePolicy?: ParentClosePolicy;
+}
+
+/** A started child workflow. */
+export interface ChildWorkflowHandle<R> {
+  workflowId: string;
+  /** Resolves with the child's result; rejects with a ChildWorkflowFailure when it does not complete. */
+  result(): Promise<R>;
+}
+
+type RunOf<W> = W extends Type<infer I> ? (I extends { run: infer F } ? F : (...a: unknown[]) => unknown) : never;
+
+/**
+ * Starts a child workflow with its own id and history. Its result or failure is delivered
+ * to this workflow; `parentClosePolicy` decides its fate if this workflow closes first.
+ */
+export function startChild<W extends Type<object>>(
+  workflow: W,
+  options: ChildWorkflowOptions<RunOf<W> extends (...a: infer A) => unknown ? A : unknown[]>,
+): Promise<ChildWorkflowHandle<RunOf<W> extends (...a: never[]) => infer R ? Awaited<R> : unknown>> {
+  const activation = currentActivation('startChild()');
+  const def = workflowDefinitionOf(workflow);
+  const input = activation.converter.encodeAll(options.args ?? [], `child workflow '${options.workflowId}'`);
+  const result = activation.schedule<never>((seq) => ({
+    type: 'ChildWorkflowScheduled', seq, workflowType: def.name, workflowId: options.workflowId,
+    taskQueue: options.taskQueue ?? def.taskQueue, input, parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
+  }));
+  return Promise.resolve({ workflowId: options.workflowId, result: () => result });
+}
+
+/** Starts a child workflow and waits for its result. */
+export async function executeChild<W extends Type<object>>(
+  workflow: W,
+  options: ChildWorkflowOptions<RunOf<W> extends (...a: infer A) => unknown ? A : unknown[]>,
+): Promise<RunOf<W> extends (...a: never[]) => infer R ? Awaited<R> : unknown> {
+  return (await startChild(workflow, options)).result();
+}

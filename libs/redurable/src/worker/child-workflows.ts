@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { SerializedFailure } from '../errors/failure-codec.js';
+import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
+import type { DurableRuntime } from '../module/durable-runtime.js';
+import { closeFailure } from '../client/workflow-handle.js';
+
+/**
+ * Child workflows across two workflows' keys, so in steps that can each be repeated: start
+ * the child (idempotent: a child already started for this parent's seq is left alone), report
+ * its outcome into the parent's history (first result wins), and apply the parent-close
+ * policy. A closed child stays in the notify index until its parent has its outcome; the
+ * recovery sweep retries what a crash interrupted.
+ */
+export class ChildWorkflows {
+  constructor(private readonly runtime: DurableRuntime) {}
+
+  /** Starts the child a parent's command asks for (called when the parent's commands are dispatched). */
+  async start(parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
+    const { store, redis, keys, dispatcher, options } = this.runtime;
+    const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const meta = await store.getMeta(cmd.workflowId);
+      if (meta?.parent && meta.parent.workflowId === parent.workflowId && meta.parent.runId === parent.runId && meta.parent.seq === cmd.seq) {
+        if (meta.status !== 'running') await this.notifyParent(cmd.workflowId);
+        return;
+      }
+      const runId = randomUUID();
+      const res = await store.start({
+        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info },
+        reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', currentRunId: meta?.runId ?? (await redis.hget(keys.meta(cmd.workflowId), 'runId')) ?? undefined,
+        terminateReason: '', retentionMs: options.retentionMs, parent: info,
+      });
+      if (res.kind === 'retry') continue;
+      if (res.kind === 'started') {
+        await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
+        return;
+      }
+      const message = `could not start child workflow '${cmd.workflowId}': ${res.kind === 'running' ? `a run (${res.runId}) is already running` : `reuse rejected (${res.kind})`}`;
+      await this.deliver(info, { type: 'ChildWorkflowFailed', seq: cmd.seq, status: 'start-failed', failure: { kind: 'application', type: 'ChildStartFailed', message } });
+      return;
+    }
+  }
+
+  /** Records a closed child's outcome in its parent's history and wakes the parent. */
+  async notifyParent(childWorkflowId: string): Promise<void> {
+    const { store, redis, keys } = this.runtime;
+    const meta = await store.getMeta(childWorkflowId);
+    if (meta?.parent && meta.status !== 'running') {
+      const outcome = meta.status === 'completed'
+        ? { type: 'ChildWorkflowCompleted' as const, seq: meta.parent.seq, result: meta.closeValue ?? '' }
+        : { type: 'ChildWorkflowFailed' as const, seq: meta.parent.seq, status: meta.status, failure: closeFailure(meta) as SerializedFailure };
+      await this.deliver(meta.parent, outcome);
+    }
+    if (!meta || meta.status !== 'running') await redis.zrem(keys.notifyIndex(), childWorkflowId);
+  }
+
+  /** After a run closed: report to its parent, and apply its children's parent-close policy. */
+  async afterClose(workflowId: string, runId: string): Promise<void> {
+    try {
+      await this.notifyParent(workflowId);
+      await this.applyParentClosePolicy(workflowId, runId);
+    } catch (err) {
+      this.runtime.logger.error?.(`After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`);
+    }
+  }
+
+  private async deliver(parent: { workflowId: string; runId: string; taskQueue: string }, outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>): Promise<void> {
+    const res = await this.runtime.store.appendCompletion(parent.workflowId, parent.runId, { ...outcome, ts: Date.now() }, false, this.runtime.options.leaseTtlMs);
+    if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
+  }
+
+  /** Terminates or cancels the children a closed parent left running, per their policy. */
+  private async applyParentClosePolicy(workflowId: string, runId: string): Promise<void> {
+    const { store } = this.runtime;
+    const history: HistoryEvent[] = await store.readHistory(workflowId, runId);
+    const open = new Map<number, ChildWorkflowScheduled>();
+    for (const e of history) {
+      if (e.type === 'ChildWorkflowScheduled') open.set(e.seq, e);
+      else if (e.type === 'ChildWorkflowCompleted' || e.type === 'ChildWorkflowFailed') open.delete(e.seq);
+    }
+    for (const child of open.values()) {
+      if (child.parentClosePolicy === 'ABANDON') continue;
+      const meta = await store.getMeta(child.workflowId);
+      if (!meta || meta.status !== 'running' || meta.parent?.runId !== runId) continue;
+      if (child.parentClosePolicy === 'TERMINATE') {
+        await store.terminate(child.workflowId, meta.runId, `parent workflow '${workflowId}' closed (parentClosePolicy TERMINATE)`, this.runtime.options.retentionMs);
+        await this.afterClose(child.workflowId, meta.runId);
+      } else {
+        const res = await store.appendExternal(child.workflowId, meta.runId, { type: 'WorkflowCancelRequested', reason: `parent workflow '${workflowId}' closed` }, true);
+        if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(child.workflowId, meta.runId, meta.taskQueue, `cancel-${Date.now()}`);
+      }
+    }
+  }
+}
