@@ -17,7 +17,10 @@ export {
 export { Saga, type SagaOptions } from './saga/saga.js';
 export { activityContext, type ActivityContext } from './activities/activity-context.js';
 export type { RetryPolicy } from './activities/retry-policy.js';
-export { WorkflowClient, type StartWorkflowOptions } from './client/workflow-client.js';
+export { WorkflowClient, type StartWorkflowOptions, type SignalWithStartOptions } from './client/workflow-client.js';
+export type { ListWorkflowsFilter, ListWorkflowsPage, WorkflowSummary } from './client/workflow-listing.js';
+export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-store.js';
+export type { ParentClosePolicy } from './history/events.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity } from './client/workflow-description.js';
@@ -27,3 +30,4 @@ export type { PayloadCodec } from './payload/data-converter.js';
 export type { Duration } from './common/duration.js';
 export * from './errors/index.js';
 export { replayHistory, type ReplayResult } from './testing/replay-history.js';
+export { TestWorkflowEnvironment, type TestEnvironmentOptions } from './testing/test-environment.js';

@@ -7,6 +7,7 @@ import type { ActivityDefinition, DurableRegistry } from '../discovery/registry.
 import { serializeFailure } from '../errors/failure-codec.js';
 import { PayloadError } from '../errors/library.errors.js';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, type RetryState } from '../errors/temporal-failure.js';
+import { CancelledFailure } from '../errors/workflow-control.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { NewEvent } from '../history/events.js';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
@@ -64,6 +65,16 @@ export class ActivityExecutor {
     return retryDelayMs(this.effective(job.data).policy, attempt);
   }
 
+  /** Running attempts by workflow id, so a cancellation or termination can abort them. */
+  private readonly running = new Map<string, Set<AbortController>>();
+
+  /** Aborts every running activity of a workflow (it was cancelled or terminated). */
+  abortWorkflow(workflowId: string): void {
+    for (const controller of this.running.get(workflowId) ?? []) {
+      controller.abort(new CancelledFailure(`Workflow '${workflowId}' was cancelled or terminated`));
+    }
+  }
+
   async process(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
     const data = job.data;
     const attempt = job.attemptsMade + 1;
@@ -103,6 +114,7 @@ export class ActivityExecutor {
   /** Undefined when the attempt should be retried; otherwise why it should not. */
   private finalState(err: unknown, eff: Effective, attempt: number, data: ActivityJobData): RetryState | undefined {
     if (err instanceof TimeoutFailure && err.timeoutType === 'SCHEDULE_TO_CLOSE') return 'TIMEOUT';
+    if (err instanceof CancelledFailure) return 'NON_RETRYABLE_FAILURE';
     if (err instanceof PayloadError) return 'NON_RETRYABLE_FAILURE';
     if (err instanceof ApplicationFailure && err.nonRetryable) return 'NON_RETRYABLE_FAILURE';
     if (eff.policy.nonRetryableErrorTypes.includes(failureType(err))) return 'NON_RETRYABLE_FAILURE';
@@ -117,6 +129,12 @@ export class ActivityExecutor {
   ): Promise<unknown> {
     const controller = new AbortController();
     const onShutdown = () => controller.abort(new Error('worker is shutting down'));
+    const registered = this.running.get(data.workflowId) ?? new Set<AbortController>();
+    registered.add(controller);
+    this.running.set(data.workflowId, registered);
+    controller.signal.addEventListener('abort', () => {
+      if (controller.signal.reason instanceof CancelledFailure) fail(controller.signal.reason);
+    }, { once: true });
     shutdown.addEventListener('abort', onShutdown, { once: true });
     const timers: NodeJS.Timeout[] = [];
     let fail!: (err: Error) => void;
@@ -159,6 +177,8 @@ export class ActivityExecutor {
       const run = activityStorage.run(ctx, () => Promise.resolve().then(() => method.apply(def.instance, args)));
       return await Promise.race([run, failed]);
     } finally {
+      registered.delete(controller);
+      if (registered.size === 0) this.running.delete(data.workflowId);
       timers.forEach(clearTimeout);
       if (heartbeatTimer) clearTimeout(heartbeatTimer);
       shutdown.removeEventListener('abort', onShutdown);

@@ -3,7 +3,9 @@
   cache has already fed it the activity's (or timer's) outcome; this records that outcome
   and the commands it produced together, provided nobody touched the workflow since the
   worker's last task (lease free, fence unchanged). Otherwise it records only the outcome,
-  like appendCompletion, and the worker falls back to a normal task.
+  like appendCompletion, and the worker falls back to a normal task. "Nobody touched it" means:
+  lease free, fence unchanged, and no event (signal, cancellation, another outcome) appended
+  since that task, so the worker saw every event in history order.
 
   KEYS[1] meta hash   KEYS[2] history stream   KEYS[3] done set
   KEYS[4] history of the next run (continue-as-new; = KEYS[2] otherwise)
@@ -35,7 +37,7 @@ local now = nowMs()
 local lease = redis.call('HGET', meta, 'lease')
 local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
 local fence = tonumber(redis.call('HGET', meta, 'fence'))
-if leaseFree and fence == tonumber(ARGV[4]) then
+if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty') ~= '1' then
   fence = redis.call('HINCRBY', meta, 'fence', 1)
   local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
   lastId = appendEvents(meta, KEYS[2], ARGV, 15, lastId)

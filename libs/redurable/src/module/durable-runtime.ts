@@ -57,6 +57,8 @@ export class DurableRuntime {
   readonly watcher: ClosedWatcher;
   readonly children: ChildWorkflows;
   readonly logger: LoggerService;
+  /** Time given to activity and timer outcomes (what workflow code sees); a test environment moves it. */
+  clock: { now(): number } = { now: () => Date.now() };
   private host?: WorkerHost;
   private sweep?: RecoverySweep;
 
@@ -106,7 +108,7 @@ export class DurableRuntime {
    */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
-    const outcome = { ...event, ts: Date.now() };
+    const outcome = { ...event, ts: this.clock.now() };
     if (this.host?.serves(workflowTaskQueue)) return this.runner.complete(workflowId, runId, workflowTaskQueue, outcome);
     const res = await this.store.appendCompletion(workflowId, runId, outcome, false, this.options.leaseTtlMs);
     crashPoint('completion.after-append');

@@ -65,7 +65,7 @@ export class ChildWorkflows {
   }
 
   private async deliver(parent: { workflowId: string; runId: string; taskQueue: string }, outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>): Promise<void> {
-    const res = await this.runtime.store.appendCompletion(parent.workflowId, parent.runId, { ...outcome, ts: Date.now() }, false, this.runtime.options.leaseTtlMs);
+    const res = await this.runtime.store.appendCompletion(parent.workflowId, parent.runId, { ...outcome, ts: this.runtime.clock.now() }, false, this.runtime.options.leaseTtlMs);
     if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
   }
 

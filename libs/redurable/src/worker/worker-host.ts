@@ -14,6 +14,7 @@ export class WorkerHost {
   private readonly shutdown = new AbortController();
   private readonly served: Set<string>;
   private readonly connection: Redis;
+  private readonly subscriber: Redis;
 
   constructor(
     private readonly runtime: DurableRuntime,
@@ -22,6 +23,8 @@ export class WorkerHost {
     this.served = new Set(taskQueues);
     this.connection = runtime.redis.duplicate();
     this.connection.on('error', () => undefined);
+    this.subscriber = runtime.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
   }
 
   serves(taskQueue: string): boolean {
@@ -73,6 +76,9 @@ export class WorkerHost {
       }
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    // Cancellation and termination reach running activities through their AbortSignal.
+    this.subscriber.on('message', (_channel: string, workflowId: string) => executor.abortWorkflow(workflowId));
+    await this.subscriber.subscribe(this.runtime.keys.cancelChannel());
   }
 
   async close(): Promise<void> {
@@ -80,5 +86,6 @@ export class WorkerHost {
     this.shutdown.abort();
     this.workers.length = 0;
     await this.connection.quit().catch(() => this.connection.disconnect());
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 }
