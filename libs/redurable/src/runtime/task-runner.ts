@@ -7,7 +7,7 @@ import type { CloseSpec, CommitResult, Lease, RedisHistoryStore, StoredEvent } f
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
-import { WorkflowActivation, type Closing } from './activation.js';
+import { WorkflowActivation, type Closing, type NewCommand } from './activation.js';
 import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
 
@@ -114,7 +114,7 @@ export class WorkflowTaskRunner {
     activation.lastId = res.lastId;
     crashPoint('task.after-commit');
     if (close) {
-      await this.closed(activation, close.spec, taskQueue);
+      await this.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
     if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
@@ -173,7 +173,7 @@ export class WorkflowTaskRunner {
         workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
         leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
       });
-      await this.closed(activation, close.spec, taskQueue);
+      await this.closed(activation, close.spec, taskQueue, commands);
       return undefined;
     }
     const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
@@ -219,10 +219,16 @@ export class WorkflowTaskRunner {
     }
   }
 
-  /** After the close is committed: start the next run's first task, or report to parent and children. */
-  private async closed(activation: WorkflowActivation, spec: CloseSpec, taskQueue: string): Promise<void> {
+  /**
+   * After the close is committed: start children the last round scheduled (their parent-close
+   * policy then applies to them), then start the next run's first task, or report to the
+   * parent and apply the children's parent-close policy.
+   */
+  private async closed(activation: WorkflowActivation, spec: CloseSpec, taskQueue: string, commands: NewCommand[]): Promise<void> {
     const { workflowId, runId } = activation.info;
     this.cache.evict(workflowId);
+    const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
+    if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, children, activation.now);
     if (spec.next) {
       this.logger.log?.(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
       await this.dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start');
