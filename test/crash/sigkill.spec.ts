@@ -137,6 +137,36 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('close.after-commit of a child (closed, parent not yet told): the sweep reports its result to the parent', async () => {
+    const id = 'crash-child-close';
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });
+    await ready(crashing);
+    await client.client.start('ParentCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [3] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const childId = `${prefix}-child-of-parent`;
+    expect((await client.client.getHandle(childId).describe()).status).toBe('completed');
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(1006);
+    await expectExactlyOnce(childId, 3);
+    const parentHistory = await history(id);
+    expect(parentHistory.filter((e) => e.type === 'ChildWorkflowCompleted')).toHaveLength(1);
+    await stop(second);
+  }, 40_000);
+
+  test('close.after-commit of a continue-as-new (next run created, its first task not yet enqueued): the sweep starts it', async () => {
+    const id = 'crash-continue';
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });
+    await ready(crashing);
+    await client.client.start('ContinuingCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [1, 3] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(3);
+    expect(await counters('effects', id, 3)).toEqual([1, 1, 1]);
+    await stop(second);
+  }, 40_000);
+
   test('start.after-script (workflow created, first task not yet enqueued): the recovery sweep starts it', async () => {
     const id = 'crash-at-start';
     const starter = worker({ ROLE: 'starter', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: 'start.after-script' });

@@ -121,6 +121,28 @@ async function operationsByWorkflow(redis: Redis, account: string): Promise<Map<
   return counts;
 }
 
+/** What a workflow that did not finish is waiting for: its description, its history, its jobs. */
+async function diagnose(workflowId: string): Promise<string> {
+  const handle = observer.client.getHandle(workflowId);
+  const description = await handle.describe();
+  const history = (await handle.fetchHistory()).map((e) => `${new Date(e.ts).toISOString()} ${e.type}${'seq' in e ? `#${e.seq}` : ''}`);
+  const meta = await observer.redis.hgetall(`${prefix}:{wf:${workflowId}}:meta`);
+  const jobs: string[] = [];
+  for (const queue of ['transfers-workflows', 'transfers-activities']) {
+    for (const state of ['wait', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed']) {
+      const key = `${prefix}:${queue}:${state}`;
+      const type = await observer.redis.type(key);
+      const ids = type === 'list' ? await observer.redis.lrange(key, 0, -1) : type === 'zset' ? await observer.redis.zrange(key, 0, -1) : [];
+      for (const id of ids) {
+        if (!id.includes(workflowId)) continue;
+        const { data: _data, returnvalue: _rv, opts: _opts, ...job } = await observer.redis.hgetall(`${prefix}:${queue}:${id}`);
+        jobs.push(`${queue}/${state}: ${id} ${JSON.stringify(job)}`);
+      }
+    }
+  }
+  return JSON.stringify({ workflowId, description, history, meta, jobs }, null, 1);
+}
+
 describe('the money-transfer sample killed with SIGKILL in the middle of 100 transfers', () => {
   test('after a restart every transfer ends, the total is unchanged, and completed transfers moved money exactly once', async () => {
     const first = startServer();
@@ -180,7 +202,8 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
       const now = await statuses(started);
       if (now.every((s) => s !== 'running')) break;
       if (Date.now() > deadline) {
-        throw new Error(`${now.filter((s) => s === 'running').length} transfers still running 60s after the restart\n${second.output()}`);
+        const stuck = await Promise.all(started.filter((_, i) => now[i] === 'running').map((t) => diagnose(t.workflowId)));
+        throw new Error(`${stuck.length} transfers still running 60s after the restart:\n${stuck.join('\n')}\n${second.output()}`);
       }
       await sleepMs(250);
     }

@@ -8,7 +8,8 @@ export type CrashPoint =
   | 'task.after-commit'
   | 'task.after-dispatch'
   | 'activity.after-run'
-  | 'completion.after-append';
+  | 'completion.after-append'
+  | 'close.after-commit';
 
 const target = process.env.REDURABLE_CRASH_POINT;
 let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);

@@ -227,6 +227,7 @@ export class WorkflowTaskRunner {
   private async closed(activation: WorkflowActivation, spec: CloseSpec, taskQueue: string, commands: NewCommand[]): Promise<void> {
     const { workflowId, runId } = activation.info;
     this.cache.evict(workflowId);
+    crashPoint('close.after-commit');
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, children, activation.now);
     if (spec.next) {
