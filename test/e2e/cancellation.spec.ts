@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, CancelledFailure, Saga, Workflow, WorkflowFailedError, WorkflowRun, activityContext, proxyActivities, sleep,
+  Activities, Activity, CancelledFailure, Saga, Workflow, WorkflowFailedError, WorkflowRun, activityContext, nonCancellable, proxyActivities, sleep,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -97,5 +97,45 @@ describe('cancellation and termination', () => {
     const history = await handle.fetchHistory();
     expect(history.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'WorkflowExecutionTerminated']);
     expect(await t.client.count({ status: 'terminated' })).toBe(1);
+  });
+});
+
+@Injectable()
+@Activities()
+class ShieldedActivities {
+  @Activity({ retry: { maximumAttempts: 1 } })
+  async settle(id: string): Promise<string> {
+    const { signal } = activityContext();
+    events.push(`settle ${id} started`);
+    await new Promise((r) => setTimeout(r, 400));
+    events.push(`settle ${id} ${signal.aborted ? 'aborted' : 'finished'}`);
+    return 'settled';
+  }
+}
+
+@Workflow({ taskQueue: 'cancel' })
+class ShieldedWorkflow {
+  @WorkflowRun()
+  async run(id: string) {
+    const acts = proxyActivities(ShieldedActivities);
+    const settled = await nonCancellable(() => acts.settle(id));
+    await sleep('1 hour'); // cancellable: the cancellation lands here
+    return settled;
+  }
+}
+
+describe('nonCancellable', () => {
+  test('an activity scheduled inside nonCancellable is not aborted by a cancel and its result is recorded', async () => {
+    t = await createTestApp([ShieldedActivities, ShieldedWorkflow]);
+    const handle = await t.client.start(ShieldedWorkflow, { workflowId: 'shielded-1', args: ['s1'] });
+    await until('the settlement to start', () => events.includes('settle s1 started'));
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect((err as Error).cause).toBeInstanceOf(CancelledFailure);
+    expect(events.filter((e) => e.startsWith('settle s1'))).toEqual(['settle s1 started', 'settle s1 finished']);
+    const history = await handle.fetchHistory();
+    expect(history.find((e) => e.type === 'ActivityTaskScheduled')).toMatchObject({ nonCancellable: true });
+    expect(history.filter((e) => e.type === 'ActivityTaskCompleted')).toHaveLength(1);
+    expect((await handle.describe()).status).toBe('canceled');
   });
 });

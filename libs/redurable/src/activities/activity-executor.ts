@@ -66,12 +66,16 @@ export class ActivityExecutor {
   }
 
   /** Running attempts by workflow id, so a cancellation or termination can abort them. */
-  private readonly running = new Map<string, Set<AbortController>>();
+  private readonly running = new Map<string, Map<AbortController, { nonCancellable: boolean }>>();
 
-  /** Aborts every running activity of a workflow (it was cancelled or terminated). */
-  abortWorkflow(workflowId: string): void {
-    for (const controller of this.running.get(workflowId) ?? []) {
-      controller.abort(new CancelledFailure(`Workflow '${workflowId}' was cancelled or terminated`));
+  /**
+   * Aborts a workflow's running activities: on `terminate` all of them; on `cancel` only those
+   * not scheduled inside `nonCancellable()` (a shielded step, such as a compensation, finishes).
+   */
+  abortWorkflow(workflowId: string, why: 'cancel' | 'terminate'): void {
+    for (const [controller, { nonCancellable }] of this.running.get(workflowId) ?? []) {
+      if (why === 'cancel' && nonCancellable) continue;
+      controller.abort(new CancelledFailure(`Workflow '${workflowId}' was ${why === 'cancel' ? 'cancelled' : 'terminated'}`));
     }
   }
 
@@ -129,8 +133,8 @@ export class ActivityExecutor {
   ): Promise<unknown> {
     const controller = new AbortController();
     const onShutdown = () => controller.abort(new Error('worker is shutting down'));
-    const registered = this.running.get(data.workflowId) ?? new Set<AbortController>();
-    registered.add(controller);
+    const registered = this.running.get(data.workflowId) ?? new Map<AbortController, { nonCancellable: boolean }>();
+    registered.set(controller, { nonCancellable: data.nonCancellable === true });
     this.running.set(data.workflowId, registered);
     controller.signal.addEventListener('abort', () => {
       if (controller.signal.reason instanceof CancelledFailure) fail(controller.signal.reason);

@@ -39,6 +39,8 @@ export interface ActivityTaskScheduled extends EventBase {
   options: RecordedActivityOptions;
   /** Scheduled by `saga.compensate()`: undoes an earlier step. */
   compensation?: boolean;
+  /** Scheduled inside `nonCancellable()` (compensations too): a cancellation does not abort it. */
+  nonCancellable?: boolean;
 }
 export interface ActivityTaskCompleted extends EventBase { type: 'ActivityTaskCompleted'; seq: number; result: Payload; attempt: number }
 export interface ActivityTaskFailed extends EventBase { type: 'ActivityTaskFailed'; seq: number; failure: SerializedFailure; attempt: number }

@@ -4,7 +4,7 @@
 
   KEYS[1] meta hash   KEYS[2] history of the current run
   ARGV[1] runId the caller read     ARGV[2] event JSON
-  ARGV[3] cancel channel to publish the workflow id on ('' for none)    ARGV[4] workflowId
+  ARGV[3] cancel channel to publish 'cancel:<workflowId>' on ('' for none)    ARGV[4] workflowId
 
   Returns
     {0, status}   the run is not running: nothing written
@@ -19,7 +19,7 @@ if status ~= 'running' then return {0, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'dirty', 1)
-if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], 'cancel:' .. ARGV[4]) end
 local lease = redis.call('HGET', KEYS[1], 'lease')
 if lease and lease ~= '' and tonumber(redis.call('HGET', KEYS[1], 'leaseExp') or '0') > nowMs() then return {1} end
 return {3}

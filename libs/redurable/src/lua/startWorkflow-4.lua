@@ -45,7 +45,7 @@ if status == 'running' then
   redis.call('XADD', KEYS[4], '*', 'i', len, 'e', ARGV[11])
   local doneKey = string.gsub(KEYS[4], ':history$', ':done')
   closeRun(meta, KEYS[4], doneKey, 'terminated', ARGV[11], tonumber(ARGV[14]), ARGV[12], ARGV[9], now, ARGV[8])
-  redis.call('PUBLISH', ARGV[13], ARGV[9])
+  redis.call('PUBLISH', ARGV[13], 'terminate:' .. ARGV[9])
 elseif status then
   if ARGV[5] == 'REJECT_DUPLICATE' then return {-4, status} end
   if ARGV[5] == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {-4, status} end

@@ -18,5 +18,5 @@ if status ~= 'running' then return {0, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 closeRun(KEYS[1], KEYS[2], KEYS[3], 'terminated', ARGV[2], tonumber(ARGV[7]), ARGV[5], ARGV[4], nowMs(), ARGV[3])
-redis.call('PUBLISH', ARGV[6], ARGV[4])
+redis.call('PUBLISH', ARGV[6], 'terminate:' .. ARGV[4])
 return {1}

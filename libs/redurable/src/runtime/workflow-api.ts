@@ -4,6 +4,7 @@ import { activityMetadataOf } from '../discovery/registry.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import type { RecordedActivityOptions } from '../history/events.js';
 import { compensationScope, currentActivation } from './context.js';
+import { nonCancellableScope } from './scopes.js';
 import type { WorkflowInfo } from './activation.js';
 
 /** The typed proxy `proxyActivities` returns: each method schedules the activity and resolves with its result. */
@@ -32,7 +33,11 @@ export function executeActivity<R = unknown>(activityType: string, args: unknown
   const input = activation.converter.encodeAll(args, `activity '${activityType}' in workflow '${activation.info.workflowId}'`);
   const recorded = recordedOptions(options, activation.info.taskQueue);
   const compensation = compensationScope.getStore() === true;
-  return activation.schedule<R>((seq) => ({ type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded, ...(compensation ? { compensation } : {}) }));
+  const nonCancellable = nonCancellableScope.getStore() === true;
+  return activation.schedule<R>((seq) => ({
+    type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded,
+    ...(compensation ? { compensation } : {}), ...(nonCancellable ? { nonCancellable } : {}),
+  }));
 }
 
 /**

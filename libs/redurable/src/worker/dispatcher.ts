@@ -53,6 +53,7 @@ export class Dispatcher {
           data: {
             workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType,
             input: cmd.input, options: cmd.options, scheduledAt: recordedAt, workflowTaskQueue: workflow.taskQueue,
+            ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
           },
           opts: {
             jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),

@@ -13,6 +13,8 @@ export interface ActivityJobData {
   scheduledAt: number;
   /** Task queue of the workflow, to run its next task inline when this worker serves it. */
   workflowTaskQueue: string;
+  /** Scheduled inside `nonCancellable()`: a cancellation request does not abort it (termination does). */
+  nonCancellable?: boolean;
 }
 
 /** Job data of a workflow-queue job: a workflow task, or a timer when `seq` is set. */

@@ -77,7 +77,10 @@ export class WorkerHost {
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
-    this.subscriber.on('message', (_channel: string, workflowId: string) => executor.abortWorkflow(workflowId));
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      const at = message.indexOf(':');
+      executor.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
+    });
     await this.subscriber.subscribe(this.runtime.keys.cancelChannel());
   }
 
