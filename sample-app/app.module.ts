@@ -9,11 +9,13 @@ import { LEDGER_REDIS } from './ledger/ledger.tokens.js';
 import { TransferWorkflow } from './transfers/transfer.workflow.js';
 import { TransfersController } from './transfers/transfers.controller.js';
 import { TransfersService } from './transfers/transfers.service.js';
+import { TRANSFERS_CONFIG, type TransfersConfig } from './transfers/transfers.config.js';
 
-/** What the sample module needs: the library's options and the ledger's Redis connection. */
+/** What the sample module needs: the library's options, the ledger's Redis connection, the transfers' approval settings. */
 export interface SampleModuleOptions {
   durable: DurableModuleOptions;
   ledgerRedis: Redis;
+  transfers: TransfersConfig;
 }
 
 /** The money-transfer sample: accounts, transfers, the workflow and its activities, and the console. */
@@ -26,6 +28,7 @@ export class SampleAppModule {
       controllers: [AccountsController, TransfersController],
       providers: [
         { provide: LEDGER_REDIS, useValue: options.ledgerRedis },
+        { provide: TRANSFERS_CONFIG, useValue: options.transfers },
         LedgerService,
         BankActivities,
         TransferWorkflow,

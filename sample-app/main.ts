@@ -2,7 +2,8 @@
  * `npm start`: the money-transfer sample on http://127.0.0.1:3000.
  *
  * Env: REDIS_URL (default: an embedded redis-server with its data and AOF in .redurable/redis),
- * PORT (default 3000), HOST (default 127.0.0.1), REDURABLE_PREFIX (default 'redurable').
+ * PORT (default 3000), HOST (default 127.0.0.1), REDURABLE_PREFIX (default 'redurable'),
+ * APPROVAL_LIMIT (default 10000: larger transfers wait for an approval), APPROVAL_TIMEOUT (default '1 day').
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -10,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedisNotInstalledError, startEmbeddedRedis, type EmbeddedRedis } from '../tools/embedded-redis.js';
-import { createSampleApp, type SampleApp } from './sample-app.factory.js';
+import { InvalidSampleOptionError, createSampleApp, type SampleApp } from './sample-app.factory.js';
 
 /** The directory holding package.json, above this file (works from sources and from dist/). */
 function projectRoot(): string {
@@ -25,6 +26,13 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
+function parseApprovalLimit(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(limit)) fail(`APPROVAL_LIMIT must be a whole number, 0 or more (got ${JSON.stringify(value)})`);
+  return limit;
+}
+
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
@@ -33,6 +41,8 @@ function fail(message: string): never {
 async function main(): Promise<void> {
   const logger = new Logger('Sample');
   const port = parsePort(process.env.PORT);
+  const approvalLimit = parseApprovalLimit(process.env.APPROVAL_LIMIT);
+  const approvalTimeout = process.env.APPROVAL_TIMEOUT || undefined;
   let redis: EmbeddedRedis | undefined;
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -48,10 +58,11 @@ async function main(): Promise<void> {
 
   let sample: SampleApp;
   try {
-    sample = await createSampleApp({ redisUrl, port, host: process.env.HOST ?? '127.0.0.1', prefix: process.env.REDURABLE_PREFIX });
+    sample = await createSampleApp({ redisUrl, port, host: process.env.HOST ?? '127.0.0.1', prefix: process.env.REDURABLE_PREFIX, approvalLimit, approvalTimeout });
   } catch (err) {
     await redis?.stop();
     const e = err as NodeJS.ErrnoException;
+    if (e instanceof InvalidSampleOptionError) fail(`${e.message} (from APPROVAL_LIMIT / APPROVAL_TIMEOUT)`);
     fail(e.code === 'EADDRINUSE' ? `port ${port} is already in use: set PORT to another port` : `the sample app failed to start: ${e.stack ?? e}`);
   }
 
@@ -82,7 +93,8 @@ async function main(): Promise<void> {
   const { url } = sample;
   logger.log(`Money-transfer sample listening on ${url}`);
   logger.log(`  API:       POST ${url}/accounts  GET ${url}/accounts/:id  POST ${url}/accounts/:id/freeze`);
-  logger.log(`             POST ${url}/transfers  GET ${url}/transfers/:id`);
+  logger.log(`             POST ${url}/transfers  GET ${url}/transfers/:id  GET ${url}/transfers/:id/stage`);
+  logger.log(`             POST ${url}/transfers/:id/approve|reject {"by":"..."}  POST ${url}/transfers/:id/cancel`);
   logger.log(`  Queues:    ${url}/queues  (Bull Board)`);
   logger.log(`  Workflows: ${url}/api/workflows/:id  and  ${url}/api/workflows/:id/history`);
   logger.log(`Try: curl -s -XPOST ${url}/accounts -H 'content-type: application/json' -d '{"id":"alice","balance":1000}'`);

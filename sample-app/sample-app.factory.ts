@@ -3,8 +3,10 @@ import { ValidationPipe, type INestApplication, type LoggerService, type LogLeve
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
-import type { DurableModuleOptions } from 'redurable';
+import type { DurableModuleOptions, Duration } from 'redurable';
 import { SampleAppModule } from './app.module.js';
+import { DEFAULT_APPROVAL_LIMIT, DEFAULT_APPROVAL_TIMEOUT } from './transfers/transfer.types.js';
+import type { TransfersConfig } from './transfers/transfers.config.js';
 
 /** Options of {@link createSampleApp}. */
 export interface SampleAppOptions {
@@ -20,6 +22,10 @@ export interface SampleAppOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Extra DurableModule options (lease, sweep, ...). */
   durable?: Partial<DurableModuleOptions>;
+  /** Transfers of a larger amount wait for `POST /transfers/:id/approve`. @default 10000 */
+  approvalLimit?: number;
+  /** How long they wait before they are refunded. @default '1 day' */
+  approvalTimeout?: Duration;
 }
 
 /** A running sample app. */
@@ -32,8 +38,14 @@ export interface SampleApp {
   close(): Promise<void>;
 }
 
+/** An option of {@link createSampleApp} is invalid; nothing was started. */
+export class InvalidSampleOptionError extends Error {
+  override name = 'InvalidSampleOptionError';
+}
+
 /** Builds and starts the money-transfer sample; used by `main.ts` and by the tests. */
 export async function createSampleApp(options: SampleAppOptions): Promise<SampleApp> {
+  const transfers = transfersConfig(options);
   const ledgerRedis = new Redis(options.redisUrl);
   ledgerRedis.on('error', () => undefined); // reconnects on its own; calls fail with the error
   const durable: DurableModuleOptions = {
@@ -44,7 +56,7 @@ export async function createSampleApp(options: SampleAppOptions): Promise<Sample
   };
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(SampleAppModule.forRoot({ durable, ledgerRedis }), { logger: options.logger ?? undefined, abortOnError: false });
+    app = await NestFactory.create(SampleAppModule.forRoot({ durable, ledgerRedis, transfers }), { logger: options.logger ?? undefined, abortOnError: false });
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
   } catch (err) {
@@ -68,4 +80,17 @@ export async function createSampleApp(options: SampleAppOptions): Promise<Sample
       return closing;
     },
   };
+}
+
+/** The approval settings, checked here so a bad value fails at startup rather than in every large transfer. */
+function transfersConfig(options: SampleAppOptions): TransfersConfig {
+  const approvalLimit = options.approvalLimit ?? DEFAULT_APPROVAL_LIMIT;
+  const approvalTimeout = options.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+  if (!Number.isSafeInteger(approvalLimit) || approvalLimit < 0) {
+    throw new InvalidSampleOptionError(`approvalLimit must be a whole number, 0 or more (got ${JSON.stringify(options.approvalLimit)})`);
+  }
+  const duration = /^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$/i;
+  const valid = typeof approvalTimeout === 'number' ? Number.isFinite(approvalTimeout) && approvalTimeout >= 0 : duration.test(approvalTimeout);
+  if (!valid) throw new InvalidSampleOptionError(`approvalTimeout must be milliseconds or a duration like '30s', '2h', '1 day' (got ${JSON.stringify(approvalTimeout)})`);
+  return { approvalLimit, approvalTimeout };
 }

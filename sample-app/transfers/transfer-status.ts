@@ -1,4 +1,5 @@
 import type { HistoryEvent, SerializedFailure, WorkflowDescription } from 'redurable';
+import type { TransferProgress } from './transfer.types.js';
 
 /** One durable step of a transfer, as `GET /transfers/:id` shows it. */
 export interface TransferStep {
@@ -6,7 +7,8 @@ export interface TransferStep {
   kind: 'activity' | 'timer';
   /** Activity name, or `sleep <ms>ms` for a timer. */
   name: string;
-  status: 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'waiting' | 'fired';
+  /** `abandoned`: the workflow closed without waiting for it (the timeout timer of an approval that came in time). */
+  status: 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'waiting' | 'fired' | 'abandoned';
   /** True for a saga compensation (the refund undoing a withdrawal). */
   compensation?: boolean;
   /** Attempt reached (1 = first try); the attempt that completed or failed for good once finished. */
@@ -22,6 +24,10 @@ export interface TransferStatus {
   transferId: string;
   workflowId: string;
   status: WorkflowDescription['status'];
+  /** Where the transfer is (the workflow's `stage` query); absent if its history could not be replayed. */
+  stage?: TransferProgress['stage'];
+  /** Its approval, when the amount is above the approval limit. */
+  approval?: TransferProgress['approval'];
   startedAt: Date;
   closedAt?: Date;
   result?: unknown;
@@ -29,8 +35,8 @@ export interface TransferStatus {
   steps: TransferStep[];
 }
 
-/** Builds the transfer's status from the workflow's description and its history. */
-export function transferStatus(transferId: string, d: WorkflowDescription, history: HistoryEvent[]): TransferStatus {
+/** Builds the transfer's status from the workflow's description, its history and its `stage` query. */
+export function transferStatus(transferId: string, d: WorkflowDescription, history: HistoryEvent[], progress?: TransferProgress): TransferStatus {
   const steps = new Map<number, TransferStep>();
   const iso = (ts: number) => new Date(ts).toISOString();
   for (const e of history) {
@@ -57,10 +63,14 @@ export function transferStatus(transferId: string, d: WorkflowDescription, histo
     step.lastError = p.lastFailure;
     step.status = p.state === 'active' ? 'running' : p.state === 'delayed' ? 'retrying' : 'scheduled';
   }
+  if (d.status !== 'running') {
+    for (const step of steps.values()) if (step.status === 'waiting' || step.status === 'scheduled') step.status = 'abandoned';
+  }
   const status: TransferStatus = {
     transferId,
     workflowId: d.workflowId,
     status: d.status,
+    ...(progress ? { stage: progress.stage, ...(progress.approval ? { approval: progress.approval } : {}) } : {}),
     startedAt: d.startTime,
     closedAt: d.closeTime,
     steps: [...steps.values()],

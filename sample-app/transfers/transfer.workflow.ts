@@ -1,37 +1,123 @@
-import { ApplicationFailure, Saga, Workflow, WorkflowRun, sleep } from 'redurable';
+import {
+  ApplicationFailure, CancelledFailure, Query, Saga, Signal, Workflow, WorkflowRun, condition, nonCancellable, sleep,
+} from 'redurable';
 import { BankActivities } from '../bank/bank.activities.js';
-import { TRANSFERS_TASK_QUEUE, type TransferInput, type TransferResult } from './transfer.types.js';
+import {
+  DEFAULT_APPROVAL_LIMIT, DEFAULT_APPROVAL_TIMEOUT, TRANSFERS_TASK_QUEUE,
+  type TransferInput, type TransferProgress, type TransferResult, type TransferStage,
+} from './transfer.types.js';
+
+type Approval = NonNullable<TransferProgress['approval']>;
 
 /**
- * Moves money between two accounts: withdraw, a short durable timer, deposit. A saga holds
- * the undo: `withdraw` is `compensatedBy: 'refund'`, so when the deposit fails for good
- * (frozen account, bank down for all attempts) the withdrawal is refunded, durably, and the
- * workflow fails saying so. If the refund itself could not be done, the workflow ends as
+ * Moves money between two accounts: withdraw, a human approval when the amount is above the
+ * limit, a short durable timer, deposit. A saga holds the undo: `withdraw` is
+ * `compensatedBy: 'refund'`, so the withdrawal is refunded, durably, when the deposit fails for
+ * good (frozen account, bank down for all attempts), when the approval is rejected or does not
+ * come in time, and when the transfer is cancelled before its deposit. The workflow then fails
+ * saying why (or ends `canceled`). If the refund itself could not be done, it ends as
  * `compensation_failed` listing it.
+ *
+ * Signals `approve(by)` and `reject(by)` decide; the query `stage` says where the transfer is.
  */
 @Workflow({ taskQueue: TRANSFERS_TASK_QUEUE })
 export class TransferWorkflow {
+  private current: TransferStage = 'withdrawing';
+  private approval?: Approval;
+
   @WorkflowRun()
   async run(input: TransferInput): Promise<TransferResult> {
     const { transferId, from, to, amount } = input;
+    const limit = input.approvalLimit ?? DEFAULT_APPROVAL_LIMIT;
+    const timeout = input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+    if (amount > limit) this.approval = { limit, timeout, status: 'pending' };
     const saga = new Saga();
     const bank = saga.proxy(BankActivities);
+
     let withdrawal: TransferResult['withdrawal'];
     try {
-      withdrawal = await bank.withdraw({ from, amount, transferId });
+      // Shielded: a cancellation must not abandon a withdrawal that may go through, or the
+      // money would be gone with no refund registered. The cancellation is seen right after.
+      withdrawal = await nonCancellable(() => bank.withdraw({ from, amount, transferId }));
     } catch (err) {
+      this.current = 'failed';
       throw ApplicationFailure.nonRetryable(`Transfer ${transferId} failed, no money moved: ${reason(err)}`, 'TransferFailed');
     }
 
-    await sleep('1s'); // a durable timer: survives restarts, visible in the history
-
     try {
-      const deposit = await bank.deposit({ to, amount, transferId, failFirstAttempts: input.failDeposit ?? 0 });
-      return { status: 'completed', transferId, from, to, amount, withdrawal, deposit };
+      if (this.approval) {
+        this.current = 'awaiting-approval';
+        const decided = await condition(() => this.approval!.status !== 'pending', timeout);
+        if (!decided) {
+          this.approval.status = 'expired';
+          await this.refund(saga, 'expired');
+          throw ApplicationFailure.nonRetryable(
+            `Transfer ${transferId} was refunded to ${from}: not approved in time (amount ${amount} is above the approval limit ${limit}; waited ${timeout})`,
+            'TransferNotApproved',
+          );
+        }
+        if (this.approval.status === 'rejected') {
+          await this.refund(saga, 'rejected');
+          throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: rejected by ${this.approval.by}`, 'TransferRejected');
+        }
+      }
+      this.current = 'withdrawn';
+      await sleep('1s'); // a durable timer: survives restarts, visible in the history
     } catch (err) {
-      await saga.compensate(); // refund(from, amount), marked as a compensation in the history
+      if (err instanceof CancelledFailure) {
+        await this.refund(saga, 'canceled'); // compensations run shielded from the cancellation
+        throw err; // ends the workflow as `canceled`
+      }
+      throw err;
+    }
+
+    this.current = 'depositing';
+    try {
+      // Shielded too: once the deposit is asked for, it is seen through. A cancellation that
+      // arrives now is too late: the transfer completes (or is refunded if the deposit fails).
+      const deposit = await nonCancellable(() => bank.deposit({ to, amount, transferId, failFirstAttempts: input.failDeposit ?? 0 }));
+      this.current = 'completed';
+      return { status: 'completed', transferId, from, to, amount, withdrawal, deposit, ...(this.approval?.by ? { approvedBy: this.approval.by } : {}) };
+    } catch (err) {
+      await this.refund(saga, 'refunded'); // refund(from, amount), marked as a compensation in the history
       throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: deposit to ${to} failed: ${reason(err)}`, 'TransferRefunded');
     }
+  }
+
+  /** Approves a transfer above the limit (the first decision counts; ignored once it no longer matters). */
+  @Signal()
+  approve(by: string): void {
+    this.decide('approved', by);
+  }
+
+  /** Rejects a transfer above the limit: it is refunded. */
+  @Signal()
+  reject(by: string): void {
+    this.decide('rejected', by);
+  }
+
+  /** Where the transfer is, and its approval when it needs one. */
+  @Query()
+  stage(): TransferProgress {
+    return { stage: this.current, ...(this.approval ? { approval: { ...this.approval } } : {}) };
+  }
+
+  private decide(status: 'approved' | 'rejected', by: string): void {
+    if (this.approval?.status !== 'pending') return;
+    if (this.current !== 'withdrawing' && this.current !== 'awaiting-approval') return;
+    this.approval.status = status;
+    this.approval.by = String(by);
+  }
+
+  private async refund(saga: Saga, then: TransferStage): Promise<void> {
+    this.current = 'refunding';
+    try {
+      await saga.compensate();
+    } catch (err) {
+      this.current = 'refund-failed';
+      throw err;
+    }
+    this.current = then;
   }
 }
 

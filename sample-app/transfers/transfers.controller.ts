@@ -1,9 +1,15 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CreateTransferDto } from './create-transfer.dto.js';
+import { CancelTransferDto, TransferDecisionDto } from './transfer-decision.dto.js';
 import type { TransferStatus } from './transfer-status.js';
-import { TransfersService } from './transfers.service.js';
+import type { TransferProgress } from './transfer.types.js';
+import { TransfersService, type TransferRequestAccepted } from './transfers.service.js';
 
-/** `POST /transfers` starts a transfer; `GET /transfers/:id` follows it. */
+/**
+ * `POST /transfers` starts a transfer; `GET /transfers/:id` follows it and `GET .../stage` says
+ * where it is; `POST .../approve`, `.../reject` and `.../cancel` answer 202: the request is
+ * recorded in the workflow's history and the workflow acts on it (follow with `GET`).
+ */
 @Controller('transfers')
 export class TransfersController {
   constructor(private readonly transfers: TransfersService) {}
@@ -16,5 +22,28 @@ export class TransfersController {
   @Get(':id')
   status(@Param('id') id: string): Promise<TransferStatus> {
     return this.transfers.status(id);
+  }
+
+  @Get(':id/stage')
+  stage(@Param('id') id: string): Promise<TransferProgress & { transferId: string; workflowId: string }> {
+    return this.transfers.progress(id);
+  }
+
+  @Post(':id/approve')
+  @HttpCode(202)
+  approve(@Param('id') id: string, @Body() body: TransferDecisionDto): Promise<TransferRequestAccepted> {
+    return this.transfers.decide(id, 'approve', body.by);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(202)
+  reject(@Param('id') id: string, @Body() body: TransferDecisionDto): Promise<TransferRequestAccepted> {
+    return this.transfers.decide(id, 'reject', body.by);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(@Param('id') id: string, @Body() body: CancelTransferDto): Promise<TransferRequestAccepted> {
+    return this.transfers.cancel(id, body?.reason);
   }
 }

@@ -1,17 +1,34 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { WorkflowClient, WorkflowNotFoundError } from 'redurable';
+import { WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type WorkflowHandle } from 'redurable';
 import { LedgerService } from '../ledger/ledger.service.js';
 import type { CreateTransferDto } from './create-transfer.dto.js';
 import { transferStatus, type TransferStatus } from './transfer-status.js';
+import type { TransferProgress, TransferStage } from './transfer.types.js';
 import { TransferWorkflow } from './transfer.workflow.js';
+import { TRANSFERS_CONFIG, type TransfersConfig } from './transfers.config.js';
 
-/** Starts transfer workflows and reports on them. */
+/** Stages in which a cancellation refunds: the withdrawal is done and the deposit has not started. */
+const CANCELLABLE: ReadonlySet<TransferStage> = new Set(['awaiting-approval', 'withdrawn']);
+
+/** Where the transfer's stage answers a decision. */
+const DECIDABLE: ReadonlySet<TransferStage> = new Set(['withdrawing', 'awaiting-approval']);
+
+/** What `POST /transfers/:id/approve|reject|cancel` answer: the request is recorded, the workflow acts on it. */
+export interface TransferRequestAccepted {
+  transferId: string;
+  workflowId: string;
+  request: 'approve' | 'reject' | 'cancel';
+  by?: string;
+}
+
+/** Starts transfer workflows, reports on them, and relays approvals and cancellations. */
 @Injectable()
 export class TransfersService {
   constructor(
     private readonly workflows: WorkflowClient,
     private readonly ledger: LedgerService,
+    @Inject(TRANSFERS_CONFIG) private readonly config: TransfersConfig,
   ) {}
 
   /** Checks both accounts exist, then starts the workflow `transfer-<uuid>`. */
@@ -23,23 +40,84 @@ export class TransfersService {
     const transferId = randomUUID();
     const workflowId = workflowIdOf(transferId);
     const { from, to, amount, failDeposit } = body;
-    await this.workflows.start(TransferWorkflow, { workflowId, args: [{ transferId, from, to, amount, failDeposit }] });
+    const { approvalLimit, approvalTimeout } = this.config;
+    await this.workflows.start(TransferWorkflow, { workflowId, args: [{ transferId, from, to, amount, failDeposit, approvalLimit, approvalTimeout }] });
     return { transferId, workflowId };
   }
 
-  /** Status and steps of a transfer, by transfer id or workflow id. */
+  /** Status, stage and steps of a transfer, by transfer id or workflow id. */
   async status(id: string): Promise<TransferStatus> {
-    const transferId = id.startsWith('transfer-') ? id.slice('transfer-'.length) : id;
-    const handle = this.workflows.getHandle(workflowIdOf(transferId));
-    try {
+    const transferId = transferIdOf(id);
+    const handle = this.handle(transferId);
+    return this.httpErrors(transferId, async () => {
       const description = await handle.describe();
       const history = await handle.fetchHistory();
-      return transferStatus(transferId, description, history);
+      // The stage is a bonus here: a history the current code cannot replay still has a status.
+      const progress = await handle.query<TransferProgress>('stage').catch(() => undefined);
+      return transferStatus(transferId, description, history, progress);
+    });
+  }
+
+  /** The `stage` query: replayed from the history in this process, so it answers with no worker running. */
+  async progress(id: string): Promise<TransferProgress & { transferId: string; workflowId: string }> {
+    const transferId = transferIdOf(id);
+    const progress = await this.httpErrors(transferId, () => this.handle(transferId).query<TransferProgress>('stage'));
+    return { transferId, workflowId: workflowIdOf(transferId), ...progress };
+  }
+
+  /** Sends `approve(by)` or `reject(by)`; 409 when the transfer is not (or no longer) waiting for a decision. */
+  async decide(id: string, decision: 'approve' | 'reject', by: string): Promise<TransferRequestAccepted> {
+    const transferId = transferIdOf(id);
+    const handle = this.handle(transferId);
+    return this.httpErrors(transferId, async () => {
+      const { stage, approval } = await handle.query<TransferProgress>('stage');
+      if (!approval) throw new ConflictException(`transfer ${transferId} needs no approval: its amount is not above the approval limit`);
+      if (approval.status !== 'pending') {
+        throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it was ${approval.status}${approval.by ? ` by ${approval.by}` : ''}`);
+      }
+      if (!DECIDABLE.has(stage)) throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it is ${stage}`);
+      await handle.signal(decision, by);
+      return { transferId, workflowId: handle.workflowId, request: decision, by };
+    });
+  }
+
+  /**
+   * Asks the workflow to cancel: it refunds the withdrawal and ends `canceled`. Only while it
+   * awaits its approval or its deposit timer: during a bank call, or once the deposit started,
+   * 409 (the deposit is seen through, and the transfer completes or is refunded on its own).
+   */
+  async cancel(id: string, reason?: string): Promise<TransferRequestAccepted> {
+    const transferId = transferIdOf(id);
+    const handle = this.handle(transferId);
+    return this.httpErrors(transferId, async () => {
+      const { stage } = await handle.query<TransferProgress>('stage');
+      if (!CANCELLABLE.has(stage)) {
+        const why = stage === 'withdrawing' ? ': the withdrawal is under way, try again in a moment'
+          : stage === 'depositing' ? ': the deposit is under way' : '';
+        throw new ConflictException(`transfer ${transferId} cannot be cancelled: it is ${stage}${why}`);
+      }
+      await handle.cancel(reason ?? 'cancelled over the API');
+      return { transferId, workflowId: handle.workflowId, request: 'cancel' };
+    });
+  }
+
+  private handle(transferId: string): WorkflowHandle {
+    return this.workflows.getHandle(workflowIdOf(transferId));
+  }
+
+  private async httpErrors<T>(transferId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundException(`transfer ${transferId} was not found`);
+      if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
       throw err;
     }
   }
+}
+
+function transferIdOf(id: string): string {
+  return id.startsWith('transfer-') ? id.slice('transfer-'.length) : id;
 }
 
 function workflowIdOf(transferId: string): string {
