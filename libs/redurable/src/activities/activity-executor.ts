@@ -1,6 +1,6 @@
 import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { optionalMs } from '../common/duration.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import type { ActivityDefinition, DurableRegistry } from '../discovery/registry.js';
@@ -112,6 +112,8 @@ export class ActivityExecutor {
       const failure = new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
       this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
       await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
+      // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
+      throw new UnrecoverableError(failure.message);
     }
   }
 

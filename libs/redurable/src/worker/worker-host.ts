@@ -46,7 +46,11 @@ export class WorkerHost {
             await runner.run(workflowId, runId, taskQueue, undefined, { replay });
           }
         },
-        { connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false },
+        {
+          connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false,
+          // A timer job or task interrupted by a crash comes back after the lock, like an activity.
+          lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs, maxStalledCount: 1_000_000,
+        },
       );
       const activityWorker = new Worker<ActivityJobData>(
         activityQueueName(taskQueue),
