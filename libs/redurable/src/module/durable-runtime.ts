@@ -79,7 +79,7 @@ export class DurableRuntime {
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     this.children = new ChildWorkflows(this);
     this.dispatcher.startChild = (parent, cmd) => this.children.start(parent, cmd);
-    this.runner.afterClose = (workflowId, runId) => this.children.afterClose(workflowId, runId);
+    this.runner.afterClose = (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related);
   }
 
   /** Task queues this process serves. */

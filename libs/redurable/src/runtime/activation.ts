@@ -70,6 +70,8 @@ export class WorkflowActivation {
   fence = 0;
   /** Set once a cancellation request was delivered. */
   cancelRequested = false;
+  /** Set once the code started a child workflow (its parent-close policy must then be applied). */
+  hasChildren = false;
 
   private nextSeq = 1;
   private instance?: Record<string, (...a: unknown[]) => unknown>;
@@ -174,6 +176,7 @@ export class WorkflowActivation {
     const seq = this.nextSeq++;
     const recorded = this.recorded.get(seq);
     const cmd = command(seq, recorded);
+    if (cmd.type === 'ChildWorkflowScheduled') this.hasChildren = true;
     if (recorded) {
       this.recorded.delete(seq);
       if (!sameCommand(recorded, cmd)) {

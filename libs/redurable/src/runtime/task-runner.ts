@@ -44,7 +44,7 @@ export class WorkflowTaskRunner {
   }
 
   /** Reports a closed run to its parent and applies its children's parent-close policy (set by the runtime). */
-  afterClose?: (workflowId: string, runId: string) => Promise<void>;
+  afterClose?: (workflowId: string, runId: string, related: { parent: boolean; children: boolean }) => Promise<void>;
 
   /** Task runs per workflow in this process, chained so that one cached execution never runs twice at once. */
   private readonly inProcess = new Map<string, Promise<void>>();
@@ -180,17 +180,20 @@ export class WorkflowTaskRunner {
     const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs };
     let appendedLastId: string;
     let result: CommitResult;
-    if (replayed) {
+    const outstanding = replayed ? activation.outstandingRecorded() : [];
+    if (outstanding.length > 0) {
       // A rebuilt execution re-dispatches everything outstanding while it holds the lease,
       // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
       appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
       crashPoint('task.after-commit');
-      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, [...toDispatch, ...activation.outstandingRecorded()], activation.now);
+      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, [...toDispatch, ...outstanding], activation.now);
       crashPoint('task.after-dispatch');
       result = await this.store.commit({ ...base, events: [], release: true, dispatchMark: 'clear' });
     } else {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
-      result = await this.store.commit({ ...base, events, release: true, dispatchMark: toDispatch.length > 0 ? 'set' : undefined });
+      // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
+      const mark = toDispatch.length > 0 ? 'set' : replayed ? 'clear' : undefined;
+      result = await this.store.commit({ ...base, events, release: true, dispatchMark: mark });
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
       if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
@@ -236,7 +239,9 @@ export class WorkflowTaskRunner {
       return;
     }
     this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
-    await this.afterClose?.(workflowId, runId);
+    if (activation.parent || activation.hasChildren) {
+      await this.afterClose?.(workflowId, runId, { parent: activation.parent !== undefined, children: activation.hasChildren });
+    }
   }
 
   private createActivation(events: StoredEvent[]): WorkflowActivation {

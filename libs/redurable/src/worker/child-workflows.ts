@@ -55,10 +55,10 @@ export class ChildWorkflows {
   }
 
   /** After a run closed: report to its parent, and apply its children's parent-close policy. */
-  async afterClose(workflowId: string, runId: string): Promise<void> {
+  async afterClose(workflowId: string, runId: string, related: { parent: boolean; children: boolean } = { parent: true, children: true }): Promise<void> {
     try {
-      await this.notifyParent(workflowId);
-      await this.applyParentClosePolicy(workflowId, runId);
+      if (related.parent) await this.notifyParent(workflowId);
+      if (related.children) await this.applyParentClosePolicy(workflowId, runId);
     } catch (err) {
       this.runtime.logger.error?.(`After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`);
     }
