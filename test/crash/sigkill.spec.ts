@@ -154,6 +154,25 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('close.after-commit of a parent (closed, parent-close policy not yet applied): the sweep terminates its child', async () => {
+    const id = 'crash-parent-close';
+    const childId = `${prefix}-left-child`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });
+    await ready(crashing);
+    await client.client.start('ParentLeavesChildWorkflow', { workflowId: id, taskQueue: 'crash' });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    expect((await client.client.getHandle(id).describe()).status).toBe('completed');
+    expect((await client.client.getHandle(childId).describe()).status).toBe('running');
+
+    const second = worker();
+    const child = await until('the child to be terminated', async () => {
+      const d = await client.client.getHandle(childId).describe();
+      return d.status === 'terminated' && d;
+    });
+    expect(child.failure?.message).toContain(`parent workflow '${id}' closed (parentClosePolicy TERMINATE)`);
+    await stop(second);
+  }, 40_000);
+
   test('close.after-commit of a continue-as-new (next run created, its first task not yet enqueued): the sweep starts it', async () => {
     const id = 'crash-continue';
     const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });

@@ -47,6 +47,11 @@ export class KeyNames {
     return `${this.indexPrefix()}notify`;
   }
 
+  /** Closed parents whose children have not yet had the parent-close policy applied. */
+  closedParentsIndex(): string {
+    return `${this.indexPrefix()}closed-parents`;
+  }
+
   allIndex(): string {
     return `${this.indexPrefix()}all`;
   }

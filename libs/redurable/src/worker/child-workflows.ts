@@ -18,6 +18,8 @@ export class ChildWorkflows {
   async start(parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
     const { store, redis, keys, dispatcher, options } = this.runtime;
     const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
+    // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
+    await redis.hset(keys.meta(parent.workflowId), 'hasChildren', '1');
     for (let attempt = 0; attempt < 10; attempt++) {
       const meta = await store.getMeta(cmd.workflowId);
       if (meta?.parent && meta.parent.workflowId === parent.workflowId && meta.parent.runId === parent.runId && meta.parent.seq === cmd.seq) {
@@ -69,6 +71,13 @@ export class ChildWorkflows {
     if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
   }
 
+  /** Applies the policy for a parent found in the closed-parents index (the recovery sweep). */
+  async applyForClosedParent(workflowId: string): Promise<void> {
+    const meta = await this.runtime.store.getMeta(workflowId);
+    if (meta && meta.status !== 'running') await this.applyParentClosePolicy(workflowId, meta.runId);
+    else if (!meta) await this.runtime.redis.zrem(this.runtime.keys.closedParentsIndex(), workflowId);
+  }
+
   /** Terminates or cancels the children a closed parent left running, per their policy. */
   private async applyParentClosePolicy(workflowId: string, runId: string): Promise<void> {
     const { store } = this.runtime;
@@ -90,5 +99,6 @@ export class ChildWorkflows {
         if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(child.workflowId, meta.runId, meta.taskQueue, `cancel-${Date.now()}`);
       }
     }
+    await this.runtime.redis.zrem(this.runtime.keys.closedParentsIndex(), workflowId);
   }
 }

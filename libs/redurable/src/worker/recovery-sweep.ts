@@ -54,6 +54,9 @@ export class RecoverySweep {
       // Children closed for a while whose parent may not have their outcome yet.
       const stale = await redis.zrangebyscore(keys.notifyIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
       for (const childId of stale) await this.runtime.children.notifyParent(childId);
+      // Parents closed for a while whose children may not have had the parent-close policy.
+      const parents = await redis.zrangebyscore(keys.closedParentsIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
+      for (const parentId of parents) await this.runtime.children.applyForClosedParent(parentId);
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }

@@ -12,5 +12,7 @@ local function closeRun(metaKey, historyKey, doneKey, status, value, retention, 
   -- A child's outcome still has to reach its parent (another workflow's keys): the notify
   -- index keeps it until that is done, so the recovery sweep can finish the job.
   if redis.call('HEXISTS', metaKey, 'parent') == 1 then redis.call('ZADD', idxPrefix .. 'notify', now, workflowId) end
+  -- Likewise a parent's children still have to get its parent-close policy.
+  if redis.call('HEXISTS', metaKey, 'hasChildren') == 1 then redis.call('ZADD', idxPrefix .. 'closed-parents', now, workflowId) end
   redis.call('PUBLISH', channel, workflowId)
 end
