@@ -149,6 +149,8 @@ describe('a process killed at each crash point between two Redis writes', () => 
     const second = worker();
     expect(await client.client.getHandle<number>(id).result()).toBe(1006);
     await expectExactlyOnce(childId, 3);
+    // The child's last activity job, restarted after the kill, found its outcome recorded and did not run again.
+    expect(await counters('runs', childId, 3)).toEqual([1, 1, 1]);
     const parentHistory = await history(id);
     expect(parentHistory.filter((e) => e.type === 'ChildWorkflowCompleted')).toHaveLength(1);
     await stop(second);
@@ -170,6 +172,26 @@ describe('a process killed at each crash point between two Redis writes', () => 
       return d.status === 'terminated' && d;
     });
     expect(child.failure?.message).toContain(`parent workflow '${id}' closed (parentClosePolicy TERMINATE)`);
+    await stop(second);
+  }, 40_000);
+
+  test('close.after-commit of a parent whose last round scheduled a child: the sweep starts the child', async () => {
+    const id = 'crash-last-round-child';
+    const childId = `${prefix}-last-round-child`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });
+    await ready(crashing);
+    await client.client.start('ParentClosesWithChildWorkflow', { workflowId: id, taskQueue: 'crash' });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    expect((await client.client.getHandle(id).describe()).status).toBe('completed');
+    expect(await client.redis.exists(`${prefix}:{wf:${childId}}:meta`)).toBe(0);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(childId).result().catch(async (e) => {
+      // The child may not exist yet when result() first looks: wait for the sweep to start it.
+      await until('the child to exist', async () => (await client.redis.exists(`${prefix}:{wf:${childId}}:meta`)) === 1);
+      if (!(e instanceof Error)) throw e;
+      return client.client.getHandle<number>(childId).result();
+    })).toBe(3);
     await stop(second);
   }, 40_000);
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, ApplicationFailure, ChildWorkflowFailure, Workflow, WorkflowRun, continueAsNew, executeChild, proxyActivities, sleep,
-  startChild, workflowInfo,
+  Signal, startChild, workflowInfo, condition,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -64,6 +64,38 @@ class CounterWorkflow {
   }
 }
 
+/** An entity that handles one batch of signals per run, then continues as new with its total. */
+@Workflow({ taskQueue: 'children' })
+class TallyWorkflow {
+  private pending: number[] = [];
+
+  @WorkflowRun()
+  async run(total: number, target: number): Promise<number> {
+    await condition(() => this.pending.length > 0 || total >= target);
+    const sum = total + this.pending.reduce((a, b) => a + b, 0);
+    if (sum >= target) return sum;
+    continueAsNew(sum, target);
+  }
+
+  @Signal() add(n: number) {
+    this.pending.push(n);
+  }
+}
+
+@Workflow({ taskQueue: 'children' })
+class WaitsForChildWorkflow {
+  @WorkflowRun()
+  async run() {
+    try {
+      await executeChild(SleepyChildWorkflow, { workflowId: 'taken-over-child' });
+      return 'child completed';
+    } catch (err) {
+      const f = err as ChildWorkflowFailure;
+      return `${f.name}: ${f.status}`;
+    }
+  }
+}
+
 let t: TestApp;
 afterEach(async () => t?.close());
 
@@ -100,6 +132,7 @@ describe('continue-as-new', () => {
   test('keeps the workflow id, starts a fresh history per run, and result() follows to the last run', async () => {
     t = await createTestApp([CounterWorkflow]);
     const handle = await t.client.start(CounterWorkflow, { workflowId: 'counter', args: [1, 4] });
+    expect(await handle.result()).toBe(4); // the handle start() returned follows the continued runs
     expect(await t.client.getHandle<number>('counter').result()).toBe(4);
     const last = await t.client.getHandle('counter').describe();
     expect(last.runId).not.toBe(handle.runId);
@@ -109,5 +142,25 @@ describe('continue-as-new', () => {
     const end = firstHistory[firstHistory.length - 1];
     expect(end).toMatchObject({ type: 'WorkflowExecutionContinuedAsNew', input: ['2', '4'] });
     expect(firstHistory).toHaveLength(4);
+  });
+});
+
+describe('continue-as-new and child edge cases', () => {
+  test('signals that arrive while a run continues as new are carried over to the next run, none lost', async () => {
+    t = await createTestApp([TallyWorkflow]);
+    const handle = await t.client.start(TallyWorkflow, { workflowId: 'tally', args: [0, 60] });
+    for (let i = 0; i < 60; i++) await t.client.getHandle('tally').signal('add', 1);
+    expect(await handle.result()).toBe(60);
+  });
+
+  test('starting a running child id with TERMINATE_EXISTING still reports the terminated child to its parent', async () => {
+    t = await createTestApp([WaitsForChildWorkflow, SleepyChildWorkflow]);
+    const parent = await t.client.start(WaitsForChildWorkflow, { workflowId: 'waits-for-child' });
+    await until('the child to run', async () => (await t.client.getHandle('taken-over-child').describe().catch(() => undefined))?.status === 'running');
+    const fenceBefore = Number(await t.redis.hget(`${t.prefix}:{wf:taken-over-child}:meta`, 'fence'));
+    await t.client.start(SleepyChildWorkflow, { workflowId: 'taken-over-child', workflowIdConflictPolicy: 'TERMINATE_EXISTING' });
+    expect(await parent.result()).toBe('ChildWorkflowFailure: terminated');
+    // Fencing tokens keep growing across runs of one id, so an old run's stalled task can never write.
+    expect(Number(await t.redis.hget(`${t.prefix}:{wf:taken-over-child}:meta`, 'fence'))).toBeGreaterThanOrEqual(fenceBefore);
   });
 });

@@ -110,9 +110,11 @@ export class WorkflowClient {
         case 'started':
           crashPoint('start.after-script');
           await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
+          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.children.afterClose(workflowId, currentRunId);
           return { runId };
         case 'existing':
-          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${Date.now()}`);
+          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${randomUUID()}`);
           return { runId: res.runId };
         case 'running':
           throw new WorkflowAlreadyStartedError(workflowId, res.runId);

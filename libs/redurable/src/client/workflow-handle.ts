@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
 import { WorkflowNotFoundError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
@@ -29,16 +30,27 @@ export class WorkflowHandle<R = unknown> {
 
   /**
    * Resolves with the workflow's return value once it completes; rejects with a
-   * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails.
+   * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails, is
+   * cancelled or terminated. Follows continue-as-new to the run that finally ends.
    */
   async result(): Promise<R> {
     let wake!: () => void;
     let woken = new Promise<void>((r) => (wake = r));
     const stop = await this.runtime.watcher.watch(this.workflowId, () => wake());
+    let runId = this.runId;
     try {
       for (;;) {
         const meta = await this.meta();
-        if (meta.status !== 'running' && (!this.runId || meta.runId === this.runId)) return this.settle(meta);
+        if (runId && meta.runId !== runId) {
+          // The run this handle follows is over and a newer run holds the id: read how it ended.
+          const last = await this.runtime.store.lastEvent(this.workflowId, runId);
+          if (last?.type === 'WorkflowExecutionContinuedAsNew') {
+            runId = last.newRunId;
+            continue;
+          }
+          return this.settleFromEvent(runId, last);
+        }
+        if (meta.status !== 'running') return this.settle(meta);
         await woken;
         woken = new Promise<void>((r) => (wake = r));
       }
@@ -54,6 +66,20 @@ export class WorkflowHandle<R = unknown> {
       `Workflow '${this.workflowId}' (run ${meta.runId}) ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
       this.workflowId, meta.runId, failure.message ? deserializeFailure(failure) : undefined,
     );
+  }
+
+  private settleFromEvent(runId: string, last: HistoryEvent | undefined): R {
+    switch (last?.type) {
+      case 'WorkflowExecutionCompleted':
+        return this.settle({ status: 'completed', runId, closeValue: last.result } as WorkflowMeta);
+      case 'WorkflowExecutionFailed':
+      case 'WorkflowExecutionCanceled':
+        return this.settle({ status: last.type === 'WorkflowExecutionFailed' ? 'failed' : 'canceled', runId, closeValue: JSON.stringify(last.failure) } as WorkflowMeta);
+      case 'WorkflowExecutionTerminated':
+        return this.settle({ status: 'terminated', runId, closeValue: JSON.stringify(last) } as WorkflowMeta);
+      default:
+        throw new WorkflowNotFoundError(this.workflowId);
+    }
   }
 
   /**
@@ -108,7 +134,7 @@ export class WorkflowHandle<R = unknown> {
       const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, action);
       if (res.kind === 'retry') continue;
-      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${Date.now()}`);
+      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${randomUUID()}`);
       return;
     }
   }

@@ -47,6 +47,16 @@ export class KeyNames {
     return `${this.indexPrefix()}notify`;
   }
 
+  /** Hash: child workflow id → what its parent must be told (parent, status, value), written by the close script. */
+  notifyDataIndex(): string {
+    return `${this.indexPrefix()}notify-data`;
+  }
+
+  /** Hash: parent workflow id → the closed run whose children need the parent-close policy. */
+  closedParentsDataIndex(): string {
+    return `${this.indexPrefix()}closed-parents-data`;
+  }
+
   /** Closed parents whose children have not yet had the parent-close policy applied. */
   closedParentsIndex(): string {
     return `${this.indexPrefix()}closed-parents`;

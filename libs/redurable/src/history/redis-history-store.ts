@@ -254,6 +254,11 @@ export class RedisHistoryStore {
     return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
   }
 
+  /** Flags a workflow that has started children, so its close queues the parent-close policy. */
+  async markHasChildren(workflowId: string): Promise<void> {
+    await this.redis.hset(this.keys.meta(workflowId), 'hasChildren', '1');
+  }
+
   /** Whether the outcome of command `seq` (activity, timer) is already recorded. */
   async isRecorded(workflowId: string, runId: string, seq: number): Promise<boolean> {
     return (await this.redis.sismember(this.keys.done(workflowId, runId), String(seq))) === 1;
@@ -261,6 +266,12 @@ export class RedisHistoryStore {
 
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
     return parseEntries((await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
+  }
+
+  /** The last event of a run's history (how a closed run ended). */
+  async lastEvent(workflowId: string, runId: string): Promise<HistoryEvent | undefined> {
+    const raw = (await this.redis.xrevrange(this.keys.history(workflowId, runId), '+', '-', 'COUNT', 1)) as RawEntry[];
+    return parseEntries(raw)[0]?.event;
   }
 
   async readHistory(workflowId: string, runId: string): Promise<HistoryEvent[]> {

@@ -39,7 +39,7 @@ local now = nowMs()
 local lastId = appendEvents(meta, KEYS[2], ARGV, 14, ARGV[8])
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if ARGV[4] == 'continued' then
-  continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[12], ARGV[13], tonumber(ARGV[10]), now, ARGV[11], ARGV[7])
+  continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[12], ARGV[13], tonumber(ARGV[10]), now, ARGV[11], ARGV[7], ARGV[8])
   return {1, lastId}
 elseif ARGV[4] ~= '' then
   closeRun(meta, KEYS[2], KEYS[3], ARGV[4], ARGV[5], tonumber(ARGV[10]), ARGV[6], ARGV[7], now, ARGV[11])

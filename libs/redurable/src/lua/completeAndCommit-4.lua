@@ -42,7 +42,7 @@ if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty'
   local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
   lastId = appendEvents(meta, KEYS[2], ARGV, 15, lastId)
   if ARGV[6] == 'continued' then
-    continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[13], ARGV[14], tonumber(ARGV[11]), now, ARGV[12], ARGV[9])
+    continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[13], ARGV[14], tonumber(ARGV[11]), now, ARGV[12], ARGV[9], '')
   elseif ARGV[6] ~= '' then
     closeRun(meta, KEYS[2], KEYS[3], ARGV[6], ARGV[7], tonumber(ARGV[11]), ARGV[8], ARGV[9], now, ARGV[12])
   else

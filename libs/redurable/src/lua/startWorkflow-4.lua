@@ -51,6 +51,8 @@ elseif status then
   if ARGV[5] == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {-4, status} end
 end
 if status then redis.call('ZREM', ARGV[8] .. 'status:' .. status, ARGV[9]) end
+-- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
+local fence = redis.call('HGET', meta, 'fence') or '0'
 redis.call('DEL', meta)
 local id = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', ARGV[4])
 local len = 1
@@ -60,7 +62,7 @@ if ARGV[10] ~= '' then
 end
 redis.call('HSET', meta,
   'type', ARGV[2], 'runId', ARGV[1], 'taskQueue', ARGV[3],
-  'startedAt', now, 'len', len, 'dirty', 1, 'fence', 0, 'lease', '', 'leaseExp', 0)
+  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0)
 if ARGV[15] ~= '' then redis.call('HSET', meta, 'parent', ARGV[15]) end
 setStatus(meta, ARGV[8], ARGV[9], 'running')
 redis.call('ZADD', ARGV[8] .. 'all', now, ARGV[9])

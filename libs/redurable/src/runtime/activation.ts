@@ -115,7 +115,9 @@ export class WorkflowActivation {
       if (isCloseEvent(event)) this.recordedClose = event;
     }
     for (const { streamId, event } of events) {
-      if (this.nondeterminism) break;
+      // Once the code has ended the run, later events are not delivered: a continue-as-new
+      // carries the signals among them over to the next run (the commit script does that).
+      if (this.nondeterminism || (this.closing && !isCloseEvent(event))) break;
       this.lastId = streamId;
       if (isCommandEvent(event)) continue; // matched through schedule(), nothing to settle
       this.now = event.ts;
@@ -198,6 +200,11 @@ export class WorkflowActivation {
     });
     promise.catch(() => undefined); // a durable call the code never awaits must not crash the process
     return promise;
+  }
+
+  /** The command recorded for the next sequence number, if any (sideEffect decides from it). */
+  peekRecorded(): CommandEvent | undefined {
+    return this.recorded.get(this.nextSeq);
   }
 
   /** `patched(id)`: true on new executions (recording a marker), false when replaying history made before the patch. */

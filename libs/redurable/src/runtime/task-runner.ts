@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../history/events.js';
-import type { CloseSpec, CommitResult, Lease, RedisHistoryStore, StoredEvent } from '../history/redis-history-store.js';
+import type { CloseSpec, CommitResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../history/redis-history-store.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
@@ -60,7 +60,8 @@ export class WorkflowTaskRunner {
 
   private exclusive(workflowId: string, fn: () => Promise<void>): Promise<void> {
     const previous = this.inProcess.get(workflowId);
-    const next = (previous ?? Promise.resolve()).then(fn);
+    // A failed task must not keep the next one from running.
+    const next = (previous ?? Promise.resolve()).catch(() => undefined).then(fn);
     this.inProcess.set(workflowId, next);
     return next.finally(() => {
       if (this.inProcess.get(workflowId) === next) this.inProcess.delete(workflowId);
@@ -97,11 +98,18 @@ export class WorkflowTaskRunner {
     const closing = activation.takeClosing();
     const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
     const close = closing && this.closeSpec(activation, closing);
-    const res = await this.store.completeAndCommit({
-      workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-      events: close ? [...commands, close.event] : commands, close: close?.spec,
-      dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
-    });
+    let res: SpeculativeResult;
+    try {
+      if (commands.some((c) => c.type === 'ChildWorkflowScheduled') && close) await this.markHasChildren(workflowId);
+      res = await this.store.completeAndCommit({
+        workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
+        events: close ? [...commands, close.event] : commands, close: close?.spec,
+        dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
+      });
+    } catch (err) {
+      this.cache.evict(workflowId); // it consumed the outcome, which may not be recorded
+      throw err;
+    }
     if (res.kind !== 'committed') {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
@@ -169,6 +177,7 @@ export class WorkflowTaskRunner {
     if (closing) {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
+      if (commands.some((c) => c.type === 'ChildWorkflowScheduled')) await this.markHasChildren(workflowId);
       await this.store.commit({
         workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
         leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
@@ -202,6 +211,15 @@ export class WorkflowTaskRunner {
     if (result.kind === 'more') return result.events;
     activation.lastId = appendedLastId;
     return undefined;
+  }
+
+  /**
+   * Children scheduled in the round that closes their parent start after the close is committed;
+   * flagging the parent first puts its close in the closed-parents index, whose sweep starts
+   * them if a crash came in between.
+   */
+  private async markHasChildren(workflowId: string): Promise<void> {
+    await this.store.markHasChildren(workflowId);
   }
 
   /** The event and store instructions that end a run (continue-as-new names the next run). */

@@ -78,13 +78,11 @@ export function sleep(duration: Duration): Promise<void> {
  */
 export function sideEffect<T>(fn: () => T): Promise<T> {
   const activation = currentActivation('sideEffect()');
+  const recorded = activation.peekRecorded();
+  // Run fn before taking a sequence number: if it throws, no seq is used, on the first run or on replay.
+  const value = recorded?.type === 'MarkerRecorded' ? recorded.value : activation.converter.encode(fn(), 'side effect result');
   return activation.schedule<T>(
-    (seq, recorded) => ({
-      type: 'MarkerRecorded',
-      seq,
-      name: 'sideEffect',
-      value: recorded?.type === 'MarkerRecorded' ? recorded.value : activation.converter.encode(fn(), 'side effect result'),
-    }),
+    (seq) => ({ type: 'MarkerRecorded', seq, name: 'sideEffect', value }),
     { immediate: (cmd) => activation.converter.decode<T>((cmd as { value: string }).value, 'side effect result') },
   );
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SerializedFailure } from '../errors/failure-codec.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
+import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js';
 import { closeFailure } from '../client/workflow-handle.js';
 
 /**
@@ -43,17 +44,24 @@ export class ChildWorkflows {
     }
   }
 
-  /** Records a closed child's outcome in its parent's history and wakes the parent. */
+  /**
+   * Records a closed child's outcome in its parent's history and wakes the parent. Reads what
+   * the close script stored for it (the child's meta may belong to a newer run by now).
+   */
   async notifyParent(childWorkflowId: string): Promise<void> {
-    const { store, redis, keys } = this.runtime;
-    const meta = await store.getMeta(childWorkflowId);
-    if (meta?.parent && meta.status !== 'running') {
-      const outcome = meta.status === 'completed'
-        ? { type: 'ChildWorkflowCompleted' as const, seq: meta.parent.seq, result: meta.closeValue ?? '' }
-        : { type: 'ChildWorkflowFailed' as const, seq: meta.parent.seq, status: meta.status, failure: closeFailure(meta) as SerializedFailure };
-      await this.deliver(meta.parent, outcome);
+    const { redis, keys } = this.runtime;
+    const raw = await redis.hget(keys.notifyDataIndex(), childWorkflowId);
+    if (raw) {
+      const stored = JSON.parse(raw) as { parent: ParentInfo; status: string; value: string };
+      const outcome = stored.status === 'completed'
+        ? { type: 'ChildWorkflowCompleted' as const, seq: stored.parent.seq, result: stored.value }
+        : {
+            type: 'ChildWorkflowFailed' as const, seq: stored.parent.seq, status: stored.status,
+            failure: closeFailure({ status: stored.status, closeValue: stored.value } as WorkflowMeta),
+          };
+      await this.deliver(stored.parent, outcome);
     }
-    if (!meta || meta.status !== 'running') await redis.zrem(keys.notifyIndex(), childWorkflowId);
+    await redis.multi().zrem(keys.notifyIndex(), childWorkflowId).hdel(keys.notifyDataIndex(), childWorkflowId).exec();
   }
 
   /** After a run closed: report to its parent, and apply its children's parent-close policy. */
@@ -71,11 +79,29 @@ export class ChildWorkflows {
     if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
   }
 
-  /** Applies the policy for a parent found in the closed-parents index (the recovery sweep). */
+  /**
+   * The recovery sweep's path for a parent in the closed-parents index: first start (idempotently)
+   * any child its last round scheduled that a crash kept from starting, then apply the policy.
+   */
   async applyForClosedParent(workflowId: string): Promise<void> {
-    const meta = await this.runtime.store.getMeta(workflowId);
-    if (meta && meta.status !== 'running') await this.applyParentClosePolicy(workflowId, meta.runId);
-    else if (!meta) await this.runtime.redis.zrem(this.runtime.keys.closedParentsIndex(), workflowId);
+    const { redis, keys, store } = this.runtime;
+    const runId = await redis.hget(keys.closedParentsDataIndex(), workflowId);
+    if (runId) {
+      const history = await store.readHistory(workflowId, runId);
+      const started = history[0];
+      if (started?.type === 'WorkflowExecutionStarted') {
+        for (const e of history) {
+          if (e.type !== 'ChildWorkflowScheduled') continue;
+          const meta = await store.getMeta(e.workflowId);
+          if (meta?.parent?.runId === runId && meta.parent.seq === e.seq) continue;
+          if (!history.some((x) => (x.type === 'ChildWorkflowCompleted' || x.type === 'ChildWorkflowFailed') && x.seq === e.seq)) {
+            await this.start({ workflowId, runId, taskQueue: started.taskQueue }, e);
+          }
+        }
+      }
+      await this.applyParentClosePolicy(workflowId, runId);
+    }
+    await redis.multi().zrem(keys.closedParentsIndex(), workflowId).hdel(keys.closedParentsDataIndex(), workflowId).exec();
   }
 
   /** Terminates or cancels the children a closed parent left running, per their policy. */
@@ -96,9 +122,9 @@ export class ChildWorkflows {
         await this.afterClose(child.workflowId, meta.runId);
       } else {
         const res = await store.appendExternal(child.workflowId, meta.runId, { type: 'WorkflowCancelRequested', reason: `parent workflow '${workflowId}' closed` }, true);
-        if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(child.workflowId, meta.runId, meta.taskQueue, `cancel-${Date.now()}`);
+        if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(child.workflowId, meta.runId, meta.taskQueue, `cancel-${randomUUID()}`);
       }
     }
-    await this.runtime.redis.zrem(this.runtime.keys.closedParentsIndex(), workflowId);
+    await this.runtime.redis.multi().zrem(this.runtime.keys.closedParentsIndex(), workflowId).hdel(this.runtime.keys.closedParentsDataIndex(), workflowId).exec();
   }
 }

@@ -13,6 +13,8 @@ export interface JobRetention {
 /** Attempts are decided by the activity's retry policy, not by BullMQ; this only has to be large. */
 const UNLIMITED_ATTEMPTS = 2_147_483_647;
 export const BACKOFF_TYPE = 'redurable';
+/** A timer or workflow-task job that hit an error (Redis unavailable, say) is tried again, with backoff. */
+const WORKFLOW_JOB_RETRY = { attempts: 20, backoff: { type: 'exponential', delay: 500 } } as const;
 
 export function activityJobId(workflowId: string, runId: string, seq: number): string {
   return `a|${jobIdPart(workflowId)}|${runId}|${seq}`;
@@ -72,7 +74,10 @@ export class Dispatcher {
           this.queues.workflow(workflow.taskQueue).add(
             'timer',
             { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq },
-            { jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq), delay, removeOnComplete: { count: this.retention.completed }, removeOnFail: { count: this.retention.failed } },
+            {
+              jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq), delay, ...WORKFLOW_JOB_RETRY,
+              removeOnComplete: { count: this.retention.completed }, removeOnFail: { count: this.retention.failed },
+            },
           ),
         );
       }
@@ -91,7 +96,7 @@ export class Dispatcher {
     await this.queues.workflow(taskQueue).add(
       'task',
       replay ? { workflowId, runId, replay } : { workflowId, runId },
-      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
+      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
     );
   }
 }
