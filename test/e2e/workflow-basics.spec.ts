@@ -90,7 +90,8 @@ describe('a workflow with three activities', () => {
     expect(ttl).toBeGreaterThan(6 * 86_400_000);
     expect(ttl).toBeLessThanOrEqual(7 * 86_400_000);
     expect(await t.redis.pttl(`${t.prefix}:{wf:order-1}:${handle.runId}:history`)).toBeGreaterThan(6 * 86_400_000);
-    expect(await t.redis.exists(`${t.prefix}:{wf:order-1}:${handle.runId}:done`)).toBe(0);
+    // The done set expires with the run, so a restarted job of its last activity is still recognised.
+    expect(await t.redis.pttl(`${t.prefix}:{wf:order-1}:${handle.runId}:done`)).toBeGreaterThan(6 * 86_400_000);
 
     const counts = await t.redis.mget('count:order-1:reserve', 'count:order-1:charge');
     expect(counts).toEqual(['1', '1']);
