@@ -69,17 +69,20 @@ export class DurableRuntime {
     this.store = new RedisHistoryStore(this.redis, this.keys);
     this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
     this.queues = new QueueSet(this.redis, options.prefix);
-    this.dispatcher = new Dispatcher(this.queues, options.jobRetention);
+    // Children need the whole runtime; the closures reach them once it is built.
+    this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) => this.children.start(parent, cmd));
     this.cache = new WorkflowCache(options.workflowCacheSize);
     this.runner = new WorkflowTaskRunner(
       this.store, this.registry, this.converter, this.cache, this.dispatcher,
-      { leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 } }, this.logger,
+      {
+        leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 },
+        afterClose: (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related),
+      },
+      this.logger,
     );
     this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     this.children = new ChildWorkflows(this);
-    this.dispatcher.startChild = (parent, cmd) => this.children.start(parent, cmd);
-    this.runner.afterClose = (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related);
   }
 
   /** Task queues this process serves. */

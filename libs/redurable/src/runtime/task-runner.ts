@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../history/events.js';
-import type { CloseSpec, CommitResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../history/redis-history-store.js';
+import type { CloseSpec, CommitResult, CompletionResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../history/redis-history-store.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { Dispatcher } from '../worker/dispatcher.js';
@@ -13,6 +13,8 @@ import type { WorkflowCache } from './workflow-cache.js';
 
 export interface TaskRunnerOptions {
   leaseTtlMs: number;
+  /** Reports a closed run to its parent and applies its children's parent-close policy. */
+  afterClose: (workflowId: string, runId: string, related: { parent: boolean; children: boolean }) => Promise<void>;
   /** How long a closed run's history and meta are kept (0 = forever). */
   retentionMs: number;
   /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
@@ -42,9 +44,6 @@ export class WorkflowTaskRunner {
     const a = this.cache.get(workflowId, runId);
     return a ? { fence: a.fence, lastId: a.lastId } : undefined;
   }
-
-  /** Reports a closed run to its parent and applies its children's parent-close policy (set by the runtime). */
-  afterClose?: (workflowId: string, runId: string, related: { parent: boolean; children: boolean }) => Promise<void>;
 
   /** Task runs per workflow in this process, chained so that one cached execution never runs twice at once. */
   private readonly inProcess = new Map<string, Promise<void>>();
@@ -80,9 +79,14 @@ export class WorkflowTaskRunner {
       if (activation && (await this.deliverCached(activation, outcome, taskQueue))) return;
       const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
       crashPoint('completion.after-append');
-      if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
-      else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${outcome.seq}`);
+      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
     });
+  }
+
+  /** After an outcome was recorded without a commit: run the task if the lease came with it, or ask for one. */
+  private async afterRecorded(workflowId: string, runId: string, taskQueue: string, res: CompletionResult, seq: number): Promise<void> {
+    if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
+    else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`);
   }
 
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
@@ -100,7 +104,7 @@ export class WorkflowTaskRunner {
     const close = closing && this.closeSpec(activation, closing);
     let res: SpeculativeResult;
     try {
-      if (commands.some((c) => c.type === 'ChildWorkflowScheduled') && close) await this.markHasChildren(workflowId);
+      if (close && schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       res = await this.store.completeAndCommit({
         workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
         events: close ? [...commands, close.event] : commands, close: close?.spec,
@@ -114,8 +118,7 @@ export class WorkflowTaskRunner {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
       this.cache.evict(workflowId);
-      if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
-      else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${outcome.seq}`);
+      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
       return true;
     }
     activation.fence = res.fence;
@@ -177,7 +180,7 @@ export class WorkflowTaskRunner {
     if (closing) {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
-      if (commands.some((c) => c.type === 'ChildWorkflowScheduled')) await this.markHasChildren(workflowId);
+      if (schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       await this.store.commit({
         workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
         leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
@@ -211,15 +214,6 @@ export class WorkflowTaskRunner {
     if (result.kind === 'more') return result.events;
     activation.lastId = appendedLastId;
     return undefined;
-  }
-
-  /**
-   * Children scheduled in the round that closes their parent start after the close is committed;
-   * flagging the parent first puts its close in the closed-parents index, whose sweep starts
-   * them if a crash came in between.
-   */
-  private async markHasChildren(workflowId: string): Promise<void> {
-    await this.store.markHasChildren(workflowId);
   }
 
   /** The event and store instructions that end a run (continue-as-new names the next run). */
@@ -258,7 +252,7 @@ export class WorkflowTaskRunner {
     }
     this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     if (activation.parent || activation.hasChildren) {
-      await this.afterClose?.(workflowId, runId, { parent: activation.parent !== undefined, children: activation.hasChildren });
+      await this.options.afterClose(workflowId, runId, { parent: activation.parent !== undefined, children: activation.hasChildren });
     }
   }
 
@@ -285,3 +279,12 @@ export class WorkflowTaskRunner {
 /** An activity or timer outcome, stamped with the time the worker gave it. */
 export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }> & { ts: number };
 
+
+/**
+ * Children scheduled in the round that closes their parent start after the close is committed;
+ * flagging the parent first puts its close in the closed-parents index, whose sweep starts
+ * them if a crash came in between.
+ */
+function schedulesChild(commands: NewCommand[]): boolean {
+  return commands.some((c) => c.type === 'ChildWorkflowScheduled');
+}

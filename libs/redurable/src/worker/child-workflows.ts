@@ -3,7 +3,8 @@ import type { SerializedFailure } from '../errors/failure-codec.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js';
-import { closeFailure } from '../client/workflow-handle.js';
+import { WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
+import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 
 /**
  * Child workflows across two workflows' keys, so in steps that can each be repeated: start
@@ -117,14 +118,16 @@ export class ChildWorkflows {
       if (child.parentClosePolicy === 'ABANDON') continue;
       const meta = await store.getMeta(child.workflowId);
       if (!meta || meta.status !== 'running' || meta.parent?.runId !== runId) continue;
-      if (child.parentClosePolicy === 'TERMINATE') {
-        await store.terminate(child.workflowId, meta.runId, `parent workflow '${workflowId}' closed (parentClosePolicy TERMINATE)`, this.runtime.options.retentionMs);
-        await this.afterClose(child.workflowId, meta.runId);
-      } else {
-        const res = await store.appendExternal(child.workflowId, meta.runId, { type: 'WorkflowCancelRequested', reason: `parent workflow '${workflowId}' closed` }, true);
-        if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(child.workflowId, meta.runId, meta.taskQueue, `cancel-${randomUUID()}`);
-      }
+      const handle = new WorkflowHandle(this.runtime, child.workflowId);
+      const reason = `parent workflow '${workflowId}' closed`;
+      // The child may close meanwhile: then there is nothing left to stop.
+      if (child.parentClosePolicy === 'TERMINATE') await handle.terminate(`${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
+      else await handle.cancel(reason).catch(ignoreNotRunning);
     }
     await this.runtime.redis.multi().zrem(this.runtime.keys.closedParentsIndex(), workflowId).hdel(this.runtime.keys.closedParentsDataIndex(), workflowId).exec();
   }
+}
+
+function ignoreNotRunning(err: unknown): void {
+  if (!(err instanceof WorkflowNotRunningError)) throw err;
 }

@@ -28,13 +28,14 @@ export function timerJobId(workflowId: string, runId: string, seq: number): stri
  * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
  * same command twice (after a crash, on replay) adds nothing.
  */
-export class Dispatcher {
-  /** Starts a child workflow (set by the runtime, which owns the child-workflow logic). */
-  startChild?: (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
+/** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
+export type ChildStarter = (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
 
+export class Dispatcher {
   constructor(
     private readonly queues: QueueSet,
     private readonly retention: JobRetention,
+    private readonly startChild: ChildStarter,
   ) {}
 
   /** `commands` carry `ts` when they were recorded earlier (re-dispatch after replay). */
@@ -67,7 +68,7 @@ export class Dispatcher {
         });
         byQueue.set(cmd.options.taskQueue, jobs);
       } else if (cmd.type === 'ChildWorkflowScheduled') {
-        if (this.startChild) children.push(this.startChild(workflow, cmd));
+        children.push(this.startChild(workflow, cmd));
       } else if (cmd.type === 'TimerStarted') {
         const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
         timers.push(
