@@ -143,7 +143,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await ready(crashing);
     await client.client.start('ParentCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [3] });
     expect((await crashing.exited).signal).toBe('SIGKILL');
-    const childId = `${prefix}-child-of-parent`;
+    const childId = `${id}-child`;
     expect((await client.client.getHandle(childId).describe()).status).toBe('completed');
 
     const second = worker();
@@ -192,6 +192,54 @@ describe('a process killed at each crash point between two Redis writes', () => 
       if (!(e instanceof Error)) throw e;
       return client.client.getHandle<number>(childId).result();
     })).toBe(3);
+    await stop(second);
+  }, 40_000);
+
+  test('child.after-start (child created, its first task not enqueued): the sweep runs it and the parent gets its result', async () => {
+    const id = 'crash-child-start';
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'child.after-start' });
+    await ready(crashing);
+    await client.client.start('ParentCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [2] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const childId = `${id}-child`;
+    expect((await client.client.getHandle(childId).fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(1003);
+    await expectExactlyOnce(childId, 2);
+    await stop(second);
+  }, 40_000);
+
+  test('notify.after-append (parent has the child result, neither woken nor index cleared): completes once', async () => {
+    const id = 'crash-notify';
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'notify.after-append' });
+    await ready(crashing);
+    await client.client.start('ParentCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [2] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(1003);
+    // The sweep told the parent again; the second copy of the outcome was ignored.
+    expect((await history(id)).filter((e) => e.type === 'ChildWorkflowCompleted')).toHaveLength(1);
+    await stop(second);
+  }, 40_000);
+
+  test('external.after-append (a signal recorded by a client that died before waking the workflow): the sweep wakes it', async () => {
+    const id = 'crash-signal';
+    const first = worker();
+    await ready(first);
+    await client.client.start('SignalWaitWorkflow', { workflowId: id, taskQueue: 'crash' });
+    await until('the workflow to wait for its signal', async () => {
+      const meta = await client.redis.hgetall(`${prefix}:{wf:${id}}:meta`);
+      return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
+    });
+    await stop(first); // no worker, no queued task: only the signal's wake-up could move it now
+    const signaler = worker({ ROLE: 'signaler', WORKFLOW_ID: id, REDURABLE_CRASH_POINT: 'external.after-append' });
+    expect((await signaler.exited).signal).toBe('SIGKILL');
+    expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(1);
     await stop(second);
   }, 40_000);
 

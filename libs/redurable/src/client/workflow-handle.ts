@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { crashPoint } from '../common/crash-points.js';
 import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
 import { WorkflowNotFoundError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
@@ -134,6 +135,7 @@ export class WorkflowHandle<R = unknown> {
       const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, action);
       if (res.kind === 'retry') continue;
+      crashPoint('external.after-append');
       if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${randomUUID()}`);
       return;
     }

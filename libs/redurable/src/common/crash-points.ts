@@ -9,7 +9,10 @@ export type CrashPoint =
   | 'task.after-dispatch'
   | 'activity.after-run'
   | 'completion.after-append'
-  | 'close.after-commit';
+  | 'close.after-commit'
+  | 'child.after-start'
+  | 'notify.after-append'
+  | 'external.after-append';
 
 const target = process.env.REDURABLE_CRASH_POINT;
 let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);

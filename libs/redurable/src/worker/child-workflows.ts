@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { crashPoint } from '../common/crash-points.js';
 import type { SerializedFailure } from '../errors/failure-codec.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
@@ -36,6 +37,7 @@ export class ChildWorkflows {
       });
       if (res.kind === 'retry') continue;
       if (res.kind === 'started') {
+        crashPoint('child.after-start');
         await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
         return;
       }
@@ -77,6 +79,7 @@ export class ChildWorkflows {
 
   private async deliver(parent: { workflowId: string; runId: string; taskQueue: string }, outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>): Promise<void> {
     const res = await this.runtime.store.appendCompletion(parent.workflowId, parent.runId, { ...outcome, ts: this.runtime.clock.now() }, false, this.runtime.options.leaseTtlMs);
+    crashPoint('notify.after-append');
     if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
   }
 
