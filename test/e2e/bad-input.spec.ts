@@ -49,10 +49,18 @@ describe('bad input gets a typed error and writes nothing', () => {
     expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
   });
 
-  test('a workflow type known only by name (registered by a worker) is accepted', async () => {
-    t = await createTestApp([EchoActivities, WaitingWorkflow]);
-    const handle = await t.client.start('WaitingWorkflow', { workflowId: 'by-name', args: [1] });
-    expect((await handle.describe()).workflowType).toBe('WaitingWorkflow');
+  test('a client without the workflow class starts it by the name a worker registered', async () => {
+    const workerApp = await createTestApp([EchoActivities, WaitingWorkflow]);
+    // A client-only app that does not have the class: only the worker's registration in Redis knows the name.
+    t = await createTestApp([], { prefix: workerApp.prefix, worker: false });
+    try {
+      expect(t.runtime.registry.workflows.has('WaitingWorkflow')).toBe(false);
+      const handle = await t.client.start('WaitingWorkflow', { workflowId: 'by-name', taskQueue: 'bad-input', args: [1] });
+      expect((await handle.describe()).workflowType).toBe('WaitingWorkflow');
+      await expect(t.client.start('WaitingWorkflowTypo', { workflowId: 'by-name-2' })).rejects.toBeInstanceOf(UnknownWorkflowTypeError);
+    } finally {
+      await workerApp.close();
+    }
   });
 
   test('non-serializable arguments', async () => {

@@ -99,7 +99,9 @@ export class WorkflowClient {
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
     for (let attempt = 0; attempt < 10; attempt++) {
-      const currentRunId = (await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined;
+      // The current run matters only when this start writes to it; otherwise save the round trip.
+      const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
+      const currentRunId = touchesCurrent ? ((await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined) : undefined;
       const runId = randomUUID();
       const res = await store.start({
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input },

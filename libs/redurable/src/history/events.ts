@@ -88,7 +88,6 @@ export type HistoryEvent =
   | ChildWorkflowFailed;
 
 export type EventType = HistoryEvent['type'];
-export type EventOf<T extends EventType> = Extract<HistoryEvent, { type: T }>;
 /** Omit applied to each member of a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event before the store gives it an id and timestamp. */
@@ -96,8 +95,6 @@ export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
 export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled;
-/** Events that resolve a pending command by its `seq`. */
-export type CompletionEvent = ActivityTaskCompleted | ActivityTaskFailed | TimerFired | ChildWorkflowCompleted | ChildWorkflowFailed;
 /** Events that end a run. */
 export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
 

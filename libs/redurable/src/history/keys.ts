@@ -91,7 +91,7 @@ export function workflowQueueName(taskQueue: string): string {
   return `${taskQueue}-workflows`;
 }
 
-/** BullMQ job ids may not contain ':' nor be integers; workflow ids may contain anything. */
+/** BullMQ job ids may not contain ':' (encodeURIComponent escapes it); workflow ids may contain anything. */
 export function jobIdPart(value: string): string {
-  return encodeURIComponent(value).replace(/%3A/gi, '%3a').replace(/:/g, '%3a');
+  return encodeURIComponent(value);
 }

@@ -2,12 +2,13 @@
   Starts a workflow run, enforcing the id policies atomically; also signal-with-start.
 
   KEYS[1] meta hash   KEYS[2] history of the new run   KEYS[3] done set of the new run
-  KEYS[4] history of the current run (the caller read its runId first; = KEYS[2] when none)
+  KEYS[4] history of the current run, for signal-with-start and TERMINATE_EXISTING (the caller
+          read its runId first); = KEYS[2] otherwise
   ARGV[1] new runId      ARGV[2] workflowType     ARGV[3] taskQueue
   ARGV[4] WorkflowExecutionStarted JSON
   ARGV[5] reuse policy for a closed id: ALLOW_DUPLICATE | ALLOW_DUPLICATE_FAILED_ONLY | REJECT_DUPLICATE
   ARGV[6] conflict policy for a running id: FAIL | USE_EXISTING | TERMINATE_EXISTING
-  ARGV[7] current runId the caller read ('' when the id was unknown)
+  ARGV[7] current runId the caller read ('' when unknown or not needed)
   ARGV[8] index prefix   ARGV[9] workflowId
   ARGV[10] SignalReceived JSON for signal-with-start ('' otherwise)
   ARGV[11] WorkflowExecutionTerminated JSON (used by TERMINATE_EXISTING)
@@ -28,7 +29,9 @@
 local meta = KEYS[1]
 local status = redis.call('HGET', meta, 'status')
 local current = redis.call('HGET', meta, 'runId') or ''
-if current ~= ARGV[7] then return {-9} end
+-- Only signal-with-start and TERMINATE_EXISTING write to the current run's history (KEYS[4]).
+local needsCurrent = ARGV[10] ~= '' or ARGV[6] == 'TERMINATE_EXISTING'
+if needsCurrent and current ~= ARGV[7] then return {-9} end
 local now = nowMs()
 if status == 'running' then
   if ARGV[10] ~= '' then

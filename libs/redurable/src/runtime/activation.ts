@@ -397,7 +397,7 @@ export class WorkflowActivation {
 }
 
 /** The history event that records a closing. */
-export function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
+function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
   switch (status) {
     case 'completed': return 'WorkflowExecutionCompleted';
     case 'canceled': return 'WorkflowExecutionCanceled';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../common/crash-points.js';
-import type { SerializedFailure } from '../errors/failure-codec.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js';
@@ -32,7 +31,7 @@ export class ChildWorkflows {
       const runId = randomUUID();
       const res = await store.start({
         started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info },
-        reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', currentRunId: meta?.runId ?? (await redis.hget(keys.meta(cmd.workflowId), 'runId')) ?? undefined,
+        reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs: options.retentionMs, parent: info,
       });
       if (res.kind === 'retry') continue;
