@@ -15,13 +15,8 @@
 ]]
 --- @include "now"
 --- @include "acquire-lease"
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then
-  return {0}
-end
-if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
-local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[3])
-redis.call('HSET', KEYS[1], 'dirty', 1)
+--- @include "append-outcome"
+if not appendOutcome(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3]) then return {0} end
 local now = nowMs()
 if ARGV[4] == '1' then
   local acquired = acquireLease(KEYS[1], KEYS[2], now, tonumber(ARGV[5]), ARGV[6], ARGV[7])

@@ -28,16 +28,17 @@
 --- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
+--- @include "append-outcome"
 local meta = KEYS[1]
 if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= ARGV[1] then
   return {0}
 end
-if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
 local now = nowMs()
 local lease = redis.call('HGET', meta, 'lease')
 local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
 local fence = tonumber(redis.call('HGET', meta, 'fence'))
 if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty') ~= '1' then
+  if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
   fence = redis.call('HINCRBY', meta, 'fence', 1)
   local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
   lastId = appendEvents(meta, KEYS[2], ARGV, 15, lastId)
@@ -51,10 +52,8 @@ if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty'
   end
   return {5, fence, lastId}
 end
--- Someone else moved the workflow on: record the outcome only.
-local len = redis.call('HINCRBY', meta, 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[3])
-redis.call('HSET', meta, 'dirty', 1)
+-- Someone else moved the workflow on: record the outcome only, as appendCompletion does.
+if not appendOutcome(meta, KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3]) then return {0} end
 local acquired = acquireLease(meta, KEYS[2], now, tonumber(ARGV[5]), '', '')
 if acquired then return acquired end
 return {1}
