@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from 'redurable';
 import { spawnWorker, stop, type Child } from '../support/child-worker.js';
@@ -12,8 +12,12 @@ const children: Child[] = [];
 beforeAll(async () => {
   client = await createTestApp([], { prefix, worker: false });
 });
+// Every worker a test spawned is stopped after it, pass or fail: a worker left running on the
+// shared prefix would take the next test's workflow away from its crashing worker.
+afterEach(async () => {
+  await Promise.all(children.splice(0).map(stop));
+});
 afterAll(async () => {
-  await Promise.all(children.map(stop));
   await client.close();
 });
 
