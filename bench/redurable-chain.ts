@@ -8,9 +8,10 @@ import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  Activities, Activity, DurableModule, DurableRuntime, Workflow, WorkflowClient, WorkflowRun, proxyActivities, sleep,
+  Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowRun, proxyActivities, sleep,
   type DurableModuleOptions,
 } from 'redurable';
+import { DurableRuntime } from 'redurable/internal';
 
 export const TASK_QUEUE = 'bench';
 

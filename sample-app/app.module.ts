@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DurableModule, type DurableModuleOptions } from 'redurable';
-import { RedurableConsoleModule } from '../src/console.module.js';
+import { RedurableConsoleModule } from 'redurable-console';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { BankActivities } from './bank/bank.activities.js';
 import { LedgerService } from './ledger/ledger.service.js';

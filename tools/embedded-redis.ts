@@ -27,13 +27,18 @@ export interface EmbeddedRedisOptions {
   appendOnly?: boolean;
   /** AOF fsync policy when appendOnly is on. @default 'everysec' */
   appendFsync?: 'always' | 'everysec' | 'no';
+  /** Port to listen on (to restart a server where it was). @default a free port */
+  port?: number;
+  /** More redis-server arguments, for example `['--maxmemory-policy', 'allkeys-lru']`. */
+  args?: string[];
 }
 
 export interface EmbeddedRedis {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM, or SIGKILL to simulate a crash) and waits for it to exit. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
@@ -72,7 +77,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const ownsDir = !options.dir;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'redurable-redis-'));
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
     '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
@@ -81,6 +86,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     '--loglevel', 'warning', '--logfile', join(dir, 'redis.log'),
     // Blocked clients (BullMQ's wait for delayed jobs) time out on Redis' server tick: 10ms, not 100ms.
     '--hz', '100',
+    ...(options.args ?? []),
   ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
   const spawnError = new Promise<never>((_, reject) => {
@@ -106,13 +112,13 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       if (stopped) return;
       stopped = true;
       process.removeListener('exit', killOnExit);
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
+        child.kill(signal);
         await exited;
       }
       if (ownsDir) rmSync(dir, { recursive: true, force: true });

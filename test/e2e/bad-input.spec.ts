@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, DuplicateRegistrationError, InvalidOptionsError, PayloadError, PayloadTooLargeError, UnknownWorkflowTypeError,
-  Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep,
+  Activities, Activity, DuplicateRegistrationError, InvalidOptionsError, InvalidWorkflowClassError, PayloadError, PayloadTooLargeError, UnknownWorkflowTypeError,
+  QueryUnavailableError, Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep,
 } from 'redurable';
 import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
 
@@ -54,9 +54,10 @@ describe('bad input gets a typed error and writes nothing', () => {
     // A client-only app that does not have the class: only the worker's registration in Redis knows the name.
     t = await createTestApp([], { prefix: workerApp.prefix, worker: false });
     try {
-      expect(t.runtime.registry.workflows.has('WaitingWorkflow')).toBe(false);
       const handle = await t.client.start('WaitingWorkflow', { workflowId: 'by-name', taskQueue: 'bad-input', args: [1] });
       expect((await handle.describe()).workflowType).toBe('WaitingWorkflow');
+      // The class is not registered here: a query, which needs it, is refused.
+      await expect(handle.query('anything')).rejects.toBeInstanceOf(QueryUnavailableError);
       await expect(t.client.start('WaitingWorkflowTypo', { workflowId: 'by-name-2' })).rejects.toBeInstanceOf(UnknownWorkflowTypeError);
     } finally {
       await workerApp.close();
@@ -115,7 +116,34 @@ describe('bad input gets a typed error and writes nothing', () => {
     const unknown = await createTestApp([], { concurency: 3 } as never).catch((e: unknown) => e);
     expect((unknown as Error).message).toContain('unknown option(s): concurency');
     const noConnection = await createTestApp([], { connection: 42 } as never).catch((e: unknown) => e);
-    expect((noConnection as Error).message).toContain('connection must be a redis:// URL or ioredis options');
+    expect((noConnection as Error).message).toContain('connection must be a redis:// URL, ioredis options or an ioredis instance (got 42)');
+  });
+
+  test('a connection object with fields ioredis does not know is refused, not silently localhost:6379', async () => {
+    const typo = await createTestApp([], { connection: { host: '127.0.0.1', prot: 6380 } } as never).catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(InvalidOptionsError);
+    expect((typo as Error).message).toBe('Invalid DurableModule options: connection has option(s) that are not ioredis options: prot (check the spelling)');
+    const cluster = await createTestApp([], { connection: { cluster: [{ host: '127.0.0.1', port: 7000 }] } } as never).catch((e: unknown) => e);
+    expect(cluster).toBeInstanceOf(InvalidOptionsError);
+    expect((cluster as Error).message).toContain('connection: Redis Cluster is not supported yet');
+    const prefixed = await createTestApp([], { connection: { host: '127.0.0.1', keyPrefix: 'app:' } }).catch((e: unknown) => e);
+    expect((prefixed as Error).message).toContain("connection.keyPrefix is not supported (BullMQ cannot use it): set DurableModule's `prefix` instead");
+    const badUrl = await createTestApp([], { connection: 'localhost:6379' }).catch((e: unknown) => e);
+    expect((badUrl as Error).message).toContain('connection must be a redis:// or rediss:// URL (got "localhost:6379")');
+  });
+
+  test('a workflow class whose constructor takes a parameter stops the app, naming the class and the parameter', async () => {
+    @Workflow({ taskQueue: 'bad-input' })
+    class InjectedWorkflow {
+      constructor(private readonly echo: EchoActivities) {}
+      @WorkflowRun() async run(): Promise<unknown> {
+        return this.echo.echo('x');
+      }
+    }
+    const err = await createTestApp([EchoActivities, InjectedWorkflow]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidWorkflowClassError);
+    expect((err as Error).message).toContain("Workflow InjectedWorkflow has a constructor parameter 'echo' (EchoActivities): the library creates one instance per execution");
+    expect((err as Error).message).toContain('do I/O inside activities');
   });
 
   test('two activities with the same name stop the app with a clear error', async () => {

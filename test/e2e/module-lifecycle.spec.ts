@@ -5,6 +5,7 @@ import { IsPositive, IsString } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import {
   Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowInputValidationError, WorkflowRun, proxyActivities,
+  type DurableModuleOptions, type DurableOptionsFactory,
 } from 'redurable';
 import { createTestApp, keysUnder, testRedisUrl, type TestApp } from '../support/test-app.js';
 
@@ -65,6 +66,33 @@ describe('DurableModule', () => {
     const result = await app.get(WorkflowClient).execute(PaymentWorkflow, { workflowId: 'async-1', args: [{ account: 'a', amount: 5 }] });
     expect(result).toBe('paid 5 from a');
     await app.close();
+  });
+
+  test('forRootAsync takes its options from a factory class (useClass) or an existing provider (useExisting)', async () => {
+    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    @Injectable()
+    class DurableConfig implements DurableOptionsFactory {
+      constructor(private readonly redis: RedisConfig) {}
+      createDurableOptions(): DurableModuleOptions {
+        return { connection: this.redis.url, prefix, logger: false };
+      }
+    }
+    @Module({ imports: [ConfigModule], providers: [DurableConfig], exports: [DurableConfig] })
+    class DurableConfigModule {}
+    const variants = [
+      DurableModule.forRootAsync({ imports: [ConfigModule], useClass: DurableConfig }),
+      DurableModule.forRootAsync({ imports: [DurableConfigModule], useExisting: DurableConfig }),
+    ];
+    for (const [i, durable] of variants.entries()) {
+      @Module({ imports: [durable], providers: [PaymentActivities, PaymentWorkflow] })
+      class AsyncModule {}
+      const app = await NestFactory.createApplicationContext(AsyncModule, { logger: false });
+      const result = await app.get(WorkflowClient).execute(PaymentWorkflow, { workflowId: `async-class-${i}`, args: [{ account: 'b', amount: 7 }] });
+      expect(result).toBe('paid 7 from b');
+      await app.close();
+    }
+    expect(() => DurableModule.forRootAsync({ useClass: DurableConfig, useFactory: () => ({ connection: 'redis://x' }) }))
+      .toThrow('DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got 2)');
   });
 
   test('workflow inputs that are class-validator DTOs are validated before anything is written', async () => {

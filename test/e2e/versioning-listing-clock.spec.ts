@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, TestWorkflowEnvironment, Workflow, WorkflowRun, deprecatePatch, patched, proxyActivities, replayHistory, sleep,
+  Activities, Activity, Workflow, WorkflowRun, deprecatePatch, patched, proxyActivities, sleep,
 } from 'redurable';
+import { TestWorkflowEnvironment, replayHistory } from 'redurable/testing';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { DurableModule, DurableRuntime, WorkflowClient, type DurableModuleOptions } from 'redurable';
+import { DurableModule, WorkflowClient, type DurableModuleOptions } from 'redurable';
 
 /** The private redis-server the test run started (never the user's REDIS_URL). */
 export function testRedisUrl(): string {
@@ -15,7 +15,6 @@ export function testRedisUrl(): string {
 export interface TestApp {
   app: INestApplicationContext;
   client: WorkflowClient;
-  runtime: DurableRuntime;
   redis: Redis;
   prefix: string;
   close(): Promise<void>;
@@ -35,7 +34,6 @@ export async function createTestApp(providers: Provider[], options: Partial<Dura
   return {
     app,
     client: app.get(WorkflowClient),
-    runtime: app.get(DurableRuntime),
     redis,
     prefix,
     async close() {

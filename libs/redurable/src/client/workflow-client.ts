@@ -47,9 +47,10 @@ export class WorkflowClient {
   /**
    * Starts a workflow. Throws (and writes nothing) when the type is unknown, an argument
    * cannot be stored, or the id policies forbid it (by default: a run with the id is running).
+   * Rejects with a RedisUnavailableError when Redis does not answer within `connectTimeout`.
    */
   async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
-    const { runId } = await this.startRun(workflow, options);
+    const { runId } = await this.runtime.link.call(`start workflow '${options?.workflowId}'`, () => this.startRun(workflow, options));
     return new WorkflowHandle(this.runtime, options.workflowId, runId);
   }
 
@@ -65,7 +66,8 @@ export class WorkflowClient {
    */
   async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
     const input = this.runtime.converter.encodeAll(options.signalArgs ?? [], `signal '${options.signal}' of workflow '${options.workflowId}'`);
-    const { runId } = await this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input });
+    const { runId } = await this.runtime.link.call(`signal-with-start workflow '${options.workflowId}'`, () =>
+      this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input }));
     return new WorkflowHandle(this.runtime, options.workflowId, runId);
   }
 
@@ -76,12 +78,12 @@ export class WorkflowClient {
 
   /** Workflows matching the filter, newest first, a page at a time. */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
-    return listWorkflows(this.runtime, filter);
+    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime, filter));
   }
 
   /** How many workflows match the filter. */
   count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
-    return countWorkflows(this.runtime, filter);
+    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime, filter));
   }
 
   private async startRun(

@@ -37,14 +37,15 @@ export class WorkflowHandle<R = unknown> {
   async result(): Promise<R> {
     let wake!: () => void;
     let woken = new Promise<void>((r) => (wake = r));
-    const stop = await this.runtime.watcher.watch(this.workflowId, () => wake());
+    const stop = await this.runtime.link.call(`wait for workflow '${this.workflowId}'`, () => this.runtime.watcher.watch(this.workflowId, () => wake()));
     let runId = this.runId;
     try {
       for (;;) {
-        const meta = await this.meta();
+        const meta = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () => this.meta());
         if (runId && meta.runId !== runId) {
           // The run this handle follows is over and a newer run holds the id: read how it ended.
-          const last = await this.runtime.store.lastEvent(this.workflowId, runId);
+          const followed = runId;
+          const last = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () => this.runtime.store.lastEvent(this.workflowId, followed));
           if (last?.type === 'WorkflowExecutionContinuedAsNew') {
             runId = last.newRunId;
             continue;
@@ -89,7 +90,7 @@ export class WorkflowHandle<R = unknown> {
    */
   async signal(name: string, ...args: unknown[]): Promise<void> {
     const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
-    await this.external('signal', { type: 'SignalReceived', signalName: name, input }, false);
+    await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () => this.external('signal', { type: 'SignalReceived', signalName: name, input }, false));
   }
 
   /**
@@ -97,11 +98,15 @@ export class WorkflowHandle<R = unknown> {
    * can catch (to compensate), and its running activities see their AbortSignal fire.
    */
   async cancel(reason?: string): Promise<void> {
-    await this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true);
+    await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () => this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true));
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */
   async terminate(reason = 'terminated by the client'): Promise<void> {
+    await this.runtime.link.call(`terminate workflow '${this.workflowId}'`, () => this.terminateRun(reason));
+  }
+
+  private async terminateRun(reason: string): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const meta = await this.meta();
       const res = await this.runtime.store.terminate(this.workflowId, meta.runId, reason, this.runtime.options.retentionMs);
@@ -117,6 +122,10 @@ export class WorkflowHandle<R = unknown> {
    * process: it needs the workflow class registered here, and no worker.
    */
   async query<T = unknown>(name: string, ...args: unknown[]): Promise<T> {
+    return this.runtime.link.call(`query workflow '${this.workflowId}'`, () => this.runQuery<T>(name, args));
+  }
+
+  private async runQuery<T>(name: string, args: unknown[]): Promise<T> {
     const meta = await this.meta();
     const definition = this.runtime.registry.workflows.get(meta.type);
     if (!definition) {
@@ -143,12 +152,18 @@ export class WorkflowHandle<R = unknown> {
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
   async fetchHistory(): Promise<HistoryEvent[]> {
-    const runId = this.runId ?? (await this.meta()).runId;
-    return this.runtime.store.readHistory(this.workflowId, runId);
+    return this.runtime.link.call(`read the history of workflow '${this.workflowId}'`, async () => {
+      const runId = this.runId ?? (await this.meta()).runId;
+      return this.runtime.store.readHistory(this.workflowId, runId);
+    });
   }
 
   /** Status, timestamps, and the pending activities with their attempt and last error. */
   async describe(): Promise<WorkflowDescription> {
+    return this.runtime.link.call(`describe workflow '${this.workflowId}'`, () => this.describeRun());
+  }
+
+  private async describeRun(): Promise<WorkflowDescription> {
     const meta = await this.meta();
     const history = await this.runtime.store.readHistory(this.workflowId, meta.runId);
     const description: WorkflowDescription = {

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { DuplicateRegistrationError, RedurableError } from '../errors/library.errors.js';
+import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {
   ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
   type ActivityMetadata, type WorkflowMetadata,
@@ -34,6 +34,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
   const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
   if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
+  checkConstructor(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
   return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries };
@@ -84,4 +85,23 @@ export class DurableRegistry {
     for (const a of this.activities.values()) if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
     return [...queues];
   }
+}
+
+/**
+ * The library creates a workflow instance per execution with `new Class()`: constructor
+ * parameters would silently be undefined, so a class that declares any is refused.
+ */
+function checkConstructor(cls: Type<object>): void {
+  const types = (Reflect.getMetadata('design:paramtypes', cls) ?? []) as unknown[];
+  const count = Math.max(types.length, cls.length);
+  if (count === 0) return;
+  const names = /constructor\s*\(([^)]*)\)/.exec(Function.prototype.toString.call(cls))?.[1]
+    .split(',').map((p) => p.trim().replace(/[=\s].*$/, '')).filter(Boolean) ?? [];
+  const first = names[0] ?? 'its first parameter';
+  const type = (types[0] as { name?: string } | undefined)?.name;
+  throw new InvalidWorkflowClassError(
+    `Workflow ${cls.name} has a constructor parameter '${first}'${type ? ` (${type})` : ''}: the library creates one instance per execution ` +
+      'with no arguments, so it would be undefined. Workflow code must be deterministic: call activities through ' +
+      'proxyActivities(Class) in a field, and do I/O inside activities',
+  );
 }

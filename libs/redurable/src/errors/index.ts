@@ -1,6 +1,13 @@
-export * from './redurable.error.js';
-export * from './temporal-failure.js';
-export * from './library.errors.js';
-export * from './failure-codec.js';
-export * from './workflow-control.js';
-export * from './id-policy.errors.js';
+export { RedurableError } from './redurable.error.js';
+export {
+  DurableFailure, ApplicationFailure, ActivityFailure, TimeoutFailure, WorkflowFailedError, CompensationFailure,
+  type ApplicationFailureOptions, type RetryState, type TimeoutType, type NotUndoneStep,
+} from './temporal-failure.js';
+export {
+  InvalidOptionsError, UnknownWorkflowTypeError, DuplicateRegistrationError, WorkflowAlreadyStartedError, WorkflowNotFoundError,
+  PayloadError, PayloadTooLargeError, NotInWorkflowContextError, NotInActivityContextError, LeaseLostError, NonDeterminismError,
+  RedisUnavailableError, RedisConfigurationError, InvalidWorkflowClassError,
+} from './library.errors.js';
+export type { SerializedFailure } from './failure-codec.js';
+export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, WorkflowNotRunningError } from './workflow-control.js';
+export { WorkflowIdReuseError, QueryUnavailableError } from './id-policy.errors.js';

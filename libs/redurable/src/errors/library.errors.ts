@@ -71,3 +71,20 @@ export class NonDeterminismError extends RedurableError {
     );
   }
 }
+
+/**
+ * Redis could not be reached within `connectTimeout` (at boot, or by a client call), or did
+ * not answer a client call in that time. The message names the host and port (never a
+ * password) and the last connection error.
+ */
+export class RedisUnavailableError extends RedurableError {
+  constructor(readonly endpoint: string, message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** Redis is configured in a way that loses workflows (for example an evicting `maxmemory-policy`). */
+export class RedisConfigurationError extends RedurableError {}
+
+/** A `@Workflow` class cannot be used as written (for example its constructor takes parameters). */
+export class InvalidWorkflowClassError extends RedurableError {}

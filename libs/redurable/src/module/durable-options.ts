@@ -1,19 +1,35 @@
 import type { LoggerService } from '@nestjs/common';
-import type { RedisOptions } from 'ioredis';
 import { plainToInstance } from 'class-transformer';
 import {
-  IsArray, IsBoolean, IsDefined, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, validateSync,
+  IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, validateSync,
   type ValidationError,
 } from 'class-validator';
 import { toMs, type Duration } from '../common/duration.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import { InvalidOptionsError } from '../errors/library.errors.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
+import { connectionProblem, type RedisConnectionOption } from './redis-connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
 export interface DurableModuleOptions {
-  /** Redis URL (`redis://host:port/db`) or ioredis options. */
-  connection: string | RedisOptions;
+  /**
+   * Redis: a URL (`redis://user:pass@host:port/db`, `rediss://` for TLS), ioredis options, or an
+   * ioredis instance (the library duplicates it and leaves yours to you). Any field that is not
+   * an ioredis option is rejected, so a typo never falls back to localhost:6379.
+   */
+  connection: RedisConnectionOption;
+  /**
+   * How long `app.init()` waits for Redis before failing, and how long a client call (`start`,
+   * `signal`, `describe`, ...) waits for a connection and its answer, before a RedisUnavailableError.
+   * @default '10s'
+   */
+  connectTimeout?: Duration;
+  /**
+   * How long `app.close()` lets running activities and workflow tasks finish; then their
+   * AbortSignal fires and the connections are dropped, so shutdown ends even if Redis is gone.
+   * @default '10s'
+   */
+  shutdownTimeout?: Duration;
   /** Prefix of every Redis key and BullMQ queue the library writes. @default 'redurable' */
   prefix?: string;
   /** Task queues this process serves. @default every task queue of its registered workflows and activities */
@@ -48,7 +64,9 @@ export interface DurableModuleOptions {
 
 /** Options with every default applied and durations in milliseconds. */
 export interface ResolvedDurableOptions {
-  connection: string | RedisOptions;
+  connection: RedisConnectionOption;
+  connectTimeoutMs: number;
+  shutdownTimeoutMs: number;
   prefix: string;
   taskQueues?: string[];
   worker: boolean;
@@ -79,17 +97,10 @@ function isDuration(value: unknown): boolean {
 const IsDuration = () =>
   ValidateBy({ name: 'isDuration', validator: { validate: isDuration, defaultMessage: (a) => `${a?.property} must be milliseconds or a duration like '30s' (got ${JSON.stringify(a?.value)})` } });
 
-const IsConnection = () =>
-  ValidateBy({
-    name: 'isConnection',
-    validator: {
-      validate: (v: unknown) => (typeof v === 'string' ? /^rediss?:\/\//.test(v) : typeof v === 'object' && v !== null),
-      defaultMessage: (a) => `connection must be a redis:// URL or ioredis options (got ${JSON.stringify(a?.value)})`,
-    },
-  });
 
 class DurableOptionsSchema {
-  @IsDefined({ message: 'connection is required: a redis:// URL or ioredis options' }) @IsConnection() connection: unknown;
+  @IsOptional() @IsDuration() connectTimeout?: Duration;
+  @IsOptional() @IsDuration() shutdownTimeout?: Duration;
   @IsOptional() @IsString() @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' }) prefix?: string;
   @IsOptional() @IsArray() @IsString({ each: true }) taskQueues?: string[];
   @IsOptional() @IsBoolean() worker?: boolean;
@@ -112,19 +123,22 @@ function messages(errors: ValidationError[]): string[] {
 /** Validates and resolves module options; throws InvalidOptionsError naming every bad option. */
 export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDurableOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
-  const { payloadCodec, logger, ...plain } = options;
+  // The connection is checked apart: an ioredis instance must not go through plainToInstance.
+  const { payloadCodec, logger, connection, ...plain } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const unknown = errors.filter((e) => e.constraints?.whitelistValidation).map((e) => e.property);
-    const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
-    if (unknown.length) list.push(`unknown option(s): ${unknown.join(', ')}`);
-    throw new InvalidOptionsError(`Invalid DurableModule options: ${list.join('; ')}`);
-  }
+  const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
+  const connectionError = connection === undefined ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance' : connectionProblem(connection);
+  if (connectionError) list.unshift(connectionError);
+  const unknown = errors.filter((e) => e.constraints?.whitelistValidation).map((e) => e.property);
+  if (unknown.length) list.push(`unknown option(s): ${unknown.join(', ')}`);
+  if (list.length > 0) throw new InvalidOptionsError(`Invalid DurableModule options: ${list.join('; ')}`);
   const leaseTtlMs = toMs(options.leaseTtl ?? '10s');
   if (leaseTtlMs < 100) throw new InvalidOptionsError(`Invalid DurableModule options: leaseTtl must be at least 100ms (got ${leaseTtlMs}ms)`);
   return {
-    connection: options.connection,
+    connection,
+    connectTimeoutMs: Math.max(1, toMs(options.connectTimeout ?? '10s')),
+    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
     prefix: options.prefix ?? 'redurable',
     taskQueues: options.taskQueues,
     worker: options.worker ?? true,

@@ -1,6 +1,6 @@
 import { crashPoint } from '../common/crash-points.js';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
 import { DurableRegistry } from '../discovery/registry.js';
 import { KeyNames } from '../history/keys.js';
@@ -15,6 +15,8 @@ import { QueueSet } from '../worker/queue-set.js';
 import { RecoverySweep } from '../worker/recovery-sweep.js';
 import { WorkerHost } from '../worker/worker-host.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
+import { endpointOf, openConnection } from './redis-connection-option.js';
+import { RedisLink } from './redis-link.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -29,13 +31,13 @@ function withContext(target: LoggerService): LoggerService {
   };
 }
 
-/** Builds the connection that every library part shares; BullMQ needs maxRetriesPerRequest null. */
-function connect(connection: ResolvedDurableOptions['connection']): Redis {
-  const redis = typeof connection === 'string'
-    ? new Redis(connection, { maxRetriesPerRequest: null })
-    : new Redis({ ...connection, maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
-  return redis;
+/** Resolves with true when `work` settles within `ms`, false when the time ran out first. */
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(() => true, () => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -46,6 +48,8 @@ function connect(connection: ResolvedDurableOptions['connection']): Redis {
 export class DurableRuntime {
   readonly registry = new DurableRegistry();
   readonly redis: Redis;
+  /** The main connection's state: bounded waits for boot and client calls, drop/recovery logs. */
+  readonly link: RedisLink;
   readonly keys: KeyNames;
   readonly store: RedisHistoryStore;
   readonly converter: DataConverter;
@@ -64,7 +68,8 @@ export class DurableRuntime {
 
   constructor(readonly options: ResolvedDurableOptions) {
     this.logger = options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
-    this.redis = connect(options.connection);
+    this.redis = openConnection(options.connection);
+    this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
     this.keys = new KeyNames(options.prefix);
     this.store = new RedisHistoryStore(this.redis, this.keys);
     this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
@@ -88,6 +93,15 @@ export class DurableRuntime {
   /** Task queues this process serves. */
   servedTaskQueues(): string[] {
     return this.options.taskQueues ?? this.registry.taskQueues();
+  }
+
+  /**
+   * Waits (at most `connectTimeout`) for Redis and checks its settings; runs when the app
+   * initialises, so an unreachable or evicting Redis fails `app.init()` with one clear error.
+   */
+  async connect(): Promise<void> {
+    await this.link.ready('start Redurable');
+    await this.link.checkSettings();
   }
 
   /** Starts workers and the recovery sweep (no-op when `worker: false`). */
@@ -118,13 +132,47 @@ export class DurableRuntime {
     if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
   };
 
-  /** Stops taking jobs, lets running ones finish, and closes every connection. */
+  /**
+   * Stops taking jobs, lets running ones finish, and closes every connection, within
+   * `shutdownTimeout`: past it (a stuck activity, or Redis gone), running activities get their
+   * abort signal and every connection is dropped without waiting for Redis.
+   */
   async close(): Promise<void> {
+    if (!this.closing) {
+      const graceful = this.closeGracefully();
+      this.closing = within(graceful, this.options.shutdownTimeoutMs).then(async (done) => {
+        if (done) return;
+        this.logger.warn?.(
+          `Shutdown did not finish within ${this.options.shutdownTimeoutMs} ms${this.redis.status === 'ready' ? '' : ` (Redis at ${this.link.endpoint} is unreachable)`}: ` +
+            'aborting running activities and dropping the Redis connections',
+        );
+        await this.forceClose();
+      });
+    }
+    return this.closing;
+  }
+
+  private closing?: Promise<void>;
+
+  private async closeGracefully(): Promise<void> {
     await this.sweep?.stop();
     await this.host?.close();
-    this.host = undefined;
     await this.watcher.close();
     await this.queues.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Drops every connection at once; for an app that failed to start. */
+  async dispose(): Promise<void> {
+    this.closing ??= this.forceClose();
+    return this.closing;
+  }
+
+  private async forceClose(): Promise<void> {
+    const host = this.host;
+    this.host = undefined;
+    await within(host?.forceClose() ?? Promise.resolve(), 1000);
+    this.watcher.disconnect();
+    this.redis.disconnect();
   }
 }

@@ -1,18 +1,31 @@
 import {
   Global, Inject, Injectable, Module,
-  type BeforeApplicationShutdown, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationBootstrap, type OptionalFactoryDependency,
+  type BeforeApplicationShutdown, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationBootstrap,
+  type OnModuleInit, type OptionalFactoryDependency, type Provider, type Type,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WorkflowClient } from '../client/workflow-client.js';
 import { DurableExplorer } from '../discovery/durable.explorer.js';
+import { InvalidOptionsError } from '../errors/library.errors.js';
 import { DURABLE_OPTIONS, DURABLE_RAW_OPTIONS } from './durable.constants.js';
 import { resolveDurableOptions, type DurableModuleOptions, type ResolvedDurableOptions } from './durable-options.js';
 import { DurableRuntime } from './durable-runtime.js';
+import { DurableQueues } from '../worker/durable-queues.js';
 
-/** Options of {@link DurableModule.forRootAsync}. */
+/** A class that builds the module's options, for `forRootAsync({ useClass })` or `{ useExisting }`. */
+export interface DurableOptionsFactory {
+  createDurableOptions(): DurableModuleOptions | Promise<DurableModuleOptions>;
+}
+
+/**
+ * Options of {@link DurableModule.forRootAsync}: exactly one of `useFactory` (with `inject`),
+ * `useClass` (instantiated by the module) or `useExisting` (a provider of an imported module).
+ */
 export interface DurableModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  useFactory: (...args: never[]) => DurableModuleOptions | Promise<DurableModuleOptions>;
+  useFactory?: (...args: never[]) => DurableModuleOptions | Promise<DurableModuleOptions>;
   inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useClass?: Type<DurableOptionsFactory>;
+  useExisting?: Type<DurableOptionsFactory>;
 }
 
 /**
@@ -21,8 +34,18 @@ export interface DurableModuleAsyncOptions extends Pick<ModuleMetadata, 'imports
  * what your activities use in `onApplicationShutdown`, which runs after the drain.
  */
 @Injectable()
-class DurableLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+class DurableLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(DurableRuntime) private readonly runtime: DurableRuntime) {}
+
+  /** Fails `app.init()` within `connectTimeout` when Redis is unreachable or evicts keys. */
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.runtime.connect();
+    } catch (err) {
+      await this.runtime.dispose(); // the app will not start: stop reconnecting
+      throw err;
+    }
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runtime.start();
@@ -48,11 +71,18 @@ export class DurableModule {
     return DurableModule.build([{ provide: DURABLE_RAW_OPTIONS, useValue: options }], []);
   }
 
+  /**
+   * Options from other providers, like `@nestjs/bullmq`'s `forRootAsync`.
+   *
+   * @example
+   * DurableModule.forRootAsync({
+   *   imports: [ConfigModule],
+   *   inject: [ConfigService],
+   *   useFactory: (config: ConfigService) => ({ connection: config.get('REDIS_URL') }),
+   * })
+   */
   static forRootAsync(options: DurableModuleAsyncOptions): DynamicModule {
-    return DurableModule.build(
-      [{ provide: DURABLE_RAW_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }],
-      options.imports ?? [],
-    );
+    return DurableModule.build(asyncOptionsProviders(options), options.imports ?? []);
   }
 
   private static build(rawProvider: DynamicModule['providers'], imports: ModuleMetadata['imports']): DynamicModule {
@@ -65,10 +95,22 @@ export class DurableModule {
         { provide: DURABLE_OPTIONS, useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw), inject: [DURABLE_RAW_OPTIONS] },
         { provide: DurableRuntime, useFactory: (opts: ResolvedDurableOptions) => new DurableRuntime(opts), inject: [DURABLE_OPTIONS] },
         { provide: WorkflowClient, useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime), inject: [DurableRuntime] },
+        { provide: DurableQueues, useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime), inject: [DurableRuntime] },
         DurableExplorer,
         DurableLifecycle,
       ],
-      exports: [WorkflowClient, DurableRuntime, DURABLE_OPTIONS],
+      exports: [WorkflowClient, DurableQueues, DurableRuntime, DURABLE_OPTIONS],
     };
   }
+}
+
+function asyncOptionsProviders(options: DurableModuleAsyncOptions): Provider[] {
+  const given = [options.useFactory, options.useClass, options.useExisting].filter(Boolean).length;
+  if (given !== 1) {
+    throw new InvalidOptionsError(`DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got ${given})`);
+  }
+  if (options.useFactory) return [{ provide: DURABLE_RAW_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+  const factoryClass = (options.useClass ?? options.useExisting)!;
+  const create = { provide: DURABLE_RAW_OPTIONS, useFactory: (f: DurableOptionsFactory) => f.createDurableOptions(), inject: [factoryClass] };
+  return options.useClass ? [{ provide: factoryClass, useClass: factoryClass }, create] : [create];
 }

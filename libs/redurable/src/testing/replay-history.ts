@@ -7,8 +7,10 @@ import { installDeterminism } from '../runtime/determinism.js';
 
 /** What replaying a history produced. */
 export interface ReplayResult {
-  /** How the code ended the run on replay, if it did. */
+  /** How the code ended the run on replay, if it did (payloads as stored). */
   closing?: Closing;
+  /** The run's return value, decoded, when the code completed on replay. */
+  result?: unknown;
   /** Commands the code produced beyond the recorded history (the run's next steps). */
   newCommands: number;
 }
@@ -22,7 +24,10 @@ export async function replayHistory(workflow: Type<object>, history: HistoryEven
   installDeterminism();
   const started = history[0] as WorkflowExecutionStarted | undefined;
   if (!started || started.type !== 'WorkflowExecutionStarted') throw new TypeError('A history must begin with WorkflowExecutionStarted');
-  const activation = new WorkflowActivation(workflowDefinitionOf(workflow), started, new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec));
+  const converter = new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec);
+  const activation = new WorkflowActivation(workflowDefinitionOf(workflow), started, converter);
   await activation.activate(history.map((event, i) => ({ streamId: `${event.ts}-${i}`, event })));
-  return { closing: activation.takeClosing() ?? activation.closingState, newCommands: activation.takeCommands().length };
+  const closing = activation.takeClosing() ?? activation.closingState;
+  const result = closing?.status === 'completed' ? converter.decode(closing.value, `replayed result of '${started.workflowId}'`) : undefined;
+  return { closing, result, newCommands: activation.takeCommands().length };
 }

@@ -34,7 +34,7 @@ export class TestWorkflowEnvironment {
   private constructor(
     readonly app: INestApplicationContext,
     readonly client: WorkflowClient,
-    readonly runtime: DurableRuntime,
+    private readonly runtime: DurableRuntime,
   ) {
     runtime.clock = { now: () => Date.now() + this.offsetMs };
   }

@@ -35,9 +35,23 @@ export class ClosedWatcher {
       sub.on('message', (_channel: string, workflowId: string) => {
         for (const fn of [...(this.waiters.get(workflowId) ?? [])]) fn();
       });
+      // A close published while this connection was down was missed: every waiter re-reads.
+      let connectedOnce = false;
+      sub.on('ready', () => {
+        if (connectedOnce) for (const set of [...this.waiters.values()]) for (const fn of [...set]) fn();
+        connectedOnce = true;
+      });
       this.ready = sub.subscribe(this.channel).then(() => undefined);
     }
     return this.ready;
+  }
+
+  /** Drops the subscription without waiting for Redis. */
+  disconnect(): void {
+    this.waiters.clear();
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+    this.ready = undefined;
   }
 
   async close(): Promise<void> {

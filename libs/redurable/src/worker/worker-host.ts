@@ -88,11 +88,21 @@ export class WorkerHost {
     await this.subscriber.subscribe(this.runtime.keys.cancelChannel());
   }
 
+  /** Stops fetching, waits for the running jobs, then closes the connections. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     this.shutdown.abort();
-    this.workers.length = 0;
     await this.connection.quit().catch(() => this.connection.disconnect());
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  /** Shutdown that does not wait: running activities see their AbortSignal, connections are dropped. */
+  async forceClose(): Promise<void> {
+    this.shutdown.abort();
+    this.connection.disconnect();
+    this.subscriber.disconnect();
+    // disconnect() drops BullMQ's own blocking connections too, which close(true) may not reach with Redis gone.
+    for (const w of this.workers) void w.disconnect().catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { Queue } from 'bullmq';
-import { DurableRuntime } from 'redurable';
+import { DurableQueues } from 'redurable';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
 import { QUEUE_BOARD, type QueueBoard } from './queue-board.js';
 
@@ -15,21 +15,22 @@ export class BoardQueuesRegistrar implements OnApplicationBootstrap {
   private readonly registered = new Set<string>();
 
   constructor(
-    @Inject(DurableRuntime) private readonly runtime: DurableRuntime,
+    @Inject(DurableQueues) private readonly queues: DurableQueues,
     @Inject(QUEUE_BOARD) private readonly board: QueueBoard,
     @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
   ) {}
 
   onApplicationBootstrap(): void {
-    for (const taskQueue of [...this.runtime.servedTaskQueues(), ...(this.options.taskQueues ?? [])]) this.register(taskQueue);
+    for (const taskQueue of [...this.queues.servedTaskQueues(), ...(this.options.taskQueues ?? [])]) this.register(taskQueue);
   }
 
   /** Adds the two queues of `taskQueue` (idempotent); also usable for task queues served elsewhere. */
   register(taskQueue: string): void {
     if (this.registered.has(taskQueue)) return;
     this.registered.add(taskQueue);
-    this.add(this.runtime.queues.activity(taskQueue), `Activity jobs of task queue '${taskQueue}'`);
-    this.add(this.runtime.queues.workflow(taskQueue), `Workflow tasks and durable timers of task queue '${taskQueue}'`);
+    const { activities, workflows } = this.queues.of(taskQueue);
+    this.add(activities, `Activity jobs of task queue '${taskQueue}'`);
+    this.add(workflows, `Workflow tasks and durable timers of task queue '${taskQueue}'`);
   }
 
   private add(queue: Queue, description: string): void {

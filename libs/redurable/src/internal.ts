@@ -1,0 +1,6 @@
+/**
+ * `redurable/internal`: the runtime's parts, for this repository's benchmarks only. It resolves
+ * only under the `redurable-internal` export condition (`node --conditions=redurable-internal`),
+ * so applications cannot import it; nothing here is a stable API.
+ */
+export { DurableRuntime } from './module/durable-runtime.js';
