@@ -40,8 +40,10 @@ export class RecoverySweep {
           if (!meta || meta.status !== 'running' || !this.served.has(meta.taskQueue)) continue;
           const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
           const leaseExpired = meta.lease !== undefined && !leaseValid;
-          const orphaned = meta.lease === undefined && meta.dirty && (meta.retryAt === undefined || meta.retryAt <= now);
-          const undispatched = !leaseValid && meta.dispatchAt !== undefined && meta.dispatchAt < now - options.leaseTtlMs;
+          // A task that failed waits for its retry time: a broken workflow costs nothing meanwhile.
+          const due = meta.retryAt === undefined || meta.retryAt <= now;
+          const orphaned = meta.lease === undefined && meta.dirty && due;
+          const undispatched = !leaseValid && due && meta.dispatchAt !== undefined && meta.dispatchAt < now - options.leaseTtlMs;
           if (leaseExpired || orphaned || undispatched) {
             const why = leaseExpired ? 'its lease expired' : orphaned ? 'new events had no task' : 'jobs of its last task may not have been dispatched';
             await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}-${meta.dispatchAt ?? 0}`, 0, undispatched);
