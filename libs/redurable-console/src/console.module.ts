@@ -4,7 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { ExpressAdapter } from '@bull-board/express';
 import { BoardQueuesRegistrar } from './board-queues.registrar.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
-import { QUEUE_BOARD, QUEUE_BOARD_SERVER } from './queue-board.js';
+import { QUEUE_BOARD, QUEUE_BOARD_SERVER, type QueueBoardServer } from './queue-board.js';
 import { WorkflowExplorerController } from './workflow-explorer.controller.js';
 
 /**
@@ -22,7 +22,7 @@ import { WorkflowExplorerController } from './workflow-explorer.controller.js';
 @Module({})
 export class RedurableConsoleModule implements NestModule {
   constructor(
-    @Inject(QUEUE_BOARD_SERVER) private readonly server: ExpressAdapter,
+    @Inject(QUEUE_BOARD_SERVER) private readonly server: QueueBoardServer,
     @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
     @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
   ) {}
@@ -50,7 +50,7 @@ export class RedurableConsoleModule implements NestModule {
     const route = withSlash(this.options.boardRoute ?? '/queues');
     const prefix = this.appConfig.getGlobalPrefix();
     this.server.setBasePath(prefix ? `${withSlash(prefix)}${route}`.replace(/\/{2,}/g, '/') : route);
-    consumer.apply(this.server.getRouter()).forRoutes(route);
+    consumer.apply(this.server.getRouter() as () => void).forRoutes(route);
   }
 }
 

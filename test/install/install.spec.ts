@@ -1,0 +1,112 @@
+/**
+ * The packages as a user gets them: `npm pack` both, install the tarballs into a fresh Nest 12
+ * app outside the repository (peers from the registry, no links into the repo), compile it
+ * with `strict` and `skipLibCheck: false`, and run it against the test Redis. In three steps:
+ * the core alone (no Express, no Bull Board installed), then with the console, then on another
+ * NestJS 12 minor than the workspace's.
+ */
+import { expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testRedisUrl } from '../support/test-app.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TEMPLATE = join(REPO, 'test', 'install', 'app');
+const OTHER_NEST_MINOR = '12.3.3';
+
+const workspace = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const pin = (name: string) => workspace.devDependencies[name];
+
+/** Runs a command (no NODE_OPTIONS: Jest's flags are not the app's); fails with its output. */
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  const { NODE_OPTIONS: _ignored, ...base } = process.env;
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, env: { ...base, ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd}: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** The last line the app printed, parsed. */
+function outcome(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+const timings: string[] = [];
+async function stage<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const value = await work();
+  timings.push(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return value;
+}
+
+test('the packed packages install, compile under strict settings and run in a fresh Nest 12 app', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'redurable-install-'));
+  const app = join(tmp, 'app');
+  const env = { REDIS_URL: testRedisUrl(), PREFIX: `install-${randomUUID().slice(0, 8)}` };
+  try {
+    await stage('pack', async () => {
+      await run('npm', ['pack', '--pack-destination', tmp], join(REPO, 'libs', 'redurable'));
+      await run('npm', ['pack', '--pack-destination', tmp], join(REPO, 'libs', 'redurable-console'));
+    });
+    const tarball = (name: string) => readdirSync(tmp).find((f) => new RegExp(`^${name}-\\d.*\\.tgz$`).test(f))!;
+    mkdirSync(app);
+    cpSync(join(TEMPLATE, 'tsconfig.json'), join(app, 'tsconfig.json'));
+    cpSync(join(TEMPLATE, 'src'), join(app, 'src'), { recursive: true });
+    const manifest = {
+      name: 'greetings-app', private: true, type: 'module',
+      dependencies: {
+        redurable: `file:../${tarball('redurable')}`,
+        '@nestjs/common': pin('@nestjs/common'), '@nestjs/core': pin('@nestjs/core'),
+        bullmq: pin('bullmq'), ioredis: pin('ioredis'), 'reflect-metadata': pin('reflect-metadata'), rxjs: pin('rxjs'),
+        'class-validator': pin('class-validator'), 'class-transformer': pin('class-transformer'),
+      } as Record<string, string>,
+      devDependencies: { typescript: pin('typescript'), '@types/node': pin('@types/node') },
+    };
+    const install = async () => {
+      writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+      await run('npm', ['install', '--no-audit', '--no-fund'], app);
+    };
+
+    // 1. The core alone.
+    await stage('core: install', install);
+    expect(existsSync(join(app, 'node_modules', 'express'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', '@bull-board'))).toBe(false);
+    const shipped = readdirSync(join(app, 'node_modules', 'redurable', 'dist'), { recursive: true }).map(String);
+    expect(shipped.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(shipped).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'index.js.map', join('testing', 'index.js'), join('lua', 'startWorkflow-4.lua')]));
+    expect((await run('npx', ['--no-install', 'redurable', '--version'], app)).trim()).toBe('0.1.0');
+    await stage('core: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
+    const core = await stage('core: run', () => run('node', ['dist/main.js'], app, env));
+    expect(outcome(core)).toEqual({ result: 'HELLO, ADA!', stage: 'waiting for punctuation' });
+
+    // 2. With the console, over HTTP.
+    manifest.dependencies['redurable-console'] = `file:../${tarball('redurable-console')}`;
+    manifest.dependencies['@nestjs/platform-express'] = pin('@nestjs/platform-express');
+    cpSync(join(TEMPLATE, 'console', 'server.ts'), join(app, 'src', 'server.ts'));
+    await stage('console: install', install);
+    await stage('console: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
+    const served = { result: 'HELLO, ADA!', stage: 'waiting for punctuation', board: { status: 200, isBullBoard: true }, queues: ['greetings-activities', 'greetings-workflows'], workflowStatus: 'completed' };
+    const http = await stage('console: run', () => run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-http` }));
+    expect(outcome(http)).toEqual(served);
+
+    // 3. Another NestJS 12 minor than the workspace's.
+    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express']) manifest.dependencies[name] = OTHER_NEST_MINOR;
+    await stage(`nest ${OTHER_NEST_MINOR}: install`, install);
+    const tree = JSON.parse(await run('npm', ['ls', '@nestjs/core', '--all', '--json'], app)) as object;
+    const versions = new Set([...JSON.stringify(tree).matchAll(/"@nestjs\/core":\{"version":"([^"]+)"/g)].map((m) => m[1]));
+    expect([...versions]).toEqual([OTHER_NEST_MINOR]);
+    await stage(`nest ${OTHER_NEST_MINOR}: compile`, () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
+    const other = await stage(`nest ${OTHER_NEST_MINOR}: run`, () => run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-other` }));
+    expect(outcome(other)).toEqual(served);
+  } finally {
+    console.log(`install test stages: ${timings.join(', ')}`);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}, 240_000);
