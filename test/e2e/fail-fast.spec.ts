@@ -150,11 +150,12 @@ describe('Redis lost while running', () => {
     try {
       await redis.stop('SIGKILL');
       await new Promise((r) => setTimeout(r, 300)); // the client's connection notices the drop
-      for (const call of [
+      const calls: (() => Promise<unknown>)[] = [
         () => client.start(WaitWorkflow, { workflowId: 'after', args: [1] }),
         () => handle.signal('poke'),
         () => handle.describe(),
-      ]) {
+      ];
+      for (const call of calls) {
         const res = await elapsed(call);
         expect(res.error).toBeInstanceOf(RedisUnavailableError);
         // Normally the call finds no connection and sends nothing; a call made while the drop was not yet
