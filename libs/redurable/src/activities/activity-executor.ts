@@ -84,8 +84,9 @@ export class ActivityExecutor {
     const attempt = job.attemptsMade + 1;
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.effective(data);
-    // A job restarted after its worker died may belong to an activity whose outcome is recorded.
-    if (job.attemptsStarted > 1 && (await this.store.isRecorded(data.workflowId, data.runId, data.seq))) {
+    // A job restarted after its worker died, or added again after the first was removed (a
+    // re-dispatch, a resent add), may belong to an activity whose outcome is recorded.
+    if (await this.store.isRecorded(data.workflowId, data.runId, data.seq)) {
       this.logger.log?.(`${step} already has a recorded outcome; not running it again`);
       return;
     }

@@ -3,11 +3,11 @@ import type { Type } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
 import { WorkflowIdReuseError } from '../errors/id-policy.errors.js';
-import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError } from '../errors/library.errors.js';
+import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../errors/library.errors.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { validateWorkflowInput } from './input-validation.js';
-import { WorkflowHandle } from './workflow-handle.js';
+import { RUN_CHANGE_ATTEMPTS, WorkflowHandle } from './workflow-handle.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -100,12 +100,15 @@ export class WorkflowClient {
     if (definition) validateWorkflowInput(definition, options.args ?? []);
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
-    for (let attempt = 0; attempt < 10; attempt++) {
+    // The new run's id doubles as the start's request id: a copy of the start script resent
+    // after a lost reply finds that run's history and returns it instead of failing on it.
+    const runId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       // The current run matters only when this start writes to it; otherwise save the round trip.
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? ((await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined) : undefined;
-      const runId = randomUUID();
       const res = await store.start({
+        requestId: runId,
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: config.retentionMs,
@@ -118,7 +121,7 @@ export class WorkflowClient {
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.children.afterClose(workflowId, currentRunId);
           return { runId };
         case 'existing':
-          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${randomUUID()}`);
+          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);
           return { runId: res.runId };
         case 'running':
           throw new WorkflowAlreadyStartedError(workflowId, res.runId);
@@ -128,7 +131,7 @@ export class WorkflowClient {
           continue;
       }
     }
-    throw new RedurableError(`Could not start workflow '${workflowId}': its runs kept changing during the start; try again`);
+    throw new WorkflowRunChangedError(workflowId, signal ? 'signal-with-start' : 'start', RUN_CHANGE_ATTEMPTS);
   }
 
   private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {

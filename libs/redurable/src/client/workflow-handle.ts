@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../common/crash-points.js';
 import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
-import { WorkflowNotFoundError } from '../errors/library.errors.js';
+import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
@@ -13,6 +13,9 @@ import type { WorkflowMeta } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { activityJobId } from '../worker/dispatcher.js';
 import type { CompensationRecord, PendingActivity, WorkflowDescription } from './workflow-description.js';
+
+/** How often a write re-reads the current run when it changed under it before giving up. */
+export const RUN_CHANGE_ATTEMPTS = 10;
 
 /** A reference to one workflow execution: wait for it, inspect it, read its history. */
 export class WorkflowHandle<R = unknown> {
@@ -107,14 +110,17 @@ export class WorkflowHandle<R = unknown> {
   }
 
   private async terminateRun(reason: string): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    // One request id across attempts: a copy resent after a lost reply is recognised.
+    const requestId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await this.meta();
-      const res = await this.runtime.store.terminate(this.workflowId, meta.runId, reason, this.runtime.options.retentionMs);
+      const res = await this.runtime.store.terminate(this.workflowId, meta.runId, reason, this.runtime.options.retentionMs, requestId);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, 'terminate');
       if (res.kind === 'retry') continue;
       await this.runtime.children.afterClose(this.workflowId, meta.runId);
       return;
     }
+    throw new WorkflowRunChangedError(this.workflowId, 'terminate', RUN_CHANGE_ATTEMPTS);
   }
 
   /**
@@ -139,15 +145,17 @@ export class WorkflowHandle<R = unknown> {
   }
 
   private async external(action: string, event: NewEvent, cancel: boolean): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    const requestId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await this.meta();
-      const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel);
+      const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel, requestId);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, action);
       if (res.kind === 'retry') continue;
       crashPoint('external.after-append');
-      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${randomUUID()}`);
+      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${requestId}`);
       return;
     }
+    throw new WorkflowRunChangedError(this.workflowId, action, RUN_CHANGE_ATTEMPTS);
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
@@ -165,7 +173,8 @@ export class WorkflowHandle<R = unknown> {
 
   private async describeRun(): Promise<WorkflowDescription> {
     const meta = await this.meta();
-    const history = await this.runtime.store.readHistory(this.workflowId, meta.runId);
+    // An unreadable entry must not hide the rest: the worker's task failure names it.
+    const { events: history } = await this.runtime.store.readHistoryLeniently(this.workflowId, meta.runId);
     const description: WorkflowDescription = {
       workflowId: this.workflowId,
       runId: meta.runId,

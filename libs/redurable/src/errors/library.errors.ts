@@ -88,3 +88,31 @@ export class RedisConfigurationError extends RedurableError {}
 
 /** A `@Workflow` class cannot be used as written (for example its constructor takes parameters). */
 export class InvalidWorkflowClassError extends RedurableError {}
+
+/**
+ * A write to a workflow (start, signal, cancel, terminate, child start) found its current run
+ * replaced on every attempt (rapid continue-as-new or restarts of the same id), so it gave up.
+ * Nothing was recorded; the call can be repeated.
+ */
+export class WorkflowRunChangedError extends RedurableError {
+  constructor(readonly workflowId: string, action: string, attempts: number) {
+    super(`Could not ${action} workflow '${workflowId}': its current run changed on each of ${attempts} attempts (continue-as-new or new starts of the same id); nothing was recorded, try again`);
+  }
+}
+
+/**
+ * An entry of a workflow's history stream cannot be read (not valid JSON, or not an event).
+ * Reading the history throws it; a worker records it as the workflow's task failure, which
+ * `describe()` shows, and retries the task with backoff until the entry is repaired.
+ */
+export class CorruptHistoryError extends RedurableError {
+  /** Set when the entry was read while taking the task lease (the worker releases it as failed). */
+  leaseFence?: number;
+
+  constructor(readonly workflowId: string, readonly runId: string, readonly streamEntryId: string, readonly problem: string) {
+    super(
+      `History of workflow '${workflowId}' (run ${runId}) is corrupt at stream entry ${streamEntryId}: ${problem}. ` +
+        'Its workflow tasks fail until the entry is repaired; other workflows are not affected',
+    );
+  }
+}

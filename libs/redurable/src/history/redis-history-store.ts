@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { LeaseLostError } from '../errors/library.errors.js';
+import { CorruptHistoryError, LeaseLostError } from '../errors/library.errors.js';
 import { defineScripts, type ScriptName } from '../lua/scripts.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import { KeyNames } from './keys.js';
@@ -83,21 +84,51 @@ export interface CacheCursor {
 
 type RawEntry = [string, string[]];
 
-function parseEntries(raw: RawEntry[]): StoredEvent[] {
-  return raw.map(([streamId, fields]) => {
-    const f: Record<string, string> = {};
-    for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-    const event = JSON.parse(f.e) as HistoryEvent;
-    event.id = Number(f.i);
-    // Outcome events carry the time the worker gave them (it may have delivered them already);
-    // every other event takes the Redis time of its stream id.
-    event.ts ??= Number(streamId.slice(0, streamId.indexOf('-')));
-    return { streamId, event };
-  });
+/** Which run a batch of entries belongs to, for naming it in a CorruptHistoryError. */
+interface RunRef {
+  workflowId: string;
+  runId: string;
 }
 
-function parseLease(raw: unknown[]): Lease {
-  return { fence: Number(raw[1]), full: Number(raw[2]) === 1, events: parseEntries(raw[3] as RawEntry[]) };
+function parseEntry(run: RunRef, [streamId, fields]: RawEntry): StoredEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const corrupt = (problem: string) => new CorruptHistoryError(run.workflowId, run.runId, streamId, problem);
+  if (f.e === undefined) throw corrupt(`it has no event field 'e' (fields: ${Object.keys(f).join(', ') || 'none'})`);
+  let event: HistoryEvent;
+  try {
+    event = JSON.parse(f.e) as HistoryEvent;
+  } catch (err) {
+    throw corrupt(`its event is not valid JSON (${(err as Error).message}): ${f.e.slice(0, 80)}`);
+  }
+  if (!event || typeof event !== 'object' || typeof event.type !== 'string') throw corrupt(`its event has no type: ${f.e.slice(0, 80)}`);
+  const id = Number(f.i);
+  if (!Number.isInteger(id) || id < 1) throw corrupt(`its position 'i' is ${JSON.stringify(f.i)}, not a positive integer`);
+  event.id = id;
+  // Outcome events carry the time the worker gave them (it may have delivered them already);
+  // every other event takes the Redis time of its stream id.
+  event.ts ??= Number(streamId.slice(0, streamId.indexOf('-')));
+  return { streamId, event };
+}
+
+function parseEntries(run: RunRef, raw: RawEntry[]): StoredEvent[] {
+  return raw.map((entry) => parseEntry(run, entry));
+}
+
+/** A script answered with a code its wrapper does not know: a library bug or a stale script. */
+function unexpected(res: unknown): never {
+  throw new Error(`Unexpected reply from a Redurable script: ${JSON.stringify(res)?.slice(0, 200)}`);
+}
+
+/** A lease whose entries cannot be read is still held: the error says which fence to fail it with. */
+function parseLease(run: RunRef, raw: unknown[]): Lease {
+  const fence = Number(raw[1]);
+  try {
+    return { fence, full: Number(raw[2]) === 1, events: parseEntries(run, raw[3] as RawEntry[]) };
+  } catch (err) {
+    if (err instanceof CorruptHistoryError) err.leaseFence = fence;
+    throw err;
+  }
 }
 
 /**
@@ -122,6 +153,8 @@ export class RedisHistoryStore {
     started: NewEvent & { type: 'WorkflowExecutionStarted' };
     reuse: IdReusePolicy; conflict: IdConflictPolicy; currentRunId?: string;
     signal?: NewEvent & { type: 'SignalReceived' }; terminateReason: string; retentionMs: number; parent?: ParentInfo;
+    /** Identifies the call across its retries, so a signal-with-start is recorded once. */
+    requestId: string;
   }): Promise<StartResult> {
     const { workflowId, runId } = args.started;
     const current = args.currentRunId;
@@ -131,41 +164,47 @@ export class RedisHistoryStore {
       runId, args.started.workflowType, args.started.taskQueue, JSON.stringify(args.started), args.reuse, args.conflict, current ?? '',
       this.keys.indexPrefix(), workflowId, args.signal ? JSON.stringify(args.signal) : '',
       JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
-      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '',
+      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '', args.requestId,
     )) as unknown[];
     switch (Number(res[0])) {
       case 1: return { kind: 'started', runId: String(res[1]) };
       case 2: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
       case -1: return { kind: 'running', runId: String(res[1]) };
       case -4: return { kind: 'reuse-rejected', status: String(res[1]) };
-      default: return { kind: 'retry' };
+      case -9: return { kind: 'retry' };
+      default: return unexpected(res);
     }
   }
 
-  /** Appends a signal or cancellation request to the current run (read as `runId`). */
-  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean): Promise<ExternalResult> {
+  /**
+   * Appends a signal or cancellation request to the current run (read as `runId`). A second
+   * call with the same `requestId` (within an hour) records nothing.
+   */
+  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean, requestId: string): Promise<ExternalResult> {
     const res = (await this.scripts.appendExternal(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), runId, JSON.stringify(event), cancel ? this.keys.cancelChannel() : '', workflowId,
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), runId, JSON.stringify(event), cancel ? this.keys.cancelChannel() : '', workflowId, requestId,
     )) as unknown[];
     switch (Number(res[0])) {
       case 0: return { kind: 'not-running', status: String(res[1]) };
       case 1: return { kind: 'recorded' };
       case 3: return { kind: 'needs-task' };
-      default: return { kind: 'retry' };
+      case -9: return { kind: 'retry' };
+      default: return unexpected(res);
     }
   }
 
-  /** Terminates the current run (read as `runId`). */
-  async terminate(workflowId: string, runId: string, reason: string, retentionMs: number): Promise<ExternalResult> {
+  /** Terminates the current run (read as `runId`); a second call with the same `requestId` reports it recorded. */
+  async terminate(workflowId: string, runId: string, reason: string, retentionMs: number, requestId: string): Promise<ExternalResult> {
     const res = (await this.scripts.terminate(
       this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
       runId, JSON.stringify({ type: 'WorkflowExecutionTerminated', reason }), this.keys.indexPrefix(), workflowId,
-      this.keys.closedChannel(), this.keys.cancelChannel(), retentionMs,
+      this.keys.closedChannel(), this.keys.cancelChannel(), retentionMs, requestId,
     )) as unknown[];
     switch (Number(res[0])) {
       case 0: return { kind: 'not-running', status: String(res[1]) };
       case 1: return { kind: 'recorded' };
-      default: return { kind: 'retry' };
+      case -9: return { kind: 'retry' };
+      default: return unexpected(res);
     }
   }
 
@@ -175,13 +214,14 @@ export class RedisHistoryStore {
   ): Promise<CompletionResult> {
     const res = (await this.scripts.appendCompletion(
       this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      runId, event.seq, JSON.stringify(event), inline ? 1 : 0, leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '',
+      runId, event.seq, JSON.stringify(event), inline ? 1 : 0, leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', randomUUID(),
     )) as unknown[];
     switch (Number(res[0])) {
       case 0: return { kind: 'ignored' };
       case 1: return { kind: 'recorded' };
       case 3: return { kind: 'needs-task' };
-      default: return { kind: 'acquired', lease: parseLease(res) };
+      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
+      default: return unexpected(res);
     }
   }
 
@@ -199,7 +239,7 @@ export class RedisHistoryStore {
       this.keys.history(workflowId, close?.next?.runId ?? runId),
       runId, args.outcome.seq, JSON.stringify(args.outcome), args.cachedFence, args.leaseTtlMs,
       close?.status ?? '', close?.value ?? '', this.keys.closedChannel(), workflowId, args.dispatch ? 'set' : '', args.retentionMs,
-      this.keys.indexPrefix(), close?.next?.runId ?? '', close?.next ? JSON.stringify(close.next.started) : '',
+      this.keys.indexPrefix(), close?.next?.runId ?? '', close?.next ? JSON.stringify(close.next.started) : '', randomUUID(),
       ...args.events.map((e) => JSON.stringify(e)),
     )) as unknown[];
     switch (Number(res[0])) {
@@ -207,18 +247,22 @@ export class RedisHistoryStore {
       case 0: return { kind: 'ignored' };
       case 1: return { kind: 'recorded' };
       case 3: return { kind: 'needs-task' };
-      default: return { kind: 'acquired', lease: parseLease(res) };
+      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
+      default: return unexpected(res);
     }
   }
 
   /** Takes the task lease of the current run (or of `runId` when given). */
   async acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult> {
     const res = (await this.scripts.acquireTask(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', runId,
+      this.keys.meta(workflowId), this.keys.history(workflowId, runId), leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', runId, randomUUID(),
     )) as unknown[];
-    if (Number(res[0]) === 0) return { kind: 'closed', status: String(res[1]) };
-    if (Number(res[0]) === -2) return { kind: 'busy' };
-    return { kind: 'acquired', lease: parseLease(res) };
+    switch (Number(res[0])) {
+      case 0: return { kind: 'closed', status: String(res[1]) };
+      case -2: return { kind: 'busy' };
+      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
+      default: return unexpected(res);
+    }
   }
 
   /**
@@ -239,18 +283,18 @@ export class RedisHistoryStore {
       this.keys.history(args.workflowId, next?.runId ?? args.runId),
       args.fence, args.leaseTtlMs, args.release ? 1 : 0, args.close?.status ?? '', args.close?.value ?? '',
       this.keys.closedChannel(), args.workflowId, args.lastId, args.dispatchMark ?? '', args.retentionMs ?? 0,
-      this.keys.indexPrefix(), next?.runId ?? '', next ? JSON.stringify(next.started) : '',
+      this.keys.indexPrefix(), next?.runId ?? '', next ? JSON.stringify(next.started) : '', randomUUID(),
       ...args.events.map((e) => JSON.stringify(e)),
     )) as unknown[];
     const code = Number(res[0]);
     if (code === -3) throw new LeaseLostError(`Workflow '${args.workflowId}' (run ${args.runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
-    if (code === 2) return { kind: 'more', lastId: String(res[1]), events: parseEntries(res[2] as RawEntry[]) };
+    if (code === 2) return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
     return { kind: 'done', lastId: String(res[1]) };
   }
 
   /** Releases the lease after a failed task; undefined when the lease was already lost. */
   async failTask(workflowId: string, fence: number, message: string, retry: { baseMs: number; maxMs: number }): Promise<{ attempt: number; delayMs: number } | undefined> {
-    const res = (await this.scripts.failTask(this.keys.meta(workflowId), fence, message, retry.baseMs, retry.maxMs)) as number[];
+    const res = (await this.scripts.failTask(this.keys.meta(workflowId), fence, message, retry.baseMs, retry.maxMs, randomUUID())) as number[];
     return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
   }
 
@@ -265,17 +309,33 @@ export class RedisHistoryStore {
   }
 
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
-    return parseEntries((await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
+    return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
   }
 
   /** The last event of a run's history (how a closed run ended). */
   async lastEvent(workflowId: string, runId: string): Promise<HistoryEvent | undefined> {
     const raw = (await this.redis.xrevrange(this.keys.history(workflowId, runId), '+', '-', 'COUNT', 1)) as RawEntry[];
-    return parseEntries(raw)[0]?.event;
+    return parseEntries({ workflowId, runId }, raw)[0]?.event;
   }
 
   async readHistory(workflowId: string, runId: string): Promise<HistoryEvent[]> {
     return (await this.readEntries(workflowId, runId)).map((e) => e.event);
+  }
+
+  /** The events that can be read, and the errors of those that cannot (for describe(), which must still answer). */
+  async readHistoryLeniently(workflowId: string, runId: string): Promise<{ events: HistoryEvent[]; corrupt: CorruptHistoryError[] }> {
+    const raw = (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[];
+    const events: HistoryEvent[] = [];
+    const corrupt: CorruptHistoryError[] = [];
+    for (const entry of raw) {
+      try {
+        events.push(parseEntry({ workflowId, runId }, entry).event);
+      } catch (err) {
+        if (!(err instanceof CorruptHistoryError)) throw err;
+        corrupt.push(err);
+      }
+    }
+    return { events, corrupt };
   }
 
   async getMeta(workflowId: string): Promise<WorkflowMeta | undefined> {

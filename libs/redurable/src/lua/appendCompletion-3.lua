@@ -6,23 +6,21 @@
   ARGV[1] runId       ARGV[2] seq              ARGV[3] event JSON
   ARGV[4] inline: 1 to take the lease when free    ARGV[5] lease ttl ms
   ARGV[6] cached fence ('' if none)                ARGV[7] cached last stream id ('' if none)
+  ARGV[8] request id (a resent copy that took the lease gets it again, see lease-memo)
 
   Returns
     {0}                          ignored: run not running, another run, or seq already completed
+                                 and its events already taken by a task
     {1}                          recorded; a task holds the lease and will see it
     {3}                          recorded; lease free, caller must enqueue a workflow task
     {2, fence, full, entries}    recorded and lease taken (see acquireLease)
 ]]
 --- @include "now"
 --- @include "acquire-lease"
+--- @include "lease-memo"
 --- @include "append-outcome"
-if not appendOutcome(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3]) then return {0} end
 local now = nowMs()
-if ARGV[4] == '1' then
-  local acquired = acquireLease(KEYS[1], KEYS[2], now, tonumber(ARGV[5]), ARGV[6], ARGV[7])
-  if acquired then return acquired end
-  return {1}
-end
-local lease = redis.call('HGET', KEYS[1], 'lease')
-if lease and lease ~= '' and tonumber(redis.call('HGET', KEYS[1], 'leaseExp') or '0') > now then return {1} end
-return {3}
+local memo = leaseMemo(KEYS[1], ARGV[8])
+if memo then return leaseAgain(KEYS[1], KEYS[2], memo, now) end
+local appended = appendOutcome(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+return afterOutcome(KEYS[1], KEYS[2], appended, ARGV[4] == '1', now, tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8])

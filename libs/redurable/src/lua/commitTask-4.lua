@@ -17,7 +17,8 @@
   ARGV[9] dispatch mark: '' (leave) | 'set' | 'clear'
   ARGV[10] retention of a closed run, ms (0 = keep forever)      ARGV[11] index prefix
   ARGV[12] next runId    ARGV[13] the next run's WorkflowExecutionStarted JSON
-  ARGV[14..] event JSONs to append, in order
+  ARGV[14] request id (a resent copy returns the first reply, see lease-memo)
+  ARGV[15..] event JSONs to append, in order
 
   Returns
     {-3}                          lease lost: nothing written
@@ -30,20 +31,26 @@
 --- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
+--- @include "lease-memo"
 local meta = KEYS[1]
+local memo = leaseMemo(meta, ARGV[14])
+if memo then
+  if memo[1] == 2 then return {2, memo[2], redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], memo[3])} end
+  return memo
+end
 local fence = redis.call('HGET', meta, 'fence')
 if redis.call('HGET', meta, 'status') ~= 'running' or fence ~= ARGV[1] or redis.call('HGET', meta, 'lease') ~= ARGV[1] then
   return {-3}
 end
 local now = nowMs()
-local lastId = appendEvents(meta, KEYS[2], ARGV, 14, ARGV[8])
+local lastId = appendEvents(meta, KEYS[2], ARGV, 15, ARGV[8])
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if ARGV[4] == 'continued' then
   continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[12], ARGV[13], tonumber(ARGV[10]), now, ARGV[11], ARGV[7], ARGV[8])
-  return {1, lastId}
+  return setLeaseMemo(meta, ARGV[14], {1, lastId})
 elseif ARGV[4] ~= '' then
   closeRun(meta, KEYS[2], KEYS[3], ARGV[4], ARGV[5], tonumber(ARGV[10]), ARGV[6], ARGV[7], now, ARGV[11])
-  return {1, lastId}
+  return setLeaseMemo(meta, ARGV[14], {1, lastId})
 end
 if ARGV[9] == 'set' then
   redis.call('HSET', meta, 'dispatchAt', now)
@@ -52,11 +59,13 @@ elseif ARGV[9] == 'clear' then
 end
 if ARGV[3] ~= '1' then
   redis.call('HSET', meta, 'leaseExp', now + tonumber(ARGV[2]))
-  return {1, lastId}
+  return setLeaseMemo(meta, ARGV[14], {1, lastId})
 end
 if redis.call('HGET', meta, 'dirty') == '1' then
   redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + tonumber(ARGV[2]))
-  return {2, lastId, redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+')}
+  local entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+')
+  setLeaseMemo(meta, ARGV[14], {2, lastId, entries[#entries][1]})
+  return {2, lastId, entries}
 end
 redis.call('HSET', meta, 'lease', '')
-return {1, lastId}
+return setLeaseMemo(meta, ARGV[14], {1, lastId})

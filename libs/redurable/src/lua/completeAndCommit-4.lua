@@ -15,7 +15,8 @@
   ARGV[7] close value       ARGV[8] closed channel    ARGV[9] workflowId
   ARGV[10] dispatch mark: '' | 'set'          ARGV[11] retention of a closed run, ms
   ARGV[12] index prefix     ARGV[13] next runId       ARGV[14] the next run's Started JSON
-  ARGV[15..] command event JSONs
+  ARGV[15] request id (a resent copy returns the first reply, see lease-memo)
+  ARGV[16..] command event JSONs
 
   Returns
     {5, fence, lastId}           outcome and commands committed under a new fence; lease free
@@ -28,12 +29,18 @@
 --- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
+--- @include "lease-memo"
 --- @include "append-outcome"
 local meta = KEYS[1]
+local now = nowMs()
+local memo = leaseMemo(meta, ARGV[15])
+if memo then
+  if memo[1] == 5 then return memo end
+  return leaseAgain(meta, KEYS[2], memo, now)
+end
 if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= ARGV[1] then
   return {0}
 end
-local now = nowMs()
 local lease = redis.call('HGET', meta, 'lease')
 local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
 local fence = tonumber(redis.call('HGET', meta, 'fence'))
@@ -41,7 +48,7 @@ if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty'
   if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then return {0} end
   fence = redis.call('HINCRBY', meta, 'fence', 1)
   local lastId = appendEvents(meta, KEYS[2], {ARGV[3]}, 1, '')
-  lastId = appendEvents(meta, KEYS[2], ARGV, 15, lastId)
+  lastId = appendEvents(meta, KEYS[2], ARGV, 16, lastId)
   if ARGV[6] == 'continued' then
     continueRun(meta, KEYS[2], KEYS[3], KEYS[4], ARGV[13], ARGV[14], tonumber(ARGV[11]), now, ARGV[12], ARGV[9], '')
   elseif ARGV[6] ~= '' then
@@ -50,10 +57,8 @@ if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty'
     redis.call('HSET', meta, 'lease', '', 'dirty', 0)
     if ARGV[10] == 'set' then redis.call('HSET', meta, 'dispatchAt', now) end
   end
-  return {5, fence, lastId}
+  return setLeaseMemo(meta, ARGV[15], {5, fence, lastId})
 end
 -- Someone else moved the workflow on: record the outcome only, as appendCompletion does.
-if not appendOutcome(meta, KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3]) then return {0} end
-local acquired = acquireLease(meta, KEYS[2], now, tonumber(ARGV[5]), '', '')
-if acquired then return acquired end
-return {1}
+local appended = appendOutcome(meta, KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+return afterOutcome(meta, KEYS[2], appended, true, now, tonumber(ARGV[5]), '', '', ARGV[15])

@@ -14,6 +14,11 @@
   ARGV[11] WorkflowExecutionTerminated JSON (used by TERMINATE_EXISTING)
   ARGV[12] closed channel   ARGV[13] cancel channel   ARGV[14] retention of a closed run, ms
   ARGV[15] parent JSON ('' for a top-level workflow)
+  ARGV[16] request id of signal-with-start (its signal must be recorded once)
+
+  A copy of this script resent after a lost reply writes nothing and returns the first reply:
+  a new run is recognised by its history (KEYS[2]) existing, a signal appended to the running
+  run by the request log (see requests.lua).
 
   Returns
     {1, runId}            started a new run
@@ -26,7 +31,11 @@
 --- @include "now"
 --- @include "set-status"
 --- @include "close-run"
+--- @include "requests"
 local meta = KEYS[1]
+if redis.call('EXISTS', KEYS[2]) == 1 then return {1, ARGV[1]} end
+local prior = priorReply(meta, ARGV[16])
+if prior then return prior end
 local status = redis.call('HGET', meta, 'status')
 local current = redis.call('HGET', meta, 'runId') or ''
 -- Only signal-with-start and TERMINATE_EXISTING write to the current run's history (KEYS[4]).
@@ -40,6 +49,7 @@ if status == 'running' then
     redis.call('HSET', meta, 'dirty', 1)
     local lease = redis.call('HGET', meta, 'lease')
     local busy = lease and lease ~= '' and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > now
+    rememberReply(meta, ARGV[16], {2, current, 1}, now)
     return {2, current, busy and 0 or 1}
   end
   if ARGV[6] == 'USE_EXISTING' then return {2, current, 0} end

@@ -1,4 +1,4 @@
-import { NonDeterminismError } from '../errors/library.errors.js';
+import { NonDeterminismError, PayloadError } from '../errors/library.errors.js';
 import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../errors/workflow-control.js';
 import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
@@ -84,6 +84,8 @@ export class WorkflowActivation {
   private newCommands: NewCommand[] = [];
   private closing?: Closing;
   private nondeterminism?: NonDeterminismError;
+  /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
+  private undecodable?: PayloadError;
   private started = false;
   private closedInHistory = false;
 
@@ -117,7 +119,7 @@ export class WorkflowActivation {
     for (const { streamId, event } of events) {
       // Once the code has ended the run, later events are not delivered: a continue-as-new
       // carries the signals among them over to the next run (the commit script does that).
-      if (this.nondeterminism || (this.closing && !isCloseEvent(event))) break;
+      if (this.nondeterminism || this.undecodable || (this.closing && !isCloseEvent(event))) break;
       this.lastId = streamId;
       if (isCommandEvent(event)) continue; // matched through schedule(), nothing to settle
       this.now = event.ts;
@@ -130,6 +132,7 @@ export class WorkflowActivation {
       this.nondeterminism = this.mismatch(first.id, describeEvent(first), 'did not schedule it');
     }
     if (this.nondeterminism) throw this.nondeterminism;
+    if (this.undecodable) throw this.undecodable;
   }
 
   /** Commands produced since the last call (the task commits them). */
@@ -332,9 +335,10 @@ export class WorkflowActivation {
   private runSignal(name: string, input: string[]): void {
     const method = this.definition.signals[name];
     if (!method || !this.instance) return; // a signal with no handler changes nothing
+    const args = this.decodeRecorded(input, `signal '${name}'`);
+    if (!args) return;
     workflowStorage.run(this, () => {
       try {
-        const args = this.converter.decodeAll(input, `signal '${name}'`);
         Promise.resolve(this.instance![method](...args)).catch((err) => this.fail(err));
       } catch (err) {
         this.fail(err);
@@ -346,10 +350,11 @@ export class WorkflowActivation {
     if (this.started) return;
     this.started = true;
     const { cls, runMethod, name } = this.definition;
+    const args = this.decodeRecorded(this.startEvent.input, `workflow '${name}' input`);
+    if (!args) return;
     workflowStorage.run(this, () => {
       let result: Promise<unknown>;
       try {
-        const args = this.converter.decodeAll(this.startEvent.input, `workflow '${name}' input`);
         this.instance = new cls() as Record<string, (...a: unknown[]) => unknown>;
         result = Promise.resolve(this.instance[runMethod](...args));
       } catch (err) {
@@ -357,6 +362,21 @@ export class WorkflowActivation {
       }
       result.then((value) => this.succeed(value), (err) => this.fail(err));
     });
+  }
+
+  /**
+   * Decodes recorded arguments. A payload this worker cannot decode (say, a codec key it lacks)
+   * fails the workflow task, which is retried with backoff, instead of failing the workflow:
+   * a deploy with the right codec resumes it.
+   */
+  private decodeRecorded(input: string[], what: string): unknown[] | undefined {
+    try {
+      return this.converter.decodeAll(input, `${what} of workflow '${this.info.workflowId}' (run ${this.info.runId})`);
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      this.undecodable ??= err;
+      return undefined;
+    }
   }
 
   private succeed(value: unknown): void {

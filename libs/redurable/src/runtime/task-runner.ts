@@ -1,6 +1,6 @@
 import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
-import { LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
+import { CorruptHistoryError, LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import type { DurableRegistry } from '../discovery/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../history/events.js';
 import type { CloseSpec, CommitResult, CompletionResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../history/redis-history-store.js';
@@ -74,13 +74,28 @@ export class WorkflowTaskRunner {
    * moved the workflow on meanwhile, the cached execution is dropped and the history replayed.
    */
   complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
-    return this.exclusive(workflowId, async () => {
+    return this.exclusive(workflowId, () => this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
       const activation = this.cache.get(workflowId, runId);
       if (activation && (await this.deliverCached(activation, outcome, taskQueue))) return;
       const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
       crashPoint('completion.after-append');
       await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
-    });
+    }));
+  }
+
+  /**
+   * A script that took the lease returned history this worker cannot read: the lease is held
+   * all the same, so the task is failed with that error (describe() shows it, and it is retried
+   * with backoff) instead of leaving the workflow with a silent, expiring lease.
+   */
+  private async failIfCorrupt(workflowId: string, runId: string, taskQueue: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof CorruptHistoryError) || err.leaseFence === undefined) throw err;
+      this.cache.evict(workflowId);
+      await this.failTask(workflowId, runId, taskQueue, err.leaseFence, err);
+    }
   }
 
   /** After an outcome was recorded without a commit: run the task if the lease came with it, or ask for one. */
@@ -137,8 +152,11 @@ export class WorkflowTaskRunner {
     if (opts.replay) this.cache.evict(workflowId);
     let lease = held;
     if (!lease) {
-      const acquired = await this.store.acquire(workflowId, runId, this.options.leaseTtlMs, this.cursor(workflowId, runId));
-      if (acquired.kind !== 'acquired') return;
+      let acquired: Awaited<ReturnType<RedisHistoryStore['acquire']>> | undefined;
+      await this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
+        acquired = await this.store.acquire(workflowId, runId, this.options.leaseTtlMs, this.cursor(workflowId, runId));
+      });
+      if (acquired?.kind !== 'acquired') return;
       lease = acquired.lease;
     }
     let activation: WorkflowActivation | undefined;
@@ -266,7 +284,7 @@ export class WorkflowTaskRunner {
 
   private async failTask(workflowId: string, runId: string, taskQueue: string, fence: number, err: unknown): Promise<void> {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const kind = err instanceof NonDeterminismError ? 'non-determinism error' : 'failed';
+    const kind = err instanceof NonDeterminismError ? 'non-determinism error' : err instanceof CorruptHistoryError ? 'failed on a corrupt history' : 'failed';
     const failed = await this.store.failTask(workflowId, fence, message, this.options.taskRetry);
     if (!failed) return;
     this.logger.error?.(

@@ -3,8 +3,9 @@ import { crashPoint } from '../common/crash-points.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js';
-import { WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
+import { RUN_CHANGE_ATTEMPTS, WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
+import { WorkflowRunChangedError } from '../errors/library.errors.js';
 
 /**
  * Child workflows across two workflows' keys, so in steps that can each be repeated: start
@@ -22,14 +23,16 @@ export class ChildWorkflows {
     const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
     // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
     await redis.hset(keys.meta(parent.workflowId), 'hasChildren', '1');
-    for (let attempt = 0; attempt < 10; attempt++) {
+    // One run id across attempts: a copy of the start resent after a lost reply returns this run.
+    const runId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await store.getMeta(cmd.workflowId);
       if (meta?.parent && meta.parent.workflowId === parent.workflowId && meta.parent.runId === parent.runId && meta.parent.seq === cmd.seq) {
         if (meta.status !== 'running') await this.notifyParent(cmd.workflowId);
         return;
       }
-      const runId = randomUUID();
       const res = await store.start({
+        requestId: runId,
         started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs: options.retentionMs, parent: info,
@@ -44,6 +47,8 @@ export class ChildWorkflows {
       await this.deliver(info, { type: 'ChildWorkflowFailed', seq: cmd.seq, status: 'start-failed', failure: { kind: 'application', type: 'ChildStartFailed', message } });
       return;
     }
+    // The parent's task fails and is retried with backoff; the start is idempotent.
+    throw new WorkflowRunChangedError(cmd.workflowId, 'start child', RUN_CHANGE_ATTEMPTS);
   }
 
   /**

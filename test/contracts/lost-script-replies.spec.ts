@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RedisHistoryStore } from '../../libs/redurable/src/history/redis-history-store.js';
+import { KeyNames } from '../../libs/redurable/src/history/keys.js';
+import type { NewEvent } from '../../libs/redurable/src/history/events.js';
+import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';
+import { testRedisUrl } from '../support/test-app.js';
+
+/**
+ * The lease-path scripts' contract when a reply is lost and ioredis resends the command: the
+ * copy writes nothing and returns what the first run returned. Each case drops the reply of
+ * one script call (through a TCP proxy, after Redis ran it) and reads the history directly.
+ */
+let proxy: FaultProxy;
+let viaProxy: Redis;
+let direct: Redis;
+let store: RedisHistoryStore;
+let directStore: RedisHistoryStore;
+let workflowId: string;
+let runId: string;
+
+const TTL = 30_000;
+const scheduled = (seq: number, activityType: string): NewEvent =>
+  ({ type: 'ActivityTaskScheduled', seq, activityType, input: [], options: { taskQueue: 'q' } }) as NewEvent;
+
+beforeAll(async () => {
+  const target = new URL(testRedisUrl());
+  proxy = await FaultProxy.start({ host: target.hostname, port: Number(target.port) });
+  viaProxy = new Redis(proxy.url);
+  viaProxy.on('error', () => undefined);
+  direct = new Redis(testRedisUrl());
+  const keys = new KeyNames(`contract-${randomUUID().slice(0, 8)}`);
+  store = new RedisHistoryStore(viaProxy, keys);
+  directStore = new RedisHistoryStore(direct, keys);
+});
+
+afterAll(async () => {
+  viaProxy?.disconnect();
+  await direct?.quit();
+  await proxy?.close();
+});
+
+beforeEach(async () => {
+  workflowId = `wf-${randomUUID().slice(0, 8)}`;
+  runId = randomUUID();
+  const res = await store.start({
+    requestId: runId, started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
+    reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0,
+  });
+  expect(res).toEqual({ kind: 'started', runId });
+});
+
+/** Runs `call` while the reply of the next script call on `workflowId` is lost. */
+async function lostReply<T>(call: () => Promise<T>): Promise<T> {
+  const before = proxy.dropped;
+  const dropped = proxy.dropReplyOnce(scriptCallWith(workflowId));
+  const result = await call();
+  await dropped;
+  expect(proxy.dropped).toBe(before + 1);
+  return result;
+}
+
+const types = async () => (await directStore.readHistory(workflowId, runId)).map((e) => e.type);
+
+async function acquired() {
+  const res = await store.acquire(workflowId, runId, TTL);
+  if (res.kind !== 'acquired') throw new Error(`expected the lease, got ${res.kind}`);
+  return res.lease;
+}
+
+describe('lease-path scripts answer a resent copy with the first reply', () => {
+  test('acquire: the copy gets the lease it took (not "busy")', async () => {
+    const res = await lostReply(() => store.acquire(workflowId, runId, TTL));
+    expect(res.kind).toBe('acquired');
+    expect((await directStore.getMeta(workflowId))?.lease).toBe(String(res.kind === 'acquired' ? res.lease.fence : ''));
+  });
+
+  test('commit keeping the lease: the events are appended once', async () => {
+    const lease = await acquired();
+    const lastId = lease.events.at(-1)!.streamId;
+    const res = await lostReply(() => store.commit({ workflowId, runId, fence: lease.fence, lastId, events: [scheduled(1, 'a')], release: false, leaseTtlMs: TTL }));
+    expect(res.kind).toBe('done');
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled']);
+  });
+
+  test('commit that finds new events: the copy returns the same new events, appended once', async () => {
+    const lease = await acquired();
+    const lastId = lease.events.at(-1)!.streamId;
+    await directStore.appendExternal(workflowId, runId, { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent, false, randomUUID());
+    const res = await lostReply(() => store.commit({ workflowId, runId, fence: lease.fence, lastId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL }));
+    expect(res.kind).toBe('more');
+    expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual(['SignalReceived', 'ActivityTaskScheduled']);
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'ActivityTaskScheduled']);
+  });
+
+  test('a completion that took the lease: the copy gets the lease again', async () => {
+    const lease = await acquired();
+    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
+    const res = await lostReply(() => store.appendCompletion(workflowId, runId, { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never, true, TTL));
+    expect(res.kind).toBe('acquired');
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+
+  test('a speculative commit: the copy reports it committed, and nothing is appended twice', async () => {
+    const lease = await acquired();
+    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
+    const res = await lostReply(() => store.completeAndCommit({
+      workflowId, runId, outcome: { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1, ts: Date.now() } as never,
+      cachedFence: lease.fence, leaseTtlMs: TTL, events: [scheduled(2, 'b')], dispatch: true, retentionMs: 0,
+    }));
+    expect(res.kind).toBe('committed');
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled']);
+  });
+
+  test('a failed task: the attempt is counted once', async () => {
+    const lease = await acquired();
+    const res = await lostReply(() => store.failTask(workflowId, lease.fence, 'Error: boom', { baseMs: 1000, maxMs: 60_000 }));
+    expect(res).toEqual({ attempt: 1, delayMs: 1000 });
+    expect((await directStore.getMeta(workflowId))?.taskAttempt).toBe(1);
+  });
+
+  test('a stale fence writes nothing, and a duplicate completion is ignored', async () => {
+    const lease = await acquired();
+    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
+    await expect(store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(2, 'b')], release: true, leaseTtlMs: TTL }))
+      .rejects.toThrow(/lease .* was lost/);
+    const outcome = { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never;
+    expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('needs-task');
+    const next = await acquired();
+    await store.commit({ workflowId, runId, fence: next.fence, lastId: next.events.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('ignored');
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+});
