@@ -45,7 +45,7 @@ beforeEach(async () => {
   workflowId = `wf-${randomUUID().slice(0, 8)}`;
   runId = randomUUID();
   const res = await store.start({
-    requestId: runId, started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
+    requestId: runId, checkAfterMs: TTL, started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
     reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0,
   });
   expect(res).toEqual({ kind: 'started', runId });

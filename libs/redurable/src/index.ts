@@ -21,7 +21,7 @@ export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-st
 export type { ParentClosePolicy, HistoryEvent, EventType } from './history/events.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
-export type { WorkflowDescription, PendingActivity, CompensationRecord } from './client/workflow-description.js';
+export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';
 export { DurableQueues, type TaskQueueQueues } from './worker/durable-queues.js';
 export type { PayloadCodec } from './payload/data-converter.js';
 export type { Duration } from './common/duration.js';

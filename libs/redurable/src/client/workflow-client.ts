@@ -108,7 +108,7 @@ export class WorkflowClient {
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? ((await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined) : undefined;
       const res = await store.start({
-        requestId: runId,
+        requestId: runId, checkAfterMs: config.leaseTtlMs,
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: config.retentionMs,

@@ -10,10 +10,19 @@ export interface PendingActivity {
   attempt: number;
   /** Message of the last failed attempt, if any. */
   lastFailure?: string;
-  /** BullMQ job state: waiting, active, delayed (waiting to retry), ... */
+  /** BullMQ job state: waiting, active, delayed (waiting to retry), ...; `missing` when its job is gone (the recovery sweep re-adds it). */
   state: string;
   /** True when the saga scheduled it to undo an earlier step. */
   compensation: boolean;
+}
+
+/** A durable timer (sleep, condition timeout) that has not fired yet. */
+export interface PendingTimer {
+  seq: number;
+  startedAt: Date;
+  dueAt: Date;
+  /** BullMQ job state of its timer job (`delayed` until due); `missing` when the job is gone (the recovery sweep re-adds it after the due time). */
+  state: string;
 }
 
 /** A compensation the saga scheduled, and how it ended. */
@@ -41,6 +50,8 @@ export interface WorkflowDescription {
   /** The last workflow-task failure (for example a non-determinism error) while it is retried. */
   taskFailure?: { message: string; attempt: number; retryAt?: Date };
   pendingActivities: PendingActivity[];
+  /** Timers not fired yet, with their due time and job state. */
+  pendingTimers: PendingTimer[];
   /** What the saga undid (or tried to), in the order it was scheduled. */
   compensations: CompensationRecord[];
 }

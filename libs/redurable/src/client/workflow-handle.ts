@@ -11,8 +11,9 @@ import { WorkflowFailedError } from '../errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
-import { activityJobId } from '../worker/dispatcher.js';
-import type { CompensationRecord, PendingActivity, WorkflowDescription } from './workflow-description.js';
+import { activityJobId, timerJobId } from '../worker/dispatcher.js';
+import { outstandingOf, type Outstanding } from '../history/outstanding.js';
+import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 
 /** How often a write re-reads the current run when it changed under it before giving up. */
 export const RUN_CHANGE_ATTEMPTS = 10;
@@ -175,6 +176,7 @@ export class WorkflowHandle<R = unknown> {
     const meta = await this.meta();
     // An unreadable entry must not hide the rest: the worker's task failure names it.
     const { events: history } = await this.runtime.store.readHistoryLeniently(this.workflowId, meta.runId);
+    const outstanding = outstandingOf(history);
     const description: WorkflowDescription = {
       workflowId: this.workflowId,
       runId: meta.runId,
@@ -184,7 +186,8 @@ export class WorkflowHandle<R = unknown> {
       startTime: new Date(meta.startedAt),
       closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
       historyLength: meta.historyLength,
-      pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, history) : [],
+      pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, outstanding.activities) : [],
+      pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
     };
     if (meta.status === 'completed') description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
@@ -195,13 +198,8 @@ export class WorkflowHandle<R = unknown> {
     return description;
   }
 
-  private async pendingActivities(meta: WorkflowMeta, history: HistoryEvent[]): Promise<PendingActivity[]> {
-    const open = new Map<number, ActivityTaskScheduled>();
-    for (const e of history) {
-      if (e.type === 'ActivityTaskScheduled') open.set(e.seq, e);
-      else if (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') open.delete(e.seq);
-    }
-    return Promise.all([...open.values()].map(async (e) => {
+  private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
+    return Promise.all(activities.map(async (e) => {
       const job = await this.runtime.queues.activity(e.options.taskQueue).getJob(activityJobId(this.workflowId, meta.runId, e.seq));
       return {
         seq: e.seq,
@@ -210,9 +208,16 @@ export class WorkflowHandle<R = unknown> {
         scheduledAt: new Date(e.ts),
         attempt: (job?.attemptsMade ?? 0) + 1,
         lastFailure: job?.failedReason || undefined,
-        state: job ? await job.getState() : 'unknown',
+        state: job ? await job.getState() : 'missing',
         compensation: e.compensation === true,
       };
+    }));
+  }
+
+  private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
+    return Promise.all(timers.map(async (t) => {
+      const job = await this.runtime.queues.workflow(meta.taskQueue).getJob(timerJobId(this.workflowId, meta.runId, t.seq));
+      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing' };
     }));
   }
 }

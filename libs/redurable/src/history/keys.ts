@@ -38,6 +38,14 @@ export class KeyNames {
     return `${this.indexPrefix()}status:${status}`;
   }
 
+  /**
+   * Running workflows of a task queue scored by when the recovery sweep should look at them next
+   * (see lua/includes/due-check.lua, which derives the same name from the meta key).
+   */
+  dueIndex(taskQueue: string): string {
+    return `${this.indexPrefix()}due:${taskQueue}`;
+  }
+
   typeIndex(type: string): string {
     return `${this.indexPrefix()}type:${type}`;
   }

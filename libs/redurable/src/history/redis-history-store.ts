@@ -34,6 +34,8 @@ export interface WorkflowMeta {
   parent?: ParentInfo;
   lease?: string;
   leaseExp: number;
+  /** Fencing token of the last lease taken. */
+  fence: number;
 }
 
 /** A workflow-task lease: the fencing token and the events the task must process. */
@@ -155,6 +157,8 @@ export class RedisHistoryStore {
     signal?: NewEvent & { type: 'SignalReceived' }; terminateReason: string; retentionMs: number; parent?: ParentInfo;
     /** Identifies the call across its retries, so a signal-with-start is recorded once. */
     requestId: string;
+    /** How long after a change the recovery sweep looks at the workflow (the lease ttl). */
+    checkAfterMs: number;
   }): Promise<StartResult> {
     const { workflowId, runId } = args.started;
     const current = args.currentRunId;
@@ -164,7 +168,7 @@ export class RedisHistoryStore {
       runId, args.started.workflowType, args.started.taskQueue, JSON.stringify(args.started), args.reuse, args.conflict, current ?? '',
       this.keys.indexPrefix(), workflowId, args.signal ? JSON.stringify(args.signal) : '',
       JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
-      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '', args.requestId,
+      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '', args.requestId, args.checkAfterMs,
     )) as unknown[];
     switch (Number(res[0])) {
       case 1: return { kind: 'started', runId: String(res[1]) };
@@ -298,6 +302,24 @@ export class RedisHistoryStore {
     return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
   }
 
+  /** Running workflows of a task queue whose recovery check is due at `now`, oldest first. */
+  async dueForCheck(taskQueue: string, now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.dueIndex(taskQueue), '-inf', String(now), 'LIMIT', 0, limit);
+  }
+
+  /**
+   * Sets when the sweep looks at a workflow next (undefined: only when something changes), and
+   * optionally clears its dispatch mark, provided it is as the sweep read it; false when it
+   * changed meanwhile.
+   */
+  async rescheduleCheck(meta: WorkflowMeta, nextAt: number | undefined, clearDispatchMark = false): Promise<boolean> {
+    const res = await this.scripts.rescheduleCheck(
+      this.keys.meta(meta.workflowId), String(meta.historyLength), String(meta.fence), meta.lease ?? '', nextAt === undefined ? '' : Math.ceil(nextAt),
+      clearDispatchMark ? '1' : '',
+    );
+    return Number(res) === 1;
+  }
+
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */
   async markHasChildren(workflowId: string): Promise<void> {
     await this.redis.hset(this.keys.meta(workflowId), 'hasChildren', '1');
@@ -373,5 +395,6 @@ function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
     parent: h.parent ? (JSON.parse(h.parent) as ParentInfo) : undefined,
     lease: h.lease || undefined,
     leaseExp: Number(h.leaseExp ?? 0),
+    fence: Number(h.fence ?? 0),
   };
 }

@@ -12,6 +12,7 @@
     {2, fence, full, entries}   lease taken (see acquireLease)
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "acquire-lease"
 --- @include "lease-memo"
 local memo = leaseMemo(KEYS[1], ARGV[5])

@@ -16,6 +16,7 @@
     {2, fence, full, entries}    recorded and lease taken (see acquireLease)
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "acquire-lease"
 --- @include "lease-memo"
 --- @include "append-outcome"

@@ -14,6 +14,7 @@
     {3}           recorded; the caller must enqueue a workflow task
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "requests"
 local now = nowMs()
 if priorReply(KEYS[1], ARGV[5]) then
@@ -27,6 +28,7 @@ if status ~= 'running' then return {0, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'dirty', 1)
+checkSoon(KEYS[1], now)
 if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], 'cancel:' .. ARGV[4]) end
 rememberReply(KEYS[1], ARGV[5], {1}, now)
 local lease = redis.call('HGET', KEYS[1], 'lease')

@@ -27,6 +27,7 @@
                                   after the caller's last id are returned for the next round
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "append-events"
 --- @include "set-status"
 --- @include "close-run"

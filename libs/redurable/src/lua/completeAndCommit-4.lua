@@ -24,6 +24,7 @@
                                  recorded (needs a task), recorded and lease taken
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "acquire-lease"
 --- @include "append-events"
 --- @include "set-status"

@@ -14,7 +14,7 @@ function loadSource(file: string): string {
 }
 
 /** Script names, each file being `<name>-<numberOfKeys>.lua`. */
-export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit' | 'appendExternal' | 'terminate';
+export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit' | 'appendExternal' | 'terminate' | 'rescheduleCheck';
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -42,5 +42,6 @@ export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
     completeAndCommit: bind('completeAndCommit'),
     appendExternal: bind('appendExternal'),
     terminate: bind('terminate'),
+    rescheduleCheck: bind('rescheduleCheck'),
   };
 }

@@ -15,6 +15,7 @@
   ARGV[12] closed channel   ARGV[13] cancel channel   ARGV[14] retention of a closed run, ms
   ARGV[15] parent JSON ('' for a top-level workflow)
   ARGV[16] request id of signal-with-start (its signal must be recorded once)
+  ARGV[17] checkAfter: ms after a change when the recovery sweep looks at the workflow (lease ttl)
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
   a new run is recognised by its history (KEYS[2]) existing, a signal appended to the running
@@ -29,6 +30,7 @@
     {-9}                  the current run changed since the caller read it: read and retry
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "set-status"
 --- @include "close-run"
 --- @include "requests"
@@ -47,6 +49,7 @@ if status == 'running' then
     local len = redis.call('HINCRBY', meta, 'len', 1)
     redis.call('XADD', KEYS[4], '*', 'i', len, 'e', ARGV[10])
     redis.call('HSET', meta, 'dirty', 1)
+    checkSoon(meta, now)
     local lease = redis.call('HGET', meta, 'lease')
     local busy = lease and lease ~= '' and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > now
     rememberReply(meta, ARGV[16], {2, current, 1}, now)
@@ -75,7 +78,8 @@ if ARGV[10] ~= '' then
 end
 redis.call('HSET', meta,
   'type', ARGV[2], 'runId', ARGV[1], 'taskQueue', ARGV[3],
-  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0)
+  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', ARGV[17])
+checkSoon(meta, now)
 if ARGV[15] ~= '' then redis.call('HSET', meta, 'parent', ARGV[15]) end
 setStatus(meta, ARGV[8], ARGV[9], 'running')
 redis.call('ZADD', ARGV[8] .. 'all', now, ARGV[9])

@@ -10,6 +10,7 @@
   Returns {1} terminated, {0, status} not running, {-9} the run changed: read and retry
 ]]
 --- @include "now"
+--- @include "due-check"
 --- @include "set-status"
 --- @include "close-run"
 --- @include "requests"

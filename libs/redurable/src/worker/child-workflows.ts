@@ -32,7 +32,7 @@ export class ChildWorkflows {
         return;
       }
       const res = await store.start({
-        requestId: runId,
+        requestId: runId, checkAfterMs: options.leaseTtlMs,
         started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs: options.retentionMs, parent: info,

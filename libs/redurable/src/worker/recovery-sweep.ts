@@ -1,12 +1,32 @@
+import type { WorkflowMeta } from '../history/redis-history-store.js';
+import { outstandingOf } from '../history/outstanding.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
+import { activityJobId, timerJobId } from './dispatcher.js';
 
 const BATCH = 500;
 
+interface Verdict {
+  repaired: boolean;
+  /** When to look again; undefined: only after the workflow changes. */
+  next?: number;
+  /** Every job the last commit owed exists: its dispatch mark can go. */
+  dispatchVerified?: boolean;
+}
+/** At most this many batches per task queue and pass; the rest stays due for the next pass. */
+const MAX_BATCHES = 20;
+
 /**
- * Finds open workflows whose pending work was lost between two Redis writes and enqueues
- * a workflow task for them: a lease that expired (its worker died mid-task) or new events
- * with no task holding the lease (the process died before enqueuing one). The task that
- * follows replays the history and re-dispatches every outstanding activity and timer.
+ * Finds running workflows whose pending work was lost and repairs it: a lease that expired
+ * (its worker died mid-task), new events with no task (the process died before enqueuing
+ * one), jobs of a committed task that may never have been added, and activity or timer jobs
+ * that disappeared (removed in Bull Board, an obliterated queue, a failover that lost the
+ * last second of writes). Job ids are deterministic, so re-adding a job is idempotent.
+ *
+ * A pass reads only the workflows whose check is due (the due index, see
+ * lua/includes/due-check.lua): any change pulls a workflow's check to one lease ttl later, and
+ * after looking the sweep sets the next one. So a lost task or activity job is found within
+ * `leaseTtl` + `sweepInterval`, a lost timer job within `leaseTtl` + `sweepInterval` after its
+ * due time, and workflows parked on long timers cost nothing until then.
  */
 export class RecoverySweep {
   private timer?: NodeJS.Timeout;
@@ -25,34 +45,14 @@ export class RecoverySweep {
     this.timer.unref();
   }
 
-  /** One pass over the running-workflows index and the child-notify index; returns how many tasks it enqueued. */
+  /** One pass over the due index of each served task queue and the child indexes; returns how many workflows it repaired. */
   async runOnce(): Promise<number> {
-    const { redis, keys, store, dispatcher, logger, options } = this.runtime;
-    let enqueued = 0;
+    const { redis, keys, options, logger } = this.runtime;
+    let repaired = 0;
     try {
       const [seconds, micros] = await redis.time();
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-      for (let start = 0; ; start += BATCH) {
-        const ids = await redis.zrange(keys.statusIndex('running'), String(start), String(start + BATCH - 1));
-        if (ids.length === 0) break;
-        const metas = await store.getMetas(ids);
-        for (const meta of metas) {
-          if (!meta || meta.status !== 'running' || !this.served.has(meta.taskQueue)) continue;
-          const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
-          const leaseExpired = meta.lease !== undefined && !leaseValid;
-          // A task that failed waits for its retry time: a broken workflow costs nothing meanwhile.
-          const due = meta.retryAt === undefined || meta.retryAt <= now;
-          const orphaned = meta.lease === undefined && meta.dirty && due;
-          const undispatched = !leaseValid && due && meta.dispatchAt !== undefined && meta.dispatchAt < now - options.leaseTtlMs;
-          if (leaseExpired || orphaned || undispatched) {
-            const why = leaseExpired ? 'its lease expired' : orphaned ? 'new events had no task' : 'jobs of its last task may not have been dispatched';
-            await dispatcher.enqueueTask(meta.workflowId, meta.runId, meta.taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}-${meta.dispatchAt ?? 0}`, 0, undispatched);
-            logger.log?.(`Recovery: enqueued a task for workflow ${meta.workflowId} (run ${meta.runId}): ${why}`);
-            enqueued++;
-          }
-        }
-        if (ids.length < BATCH) break;
-      }
+      for (const taskQueue of this.served) repaired += await this.sweepTaskQueue(taskQueue, now);
       // Children closed for a while whose parent may not have their outcome yet.
       const stale = await redis.zrangebyscore(keys.notifyIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
       for (const childId of stale) await this.runtime.children.notifyParent(childId);
@@ -62,7 +62,92 @@ export class RecoverySweep {
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }
-    return enqueued;
+    return repaired;
+  }
+
+  private async sweepTaskQueue(taskQueue: string, now: number): Promise<number> {
+    const { store, redis, keys } = this.runtime;
+    let repaired = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+      const ids = await store.dueForCheck(taskQueue, now, BATCH);
+      const metas = await store.getMetas(ids);
+      for (const [i, meta] of metas.entries()) {
+        if (!meta || meta.status !== 'running') {
+          await redis.zrem(keys.dueIndex(taskQueue), ids[i]); // closed or expired: nothing to watch
+          continue;
+        }
+        const verdict = await this.check(meta, now);
+        if (verdict.repaired) repaired++;
+        // If it changed meanwhile, the change set its own check, which stands.
+        await store.rescheduleCheck(meta, verdict.next, verdict.dispatchVerified === true);
+      }
+      if (ids.length < BATCH) break;
+    }
+    return repaired;
+  }
+
+  /** Repairs what is lost, and says when to look again (undefined: only after the next change). */
+  private async check(meta: WorkflowMeta, now: number): Promise<Verdict> {
+    const { dispatcher, logger, options } = this.runtime;
+    const ttl = options.leaseTtlMs;
+    const { workflowId, runId, taskQueue } = meta;
+    const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
+    if (leaseValid) return { repaired: false, next: meta.leaseExp + 1 };
+    // A task that failed waits for its retry time: a broken workflow costs nothing meanwhile.
+    if (meta.retryAt !== undefined && meta.retryAt > now) return { repaired: false, next: meta.retryAt };
+    const leaseExpired = meta.lease !== undefined;
+    if (leaseExpired || meta.dirty) {
+      const why = leaseExpired ? 'its lease expired' : 'new events had no task';
+      await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
+      logger.log?.(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
+      return { repaired: true, next: now + ttl };
+    }
+    // A commit whose jobs were to be added after it (the dispatch mark): once a lease ttl has
+    // passed, check that they exist: re-add what is missing, or clear the mark.
+    if (meta.dispatchAt !== undefined && meta.dispatchAt >= now - ttl) return { repaired: false, next: meta.dispatchAt + ttl + 1 };
+    return this.checkJobs(meta, now, meta.dispatchAt !== undefined);
+  }
+
+  /**
+   * Re-adds the jobs of outstanding activities, and of timers past their due time (all timers
+   * after a commit whose dispatch is unconfirmed), that do not exist; children that a commit
+   * scheduled and that were never started get a replay, which starts them.
+   */
+  private async checkJobs(meta: WorkflowMeta, now: number, afterCommit: boolean): Promise<Verdict> {
+    const { store, queues, redis, dispatcher, logger, options } = this.runtime;
+    const ttl = options.leaseTtlMs;
+    const { workflowId, runId, taskQueue } = meta;
+    // Unreadable entries are the workflow task's problem (it records them); look at the rest.
+    const { activities, timers, children } = outstandingOf((await store.readHistoryLeniently(workflowId, runId)).events);
+    const dueTimers = afterCommit ? timers : timers.filter((t) => t.dueAt <= now);
+    if (afterCommit && children.length > 0) {
+      const metas = await store.getMetas(children.map((c) => c.workflowId));
+      if (children.some((c, i) => metas[i]?.parent?.runId !== runId || metas[i]?.parent?.seq !== c.seq)) {
+        await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-children-${meta.historyLength}-${meta.dispatchAt}`, 0, true);
+        logger.log?.(`Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`);
+        return { repaired: true, next: now + ttl };
+      }
+    }
+    const watched = [
+      ...activities.map((a) => ({ event: a, key: queues.activity(a.options.taskQueue).toKey(activityJobId(workflowId, runId, a.seq)), what: `activity '${a.activityType}' (seq ${a.seq})` })),
+      ...dueTimers.map((t) => ({ event: t, key: queues.workflow(taskQueue).toKey(timerJobId(workflowId, runId, t.seq)), what: `timer (seq ${t.seq})` })),
+    ];
+    let repaired = false;
+    if (watched.length > 0) {
+      const pipe = redis.pipeline();
+      for (const w of watched) pipe.exists(w.key);
+      const exists = (await pipe.exec()) ?? [];
+      const missing = watched.filter((_, i) => exists[i]?.[1] === 0);
+      if (missing.length > 0) {
+        await dispatcher.dispatch({ workflowId, runId, taskQueue }, missing.map((m) => m.event), now);
+        logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
+        repaired = true;
+      }
+    }
+    if (repaired) return { repaired, next: now + ttl }; // look again: then the mark can go
+    let next: number | undefined = activities.length > 0 || timers.some((t) => t.dueAt <= now) ? now + ttl : undefined;
+    for (const t of timers) if (t.dueAt > now) next = Math.min(next ?? Infinity, t.dueAt + ttl);
+    return { repaired, next, dispatchVerified: afterCommit };
   }
 
   async stop(): Promise<void> {

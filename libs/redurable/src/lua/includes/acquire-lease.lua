@@ -10,6 +10,7 @@ local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLast
   end
   local fence = redis.call('HINCRBY', metaKey, 'fence', 1)
   redis.call('HSET', metaKey, 'lease', fence, 'leaseExp', now + ttl, 'dirty', 0)
+  checkSoon(metaKey, now)
   local full = 1
   local entries
   if cacheFence ~= '' and tonumber(cacheFence) + 1 == fence and cacheLastId ~= '' then

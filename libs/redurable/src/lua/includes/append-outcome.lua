@@ -8,6 +8,7 @@ local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson
   local len = redis.call('HINCRBY', metaKey, 'len', 1)
   redis.call('XADD', historyKey, '*', 'i', len, 'e', eventJson)
   redis.call('HSET', metaKey, 'dirty', 1)
+  checkSoon(metaKey, nowMs())
   return 'ok'
 end
 -- After an outcome was appended (or found already there): take the lease when `inline` and it is

@@ -3,6 +3,7 @@
 -- child, or the children of a parent, still need is copied into the index data hashes, so a
 -- later run of the same id (which replaces the meta) cannot lose it.
 local function closeRun(metaKey, historyKey, doneKey, status, value, retention, channel, workflowId, now, idxPrefix)
+  forgetCheck(metaKey)
   setStatus(metaKey, idxPrefix, workflowId, status)
   redis.call('HSET', metaKey, 'closedAt', now, 'closeValue', value, 'lease', '', 'dirty', 0)
   redis.call('HDEL', metaKey, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt')

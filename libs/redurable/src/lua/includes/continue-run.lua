@@ -27,4 +27,5 @@ local function continueRun(metaKey, oldHistory, oldDone, newHistory, newRunId, s
   redis.call('HSET', metaKey, 'runId', newRunId, 'startedAt', now, 'len', len, 'dirty', 1, 'lease', '', 'leaseExp', 0)
   redis.call('HDEL', metaKey, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt', 'closeValue', 'closedAt', 'hasChildren')
   redis.call('ZADD', idxPrefix .. 'status:running', now, workflowId)
+  checkSoon(metaKey, now)
 end

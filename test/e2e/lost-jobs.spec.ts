@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
+import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
+
+/**
+ * An operator removes jobs in Bull Board, obliterates or cleans a queue, or a failover loses
+ * the last writes: the recovery sweep notices the outstanding activity or timer has no job and
+ * re-adds it. Each workflow completes and each activity's effect happens exactly once.
+ */
+const effects = new Map<string, number>();
+const count = (key: string) => effects.set(key, (effects.get(key) ?? 0) + 1);
+
+@Injectable()
+@Activities()
+class SideActivities {
+  @Activity() async touch(key: string): Promise<string> {
+    count(key);
+    return `touched ${key}`;
+  }
+
+  @Activity({ retry: { maximumAttempts: 1 } }) async refuse(key: string): Promise<string> {
+    count(key);
+    throw ApplicationFailure.nonRetryable(`refused ${key}`);
+  }
+}
+
+/** Three parallel activities on a task queue the first worker does not serve, so their jobs wait. */
+@Workflow({ taskQueue: 'lost-jobs' })
+class FanOutWorkflow {
+  private readonly side = proxyActivities(SideActivities, { taskQueue: 'lost-jobs-side' });
+
+  @WorkflowRun()
+  async run(id: string) {
+    return Promise.all([1, 2, 3].map((i) => this.side.touch(`${id}-${i}`)));
+  }
+}
+
+@Workflow({ taskQueue: 'lost-jobs' })
+class NapWorkflow {
+  private readonly acts = proxyActivities(SideActivities);
+
+  @WorkflowRun()
+  async run(id: string, napMs: number) {
+    await sleep(napMs);
+    return this.acts.touch(id);
+  }
+}
+
+@Workflow({ taskQueue: 'lost-jobs' })
+class FinishedStepsWorkflow {
+  private readonly acts = proxyActivities(SideActivities);
+  private go = false;
+
+  @WorkflowRun()
+  async run(id: string) {
+    const first = await this.acts.touch(`${id}-ok`);
+    const second = await this.acts.refuse(`${id}-refused`).catch((err: Error) => err.message);
+    await condition(() => this.go);
+    return [first, second, await this.acts.touch(`${id}-last`)];
+  }
+
+  @Signal() release() {
+    this.go = true;
+  }
+}
+
+const providers = [SideActivities, FanOutWorkflow, NapWorkflow, FinishedStepsWorkflow];
+const apps: TestApp[] = [];
+const queues: Queue[] = [];
+afterEach(async () => {
+  await Promise.all(queues.splice(0).map((q) => q.close()));
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+
+function queue(t: TestApp, name: string): Queue {
+  const q = new Queue(name, { connection: { url: testRedisUrl() }, prefix: t.prefix });
+  queues.push(q);
+  return q;
+}
+
+/**
+ * Waits until the sweep has confirmed that the jobs of the workflow's last commit exist (its
+ * dispatch mark is gone): a job lost after that is found only by looking for it.
+ */
+async function dispatchConfirmed(t: TestApp, workflowId: string): Promise<void> {
+  await until('the dispatch to be confirmed', async () => (await t.redis.hget(`${t.prefix}:{wf:${workflowId}}:meta`, 'dispatchAt')) === null, 10_000);
+}
+
+/** Starts a fan-out whose activity jobs wait (nobody serves their queue), then hands it to `lose`, then starts a worker for them. */
+async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>): Promise<void> {
+  const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+  apps.push(t);
+  const side = queue(t, 'lost-jobs-side-activities');
+  const handle = await t.client.start(FanOutWorkflow, { workflowId: id, args: [id] });
+  await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
+  await dispatchConfirmed(t, id);
+  await lose(side);
+  expect(await side.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+  apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+  expect(await handle.result()).toEqual([1, 2, 3].map((i) => `touched ${id}-${i}`));
+  for (const i of [1, 2, 3]) expect(effects.get(`${id}-${i}`)).toBe(1);
+}
+
+describe('a job that disappears does not strand its workflow', () => {
+  test('waiting activity jobs removed one by one (Bull Board "remove")', async () => {
+    await fanOutLosingJobs('lj-removed', async (side) => {
+      for (const job of await side.getJobs(['waiting'])) await job.remove();
+    });
+  });
+
+  test('the activity queue obliterated', async () => {
+    await fanOutLosingJobs('lj-obliterated', (side) => side.obliterate({ force: true }));
+  });
+
+  test('a delayed timer job removed: the timer still fires, shortly after its due time', async () => {
+    const t = await createTestApp(providers);
+    apps.push(t);
+    const timers = queue(t, 'lost-jobs-workflows');
+    const handle = await t.client.start(NapWorkflow, { workflowId: 'lj-timer', args: ['lj-timer', 4000] });
+    const [job] = await until('the delayed timer job', async () => {
+      const jobs = await timers.getJobs(['delayed']);
+      return jobs.some((j) => j.name === 'timer') && jobs.filter((j) => j.name === 'timer');
+    });
+    await dispatchConfirmed(t, 'lj-timer');
+    await job.remove();
+    expect((await handle.describe()).pendingTimers).toMatchObject([{ seq: 1, state: 'missing' }]);
+    expect(await handle.result()).toBe('touched lj-timer');
+    const history = await handle.fetchHistory();
+    const started = history.find((e) => e.type === 'TimerStarted')!;
+    const fired = history.find((e) => e.type === 'TimerFired')!;
+    // It fired after its due time (4 s), within a lease ttl (2 s) and a sweep interval.
+    expect(fired.ts - started.ts).toBeGreaterThanOrEqual(4000);
+    expect(fired.ts - started.ts).toBeLessThan(4000 + 2000 + 2000);
+    expect(effects.get('lj-timer')).toBe(1);
+  });
+
+  test('completed and failed jobs cleaned: nothing finished runs again', async () => {
+    const t = await createTestApp(providers);
+    apps.push(t);
+    const acts = queue(t, 'lost-jobs-activities');
+    const handle = await t.client.start(FinishedStepsWorkflow, { workflowId: 'lj-clean', args: ['lj-clean'] });
+    await until('both steps finished', async () => (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed').length === 2);
+    await until('their jobs settled', async () => (await acts.getJobCounts('completed', 'failed')).failed === 1);
+    expect(await acts.clean(0, 100, 'completed')).toHaveLength(1);
+    expect(await acts.clean(0, 100, 'failed')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 3000)); // more than a lease ttl and a sweep interval
+    await handle.signal('release');
+    expect(await handle.result()).toEqual(['touched lj-clean-ok', "Activity 'refuse' failed (NON_RETRYABLE_FAILURE, attempt 1): refused lj-clean-refused", 'touched lj-clean-last']);
+    expect([effects.get('lj-clean-ok'), effects.get('lj-clean-refused'), effects.get('lj-clean-last')]).toEqual([1, 1, 1]);
+  });
+});
