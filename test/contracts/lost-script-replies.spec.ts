@@ -120,6 +120,22 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
     expect((await directStore.getMeta(workflowId))?.taskAttempt).toBe(1);
   });
 
+  test('a completion whose lease expired before the copy arrived: the copy is a duplicate, not an error', async () => {
+    const lease = await acquired();
+    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
+    const res = await lostReply(() => store.appendCompletion(workflowId, runId, { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never, true, 1));
+    expect(res.kind).toBe('ignored'); // its lease expired: the recovery sweep takes the workflow over
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+
+  test('a commit that finds the workflow marked changed but nothing after what it read returns no events', async () => {
+    const lease = await acquired();
+    await directStore.appendExternal(workflowId, runId, { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent, false, randomUUID());
+    const all = await directStore.readEntries(workflowId, runId);
+    const res = await store.commit({ workflowId, runId, fence: lease.fence, lastId: all.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    expect(res).toEqual({ kind: 'more', lastId: all.at(-1)!.streamId, events: [] });
+  });
+
   test('a stale fence writes nothing, and a duplicate completion is ignored', async () => {
     const lease = await acquired();
     await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -135,6 +136,26 @@ describe('a job that disappears does not strand its workflow', () => {
     expect(fired.ts - started.ts).toBeGreaterThanOrEqual(4000);
     expect(fired.ts - started.ts).toBeLessThan(4000 + 2000 + 2000);
     expect(effects.get('lj-timer')).toBe(1);
+  });
+
+  test('a workflow in no due index (started by an older version) is indexed at worker start, and its lost timer job re-added', async () => {
+    const first = await createTestApp(providers);
+    const timers = queue(first, 'lost-jobs-workflows');
+    const handle = await first.client.start(NapWorkflow, { workflowId: 'lj-unindexed', args: ['lj-unindexed', 3000] });
+    const [job] = await until('the delayed timer job', async () => {
+      const jobs = (await timers.getJobs(['delayed'])).filter((j) => j.name === 'timer');
+      return jobs.length > 0 && jobs;
+    });
+    await dispatchConfirmed(first, 'lj-unindexed');
+    const redis = new Redis(testRedisUrl());
+    await first.close();
+    expect(await redis.zrem(`${first.prefix}:idx:due:lost-jobs`, 'lj-unindexed')).toBe(1);
+    await redis.quit();
+    await job.remove();
+    const second = await createTestApp(providers, { prefix: first.prefix });
+    apps.push(second);
+    expect(await second.client.getHandle(handle.workflowId).result()).toBe('touched lj-unindexed');
+    expect(effects.get('lj-unindexed')).toBe(1);
   });
 
   test('completed and failed jobs cleaned: nothing finished runs again', async () => {

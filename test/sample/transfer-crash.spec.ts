@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 import { apiClient } from './sample-http.js';
+import { operationsByWorkflow, prng } from '../../tools/transfer-audit.js';
 
 const SERVER = fileURLToPath(new URL('../../dist/test/fixtures/sample-server.js', import.meta.url));
 const prefix = `sample-crash-${randomUUID().slice(0, 8)}`;
@@ -77,16 +77,6 @@ afterAll(async () => {
 
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A small deterministic PRNG (mulberry32), so every run starts the same mix of transfers. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Planned {
   from: string;
   to: string;
@@ -114,23 +104,6 @@ async function stepsOfRunning(transfers: Started[]): Promise<Record<string, numb
     const step = last?.type === 'ActivityTaskScheduled' ? last.activityType : last?.type === 'TimerStarted' ? 'sleep' : 'start';
     counts[step] = (counts[step] ?? 0) + 1;
   }
-  return counts;
-}
-
-/** The ledger's idempotency records (one per applied debit or credit) of an account, counted by workflow id. */
-async function operationsByWorkflow(redis: Redis, account: string): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const marker = `bank:{acct:${account}}:op:`;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${marker}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      // the idempotency key is `<workflowId>/<runId>/<seq>`
-      const workflowId = key.slice(marker.length).split('/')[0];
-      counts.set(workflowId, (counts.get(workflowId) ?? 0) + 1);
-    }
-  } while (cursor !== '0');
   return counts;
 }
 

@@ -4,3 +4,4 @@
  * so applications cannot import it; nothing here is a stable API.
  */
 export { DurableRuntime } from './module/durable-runtime.js';
+export { RecoverySweep } from './worker/recovery-sweep.js';

@@ -308,16 +308,28 @@ export class RedisHistoryStore {
   }
 
   /**
-   * Sets when the sweep looks at a workflow next (undefined: only when something changes), and
-   * optionally clears its dispatch mark, provided it is as the sweep read it; false when it
-   * changed meanwhile.
+   * Sets when the sweep looks at a workflow of `taskQueue`'s due index next (undefined: only
+   * when something changes), and optionally clears its dispatch mark, provided it is as the
+   * sweep read it (`seen`; undefined when it was missing or closed: then it leaves the index
+   * unless a new run started meanwhile). False when it changed meanwhile.
    */
-  async rescheduleCheck(meta: WorkflowMeta, nextAt: number | undefined, clearDispatchMark = false): Promise<boolean> {
+  async rescheduleCheck(taskQueue: string, workflowId: string, seen: WorkflowMeta | undefined, nextAt: number | undefined, clearDispatchMark = false): Promise<boolean> {
     const res = await this.scripts.rescheduleCheck(
-      this.keys.meta(meta.workflowId), String(meta.historyLength), String(meta.fence), meta.lease ?? '', nextAt === undefined ? '' : Math.ceil(nextAt),
-      clearDispatchMark ? '1' : '',
+      this.keys.meta(workflowId), seen?.runId ?? '', String(seen?.historyLength ?? ''), String(seen?.fence ?? ''), seen?.lease ?? '',
+      nextAt === undefined ? '' : Math.ceil(nextAt), clearDispatchMark ? '1' : '', this.keys.dueIndex(taskQueue), workflowId,
     );
     return Number(res) === 1;
+  }
+
+  /**
+   * Puts running workflows that are in no due index (started by a version without it) into
+   * their task queue's, due now; returns how many it added.
+   */
+  async backfillDueIndex(metas: WorkflowMeta[], now: number): Promise<number> {
+    const pipe = this.redis.pipeline();
+    for (const m of metas) if (m.status === 'running') pipe.zadd(this.keys.dueIndex(m.taskQueue), 'NX', now, m.workflowId);
+    const res = (await pipe.exec()) ?? [];
+    return res.reduce((n, [, added]) => n + Number(added ?? 0), 0);
   }
 
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */
@@ -365,13 +377,20 @@ export class RedisHistoryStore {
     return h && h.status ? toMeta(workflowId, h) : undefined;
   }
 
-  /** Meta hashes of many workflows in one round trip (missing ones are undefined). */
+  /** Meta hashes of many workflows in one round trip (missing or unreadable ones are undefined). */
   async getMetas(workflowIds: string[]): Promise<(WorkflowMeta | undefined)[]> {
     if (workflowIds.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const id of workflowIds) pipe.hgetall(this.keys.meta(id));
     const res = (await pipe.exec()) ?? [];
-    return res.map(([err, h], i) => (!err && h && (h as Record<string, string>).status ? toMeta(workflowIds[i], h as Record<string, string>) : undefined));
+    return res.map(([err, h], i) => {
+      if (err || !h || !(h as Record<string, string>).status) return undefined;
+      try {
+        return toMeta(workflowIds[i], h as Record<string, string>);
+      } catch {
+        return undefined; // a damaged field (say, `parent`) must not hide the other workflows of the batch
+      }
+    });
   }
 }
 

@@ -22,6 +22,12 @@
 --- @include "append-outcome"
 local now = nowMs()
 local memo = leaseMemo(KEYS[1], ARGV[8])
-if memo then return leaseAgain(KEYS[1], KEYS[2], memo, now) end
-local appended = appendOutcome(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+local appended
+if memo then
+  local again = leaseAgain(KEYS[1], KEYS[2], memo, now)
+  if again[1] == 2 then return again end
+  appended = 'dup' -- the lease it took has expired meanwhile: as for any duplicate
+else
+  appended = appendOutcome(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+end
 return afterOutcome(KEYS[1], KEYS[2], appended, ARGV[4] == '1', now, tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8])

@@ -65,7 +65,8 @@ end
 if redis.call('HGET', meta, 'dirty') == '1' then
   redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + tonumber(ARGV[2]))
   local entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[8], '+')
-  setLeaseMemo(meta, ARGV[14], {2, lastId, entries[#entries][1]})
+  local tail = entries[#entries]
+  setLeaseMemo(meta, ARGV[14], {2, lastId, tail and tail[1] or ARGV[8]})
   return {2, lastId, entries}
 end
 redis.call('HSET', meta, 'lease', '')

@@ -37,7 +37,10 @@ local now = nowMs()
 local memo = leaseMemo(meta, ARGV[15])
 if memo then
   if memo[1] == 5 then return memo end
-  return leaseAgain(meta, KEYS[2], memo, now)
+  local again = leaseAgain(meta, KEYS[2], memo, now)
+  if again[1] == 2 then return again end
+  -- the lease it took has expired meanwhile: as for any duplicate
+  return afterOutcome(meta, KEYS[2], 'dup', true, now, tonumber(ARGV[5]), '', '', ARGV[15])
 end
 if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= ARGV[1] then
   return {0}

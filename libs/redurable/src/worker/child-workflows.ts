@@ -43,6 +43,11 @@ export class ChildWorkflows {
         await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
         return;
       }
+      if (res.kind === 'running') {
+        // Another dispatch of the same command (a replay, the sweep) may have started it meanwhile.
+        const now = await store.getMeta(cmd.workflowId);
+        if (now?.parent?.workflowId === parent.workflowId && now.parent.runId === parent.runId && now.parent.seq === cmd.seq) return;
+      }
       const message = `could not start child workflow '${cmd.workflowId}': ${res.kind === 'running' ? `a run (${res.runId}) is already running` : `reuse rejected (${res.kind})`}`;
       await this.deliver(info, { type: 'ChildWorkflowFailed', seq: cmd.seq, status: 'start-failed', failure: { kind: 'application', type: 'ChildStartFailed', message } });
       return;

@@ -14,6 +14,8 @@ interface Verdict {
 }
 /** At most this many batches per task queue and pass; the rest stays due for the next pass. */
 const MAX_BATCHES = 20;
+/** Workflows checked concurrently within a batch. */
+const LANES = 16;
 
 /**
  * Finds running workflows whose pending work was lost and repairs it: a lease that expired
@@ -31,6 +33,8 @@ const MAX_BATCHES = 20;
 export class RecoverySweep {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private backfill?: Promise<unknown>;
+  private stopped = false;
 
   constructor(
     private readonly runtime: DurableRuntime,
@@ -39,6 +43,7 @@ export class RecoverySweep {
 
   async start(intervalMs: number): Promise<void> {
     await this.runOnce();
+    this.backfill = this.backfillDueIndex().catch((err: Error) => this.runtime.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack));
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
     }, intervalMs);
@@ -66,21 +71,29 @@ export class RecoverySweep {
   }
 
   private async sweepTaskQueue(taskQueue: string, now: number): Promise<number> {
-    const { store, redis, keys } = this.runtime;
+    const { store, logger } = this.runtime;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const ids = await store.dueForCheck(taskQueue, now, BATCH);
       const metas = await store.getMetas(ids);
-      for (const [i, meta] of metas.entries()) {
-        if (!meta || meta.status !== 'running') {
-          await redis.zrem(keys.dueIndex(taskQueue), ids[i]); // closed or expired: nothing to watch
-          continue;
+      // Workflows are independent: check a few at a time.
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < metas.length; i = next++) {
+          const meta = metas[i]?.status === 'running' ? metas[i] : undefined;
+          try {
+            // Closed or expired: it leaves the index (unless a new run started meanwhile).
+            const verdict = meta ? await this.check(meta, now) : { repaired: false };
+            if (verdict.repaired) repaired++;
+            // If it changed meanwhile, the script moves its check to one lease ttl from now.
+            await store.rescheduleCheck(taskQueue, ids[i], meta, verdict.next, verdict.dispatchVerified === true);
+          } catch (err) {
+            // One workflow that cannot be checked must not stop the others; it is tried again next pass.
+            logger.error?.(`Recovery sweep could not check workflow ${ids[i]}${meta ? ` (run ${meta.runId})` : ''}: ${(err as Error).message}`, (err as Error).stack);
+          }
         }
-        const verdict = await this.check(meta, now);
-        if (verdict.repaired) repaired++;
-        // If it changed meanwhile, the change set its own check, which stands.
-        await store.rescheduleCheck(meta, verdict.next, verdict.dispatchVerified === true);
-      }
+      };
+      await Promise.all(Array.from({ length: LANES }, lane));
       if (ids.length < BATCH) break;
     }
     return repaired;
@@ -150,8 +163,29 @@ export class RecoverySweep {
     return { repaired, next, dispatchVerified: afterCommit };
   }
 
+  /**
+   * Once per process, in the background: running workflows that are in no due index (started,
+   * or last touched, by a version without one) become due now, so every running workflow is
+   * watched. Reads each running workflow's meta once, 500 at a time.
+   */
+  private async backfillDueIndex(): Promise<void> {
+    const { redis, keys, store, logger } = this.runtime;
+    let added = 0;
+    for (let start = 0; !this.stopped; start += BATCH) {
+      const ids = await redis.zrange(keys.statusIndex('running'), String(start), String(start + BATCH - 1));
+      if (ids.length === 0) break;
+      const metas = (await store.getMetas(ids)).filter((m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue));
+      const [seconds] = await redis.time();
+      added += await store.backfillDueIndex(metas, Number(seconds) * 1000);
+      if (ids.length < BATCH) break;
+    }
+    if (added > 0) logger.log?.(`Recovery sweep: ${added} running workflows were in no due index (started by an older version); they are checked now`);
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await this.backfill;
   }
 }
