@@ -85,6 +85,9 @@ test('the packed packages install, compile under strict settings and run in a fr
     await stage('core: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
     const core = await stage('core: run', () => run('node', ['dist/main.js'], app, env));
     expect(outcome(core)).toEqual({ result: 'HELLO, ADA!', stage: 'waiting for punctuation' });
+    // The installed command reads what the app did.
+    const described = JSON.parse(await run('npx', ['--no-install', 'redurable', 'workflow', 'describe', 'greet-core', '--json', '--prefix', env.PREFIX], app, env));
+    expect(described).toMatchObject({ workflowId: 'greet-core', workflowType: 'GreetingWorkflow', status: 'completed', result: 'HELLO, ADA!' });
 
     // 2. With the console, over HTTP.
     manifest.dependencies['redurable-console'] = `file:../${tarball('redurable-console')}`;

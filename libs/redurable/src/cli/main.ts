@@ -1,26 +1,39 @@
 #!/usr/bin/env node
 /**
- * The `redurable` command. This version answers `--version` and `--help`; the name is the
- * package's `bin` so that scripts can rely on it.
+ * The `redurable` command: inspect and operate the workflows of an app from a shell or a
+ * script. `redurable workflow --help` lists the subcommands; exit codes are in exit-codes.ts.
  */
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { UsageError } from './connect.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { addWorkflowCommands } from './workflow-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const usage = `redurable ${version}
 
-Usage: redurable [--version | --help]
+const program = new Command('redurable')
+  .version(version, '-v, --version')
+  .description('Inspect and operate Redurable workflows')
+  .showHelpAfterError()
+  .exitOverride();
+const workflow = program.command('workflow').description('list, describe, show, signal, cancel or terminate workflows')
+  .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
+  .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
+  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
+  .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show payloads decoded")
+  .option('--json', 'JSON output, for scripts')
+  .exitOverride();
+addWorkflowCommands(workflow);
+for (const sub of workflow.commands) sub.exitOverride();
 
-This version of the command has no subcommands yet. Inspect and operate workflows from your
-app with WorkflowClient (list, describe, signal, cancel, terminate, fetchHistory), or mount
-redurable-console for Bull Board and the workflow explorer.
-`;
-
-const [arg] = process.argv.slice(2);
-if (arg === '--version' || arg === '-v') {
-  process.stdout.write(`${version}\n`);
-} else if (arg === undefined || arg === '--help' || arg === '-h') {
-  process.stdout.write(usage);
-} else {
-  process.stderr.write(`redurable: unknown command '${arg}'\n\n${usage}`);
-  process.exitCode = 1;
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with code 0; commander has printed what it had to.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    process.stderr.write(`redurable: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof UsageError ? EXIT.usage : exitCodeOf(err);
+  }
 }

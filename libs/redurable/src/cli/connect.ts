@@ -1,0 +1,61 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { WorkflowClient } from '../client/workflow-client.js';
+import { toMs } from '../common/duration.js';
+import { resolveDurableOptions } from '../module/durable-options.js';
+import { DurableRuntime } from '../module/durable-runtime.js';
+import type { PayloadCodec } from '../payload/data-converter.js';
+
+/** The options every `workflow` subcommand takes. */
+export interface ConnectionFlags {
+  redis?: string;
+  prefix: string;
+  timeout: string;
+  codec?: string;
+}
+
+/** A client-only runtime on the flags' Redis and prefix (no workers, no sweep). */
+export interface CliSession {
+  runtime: DurableRuntime;
+  client: WorkflowClient;
+  close(): Promise<void>;
+}
+
+/** Thrown for a command line that cannot work (exit code 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/**
+ * Loads `--codec <module>`: an ES module whose default export (or `codec` export) is the app's
+ * PayloadCodec, so payloads are shown decoded, as the app's workers see them.
+ */
+async function loadCodec(path: string): Promise<PayloadCodec> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: PayloadCodec; codec?: PayloadCodec };
+  const codec = mod.codec ?? mod.default;
+  if (!codec || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    throw new UsageError(`--codec ${path}: the module must export a PayloadCodec ({ encode, decode }) as its default export or as 'codec'`);
+  }
+  return codec;
+}
+
+export async function connect(flags: ConnectionFlags): Promise<CliSession> {
+  const url = flags.redis ?? process.env.REDIS_URL;
+  if (!url) throw new UsageError('no Redis to connect to: pass --redis redis://host:port or set REDIS_URL');
+  const payloadCodec = flags.codec ? await loadCodec(flags.codec) : undefined;
+  try {
+    toMs(flags.timeout);
+  } catch (err) {
+    throw new UsageError(`--timeout: ${(err as Error).message}`);
+  }
+  const runtime = new DurableRuntime(resolveDurableOptions({
+    connection: url, prefix: flags.prefix, worker: false, logger: false, connectTimeout: flags.timeout, ...(payloadCodec ? { payloadCodec } : {}),
+  }));
+  try {
+    await runtime.link.ready('reach Redis');
+  } catch (err) {
+    await runtime.dispose();
+    throw err;
+  }
+  return { runtime, client: new WorkflowClient(runtime), close: () => runtime.close() };
+}

@@ -1,0 +1,27 @@
+import { RedisUnavailableError, WorkflowNotFoundError } from '../errors/library.errors.js';
+import { WorkflowNotRunningError } from '../errors/workflow-control.js';
+import { WorkflowFailedError } from '../errors/temporal-failure.js';
+
+/** Exit codes of the `redurable` command, for scripts. */
+export const EXIT = {
+  ok: 0,
+  /** Anything not listed below (the message says what). */
+  error: 1,
+  /** A bad command line: unknown command or option, missing argument, unparsable value. */
+  usage: 2,
+  notFound: 3,
+  /** signal, cancel or terminate of a workflow that is not running. */
+  notRunning: 4,
+  redisUnavailable: 5,
+  /** `result` of a workflow that failed, was cancelled or terminated. */
+  workflowFailed: 6,
+} as const;
+
+/** The exit code for an error a command threw. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof WorkflowNotFoundError) return EXIT.notFound;
+  if (err instanceof WorkflowNotRunningError) return EXIT.notRunning;
+  if (err instanceof RedisUnavailableError) return EXIT.redisUnavailable;
+  if (err instanceof WorkflowFailedError) return EXIT.workflowFailed;
+  return EXIT.error;
+}

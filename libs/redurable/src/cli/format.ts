@@ -1,0 +1,77 @@
+import type { WorkflowDescription } from '../client/workflow-description.js';
+import type { WorkflowSummary } from '../client/workflow-listing.js';
+import type { HistoryEvent } from '../history/events.js';
+import type { TimelineSpan } from '../history/timeline.js';
+import type { DataConverter } from '../payload/data-converter.js';
+
+/** Rows as a table with aligned columns, the first row being the header. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+const time = (ms?: number | Date): string => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+export function workflowTable(workflows: WorkflowSummary[]): string {
+  return table([
+    ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'CLOSED'],
+    ...workflows.map((w) => [w.workflowId, w.workflowType, w.status, time(w.startTime), time(w.closeTime)]),
+  ]);
+}
+
+/** A stored payload as JSON text, decoded with the app's codec; says so when it cannot be decoded. */
+export function payloadText(converter: DataConverter, stored: string | undefined): string {
+  if (stored === undefined) return '-';
+  try {
+    return JSON.stringify(converter.decode(stored, 'payload')) ?? 'undefined';
+  } catch {
+    return '<encoded payload this process cannot decode: pass the app\'s codec with --codec>';
+  }
+}
+
+export function describeText(d: WorkflowDescription): string {
+  const lines = [
+    `Workflow   ${d.workflowId}`, `Run        ${d.runId}`, `Type       ${d.workflowType}`, `Task queue ${d.taskQueue}`,
+    `Status     ${d.status}`, `Started    ${time(d.startTime)}`, `Closed     ${time(d.closeTime)}`, `Events     ${d.historyLength}`,
+  ];
+  if (d.result !== undefined) lines.push(`Result     ${JSON.stringify(d.result)}`);
+  if (d.failure) lines.push(`Failure    ${d.failure.type ? `${d.failure.type}: ` : ''}${d.failure.message}`);
+  if (d.taskFailure) {
+    lines.push(`Task failure (attempt ${d.taskFailure.attempt}${d.taskFailure.retryAt ? `, next attempt ${time(d.taskFailure.retryAt)}` : ''}): ${d.taskFailure.message}`);
+  }
+  if (d.pendingActivities.length > 0) {
+    lines.push('', 'Pending activities', table([
+      ['SEQ', 'ACTIVITY', 'STATE', 'ATTEMPT', 'LAST FAILURE'],
+      ...d.pendingActivities.map((a) => [String(a.seq), `${a.activityType}${a.compensation ? ' (compensation)' : ''}`, a.state, String(a.attempt), a.lastFailure ?? '']),
+    ]));
+  }
+  if (d.pendingTimers.length > 0) {
+    lines.push('', 'Pending timers', table([['SEQ', 'DUE', 'STATE'], ...d.pendingTimers.map((t) => [String(t.seq), time(t.dueAt), t.state])]));
+  }
+  if (d.compensations.length > 0) {
+    lines.push('', 'Compensations', table([['SEQ', 'ACTIVITY', 'STATUS'], ...d.compensations.map((c) => [String(c.seq), c.activityType, c.status])]));
+  }
+  return lines.join('\n');
+}
+
+/** One line per timeline span: when, what, how it ended, how long it took. */
+export function timelineText(spans: TimelineSpan[], converter: DataConverter): string {
+  if (spans.length === 0) return '(no steps yet)';
+  return table([
+    ['STARTED', 'STEP', 'STATUS', 'TOOK', 'DETAIL'],
+    ...spans.map((s) => [
+      time(s.start),
+      `${s.kind} ${s.name}${s.seq !== undefined ? ` #${s.seq}` : ''}${s.compensation ? ' (compensation)' : ''}`,
+      `${s.status}${s.attempt && s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}`,
+      s.end !== undefined && s.end !== s.start ? `${s.end - s.start} ms` : '',
+      s.failure ? `${s.failure.type ? `${s.failure.type}: ` : ''}${s.failure.message}` : s.result !== undefined ? `-> ${payloadText(converter, s.result)}` : s.input?.length ? `(${s.input.map((p) => payloadText(converter, p)).join(', ')})` : '',
+    ]),
+  ]);
+}
+
+/** History events, one per line (`show --events`, and what `--follow` prints as they come). */
+export function eventLine(e: HistoryEvent): string {
+  const detail = 'seq' in e ? ` #${e.seq}` : '';
+  const what = e.type === 'ActivityTaskScheduled' ? ` ${e.activityType}` : e.type === 'SignalReceived' ? ` ${e.signalName}` : '';
+  return `${String(e.id).padStart(4)}  ${time(e.ts)}  ${e.type}${what}${detail}`;
+}

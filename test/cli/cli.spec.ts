@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Injectable } from '@nestjs/common';
+import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities } from 'redurable';
+import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
+
+/** The `redurable` command as a user runs it: the package's compiled bin, in its own process. */
+const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function redurable(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const { REDIS_URL: _omit, ...rest } = process.env;
+    execFile(process.execPath, [BIN, ...args], { env: { ...rest, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+@Injectable()
+@Activities()
+class GreetingActivities {
+  @Activity() async greet(name: string): Promise<string> {
+    return `hello ${name}`;
+  }
+}
+
+@Workflow({ taskQueue: 'cli' })
+class GreeterWorkflow {
+  private readonly acts = proxyActivities(GreetingActivities);
+  private names: string[] = [];
+
+  @WorkflowRun()
+  async run(expected: number) {
+    if (expected < 0) throw ApplicationFailure.nonRetryable('cannot greet fewer than nobody', 'BadCount');
+    await condition(() => this.names.length >= expected);
+    return Promise.all(this.names.map((n) => this.acts.greet(n)));
+  }
+
+  @Signal() arrive(name: string) {
+    this.names.push(name);
+  }
+}
+
+let t: TestApp;
+let flags: string[];
+
+beforeAll(async () => {
+  t = await createTestApp([GreetingActivities, GreeterWorkflow]);
+  flags = ['--redis', testRedisUrl(), '--prefix', t.prefix];
+  await t.client.execute(GreeterWorkflow, { workflowId: 'cli-done', args: [0] });
+  await t.client.start(GreeterWorkflow, { workflowId: 'cli-failed', args: [-1] }).then((h) => h.result()).catch(() => undefined);
+  await t.client.start(GreeterWorkflow, { workflowId: 'cli-waiting', args: [1] });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('redurable workflow', () => {
+  test('list prints a table of the workflows, and --json a page a script can read', async () => {
+    const table = await redurable(['workflow', 'list', ...flags]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^WORKFLOW ID\s+TYPE\s+STATUS\s+STARTED\s+CLOSED$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+      ['cli-waiting', 'GreeterWorkflow', 'running'], ['cli-failed', 'GreeterWorkflow', 'failed'], ['cli-done', 'GreeterWorkflow', 'completed'],
+    ]);
+    const running = await redurable(['workflow', 'list', '--status', 'running', '--json', ...flags]);
+    expect(JSON.parse(running.stdout).workflows.map((w: { workflowId: string }) => w.workflowId)).toEqual(['cli-waiting']);
+    const paged = await redurable(['workflow', 'list', '--limit', '2', ...flags]);
+    expect(paged.stdout).toContain('more: --cursor 2');
+  });
+
+  test('count, describe and show', async () => {
+    expect((await redurable(['workflow', 'count', '--status', 'completed', ...flags])).stdout.trim()).toBe('1');
+    const described = await redurable(['workflow', 'describe', 'cli-failed', ...flags]);
+    expect(described.stdout).toMatch(/Status\s+failed/);
+    expect(described.stdout).toContain('BadCount: cannot greet fewer than nobody');
+    const shown = await redurable(['workflow', 'show', 'cli-done', ...flags]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('cli-done (GreeterWorkflow, run ');
+    const events = await redurable(['workflow', 'show', 'cli-done', '--events', ...flags]);
+    expect(events.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[2])).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionCompleted']);
+  });
+
+  test('signal, then show --follow prints events as they come and result prints the result', async () => {
+    const follower = spawn(process.execPath, [BIN, 'workflow', 'show', 'cli-waiting', '--follow', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    follower.stdout.on('data', (d: Buffer) => (followed += d));
+    const ended = new Promise<number | null>((r) => follower.once('exit', (code) => r(code)));
+    await until('the follower to print the first event', () => followed.includes('WorkflowExecutionStarted'));
+
+    const signal = await redurable(['workflow', 'signal', 'cli-waiting', 'arrive', '"ada"', ...flags]);
+    expect(signal).toMatchObject({ code: 0, stdout: "Signal 'arrive' recorded in workflow 'cli-waiting'\n" });
+    const result = await redurable(['workflow', 'result', 'cli-waiting', ...flags]);
+    expect(result).toMatchObject({ code: 0, stdout: '["hello ada"]\n' });
+
+    expect(await ended).toBe(0);
+    for (const type of ['SignalReceived arrive', 'ActivityTaskScheduled greet #1', 'ActivityTaskCompleted #1', 'WorkflowExecutionCompleted']) expect(followed).toContain(type);
+    const timeline = await redurable(['workflow', 'show', 'cli-waiting', ...flags]);
+    expect(timeline.stdout).toMatch(/signal arrive\s+received\s+\("ada"\)/);
+    expect(timeline.stdout).toMatch(/activity greet #1\s+completed\s+\d+ ms\s+-> "hello ada"/);
+  });
+
+  test('cancel and terminate; exit codes a script can rely on, with one line on stderr', async () => {
+    await t.client.start(GreeterWorkflow, { workflowId: 'cli-cancel', args: [1] });
+    await t.client.start(GreeterWorkflow, { workflowId: 'cli-terminate', args: [1] });
+    expect((await redurable(['workflow', 'cancel', 'cli-cancel', '--reason', 'not needed', ...flags])).code).toBe(0);
+    expect((await redurable(['workflow', 'terminate', 'cli-terminate', ...flags])).code).toBe(0);
+    expect((await t.client.getHandle('cli-terminate').describe()).status).toBe('terminated');
+    await until('the cancellation', async () => (await t.client.getHandle('cli-cancel').describe()).status === 'canceled');
+
+    const notRunning = await redurable(['workflow', 'terminate', 'cli-terminate', ...flags]);
+    expect(notRunning).toEqual({ code: 4, stdout: '', stderr: "redurable: Cannot terminate workflow 'cli-terminate': it is terminated, not running\n" });
+    const notFound = await redurable(['workflow', 'describe', 'cli-nobody', ...flags]);
+    expect(notFound.code).toBe(3);
+    expect(notFound.stderr.trim().split('\n')).toEqual([expect.stringContaining("redurable: Workflow 'cli-nobody' was not found")]);
+    const failed = await redurable(['workflow', 'result', 'cli-failed', ...flags]);
+    expect(failed.code).toBe(6);
+    expect(failed.stderr).toContain('cannot greet fewer than nobody');
+  });
+
+  test('bad command lines and an unreachable Redis', async () => {
+    const unreachable = await redurable(['workflow', 'list', '--redis', 'redis://127.0.0.1:1', '--timeout', '500ms']);
+    expect(unreachable.code).toBe(5);
+    expect(unreachable.stderr).toMatch(/^redurable: Cannot reach Redis: Redis at 127\.0\.0\.1:1 is unreachable \(waited 500 ms\)/);
+    expect((await redurable(['workflow', 'list'])).stderr).toBe('redurable: no Redis to connect to: pass --redis redis://host:port or set REDIS_URL\n');
+    expect((await redurable(['workflow', 'list', '--prefix', t.prefix], { REDIS_URL: testRedisUrl() })).code).toBe(0);
+    expect((await redurable(['workflow', 'signal', 'cli-done', 'arrive', 'ada', ...flags])).code).toBe(2);
+    expect((await redurable(['workflow', 'frobnicate', ...flags])).code).toBe(2);
+    expect((await redurable(['workflow', 'list', '--limit', 'lots', ...flags])).code).toBe(2);
+    const version = await redurable(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
