@@ -19,7 +19,9 @@ export class RedisLink {
     private readonly logger: LoggerService,
   ) {
     redis.on('error', (err: Error) => (this.lastError = err));
+    redis.on('end', () => [...this.waiting].forEach((w) => w.end()));
     redis.on('ready', () => {
+      [...this.waiting].forEach((w) => w.ready());
       if (this.down) this.logger.log?.(`Reconnected to Redis at ${endpoint}`);
       this.everReady = true;
       this.down = false;
@@ -35,15 +37,18 @@ export class RedisLink {
     });
   }
 
+  /** Calls waiting for the connection; one pair of listeners serves them all, however many wait. */
+  private readonly waiting = new Set<{ ready: () => void; end: () => void }>();
+
   /** Resolves once the connection is ready; rejects with RedisUnavailableError after the timeout. */
   async ready(doing: string): Promise<void> {
     if (this.redis.status === 'ready') return;
     if (this.redis.status === 'end') throw new RedisUnavailableError(this.endpoint, `Cannot ${doing}: the connection to Redis at ${this.endpoint} is closed (the app is shutting down)`);
     await new Promise<void>((resolve, reject) => {
+      const waiter = { ready: () => onReady(), end: () => onEnd() };
       const stop = () => {
         clearTimeout(timer);
-        this.redis.off('ready', onReady);
-        this.redis.off('end', onEnd);
+        this.waiting.delete(waiter);
       };
       const timer = setTimeout(() => {
         stop();
@@ -62,8 +67,7 @@ export class RedisLink {
         stop();
         reject(new RedisUnavailableError(this.endpoint, `Cannot ${doing}: the connection to Redis at ${this.endpoint} was closed`, this.lastError));
       };
-      this.redis.once('ready', onReady);
-      this.redis.once('end', onEnd);
+      this.waiting.add(waiter);
     });
   }
 

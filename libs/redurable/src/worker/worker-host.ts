@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE } from './dispatcher.js';
@@ -21,6 +22,8 @@ export class WorkerHost {
     taskQueues: string[],
   ) {
     this.served = new Set(taskQueues);
+    // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
+    setMaxListeners(0, this.shutdown.signal);
     this.connection = runtime.redis.duplicate();
     this.connection.on('error', () => undefined);
     this.subscriber = runtime.redis.duplicate();
