@@ -24,5 +24,6 @@ export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';
 export { DurableQueues, type TaskQueueQueues } from './worker/durable-queues.js';
 export type { PayloadCodec } from './payload/data-converter.js';
+export { AesGcmCodec, encryptedKeyId, type AesGcmCodecOptions, type EncryptionKey } from './payload/aes-gcm-codec.js';
 export type { Duration } from './common/duration.js';
 export * from './errors/index.js';

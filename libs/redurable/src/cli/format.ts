@@ -2,6 +2,7 @@ import type { WorkflowDescription } from '../client/workflow-description.js';
 import type { WorkflowSummary } from '../client/workflow-listing.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { TimelineSpan } from '../history/timeline.js';
+import { encryptedKeyId } from '../payload/aes-gcm-codec.js';
 import type { DataConverter } from '../payload/data-converter.js';
 
 /** Rows as a table with aligned columns, the first row being the header. */
@@ -25,16 +26,18 @@ export function payloadText(converter: DataConverter, stored: string | undefined
   try {
     return JSON.stringify(converter.decode(stored, 'payload')) ?? 'undefined';
   } catch {
-    return '<encoded payload this process cannot decode: pass the app\'s codec with --codec>';
+    const key = encryptedKeyId(stored);
+    return key ? `<encrypted with key '${key}': pass the app's codec with --codec to see it>` : '<encoded payload this process cannot decode: pass the app\'s codec with --codec>';
   }
 }
 
-export function describeText(d: WorkflowDescription): string {
+export function describeText(d: WorkflowDescription, converter: DataConverter): string {
   const lines = [
     `Workflow   ${d.workflowId}`, `Run        ${d.runId}`, `Type       ${d.workflowType}`, `Task queue ${d.taskQueue}`,
     `Status     ${d.status}`, `Started    ${time(d.startTime)}`, `Closed     ${time(d.closeTime)}`, `Events     ${d.historyLength}`,
   ];
   if (d.result !== undefined) lines.push(`Result     ${JSON.stringify(d.result)}`);
+  if (d.undecodableResult) lines.push(`Result     ${payloadText(converter, d.undecodableResult.stored)}`);
   if (d.failure) lines.push(`Failure    ${d.failure.type ? `${d.failure.type}: ` : ''}${d.failure.message}`);
   if (d.taskFailure) {
     lines.push(`Task failure (attempt ${d.taskFailure.attempt}${d.taskFailure.retryAt ? `, next attempt ${time(d.taskFailure.retryAt)}` : ''}): ${d.taskFailure.message}`);

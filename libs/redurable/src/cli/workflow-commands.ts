@@ -79,10 +79,10 @@ export function addWorkflowCommands(workflow: Command): void {
     }));
 
   workflow.command('describe').argument('<workflowId>').description('status, times, pending activities and timers, task failure')
-    .action(withSession(async ({ client }, flags, workflowId: string) => {
+    .action(withSession(async ({ client, runtime }, flags, workflowId: string) => {
       const d = await client.getHandle(workflowId).describe();
       if (flags.json) json(d);
-      else out(describeText(d));
+      else out(describeText(d, runtime.converter));
     }));
 
   workflow.command('show').argument('<workflowId>').description("the run's history as a timeline of steps")

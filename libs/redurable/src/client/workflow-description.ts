@@ -45,6 +45,8 @@ export interface WorkflowDescription {
   historyLength: number;
   /** Decoded result when completed. */
   result?: unknown;
+  /** Instead of `result`, when this process cannot decode it (no codec, or not the key it was encrypted with). */
+  undecodableResult?: { stored: string; error: string };
   /** Failure when failed. */
   failure?: SerializedFailure;
   /** The last workflow-task failure (for example a non-determinism error) while it is retried. */

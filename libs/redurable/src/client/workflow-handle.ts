@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../common/crash-points.js';
 import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
-import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
+import { PayloadError, WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
@@ -190,7 +190,15 @@ export class WorkflowHandle<R = unknown> {
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
     };
-    if (meta.status === 'completed') description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
+    if (meta.status === 'completed') {
+      try {
+        description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
+      } catch (err) {
+        // A process without the app's codec (an operator's shell) still gets the description.
+        if (!(err instanceof PayloadError)) throw err;
+        description.undecodableResult = { stored: meta.closeValue ?? '', error: err.message };
+      }
+    }
     else if (meta.status !== 'running' && meta.closeValue) description.failure = closeFailure(meta);
     if (meta.taskFailure) {
       description.taskFailure = { message: meta.taskFailure, attempt: meta.taskAttempt ?? 1, retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined };
