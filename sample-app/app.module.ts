@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DurableModule, type DurableModuleOptions } from 'redurable';
-import { RedurableConsoleModule } from 'redurable-console';
+import { RedurableConsoleModule, type RedurableConsoleOptions } from 'redurable-console';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { BankActivities } from './bank/bank.activities.js';
 import { LedgerService } from './ledger/ledger.service.js';
@@ -16,6 +16,8 @@ export interface SampleModuleOptions {
   durable: DurableModuleOptions;
   ledgerRedis: Redis;
   transfers: TransfersConfig;
+  /** The console's options besides its routes (`auth`, `readOnly`). */
+  console?: Omit<RedurableConsoleOptions, 'boardRoute' | 'explorerRoute'>;
 }
 
 /** The money-transfer sample: accounts, transfers, the workflow and its activities, and the console. */
@@ -24,7 +26,7 @@ export class SampleAppModule {
   static forRoot(options: SampleModuleOptions): DynamicModule {
     return {
       module: SampleAppModule,
-      imports: [DurableModule.forRoot(options.durable), RedurableConsoleModule.forRoot({ boardRoute: '/queues' })],
+      imports: [DurableModule.forRoot(options.durable), RedurableConsoleModule.forRoot({ boardRoute: '/queues', explorerRoute: '/workflows', ...options.console })],
       controllers: [AccountsController, TransfersController],
       providers: [
         { provide: LEDGER_REDIS, useValue: options.ledgerRedis },

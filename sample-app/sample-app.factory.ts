@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import type { DurableModuleOptions, Duration } from 'redurable';
+import type { RedurableConsoleOptions } from 'redurable-console';
 import { SampleAppModule } from './app.module.js';
 import { DEFAULT_APPROVAL_LIMIT, DEFAULT_APPROVAL_TIMEOUT } from './transfers/transfer.types.js';
 import type { TransfersConfig } from './transfers/transfers.config.js';
@@ -22,6 +23,8 @@ export interface SampleAppOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Extra DurableModule options (lease, sweep, ...). */
   durable?: Partial<DurableModuleOptions>;
+  /** The console's `auth` and `readOnly` (the explorer is at /workflows, Bull Board at /queues). */
+  console?: Omit<RedurableConsoleOptions, 'boardRoute' | 'explorerRoute'>;
   /** Transfers of a larger amount wait for `POST /transfers/:id/approve`. @default 10000 */
   approvalLimit?: number;
   /** How long they wait before they are refunded. @default '1 day' */
@@ -56,7 +59,7 @@ export async function createSampleApp(options: SampleAppOptions): Promise<Sample
   };
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(SampleAppModule.forRoot({ durable, ledgerRedis, transfers }), { logger: options.logger ?? undefined, abortOnError: false });
+    app = await NestFactory.create(SampleAppModule.forRoot({ durable, ledgerRedis, transfers, console: options.console }), { logger: options.logger ?? undefined, abortOnError: false });
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
   } catch (err) {

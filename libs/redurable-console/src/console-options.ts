@@ -1,14 +1,24 @@
+import type { ConsoleAuth } from './console-auth.js';
+
 /** Options of {@link RedurableConsoleModule.forRoot}. */
 export interface RedurableConsoleOptions {
   /** Where Bull Board is mounted (below the app's global prefix, if any). @default '/queues' */
   boardRoute?: string;
-  /** Title shown in Bull Board's header. @default 'Redurable' */
+  /** Title shown in Bull Board's header and the explorer's. @default 'Redurable' */
   boardTitle?: string;
   /** Task queues to show besides those this process serves (for a console that runs no workers). @default [] */
   taskQueues?: string[];
-  /** Serve the JSON workflow explorer under `/api/workflows`. @default true */
+  /** Serve the workflow explorer: its pages at `explorerRoute` and its JSON API under `/api/workflows`. @default true */
   explorer?: boolean;
-  /** Show the queues without retry, clean or remove buttons. @default false */
+  /** Where the explorer's pages are served. @default '/workflows' */
+  explorerRoute?: string;
+  /**
+   * Who may use the console (explorer pages, its API and Bull Board): a Nest guard (class or
+   * instance) or a function of the request returning true to allow. Without it the console is
+   * open to whoever reaches the server, and says so once at boot.
+   */
+  auth?: ConsoleAuth;
+  /** Hide the explorer's signal, cancel and terminate actions (its API refuses them with 403) and Bull Board's retry, clean and remove buttons. @default false */
   readOnly?: boolean;
 }
 

@@ -6,18 +6,22 @@ import { BoardQueuesRegistrar } from './board-queues.registrar.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
 import { QUEUE_BOARD, QUEUE_BOARD_SERVER, type QueueBoardServer } from './queue-board.js';
 import { WorkflowExplorerController } from './workflow-explorer.controller.js';
+import { ConsoleAccess, ConsoleGuard } from './console-auth.js';
+import { explorerPagesController } from './explorer/explorer-pages.controller.js';
 
 /**
  * The Redurable console for an Express-based Nest app: Bull Board showing every queue the
- * library uses, and a JSON workflow explorer. Import it next to `DurableModule`.
+ * library uses, and the workflow explorer (pages and a JSON API). Import it next to
+ * `DurableModule`; protect it with `auth`.
  *
  * @example
  * imports: [
  *   DurableModule.forRoot({ connection: process.env.REDIS_URL, prefix: 'payments' }),
- *   RedurableConsoleModule.forRoot({ boardRoute: '/queues' }),
+ *   RedurableConsoleModule.forRoot({ auth: (req) => req.headers['x-api-key'] === process.env.CONSOLE_KEY }),
  * ]
- * // Bull Board:  GET /queues            (its JSON API: GET /queues/api/queues)
- * // Explorer:    GET /api/workflows/:id  and  GET /api/workflows/:id/history
+ * // Explorer:    GET /workflows, GET /workflows/:id        (pages)
+ * //              GET /api/workflows[/:id[/history|/timeline]], POST /api/workflows/:id/signal|cancel|terminate
+ * // Bull Board:  GET /queues
  */
 @Module({})
 export class RedurableConsoleModule implements NestModule {
@@ -25,14 +29,17 @@ export class RedurableConsoleModule implements NestModule {
     @Inject(QUEUE_BOARD_SERVER) private readonly server: QueueBoardServer,
     @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
     @Inject(ApplicationConfig) private readonly appConfig: ApplicationConfig,
+    @Inject(ConsoleAccess) private readonly access: ConsoleAccess,
   ) {}
 
   static forRoot(options: RedurableConsoleOptions = {}): DynamicModule {
     const server = new ExpressAdapter();
     return {
       module: RedurableConsoleModule,
-      controllers: options.explorer === false ? [] : [WorkflowExplorerController],
+      controllers: options.explorer === false ? [] : [WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows')],
       providers: [
+        ConsoleAccess,
+        ConsoleGuard,
         { provide: CONSOLE_OPTIONS, useValue: options },
         { provide: QUEUE_BOARD_SERVER, useValue: server },
         {
@@ -50,7 +57,7 @@ export class RedurableConsoleModule implements NestModule {
     const route = withSlash(this.options.boardRoute ?? '/queues');
     const prefix = this.appConfig.getGlobalPrefix();
     this.server.setBasePath(prefix ? `${withSlash(prefix)}${route}`.replace(/\/{2,}/g, '/') : route);
-    consumer.apply(this.server.getRouter() as () => void).forRoutes(route);
+    consumer.apply(this.access.middleware() as () => void, this.server.getRouter() as () => void).forRoutes(route);
   }
 }
 

@@ -1,6 +1,7 @@
-/** The Redurable console: Bull Board for the library's queues and a JSON workflow explorer. */
+/** The Redurable console: Bull Board for the library's queues and the workflow explorer. */
 export { RedurableConsoleModule } from './console.module.js';
 export type { RedurableConsoleOptions } from './console-options.js';
 export { BoardQueuesRegistrar } from './board-queues.registrar.js';
 export { QUEUE_BOARD, type QueueBoard } from './queue-board.js';
 export { WorkflowExplorerController } from './workflow-explorer.controller.js';
+export type { ConsoleAuth } from './console-auth.js';

@@ -1,36 +1,94 @@
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
-import { WorkflowClient, WorkflowNotFoundError, type HistoryEvent, type WorkflowDescription } from 'redurable';
+import {
+  BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards,
+} from '@nestjs/common';
+import {
+  WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
+} from 'redurable';
+import { ConsoleGuard } from './console-auth.js';
+import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
+import { explorerTimeline, listFilter, statusCounts, type ExplorerQuery, type StatusCount, type WorkflowTimeline } from './explorer/explorer-data.js';
 
 /**
- * A small JSON API over the library's workflow client, for people and tools that want
- * to look inside one execution:
+ * The workflow explorer's JSON API (the explorer's pages use it for refreshes and actions):
  *
- * - `GET /api/workflows/:id` — status, timestamps, result or failure, pending activities
- * - `GET /api/workflows/:id/history` — the event history, oldest first
+ * - `GET /api/workflows?status=&type=&idPrefix=&startedAfter=&startedBefore=&limit=&cursor=` — a page, newest first, and counts per status
+ * - `GET /api/workflows/:id` — status, timestamps, result or failure, pending activities and timers
+ * - `GET /api/workflows/:id/history` — the event history, oldest first (what `replayHistory` takes)
+ * - `GET /api/workflows/:id/timeline` — the run as spans, with decoded payloads, its run chain, parent and children
+ * - `POST /api/workflows/:id/signal` `{ name, args? }`, `/cancel` `{ reason? }`, `/terminate` `{ reason? }` — 403 when `readOnly`
  *
- * An unknown id answers 404 with the library's explanation.
+ * An unknown id answers 404 and a closed workflow 409, with the library's explanation.
  */
 @Controller('api/workflows')
+@UseGuards(ConsoleGuard)
 export class WorkflowExplorerController {
-  constructor(@Inject(WorkflowClient) private readonly client: WorkflowClient) {}
+  constructor(
+    @Inject(WorkflowClient) private readonly client: WorkflowClient,
+    @Inject(CONSOLE_OPTIONS) private readonly options: RedurableConsoleOptions,
+  ) {}
+
+  @Get()
+  async list(@Query() query: ExplorerQuery): Promise<ListWorkflowsPage & { counts: StatusCount[] }> {
+    const filter = listFilter(query);
+    const [page, counts] = await Promise.all([this.client.list(filter), statusCounts(this.client, filter)]);
+    return { ...page, counts };
+  }
 
   @Get(':id')
   describe(@Param('id') id: string): Promise<WorkflowDescription> {
-    return notFoundAs404(() => this.client.getHandle(id).describe());
+    return asHttpError(() => this.client.getHandle(id).describe());
   }
 
   @Get(':id/history')
   async history(@Param('id') id: string): Promise<{ workflowId: string; events: HistoryEvent[] }> {
-    const events = await notFoundAs404(() => this.client.getHandle(id).fetchHistory());
+    const events = await asHttpError(() => this.client.getHandle(id).fetchHistory());
     return { workflowId: id, events };
+  }
+
+  @Get(':id/timeline')
+  timeline(@Param('id') id: string): Promise<WorkflowTimeline> {
+    return asHttpError(() => explorerTimeline(this.client, id));
+  }
+
+  @Post(':id/signal')
+  @HttpCode(200)
+  async signal(@Param('id') id: string, @Body() body: { name?: unknown; args?: unknown }): Promise<{ workflowId: string; signal: string; sent: true }> {
+    this.writable();
+    if (typeof body?.name !== 'string' || body.name === '') throw new BadRequestException('name: the signal name is required');
+    if (body.args !== undefined && !Array.isArray(body.args)) throw new BadRequestException('args: a JSON array of the signal\'s arguments');
+    await asHttpError(() => this.client.getHandle(id).signal(body.name as string, ...((body.args as unknown[] | undefined) ?? [])));
+    return { workflowId: id, signal: body.name, sent: true };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  async cancel(@Param('id') id: string, @Body() body: { reason?: unknown }): Promise<{ workflowId: string; cancelRequested: true }> {
+    this.writable();
+    await asHttpError(() => this.client.getHandle(id).cancel(typeof body?.reason === 'string' && body.reason ? body.reason : undefined));
+    return { workflowId: id, cancelRequested: true };
+  }
+
+  @Post(':id/terminate')
+  @HttpCode(200)
+  async terminate(@Param('id') id: string, @Body() body: { reason?: unknown }): Promise<{ workflowId: string; terminated: true }> {
+    this.writable();
+    const reason = typeof body?.reason === 'string' && body.reason ? body.reason : 'terminated from the workflow explorer';
+    await asHttpError(() => this.client.getHandle(id).terminate(reason));
+    return { workflowId: id, terminated: true };
+  }
+
+  private writable(): void {
+    if (this.options.readOnly) throw new ForbiddenException('The console is read-only (readOnly: true): signal, cancel and terminate are disabled');
   }
 }
 
-async function notFoundAs404<T>(read: () => Promise<T>): Promise<T> {
+/** The library's "not found" and "not running" as 404 and 409, with its message. */
+export async function asHttpError<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await read();
+    return await call();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundException(err.message);
+    if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
     throw err;
   }
 }

@@ -19,6 +19,7 @@ export { WorkflowClient, type StartWorkflowOptions, type SignalWithStartOptions 
 export type { ListWorkflowsFilter, ListWorkflowsPage, WorkflowSummary } from './client/workflow-listing.js';
 export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-store.js';
 export type { ParentClosePolicy, HistoryEvent, EventType } from './history/events.js';
+export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';

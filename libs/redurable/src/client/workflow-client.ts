@@ -76,6 +76,14 @@ export class WorkflowClient {
     return new WorkflowHandle<R>(this.runtime, workflowId, runId);
   }
 
+  /**
+   * Decodes a payload as stored in a history (`fetchHistory()`), with the app's codec. Throws a
+   * PayloadError when this process cannot (no codec, or not the key it was encrypted with).
+   */
+  decodePayload(stored: string): unknown {
+    return this.runtime.converter.decode(stored, 'payload');
+  }
+
   /** Workflows matching the filter, newest first, a page at a time. */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
     return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime, filter));

@@ -10,6 +10,8 @@ export interface ListWorkflowsFilter {
   startedAfter?: Date;
   /** Started before (exclusive). */
   startedBefore?: Date;
+  /** Workflow ids that begin with this text (matched while paging, so a rare prefix reads more of the index). */
+  idPrefix?: string;
   /** Page size. @default 50 */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -61,6 +63,7 @@ export async function listWorkflows(runtime: DurableRuntime, filter: ListWorkflo
     for (const [i, meta] of metas.entries()) {
       offset++;
       if (!meta || (filter.type && meta.type !== filter.type) || (filter.status && meta.status !== filter.status)) continue;
+      if (filter.idPrefix && !ids[i].startsWith(filter.idPrefix)) continue;
       out.push({
         workflowId: ids[i], runId: meta.runId, workflowType: meta.type, status: meta.status, taskQueue: meta.taskQueue,
         startTime: new Date(meta.startedAt), closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
@@ -74,7 +77,7 @@ export async function listWorkflows(runtime: DurableRuntime, filter: ListWorkflo
 /** Counts with ZCOUNT when one index answers the filter, else by listing. */
 export async function countWorkflows(runtime: DurableRuntime, filter: ListWorkflowsFilter): Promise<number> {
   const [min, max] = range(filter);
-  if (!(filter.type && filter.status)) return runtime.redis.zcount(indexFor(runtime, filter), min, max);
+  if (!(filter.type && filter.status) && !filter.idPrefix) return runtime.redis.zcount(indexFor(runtime, filter), min, max);
   let total = 0;
   let cursor: string | undefined;
   do {

@@ -28,6 +28,8 @@ export interface WorkflowExecutionStarted extends EventBase {
   input: Payload[];
   /** Set on a child workflow: where its outcome is reported. */
   parent?: { workflowId: string; runId: string; seq: number; taskQueue: string; parentClosePolicy: ParentClosePolicy };
+  /** Set on a run started by continue-as-new: the run it continues. */
+  continuedFromRunId?: string;
 }
 export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
 export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }

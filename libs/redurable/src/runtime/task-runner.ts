@@ -244,7 +244,10 @@ export class WorkflowTaskRunner {
         return { event: { type: 'WorkflowExecutionCanceled', failure: JSON.parse(closing.value) }, spec: closing };
       case 'continued': {
         const runId = randomUUID();
-        const started = { type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input, ...(activation.parent ? { parent: activation.parent } : {}) };
+        const started = {
+          type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
+          continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}),
+        };
         return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
       }
       default:

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
+import { testRedisUrl } from '../support/test-app.js';
+import { until } from '../support/until.js';
+import { apiClient } from './sample-http.js';
+
+/** The workflow explorer over HTTP, on the sample: pages, JSON API, actions, auth and read-only mode. */
+const apps: SampleApp[] = [];
+let sample: SampleApp;
+let api: ReturnType<typeof apiClient>;
+let refunded: string;
+let waiting: string;
+
+const start = (options: Parameters<typeof createSampleApp>[0]['console'] = undefined, prefix = `explorer-${randomUUID().slice(0, 8)}`) =>
+  createSampleApp({ redisUrl: testRedisUrl(), port: 0, prefix, logger: false, approvalLimit: 500, durable: { leaseTtl: '2s', sweepInterval: '500ms' }, console: options })
+    .then((app) => (apps.push(app), app));
+
+const page = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text(), headers: res.headers };
+};
+
+beforeAll(async () => {
+  sample = await start();
+  api = apiClient(sample.url);
+  const rich = await api.openAccount(5000);
+  const frozen = await api.openAccount(10);
+  await api.post(`/accounts/${frozen}/freeze`);
+  refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId;
+  waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId; // above the limit: waits for approval
+  await api.waitForTransfer(refunded);
+  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+});
+
+describe('workflow explorer pages', () => {
+  test('the list shows counts per status, filters by status and id prefix, and links each row to its page', async () => {
+    const all = await page(`${sample.url}/workflows`);
+    expect(all.status).toBe(200);
+    expect(all.type).toContain('text/html');
+    expect(all.text).toContain(`href="/workflows/${refunded}"`);
+    expect(all.text).toContain(`href="/workflows/${waiting}"`);
+    expect(all.text).toMatch(/status-running">running<\/span> <b>1<\/b>/);
+    expect(all.text).toMatch(/status-failed">failed<\/span> <b>1<\/b>/);
+    const failed = await page(`${sample.url}/workflows?status=failed`);
+    expect(failed.text).toContain(refunded);
+    expect(failed.text).not.toContain(`href="/workflows/${waiting}"`);
+    const byPrefix = await page(`${sample.url}/workflows?idPrefix=${encodeURIComponent(waiting.slice(0, 20))}`);
+    expect(byPrefix.text).toContain(waiting);
+    expect(byPrefix.text).not.toContain(`href="/workflows/${refunded}"`);
+    const css = await page(`${sample.url}/workflows/assets/explorer.css`);
+    expect(css.type).toContain('text/css');
+    expect((await page(`${sample.url}/workflows?limit=none`)).status).toBe(400);
+  });
+
+  test('a workflow page shows the timeline with the failed deposit and the refund marked as a compensation', async () => {
+    const wf = await page(`${sample.url}/workflows/${refunded}`);
+    expect(wf.status).toBe(200);
+    expect(wf.text).toMatch(/data-name="withdraw" data-status="completed"/);
+    expect(wf.text).toMatch(/data-name="deposit" data-status="failed"/);
+    expect(wf.text).toMatch(/span-completed compensation" data-kind="activity" data-name="refund"/);
+    expect(wf.text).toContain('is frozen');
+    expect(wf.text).toContain('TransferRefunded');
+    expect(wf.text).toContain('href="/queues/queue/transfers-activities"');
+    expect(wf.text).not.toContain('class="actions"'); // closed: nothing to act on
+    const download = await page(`${sample.url}/workflows/${refunded}/history.json`);
+    expect(download.headers.get('content-disposition')).toContain('attachment');
+    expect(JSON.parse(download.text).map((e: { type: string }) => e.type)[0]).toBe('WorkflowExecutionStarted');
+    expect((await page(`${sample.url}/workflows/transfer-nobody`)).status).toBe(404);
+  });
+
+  test('the API lists with counts, gives the timeline, and acts: signal, cancel, terminate, with clear refusals', async () => {
+    const list = await api.get(`/api/workflows?status=running`);
+    expect(list.body.workflows.map((w: { workflowId: string }) => w.workflowId)).toEqual([waiting]);
+    expect(list.body.counts).toEqual(expect.arrayContaining([{ status: 'running', count: 1 }, { status: 'failed', count: 1 }]));
+    const timeline = await api.get(`/api/workflows/${refunded}/timeline`);
+    expect(timeline.body.spans.map((s: { name: string; status: string; compensation?: boolean }) => `${s.name}:${s.status}${s.compensation ? ':compensation' : ''}`))
+      .toEqual(['withdraw:completed', 'sleep 1000ms:fired', 'deposit:failed', 'refund:completed:compensation']);
+
+    const running = await page(`${sample.url}/workflows/${waiting}`);
+    expect(running.text).toContain('class="actions"');
+    expect((await api.post(`/api/workflows/${waiting}/signal`, {})).status).toBe(400);
+    expect((await api.post(`/api/workflows/${waiting}/signal`, { name: 'approve', args: ['ops'] })).body).toEqual({ workflowId: waiting, signal: 'approve', sent: true });
+    await until('the approved transfer to complete', async () => (await api.get(`/api/workflows/${waiting}`)).body.status === 'completed');
+    const closed = await api.post(`/api/workflows/${waiting}/terminate`, { reason: 'too late' });
+    expect(closed.status).toBe(409);
+    expect(closed.body.message).toBe(`Cannot terminate workflow '${waiting}': it is completed, not running`);
+  });
+});
+
+describe('access', () => {
+  test('auth rejects requests to the explorer, its API and Bull Board; readOnly refuses actions and hides them', async () => {
+    const guarded = await start({ auth: (req: { headers: Record<string, string> }) => req.headers['x-console-key'] === 'let-me-in', readOnly: true });
+    for (const path of ['/workflows', '/api/workflows', '/queues']) {
+      const refused = await fetch(`${guarded.url}${path}`);
+      expect([path, refused.status]).toEqual([path, 403]);
+      const allowed = await fetch(`${guarded.url}${path}`, { headers: { 'x-console-key': 'let-me-in' } });
+      expect([path, allowed.status]).toEqual([path, 200]);
+    }
+    const own = apiClient(guarded.url);
+    const id = (await own.post('/transfers', { from: await own.openAccount(5000), to: await own.openAccount(0), amount: 900 })).body.workflowId;
+    const headers = { 'x-console-key': 'let-me-in', 'content-type': 'application/json' };
+    const cancel = await fetch(`${guarded.url}/api/workflows/${id}/cancel`, { method: 'POST', headers, body: '{}' });
+    expect(cancel.status).toBe(403);
+    expect(((await cancel.json()) as { message: string }).message).toContain('read-only');
+    const html = await (await fetch(`${guarded.url}/workflows/${id}`, { headers })).text();
+    expect(html).not.toContain('class="actions"');
+  });
+});
