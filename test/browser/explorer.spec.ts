@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
+import { apiClient } from '../sample/sample-http.js';
+import { findChromium } from '../support/chromium.js';
+import { testRedisUrl } from '../support/test-app.js';
+import { until } from '../support/until.js';
+
+/**
+ * The workflow explorer in a real browser (headless Chromium from Debian's package): a person
+ * on call finds a refunded transfer, reads its timeline, and cancels a waiting transfer from its
+ * page. Screenshots go to dist/test-output/browser/.
+ */
+const executable = findChromium();
+if (!executable && process.env.CI) throw new Error('No Chromium found in CI: .ci/run installs Debian\'s chromium package; set CHROMIUM_PATH if it lives elsewhere');
+if (!executable) console.warn('Skipping the explorer browser test: no Chromium found (install Debian\'s `chromium` package or set CHROMIUM_PATH)');
+const maybe = executable ? test : test.skip;
+const SHOTS = fileURLToPath(new URL('../../dist/test-output/browser/', import.meta.url));
+
+let sample: SampleApp;
+let browser: Browser;
+let page: Page;
+let refunded: string;
+let waiting: string;
+
+beforeAll(async () => {
+  if (!executable) return;
+  mkdirSync(SHOTS, { recursive: true });
+  sample = await createSampleApp({
+    redisUrl: testRedisUrl(), port: 0, prefix: `browser-${randomUUID().slice(0, 8)}`, logger: false, approvalLimit: 500,
+    durable: { leaseTtl: '2s', sweepInterval: '500ms' },
+  });
+  const api = apiClient(sample.url);
+  const rich = await api.openAccount(5000);
+  const frozen = await api.openAccount(10);
+  await api.post(`/accounts/${frozen}/freeze`);
+  refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId;
+  waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId;
+  await api.waitForTransfer(refunded);
+  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+  browser = await chromium.launch({ executablePath: executable, headless: true, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sample?.close();
+});
+
+describe('the workflow explorer in Chromium', () => {
+  maybe('find the refunded transfer, read its timeline, cancel a waiting transfer from its page', async () => {
+    await page.goto(`${sample.url}/workflows`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Workflows');
+    expect(await page.locator('table.workflows tbody tr').count()).toBe(2);
+    await page.screenshot({ path: `${SHOTS}01-list.png`, fullPage: true });
+
+    // Filter to failed workflows: only the refunded transfer is left.
+    await page.selectOption('select[name=status]', 'failed');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForURL(/status=failed/);
+    const rows = page.locator('table.workflows tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(refunded);
+    await page.screenshot({ path: `${SHOTS}02-filtered.png`, fullPage: true });
+
+    // Its page: withdraw done, the deposit failed, the refund undid the withdrawal.
+    await page.click(`a[href="/workflows/${refunded}"]`);
+    await page.waitForURL(new RegExp(`/workflows/${refunded}$`));
+    const span = (name: string) => page.locator(`tr.span[data-name="${name}"]`);
+    expect(await span('withdraw').getAttribute('data-status')).toBe('completed');
+    expect(await span('deposit').getAttribute('data-status')).toBe('failed');
+    expect(await span('deposit').textContent()).toContain('is frozen');
+    expect(await span('refund').getAttribute('class')).toContain('compensation');
+    expect(await span('refund').textContent()).toContain('compensation');
+    await page.click('details summary');
+    await page.waitForFunction(() => document.querySelector('#raw-history')?.textContent?.includes('WorkflowExecutionStarted'));
+    await page.screenshot({ path: `${SHOTS}03-refunded-transfer.png`, fullPage: true });
+
+    // The waiting transfer: cancel it from its page, confirming the dialog.
+    await page.goto(`${sample.url}/workflows/${waiting}`);
+    await page.fill('form[data-action=cancel] input[name=reason]', 'customer called');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('form[data-action=cancel] button');
+    await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.startsWith('Done: cancellation requested'));
+    await page.screenshot({ path: `${SHOTS}04-cancel-requested.png`, fullPage: true });
+    await until('the cancelled transfer to close', async () => {
+      await page.goto(`${sample.url}/workflows/${waiting}`);
+      return (await page.locator('h1 .status').textContent()) !== 'running';
+    });
+    expect(await page.locator('tr.span[data-name="refund"]').getAttribute('data-status')).toBe('completed');
+    await page.screenshot({ path: `${SHOTS}05-cancelled-transfer.png`, fullPage: true });
+  }, 60_000);
+});
