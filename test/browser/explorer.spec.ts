@@ -75,16 +75,16 @@ describe('the workflow explorer in Chromium', () => {
     expect(await span('deposit').textContent()).toContain('is frozen');
     expect(await span('refund').getAttribute('class')).toContain('compensation');
     expect(await span('refund').textContent()).toContain('compensation');
-    await page.click('details summary');
-    await page.waitForFunction(() => document.querySelector('#raw-history')?.textContent?.includes('WorkflowExecutionStarted'));
     await page.screenshot({ path: `${SHOTS}03-refunded-transfer.png`, fullPage: true });
+    await page.click('details summary');
+    await page.locator('#raw-history', { hasText: 'WorkflowExecutionStarted' }).waitFor();
 
     // The waiting transfer: cancel it from its page, confirming the dialog.
     await page.goto(`${sample.url}/workflows/${waiting}`);
     await page.fill('form[data-action=cancel] input[name=reason]', 'customer called');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('form[data-action=cancel] button');
-    await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.startsWith('Done: cancellation requested'));
+    await page.locator('#action-result', { hasText: 'Done: cancellation requested' }).waitFor();
     await page.screenshot({ path: `${SHOTS}04-cancel-requested.png`, fullPage: true });
     await until('the cancelled transfer to close', async () => {
       await page.goto(`${sample.url}/workflows/${waiting}`);
