@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { DurableModule, type DurableModuleOptions } from 'redurable';
 import { RedurableConsoleModule, type RedurableConsoleOptions } from 'redurable-console';
 import { AccountsController } from './accounts/accounts.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { BankActivities } from './bank/bank.activities.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { LEDGER_REDIS } from './ledger/ledger.tokens.js';
@@ -27,7 +28,7 @@ export class SampleAppModule {
     return {
       module: SampleAppModule,
       imports: [DurableModule.forRoot(options.durable), RedurableConsoleModule.forRoot({ boardRoute: '/queues', explorerRoute: '/workflows', ...options.console })],
-      controllers: [AccountsController, TransfersController],
+      controllers: [AccountsController, TransfersController, MetricsController],
       providers: [
         { provide: LEDGER_REDIS, useValue: options.ledgerRedis },
         { provide: TRANSFERS_CONFIG, useValue: options.transfers },

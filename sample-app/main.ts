@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   logger.log(`             POST ${url}/transfers  GET ${url}/transfers/:id  GET ${url}/transfers/:id/stage`);
   logger.log(`             POST ${url}/transfers/:id/approve|reject {"by":"..."}  POST ${url}/transfers/:id/cancel`);
   logger.log(`  Queues:    ${url}/queues  (Bull Board)`);
+  logger.log(`  Metrics:   ${url}/metrics  (Prometheus)`);
   logger.log(`  Workflows: ${url}/workflows  (the explorer; its JSON API: ${url}/api/workflows)`);
   logger.log(`Try: curl -s -XPOST ${url}/accounts -H 'content-type: application/json' -d '{"id":"alice","balance":1000}'`);
 }

@@ -54,6 +54,7 @@ export async function createSampleApp(options: SampleAppOptions): Promise<Sample
   const durable: DurableModuleOptions = {
     connection: options.redisUrl,
     prefix: options.prefix ?? 'redurable',
+    metrics: true,
     ...(options.logger === false ? { logger: false } : {}),
     ...options.durable,
   };

@@ -4,6 +4,7 @@
  */
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './module/durable.module.js';
 export type { DurableModuleOptions } from './module/durable-options.js';
+export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption } from './module/redis-connection-option.js';
 export * from './decorators/index.js';
 export { proxyActivities, executeActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';

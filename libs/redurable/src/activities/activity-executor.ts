@@ -13,6 +13,7 @@ import type { NewEvent } from '../history/events.js';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { ActivityJobData } from '../worker/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
+import type { DurableMetrics } from '../observability/metrics.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
@@ -46,6 +47,7 @@ export class ActivityExecutor {
     private readonly defaults: ActivityCallOptions,
     private readonly complete: CompletionSink,
     private readonly logger: LoggerService,
+    private readonly metrics: DurableMetrics,
   ) {}
 
   /** Options in force: module defaults, then `@Activity`, then the call's options. */
@@ -90,6 +92,8 @@ export class ActivityExecutor {
       this.logger.log?.(`${step} already has a recorded outcome; not running it again`);
       return;
     }
+    const began = performance.now();
+    if (attempt === 1) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
     try {
       const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
       if (deadline !== undefined && Date.now() >= deadline) {
@@ -102,10 +106,12 @@ export class ActivityExecutor {
       const result = this.converter.encode(value, `result of ${step}`);
       crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
+      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
     } catch (err) {
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.finalState(err, eff, attempt, data);
       if (!retryState) {
+        this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
         this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${retryDelayMs(eff.policy, attempt)}ms: ${(err as Error)?.message ?? err}`);
         throw err;
       }
@@ -113,6 +119,7 @@ export class ActivityExecutor {
       const failure = new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
       this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
       await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
+      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
       // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
       throw new UnrecoverableError(failure.message);
     }

@@ -123,6 +123,7 @@ export class WorkflowClient {
       });
       switch (res.kind) {
         case 'started':
+          this.runtime.metrics.workflowStarted(workflowType);
           crashPoint('start.after-script');
           await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).

@@ -8,6 +8,7 @@ import { toMs, type Duration } from '../common/duration.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import { InvalidOptionsError } from '../errors/library.errors.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
+import type { MetricsOptions } from '../observability/metrics.js';
 import { connectionProblem, type RedisConnectionOption } from './redis-connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
@@ -58,6 +59,11 @@ export interface DurableModuleOptions {
   activityDefaults?: ActivityCallOptions;
   /** Finished jobs kept for Bull Board. @default { completed: 1000, failed: 5000 } */
   jobRetention?: { completed?: number; failed?: number };
+  /**
+   * Prometheus metrics through prom-client (install it): `true` registers them on prom-client's
+   * default registry, or pass `{ registry, prefix }`; serve them with the registry's `metrics()`. @default off
+   */
+  metrics?: boolean | MetricsOptions;
   /** Logger; false silences the library. @default Nest's Logger */
   logger?: LoggerService | false;
 }
@@ -81,6 +87,7 @@ export interface ResolvedDurableOptions {
   payloadCodec?: PayloadCodec;
   activityDefaults: ActivityCallOptions;
   jobRetention: { completed: number; failed: number };
+  metrics?: MetricsOptions;
   logger?: LoggerService | false;
 }
 
@@ -124,12 +131,15 @@ function messages(errors: ValidationError[]): string[] {
 export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDurableOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
   // The connection is checked apart: an ioredis instance must not go through plainToInstance.
-  const { payloadCodec, logger, connection, ...plain } = options;
+  const { payloadCodec, logger, connection, metrics, ...plain } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
   const connectionError = connection === undefined ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance' : connectionProblem(connection);
   if (connectionError) list.unshift(connectionError);
+  if (metrics !== undefined && typeof metrics !== 'boolean' && (typeof metrics !== 'object' || metrics === null)) {
+    list.push(`metrics must be true, false or { registry?, prefix? } (got ${JSON.stringify(metrics)})`);
+  }
   const unknown = errors.filter((e) => e.constraints?.whitelistValidation).map((e) => e.property);
   if (unknown.length) list.push(`unknown option(s): ${unknown.join(', ')}`);
   if (list.length > 0) throw new InvalidOptionsError(`Invalid DurableModule options: ${list.join('; ')}`);
@@ -153,6 +163,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     payloadCodec,
     activityDefaults: options.activityDefaults ?? {},
     jobRetention: { completed: 1000, failed: 5000, ...(options.jobRetention ?? {}) },
+    metrics: metrics === true ? {} : metrics || undefined,
     logger,
   };
 }

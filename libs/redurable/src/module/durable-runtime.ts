@@ -13,6 +13,7 @@ import { ClosedWatcher } from '../worker/closed-watcher.js';
 import { Dispatcher } from '../worker/dispatcher.js';
 import { QueueSet } from '../worker/queue-set.js';
 import { RecoverySweep } from '../worker/recovery-sweep.js';
+import { MetricsSink, prometheusMetrics } from '../observability/metrics.js';
 import { WorkerHost } from '../worker/worker-host.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from './redis-connection-option.js';
@@ -61,6 +62,8 @@ export class DurableRuntime {
   readonly watcher: ClosedWatcher;
   readonly children: ChildWorkflows;
   readonly logger: LoggerService;
+  /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
+  readonly metrics = new MetricsSink();
   /** Time given to activity and timer outcomes (what workflow code sees); a test environment moves it. */
   clock: { now(): number } = { now: () => Date.now() };
   private host?: WorkerHost;
@@ -80,12 +83,12 @@ export class DurableRuntime {
     this.runner = new WorkflowTaskRunner(
       this.store, this.registry, this.converter, this.cache, this.dispatcher,
       {
-        leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 },
+        leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 }, metrics: this.metrics,
         afterClose: (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related),
       },
       this.logger,
     );
-    this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger);
+    this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger, this.metrics);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     this.children = new ChildWorkflows(this);
   }
@@ -100,6 +103,7 @@ export class DurableRuntime {
    * initialises, so an unreachable or evicting Redis fails `app.init()` with one clear error.
    */
   async connect(): Promise<void> {
+    if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics));
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
   }

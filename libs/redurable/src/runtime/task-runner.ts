@@ -10,6 +10,7 @@ import type { Dispatcher } from '../worker/dispatcher.js';
 import { WorkflowActivation, type Closing, type NewCommand } from './activation.js';
 import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
+import type { DurableMetrics } from '../observability/metrics.js';
 
 export interface TaskRunnerOptions {
   leaseTtlMs: number;
@@ -19,6 +20,7 @@ export interface TaskRunnerOptions {
   retentionMs: number;
   /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
   taskRetry: { baseMs: number; maxMs: number };
+  metrics: DurableMetrics;
 }
 
 /**
@@ -107,6 +109,7 @@ export class WorkflowTaskRunner {
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
   private async deliverCached(activation: WorkflowActivation, outcome: OutcomeEvent, taskQueue: string): Promise<boolean> {
     const { workflowId, runId } = activation.info;
+    const began = performance.now();
     try {
       await activation.activate([{ streamId: activation.lastId, event: { ...outcome, id: 0 } as HistoryEvent }]);
     } catch {
@@ -138,6 +141,8 @@ export class WorkflowTaskRunner {
     }
     activation.fence = res.fence;
     activation.lastId = res.lastId;
+    this.options.metrics.cacheLookup(true);
+    this.options.metrics.workflowTask(activation.info.workflowType, (performance.now() - began) / 1000);
     crashPoint('task.after-commit');
     if (close) {
       await this.closed(activation, close.spec, taskQueue, commands);
@@ -160,8 +165,10 @@ export class WorkflowTaskRunner {
       lease = acquired.lease;
     }
     let activation: WorkflowActivation | undefined;
+    const began = performance.now();
     try {
       activation = lease.full ? undefined : this.cache.get(workflowId, runId);
+      this.options.metrics.cacheLookup(activation !== undefined);
       let events = lease.events;
       let replayed = false;
       if (!activation) {
@@ -179,6 +186,7 @@ export class WorkflowTaskRunner {
       }
       if (activation.isClosed) this.cache.evict(workflowId);
       else this.cache.set(activation);
+      this.options.metrics.workflowTask(activation.info.workflowType, (performance.now() - began) / 1000);
     } catch (err) {
       this.cache.evict(workflowId);
       if (err instanceof LeaseLostError) {
@@ -267,11 +275,13 @@ export class WorkflowTaskRunner {
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, children, activation.now);
     if (spec.next) {
+      this.options.metrics.workflowClosed(activation.info.workflowType, 'continued');
       this.logger.log?.(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
       await this.dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start');
       return;
     }
     this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
+    this.options.metrics.workflowClosed(activation.info.workflowType, spec.status);
     if (activation.parent || activation.hasChildren) {
       await this.options.afterClose(workflowId, runId, { parent: activation.parent !== undefined, children: activation.hasChildren });
     }

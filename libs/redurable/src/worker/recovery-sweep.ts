@@ -113,6 +113,7 @@ export class RecoverySweep {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
       await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
       logger.log?.(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
+      this.runtime.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
       return { repaired: true, next: now + ttl };
     }
     // A commit whose jobs were to be added after it (the dispatch mark): once a lease ttl has
@@ -138,6 +139,7 @@ export class RecoverySweep {
       if (children.some((c, i) => metas[i]?.parent?.runId !== runId || metas[i]?.parent?.seq !== c.seq)) {
         await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-children-${meta.historyLength}-${meta.dispatchAt}`, 0, true);
         logger.log?.(`Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`);
+        this.runtime.metrics.sweepRepair('child-not-started');
         return { repaired: true, next: now + ttl };
       }
     }
@@ -154,6 +156,7 @@ export class RecoverySweep {
       if (missing.length > 0) {
         await dispatcher.dispatch({ workflowId, runId, taskQueue }, missing.map((m) => m.event), now);
         logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
+        this.runtime.metrics.sweepRepair('lost-job');
         repaired = true;
       }
     }

@@ -1,0 +1,93 @@
+import { InvalidOptionsError } from '../errors/library.errors.js';
+
+/** What the library measures. Every method is cheap and never throws. */
+export interface DurableMetrics {
+  workflowStarted(workflowType: string): void;
+  workflowClosed(workflowType: string, status: string): void;
+  /** One workflow task (a replay or a cached step), in seconds. */
+  workflowTask(workflowType: string, seconds: number): void;
+  cacheLookup(hit: boolean): void;
+  /** One activity attempt: `completed`, `failed` (for good) or `retried`. */
+  activityAttempt(activityType: string, outcome: 'completed' | 'failed' | 'retried', seconds: number): void;
+  /** From scheduling to the first attempt's start, in seconds. */
+  activityScheduleToStart(activityType: string, seconds: number): void;
+  sweepRepair(reason: string): void;
+}
+
+const none: DurableMetrics = {
+  workflowStarted: () => undefined, workflowClosed: () => undefined, workflowTask: () => undefined, cacheLookup: () => undefined,
+  activityAttempt: () => undefined, activityScheduleToStart: () => undefined, sweepRepair: () => undefined,
+};
+
+/** The metrics the parts report to: nothing until Prometheus metrics are turned on (`metrics` option). */
+export class MetricsSink implements DurableMetrics {
+  private impl: DurableMetrics = none;
+
+  use(impl: DurableMetrics): void {
+    this.impl = impl;
+  }
+
+  workflowStarted(t: string): void { this.impl.workflowStarted(t); }
+  workflowClosed(t: string, s: string): void { this.impl.workflowClosed(t, s); }
+  workflowTask(t: string, s: number): void { this.impl.workflowTask(t, s); }
+  cacheLookup(hit: boolean): void { this.impl.cacheLookup(hit); }
+  activityAttempt(t: string, o: 'completed' | 'failed' | 'retried', s: number): void { this.impl.activityAttempt(t, o, s); }
+  activityScheduleToStart(t: string, s: number): void { this.impl.activityScheduleToStart(t, s); }
+  sweepRepair(r: string): void { this.impl.sweepRepair(r); }
+}
+
+/** The `metrics` option: `true` registers on prom-client's default registry. */
+export interface MetricsOptions {
+  /** A prom-client `Registry` to register on. @default prom-client's default `register` */
+  registry?: unknown;
+  /** Prefix of every metric name. @default 'redurable_' */
+  prefix?: string;
+}
+
+type PromClient = typeof import('prom-client');
+
+/**
+ * Prometheus metrics through prom-client (an optional peer dependency: install it to use
+ * them). Names, with the default prefix:
+ * `redurable_workflows_started_total{workflow_type}`, `redurable_workflows_closed_total{workflow_type,status}`,
+ * `redurable_workflow_task_duration_seconds{workflow_type}`, `redurable_workflow_cache_lookups_total{result}`,
+ * `redurable_activity_attempts_total{activity_type,outcome}`, `redurable_activity_duration_seconds{activity_type,outcome}`,
+ * `redurable_activity_schedule_to_start_seconds{activity_type}`, `redurable_sweep_repairs_total{reason}`.
+ */
+export async function prometheusMetrics(options: MetricsOptions): Promise<DurableMetrics> {
+  let prom: PromClient;
+  try {
+    prom = (await import('prom-client')) as PromClient;
+  } catch {
+    throw new InvalidOptionsError('The `metrics` option needs prom-client: `npm install prom-client` (15 or later), or leave `metrics` out');
+  }
+  const registers = [(options.registry ?? prom.register) as import('prom-client').Registry];
+  const p = options.prefix ?? 'redurable_';
+  /** The same metric when two apps in one process (tests) register on one registry. */
+  const reuse = <T>(name: string, make: () => T): T => (registers[0].getSingleMetric(name) as T | undefined) ?? make();
+  const counter = (name: string, help: string, labelNames: string[]) => reuse(p + name, () => new prom.Counter({ name: p + name, help, labelNames, registers }));
+  const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
+    reuse(p + name, () => new prom.Histogram({ name: p + name, help, labelNames, buckets, registers }));
+  const fast = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const slow = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900];
+  const started = counter('workflows_started_total', 'Workflows started by this process\'s client', ['workflow_type']);
+  const closed = counter('workflows_closed_total', 'Workflow runs closed by this process\'s workers', ['workflow_type', 'status']);
+  const task = histogram('workflow_task_duration_seconds', 'Workflow task latency: from taking the lease to committing', ['workflow_type'], fast);
+  const cache = counter('workflow_cache_lookups_total', 'Workflow tasks that found the execution in the cache (hit) or replayed the history (miss)', ['result']);
+  const attempts = counter('activity_attempts_total', 'Activity attempts by outcome', ['activity_type', 'outcome']);
+  const duration = histogram('activity_duration_seconds', 'Activity attempt duration', ['activity_type', 'outcome'], slow);
+  const lag = histogram('activity_schedule_to_start_seconds', 'From scheduling an activity to its first attempt', ['activity_type'], slow);
+  const repairs = counter('sweep_repairs_total', 'Lost work the recovery sweep repaired', ['reason']);
+  return {
+    workflowStarted: (t) => started.inc({ workflow_type: t }),
+    workflowClosed: (t, s) => closed.inc({ workflow_type: t, status: s }),
+    workflowTask: (t, s) => task.observe({ workflow_type: t }, s),
+    cacheLookup: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+    activityAttempt: (t, o, s) => {
+      attempts.inc({ activity_type: t, outcome: o });
+      duration.observe({ activity_type: t, outcome: o }, s);
+    },
+    activityScheduleToStart: (t, s) => lag.observe({ activity_type: t }, Math.max(0, s)),
+    sweepRepair: (r) => repairs.inc({ reason: r }),
+  };
+}
