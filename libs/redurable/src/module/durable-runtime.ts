@@ -14,6 +14,7 @@ import { Dispatcher } from '../worker/dispatcher.js';
 import { QueueSet } from '../worker/queue-set.js';
 import { RecoverySweep } from '../worker/recovery-sweep.js';
 import { MetricsSink, prometheusMetrics } from '../observability/metrics.js';
+import type { DurableHealth } from '../observability/health.js';
 import { WorkerHost } from '../worker/worker-host.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from './redis-connection-option.js';
@@ -91,6 +92,28 @@ export class DurableRuntime {
     this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger, this.metrics);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     this.children = new ChildWorkflows(this);
+  }
+
+  /**
+   * Whether this process can do its work: Redis answers a PING (within `connectTimeout`, at
+   * most 2 s), its workers run (when it has any), and its recovery sweep has passed within three
+   * intervals.
+   */
+  async health(): Promise<DurableHealth> {
+    const problems: string[] = [];
+    const began = Date.now();
+    const redis: DurableHealth['redis'] = await Promise.race([
+      this.redis.ping().then(() => ({ reachable: true, latencyMs: Date.now() - began })),
+      new Promise<DurableHealth['redis']>((resolve) => setTimeout(() => resolve({ reachable: false, error: `no answer to PING within ${Math.min(this.options.connectTimeoutMs, 2000)} ms` }), Math.min(this.options.connectTimeoutMs, 2000)).unref()),
+    ]).catch((err: Error) => ({ reachable: false, error: err.message }));
+    if (!redis.reachable) problems.push(`Redis at ${this.link.endpoint} is unreachable: ${redis.error}`);
+    const enabled = this.host !== undefined;
+    const workers = { enabled, ...(this.host?.status() ?? { running: 0, total: 0 }) };
+    if (enabled && workers.running < workers.total) problems.push(`${workers.total - workers.running} of ${workers.total} workers are not running`);
+    const last = this.sweep?.lastPassAt;
+    const lagging = this.sweep !== undefined && (last === undefined || Date.now() - last > 3 * this.options.sweepIntervalMs + 1000);
+    if (lagging) problems.push(`the recovery sweep has not completed a pass since ${last ? new Date(last).toISOString() : 'the worker started'}`);
+    return { healthy: problems.length === 0, problems, redis, workers, sweep: { enabled: this.sweep !== undefined, lastPassAt: last ? new Date(last).toISOString() : undefined, lagging } };
   }
 
   /** Task queues this process serves. */

@@ -35,6 +35,8 @@ export class RecoverySweep {
   private running?: Promise<unknown>;
   private backfill?: Promise<unknown>;
   private stopped = false;
+  /** When the last pass ended (health: a sweep that stops passing is lagging). */
+  lastPassAt?: number;
 
   constructor(
     private readonly runtime: DurableRuntime,
@@ -64,6 +66,7 @@ export class RecoverySweep {
       // Parents closed for a while whose children may not have had the parent-close policy.
       const parents = await redis.zrangebyscore(keys.closedParentsIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
       for (const parentId of parents) await this.runtime.children.applyForClosedParent(parentId);
+      this.lastPassAt = Date.now();
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }

@@ -30,6 +30,11 @@ export class WorkerHost {
     this.subscriber.on('error', () => undefined);
   }
 
+  /** How many of this process's BullMQ workers are running. */
+  status(): { running: number; total: number } {
+    return { running: this.workers.filter((w) => w.isRunning()).length, total: this.workers.length };
+  }
+
   serves(taskQueue: string): boolean {
     return this.served.has(taskQueue);
   }
