@@ -14,6 +14,7 @@ import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { ActivityJobData } from '../worker/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import type { DurableMetrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
@@ -82,6 +83,14 @@ export class ActivityExecutor {
   }
 
   async process(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
+    const data = job.data;
+    const attributes = {
+      'workflow.id': data.workflowId, 'workflow.run_id': data.runId, 'activity.type': data.activityType, 'activity.seq': data.seq, 'activity.attempt': job.attemptsMade + 1,
+    };
+    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown), 'consumer');
+  }
+
+  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
     const data = job.data;
     const attempt = job.attemptsMade + 1;
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;

@@ -7,6 +7,7 @@ import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, 
 import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { validateWorkflowInput } from './input-validation.js';
+import { inSpan, traceOf } from '../observability/tracing.js';
 import { RUN_CHANGE_ATTEMPTS, WorkflowHandle } from './workflow-handle.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
@@ -50,7 +51,8 @@ export class WorkflowClient {
    * Rejects with a RedisUnavailableError when Redis does not answer within `connectTimeout`.
    */
   async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
-    const { runId } = await this.runtime.link.call(`start workflow '${options?.workflowId}'`, () => this.startRun(workflow, options));
+    const { runId } = await this.runtime.link.call(`start workflow '${options?.workflowId}'`, () =>
+      inSpan('redurable.start_workflow', { 'workflow.id': options?.workflowId, 'workflow.type': typeName(workflow) }, undefined, () => this.startRun(workflow, options), 'client'));
     return new WorkflowHandle(this.runtime, options.workflowId, runId);
   }
 
@@ -67,7 +69,8 @@ export class WorkflowClient {
   async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
     const input = this.runtime.converter.encodeAll(options.signalArgs ?? [], `signal '${options.signal}' of workflow '${options.workflowId}'`);
     const { runId } = await this.runtime.link.call(`signal-with-start workflow '${options.workflowId}'`, () =>
-      this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input }));
+      inSpan('redurable.signal_with_start', { 'workflow.id': options.workflowId, 'workflow.type': typeName(workflow), 'signal.name': options.signal }, undefined, () =>
+        this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input }), 'client'));
     return new WorkflowHandle(this.runtime, options.workflowId, runId);
   }
 
@@ -117,7 +120,7 @@ export class WorkflowClient {
       const currentRunId = touchesCurrent ? ((await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined) : undefined;
       const res = await store.start({
         requestId: runId, checkAfterMs: config.leaseTtlMs,
-        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input },
+        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf() },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: config.retentionMs,
       });
@@ -154,4 +157,8 @@ export class WorkflowClient {
     if (!known) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
   }
+}
+
+function typeName(workflow: Type<object> | string): string {
+  return typeof workflow === 'string' ? workflow : workflow.name;
 }

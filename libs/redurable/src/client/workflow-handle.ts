@@ -12,6 +12,7 @@ import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { activityJobId, timerJobId } from '../worker/dispatcher.js';
+import { inSpan } from '../observability/tracing.js';
 import { outstandingOf, type Outstanding } from '../history/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 
@@ -94,7 +95,8 @@ export class WorkflowHandle<R = unknown> {
    */
   async signal(name: string, ...args: unknown[]): Promise<void> {
     const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
-    await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () => this.external('signal', { type: 'SignalReceived', signalName: name, input }, false));
+    await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () =>
+      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.external('signal', { type: 'SignalReceived', signalName: name, input }, false), 'client'));
   }
 
   /**
@@ -102,12 +104,14 @@ export class WorkflowHandle<R = unknown> {
    * can catch (to compensate), and its running activities see their AbortSignal fire.
    */
   async cancel(reason?: string): Promise<void> {
-    await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () => this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true));
+    await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () =>
+      inSpan('redurable.cancel_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true), 'client'));
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */
   async terminate(reason = 'terminated by the client'): Promise<void> {
-    await this.runtime.link.call(`terminate workflow '${this.workflowId}'`, () => this.terminateRun(reason));
+    await this.runtime.link.call(`terminate workflow '${this.workflowId}'`, () =>
+      inSpan('redurable.terminate_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.terminateRun(reason), 'client'));
   }
 
   private async terminateRun(reason: string): Promise<void> {

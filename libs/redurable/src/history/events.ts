@@ -30,6 +30,8 @@ export interface WorkflowExecutionStarted extends EventBase {
   parent?: { workflowId: string; runId: string; seq: number; taskQueue: string; parentClosePolicy: ParentClosePolicy };
   /** Set on a run started by continue-as-new: the run it continues. */
   continuedFromRunId?: string;
+  /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */
+  trace?: import('../observability/tracing.js').TraceCarrier;
 }
 export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
 export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }

@@ -15,6 +15,7 @@ import { QueueSet } from '../worker/queue-set.js';
 import { RecoverySweep } from '../worker/recovery-sweep.js';
 import { MetricsSink, prometheusMetrics } from '../observability/metrics.js';
 import type { DurableHealth } from '../observability/health.js';
+import { loadTracing } from '../observability/tracing.js';
 import { WorkerHost } from '../worker/worker-host.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from './redis-connection-option.js';
@@ -127,6 +128,7 @@ export class DurableRuntime {
    */
   async connect(): Promise<void> {
     if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics));
+    await loadTracing();
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
   }

@@ -106,6 +106,11 @@ export class WorkflowActivation {
     this.random = seededRandom(startEvent.runId);
   }
 
+  /** The trace context recorded when the workflow started (OpenTelemetry). */
+  get trace(): WorkflowExecutionStarted['trace'] {
+    return this.startEvent.trace;
+  }
+
   get parent(): WorkflowExecutionStarted['parent'] {
     return this.startEvent.parent;
   }

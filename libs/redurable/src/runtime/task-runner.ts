@@ -11,6 +11,7 @@ import { WorkflowActivation, type Closing, type NewCommand } from './activation.
 import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
 import type { DurableMetrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
 
 export interface TaskRunnerOptions {
   leaseTtlMs: number;
@@ -78,7 +79,7 @@ export class WorkflowTaskRunner {
   complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
     return this.exclusive(workflowId, () => this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
       const activation = this.cache.get(workflowId, runId);
-      if (activation && (await this.deliverCached(activation, outcome, taskQueue))) return;
+      if (activation && (await inSpan('redurable.workflow_task', spanAttributes(activation), activation.trace, () => this.deliverCached(activation, outcome, taskQueue)))) return;
       const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
       crashPoint('completion.after-append');
       await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
@@ -148,7 +149,7 @@ export class WorkflowTaskRunner {
       await this.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+    if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
     crashPoint('task.after-dispatch');
     return true;
   }
@@ -164,6 +165,16 @@ export class WorkflowTaskRunner {
       if (acquired?.kind !== 'acquired') return;
       lease = acquired.lease;
     }
+    const leased = lease;
+    const started = leased.full ? (leased.events[0]?.event as WorkflowExecutionStarted | undefined) : undefined;
+    const cached = this.cache.get(workflowId, runId);
+    const parent = started?.type === 'WorkflowExecutionStarted' ? started.trace : cached?.trace;
+    const attributes = { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': started?.workflowType ?? cached?.info.workflowType, 'workflow.task_queue': taskQueue };
+    await inSpan('redurable.workflow_task', attributes, parent, () => this.runLeased(workflowId, runId, taskQueue, leased));
+  }
+
+  /** The task itself, once the lease is held. */
+  private async runLeased(workflowId: string, runId: string, taskQueue: string, lease: Lease): Promise<void> {
     let activation: WorkflowActivation | undefined;
     const began = performance.now();
     try {
@@ -224,7 +235,7 @@ export class WorkflowTaskRunner {
       // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
       appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
       crashPoint('task.after-commit');
-      await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, [...toDispatch, ...outstanding], activation.now);
+      await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, [...toDispatch, ...outstanding], activation.now);
       crashPoint('task.after-dispatch');
       result = await this.store.commit({ ...base, events: [], release: true, dispatchMark: 'clear' });
     } else {
@@ -234,7 +245,7 @@ export class WorkflowTaskRunner {
       result = await this.store.commit({ ...base, events, release: true, dispatchMark: mark });
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
-      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, toDispatch, activation.now);
+      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
       crashPoint('task.after-dispatch');
     }
     if (result.kind === 'more') return result.events;
@@ -254,7 +265,7 @@ export class WorkflowTaskRunner {
         const runId = randomUUID();
         const started = {
           type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
-          continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}),
+          continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}), ...(activation.trace ? { trace: activation.trace } : {}),
         };
         return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
       }
@@ -273,7 +284,7 @@ export class WorkflowTaskRunner {
     this.cache.evict(workflowId);
     crashPoint('close.after-commit');
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
-    if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue }, children, activation.now);
+    if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, children, activation.now);
     if (spec.next) {
       this.options.metrics.workflowClosed(activation.info.workflowType, 'continued');
       this.logger.log?.(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
@@ -316,6 +327,11 @@ export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | '
  * flagging the parent first puts its close in the closed-parents index, whose sweep starts
  * them if a crash came in between.
  */
+function spanAttributes(activation: WorkflowActivation): Record<string, string> {
+  const { workflowId, runId, workflowType, taskQueue } = activation.info;
+  return { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': workflowType, 'workflow.task_queue': taskQueue };
+}
+
 function schedulesChild(commands: NewCommand[]): boolean {
   return commands.some((c) => c.type === 'ChildWorkflowScheduled');
 }

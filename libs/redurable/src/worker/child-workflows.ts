@@ -6,6 +6,7 @@ import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js
 import { RUN_CHANGE_ATTEMPTS, WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { WorkflowRunChangedError } from '../errors/library.errors.js';
+import { traceOf } from '../observability/tracing.js';
 
 /**
  * Child workflows across two workflows' keys, so in steps that can each be repeated: start
@@ -33,7 +34,7 @@ export class ChildWorkflows {
       }
       const res = await store.start({
         requestId: runId, checkAfterMs: options.leaseTtlMs,
-        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info },
+        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf() },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs: options.retentionMs, parent: info,
       });

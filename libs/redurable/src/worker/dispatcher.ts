@@ -40,7 +40,7 @@ export class Dispatcher {
 
   /** `commands` carry `ts` when they were recorded earlier (re-dispatch after replay). */
   async dispatch(
-    workflow: { workflowId: string; runId: string; taskQueue: string },
+    workflow: { workflowId: string; runId: string; taskQueue: string; trace?: import('../observability/tracing.js').TraceCarrier },
     commands: (NewCommand | CommandEvent)[],
     now: number,
   ): Promise<void> {
@@ -57,6 +57,7 @@ export class Dispatcher {
             workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType,
             input: cmd.input, options: cmd.options, scheduledAt: recordedAt, workflowTaskQueue: workflow.taskQueue,
             ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
+            ...(workflow.trace ? { trace: workflow.trace } : {}),
           },
           opts: {
             jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),

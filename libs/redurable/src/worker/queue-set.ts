@@ -15,6 +15,8 @@ export interface ActivityJobData {
   workflowTaskQueue: string;
   /** Scheduled inside `nonCancellable()`: a cancellation request does not abort it (termination does). */
   nonCancellable?: boolean;
+  /** The workflow's trace context: the attempt's span is its child. */
+  trace?: import('../observability/tracing.js').TraceCarrier;
 }
 
 /** Job data of a workflow-queue job: a workflow task, or a timer when `seq` is set. */

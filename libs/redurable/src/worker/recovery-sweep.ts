@@ -135,7 +135,9 @@ export class RecoverySweep {
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
-    const { activities, timers, children } = outstandingOf((await store.readHistoryLeniently(workflowId, runId)).events);
+    const { events } = await store.readHistoryLeniently(workflowId, runId);
+    const { activities, timers, children } = outstandingOf(events);
+    const trace = events[0]?.type === 'WorkflowExecutionStarted' ? events[0].trace : undefined;
     const dueTimers = afterCommit ? timers : timers.filter((t) => t.dueAt <= now);
     if (afterCommit && children.length > 0) {
       const metas = await store.getMetas(children.map((c) => c.workflowId));
@@ -157,7 +159,7 @@ export class RecoverySweep {
       const exists = (await pipe.exec()) ?? [];
       const missing = watched.filter((_, i) => exists[i]?.[1] === 0);
       if (missing.length > 0) {
-        await dispatcher.dispatch({ workflowId, runId, taskQueue }, missing.map((m) => m.event), now);
+        await dispatcher.dispatch({ workflowId, runId, taskQueue, trace }, missing.map((m) => m.event), now);
         logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
         this.runtime.metrics.sweepRepair('lost-job');
         repaired = true;
