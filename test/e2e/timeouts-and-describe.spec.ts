@@ -81,6 +81,9 @@ describe('describe()', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(pending).toMatchObject({ seq: 1, activityType: 'failsSlowly', taskQueue: 'timeouts', attempt: 2, lastFailure: 'downstream is down', state: 'delayed' });
+    // The retry policy waits 5 s after the first failure.
+    expect(pending!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 3000);
+    expect(pending!.nextAttemptAt!.getTime()).toBeLessThan(Date.now() + 6000);
     const description = await handle.describe();
     expect(description.status).toBe('running');
     expect(description.historyLength).toBe(2);

@@ -62,9 +62,9 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
     : d.result !== undefined ? `<p><b>Result</b> <code>${esc(JSON.stringify(d.result, null, 2))}</code></p>`
       : d.undecodableResult ? '<p><b>Result</b> <span class="hidden-payload">encoded with a codec this server does not have</span></p>' : '';
   const pending = d.pendingActivities.length || d.pendingTimers.length
-    ? `<h2>Waiting for</h2><table class="pending"><thead><tr><th>Step</th><th>State</th><th>Attempt</th><th>Last error</th></tr></thead><tbody>
-${d.pendingActivities.map((a) => `<tr><td>activity ${esc(a.activityType)} #${a.seq}${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}</td><td>${a.attempt}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
-${d.pendingTimers.map((tm) => `<tr><td>timer #${tm.seq}, due ${esc(time(tm.dueAt))}</td><td>${esc(tm.state)}</td><td></td><td></td></tr>`).join('')}
+    ? `<h2>Waiting for</h2><table class="pending"><thead><tr><th>Step</th><th>State</th><th>Attempt</th><th>Next attempt (UTC)</th><th>Last error</th></tr></thead><tbody>
+${d.pendingActivities.map((a) => `<tr><td>activity ${esc(a.activityType)} #${a.seq}${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}</td><td>${a.attempt}</td><td>${esc(time(a.nextAttemptAt))}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
+${d.pendingTimers.map((tm) => `<tr><td>timer #${tm.seq}, due ${esc(time(tm.dueAt))}</td><td>${esc(tm.state)}</td><td></td><td></td><td></td></tr>`).join('')}
 </tbody></table>` : '';
   const board = `${paths.board}/queue/${encodeURIComponent(`${d.taskQueue}-activities`)}`;
   const body = `<h1>${esc(id)} ${statusBadge(d.status)}</h1>

@@ -44,8 +44,8 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
   }
   if (d.pendingActivities.length > 0) {
     lines.push('', 'Pending activities', table([
-      ['SEQ', 'ACTIVITY', 'STATE', 'ATTEMPT', 'LAST FAILURE'],
-      ...d.pendingActivities.map((a) => [String(a.seq), `${a.activityType}${a.compensation ? ' (compensation)' : ''}`, a.state, String(a.attempt), a.lastFailure ?? '']),
+      ['SEQ', 'ACTIVITY', 'STATE', 'ATTEMPT', 'NEXT ATTEMPT', 'LAST FAILURE'],
+      ...d.pendingActivities.map((a) => [String(a.seq), `${a.activityType}${a.compensation ? ' (compensation)' : ''}`, a.state, String(a.attempt), a.nextAttemptAt ? time(a.nextAttemptAt) : '', a.lastFailure ?? '']),
     ]));
   }
   if (d.pendingTimers.length > 0) {

@@ -10,6 +10,8 @@ export interface PendingActivity {
   attempt: number;
   /** Message of the last failed attempt, if any. */
   lastFailure?: string;
+  /** When the next attempt is due, while it waits to retry (`delayed`). */
+  nextAttemptAt?: Date;
   /** BullMQ job state: waiting, active, delayed (waiting to retry), ...; `missing` when its job is gone (the recovery sweep re-adds it). */
   state: string;
   /** True when the saga scheduled it to undo an earlier step. */

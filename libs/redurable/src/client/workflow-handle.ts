@@ -212,7 +212,12 @@ export class WorkflowHandle<R = unknown> {
 
   private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
     return Promise.all(activities.map(async (e) => {
-      const job = await this.runtime.queues.activity(e.options.taskQueue).getJob(activityJobId(this.workflowId, meta.runId, e.seq));
+      const queue = this.runtime.queues.activity(e.options.taskQueue);
+      const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
+      const job = await queue.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      // BullMQ scores a delayed job by its due time × 0x1000 (plus a counter).
+      const score = state === 'delayed' ? await this.runtime.redis.zscore(queue.toKey('delayed'), jobId) : null;
       return {
         seq: e.seq,
         activityType: e.activityType,
@@ -220,7 +225,8 @@ export class WorkflowHandle<R = unknown> {
         scheduledAt: new Date(e.ts),
         attempt: (job?.attemptsMade ?? 0) + 1,
         lastFailure: job?.failedReason || undefined,
-        state: job ? await job.getState() : 'missing',
+        ...(score !== null ? { nextAttemptAt: new Date(Math.floor(Number(score) / 0x1000)) } : {}),
+        state,
         compensation: e.compensation === true,
       };
     }));
