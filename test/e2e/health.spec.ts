@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Activities, Activity, DurableModule, Workflow, WorkflowRun } from 'redurable';
 import { RedurableHealthIndicator } from 'redurable/health';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../tools/embedded-redis.js';
+import { until } from '../support/until.js';
 
 @Injectable()
 @Activities()
@@ -68,5 +69,11 @@ describe('the @nestjs/terminus indicator (redurable/health)', () => {
     expect(downBody.status).toBe('error');
     expect(downBody.error.redurable.status).toBe('down');
     expect(downBody.error.redurable.message).toContain(`Redis at 127.0.0.1:${redis.port} is unreachable`);
+
+    // Redis back on its port: up again (and the app can close cleanly).
+    redis = await startEmbeddedRedis({ port: redis.port });
+    await until('the check to be up again', async () => (await fetch(url)).status === 200);
+    await app.close();
+    app = undefined;
   }, 30_000);
 });
