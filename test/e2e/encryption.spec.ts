@@ -3,8 +3,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Injectable } from '@nestjs/common';
-import { AesGcmCodec, Activities, Activity, Signal, Workflow, WorkflowRun, condition, proxyActivities } from 'redurable';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RedurableConsoleModule } from 'redurable-console';
+import { AesGcmCodec, Activities, Activity, DurableModule, Signal, Workflow, WorkflowRun, condition, proxyActivities, type PayloadCodec } from 'redurable';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 
 const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
@@ -103,5 +105,39 @@ describe('payload encryption with AesGcmCodec', () => {
     const seeing = await cli([...flags, '--codec', codecModule], { K1: k1, K2: k2 });
     expect(seeing.stdout).toMatch(/signal confirm\s+received\s+\("hopper"\)/);
     expect(seeing.stdout).toContain(`-> "charged 99 to ${CARD}"`);
+  });
+
+  test('the explorer shows payloads decoded with the app\'s codec, and says they are encrypted where the server lacks the key', async () => {
+    const worker = await createTestApp([CardActivities, ChargeWorkflow], { payloadCodec: new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }) });
+    apps.push(worker);
+    const handle = await worker.client.start(ChargeWorkflow, { workflowId: 'charge-explored', args: [CARD, 7] });
+    await handle.signal('confirm', 'ada');
+    await handle.result();
+
+    const consoleApp = async (payloadCodec?: PayloadCodec): Promise<{ url: string; app: INestApplication }> => {
+      @Module({
+        imports: [
+          DurableModule.forRoot({ connection: testRedisUrl(), prefix: worker.prefix, worker: false, logger: false, ...(payloadCodec ? { payloadCodec } : {}) }),
+          RedurableConsoleModule.forRoot({ auth: () => true }),
+        ],
+      })
+      class ConsoleApp {}
+      const app = await NestFactory.create(ConsoleApp, { logger: false });
+      await app.listen(0, '127.0.0.1');
+      return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+    };
+    const blind = await consoleApp();
+    const seeing = await consoleApp(new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }));
+    try {
+      const without = await (await fetch(`${blind.url}/workflows/charge-explored`)).text();
+      expect(without).toContain("encrypted with key &#39;k1&#39; (this server does not have it)");
+      expect(without).not.toContain(CARD);
+      const withKey = await (await fetch(`${seeing.url}/workflows/charge-explored`)).text();
+      expect(withKey).toContain(CARD);
+      expect(withKey).toContain(`charged 7 to ${CARD}`);
+    } finally {
+      await blind.app.close();
+      await seeing.app.close();
+    }
   });
 });

@@ -83,6 +83,10 @@ describe('workflow explorer pages', () => {
 
     const running = await page(`${sample.url}/workflows/${waiting}`);
     expect(running.text).toContain('class="actions"');
+    // The approval's timeout timer is pending, linked to its job in Bull Board.
+    const timerJob = /href="(\/queues\/queue\/transfers-workflows\/t%7C[^"]+)"/.exec(running.text)?.[1];
+    expect(timerJob).toBeDefined();
+    expect((await page(`${sample.url}${timerJob}`)).status).toBe(200);
     expect((await api.post(`/api/workflows/${waiting}/signal`, {})).status).toBe(400);
     expect((await api.post(`/api/workflows/${waiting}/signal`, { name: 'approve', args: ['ops'] })).body).toEqual({ workflowId: waiting, signal: 'approve', sent: true });
     await until('the approved transfer to complete', async () => (await api.get(`/api/workflows/${waiting}`)).body.status === 'completed');

@@ -30,6 +30,9 @@ interface Effective {
   heartbeatMs?: number;
 }
 
+/** A job created this long after its command was recorded was added again, not by the task that recorded it. */
+const READDED_AFTER_MS = 1000;
+
 function failureType(err: unknown): string {
   if (err instanceof ApplicationFailure) return err.type;
   if (err instanceof Error) return err.name && err.name !== 'Error' ? err.name : err.constructor.name;
@@ -95,9 +98,13 @@ export class ActivityExecutor {
     const attempt = job.attemptsMade + 1;
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.effective(data);
-    // A job restarted after its worker died, or added again after the first was removed (a
-    // re-dispatch, a resent add), may belong to an activity whose outcome is recorded.
-    if (await this.store.isRecorded(data.workflowId, data.runId, data.seq)) {
+    // A job restarted after its worker died, or added again after the first was removed (the
+    // recovery sweep or a replay re-adds it later than the command was recorded), may belong to
+    // an activity whose outcome is recorded: look before running it. A first job added with its
+    // command skips the round trip (activities run at least once; the idempotency key covers
+    // the rest).
+    const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
+    if (readded && (await this.store.isRecorded(data.workflowId, data.runId, data.seq))) {
       this.logger.log?.(`${step} already has a recorded outcome; not running it again`);
       return;
     }

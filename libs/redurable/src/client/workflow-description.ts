@@ -12,6 +12,8 @@ export interface PendingActivity {
   lastFailure?: string;
   /** When the next attempt is due, while it waits to retry (`delayed`). */
   nextAttemptAt?: Date;
+  /** Its BullMQ job's id in the task queue's activity queue (`<taskQueue>-activities`). */
+  jobId: string;
   /** BullMQ job state: waiting, active, delayed (waiting to retry), ...; `missing` when its job is gone (the recovery sweep re-adds it). */
   state: string;
   /** True when the saga scheduled it to undo an earlier step. */
@@ -25,6 +27,8 @@ export interface PendingTimer {
   dueAt: Date;
   /** BullMQ job state of its timer job (`delayed` until due); `missing` when the job is gone (the recovery sweep re-adds it after the due time). */
   state: string;
+  /** Its BullMQ job's id in the workflow queue (`<taskQueue>-workflows`). */
+  jobId: string;
 }
 
 /** A compensation the saga scheduled, and how it ended. */

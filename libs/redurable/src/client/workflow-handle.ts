@@ -227,6 +227,7 @@ export class WorkflowHandle<R = unknown> {
         lastFailure: job?.failedReason || undefined,
         ...(score !== null ? { nextAttemptAt: new Date(Math.floor(Number(score) / 0x1000)) } : {}),
         state,
+        jobId,
         compensation: e.compensation === true,
       };
     }));
@@ -234,8 +235,9 @@ export class WorkflowHandle<R = unknown> {
 
   private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
     return Promise.all(timers.map(async (t) => {
-      const job = await this.runtime.queues.workflow(meta.taskQueue).getJob(timerJobId(this.workflowId, meta.runId, t.seq));
-      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing' };
+      const jobId = timerJobId(this.workflowId, meta.runId, t.seq);
+      const job = await this.runtime.queues.workflow(meta.taskQueue).getJob(jobId);
+      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId };
     }));
   }
 }
