@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
 import { testRedisUrl } from '../support/test-app.js';
@@ -96,7 +97,23 @@ describe('workflow explorer pages', () => {
   });
 });
 
+/** A Nest guard class as `auth`: the console creates it with the app's injector. */
+@Injectable()
+class OpsOnlyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-role'] === 'ops';
+  }
+}
+
 describe('access', () => {
+  test('a guard class as auth: 403 without the role, 200 with it, for pages, API and Bull Board', async () => {
+    const guarded = await start({ auth: OpsOnlyGuard });
+    for (const path of ['/workflows', '/api/workflows', '/queues']) {
+      expect([path, (await fetch(`${guarded.url}${path}`)).status]).toEqual([path, 403]);
+      expect([path, (await fetch(`${guarded.url}${path}`, { headers: { 'x-role': 'ops' } })).status]).toEqual([path, 200]);
+    }
+  });
+
   test('auth rejects requests to the explorer, its API and Bull Board; readOnly refuses actions and hides them', async () => {
     const guarded = await start({ auth: (req: { headers: Record<string, string> }) => req.headers['x-console-key'] === 'let-me-in', readOnly: true });
     for (const path of ['/workflows', '/api/workflows', '/queues']) {
