@@ -1,3 +1,3 @@
 export default async function globalTeardown() {
-  await globalThis.__redurableRedis?.stop();
+  await Promise.all([globalThis.__redurableRedis?.stop(), globalThis.__redurableCluster?.stop()]);
 }

@@ -12,6 +12,13 @@ export function testRedisUrl(): string {
   return url;
 }
 
+/** The masters of the private Redis Cluster the test run started. */
+export function testClusterNodes(): { host: string; port: number }[] {
+  const nodes = process.env.REDURABLE_TEST_CLUSTER_NODES;
+  if (!nodes) throw new Error('REDURABLE_TEST_CLUSTER_NODES is not set: run the tests with `npm test` (jest global setup starts the cluster)');
+  return JSON.parse(nodes) as { host: string; port: number }[];
+}
+
 export interface TestApp {
   app: INestApplicationContext;
   client: WorkflowClient;

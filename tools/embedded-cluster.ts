@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
+
+/** A private Redis Cluster of masters on free loopback ports (no replicas), for tests. */
+export interface EmbeddedCluster {
+  /** `{ host, port }` of each master, as ioredis' Cluster takes them. */
+  readonly nodes: { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${out}`))));
+  });
+}
+
+/**
+ * Starts `masters` redis-servers with `--cluster-enabled yes`, joins them with
+ * `redis-cli --cluster create`, and resolves once every node reports `cluster_state:ok`.
+ */
+export async function startEmbeddedCluster(masters = 3): Promise<EmbeddedCluster> {
+  const root = mkdtempSync(join(tmpdir(), 'redurable-cluster-'));
+  const servers: EmbeddedRedis[] = [];
+  try {
+    for (let i = 0; i < masters; i++) {
+      const dir = join(root, `node-${i}`);
+      servers.push(await startEmbeddedRedis({ dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] }));
+    }
+    await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const states = await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'cluster', 'info'])));
+      if (states.every((info) => info.includes('cluster_state:ok'))) break;
+      if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok within 15s:\n${states.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
