@@ -53,6 +53,7 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
   }));
   try {
     await runtime.link.ready('reach Redis');
+    await runtime.checkLayout(false);
   } catch (err) {
     await runtime.dispose();
     throw err;

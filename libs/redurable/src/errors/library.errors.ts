@@ -116,3 +116,17 @@ export class CorruptHistoryError extends RedurableError {
     );
   }
 }
+
+/**
+ * The data under the prefix uses a key layout this version of Redurable does not (written by
+ * a newer or an older version). Nothing was written; upgrade the app, or use another prefix.
+ */
+export class KeyLayoutMismatchError extends RedurableError {
+  constructor(readonly prefix: string, readonly found: string, readonly expected: number) {
+    super(
+      `Redis prefix '${prefix}' holds data in key layout ${found}, but this version of Redurable uses layout ${expected}: ` +
+        (Number(found) > expected ? 'upgrade Redurable in this app to the version that wrote it' : 'migrate the data with the version that reads both layouts, or use another prefix') +
+        '. Nothing was written',
+    );
+  }
+}

@@ -79,6 +79,14 @@ export class KeyNames {
     return `${this.prefix}:cancel`;
   }
 
+  /**
+   * String: the version of the key layout the data under this prefix uses (see
+   * KEY_LAYOUT_VERSION); a process using another layout refuses to start.
+   */
+  layout(): string {
+    return `${this.prefix}:layout`;
+  }
+
   /** Set of workflow type names registered by workers (lets a client without the class validate names). */
   workflowTypes(): string {
     return `${this.prefix}:workflow-types`;
@@ -89,6 +97,9 @@ export class KeyNames {
     return `${this.prefix}:closed`;
   }
 }
+
+/** The key layout this version reads and writes; bumped by any change older code cannot read. */
+export const KEY_LAYOUT_VERSION = 1;
 
 /** BullMQ queue names may not contain ':'. */
 export function activityQueueName(taskQueue: string): string {

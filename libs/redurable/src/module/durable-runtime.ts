@@ -3,7 +3,8 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
 import { DurableRegistry } from '../discovery/registry.js';
-import { KeyNames } from '../history/keys.js';
+import { KEY_LAYOUT_VERSION, KeyNames } from '../history/keys.js';
+import { KeyLayoutMismatchError } from '../errors/library.errors.js';
 import { RedisHistoryStore } from '../history/redis-history-store.js';
 import { DataConverter } from '../payload/data-converter.js';
 import { WorkflowCache } from '../runtime/workflow-cache.js';
@@ -131,6 +132,20 @@ export class DurableRuntime {
     await loadTracing();
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
+    await this.checkLayout();
+  }
+
+  /**
+   * Refuses a prefix whose data uses another key layout (KeyLayoutMismatchError, nothing
+   * written); with `record` (an app booting), records this version's layout on a prefix that
+   * has none. A read-only caller (the command line) records nothing.
+   */
+  async checkLayout(record = true): Promise<void> {
+    // SET NX writes only on a prefix without a layout; then whatever is there must be ours.
+    if (record) await this.redis.set(this.keys.layout(), String(KEY_LAYOUT_VERSION), 'NX');
+    const found = await this.redis.get(this.keys.layout());
+    if (found === null && !record) return;
+    if (found !== String(KEY_LAYOUT_VERSION)) throw new KeyLayoutMismatchError(this.options.prefix, found ?? 'none', KEY_LAYOUT_VERSION);
   }
 
   /** Starts workers and the recovery sweep (no-op when `worker: false`). */
