@@ -53,6 +53,7 @@ elseif ARGV[4] ~= '' then
   closeRun(meta, KEYS[2], KEYS[3], ARGV[4], ARGV[5], tonumber(ARGV[10]), ARGV[6], ARGV[7], now, ARGV[11])
   return setLeaseMemo(meta, ARGV[14], {1, lastId})
 end
+checkSoon(meta, now) -- the run goes on: the sweep looks at it one lease ttl from now
 if ARGV[9] == 'set' then
   redis.call('HSET', meta, 'dispatchAt', now)
 elseif ARGV[9] == 'clear' then

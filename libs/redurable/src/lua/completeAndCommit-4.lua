@@ -60,6 +60,7 @@ if leaseFree and fence == tonumber(ARGV[4]) and redis.call('HGET', meta, 'dirty'
   else
     redis.call('HSET', meta, 'lease', '', 'dirty', 0)
     if ARGV[10] == 'set' then redis.call('HSET', meta, 'dispatchAt', now) end
+    checkSoon(meta, now)
   end
   return setLeaseMemo(meta, ARGV[15], {5, fence, lastId})
 end

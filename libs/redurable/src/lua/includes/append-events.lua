@@ -7,6 +7,5 @@ local function appendEvents(metaKey, historyKey, argv, from, lastId)
     lastId = redis.call('XADD', historyKey, '*', 'i', len, 'e', argv[i])
   end
   redis.call('HSET', metaKey, 'len', len)
-  checkSoon(metaKey, nowMs())
   return lastId
 end
