@@ -27,5 +27,6 @@ export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRe
 export { DurableQueues, type TaskQueueQueues } from './worker/durable-queues.js';
 export type { PayloadCodec } from './payload/data-converter.js';
 export { AesGcmCodec, encryptedKeyId, type AesGcmCodecOptions, type EncryptionKey } from './payload/aes-gcm-codec.js';
+export { previewPayload, type PayloadPreview } from './payload/payload-preview.js';
 export type { Duration } from './common/duration.js';
 export * from './errors/index.js';

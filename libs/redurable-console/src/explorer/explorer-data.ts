@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import {
-  encryptedKeyId, timelineOf, type HistoryEvent, type ListWorkflowsFilter, type TimelineSpan, type WorkflowClient, type WorkflowDescription,
+  previewPayload, timelineOf, type HistoryEvent, type ListWorkflowsFilter, type TimelineSpan, type WorkflowClient, type WorkflowDescription,
 } from 'redurable';
 
 /** The statuses the explorer counts and filters by. */
@@ -48,13 +48,9 @@ export async function statusCounts(client: WorkflowClient, filter: ListWorkflows
 
 /** A stored payload for display: its decoded value as JSON text, or why it cannot be shown. */
 export function payloadView(client: WorkflowClient, stored: string | undefined): { json?: string; hidden?: string } {
-  if (stored === undefined) return {};
-  try {
-    return { json: JSON.stringify(client.decodePayload(stored), null, 2) ?? 'undefined' };
-  } catch {
-    const key = encryptedKeyId(stored);
-    return { hidden: key ? `encrypted with key '${key}' (this server does not have it)` : 'encoded with a codec this server does not have' };
-  }
+  const { json, undecodable } = previewPayload((s) => client.decodePayload(s), stored, 2);
+  if (!undecodable) return { json };
+  return { hidden: undecodable.keyId ? `encrypted with key '${undecodable.keyId}' (this server does not have it)` : 'encoded with a codec this server does not have' };
 }
 
 /** Everything the workflow page shows. */

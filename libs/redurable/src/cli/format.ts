@@ -2,7 +2,7 @@ import type { WorkflowDescription } from '../client/workflow-description.js';
 import type { WorkflowSummary } from '../client/workflow-listing.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { TimelineSpan } from '../history/timeline.js';
-import { encryptedKeyId } from '../payload/aes-gcm-codec.js';
+import { previewPayload } from '../payload/payload-preview.js';
 import type { DataConverter } from '../payload/data-converter.js';
 
 /** Rows as a table with aligned columns, the first row being the header. */
@@ -23,12 +23,11 @@ export function workflowTable(workflows: WorkflowSummary[]): string {
 /** A stored payload as JSON text, decoded with the app's codec; says so when it cannot be decoded. */
 export function payloadText(converter: DataConverter, stored: string | undefined): string {
   if (stored === undefined) return '-';
-  try {
-    return JSON.stringify(converter.decode(stored, 'payload')) ?? 'undefined';
-  } catch {
-    const key = encryptedKeyId(stored);
-    return key ? `<encrypted with key '${key}': pass the app's codec with --codec to see it>` : '<encoded payload this process cannot decode: pass the app\'s codec with --codec>';
-  }
+  const { json, undecodable } = previewPayload((s) => converter.decode(s, 'payload'), stored);
+  if (!undecodable) return json!;
+  return undecodable.keyId
+    ? `<encrypted with key '${undecodable.keyId}': pass the app's codec with --codec to see it>`
+    : '<encoded payload this process cannot decode: pass the app\'s codec with --codec>';
 }
 
 export function describeText(d: WorkflowDescription, converter: DataConverter): string {
