@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
-import { apiClient } from '../sample/sample-http.js';
+import { apiClient, seedRefundedAndWaiting } from '../sample/sample-http.js';
 import { findChromium } from '../support/chromium.js';
 import { testRedisUrl } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -34,13 +34,7 @@ beforeAll(async () => {
     durable: { leaseTtl: '2s', sweepInterval: '500ms' },
   });
   const api = apiClient(sample.url);
-  const rich = await api.openAccount(5000);
-  const frozen = await api.openAccount(10);
-  await api.post(`/accounts/${frozen}/freeze`);
-  refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId;
-  waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId;
-  await api.waitForTransfer(refunded);
-  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+  ({ refunded, waiting } = await seedRefundedAndWaiting(api));
   browser = await chromium.launch({ executablePath: executable, headless: true, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 }, 60_000);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
 import { testRedisUrl } from '../support/test-app.js';
 import { until } from '../support/until.js';
-import { apiClient } from './sample-http.js';
+import { apiClient, seedRefundedAndWaiting } from './sample-http.js';
 
 /** The workflow explorer over HTTP, on the sample: pages, JSON API, actions, auth and read-only mode. */
 const apps: SampleApp[] = [];
@@ -25,13 +25,7 @@ const page = async (url: string) => {
 beforeAll(async () => {
   sample = await start();
   api = apiClient(sample.url);
-  const rich = await api.openAccount(5000);
-  const frozen = await api.openAccount(10);
-  await api.post(`/accounts/${frozen}/freeze`);
-  refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId;
-  waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId; // above the limit: waits for approval
-  await api.waitForTransfer(refunded);
-  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+  ({ refunded, waiting } = await seedRefundedAndWaiting(api));
 });
 
 afterAll(async () => {

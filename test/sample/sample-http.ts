@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { until } from '../support/until.js';
 
 /** A JSON response: status and parsed body. */
 export interface ApiResponse<T = any> {
@@ -51,4 +52,19 @@ export function apiClient(baseUrl: string) {
       }
     },
   };
+}
+
+/**
+ * What the explorer tests look at, on a sample started with `approvalLimit: 500`: a transfer
+ * to a frozen account, which ends refunded, and one above the limit, waiting for approval.
+ */
+export async function seedRefundedAndWaiting(api: ReturnType<typeof apiClient>): Promise<{ refunded: string; waiting: string }> {
+  const rich = await api.openAccount(5000);
+  const frozen = await api.openAccount(10);
+  await api.post(`/accounts/${frozen}/freeze`);
+  const refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId as string;
+  const waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId as string;
+  await api.waitForTransfer(refunded);
+  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+  return { refunded, waiting };
 }

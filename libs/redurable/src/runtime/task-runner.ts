@@ -79,7 +79,7 @@ export class WorkflowTaskRunner {
   complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
     return this.exclusive(workflowId, () => this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
       const activation = this.cache.get(workflowId, runId);
-      if (activation && (await inSpan('redurable.workflow_task', spanAttributes(activation), activation.trace, () => this.deliverCached(activation, outcome, taskQueue)))) return;
+      if (activation && (await inSpan('redurable.workflow_task', spanAttributes(activation.info), activation.trace, () => this.deliverCached(activation, outcome, taskQueue)))) return;
       const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
       crashPoint('completion.after-append');
       await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
@@ -169,7 +169,7 @@ export class WorkflowTaskRunner {
     const started = leased.full ? (leased.events[0]?.event as WorkflowExecutionStarted | undefined) : undefined;
     const cached = this.cache.get(workflowId, runId);
     const parent = started?.type === 'WorkflowExecutionStarted' ? started.trace : cached?.trace;
-    const attributes = { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': started?.workflowType ?? cached?.info.workflowType, 'workflow.task_queue': taskQueue };
+    const attributes = spanAttributes({ workflowId, runId, workflowType: started?.workflowType ?? cached?.info.workflowType, taskQueue });
     await inSpan('redurable.workflow_task', attributes, parent, () => this.runLeased(workflowId, runId, taskQueue, leased));
   }
 
@@ -327,8 +327,8 @@ export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | '
  * flagging the parent first puts its close in the closed-parents index, whose sweep starts
  * them if a crash came in between.
  */
-function spanAttributes(activation: WorkflowActivation): Record<string, string> {
-  const { workflowId, runId, workflowType, taskQueue } = activation.info;
+/** The attributes of a workflow task's span. */
+function spanAttributes({ workflowId, runId, workflowType, taskQueue }: { workflowId: string; runId: string; workflowType?: string; taskQueue: string }): Record<string, string | undefined> {
   return { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': workflowType, 'workflow.task_queue': taskQueue };
 }
 
