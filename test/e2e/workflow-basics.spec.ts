@@ -52,6 +52,14 @@ class OrderWorkflow {
   }
 }
 
+@Workflow({ taskQueue: 'orders' })
+class NapWorkflow {
+  @WorkflowRun()
+  async run(ms: number): Promise<void> {
+    await sleep(ms);
+  }
+}
+
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -96,5 +104,17 @@ describe('a workflow with three activities', () => {
     const counts = await t.redis.mget('count:order-1:reserve', 'count:order-1:charge');
     expect(counts).toEqual(['1', '1']);
     await t.redis.del('count:order-1:reserve', 'count:order-1:charge');
+  });
+
+  test('a durable timer never fires before its due time, as recorded in the history (30 timers of 20 ms)', async () => {
+    t = await createTestApp([Greeter, OrderActivities, OrderWorkflow, NapWorkflow]);
+    const handles = await Promise.all(Array.from({ length: 30 }, (_, i) => t!.client.start(NapWorkflow, { workflowId: `nap-${i}`, args: [20] })));
+    await Promise.all(handles.map((h) => h.result()));
+    for (const h of handles) {
+      const history = await h.fetchHistory();
+      const started = history.find((e) => e.type === 'TimerStarted')!;
+      const fired = history.find((e) => e.type === 'TimerFired')!;
+      expect([h.workflowId, fired.ts - started.ts >= 20]).toEqual([h.workflowId, true]);
+    }
   });
 });

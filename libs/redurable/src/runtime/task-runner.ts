@@ -126,7 +126,7 @@ export class WorkflowTaskRunner {
       if (close && schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       res = await this.store.completeAndCommit({
         workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-        events: close ? [...commands, close.event] : commands, close: close?.spec,
+        events: close ? [...withScheduleTime(commands, activation.now), close.event] : withScheduleTime(commands, activation.now), close: close?.spec,
         dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
       });
     } catch (err) {
@@ -213,7 +213,7 @@ export class WorkflowTaskRunner {
     const { workflowId, runId } = activation.info;
     const commands = activation.takeCommands();
     const closing = activation.takeClosing();
-    const events: NewEvent[] = [...commands];
+    const events: NewEvent[] = withScheduleTime(commands, activation.now);
     if (closing) {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
@@ -327,6 +327,14 @@ export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | '
  * flagging the parent first puts its close in the closed-parents index, whose sweep starts
  * them if a crash came in between.
  */
+/**
+ * A timer is recorded with the workflow time at which the code started it (not the later time
+ * of the commit), so its due time is `ts + durationMs` in the history, as in the timer job.
+ */
+function withScheduleTime(commands: NewCommand[], now: number): NewEvent[] {
+  return commands.map((c) => (c.type === 'TimerStarted' ? ({ ...c, ts: now } as NewEvent) : c));
+}
+
 /** The attributes of a workflow task's span. */
 function spanAttributes({ workflowId, runId, workflowType, taskQueue }: { workflowId: string; runId: string; workflowType?: string; taskQueue: string }): Record<string, string | undefined> {
   return { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': workflowType, 'workflow.task_queue': taskQueue };

@@ -75,7 +75,7 @@ export class Dispatcher {
         timers.push(
           this.queues.workflow(workflow.taskQueue).add(
             'timer',
-            { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq },
+            { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, dueAt: recordedAt + cmd.durationMs },
             {
               jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq), delay, ...WORKFLOW_JOB_RETRY,
               removeOnComplete: { count: this.retention.completed }, removeOnFail: { count: this.retention.failed },

@@ -26,6 +26,8 @@ export interface WorkflowJobData {
   seq?: number;
   /** Rebuild the execution from history and re-dispatch everything outstanding. */
   replay?: boolean;
+  /** A timer's due time in workflow time (ms): it never fires before it. */
+  dueAt?: number;
 }
 
 /** The BullMQ queues of the library, created on first use and shared by client and workers. */

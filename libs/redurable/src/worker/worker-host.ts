@@ -6,6 +6,9 @@ import { activityQueueName, workflowQueueName } from '../history/keys.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import type { ActivityJobData, WorkflowJobData } from './queue-set.js';
 
+/** How early a timer job may arrive and still be held until its due time. */
+const MAX_EARLY_WAIT_MS = 1000;
+
 /**
  * The BullMQ workers of one process: per served task queue, one worker for workflow tasks
  * and timers, one for activities. `close()` stops fetching and waits for running jobs.
@@ -49,6 +52,11 @@ export class WorkerHost {
         async (job: Job<WorkflowJobData>) => {
           const { workflowId, runId, seq, replay } = job.data;
           if (job.name === 'timer' && seq !== undefined) {
+            // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
+            // two before the due time. A durable timer never fires early (bounded wait, in case
+            // the clocks of two machines disagree by more).
+            const early = (job.data.dueAt ?? 0) - this.runtime.clock.now();
+            if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
             await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
           } else {
             await runner.run(workflowId, runId, taskQueue, undefined, { replay });
