@@ -1,20 +1,43 @@
 /**
- * Jest for ESM NestJS: ts-jest in ESM mode, one private redis-server for the whole run.
- * Tests import the packages by name (`redurable`, `redurable/testing`, `redurable-console`),
- * which resolve through the workspace links to their built `dist/`: `npm test` builds first.
+ * Jest for ESM NestJS: ts-jest in ESM mode, against one private redis-server and one private
+ * 3-master Redis Cluster that the global setup starts for the whole run. Two projects: `redis`
+ * runs every test on the single server; `cluster` runs the end-to-end and crash suites again on
+ * the Cluster. Tests import the packages by name (`redurable`, `redurable/testing`,
+ * `redurable-console`), which resolve through the workspace links to their built `dist/`:
+ * `npm test` builds first.
  */
-export default {
+const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
+  // Tests may read the library's key names (redurable/internal) to inspect what it wrote.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'redurable-internal'] },
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};
+
+export default {
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...common,
+      displayName: 'redis',
+      testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/libs/*/src/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'cluster',
+      setupFiles: ['<rootDir>/test/support/target-cluster.js'],
+      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts', '<rootDir>/test/crash/**/*.spec.ts'],
+      // lost-replies drops replies through a TCP proxy in front of one server (a Cluster's
+      // redirects name the real nodes); fail-fast starts and kills a server of its own.
+      testPathIgnorePatterns: ['/lost-replies\\.spec\\.ts$', '/fail-fast\\.spec\\.ts$'],
+    },
+  ],
 };

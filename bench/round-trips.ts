@@ -10,7 +10,7 @@ import { runChain, startBenchApp } from './redurable-chain.js';
 import { fixedCount } from './stats.js';
 
 /** sha1 → script name for every Lua script defined on these ioredis clients (Redurable's and BullMQ's). */
-export function scriptNames(...clients: Redis[]): Map<string, string> {
+export function scriptNames(...clients: object[]): Map<string, string> {
   const names = new Map<string, string>();
   for (const client of clients) {
     const set = (client as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet ?? {};
@@ -19,9 +19,9 @@ export function scriptNames(...clients: Redis[]): Map<string, string> {
   return names;
 }
 
-/** BullMQ keys are `<prefix>:<queue>:<suffix>` (Redurable's carry a `{wf:…}` hash tag instead). */
+/** BullMQ keys are `<prefix>:<queue>:<suffix>`, Redurable's queue names in braces (its workflow keys have more parts). */
 function queueOf(key: string | undefined): string | undefined {
-  return key ? /^[^:{]+:([^:{]+):[^:{]+$/.exec(key)?.[1]?.replace(/^bench-/, '') : undefined;
+  return key ? /^[^:{]+:\{?([^:{}]+)\}?:[^:]+$/.exec(key)?.[1]?.replace(/^bench-/, '') : undefined;
 }
 
 /** Commands sent to Redis while `work` ran, by name. */

@@ -119,7 +119,7 @@ async function startTransfer(t: Planned): Promise<void> {
 
 /** Removes a few random waiting or delayed jobs, as an operator in Bull Board would. */
 async function deleteSomeJobs(): Promise<void> {
-  for (const name of ['transfers-activities', 'transfers-workflows']) {
+  for (const name of ['{transfers-activities}', '{transfers-workflows}']) {
     const queue = new Queue(name, { connection: direct, prefix: PREFIX });
     try {
       const jobs = await queue.getJobs(['waiting', 'delayed'], 0, 50);

@@ -34,18 +34,25 @@ try {
   const sweep = new RecoverySweep(runtime, new Set([TASK_QUEUE]));
   await sleepMs(2500); // one lease ttl: every workflow's first check is due
   const firstPass = await timeIt(async () => {
-    while (await runtime.redis.zcount(runtime.keys.dueIndex(TASK_QUEUE), '-inf', String(Date.now())) > 0) await sweep.runOnce();
+    const due = async () => {
+      let n = 0;
+      for (const shard of runtime.keys.allShards()) n += (await runtime.store.dueForCheck(shard, TASK_QUEUE, Date.now(), 1)).length;
+      return n;
+    };
+    while ((await due()) > 0) await sweep.runOnce();
   });
   progress(`first check of every workflow (confirms its timer job exists): ${firstPass.toFixed(0)} ms`);
   const passes: number[] = [];
   for (let i = 0; i < PASSES; i++) passes.push(await timeIt(() => sweep.runOnce()));
   const fullScan = await timeIt(async () => {
     // What the sweep read on every pass before the due index: each running workflow's meta, 500 at a time.
-    for (let start = 0; ; start += 500) {
-      const ids = await runtime.redis.zrange(runtime.keys.statusIndex('running'), String(start), String(start + 499));
-      if (ids.length === 0) break;
-      await runtime.store.getMetas(ids);
-      if (ids.length < 500) break;
+    for (const shard of runtime.keys.allShards()) {
+      for (let start = 0; ; start += 500) {
+        const ids = await runtime.store.runningIds(shard, start, 500);
+        if (ids.length === 0) break;
+        await runtime.store.getMetas(ids);
+        if (ids.length < 500) break;
+      }
     }
   });
   const info = await runtime.redis.info('memory');

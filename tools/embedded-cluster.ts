@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 
-/** A private Redis Cluster of masters on free loopback ports (no replicas), for tests. */
+/** A private Redis Cluster on free loopback ports, for tests. */
 export interface EmbeddedCluster {
-  /** `{ host, port }` of each master, as ioredis' Cluster takes them. */
+  /** `{ host, port }` of each master at creation, as ioredis' Cluster takes them. */
   readonly nodes: { host: string; port: number }[];
+  /** Every server, masters and replicas (to stop one, as a failure would). */
+  readonly servers: EmbeddedRedis[];
   stop(): Promise<void>;
 }
 
@@ -23,22 +25,25 @@ function run(command: string, args: string[]): Promise<string> {
 }
 
 /**
- * Starts `masters` redis-servers with `--cluster-enabled yes`, joins them with
- * `redis-cli --cluster create`, and resolves once every node reports `cluster_state:ok`.
+ * Starts `masters` redis-servers with `--cluster-enabled yes` (and `replicas` more per master),
+ * joins them with `redis-cli --cluster create`, and resolves once every node reports
+ * `cluster_state:ok` (and, with replicas, once each master has its replica in sync).
  */
-export async function startEmbeddedCluster(masters = 3): Promise<EmbeddedCluster> {
+export async function startEmbeddedCluster(masters = 3, replicas = 0): Promise<EmbeddedCluster> {
   const root = mkdtempSync(join(tmpdir(), 'redurable-cluster-'));
   const servers: EmbeddedRedis[] = [];
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const dir = join(root, `node-${i}`);
       servers.push(await startEmbeddedRedis({ dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] }));
     }
-    await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     const deadline = Date.now() + 15_000;
     for (;;) {
       const states = await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'cluster', 'info'])));
-      if (states.every((info) => info.includes('cluster_state:ok'))) break;
+      const replication = replicas ? await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'info', 'replication']))) : [];
+      const synced = replication.filter((info) => info.includes('role:slave') && info.includes('master_link_status:up')).length === masters * replicas;
+      if (states.every((info) => info.includes('cluster_state:ok')) && synced) break;
       if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok within 15s:\n${states.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -47,8 +52,10 @@ export async function startEmbeddedCluster(masters = 3): Promise<EmbeddedCluster
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
+  const roles = await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'role'])));
   return {
-    nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    nodes: servers.filter((_, i) => roles[i].startsWith('master')).map((s) => ({ host: '127.0.0.1', port: s.port })),
+    servers,
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
       rmSync(root, { recursive: true, force: true });

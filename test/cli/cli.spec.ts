@@ -76,7 +76,10 @@ describe('redurable workflow', () => {
     const running = await redurable(['workflow', 'list', '--status', 'running', '--json', ...flags]);
     expect(JSON.parse(running.stdout).workflows.map((w: { workflowId: string }) => w.workflowId)).toEqual(['cli-waiting']);
     const paged = await redurable(['workflow', 'list', '--limit', '2', ...flags]);
-    expect(paged.stdout).toContain('more: --cursor 2');
+    const cursor = /more: --cursor (\S+)/.exec(paged.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const rest = await redurable(['workflow', 'list', '--limit', '2', '--cursor', cursor!, '--json', ...flags]);
+    expect(JSON.parse(rest.stdout)).toEqual({ workflows: [expect.objectContaining({ workflowId: 'cli-done' })] });
   });
 
   test('count, describe and show', async () => {
@@ -132,7 +135,9 @@ describe('redurable workflow', () => {
     const unreachable = await redurable(['workflow', 'list', '--redis', 'redis://127.0.0.1:1', '--timeout', '500ms']);
     expect(unreachable.code).toBe(5);
     expect(unreachable.stderr).toMatch(/^redurable: Cannot reach Redis: Redis at 127\.0\.0\.1:1 is unreachable \(waited 500 ms\)/);
-    expect((await redurable(['workflow', 'list'])).stderr).toBe('redurable: no Redis to connect to: pass --redis redis://host:port or set REDIS_URL\n');
+    expect((await redurable(['workflow', 'list'])).stderr).toBe('redurable: no Redis to connect to: pass --redis redis://host:port (or --cluster host:port,...) or set REDIS_URL\n');
+    const badNodes = await redurable(['workflow', 'list', '--cluster', 'localhost']);
+    expect([badNodes.code, badNodes.stderr]).toEqual([2, "redurable: --cluster: 'localhost' is not host:port (give some nodes of the cluster, comma-separated)\n"]);
     expect((await redurable(['workflow', 'list', '--prefix', t.prefix], { REDIS_URL: testRedisUrl() })).code).toBe(0);
     expect((await redurable(['workflow', 'signal', 'cli-done', 'arrive', 'ada', ...flags])).code).toBe(2);
     expect((await redurable(['workflow', 'frobnicate', ...flags])).code).toBe(2);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HistoryEvent } from 'redurable';
 import { spawnWorker, stop, type Child } from '../support/child-worker.js';
 import { until } from '../support/until.js';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testConnectionEnv, type TestApp, keyNames } from '../support/test-app.js';
 
 let client: TestApp;
 const prefix = `crash-${randomUUID().slice(0, 8)}`;
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function worker(env: Record<string, string> = {}): Child {
-  const child = spawnWorker({ REDIS_URL: testRedisUrl(), PREFIX: prefix, ...env });
+  const child = spawnWorker({ ...testConnectionEnv(), PREFIX: prefix, ...env });
   children.push(child);
   return child;
 }
@@ -33,7 +33,7 @@ const history = (id: string) => client.client.getHandle(id).fetchHistory();
 const completedSeqs = (h: HistoryEvent[]) => h.flatMap((e) => (e.type === 'ActivityTaskCompleted' ? [e.seq] : []));
 
 async function counters(kind: 'runs' | 'effects', workflowId: string, steps: number): Promise<number[]> {
-  const keys = Array.from({ length: steps }, (_, i) => `${prefix}:${kind}:${workflowId}:${i + 1}`);
+  const keys = Array.from({ length: steps }, (_, i) => `{${prefix}}:${kind}:${workflowId}:${i + 1}`);
   return (await client.redis.mget(...keys)).map((v) => Number(v ?? 0));
 }
 
@@ -109,7 +109,7 @@ describe('a worker killed while its saga compensates', () => {
     expect(description.status).toBe('failed');
     expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual(['undo:completed', 'undo:completed', 'undo:completed', 'undo:completed']);
     expect(await counters('runs', id, 4)).toEqual([1, 1, 1, 1]);
-    const undoEffects = (await client.redis.mget(...[1, 2, 3, 4].map((i) => `${prefix}:undo-effects:${id}:${i}`))).map(Number);
+    const undoEffects = (await client.redis.mget(...[1, 2, 3, 4].map((i) => `{${prefix}}:undo-effects:${id}:${i}`))).map(Number);
     expect(undoEffects).toEqual([1, 1, 1, 1]);
     await stop(second);
   }, 40_000);
@@ -187,12 +187,12 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await client.client.start('ParentClosesWithChildWorkflow', { workflowId: id, taskQueue: 'crash' });
     expect((await crashing.exited).signal).toBe('SIGKILL');
     expect((await client.client.getHandle(id).describe()).status).toBe('completed');
-    expect(await client.redis.exists(`${prefix}:{wf:${childId}}:meta`)).toBe(0);
+    expect(await client.redis.exists(keyNames(prefix).meta(childId))).toBe(0);
 
     const second = worker();
     expect(await client.client.getHandle<number>(childId).result().catch(async (e) => {
       // The child may not exist yet when result() first looks: wait for the sweep to start it.
-      await until('the child to exist', async () => (await client.redis.exists(`${prefix}:{wf:${childId}}:meta`)) === 1);
+      await until('the child to exist', async () => (await client.redis.exists(keyNames(prefix).meta(childId))) === 1);
       if (!(e instanceof Error)) throw e;
       return client.client.getHandle<number>(childId).result();
     })).toBe(3);
@@ -234,7 +234,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await ready(first);
     await client.client.start('SignalWaitWorkflow', { workflowId: id, taskQueue: 'crash' });
     await until('the workflow to wait for its signal', async () => {
-      const meta = await client.redis.hgetall(`${prefix}:{wf:${id}}:meta`);
+      const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
       return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
     });
     await stop(first); // no worker, no queued task: only the signal's wake-up could move it now

@@ -4,7 +4,7 @@ import {
   Activities, Activity, DuplicateRegistrationError, InvalidOptionsError, InvalidWorkflowClassError, PayloadError, PayloadTooLargeError, UnknownWorkflowTypeError,
   QueryUnavailableError, Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep,
 } from 'redurable';
-import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
+import { createTestApp, keysUnder, type TestApp, keyNames } from '../support/test-app.js';
 
 @Injectable()
 @Activities()
@@ -95,13 +95,13 @@ describe('bad input gets a typed error and writes nothing', () => {
     const first = await t.client.start(WaitingWorkflow, { workflowId: 'dup-1', args: ['first'] });
     for (let i = 0; i < 100 && !(await first.fetchHistory()).some((e) => e.type === 'TimerStarted'); i++) await new Promise((r) => setTimeout(r, 20));
     const historyBefore = await first.fetchHistory();
-    const metaBefore = await t.redis.hgetall(`${t.prefix}:{wf:dup-1}:meta`);
+    const metaBefore = await t.redis.hgetall(keyNames(t.prefix).meta('dup-1'));
     const keysBefore = await keysUnder(t.redis, t.prefix);
     const err = await t.client.start(WaitingWorkflow, { workflowId: 'dup-1', args: ['second'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowAlreadyStartedError);
     expect((err as Error).message).toContain(`Workflow 'dup-1' is already running (run ${first.runId})`);
     expect(await first.fetchHistory()).toEqual(historyBefore);
-    const metaAfter = await t.redis.hgetall(`${t.prefix}:{wf:dup-1}:meta`);
+    const metaAfter = await t.redis.hgetall(keyNames(t.prefix).meta('dup-1'));
     expect(metaAfter.runId).toBe(metaBefore.runId);
     expect(await keysUnder(t.redis, t.prefix)).toEqual(keysBefore);
   });
@@ -123,9 +123,11 @@ describe('bad input gets a typed error and writes nothing', () => {
     const typo = await createTestApp([], { connection: { host: '127.0.0.1', prot: 6380 } } as never).catch((e: unknown) => e);
     expect(typo).toBeInstanceOf(InvalidOptionsError);
     expect((typo as Error).message).toBe('Invalid DurableModule options: connection has option(s) that are not ioredis options: prot (check the spelling)');
-    const cluster = await createTestApp([], { connection: { cluster: [{ host: '127.0.0.1', port: 7000 }] } } as never).catch((e: unknown) => e);
-    expect(cluster).toBeInstanceOf(InvalidOptionsError);
-    expect((cluster as Error).message).toContain('connection: Redis Cluster is not supported yet');
+    const noNodes = await createTestApp([], { connection: { cluster: [] } }).catch((e: unknown) => e);
+    expect(noNodes).toBeInstanceOf(InvalidOptionsError);
+    expect((noNodes as Error).message).toBe("Invalid DurableModule options: connection.cluster must be a non-empty list of nodes, { host, port } or 'host:port' (got [])");
+    const misplaced = await createTestApp([], { connection: { cluster: ['127.0.0.1:7000'], redisOptions: {} } as never }).catch((e: unknown) => e);
+    expect((misplaced as Error).message).toBe("Invalid DurableModule options: connection { cluster } takes only 'cluster' and 'options' (got redisOptions): put ioredis Cluster options under 'options'");
     const prefixed = await createTestApp([], { connection: { host: '127.0.0.1', keyPrefix: 'app:' } }).catch((e: unknown) => e);
     expect((prefixed as Error).message).toContain("connection.keyPrefix is not supported (BullMQ cannot use it): set DurableModule's `prefix` instead");
     const badUrl = await createTestApp([], { connection: 'localhost:6379' }).catch((e: unknown) => e);

@@ -4,7 +4,7 @@ import {
   Activities, Activity, ApplicationFailure, ChildWorkflowFailure, Workflow, WorkflowRun, continueAsNew, executeChild, proxyActivities, sleep,
   Signal, startChild, workflowInfo, condition,
 } from 'redurable';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 @Injectable()
@@ -157,10 +157,10 @@ describe('continue-as-new and child edge cases', () => {
     t = await createTestApp([WaitsForChildWorkflow, SleepyChildWorkflow]);
     const parent = await t.client.start(WaitsForChildWorkflow, { workflowId: 'waits-for-child' });
     await until('the child to run', async () => (await t.client.getHandle('taken-over-child').describe().catch(() => undefined))?.status === 'running');
-    const fenceBefore = Number(await t.redis.hget(`${t.prefix}:{wf:taken-over-child}:meta`, 'fence'));
+    const fenceBefore = Number(await t.redis.hget(keyNames(t.prefix).meta('taken-over-child'), 'fence'));
     await t.client.start(SleepyChildWorkflow, { workflowId: 'taken-over-child', workflowIdConflictPolicy: 'TERMINATE_EXISTING' });
     expect(await parent.result()).toBe('ChildWorkflowFailure: terminated');
     // Fencing tokens keep growing across runs of one id, so an old run's stalled task can never write.
-    expect(Number(await t.redis.hget(`${t.prefix}:{wf:taken-over-child}:meta`, 'fence'))).toBeGreaterThanOrEqual(fenceBefore);
+    expect(Number(await t.redis.hget(keyNames(t.prefix).meta('taken-over-child'), 'fence'))).toBeGreaterThanOrEqual(fenceBefore);
   });
 });

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, CorruptHistoryError, Signal, Workflow, WorkflowRun, condition, proxyActivities, type PayloadCodec,
 } from 'redurable';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 @Injectable()
@@ -52,11 +52,11 @@ describe('a history the worker cannot read is reported, not a bare SyntaxError',
     const t = await createTestApp([EchoActivities, WaitingWorkflow]);
     apps.push(t);
     const handle = await t.client.start(WaitingWorkflow, { workflowId: 'corrupt-1', args: ['a', true] });
-    await until('the first task', async () => (await handle.describe()).historyLength >= 1 && !(await handle.describe()).taskFailure && (await t.redis.hget(`${t.prefix}:{wf:corrupt-1}:meta`, 'lease')) === '');
+    await until('the first task', async () => (await handle.describe()).historyLength >= 1 && !(await handle.describe()).taskFailure && (await t.redis.hget(keyNames(t.prefix).meta('corrupt-1'), 'lease')) === '');
     // Something (a bad restore, a hand edit) leaves an entry that is not JSON in the stream.
-    const metaKey = `${t.prefix}:{wf:corrupt-1}:meta`;
+    const metaKey = keyNames(t.prefix).meta('corrupt-1');
     const len = await t.redis.hincrby(metaKey, 'len', 1);
-    const entryId = (await t.redis.xadd(`${t.prefix}:{wf:corrupt-1}:${handle.runId}:history`, '*', 'i', String(len), 'e', '{"type":"SignalReceived","signalName":'))!;
+    const entryId = (await t.redis.xadd(keyNames(t.prefix).history('corrupt-1', handle.runId!), '*', 'i', String(len), 'e', '{"type":"SignalReceived","signalName":'))!;
     await handle.signal('release'); // wakes a workflow task, which reads the stream
 
     const described = await until('the task failure', async () => (await handle.describe()).taskFailure && handle.describe());

@@ -7,7 +7,7 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RedurableConsoleModule } from 'redurable-console';
 import { AesGcmCodec, Activities, Activity, DurableModule, Signal, Workflow, WorkflowRun, condition, proxyActivities, type PayloadCodec } from 'redurable';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { cliConnectionFlags, createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
 /** Inside the repository, so that the module's `import 'redurable'` resolves. */
@@ -44,7 +44,7 @@ const CARD = '4111-1111-1111-1111';
 /** Every value stored under the prefix: streams, hashes (job data), strings, as one text. */
 async function everythingStored(t: TestApp): Promise<string> {
   const parts: string[] = [];
-  for (const key of await t.redis.keys(`${t.prefix}:*`)) {
+  for (const key of await keysUnder(t.redis, t.prefix)) {
     const type = await t.redis.type(key);
     if (type === 'stream') parts.push(JSON.stringify(await t.redis.xrange(key, '-', '+')));
     else if (type === 'hash') parts.push(JSON.stringify(await t.redis.hgetall(key)));
@@ -92,12 +92,12 @@ describe('payload encryption with AesGcmCodec', () => {
     expect(history[0].type === 'WorkflowExecutionStarted' && history[0].input[0]).toMatch(/^aes256gcm:k1:/);
 
     // The command line, without the keys and with them.
-    const flags = ['workflow', 'show', 'charge-2', '--redis', testRedisUrl(), '--prefix', first.prefix];
+    const flags = ['workflow', 'show', 'charge-2', ...cliConnectionFlags(), '--prefix', first.prefix];
     const blind = await cli(flags);
     expect(blind.code).toBe(0);
     expect(blind.stdout).toMatch(/signal confirm\s+received\s+\(<encrypted with key 'k2': pass the app's codec with --codec to see it>\)/);
     expect(blind.stdout).not.toContain(CARD);
-    const described = await cli(['workflow', 'describe', 'charge-2', '--redis', testRedisUrl(), '--prefix', first.prefix]);
+    const described = await cli(['workflow', 'describe', 'charge-2', ...cliConnectionFlags(), '--prefix', first.prefix]);
     expect(described.stdout).toMatch(/Result\s+<encrypted with key 'k2'/);
     mkdirSync(OUTPUT, { recursive: true });
     const codecModule = `${OUTPUT}codec.mjs`;
@@ -117,7 +117,7 @@ describe('payload encryption with AesGcmCodec', () => {
     const consoleApp = async (payloadCodec?: PayloadCodec): Promise<{ url: string; app: INestApplication }> => {
       @Module({
         imports: [
-          DurableModule.forRoot({ connection: testRedisUrl(), prefix: worker.prefix, worker: false, logger: false, ...(payloadCodec ? { payloadCodec } : {}) }),
+          DurableModule.forRoot({ connection: testConnection(), prefix: worker.prefix, worker: false, logger: false, ...(payloadCodec ? { payloadCodec } : {}) }),
           RedurableConsoleModule.forRoot({ auth: () => true }),
         ],
       })

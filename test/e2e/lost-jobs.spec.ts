@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /**
@@ -77,7 +76,7 @@ afterEach(async () => {
 });
 
 function queue(t: TestApp, name: string): Queue {
-  const q = new Queue(name, { connection: { url: testRedisUrl() }, prefix: t.prefix });
+  const q = new Queue(name, { connection: testRedis(), prefix: t.prefix });
   queues.push(q);
   return q;
 }
@@ -87,14 +86,14 @@ function queue(t: TestApp, name: string): Queue {
  * dispatch mark is gone): a job lost after that is found only by looking for it.
  */
 async function dispatchConfirmed(t: TestApp, workflowId: string): Promise<void> {
-  await until('the dispatch to be confirmed', async () => (await t.redis.hget(`${t.prefix}:{wf:${workflowId}}:meta`, 'dispatchAt')) === null, 10_000);
+  await until('the dispatch to be confirmed', async () => (await t.redis.hget(keyNames(t.prefix).meta(workflowId), 'dispatchAt')) === null, 10_000);
 }
 
 /** Starts a fan-out whose activity jobs wait (nobody serves their queue), then hands it to `lose`, then starts a worker for them. */
 async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>): Promise<void> {
   const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
   apps.push(t);
-  const side = queue(t, 'lost-jobs-side-activities');
+  const side = queue(t, '{lost-jobs-side-activities}');
   const handle = await t.client.start(FanOutWorkflow, { workflowId: id, args: [id] });
   await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
   await dispatchConfirmed(t, id);
@@ -119,7 +118,7 @@ describe('a job that disappears does not strand its workflow', () => {
   test('a delayed timer job removed: the timer still fires, shortly after its due time', async () => {
     const t = await createTestApp(providers);
     apps.push(t);
-    const timers = queue(t, 'lost-jobs-workflows');
+    const timers = queue(t, '{lost-jobs-workflows}');
     const handle = await t.client.start(NapWorkflow, { workflowId: 'lj-timer', args: ['lj-timer', 4000] });
     const [job] = await until('the delayed timer job', async () => {
       const jobs = await timers.getJobs(['delayed']);
@@ -140,16 +139,16 @@ describe('a job that disappears does not strand its workflow', () => {
 
   test('a workflow in no due index (started by an older version) is indexed at worker start, and its lost timer job re-added', async () => {
     const first = await createTestApp(providers);
-    const timers = queue(first, 'lost-jobs-workflows');
+    const timers = queue(first, '{lost-jobs-workflows}');
     const handle = await first.client.start(NapWorkflow, { workflowId: 'lj-unindexed', args: ['lj-unindexed', 3000] });
     const [job] = await until('the delayed timer job', async () => {
       const jobs = (await timers.getJobs(['delayed'])).filter((j) => j.name === 'timer');
       return jobs.length > 0 && jobs;
     });
     await dispatchConfirmed(first, 'lj-unindexed');
-    const redis = new Redis(testRedisUrl());
+    const redis = testRedis();
     await first.close();
-    expect(await redis.zrem(`${first.prefix}:idx:due:lost-jobs`, 'lj-unindexed')).toBe(1);
+    expect(await redis.zrem(keyNames(first.prefix).dueIndexOf('lj-unindexed', 'lost-jobs'), 'lj-unindexed')).toBe(1);
     await redis.quit();
     await job.remove();
     const second = await createTestApp(providers, { prefix: first.prefix });
@@ -161,7 +160,7 @@ describe('a job that disappears does not strand its workflow', () => {
   test('completed and failed jobs cleaned: nothing finished runs again', async () => {
     const t = await createTestApp(providers);
     apps.push(t);
-    const acts = queue(t, 'lost-jobs-activities');
+    const acts = queue(t, '{lost-jobs-activities}');
     const handle = await t.client.start(FinishedStepsWorkflow, { workflowId: 'lj-clean', args: ['lj-clean'] });
     await until('both steps finished', async () => (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed').length === 2);
     await until('their jobs settled', async () => (await acts.getJobCounts('completed', 'failed')).failed === 1);

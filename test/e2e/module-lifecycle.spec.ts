@@ -7,7 +7,7 @@ import {
   Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowInputValidationError, WorkflowRun, proxyActivities,
   type DurableModuleOptions, type DurableOptionsFactory,
 } from 'redurable';
-import { createTestApp, keysUnder, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 class PaymentDto {
   @IsString() account: string;
@@ -38,7 +38,7 @@ class PaymentWorkflow {
 
 @Injectable()
 class RedisConfig {
-  readonly url = testRedisUrl();
+  readonly url = testConnection();
 }
 
 @Module({ providers: [RedisConfig], exports: [RedisConfig] })

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testConnectionEnv, type TestApp } from '../support/test-app.js';
 
 /**
  * OpenTelemetry across two processes: this one starts a workflow inside a span of its own; a
@@ -34,7 +34,7 @@ const spansFile = `${OUT}${prefix}.json`;
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  worker = spawn(process.execPath, [WORKER], { env: { ...process.env, REDIS_URL: testRedisUrl(), PREFIX: prefix, SPANS_FILE: spansFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+  worker = spawn(process.execPath, [WORKER], { env: { ...process.env, ...testConnectionEnv(), PREFIX: prefix, SPANS_FILE: spansFile }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     worker.once('exit', (code) => reject(new Error(`the traced worker exited (${code}) before it was ready`)));

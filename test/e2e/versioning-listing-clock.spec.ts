@@ -4,7 +4,7 @@ import {
   Activities, Activity, Workflow, WorkflowRun, deprecatePatch, patched, proxyActivities, sleep,
 } from 'redurable';
 import { TestWorkflowEnvironment, replayHistory } from 'redurable/testing';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testConnection, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 @Injectable()
@@ -126,7 +126,7 @@ describe('listing', () => {
 
 describe('TestWorkflowEnvironment', () => {
   test('a seven-day sleep is tested in well under a second by moving the clock', async () => {
-    const env = await TestWorkflowEnvironment.create({ connection: testRedisUrl(), providers: [WeeklyReminderWorkflow] });
+    const env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers: [WeeklyReminderWorkflow] });
     try {
       const started = Date.now();
       const handle = await env.client.start(WeeklyReminderWorkflow, { workflowId: 'weekly' });

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import {
   Activities, Activity, Workflow, WorkflowRun, activityContext, proxyActivities, sleep, uuid4, sideEffect, workflowInfo,
 } from 'redurable';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 
 @Injectable()
 class Greeter {
@@ -16,7 +15,7 @@ class Greeter {
 @Injectable()
 @Activities()
 class OrderActivities implements OnApplicationShutdown {
-  readonly redis = new Redis(testRedisUrl());
+  readonly redis = testRedis();
   constructor(private readonly greeter: Greeter) {}
 
   async onApplicationShutdown() {
@@ -24,11 +23,11 @@ class OrderActivities implements OnApplicationShutdown {
   }
 
   @Activity() async reserve(item: string): Promise<string> {
-    await this.redis.incr(`count:${activityContext().workflowId}:reserve`);
+    await this.redis.incr(`{count}:${activityContext().workflowId}:reserve`);
     return `reserved ${item}`;
   }
   @Activity() async charge(amount: number): Promise<number> {
-    await this.redis.incr(`count:${activityContext().workflowId}:charge`);
+    await this.redis.incr(`{count}:${activityContext().workflowId}:charge`);
     return amount * 2;
   }
   @Activity() async notify(name: string): Promise<string> {
@@ -94,16 +93,16 @@ describe('a workflow with three activities', () => {
     expect(description.pendingActivities).toEqual([]);
 
     // A closed run is kept for the retention period (default 7 days), then expires.
-    const ttl = await t.redis.pttl(`${t.prefix}:{wf:order-1}:meta`);
+    const ttl = await t.redis.pttl(keyNames(t.prefix).meta('order-1'));
     expect(ttl).toBeGreaterThan(6 * 86_400_000);
     expect(ttl).toBeLessThanOrEqual(7 * 86_400_000);
-    expect(await t.redis.pttl(`${t.prefix}:{wf:order-1}:${handle.runId}:history`)).toBeGreaterThan(6 * 86_400_000);
+    expect(await t.redis.pttl(keyNames(t.prefix).history('order-1', handle.runId!))).toBeGreaterThan(6 * 86_400_000);
     // The done set expires with the run, so a restarted job of its last activity is still recognised.
-    expect(await t.redis.pttl(`${t.prefix}:{wf:order-1}:${handle.runId}:done`)).toBeGreaterThan(6 * 86_400_000);
+    expect(await t.redis.pttl(keyNames(t.prefix).done('order-1', handle.runId!))).toBeGreaterThan(6 * 86_400_000);
 
-    const counts = await t.redis.mget('count:order-1:reserve', 'count:order-1:charge');
+    const counts = await t.redis.mget('{count}:order-1:reserve', '{count}:order-1:charge');
     expect(counts).toEqual(['1', '1']);
-    await t.redis.del('count:order-1:reserve', 'count:order-1:charge');
+    await t.redis.del('{count}:order-1:reserve', '{count}:order-1:charge');
   });
 
   test('a durable timer never fires before its due time, as recorded in the history (30 timers of 20 ms)', async () => {

@@ -60,7 +60,7 @@ describe('workflow explorer pages', () => {
     expect(wf.text).toMatch(/span-completed compensation" data-kind="activity" data-name="refund"/);
     expect(wf.text).toContain('is frozen');
     expect(wf.text).toContain('TransferRefunded');
-    expect(wf.text).toContain('href="/queues/queue/transfers-activities"');
+    expect(wf.text).toContain('href="/queues/queue/%7Btransfers-activities%7D"');
     expect(wf.text).not.toContain('class="actions"'); // closed: nothing to act on
     const download = await page(`${sample.url}/workflows/${refunded}/history.json`);
     expect(download.headers.get('content-disposition')).toContain('attachment');
@@ -79,7 +79,7 @@ describe('workflow explorer pages', () => {
     const running = await page(`${sample.url}/workflows/${waiting}`);
     expect(running.text).toContain('class="actions"');
     // The approval's timeout timer is pending, linked to its job in Bull Board.
-    const timerJob = /href="(\/queues\/queue\/transfers-workflows\/t%7C[^"]+)"/.exec(running.text)?.[1];
+    const timerJob = /href="(\/queues\/queue\/%7Btransfers-workflows%7D\/t%7C[^"]+)"/.exec(running.text)?.[1];
     expect(timerJob).toBeDefined();
     expect((await page(`${sample.url}${timerJob}`)).status).toBe(200);
     expect((await api.post(`/api/workflows/${waiting}/signal`, {})).status).toBe(400);

@@ -6,11 +6,12 @@
  * The server is the compiled `test/fixtures/sample-server.ts` (`npm test` builds it), a real
  * child process with short leases and a fast recovery sweep.
  */
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
+import { createTestApp, testRedisUrl, type TestApp, keyNames } from '../support/test-app.js';
 import { apiClient } from './sample-http.js';
 import { operationsByWorkflow, prng } from '../../tools/transfer-audit.js';
 
@@ -112,9 +113,9 @@ async function diagnose(workflowId: string): Promise<string> {
   const handle = observer.client.getHandle(workflowId);
   const description = await handle.describe();
   const history = (await handle.fetchHistory()).map((e) => `${new Date(e.ts).toISOString()} ${e.type}${'seq' in e ? `#${e.seq}` : ''}`);
-  const meta = await observer.redis.hgetall(`${prefix}:{wf:${workflowId}}:meta`);
+  const meta = await observer.redis.hgetall(keyNames(prefix).meta(workflowId));
   const jobs: string[] = [];
-  for (const queue of ['transfers-workflows', 'transfers-activities']) {
+  for (const queue of ['{transfers-workflows}', '{transfers-activities}']) {
     for (const state of ['wait', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed']) {
       const key = `${prefix}:${queue}:${state}`;
       const type = await observer.redis.type(key);
@@ -229,7 +230,7 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
     // destination once; a refused one (TransferFailed) touched no account; a refunded one
     // (TransferRefunded) debited its source once, credited it back once, and never credited its destination.
     const ops = new Map<string, Map<string, number>>();
-    for (const id of accounts) ops.set(id, await operationsByWorkflow(observer.redis, id));
+    for (const id of accounts) ops.set(id, await operationsByWorkflow(observer.redis as Redis, id));
     const opsOf = (account: string, workflowId: string) => ops.get(account)!.get(workflowId) ?? 0;
     const report = (t: Started, i: number) => ({ ...t, status: finals[i].status, failure: finals[i].failure, atSource: opsOf(t.from, t.workflowId), atDestination: opsOf(t.to, t.workflowId) });
     const recorded = started.map(report);

@@ -102,7 +102,7 @@ describe('money transfer sample over HTTP', () => {
     const from = await api.openAccount(100);
     const to = await api.openAccount(0);
     const openBefore = await redis.zcard(`${prefix}:open`);
-    const workflowKeysBefore = (await redis.keys(`${prefix}:{wf:*`)).length;
+    const workflowKeysBefore = (await redis.keys(`${prefix}:{*}:wf:*`)).length;
 
     const negative = await api.post('/transfers', { from, to, amount: -5 });
     expect(negative.status).toBe(400);
@@ -121,7 +121,7 @@ describe('money transfer sample over HTTP', () => {
     expect(unknownAccount.body.message).toBe('account nobody-here does not exist');
 
     expect(await redis.zcard(`${prefix}:open`)).toBe(openBefore);
-    expect((await redis.keys(`${prefix}:{wf:*`)).length).toBe(workflowKeysBefore);
+    expect((await redis.keys(`${prefix}:{*}:wf:*`)).length).toBe(workflowKeysBefore);
     expect(await api.balance(from)).toBe(100);
   });
 
@@ -144,7 +144,7 @@ describe('console', () => {
     const queues = await api.get('/queues/api/queues');
     expect(queues.status).toBe(200);
     const names = (queues.body.queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['transfers-activities', 'transfers-workflows']);
+    expect(names).toEqual(['{transfers-activities}', '{transfers-workflows}']);
   });
 
   test('the workflow explorer answers 404 with a clear message for an unknown id', async () => {

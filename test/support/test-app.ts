@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
-import { DurableModule, WorkflowClient, type DurableModuleOptions } from 'redurable';
+import { Cluster, Redis } from 'ioredis';
+import { DurableModule, WorkflowClient, type DurableModuleOptions, type RedisConnectionOption } from 'redurable';
+import { KeyNames } from 'redurable/internal';
 
 /** The private redis-server the test run started (never the user's REDIS_URL). */
 export function testRedisUrl(): string {
@@ -19,10 +20,41 @@ export function testClusterNodes(): { host: string; port: number }[] {
   return JSON.parse(nodes) as { host: string; port: number }[];
 }
 
+/**
+ * Which Redis this test file runs against: the private single redis-server, or (the `cluster`
+ * Jest project, test/support/target-cluster.js) the private 3-master Cluster.
+ */
+export function testTarget(): 'redis' | 'cluster' {
+  return process.env.REDURABLE_TEST_TARGET === 'cluster' ? 'cluster' : 'redis';
+}
+
+/** `connection` for DurableModule on the test target. */
+export function testConnection(): RedisConnectionOption {
+  return testTarget() === 'cluster' ? { cluster: testClusterNodes() } : testRedisUrl();
+}
+
+/** A plain connection to the test target, to inspect (or damage) what the library wrote. */
+export function testRedis(): Redis | Cluster {
+  return testTarget() === 'cluster' ? new Cluster(testClusterNodes()) : new Redis(testRedisUrl());
+}
+
+/** What a child process needs in its environment to reach the test target (REDIS_URL, or REDIS_CLUSTER as host:port,...). */
+export function testConnectionEnv(): Record<string, string> {
+  return testTarget() === 'cluster'
+    ? { REDIS_CLUSTER: testClusterNodes().map((n) => `${n.host}:${n.port}`).join(',') }
+    : { REDIS_URL: testRedisUrl() };
+}
+
+/** The command line's connection flags for the test target. */
+export function cliConnectionFlags(): string[] {
+  const env = testConnectionEnv();
+  return env.REDIS_CLUSTER ? ['--cluster', env.REDIS_CLUSTER] : ['--redis', env.REDIS_URL];
+}
+
 export interface TestApp {
   app: INestApplicationContext;
   client: WorkflowClient;
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   close(): Promise<void>;
 }
@@ -31,13 +63,13 @@ export interface TestApp {
 export async function createTestApp(providers: Provider[], options: Partial<DurableModuleOptions> = {}): Promise<TestApp> {
   const prefix = options.prefix ?? `t-${randomUUID().slice(0, 8)}`;
   @Module({
-    imports: [DurableModule.forRoot({ connection: testRedisUrl(), prefix, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options })],
+    imports: [DurableModule.forRoot({ connection: testConnection(), prefix, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options })],
     providers,
   })
   class TestModule {}
   const app = await NestFactory.createApplicationContext(TestModule, { logger: false, abortOnError: false });
   await app.init();
-  const redis = new Redis(testRedisUrl());
+  const redis = testRedis();
   return {
     app,
     client: app.get(WorkflowClient),
@@ -51,6 +83,12 @@ export async function createTestApp(providers: Provider[], options: Partial<Dura
 }
 
 /** Every key under a prefix (to prove that a rejected call wrote nothing). */
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
-  return (await redis.keys(`${prefix}:*`)).sort();
+export async function keysUnder(redis: Redis | Cluster, prefix: string): Promise<string[]> {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  return (await Promise.all(servers.map((s) => s.keys(`${prefix}:*`)))).flat().sort();
+}
+
+/** The names of the keys the library writes under a prefix (default shard count), to inspect or damage them. */
+export function keyNames(prefix: string, shards?: number): KeyNames {
+  return new KeyNames(prefix, shards);
 }

@@ -7,7 +7,7 @@ import { QUEUE_BOARD, type QueueBoard } from './queue-board.js';
 
 /**
  * Puts every BullMQ queue the library uses on Bull Board: for each task queue this process
- * serves, its activity queue and its workflow queue (workflow tasks and timers).
+ * serves, its activity queue and its workflow queue (workflow tasks and timers), per partition.
  * Runs at application bootstrap, once the library has discovered the workflows and activities.
  */
 @Injectable()
@@ -28,9 +28,12 @@ export class BoardQueuesRegistrar implements OnApplicationBootstrap {
   register(taskQueue: string): void {
     if (this.registered.has(taskQueue)) return;
     this.registered.add(taskQueue);
-    const { activities, workflows } = this.queues.of(taskQueue);
-    this.add(activities, `Activity jobs of task queue '${taskQueue}'`);
-    this.add(workflows, `Workflow tasks and durable timers of task queue '${taskQueue}'`);
+    const { partitions } = this.queues.of(taskQueue);
+    for (const { partition, activities, workflows } of partitions) {
+      const of = `task queue '${taskQueue}'${partitions.length > 1 ? ` (partition ${partition})` : ''}`;
+      this.add(activities, `Activity jobs of ${of}`);
+      this.add(workflows, `Workflow tasks and durable timers of ${of}`);
+    }
   }
 
   private add(queue: Queue, description: string): void {

@@ -63,10 +63,10 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
       : d.undecodableResult ? '<p><b>Result</b> <span class="hidden-payload">encoded with a codec this server does not have</span></p>' : '';
   const pending = d.pendingActivities.length || d.pendingTimers.length
     ? `<h2>Waiting for</h2><table class="pending"><thead><tr><th>Step</th><th>State</th><th>Attempt</th><th>Next attempt (UTC)</th><th>Last error</th></tr></thead><tbody>
-${d.pendingActivities.map((a) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(`${a.taskQueue}-activities`)}/${encodeURIComponent(a.jobId)}`)}">activity ${esc(a.activityType)} #${a.seq}</a>${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}</td><td>${a.attempt}</td><td>${esc(time(a.nextAttemptAt))}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
-${d.pendingTimers.map((tm) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(`${d.taskQueue}-workflows`)}/${encodeURIComponent(tm.jobId)}`)}">timer #${tm.seq}</a>, due ${esc(time(tm.dueAt))}</td><td>${esc(tm.state)}</td><td></td><td></td><td></td></tr>`).join('')}
+${d.pendingActivities.map((a) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(a.queue)}/${encodeURIComponent(a.jobId)}`)}">activity ${esc(a.activityType)} #${a.seq}</a>${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}</td><td>${a.attempt}</td><td>${esc(time(a.nextAttemptAt))}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
+${d.pendingTimers.map((tm) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(tm.queue)}/${encodeURIComponent(tm.jobId)}`)}">timer #${tm.seq}</a>, due ${esc(time(tm.dueAt))}</td><td>${esc(tm.state)}</td><td></td><td></td><td></td></tr>`).join('')}
 </tbody></table>` : '';
-  const board = `${paths.board}/queue/${encodeURIComponent(`${d.taskQueue}-activities`)}`;
+  const board = `${paths.board}/queue/${encodeURIComponent(d.jobQueues.activities)}`;
   const body = `<h1>${esc(id)} ${statusBadge(d.status)}</h1>
 <dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>
 ${failure}

@@ -5,10 +5,13 @@ import { toMs } from '../common/duration.js';
 import { resolveDurableOptions } from '../module/durable-options.js';
 import { DurableRuntime } from '../module/durable-runtime.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
+import type { RedisConnectionOption } from '../module/redis-connection-option.js';
 
 /** The options every `workflow` subcommand takes. */
 export interface ConnectionFlags {
   redis?: string;
+  /** `host:port,host:port`: nodes of a Redis Cluster. */
+  cluster?: string;
   prefix: string;
   timeout: string;
   codec?: string;
@@ -39,9 +42,26 @@ async function loadCodec(path: string): Promise<PayloadCodec> {
   return codec;
 }
 
-export async function connect(flags: ConnectionFlags): Promise<CliSession> {
+/** The Redis (or Cluster) the flags or the environment name. */
+function connectionOf(flags: ConnectionFlags): RedisConnectionOption {
+  const clusterNodes = flags.cluster ?? (flags.redis ? undefined : process.env.REDIS_CLUSTER);
+  if (flags.redis && flags.cluster) throw new UsageError('pass either --redis or --cluster, not both');
+  if (clusterNodes !== undefined) {
+    const nodes = clusterNodes.split(',').map((n) => n.trim()).filter(Boolean).map((n) => {
+      const match = /^(.+):(\d+)$/.exec(n);
+      if (!match) throw new UsageError(`--cluster: '${n}' is not host:port (give some nodes of the cluster, comma-separated)`);
+      return { host: match[1], port: Number(match[2]) };
+    });
+    if (nodes.length === 0) throw new UsageError('--cluster: give some nodes of the cluster, host:port,host:port');
+    return { cluster: nodes };
+  }
   const url = flags.redis ?? process.env.REDIS_URL;
-  if (!url) throw new UsageError('no Redis to connect to: pass --redis redis://host:port or set REDIS_URL');
+  if (!url) throw new UsageError('no Redis to connect to: pass --redis redis://host:port (or --cluster host:port,...) or set REDIS_URL');
+  return url;
+}
+
+export async function connect(flags: ConnectionFlags): Promise<CliSession> {
+  const connection = connectionOf(flags);
   const payloadCodec = flags.codec ? await loadCodec(flags.codec) : undefined;
   try {
     toMs(flags.timeout);
@@ -49,7 +69,7 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
     throw new UsageError(`--timeout: ${(err as Error).message}`);
   }
   const runtime = new DurableRuntime(resolveDurableOptions({
-    connection: url, prefix: flags.prefix, worker: false, logger: false, connectTimeout: flags.timeout, ...(payloadCodec ? { payloadCodec } : {}),
+    connection, prefix: flags.prefix, worker: false, logger: false, connectTimeout: flags.timeout, ...(payloadCodec ? { payloadCodec } : {}),
   }));
   try {
     await runtime.link.ready('reach Redis');

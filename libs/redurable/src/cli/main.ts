@@ -18,6 +18,7 @@ const program = new Command('redurable')
   .exitOverride();
 const workflow = program.command('workflow').description('list, describe, show, signal, cancel or terminate workflows')
   .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
+  .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
   .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
   .option('--timeout <duration>', 'how long to wait for Redis', '5s')
   .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show payloads decoded")

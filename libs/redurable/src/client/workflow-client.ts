@@ -7,6 +7,7 @@ import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, 
 import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
 import { validateWorkflowInput } from './input-validation.js';
+import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { inSpan, traceOf } from '../observability/tracing.js';
 import { RUN_CHANGE_ATTEMPTS, WorkflowHandle } from './workflow-handle.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
@@ -89,12 +90,12 @@ export class WorkflowClient {
 
   /** Workflows matching the filter, newest first, a page at a time. */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
-    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime, filter));
+    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime.store, filter));
   }
 
   /** How many workflows match the filter. */
   count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
-    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime, filter));
+    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime.store, filter));
   }
 
   private async startRun(
@@ -102,8 +103,9 @@ export class WorkflowClient {
     options: StartWorkflowOptions,
     signal?: { type: 'SignalReceived'; signalName: string; input: string[] },
   ): Promise<{ runId: string }> {
-    const { store, converter, keys, redis, dispatcher, options: config } = this.runtime;
+    const { store, converter, dispatcher, options: config } = this.runtime;
     const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
+    checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
     const workflowId = options.workflowId;
     if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
       throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
@@ -117,7 +119,7 @@ export class WorkflowClient {
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       // The current run matters only when this start writes to it; otherwise save the round trip.
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
-      const currentRunId = touchesCurrent ? ((await redis.hget(keys.meta(workflowId), 'runId')) ?? undefined) : undefined;
+      const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
         requestId: runId, checkAfterMs: config.leaseTtlMs,
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf() },
@@ -153,8 +155,7 @@ export class WorkflowClient {
     }
     const local = this.runtime.registry.workflows.get(workflow);
     if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
-    const known = await this.runtime.redis.sismember(this.runtime.keys.workflowTypes(), workflow);
-    if (!known) throw new UnknownWorkflowTypeError(workflow);
+    if (!(await this.runtime.store.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
   }
 }

@@ -12,8 +12,10 @@ export interface PendingActivity {
   lastFailure?: string;
   /** When the next attempt is due, while it waits to retry (`delayed`). */
   nextAttemptAt?: Date;
-  /** Its BullMQ job's id in the task queue's activity queue (`<taskQueue>-activities`). */
+  /** Its BullMQ job's id in `queue`. */
   jobId: string;
+  /** The BullMQ queue holding its job (the workflow's partition of the task queue's activity queue). */
+  queue: string;
   /** BullMQ job state: waiting, active, delayed (waiting to retry), ...; `missing` when its job is gone (the recovery sweep re-adds it). */
   state: string;
   /** True when the saga scheduled it to undo an earlier step. */
@@ -27,8 +29,10 @@ export interface PendingTimer {
   dueAt: Date;
   /** BullMQ job state of its timer job (`delayed` until due); `missing` when the job is gone (the recovery sweep re-adds it after the due time). */
   state: string;
-  /** Its BullMQ job's id in the workflow queue (`<taskQueue>-workflows`). */
+  /** Its BullMQ job's id in `queue`. */
   jobId: string;
+  /** The BullMQ queue holding its job (the workflow's partition of its task queue's workflow queue). */
+  queue: string;
 }
 
 /** A compensation the saga scheduled, and how it ended. */
@@ -44,6 +48,8 @@ export interface WorkflowDescription {
   runId: string;
   workflowType: string;
   taskQueue: string;
+  /** The BullMQ queues holding its jobs (its partition of the task queue's activity and workflow queues), for dashboards. */
+  jobQueues: { activities: string; workflows: string };
   /** `compensation_failed` when the workflow ended with steps its saga could not undo. */
   status: 'running' | 'completed' | 'failed' | 'compensation_failed' | string;
   startTime: Date;

@@ -186,6 +186,10 @@ export class WorkflowHandle<R = unknown> {
       runId: meta.runId,
       workflowType: meta.type,
       taskQueue: meta.taskQueue,
+      jobQueues: {
+        activities: (await this.runtime.queues.activityFor(meta.taskQueue, this.workflowId)).name,
+        workflows: (await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId)).name,
+      },
       status: meta.status,
       startTime: new Date(meta.startedAt),
       closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
@@ -212,12 +216,11 @@ export class WorkflowHandle<R = unknown> {
 
   private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
     return Promise.all(activities.map(async (e) => {
-      const queue = this.runtime.queues.activity(e.options.taskQueue);
+      const queue = await this.runtime.queues.activityFor(e.options.taskQueue, this.workflowId);
       const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
       const job = await queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
-      // BullMQ scores a delayed job by its due time × 0x1000 (plus a counter).
-      const score = state === 'delayed' ? await this.runtime.redis.zscore(queue.toKey('delayed'), jobId) : null;
+      const nextAttemptAt = state === 'delayed' ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
       return {
         seq: e.seq,
         activityType: e.activityType,
@@ -225,9 +228,10 @@ export class WorkflowHandle<R = unknown> {
         scheduledAt: new Date(e.ts),
         attempt: (job?.attemptsMade ?? 0) + 1,
         lastFailure: job?.failedReason || undefined,
-        ...(score !== null ? { nextAttemptAt: new Date(Math.floor(Number(score) / 0x1000)) } : {}),
+        ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
         state,
         jobId,
+        queue: queue.name,
         compensation: e.compensation === true,
       };
     }));
@@ -236,8 +240,9 @@ export class WorkflowHandle<R = unknown> {
   private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
     return Promise.all(timers.map(async (t) => {
       const jobId = timerJobId(this.workflowId, meta.runId, t.seq);
-      const job = await this.runtime.queues.workflow(meta.taskQueue).getJob(jobId);
-      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId };
+      const queue = await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId);
+      const job = await queue.getJob(jobId);
+      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId, queue: queue.name };
     }));
   }
 }

@@ -1,4 +1,5 @@
-import type { DurableRuntime } from '../module/durable-runtime.js';
+import { RedurableError } from '../errors/library.errors.js';
+import { compareEntries, type IndexChoice, type ListCursor, type RedisHistoryStore } from '../history/redis-history-store.js';
 
 /** Filter of `client.list()` and `client.count()`. */
 export interface ListWorkflowsFilter {
@@ -35,53 +36,68 @@ export interface ListWorkflowsPage {
   nextCursor?: string;
 }
 
-function indexFor(runtime: DurableRuntime, filter: ListWorkflowsFilter): string {
-  const { keys } = runtime;
-  return filter.status ? keys.statusIndex(filter.status) : filter.type ? keys.typeIndex(filter.type) : keys.allIndex();
+function indexFor(filter: ListWorkflowsFilter): IndexChoice {
+  return filter.status ? { status: filter.status } : filter.type ? { type: filter.type } : 'all';
 }
 
-function range(filter: ListWorkflowsFilter): [string, string] {
+function range(filter: ListWorkflowsFilter): { min: string; max: string } {
   const min = filter.startedAfter ? String(filter.startedAfter.getTime()) : '-inf';
   const max = filter.startedBefore ? `(${filter.startedBefore.getTime()}` : '+inf';
-  return [min, max];
+  return { min, max };
+}
+
+/** A cursor is the last entry of the page, so a page starts where the last one ended whatever was added since. */
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify([cursor.startedAt, cursor.workflowId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): ListCursor | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const [startedAt, workflowId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];
+    if (Number.isFinite(startedAt) && typeof workflowId === 'string') return { startedAt, workflowId };
+  } catch {
+    // reported below
+  }
+  throw new RedurableError(`Invalid listing cursor ${JSON.stringify(cursor.slice(0, 40))}: pass the nextCursor of the previous page`);
 }
 
 /**
- * Pages through the status, type or all-workflows index (sorted sets kept current by the
- * scripts that change a workflow's status), newest first. A filter on both type and status
- * reads the status index and checks each workflow's type.
+ * Pages through the status, type or all-workflows index of every shard (sorted sets kept
+ * current by the scripts that change a workflow's status), merged newest first. Each round
+ * reads `limit` entries per shard after the cursor; the first `limit` of their merge are the
+ * next `limit` overall (a shard's unread entries come after all it returned). A filter on both
+ * type and status reads the status index and checks each workflow's type.
  */
-export async function listWorkflows(runtime: DurableRuntime, filter: ListWorkflowsFilter): Promise<ListWorkflowsPage> {
+export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter): Promise<ListWorkflowsPage> {
   const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
-  const [min, max] = range(filter);
-  let offset = Number(filter.cursor ?? 0);
+  let cursor = decodeCursor(filter.cursor);
   const out: WorkflowSummary[] = [];
-  const key = indexFor(runtime, filter);
   for (;;) {
-    const ids = await runtime.redis.zrevrangebyscore(key, max, min, 'LIMIT', offset, limit);
-    const metas = await runtime.store.getMetas(ids);
+    const perShard = await store.indexEntries(indexFor(filter), range(filter), cursor, limit);
+    const merged = perShard.flat().sort(compareEntries).slice(0, limit);
+    const metas = await store.getMetas(merged.map((e) => e.workflowId));
     for (const [i, meta] of metas.entries()) {
-      offset++;
+      cursor = merged[i];
       if (!meta || (filter.type && meta.type !== filter.type) || (filter.status && meta.status !== filter.status)) continue;
-      if (filter.idPrefix && !ids[i].startsWith(filter.idPrefix)) continue;
+      if (filter.idPrefix && !merged[i].workflowId.startsWith(filter.idPrefix)) continue;
       out.push({
-        workflowId: ids[i], runId: meta.runId, workflowType: meta.type, status: meta.status, taskQueue: meta.taskQueue,
+        workflowId: meta.workflowId, runId: meta.runId, workflowType: meta.type, status: meta.status, taskQueue: meta.taskQueue,
         startTime: new Date(meta.startedAt), closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
       });
-      if (out.length === limit) return { workflows: out, nextCursor: String(offset) };
+      if (out.length === limit) return { workflows: out, nextCursor: encodeCursor(cursor) };
     }
-    if (ids.length < limit) return { workflows: out };
+    if (merged.length < limit) return { workflows: out };
   }
 }
 
-/** Counts with ZCOUNT when one index answers the filter, else by listing. */
-export async function countWorkflows(runtime: DurableRuntime, filter: ListWorkflowsFilter): Promise<number> {
-  const [min, max] = range(filter);
-  if (!(filter.type && filter.status) && !filter.idPrefix) return runtime.redis.zcount(indexFor(runtime, filter), min, max);
+/** Counts with ZCOUNT over the shards when one index answers the filter, else by listing. */
+export async function countWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter): Promise<number> {
+  if (!(filter.type && filter.status) && !filter.idPrefix) return store.countIndex(indexFor(filter), range(filter));
   let total = 0;
   let cursor: string | undefined;
   do {
-    const page = await listWorkflows(runtime, { ...filter, limit: 1000, cursor });
+    const page = await listWorkflows(store, { ...filter, limit: 1000, cursor });
     total += page.workflows.length;
     cursor = page.nextCursor;
   } while (cursor);

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {
   ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
@@ -37,6 +38,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   checkConstructor(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
+  checkTaskQueueName(meta.taskQueue, `@Workflow of ${cls.name}`);
   return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries };
 }
 
@@ -74,6 +76,7 @@ export class DurableRegistry {
           `Two activities are named '${options.name}' (${existing.instance.constructor.name}.${existing.methodName} and ${cls.name}.${methodName}): give one a different @Activity({ name })`,
         );
       }
+      for (const q of [options.taskQueue, classOptions.taskQueue]) if (q !== undefined) checkTaskQueueName(q, `@Activities/@Activity of ${cls.name}.${methodName}`);
       this.activities.set(options.name, { name: options.name, instance, methodName, options, classTaskQueue: classOptions.taskQueue });
     }
   }

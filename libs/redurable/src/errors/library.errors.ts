@@ -123,9 +123,13 @@ export class CorruptHistoryError extends RedurableError {
  */
 export class KeyLayoutMismatchError extends RedurableError {
   constructor(readonly prefix: string, readonly found: string, readonly expected: number) {
+    const version = Number.parseInt(found, 10);
     super(
-      `Redis prefix '${prefix}' holds data in key layout ${found}, but this version of Redurable uses layout ${expected}: ` +
-        (Number(found) > expected ? 'upgrade Redurable in this app to the version that wrote it' : 'migrate the data with the version that reads both layouts, or use another prefix') +
+      `Redis prefix '${prefix}' holds data in key layout ${Number.isNaN(version) ? JSON.stringify(found) : version}, but this version of Redurable uses layout ${expected}: ` +
+        (version > expected
+          ? 'upgrade Redurable in this app to the version that wrote it'
+          : 'let the workflows under that prefix finish (or terminate them) with the Redurable version that wrote them, then point this app at a new prefix; ' +
+            'the two layouts cannot be mixed') +
         '. Nothing was written',
     );
   }

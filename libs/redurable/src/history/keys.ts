@@ -1,77 +1,145 @@
+import { DEFAULT_SHARDS, shardOf, shardTags } from './shards.js';
+
 /**
- * Every Redis key the library writes is named here. All keys of one workflow share the hash
- * tag `{wf:<id>}`, so every script touching them is legal on Redis Cluster.
+ * Every Redis key the library writes is named here. Workflows are spread over a fixed number
+ * of logical shards (recorded under the prefix); each shard has its own hash tag, and a
+ * workflow's keys share its shard's tag with the shard's listing and recovery indexes, so every
+ * script touching them is atomic and legal on Redis Cluster, and the shards spread over the
+ * masters. On a single Redis, one server simply holds every shard.
+ *
+ * Layout: `<prefix>:{<tag>}:wf:<workflowId>:meta` (and `:requests`, `:request-times`),
+ * `<prefix>:{<tag>}:wf:<workflowId>:<runId>:history` (and `:done`), `<prefix>:{<tag>}:idx:…`.
  */
 export class KeyNames {
-  constructor(readonly prefix: string) {}
+  private tags: readonly string[] = [];
+  private count = 0;
 
-  private tag(workflowId: string): string {
-    return `${this.prefix}:{wf:${workflowId}}`;
+  constructor(
+    readonly prefix: string,
+    shards: number = DEFAULT_SHARDS,
+  ) {
+    this.useShards(shards);
+  }
+
+  /** How many logical shards the prefix has (see `<prefix>:layout`). */
+  get shards(): number {
+    return this.count;
+  }
+
+  /** Switches to the shard count recorded under the prefix (read when the runtime connects, before any other key is used). */
+  useShards(shards: number): void {
+    if (shards === this.count) return;
+    this.tags = shardTags(shards);
+    this.count = shards;
+  }
+
+  /** The shard a workflow's keys live in. */
+  shardOf(workflowId: string): number {
+    return shardOf(workflowId, this.shards);
+  }
+
+  /** Every shard number, 0 to shards - 1. */
+  allShards(): number[] {
+    return Array.from({ length: this.shards }, (_, i) => i);
+  }
+
+  /** `<prefix>:{<tag>}`: what every key of one shard begins with. */
+  shardBase(shard: number): string {
+    return `${this.prefix}:{${this.tags[shard]}}`;
+  }
+
+  private wf(workflowId: string): string {
+    return `${this.shardBase(this.shardOf(workflowId))}:wf:${workflowId}`;
   }
 
   /** Hash: type, status, runId, taskQueue, timestamps, lease and fencing counters of the current run. */
   meta(workflowId: string): string {
-    return `${this.tag(workflowId)}:meta`;
+    return `${this.wf(workflowId)}:meta`;
+  }
+
+  /** Hash: request id → first reply, of writes from outside a task (see lua/includes/requests.lua). */
+  requests(workflowId: string): string {
+    return `${this.wf(workflowId)}:requests`;
+  }
+
+  /** Sorted set: request id → when it was recorded (for trimming the request log). */
+  requestTimes(workflowId: string): string {
+    return `${this.wf(workflowId)}:request-times`;
   }
 
   /** Stream: the run's event history. */
   history(workflowId: string, runId: string): string {
-    return `${this.tag(workflowId)}:${runId}:history`;
+    return `${this.wf(workflowId)}:${runId}:history`;
   }
 
   /** Set: seqs whose completion is recorded (first result wins). */
   done(workflowId: string, runId: string): string {
-    return `${this.tag(workflowId)}:${runId}:done`;
+    return `${this.wf(workflowId)}:${runId}:done`;
   }
 
   /**
-   * Prefix of the listing indexes, sorted sets of workflow ids scored by start time:
-   * `<prefix>:idx:all`, `:idx:type:<type>`, `:idx:status:<status>`. The scripts that change a
-   * workflow's status keep them current (so, unlike the per-workflow keys, they are not Cluster-safe).
+   * Prefix of one shard's listing indexes, sorted sets of workflow ids scored by start time:
+   * `idx:all`, `idx:type:<type>`, `idx:status:<status>`. The scripts that change a workflow's
+   * status keep them current (the status and type names are only known inside the script).
    */
-  indexPrefix(): string {
-    return `${this.prefix}:idx:`;
+  indexPrefix(shard: number): string {
+    return `${this.shardBase(shard)}:idx:`;
   }
 
-  /** Workflow ids in one status (the recovery sweep scans `running`). */
-  statusIndex(status: string): string {
-    return `${this.indexPrefix()}status:${status}`;
+  /** The index prefix of a workflow's shard. */
+  indexPrefixOf(workflowId: string): string {
+    return this.indexPrefix(this.shardOf(workflowId));
+  }
+
+  /** Workflow ids of one shard in one status (the due-index backfill reads `running`). */
+  statusIndex(shard: number, status: string): string {
+    return `${this.indexPrefix(shard)}status:${status}`;
+  }
+
+  typeIndex(shard: number, type: string): string {
+    return `${this.indexPrefix(shard)}type:${type}`;
+  }
+
+  allIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}all`;
   }
 
   /**
-   * Running workflows of a task queue scored by when the recovery sweep should look at them next
-   * (see lua/includes/due-check.lua, which derives the same name from the meta key).
+   * Running workflows of one shard and task queue scored by when the recovery sweep should look
+   * at them next (see lua/includes/due-check.lua).
    */
-  dueIndex(taskQueue: string): string {
-    return `${this.indexPrefix()}due:${taskQueue}`;
+  dueIndex(shard: number, taskQueue: string): string {
+    return `${this.indexPrefix(shard)}due:${taskQueue}`;
   }
 
-  typeIndex(type: string): string {
-    return `${this.indexPrefix()}type:${type}`;
+  /** The due index of a workflow's shard. */
+  dueIndexOf(workflowId: string, taskQueue: string): string {
+    return this.dueIndex(this.shardOf(workflowId), taskQueue);
   }
 
-  /** Closed children whose outcome has not yet been recorded in their parent's history. */
-  notifyIndex(): string {
-    return `${this.indexPrefix()}notify`;
+  /** Closed children of one shard whose outcome has not yet been recorded in their parent's history. */
+  notifyIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}notify`;
   }
 
   /** Hash: child workflow id → what its parent must be told (parent, status, value), written by the close script. */
-  notifyDataIndex(): string {
-    return `${this.indexPrefix()}notify-data`;
+  notifyDataIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}notify-data`;
+  }
+
+  /** Closed parents of one shard whose children have not yet had the parent-close policy applied. */
+  closedParentsIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}closed-parents`;
   }
 
   /** Hash: parent workflow id → the closed run whose children need the parent-close policy. */
-  closedParentsDataIndex(): string {
-    return `${this.indexPrefix()}closed-parents-data`;
+  closedParentsDataIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}closed-parents-data`;
   }
 
-  /** Closed parents whose children have not yet had the parent-close policy applied. */
-  closedParentsIndex(): string {
-    return `${this.indexPrefix()}closed-parents`;
-  }
-
-  allIndex(): string {
-    return `${this.indexPrefix()}all`;
+  /** String: which worker sweeps one shard's due index of a task queue now (several workers split the shards). */
+  sweepLock(shard: number, taskQueue: string): string {
+    return `${this.indexPrefix(shard)}sweep-lock:${taskQueue}`;
   }
 
   /** Pub/sub channel telling workers to abort a workflow's running activities (cancel, terminate). */
@@ -79,35 +147,47 @@ export class KeyNames {
     return `${this.prefix}:cancel`;
   }
 
+  /** Pub/sub channel announcing closed workflows. */
+  closedChannel(): string {
+    return `${this.prefix}:closed`;
+  }
+
   /**
-   * String: the version of the key layout the data under this prefix uses (see
+   * String: the key layout of the data under this prefix, `<version>:<shards>` (see
    * KEY_LAYOUT_VERSION); a process using another layout refuses to start.
    */
   layout(): string {
     return `${this.prefix}:layout`;
   }
 
+  /** Hash: task queue → its number of partitions (recorded by the first worker serving it). */
+  partitions(): string {
+    return `${this.prefix}:partitions`;
+  }
+
   /** Set of workflow type names registered by workers (lets a client without the class validate names). */
   workflowTypes(): string {
     return `${this.prefix}:workflow-types`;
   }
-
-  /** Pub/sub channel announcing closed workflows. */
-  closedChannel(): string {
-    return `${this.prefix}:closed`;
-  }
 }
 
-/** The key layout this version reads and writes; bumped by any change older code cannot read. */
-export const KEY_LAYOUT_VERSION = 1;
+/**
+ * The key layout this version reads and writes; bumped by any change older code cannot read.
+ * 1: one hash tag per workflow, global indexes. 2: logical shards, BullMQ queues hash-tagged.
+ */
+export const KEY_LAYOUT_VERSION = 2;
 
-/** BullMQ queue names may not contain ':'. */
-export function activityQueueName(taskQueue: string): string {
-  return `${taskQueue}-activities`;
+/**
+ * BullMQ queue names (which may not contain ':'). Each queue's name is a hash tag, so on a
+ * Cluster the queues of different task queues and partitions land on different masters (all
+ * keys of one queue stay in one slot, as BullMQ's scripts need); partition 0 has no suffix.
+ */
+export function activityQueueName(taskQueue: string, partition = 0): string {
+  return `{${taskQueue}-activities${partition ? `#${partition}` : ''}}`;
 }
 
-export function workflowQueueName(taskQueue: string): string {
-  return `${taskQueue}-workflows`;
+export function workflowQueueName(taskQueue: string, partition = 0): string {
+  return `{${taskQueue}-workflows${partition ? `#${partition}` : ''}}`;
 }
 
 /** BullMQ job ids may not contain ':' (encodeURIComponent escapes it); workflow ids may contain anything. */

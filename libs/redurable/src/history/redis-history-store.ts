@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../common/redis-client.js';
 import { CorruptHistoryError, LeaseLostError } from '../errors/library.errors.js';
-import { defineScripts, type ScriptName } from '../lua/scripts.js';
+import { Reply, defineScripts, type ScriptRunner } from '../lua/scripts.js';
 import type { HistoryEvent, NewEvent } from './events.js';
-import { KeyNames } from './keys.js';
+import type { KeyNames } from './keys.js';
 
 /** One history event with its stream id (the cursor for reading what came after it). */
 export interface StoredEvent {
@@ -118,8 +119,8 @@ function parseEntries(run: RunRef, raw: RawEntry[]): StoredEvent[] {
 }
 
 /** A script answered with a code its wrapper does not know: a library bug or a stale script. */
-function unexpected(res: unknown): never {
-  throw new Error(`Unexpected reply from a Redurable script: ${JSON.stringify(res)?.slice(0, 200)}`);
+function unexpected(script: string, res: unknown): never {
+  throw new Error(`Unexpected reply from Redurable's ${script} script: ${JSON.stringify(res)?.slice(0, 200)}`);
 }
 
 /** A lease whose entries cannot be read is still held: the error says which fence to fail it with. */
@@ -133,18 +134,59 @@ function parseLease(run: RunRef, raw: unknown[]): Lease {
   }
 }
 
+/** What a completion-like script replied. */
+function completionResult(script: string, run: RunRef, res: unknown[]): CompletionResult {
+  switch (Number(res[0])) {
+    case Reply.NOT_RUNNING: return { kind: 'ignored' };
+    case Reply.OK: return { kind: 'recorded' };
+    case Reply.NEEDS_TASK: return { kind: 'needs-task' };
+    case Reply.ACQUIRED: return { kind: 'acquired', lease: parseLease(run, res) };
+    default: return unexpected(script, res);
+  }
+}
+
+/** An entry of a listing index: a workflow id and its start time. */
+export interface IndexEntry {
+  workflowId: string;
+  startedAt: number;
+}
+/** Where a listing page ended: the last entry returned (pages go by start time, then id, descending). */
+export type ListCursor = IndexEntry;
+/** Listing order: newest start first, then by id descending in Redis' byte order (as ZREVRANGEBYSCORE orders ties). */
+export function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  return b.startedAt - a.startedAt || Buffer.compare(Buffer.from(b.workflowId), Buffer.from(a.workflowId));
+}
+
+/** Which listing index to read: by status, by type, or all workflows. */
+export type IndexChoice = { status: string } | { type: string } | 'all';
+
+/** A closed child whose parent must be told its outcome (stored by the close script). */
+export interface ChildNotification {
+  parent: ParentInfo;
+  status: string;
+  value: string;
+  runId: string;
+}
+
 /**
- * All durable workflow state goes through here: typed wrappers over one Lua script per
- * atomic operation (see lua/). Payload encoding stays outside.
+ * All durable workflow state goes through here: typed wrappers over one Lua script per atomic
+ * operation (see lua/), and every read of the library's keys. Nothing else touches them.
+ * Payload encoding stays outside. On a Redis Cluster, each call touches one shard (one slot),
+ * and reads across shards are pipelined per shard.
  */
 export class RedisHistoryStore {
-  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+  private readonly run: ScriptRunner;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: KeyNames,
   ) {
-    this.scripts = defineScripts(redis);
+    this.run = defineScripts(redis);
+  }
+
+  /** The options every script carries: the workflow and its shard's index prefix. */
+  private common(workflowId: string): { workflowId: string; idx: string } {
+    return { workflowId, idx: this.keys.indexPrefixOf(workflowId) };
   }
 
   /**
@@ -161,22 +203,26 @@ export class RedisHistoryStore {
     checkAfterMs: number;
   }): Promise<StartResult> {
     const { workflowId, runId } = args.started;
-    const current = args.currentRunId;
-    const res = (await this.scripts.startWorkflow(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      current ? this.keys.history(workflowId, current) : this.keys.history(workflowId, runId),
-      runId, args.started.workflowType, args.started.taskQueue, JSON.stringify(args.started), args.reuse, args.conflict, current ?? '',
-      this.keys.indexPrefix(), workflowId, args.signal ? JSON.stringify(args.signal) : '',
-      JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
-      this.keys.closedChannel(), this.keys.cancelChannel(), args.retentionMs, args.parent ? JSON.stringify(args.parent) : '', args.requestId, args.checkAfterMs,
-    )) as unknown[];
+    const current = args.currentRunId ?? runId;
+    const k = this.keys;
+    const res = (await this.run('startWorkflow', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
+      currentHistory: k.history(workflowId, current), currentDone: k.done(workflowId, current),
+      requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
+    }, {
+      ...this.common(workflowId), runId, type: args.started.workflowType, taskQueue: args.started.taskQueue, started: JSON.stringify(args.started),
+      reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId, signal: args.signal ? JSON.stringify(args.signal) : undefined,
+      terminated: JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
+      closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs: args.retentionMs,
+      parent: args.parent ? JSON.stringify(args.parent) : undefined, requestId: args.requestId, checkAfterMs: args.checkAfterMs,
+    })) as unknown[];
     switch (Number(res[0])) {
-      case 1: return { kind: 'started', runId: String(res[1]) };
-      case 2: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
-      case -1: return { kind: 'running', runId: String(res[1]) };
-      case -4: return { kind: 'reuse-rejected', status: String(res[1]) };
-      case -9: return { kind: 'retry' };
-      default: return unexpected(res);
+      case Reply.OK: return { kind: 'started', runId: String(res[1]) };
+      case Reply.EXISTING: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
+      case Reply.CONFLICT: return { kind: 'running', runId: String(res[1]) };
+      case Reply.REUSE_REJECTED: return { kind: 'reuse-rejected', status: String(res[1]) };
+      case Reply.RETRY: return { kind: 'retry' };
+      default: return unexpected('startWorkflow', res);
     }
   }
 
@@ -185,48 +231,49 @@ export class RedisHistoryStore {
    * call with the same `requestId` (within an hour) records nothing.
    */
   async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean, requestId: string): Promise<ExternalResult> {
-    const res = (await this.scripts.appendExternal(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), runId, JSON.stringify(event), cancel ? this.keys.cancelChannel() : '', workflowId, requestId,
-    )) as unknown[];
+    const k = this.keys;
+    const res = (await this.run('appendExternal', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
+    }, { ...this.common(workflowId), runId, event: JSON.stringify(event), cancelChannel: cancel ? k.cancelChannel() : undefined, requestId })) as unknown[];
     switch (Number(res[0])) {
-      case 0: return { kind: 'not-running', status: String(res[1]) };
-      case 1: return { kind: 'recorded' };
-      case 3: return { kind: 'needs-task' };
-      case -9: return { kind: 'retry' };
-      default: return unexpected(res);
+      case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
+      case Reply.OK: return { kind: 'recorded' };
+      case Reply.NEEDS_TASK: return { kind: 'needs-task' };
+      case Reply.RETRY: return { kind: 'retry' };
+      default: return unexpected('appendExternal', res);
     }
   }
 
   /** Terminates the current run (read as `runId`); a second call with the same `requestId` reports it recorded. */
   async terminate(workflowId: string, runId: string, reason: string, retentionMs: number, requestId: string): Promise<ExternalResult> {
-    const res = (await this.scripts.terminate(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      runId, JSON.stringify({ type: 'WorkflowExecutionTerminated', reason }), this.keys.indexPrefix(), workflowId,
-      this.keys.closedChannel(), this.keys.cancelChannel(), retentionMs, requestId,
-    )) as unknown[];
+    const k = this.keys;
+    const res = (await this.run('terminate', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
+      requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
+    }, {
+      ...this.common(workflowId), runId, event: JSON.stringify({ type: 'WorkflowExecutionTerminated', reason }),
+      closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
+    })) as unknown[];
     switch (Number(res[0])) {
-      case 0: return { kind: 'not-running', status: String(res[1]) };
-      case 1: return { kind: 'recorded' };
-      case -9: return { kind: 'retry' };
-      default: return unexpected(res);
+      case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
+      case Reply.OK: return { kind: 'recorded' };
+      case Reply.RETRY: return { kind: 'retry' };
+      default: return unexpected('terminate', res);
     }
   }
 
-  /** Records an activity or timer outcome; with `inline`, also tries to take the task lease. */
+  /** Records an activity, timer or child outcome; with `inline`, also tries to take the task lease. */
   async appendCompletion(
     workflowId: string, runId: string, event: NewEvent & { seq: number; ts?: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,
   ): Promise<CompletionResult> {
-    const res = (await this.scripts.appendCompletion(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      runId, event.seq, JSON.stringify(event), inline ? 1 : 0, leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', randomUUID(),
-    )) as unknown[];
-    switch (Number(res[0])) {
-      case 0: return { kind: 'ignored' };
-      case 1: return { kind: 'recorded' };
-      case 3: return { kind: 'needs-task' };
-      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
-      default: return unexpected(res);
-    }
+    const k = this.keys;
+    const res = (await this.run('appendCompletion', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
+    }, {
+      ...this.common(workflowId), runId, seq: event.seq, event: JSON.stringify(event), inline, ttl: leaseTtlMs,
+      cacheFence: cursor?.fence, cacheLastId: cursor?.lastId || undefined, requestId: randomUUID(),
+    })) as unknown[];
+    return completionResult('appendCompletion', { workflowId, runId }, res);
   }
 
   /**
@@ -238,34 +285,35 @@ export class RedisHistoryStore {
     events: NewEvent[]; close?: CloseSpec; dispatch: boolean; retentionMs: number;
   }): Promise<SpeculativeResult> {
     const { workflowId, runId, close } = args;
-    const res = (await this.scripts.completeAndCommit(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), this.keys.done(workflowId, runId),
-      this.keys.history(workflowId, close?.next?.runId ?? runId),
-      runId, args.outcome.seq, JSON.stringify(args.outcome), args.cachedFence, args.leaseTtlMs,
-      close?.status ?? '', close?.value ?? '', this.keys.closedChannel(), workflowId, args.dispatch ? 'set' : '', args.retentionMs,
-      this.keys.indexPrefix(), close?.next?.runId ?? '', close?.next ? JSON.stringify(close.next.started) : '', randomUUID(),
-      ...args.events.map((e) => JSON.stringify(e)),
-    )) as unknown[];
-    switch (Number(res[0])) {
-      case 5: return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
-      case 0: return { kind: 'ignored' };
-      case 1: return { kind: 'recorded' };
-      case 3: return { kind: 'needs-task' };
-      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
-      default: return unexpected(res);
-    }
+    const k = this.keys;
+    const res = (await this.run('completeAndCommit', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
+      nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
+    }, {
+      ...this.common(workflowId), runId, seq: args.outcome.seq, outcome: JSON.stringify(args.outcome), cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
+      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, requestId: randomUUID(),
+    }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
+    if (Number(res[0]) === Reply.COMMITTED) return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
+    return completionResult('completeAndCommit', { workflowId, runId }, res);
+  }
+
+  private closeArgs(close: CloseSpec | undefined, retentionMs: number) {
+    return {
+      closeStatus: close?.status, closeValue: close?.value, closedChannel: this.keys.closedChannel(), retentionMs,
+      nextRunId: close?.next?.runId, nextStarted: close?.next ? JSON.stringify(close.next.started) : undefined,
+    };
   }
 
   /** Takes the task lease of the current run (or of `runId` when given). */
   async acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult> {
-    const res = (await this.scripts.acquireTask(
-      this.keys.meta(workflowId), this.keys.history(workflowId, runId), leaseTtlMs, cursor?.fence ?? '', cursor?.lastId ?? '', runId, randomUUID(),
-    )) as unknown[];
+    const res = (await this.run('acquireTask', { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) }, {
+      ...this.common(workflowId), runId, ttl: leaseTtlMs, cacheFence: cursor?.fence, cacheLastId: cursor?.lastId || undefined, requestId: randomUUID(),
+    })) as unknown[];
     switch (Number(res[0])) {
-      case 0: return { kind: 'closed', status: String(res[1]) };
-      case -2: return { kind: 'busy' };
-      case 2: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
-      default: return unexpected(res);
+      case Reply.NOT_RUNNING: return { kind: 'closed', status: String(res[1]) };
+      case Reply.BUSY: return { kind: 'busy' };
+      case Reply.ACQUIRED: return { kind: 'acquired', lease: parseLease({ workflowId, runId }, res) };
+      default: return unexpected('acquireTask', res);
     }
   }
 
@@ -281,30 +329,44 @@ export class RedisHistoryStore {
     /** How long a closed run is kept, ms (0 = forever). */
     retentionMs?: number;
   }): Promise<CommitResult> {
-    const next = args.close?.next;
-    const res = (await this.scripts.commitTask(
-      this.keys.meta(args.workflowId), this.keys.history(args.workflowId, args.runId), this.keys.done(args.workflowId, args.runId),
-      this.keys.history(args.workflowId, next?.runId ?? args.runId),
-      args.fence, args.leaseTtlMs, args.release ? 1 : 0, args.close?.status ?? '', args.close?.value ?? '',
-      this.keys.closedChannel(), args.workflowId, args.lastId, args.dispatchMark ?? '', args.retentionMs ?? 0,
-      this.keys.indexPrefix(), next?.runId ?? '', next ? JSON.stringify(next.started) : '', randomUUID(),
-      ...args.events.map((e) => JSON.stringify(e)),
-    )) as unknown[];
-    const code = Number(res[0]);
-    if (code === -3) throw new LeaseLostError(`Workflow '${args.workflowId}' (run ${args.runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
-    if (code === 2) return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
-    return { kind: 'done', lastId: String(res[1]) };
+    const { workflowId, runId, close } = args;
+    const k = this.keys;
+    const res = (await this.run('commitTask', {
+      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
+      nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
+    }, {
+      ...this.common(workflowId), fence: args.fence, ttl: args.leaseTtlMs, release: args.release, lastId: args.lastId,
+      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), requestId: randomUUID(),
+    }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
+    switch (Number(res[0])) {
+      case Reply.LEASE_LOST: throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
+      case Reply.MORE: return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
+      case Reply.OK: return { kind: 'done', lastId: String(res[1]) };
+      default: return unexpected('commitTask', res);
+    }
   }
 
   /** Releases the lease after a failed task; undefined when the lease was already lost. */
   async failTask(workflowId: string, fence: number, message: string, retry: { baseMs: number; maxMs: number }): Promise<{ attempt: number; delayMs: number } | undefined> {
-    const res = (await this.scripts.failTask(this.keys.meta(workflowId), fence, message, retry.baseMs, retry.maxMs, randomUUID())) as number[];
-    return Number(res[0]) === 1 ? { attempt: Number(res[1]), delayMs: Number(res[2]) } : undefined;
+    const res = (await this.run('failTask', { meta: this.keys.meta(workflowId) }, {
+      ...this.common(workflowId), fence, message, baseMs: retry.baseMs, maxMs: retry.maxMs, requestId: randomUUID(),
+    })) as unknown[];
+    switch (Number(res[0])) {
+      case Reply.OK: return { attempt: Number(res[1]), delayMs: Number(res[2]) };
+      case Reply.LEASE_LOST: return undefined;
+      default: return unexpected('failTask', res);
+    }
   }
 
-  /** Running workflows of a task queue whose recovery check is due at `now`, oldest first. */
-  async dueForCheck(taskQueue: string, now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.dueIndex(taskQueue), '-inf', String(now), 'LIMIT', 0, limit);
+  /** Redis' clock, ms (leases and due times use it, never a worker's). */
+  async serverTime(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** Running workflows of one shard and task queue whose recovery check is due at `now`, oldest first. */
+  async dueForCheck(shard: number, taskQueue: string, now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.dueIndex(shard, taskQueue), '-inf', String(now), 'LIMIT', 0, limit);
   }
 
   /**
@@ -314,11 +376,33 @@ export class RedisHistoryStore {
    * unless a new run started meanwhile). False when it changed meanwhile.
    */
   async rescheduleCheck(taskQueue: string, workflowId: string, seen: WorkflowMeta | undefined, nextAt: number | undefined, clearDispatchMark = false): Promise<boolean> {
-    const res = await this.scripts.rescheduleCheck(
-      this.keys.meta(workflowId), seen?.runId ?? '', String(seen?.historyLength ?? ''), String(seen?.fence ?? ''), seen?.lease ?? '',
-      nextAt === undefined ? '' : Math.ceil(nextAt), clearDispatchMark ? '1' : '', this.keys.dueIndex(taskQueue), workflowId,
-    );
-    return Number(res) === 1;
+    const res = await this.run('rescheduleCheck', { meta: this.keys.meta(workflowId), dueIndex: this.keys.dueIndexOf(workflowId, taskQueue) }, {
+      ...this.common(workflowId), runId: seen?.runId, len: seen?.historyLength, fence: seen?.fence, lease: seen?.lease,
+      nextAt: nextAt === undefined ? undefined : Math.ceil(nextAt), clearDispatch: clearDispatchMark,
+    });
+    switch (Number(res)) {
+      case Reply.OK: return true;
+      case Reply.CHANGED: case Reply.NOT_RUNNING: return false;
+      default: return unexpected('rescheduleCheck', res);
+    }
+  }
+
+  /**
+   * Claims (or, with `release`, gives back) the sweep of some shards' due indexes of a task
+   * queue for `ttlMs`, so that several workers split the shards; returns the shards this owner
+   * now holds. A claim held by another owner is left alone until it expires.
+   */
+  async claimSweep(taskQueue: string, shards: number[], owner: string, ttlMs: number, release = false): Promise<number[]> {
+    const held = await Promise.all(shards.map(async (shard) => {
+      const res = await this.run('sweepClaim', { lock: this.keys.sweepLock(shard, taskQueue) }, { workflowId: '', idx: this.keys.indexPrefix(shard), owner, ttl: ttlMs, release });
+      return Number(res) === Reply.OK ? shard : -1;
+    }));
+    return held.filter((s) => s >= 0);
+  }
+
+  /** Running workflow ids of one shard, by start time, `count` from `start`. */
+  async runningIds(shard: number, start: number, count: number): Promise<string[]> {
+    return this.redis.zrange(this.keys.statusIndex(shard, 'running'), String(start), String(start + count - 1));
   }
 
   /**
@@ -326,15 +410,128 @@ export class RedisHistoryStore {
    * their task queue's, due now; returns how many it added.
    */
   async backfillDueIndex(metas: WorkflowMeta[], now: number): Promise<number> {
-    const pipe = this.redis.pipeline();
-    for (const m of metas) if (m.status === 'running') pipe.zadd(this.keys.dueIndex(m.taskQueue), 'NX', now, m.workflowId);
-    const res = (await pipe.exec()) ?? [];
-    return res.reduce((n, [, added]) => n + Number(added ?? 0), 0);
+    const running = metas.filter((m) => m.status === 'running');
+    const added = await this.perShard(running.map((m) => m.workflowId), (pipe, id, i) => pipe.zadd(this.keys.dueIndexOf(id, running[i].taskQueue), 'NX', now, id));
+    return added.reduce<number>((n, a) => n + Number(a ?? 0), 0);
   }
 
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */
   async markHasChildren(workflowId: string): Promise<void> {
     await this.redis.hset(this.keys.meta(workflowId), 'hasChildren', '1');
+  }
+
+  /** The id of the workflow's current run (undefined when the id is unknown). */
+  async currentRunId(workflowId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.meta(workflowId), 'runId')) ?? undefined;
+  }
+
+  /** Closed children of one shard, closed before `before`, whose parent may not have their outcome yet. */
+  async staleNotifications(shard: number, before: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.notifyIndex(shard), '-inf', String(before), 'LIMIT', 0, limit);
+  }
+
+  /** What a closed child's parent must be told (undefined when it was told already). */
+  async notificationOf(childWorkflowId: string): Promise<ChildNotification | undefined> {
+    const raw = await this.redis.hget(this.keys.notifyDataIndex(this.keys.shardOf(childWorkflowId)), childWorkflowId);
+    return raw ? (JSON.parse(raw) as ChildNotification) : undefined;
+  }
+
+  /** The child's parent has its outcome: it leaves the notify index. */
+  async childNotified(childWorkflowId: string): Promise<void> {
+    const shard = this.keys.shardOf(childWorkflowId);
+    await this.run('childNotified', { notifyIndex: this.keys.notifyIndex(shard), notifyData: this.keys.notifyDataIndex(shard) }, this.common(childWorkflowId));
+  }
+
+  /** Closed parents of one shard, closed before `before`, whose children may not have had the parent-close policy. */
+  async staleClosedParents(shard: number, before: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.closedParentsIndex(shard), '-inf', String(before), 'LIMIT', 0, limit);
+  }
+
+  /** The closed run of a parent whose children still need the parent-close policy. */
+  async closedParentRun(parentWorkflowId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.closedParentsDataIndex(this.keys.shardOf(parentWorkflowId)), parentWorkflowId)) ?? undefined;
+  }
+
+  /** The parent's children have had the parent-close policy: it leaves the closed-parents index. */
+  async parentHandled(parentWorkflowId: string): Promise<void> {
+    const shard = this.keys.shardOf(parentWorkflowId);
+    await this.run('parentHandled', { closedParentsIndex: this.keys.closedParentsIndex(shard), closedParentsData: this.keys.closedParentsDataIndex(shard) }, this.common(parentWorkflowId));
+  }
+
+  private indexKey(shard: number, index: IndexChoice): string {
+    if (index === 'all') return this.keys.allIndex(shard);
+    return 'status' in index ? this.keys.statusIndex(shard, index.status) : this.keys.typeIndex(shard, index.type);
+  }
+
+  /**
+   * Up to `limit` entries of one listing index from every shard, newest first, started within
+   * [min, max) and after `cursor` (in start time, then id, descending); one list per shard.
+   */
+  async indexEntries(index: IndexChoice, range: { min: string; max: string }, cursor: ListCursor | undefined, limit: number): Promise<IndexEntry[][]> {
+    return Promise.all(this.keys.allShards().map(async (shard) => {
+      const key = this.indexKey(shard, index);
+      const pipe = this.redis.pipeline();
+      // A cursor's entry was within the range: read what is strictly older, then the ids that
+      // share its millisecond and come after it (ties go by id, descending, as ZREVRANGE does).
+      pipe.zrevrangebyscore(key, cursor ? `(${cursor.startedAt}` : range.max, range.min, 'WITHSCORES', 'LIMIT', 0, limit);
+      if (cursor) pipe.zrangebyscore(key, cursor.startedAt, cursor.startedAt);
+      const res = (await pipe.exec()) ?? [];
+      for (const [err] of res) if (err) throw err;
+      const entries: IndexEntry[] = cursor
+        ? (res[1][1] as string[]).filter((id) => Buffer.compare(Buffer.from(id), Buffer.from(cursor.workflowId)) < 0).reverse().map((workflowId) => ({ workflowId, startedAt: cursor.startedAt }))
+        : [];
+      const older = res[0][1] as string[];
+      for (let i = 0; i < older.length; i += 2) entries.push({ workflowId: older[i], startedAt: Number(older[i + 1]) });
+      return entries.slice(0, limit);
+    }));
+  }
+
+  /** How many entries of a listing index started within [min, max), over every shard. */
+  async countIndex(index: IndexChoice, range: { min: string; max: string }): Promise<number> {
+    const counts = await Promise.all(this.keys.allShards().map((shard) => this.redis.zcount(this.indexKey(shard, index), range.min, range.max)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Records partition counts of task queues that have none recorded; returns the recorded
+   * count of each (which may differ from the one asked for).
+   */
+  async recordPartitions(counts: Record<string, number>): Promise<Record<string, number>> {
+    const queues = Object.keys(counts);
+    if (queues.length === 0) return {};
+    const key = this.keys.partitions();
+    const pipe = this.redis.pipeline();
+    for (const q of queues) pipe.hsetnx(key, q, String(counts[q]));
+    pipe.hmget(key, ...queues);
+    const res = (await pipe.exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    const values = res[queues.length][1] as string[];
+    return Object.fromEntries(queues.map((q, i) => [q, Number(values[i])]));
+  }
+
+  /** The recorded partition count of a task queue, if any. */
+  async recordedPartitions(taskQueue: string): Promise<number | undefined> {
+    const value = await this.redis.hget(this.keys.partitions(), taskQueue);
+    return value === null ? undefined : Number(value);
+  }
+
+  /**
+   * The layout recorded under the prefix (`<version>:<shards>`), recording `layout` first when
+   * `record` and the prefix has none; null when none is recorded.
+   */
+  async layout(record?: string): Promise<string | null> {
+    if (record !== undefined) await this.redis.set(this.keys.layout(), record, 'NX');
+    return this.redis.get(this.keys.layout());
+  }
+
+  /** Remembers workflow type names a worker serves (a client without the class can then validate a name). */
+  async addWorkflowTypes(types: string[]): Promise<void> {
+    if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+  }
+
+  /** Whether some worker registered this workflow type name. */
+  async isKnownWorkflowType(type: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
   }
 
   /** Whether the outcome of command `seq` (activity, timer) is already recorded. */
@@ -377,20 +574,42 @@ export class RedisHistoryStore {
     return h && h.status ? toMeta(workflowId, h) : undefined;
   }
 
-  /** Meta hashes of many workflows in one round trip (missing or unreadable ones are undefined). */
+  /** Meta hashes of many workflows, one pipeline per shard (missing or unreadable ones are undefined). */
   async getMetas(workflowIds: string[]): Promise<(WorkflowMeta | undefined)[]> {
-    if (workflowIds.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of workflowIds) pipe.hgetall(this.keys.meta(id));
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, h], i) => {
-      if (err || !h || !(h as Record<string, string>).status) return undefined;
+    const hashes = await this.perShard(workflowIds, (pipe, id) => pipe.hgetall(this.keys.meta(id)), true);
+    return hashes.map((h, i) => {
+      if (!h || !(h as Record<string, string>).status) return undefined;
       try {
         return toMeta(workflowIds[i], h as Record<string, string>);
       } catch {
         return undefined; // a damaged field (say, `parent`) must not hide the other workflows of the batch
       }
     });
+  }
+
+  /**
+   * Runs one command per workflow id, pipelined per shard (a Cluster pipeline must stay on one
+   * node), and returns the replies in the ids' order; with `lenient`, a failed command's reply
+   * is undefined instead of an error.
+   */
+  private async perShard(ids: string[], add: (pipe: ChainableCommander, id: string, i: number) => void, lenient = false): Promise<unknown[]> {
+    const groups = new Map<number, number[]>();
+    ids.forEach((id, i) => {
+      const shard = this.keys.shardOf(id);
+      groups.set(shard, [...(groups.get(shard) ?? []), i]);
+    });
+    const out: unknown[] = new Array(ids.length);
+    await Promise.all([...groups.values()].map(async (positions) => {
+      const pipe = this.redis.pipeline();
+      for (const i of positions) add(pipe, ids[i], i);
+      const res = (await pipe.exec()) ?? [];
+      positions.forEach((i, j) => {
+        const [err, value] = res[j] ?? [];
+        if (err && !lenient) throw err;
+        out[i] = err ? undefined : value;
+      });
+    }));
+    return out;
   }
 }
 

@@ -1,47 +1,130 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 const LUA_DIR = dirname(fileURLToPath(import.meta.url));
 const INCLUDE = /^--- @include "([\w-]+)"$/gm;
 
-/** Script source with `--- @include "name"` lines replaced by `includes/name.lua`. */
-function loadSource(file: string): string {
-  return readFileSync(join(LUA_DIR, file), 'utf8').replace(INCLUDE, (_, name: string) =>
-    readFileSync(join(LUA_DIR, 'includes', `${name}.lua`), 'utf8'),
-  );
+/**
+ * Reply codes of the scripts, shared with Lua: every script starts with `local R = {...}` built
+ * from this object, so `R.ACQUIRED` in Lua and `Reply.ACQUIRED` here are the same number.
+ */
+export const Reply = {
+  /** Written: recorded, started, committed (lease released or kept), verdict written. */
+  OK: 1,
+  /** The run is not running (or is another run, or the outcome was already taken): nothing written. */
+  NOT_RUNNING: 0,
+  /** The lease was taken: {ACQUIRED, fence, full, entries}. */
+  ACQUIRED: 2,
+  /** Recorded; the lease is free, so the caller must enqueue a workflow task. */
+  NEEDS_TASK: 3,
+  /** A speculative step's outcome and commands were committed: {COMMITTED, fence, lastId}. */
+  COMMITTED: 5,
+  /** Committed; new events arrived meanwhile and the lease was kept: {MORE, lastId, entries}. */
+  MORE: 6,
+  /** A start used the running run: {EXISTING, runId, wake}. */
+  EXISTING: 7,
+  /** A start found a run running and the conflict policy is FAIL: {CONFLICT, runId}. */
+  CONFLICT: -1,
+  /** Another task holds a valid lease. */
+  BUSY: -2,
+  /** The caller's lease is gone (its fence moved on): nothing written. */
+  LEASE_LOST: -3,
+  /** The id's last run is closed and the reuse policy forbids a new one: {REUSE_REJECTED, status}. */
+  REUSE_REJECTED: -4,
+  /** The recovery sweep's verdict was not written: the workflow changed since it was read. */
+  CHANGED: -5,
+  /** The current run changed since the caller read it: read again and retry. */
+  RETRY: -9,
+} as const;
+export type ReplyCode = (typeof Reply)[keyof typeof Reply];
+
+/**
+ * Every script: its file in lua/ and the names of its KEYS, in order. A script may also name
+ * keys of its workflow's shard inside Lua from `O.idx` (status, type and due indexes, whose
+ * names depend on values it reads); they share the shard's hash tag, so the same slot.
+ */
+export const SCRIPT_KEYS = {
+  startWorkflow: ['meta', 'history', 'done', 'currentHistory', 'currentDone', 'requests', 'requestTimes'],
+  appendExternal: ['meta', 'history', 'requests', 'requestTimes'],
+  terminate: ['meta', 'history', 'done', 'requests', 'requestTimes'],
+  appendCompletion: ['meta', 'history', 'done'],
+  completeAndCommit: ['meta', 'history', 'done', 'nextHistory'],
+  acquireTask: ['meta', 'history'],
+  commitTask: ['meta', 'history', 'done', 'nextHistory'],
+  failTask: ['meta'],
+  rescheduleCheck: ['meta', 'dueIndex'],
+  childNotified: ['notifyIndex', 'notifyData'],
+  parentHandled: ['closedParentsIndex', 'closedParentsData'],
+  sweepClaim: ['lock'],
+} as const;
+export type ScriptName = keyof typeof SCRIPT_KEYS;
+export type ScriptKeys<N extends ScriptName> = Record<(typeof SCRIPT_KEYS)[N][number], string>;
+
+/** What every script's options carry: its workflow and its shard's index prefix. */
+interface Common {
+  workflowId: string;
+  /** `<prefix>:{<tag>}:idx:` of the workflow's shard. */
+  idx: string;
+}
+/** How a task closes its run (see CloseSpec). */
+interface CloseArgs {
+  closeStatus?: string;
+  closeValue?: string;
+  closedChannel: string;
+  retentionMs: number;
+  nextRunId?: string;
+  /** The next run's WorkflowExecutionStarted JSON (continue-as-new). */
+  nextStarted?: string;
 }
 
-/** Script names, each file being `<name>-<numberOfKeys>.lua`. */
-export type ScriptName = 'startWorkflow' | 'appendCompletion' | 'acquireTask' | 'commitTask' | 'failTask' | 'completeAndCommit' | 'appendExternal' | 'terminate' | 'rescheduleCheck';
+/** The options of each script, sent as one JSON argument (ARGV[1], `O` in Lua); event JSONs follow it. */
+export interface ScriptOptions {
+  startWorkflow: Common & {
+    runId: string; type: string; taskQueue: string; started: string; reuse: string; conflict: string; currentRunId?: string;
+    signal?: string; terminated: string; closedChannel: string; cancelChannel: string; retentionMs: number; parent?: string;
+    requestId: string; checkAfterMs: number;
+  };
+  appendExternal: Common & { runId: string; event: string; cancelChannel?: string; requestId: string };
+  terminate: Common & { runId: string; event: string; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
+  appendCompletion: Common & { runId: string; seq: number; event: string; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
+  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; outcome: string; cachedFence: number; ttl: number; dispatch: boolean; requestId: string };
+  acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
+  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; requestId: string };
+  failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
+  rescheduleCheck: Common & { runId?: string; len?: number; fence?: number; lease?: string; nextAt?: number; clearDispatch: boolean };
+  childNotified: Common;
+  parentHandled: Common;
+  sweepClaim: Common & { owner: string; ttl: number; release: boolean };
+}
 
-type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+/** Runs one script: its keys by name, its options, and event JSONs after them. */
+export type ScriptRunner = <N extends ScriptName>(name: N, keys: ScriptKeys<N>, options: ScriptOptions[N], events?: string[]) => Promise<unknown>;
 
-/** Defines every script of lua/ on the client (EVALSHA with automatic EVAL fallback), once per client. */
-export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
-  const client = redis as Redis & Record<string, ScriptFn>;
-  const seen = new Set<string>();
-  for (const file of readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'))) {
-    const match = /^(\w+)-(\d+)\.lua$/.exec(file);
-    if (!match) continue;
-    const [, name, keys] = match;
-    if (seen.has(name)) throw new Error(`Two Lua scripts are named ${name} in ${LUA_DIR}: remove the stale one (rebuild with npm run build)`);
-    seen.add(name);
+/** The prelude of every script: the reply codes, and the decoded options. */
+const PRELUDE = `local R = {${Object.entries(Reply).map(([k, v]) => `${k} = ${v}`).join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
+
+/** Script source with `--- @include "name"` lines replaced by `includes/name.lua`, after the prelude. */
+export function scriptSource(name: ScriptName): string {
+  const body = readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8').replace(INCLUDE, (_, include: string) =>
+    readFileSync(join(LUA_DIR, 'includes', `${include}.lua`), 'utf8'),
+  );
+  return PRELUDE + body;
+}
+
+type Command = (...args: string[]) => Promise<unknown>;
+
+/** Defines every script on the client (EVALSHA with automatic EVAL fallback), once per client. */
+export function defineScripts(redis: Redis | Cluster): ScriptRunner {
+  const client = redis as (Redis | Cluster) & Record<string, Command>;
+  for (const name of Object.keys(SCRIPT_KEYS) as ScriptName[]) {
     if (typeof client[`rd_${name}`] !== 'function') {
-      redis.defineCommand(`rd_${name}`, { numberOfKeys: Number(keys), lua: loadSource(file) });
+      redis.defineCommand(`rd_${name}`, { numberOfKeys: SCRIPT_KEYS[name].length, lua: scriptSource(name) });
     }
   }
-  const bind = (name: ScriptName): ScriptFn => (...args) => client[`rd_${name}`](...args);
-  return {
-    startWorkflow: bind('startWorkflow'),
-    appendCompletion: bind('appendCompletion'),
-    acquireTask: bind('acquireTask'),
-    commitTask: bind('commitTask'),
-    failTask: bind('failTask'),
-    completeAndCommit: bind('completeAndCommit'),
-    appendExternal: bind('appendExternal'),
-    terminate: bind('terminate'),
-    rescheduleCheck: bind('rescheduleCheck'),
+  return (name, keys, options, events = []) => {
+    const keyList = SCRIPT_KEYS[name].map((k) => (keys as Record<string, string>)[k]);
+    return client[`rd_${name}`](...keyList, JSON.stringify(options), ...events);
   };
 }

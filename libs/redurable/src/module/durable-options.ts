@@ -9,6 +9,8 @@ import type { ActivityCallOptions } from '../decorators/metadata.js';
 import { InvalidOptionsError } from '../errors/library.errors.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
 import type { MetricsOptions } from '../observability/metrics.js';
+import { MAX_SHARDS } from '../history/shards.js';
+import { TASK_QUEUE_MESSAGE, TASK_QUEUE_NAME } from '../common/task-queue-name.js';
 import { connectionProblem, type RedisConnectionOption } from './redis-connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
@@ -35,6 +37,21 @@ export interface DurableModuleOptions {
   prefix?: string;
   /** Task queues this process serves. @default every task queue of its registered workflows and activities */
   taskQueues?: string[];
+  /**
+   * Logical shards of the prefix: workflows are spread over them by id, each with its own hash
+   * tag, so on a Redis Cluster they spread over the masters (use a multiple of the master
+   * count, and more shards than masters you may add). Fixed when the prefix is first used and
+   * recorded in Redis; a later process giving another number is refused. @default the recorded number, or 16 on a fresh prefix
+   */
+  shards?: number;
+  /**
+   * Partitions of busy task queues, e.g. `{ transfers: 4 }`: the task queue's BullMQ queues are
+   * split in that many (each its own hash tag, so on a Cluster they spread over the masters);
+   * a workflow's jobs always go to the same partition, and workers consume them all. Recorded
+   * by the first worker serving the task queue; a later process giving another number is
+   * refused. @default 1 per task queue
+   */
+  partitions?: Record<string, number>;
   /** Start workers in this process; false makes a client-only app. @default true */
   worker?: boolean;
   /** Activity jobs run at once, per task queue. @default 10 */
@@ -75,6 +92,9 @@ export interface ResolvedDurableOptions {
   shutdownTimeoutMs: number;
   prefix: string;
   taskQueues?: string[];
+  /** Undefined: what the prefix recorded (16 on a fresh one). */
+  shards?: number;
+  partitions: Record<string, number>;
   worker: boolean;
   concurrency: number;
   workflowConcurrency: number;
@@ -101,6 +121,10 @@ function isDuration(value: unknown): boolean {
   }
 }
 
+function isPartitions(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.entries(value).every(([q, n]) => TASK_QUEUE_NAME.test(q) && Number.isInteger(n) && n >= 1 && n <= 256);
+}
+
 const IsDuration = () =>
   ValidateBy({ name: 'isDuration', validator: { validate: isDuration, defaultMessage: (a) => `${a?.property} must be milliseconds or a duration like '30s' (got ${JSON.stringify(a?.value)})` } });
 
@@ -109,7 +133,9 @@ class DurableOptionsSchema {
   @IsOptional() @IsDuration() connectTimeout?: Duration;
   @IsOptional() @IsDuration() shutdownTimeout?: Duration;
   @IsOptional() @IsString() @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' }) prefix?: string;
-  @IsOptional() @IsArray() @IsString({ each: true }) taskQueues?: string[];
+  @IsOptional() @IsArray() @IsString({ each: true }) @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE }) taskQueues?: string[];
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
+  @IsOptional() @IsObject() @ValidateBy({ name: 'isPartitions', validator: { validate: isPartitions, defaultMessage: (a) => `partitions must map task queue names to whole numbers from 1 to 256 (got ${JSON.stringify(a?.value)})` } }) partitions?: Record<string, number>;
   @IsOptional() @IsBoolean() worker?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) concurrency?: number;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) workflowConcurrency?: number;
@@ -151,6 +177,8 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
     prefix: options.prefix ?? 'redurable',
     taskQueues: options.taskQueues,
+    shards: options.shards,
+    partitions: { ...(options.partitions ?? {}) },
     worker: options.worker ?? true,
     concurrency: options.concurrency ?? 10,
     workflowConcurrency: options.workflowConcurrency ?? 10,

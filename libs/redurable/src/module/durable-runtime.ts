@@ -1,10 +1,12 @@
 import { crashPoint } from '../common/crash-points.js';
 import { Logger, type LoggerService } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-client.js';
 import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
 import { DurableRegistry } from '../discovery/registry.js';
 import { KEY_LAYOUT_VERSION, KeyNames } from '../history/keys.js';
-import { KeyLayoutMismatchError } from '../errors/library.errors.js';
+import { InvalidOptionsError, KeyLayoutMismatchError } from '../errors/library.errors.js';
+import { DEFAULT_SHARDS } from '../history/shards.js';
+import { PartitionTable } from '../worker/partitions.js';
 import { RedisHistoryStore } from '../history/redis-history-store.js';
 import { DataConverter } from '../payload/data-converter.js';
 import { WorkflowCache } from '../runtime/workflow-cache.js';
@@ -51,7 +53,7 @@ function within(work: Promise<unknown>, ms: number): Promise<boolean> {
  */
 export class DurableRuntime {
   readonly registry = new DurableRegistry();
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The main connection's state: bounded waits for boot and client calls, drop/recovery logs. */
   readonly link: RedisLink;
   readonly keys: KeyNames;
@@ -76,10 +78,10 @@ export class DurableRuntime {
     this.logger = options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
     this.redis = openConnection(options.connection);
     this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
-    this.keys = new KeyNames(options.prefix);
+    this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
     this.store = new RedisHistoryStore(this.redis, this.keys);
     this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
-    this.queues = new QueueSet(this.redis, options.prefix);
+    this.queues = new QueueSet(this.redis, options.prefix, new PartitionTable(this.store, options.partitions));
     // Children need the whole runtime; the closures reach them once it is built.
     this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) => this.children.start(parent, cmd));
     this.cache = new WorkflowCache(options.workflowCacheSize);
@@ -133,27 +135,39 @@ export class DurableRuntime {
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
     await this.checkLayout();
+    // Partition counts the app gives are checked (and recorded) before anything is enqueued.
+    await this.queues.partitions.record([]);
   }
 
   /**
    * Refuses a prefix whose data uses another key layout (KeyLayoutMismatchError, nothing
-   * written); with `record` (an app booting), records this version's layout on a prefix that
-   * has none. A read-only caller (the command line) records nothing.
+   * written) or another shard count than `shards` asks for (InvalidOptionsError), and takes the
+   * recorded shard count; with `record` (an app booting), records this version's layout and
+   * shard count on a prefix that has none. A read-only caller (the command line) records nothing.
    */
   async checkLayout(record = true): Promise<void> {
+    const wanted = this.options.shards ?? DEFAULT_SHARDS;
     // SET NX writes only on a prefix without a layout; then whatever is there must be ours.
-    if (record) await this.redis.set(this.keys.layout(), String(KEY_LAYOUT_VERSION), 'NX');
-    const found = await this.redis.get(this.keys.layout());
+    const found = await this.store.layout(record ? `${KEY_LAYOUT_VERSION}:${wanted}` : undefined);
     if (found === null && !record) return;
-    if (found !== String(KEY_LAYOUT_VERSION)) throw new KeyLayoutMismatchError(this.options.prefix, found ?? 'none', KEY_LAYOUT_VERSION);
+    const match = /^(\d+):(\d+)$/.exec(found ?? '');
+    if (!match || Number(match[1]) !== KEY_LAYOUT_VERSION) throw new KeyLayoutMismatchError(this.options.prefix, found ?? 'none', KEY_LAYOUT_VERSION);
+    const recorded = Number(match[2]);
+    if (this.options.shards !== undefined && this.options.shards !== recorded) {
+      throw new InvalidOptionsError(
+        `Invalid DurableModule options: shards is ${this.options.shards}, but prefix '${this.options.prefix}' was created with ${recorded} shards. ` +
+          'The shard count of a prefix cannot change: leave shards out (or set it to the recorded count), or use a new prefix',
+      );
+    }
+    this.keys.useShards(recorded);
   }
 
   /** Starts workers and the recovery sweep (no-op when `worker: false`). */
   async start(): Promise<void> {
     if (!this.options.worker || this.host) return;
     const taskQueues = this.servedTaskQueues();
-    const types = [...this.registry.workflows.keys()];
-    if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+    await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
+    await this.queues.partitions.record(taskQueues);
     this.host = new WorkerHost(this, taskQueues);
     await this.host.start();
     this.sweep = new RecoverySweep(this, new Set(taskQueues));

@@ -95,7 +95,7 @@ export class DurableModule {
         { provide: DURABLE_OPTIONS, useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw), inject: [DURABLE_RAW_OPTIONS] },
         { provide: DurableRuntime, useFactory: (opts: ResolvedDurableOptions) => new DurableRuntime(opts), inject: [DURABLE_OPTIONS] },
         { provide: WorkflowClient, useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime), inject: [DurableRuntime] },
-        { provide: DurableQueues, useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime), inject: [DurableRuntime] },
+        { provide: DurableQueues, useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime.queues, () => runtime.servedTaskQueues()), inject: [DurableRuntime] },
         DurableExplorer,
         DurableLifecycle,
       ],

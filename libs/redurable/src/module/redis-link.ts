@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-client.js';
 import { RedisConfigurationError, RedisUnavailableError } from '../errors/library.errors.js';
 
 /**
@@ -13,7 +14,7 @@ export class RedisLink {
   private down = false;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly endpoint: string,
     private readonly timeoutMs: number,
     private readonly logger: LoggerService,
@@ -96,29 +97,37 @@ export class RedisLink {
   /**
    * Boot checks: an evicting `maxmemory-policy` refuses to start (evicted keys lose workflows);
    * AOF off is one warning. Where CONFIG is not allowed (managed Redis) it says so and goes on.
+   * On a Cluster every master is checked.
    */
   async checkSettings(): Promise<void> {
+    const servers: { node: Redis; name: string }[] = this.redis instanceof Cluster
+      ? this.redis.nodes('master').map((node) => ({ node, name: `${node.options.host}:${node.options.port}` }))
+      : [{ node: this.redis, name: this.endpoint }];
+    for (const { node, name } of servers) await this.checkServer(node, name);
+  }
+
+  private async checkServer(server: Redis, endpoint: string): Promise<void> {
     let policy: string | undefined;
     let aof: string | undefined;
     try {
-      policy = configValue(await this.redis.call('CONFIG', 'GET', 'maxmemory-policy'), 'maxmemory-policy');
-      aof = configValue(await this.redis.call('CONFIG', 'GET', 'appendonly'), 'appendonly');
+      policy = configValue(await server.call('CONFIG', 'GET', 'maxmemory-policy'), 'maxmemory-policy');
+      aof = configValue(await server.call('CONFIG', 'GET', 'appendonly'), 'appendonly');
     } catch (err) {
       this.logger.warn?.(
-        `Could not check the settings of Redis at ${this.endpoint} (CONFIG GET: ${(err as Error).message}): ` +
+        `Could not check the settings of Redis at ${endpoint} (CONFIG GET: ${(err as Error).message}): ` +
           'make sure its maxmemory-policy is noeviction, or evicted keys will lose workflows',
       );
       return;
     }
     if (policy !== undefined && policy !== 'noeviction') {
       throw new RedisConfigurationError(
-        `Redis at ${this.endpoint} has maxmemory-policy '${policy}': when it is full it evicts keys, and an evicted history loses its workflow. ` +
+        `Redis at ${endpoint} has maxmemory-policy '${policy}': when it is full it evicts keys, and an evicted history loses its workflow. ` +
           'Set `maxmemory-policy noeviction` (redis.conf, or CONFIG SET maxmemory-policy noeviction)',
       );
     }
     if (aof === 'no') {
       this.logger.warn?.(
-        `Redis at ${this.endpoint} runs without the append-only file: if Redis crashes or restarts, the workflows' progress since its last snapshot is lost. ` +
+        `Redis at ${endpoint} runs without the append-only file: if Redis crashes or restarts, the workflows' progress since its last snapshot is lost. ` +
           'Turn on `appendonly yes` (appendfsync always loses nothing, everysec at most a second)',
       );
     }

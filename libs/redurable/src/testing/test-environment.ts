@@ -61,8 +61,10 @@ export class TestWorkflowEnvironment {
     this.offsetMs += toMs(duration);
     const now = this.now();
     let fired = 0;
-    for (const taskQueue of this.runtime.servedTaskQueues()) {
-      const delayed = (await this.runtime.queues.workflow(taskQueue).getDelayed()) as Job[];
+    const { queues } = this.runtime;
+    const partitions = this.runtime.servedTaskQueues().flatMap((q) => Array.from({ length: queues.partitions.knownOf(q) }, (_, p) => queues.workflow(q, p)));
+    for (const queue of partitions) {
+      const delayed = (await queue.getDelayed()) as Job[];
       for (const job of delayed) {
         if (job.name !== 'timer' || job.timestamp + (job.opts.delay ?? 0) > now) continue;
         await job.promote().catch(() => undefined); // already promoted or fired meanwhile

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../common/crash-points.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
-import type { ParentInfo, WorkflowMeta } from '../history/redis-history-store.js';
+import type { WorkflowMeta } from '../history/redis-history-store.js';
 import { RUN_CHANGE_ATTEMPTS, WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { WorkflowRunChangedError } from '../errors/library.errors.js';
@@ -20,10 +20,10 @@ export class ChildWorkflows {
 
   /** Starts the child a parent's command asks for (called when the parent's commands are dispatched). */
   async start(parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
-    const { store, redis, keys, dispatcher, options } = this.runtime;
+    const { store, dispatcher, options } = this.runtime;
     const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
     // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
-    await redis.hset(keys.meta(parent.workflowId), 'hasChildren', '1');
+    await store.markHasChildren(parent.workflowId);
     // One run id across attempts: a copy of the start resent after a lost reply returns this run.
     const runId = randomUUID();
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
@@ -62,10 +62,9 @@ export class ChildWorkflows {
    * the close script stored for it (the child's meta may belong to a newer run by now).
    */
   async notifyParent(childWorkflowId: string): Promise<void> {
-    const { redis, keys } = this.runtime;
-    const raw = await redis.hget(keys.notifyDataIndex(), childWorkflowId);
-    if (raw) {
-      const stored = JSON.parse(raw) as { parent: ParentInfo; status: string; value: string };
+    const { store } = this.runtime;
+    const stored = await store.notificationOf(childWorkflowId);
+    if (stored) {
       const outcome = stored.status === 'completed'
         ? { type: 'ChildWorkflowCompleted' as const, seq: stored.parent.seq, result: stored.value }
         : {
@@ -74,7 +73,7 @@ export class ChildWorkflows {
           };
       await this.deliver(stored.parent, outcome);
     }
-    await redis.multi().zrem(keys.notifyIndex(), childWorkflowId).hdel(keys.notifyDataIndex(), childWorkflowId).exec();
+    await store.childNotified(childWorkflowId);
   }
 
   /** After a run closed: report to its parent, and apply its children's parent-close policy. */
@@ -98,8 +97,8 @@ export class ChildWorkflows {
    * any child its last round scheduled that a crash kept from starting, then apply the policy.
    */
   async applyForClosedParent(workflowId: string): Promise<void> {
-    const { redis, keys, store } = this.runtime;
-    const runId = await redis.hget(keys.closedParentsDataIndex(), workflowId);
+    const { store } = this.runtime;
+    const runId = await store.closedParentRun(workflowId);
     if (runId) {
       const history = await store.readHistory(workflowId, runId);
       const started = history[0];
@@ -115,7 +114,7 @@ export class ChildWorkflows {
       }
       await this.applyParentClosePolicy(workflowId, runId);
     }
-    await redis.multi().zrem(keys.closedParentsIndex(), workflowId).hdel(keys.closedParentsDataIndex(), workflowId).exec();
+    await store.parentHandled(workflowId);
   }
 
   /** Terminates or cancels the children a closed parent left running, per their policy. */
@@ -137,7 +136,7 @@ export class ChildWorkflows {
       if (child.parentClosePolicy === 'TERMINATE') await handle.terminate(`${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
       else await handle.cancel(reason).catch(ignoreNotRunning);
     }
-    await this.runtime.redis.multi().zrem(this.runtime.keys.closedParentsIndex(), workflowId).hdel(this.runtime.keys.closedParentsDataIndex(), workflowId).exec();
+    await store.parentHandled(workflowId);
   }
 }
 

@@ -1,4 +1,7 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../common/redis-client.js';
+
+/** How often waiters re-read anyway, in case a close was published while the subscription moved (a Cluster failover). */
+const RECHECK_MS = 15_000;
 
 /**
  * Wakes `result()` callers when a workflow closes, through one pub/sub connection per
@@ -6,12 +9,13 @@ import type { Redis } from 'ioredis';
  * and the subscription is never missed.
  */
 export class ClosedWatcher {
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
+  private recheck?: NodeJS.Timeout;
   private ready?: Promise<void>;
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly channel: string,
   ) {}
 
@@ -29,7 +33,7 @@ export class ClosedWatcher {
 
   private subscribe(): Promise<void> {
     if (!this.ready) {
-      const sub = this.connection.duplicate();
+      const sub = duplicateClient(this.connection);
       this.subscriber = sub;
       sub.on('error', () => undefined);
       sub.on('message', (_channel: string, workflowId: string) => {
@@ -42,13 +46,18 @@ export class ClosedWatcher {
         connectedOnce = true;
       });
       this.ready = sub.subscribe(this.channel).then(() => undefined);
+      this.recheck = setInterval(() => {
+        for (const set of [...this.waiters.values()]) for (const fn of [...set]) fn();
+      }, RECHECK_MS);
+      this.recheck.unref();
     }
-    return this.ready;
+    return this.ready!;
   }
 
   /** Drops the subscription without waiting for Redis. */
   disconnect(): void {
     this.waiters.clear();
+    clearInterval(this.recheck);
     this.subscriber?.disconnect();
     this.subscriber = undefined;
     this.ready = undefined;
@@ -56,6 +65,7 @@ export class ClosedWatcher {
 
   async close(): Promise<void> {
     this.waiters.clear();
+    clearInterval(this.recheck);
     if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
     this.subscriber = undefined;
     this.ready = undefined;

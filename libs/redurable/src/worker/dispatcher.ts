@@ -24,13 +24,13 @@ export function timerJobId(workflowId: string, runId: string, seq: number): stri
   return `t|${jobIdPart(workflowId)}|${runId}|${seq}`;
 }
 
+/** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
+export type ChildStarter = (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
+
 /**
  * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
  * same command twice (after a crash, on replay) adds nothing.
  */
-/** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
-export type ChildStarter = (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
-
 export class Dispatcher {
   constructor(
     private readonly queues: QueueSet,
@@ -72,8 +72,9 @@ export class Dispatcher {
         children.push(this.startChild(workflow, cmd));
       } else if (cmd.type === 'TimerStarted') {
         const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
+        const queue = await this.queues.workflowFor(workflow.taskQueue, workflow.workflowId);
         timers.push(
-          this.queues.workflow(workflow.taskQueue).add(
+          queue.add(
             'timer',
             { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, dueAt: recordedAt + cmd.durationMs },
             {
@@ -84,10 +85,11 @@ export class Dispatcher {
         );
       }
     }
+    const activityQueues = await Promise.all([...byQueue.keys()].map((taskQueue) => this.queues.activityFor(taskQueue, workflow.workflowId)));
     await Promise.all([
-      ...[...byQueue].map(([taskQueue, jobs]) => (jobs.length === 1
-        ? this.queues.activity(taskQueue).add(jobs[0].name, jobs[0].data, jobs[0].opts)
-        : this.queues.activity(taskQueue).addBulk(jobs))),
+      ...[...byQueue.values()].map((jobs, i) => (jobs.length === 1
+        ? activityQueues[i].add(jobs[0].name, jobs[0].data, jobs[0].opts)
+        : activityQueues[i].addBulk(jobs))),
       ...timers,
       ...children,
     ]);
@@ -95,7 +97,8 @@ export class Dispatcher {
 
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
   async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0, replay = false): Promise<void> {
-    await this.queues.workflow(taskQueue).add(
+    const queue = await this.queues.workflowFor(taskQueue, workflowId);
+    await queue.add(
       'task',
       replay ? { workflowId, runId, replay } : { workflowId, runId },
       { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },

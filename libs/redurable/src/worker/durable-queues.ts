@@ -1,13 +1,20 @@
 import type { Queue } from 'bullmq';
-import type { DurableRuntime } from '../module/durable-runtime.js';
+import type { QueueSet } from './queue-set.js';
 
-/** The two BullMQ queues of one task queue. */
-export interface TaskQueueQueues {
-  taskQueue: string;
-  /** Activity jobs (`<taskQueue>-activities`). */
+/** The BullMQ queues of one partition of a task queue. */
+export interface PartitionQueues {
+  partition: number;
+  /** Activity jobs. */
   activities: Queue;
-  /** Workflow tasks and durable timers (`<taskQueue>-workflows`). */
+  /** Workflow tasks and durable timers. */
   workflows: Queue;
+}
+
+/** The BullMQ queues of one task queue: those of partition 0, and of every partition. */
+export interface TaskQueueQueues extends PartitionQueues {
+  taskQueue: string;
+  /** Every partition's queues (one entry unless the task queue has `partitions`). */
+  partitions: PartitionQueues[];
 }
 
 /**
@@ -17,20 +24,27 @@ export interface TaskQueueQueues {
  *
  * @example
  * constructor(private readonly queues: DurableQueues) {}
- * for (const q of this.queues.all()) board.addQueue(new BullMQAdapter(q.activities));
+ * for (const q of this.queues.all()) for (const p of q.partitions) board.addQueue(new BullMQAdapter(p.activities));
  */
 export class DurableQueues {
   /** @internal */
-  constructor(private readonly runtime: DurableRuntime) {}
+  constructor(
+    private readonly queues: QueueSet,
+    private readonly served: () => string[],
+  ) {}
 
   /** Task queues this process serves (its workers' task queues). */
   servedTaskQueues(): string[] {
-    return this.runtime.servedTaskQueues();
+    return this.served();
   }
 
   /** The queues of one task queue (served here or elsewhere); created on first use. */
   of(taskQueue: string): TaskQueueQueues {
-    return { taskQueue, activities: this.runtime.queues.activity(taskQueue), workflows: this.runtime.queues.workflow(taskQueue) };
+    const count = this.queues.partitions.knownOf(taskQueue);
+    const partitions = Array.from({ length: count }, (_, partition) => ({
+      partition, activities: this.queues.activity(taskQueue, partition), workflows: this.queues.workflow(taskQueue, partition),
+    }));
+    return { taskQueue, ...partitions[0], partitions };
   }
 
   /** The queues of every task queue this process serves. */

@@ -1,5 +1,8 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { RedisClient } from '../common/redis-client.js';
 import { activityQueueName, workflowQueueName } from '../history/keys.js';
+import { partitionOf } from '../history/shards.js';
+import type { PartitionTable } from './partitions.js';
 
 /** Job data of an activity job. */
 export interface ActivityJobData {
@@ -30,26 +33,78 @@ export interface WorkflowJobData {
   dueAt?: number;
 }
 
-/** The BullMQ queues of the library, created on first use and shared by client and workers. */
+/** What the recovery sweep finds of a job. */
+export type JobPresence = 'missing' | 'pending' | 'finished';
+
+/** A job the recovery sweep looks for. */
+export interface JobRef {
+  queue: Queue;
+  jobId: string;
+}
+
+/**
+ * The BullMQ queues of the library, created on first use and shared by client and workers.
+ * Each task queue has an activity queue and a workflow queue per partition; a workflow's jobs
+ * always go to its partition (a stable hash of its id).
+ */
 export class QueueSet {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly connection: ConnectionOptions,
+    private readonly connection: RedisClient,
     readonly bullPrefix: string,
+    readonly partitions: PartitionTable,
   ) {}
 
-  activity(taskQueue: string): Queue<ActivityJobData> {
-    return this.get(activityQueueName(taskQueue)) as Queue<ActivityJobData>;
+  /** The activity queue of `taskQueue` that the workflow's activity jobs go to. */
+  async activityFor(taskQueue: string, workflowId: string): Promise<Queue<ActivityJobData>> {
+    return this.activity(taskQueue, partitionOf(workflowId, await this.partitions.of(taskQueue)));
   }
 
-  workflow(taskQueue: string): Queue<WorkflowJobData> {
-    return this.get(workflowQueueName(taskQueue)) as Queue<WorkflowJobData>;
+  /** The workflow queue of `taskQueue` that the workflow's tasks and timers go to. */
+  async workflowFor(taskQueue: string, workflowId: string): Promise<Queue<WorkflowJobData>> {
+    return this.workflow(taskQueue, partitionOf(workflowId, await this.partitions.of(taskQueue)));
   }
 
-  /** Every queue created so far (for Bull Board and shutdown). */
+  activity(taskQueue: string, partition = 0): Queue<ActivityJobData> {
+    return this.get(activityQueueName(taskQueue, partition)) as Queue<ActivityJobData>;
+  }
+
+  workflow(taskQueue: string, partition = 0): Queue<WorkflowJobData> {
+    return this.get(workflowQueueName(taskQueue, partition)) as Queue<WorkflowJobData>;
+  }
+
+  /** Every queue created so far (for shutdown). */
   all(): Queue[] {
     return [...this.queues.values()];
+  }
+
+  /**
+   * Whether each job is missing, pending (waiting, delayed, active) or finished (completed or
+   * failed), from its hash: one HMGET each, pipelined per queue (a Cluster pipeline stays in one slot).
+   */
+  async jobStates(refs: JobRef[]): Promise<JobPresence[]> {
+    const byQueue = new Map<Queue, number[]>();
+    refs.forEach((r, i) => byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), i]));
+    const out: JobPresence[] = new Array(refs.length).fill('pending');
+    await Promise.all([...byQueue].map(async ([queue, positions]) => {
+      const pipe = this.connection.pipeline();
+      for (const i of positions) pipe.hmget(queue.toKey(refs[i].jobId), 'timestamp', 'finishedOn');
+      const res = (await pipe.exec()) ?? [];
+      positions.forEach((i, j) => {
+        const [err, fields] = res[j] ?? [];
+        if (err) throw err;
+        const [timestamp, finishedOn] = fields as (string | null)[];
+        out[i] = timestamp === null ? 'missing' : finishedOn ? 'finished' : 'pending';
+      });
+    }));
+    return out;
+  }
+
+  /** When a delayed job is due (BullMQ scores a delayed job by its due time × 0x1000, plus a counter). */
+  async delayedUntil(queue: Queue, jobId: string): Promise<number | undefined> {
+    const score = await this.connection.zscore(queue.toKey('delayed'), jobId);
+    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
   }
 
   private get(name: string): Queue {

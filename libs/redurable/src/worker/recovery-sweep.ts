@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
 import { outstandingOf } from '../history/outstanding.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
@@ -16,6 +17,8 @@ interface Verdict {
 const MAX_BATCHES = 20;
 /** Workflows checked concurrently within a batch. */
 const LANES = 16;
+/** The sweep's claim on the child indexes of a shard (not a task queue name: those cannot hold '#'). */
+const CHILDREN = '#children';
 
 /**
  * Finds running workflows whose pending work was lost and repairs it: a lease that expired
@@ -29,12 +32,17 @@ const LANES = 16;
  * after looking the sweep sets the next one. So a lost task or activity job is found within
  * `leaseTtl` + `sweepInterval`, a lost timer job within `leaseTtl` + `sweepInterval` after its
  * due time, and workflows parked on long timers cost nothing until then.
+ *
+ * The due indexes are per shard: a pass claims one shard at a time (in a random order) and
+ * skips those another worker is sweeping, so several workers split the shards between them.
  */
 export class RecoverySweep {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private backfill?: Promise<unknown>;
   private stopped = false;
+  /** Identifies this sweep's claims on shards. */
+  private readonly owner = randomUUID();
   /** When the last pass ended (health: a sweep that stops passing is lagging). */
   lastPassAt?: number;
 
@@ -52,20 +60,16 @@ export class RecoverySweep {
     this.timer.unref();
   }
 
-  /** One pass over the due index of each served task queue and the child indexes; returns how many workflows it repaired. */
+  /** One pass over the due index of each served task queue and the child indexes, shard by shard; returns how many workflows it repaired. */
   async runOnce(): Promise<number> {
-    const { redis, keys, options, logger } = this.runtime;
+    const { store, logger } = this.runtime;
     let repaired = 0;
     try {
-      const [seconds, micros] = await redis.time();
-      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-      for (const taskQueue of this.served) repaired += await this.sweepTaskQueue(taskQueue, now);
-      // Children closed for a while whose parent may not have their outcome yet.
-      const stale = await redis.zrangebyscore(keys.notifyIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
-      for (const childId of stale) await this.runtime.children.notifyParent(childId);
-      // Parents closed for a while whose children may not have had the parent-close policy.
-      const parents = await redis.zrangebyscore(keys.closedParentsIndex(), '-inf', String(now - options.leaseTtlMs), 'LIMIT', 0, BATCH);
-      for (const parentId of parents) await this.runtime.children.applyForClosedParent(parentId);
+      const now = await store.serverTime();
+      for (const shard of shuffled(store.keys.allShards())) {
+        for (const taskQueue of this.served) repaired += await this.claimed(shard, taskQueue, () => this.sweepDue(shard, taskQueue, now), 0);
+        await this.claimed(shard, CHILDREN, () => this.sweepChildren(shard, now), undefined);
+      }
       this.lastPassAt = Date.now();
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
@@ -73,11 +77,31 @@ export class RecoverySweep {
     return repaired;
   }
 
-  private async sweepTaskQueue(taskQueue: string, now: number): Promise<number> {
+  /** Runs `work` on a shard unless another worker's sweep holds it (then `skipped`). */
+  private async claimed<T>(shard: number, what: string, work: () => Promise<T>, skipped: T): Promise<T> {
+    const { store, options } = this.runtime;
+    // Held at most this long if this process dies mid-shard.
+    const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
+    if ((await store.claimSweep(what, [shard], this.owner, ttl)).length === 0) return skipped;
+    try {
+      return await work();
+    } finally {
+      await store.claimSweep(what, [shard], this.owner, ttl, true);
+    }
+  }
+
+  /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
+  private async sweepChildren(shard: number, now: number): Promise<void> {
+    const { store, options, children } = this.runtime;
+    for (const childId of await store.staleNotifications(shard, now - options.leaseTtlMs, BATCH)) await children.notifyParent(childId);
+    for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH)) await children.applyForClosedParent(parentId);
+  }
+
+  private async sweepDue(shard: number, taskQueue: string, now: number): Promise<number> {
     const { store, logger } = this.runtime;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const ids = await store.dueForCheck(taskQueue, now, BATCH);
+      const ids = await store.dueForCheck(shard, taskQueue, now, BATCH);
       const metas = await store.getMetas(ids);
       // Workflows are independent: check a few at a time.
       let next = 0;
@@ -127,11 +151,12 @@ export class RecoverySweep {
 
   /**
    * Re-adds the jobs of outstanding activities, and of timers past their due time (all timers
-   * after a commit whose dispatch is unconfirmed), that do not exist; children that a commit
+   * after a commit whose dispatch is unconfirmed), that do not exist or finished without their
+   * outcome in the history; children that a commit
    * scheduled and that were never started get a replay, which starts them.
    */
   private async checkJobs(meta: WorkflowMeta, now: number, afterCommit: boolean): Promise<Verdict> {
-    const { store, queues, redis, dispatcher, logger, options } = this.runtime;
+    const { store, queues, dispatcher, logger, options } = this.runtime;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
@@ -148,16 +173,26 @@ export class RecoverySweep {
         return { repaired: true, next: now + ttl };
       }
     }
+    const timerQueue = await queues.workflowFor(taskQueue, workflowId);
     const watched = [
-      ...activities.map((a) => ({ event: a, key: queues.activity(a.options.taskQueue).toKey(activityJobId(workflowId, runId, a.seq)), what: `activity '${a.activityType}' (seq ${a.seq})` })),
-      ...dueTimers.map((t) => ({ event: t, key: queues.workflow(taskQueue).toKey(timerJobId(workflowId, runId, t.seq)), what: `timer (seq ${t.seq})` })),
+      ...(await Promise.all(activities.map(async (a) => ({
+        event: a, queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq), what: `activity '${a.activityType}' (seq ${a.seq})`,
+      })))),
+      ...dueTimers.map((t) => ({ event: t, queue: timerQueue, jobId: timerJobId(workflowId, runId, t.seq), what: `timer (seq ${t.seq})` })),
     ];
     let repaired = false;
     if (watched.length > 0) {
-      const pipe = redis.pipeline();
-      for (const w of watched) pipe.exists(w.key);
-      const exists = (await pipe.exec()) ?? [];
-      const missing = watched.filter((_, i) => exists[i]?.[1] === 0);
+      const states = await queues.jobStates(watched);
+      // A finished job whose outcome is not in the history lost it: the history's write was
+      // acknowledged, then lost in a failover before it reached the replica (its job's queue
+      // lives on another master). Read again (it may have been recorded since), then run it again.
+      const finished = watched.filter((_, i) => states[i] === 'finished');
+      const unrecorded = (await Promise.all(finished.map(async (w) => ((await store.isRecorded(workflowId, runId, w.event.seq)) ? undefined : w)))).filter((w) => w !== undefined);
+      for (const w of unrecorded) await w.queue.remove(w.jobId);
+      if (unrecorded.length > 0) {
+        logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`);
+      }
+      const missing = [...watched.filter((_, i) => states[i] === 'missing'), ...unrecorded];
       if (missing.length > 0) {
         await dispatcher.dispatch({ workflowId, runId, taskQueue, trace }, missing.map((m) => m.event), now);
         logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
@@ -177,15 +212,16 @@ export class RecoverySweep {
    * watched. Reads each running workflow's meta once, 500 at a time.
    */
   private async backfillDueIndex(): Promise<void> {
-    const { redis, keys, store, logger } = this.runtime;
+    const { store, logger } = this.runtime;
     let added = 0;
-    for (let start = 0; !this.stopped; start += BATCH) {
-      const ids = await redis.zrange(keys.statusIndex('running'), String(start), String(start + BATCH - 1));
-      if (ids.length === 0) break;
-      const metas = (await store.getMetas(ids)).filter((m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue));
-      const [seconds] = await redis.time();
-      added += await store.backfillDueIndex(metas, Number(seconds) * 1000);
-      if (ids.length < BATCH) break;
+    for (const shard of store.keys.allShards()) {
+      for (let start = 0; !this.stopped; start += BATCH) {
+        const ids = await store.runningIds(shard, start, BATCH);
+        if (ids.length === 0) break;
+        const metas = (await store.getMetas(ids)).filter((m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue));
+        added += await store.backfillDueIndex(metas, await store.serverTime());
+        if (ids.length < BATCH) break;
+      }
     }
     if (added > 0) logger.log?.(`Recovery sweep: ${added} running workflows were in no due index (started by an older version); they are checked now`);
   }
@@ -196,4 +232,14 @@ export class RecoverySweep {
     await this.running;
     await this.backfill;
   }
+}
+
+/** A copy of `items` in a random order (so that concurrent sweeps start on different shards). */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
 }

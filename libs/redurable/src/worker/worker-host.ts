@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../common/redis-client.js';
 import { BACKOFF_TYPE } from './dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../history/keys.js';
 import type { DurableRuntime } from '../module/durable-runtime.js';
@@ -17,8 +17,8 @@ export class WorkerHost {
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
   private readonly served: Set<string>;
-  private readonly connection: Redis;
-  private readonly subscriber: Redis;
+  private readonly connection: RedisClient;
+  private readonly subscriber: RedisClient;
 
   constructor(
     private readonly runtime: DurableRuntime,
@@ -27,9 +27,9 @@ export class WorkerHost {
     this.served = new Set(taskQueues);
     // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
     setMaxListeners(0, this.shutdown.signal);
-    this.connection = runtime.redis.duplicate();
+    this.connection = duplicateClient(runtime.redis);
     this.connection.on('error', () => undefined);
-    this.subscriber = runtime.redis.duplicate();
+    this.subscriber = duplicateClient(runtime.redis);
     this.subscriber.on('error', () => undefined);
   }
 
@@ -43,57 +43,9 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
-    const { options, runner, executor, logger } = this.runtime;
-    // Workers poll on their own connection so their commands never queue ahead of the history scripts.
-    const redis = this.connection;
+    const { executor } = this.runtime;
     for (const taskQueue of this.served) {
-      const workflowWorker = new Worker<WorkflowJobData>(
-        workflowQueueName(taskQueue),
-        async (job: Job<WorkflowJobData>) => {
-          const { workflowId, runId, seq, replay } = job.data;
-          if (job.name === 'timer' && seq !== undefined) {
-            // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
-            // two before the due time. A durable timer never fires early (bounded wait, in case
-            // the clocks of two machines disagree by more).
-            const early = (job.data.dueAt ?? 0) - this.runtime.clock.now();
-            if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
-            await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
-          } else {
-            await runner.run(workflowId, runId, taskQueue, undefined, { replay });
-          }
-        },
-        {
-          connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false,
-          // A timer job or task interrupted by a crash comes back after the lock, like an activity.
-          lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs, maxStalledCount: 1_000_000,
-        },
-      );
-      const activityWorker = new Worker<ActivityJobData>(
-        activityQueueName(taskQueue),
-        (job: Job<ActivityJobData>) => executor.process(job, this.shutdown.signal),
-        {
-          connection: redis,
-          prefix: options.prefix,
-          concurrency: options.concurrency,
-          lockDuration: options.lockDurationMs,
-          stalledInterval: options.lockDurationMs,
-          // A job whose worker died is retried however often that happens; the retry policy governs failures.
-          maxStalledCount: 1_000_000,
-          autorun: false,
-          settings: {
-            backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
-              type === BACKOFF_TYPE && job ? executor.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
-          },
-        },
-      );
-      for (const w of [workflowWorker, activityWorker]) {
-        w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack));
-        w.on('failed', (job, err) => {
-          if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
-        });
-        void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
-        this.workers.push(w);
-      }
+      for (let partition = 0; partition < (await this.runtime.queues.partitions.of(taskQueue)); partition++) this.startPartition(taskQueue, partition);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -102,6 +54,60 @@ export class WorkerHost {
       executor.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
     });
     await this.subscriber.subscribe(this.runtime.keys.cancelChannel());
+  }
+
+  /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
+  private startPartition(taskQueue: string, partition: number): void {
+    const { options, runner, executor, logger } = this.runtime;
+    // Workers poll on their own connection so their commands never queue ahead of the history scripts.
+    const redis = this.connection;
+    const workflowWorker = new Worker<WorkflowJobData>(
+      workflowQueueName(taskQueue, partition),
+      async (job: Job<WorkflowJobData>) => {
+        const { workflowId, runId, seq, replay } = job.data;
+        if (job.name === 'timer' && seq !== undefined) {
+          // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
+          // two before the due time. A durable timer never fires early (bounded wait, in case
+          // the clocks of two machines disagree by more).
+          const early = (job.data.dueAt ?? 0) - this.runtime.clock.now();
+          if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
+          await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+        } else {
+          await runner.run(workflowId, runId, taskQueue, undefined, { replay });
+        }
+      },
+      {
+        connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false,
+        // A timer job or task interrupted by a crash comes back after the lock, like an activity.
+        lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs, maxStalledCount: 1_000_000,
+      },
+    );
+    const activityWorker = new Worker<ActivityJobData>(
+      activityQueueName(taskQueue, partition),
+      (job: Job<ActivityJobData>) => executor.process(job, this.shutdown.signal),
+      {
+        connection: redis,
+        prefix: options.prefix,
+        concurrency: options.concurrency,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.lockDurationMs,
+        // A job whose worker died is retried however often that happens; the retry policy governs failures.
+        maxStalledCount: 1_000_000,
+        autorun: false,
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
+            type === BACKOFF_TYPE && job ? executor.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
+        },
+      },
+    );
+    for (const w of [workflowWorker, activityWorker]) {
+      w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack));
+      w.on('failed', (job, err) => {
+        if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
+      });
+      void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
+      this.workers.push(w);
+    }
   }
 
   /** Stops fetching, waits for the running jobs, then closes the connections. */

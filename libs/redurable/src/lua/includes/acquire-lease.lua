@@ -1,5 +1,5 @@
 -- Takes the workflow-task lease if it is free or expired, bumping the fencing token.
--- Returns {2, fence, full, entries}: entries after cacheLastId when the caller's cache is
+-- Returns {R.ACQUIRED, fence, full, entries}: entries after cacheLastId when the caller's cache is
 -- still valid (its fence is the previous one), else the whole history (full = 1).
 -- Returns nil when another holder's lease is still valid.
 local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
@@ -13,11 +13,11 @@ local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLast
   checkSoon(metaKey, now)
   local full = 1
   local entries
-  if cacheFence ~= '' and tonumber(cacheFence) + 1 == fence and cacheLastId ~= '' then
+  if cacheFence and cacheFence + 1 == fence and cacheLastId and cacheLastId ~= '' then
     full = 0
     entries = redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')
   else
     entries = redis.call('XRANGE', historyKey, '-', '+')
   end
-  return {2, fence, full, entries}
+  return {R.ACQUIRED, fence, full, entries}
 end

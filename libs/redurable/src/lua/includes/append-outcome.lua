@@ -4,7 +4,7 @@
 -- appends it, marks the workflow as having new events and returns 'ok'.
 local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson)
   if redis.call('HGET', metaKey, 'status') ~= 'running' or redis.call('HGET', metaKey, 'runId') ~= runId then return 'closed' end
-  if redis.call('SADD', doneKey, seq) == 0 then return 'dup' end
+  if redis.call('SADD', doneKey, tostring(seq)) == 0 then return 'dup' end
   local len = redis.call('HINCRBY', metaKey, 'len', 1)
   redis.call('XADD', historyKey, '*', 'i', len, 'e', eventJson)
   redis.call('HSET', metaKey, 'dirty', 1)
@@ -13,20 +13,20 @@ local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson
 end
 -- After an outcome was appended (or found already there): take the lease when `inline` and it is
 -- free, else say whether a task must be enqueued. A duplicate whose events a task has already
--- seen (not dirty) needs nothing: {0}. One whose events nobody has taken yet is handled like a
+-- seen (not dirty) needs nothing: {R.NOT_RUNNING}. One whose events nobody has taken yet is handled like a
 -- new outcome, so a copy resent after a lost reply still gets the workflow moving.
 local function afterOutcome(metaKey, historyKey, appended, inline, now, ttl, cacheFence, cacheLastId, requestId)
-  if appended == 'closed' then return {0} end
-  if appended == 'dup' and redis.call('HGET', metaKey, 'dirty') ~= '1' then return {0} end
+  if appended == 'closed' then return {R.NOT_RUNNING} end
+  if appended == 'dup' and redis.call('HGET', metaKey, 'dirty') ~= '1' then return {R.NOT_RUNNING} end
   if inline then
     local acquired = acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
     if acquired then
-      setLeaseMemo(metaKey, requestId, {2, acquired[2]})
+      setLeaseMemo(metaKey, requestId, {R.ACQUIRED, acquired[2]})
       return acquired
     end
-    return {1}
+    return {R.OK}
   end
   local lease = redis.call('HGET', metaKey, 'lease')
-  if lease and lease ~= '' and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then return {1} end
-  return {3}
+  if lease and lease ~= '' and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then return {R.OK} end
+  return {R.NEEDS_TASK}
 end

@@ -2,9 +2,9 @@
 -- `retention` ms (0 = forever), and a message on the closed channel. What the parent of a
 -- child, or the children of a parent, still need is copied into the index data hashes, so a
 -- later run of the same id (which replaces the meta) cannot lose it.
-local function closeRun(metaKey, historyKey, doneKey, status, value, retention, channel, workflowId, now, idxPrefix)
+local function closeRun(metaKey, historyKey, doneKey, status, value, retention, channel, workflowId, now)
   forgetCheck(metaKey)
-  setStatus(metaKey, idxPrefix, workflowId, status)
+  setStatus(metaKey, workflowId, status)
   redis.call('HSET', metaKey, 'closedAt', now, 'closeValue', value, 'lease', '', 'dirty', 0)
   redis.call('HDEL', metaKey, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt')
   if retention > 0 then
@@ -16,13 +16,13 @@ local function closeRun(metaKey, historyKey, doneKey, status, value, retention, 
   local runId = redis.call('HGET', metaKey, 'runId')
   local parent = redis.call('HGET', metaKey, 'parent')
   if parent then
-    redis.call('ZADD', idxPrefix .. 'notify', now, workflowId)
-    redis.call('HSET', idxPrefix .. 'notify-data', workflowId,
+    redis.call('ZADD', O.idx .. 'notify', now, workflowId)
+    redis.call('HSET', O.idx .. 'notify-data', workflowId,
       cjson.encode({ parent = cjson.decode(parent), status = status, value = value, runId = runId }))
   end
   if redis.call('HEXISTS', metaKey, 'hasChildren') == 1 then
-    redis.call('ZADD', idxPrefix .. 'closed-parents', now, workflowId)
-    redis.call('HSET', idxPrefix .. 'closed-parents-data', workflowId, runId)
+    redis.call('ZADD', O.idx .. 'closed-parents', now, workflowId)
+    redis.call('HSET', O.idx .. 'closed-parents-data', workflowId, runId)
   end
   redis.call('PUBLISH', channel, workflowId)
 end

@@ -4,20 +4,20 @@
 -- the lease sets it, and while the lease is held nobody else does, so one slot is enough: once
 -- another worker has taken the lease the copy finds a different memo and its fence check fails.
 local function leaseMemo(metaKey, requestId)
-  if requestId == '' then return nil end
+  if not requestId then return nil end
   local memo = redis.call('HMGET', metaKey, 'memoReq', 'memoReply')
   if memo[1] == requestId then return cjson.decode(memo[2]) end
   return nil
 end
 local function setLeaseMemo(metaKey, requestId, reply)
-  if requestId ~= '' then redis.call('HSET', metaKey, 'memoReq', requestId, 'memoReply', cjson.encode(reply)) end
+  if requestId then redis.call('HSET', metaKey, 'memoReq', requestId, 'memoReply', cjson.encode(reply)) end
   return reply
 end
--- A remembered {2, fence} (lease taken): the lease again, with the whole history, while the
--- lease is still that one; else {-2} (it expired and someone else may hold it).
+-- A remembered {R.ACQUIRED, fence} (lease taken): the lease again, with the whole history, while
+-- the lease is still that one; else {R.BUSY} (it expired and someone else may hold it).
 local function leaseAgain(metaKey, historyKey, memo, now)
   if redis.call('HGET', metaKey, 'lease') == tostring(memo[2]) and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then
-    return {2, memo[2], 1, redis.call('XRANGE', historyKey, '-', '+')}
+    return {R.ACQUIRED, memo[2], 1, redis.call('XRANGE', historyKey, '-', '+')}
   end
-  return {-2}
+  return {R.BUSY}
 end

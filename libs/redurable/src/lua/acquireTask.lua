@@ -1,0 +1,28 @@
+--[[
+  Takes the workflow-task lease of a running workflow.
+
+  KEYS: meta, history (of the run)
+  O: ttl (lease ms), cacheFence? and cacheLastId? (the caller's cached state), runId? (the
+     expected run; any current run when absent), requestId (a resent copy returns the lease it
+     took, see lease-memo), workflowId, idx
+
+  Returns
+    {NOT_RUNNING, status}          not running (or not the expected run): nothing to do
+    {BUSY}                         another task holds a valid lease (it will see new events)
+    {ACQUIRED, fence, full, entries}   lease taken (see acquireLease)
+]]
+--- @include "now"
+--- @include "due-check"
+--- @include "acquire-lease"
+--- @include "lease-memo"
+local memo = leaseMemo(KEYS[1], O.requestId)
+if memo then return leaseAgain(KEYS[1], KEYS[2], memo, nowMs()) end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
+if O.runId and redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.NOT_RUNNING, 'other-run'} end
+local acquired = acquireLease(KEYS[1], KEYS[2], nowMs(), O.ttl, O.cacheFence, O.cacheLastId)
+if acquired then
+  setLeaseMemo(KEYS[1], O.requestId, {R.ACQUIRED, acquired[2]})
+  return acquired
+end
+return {R.BUSY}

@@ -1,0 +1,35 @@
+--[[
+  Appends an event from outside the workflow (a signal, a cancellation request) to the
+  current run and wakes it.
+
+  KEYS: meta, history (of the run the caller read), requests, requestTimes (the request log)
+  O: runId (the run the caller read), event (JSON), cancelChannel? (publish
+     'cancel:<workflowId>' on it), requestId (a second copy, resent after a lost reply, records
+     nothing), workflowId, idx
+
+  Returns
+    {NOT_RUNNING, status}   the run is not running: nothing written
+    {RETRY}                 the current run changed since the caller read it: read and retry
+    {OK}                    recorded; a task holds the lease and will see it
+    {NEEDS_TASK}            recorded; the caller must enqueue a workflow task
+]]
+--- @include "now"
+--- @include "due-check"
+--- @include "requests"
+local now = nowMs()
+local function wake()
+  local lease = redis.call('HGET', KEYS[1], 'lease')
+  if lease and lease ~= '' and tonumber(redis.call('HGET', KEYS[1], 'leaseExp') or '0') > now then return {R.OK} end
+  return {R.NEEDS_TASK}
+end
+if priorReply(KEYS[3], O.requestId) then return wake() end
+local status = redis.call('HGET', KEYS[1], 'status')
+if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
+if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
+local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
+redis.call('XADD', KEYS[2], '*', 'i', len, 'e', O.event)
+redis.call('HSET', KEYS[1], 'dirty', 1)
+checkSoon(KEYS[1], now)
+if O.cancelChannel then redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId) end
+rememberReply(KEYS[3], KEYS[4], O.requestId, {R.OK}, now)
+return wake()

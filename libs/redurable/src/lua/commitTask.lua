@@ -1,0 +1,71 @@
+--[[
+  Appends the events a workflow task produced, fenced by the lease token, optionally closes
+  the run (or continues it as new), and optionally releases the lease. A stale holder (fence
+  moved on) writes nothing.
+
+  The dispatch mark: a task that releases the lease before adding its jobs to BullMQ sets
+  `dispatchAt`; if the process dies before the jobs exist, the recovery sweep sees an old
+  mark and checks that the jobs exist, re-adding what is missing. Only a task that has
+  re-dispatched everything outstanding (a replay), or the sweep having checked, clears it.
+
+  KEYS: meta, history, done (of the run), nextHistory (continue-as-new; = history otherwise)
+  O: fence, ttl (lease ms), release (give the lease up), closeStatus? ('' | completed | failed |
+     compensation_failed | canceled | continued), closeValue? (result payload or failure JSON),
+     closedChannel, lastId (the caller's last stream id, for returning new entries),
+     dispatchMark? ('set' | 'clear'), retentionMs (of a closed run; 0 = forever), nextRunId?,
+     nextStarted? (the next run's WorkflowExecutionStarted JSON), requestId (a resent copy
+     returns the first reply, see lease-memo), workflowId, idx
+  ARGV[2..]: event JSONs to append, in order
+
+  Returns
+    {LEASE_LOST}                  nothing written
+    {OK, lastId}                  committed (and released, or kept when not release)
+    {MORE, lastId, entries}       committed; new events arrived meanwhile, lease kept, entries
+                                  after the caller's last id are returned for the next round
+]]
+--- @include "now"
+--- @include "due-check"
+--- @include "append-events"
+--- @include "set-status"
+--- @include "close-run"
+--- @include "continue-run"
+--- @include "lease-memo"
+local meta = KEYS[1]
+local memo = leaseMemo(meta, O.requestId)
+if memo then
+  if memo[1] == R.MORE then return {R.MORE, memo[2], redis.call('XRANGE', KEYS[2], '(' .. O.lastId, memo[3])} end
+  return memo
+end
+local fence = redis.call('HGET', meta, 'fence')
+if redis.call('HGET', meta, 'status') ~= 'running' or fence ~= tostring(O.fence) or redis.call('HGET', meta, 'lease') ~= tostring(O.fence) then
+  return {R.LEASE_LOST}
+end
+local now = nowMs()
+local lastId = appendEvents(meta, KEYS[2], ARGV, 2, O.lastId)
+redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
+if O.closeStatus == 'continued' then
+  continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, O.lastId)
+  return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
+elseif O.closeStatus then
+  closeRun(meta, KEYS[2], KEYS[3], O.closeStatus, O.closeValue, O.retentionMs, O.closedChannel, O.workflowId, now)
+  return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
+end
+checkSoon(meta, now) -- the run goes on: the sweep looks at it one lease ttl from now
+if O.dispatchMark == 'set' then
+  redis.call('HSET', meta, 'dispatchAt', now)
+elseif O.dispatchMark == 'clear' then
+  redis.call('HDEL', meta, 'dispatchAt')
+end
+if not O.release then
+  redis.call('HSET', meta, 'leaseExp', now + O.ttl)
+  return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
+end
+if redis.call('HGET', meta, 'dirty') == '1' then
+  redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + O.ttl)
+  local entries = redis.call('XRANGE', KEYS[2], '(' .. O.lastId, '+')
+  local tail = entries[#entries]
+  setLeaseMemo(meta, O.requestId, {R.MORE, lastId, tail and tail[1] or O.lastId})
+  return {R.MORE, lastId, entries}
+end
+redis.call('HSET', meta, 'lease', '')
+return setLeaseMemo(meta, O.requestId, {R.OK, lastId})

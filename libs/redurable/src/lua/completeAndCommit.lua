@@ -1,0 +1,66 @@
+--[[
+  The steady-state step in one script. A worker that holds the workflow's execution in its
+  cache has already fed it the activity's (or timer's) outcome; this records that outcome
+  and the commands it produced together, provided nobody touched the workflow since the
+  worker's last task. Otherwise it records only the outcome, like appendCompletion, and the
+  worker falls back to a normal task. "Nobody touched it" means: lease free, fence unchanged,
+  and no event (signal, cancellation, another outcome) appended since that task, so the
+  worker saw every event in history order.
+
+  KEYS: meta, history, done (of the run), nextHistory (continue-as-new; = history otherwise)
+  O: runId, seq, outcome (event JSON), cachedFence (the worker's), ttl (lease ms),
+     closeStatus?, closeValue?, closedChannel, dispatch (set the dispatch mark), retentionMs,
+     nextRunId?, nextStarted?, requestId (a resent copy returns the first reply, see
+     lease-memo), workflowId, idx
+  ARGV[2..]: command event JSONs
+
+  Returns
+    {COMMITTED, fence, lastId}   outcome and commands committed under a new fence; lease free
+    {NOT_RUNNING} | {OK} | {NEEDS_TASK} | {ACQUIRED, ...}   as appendCompletion: ignored,
+                                 recorded (lease busy), recorded (needs a task), recorded and
+                                 lease taken
+]]
+--- @include "now"
+--- @include "due-check"
+--- @include "acquire-lease"
+--- @include "append-events"
+--- @include "set-status"
+--- @include "close-run"
+--- @include "continue-run"
+--- @include "lease-memo"
+--- @include "append-outcome"
+local meta = KEYS[1]
+local now = nowMs()
+local memo = leaseMemo(meta, O.requestId)
+if memo then
+  if memo[1] == R.COMMITTED then return memo end
+  local again = leaseAgain(meta, KEYS[2], memo, now)
+  if again[1] == R.ACQUIRED then return again end
+  -- the lease it took has expired meanwhile: as for any duplicate
+  return afterOutcome(meta, KEYS[2], 'dup', true, now, O.ttl, nil, nil, O.requestId)
+end
+if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= O.runId then
+  return {R.NOT_RUNNING}
+end
+local lease = redis.call('HGET', meta, 'lease')
+local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
+local fence = tonumber(redis.call('HGET', meta, 'fence'))
+if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~= '1' then
+  if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
+  fence = redis.call('HINCRBY', meta, 'fence', 1)
+  local lastId = appendEvents(meta, KEYS[2], {O.outcome}, 1, '')
+  lastId = appendEvents(meta, KEYS[2], ARGV, 2, lastId)
+  if O.closeStatus == 'continued' then
+    continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, nil)
+  elseif O.closeStatus then
+    closeRun(meta, KEYS[2], KEYS[3], O.closeStatus, O.closeValue, O.retentionMs, O.closedChannel, O.workflowId, now)
+  else
+    redis.call('HSET', meta, 'lease', '', 'dirty', 0)
+    if O.dispatch then redis.call('HSET', meta, 'dispatchAt', now) end
+    checkSoon(meta, now)
+  end
+  return setLeaseMemo(meta, O.requestId, {R.COMMITTED, fence, lastId})
+end
+-- Someone else moved the workflow on: record the outcome only, as appendCompletion does.
+local appended = appendOutcome(meta, KEYS[2], KEYS[3], O.runId, O.seq, O.outcome)
+return afterOutcome(meta, KEYS[2], appended, true, now, O.ttl, nil, nil, O.requestId)

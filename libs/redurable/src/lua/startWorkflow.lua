@@ -1,0 +1,83 @@
+--[[
+  Starts a workflow run, enforcing the id policies atomically; also signal-with-start.
+
+  KEYS: meta, history and done of the new run, currentHistory and currentDone (of the run the
+        caller read, for signal-with-start and TERMINATE_EXISTING; = the new run's otherwise),
+        requests, requestTimes (the request log)
+  O: runId (new), type, taskQueue, started (WorkflowExecutionStarted JSON),
+     reuse (for a closed id: ALLOW_DUPLICATE | ALLOW_DUPLICATE_FAILED_ONLY | REJECT_DUPLICATE),
+     conflict (for a running id: FAIL | USE_EXISTING | TERMINATE_EXISTING),
+     currentRunId? (the run the caller read), signal? (SignalReceived JSON, signal-with-start),
+     terminated (WorkflowExecutionTerminated JSON for TERMINATE_EXISTING), closedChannel,
+     cancelChannel, retentionMs, parent? (JSON, for a child), requestId (of signal-with-start:
+     its signal must be recorded once), checkAfterMs (when the recovery sweep looks after a
+     change: the lease ttl), workflowId, idx
+
+  A copy of this script resent after a lost reply writes nothing and returns the first reply:
+  a new run is recognised by its history existing, a signal appended to the running run by the
+  request log (see requests.lua).
+
+  Returns
+    {OK, runId}                  started a new run
+    {EXISTING, runId, wake}      the running run is used (USE_EXISTING, or signal-with-start
+                                 appended the signal to it); wake = 1 when a workflow task must
+                                 be enqueued
+    {CONFLICT, runId}            a run is running and the conflict policy is FAIL; nothing written
+    {REUSE_REJECTED, status}     the id's last run is closed and the reuse policy forbids a new one
+    {RETRY}                      the current run changed since the caller read it: read and retry
+]]
+--- @include "now"
+--- @include "due-check"
+--- @include "set-status"
+--- @include "close-run"
+--- @include "requests"
+local meta = KEYS[1]
+if redis.call('EXISTS', KEYS[2]) == 1 then return {R.OK, O.runId} end
+local prior = priorReply(KEYS[6], O.requestId)
+if prior then return prior end
+local status = redis.call('HGET', meta, 'status')
+local current = redis.call('HGET', meta, 'runId') or ''
+-- Only signal-with-start and TERMINATE_EXISTING write to the current run's history.
+local needsCurrent = O.signal or O.conflict == 'TERMINATE_EXISTING'
+if needsCurrent and current ~= (O.currentRunId or '') then return {R.RETRY} end
+local now = nowMs()
+if status == 'running' then
+  if O.signal then
+    local len = redis.call('HINCRBY', meta, 'len', 1)
+    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', O.signal)
+    redis.call('HSET', meta, 'dirty', 1)
+    checkSoon(meta, now)
+    local lease = redis.call('HGET', meta, 'lease')
+    local busy = lease and lease ~= '' and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > now
+    rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
+    return {R.EXISTING, current, busy and 0 or 1}
+  end
+  if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
+  if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end
+  local len = redis.call('HINCRBY', meta, 'len', 1)
+  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', O.terminated)
+  closeRun(meta, KEYS[4], KEYS[5], 'terminated', O.terminated, O.retentionMs, O.closedChannel, O.workflowId, now)
+  redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
+elseif status then
+  if O.reuse == 'REJECT_DUPLICATE' then return {R.REUSE_REJECTED, status} end
+  if O.reuse == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {R.REUSE_REJECTED, status} end
+end
+if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) end
+-- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
+local fence = redis.call('HGET', meta, 'fence') or '0'
+redis.call('DEL', meta)
+redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', O.started)
+local len = 1
+if O.signal then
+  len = 2
+  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', O.signal)
+end
+redis.call('HSET', meta,
+  'type', O.type, 'runId', O.runId, 'taskQueue', O.taskQueue,
+  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', O.checkAfterMs)
+checkSoon(meta, now)
+if O.parent then redis.call('HSET', meta, 'parent', O.parent) end
+setStatus(meta, O.workflowId, 'running')
+redis.call('ZADD', O.idx .. 'all', now, O.workflowId)
+redis.call('ZADD', O.idx .. 'type:' .. O.type, now, O.workflowId)
+return {R.OK, O.runId}
