@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -113,6 +113,18 @@ describe('a job that disappears does not strand its workflow', () => {
 
   test('the activity queue obliterated', async () => {
     await fanOutLosingJobs('lj-obliterated', (side) => side.obliterate({ force: true }));
+  });
+
+  test('activity jobs that finished while their outcomes were lost (a failover dropped the history write): they run again', async () => {
+    await fanOutLosingJobs('lj-finished', async (side) => {
+      // A stand-in processor finishes each job without recording anything, as if the outcome's
+      // write had been acknowledged and then lost with its master.
+      const connection = testRedis();
+      const impostor = new Worker(side.name, async () => 'finished elsewhere', { connection, prefix: side.opts.prefix });
+      await until('three finished jobs', async () => (await side.getJobCounts('completed')).completed === 3);
+      await impostor.close();
+      connection.disconnect();
+    });
   });
 
   test('a delayed timer job removed: the timer still fires, shortly after its due time', async () => {

@@ -33,9 +33,10 @@ export function testConnection(): RedisConnectionOption {
   return testTarget() === 'cluster' ? { cluster: testClusterNodes() } : testRedisUrl();
 }
 
-/** A plain connection to the test target, to inspect (or damage) what the library wrote. */
+/** A plain connection to the test target, to inspect (or damage) what the library wrote; BullMQ workers may use it too. */
 export function testRedis(): Redis | Cluster {
-  return testTarget() === 'cluster' ? new Cluster(testClusterNodes()) : new Redis(testRedisUrl());
+  const blocking = { maxRetriesPerRequest: null };
+  return testTarget() === 'cluster' ? new Cluster(testClusterNodes(), { redisOptions: blocking }) : new Redis(testRedisUrl(), blocking);
 }
 
 /** What a child process needs in its environment to reach the test target (REDIS_URL, or REDIS_CLUSTER as host:port,...). */
