@@ -9,7 +9,7 @@ import { Injectable, Module, type INestApplicationContext } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import {
   Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowRun, proxyActivities, sleep,
-  type DurableModuleOptions,
+  type DurableModuleOptions, type RedisConnectionOption,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
 
@@ -63,9 +63,9 @@ export interface BenchApp {
 }
 
 /** A Nest application context with DurableModule on `prefix`, serving the bench task queue. */
-export async function startBenchApp(url: string, prefix: string, options: Partial<DurableModuleOptions> = {}): Promise<BenchApp> {
+export async function startBenchApp(connection: RedisConnectionOption, prefix: string, options: Partial<DurableModuleOptions> = {}): Promise<BenchApp> {
   @Module({
-    imports: [DurableModule.forRoot({ connection: url, prefix, logger: false, concurrency: 64, workflowConcurrency: 64, ...options })],
+    imports: [DurableModule.forRoot({ connection, prefix, logger: false, concurrency: 64, workflowConcurrency: 64, ...options })],
     providers: [BenchActivities, ChainWorkflow, SleepWorkflow, ParkedWorkflow],
   })
   class BenchModule {}

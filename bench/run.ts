@@ -5,13 +5,16 @@
  * Headline: time per step of one 200-activity chain, and steps/s with 64 ten-step chains in
  * flight, for both; each warmed up once, then timed several times (median, min–max shown),
  * each on its own key prefix (its own Nest application context / BullMQ queue). Then the
- * Redurable-only figures (extras.ts) and the Redis round trips per step (round-trips.ts).
- * Prints a compact table, then a markdown table for the README.
+ * Redurable-only figures (extras.ts), the Redis round trips per step (round-trips.ts), and the
+ * scale-out run (scale-out.ts: 1, 2 and 3 worker processes on one Redis and on a private
+ * 3-master Redis Cluster). Prints a compact table, then a markdown table for the README.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
+import { startEmbeddedCluster } from '../tools/embedded-cluster.js';
 import { startEmbeddedRedis } from '../tools/embedded-redis.js';
+import { scaleOut } from './scale-out.js';
 import { memoryPerWorkflow, replayCost, timerLateness } from './extras.js';
 import { RawChain } from './raw-chain.js';
 import { runChain, startBenchApp } from './redurable-chain.js';
@@ -34,9 +37,9 @@ const TIMER_MS = 100;
 const TIMER_SPACING_MS = 5;
 
 setTimeout(() => {
-  console.error('bench: still running after 5 minutes, giving up');
+  console.error('bench: still running after 8 minutes, giving up');
   process.exit(1);
-}, 300_000).unref();
+}, 480_000).unref();
 
 const progress = (msg: string) => process.stderr.write(`  … ${msg}\n`);
 
@@ -104,6 +107,20 @@ async function main() {
     progress('memory per workflow'); const mem = await memoryPerWorkflow(url, admin, MEM_WARM, MEM_N, STEPS);
     progress('timer lateness'); const timers = await timerLateness(url, TIMERS, TIMER_MS, TIMER_SPACING_MS);
     progress('round trips per step (MONITOR)'); const rt = await profileRoundTrips(url, SLOTS, STEPS);
+    const scale: { target: string; rates: number[] }[] = [];
+    const cluster = await startEmbeddedCluster(3);
+    try {
+      for (const [target, connection] of [['one Redis', url], ['Redis Cluster, 3 masters', { cluster: cluster.nodes }]] as const) {
+        const rates: number[] = [];
+        for (const workers of [1, 2, 3]) {
+          progress(`scale-out: ${target}, ${workers} worker process(es)`);
+          rates.push(await scaleOut(connection, `bench-scale-${scale.length}-${workers}`, workers, TP_ROUND_MS));
+        }
+        scale.push({ target, rates });
+      }
+    } finally {
+      await cluster.stop();
+    }
 
     const timeRatio = seqD.median / seqR.median;
     const tpRatio = tpD.median / tpR.median;
@@ -126,6 +143,12 @@ async function main() {
       [`  ${SLOTS} in flight (start and end included): Redurable`, fixed(total(rt.redurableLoaded), 2), breakdown(rt.redurableLoaded)],
       ['  raw BullMQ', fixed(total(rt.rawLoaded), 2), breakdown(rt.rawLoaded)],
     ]));
+    console.log(`\nScale-out: steps/s, ${SLOTS} x ${STEPS}-step workflows in flight from a client-only process, run by 1 / 2 / 3 worker processes (${cpu.length} cores in all)`);
+    console.log(columns([
+      ['', '1 worker', '2 workers', '3 workers'],
+      ...scale.map((s) => [s.target, ...s.rates.map((r) => grouped(r))]),
+      ['Cluster / one Redis', ...scale[1].rates.map((r, i) => `${fixed((r / scale[0].rates[i]) * 100, 0)}%`)],
+    ]));
 
     const cmd = AOF ? 'BENCH_AOF=always npm run bench' : 'npm run bench';
     console.log(`\nMarkdown for the README:\n`);
@@ -140,6 +163,12 @@ async function main() {
       `| Replay cost per history event (${replay.events} events, cache cleared) | ${fixed(replay.perEventUs, 1)} µs | | | |`,
       `| Redis memory per finished ${STEPS}-step workflow | ${grouped(mem.perWorkflow)} B | | | |`,
       `| Timer lateness, ${TIMERS} × sleep(${TIMER_MS} ms) / delayed jobs, p50 / p99 | ${fixed(timers.vsStarted.p50, 0)} / ${fixed(timers.vsStarted.p99, 0)} ms | ${fixed(timers.raw.p50, 0)} / ${fixed(timers.raw.p99, 0)} ms | | |`,
+      '',
+      `Scale-out, steps/s (${SLOTS} × ${STEPS}-step workflows in flight, client-only process + worker processes, ${cpu.length} cores in all):`,
+      '',
+      '| Redis | 1 worker process | 2 | 3 |',
+      '| --- | ---: | ---: | ---: |',
+      ...scale.map((s) => `| ${s.target} | ${s.rates.map((r) => grouped(r)).join(' | ')} |`),
     ].join('\n'));
   } finally {
     await admin.quit();

@@ -6,7 +6,6 @@
  * comparison, the same run times what a pass used to read: every running workflow's meta.
  */
 import { startEmbeddedRedis } from '../tools/embedded-redis.js';
-import { RecoverySweep } from 'redurable/internal';
 import { ParkedWorkflow, TASK_QUEUE, startBenchApp } from './redurable-chain.js';
 import { fixedCount, grouped, median, sleepMs, timeIt } from './stats.js';
 
@@ -31,7 +30,7 @@ try {
     await sleepMs(500);
   }
   progress(`all ${grouped(PARKED)} parked on their timer after ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const sweep = new RecoverySweep(runtime, new Set([TASK_QUEUE]));
+  const sweep = runtime.createSweep(new Set([TASK_QUEUE]));
   await sleepMs(2500); // one lease ttl: every workflow's first check is due
   const firstPass = await timeIt(async () => {
     const due = async () => {

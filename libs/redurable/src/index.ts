@@ -5,7 +5,7 @@
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './module/durable.module.js';
 export type { DurableModuleOptions } from './module/durable-options.js';
 export type { MetricsOptions } from './observability/metrics.js';
-export type { RedisConnectionOption, ClusterConnectionOption } from './module/redis-connection-option.js';
+export type { RedisConnectionOption, ClusterConnectionOption } from './connection/redis-connection-option.js';
 export * from './decorators/index.js';
 export { proxyActivities, executeActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
@@ -24,7 +24,7 @@ export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline
 export { WorkflowHandle } from './client/workflow-handle.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';
-export { DurableQueues, type TaskQueueQueues, type PartitionQueues } from './worker/durable-queues.js';
+export { DurableQueues, type TaskQueueQueues, type PartitionQueues } from './queues/durable-queues.js';
 export type { PayloadCodec } from './payload/data-converter.js';
 export { AesGcmCodec, encryptedKeyId, type AesGcmCodecOptions, type EncryptionKey } from './payload/aes-gcm-codec.js';
 export { previewPayload, type PayloadPreview } from './payload/payload-preview.js';

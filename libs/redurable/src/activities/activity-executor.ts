@@ -11,7 +11,7 @@ import { CancelledFailure } from '../errors/workflow-control.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { NewEvent } from '../history/events.js';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
-import type { ActivityJobData } from '../worker/queue-set.js';
+import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';

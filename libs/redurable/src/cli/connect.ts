@@ -5,7 +5,7 @@ import { toMs } from '../common/duration.js';
 import { resolveDurableOptions } from '../module/durable-options.js';
 import { DurableRuntime } from '../module/durable-runtime.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
-import type { RedisConnectionOption } from '../module/redis-connection-option.js';
+import type { RedisConnectionOption } from '../connection/redis-connection-option.js';
 
 /** The options every `workflow` subcommand takes. */
 export interface ConnectionFlags {
@@ -78,5 +78,5 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
     await runtime.dispose();
     throw err;
   }
-  return { runtime, client: new WorkflowClient(runtime), close: () => runtime.close() };
+  return { runtime, client: new WorkflowClient(runtime.client), close: () => runtime.close() };
 }

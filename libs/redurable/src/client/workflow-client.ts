@@ -5,11 +5,12 @@ import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/regi
 import { WorkflowIdReuseError } from '../errors/id-policy.errors.js';
 import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../errors/library.errors.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
-import type { DurableRuntime } from '../module/durable-runtime.js';
+import type { ClientContext } from './client-context.js';
 import { validateWorkflowInput } from './input-validation.js';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { inSpan, traceOf } from '../observability/tracing.js';
-import { RUN_CHANGE_ATTEMPTS, WorkflowHandle } from './workflow-handle.js';
+import { WorkflowHandle } from './workflow-handle.js';
+import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -44,7 +45,8 @@ type RunOf<I> = I extends { run: infer F } ? F : (...args: unknown[]) => unknown
  * const result = await handle.result();
  */
 export class WorkflowClient {
-  constructor(private readonly runtime: DurableRuntime) {}
+  /** @internal */
+  constructor(private readonly runtime: ClientContext) {}
 
   /**
    * Starts a workflow. Throws (and writes nothing) when the type is unknown, an argument
@@ -103,7 +105,7 @@ export class WorkflowClient {
     options: StartWorkflowOptions,
     signal?: { type: 'SignalReceived'; signalName: string; input: string[] },
   ): Promise<{ runId: string }> {
-    const { store, converter, dispatcher, options: config } = this.runtime;
+    const { store, converter, dispatcher } = this.runtime;
     const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
     checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
     const workflowId = options.workflowId;
@@ -121,10 +123,10 @@ export class WorkflowClient {
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
-        requestId: runId, checkAfterMs: config.leaseTtlMs,
+        requestId: runId, checkAfterMs: this.runtime.leaseTtlMs,
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf() },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
-        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: config.retentionMs,
+        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: this.runtime.retentionMs,
       });
       switch (res.kind) {
         case 'started':
@@ -132,7 +134,7 @@ export class WorkflowClient {
           crashPoint('start.after-script');
           await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
-          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.children.afterClose(workflowId, currentRunId);
+          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.afterClose(workflowId, currentRunId);
           return { runId };
         case 'existing':
           if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);

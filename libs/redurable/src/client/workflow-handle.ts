@@ -1,28 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import { crashPoint } from '../common/crash-points.js';
-import { deserializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
-import { PayloadError, WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
+import { deserializeFailure } from '../errors/failure-codec.js';
+import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
-import { WorkflowNotRunningError } from '../errors/workflow-control.js';
-import type { NewEvent, WorkflowExecutionStarted } from '../history/events.js';
+import type { WorkflowExecutionStarted } from '../history/events.js';
+import { closeFailure } from '../history/close-failure.js';
 import { WorkflowActivation } from '../runtime/activation.js';
 import { installDeterminism } from '../runtime/determinism.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
-import type { DurableRuntime } from '../module/durable-runtime.js';
-import { activityJobId, timerJobId } from '../worker/dispatcher.js';
+import type { ClientContext } from './client-context.js';
+import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';
 import { outstandingOf, type Outstanding } from '../history/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 
-/** How often a write re-reads the current run when it changed under it before giving up. */
-export const RUN_CHANGE_ATTEMPTS = 10;
-
 /** A reference to one workflow execution: wait for it, inspect it, read its history. */
 export class WorkflowHandle<R = unknown> {
   constructor(
-    private readonly runtime: DurableRuntime,
+    private readonly runtime: ClientContext,
     readonly workflowId: string,
     /** The run this handle follows; undefined follows whatever run is current. */
     readonly runId?: string,
@@ -96,7 +91,7 @@ export class WorkflowHandle<R = unknown> {
   async signal(name: string, ...args: unknown[]): Promise<void> {
     const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
     await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.external('signal', { type: 'SignalReceived', signalName: name, input }, false), 'client'));
+      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.runtime.writes.external(this.workflowId, 'signal', { type: 'SignalReceived', signalName: name, input }, false), 'client'));
   }
 
   /**
@@ -105,27 +100,13 @@ export class WorkflowHandle<R = unknown> {
    */
   async cancel(reason?: string): Promise<void> {
     await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.cancel_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.external('cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true), 'client'));
+      inSpan('redurable.cancel_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.runtime.writes.external(this.workflowId, 'cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true), 'client'));
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */
   async terminate(reason = 'terminated by the client'): Promise<void> {
     await this.runtime.link.call(`terminate workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.terminate_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.terminateRun(reason), 'client'));
-  }
-
-  private async terminateRun(reason: string): Promise<void> {
-    // One request id across attempts: a copy resent after a lost reply is recognised.
-    const requestId = randomUUID();
-    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
-      const meta = await this.meta();
-      const res = await this.runtime.store.terminate(this.workflowId, meta.runId, reason, this.runtime.options.retentionMs, requestId);
-      if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, 'terminate');
-      if (res.kind === 'retry') continue;
-      await this.runtime.children.afterClose(this.workflowId, meta.runId);
-      return;
-    }
-    throw new WorkflowRunChangedError(this.workflowId, 'terminate', RUN_CHANGE_ATTEMPTS);
+      inSpan('redurable.terminate_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.runtime.writes.terminate(this.workflowId, reason), 'client'));
   }
 
   /**
@@ -147,20 +128,6 @@ export class WorkflowHandle<R = unknown> {
     const activation = new WorkflowActivation(definition, entries[0].event as WorkflowExecutionStarted, this.runtime.converter);
     await activation.activate(entries);
     return (await activation.query(name, args)) as T;
-  }
-
-  private async external(action: string, event: NewEvent, cancel: boolean): Promise<void> {
-    const requestId = randomUUID();
-    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
-      const meta = await this.meta();
-      const res = await this.runtime.store.appendExternal(this.workflowId, meta.runId, event, cancel, requestId);
-      if (res.kind === 'not-running') throw new WorkflowNotRunningError(this.workflowId, res.status, action);
-      if (res.kind === 'retry') continue;
-      crashPoint('external.after-append');
-      if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(this.workflowId, meta.runId, meta.taskQueue, `${action}-${requestId}`);
-      return;
-    }
-    throw new WorkflowRunChangedError(this.workflowId, action, RUN_CHANGE_ATTEMPTS);
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
@@ -256,10 +223,4 @@ function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
     }
   }
   return [...bySeq.values()];
-}
-
-/** The failure a closed run ended with (termination is stored as its event: turn it into a failure). */
-export function closeFailure(meta: WorkflowMeta): SerializedFailure {
-  const stored = JSON.parse(meta.closeValue ?? '{}') as SerializedFailure & { reason?: string };
-  return meta.status === 'terminated' ? { kind: 'application', type: 'Terminated', message: `terminated: ${stored.reason}` } : stored;
 }

@@ -99,6 +99,9 @@ export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
 export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled;
+
+/** A command the code produced, before the store gives it an id and timestamp. */
+export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
 /** Events that end a run. */
 export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
 

@@ -11,7 +11,7 @@ import type { PayloadCodec } from '../payload/data-converter.js';
 import type { MetricsOptions } from '../observability/metrics.js';
 import { MAX_SHARDS } from '../history/shards.js';
 import { TASK_QUEUE_MESSAGE, TASK_QUEUE_NAME } from '../common/task-queue-name.js';
-import { connectionProblem, type RedisConnectionOption } from './redis-connection-option.js';
+import { connectionProblem, type RedisConnectionOption } from '../connection/redis-connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
 export interface DurableModuleOptions {

@@ -1,4 +1,3 @@
-import { crashPoint } from '../common/crash-points.js';
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { RedisClient } from '../common/redis-client.js';
 import { ActivityExecutor, type CompletionSink } from '../activities/activity-executor.js';
@@ -6,23 +5,25 @@ import { DurableRegistry } from '../discovery/registry.js';
 import { KEY_LAYOUT_VERSION, KeyNames } from '../history/keys.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from '../errors/library.errors.js';
 import { DEFAULT_SHARDS } from '../history/shards.js';
-import { PartitionTable } from '../worker/partitions.js';
+import { PartitionTable } from '../queues/partitions.js';
 import { RedisHistoryStore } from '../history/redis-history-store.js';
 import { DataConverter } from '../payload/data-converter.js';
 import { WorkflowCache } from '../runtime/workflow-cache.js';
 import { WorkflowTaskRunner } from '../runtime/task-runner.js';
 import { ChildWorkflows } from '../worker/child-workflows.js';
 import { ClosedWatcher } from '../worker/closed-watcher.js';
-import { Dispatcher } from '../worker/dispatcher.js';
-import { QueueSet } from '../worker/queue-set.js';
+import { Dispatcher } from '../queues/dispatcher.js';
+import { QueueSet } from '../queues/queue-set.js';
 import { RecoverySweep } from '../worker/recovery-sweep.js';
 import { MetricsSink, prometheusMetrics } from '../observability/metrics.js';
 import type { DurableHealth } from '../observability/health.js';
 import { loadTracing } from '../observability/tracing.js';
 import { WorkerHost } from '../worker/worker-host.js';
+import { WorkflowWrites } from '../worker/workflow-writes.js';
+import type { ClientContext } from '../client/client-context.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
-import { endpointOf, openConnection } from './redis-connection-option.js';
-import { RedisLink } from './redis-link.js';
+import { endpointOf, openConnection } from '../connection/redis-connection-option.js';
+import { RedisLink } from '../connection/redis-link.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -66,6 +67,10 @@ export class DurableRuntime {
   readonly executor: ActivityExecutor;
   readonly watcher: ClosedWatcher;
   readonly children: ChildWorkflows;
+  /** Records events from outside a task (outcomes, signals, cancel, terminate) and wakes the workflow. */
+  readonly writes: WorkflowWrites;
+  /** What `WorkflowClient` and its handles use. */
+  readonly client: ClientContext;
   readonly logger: LoggerService;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
@@ -95,7 +100,20 @@ export class DurableRuntime {
     );
     this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger, this.metrics);
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
-    this.children = new ChildWorkflows(this);
+    const { leaseTtlMs, retentionMs } = options;
+    const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
+    this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
+    this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs });
+    this.client = {
+      store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
+      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs, afterClose,
+    };
+  }
+
+  /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
+  createSweep(served: Set<string>): RecoverySweep {
+    const { store, queues, dispatcher, children, logger, metrics, options } = this;
+    return new RecoverySweep({ store, queues, dispatcher, children, logger, metrics, options }, served);
   }
 
   /**
@@ -168,9 +186,13 @@ export class DurableRuntime {
     const taskQueues = this.servedTaskQueues();
     await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
     await this.queues.partitions.record(taskQueues);
-    this.host = new WorkerHost(this, taskQueues);
+    const { redis, runner, executor, recordCompletion, logger, options } = this;
+    this.host = new WorkerHost(
+      { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
+      taskQueues,
+    );
     await this.host.start();
-    this.sweep = new RecoverySweep(this, new Set(taskQueues));
+    this.sweep = this.createSweep(new Set(taskQueues));
     await this.sweep.start(this.options.sweepIntervalMs);
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
@@ -183,11 +205,8 @@ export class DurableRuntime {
    */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
-    const outcome = { ...event, ts: this.clock.now() };
-    if (this.host?.serves(workflowTaskQueue)) return this.runner.complete(workflowId, runId, workflowTaskQueue, outcome);
-    const res = await this.store.appendCompletion(workflowId, runId, outcome, false, this.options.leaseTtlMs);
-    crashPoint('completion.after-append');
-    if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, workflowTaskQueue, `c${event.seq}`);
+    if (this.host?.serves(workflowTaskQueue)) return this.runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: this.clock.now() });
+    await this.writes.recordOutcome({ workflowId, runId, taskQueue: workflowTaskQueue }, event, 'completion.after-append');
   };
 
   /**

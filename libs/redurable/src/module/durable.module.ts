@@ -10,7 +10,7 @@ import { InvalidOptionsError } from '../errors/library.errors.js';
 import { DURABLE_OPTIONS, DURABLE_RAW_OPTIONS } from './durable.constants.js';
 import { resolveDurableOptions, type DurableModuleOptions, type ResolvedDurableOptions } from './durable-options.js';
 import { DurableRuntime } from './durable-runtime.js';
-import { DurableQueues } from '../worker/durable-queues.js';
+import { DurableQueues } from '../queues/durable-queues.js';
 
 /** A class that builds the module's options, for `forRootAsync({ useClass })` or `{ useExisting }`. */
 export interface DurableOptionsFactory {
@@ -94,7 +94,7 @@ export class DurableModule {
         ...(rawProvider ?? []),
         { provide: DURABLE_OPTIONS, useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw), inject: [DURABLE_RAW_OPTIONS] },
         { provide: DurableRuntime, useFactory: (opts: ResolvedDurableOptions) => new DurableRuntime(opts), inject: [DURABLE_OPTIONS] },
-        { provide: WorkflowClient, useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime), inject: [DurableRuntime] },
+        { provide: WorkflowClient, useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime.client), inject: [DurableRuntime] },
         { provide: DurableQueues, useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime.queues, () => runtime.servedTaskQueues()), inject: [DurableRuntime] },
         DurableExplorer,
         DurableLifecycle,

@@ -4,7 +4,7 @@ import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationErr
 import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
 import {
   describeEvent, isCloseEvent, isCommandEvent,
-  type CommandEvent, type DistributiveOmit, type HistoryEvent, type WorkflowExecutionStarted,
+  type CommandEvent, type HistoryEvent, type NewCommand, type WorkflowExecutionStarted,
 } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
@@ -25,8 +25,7 @@ export interface WorkflowInfo {
   parent?: { workflowId: string; runId: string };
 }
 
-/** A command the code produced, before the store gives it an id and timestamp. */
-export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
+export type { NewCommand } from '../history/events.js';
 
 interface PendingCompletion {
   resolve(value: unknown): void;

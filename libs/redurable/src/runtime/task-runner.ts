@@ -6,7 +6,7 @@ import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../histor
 import type { CloseSpec, CommitResult, CompletionResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../history/redis-history-store.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../payload/data-converter.js';
-import type { Dispatcher } from '../worker/dispatcher.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
 import { WorkflowActivation, type Closing, type NewCommand } from './activation.js';
 import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../common/crash-points.js';
+import type { LoggerService } from '@nestjs/common';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../history/events.js';
-import type { DurableRuntime } from '../module/durable-runtime.js';
-import type { WorkflowMeta } from '../history/redis-history-store.js';
-import { RUN_CHANGE_ATTEMPTS, WorkflowHandle, closeFailure } from '../client/workflow-handle.js';
+import { closeFailure } from '../history/close-failure.js';
+import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
+import { RUN_CHANGE_ATTEMPTS, type WorkflowWrites } from './workflow-writes.js';
 import { WorkflowRunChangedError } from '../errors/library.errors.js';
 import { traceOf } from '../observability/tracing.js';
 
@@ -15,12 +17,21 @@ import { traceOf } from '../observability/tracing.js';
  * policy. A closed child stays in the notify index until its parent has its outcome; the
  * recovery sweep retries what a crash interrupted.
  */
+export interface ChildWorkflowsDeps {
+  store: RedisHistoryStore;
+  dispatcher: Dispatcher;
+  writes: WorkflowWrites;
+  logger: LoggerService;
+  leaseTtlMs: number;
+  retentionMs: number;
+}
+
 export class ChildWorkflows {
-  constructor(private readonly runtime: DurableRuntime) {}
+  constructor(private readonly deps: ChildWorkflowsDeps) {}
 
   /** Starts the child a parent's command asks for (called when the parent's commands are dispatched). */
   async start(parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
-    const { store, dispatcher, options } = this.runtime;
+    const { store, dispatcher, leaseTtlMs, retentionMs } = this.deps;
     const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
     // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
     await store.markHasChildren(parent.workflowId);
@@ -33,10 +44,10 @@ export class ChildWorkflows {
         return;
       }
       const res = await store.start({
-        requestId: runId, checkAfterMs: options.leaseTtlMs,
+        requestId: runId, checkAfterMs: leaseTtlMs,
         started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf() },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
-        terminateReason: '', retentionMs: options.retentionMs, parent: info,
+        terminateReason: '', retentionMs, parent: info,
       });
       if (res.kind === 'retry') continue;
       if (res.kind === 'started') {
@@ -62,14 +73,14 @@ export class ChildWorkflows {
    * the close script stored for it (the child's meta may belong to a newer run by now).
    */
   async notifyParent(childWorkflowId: string): Promise<void> {
-    const { store } = this.runtime;
+    const { store } = this.deps;
     const stored = await store.notificationOf(childWorkflowId);
     if (stored) {
       const outcome = stored.status === 'completed'
         ? { type: 'ChildWorkflowCompleted' as const, seq: stored.parent.seq, result: stored.value }
         : {
             type: 'ChildWorkflowFailed' as const, seq: stored.parent.seq, status: stored.status,
-            failure: closeFailure({ status: stored.status, closeValue: stored.value } as WorkflowMeta),
+            failure: closeFailure({ status: stored.status, closeValue: stored.value }),
           };
       await this.deliver(stored.parent, outcome);
     }
@@ -82,14 +93,12 @@ export class ChildWorkflows {
       if (related.parent) await this.notifyParent(workflowId);
       if (related.children) await this.applyParentClosePolicy(workflowId, runId);
     } catch (err) {
-      this.runtime.logger.error?.(`After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`);
+      this.deps.logger.error?.(`After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`);
     }
   }
 
   private async deliver(parent: { workflowId: string; runId: string; taskQueue: string }, outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>): Promise<void> {
-    const res = await this.runtime.store.appendCompletion(parent.workflowId, parent.runId, { ...outcome, ts: this.runtime.clock.now() }, false, this.runtime.options.leaseTtlMs);
-    crashPoint('notify.after-append');
-    if (res.kind === 'needs-task') await this.runtime.dispatcher.enqueueTask(parent.workflowId, parent.runId, parent.taskQueue, `child-${outcome.seq}`);
+    await this.deps.writes.recordOutcome(parent, outcome, 'notify.after-append');
   }
 
   /**
@@ -97,7 +106,7 @@ export class ChildWorkflows {
    * any child its last round scheduled that a crash kept from starting, then apply the policy.
    */
   async applyForClosedParent(workflowId: string): Promise<void> {
-    const { store } = this.runtime;
+    const { store } = this.deps;
     const runId = await store.closedParentRun(workflowId);
     if (runId) {
       const history = await store.readHistory(workflowId, runId);
@@ -119,7 +128,7 @@ export class ChildWorkflows {
 
   /** Terminates or cancels the children a closed parent left running, per their policy. */
   private async applyParentClosePolicy(workflowId: string, runId: string): Promise<void> {
-    const { store } = this.runtime;
+    const { store } = this.deps;
     const history: HistoryEvent[] = await store.readHistory(workflowId, runId);
     const open = new Map<number, ChildWorkflowScheduled>();
     for (const e of history) {
@@ -130,11 +139,11 @@ export class ChildWorkflows {
       if (child.parentClosePolicy === 'ABANDON') continue;
       const meta = await store.getMeta(child.workflowId);
       if (!meta || meta.status !== 'running' || meta.parent?.runId !== runId) continue;
-      const handle = new WorkflowHandle(this.runtime, child.workflowId);
+      const { writes } = this.deps;
       const reason = `parent workflow '${workflowId}' closed`;
       // The child may close meanwhile: then there is nothing left to stop.
-      if (child.parentClosePolicy === 'TERMINATE') await handle.terminate(`${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
-      else await handle.cancel(reason).catch(ignoreNotRunning);
+      if (child.parentClosePolicy === 'TERMINATE') await writes.terminate(child.workflowId, `${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
+      else await writes.external(child.workflowId, 'cancel', { type: 'WorkflowCancelRequested', reason }, true).catch(ignoreNotRunning);
     }
     await store.parentHandled(workflowId);
   }

@@ -1,8 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
+
+export interface RecoverySweepDeps {
+  store: RedisHistoryStore;
+  queues: QueueSet;
+  dispatcher: Dispatcher;
+  children: ChildWorkflows;
+  logger: LoggerService;
+  metrics: DurableMetrics;
+  options: { leaseTtlMs: number; sweepIntervalMs: number };
+}
 import { outstandingOf } from '../history/outstanding.js';
-import type { DurableRuntime } from '../module/durable-runtime.js';
-import { activityJobId, timerJobId } from './dispatcher.js';
+import type { LoggerService } from '@nestjs/common';
+import type { RedisHistoryStore } from '../history/redis-history-store.js';
+import type { DurableMetrics } from '../observability/metrics.js';
+import type { ChildWorkflows } from './child-workflows.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
+import type { QueueSet } from '../queues/queue-set.js';
+import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 
 const BATCH = 500;
 
@@ -47,13 +62,13 @@ export class RecoverySweep {
   lastPassAt?: number;
 
   constructor(
-    private readonly runtime: DurableRuntime,
+    private readonly deps: RecoverySweepDeps,
     private readonly served: Set<string>,
   ) {}
 
   async start(intervalMs: number): Promise<void> {
     await this.runOnce();
-    this.backfill = this.backfillDueIndex().catch((err: Error) => this.runtime.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack));
+    this.backfill = this.backfillDueIndex().catch((err: Error) => this.deps.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack));
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
     }, intervalMs);
@@ -62,7 +77,7 @@ export class RecoverySweep {
 
   /** One pass over the due index of each served task queue and the child indexes, shard by shard; returns how many workflows it repaired. */
   async runOnce(): Promise<number> {
-    const { store, logger } = this.runtime;
+    const { store, logger } = this.deps;
     let repaired = 0;
     try {
       const now = await store.serverTime();
@@ -79,7 +94,7 @@ export class RecoverySweep {
 
   /** Runs `work` on a shard unless another worker's sweep holds it (then `skipped`). */
   private async claimed<T>(shard: number, what: string, work: () => Promise<T>, skipped: T): Promise<T> {
-    const { store, options } = this.runtime;
+    const { store, options } = this.deps;
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
     if ((await store.claimSweep(what, [shard], this.owner, ttl)).length === 0) return skipped;
@@ -92,13 +107,13 @@ export class RecoverySweep {
 
   /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
   private async sweepChildren(shard: number, now: number): Promise<void> {
-    const { store, options, children } = this.runtime;
+    const { store, options, children } = this.deps;
     for (const childId of await store.staleNotifications(shard, now - options.leaseTtlMs, BATCH)) await children.notifyParent(childId);
     for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH)) await children.applyForClosedParent(parentId);
   }
 
   private async sweepDue(shard: number, taskQueue: string, now: number): Promise<number> {
-    const { store, logger } = this.runtime;
+    const { store, logger } = this.deps;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const ids = await store.dueForCheck(shard, taskQueue, now, BATCH);
@@ -128,7 +143,7 @@ export class RecoverySweep {
 
   /** Repairs what is lost, and says when to look again (undefined: only after the next change). */
   private async check(meta: WorkflowMeta, now: number): Promise<Verdict> {
-    const { dispatcher, logger, options } = this.runtime;
+    const { dispatcher, logger, options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
@@ -140,7 +155,7 @@ export class RecoverySweep {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
       await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
       logger.log?.(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
-      this.runtime.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
+      this.deps.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
       return { repaired: true, next: now + ttl };
     }
     // A commit whose jobs were to be added after it (the dispatch mark): once a lease ttl has
@@ -156,7 +171,7 @@ export class RecoverySweep {
    * scheduled and that were never started get a replay, which starts them.
    */
   private async checkJobs(meta: WorkflowMeta, now: number, afterCommit: boolean): Promise<Verdict> {
-    const { store, queues, dispatcher, logger, options } = this.runtime;
+    const { store, queues, dispatcher, logger, options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
@@ -169,7 +184,7 @@ export class RecoverySweep {
       if (children.some((c, i) => metas[i]?.parent?.runId !== runId || metas[i]?.parent?.seq !== c.seq)) {
         await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-children-${meta.historyLength}-${meta.dispatchAt}`, 0, true);
         logger.log?.(`Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`);
-        this.runtime.metrics.sweepRepair('child-not-started');
+        this.deps.metrics.sweepRepair('child-not-started');
         return { repaired: true, next: now + ttl };
       }
     }
@@ -196,7 +211,7 @@ export class RecoverySweep {
       if (missing.length > 0) {
         await dispatcher.dispatch({ workflowId, runId, taskQueue, trace }, missing.map((m) => m.event), now);
         logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
-        this.runtime.metrics.sweepRepair('lost-job');
+        this.deps.metrics.sweepRepair('lost-job');
         repaired = true;
       }
     }
@@ -212,7 +227,7 @@ export class RecoverySweep {
    * watched. Reads each running workflow's meta once, 500 at a time.
    */
   private async backfillDueIndex(): Promise<void> {
-    const { store, logger } = this.runtime;
+    const { store, logger } = this.deps;
     let added = 0;
     for (const shard of store.keys.allShards()) {
       for (let start = 0; !this.stopped; start += BATCH) {

@@ -1,13 +1,30 @@
 import { setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../common/redis-client.js';
-import { BACKOFF_TYPE } from './dispatcher.js';
+import { BACKOFF_TYPE } from '../queues/dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../history/keys.js';
-import type { DurableRuntime } from '../module/durable-runtime.js';
-import type { ActivityJobData, WorkflowJobData } from './queue-set.js';
+import type { LoggerService } from '@nestjs/common';
+import type { ActivityExecutor, CompletionSink } from '../activities/activity-executor.js';
+import type { WorkflowTaskRunner } from '../runtime/task-runner.js';
+import type { PartitionTable } from '../queues/partitions.js';
+import type { ActivityJobData, WorkflowJobData } from '../queues/queue-set.js';
 
 /** How early a timer job may arrive and still be held until its due time. */
 const MAX_EARLY_WAIT_MS = 1000;
+
+export interface WorkerHostDeps {
+  /** Duplicated for the workers' connection and the cancel subscription. */
+  redis: RedisClient;
+  partitions: PartitionTable;
+  runner: WorkflowTaskRunner;
+  executor: ActivityExecutor;
+  recordCompletion: CompletionSink;
+  logger: LoggerService;
+  /** Workflow time (timers never fire before it). */
+  now(): number;
+  cancelChannel: string;
+  options: { prefix: string; concurrency: number; workflowConcurrency: number; lockDurationMs: number };
+}
 
 /**
  * The BullMQ workers of one process: per served task queue, one worker for workflow tasks
@@ -21,15 +38,15 @@ export class WorkerHost {
   private readonly subscriber: RedisClient;
 
   constructor(
-    private readonly runtime: DurableRuntime,
+    private readonly deps: WorkerHostDeps,
     taskQueues: string[],
   ) {
     this.served = new Set(taskQueues);
     // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
     setMaxListeners(0, this.shutdown.signal);
-    this.connection = duplicateClient(runtime.redis);
+    this.connection = duplicateClient(deps.redis);
     this.connection.on('error', () => undefined);
-    this.subscriber = duplicateClient(runtime.redis);
+    this.subscriber = duplicateClient(deps.redis);
     this.subscriber.on('error', () => undefined);
   }
 
@@ -43,9 +60,9 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
-    const { executor } = this.runtime;
+    const { executor } = this.deps;
     for (const taskQueue of this.served) {
-      for (let partition = 0; partition < (await this.runtime.queues.partitions.of(taskQueue)); partition++) this.startPartition(taskQueue, partition);
+      for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++) this.startPartition(taskQueue, partition);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -53,12 +70,12 @@ export class WorkerHost {
       const at = message.indexOf(':');
       executor.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
     });
-    await this.subscriber.subscribe(this.runtime.keys.cancelChannel());
+    await this.subscriber.subscribe(this.deps.cancelChannel);
   }
 
   /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
   private startPartition(taskQueue: string, partition: number): void {
-    const { options, runner, executor, logger } = this.runtime;
+    const { options, runner, executor, logger } = this.deps;
     // Workers poll on their own connection so their commands never queue ahead of the history scripts.
     const redis = this.connection;
     const workflowWorker = new Worker<WorkflowJobData>(
@@ -69,9 +86,9 @@ export class WorkerHost {
           // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
           // two before the due time. A durable timer never fires early (bounded wait, in case
           // the clocks of two machines disagree by more).
-          const early = (job.data.dueAt ?? 0) - this.runtime.clock.now();
+          const early = (job.data.dueAt ?? 0) - this.deps.now();
           if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
-          await this.runtime.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+          await this.deps.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
         } else {
           await runner.run(workflowId, runId, taskQueue, undefined, { replay });
         }

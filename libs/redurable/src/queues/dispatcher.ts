@@ -1,7 +1,6 @@
 import type { JobsOptions } from 'bullmq';
-import type { CommandEvent } from '../history/events.js';
+import type { CommandEvent, NewCommand } from '../history/events.js';
 import { jobIdPart } from '../history/keys.js';
-import type { NewCommand } from '../runtime/activation.js';
 import type { QueueSet } from './queue-set.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */

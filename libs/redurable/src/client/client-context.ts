@@ -1,0 +1,28 @@
+import type { RedisLink } from '../connection/redis-link.js';
+import type { DurableRegistry } from '../discovery/registry.js';
+import type { RedisHistoryStore } from '../history/redis-history-store.js';
+import type { DurableMetrics } from '../observability/metrics.js';
+import type { DataConverter } from '../payload/data-converter.js';
+import type { ClosedWatcher } from '../worker/closed-watcher.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
+import type { QueueSet } from '../queues/queue-set.js';
+import type { WorkflowWrites } from '../worker/workflow-writes.js';
+
+/** What the client and its handles use: the parts of the runtime they need, and nothing else. */
+export interface ClientContext {
+  store: RedisHistoryStore;
+  /** Bounded waits for Redis on every call. */
+  link: RedisLink;
+  converter: DataConverter;
+  /** Workflow classes registered in this process (validation, queries). */
+  registry: DurableRegistry;
+  writes: WorkflowWrites;
+  dispatcher: Dispatcher;
+  queues: QueueSet;
+  watcher: ClosedWatcher;
+  metrics: DurableMetrics;
+  retentionMs: number;
+  leaseTtlMs: number;
+  /** After a run a start terminated closed: report to its parent, stop its children. */
+  afterClose(workflowId: string, runId: string): Promise<void>;
+}

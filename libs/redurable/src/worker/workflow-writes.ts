@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { crashPoint, type CrashPoint } from '../common/crash-points.js';
+import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
+import { WorkflowNotRunningError } from '../errors/workflow-control.js';
+import type { NewEvent } from '../history/events.js';
+import type { CompletionResult, ExternalResult, RedisHistoryStore, WorkflowMeta } from '../history/redis-history-store.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
+
+/** How often a write re-reads the current run when it changed under it before giving up. */
+export const RUN_CHANGE_ATTEMPTS = 10;
+
+/** The run an event is for, and the task queue its workflow tasks go to. */
+export interface WriteTarget {
+  workflowId: string;
+  runId: string;
+  taskQueue: string;
+}
+
+export interface WorkflowWritesDeps {
+  store: RedisHistoryStore;
+  dispatcher: Dispatcher;
+  retentionMs: number;
+  leaseTtlMs: number;
+  /** Time given to outcomes (what workflow code sees); a test environment moves it. */
+  now(): number;
+  /** After a run closed (terminate): report to its parent, stop its children per policy. */
+  afterClose(workflowId: string, runId: string): Promise<void>;
+}
+
+/**
+ * Writes into a workflow from outside its task: outcomes of activities, timers and children,
+ * signals, cancellation and termination. Each records its event with one script, then wakes
+ * the workflow (enqueues a task) when the script says no task holds the lease; a crash between
+ * the two is repaired by the recovery sweep (the workflow is marked as having new events).
+ */
+export class WorkflowWrites {
+  constructor(private readonly deps: WorkflowWritesDeps) {}
+
+  /**
+   * Records an event, then wakes the workflow if the record needs a task: the one way every
+   * writer outside a task moves a workflow on. `tag` makes the task's job id, so two wakes for
+   * the same record enqueue one task.
+   */
+  async recordAndWake<R extends { kind: string }>(target: WriteTarget, tag: string, point: CrashPoint, record: () => Promise<R>): Promise<R> {
+    const res = await record();
+    crashPoint(point);
+    if (res.kind === 'needs-task') await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag);
+    return res;
+  }
+
+  /** Records an activity, timer or child outcome (first result wins) and wakes the workflow. */
+  recordOutcome(target: WriteTarget, event: NewEvent & { seq: number }, point: CrashPoint): Promise<CompletionResult> {
+    const { store, leaseTtlMs } = this.deps;
+    const outcome = { ...event, ts: this.deps.now() };
+    return this.recordAndWake(target, `${event.type.startsWith('Child') ? 'child-' : 'c'}${event.seq}`, point, () =>
+      store.appendCompletion(target.workflowId, target.runId, outcome, false, leaseTtlMs));
+  }
+
+  /**
+   * Appends a signal or cancellation request to the workflow's current run and wakes it. One
+   * request id across its attempts, so a copy resent after a lost reply records nothing.
+   */
+  async external(workflowId: string, action: string, event: NewEvent, cancel: boolean): Promise<void> {
+    const requestId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+      const meta = await this.meta(workflowId);
+      const res: ExternalResult = await this.recordAndWake(meta, `${action}-${requestId}`, 'external.after-append', () =>
+        this.deps.store.appendExternal(workflowId, meta.runId, event, cancel, requestId));
+      if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, action);
+      if (res.kind !== 'retry') return;
+    }
+    throw new WorkflowRunChangedError(workflowId, action, RUN_CHANGE_ATTEMPTS);
+  }
+
+  /** Closes the current run as terminated, then reports it to its parent and stops its children. */
+  async terminate(workflowId: string, reason: string): Promise<void> {
+    // One request id across attempts: a copy resent after a lost reply is recognised.
+    const requestId = randomUUID();
+    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+      const meta = await this.meta(workflowId);
+      const res = await this.deps.store.terminate(workflowId, meta.runId, reason, this.deps.retentionMs, requestId);
+      if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, 'terminate');
+      if (res.kind === 'retry') continue;
+      await this.deps.afterClose(workflowId, meta.runId);
+      return;
+    }
+    throw new WorkflowRunChangedError(workflowId, 'terminate', RUN_CHANGE_ATTEMPTS);
+  }
+
+  private async meta(workflowId: string): Promise<WorkflowMeta> {
+    const meta = await this.deps.store.getMeta(workflowId);
+    if (!meta) throw new WorkflowNotFoundError(workflowId);
+    return meta;
+  }
+}

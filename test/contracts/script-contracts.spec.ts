@@ -1,0 +1,223 @@
+import { afterAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { NewEvent } from '../../libs/redurable/src/history/events.js';
+import { KeyNames } from '../../libs/redurable/src/history/keys.js';
+import { RedisHistoryStore } from '../../libs/redurable/src/history/redis-history-store.js';
+import { LeaseLostError } from '../../libs/redurable/src/errors/library.errors.js';
+import { testRedis } from '../support/test-app.js';
+
+/**
+ * Each Lua script's contract, against a real Redis (and, in the `cluster` project, a real
+ * Cluster): what it writes when it may, and that it writes nothing when it may not (a stale
+ * fence, a run that changed or closed, a duplicate, a claim held by another owner).
+ */
+const redis = testRedis();
+const keys = new KeyNames(`contracts-${randomUUID().slice(0, 8)}`);
+const store = new RedisHistoryStore(redis, keys);
+const TTL = 30_000;
+let workflowId: string;
+let runId: string;
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+const started = (id: string, run: string) => ({ type: 'WorkflowExecutionStarted' as const, workflowType: 'T', workflowId: id, runId: run, taskQueue: 'q', input: [] });
+const start = (over: Partial<Parameters<RedisHistoryStore['start']>[0]> = {}) =>
+  store.start({ requestId: randomUUID(), checkAfterMs: TTL, started: started(workflowId, runId), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: 'replaced', retentionMs: 0, ...over });
+const scheduled = (seq: number): NewEvent => ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
+const completed = (seq: number) => ({ type: 'ActivityTaskCompleted' as const, seq, result: String(seq), ts: Date.now() });
+const signal = (name: string) => ({ type: 'SignalReceived' as const, signalName: name, input: [] });
+
+/** The meta hash and the history, to prove a call wrote nothing. */
+async function snapshot(run = runId) {
+  return { meta: await redis.hgetall(keys.meta(workflowId)), history: await store.readHistory(workflowId, run) };
+}
+
+/** Takes the lease and commits `events`, releasing it; returns the new fence and last stream id. */
+async function commitRound(events: NewEvent[]) {
+  const acquired = await store.acquire(workflowId, runId, TTL);
+  if (acquired.kind !== 'acquired') throw new Error(`lease not taken: ${acquired.kind}`);
+  const lastId = acquired.lease.events.at(-1)!.streamId;
+  const res = await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId, events, release: true, leaseTtlMs: TTL });
+  return { fence: acquired.lease.fence, res };
+}
+
+beforeEach(async () => {
+  workflowId = `wf-${randomUUID().slice(0, 8)}`;
+  runId = randomUUID();
+  expect(await start()).toEqual({ kind: 'started', runId });
+});
+
+describe('startWorkflow', () => {
+  test('FAIL and USE_EXISTING on a running id write nothing; REJECT_DUPLICATE on a closed id writes nothing', async () => {
+    const before = await snapshot();
+    const other = randomUUID();
+    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 }))
+      .toEqual({ kind: 'running', runId });
+    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'USE_EXISTING', terminateReason: '', retentionMs: 0 }))
+      .toEqual({ kind: 'existing', runId, wake: false });
+    expect(await snapshot()).toEqual(before);
+    expect(await redis.exists(keys.history(workflowId, other))).toBe(0);
+
+    await store.terminate(workflowId, runId, 'done', 0, randomUUID());
+    const closed = await snapshot();
+    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'REJECT_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 }))
+      .toEqual({ kind: 'reuse-rejected', status: 'terminated' });
+    expect(await snapshot()).toEqual(closed);
+  });
+
+  test('signal-with-start against a run that changed since it was read writes nothing and asks to retry', async () => {
+    const before = await snapshot();
+    const other = randomUUID();
+    const res = await store.start({
+      requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'USE_EXISTING',
+      currentRunId: 'a-run-that-is-gone', signal: signal('go'), terminateReason: '', retentionMs: 0,
+    });
+    expect(res).toEqual({ kind: 'retry' });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test('TERMINATE_EXISTING closes the running run as terminated and starts the next one', async () => {
+    const next = randomUUID();
+    const res = await store.start({
+      requestId: next, checkAfterMs: TTL, started: started(workflowId, next), reuse: 'ALLOW_DUPLICATE', conflict: 'TERMINATE_EXISTING', currentRunId: runId, terminateReason: 'replaced', retentionMs: 0,
+    });
+    expect(res).toEqual({ kind: 'started', runId: next });
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionTerminated']);
+    expect((await store.getMeta(workflowId))).toMatchObject({ runId: next, status: 'running', historyLength: 1 });
+  });
+});
+
+describe('appendExternal and terminate', () => {
+  test('a signal is recorded once per request id; a stale run asks to retry; a closed run is not running', async () => {
+    const requestId = randomUUID();
+    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({ kind: 'needs-task' });
+    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({ kind: 'needs-task' });
+    expect((await store.readHistory(workflowId, runId)).filter((e) => e.type === 'SignalReceived')).toHaveLength(1);
+    const before = await snapshot();
+    expect(await store.appendExternal(workflowId, 'another-run', signal('b'), false, randomUUID())).toEqual({ kind: 'retry' });
+    expect(await snapshot()).toEqual(before);
+
+    const terminate = randomUUID();
+    expect(await store.terminate(workflowId, runId, 'stop', 0, terminate)).toEqual({ kind: 'recorded' });
+    const closed = await snapshot();
+    expect(closed.meta.status).toBe('terminated');
+    expect(await store.terminate(workflowId, runId, 'stop', 0, terminate)).toEqual({ kind: 'recorded' });
+    expect(await store.terminate(workflowId, runId, 'stop', 0, randomUUID())).toEqual({ kind: 'not-running', status: 'terminated' });
+    expect(await store.appendExternal(workflowId, runId, signal('c'), false, randomUUID())).toEqual({ kind: 'not-running', status: 'terminated' });
+    expect(await snapshot()).toEqual(closed);
+  });
+});
+
+describe('appendCompletion and completeAndCommit', () => {
+  test('the first outcome of a seq wins; a duplicate, another run or a closed run writes nothing', async () => {
+    await commitRound([scheduled(1)]);
+    expect(await store.appendCompletion(workflowId, runId, completed(1), false, TTL)).toEqual({ kind: 'needs-task' });
+    await commitRound([]);
+    const before = await snapshot();
+    expect(await store.appendCompletion(workflowId, runId, { ...completed(1), result: 'second' }, false, TTL)).toEqual({ kind: 'ignored' });
+    expect(await store.appendCompletion(workflowId, 'another-run', completed(2), false, TTL)).toEqual({ kind: 'ignored' });
+    expect(await snapshot()).toEqual(before);
+    await store.terminate(workflowId, runId, 'stop', 0, randomUUID());
+    const closed = await snapshot();
+    expect(await store.appendCompletion(workflowId, runId, completed(3), false, TTL)).toEqual({ kind: 'ignored' });
+    expect(await snapshot()).toEqual(closed);
+  });
+
+  test('a speculative step whose fence moved on records only the outcome, not its commands', async () => {
+    const { fence } = await commitRound([scheduled(1)]);
+    await commitRound([]); // another worker took a task meanwhile: the fence moved on
+    const res = await store.completeAndCommit({
+      workflowId, runId, outcome: completed(1), cachedFence: fence, leaseTtlMs: TTL, events: [scheduled(2)], dispatch: true, retentionMs: 0,
+    });
+    expect(res.kind).toBe('acquired');
+    const types = (await store.readHistory(workflowId, runId)).map((e) => e.type);
+    expect(types).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+
+  test('a speculative step on an untouched workflow commits outcome and commands under a new fence', async () => {
+    const { fence } = await commitRound([scheduled(1)]);
+    const res = await store.completeAndCommit({
+      workflowId, runId, outcome: completed(1), cachedFence: fence, leaseTtlMs: TTL, events: [scheduled(2)], dispatch: true, retentionMs: 0,
+    });
+    expect(res).toMatchObject({ kind: 'committed', fence: fence + 1 });
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled']);
+    expect((await store.getMeta(workflowId))).toMatchObject({ lease: undefined, dirty: false });
+  });
+});
+
+describe('acquireTask, commitTask and failTask', () => {
+  test('a held lease is busy; a stale fence commits nothing and fails nothing', async () => {
+    const first = await store.acquire(workflowId, runId, TTL);
+    expect(first.kind).toBe('acquired');
+    expect(await store.acquire(workflowId, runId, TTL)).toEqual({ kind: 'busy' });
+    const fence = first.kind === 'acquired' ? first.lease.fence : 0;
+    const lastId = first.kind === 'acquired' ? first.lease.events.at(-1)!.streamId : '';
+    const before = await snapshot();
+    await expect(store.commit({ workflowId, runId, fence: fence - 1, lastId, events: [scheduled(1)], release: true, leaseTtlMs: TTL })).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await store.failTask(workflowId, fence - 1, 'boom', { baseMs: 100, maxMs: 1000 })).toBeUndefined();
+    expect(await snapshot()).toEqual(before);
+    expect(await store.failTask(workflowId, fence, 'boom', { baseMs: 100, maxMs: 1000 })).toEqual({ attempt: 1, delayMs: 100 });
+    expect(await store.getMeta(workflowId)).toMatchObject({ taskFailure: 'boom', taskAttempt: 1, lease: undefined, dirty: true });
+  });
+
+  test('a commit that releases while new events arrived keeps the lease and returns them', async () => {
+    const acquired = await store.acquire(workflowId, runId, TTL);
+    if (acquired.kind !== 'acquired') throw new Error('not acquired');
+    await store.appendExternal(workflowId, runId, signal('meanwhile'), false, randomUUID());
+    const res = await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId: acquired.lease.events.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    expect(res.kind).toBe('more');
+    expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual(['SignalReceived']);
+    expect((await store.getMeta(workflowId))?.lease).toBe(String(acquired.lease.fence));
+    expect(await store.acquire(workflowId, runId, TTL, undefined)).toEqual({ kind: 'busy' });
+  });
+
+  test('acquire on a closed run or another run takes nothing', async () => {
+    expect(await store.acquire(workflowId, 'another-run', TTL)).toEqual({ kind: 'closed', status: 'other-run' });
+    await store.terminate(workflowId, runId, 'stop', 0, randomUUID());
+    const before = await snapshot();
+    expect(await store.acquire(workflowId, runId, TTL)).toEqual({ kind: 'closed', status: 'terminated' });
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('the recovery sweep scripts', () => {
+  test('rescheduleCheck writes its verdict only if the workflow is as the sweep read it', async () => {
+    const due = keys.dueIndexOf(workflowId, 'q');
+    const seen = (await store.getMeta(workflowId))!;
+    const at = Date.now() + 60_000;
+    expect(await store.rescheduleCheck('q', workflowId, seen, at)).toBe(true);
+    expect(Number(await redis.zscore(due, workflowId))).toBe(at);
+    await store.appendExternal(workflowId, runId, signal('changed'), false, randomUUID());
+    await redis.zadd(due, Date.now() - 1000, workflowId);
+    expect(await store.rescheduleCheck('q', workflowId, seen, Date.now() + 600_000)).toBe(false);
+    // The change meant "look again within checkAfter": moved there, not to the stale verdict.
+    const score = Number(await redis.zscore(due, workflowId));
+    expect(score).toBeGreaterThan(Date.now() + TTL - 5_000);
+    expect(score).toBeLessThan(Date.now() + TTL + 5_000);
+    await store.terminate(workflowId, runId, 'stop', 0, randomUUID());
+    expect(await redis.zscore(due, workflowId)).toBeNull();
+  });
+
+  test('sweepClaim: a shard claimed by one owner is skipped by another until released', async () => {
+    expect(await store.claimSweep('q', [0, 1], 'owner-a', TTL)).toEqual([0, 1]);
+    expect(await store.claimSweep('q', [0, 1, 2], 'owner-b', TTL)).toEqual([2]);
+    expect(await store.claimSweep('q', [0], 'owner-b', TTL, true)).toEqual([]);
+    expect(await store.claimSweep('q', [0], 'owner-a', TTL, true)).toEqual([0]);
+    expect(await store.claimSweep('q', [0], 'owner-b', TTL)).toEqual([0]);
+  });
+
+  test('childNotified and parentHandled take the workflow out of its shard index, and only it', async () => {
+    const shard = keys.shardOf(workflowId);
+    await redis.zadd(keys.notifyIndex(shard), 1, workflowId, 2, 'someone-else');
+    await redis.hset(keys.notifyDataIndex(shard), workflowId, '{}', 'someone-else', '{}');
+    await redis.zadd(keys.closedParentsIndex(shard), 1, workflowId);
+    await redis.hset(keys.closedParentsDataIndex(shard), workflowId, runId);
+    await store.childNotified(workflowId);
+    await store.parentHandled(workflowId);
+    expect(await redis.zrange(keys.notifyIndex(shard), 0, -1)).toEqual(['someone-else']);
+    expect(Object.keys(await redis.hgetall(keys.notifyDataIndex(shard)))).toEqual(['someone-else']);
+    expect(await redis.exists(keys.closedParentsIndex(shard), keys.closedParentsDataIndex(shard))).toBe(0);
+  });
+});
