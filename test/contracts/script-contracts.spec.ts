@@ -26,7 +26,7 @@ const started = (id: string, run: string) => ({ type: 'WorkflowExecutionStarted'
 const start = (over: Partial<Parameters<RedisHistoryStore['start']>[0]> = {}) =>
   store.start({ requestId: randomUUID(), checkAfterMs: TTL, started: started(workflowId, runId), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: 'replaced', retentionMs: 0, ...over });
 const scheduled = (seq: number): NewEvent => ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
-const completed = (seq: number) => ({ type: 'ActivityTaskCompleted' as const, seq, result: String(seq), ts: Date.now() });
+const completed = (seq: number) => ({ type: 'ActivityTaskCompleted' as const, seq, result: String(seq), attempt: 1, ts: Date.now() });
 const signal = (name: string) => ({ type: 'SignalReceived' as const, signalName: name, input: [] });
 
 /** The meta hash and the history, to prove a call wrote nothing. */
