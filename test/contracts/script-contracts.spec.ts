@@ -216,7 +216,7 @@ describe('the recovery sweep scripts', () => {
     await redis.hset(keys.closedParentsDataIndex(shard), workflowId, runId);
     await store.childNotified(workflowId);
     await store.parentHandled(workflowId);
-    expect(await redis.zrange(keys.notifyIndex(shard), 0, -1)).toEqual(['someone-else']);
+    expect(await redis.zrange(keys.notifyIndex(shard), '0', '-1')).toEqual(['someone-else']);
     expect(Object.keys(await redis.hgetall(keys.notifyDataIndex(shard)))).toEqual(['someone-else']);
     expect(await redis.exists(keys.closedParentsIndex(shard), keys.closedParentsDataIndex(shard))).toBe(0);
   });
