@@ -15,14 +15,10 @@
 ]]
 --- @include "now"
 --- @include "due-check"
+--- @include "lease-held"
 --- @include "requests"
 local now = nowMs()
-local function wake()
-  local lease = redis.call('HGET', KEYS[1], 'lease')
-  if lease and lease ~= '' and tonumber(redis.call('HGET', KEYS[1], 'leaseExp') or '0') > now then return {R.OK} end
-  return {R.NEEDS_TASK}
-end
-if priorReply(KEYS[3], O.requestId) then return wake() end
+if priorReply(KEYS[3], O.requestId) then return wakeReply(KEYS[1], now) end
 local status = redis.call('HGET', KEYS[1], 'status')
 if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
@@ -32,4 +28,4 @@ redis.call('HSET', KEYS[1], 'dirty', 1)
 checkSoon(KEYS[1], now)
 if O.cancelChannel then redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId) end
 rememberReply(KEYS[3], KEYS[4], O.requestId, {R.OK}, now)
-return wake()
+return wakeReply(KEYS[1], now)

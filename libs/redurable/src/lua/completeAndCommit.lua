@@ -22,6 +22,7 @@
 ]]
 --- @include "now"
 --- @include "due-check"
+--- @include "lease-held"
 --- @include "acquire-lease"
 --- @include "append-events"
 --- @include "set-status"
@@ -42,8 +43,7 @@ end
 if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= O.runId then
   return {R.NOT_RUNNING}
 end
-local lease = redis.call('HGET', meta, 'lease')
-local leaseFree = (not lease) or lease == '' or tonumber(redis.call('HGET', meta, 'leaseExp') or '0') <= now
+local leaseFree = not leaseHeld(meta, now)
 local fence = tonumber(redis.call('HGET', meta, 'fence'))
 if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~= '1' then
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end

@@ -105,12 +105,20 @@ export type ScriptRunner = <N extends ScriptName>(name: N, keys: ScriptKeys<N>, 
 /** The prelude of every script: the reply codes, and the decoded options. */
 const PRELUDE = `local R = {${Object.entries(Reply).map(([k, v]) => `${k} = ${v}`).join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
 
-/** Script source with `--- @include "name"` lines replaced by `includes/name.lua`, after the prelude. */
+/**
+ * Script source with each `--- @include "name"` line replaced by `includes/name.lua`, after the
+ * prelude. Includes name what they use the same way; each is inlined once, where it is first
+ * named, so a function is always defined before the code that calls it.
+ */
 export function scriptSource(name: ScriptName): string {
-  const body = readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8').replace(INCLUDE, (_, include: string) =>
-    readFileSync(join(LUA_DIR, 'includes', `${include}.lua`), 'utf8'),
-  );
-  return PRELUDE + body;
+  const included = new Set<string>();
+  const expand = (source: string): string =>
+    source.replace(INCLUDE, (_, include: string) => {
+      if (included.has(include)) return '';
+      included.add(include);
+      return expand(readFileSync(join(LUA_DIR, 'includes', `${include}.lua`), 'utf8'));
+    });
+  return PRELUDE + expand(readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8'));
 }
 
 type Command = (...args: string[]) => Promise<unknown>;

@@ -28,6 +28,7 @@
 ]]
 --- @include "now"
 --- @include "due-check"
+--- @include "lease-held"
 --- @include "set-status"
 --- @include "close-run"
 --- @include "requests"
@@ -47,10 +48,8 @@ if status == 'running' then
     redis.call('XADD', KEYS[4], '*', 'i', len, 'e', O.signal)
     redis.call('HSET', meta, 'dirty', 1)
     checkSoon(meta, now)
-    local lease = redis.call('HGET', meta, 'lease')
-    local busy = lease and lease ~= '' and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > now
     rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
-    return {R.EXISTING, current, busy and 0 or 1}
+    return {R.EXISTING, current, leaseHeld(meta, now) and 0 or 1}
   end
   if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
   if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end

@@ -1,13 +1,11 @@
+--- @include "due-check"
+--- @include "lease-held"
 -- Takes the workflow-task lease if it is free or expired, bumping the fencing token.
 -- Returns {R.ACQUIRED, fence, full, entries}: entries after cacheLastId when the caller's cache is
 -- still valid (its fence is the previous one), else the whole history (full = 1).
 -- Returns nil when another holder's lease is still valid.
 local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
-  local lease = redis.call('HGET', metaKey, 'lease')
-  if lease and lease ~= '' then
-    local exp = tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0')
-    if exp > now then return nil end
-  end
+  if leaseHeld(metaKey, now) then return nil end
   local fence = redis.call('HINCRBY', metaKey, 'fence', 1)
   redis.call('HSET', metaKey, 'lease', fence, 'leaseExp', now + ttl, 'dirty', 0)
   checkSoon(metaKey, now)

@@ -1,3 +1,8 @@
+--- @include "now"
+--- @include "due-check"
+--- @include "lease-held"
+--- @include "acquire-lease"
+--- @include "lease-memo"
 -- Appends an activity/timer/child outcome to the current run, first result wins.
 -- Returns 'closed' (nothing written) when the run is not running or is another run, 'dup' when
 -- the seq already has its outcome (a retried job, or a copy resent after a lost reply), else
@@ -26,7 +31,5 @@ local function afterOutcome(metaKey, historyKey, appended, inline, now, ttl, cac
     end
     return {R.OK}
   end
-  local lease = redis.call('HGET', metaKey, 'lease')
-  if lease and lease ~= '' and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then return {R.OK} end
-  return {R.NEEDS_TASK}
+  return wakeReply(metaKey, now)
 end

@@ -1,3 +1,5 @@
+--- @include "due-check"
+--- @include "set-status"
 -- Closes a run: final status and value, lease released, history, meta and done set kept for
 -- `retention` ms (0 = forever), and a message on the closed channel. What the parent of a
 -- child, or the children of a parent, still need is copied into the index data hashes, so a

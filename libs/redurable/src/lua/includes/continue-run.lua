@@ -1,3 +1,4 @@
+--- @include "due-check"
 -- Continue-as-new: the current run (whose last event says so) is left to expire, and the same
 -- meta starts a fresh run with its own history, waiting for its first workflow task. Signals
 -- and cancellation requests the old run's code never saw (after `lastId`: received while its
