@@ -19,9 +19,19 @@ export const MAX_SHARDS = 1024;
 /** FNV-1a over the UTF-8 bytes: a stable 32-bit hash that does not change between versions. */
 export function stableHash(value: string): number {
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(value, 'utf8')) {
+  const step = (byte: number) => {
     h ^= byte;
     h = Math.imul(h, 0x01000193) >>> 0;
+  };
+  // ASCII ids (the common case) hash without encoding the string first.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80) {
+      h = 0x811c9dc5;
+      for (const byte of Buffer.from(value, 'utf8')) step(byte);
+      return h;
+    }
+    step(c);
   }
   return h;
 }
