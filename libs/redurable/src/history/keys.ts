@@ -31,11 +31,12 @@ export class KeyNames {
     if (shards === this.count) return;
     this.tags = shardTags(shards);
     this.count = shards;
+    this.recent?.clear();
   }
 
   /** The shard a workflow's keys live in. */
   shardOf(workflowId: string): number {
-    return shardOf(workflowId, this.shards);
+    return this.placed(workflowId).shard;
   }
 
   /** Every shard number, 0 to shards - 1. */
@@ -48,8 +49,22 @@ export class KeyNames {
     return `${this.prefix}:{${this.tags[shard]}}`;
   }
 
+  /** Shard and `<prefix>:{<tag>}:wf:<id>` of recent workflow ids: a step names several keys of one workflow. */
+  private readonly recent = new Map<string, { shard: number; base: string }>();
+
+  private placed(workflowId: string): { shard: number; base: string } {
+    let place = this.recent.get(workflowId);
+    if (place === undefined) {
+      if (this.recent.size >= 10_000) this.recent.clear();
+      const shard = shardOf(workflowId, this.count);
+      place = { shard, base: `${this.shardBase(shard)}:wf:${workflowId}` };
+      this.recent.set(workflowId, place);
+    }
+    return place;
+  }
+
   private wf(workflowId: string): string {
-    return `${this.shardBase(this.shardOf(workflowId))}:wf:${workflowId}`;
+    return this.placed(workflowId).base;
   }
 
   /** Hash: type, status, runId, taskQueue, timestamps, lease and fencing counters of the current run. */

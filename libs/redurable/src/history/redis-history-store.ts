@@ -210,12 +210,14 @@ export class RedisHistoryStore {
       currentHistory: k.history(workflowId, current), currentDone: k.done(workflowId, current),
       requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
     }, {
-      ...this.common(workflowId), runId, type: args.started.workflowType, taskQueue: args.started.taskQueue, started: JSON.stringify(args.started),
-      reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId, signal: args.signal ? JSON.stringify(args.signal) : undefined,
-      terminated: JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
+      ...this.common(workflowId), runId, type: args.started.workflowType, taskQueue: args.started.taskQueue,
+      reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId,
       closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs: args.retentionMs,
       parent: args.parent ? JSON.stringify(args.parent) : undefined, requestId: args.requestId, checkAfterMs: args.checkAfterMs,
-    })) as unknown[];
+    }, [
+      JSON.stringify(args.started), JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
+      ...(args.signal ? [JSON.stringify(args.signal)] : []),
+    ])) as unknown[];
     switch (Number(res[0])) {
       case Reply.OK: return { kind: 'started', runId: String(res[1]) };
       case Reply.EXISTING: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
@@ -234,7 +236,7 @@ export class RedisHistoryStore {
     const k = this.keys;
     const res = (await this.run('appendExternal', {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
-    }, { ...this.common(workflowId), runId, event: JSON.stringify(event), cancelChannel: cancel ? k.cancelChannel() : undefined, requestId })) as unknown[];
+    }, { ...this.common(workflowId), runId, cancelChannel: cancel ? k.cancelChannel() : undefined, requestId }, [JSON.stringify(event)])) as unknown[];
     switch (Number(res[0])) {
       case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
       case Reply.OK: return { kind: 'recorded' };
@@ -251,9 +253,8 @@ export class RedisHistoryStore {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
       requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
     }, {
-      ...this.common(workflowId), runId, event: JSON.stringify({ type: 'WorkflowExecutionTerminated', reason }),
-      closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
-    })) as unknown[];
+      ...this.common(workflowId), runId, closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
+    }, [JSON.stringify({ type: 'WorkflowExecutionTerminated', reason })])) as unknown[];
     switch (Number(res[0])) {
       case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
       case Reply.OK: return { kind: 'recorded' };
@@ -270,9 +271,9 @@ export class RedisHistoryStore {
     const res = (await this.run('appendCompletion', {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
     }, {
-      ...this.common(workflowId), runId, seq: event.seq, event: JSON.stringify(event), inline, ttl: leaseTtlMs,
+      ...this.common(workflowId), runId, seq: event.seq, inline, ttl: leaseTtlMs,
       cacheFence: cursor?.fence, cacheLastId: cursor?.lastId || undefined, requestId: randomUUID(),
-    })) as unknown[];
+    }, [JSON.stringify(event)])) as unknown[];
     return completionResult('appendCompletion', { workflowId, runId }, res);
   }
 
@@ -290,9 +291,9 @@ export class RedisHistoryStore {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
       nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
     }, {
-      ...this.common(workflowId), runId, seq: args.outcome.seq, outcome: JSON.stringify(args.outcome), cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
+      ...this.common(workflowId), runId, seq: args.outcome.seq, cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
       ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, requestId: randomUUID(),
-    }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
+    }, [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
     if (Number(res[0]) === Reply.COMMITTED) return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
     return completionResult('completeAndCommit', { workflowId, runId }, res);
   }

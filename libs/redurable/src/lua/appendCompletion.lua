@@ -3,7 +3,8 @@
   the lease is free, takes the workflow-task lease so the caller can run the task inline.
 
   KEYS: meta, history, done (of the run)
-  O: runId, seq, event (JSON), inline (take the lease when free), ttl (lease ms),
+  ARGV[2]: the outcome event JSON
+  O: runId, seq, inline (take the lease when free), ttl (lease ms),
      cacheFence?, cacheLastId?, requestId (a resent copy that took the lease gets it again,
      see lease-memo), workflowId, idx
 
@@ -27,6 +28,6 @@ if memo then
   if again[1] == R.ACQUIRED then return again end
   appended = 'dup' -- the lease it took has expired meanwhile: as for any duplicate
 else
-  appended = appendOutcome(KEYS[1], KEYS[2], KEYS[3], O.runId, O.seq, O.event)
+  appended = appendOutcome(KEYS[1], KEYS[2], KEYS[3], O.runId, O.seq, ARGV[2])
 end
 return afterOutcome(KEYS[1], KEYS[2], appended, O.inline, now, O.ttl, O.cacheFence, O.cacheLastId, O.requestId)

@@ -3,7 +3,8 @@
   current run and wakes it.
 
   KEYS: meta, history (of the run the caller read), requests, requestTimes (the request log)
-  O: runId (the run the caller read), event (JSON), cancelChannel? (publish
+  ARGV[2]: the event JSON
+  O: runId (the run the caller read), cancelChannel? (publish
      'cancel:<workflowId>' on it), requestId (a second copy, resent after a lost reply, records
      nothing), workflowId, idx
 
@@ -23,7 +24,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', O.event)
+redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'dirty', 1)
 checkSoon(KEYS[1], now)
 if O.cancelChannel then redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId) end

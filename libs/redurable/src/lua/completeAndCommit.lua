@@ -8,11 +8,11 @@
   worker saw every event in history order.
 
   KEYS: meta, history, done (of the run), nextHistory (continue-as-new; = history otherwise)
-  O: runId, seq, outcome (event JSON), cachedFence (the worker's), ttl (lease ms),
+  O: runId, seq, cachedFence (the worker's), ttl (lease ms),
      closeStatus?, closeValue?, closedChannel, dispatch (set the dispatch mark), retentionMs,
      nextRunId?, nextStarted?, requestId (a resent copy returns the first reply, see
      lease-memo), workflowId, idx
-  ARGV[2..]: command event JSONs
+  ARGV[2]: the outcome event JSON; ARGV[3..]: command event JSONs
 
   Returns
     {COMMITTED, fence, lastId}   outcome and commands committed under a new fence; lease free
@@ -48,8 +48,7 @@ local fence = tonumber(redis.call('HGET', meta, 'fence'))
 if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~= '1' then
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
   fence = redis.call('HINCRBY', meta, 'fence', 1)
-  local lastId = appendEvents(meta, KEYS[2], {O.outcome}, 1, '')
-  lastId = appendEvents(meta, KEYS[2], ARGV, 2, lastId)
+  local lastId = appendEvents(meta, KEYS[2], ARGV, 2, '')
   if O.closeStatus == 'continued' then
     continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, nil)
   elseif O.closeStatus then
@@ -62,5 +61,5 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~=
   return setLeaseMemo(meta, O.requestId, {R.COMMITTED, fence, lastId})
 end
 -- Someone else moved the workflow on: record the outcome only, as appendCompletion does.
-local appended = appendOutcome(meta, KEYS[2], KEYS[3], O.runId, O.seq, O.outcome)
+local appended = appendOutcome(meta, KEYS[2], KEYS[3], O.runId, O.seq, ARGV[2])
 return afterOutcome(meta, KEYS[2], appended, true, now, O.ttl, nil, nil, O.requestId)

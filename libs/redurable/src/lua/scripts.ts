@@ -79,17 +79,20 @@ interface CloseArgs {
   nextStarted?: string;
 }
 
-/** The options of each script, sent as one JSON argument (ARGV[1], `O` in Lua); event JSONs follow it. */
+/**
+ * The options of each script, sent as one JSON argument (ARGV[1], `O` in Lua). The events it
+ * records follow as their own arguments (ARGV[2..], each a JSON string), so they are not
+ * encoded twice; each script's header says which.
+ */
 export interface ScriptOptions {
   startWorkflow: Common & {
-    runId: string; type: string; taskQueue: string; started: string; reuse: string; conflict: string; currentRunId?: string;
-    signal?: string; terminated: string; closedChannel: string; cancelChannel: string; retentionMs: number; parent?: string;
-    requestId: string; checkAfterMs: number;
+    runId: string; type: string; taskQueue: string; reuse: string; conflict: string; currentRunId?: string;
+    closedChannel: string; cancelChannel: string; retentionMs: number; parent?: string; requestId: string; checkAfterMs: number;
   };
-  appendExternal: Common & { runId: string; event: string; cancelChannel?: string; requestId: string };
-  terminate: Common & { runId: string; event: string; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
-  appendCompletion: Common & { runId: string; seq: number; event: string; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; outcome: string; cachedFence: number; ttl: number; dispatch: boolean; requestId: string };
+  appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string };
+  terminate: Common & { runId: string; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
+  appendCompletion: Common & { runId: string; seq: number; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
+  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; requestId: string };
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
   commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; requestId: string };
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };

@@ -4,11 +4,12 @@
   KEYS: meta, history and done of the new run, currentHistory and currentDone (of the run the
         caller read, for signal-with-start and TERMINATE_EXISTING; = the new run's otherwise),
         requests, requestTimes (the request log)
-  O: runId (new), type, taskQueue, started (WorkflowExecutionStarted JSON),
+  ARGV[2]: the new run's WorkflowExecutionStarted JSON; ARGV[3]: the WorkflowExecutionTerminated
+     JSON for TERMINATE_EXISTING; ARGV[4]: a SignalReceived JSON for signal-with-start (absent otherwise)
+  O: runId (new), type, taskQueue,
      reuse (for a closed id: ALLOW_DUPLICATE | ALLOW_DUPLICATE_FAILED_ONLY | REJECT_DUPLICATE),
      conflict (for a running id: FAIL | USE_EXISTING | TERMINATE_EXISTING),
-     currentRunId? (the run the caller read), signal? (SignalReceived JSON, signal-with-start),
-     terminated (WorkflowExecutionTerminated JSON for TERMINATE_EXISTING), closedChannel,
+     currentRunId? (the run the caller read), closedChannel,
      cancelChannel, retentionMs, parent? (JSON, for a child), requestId (of signal-with-start:
      its signal must be recorded once), checkAfterMs (when the recovery sweep looks after a
      change: the lease ttl), workflowId, idx
@@ -33,19 +34,20 @@
 --- @include "close-run"
 --- @include "requests"
 local meta = KEYS[1]
+local started, terminated, signal = ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[2]) == 1 then return {R.OK, O.runId} end
 local prior = priorReply(KEYS[6], O.requestId)
 if prior then return prior end
 local status = redis.call('HGET', meta, 'status')
 local current = redis.call('HGET', meta, 'runId') or ''
 -- Only signal-with-start and TERMINATE_EXISTING write to the current run's history.
-local needsCurrent = O.signal or O.conflict == 'TERMINATE_EXISTING'
+local needsCurrent = signal or O.conflict == 'TERMINATE_EXISTING'
 if needsCurrent and current ~= (O.currentRunId or '') then return {R.RETRY} end
 local now = nowMs()
 if status == 'running' then
-  if O.signal then
+  if signal then
     local len = redis.call('HINCRBY', meta, 'len', 1)
-    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', O.signal)
+    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', signal)
     redis.call('HSET', meta, 'dirty', 1)
     checkSoon(meta, now)
     rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
@@ -54,8 +56,8 @@ if status == 'running' then
   if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
   if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end
   local len = redis.call('HINCRBY', meta, 'len', 1)
-  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', O.terminated)
-  closeRun(meta, KEYS[4], KEYS[5], 'terminated', O.terminated, O.retentionMs, O.closedChannel, O.workflowId, now)
+  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', terminated)
+  closeRun(meta, KEYS[4], KEYS[5], 'terminated', terminated, O.retentionMs, O.closedChannel, O.workflowId, now)
   redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
 elseif status then
   if O.reuse == 'REJECT_DUPLICATE' then return {R.REUSE_REJECTED, status} end
@@ -65,11 +67,11 @@ if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) en
 -- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
 local fence = redis.call('HGET', meta, 'fence') or '0'
 redis.call('DEL', meta)
-redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', O.started)
+redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
 local len = 1
-if O.signal then
+if signal then
   len = 2
-  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', O.signal)
+  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', signal)
 end
 redis.call('HSET', meta,
   'type', O.type, 'runId', O.runId, 'taskQueue', O.taskQueue,

@@ -3,7 +3,8 @@
   any workflow code, and tells workers to abort its running activities.
 
   KEYS: meta, history, done (of the run the caller read), requests, requestTimes
-  O: runId (the run the caller read), event (WorkflowExecutionTerminated JSON), closedChannel,
+  ARGV[2]: the WorkflowExecutionTerminated JSON
+  O: runId (the run the caller read), closedChannel,
      cancelChannel, retentionMs, requestId (a second copy, resent after a lost reply, returns
      OK), workflowId, idx
 
@@ -19,8 +20,8 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', O.event)
-closeRun(KEYS[1], KEYS[2], KEYS[3], 'terminated', O.event, O.retentionMs, O.closedChannel, O.workflowId, nowMs())
+redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
+closeRun(KEYS[1], KEYS[2], KEYS[3], 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.workflowId, nowMs())
 redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
 rememberReply(KEYS[4], KEYS[5], O.requestId, {R.OK}, nowMs())
 return {R.OK}

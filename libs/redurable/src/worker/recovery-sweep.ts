@@ -32,6 +32,8 @@ interface Verdict {
 const MAX_BATCHES = 20;
 /** Workflows checked concurrently within a batch. */
 const LANES = 16;
+/** Shards swept concurrently. */
+const SHARD_LANES = 4;
 /** The sweep's claim on the child indexes of a shard (not a task queue name: those cannot hold '#'). */
 const CHILDREN = '#children';
 
@@ -81,10 +83,17 @@ export class RecoverySweep {
     let repaired = 0;
     try {
       const now = await store.serverTime();
-      for (const shard of shuffled(store.keys.allShards())) {
-        for (const taskQueue of this.served) repaired += await this.claimed(shard, taskQueue, () => this.sweepDue(shard, taskQueue, now), 0);
-        await this.claimed(shard, CHILDREN, () => this.sweepChildren(shard, now), undefined);
-      }
+      const shards = shuffled(store.keys.allShards());
+      // A few shards at a time (on a Cluster they are on different masters).
+      await Promise.all(Array.from({ length: SHARD_LANES }, async () => {
+        for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
+          for (const taskQueue of this.served) {
+            const n = await this.claimed(shard, taskQueue, () => this.sweepDue(shard!, taskQueue, now), 0);
+            repaired += n; // added after the await: lanes run concurrently
+          }
+          await this.claimed(shard, CHILDREN, () => this.sweepChildren(shard!, now), undefined);
+        }
+      }));
       this.lastPassAt = Date.now();
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
