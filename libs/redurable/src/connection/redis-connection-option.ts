@@ -84,9 +84,9 @@ function nodeName(node: ClusterNode): string {
 export function endpointOf(option: RedisConnectionOption): string {
   if (option instanceof Cluster) {
     const masters = option.nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
-    return masters.length ? `Redis Cluster ${masters.join(', ')}` : 'a Redis Cluster';
+    return masters.length ? `cluster ${masters.join(',')}` : 'a cluster';
   }
-  if (isClusterOption(option)) return `Redis Cluster ${option.cluster.map(nodeName).join(', ')}`;
+  if (isClusterOption(option)) return `cluster ${option.cluster.map(nodeName).join(',')}`;
   if (option instanceof Redis) return endpointOf(option.options);
   if (typeof option === 'string') {
     try {

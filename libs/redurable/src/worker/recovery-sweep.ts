@@ -88,10 +88,11 @@ export class RecoverySweep {
       await Promise.all(Array.from({ length: SHARD_LANES }, async () => {
         for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
           for (const taskQueue of this.served) {
-            const n = await this.claimed(shard, taskQueue, () => this.sweepDue(shard!, taskQueue, now), 0);
+            const due = async () => (await this.deps.store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
+            const n = await this.claimed(shard, taskQueue, due, () => this.sweepDue(shard!, taskQueue, now), 0);
             repaired += n; // added after the await: lanes run concurrently
           }
-          await this.claimed(shard, CHILDREN, () => this.sweepChildren(shard!, now), undefined);
+          await this.claimed(shard, CHILDREN, () => this.childrenDue(shard!, now), () => this.sweepChildren(shard!, now), undefined);
         }
       }));
       this.lastPassAt = Date.now();
@@ -101,9 +102,10 @@ export class RecoverySweep {
     return repaired;
   }
 
-  /** Runs `work` on a shard unless another worker's sweep holds it (then `skipped`). */
-  private async claimed<T>(shard: number, what: string, work: () => Promise<T>, skipped: T): Promise<T> {
+  /** Runs `work` on a shard when `due` says it has something to do and no other worker's sweep holds it (else `skipped`). */
+  private async claimed<T>(shard: number, what: string, due: () => Promise<boolean>, work: () => Promise<T>, skipped: T): Promise<T> {
     const { store, options } = this.deps;
+    if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
     if ((await store.claimSweep(what, [shard], this.owner, ttl)).length === 0) return skipped;
@@ -112,6 +114,13 @@ export class RecoverySweep {
     } finally {
       await store.claimSweep(what, [shard], this.owner, ttl, true);
     }
+  }
+
+  private async childrenDue(shard: number, now: number): Promise<boolean> {
+    const { store, options } = this.deps;
+    const before = now - options.leaseTtlMs;
+    const [children, parents] = await Promise.all([store.staleNotifications(shard, before, 1), store.staleClosedParents(shard, before, 1)]);
+    return children.length + parents.length > 0;
   }
 
   /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
