@@ -52,9 +52,14 @@ export async function startEmbeddedCluster(masters = 3, replicas = 0): Promise<E
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
-  const roles = await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'role'])));
+  // The masters, as the cluster sees them (`redis-cli --cluster create` picks which servers are replicas).
+  const masterPorts = (await run('redis-cli', ['-p', String(servers[0].port), 'cluster', 'nodes'])).split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f.length > 2 && f[2].split(',').includes('master'))
+    .map((f) => Number(/:(\d+)@/.exec(f[1])?.[1]));
+  if (masterPorts.length !== masters) throw new Error(`the cluster reports ${masterPorts.length} masters, expected ${masters}`);
   return {
-    nodes: servers.filter((_, i) => roles[i].startsWith('master')).map((s) => ({ host: '127.0.0.1', port: s.port })),
+    nodes: masterPorts.map((port) => ({ host: '127.0.0.1', port })),
     servers,
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));

@@ -127,6 +127,25 @@ describe('a job that disappears does not strand its workflow', () => {
     });
   });
 
+  test('an activity job added again after its run closed (a sweep that read the run before it closed) does not run', async () => {
+    const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+    apps.push(t);
+    const side = queue(t, '{lost-jobs-side-activities}');
+    const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-closed', args: ['lj-closed'] });
+    const jobs = await until('three waiting activity jobs', async () => {
+      const waiting = await side.getJobs(['waiting']);
+      return waiting.length === 3 && waiting;
+    });
+    await handle.terminate('closed before its activities ran');
+    await new Promise((r) => setTimeout(r, 1100)); // the copy is added well after its command was recorded
+    for (const job of jobs) await job.remove();
+    const [first] = jobs;
+    await side.add(first.name, first.data, { jobId: first.id });
+    apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+    await until('the copy to be processed', async () => (await side.getJobCounts('completed')).completed === 1);
+    expect([1, 2, 3].map((i) => effects.get(`lj-closed-${i}`))).toEqual([undefined, undefined, undefined]);
+  });
+
   test('a delayed timer job removed: the timer still fires, shortly after its due time', async () => {
     const t = await createTestApp(providers);
     apps.push(t);

@@ -100,13 +100,16 @@ export class ActivityExecutor {
     const eff = this.effective(data);
     // A job restarted after its worker died, or added again after the first was removed (the
     // recovery sweep or a replay re-adds it later than the command was recorded), may belong to
-    // an activity whose outcome is recorded: look before running it. A first job added with its
-    // command skips the round trip (activities run at least once; the idempotency key covers
-    // the rest).
+    // an activity whose outcome is recorded, or to a run that has closed since: look before
+    // running it. A first job added with its command skips the round trip (activities run at
+    // least once; the idempotency key covers the rest).
     const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
-    if (readded && (await this.store.isRecorded(data.workflowId, data.runId, data.seq))) {
-      this.logger.log?.(`${step} already has a recorded outcome; not running it again`);
-      return;
+    if (readded) {
+      const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
+      if (state !== 'outstanding') {
+        this.logger.log?.(`${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`);
+        return;
+      }
     }
     const began = performance.now();
     if (attempt === 1) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);

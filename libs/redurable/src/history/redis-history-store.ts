@@ -535,9 +535,20 @@ export class RedisHistoryStore {
     return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
   }
 
-  /** Whether the outcome of command `seq` (activity, timer) is already recorded. */
-  async isRecorded(workflowId: string, runId: string, seq: number): Promise<boolean> {
-    return (await this.redis.sismember(this.keys.done(workflowId, runId), String(seq))) === 1;
+  /**
+   * Whether command `seq` (activity, timer) of run `runId` still waits for its outcome: 'recorded'
+   * when its outcome is in the history, 'closed' when the run is no longer the running one (an
+   * outcome would be refused), else 'outstanding'. One round trip (the keys share a slot).
+   */
+  async outcomeState(workflowId: string, runId: string, seq: number): Promise<'recorded' | 'closed' | 'outstanding'> {
+    const res = (await this.redis.pipeline()
+      .sismember(this.keys.done(workflowId, runId), String(seq))
+      .hmget(this.keys.meta(workflowId), 'status', 'runId')
+      .exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    if (Number(res[0][1]) === 1) return 'recorded';
+    const [status, current] = res[1][1] as (string | null)[];
+    return status === 'running' && current === runId ? 'outstanding' : 'closed';
   }
 
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {

@@ -81,36 +81,49 @@ export class RecoverySweep {
   async runOnce(): Promise<number> {
     const { store, logger } = this.deps;
     let repaired = 0;
+    let failed = false;
     try {
       const now = await store.serverTime();
       const shards = shuffled(store.keys.allShards());
-      // A few shards at a time (on a Cluster they are on different masters).
+      // A few shards at a time (on a Cluster they are on different masters). A shard that fails
+      // is logged and the lane goes on, so no lane outlives the pass.
       await Promise.all(Array.from({ length: SHARD_LANES }, async () => {
         for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
-          for (const taskQueue of this.served) {
-            const due = async () => (await this.deps.store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
-            const n = await this.claimed(shard, taskQueue, due, () => this.sweepDue(shard!, taskQueue, now), 0);
-            repaired += n; // added after the await: lanes run concurrently
+          try {
+            for (const taskQueue of this.served) {
+              const due = async () => (await store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
+              const n = await this.claimed(shard, taskQueue, due, (renew) => this.sweepDue(shard!, taskQueue, now, renew), 0);
+              repaired += n; // added after the await: lanes run concurrently
+            }
+            await this.claimed(shard, CHILDREN, () => this.childrenDue(shard!, now), () => this.sweepChildren(shard!, now), undefined);
+          } catch (err) {
+            failed = true;
+            logger.error?.(`Recovery sweep failed on shard ${shard}: ${(err as Error).message}`, (err as Error).stack);
           }
-          await this.claimed(shard, CHILDREN, () => this.childrenDue(shard!, now), () => this.sweepChildren(shard!, now), undefined);
         }
       }));
-      this.lastPassAt = Date.now();
+      if (!failed) this.lastPassAt = Date.now();
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }
     return repaired;
   }
 
-  /** Runs `work` on a shard when `due` says it has something to do and no other worker's sweep holds it (else `skipped`). */
-  private async claimed<T>(shard: number, what: string, due: () => Promise<boolean>, work: () => Promise<T>, skipped: T): Promise<T> {
+  /**
+   * Runs `work` on a shard when `due` says it has something to do and no other worker's sweep
+   * holds it (else `skipped`); `work` renews the claim as it goes (a long sweep keeps it).
+   */
+  private async claimed<T>(shard: number, what: string, due: () => Promise<boolean>, work: (renew: () => Promise<void>) => Promise<T>, skipped: T): Promise<T> {
     const { store, options } = this.deps;
     if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
     if ((await store.claimSweep(what, [shard], this.owner, ttl)).length === 0) return skipped;
+    const renew = async () => {
+      await store.claimSweep(what, [shard], this.owner, ttl);
+    };
     try {
-      return await work();
+      return await work(renew);
     } finally {
       await store.claimSweep(what, [shard], this.owner, ttl, true);
     }
@@ -130,10 +143,11 @@ export class RecoverySweep {
     for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH)) await children.applyForClosedParent(parentId);
   }
 
-  private async sweepDue(shard: number, taskQueue: string, now: number): Promise<number> {
+  private async sweepDue(shard: number, taskQueue: string, now: number, renew: () => Promise<void>): Promise<number> {
     const { store, logger } = this.deps;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
+      if (batch > 0) await renew();
       const ids = await store.dueForCheck(shard, taskQueue, now, BATCH);
       const metas = await store.getMetas(ids);
       // Workflows are independent: check a few at a time.
@@ -216,11 +230,19 @@ export class RecoverySweep {
     let repaired = false;
     if (watched.length > 0) {
       const states = await queues.jobStates(watched);
-      // A finished job whose outcome is not in the history lost it: the history's write was
-      // acknowledged, then lost in a failover before it reached the replica (its job's queue
-      // lives on another master). Read again (it may have been recorded since), then run it again.
+      // The meta was read before the jobs: if the run closed since, its missing or finished jobs
+      // are as they should be (a closed run refuses outcomes), so nothing is re-added.
+      if (states.some((s) => s !== 'pending')) {
+        const current = await store.getMeta(workflowId);
+        if (current?.status !== 'running' || current.runId !== runId) return { repaired: false };
+      }
+      // A finished job whose outcome is not in the history while its run still runs lost it: the
+      // history's write was acknowledged, then lost in a failover before it reached the replica
+      // (its job's queue lives on another master). Read again after the job's state (the outcome
+      // may have been recorded, or the run closed, which refuses outcomes, since the sweep read
+      // the meta), then run it again.
       const finished = watched.filter((_, i) => states[i] === 'finished');
-      const unrecorded = (await Promise.all(finished.map(async (w) => ((await store.isRecorded(workflowId, runId, w.event.seq)) ? undefined : w)))).filter((w) => w !== undefined);
+      const unrecorded = (await Promise.all(finished.map(async (w) => ((await store.outcomeState(workflowId, runId, w.event.seq)) === 'outstanding' ? w : undefined)))).filter((w) => w !== undefined);
       for (const w of unrecorded) await w.queue.remove(w.jobId);
       if (unrecorded.length > 0) {
         logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`);
