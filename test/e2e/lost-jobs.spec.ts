@@ -127,6 +127,20 @@ describe('a job that disappears does not strand its workflow', () => {
     });
   });
 
+  test("a terminated workflow's activity jobs that had not started are removed, and never run", async () => {
+    const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+    apps.push(t);
+    const side = queue(t, '{lost-jobs-side-activities}');
+    const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-terminated', args: ['lj-terminated'] });
+    await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
+    await handle.terminate('no longer wanted');
+    expect(await side.getJobCounts('waiting', 'delayed', 'active')).toEqual({ waiting: 0, delayed: 0, active: 0 });
+    apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+    await new Promise((r) => setTimeout(r, 1500)); // a worker for the side queue, and a few sweep passes
+    expect([1, 2, 3].map((i) => effects.get(`lj-terminated-${i}`))).toEqual([undefined, undefined, undefined]);
+    expect((await handle.describe()).status).toBe('terminated');
+  });
+
   test('an activity job added again after its run closed (a sweep that read the run before it closed) does not run', async () => {
     const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
     apps.push(t);

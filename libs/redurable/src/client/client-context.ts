@@ -23,6 +23,4 @@ export interface ClientContext {
   metrics: DurableMetrics;
   retentionMs: number;
   leaseTtlMs: number;
-  /** After a run a start terminated closed: report to its parent, stop its children. */
-  afterClose(workflowId: string, runId: string): Promise<void>;
 }

@@ -134,7 +134,7 @@ export class WorkflowClient {
           crashPoint('start.after-script');
           await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
-          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.afterClose(workflowId, currentRunId);
+          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.writes.afterTerminate(workflowId, currentRunId);
           return { runId };
         case 'existing':
           if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);

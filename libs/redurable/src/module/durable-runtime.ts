@@ -102,11 +102,11 @@ export class DurableRuntime {
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     const { leaseTtlMs, retentionMs } = options;
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
-    this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
+    this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, queues: this.queues, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
     this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs });
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
-      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs, afterClose,
+      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
     };
   }
 

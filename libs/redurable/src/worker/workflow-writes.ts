@@ -4,7 +4,9 @@ import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/librar
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import type { NewEvent } from '../history/events.js';
 import type { CompletionResult, ExternalResult, RedisHistoryStore, WorkflowMeta } from '../history/redis-history-store.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
+import { outstandingOf } from '../history/outstanding.js';
+import { activityJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
+import type { QueueSet } from '../queues/queue-set.js';
 
 /** How often a write re-reads the current run when it changed under it before giving up. */
 export const RUN_CHANGE_ATTEMPTS = 10;
@@ -19,6 +21,7 @@ export interface WriteTarget {
 export interface WorkflowWritesDeps {
   store: RedisHistoryStore;
   dispatcher: Dispatcher;
+  queues: QueueSet;
   retentionMs: number;
   leaseTtlMs: number;
   /** Time given to outcomes (what workflow code sees); a test environment moves it. */
@@ -81,10 +84,33 @@ export class WorkflowWrites {
       const res = await this.deps.store.terminate(workflowId, meta.runId, reason, this.deps.retentionMs, requestId);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, 'terminate');
       if (res.kind === 'retry') continue;
-      await this.deps.afterClose(workflowId, meta.runId);
+      await this.afterTerminate(workflowId, meta.runId);
       return;
     }
     throw new WorkflowRunChangedError(workflowId, 'terminate', RUN_CHANGE_ATTEMPTS);
+  }
+
+  /**
+   * After a run was terminated: its activity and timer jobs that have not started are removed
+   * (a terminated workflow's steps do not run later; running ones get their abort signal), then
+   * its parent is told and its children get the parent-close policy. Best effort: a job left
+   * behind by a crash runs once and its outcome is refused.
+   */
+  async afterTerminate(workflowId: string, runId: string): Promise<void> {
+    try {
+      const { events } = await this.deps.store.readHistoryLeniently(workflowId, runId);
+      const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
+      const { activities, timers } = outstandingOf(events);
+      const { queues } = this.deps;
+      const jobs = [
+        ...(await Promise.all(activities.map(async (a) => ({ queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq) })))),
+        ...(started ? await Promise.all(timers.map(async (t) => ({ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timerJobId(workflowId, runId, t.seq) }))) : []),
+      ];
+      // An active (locked) job cannot be removed: it sees its abort signal instead.
+      await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
+    } finally {
+      await this.deps.afterClose(workflowId, runId);
+    }
   }
 
   private async meta(workflowId: string): Promise<WorkflowMeta> {
