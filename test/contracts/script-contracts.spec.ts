@@ -201,11 +201,13 @@ describe('the recovery sweep scripts', () => {
   });
 
   test('sweepClaim: a shard claimed by one owner is skipped by another until released', async () => {
-    expect(await store.claimSweep('q', [0, 1], 'owner-a', TTL)).toEqual([0, 1]);
-    expect(await store.claimSweep('q', [0, 1, 2], 'owner-b', TTL)).toEqual([2]);
-    expect(await store.claimSweep('q', [0], 'owner-b', TTL, true)).toEqual([]);
-    expect(await store.claimSweep('q', [0], 'owner-a', TTL, true)).toEqual([0]);
-    expect(await store.claimSweep('q', [0], 'owner-b', TTL)).toEqual([0]);
+    const claim = async (owner: string, shards: number[], release = false) =>
+      (await Promise.all(shards.map(async (s) => ((await store.claimSweep('q', s, owner, TTL, release)) ? s : -1)))).filter((s) => s >= 0);
+    expect(await claim('owner-a', [0, 1])).toEqual([0, 1]);
+    expect(await claim('owner-b', [0, 1, 2])).toEqual([2]);
+    expect(await claim('owner-b', [0], true)).toEqual([]);
+    expect(await claim('owner-a', [0], true)).toEqual([0]);
+    expect(await claim('owner-b', [0])).toEqual([0]);
   });
 
   test('childNotified and parentHandled take the workflow out of its shard index, and only it', async () => {

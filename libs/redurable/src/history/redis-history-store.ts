@@ -389,16 +389,17 @@ export class RedisHistoryStore {
   }
 
   /**
-   * Claims (or, with `release`, gives back) the sweep of some shards' due indexes of a task
-   * queue for `ttlMs`, so that several workers split the shards; returns the shards this owner
-   * now holds. A claim held by another owner is left alone until it expires.
+   * Claims, renews (or, with `release`, gives back) the sweep of one shard's due index of a task
+   * queue for `ttlMs`, so that several workers split the shards; true when this owner holds it
+   * (or released it). A claim held by another owner is left alone until it expires.
    */
-  async claimSweep(taskQueue: string, shards: number[], owner: string, ttlMs: number, release = false): Promise<number[]> {
-    const held = await Promise.all(shards.map(async (shard) => {
-      const res = await this.run('sweepClaim', { lock: this.keys.sweepLock(shard, taskQueue) }, { workflowId: '', idx: this.keys.indexPrefix(shard), owner, ttl: ttlMs, release });
-      return Number(res) === Reply.OK ? shard : -1;
-    }));
-    return held.filter((s) => s >= 0);
+  async claimSweep(taskQueue: string, shard: number, owner: string, ttlMs: number, release = false): Promise<boolean> {
+    const res = await this.run('sweepClaim', { lock: this.keys.sweepLock(shard, taskQueue) }, { workflowId: '', idx: this.keys.indexPrefix(shard), owner, ttl: ttlMs, release });
+    switch (Number(res)) {
+      case Reply.OK: return true;
+      case Reply.BUSY: return false;
+      default: return unexpected('sweepClaim', res);
+    }
   }
 
   /** Running workflow ids of one shard, by start time, `count` from `start`. */

@@ -118,14 +118,14 @@ export class RecoverySweep {
     if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
-    if ((await store.claimSweep(what, [shard], this.owner, ttl)).length === 0) return skipped;
+    if (!(await store.claimSweep(what, shard, this.owner, ttl))) return skipped;
     const renew = async () => {
-      await store.claimSweep(what, [shard], this.owner, ttl);
+      await store.claimSweep(what, shard, this.owner, ttl);
     };
     try {
       return await work(renew);
     } finally {
-      await store.claimSweep(what, [shard], this.owner, ttl, true);
+      await store.claimSweep(what, shard, this.owner, ttl, true);
     }
   }
 
