@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowRun, proxyActivities, sleep,
+  Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowRun, proxyActivities, proxyLocalActivities, sleep,
   type DurableModuleOptions, type RedisConnectionOption,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
@@ -27,6 +27,18 @@ export class BenchActivities {
 @Workflow({ taskQueue: TASK_QUEUE })
 export class ChainWorkflow {
   private readonly acts = proxyActivities(BenchActivities);
+
+  @WorkflowRun() async run(steps: number): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < steps; i++) n = await this.acts.step(n);
+    return n;
+  }
+}
+
+/** `steps` sequential local activities; returns `steps`. */
+@Workflow({ taskQueue: TASK_QUEUE })
+export class LocalChainWorkflow {
+  private readonly acts = proxyLocalActivities(BenchActivities);
 
   @WorkflowRun() async run(steps: number): Promise<number> {
     let n = 0;
@@ -66,7 +78,7 @@ export interface BenchApp {
 export async function startBenchApp(connection: RedisConnectionOption, prefix: string, options: Partial<DurableModuleOptions> = {}): Promise<BenchApp> {
   @Module({
     imports: [DurableModule.forRoot({ connection, prefix, logger: false, concurrency: 64, workflowConcurrency: 64, ...options })],
-    providers: [BenchActivities, ChainWorkflow, SleepWorkflow, ParkedWorkflow],
+    providers: [BenchActivities, ChainWorkflow, LocalChainWorkflow, SleepWorkflow, ParkedWorkflow],
   })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
@@ -77,6 +89,13 @@ export async function startBenchApp(connection: RedisConnectionOption, prefix: s
 /** Starts a ChainWorkflow and waits for its result. */
 export async function runChain(client: WorkflowClient, workflowId: string, steps: number): Promise<void> {
   const handle = await client.start(ChainWorkflow, { workflowId, args: [steps] });
+  const result = await handle.result();
+  if (result !== steps) throw new Error(`workflow ${workflowId} returned ${result}, expected ${steps}`);
+}
+
+/** Starts a LocalChainWorkflow and waits for its result. */
+export async function runLocalChain(client: WorkflowClient, workflowId: string, steps: number): Promise<void> {
+  const handle = await client.start(LocalChainWorkflow, { workflowId, args: [steps] });
   const result = await handle.result();
   if (result !== steps) throw new Error(`workflow ${workflowId} returned ${result}, expected ${steps}`);
 }

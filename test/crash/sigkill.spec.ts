@@ -141,6 +141,29 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  // Local activities run inside the workflow task and are recorded with its commit: a kill
+  // before the commit runs them again (at least once), a kill after it does not.
+  test.each([
+    ['LLLR', 'local.after-run', '2', [2, 2, 1, 1], 'first task killed after two local activities ran, nothing committed'],
+    ['RLLR', 'local.after-run', '2', [2, 2, 2, 1], 'killed in the step after an activity, before the outcome and two local activities were recorded'],
+    ['LLLR', 'task.after-commit', '1', [1, 1, 1, 1], 'local outcomes committed, the next job not yet added'],
+  ])('%s at %s (hit %s): the workflow completes, each step recorded once, runs %j (%s)', async (pattern, point, after, runs) => {
+    const id = `crash-local-${pattern}-${point}`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+    await ready(crashing);
+    await client.client.start('LocalCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [pattern] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(10);
+    await expectExactlyOnce(id, 4);
+    expect(await counters('runs', id, 4)).toEqual(runs);
+    const h = await history(id);
+    const locals = h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.local ? [e.seq] : []));
+    expect(locals).toEqual([...pattern].flatMap((c, i) => (c === 'L' ? [i + 1] : [])));
+    await stop(second);
+  }, 40_000);
+
   test('close.after-commit of a child (closed, parent not yet told): the sweep reports its result to the parent', async () => {
     const id = 'crash-child-close';
     const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });

@@ -7,7 +7,7 @@ export type { DurableModuleOptions } from './module/durable-options.js';
 export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption, ClusterConnectionOption } from './connection/redis-connection-option.js';
 export * from './decorators/index.js';
-export { proxyActivities, executeActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
+export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
 export {
   condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, startChild, executeChild,

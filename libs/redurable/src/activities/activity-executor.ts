@@ -30,6 +30,9 @@ interface Effective {
   heartbeatMs?: number;
 }
 
+/** The shutdown signal of a local activity: it ends with its workflow task, which a graceful shutdown waits for. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** A job created this long after its command was recorded was added again, not by the task that recorded it. */
 const READDED_AFTER_MS = 1000;
 
@@ -114,15 +117,7 @@ export class ActivityExecutor {
     const began = performance.now();
     if (attempt === 1) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
     try {
-      const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
-      if (deadline !== undefined && Date.now() >= deadline) {
-        throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
-      }
-      const def = this.registry.activities.get(data.activityType);
-      if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
-      const args = this.converter.decodeAll(data.input, step);
-      const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown);
-      const result = this.converter.encode(value, `result of ${step}`);
+      const result = await this.runAttempt(data, attempt, eff, step, shutdown);
       crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
       this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
@@ -130,18 +125,86 @@ export class ActivityExecutor {
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.finalState(err, eff, attempt, data);
       if (!retryState) {
-        this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
-        this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${retryDelayMs(eff.policy, attempt)}ms: ${(err as Error)?.message ?? err}`);
+        this.retrying(data, step, attempt, eff, err, began);
         throw err;
       }
-      const cause = err instanceof Error ? err : new Error(String(err));
-      const failure = new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
-      this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
+      const failure = this.finalFailure(data, step, attempt, retryState, err);
       await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
       this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
       // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
       throw new UnrecoverableError(failure.message);
     }
+  }
+
+  /**
+   * Runs a local activity inside the workflow task that scheduled it, from the attempt its
+   * command names. A failed attempt is retried here, after its backoff, while that backoff is at
+   * most the call's `localRetryThreshold`. Returns the outcome to record with the task's
+   * commit: completed, failed for good, or failed with `backoffMs` (the workflow then waits on
+   * a durable timer and schedules the next attempt).
+   */
+  async runLocal(
+    workflow: { workflowId: string; runId: string; taskQueue: string },
+    cmd: Extract<NewEvent, { type: 'ActivityTaskScheduled' }> & { local: { attempt: number; firstScheduledAt: number } },
+  ): Promise<Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>> {
+    const data: ActivityJobData = {
+      workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType, input: cmd.input,
+      options: cmd.options, scheduledAt: cmd.local.firstScheduledAt, workflowTaskQueue: workflow.taskQueue,
+      ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
+    };
+    const step = `local activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
+    const eff = this.effective(data);
+    const threshold = cmd.options.localRetryThresholdMs ?? 0;
+    for (let attempt = cmd.local.attempt; ; attempt++) {
+      const began = performance.now();
+      try {
+        const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED);
+        this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+        return { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt };
+      } catch (err) {
+        const retryState = this.finalState(err, eff, attempt, data);
+        if (retryState) {
+          const failure = this.finalFailure(data, step, attempt, retryState, err);
+          this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+          return { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt };
+        }
+        const delayMs = this.retrying(data, step, attempt, eff, err, began);
+        if (delayMs > threshold) {
+          // Not a final failure: the attempt's error, and how long the workflow waits before the next.
+          const failure = serializeFailure(err instanceof Error ? err : new Error(String(err)));
+          return { type: 'ActivityTaskFailed', seq: data.seq, failure, attempt, backoffMs: delayMs };
+        }
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
+  /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
+  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal): Promise<string> {
+    const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
+    if (deadline !== undefined && Date.now() >= deadline) {
+      throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
+    }
+    const def = this.registry.activities.get(data.activityType);
+    if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
+    const args = this.converter.decodeAll(data.input, step);
+    const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown);
+    return this.converter.encode(value, `result of ${step}`);
+  }
+
+  /** Logs and counts an attempt that will be retried; returns its backoff. */
+  private retrying(data: ActivityJobData, step: string, attempt: number, eff: Effective, err: unknown, began: number): number {
+    const delayMs = retryDelayMs(eff.policy, attempt);
+    this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
+    this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${delayMs}ms: ${(err as Error)?.message ?? err}`);
+    return delayMs;
+  }
+
+  /** The failure recorded when an activity fails for good (logged). */
+  private finalFailure(data: ActivityJobData, step: string, attempt: number, retryState: RetryState, err: unknown): ActivityFailure {
+    const cause = err instanceof Error ? err : new Error(String(err));
+    this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
+    return new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
   }
 
   /** Undefined when the attempt should be retried; otherwise why it should not. */

@@ -8,6 +8,7 @@ export type CrashPoint =
   | 'task.after-commit'
   | 'task.after-dispatch'
   | 'activity.after-run'
+  | 'local.after-run'
   | 'completion.after-append'
   | 'close.after-commit'
   | 'child.after-start'

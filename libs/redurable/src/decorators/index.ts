@@ -1,3 +1,3 @@
 export * from './workflow.decorator.js';
 export * from './activity.decorator.js';
-export type { WorkflowOptions, ActivityOptions, ActivityCallOptions, CompensatedBy } from './metadata.js';
+export type { WorkflowOptions, ActivityOptions, ActivityCallOptions, LocalActivityOptions, CompensatedBy } from './metadata.js';

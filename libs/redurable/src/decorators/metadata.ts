@@ -30,6 +30,16 @@ export interface ActivityCallOptions {
   heartbeatTimeout?: Duration;
 }
 
+/** Options of `proxyLocalActivities`: those of any activity call (but `taskQueue`), and where in-task retrying stops. */
+export interface LocalActivityOptions extends Omit<ActivityCallOptions, 'taskQueue'> {
+  /**
+   * A failed attempt whose retry backoff is at most this long is retried inside the workflow
+   * task (the task waits); a longer backoff is waited on a durable timer, and the next attempt
+   * runs in the task that timer wakes. @default '1s'
+   */
+  localRetryThreshold?: Duration;
+}
+
 /** How a saga undoes an activity: the compensating method's name, or it with an argument mapping. */
 export type CompensatedBy =
   | string

@@ -10,6 +10,8 @@ export interface RecordedActivityOptions {
   scheduleToCloseTimeoutMs?: number;
   heartbeatTimeoutMs?: number;
   retry?: import('../activities/retry-policy.js').RetryPolicy;
+  /** Local activities: retries whose backoff is longer than this wait on a durable timer instead of in the task. */
+  localRetryThresholdMs?: number;
 }
 
 interface EventBase {
@@ -45,9 +47,23 @@ export interface ActivityTaskScheduled extends EventBase {
   compensation?: boolean;
   /** Scheduled inside `nonCancellable()` (compensations too): a cancellation does not abort it. */
   nonCancellable?: boolean;
+  /**
+   * A local activity (`proxyLocalActivities`): run inside the workflow task that scheduled it and
+   * recorded together with its outcome, with no job. `attempt` is the first attempt this
+   * scheduling runs (later than 1 after a durable backoff); `firstScheduledAt` is when the first
+   * attempt was scheduled (for scheduleToClose).
+   */
+  local?: { attempt: number; firstScheduledAt: number };
 }
 export interface ActivityTaskCompleted extends EventBase { type: 'ActivityTaskCompleted'; seq: number; result: Payload; attempt: number }
-export interface ActivityTaskFailed extends EventBase { type: 'ActivityTaskFailed'; seq: number; failure: SerializedFailure; attempt: number }
+export interface ActivityTaskFailed extends EventBase {
+  type: 'ActivityTaskFailed';
+  seq: number;
+  failure: SerializedFailure;
+  attempt: number;
+  /** A local activity's attempt failed and the next waits this long on a durable timer (not a final failure). */
+  backoffMs?: number;
+}
 export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: number; durationMs: number }
 export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
 export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }

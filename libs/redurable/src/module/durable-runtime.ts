@@ -95,6 +95,8 @@ export class DurableRuntime {
       {
         leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 }, metrics: this.metrics,
         afterClose: (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related),
+        runLocal: (workflow, cmd) => this.executor.runLocal(workflow, cmd),
+        now: () => this.clock.now(),
       },
       this.logger,
     );

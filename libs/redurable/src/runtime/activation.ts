@@ -12,6 +12,7 @@ import type { WorkflowDefinition } from '../discovery/registry.js';
 import { workflowStorage } from './context.js';
 import { seededRandom } from './prng.js';
 import { nonCancellableScope, queryScope } from './scopes.js';
+import { LocalActivityBackoff } from './local-backoff.js';
 
 /** What workflow code can learn about its own execution through `workflowInfo()`. */
 export interface WorkflowInfo {
@@ -260,6 +261,7 @@ export class WorkflowActivation {
         return;
       case 'ActivityTaskFailed': {
         const p = this.takePending(event);
+        if (p && event.backoffMs !== undefined) return p.reject(new LocalActivityBackoff(event.backoffMs, event.attempt + 1));
         const failure = p && deserializeFailure(event.failure);
         p?.reject(failure instanceof ActivityFailure ? failure : new ActivityFailure(event.failure.message, '', event.seq, 'NON_RETRYABLE_FAILURE', event.attempt, failure));
         return;

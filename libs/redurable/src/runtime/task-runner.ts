@@ -22,6 +22,22 @@ export interface TaskRunnerOptions {
   /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
   taskRetry: { baseMs: number; maxMs: number };
   metrics: DurableMetrics;
+  /** Runs a local activity (all its in-task attempts) and returns the outcome to record. */
+  runLocal(workflow: { workflowId: string; runId: string; taskQueue: string }, cmd: LocalCommand): Promise<NewEvent>;
+  /** Time given to local activities' outcomes (what workflow code sees); a test environment moves it. */
+  now(): number;
+}
+
+/** A local activity's scheduling command. */
+export type LocalCommand = Extract<NewCommand, { type: 'ActivityTaskScheduled' }> & { local: { attempt: number; firstScheduledAt: number } };
+
+function isLocal(cmd: NewCommand): cmd is LocalCommand {
+  return cmd.type === 'ActivityTaskScheduled' && cmd.local !== undefined;
+}
+
+/** Commands that become jobs (markers are only recorded; local activities ran in the task). */
+function jobCommands(commands: NewCommand[]): NewCommand[] {
+  return commands.filter((c) => c.type !== 'MarkerRecorded' && !isLocal(c));
 }
 
 /**
@@ -117,16 +133,23 @@ export class WorkflowTaskRunner {
       this.cache.evict(workflowId); // the replay that follows reports the problem with the right event id
       return false;
     }
-    const commands = activation.takeCommands();
+    let round: { commands: NewCommand[]; events: NewEvent[] };
+    try {
+      round = await this.withLocalActivities(activation, activation.takeCommands());
+    } catch {
+      this.cache.evict(workflowId);
+      return false;
+    }
+    const { commands } = round;
     const closing = activation.takeClosing();
-    const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
+    const toDispatch = jobCommands(commands);
     const close = closing && this.closeSpec(activation, closing);
     let res: SpeculativeResult;
     try {
       if (close && schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       res = await this.store.completeAndCommit({
         workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-        events: close ? [...withScheduleTime(commands, activation.now), close.event] : withScheduleTime(commands, activation.now), close: close?.spec,
+        events: close ? [...round.events, close.event] : round.events, close: close?.spec,
         dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
       });
     } catch (err) {
@@ -211,9 +234,16 @@ export class WorkflowTaskRunner {
   /** Commits one round of commands; returns events that arrived meanwhile, if any. */
   private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean): Promise<StoredEvent[] | undefined> {
     const { workflowId, runId } = activation.info;
-    const commands = activation.takeCommands();
+    const checkpoint = async (done: NewEvent[]) => {
+      const jobs = done.some((e) => e.type === 'TimerStarted' || e.type === 'ChildWorkflowScheduled' || (e.type === 'ActivityTaskScheduled' && !e.local));
+      const res = await this.store.commit({
+        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events: done, release: false,
+        leaseTtlMs: this.options.leaseTtlMs, dispatchMark: jobs ? 'set' : undefined,
+      });
+      activation.lastId = res.lastId;
+    };
+    const { commands, events } = await this.withLocalActivities(activation, activation.takeCommands(), checkpoint);
     const closing = activation.takeClosing();
-    const events: NewEvent[] = withScheduleTime(commands, activation.now);
     if (closing) {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
@@ -225,7 +255,7 @@ export class WorkflowTaskRunner {
       await this.closed(activation, close.spec, taskQueue, commands);
       return undefined;
     }
-    const toDispatch = commands.filter((c) => c.type !== 'MarkerRecorded');
+    const toDispatch = jobCommands(commands);
     const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs };
     let appendedLastId: string;
     let result: CommitResult;
@@ -251,6 +281,41 @@ export class WorkflowTaskRunner {
     if (result.kind === 'more') return result.events;
     activation.lastId = appendedLastId;
     return undefined;
+  }
+
+  /**
+   * Runs the local activities among a round's commands and feeds their outcomes to the
+   * execution, for as long as its code goes on calling local activities. Returns all the
+   * round's commands and the events to record: other commands at once, a local activity's
+   * scheduling together with its outcome, so that every prefix of the list is a history a
+   * replay can continue from. A crash before the commit loses the outcomes: the next task runs
+   * those local activities again. `checkpoint` (a task holding the lease) is given the events so
+   * far whenever the local activities have run for a third of the lease's ttl; it records them
+   * and renews the lease.
+   */
+  private async withLocalActivities(
+    activation: WorkflowActivation, first: NewCommand[], checkpoint?: (events: NewEvent[]) => Promise<void>,
+  ): Promise<{ commands: NewCommand[]; events: NewEvent[] }> {
+    const commands = [...first];
+    const { workflowId, runId, taskQueue } = activation.info;
+    let events = withScheduleTime(first.filter((c) => !isLocal(c)), activation.now);
+    let since = performance.now();
+    for (let local = first.filter(isLocal); local.length > 0 && !activation.isClosed; ) {
+      if (checkpoint && events.length > 0 && performance.now() - since > this.options.leaseTtlMs / 3) {
+        await checkpoint(events);
+        events = [];
+        since = performance.now();
+      }
+      const outcomes = await Promise.all(local.map(async (cmd) => ({ ...(await this.options.runLocal({ workflowId, runId, taskQueue }, cmd)), ts: this.options.now() })));
+      crashPoint('local.after-run');
+      events.push(...local, ...outcomes);
+      await activation.activate(outcomes.map((event) => ({ streamId: activation.lastId, event: { ...event, id: 0 } as HistoryEvent })));
+      const more = activation.takeCommands();
+      commands.push(...more);
+      events.push(...withScheduleTime(more.filter((c) => !isLocal(c)), activation.now));
+      local = more.filter(isLocal);
+    }
+    return { commands, events };
   }
 
   /** The event and store instructions that end a run (continue-as-new names the next run). */

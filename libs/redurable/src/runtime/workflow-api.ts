@@ -1,9 +1,10 @@
 import type { Type } from '@nestjs/common';
 import { optionalMs, toMs, type Duration } from '../common/duration.js';
 import { activityMetadataOf } from '../discovery/registry.js';
-import type { ActivityCallOptions } from '../decorators/metadata.js';
+import type { ActivityCallOptions, LocalActivityOptions } from '../decorators/metadata.js';
 import type { RecordedActivityOptions } from '../history/events.js';
 import { compensationScope, currentActivation } from './context.js';
+import { LocalActivityBackoff } from './local-backoff.js';
 import { nonCancellableScope } from './scopes.js';
 import type { WorkflowInfo } from './activation.js';
 
@@ -58,6 +59,63 @@ export function proxyActivities<T extends object>(cls: Type<T>, options: Activit
         const merged: ActivityCallOptions = { ...options, taskQueue: options.taskQueue ?? meta?.taskQueue };
         return executeActivity(activityType, args, merged);
       };
+    },
+  });
+}
+
+/** The default of `localRetryThreshold`: backoffs up to a second are waited inside the task. */
+const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 1000;
+
+/**
+ * Runs an activity by name as a local activity: the decorator-free form of a
+ * `proxyLocalActivities` call.
+ */
+export async function executeLocalActivity<R = unknown>(activityType: string, args: unknown[], options: LocalActivityOptions = {}): Promise<R> {
+  const activation = currentActivation(`local activity '${activityType}'`);
+  const input = activation.converter.encodeAll(args, `local activity '${activityType}' in workflow '${activation.info.workflowId}'`);
+  const recorded: RecordedActivityOptions = {
+    ...recordedOptions(options, activation.info.taskQueue),
+    localRetryThresholdMs: optionalMs(options.localRetryThreshold) ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS,
+  };
+  const compensation = compensationScope.getStore() === true;
+  const nonCancellable = nonCancellableScope.getStore() === true;
+  const firstScheduledAt = activation.now;
+  for (let attempt = 1; ;) {
+    const local = { attempt, firstScheduledAt };
+    try {
+      return await activation.schedule<R>((seq) => ({
+        type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded, local,
+        ...(compensation ? { compensation } : {}), ...(nonCancellable ? { nonCancellable } : {}),
+      }));
+    } catch (err) {
+      if (!(err instanceof LocalActivityBackoff)) throw err;
+      // The backoff is longer than the task should wait: a durable timer, then the next attempts.
+      await sleep(err.backoffMs);
+      attempt = err.nextAttempt;
+    }
+  }
+}
+
+/**
+ * A typed proxy of an `@Activities` class whose calls run as **local activities**: inside the
+ * workflow task that makes them, on the worker that runs the workflow, with the result
+ * recorded by the script that commits the task (no job, no queue hop). For short, idempotent
+ * calls (a lookup, a computation, a quick write keyed by `activityContext().idempotencyKey`):
+ * they run at least once, and again if the worker dies before the task commits. Retries back
+ * off inside the task up to `localRetryThreshold`, then on a durable timer. Use
+ * `proxyActivities` for slow calls, calls that must run on other workers, or calls whose
+ * retries must not hold up the workflow task.
+ *
+ * @example
+ * private readonly rates = proxyLocalActivities(FxActivities, { startToCloseTimeout: '2s' });
+ * // in @WorkflowRun: const rate = await this.rates.quote('EUR', 'USD');
+ */
+export function proxyLocalActivities<T extends object>(cls: Type<T>, options: LocalActivityOptions = {}): ActivityProxy<T> {
+  return new Proxy({} as ActivityProxy<T>, {
+    get(_, prop) {
+      if (typeof prop !== 'string') return undefined;
+      const activityType = activityMetadataOf(cls, prop)?.name ?? prop;
+      return (...args: unknown[]) => executeLocalActivity(activityType, args, options);
     },
   });
 }

@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import {
+  Activities, Activity, ActivityFailure, ApplicationFailure, Workflow, WorkflowRun, activityContext, proxyActivities, proxyLocalActivities,
+  type HistoryEvent,
+} from 'redurable';
+import { DurableRuntime } from 'redurable/internal';
+import { replayHistory } from 'redurable/testing';
+import { createTestApp, testRedis, type TestApp } from '../support/test-app.js';
+
+/** Every call, by workflow id and activity type: its attempt, idempotency key and time. */
+const calls = new Map<string, { attempt: number; key: string; at: number }[]>();
+function recordCall(): number {
+  const ctx = activityContext();
+  const key = `${ctx.workflowId}/${ctx.activityType}`;
+  const list = calls.get(key) ?? [];
+  list.push({ attempt: ctx.attempt, key: ctx.idempotencyKey, at: Date.now() });
+  calls.set(key, list);
+  return list.length;
+}
+
+@Injectable()
+@Activities()
+class QuoteActivities {
+  @Activity() async quote(amount: number): Promise<number> {
+    recordCall();
+    return amount * 2;
+  }
+
+  @Activity() async book(amount: number): Promise<string> {
+    recordCall();
+    return `booked ${amount}`;
+  }
+
+  @Activity({ retry: { initialInterval: '50ms', backoffCoefficient: 1, maximumAttempts: 5 } })
+  async flaky(): Promise<string> {
+    const n = recordCall();
+    if (n < 3) throw new Error(`rate service busy (call ${n})`);
+    return `ok on attempt ${activityContext().attempt}`;
+  }
+
+  @Activity({ retry: { initialInterval: '300ms', backoffCoefficient: 1, maximumAttempts: 5 } })
+  async slowRetry(): Promise<string> {
+    const n = recordCall();
+    if (n < 2) throw new Error('ledger locked');
+    return `ok on attempt ${activityContext().attempt}`;
+  }
+
+  @Activity({ retry: { maximumAttempts: 5 } })
+  async declined(): Promise<string> {
+    recordCall();
+    throw ApplicationFailure.nonRetryable('card declined', 'CardDeclined');
+  }
+
+  @Activity() async slow(i: number): Promise<number> {
+    recordCall();
+    await new Promise((r) => setTimeout(r, 200));
+    return i;
+  }
+}
+
+@Workflow({ taskQueue: 'local' })
+class QuoteWorkflow {
+  private readonly local = proxyLocalActivities(QuoteActivities);
+  private readonly acts = proxyActivities(QuoteActivities);
+
+  /** Three local quotes, an activity, and a local quote after it (the step that follows an activity's outcome). */
+  @WorkflowRun() async run(amount: number): Promise<string> {
+    let total = 0;
+    for (let i = 1; i <= 3; i++) total += await this.local.quote(amount * i);
+    const booked = await this.acts.book(total);
+    return `${booked}, then ${await this.local.quote(1)}`;
+  }
+}
+
+@Workflow({ taskQueue: 'local' })
+class RetryingWorkflow {
+  @WorkflowRun() async run(which: 'flaky' | 'slowRetry' | 'declined'): Promise<unknown> {
+    const local = proxyLocalActivities(QuoteActivities, { localRetryThreshold: '100ms' });
+    try {
+      return await local[which]();
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      return { caught: err.retryState, cause: (err.cause as Error).message, attempt: err.attempt };
+    }
+  }
+}
+
+@Workflow({ taskQueue: 'local' })
+class SlowChainWorkflow {
+  private readonly local = proxyLocalActivities(QuoteActivities);
+  @WorkflowRun() async run(n: number): Promise<number> {
+    let sum = 0;
+    for (let i = 1; i <= n; i++) sum += await this.local.slow(i);
+    return sum;
+  }
+}
+
+let t: TestApp;
+let queue: Queue | undefined;
+afterEach(async () => {
+  await queue?.close();
+  queue = undefined;
+  await t?.close();
+});
+
+const providers = [QuoteActivities, QuoteWorkflow, RetryingWorkflow, SlowChainWorkflow];
+const types = (h: HistoryEvent[]) => h.map((e) => (e.type === 'ActivityTaskScheduled' ? `${e.local ? 'local ' : ''}${e.activityType}` : e.type));
+
+describe('local activities', () => {
+  test('run in the workflow task, are recorded with their outcome, make no job, and replay without running again', async () => {
+    t = await createTestApp(providers);
+    const handle = await t.client.start(QuoteWorkflow, { workflowId: 'local-quote', args: [10] });
+    expect(await handle.result()).toBe('booked 120, then 2');
+
+    const history = await handle.fetchHistory();
+    expect(types(history)).toEqual([
+      'WorkflowExecutionStarted',
+      'local quote', 'ActivityTaskCompleted', 'local quote', 'ActivityTaskCompleted', 'local quote', 'ActivityTaskCompleted',
+      'book', 'ActivityTaskCompleted',
+      'local quote', 'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
+    ]);
+    expect(history.find((e) => e.type === 'ActivityTaskScheduled' && e.local)).toMatchObject({ local: { attempt: 1 } });
+    // Same context as an activity: attempt and idempotency key (workflow/run/seq).
+    expect(calls.get('local-quote/quote')!.map((c) => c.key)).toEqual([1, 2, 3, 5].map((seq) => `local-quote/${handle.runId}/${seq}`));
+    expect(calls.get('local-quote/quote')!.every((c) => c.attempt === 1)).toBe(true);
+
+    // One job on the activity queue: the activity's; the local ones never were jobs.
+    queue = new Queue('{local-activities}', { connection: testRedis(), prefix: t.prefix });
+    const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'failed', 'delayed']);
+    expect(jobs.map((j) => j.name)).toEqual(['book']);
+
+    // Replaying the history feeds the recorded outcomes: nothing runs again.
+    const before = calls.get('local-quote/quote')!.length;
+    expect((await replayHistory(QuoteWorkflow, history)).closing).toMatchObject({ status: 'completed' });
+    expect(calls.get('local-quote/quote')).toHaveLength(before);
+  });
+
+  test('a failed attempt whose backoff is under localRetryThreshold is retried inside the task: one outcome, no timer', async () => {
+    t = await createTestApp(providers);
+    const handle = await t.client.start(RetryingWorkflow, { workflowId: 'local-flaky', args: ['flaky'] });
+    expect(await handle.result()).toBe('ok on attempt 3');
+    const times = calls.get('local-flaky/flaky')!.map((c) => c.at);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(45);
+    expect(types(await handle.fetchHistory())).toEqual(['WorkflowExecutionStarted', 'local flaky', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted']);
+    expect((await handle.fetchHistory())[2]).toMatchObject({ type: 'ActivityTaskCompleted', attempt: 3 });
+  });
+
+  test('a longer backoff waits on a durable timer, then the next attempt runs as a new local activity', async () => {
+    t = await createTestApp(providers);
+    const handle = await t.client.start(RetryingWorkflow, { workflowId: 'local-slow-retry', args: ['slowRetry'] });
+    expect(await handle.result()).toBe('ok on attempt 2');
+    const history = await handle.fetchHistory();
+    expect(types(history)).toEqual([
+      'WorkflowExecutionStarted', 'local slowRetry', 'ActivityTaskFailed', 'TimerStarted', 'TimerFired', 'local slowRetry', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted',
+    ]);
+    expect(history[2]).toMatchObject({ type: 'ActivityTaskFailed', attempt: 1, backoffMs: 300, failure: { message: 'ledger locked' } });
+    expect(history[3]).toMatchObject({ type: 'TimerStarted', durationMs: 300 });
+    expect(history[5]).toMatchObject({ local: { attempt: 2 } });
+    const times = calls.get('local-slow-retry/slowRetry')!.map((c) => c.at);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(290);
+  });
+
+  test('a non-retryable failure reaches the workflow as ActivityFailure after one attempt', async () => {
+    t = await createTestApp(providers);
+    const result = await t.client.execute(RetryingWorkflow, { workflowId: 'local-declined', args: ['declined'] });
+    expect(result).toEqual({ caught: 'NON_RETRYABLE_FAILURE', cause: 'card declined', attempt: 1 });
+    expect(calls.get('local-declined/declined')).toHaveLength(1);
+  });
+
+  test('local activities running longer than the lease keep it: recorded as they go, each runs once', async () => {
+    // 8 × 200 ms in one task with a 1 s lease. At 1.3 s another process tries to take the
+    // workflow's task, as a worker woken by a signal would: had the lease expired, it would get
+    // it, and the local activities would run again in its task.
+    t = await createTestApp(providers, { leaseTtl: '1s' });
+    const other = await createTestApp([], { prefix: t.prefix, worker: false, leaseTtl: '1s' });
+    const handle = await t.client.start(SlowChainWorkflow, { workflowId: 'local-long', args: [8] });
+    await new Promise((r) => setTimeout(r, 1300));
+    const taken = await other.app.get(DurableRuntime).store.acquire('local-long', handle.runId!, 1000);
+    await other.close();
+    expect(taken.kind).toBe('busy');
+    expect(await handle.result()).toBe(36);
+    expect(calls.get('local-long/slow')).toHaveLength(8);
+    const completed = (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskCompleted');
+    expect(completed.map((e) => (e as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
