@@ -1,3 +1,4 @@
+--- @include "last-entry"
 -- The lease holder's last write, kept in the meta hash, so that a copy of a lease-path script
 -- (acquire, commit, fail, a completion that took the lease) resent by ioredis after a lost
 -- reply returns the first reply instead of writing twice. Only a script that holds or takes
@@ -13,11 +14,11 @@ local function setLeaseMemo(metaKey, requestId, reply)
   if requestId then redis.call('HSET', metaKey, 'memoReq', requestId, 'memoReply', cjson.encode(reply)) end
   return reply
 end
--- A remembered {R.ACQUIRED, fence} (lease taken): the lease again, with the whole history, while
+-- A remembered {R.ACQUIRED, fence} (lease taken): the lease again, as a full one, while
 -- the lease is still that one; else {R.BUSY} (it expired and someone else may hold it).
 local function leaseAgain(metaKey, historyKey, memo, now)
   if redis.call('HGET', metaKey, 'lease') == tostring(memo[2]) and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then
-    return {R.ACQUIRED, memo[2], 1, redis.call('XRANGE', historyKey, '-', '+')}
+    return {R.ACQUIRED, memo[2], 1, lastEntryId(historyKey)}
   end
   return {R.BUSY}
 end
