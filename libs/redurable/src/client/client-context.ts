@@ -23,4 +23,9 @@ export interface ClientContext {
   metrics: DurableMetrics;
   retentionMs: number;
   leaseTtlMs: number;
+  /**
+   * Runs a new run's first workflow task in this process, without a job, when this process has
+   * workers for its task queue (eager start); false when it has none and a task job is needed.
+   */
+  runFirstTask(workflowId: string, runId: string, taskQueue: string): boolean;
 }

@@ -132,7 +132,10 @@ export class WorkflowClient {
         case 'started':
           this.runtime.metrics.workflowStarted(workflowType);
           crashPoint('start.after-script');
-          await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          // Eager start: a process that serves the task queue runs the first task itself (a crash
+          // before it commits is repaired by the recovery sweep, as the run is marked as having
+          // events no task has seen); any other enqueues it.
+          if (!this.runtime.runFirstTask(workflowId, runId, taskQueue)) await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.writes.afterTerminate(workflowId, currentRunId);
           return { runId };

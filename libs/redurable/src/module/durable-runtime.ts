@@ -109,6 +109,7 @@ export class DurableRuntime {
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
       queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
+      runFirstTask: (workflowId, runId, taskQueue) => this.runFirstTask(workflowId, runId, taskQueue),
     };
   }
 
@@ -211,6 +212,28 @@ export class DurableRuntime {
     await this.writes.recordOutcome({ workflowId, runId, taskQueue: workflowTaskQueue }, event, 'completion.after-append');
   };
 
+  /** First tasks run by this process for the runs its client started (eager start), awaited on shutdown. */
+  private readonly firstTasks = new Set<Promise<void>>();
+
+  /**
+   * Runs a run's first workflow task here, in the background, when this process serves its task
+   * queue: the start skips the job's round trips (add, fetch, finish). Should the task fail to
+   * run (Redis unavailable, say), a task job is enqueued after all; should the process die, the
+   * recovery sweep enqueues one.
+   */
+  private runFirstTask(workflowId: string, runId: string, taskQueue: string): boolean {
+    if (!this.host?.serves(taskQueue) || this.closing) return false;
+    const task: Promise<void> = this.runner.run(workflowId, runId, taskQueue)
+      .catch(async (err: Error) => {
+        this.logger.warn?.(`The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`);
+        await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+      })
+      .catch((err: Error) => this.logger.error?.(`Workflow ${workflowId} (run ${runId}): its first task could not be enqueued (${err.message}); the recovery sweep will enqueue it`))
+      .finally(() => this.firstTasks.delete(task));
+    this.firstTasks.add(task);
+    return true;
+  }
+
   /**
    * Stops taking jobs, lets running ones finish, and closes every connection, within
    * `shutdownTimeout`: past it (a stuck activity, or Redis gone), running activities get their
@@ -235,6 +258,7 @@ export class DurableRuntime {
 
   private async closeGracefully(): Promise<void> {
     await this.sweep?.stop();
+    await Promise.all(this.firstTasks);
     await this.host?.close();
     await this.watcher.close();
     await this.queues.close();
