@@ -10,26 +10,26 @@ import { ChainWorkflow, ParkedWorkflow, SleepWorkflow, TASK_QUEUE, startBenchApp
 import { fixedCount, median, percentile, sleepMs, timeIt } from './stats.js';
 
 /**
- * A workflow parked on a one-hour timer after `activities` activities (2 × activities + 2
- * events). Its workflow task is then run through the runtime's task path
+ * Replay cost: a workflow parked on a one-hour timer after `activities` activities (2 ×
+ * activities + 2 events) has its workflow task run through the runtime's task path
  * (`runtime.runner.run`, what a timer or activity completion triggers): cold = after
  * `runtime.cache.clear()` (whole history read and replayed, the pending timer re-dispatched,
  * which BullMQ dedupes by job id), warm = cached execution (lease taken and released, nothing
- * to replay). Replay cost per event = (median cold − median warm) / history length.
+ * to replay). Median of `runs` each.
  */
-export async function replayCost(url: string, activities: number, runs: number) {
-  const app = await startBenchApp(url, 'bench-replay');
+async function parkedTasks(url: string, workflowId: string, activities: number, runs: number) {
+  const app = await startBenchApp(url, `bench-replay-${workflowId}`);
   try {
     const { client, runtime } = app;
-    const handle = await client.start(ParkedWorkflow, { workflowId: 'parked', args: [activities] });
+    const handle = await client.start(ParkedWorkflow, { workflowId, args: [activities] });
     const events = 2 * activities + 2;
-    for (const deadline = Date.now() + 30_000; ;) {
-      const meta = await runtime.store.getMeta('parked');
+    for (const deadline = Date.now() + 120_000; ;) {
+      const meta = await runtime.store.getMeta(workflowId);
       if (meta && meta.historyLength === events && !meta.lease) break;
       if (Date.now() > deadline) throw new Error(`parked workflow did not reach ${events} events: ${JSON.stringify(meta)}`);
       await sleepMs(20);
     }
-    const task = () => runtime.runner.run('parked', handle.runId!, TASK_QUEUE);
+    const task = () => runtime.runner.run(workflowId, handle.runId!, TASK_QUEUE);
     runtime.cache.clear();
     await task(); // warm-up, cold
     await task(); // warm-up, warm
@@ -40,14 +40,26 @@ export async function replayCost(url: string, activities: number, runs: number) 
       cold.push(await timeIt(task));
       warm.push(await timeIt(task));
     }
-    const meta = await runtime.store.getMeta('parked');
+    const meta = await runtime.store.getMeta(workflowId);
     if (!meta || meta.status !== 'running' || meta.taskFailure || meta.historyLength !== events) {
       throw new Error(`replay changed the parked workflow: ${JSON.stringify(meta)}`);
     }
-    return { events, coldMs: median(cold), warmMs: median(warm), perEventUs: ((median(cold) - median(warm)) / events) * 1000 };
+    return { events, coldMs: median(cold), warmMs: median(warm) };
   } finally {
     await app.close();
   }
+}
+
+/**
+ * Replay cost per history event: the cold task of a short and of a long history; the
+ * difference over the events between them is what one more event costs (reading it from Redis,
+ * decoding it, feeding it to the code), without a task's fixed costs (lease, commit, re-adding
+ * the timer job), as the marginal step cost is measured.
+ */
+export async function replayCost(url: string, activities: [number, number], runs: number) {
+  const short = await parkedTasks(url, 'parked-short', activities[0], runs);
+  const long = await parkedTasks(url, 'parked-long', activities[1], runs);
+  return { short, long, perEventUs: ((long.coldMs - short.coldMs) / (long.events - short.events)) * 1000 };
 }
 
 async function usedMemory(admin: Redis): Promise<number> {
