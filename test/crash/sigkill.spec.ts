@@ -283,6 +283,21 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  // Eager start: a worker that starts a workflow runs its first task itself, with no job behind it.
+  test.each([
+    ['start.after-script', '1', 'workflow created, its first task not yet run'],
+    ['task.after-commit', '1', 'first task committed, its activity job not yet added'],
+  ])('a worker starting a workflow killed at %s (hit %s, %s): the workflow completes, each step once', async (point, after) => {
+    const id = `crash-eager-${point}`;
+    const starting = worker({ ROLE: 'starting-worker', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+    expect((await starting.exited).signal).toBe('SIGKILL');
+    expect(completedSeqs(await history(id))).toEqual([]);
+    worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(6);
+    await expectExactlyOnce(id, 3);
+    expect(await counters('runs', id, 3)).toEqual([1, 1, 1]);
+  }, 40_000);
+
   test('start.after-script (workflow created, first task not yet enqueued): the recovery sweep starts it', async () => {
     const id = 'crash-at-start';
     const starter = worker({ ROLE: 'starter', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: 'start.after-script' });
