@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import {
-  Activities, Activity, ActivityFailure, ApplicationFailure, Workflow, WorkflowRun, activityContext, proxyActivities, proxyLocalActivities,
+  Activities, Activity, ActivityFailure, ApplicationFailure, CancelledFailure, Signal, Workflow, WorkflowFailedError, WorkflowRun, activityContext, proxyActivities, proxyLocalActivities,
   type HistoryEvent,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
@@ -97,6 +97,28 @@ class SlowChainWorkflow {
   }
 }
 
+/** Local activities (after an activity when `afterActivity`), noting after each whether a signal had come. */
+@Workflow({ taskQueue: 'local' })
+class PokedWorkflow {
+  private readonly local = proxyLocalActivities(QuoteActivities);
+  private readonly acts = proxyActivities(QuoteActivities);
+  private poked = false;
+
+  @Signal() poke(): void {
+    this.poked = true;
+  }
+
+  @WorkflowRun() async run(afterActivity: boolean): Promise<boolean[]> {
+    if (afterActivity) await this.acts.book(1);
+    const seen: boolean[] = [];
+    for (let i = 1; i <= 4; i++) {
+      await this.local.slow(i);
+      seen.push(this.poked);
+    }
+    return seen;
+  }
+}
+
 let t: TestApp;
 let queue: Queue | undefined;
 afterEach(async () => {
@@ -105,7 +127,7 @@ afterEach(async () => {
   await t?.close();
 });
 
-const providers = [QuoteActivities, QuoteWorkflow, RetryingWorkflow, SlowChainWorkflow];
+const providers = [QuoteActivities, QuoteWorkflow, RetryingWorkflow, SlowChainWorkflow, PokedWorkflow];
 const types = (h: HistoryEvent[]) => h.map((e) => (e.type === 'ActivityTaskScheduled' ? `${e.local ? 'local ' : ''}${e.activityType}` : e.type));
 
 describe('local activities', () => {
@@ -185,5 +207,41 @@ describe('local activities', () => {
     expect(calls.get('local-long/slow')).toHaveLength(8);
     const completed = (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskCompleted');
     expect(completed.map((e) => (e as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  // The code sees local outcomes before an event that arrives while they run; the history must
+  // say the same, or a replay would take another path: such a commit is refused, and the task
+  // replays the history (with the event first) and runs those local activities again.
+  test.each([
+    [false, 'in the first task'],
+    [true, 'in the step after an activity'],
+  ])('a signal that arrives while local activities run (after an activity: %s, %s) is recorded before their outcomes; replay agrees', async (afterActivity) => {
+    t = await createTestApp(providers, { leaseTtl: '1s' });
+    const id = `local-poked-${afterActivity}`;
+    const handle = await t.client.start(PokedWorkflow, { workflowId: id, args: [afterActivity] });
+    await new Promise((r) => setTimeout(r, 250));
+    await handle.signal('poke');
+    const result = await handle.result();
+    const history = await handle.fetchHistory();
+    expect(result).toEqual((await replayHistory(PokedWorkflow, history)).result);
+    const signalAt = history.findIndex((e) => e.type === 'SignalReceived');
+    const firstLocalOutcome = history.findIndex((e, i) => e.type === 'ActivityTaskCompleted' && history.some((s, j) => j < i && s.type === 'ActivityTaskScheduled' && s.local && s.seq === (e as { seq: number }).seq));
+    expect(signalAt).toBeLessThan(firstLocalOutcome); // the signal came during the first local activity: recorded before its outcome
+    expect(result).toEqual([true, true, true, true]);
+    expect(calls.get(`${id}/slow`)!.length).toBeGreaterThan(4); // the first ran again after the refused commit
+  });
+
+  test('a cancellation while a local activity runs cancels the workflow (the outcome the abort produced is not recorded)', async () => {
+    t = await createTestApp(providers);
+    const handle = await t.client.start(PokedWorkflow, { workflowId: 'local-cancelled', args: [false] });
+    await new Promise((r) => setTimeout(r, 100));
+    await handle.cancel('customer gave up');
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as Error).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status).toBe('canceled');
+    const history = await handle.fetchHistory();
+    expect(history.some((e) => e.type === 'ActivityTaskFailed')).toBe(false);
+    expect((await replayHistory(PokedWorkflow, history)).closing?.status).toBe('canceled');
   });
 });

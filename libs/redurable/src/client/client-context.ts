@@ -1,6 +1,6 @@
 import type { RedisLink } from '../connection/redis-link.js';
 import type { DurableRegistry } from '../discovery/registry.js';
-import type { RedisHistoryStore } from '../history/redis-history-store.js';
+import type { Lease, RedisHistoryStore } from '../history/redis-history-store.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { ClosedWatcher } from '../worker/closed-watcher.js';
@@ -23,9 +23,11 @@ export interface ClientContext {
   metrics: DurableMetrics;
   retentionMs: number;
   leaseTtlMs: number;
+  /** Whether this process has workers for a task queue (then it runs the first task of the runs it starts: eager start). */
+  serves(taskQueue: string): boolean;
   /**
-   * Runs a new run's first workflow task in this process, without a job, when this process has
-   * workers for its task queue (eager start); false when it has none and a task job is needed.
+   * Runs a new run's first workflow task in this process, without a job, under the lease the
+   * start took (or taking one); false when it cannot (shutting down) and a task job is needed.
    */
-  runFirstTask(workflowId: string, runId: string, taskQueue: string): boolean;
+  runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean;
 }

@@ -118,12 +118,14 @@ export class WorkflowClient {
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
     const runId = randomUUID();
+    // Eager start (not for signal-with-start, whose signal may land in a running run).
+    const eager = signal === undefined && this.runtime.serves(taskQueue);
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       // The current run matters only when this start writes to it; otherwise save the round trip.
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
-        requestId: runId, checkAfterMs: this.runtime.leaseTtlMs,
+        requestId: runId, checkAfterMs: this.runtime.leaseTtlMs, leaseTtlMs: eager ? this.runtime.leaseTtlMs : undefined,
         started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf() },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: this.runtime.retentionMs,
@@ -132,10 +134,10 @@ export class WorkflowClient {
         case 'started':
           this.runtime.metrics.workflowStarted(workflowType);
           crashPoint('start.after-script');
-          // Eager start: a process that serves the task queue runs the first task itself (a crash
-          // before it commits is repaired by the recovery sweep, as the run is marked as having
-          // events no task has seen); any other enqueues it.
-          if (!this.runtime.runFirstTask(workflowId, runId, taskQueue)) await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          // Eager start: a process that serves the task queue runs the first task itself, under
+          // the lease the start script took for it (a crash before it commits is repaired by the
+          // recovery sweep once the lease expires); any other enqueues it.
+          if (!(eager && this.runtime.runFirstTask(workflowId, runId, taskQueue, res.lease))) await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.writes.afterTerminate(workflowId, currentRunId);
           return { runId };

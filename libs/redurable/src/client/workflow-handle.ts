@@ -218,6 +218,8 @@ function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
   const bySeq = new Map<number, CompensationRecord>();
   for (const e of history) {
     if (e.type === 'ActivityTaskScheduled' && e.compensation) bySeq.set(e.seq, { seq: e.seq, activityType: e.activityType, status: 'pending' });
+    // A local compensation's attempt waiting on a durable backoff goes on as a later seq.
+    else if (e.type === 'ActivityTaskFailed' && e.backoffMs !== undefined) bySeq.delete(e.seq);
     else if ((e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') && bySeq.has(e.seq)) {
       bySeq.get(e.seq)!.status = e.type === 'ActivityTaskCompleted' ? 'completed' : 'failed';
     }

@@ -70,14 +70,16 @@ export interface ParentInfo {
 }
 
 export type StartResult =
-  | { kind: 'started'; runId: string }
+  /** `lease`: the first task's lease, taken by the start (eager start). */
+  | { kind: 'started'; runId: string; lease?: Lease }
   | { kind: 'existing'; runId: string; wake: boolean }
   | { kind: 'running'; runId: string }
   | { kind: 'reuse-rejected'; status: string }
   | { kind: 'retry' };
 export type ExternalResult = { kind: 'not-running'; status: string } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'retry' };
 export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
-export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] };
+/** `changed`: a clean commit refused, nothing written; `lease` is the whole history under the same (renewed) lease. */
+export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] } | { kind: 'changed'; lease: Lease };
 
 /** Where a worker's cached instance stands, so the store can return only newer events. */
 export interface CacheCursor {
@@ -192,6 +194,8 @@ export class RedisHistoryStore {
     requestId: string;
     /** How long after a change the recovery sweep looks at the workflow (the lease ttl). */
     checkAfterMs: number;
+    /** Take the new run's first lease for the caller, for this long (eager start). */
+    leaseTtlMs?: number;
   }): Promise<StartResult> {
     const { workflowId, runId } = args.started;
     const current = args.currentRunId ?? runId;
@@ -205,12 +209,19 @@ export class RedisHistoryStore {
       reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId,
       closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs: args.retentionMs,
       parent: args.parent ? JSON.stringify(args.parent) : undefined, requestId: args.requestId, checkAfterMs: args.checkAfterMs,
+      leaseTtl: args.leaseTtlMs,
     }, [
       JSON.stringify(args.started), JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
       ...(args.signal ? [JSON.stringify(args.signal)] : []),
     ])) as unknown[];
     switch (Number(res[0])) {
-      case Reply.OK: return { kind: 'started', runId: String(res[1]) };
+      case Reply.OK: {
+        if (res[2] === undefined) return { kind: 'started', runId: String(res[1]) };
+        // The lease came with the start: the history is the started event just written.
+        const streamId = String(res[3]);
+        const event = { ...args.started, id: 1, ts: Number(streamId.slice(0, streamId.indexOf('-'))) } as HistoryEvent;
+        return { kind: 'started', runId: String(res[1]), lease: { fence: Number(res[2]), full: true, events: [{ streamId, event }] } };
+      }
       case Reply.EXISTING: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
       case Reply.CONFLICT: return { kind: 'running', runId: String(res[1]) };
       case Reply.REUSE_REJECTED: return { kind: 'reuse-rejected', status: String(res[1]) };
@@ -275,6 +286,8 @@ export class RedisHistoryStore {
   async completeAndCommit(args: {
     workflowId: string; runId: string; outcome: NewEvent & { seq: number; ts: number }; cachedFence: number; leaseTtlMs: number;
     events: NewEvent[]; close?: CloseSpec; dispatch: boolean; retentionMs: number;
+    /** Keep the lease taken by the commit (the caller goes on with local activities under it). */
+    keepLease?: boolean;
   }): Promise<SpeculativeResult> {
     const { workflowId, runId, close } = args;
     const k = this.keys;
@@ -283,7 +296,7 @@ export class RedisHistoryStore {
       nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
     }, {
       ...this.common(workflowId), runId, seq: args.outcome.seq, cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
-      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, requestId: randomUUID(),
+      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, keepLease: args.keepLease, requestId: randomUUID(),
     }, [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
     if (Number(res[0]) === Reply.COMMITTED) return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
     return completionResult('completeAndCommit', res, (raw) => this.lease({ workflowId, runId }, raw));
@@ -320,6 +333,8 @@ export class RedisHistoryStore {
     dispatchMark?: 'set' | 'clear';
     /** How long a closed run is kept, ms (0 = forever). */
     retentionMs?: number;
+    /** Refuse (write nothing) if an event arrived since the caller's view: its events hold local outcomes the code saw first. */
+    clean?: boolean;
   }): Promise<CommitResult> {
     const { workflowId, runId, close } = args;
     const k = this.keys;
@@ -328,9 +343,10 @@ export class RedisHistoryStore {
       nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
     }, {
       ...this.common(workflowId), fence: args.fence, ttl: args.leaseTtlMs, release: args.release, lastId: args.lastId,
-      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), requestId: randomUUID(),
+      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), clean: args.clean, requestId: randomUUID(),
     }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
     switch (Number(res[0])) {
+      case Reply.CHANGED: return { kind: 'changed', lease: await this.lease(args, [Reply.CHANGED, args.fence, res[1], res[2]]) };
       case Reply.LEASE_LOST: throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
       case Reply.MORE: return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
       case Reply.OK: return { kind: 'done', lastId: String(res[1]) };
@@ -544,17 +560,18 @@ export class RedisHistoryStore {
   }
 
   /**
-   * The lease a script took: {ACQUIRED, fence, full, entries}. An incremental lease carries the
-   * few entries after the caller's cursor. A full one carries the id of the history's last entry
-   * when the lease was taken, and the history is read here with XRANGE up to it (a native XRANGE
-   * costs Redis a fraction of a script returning the same entries; events appended meanwhile are
-   * left for the task's commit, which returns them). A lease whose entries cannot be read is
+   * The lease a script took: {ACQUIRED, fence, kind, history}. Kind 0: the few entries after the
+   * caller's cursor; 1: the whole (short) history; 2: the id of the history's last entry when
+   * the lease was taken, and the history is read here with XRANGE up to it (a native XRANGE
+   * costs Redis a fraction of a script returning thousands of entries; events appended meanwhile
+   * are left for the task's commit, which returns them). A lease whose entries cannot be read is
    * still held: the error says which fence to fail it with.
    */
   private async lease(run: RunRef, raw: unknown[]): Promise<Lease> {
     const fence = Number(raw[1]);
+    const kind = Number(raw[2]);
     try {
-      if (Number(raw[2]) !== 1) return { fence, full: false, events: parseEntries(run, raw[3] as RawEntry[]) };
+      if (kind !== 2) return { fence, full: kind === 1, events: parseEntries(run, raw[3] as RawEntry[]) };
       const entries = (await this.redis.xrange(this.keys.history(run.workflowId, run.runId), '-', String(raw[3]))) as RawEntry[];
       return { fence, full: true, events: parseEntries(run, entries) };
     } catch (err) {

@@ -13,12 +13,17 @@
      compensation_failed | canceled | continued), closeValue? (result payload or failure JSON),
      closedChannel, lastId (the caller's last stream id, for returning new entries),
      dispatchMark? ('set' | 'clear'), retentionMs (of a closed run; 0 = forever), nextRunId?,
-     nextStarted? (the next run's WorkflowExecutionStarted JSON), requestId (a resent copy
-     returns the first reply, see lease-memo), workflowId, idx
+     nextStarted? (the next run's WorkflowExecutionStarted JSON), clean (the events hold local
+     activities' outcomes: refuse if an event arrived since the caller's view), requestId (a
+     resent copy returns the first reply, see lease-memo), workflowId, idx
   ARGV[2..]: event JSONs to append, in order
 
   Returns
     {LEASE_LOST}                  nothing written
+    {CHANGED, kind, history}      clean and an event arrived: nothing written, the lease renewed
+                                  and marked seen; the whole history as wholeHistory gives it
+                                  (the caller replays it: its code saw local outcomes before
+                                  that event, which the history would not say)
     {OK, lastId}                  committed (and released, or kept when not release)
     {MORE, lastId, entries}       committed; new events arrived meanwhile, lease kept, entries
                                   after the caller's last id are returned for the next round
@@ -34,6 +39,10 @@ local meta = KEYS[1]
 local memo = leaseMemo(meta, O.requestId)
 if memo then
   if memo[1] == R.MORE then return {R.MORE, memo[2], redis.call('XRANGE', KEYS[2], '(' .. O.lastId, memo[3])} end
+  if memo[1] == R.CHANGED then
+    local kind, history = wholeHistory(meta, KEYS[2])
+    return {R.CHANGED, kind, history}
+  end
   return memo
 end
 local fence = redis.call('HGET', meta, 'fence')
@@ -41,6 +50,12 @@ if redis.call('HGET', meta, 'status') ~= 'running' or fence ~= tostring(O.fence)
   return {R.LEASE_LOST}
 end
 local now = nowMs()
+if O.clean and redis.call('HGET', meta, 'dirty') == '1' then
+  redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + O.ttl)
+  setLeaseMemo(meta, O.requestId, {R.CHANGED})
+  local kind, history = wholeHistory(meta, KEYS[2])
+  return {R.CHANGED, kind, history}
+end
 local lastId = appendEvents(meta, KEYS[2], ARGV, 2, O.lastId)
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if O.closeStatus == 'continued' then

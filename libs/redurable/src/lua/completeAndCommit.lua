@@ -10,12 +10,14 @@
   KEYS: meta, history, done (of the run), nextHistory (continue-as-new; = history otherwise)
   O: runId, seq, cachedFence (the worker's), ttl (lease ms),
      closeStatus?, closeValue?, closedChannel, dispatch (set the dispatch mark), retentionMs,
-     nextRunId?, nextStarted?, requestId (a resent copy returns the first reply, see
-     lease-memo), workflowId, idx
+     nextRunId?, nextStarted?, keepLease (the lease the commit takes stays with the caller, who
+     goes on with local activities under it), requestId (a resent copy returns the first reply,
+     see lease-memo), workflowId, idx
   ARGV[2]: the outcome event JSON; ARGV[3..]: command event JSONs
 
   Returns
     {COMMITTED, fence, lastId}   outcome and commands committed under a new fence; lease free
+                                 (or held under that fence with keepLease)
     {NOT_RUNNING} | {OK} | {NEEDS_TASK} | {ACQUIRED, ...}   as appendCompletion: ignored,
                                  recorded (lease busy), recorded (needs a task), recorded and
                                  lease taken
@@ -54,7 +56,11 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~=
   elseif O.closeStatus then
     closeRun(meta, KEYS[2], KEYS[3], O.closeStatus, O.closeValue, O.retentionMs, O.closedChannel, O.workflowId, now)
   else
-    redis.call('HSET', meta, 'lease', '', 'dirty', 0)
+    if O.keepLease then
+      redis.call('HSET', meta, 'lease', fence, 'leaseExp', now + O.ttl, 'dirty', 0)
+    else
+      redis.call('HSET', meta, 'lease', '', 'dirty', 0)
+    end
     if O.dispatch then redis.call('HSET', meta, 'dispatchAt', now) end
     checkSoon(meta, now)
   end

@@ -12,7 +12,8 @@
      currentRunId? (the run the caller read), closedChannel,
      cancelChannel, retentionMs, parent? (JSON, for a child), requestId (of signal-with-start:
      its signal must be recorded once), checkAfterMs (when the recovery sweep looks after a
-     change: the lease ttl), workflowId, idx
+     change: the lease ttl), leaseTtl? (a new run's first task runs in the caller's process: the
+     new run starts with its lease taken for the caller, see eager start), workflowId, idx
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
   a new run is recognised by its history existing, a signal appended to the running run by the
@@ -20,6 +21,8 @@
 
   Returns
     {OK, runId}                  started a new run
+    {OK, runId, fence, entryId}  started a new run whose lease the caller holds (leaseTtl given,
+                                 no signal): the fence, and the stream id of its first event
     {EXISTING, runId, wake}      the running run is used (USE_EXISTING, or signal-with-start
                                  appended the signal to it); wake = 1 when a workflow task must
                                  be enqueued
@@ -35,7 +38,14 @@
 --- @include "requests"
 local meta = KEYS[1]
 local started, terminated, signal = ARGV[2], ARGV[3], ARGV[4]
-if redis.call('EXISTS', KEYS[2]) == 1 then return {R.OK, O.runId} end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  -- A copy resent after a lost reply: the lease the first copy took is the caller's.
+  local held = redis.call('HMGET', meta, 'runId', 'lease', 'fence')
+  if O.leaseTtl and held[1] == O.runId and held[2] ~= '' and held[2] == held[3] then
+    return {R.OK, O.runId, tonumber(held[3]), redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1][1]}
+  end
+  return {R.OK, O.runId}
+end
 local prior = priorReply(KEYS[6], O.requestId)
 if prior then return prior end
 local status = redis.call('HGET', meta, 'status')
@@ -67,7 +77,7 @@ if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) en
 -- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
 local fence = redis.call('HGET', meta, 'fence') or '0'
 redis.call('DEL', meta)
-redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
+local firstId = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
 local len = 1
 if signal then
   len = 2
@@ -81,4 +91,11 @@ if O.parent then redis.call('HSET', meta, 'parent', O.parent) end
 setStatus(meta, O.workflowId, 'running')
 redis.call('ZADD', O.idx .. 'all', now, O.workflowId)
 redis.call('ZADD', O.idx .. 'type:' .. O.type, now, O.workflowId)
+if O.leaseTtl and not signal then
+  -- Eager start: the lease of the first task, as acquireLease would take it. Should the caller
+  -- die before its commit, the lease expires and the recovery sweep enqueues a task.
+  local leased = tonumber(fence) + 1
+  redis.call('HSET', meta, 'fence', leased, 'lease', leased, 'leaseExp', now + O.leaseTtl, 'dirty', 0)
+  return {R.OK, O.runId, leased, firstId}
+end
 return {R.OK, O.runId}

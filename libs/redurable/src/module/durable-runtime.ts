@@ -6,7 +6,7 @@ import { KEY_LAYOUT_VERSION, KeyNames } from '../history/keys.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from '../errors/library.errors.js';
 import { DEFAULT_SHARDS } from '../history/shards.js';
 import { PartitionTable } from '../queues/partitions.js';
-import { RedisHistoryStore } from '../history/redis-history-store.js';
+import { RedisHistoryStore, type Lease } from '../history/redis-history-store.js';
 import { DataConverter } from '../payload/data-converter.js';
 import { WorkflowCache } from '../runtime/workflow-cache.js';
 import { WorkflowTaskRunner } from '../runtime/task-runner.js';
@@ -109,7 +109,8 @@ export class DurableRuntime {
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
       queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
-      runFirstTask: (workflowId, runId, taskQueue) => this.runFirstTask(workflowId, runId, taskQueue),
+      serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
+      runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
     };
   }
 
@@ -217,13 +218,14 @@ export class DurableRuntime {
 
   /**
    * Runs a run's first workflow task here, in the background, when this process serves its task
-   * queue: the start skips the job's round trips (add, fetch, finish). Should the task fail to
+   * queue, under the lease the start took: the start skips the job's round trips (add, fetch,
+   * finish) and the lease's. Should the task fail to
    * run (Redis unavailable, say), a task job is enqueued after all; should the process die, the
    * recovery sweep enqueues one.
    */
-  private runFirstTask(workflowId: string, runId: string, taskQueue: string): boolean {
+  private runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean {
     if (!this.host?.serves(taskQueue) || this.closing) return false;
-    const task: Promise<void> = this.runner.run(workflowId, runId, taskQueue)
+    const task: Promise<void> = this.runner.run(workflowId, runId, taskQueue, lease)
       .catch(async (err: Error) => {
         this.logger.warn?.(`The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`);
         await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');

@@ -35,6 +35,22 @@ function isLocal(cmd: NewCommand): cmd is LocalCommand {
   return cmd.type === 'ActivityTaskScheduled' && cmd.local !== undefined;
 }
 
+/**
+ * A commit that records local outcomes was refused: other events arrived since the task's view.
+ * Carries the whole history, read under the same lease (which the refusal renewed).
+ */
+class HistoryMovedOn extends Error {
+  constructor(readonly history: StoredEvent[]) {
+    super('events arrived while local activities ran');
+  }
+}
+
+/** A commit's result, or HistoryMovedOn when it was refused for that reason. */
+function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; lease: Lease }): T {
+  if (res.kind === 'changed') throw new HistoryMovedOn((res as { lease: Lease }).lease.events);
+  return res as T;
+}
+
 /** Commands that become jobs (markers are only recorded; local activities ran in the task). */
 function jobCommands(commands: NewCommand[]): NewCommand[] {
   return commands.filter((c) => c.type !== 'MarkerRecorded' && !isLocal(c));
@@ -133,23 +149,22 @@ export class WorkflowTaskRunner {
       this.cache.evict(workflowId); // the replay that follows reports the problem with the right event id
       return false;
     }
-    let round: { commands: NewCommand[]; events: NewEvent[] };
-    try {
-      round = await this.withLocalActivities(activation, activation.takeCommands());
-    } catch {
-      this.cache.evict(workflowId);
-      return false;
-    }
-    const { commands } = round;
+    const all = activation.takeCommands();
     const closing = activation.takeClosing();
+    // Local activities the code now waits for run under the lease, after the outcome and the
+    // other commands are recorded (the lease is kept): see withLocalActivities. Those of a run
+    // that is closing are not run.
+    const locals = closing ? [] : all.filter(isLocal);
+    const commands = all.filter((c) => !isLocal(c));
     const toDispatch = jobCommands(commands);
     const close = closing && this.closeSpec(activation, closing);
+    const events = withScheduleTime(commands, activation.now);
     let res: SpeculativeResult;
     try {
       if (close && schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       res = await this.store.completeAndCommit({
         workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-        events: close ? [...round.events, close.event] : round.events, close: close?.spec,
+        events: close ? [...events, close.event] : events, close: close?.spec, keepLease: locals.length > 0,
         dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
       });
     } catch (err) {
@@ -172,8 +187,20 @@ export class WorkflowTaskRunner {
       await this.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
-    crashPoint('task.after-dispatch');
+    if (locals.length > 0) {
+      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
+      await this.runLeased(workflowId, runId, taskQueue, { fence: res.fence, full: false, events: [] }, { activation, pending: locals });
+      return true;
+    }
+    if (toDispatch.length > 0) {
+      // Not awaited: the job that brought the outcome finishes while the next jobs are added, two
+      // writes in flight at once instead of one after the other. The commit set the dispatch
+      // mark, so a crash or an error before the jobs exist is repaired by the recovery sweep.
+      void this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now).then(
+        () => crashPoint('task.after-dispatch'),
+        (err: Error) => this.logger.warn?.(`Workflow ${workflowId} (run ${runId}): adding the jobs of its step failed (${err.message}); the recovery sweep adds them`),
+      );
+    }
     return true;
   }
 
@@ -197,24 +224,44 @@ export class WorkflowTaskRunner {
   }
 
   /** The task itself, once the lease is held. */
-  private async runLeased(workflowId: string, runId: string, taskQueue: string, lease: Lease): Promise<void> {
-    let activation: WorkflowActivation | undefined;
+  private async runLeased(
+    workflowId: string, runId: string, taskQueue: string, lease: Lease, resume?: { activation: WorkflowActivation; pending: NewCommand[] },
+  ): Promise<void> {
+    let activation: WorkflowActivation | undefined = resume?.activation;
     const began = performance.now();
     try {
-      activation = lease.full ? undefined : this.cache.get(workflowId, runId);
-      this.options.metrics.cacheLookup(activation !== undefined);
       let events = lease.events;
       let replayed = false;
+      if (!activation) {
+        activation = lease.full ? undefined : this.cache.get(workflowId, runId);
+        this.options.metrics.cacheLookup(activation !== undefined);
+      }
       if (!activation) {
         if (!lease.full) events = await this.store.readEntries(workflowId, runId);
         activation = this.createActivation(events);
         replayed = true;
       }
       activation.fence = lease.fence;
+      let pending = resume?.pending ?? [];
       for (;;) {
         await activation.activate(events);
-        const more = await this.commitRound(activation, taskQueue, replayed);
+        let more: StoredEvent[] | undefined;
+        try {
+          more = await this.commitRound(activation, taskQueue, replayed, pending);
+        } catch (err) {
+          if (!(err instanceof HistoryMovedOn)) throw err;
+          // Events arrived while local activities ran: their outcomes were not recorded. The
+          // whole history is replayed under the same lease, and those local activities run again.
+          this.cache.evict(workflowId);
+          events = err.history;
+          activation = this.createActivation(events);
+          activation.fence = lease.fence;
+          replayed = true;
+          pending = [];
+          continue;
+        }
         replayed = false;
+        pending = [];
         if (!more) break;
         events = more;
       }
@@ -232,47 +279,41 @@ export class WorkflowTaskRunner {
   }
 
   /** Commits one round of commands; returns events that arrived meanwhile, if any. */
-  private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean): Promise<StoredEvent[] | undefined> {
+  private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean, pending: NewCommand[]): Promise<StoredEvent[] | undefined> {
     const { workflowId, runId } = activation.info;
-    const checkpoint = async (done: NewEvent[]) => {
-      const jobs = done.some((e) => e.type === 'TimerStarted' || e.type === 'ChildWorkflowScheduled' || (e.type === 'ActivityTaskScheduled' && !e.local));
-      const res = await this.store.commit({
-        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events: done, release: false,
-        leaseTtlMs: this.options.leaseTtlMs, dispatchMark: jobs ? 'set' : undefined,
-      });
-      activation.lastId = res.lastId;
-    };
-    const { commands, events } = await this.withLocalActivities(activation, activation.takeCommands(), checkpoint);
+    const { commands, events, ranLocal } = await this.withLocalActivities(activation, [...pending, ...activation.takeCommands()]);
+    // Local outcomes are recorded only if no other event arrived since this task's view (clean).
+    const clean = ranLocal;
     const closing = activation.takeClosing();
     if (closing) {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
       if (schedulesChild(commands)) await this.store.markHasChildren(workflowId);
-      await this.store.commit({
-        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true,
+      movedOn(await this.store.commit({
+        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true, clean,
         leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
-      });
+      }));
       await this.closed(activation, close.spec, taskQueue, commands);
       return undefined;
     }
     const toDispatch = jobCommands(commands);
-    const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs };
+    const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs, clean };
     let appendedLastId: string;
     let result: CommitResult;
     const outstanding = replayed ? activation.outstandingRecorded() : [];
     if (outstanding.length > 0) {
       // A rebuilt execution re-dispatches everything outstanding while it holds the lease,
       // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
-      appendedLastId = events.length > 0 ? (await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
+      appendedLastId = events.length > 0 ? movedOn(await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
       crashPoint('task.after-commit');
       await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, [...toDispatch, ...outstanding], activation.now);
       crashPoint('task.after-dispatch');
-      result = await this.store.commit({ ...base, events: [], release: true, dispatchMark: 'clear' });
+      result = movedOn(await this.store.commit({ ...base, clean: false, events: [], release: true, dispatchMark: 'clear' }));
     } else {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
       const mark = toDispatch.length > 0 ? 'set' : replayed ? 'clear' : undefined;
-      result = await this.store.commit({ ...base, events, release: true, dispatchMark: mark });
+      result = movedOn(await this.store.commit({ ...base, events, release: true, dispatchMark: mark }));
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
       if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
@@ -284,30 +325,47 @@ export class WorkflowTaskRunner {
   }
 
   /**
-   * Runs the local activities among a round's commands and feeds their outcomes to the
-   * execution, for as long as its code goes on calling local activities. Returns all the
-   * round's commands and the events to record: other commands at once, a local activity's
-   * scheduling together with its outcome, so that every prefix of the list is a history a
-   * replay can continue from. A crash before the commit loses the outcomes: the next task runs
-   * those local activities again. `checkpoint` (a task holding the lease) is given the events so
-   * far whenever the local activities have run for a third of the lease's ttl; it records them
-   * and renews the lease.
+   * Runs the local activities among a round's commands, under the task's lease, and feeds their
+   * outcomes to the execution for as long as its code goes on calling local activities. Returns
+   * all the round's commands and the events to record: other commands at once, a local
+   * activity's scheduling together with its outcome, so that every prefix of the list is a
+   * history a replay can continue from. Every commit that records local outcomes is `clean`:
+   * refused if another event (a signal, a cancellation, an outcome) arrived since the task's
+   * view, since the code saw the outcomes first (the task then replays, see HistoryMovedOn). A
+   * crash before the commit loses the outcomes: the next task runs those local activities again.
+   * While they run, the lease is renewed every third of its ttl, and what is done so far is
+   * recorded between batches at the same pace.
    */
-  private async withLocalActivities(
-    activation: WorkflowActivation, first: NewCommand[], checkpoint?: (events: NewEvent[]) => Promise<void>,
-  ): Promise<{ commands: NewCommand[]; events: NewEvent[] }> {
+  private async withLocalActivities(activation: WorkflowActivation, first: NewCommand[]): Promise<{ commands: NewCommand[]; events: NewEvent[]; ranLocal: boolean }> {
     const commands = [...first];
     const { workflowId, runId, taskQueue } = activation.info;
+    const every = this.options.leaseTtlMs / 3;
     let events = withScheduleTime(first.filter((c) => !isLocal(c)), activation.now);
+    let ranLocal = false;
     let since = performance.now();
     for (let local = first.filter(isLocal); local.length > 0 && !activation.isClosed; ) {
-      if (checkpoint && events.length > 0 && performance.now() - since > this.options.leaseTtlMs / 3) {
-        await checkpoint(events);
+      if (ranLocal && performance.now() - since > every) {
+        const jobs = events.some((e) => e.type === 'TimerStarted' || e.type === 'ChildWorkflowScheduled' || (e.type === 'ActivityTaskScheduled' && !e.local));
+        const res = movedOn(await this.store.commit({
+          workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: false, clean: true,
+          leaseTtlMs: this.options.leaseTtlMs, dispatchMark: jobs ? 'set' : undefined,
+        }));
+        activation.lastId = res.lastId;
         events = [];
         since = performance.now();
       }
-      const outcomes = await Promise.all(local.map(async (cmd) => ({ ...(await this.options.runLocal({ workflowId, runId, taskQueue }, cmd)), ts: this.options.now() })));
+      const renew = setInterval(() => {
+        void this.store.commit({ workflowId, runId, fence: activation.fence, lastId: activation.lastId, events: [], release: false, leaseTtlMs: this.options.leaseTtlMs })
+          .catch(() => undefined); // a lost lease shows at the commit
+      }, every);
+      let outcomes: (NewEvent & { ts: number })[];
+      try {
+        outcomes = await Promise.all(local.map(async (cmd) => ({ ...(await this.options.runLocal({ workflowId, runId, taskQueue }, cmd)), ts: this.options.now() })));
+      } finally {
+        clearInterval(renew);
+      }
       crashPoint('local.after-run');
+      ranLocal = true;
       events.push(...local, ...outcomes);
       await activation.activate(outcomes.map((event) => ({ streamId: activation.lastId, event: { ...event, id: 0 } as HistoryEvent })));
       const more = activation.takeCommands();
@@ -315,7 +373,7 @@ export class WorkflowTaskRunner {
       events.push(...withScheduleTime(more.filter((c) => !isLocal(c)), activation.now));
       local = more.filter(isLocal);
     }
-    return { commands, events };
+    return { commands, events, ranLocal };
   }
 
   /** The event and store instructions that end a run (continue-as-new names the next run). */

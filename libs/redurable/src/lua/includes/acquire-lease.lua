@@ -1,10 +1,10 @@
 --- @include "due-check"
 --- @include "lease-held"
---- @include "last-entry"
+--- @include "whole-history"
 -- Takes the workflow-task lease if it is free or expired, bumping the fencing token.
 -- Returns {R.ACQUIRED, fence, 0, entries}: the entries after cacheLastId when the caller's cache
--- is still valid (its fence is the previous one); else {R.ACQUIRED, fence, 1, lastId}: the caller
--- reads the whole history up to lastId itself (see lastEntryId).
+-- is still valid (its fence is the previous one); else the whole history, as wholeHistory gives
+-- it: {R.ACQUIRED, fence, 1, entries} or {R.ACQUIRED, fence, 2, lastId}.
 -- Returns nil when another holder's lease is still valid.
 local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
   if leaseHeld(metaKey, now) then return nil end
@@ -14,5 +14,6 @@ local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLast
   if cacheFence and cacheFence + 1 == fence and cacheLastId and cacheLastId ~= '' then
     return {R.ACQUIRED, fence, 0, redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')}
   end
-  return {R.ACQUIRED, fence, 1, lastEntryId(historyKey)}
+  local kind, history = wholeHistory(metaKey, historyKey)
+  return {R.ACQUIRED, fence, kind, history}
 end

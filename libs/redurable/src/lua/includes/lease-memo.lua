@@ -1,4 +1,4 @@
---- @include "last-entry"
+--- @include "whole-history"
 -- The lease holder's last write, kept in the meta hash, so that a copy of a lease-path script
 -- (acquire, commit, fail, a completion that took the lease) resent by ioredis after a lost
 -- reply returns the first reply instead of writing twice. Only a script that holds or takes
@@ -18,7 +18,8 @@ end
 -- the lease is still that one; else {R.BUSY} (it expired and someone else may hold it).
 local function leaseAgain(metaKey, historyKey, memo, now)
   if redis.call('HGET', metaKey, 'lease') == tostring(memo[2]) and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then
-    return {R.ACQUIRED, memo[2], 1, lastEntryId(historyKey)}
+    local kind, history = wholeHistory(metaKey, historyKey)
+    return {R.ACQUIRED, memo[2], kind, history}
   end
   return {R.BUSY}
 end
