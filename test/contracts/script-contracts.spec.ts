@@ -67,6 +67,23 @@ describe('startWorkflow', () => {
     expect(await snapshot()).toEqual(closed);
   });
 
+  test('an eager start takes the first lease; a resent copy gets it back only while that lease is held', async () => {
+    const id = `wf-${randomUUID().slice(0, 8)}`;
+    const run = randomUUID();
+    const eager = () => store.start({ requestId: run, checkAfterMs: TTL, leaseTtlMs: 300, started: started(id, run), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 });
+    const first = await eager();
+    expect(first).toMatchObject({ kind: 'started', runId: run, lease: { full: true, events: [{ event: { type: 'WorkflowExecutionStarted', id: 1 } }] } });
+    const fence = first.kind === 'started' ? first.lease!.fence : -1;
+    expect(await store.acquire(id, run, TTL)).toEqual({ kind: 'busy' });
+    // The same start resent (a lost reply): the same lease, nothing written again.
+    expect(await eager()).toMatchObject({ kind: 'started', lease: { fence } });
+    expect(await store.readHistory(id, run)).toHaveLength(1);
+    // Once it expired and another worker took the task, a late copy gets no lease.
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await store.acquire(id, run, TTL)).toMatchObject({ kind: 'acquired', lease: { fence: fence + 1 } });
+    expect(await eager()).toEqual({ kind: 'started', runId: run });
+  });
+
   test('signal-with-start against a run that changed since it was read writes nothing and asks to retry', async () => {
     const before = await snapshot();
     const other = randomUUID();
@@ -171,6 +188,25 @@ describe('acquireTask, commitTask and failTask', () => {
     expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual(['SignalReceived']);
     expect((await store.getMeta(workflowId))?.lease).toBe(String(acquired.lease.fence));
     expect(await store.acquire(workflowId, runId, TTL, undefined)).toEqual({ kind: 'busy' });
+  });
+
+  test('a clean commit (local outcomes) after an event arrived writes nothing, renews the lease and returns the whole history', async () => {
+    const acquired = await store.acquire(workflowId, runId, TTL);
+    if (acquired.kind !== 'acquired') throw new Error('lease not taken');
+    const { fence } = acquired.lease;
+    const lastId = acquired.lease.events.at(-1)!.streamId;
+    await store.appendExternal(workflowId, runId, signal('poke'), false, randomUUID());
+    const before = await snapshot();
+    const local = { ...scheduled(1), local: { attempt: 1, firstScheduledAt: 1 } } as NewEvent;
+    const res = await store.commit({ workflowId, runId, fence, lastId, events: [local, completed(1)], release: true, clean: true, leaseTtlMs: TTL });
+    if (res.kind !== 'changed') throw new Error(`expected the commit to be refused, got ${res.kind}`);
+    expect(res.lease.events.map((e) => e.event.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
+    expect((await snapshot()).history).toEqual(before.history);
+    expect(await store.acquire(workflowId, runId, TTL)).toEqual({ kind: 'busy' }); // still this task's
+    // Having seen the signal, the task commits (the run is no longer dirty).
+    const again = await store.commit({ workflowId, runId, fence, lastId: res.lease.events.at(-1)!.streamId, events: [local, completed(1)], release: true, clean: true, leaseTtlMs: TTL });
+    expect(again.kind).toBe('done');
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
   });
 
   test('acquire on a closed run or another run takes nothing', async () => {

@@ -217,9 +217,9 @@ export class RedisHistoryStore {
     switch (Number(res[0])) {
       case Reply.OK: {
         if (res[2] === undefined) return { kind: 'started', runId: String(res[1]) };
-        // The lease came with the start: the history is the started event just written.
+        // The lease came with the start: the history is the started event just written (as a replay would read it).
         const streamId = String(res[3]);
-        const event = { ...args.started, id: 1, ts: Number(streamId.slice(0, streamId.indexOf('-'))) } as HistoryEvent;
+        const event = { ...JSON.parse(JSON.stringify(args.started)), id: 1, ts: Number(streamId.slice(0, streamId.indexOf('-'))) } as HistoryEvent;
         return { kind: 'started', runId: String(res[1]), lease: { fence: Number(res[2]), full: true, events: [{ streamId, event }] } };
       }
       case Reply.EXISTING: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
@@ -352,6 +352,19 @@ export class RedisHistoryStore {
       case Reply.OK: return { kind: 'done', lastId: String(res[1]) };
       default: return unexpected('commitTask', res);
     }
+  }
+
+  /**
+   * Extends a held lease by its ttl (a task running local activities): commitTask with nothing
+   * to append and no request id, so it neither needs nor replaces the lease memo (a resent copy
+   * only extends it again). Throws LeaseLostError when the lease is no longer `fence`.
+   */
+  async renewLease(workflowId: string, runId: string, fence: number, lastId: string, leaseTtlMs: number): Promise<void> {
+    const res = (await this.run('commitTask', {
+      meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId), done: this.keys.done(workflowId, runId),
+      nextHistory: this.keys.history(workflowId, runId),
+    }, { ...this.common(workflowId), fence, ttl: leaseTtlMs, release: false, lastId, ...this.closeArgs(undefined, 0) })) as unknown[];
+    if (Number(res[0]) === Reply.LEASE_LOST) throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${fence} was lost; another worker owns the workflow task`);
   }
 
   /** Releases the lease after a failed task; undefined when the lease was already lost. */

@@ -95,7 +95,7 @@ export interface ScriptOptions {
   appendCompletion: Common & { runId: string; seq: number; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
   completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; keepLease?: boolean; requestId: string };
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; clean?: boolean; requestId: string };
+  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; clean?: boolean; requestId?: string };
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
   rescheduleCheck: Common & { runId?: string; len?: number; fence?: number; lease?: string; nextAt?: number; clearDispatch: boolean };
   childNotified: Common;

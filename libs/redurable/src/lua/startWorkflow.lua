@@ -36,13 +36,16 @@
 --- @include "set-status"
 --- @include "close-run"
 --- @include "requests"
+--- @include "lease-memo"
 local meta = KEYS[1]
 local started, terminated, signal = ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  -- A copy resent after a lost reply: the lease the first copy took is the caller's.
-  local held = redis.call('HMGET', meta, 'runId', 'lease', 'fence')
-  if O.leaseTtl and held[1] == O.runId and held[2] ~= '' and held[2] == held[3] then
-    return {R.OK, O.runId, tonumber(held[3]), redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1][1]}
+  -- A copy resent after a lost reply: the lease the first copy took is the caller's, while it is
+  -- still that lease (the memo names it; any other lease-path script replaces the memo) and valid.
+  local memo = O.leaseTtl and leaseMemo(meta, O.requestId)
+  if memo and memo[1] == R.ACQUIRED and redis.call('HGET', meta, 'lease') == tostring(memo[2])
+      and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > nowMs() then
+    return {R.OK, O.runId, memo[2], redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1][1]}
   end
   return {R.OK, O.runId}
 end
@@ -96,6 +99,7 @@ if O.leaseTtl and not signal then
   -- die before its commit, the lease expires and the recovery sweep enqueues a task.
   local leased = tonumber(fence) + 1
   redis.call('HSET', meta, 'fence', leased, 'lease', leased, 'leaseExp', now + O.leaseTtl, 'dirty', 0)
+  setLeaseMemo(meta, O.requestId, {R.ACQUIRED, leased})
   return {R.OK, O.runId, leased, firstId}
 end
 return {R.OK, O.runId}

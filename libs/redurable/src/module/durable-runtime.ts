@@ -262,6 +262,7 @@ export class DurableRuntime {
     await this.sweep?.stop();
     await Promise.all(this.firstTasks);
     await this.host?.close();
+    await this.runner.settled();
     await this.watcher.close();
     await this.queues.close();
     if (this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());

@@ -188,7 +188,9 @@ export class WorkflowTaskRunner {
       return true;
     }
     if (locals.length > 0) {
-      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
+      // The local activities must run under the kept lease whatever happens to these jobs (the
+      // commit set the dispatch mark: the sweep adds what is missing).
+      if (toDispatch.length > 0) await this.trackedDispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
       await this.runLeased(workflowId, runId, taskQueue, { fence: res.fence, full: false, events: [] }, { activation, pending: locals });
       return true;
     }
@@ -196,12 +198,31 @@ export class WorkflowTaskRunner {
       // Not awaited: the job that brought the outcome finishes while the next jobs are added, two
       // writes in flight at once instead of one after the other. The commit set the dispatch
       // mark, so a crash or an error before the jobs exist is repaired by the recovery sweep.
-      void this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now).then(
-        () => crashPoint('task.after-dispatch'),
-        (err: Error) => this.logger.warn?.(`Workflow ${workflowId} (run ${runId}): adding the jobs of its step failed (${err.message}); the recovery sweep adds them`),
-      );
+      void this.trackedDispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
     }
     return true;
+  }
+
+  /** Jobs being added after a commit that did not wait for them; shutdown waits for them (settled()). */
+  private readonly dispatching = new Set<Promise<void>>();
+
+  /**
+   * Adds a committed step's jobs; never throws: a failure is logged, and the dispatch mark the
+   * commit set has the recovery sweep add what is missing.
+   */
+  private trackedDispatch(workflow: { workflowId: string; runId: string; taskQueue: string; trace?: WorkflowActivation['trace'] }, commands: NewCommand[], now: number): Promise<void> {
+    const { workflowId, runId } = workflow;
+    const done: Promise<void> = this.dispatcher.dispatch(workflow, commands, now).then(
+      () => crashPoint('task.after-dispatch'),
+      (err: Error) => this.logger.warn?.(`Workflow ${workflowId} (run ${runId}): adding the jobs of its step failed (${err.message}); the recovery sweep adds them`),
+    ).finally(() => this.dispatching.delete(done));
+    this.dispatching.add(done);
+    return done;
+  }
+
+  /** Resolves once the jobs being added by finished tasks are added (or failed). */
+  async settled(): Promise<void> {
+    await Promise.all(this.dispatching);
   }
 
   private async runNow(workflowId: string, runId: string, taskQueue: string, held: Lease | undefined, opts: { replay?: boolean }): Promise<void> {
@@ -308,7 +329,7 @@ export class WorkflowTaskRunner {
       crashPoint('task.after-commit');
       await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, [...toDispatch, ...outstanding], activation.now);
       crashPoint('task.after-dispatch');
-      result = movedOn(await this.store.commit({ ...base, clean: false, events: [], release: true, dispatchMark: 'clear' }));
+      result = movedOn(await this.store.commit({ ...base, lastId: appendedLastId, clean: false, events: [], release: true, dispatchMark: 'clear' }));
     } else {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
@@ -355,8 +376,7 @@ export class WorkflowTaskRunner {
         since = performance.now();
       }
       const renew = setInterval(() => {
-        void this.store.commit({ workflowId, runId, fence: activation.fence, lastId: activation.lastId, events: [], release: false, leaseTtlMs: this.options.leaseTtlMs })
-          .catch(() => undefined); // a lost lease shows at the commit
+        void this.store.renewLease(workflowId, runId, activation.fence, activation.lastId, this.options.leaseTtlMs).catch(() => undefined); // a lost lease shows at the commit
       }, every);
       let outcomes: (NewEvent & { ts: number })[];
       try {
