@@ -29,9 +29,7 @@ export class ChainWorkflow {
   private readonly acts = proxyActivities(BenchActivities);
 
   @WorkflowRun() async run(steps: number): Promise<number> {
-    let n = 0;
-    for (let i = 0; i < steps; i++) n = await this.acts.step(n);
-    return n;
+    return chainOf((n) => this.acts.step(n), steps);
   }
 }
 
@@ -41,10 +39,15 @@ export class LocalChainWorkflow {
   private readonly acts = proxyLocalActivities(BenchActivities);
 
   @WorkflowRun() async run(steps: number): Promise<number> {
-    let n = 0;
-    for (let i = 0; i < steps; i++) n = await this.acts.step(n);
-    return n;
+    return chainOf((n) => this.acts.step(n), steps);
   }
+}
+
+/** Calls `step` `steps` times, each with the previous result (from 0). */
+async function chainOf(step: (n: number) => Promise<number>, steps: number): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < steps; i++) n = await step(n);
+  return n;
 }
 
 /** One durable sleep. */
@@ -86,16 +89,9 @@ export async function startBenchApp(connection: RedisConnectionOption, prefix: s
   return { app, client: app.get(WorkflowClient), runtime: app.get(DurableRuntime), close: () => app.close() };
 }
 
-/** Starts a ChainWorkflow and waits for its result. */
-export async function runChain(client: WorkflowClient, workflowId: string, steps: number): Promise<void> {
-  const handle = await client.start(ChainWorkflow, { workflowId, args: [steps] });
-  const result = await handle.result();
-  if (result !== steps) throw new Error(`workflow ${workflowId} returned ${result}, expected ${steps}`);
-}
-
-/** Starts a LocalChainWorkflow and waits for its result. */
-export async function runLocalChain(client: WorkflowClient, workflowId: string, steps: number): Promise<void> {
-  const handle = await client.start(LocalChainWorkflow, { workflowId, args: [steps] });
+/** Starts a ChainWorkflow (a LocalChainWorkflow with `local`) and waits for its result. */
+export async function runChain(client: WorkflowClient, workflowId: string, steps: number, local = false): Promise<void> {
+  const handle = await client.start(local ? LocalChainWorkflow : ChainWorkflow, { workflowId, args: [steps] });
   const result = await handle.result();
   if (result !== steps) throw new Error(`workflow ${workflowId} returned ${result}, expected ${steps}`);
 }

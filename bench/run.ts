@@ -20,7 +20,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../tools/embedded-redis.
 import { scaleOut } from './scale-out.js';
 import { memoryPerWorkflow, replayCost, timerLateness } from './extras.js';
 import { RawChain } from './raw-chain.js';
-import { runChain, runLocalChain, startBenchApp } from './redurable-chain.js';
+import { runChain, startBenchApp } from './redurable-chain.js';
 import { profileRoundTrips } from './round-trips.js';
 import { columns, fixed, grouped } from './stats.js';
 import { measure, type Chain, type WorkloadResult, type WorkloadSizes } from './workload.js';
@@ -65,7 +65,7 @@ async function onSystem(system: System, url: string, prefix: string, run: (chain
   const app = await startBenchApp(url, prefix);
   const local = system !== 'Redurable';
   try {
-    return await run((id, steps) => (local ? runLocalChain : runChain)(app.client, id, steps));
+    return await run((id, steps) => runChain(app.client, id, steps, local));
   } finally {
     await app.close();
   }
