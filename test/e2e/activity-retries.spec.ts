@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, ActivityFailure, ApplicationFailure, Workflow, WorkflowFailedError, WorkflowRun, activityContext, proxyActivities,
+  proxyLocalActivities,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -42,6 +43,22 @@ class FlakyActivities {
     throw new FrozenAccountError('account 42 is frozen');
   }
 
+  /** Works through `total` items, heartbeating the next one; attempt 1 fails after item 2. */
+  @Activity({ retry: { initialInterval: '50ms', backoffCoefficient: 1, maximumAttempts: 3 } })
+  async resumable(total: number): Promise<{ attempt: number; from: number }> {
+    const ctx = activityContext();
+    const seen = resumed.get(ctx.workflowId) ?? { details: [], processed: [] };
+    resumed.set(ctx.workflowId, seen);
+    seen.details.push(ctx.heartbeatDetails);
+    const from = (ctx.heartbeatDetails as { next: number } | undefined)?.next ?? 0;
+    for (let i = from; i < total; i++) {
+      seen.processed.push(i);
+      ctx.heartbeat({ next: i + 1 });
+      if (ctx.attempt === 1 && i === 2) throw new Error('connection reset after item 2');
+    }
+    return { attempt: ctx.attempt, from };
+  }
+
   @Activity({ retry: { initialInterval: '20ms', backoffCoefficient: 1, maximumAttempts: 3 } })
   async alwaysFails(): Promise<string> {
     const n = recordAttempt();
@@ -62,6 +79,17 @@ class RetryWorkflow {
       const cause = err.cause as ApplicationFailure;
       return { caught: err.name, retryState: err.retryState, attempt: err.attempt, causeType: cause.type, causeMessage: cause.message, hasStack: (cause.stack ?? '').includes('activity-retries.spec') };
     }
+  }
+}
+
+/** What each attempt of `resumable` saw as heartbeat details, and the items it processed. */
+const resumed = new Map<string, { details: unknown[]; processed: number[] }>();
+
+@Workflow({ taskQueue: 'retries' })
+class ResumeWorkflow {
+  @WorkflowRun()
+  async run(local: boolean) {
+    return (local ? proxyLocalActivities(FlakyActivities) : proxyActivities(FlakyActivities)).resumable(5);
   }
 }
 
@@ -135,5 +163,15 @@ describe('activity retries', () => {
     const description = await handle.describe();
     expect(description.status).toBe('failed');
     expect(description.failure?.message).toContain('card declined');
+  });
+
+  test.each([
+    [false, 'an activity (the details are kept in its job)'],
+    [true, 'a local activity (the next attempt in the task)'],
+  ])('heartbeat details reach the next attempt, which resumes where the failed one stopped (local: %s, %s)', async (local) => {
+    t = await createTestApp([FlakyActivities, ResumeWorkflow]);
+    const id = `resume-${local}`;
+    expect(await t.client.execute(ResumeWorkflow, { workflowId: id, args: [local] })).toEqual({ attempt: 2, from: 3 });
+    expect(resumed.get(id)).toEqual({ details: [undefined, { next: 3 }], processed: [0, 1, 2, 3, 4] });
   });
 });

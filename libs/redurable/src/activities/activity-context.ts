@@ -17,8 +17,18 @@ export interface ActivityContext {
   idempotencyKey: string;
   /** Aborted when the attempt times out (startToClose or heartbeat) or the worker shuts down. */
   signal: AbortSignal;
-  /** Reports progress; required at least every `heartbeatTimeout` when one is set. */
+  /**
+   * Reports progress; required at least every `heartbeatTimeout` when one is set. `details`
+   * (any payload the data converter encodes, such as how far the work got) are kept for the
+   * next attempt: written at most once a second, and the latest always when the attempt fails.
+   */
   heartbeat(details?: unknown): void;
+  /**
+   * The details the previous attempt last passed to `heartbeat()`, so a retry can resume where
+   * it stopped; undefined on a first attempt or when it sent none. For a local activity, the
+   * previous attempt in the same workflow task.
+   */
+  readonly heartbeatDetails: unknown;
 }
 
 export const activityStorage = new AsyncLocalStorage<ActivityContext>();

@@ -13,6 +13,7 @@ import type { NewEvent } from '../history/events.js';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
+import { HeartbeatDetails } from './heartbeat-details.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
@@ -28,6 +29,12 @@ interface Effective {
   startToCloseMs?: number;
   scheduleToCloseMs?: number;
   heartbeatMs?: number;
+}
+
+/** An attempt's heartbeat details: those the previous attempt left (encoded), and where this one's go. */
+interface Beat {
+  previous?: string;
+  details: HeartbeatDetails;
 }
 
 /** The shutdown signal of a local activity: it ends with its workflow task, which a graceful shutdown waits for. */
@@ -116,12 +123,18 @@ export class ActivityExecutor {
     }
     const began = performance.now();
     if (attempt === 1) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+    // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
+    const progress = job.progress as { heartbeat?: unknown } | number | undefined;
+    const previous = typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
+    const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
     try {
-      const result = await this.runAttempt(data, attempt, eff, step, shutdown);
+      const result = await this.runAttempt(data, attempt, eff, step, shutdown, { previous, details });
+      details.stop();
       crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
       this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
     } catch (err) {
+      await details.flush();
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.finalState(err, eff, attempt, data);
       if (!retryState) {
@@ -155,13 +168,20 @@ export class ActivityExecutor {
     const step = `local activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.effective(data);
     const threshold = cmd.options.localRetryThresholdMs ?? 0;
+    // Heartbeat details pass from one in-task attempt to the next in memory.
+    let previous: string | undefined;
     for (let attempt = cmd.local.attempt; ; attempt++) {
       const began = performance.now();
+      const details = new HeartbeatDetails(async (encoded) => {
+        previous = encoded;
+      });
       try {
-        const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED);
+        const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED, { previous, details });
+        details.stop();
         this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
         return { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt };
       } catch (err) {
+        await details.flush();
         const retryState = this.finalState(err, eff, attempt, data);
         if (retryState) {
           const failure = this.finalFailure(data, step, attempt, retryState, err);
@@ -180,7 +200,7 @@ export class ActivityExecutor {
   }
 
   /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
-  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal): Promise<string> {
+  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal, beat: Beat): Promise<string> {
     const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
     if (deadline !== undefined && Date.now() >= deadline) {
       throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
@@ -188,7 +208,7 @@ export class ActivityExecutor {
     const def = this.registry.activities.get(data.activityType);
     if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
     const args = this.converter.decodeAll(data.input, step);
-    const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown);
+    const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown, beat, step);
     return this.converter.encode(value, `result of ${step}`);
   }
 
@@ -221,8 +241,9 @@ export class ActivityExecutor {
 
   private async invoke(
     def: ActivityDefinition, args: unknown[], data: ActivityJobData, attempt: number, eff: Effective,
-    deadline: number | undefined, shutdown: AbortSignal,
+    deadline: number | undefined, shutdown: AbortSignal, beat: Beat, step: string,
   ): Promise<unknown> {
+    const { converter } = this;
     const controller = new AbortController();
     const onShutdown = () => controller.abort(new Error('worker is shutting down'));
     const registered = this.running.get(data.workflowId) ?? new Map<AbortController, { nonCancellable: boolean }>();
@@ -266,7 +287,13 @@ export class ActivityExecutor {
       attempt,
       idempotencyKey: `${data.workflowId}/${data.runId}/${data.seq}`,
       signal: controller.signal,
-      heartbeat: () => armHeartbeat(),
+      heartbeat: (details?: unknown) => {
+        armHeartbeat();
+        if (details !== undefined) beat.details.record(this.converter.encode(details, `heartbeat details of ${step}`));
+      },
+      get heartbeatDetails() {
+        return beat.previous === undefined ? undefined : converter.decode(beat.previous, `heartbeat details of ${step}`);
+      },
     };
     try {
       const method = (def.instance as Record<string, (...a: unknown[]) => unknown>)[def.methodName];
