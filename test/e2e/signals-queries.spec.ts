@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, Query, QueryMutationError, Signal, UnknownQueryError, Workflow, WorkflowNotRunningError, WorkflowRun,
+  Activities, Activity, Query, QueryMutationError, Signal, UnknownQueryError, UnknownSignalError, Workflow, WorkflowNotRunningError, WorkflowRun,
   condition, proxyActivities,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -66,6 +66,30 @@ describe('signals, condition and queries', () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow], { prefix });
     expect(await t.client.getHandle('approve-1').result()).toEqual({ met: true, approvals: ['ada', 'grace'], note: 'noted: approved' });
     expect(await t.client.getHandle('approve-1').query('status')).toEqual({ stage: 'approved', approvals: 2 });
+  });
+
+  test('a signal the workflow has no handler for: refused when the sender has the class, recorded and listed by describe() when it has not', async () => {
+    t = await createTestApp([NoteActivities, ApprovalWorkflow]);
+    const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-unknown', args: [1, 60_000] });
+    const err = await handle.signal('aprove', 'ada').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownSignalError);
+    expect((err as Error).message).toBe(
+      "Workflow 'approve-unknown' (ApprovalWorkflow) has no signal 'aprove': known signals are approve. Nothing was recorded; add a @Signal() method of that name to the workflow class, or fix the name",
+    );
+    expect((await handle.fetchHistory()).some((e) => e.type === 'SignalReceived')).toBe(false);
+    await expect(t.client.signalWithStart(ApprovalWorkflow, { workflowId: 'approve-unknown-sws', args: [1, 60_000], signal: 'aprove' })).rejects.toBeInstanceOf(UnknownSignalError);
+    expect(await t.client.count({ type: 'ApprovalWorkflow' })).toBe(1); // that start wrote nothing
+
+    // A process without the class (another service, a script) cannot tell: the signal is recorded.
+    const other = await createTestApp([], { prefix: t.prefix, worker: false });
+    await other.client.getHandle('approve-unknown').signal('aprove', 'ada');
+    await other.client.getHandle('approve-unknown').signal('aprove', 'grace');
+    expect((await other.client.getHandle('approve-unknown').describe()).unhandledSignals).toBeUndefined(); // it has no class to judge by
+    await other.close();
+    expect((await handle.describe()).unhandledSignals).toEqual([{ name: 'aprove', count: 2 }]);
+    await handle.signal('approve', 'ada');
+    expect(await handle.result()).toEqual({ met: true, approvals: ['ada'], note: 'noted: approved' });
+    expect((await handle.describe()).unhandledSignals).toEqual([{ name: 'aprove', count: 2 }]);
   });
 
   test('condition() with a timeout resolves false when nobody signals in time', async () => {

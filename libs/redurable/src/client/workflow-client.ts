@@ -4,6 +4,7 @@ import { crashPoint } from '../common/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
 import { WorkflowIdReuseError } from '../errors/id-policy.errors.js';
 import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../errors/library.errors.js';
+import { UnknownSignalError } from '../errors/workflow-control.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
 import type { ClientContext } from './client-context.js';
 import { validateWorkflowInput } from './input-validation.js';
@@ -113,6 +114,9 @@ export class WorkflowClient {
       throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
     }
     if (definition) validateWorkflowInput(definition, options.args ?? []);
+    if (signal && definition && !(signal.signalName in definition.signals)) {
+      throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
+    }
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
     // The new run's id doubles as the start's request id: a copy of the start script resent

@@ -68,4 +68,10 @@ export interface WorkflowDescription {
   pendingTimers: PendingTimer[];
   /** What the saga undid (or tried to), in the order it was scheduled. */
   compensations: CompensationRecord[];
+  /**
+   * Signals in this run's history that the workflow's class has no `@Signal` handler for, by
+   * name with how many arrived (sent by a process that does not have the class, which cannot
+   * refuse them). Set only when the describing process has the class.
+   */
+  unhandledSignals?: { name: string; count: number }[];
 }

@@ -1,6 +1,7 @@
 import { deserializeFailure } from '../errors/failure-codec.js';
 import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { QueryUnavailableError } from '../errors/id-policy.errors.js';
+import { UnknownSignalError } from '../errors/workflow-control.js';
 import type { WorkflowExecutionStarted } from '../history/events.js';
 import { closeFailure } from '../history/close-failure.js';
 import { WorkflowActivation } from '../runtime/activation.js';
@@ -90,8 +91,13 @@ export class WorkflowHandle<R = unknown> {
    */
   async signal(name: string, ...args: unknown[]): Promise<void> {
     const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
+    // When this process has the workflow's class, a signal it has no handler for is refused.
+    const check = (meta: WorkflowMeta) => {
+      const definition = this.runtime.registry.workflows.get(meta.type);
+      if (definition && !(name in definition.signals)) throw new UnknownSignalError(this.workflowId, meta.type, name, Object.keys(definition.signals));
+    };
     await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.runtime.writes.external(this.workflowId, 'signal', { type: 'SignalReceived', signalName: name, input }, false), 'client'));
+      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.runtime.writes.external(this.workflowId, 'signal', { type: 'SignalReceived', signalName: name, input }, false, check), 'client'));
   }
 
   /**
@@ -165,6 +171,8 @@ export class WorkflowHandle<R = unknown> {
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
     };
+    const unhandled = unhandledSignals(history, this.runtime.registry.workflows.get(meta.type)?.signals);
+    if (unhandled) description.unhandledSignals = unhandled;
     if (meta.status === 'completed') {
       try {
         description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
@@ -212,6 +220,18 @@ export class WorkflowHandle<R = unknown> {
       return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId, queue: queue.name };
     }));
   }
+}
+
+/**
+ * Signals recorded for which the workflow's class (when this process has it) has no handler:
+ * sent by a process without the class, kept in the history (a later version of the workflow
+ * with the handler gets them on replay), by name with how many were received.
+ */
+function unhandledSignals(history: HistoryEvent[], handlers: Record<string, string> | undefined): { name: string; count: number }[] | undefined {
+  if (!handlers) return undefined;
+  const counts = new Map<string, number>();
+  for (const e of history) if (e.type === 'SignalReceived' && !(e.signalName in handlers)) counts.set(e.signalName, (counts.get(e.signalName) ?? 0) + 1);
+  return [...counts].map(([name, count]) => ({ name, count }));
 }
 
 function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {

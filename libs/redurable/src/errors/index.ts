@@ -9,5 +9,5 @@ export {
   RedisUnavailableError, RedisConfigurationError, InvalidWorkflowClassError, WorkflowRunChangedError, CorruptHistoryError, KeyLayoutMismatchError,
 } from './library.errors.js';
 export type { SerializedFailure } from './failure-codec.js';
-export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, WorkflowNotRunningError } from './workflow-control.js';
+export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, UnknownSignalError, WorkflowNotRunningError } from './workflow-control.js';
 export { WorkflowIdReuseError, QueryUnavailableError } from './id-policy.errors.js';

@@ -29,6 +29,16 @@ export class QueryMutationError extends RedurableError {}
 /** `handle.query()` named a query the workflow class does not declare. */
 export class UnknownQueryError extends RedurableError {}
 
+/** A signal the workflow's class (registered in this process) has no `@Signal` handler for; nothing was recorded. */
+export class UnknownSignalError extends RedurableError {
+  constructor(readonly workflowId: string, readonly workflowType: string, readonly signalName: string, known: string[]) {
+    super(
+      `Workflow '${workflowId}' (${workflowType}) has no signal '${signalName}': known signals are ${known.join(', ') || '(none)'}. ` +
+        'Nothing was recorded; add a @Signal() method of that name to the workflow class, or fix the name',
+    );
+  }
+}
+
 /** The workflow is not running (signal, cancel or terminate of a closed run). */
 export class WorkflowNotRunningError extends RedurableError {
   constructor(readonly workflowId: string, readonly status: string, action: string) {

@@ -62,11 +62,13 @@ export class WorkflowWrites {
   /**
    * Appends a signal or cancellation request to the workflow's current run and wakes it. One
    * request id across its attempts, so a copy resent after a lost reply records nothing.
+   * `check` sees the run before anything is written, and may refuse by throwing.
    */
-  async external(workflowId: string, action: string, event: NewEvent, cancel: boolean): Promise<void> {
+  async external(workflowId: string, action: string, event: NewEvent, cancel: boolean, check?: (meta: WorkflowMeta) => void): Promise<void> {
     const requestId = randomUUID();
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await this.meta(workflowId);
+      check?.(meta);
       const res: ExternalResult = await this.recordAndWake(meta, `${action}-${requestId}`, 'external.after-append', () =>
         this.deps.store.appendExternal(workflowId, meta.runId, event, cancel, requestId));
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, action);
