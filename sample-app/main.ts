@@ -10,6 +10,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Duration } from 'redurable';
 import { RedisNotInstalledError, startEmbeddedRedis, type EmbeddedRedis } from '../tools/embedded-redis.js';
 import { InvalidSampleOptionError, createSampleApp, type SampleApp } from './sample-app.factory.js';
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const logger = new Logger('Sample');
   const port = parsePort(process.env.PORT);
   const approvalLimit = parseApprovalLimit(process.env.APPROVAL_LIMIT);
-  const approvalTimeout = process.env.APPROVAL_TIMEOUT || undefined;
+  const approvalTimeout = (process.env.APPROVAL_TIMEOUT || undefined) as Duration | undefined; // checked by createSampleApp
   let redis: EmbeddedRedis | undefined;
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {

@@ -135,9 +135,15 @@ describe('a process killed at each crash point between two Redis writes', () => 
     const second = worker({ CACHE_SIZE: cacheSize });
     expect(await client.client.getHandle<number>(id).result()).toBe(10);
     await expectExactlyOnce(id, 4);
-    const runs = await counters('runs', id, 4);
-    // Only a crash between an activity's effect and its recording runs that activity again (at least once).
-    expect(runs.reduce((a, b) => a + b, 0)).toBe(point === 'activity.after-run' ? 5 : 4);
+    const runs = (await counters('runs', id, 4)).reduce((a, b) => a + b, 0);
+    // Only a crash between an activity's effect and its recording runs that activity again (at
+    // least once). In the cached step the next job is added while the job that brought the
+    // outcome finishes, and BullMQ may hand the dying worker that next job at once: killed after
+    // the add, it may already be running the next activity, which then runs again (its effect
+    // still once).
+    if (point === 'activity.after-run') expect(runs).toBe(5);
+    else if (point === 'task.after-dispatch' && cacheSize === '1000') expect([4, 5]).toContain(runs);
+    else expect(runs).toBe(4);
     await stop(second);
   }, 40_000);
 

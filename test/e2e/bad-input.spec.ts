@@ -2,9 +2,10 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, DuplicateRegistrationError, InvalidOptionsError, InvalidWorkflowClassError, PayloadError, PayloadTooLargeError, UnknownWorkflowTypeError,
-  QueryUnavailableError, Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep,
+  QueryUnavailableError, Workflow, WorkflowAlreadyStartedError, WorkflowRun, proxyActivities, sleep, type Duration,
 } from 'redurable';
 import { createTestApp, keysUnder, type TestApp, keyNames } from '../support/test-app.js';
+import { until } from '../support/until.js';
 
 @Injectable()
 @Activities()
@@ -38,6 +39,16 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
+
+/** Sleeps for a duration computed at run time (here, passed in). */
+@Workflow({ taskQueue: 'bad-input' })
+class ComputedSleepWorkflow {
+  @WorkflowRun()
+  async run(duration: string): Promise<string> {
+    await sleep(duration as Duration);
+    return 'slept';
+  }
+}
 
 describe('bad input gets a typed error and writes nothing', () => {
   test('unknown workflow type', async () => {
@@ -107,7 +118,7 @@ describe('bad input gets a typed error and writes nothing', () => {
   });
 
   test('invalid module options stop the app with a message naming the option', async () => {
-    const err = await createTestApp([EchoActivities, WaitingWorkflow], { concurrency: -1, prefix: 'has:colon', leaseTtl: 'soon' }).catch((e: unknown) => e);
+    const err = await createTestApp([EchoActivities, WaitingWorkflow], { concurrency: -1, prefix: 'has:colon', leaseTtl: 'soon' as Duration }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidOptionsError);
     const message = (err as Error).message;
     expect(message).toContain('concurrency must not be less than 1');
@@ -152,5 +163,21 @@ describe('bad input gets a typed error and writes nothing', () => {
     const err = await createTestApp([EchoActivities, OtherEchoActivities]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateRegistrationError);
     expect((err as Error).message).toContain("Two activities are named 'echo' (EchoActivities.echo and OtherEchoActivities.echo)");
+  });
+
+  test('an invalid duration computed in workflow code fails the workflow task (nothing recorded, retried), not the workflow', async () => {
+    t = await createTestApp([EchoActivities, ComputedSleepWorkflow]);
+    const handle = await t.client.start(ComputedSleepWorkflow, { workflowId: 'bad-duration', args: ['3 weeks'] });
+    const described = await until('the task failure', async () => {
+      const d = await handle.describe();
+      return d.taskFailure && d;
+    });
+    expect(described.status).toBe('running');
+    expect(described.taskFailure!.message).toBe(
+      "InvalidDurationError: Invalid duration '3 weeks': use milliseconds or a string like '500ms', '30s', '5m', '2h', '3 days'",
+    );
+    expect((await handle.fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+    const ok = await t.client.start(ComputedSleepWorkflow, { workflowId: 'good-duration', args: ['50ms'] });
+    expect(await ok.result()).toBe('slept');
   });
 });

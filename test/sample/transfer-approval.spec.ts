@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createSampleApp, type SampleApp } from '../../sample-app/sample-app.factory.js';
+import { createSampleApp, type SampleApp, type SampleAppOptions } from '../../sample-app/sample-app.factory.js';
+import type { Duration } from 'redurable';
 import { testRedisUrl } from '../support/test-app.js';
 import { apiClient } from './sample-http.js';
 
@@ -12,7 +13,7 @@ const stepsByName = (status: { steps: { name: string }[] }) => Object.fromEntrie
 const stepList = (status: { steps: { name: string; status: string; compensation?: boolean }[] }) =>
   status.steps.map((s) => `${s.name}:${s.status}${s.compensation ? ':compensation' : ''}`);
 
-function sampleOptions(prefix: string, approvalTimeout: string) {
+function sampleOptions(prefix: string, approvalTimeout: Duration): SampleAppOptions & { durable: { leaseTtl: Duration; sweepInterval: Duration } } {
   return {
     redisUrl: testRedisUrl(), port: 0, prefix, logger: false as const,
     durable: { leaseTtl: '2s', sweepInterval: '500ms' }, approvalLimit: APPROVAL_LIMIT, approvalTimeout,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { toMs } from '../common/duration.js';
+import { toMs, type Duration } from '../common/duration.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 
 describe('retry policy', () => {
@@ -32,7 +32,9 @@ describe('retry policy', () => {
 describe('durations', () => {
   test('parse numbers and unit strings', () => {
     expect([toMs(250), toMs('250ms'), toMs('30s'), toMs('5m'), toMs('2h'), toMs('3 days'), toMs('1.5s')]).toEqual([250, 250, 30_000, 300_000, 7_200_000, 259_200_000, 1500]);
-    expect(() => toMs('soon')).toThrow("Invalid duration 'soon'");
+    expect(() => toMs('soon' as Duration)).toThrow("Invalid duration 'soon'");
+    expect(() => toMs('3 weeks' as Duration)).toThrow("Invalid duration '3 weeks'");
+    expect([toMs('1 Day'), toMs('2H'), toMs('500')]).toEqual([86_400_000, 7_200_000, 500]);
     expect(() => toMs(-1)).toThrow('Invalid duration -1');
   });
 });

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { WorkflowClient } from '../client/workflow-client.js';
-import { toMs } from '../common/duration.js';
+import { toMs, type Duration } from '../common/duration.js';
 import { resolveDurableOptions } from '../module/durable-options.js';
 import { DurableRuntime } from '../module/durable-runtime.js';
 import type { PayloadCodec } from '../payload/data-converter.js';
@@ -63,13 +63,14 @@ function connectionOf(flags: ConnectionFlags): RedisConnectionOption {
 export async function connect(flags: ConnectionFlags): Promise<CliSession> {
   const connection = connectionOf(flags);
   const payloadCodec = flags.codec ? await loadCodec(flags.codec) : undefined;
+  let connectTimeout: number;
   try {
-    toMs(flags.timeout);
+    connectTimeout = toMs(flags.timeout as Duration); // text from the command line, checked here
   } catch (err) {
     throw new UsageError(`--timeout: ${(err as Error).message}`);
   }
   const runtime = new DurableRuntime(resolveDurableOptions({
-    connection, prefix: flags.prefix, worker: false, logger: false, connectTimeout: flags.timeout, ...(payloadCodec ? { payloadCodec } : {}),
+    connection, prefix: flags.prefix, worker: false, logger: false, connectTimeout, ...(payloadCodec ? { payloadCodec } : {}),
   }));
   try {
     await runtime.link.ready('reach Redis');

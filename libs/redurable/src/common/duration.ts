@@ -1,26 +1,40 @@
-/** A duration: milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'2h'`, `'3 days'`. */
-export type Duration = number | string;
+import ms from 'ms';
+import { InvalidDurationError } from '../errors/library.errors.js';
 
-const UNITS: Record<string, number> = {
-  ms: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, second: 1000, seconds: 1000,
-  m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
+/** The units a duration string may use (any case), as `ms` reads them, from milliseconds to days. */
+export type DurationUnit =
+  | 'ms' | 'msec' | 'msecs' | 'millisecond' | 'milliseconds'
+  | 's' | 'sec' | 'secs' | 'second' | 'seconds'
+  | 'm' | 'min' | 'mins' | 'minute' | 'minutes'
+  | 'h' | 'hr' | 'hrs' | 'hour' | 'hours'
+  | 'd' | 'day' | 'days';
 
-/** Parses a {@link Duration} into milliseconds; throws a TypeError naming the bad value. */
+/**
+ * A duration: milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'5m'`,
+ * `'2h'`, `'3 days'` (a number, an optional space, a unit). A misspelled literal (`'3 weeks'`,
+ * `'soon'`) does not compile; a bad value computed at run time is an {@link InvalidDurationError}.
+ */
+export type Duration = number | `${number}` | `${number}${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}` | `${number} ${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}`;
+
+const UNITS: ReadonlySet<string> = new Set<DurationUnit>([
+  'ms', 'msec', 'msecs', 'millisecond', 'milliseconds', 's', 'sec', 'secs', 'second', 'seconds',
+  'm', 'min', 'mins', 'minute', 'minutes', 'h', 'hr', 'hrs', 'hour', 'hours', 'd', 'day', 'days',
+]);
+
+/**
+ * Parses a {@link Duration} into milliseconds (strings with `ms`); throws an
+ * InvalidDurationError naming the bad value: not a non-negative number, or a unit beyond days.
+ */
 export function toMs(duration: Duration): number {
   if (typeof duration === 'number') {
-    if (!Number.isFinite(duration) || duration < 0) throw new TypeError(`Invalid duration ${duration}: expected a non-negative number of milliseconds`);
+    if (!Number.isFinite(duration) || duration < 0) throw new InvalidDurationError(duration);
     return duration;
   }
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(duration);
-  const unit = match ? UNITS[(match[2] || 'ms').toLowerCase()] : undefined;
-  if (!match || unit === undefined) {
-    throw new TypeError(`Invalid duration '${duration}': use milliseconds or a string like '500ms', '30s', '5m', '2h', '3 days'`);
-  }
-  return Math.round(Number(match[1]) * unit);
+  if (typeof duration !== 'string') throw new InvalidDurationError(duration);
+  const unit = duration.replace(/^[\d.]+ ?/, '').toLowerCase();
+  const value = unit === '' || UNITS.has(unit) ? ms(duration as ms.StringValue) : undefined;
+  if (value === undefined || !Number.isFinite(value) || value < 0) throw new InvalidDurationError(duration);
+  return Math.round(value);
 }
 
 /** Like {@link toMs} but passes `undefined` through. */

@@ -5,6 +5,19 @@ export { RedurableError };
 /** Module options failed validation. The message names every bad option. */
 export class InvalidOptionsError extends RedurableError {}
 
+/**
+ * A duration that is not one: a negative or non-finite number, or a string that is not a number
+ * with a unit from milliseconds to days. In workflow code it fails the workflow task (retried
+ * with backoff, shown by `describe()`), with nothing recorded, not the workflow.
+ */
+export class InvalidDurationError extends RedurableError {
+  constructor(readonly value: unknown) {
+    super(typeof value === 'string'
+      ? `Invalid duration '${value}': use milliseconds or a string like '500ms', '30s', '5m', '2h', '3 days'`
+      : `Invalid duration ${String(value)}: expected a non-negative number of milliseconds or a string like '30s'`);
+  }
+}
+
 /** A workflow type is not registered by any `@Workflow` class this app or a worker knows. */
 export class UnknownWorkflowTypeError extends RedurableError {
   constructor(readonly workflowType: string) {

@@ -1,4 +1,4 @@
-import { NonDeterminismError, PayloadError } from '../errors/library.errors.js';
+import { InvalidDurationError, NonDeterminismError, PayloadError } from '../errors/library.errors.js';
 import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../errors/workflow-control.js';
 import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
@@ -85,7 +85,7 @@ export class WorkflowActivation {
   private closing?: Closing;
   private nondeterminism?: NonDeterminismError;
   /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
-  private undecodable?: PayloadError;
+  private taskError?: PayloadError | InvalidDurationError;
   private started = false;
   private closedInHistory = false;
 
@@ -124,7 +124,7 @@ export class WorkflowActivation {
     for (const { streamId, event } of events) {
       // Once the code has ended the run, later events are not delivered: a continue-as-new
       // carries the signals among them over to the next run (the commit script does that).
-      if (this.nondeterminism || this.undecodable || (this.closing && !isCloseEvent(event))) break;
+      if (this.nondeterminism || this.taskError || (this.closing && !isCloseEvent(event))) break;
       this.lastId = streamId;
       if (isCommandEvent(event)) continue; // matched through schedule(), nothing to settle
       this.now = event.ts;
@@ -137,7 +137,7 @@ export class WorkflowActivation {
       this.nondeterminism = this.mismatch(first.id, describeEvent(first), 'did not schedule it');
     }
     if (this.nondeterminism) throw this.nondeterminism;
-    if (this.undecodable) throw this.undecodable;
+    if (this.taskError) throw this.taskError;
   }
 
   /** Commands produced since the last call (the task commits them). */
@@ -208,6 +208,16 @@ export class WorkflowActivation {
     });
     promise.catch(() => undefined); // a durable call the code never awaits must not crash the process
     return promise;
+  }
+
+  /**
+   * A durable call made with a bad argument (an invalid duration): the workflow task fails with
+   * `err` (retried with backoff, shown by `describe()`), nothing of it is recorded, and the
+   * call never settles, so the code goes no further. A deploy that fixes the code resumes it.
+   */
+  refuse<T>(err: InvalidDurationError): Promise<T> {
+    this.taskError ??= err;
+    return new Promise<T>(() => undefined);
   }
 
   /** The command recorded for the next sequence number, if any (sideEffect decides from it). */
@@ -380,7 +390,7 @@ export class WorkflowActivation {
       return this.converter.decodeAll(input, `${what} of workflow '${this.info.workflowId}' (run ${this.info.runId})`);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
-      this.undecodable ??= err;
+      this.taskError ??= err;
       return undefined;
     }
   }

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { optionalMs, toMs, type Duration } from '../common/duration.js';
+import { InvalidDurationError } from '../errors/library.errors.js';
 import { activityMetadataOf } from '../discovery/registry.js';
 import type { ActivityCallOptions, LocalActivityOptions } from '../decorators/metadata.js';
 import type { RecordedActivityOptions } from '../history/events.js';
@@ -14,6 +15,12 @@ export type ActivityProxy<T> = {
     ? (...args: A) => Promise<Awaited<R>>
     : never;
 };
+
+/** An invalid duration given to a durable call fails the workflow task, not the workflow (see WorkflowActivation.refuse). */
+function refused<T>(activation: ReturnType<typeof currentActivation>, err: unknown): Promise<T> {
+  if (err instanceof InvalidDurationError) return activation.refuse<T>(err);
+  throw err;
+}
 
 function recordedOptions(options: ActivityCallOptions, taskQueue: string): RecordedActivityOptions {
   return {
@@ -32,7 +39,12 @@ function recordedOptions(options: ActivityCallOptions, taskQueue: string): Recor
 export function executeActivity<R = unknown>(activityType: string, args: unknown[], options: ActivityCallOptions = {}): Promise<R> {
   const activation = currentActivation(`activity '${activityType}'`);
   const input = activation.converter.encodeAll(args, `activity '${activityType}' in workflow '${activation.info.workflowId}'`);
-  const recorded = recordedOptions(options, activation.info.taskQueue);
+  let recorded: RecordedActivityOptions;
+  try {
+    recorded = recordedOptions(options, activation.info.taskQueue);
+  } catch (err) {
+    return refused(activation, err);
+  }
   const compensation = compensationScope.getStore() === true;
   const nonCancellable = nonCancellableScope.getStore() === true;
   return activation.schedule<R>((seq) => ({
@@ -73,10 +85,15 @@ const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 1000;
 export async function executeLocalActivity<R = unknown>(activityType: string, args: unknown[], options: LocalActivityOptions = {}): Promise<R> {
   const activation = currentActivation(`local activity '${activityType}'`);
   const input = activation.converter.encodeAll(args, `local activity '${activityType}' in workflow '${activation.info.workflowId}'`);
-  const recorded: RecordedActivityOptions = {
-    ...recordedOptions(options, activation.info.taskQueue),
-    localRetryThresholdMs: optionalMs(options.localRetryThreshold) ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS,
-  };
+  let recorded: RecordedActivityOptions;
+  try {
+    recorded = {
+      ...recordedOptions(options, activation.info.taskQueue),
+      localRetryThresholdMs: optionalMs(options.localRetryThreshold) ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS,
+    };
+  } catch (err) {
+    return refused(activation, err);
+  }
   const compensation = compensationScope.getStore() === true;
   const nonCancellable = nonCancellableScope.getStore() === true;
   const firstScheduledAt = activation.now;
@@ -126,7 +143,12 @@ export function proxyLocalActivities<T extends object>(cls: Type<T>, options: Lo
  */
 export function sleep(duration: Duration): Promise<void> {
   const activation = currentActivation('sleep()');
-  const durationMs = toMs(duration);
+  let durationMs: number;
+  try {
+    durationMs = toMs(duration);
+  } catch (err) {
+    return refused(activation, err);
+  }
   return activation.schedule<void>((seq) => ({ type: 'TimerStarted', seq, durationMs }));
 }
 

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { toMs, type Duration } from '../common/duration.js';
+import type { Duration } from '../common/duration.js';
 import { workflowDefinitionOf } from '../discovery/registry.js';
 import { ContinueAsNew } from '../errors/workflow-control.js';
 import type { ParentClosePolicy } from '../history/events.js';
@@ -16,7 +16,7 @@ import { sleep } from './workflow-api.js';
  */
 export function condition(predicate: () => boolean, timeout?: Duration): Promise<boolean> {
   const activation = currentActivation('condition()');
-  return activation.condition(predicate, timeout === undefined ? undefined : () => sleep(toMs(timeout)));
+  return activation.condition(predicate, timeout === undefined ? undefined : () => sleep(timeout));
 }
 
 /**
