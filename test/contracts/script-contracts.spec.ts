@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '../../libs/redurable/src/history/events.js';
 import { KeyNames } from '../../libs/redurable/src/history/keys.js';
 import { RedisHistoryStore } from '../../libs/redurable/src/history/redis-history-store.js';
-import { LeaseLostError } from '../../libs/redurable/src/errors/library.errors.js';
+import { CorruptHistoryError, LeaseLostError } from '../../libs/redurable/src/errors/library.errors.js';
 import { testRedis } from '../support/test-app.js';
 
 /**
@@ -207,6 +207,22 @@ describe('acquireTask, commitTask and failTask', () => {
     const again = await store.commit({ workflowId, runId, fence, lastId: res.lease.events.at(-1)!.streamId, events: [local, completed(1)], release: true, clean: true, leaseTtlMs: TTL });
     expect(again.kind).toBe('done');
     expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+
+  test('a lease over a long history (more than 64 events) is read with XRANGE up to its last entry; a corrupt entry keeps the lease named', async () => {
+    await commitRound(Array.from({ length: 70 }, (_, i) => scheduled(i + 1)));
+    const acquired = await store.acquire(workflowId, runId, TTL);
+    if (acquired.kind !== 'acquired') throw new Error('lease not taken');
+    expect(acquired.lease.full).toBe(true);
+    expect(acquired.lease.events.map((e) => e.event.id)).toEqual(Array.from({ length: 71 }, (_, i) => i + 1));
+    const lastId = acquired.lease.events.at(-1)!.streamId;
+    await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId, events: [], release: true, leaseTtlMs: TTL });
+
+    await redis.xadd(keys.history(workflowId, runId), '*', 'i', '72', 'e', '{not json');
+    await redis.hincrby(keys.meta(workflowId), 'len', 1);
+    const err = await store.acquire(workflowId, runId, TTL).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptHistoryError);
+    expect((err as CorruptHistoryError).leaseFence).toBe(acquired.lease.fence + 1);
   });
 
   test('acquire on a closed run or another run takes nothing', async () => {

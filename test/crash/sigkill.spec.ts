@@ -289,6 +289,25 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('a task running local activities killed after recording what it had done (a checkpoint): those do not run again', async () => {
+    // 12 local steps of 40 ms in one task; with the fixture's 1 s lease a checkpoint comes after about 333 ms.
+    const id = 'crash-local-checkpoint';
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'local.after-checkpoint' });
+    await ready(crashing);
+    await client.client.start('LocalCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: ['L'.repeat(12)] });
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const recordedAtKill = completedSeqs(await history(id));
+    expect(recordedAtKill.length).toBeGreaterThan(0);
+    expect(recordedAtKill.length).toBeLessThan(12);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(78);
+    await expectExactlyOnce(id, 12);
+    const runs = await counters('runs', id, 12);
+    for (const seq of recordedAtKill) expect(runs[seq - 1]).toBe(1); // recorded before the kill: never run again
+    await stop(second);
+  }, 40_000);
+
   // Eager start: a worker that starts a workflow runs its first task itself, with no job behind it.
   test.each([
     ['start.after-script', '1', 'workflow created, its first task not yet run'],

@@ -3,6 +3,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   Activities, Activity, Workflow, WorkflowRun, activityContext, proxyActivities, sleep, uuid4, sideEffect, workflowInfo,
 } from 'redurable';
+import { Queue } from 'bullmq';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 
 @Injectable()
@@ -114,6 +115,39 @@ describe('a workflow with three activities', () => {
       const started = history.find((e) => e.type === 'TimerStarted')!;
       const fired = history.find((e) => e.type === 'TimerFired')!;
       expect([h.workflowId, fired.ts - started.ts >= 20]).toEqual([h.workflowId, true]);
+    }
+  });
+});
+
+describe('eager start', () => {
+  /** Job ids BullMQ reports as added to the workflow queue of 'orders' (its events stream). */
+  async function addedWorkflowJobs(app: TestApp): Promise<string[]> {
+    const queue = new Queue('{orders-workflows}', { connection: testRedis(), prefix: app.prefix });
+    try {
+      const entries = await app.redis.xrange(queue.toKey('events'), '-', '+');
+      return entries.flatMap(([, fields]) => {
+        const f = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+        return f.event === 'added' ? [f.jobId] : [];
+      });
+    } finally {
+      await queue.close();
+    }
+  }
+
+  test('a process with workers for the task queue runs the first task itself: no task job; a client-only process enqueues one', async () => {
+    t = await createTestApp([Greeter, OrderActivities, OrderWorkflow, NapWorkflow]);
+    expect(await t.client.execute(NapWorkflow, { workflowId: 'eager-nap', args: [10] })).toBeUndefined();
+    const added = await addedWorkflowJobs(t);
+    expect(added.some((id) => id.startsWith('t|'))).toBe(true); // its timer is a job
+    expect(added.filter((id) => id.startsWith('w|'))).toEqual([]); // its first task was not
+
+    const clientOnly = await createTestApp([NapWorkflow], { prefix: t.prefix, worker: false });
+    try {
+      const handle = await clientOnly.client.start(NapWorkflow, { workflowId: 'queued-nap', args: [10] });
+      await handle.result();
+      expect((await addedWorkflowJobs(t)).filter((id) => id.startsWith('w|'))).toEqual([`w|queued-nap|${handle.runId}|start`]);
+    } finally {
+      await clientOnly.close();
     }
   });
 });

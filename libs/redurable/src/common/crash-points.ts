@@ -9,6 +9,7 @@ export type CrashPoint =
   | 'task.after-dispatch'
   | 'activity.after-run'
   | 'local.after-run'
+  | 'local.after-checkpoint'
   | 'completion.after-append'
   | 'close.after-commit'
   | 'child.after-start'

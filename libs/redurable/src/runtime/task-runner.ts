@@ -372,6 +372,7 @@ export class WorkflowTaskRunner {
           leaseTtlMs: this.options.leaseTtlMs, dispatchMark: jobs ? 'set' : undefined,
         }));
         activation.lastId = res.lastId;
+        crashPoint('local.after-checkpoint');
         events = [];
         since = performance.now();
       }
