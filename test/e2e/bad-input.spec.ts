@@ -145,18 +145,24 @@ describe('bad input gets a typed error and writes nothing', () => {
     expect((badUrl as Error).message).toContain('connection must be a redis:// or rediss:// URL (got "localhost:6379")');
   });
 
-  test('a workflow class whose constructor takes a parameter stops the app, naming the class and the parameter', async () => {
-    @Workflow({ taskQueue: 'bad-input' })
-    class InjectedWorkflow {
-      constructor(private readonly echo: EchoActivities) {}
-      @WorkflowRun() async run(): Promise<unknown> {
-        return this.echo.echo('x');
+  test('a workflow constructor parameter that is not an @Activities class stops the app, naming the class, the parameter and why', async () => {
+    @Injectable()
+    class PricingService {
+      price(): number {
+        return 1;
       }
     }
-    const err = await createTestApp([EchoActivities, InjectedWorkflow]).catch((e: unknown) => e);
+    @Workflow({ taskQueue: 'bad-input' })
+    class InjectedWorkflow {
+      constructor(private readonly echo: EchoActivities, private readonly pricing: PricingService) {}
+      @WorkflowRun() async run(): Promise<unknown> {
+        return this.echo.echo(this.pricing.price());
+      }
+    }
+    const err = await createTestApp([EchoActivities, PricingService, InjectedWorkflow]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidWorkflowClassError);
-    expect((err as Error).message).toContain("Workflow InjectedWorkflow has a constructor parameter 'echo' (EchoActivities): the library creates one instance per execution");
-    expect((err as Error).message).toContain('do I/O inside activities');
+    expect((err as Error).message).toContain("Workflow InjectedWorkflow has a constructor parameter 'pricing' (PricingService) that cannot be injected: PricingService is not an @Activities class");
+    expect((err as Error).message).toContain('Workflow code must be deterministic: do I/O inside activities');
   });
 
   test('two activities with the same name stop the app with a clear error', async () => {

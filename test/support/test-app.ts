@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cluster, Redis } from 'ioredis';
 import { DurableModule, WorkflowClient, type DurableModuleOptions, type RedisConnectionOption } from 'redurable';
@@ -61,10 +61,10 @@ export interface TestApp {
 }
 
 /** A Nest application context with DurableModule on a random key prefix, fast leases and sweep. */
-export async function createTestApp(providers: Provider[], options: Partial<DurableModuleOptions> = {}): Promise<TestApp> {
+export async function createTestApp(providers: Provider[], options: Partial<DurableModuleOptions> = {}, imports: DynamicModule[] = []): Promise<TestApp> {
   const prefix = options.prefix ?? `t-${randomUUID().slice(0, 8)}`;
   @Module({
-    imports: [DurableModule.forRoot({ connection: testConnection(), prefix, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options })],
+    imports: [DurableModule.forRoot({ connection: testConnection(), prefix, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options }), ...imports],
     providers,
   })
   class TestModule {}

@@ -1,3 +1,4 @@
 export * from './workflow.decorator.js';
 export * from './activity.decorator.js';
-export type { WorkflowOptions, ActivityOptions, ActivityCallOptions, LocalActivityOptions, CompensatedBy } from './metadata.js';
+export { ActivityOptions, LocalActivityOptions } from './injection.decorator.js';
+export type { WorkflowOptions, ActivityCallOptions, CompensatedBy } from './metadata.js';

@@ -7,6 +7,9 @@ export const ACTIVITIES_METADATA = 'redurable:activities';
 export const ACTIVITY_METADATA = 'redurable:activity';
 export const SIGNALS_METADATA = 'redurable:signals';
 export const QUERIES_METADATA = 'redurable:queries';
+export const UPDATES_METADATA = 'redurable:updates';
+/** Constructor parameter index → how a workflow's injected activities proxy is made. */
+export const WORKFLOW_PARAMS_METADATA = 'redurable:workflow-params';
 
 /** Options of {@link Workflow}. */
 export interface WorkflowOptions {

@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Type } from '@nestjs/common';
 import { ACTIVITIES_METADATA, WORKFLOW_METADATA } from '../decorators/metadata.js';
 import { DurableRuntime } from '../module/durable-runtime.js';
+import { WorkflowClasses } from './workflow-classes.js';
 
 /** Finds `@Workflow` classes and `@Activities` providers at bootstrap and registers them. */
 @Injectable()
@@ -24,6 +25,7 @@ export class DurableExplorer implements OnModuleInit {
 
   private register(): void {
     for (const wrapper of this.discovery.getProviders()) {
+      if (wrapper.instance instanceof WorkflowClasses) for (const cls of wrapper.instance.classes) this.runtime.registry.addWorkflow(cls);
       const metatype = wrapper.metatype as Type<object> | undefined;
       if (!metatype || typeof metatype !== 'function' || !wrapper.isDependencyTreeStatic()) continue;
       if (Reflect.getMetadata(WORKFLOW_METADATA, metatype)) this.runtime.registry.addWorkflow(metatype);

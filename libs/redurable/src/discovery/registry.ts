@@ -2,10 +2,16 @@ import type { Type } from '@nestjs/common';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {
-  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
+  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_PARAMS_METADATA, WORKFLOW_RUN_METADATA,
   type ActivityMetadata, type WorkflowMetadata,
 } from '../decorators/metadata.js';
 import type { ActivitiesOptions } from '../decorators/activity.decorator.js';
+import type { InjectedParamOptions } from '../decorators/injection.decorator.js';
+
+/** One workflow constructor parameter: the `@Activities` class whose durable proxy it receives. */
+export interface InjectedActivities extends InjectedParamOptions {
+  activities: Type<object>;
+}
 
 /** A registered workflow class. */
 export interface WorkflowDefinition {
@@ -17,6 +23,8 @@ export interface WorkflowDefinition {
   signals: Record<string, string>;
   /** Query name → method. */
   queries: Record<string, string>;
+  /** The constructor's parameters, in order: each an activities proxy. */
+  inject: InjectedActivities[];
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -35,11 +43,11 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
   const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
   if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
-  checkConstructor(cls);
+  const inject = constructorInjection(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
   checkTaskQueueName(meta.taskQueue, `@Workflow of ${cls.name}`);
-  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries };
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, inject };
 }
 
 /** `@Activity` metadata of one method of an `@Activities` class, if it has any. */
@@ -91,20 +99,33 @@ export class DurableRegistry {
 }
 
 /**
- * The library creates a workflow instance per execution with `new Class()`: constructor
- * parameters would silently be undefined, so a class that declares any is refused.
+ * The library creates a workflow instance per execution itself, passing each constructor
+ * parameter the durable proxy of its `@Activities` class. Any other parameter (a service, a
+ * repository, a config) is refused: workflow code must be deterministic, so its I/O belongs
+ * in activities.
  */
-function checkConstructor(cls: Type<object>): void {
+function constructorInjection(cls: Type<object>): InjectedActivities[] {
   const types = (Reflect.getMetadata('design:paramtypes', cls) ?? []) as unknown[];
   const count = Math.max(types.length, cls.length);
-  if (count === 0) return;
+  const options = (Reflect.getMetadata(WORKFLOW_PARAMS_METADATA, cls) ?? {}) as Record<number, InjectedParamOptions>;
   const names = /constructor\s*\(([^)]*)\)/.exec(Function.prototype.toString.call(cls))?.[1]
     .split(',').map((p) => p.trim().replace(/[=\s].*$/, '')).filter(Boolean) ?? [];
-  const first = names[0] ?? 'its first parameter';
-  const type = (types[0] as { name?: string } | undefined)?.name;
-  throw new InvalidWorkflowClassError(
-    `Workflow ${cls.name} has a constructor parameter '${first}'${type ? ` (${type})` : ''}: the library creates one instance per execution ` +
-      'with no arguments, so it would be undefined. Workflow code must be deterministic: call activities through ' +
-      'proxyActivities(Class) in a field, and do I/O inside activities',
-  );
+  const inject: InjectedActivities[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = types[i] as Type<object> | undefined;
+    if (typeof type === 'function' && Reflect.getMetadata(ACTIVITIES_METADATA, type)) {
+      inject.push({ activities: type, ...(options[i] ?? { local: false, options: {} }) });
+      continue;
+    }
+    const typeName = typeof type === 'function' && type.name ? type.name : undefined;
+    const why = typeof type === 'function'
+      ? `${typeName ?? 'its type'} is not an @Activities class`
+      : 'its type is not known at run time (compile with emitDecoratorMetadata, and import the class as a value, not `import type`)';
+    throw new InvalidWorkflowClassError(
+      `Workflow ${cls.name} has a constructor parameter '${names[i] ?? `#${i + 1}`}'${typeName ? ` (${typeName})` : ''} that cannot be injected: ${why}. ` +
+        'A workflow constructor may only take @Activities classes, each of which receives a durable proxy (as proxyActivities returns). ' +
+        'Workflow code must be deterministic: do I/O inside activities, and pass other values as workflow arguments',
+    );
+  }
+  return inject;
 }

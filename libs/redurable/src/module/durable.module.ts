@@ -11,6 +11,7 @@ import { DURABLE_OPTIONS, DURABLE_RAW_OPTIONS } from './durable.constants.js';
 import { resolveDurableOptions, type DurableModuleOptions, type ResolvedDurableOptions } from './durable-options.js';
 import { DurableRuntime } from './durable-runtime.js';
 import { DurableQueues } from '../queues/durable-queues.js';
+import { WorkflowClasses } from '../discovery/workflow-classes.js';
 
 /** A class that builds the module's options, for `forRootAsync({ useClass })` or `{ useExisting }`. */
 export interface DurableOptionsFactory {
@@ -85,6 +86,25 @@ export class DurableModule {
     return DurableModule.build(asyncOptionsProviders(options), options.imports ?? []);
   }
 
+  /**
+   * Registers workflow classes without making them Nest providers: the library creates their
+   * instances itself (one per execution, `@Activities` constructor parameters given durable
+   * proxies), so Nest need not resolve or create them. Import it in the module that owns the
+   * workflows, beside that module's `@Activities` providers. Listing a workflow class in
+   * `providers` works too, but then Nest must be able to resolve its constructor's classes,
+   * and the instance Nest makes is not used.
+   *
+   * @example
+   * @Module({ imports: [DurableModule.forFeature([TransferWorkflow])], providers: [BankActivities] })
+   * export class TransfersModule {}
+   */
+  static forFeature(workflows: Type<object>[]): DynamicModule {
+    return {
+      module: DurableFeatureModule,
+      providers: [{ provide: Symbol('redurable:workflows'), useValue: new WorkflowClasses(workflows) }],
+    };
+  }
+
   private static build(rawProvider: DynamicModule['providers'], imports: ModuleMetadata['imports']): DynamicModule {
     return {
       module: DurableModule,
@@ -103,6 +123,10 @@ export class DurableModule {
     };
   }
 }
+
+/** The module `DurableModule.forFeature` returns (one per call; its provider lists the classes). */
+@Module({})
+class DurableFeatureModule {}
 
 function asyncOptionsProviders(options: DurableModuleAsyncOptions): Provider[] {
   const given = [options.useFactory, options.useClass, options.useExisting].filter(Boolean).length;

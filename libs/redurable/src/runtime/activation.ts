@@ -13,6 +13,7 @@ import { workflowStorage } from './context.js';
 import { seededRandom } from './prng.js';
 import { nonCancellableScope, queryScope } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
+import { createWorkflowInstance } from './workflow-factory.js';
 
 /** What workflow code can learn about its own execution through `workflowInfo()`. */
 export interface WorkflowInfo {
@@ -365,13 +366,13 @@ export class WorkflowActivation {
   private startCode(): void {
     if (this.started) return;
     this.started = true;
-    const { cls, runMethod, name } = this.definition;
+    const { runMethod, name } = this.definition;
     const args = this.decodeRecorded(this.startEvent.input, `workflow '${name}' input`);
     if (!args) return;
     workflowStorage.run(this, () => {
       let result: Promise<unknown>;
       try {
-        this.instance = new cls() as Record<string, (...a: unknown[]) => unknown>;
+        this.instance = createWorkflowInstance(this.definition);
         result = Promise.resolve(this.instance[runMethod](...args));
       } catch (err) {
         result = Promise.reject(err);

@@ -1,0 +1,6 @@
+import type { Type } from '@nestjs/common';
+
+/** The workflow classes one `DurableModule.forFeature([...])` registers; the explorer finds it among the providers. */
+export class WorkflowClasses {
+  constructor(readonly classes: readonly Type<object>[]) {}
+}
