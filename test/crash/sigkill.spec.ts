@@ -276,6 +276,57 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('external.after-append of an update (accepted, the client died before waking the workflow): the sweep wakes it and the update completes once', async () => {
+    const id = 'crash-update-accepted';
+    const first = worker();
+    await ready(first);
+    await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
+    await until('the workflow to wait', async () => {
+      const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
+      return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
+    });
+    await stop(first);
+    const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-1', STEP: '5', REDURABLE_CRASH_POINT: 'external.after-append' });
+    expect((await updater.exited).signal).toBe('SIGKILL');
+    expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'WorkflowUpdateAccepted']);
+
+    worker();
+    expect(await client.client.getHandle(id).getUpdateHandle('u-1').result()).toBe(5);
+    await client.client.getHandle(id).signal('finish');
+    expect(await client.client.getHandle<number>(id).result()).toBe(5);
+    expect((await history(id)).filter((e) => e.type === 'WorkflowUpdateCompleted')).toHaveLength(1);
+    expect(await counters('effects', id, 5)).toEqual([0, 0, 0, 0, 1]);
+  }, 40_000);
+
+  test.each([
+    ['task.after-commit', '2', "the update's activity recorded, its job not yet added"],
+    ['activity.after-run', '1', "the update's activity ran, its outcome not recorded"],
+    ['task.after-commit', '3', "the update's result recorded, nothing after it"],
+  ])('a worker running an update killed at %s (hit %s, %s): another worker completes the update once, with the same result', async (point, after) => {
+    const id = `crash-update-${point}-${after}`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+    await ready(crashing);
+    const handle = client.client.getHandle(id);
+    await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
+    // The update is sent by a process with the workflow's class (its validator would run there).
+    const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-2', STEP: '2' });
+    expect((await updater.exited).code).toBe(0);
+    const update = handle.getUpdateHandle<number>('u-2');
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    const recordedAtKill = (await history(id)).some((e) => e.type === 'WorkflowUpdateCompleted');
+    expect(recordedAtKill).toBe(after === '3');
+
+    worker();
+    expect(await update.result()).toBe(2);
+    await handle.signal('finish');
+    expect(await client.client.getHandle<number>(id).result()).toBe(2);
+    const h = await history(id);
+    expect(h.filter((e) => e.type === 'WorkflowUpdateAccepted')).toHaveLength(1);
+    expect(h.filter((e) => e.type === 'WorkflowUpdateCompleted')).toHaveLength(1);
+    expect(await counters('effects', id, 2)).toEqual([0, 1]);
+    expect((await counters('runs', id, 2))[1]).toBeLessThanOrEqual(point === 'activity.after-run' ? 2 : 1);
+  }, 40_000);
+
   test('close.after-commit of a continue-as-new (next run created, its first task not yet enqueued): the sweep starts it', async () => {
     const id = 'crash-continue';
     const crashing = worker({ REDURABLE_CRASH_POINT: 'close.after-commit' });

@@ -152,7 +152,7 @@ describe('Redis lost while running', () => {
       await new Promise((r) => setTimeout(r, 300)); // the client's connection notices the drop
       const calls: (() => Promise<unknown>)[] = [
         () => client.start(WaitWorkflow, { workflowId: 'after', args: [1] }),
-        () => handle.signal('poke'),
+        () => client.getHandle(handle.workflowId).signal('poke'),
         () => handle.describe(),
       ];
       for (const call of calls) {

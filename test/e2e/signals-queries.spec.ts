@@ -71,7 +71,7 @@ describe('signals, condition and queries', () => {
   test('a signal the workflow has no handler for: refused when the sender has the class, recorded and listed by describe() when it has not', async () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-unknown', args: [1, 60_000] });
-    const err = await handle.signal('aprove', 'ada').catch((e: unknown) => e);
+    const err = await t.client.getHandle('approve-unknown').signal('aprove', 'ada').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownSignalError);
     expect((err as Error).message).toBe(
       "Workflow 'approve-unknown' (ApprovalWorkflow) has no signal 'aprove': known signals are approve. Nothing was recorded; add a @Signal() method of that name to the workflow class, or fix the name",
@@ -104,11 +104,12 @@ describe('signals, condition and queries', () => {
   test('a query handler that schedules work is rejected; an unknown query names the known ones', async () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-query', args: [1, 60_000] });
-    await until('the workflow to start waiting', async () => (await handle.describe()).historyLength >= 1 && (await handle.query<{ stage: string }>('status')).stage === 'waiting');
-    const sneaky = await handle.query('sneaky').catch((e: unknown) => e);
+    await until('the workflow to start waiting', async () => (await handle.describe()).historyLength >= 1 && (await handle.query('status')).stage === 'waiting');
+    // A typed handle names the handler's method; the query is registered as 'sneaky'.
+    const sneaky = await handle.query('tryToSchedule').catch((e: unknown) => e);
     expect(sneaky).toBeInstanceOf(QueryMutationError);
     expect((sneaky as Error).message).toContain('queries are read-only');
-    const unknown = await handle.query('nope').catch((e: unknown) => e);
+    const unknown = await t.client.getHandle(handle.workflowId).query('nope').catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(UnknownQueryError);
     expect((unknown as Error).message).toContain("has no query 'nope': known queries are status, sneaky");
     expect((await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskScheduled')).toHaveLength(0);

@@ -10,7 +10,7 @@ export * from './decorators/index.js';
 export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
 export {
-  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, startChild, executeChild,
+  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, allHandlersFinished, startChild, executeChild,
   type ChildWorkflowOptions, type ChildWorkflowHandle,
 } from './runtime/workflow-control-api.js';
 export { Saga, type SagaOptions } from './saga/saga.js';
@@ -22,6 +22,8 @@ export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-st
 export type { ParentClosePolicy, HistoryEvent, EventType } from './history/events.js';
 export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
+export { WorkflowUpdateHandle } from './client/workflow-updates.js';
+export { runMethod, type RunArgs, type RunResult, type HandlerName, type HandlerArgs, type HandlerResult } from './client/typed-handles.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';
 export { DurableQueues, type TaskQueueQueues, type PartitionQueues } from './queues/durable-queues.js';

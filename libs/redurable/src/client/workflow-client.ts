@@ -11,6 +11,7 @@ import { validateWorkflowInput } from './input-validation.js';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { inSpan, traceOf } from '../observability/tracing.js';
 import { WorkflowHandle } from './workflow-handle.js';
+import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
@@ -34,9 +35,6 @@ export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends
   signalArgs?: unknown[];
 }
 
-type RunArgs<W> = W extends Type<infer I> ? RunOf<I> extends (...args: infer A) => unknown ? A : unknown[] : unknown[];
-type RunResult<W> = W extends Type<infer I> ? RunOf<I> extends (...args: never[]) => infer R ? Awaited<R> : unknown : unknown;
-type RunOf<I> = I extends { run: infer F } ? F : (...args: unknown[]) => unknown;
 
 /**
  * Starts workflows and reaches running ones. Injectable anywhere once `DurableModule` is imported.
@@ -54,10 +52,10 @@ export class WorkflowClient {
    * cannot be stored, or the id policies forbid it (by default: a run with the id is running).
    * Rejects with a RedisUnavailableError when Redis does not answer within `connectTimeout`.
    */
-  async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
+  async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
     const { runId } = await this.runtime.link.call(`start workflow '${options?.workflowId}'`, () =>
       inSpan('redurable.start_workflow', { 'workflow.id': options?.workflowId, 'workflow.type': typeName(workflow) }, undefined, () => this.startRun(workflow, options), 'client'));
-    return new WorkflowHandle(this.runtime, options.workflowId, runId);
+    return new WorkflowHandle(this.runtime, options.workflowId, runId, classOf(workflow));
   }
 
   /** Starts a workflow and waits for its result. */
@@ -70,17 +68,29 @@ export class WorkflowClient {
    * Sends a signal to the workflow with this id, starting it first (atomically) when no run
    * is running. The signal is the first thing the new run receives.
    */
-  async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>>> {
+  async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
     const input = this.runtime.converter.encodeAll(options.signalArgs ?? [], `signal '${options.signal}' of workflow '${options.workflowId}'`);
     const { runId } = await this.runtime.link.call(`signal-with-start workflow '${options.workflowId}'`, () =>
       inSpan('redurable.signal_with_start', { 'workflow.id': options.workflowId, 'workflow.type': typeName(workflow), 'signal.name': options.signal }, undefined, () =>
         this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input }), 'client'));
-    return new WorkflowHandle(this.runtime, options.workflowId, runId);
+    return new WorkflowHandle(this.runtime, options.workflowId, runId, classOf(workflow));
   }
 
-  /** A handle on an existing workflow (its current run, or `runId`). */
-  getHandle<R = unknown>(workflowId: string, runId?: string): WorkflowHandle<R> {
-    return new WorkflowHandle<R>(this.runtime, workflowId, runId);
+  /**
+   * A handle on an existing workflow (its current run, or `runId`). Given the workflow's class,
+   * the handle is typed from it: signal, query and update names and arguments are checked by
+   * the compiler, results typed from the handlers and the `@WorkflowRun` method.
+   *
+   * @example
+   * const handle = this.workflows.getHandle(TransferWorkflow, 'transfer-42');
+   * await handle.executeUpdate('changeLimit', 500); // a misspelled name or a string limit does not compile
+   */
+  getHandle<W extends Type<object>>(workflow: W, workflowId: string, runId?: string): WorkflowHandle<RunResult<W>, InstanceType<W>>;
+  getHandle<R = unknown>(workflowId: string, runId?: string): WorkflowHandle<R>;
+  getHandle(workflowOrId: Type<object> | string, idOrRunId?: string, runId?: string): WorkflowHandle<unknown, unknown> {
+    if (typeof workflowOrId === 'string') return new WorkflowHandle(this.runtime, workflowOrId, idOrRunId);
+    workflowDefinitionOf(workflowOrId); // a class that is not a workflow is refused now, not at the first call
+    return new WorkflowHandle(this.runtime, idOrRunId!, runId, workflowOrId);
   }
 
   /**
@@ -169,6 +179,10 @@ export class WorkflowClient {
     if (!(await this.runtime.store.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
   }
+}
+
+function classOf(workflow: Type<object> | string): Type<object> | undefined {
+  return typeof workflow === 'string' ? undefined : workflow;
 }
 
 function typeName(workflow: Type<object> | string): string {

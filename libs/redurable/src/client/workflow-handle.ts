@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { Type } from '@nestjs/common';
 import { deserializeFailure } from '../errors/failure-codec.js';
+import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
+import { RedurableError } from '../errors/library.errors.js';
+import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
+import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
-import { QueryUnavailableError } from '../errors/id-policy.errors.js';
 import { UnknownSignalError } from '../errors/workflow-control.js';
-import type { WorkflowExecutionStarted } from '../history/events.js';
 import { closeFailure } from '../history/close-failure.js';
-import { WorkflowActivation } from '../runtime/activation.js';
-import { installDeterminism } from '../runtime/determinism.js';
+import { definitionFor, replayRun } from './replay-run.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
 import type { WorkflowMeta } from '../history/redis-history-store.js';
@@ -15,14 +18,26 @@ import { inSpan } from '../observability/tracing.js';
 import { outstandingOf, type Outstanding } from '../history/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 
-/** A reference to one workflow execution: wait for it, inspect it, read its history. */
-export class WorkflowHandle<R = unknown> {
+/**
+ * A reference to one workflow execution: wait for it, message it, inspect it, read its history.
+ * `R` is its result; `W`, when the handle was made from the workflow's class (`start`,
+ * `getHandle(Class, id)`), its instance type, from which message names and arguments are typed.
+ */
+export class WorkflowHandle<R = unknown, W = unknown> {
+  /** @internal */
   constructor(
     private readonly runtime: ClientContext,
     readonly workflowId: string,
     /** The run this handle follows; undefined follows whatever run is current. */
     readonly runId?: string,
+    /** The workflow's class, when the handle was made from it. */
+    private readonly workflowClass?: Type<object>,
   ) {}
+
+  /** The workflow's class: the one this handle was made from, else the one registered for the run's type. */
+  private definitionOf(type: string): WorkflowDefinition | undefined {
+    return this.runtime.registry.workflows.get(type) ?? (this.workflowClass ? workflowDefinitionOf(this.workflowClass) : undefined);
+  }
 
   private async meta(): Promise<WorkflowMeta> {
     const meta = await this.runtime.store.getMeta(this.workflowId);
@@ -88,16 +103,24 @@ export class WorkflowHandle<R = unknown> {
   /**
    * Sends a signal: recorded in the history atomically, then the workflow wakes and its
    * `@Signal` handler runs. Signals sent while no worker runs are processed when one starts.
+   * When this process knows the workflow's class, a name it has no handler for is refused
+   * (UnknownSignalError, nothing recorded); a typed handle also accepts the handler's method name.
    */
+  async signal<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<void>;
+  async signal(name: UntypedName<W>, ...args: unknown[]): Promise<void>;
   async signal(name: string, ...args: unknown[]): Promise<void> {
     const input = this.runtime.converter.encodeAll(args, `signal '${name}' of workflow '${this.workflowId}'`);
-    // When this process has the workflow's class, a signal it has no handler for is refused.
+    const event = { type: 'SignalReceived' as const, signalName: name, input };
+    // A typed handle may name the handler's method; the signal's recorded name is the handler's.
     const check = (meta: WorkflowMeta) => {
-      const definition = this.runtime.registry.workflows.get(meta.type);
-      if (definition && !(name in definition.signals)) throw new UnknownSignalError(this.workflowId, meta.type, name, Object.keys(definition.signals));
+      const definition = this.definitionOf(meta.type);
+      if (!definition) return;
+      event.signalName = handlerNamed(definition.signals, name) ?? name;
+      if (!(event.signalName in definition.signals)) throw new UnknownSignalError(this.workflowId, meta.type, name, Object.keys(definition.signals));
     };
     await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () => this.runtime.writes.external(this.workflowId, 'signal', { type: 'SignalReceived', signalName: name, input }, false, check), 'client'));
+      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () =>
+        this.runtime.writes.external(this.workflowId, 'signal', event, false, check), 'client'));
   }
 
   /**
@@ -117,23 +140,67 @@ export class WorkflowHandle<R = unknown> {
 
   /**
    * Runs a `@Query` handler on the workflow's state, rebuilt by replaying its history in this
-   * process: it needs the workflow class registered here, and no worker.
+   * process: it needs the workflow class registered here (or given to `getHandle`), and no worker.
    */
-  async query<T = unknown>(name: string, ...args: unknown[]): Promise<T> {
-    return this.runtime.link.call(`query workflow '${this.workflowId}'`, () => this.runQuery<T>(name, args));
+  async query<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<HandlerResult<W, K>>;
+  async query<T = unknown>(name: UntypedName<W>, ...args: unknown[]): Promise<T>;
+  async query(name: string, ...args: unknown[]): Promise<unknown> {
+    return this.runtime.link.call(`query workflow '${this.workflowId}'`, () => this.runQuery(name, args));
+  }
+
+  /**
+   * Sends an update and waits for its result: the `@Update` handler's validator runs first, in
+   * this process on the replayed state (a rejection is a WorkflowUpdateRejectedError, nothing
+   * recorded); then the update is recorded and the workflow's handler runs, and what it returns
+   * is returned here (what it throws rejects with a WorkflowUpdateFailedError).
+   */
+  async executeUpdate<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<HandlerResult<W, K>>;
+  async executeUpdate<T = unknown>(name: UntypedName<W>, ...args: unknown[]): Promise<T>;
+  async executeUpdate(name: string, ...args: unknown[]): Promise<unknown> {
+    return (await this.sendUpdate(randomUUID(), name, args)).result();
+  }
+
+  /**
+   * Sends an update and returns once it is recorded (validated and accepted); await the update
+   * handle's `result()` later, or from another process with `getUpdateHandle(updateId)`.
+   */
+  async startUpdate<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
+  async startUpdate<T = unknown>(name: UntypedName<W>, ...args: unknown[]): Promise<WorkflowUpdateHandle<T>>;
+  async startUpdate(name: string, ...args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
+    return this.sendUpdate(randomUUID(), name, args);
+  }
+
+  /**
+   * `startUpdate` with the caller's update id (a request id, say): an update id the run has
+   * already accepted is not recorded again, the call returns its handle.
+   */
+  async startUpdateWithId<K extends HandlerName<W>>(updateId: string, name: K, ...args: HandlerArgs<W, K>): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
+  async startUpdateWithId<T = unknown>(updateId: string, name: UntypedName<W>, ...args: unknown[]): Promise<WorkflowUpdateHandle<T>>;
+  async startUpdateWithId(updateId: string, name: string, ...args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
+    if (typeof updateId !== 'string' || updateId.length === 0 || updateId.length > 256) {
+      throw new RedurableError(`Invalid update id ${JSON.stringify(updateId)}: use a non-empty string of at most 256 characters`);
+    }
+    return this.sendUpdate(updateId, name, args);
+  }
+
+  /** A handle on an update accepted earlier (from any process), to await its result. */
+  getUpdateHandle<T = unknown>(updateId: string): WorkflowUpdateHandle<T> {
+    return new WorkflowUpdateHandle<T>(this.runtime, this.workflowId, updateId, this.runId);
+  }
+
+  private async sendUpdate(updateId: string, name: string, args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
+    const runId = await this.runtime.link.call(`update workflow '${this.workflowId}'`, () =>
+      inSpan('redurable.update_workflow', { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId }, undefined, () =>
+        acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)), 'client'));
+    return new WorkflowUpdateHandle(this.runtime, this.workflowId, updateId, runId);
   }
 
   private async runQuery<T>(name: string, args: unknown[]): Promise<T> {
     const meta = await this.meta();
-    const definition = this.runtime.registry.workflows.get(meta.type);
-    if (!definition) {
-      throw new QueryUnavailableError(`Cannot query workflow '${this.workflowId}': its type '${meta.type}' is not registered in this app; list the @Workflow class in a module's providers`);
-    }
-    installDeterminism();
+    const definition = definitionFor(this.workflowId, meta.type, 'query', this.definitionOf(meta.type));
     const entries = await this.runtime.store.readEntries(this.workflowId, this.runId ?? meta.runId);
-    const activation = new WorkflowActivation(definition, entries[0].event as WorkflowExecutionStarted, this.runtime.converter);
-    await activation.activate(entries);
-    return (await activation.query(name, args)) as T;
+    const activation = await replayRun(this.runtime, definition, entries);
+    return (await activation.query(handlerNamed(definition.queries, name) ?? name, args)) as T;
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */
@@ -220,6 +287,12 @@ export class WorkflowHandle<R = unknown> {
       return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId, queue: queue.name };
     }));
   }
+}
+
+/** The name a handler is registered under, looked up by its method name (a typed handle's names are method names). */
+function handlerNamed(handlers: Record<string, string>, name: string): string | undefined {
+  if (name in handlers) return name;
+  return Object.keys(handlers).find((key) => handlers[key] === name);
 }
 
 /**

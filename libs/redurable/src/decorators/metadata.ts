@@ -19,6 +19,25 @@ export interface WorkflowOptions {
   taskQueue?: string;
 }
 
+/** Options of {@link Update}. */
+export interface UpdateOptions {
+  /** Update name used by `handle.executeUpdate(name, ...)`. @default the method name */
+  name?: string;
+  /**
+   * Runs before anything is recorded, with the update's arguments and the workflow instance
+   * as `this` (its state as of the latest event); throwing rejects the update: the caller gets
+   * a WorkflowUpdateRejectedError and the history does not change. Read-only, like a query.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `this` is the workflow instance, whose type a decorator cannot know
+  validator?: (this: any, ...args: any[]) => void;
+}
+
+/** An update handler: its method and validator. */
+export interface UpdateHandlerMetadata {
+  method: string;
+  validator?: (...args: unknown[]) => void;
+}
+
 /** Options every activity call can carry: from `@Activity`, then `proxyActivities(Class, options)`. */
 export interface ActivityCallOptions {
   /** Task queue whose workers run the activity. @default the workflow's task queue */

@@ -1,4 +1,7 @@
-import { QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA, type WorkflowMetadata, type WorkflowOptions } from './metadata.js';
+import {
+  QUERIES_METADATA, SIGNALS_METADATA, UPDATES_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
+  type UpdateHandlerMetadata, type UpdateOptions, type WorkflowMetadata, type WorkflowOptions,
+} from './metadata.js';
 
 /**
  * Marks a class as a workflow: a new instance runs each execution, and its `@WorkflowRun`
@@ -46,4 +49,22 @@ export function Signal(name?: string): MethodDecorator {
  */
 export function Query(name?: string): MethodDecorator {
   return handlerDecorator(QUERIES_METADATA, name);
+}
+
+/**
+ * Marks an update handler: `handle.executeUpdate(name, ...args)` records the update (after its
+ * `validator`, if any, accepted it), the method runs in the workflow with those arguments, may
+ * change state and await durable calls, and what it returns (or throws) is recorded and
+ * handed to the caller. An accepted update survives worker crashes and completes once.
+ *
+ * @example
+ * @Update({ validator(limit: number) { if (limit <= 0) throw new Error('the limit must be positive'); } })
+ * async changeLimit(limit: number): Promise<number> { const old = this.limit; this.limit = limit; return old; }
+ */
+export function Update(options: UpdateOptions = {}): MethodDecorator {
+  return (target, propertyKey) => {
+    const existing = (Reflect.getMetadata(UPDATES_METADATA, target.constructor) ?? {}) as Record<string, UpdateHandlerMetadata>;
+    const handler: UpdateHandlerMetadata = { method: String(propertyKey), ...(options.validator ? { validator: options.validator as (...args: unknown[]) => void } : {}) };
+    Reflect.defineMetadata(UPDATES_METADATA, { ...existing, [options.name ?? String(propertyKey)]: handler }, target.constructor);
+  };
 }

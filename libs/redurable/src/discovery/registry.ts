@@ -2,8 +2,8 @@ import type { Type } from '@nestjs/common';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {
-  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, WORKFLOW_METADATA, WORKFLOW_PARAMS_METADATA, WORKFLOW_RUN_METADATA,
-  type ActivityMetadata, type WorkflowMetadata,
+  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, UPDATES_METADATA, WORKFLOW_METADATA, WORKFLOW_PARAMS_METADATA, WORKFLOW_RUN_METADATA,
+  type ActivityMetadata, type UpdateHandlerMetadata, type WorkflowMetadata,
 } from '../decorators/metadata.js';
 import type { ActivitiesOptions } from '../decorators/activity.decorator.js';
 import type { InjectedParamOptions } from '../decorators/injection.decorator.js';
@@ -23,6 +23,8 @@ export interface WorkflowDefinition {
   signals: Record<string, string>;
   /** Query name → method. */
   queries: Record<string, string>;
+  /** Update name → method and validator. */
+  updates: Record<string, UpdateHandlerMetadata>;
   /** The constructor's parameters, in order: each an activities proxy. */
   inject: InjectedActivities[];
 }
@@ -46,8 +48,9 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const inject = constructorInjection(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
+  const updates = (Reflect.getMetadata(UPDATES_METADATA, cls) ?? {}) as Record<string, UpdateHandlerMetadata>;
   checkTaskQueueName(meta.taskQueue, `@Workflow of ${cls.name}`);
-  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, inject };
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject };
 }
 
 /** `@Activity` metadata of one method of an `@Activities` class, if it has any. */

@@ -68,6 +68,10 @@ export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: num
 export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
 export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }
 export interface SignalReceived extends EventBase { type: 'SignalReceived'; signalName: string; input: Payload[] }
+/** An update the client validated and recorded: the workflow's `@Update` handler runs with `input`. */
+export interface WorkflowUpdateAccepted extends EventBase { type: 'WorkflowUpdateAccepted'; updateId: string; updateName: string; input: Payload[] }
+/** The update's handler returned (`result`) or threw (`failure`); recorded by the workflow task, once. */
+export interface WorkflowUpdateCompleted extends EventBase { type: 'WorkflowUpdateCompleted'; seq: number; updateId: string; result?: Payload; failure?: SerializedFailure }
 export interface WorkflowCancelRequested extends EventBase { type: 'WorkflowCancelRequested'; reason?: string }
 export interface WorkflowExecutionCanceled extends EventBase { type: 'WorkflowExecutionCanceled'; failure: SerializedFailure }
 export interface WorkflowExecutionTerminated extends EventBase { type: 'WorkflowExecutionTerminated'; reason: string }
@@ -99,6 +103,8 @@ export type HistoryEvent =
   | TimerFired
   | MarkerRecorded
   | SignalReceived
+  | WorkflowUpdateAccepted
+  | WorkflowUpdateCompleted
   | WorkflowCancelRequested
   | WorkflowExecutionCanceled
   | WorkflowExecutionTerminated
@@ -114,14 +120,14 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
-export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled;
+export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted;
 
 /** A command the code produced, before the store gives it an id and timestamp. */
 export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
 /** Events that end a run. */
 export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
 
-const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled']);
+const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted']);
 const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
   'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
 ]);
@@ -142,6 +148,8 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
     case 'MarkerRecorded': return `MarkerRecorded(${e.name}) seq ${e.seq}`;
     case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
     case 'SignalReceived': return `SignalReceived(${e.signalName})`;
+    case 'WorkflowUpdateAccepted': return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;
+    case 'WorkflowUpdateCompleted': return `WorkflowUpdateCompleted(${e.updateId}) seq ${e.seq}`;
     case 'ActivityTaskCompleted': case 'ActivityTaskFailed': case 'TimerFired': case 'ChildWorkflowCompleted': case 'ChildWorkflowFailed':
       return `${e.type} seq ${e.seq}`;
     default: return e.type;

@@ -234,11 +234,11 @@ export class RedisHistoryStore {
    * Appends a signal or cancellation request to the current run (read as `runId`). A second
    * call with the same `requestId` (within an hour) records nothing.
    */
-  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean, requestId: string): Promise<ExternalResult> {
+  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean, requestId: string, expectLen?: number): Promise<ExternalResult> {
     const k = this.keys;
     const res = (await this.run('appendExternal', {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
-    }, { ...this.common(workflowId), runId, cancelChannel: cancel ? k.cancelChannel() : undefined, requestId }, [JSON.stringify(event)])) as unknown[];
+    }, { ...this.common(workflowId), runId, cancelChannel: cancel ? k.cancelChannel() : undefined, requestId, expectLen }, [JSON.stringify(event)])) as unknown[];
     switch (Number(res[0])) {
       case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
       case Reply.OK: return { kind: 'recorded' };
@@ -298,7 +298,10 @@ export class RedisHistoryStore {
       ...this.common(workflowId), runId, seq: args.outcome.seq, cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
       ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, keepLease: args.keepLease, requestId: randomUUID(),
     }, [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
-    if (Number(res[0]) === Reply.COMMITTED) return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
+    if (Number(res[0]) === Reply.COMMITTED) {
+      this.announceUpdates(workflowId, args.events);
+      return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
+    }
     return completionResult('completeAndCommit', res, (raw) => this.lease({ workflowId, runId }, raw));
   }
 
@@ -348,8 +351,12 @@ export class RedisHistoryStore {
     switch (Number(res[0])) {
       case Reply.CHANGED: return { kind: 'changed', lease: await this.lease(args, [Reply.CHANGED, args.fence, res[1], res[2]]) };
       case Reply.LEASE_LOST: throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
-      case Reply.MORE: return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
-      case Reply.OK: return { kind: 'done', lastId: String(res[1]) };
+      case Reply.MORE:
+        this.announceUpdates(workflowId, args.events);
+        return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
+      case Reply.OK:
+        this.announceUpdates(workflowId, args.events);
+        return { kind: 'done', lastId: String(res[1]) };
       default: return unexpected('commitTask', res);
     }
   }
@@ -595,6 +602,20 @@ export class RedisHistoryStore {
 
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
     return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
+  }
+
+  /** A run's entries after the stream id `afterId` ('-' for all). */
+  async readEntriesAfter(workflowId: string, runId: string, afterId: string): Promise<StoredEvent[]> {
+    const start = afterId === '-' ? '-' : `(${afterId}`;
+    return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), start, '+')) as RawEntry[]);
+  }
+
+  /**
+   * Committed update results wake the processes waiting for them, on the channel closes are
+   * published on. Best effort: a waiter that misses it re-reads on its own (ClosedWatcher).
+   */
+  private announceUpdates(workflowId: string, events: NewEvent[]): void {
+    if (events.some((e) => e.type === 'WorkflowUpdateCompleted')) this.redis.publish(this.keys.closedChannel(), workflowId).catch(() => undefined);
   }
 
   /** The last event of a run's history (how a closed run ended). */

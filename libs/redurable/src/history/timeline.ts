@@ -2,14 +2,14 @@ import type { SerializedFailure } from '../errors/failure-codec.js';
 import type { HistoryEvent, Payload } from './events.js';
 
 /** What a span of a run's timeline stands for. */
-export type SpanKind = 'activity' | 'timer' | 'child' | 'signal' | 'cancel-request' | 'marker';
+export type SpanKind = 'activity' | 'timer' | 'child' | 'signal' | 'update' | 'cancel-request' | 'marker';
 
 /** One step of a run: scheduled (or received) at `start`, settled at `end` unless still open. */
 export interface TimelineSpan {
   kind: SpanKind;
-  /** Activity type, `sleep 5000ms`, child workflow type and id, signal or marker name. */
+  /** Activity type, `sleep 5000ms`, child workflow type and id, signal, update or marker name. */
   name: string;
-  /** The command's sequence number (absent for signals and cancellation requests). */
+  /** The command's sequence number (absent for signals, updates and cancellation requests). */
   seq?: number;
   start: number;
   end?: number;
@@ -30,6 +30,7 @@ export interface TimelineSpan {
 export function timelineOf(history: HistoryEvent[]): TimelineSpan[] {
   const spans: TimelineSpan[] = [];
   const bySeq = new Map<number, TimelineSpan>();
+  const updates = new Map<string, TimelineSpan>();
   for (const e of history) {
     switch (e.type) {
       case 'ActivityTaskScheduled':
@@ -47,6 +48,17 @@ export function timelineOf(history: HistoryEvent[]): TimelineSpan[] {
       case 'SignalReceived':
         spans.push({ kind: 'signal', name: e.signalName, start: e.ts, end: e.ts, status: 'received', input: e.input, eventIds: [e.id] });
         break;
+      case 'WorkflowUpdateAccepted': {
+        const span: TimelineSpan = { kind: 'update', name: e.updateName, start: e.ts, status: 'pending', input: e.input, eventIds: [e.id] };
+        spans.push(span);
+        updates.set(e.updateId, span);
+        break;
+      }
+      case 'WorkflowUpdateCompleted': {
+        const span = updates.get(e.updateId);
+        if (span) Object.assign(span, { end: e.ts, status: e.failure ? 'failed' : 'completed', result: e.result, failure: e.failure }).eventIds.push(e.id);
+        break;
+      }
       case 'WorkflowCancelRequested':
         spans.push({ kind: 'cancel-request', name: e.reason ?? 'cancel requested', start: e.ts, end: e.ts, status: 'received', eventIds: [e.id] });
         break;

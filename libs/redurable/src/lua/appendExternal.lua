@@ -1,16 +1,17 @@
 --[[
-  Appends an event from outside the workflow (a signal, a cancellation request) to the
+  Appends an event from outside the workflow (a signal, an update, a cancellation request) to the
   current run and wakes it.
 
   KEYS: meta, history (of the run the caller read), requests, requestTimes (the request log)
   ARGV[2]: the event JSON
   O: runId (the run the caller read), cancelChannel? (publish
      'cancel:<workflowId>' on it), requestId (a second copy, resent after a lost reply, records
-     nothing), workflowId, idx
+     nothing), workflowId, idx, expectLen? (an update: the history length its validator saw;
+     any other length is RETRY, so the validation is redone on the current state)
 
   Returns
     {NOT_RUNNING, status}   the run is not running: nothing written
-    {RETRY}                 the current run changed since the caller read it: read and retry
+    {RETRY}                 the current run (or, with expectLen, its history) changed since the caller read it: read and retry
     {OK}                    recorded; a task holds the lease and will see it
     {NEEDS_TASK}            recorded; the caller must enqueue a workflow task
 ]]
@@ -23,6 +24,7 @@ if priorReply(KEYS[3], O.requestId) then return wakeReply(KEYS[1], now) end
 local status = redis.call('HGET', KEYS[1], 'status')
 if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
+if O.expectLen and tonumber(redis.call('HGET', KEYS[1], 'len')) ~= tonumber(O.expectLen) then return {R.RETRY} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'dirty', 1)

@@ -1,10 +1,11 @@
 import { InvalidDurationError, NonDeterminismError, PayloadError } from '../errors/library.errors.js';
 import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../errors/workflow-control.js';
-import { deserializeFailure, serializeFailure } from '../errors/failure-codec.js';
+import { deserializeFailure, serializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
+import { UnknownUpdateError, WorkflowUpdateRejectedError } from '../errors/update.errors.js';
 import {
   describeEvent, isCloseEvent, isCommandEvent,
-  type CommandEvent, type HistoryEvent, type NewCommand, type WorkflowExecutionStarted,
+  type CommandEvent, type HistoryEvent, type NewCommand, type WorkflowExecutionStarted, type WorkflowUpdateAccepted,
 } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
@@ -88,6 +89,8 @@ export class WorkflowActivation {
   /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
   private taskError?: PayloadError | InvalidDurationError;
   private started = false;
+  /** Update handlers that have not settled yet. */
+  private runningHandlers = 0;
   private closedInHistory = false;
 
   constructor(
@@ -289,6 +292,8 @@ export class WorkflowActivation {
         return;
       case 'SignalReceived':
         return this.runSignal(event.signalName, event.input);
+      case 'WorkflowUpdateAccepted':
+        return this.runUpdate(event);
       case 'WorkflowCancelRequested':
         return this.cancel(event.reason);
       case 'WorkflowExecutionCompleted':
@@ -302,6 +307,7 @@ export class WorkflowActivation {
       case 'TimerStarted':
       case 'MarkerRecorded':
       case 'ChildWorkflowScheduled':
+      case 'WorkflowUpdateCompleted':
         return; // matched through schedule()
       default:
         assertNever(event);
@@ -361,6 +367,62 @@ export class WorkflowActivation {
         this.fail(err);
       }
     });
+  }
+
+  /**
+   * Runs an accepted update's handler. When it settles, its result (or failure: a throwing
+   * handler fails the update, not the workflow) is recorded as a command with its own seq, so
+   * a replay matches it at the same point and it is recorded once.
+   */
+  private runUpdate(event: WorkflowUpdateAccepted): void {
+    const handler = this.definition.updates[event.updateName];
+    const args = this.decodeRecorded(event.input, `update '${event.updateName}'`);
+    if (!args || !this.instance) return;
+    const { updateId } = event;
+    this.runningHandlers++;
+    const record = (outcome: { result: string } | { failure: SerializedFailure }) => {
+      this.runningHandlers--;
+      // Recorded even after a cancellation request: the caller waits for it.
+      nonCancellableScope.run(true, () => void this.schedule((seq) => ({ type: 'WorkflowUpdateCompleted', seq, updateId, ...outcome }), { immediate: () => undefined }));
+    };
+    const fail = (err: unknown) => record({ failure: serializeFailure(err) });
+    workflowStorage.run(this, () => {
+      try {
+        if (!handler) throw new UnknownUpdateError(this.info.workflowId, this.info.workflowType, event.updateName, Object.keys(this.definition.updates));
+        Promise.resolve(this.instance![handler.method](...args)).then((value) => {
+          let result: string;
+          try {
+            result = this.converter.encode(value, `result of update '${event.updateName}' (${updateId}) of workflow '${this.info.workflowId}'`);
+          } catch (err) {
+            return fail(err);
+          }
+          record({ result });
+        }, fail);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  }
+
+  /** True when no update handler is running (`allHandlersFinished()`). */
+  get handlersFinished(): boolean {
+    return this.runningHandlers === 0;
+  }
+
+  /**
+   * Runs an update's validator against the replayed state (read-only, as a query): throws
+   * UnknownUpdateError for a name the class lacks, or WorkflowUpdateRejectedError with what the
+   * validator threw.
+   */
+  validateUpdate(name: string, args: unknown[]): void {
+    const handler = this.definition.updates[name];
+    if (!handler) throw new UnknownUpdateError(this.info.workflowId, this.info.workflowType, name, Object.keys(this.definition.updates));
+    if (!handler.validator || !this.instance) return;
+    try {
+      workflowStorage.run(this, () => queryScope.run(true, () => handler.validator!.apply(this.instance, args)));
+    } catch (err) {
+      throw new WorkflowUpdateRejectedError(this.info.workflowId, name, err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private startCode(): void {
@@ -454,6 +516,7 @@ function sameCommand(recorded: CommandEvent, cmd: NewCommand): boolean {
   if (recorded.type === 'ActivityTaskScheduled' && cmd.type === 'ActivityTaskScheduled') return recorded.activityType === cmd.activityType;
   if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded') return recorded.name === cmd.name && (cmd.name !== 'patch' || recorded.value === cmd.value);
   if (recorded.type === 'ChildWorkflowScheduled' && cmd.type === 'ChildWorkflowScheduled') return recorded.workflowType === cmd.workflowType;
+  if (recorded.type === 'WorkflowUpdateCompleted' && cmd.type === 'WorkflowUpdateCompleted') return recorded.updateId === cmd.updateId;
   return true;
 }
 

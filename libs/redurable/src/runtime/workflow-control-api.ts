@@ -58,6 +58,15 @@ export function isCancellationRequested(): boolean {
   return currentActivation('isCancellationRequested()').cancelRequested;
 }
 
+/**
+ * True when no `@Update` handler is still running. A workflow whose updates await durable calls
+ * should wait for it before returning, so that every accepted update completes:
+ * `await condition(allHandlersFinished)`.
+ */
+export function allHandlersFinished(): boolean {
+  return currentActivation('allHandlersFinished()').handlersFinished;
+}
+
 /** Options of {@link startChild}. */
 export interface ChildWorkflowOptions<A extends unknown[]> {
   workflowId: string;
