@@ -9,8 +9,9 @@ export type { RedisConnectionOption, ClusterConnectionOption } from './connectio
 export * from './decorators/index.js';
 export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
+export { CancellationScope } from './runtime/cancellation-scope.js';
 export {
-  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, allHandlersFinished, startChild, executeChild,
+  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, allHandlersFinished, withTimeout, startChild, executeChild,
   type ChildWorkflowOptions, type ChildWorkflowHandle,
 } from './runtime/workflow-control-api.js';
 export { Saga, type SagaOptions } from './saga/saga.js';

@@ -73,10 +73,10 @@ export class ActivityFailure extends DurableFailure {
   }
 }
 
-/** Which timeout fired. */
-export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT';
+/** Which timeout fired: one of an activity's, or the one `withTimeout` gave a scope of workflow code. */
+export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'SCOPE';
 
-/** An activity attempt (or the whole activity) ran past one of its timeouts. */
+/** An activity attempt (or the whole activity) ran past one of its timeouts, or `withTimeout`'s time ran out. */
 export class TimeoutFailure extends DurableFailure {
   constructor(message: string, readonly timeoutType: TimeoutType) {
     super(message);

@@ -15,6 +15,7 @@ import { seededRandom } from './prng.js';
 import { nonCancellableScope, queryScope } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
+import { cancellationScopeStorage, type CancellationScope } from './cancellation-scope.js';
 
 /** What workflow code can learn about its own execution through `workflowInfo()`. */
 export interface WorkflowInfo {
@@ -38,6 +39,8 @@ interface PendingCompletion {
   recorded?: CommandEvent;
   /** Rejected by a cancellation request (false inside `nonCancellable`). */
   cancellable: boolean;
+  /** The cancellation scope the call was made in, if any. */
+  scope?: CancellationScope;
 }
 
 interface WaitingCondition {
@@ -45,6 +48,7 @@ interface WaitingCondition {
   resolve(met: boolean): void;
   reject(err: Error): void;
   cancellable: boolean;
+  scope?: CancellationScope;
 }
 
 /** How the run ends, once the code has returned or thrown. `continued` carries the next run's input. */
@@ -187,6 +191,8 @@ export class WorkflowActivation {
     if (queryScope.getStore()) throw new QueryMutationError('A query handler cannot schedule activities, timers, side effects or child workflows: queries are read-only');
     const cancellable = !nonCancellableScope.getStore();
     if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
+    const scope = cancellationScopeStorage.getStore();
+    if (scope?.cancelRequested && !opts.immediate) return rejected(scopeCancelled(this.info.workflowId, scope));
     const seq = this.nextSeq++;
     const recorded = this.recorded.get(seq);
     const cmd = command(seq, recorded);
@@ -208,7 +214,7 @@ export class WorkflowActivation {
       }
     }
     const promise = new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, command: cmd, recorded, cancellable });
+      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, command: cmd, recorded, cancellable, scope });
     });
     promise.catch(() => undefined); // a durable call the code never awaits must not crash the process
     return promise;
@@ -246,8 +252,10 @@ export class WorkflowActivation {
     if (predicate()) return Promise.resolve(true);
     const cancellable = !nonCancellableScope.getStore();
     if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
+    const scope = cancellationScopeStorage.getStore();
+    if (scope?.cancelRequested) return rejected(scopeCancelled(this.info.workflowId, scope));
     return new Promise<boolean>((resolve, reject) => {
-      const waiting: WaitingCondition = { predicate, resolve, reject, cancellable };
+      const waiting: WaitingCondition = { predicate, resolve, reject, cancellable, scope };
       this.conditions.add(waiting);
       startTimer?.().then(
         () => this.conditions.delete(waiting) && resolve(false),
@@ -339,6 +347,24 @@ export class WorkflowActivation {
       if (!c.cancellable) continue;
       this.conditions.delete(c);
       c.reject(failure());
+    }
+  }
+
+  /**
+   * `scope.cancel()`: rejects the durable calls and conditions made inside the scope (or scopes
+   * within it) that have not settled; their late outcomes are ignored.
+   */
+  cancelScope(scope: CancellationScope, failure: CancelledFailure): void {
+    for (const [seq, p] of this.pending) {
+      if (!p.scope?.within(scope)) continue;
+      this.pending.delete(seq);
+      this.abandoned.add(seq);
+      p.reject(failure);
+    }
+    for (const c of this.conditions) {
+      if (!c.scope?.within(scope)) continue;
+      this.conditions.delete(c);
+      c.reject(failure);
     }
   }
 
@@ -503,6 +529,10 @@ function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
     case 'continued': return 'WorkflowExecutionContinuedAsNew';
     default: return 'WorkflowExecutionFailed';
   }
+}
+
+function scopeCancelled(workflowId: string, scope: CancellationScope): CancelledFailure {
+  return new CancelledFailure(`A cancellation scope of workflow '${workflowId}' was cancelled${scope.reason ? `: ${scope.reason}` : ''}`);
 }
 
 function rejected<T>(err: Error): Promise<T> {

@@ -1,11 +1,13 @@
 import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
 import { workflowDefinitionOf } from '../discovery/registry.js';
-import { ContinueAsNew } from '../errors/workflow-control.js';
+import { CancelledFailure, ContinueAsNew } from '../errors/workflow-control.js';
+import { TimeoutFailure } from '../errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../history/events.js';
 import { currentActivation } from './context.js';
 import { nonCancellableScope } from './scopes.js';
 import { sleep } from './workflow-api.js';
+import { CancellationScope } from './cancellation-scope.js';
 
 /**
  * Waits until `predicate` holds; it is checked now and after every event (signal, activity
@@ -56,6 +58,38 @@ export function nonCancellable<T>(fn: () => Promise<T>): Promise<T> {
 /** Whether `handle.cancel()` reached this workflow. */
 export function isCancellationRequested(): boolean {
   return currentActivation('isCancellationRequested()').cancelRequested;
+}
+
+/**
+ * Runs `fn` in a cancellation scope that a durable timer cancels once `timeout` has passed:
+ * resolves with what `fn` returns in time; otherwise `fn`'s pending durable calls reject with a
+ * CancelledFailure (so it can clean up) and `withTimeout` rejects with a TimeoutFailure
+ * (`timeoutType` 'SCOPE'). An error `fn` throws in time is rethrown as is.
+ *
+ * @example
+ * const receipt = await withTimeout('5m', () => this.bank.transfer(input)); // TimeoutFailure after 5 minutes
+ */
+export async function withTimeout<T>(timeout: Duration, fn: () => Promise<T>): Promise<T> {
+  const activation = currentActivation('withTimeout()');
+  const work = new CancellationScope();
+  const timerScope = new CancellationScope();
+  let timedOut = false;
+  // The timer runs in its own scope, cancelled (its late firing ignored) when `fn` is done first.
+  const timer = timerScope.run(() => sleep(timeout)).then(() => {
+    timedOut = true;
+    work.cancel(`timed out after ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`);
+  }, () => undefined);
+  try {
+    return await work.run(fn);
+  } catch (err) {
+    if (timedOut && err instanceof CancelledFailure) {
+      throw new TimeoutFailure(`Workflow '${activation.info.workflowId}': the code given to withTimeout did not finish within ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`, 'SCOPE');
+    }
+    throw err;
+  } finally {
+    timerScope.cancel();
+    await timer;
+  }
 }
 
 /**
