@@ -8,6 +8,14 @@ export interface PayloadPreview {
   undecodable?: { keyId?: string };
 }
 
+/** Shows what JSON cannot: a Map as its entries ({ key: value } when the keys are strings), a Set as an array, a BigInt as `123n`. */
+function readable(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Set) return [...value];
+  if (value instanceof Map) return [...value.keys()].every((k) => typeof k === 'string') ? Object.fromEntries(value) : [...value];
+  return value;
+}
+
 /**
  * Decodes a stored payload for display with `decode` (the app's converter), never throwing:
  * a payload this process cannot decode (no codec, another key) is reported, not shown as garbage.
@@ -16,7 +24,7 @@ export interface PayloadPreview {
 export function previewPayload(decode: (stored: string) => unknown, stored: string | undefined, indent?: number): PayloadPreview {
   if (stored === undefined) return {};
   try {
-    return { json: JSON.stringify(decode(stored), null, indent) ?? 'undefined' };
+    return { json: JSON.stringify(decode(stored), readable, indent) ?? 'undefined' };
   } catch {
     return { undecodable: { keyId: encryptedKeyId(stored) } };
   }
