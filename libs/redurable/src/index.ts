@@ -24,6 +24,8 @@ export type { ParentClosePolicy, HistoryEvent, EventType } from './history/event
 export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
 export { WorkflowUpdateHandle } from './client/workflow-updates.js';
+export { ActivityCompletionClient, ActivityNotAwaitingError } from './client/activity-completion.js';
+export { InvalidTaskTokenError } from './activities/task-token.js';
 export { runMethod, type RunArgs, type RunResult, type HandlerName, type HandlerArgs, type HandlerResult } from './client/typed-handles.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
 export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';

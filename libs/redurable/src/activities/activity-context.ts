@@ -29,6 +29,15 @@ export interface ActivityContext {
    * previous attempt in the same workflow task.
    */
   readonly heartbeatDetails: unknown;
+  /**
+   * Says this attempt will be completed later, from outside, and returns its task token: give
+   * it to whoever finishes the work (a person, a webhook), who calls
+   * `client.activity.complete(token, result)`, `fail(token, error)` or `heartbeat(token)`.
+   * What the method then returns is ignored. The attempt's timeouts still apply (a heartbeat
+   * through the client counts); when one passes, the attempt fails with a TimeoutFailure and
+   * is retried per the retry policy, with a new token. Not for local activities.
+   */
+  completeAsync(): string;
 }
 
 export const activityStorage = new AsyncLocalStorage<ActivityContext>();

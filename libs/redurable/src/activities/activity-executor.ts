@@ -1,6 +1,6 @@
 import { crashPoint } from '../common/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { optionalMs } from '../common/duration.js';
 import type { ActivityCallOptions } from '../decorators/metadata.js';
 import type { ActivityDefinition, DurableRegistry } from '../discovery/registry.js';
@@ -14,6 +14,8 @@ import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
+import { encodeTaskToken } from './task-token.js';
+import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
 import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from './retry-policy.js';
@@ -35,7 +37,12 @@ interface Effective {
 interface Beat {
   previous?: string;
   details: HeartbeatDetails;
+  /** Set when the attempt called `completeAsync()` (a job's attempt; a local activity's has no token). */
+  completeAsync?: { token: string; requested: boolean };
 }
+
+/** What runAttempt returns when the attempt will be completed from outside. */
+const AWAIT_COMPLETION = Symbol('await completion');
 
 /** The shutdown signal of a local activity: it ends with its workflow task, which a graceful shutdown waits for. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -95,15 +102,15 @@ export class ActivityExecutor {
     }
   }
 
-  async process(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
+  async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
     const data = job.data;
     const attributes = {
       'workflow.id': data.workflowId, 'workflow.run_id': data.runId, 'activity.type': data.activityType, 'activity.seq': data.seq, 'activity.attempt': job.attemptsMade + 1,
     };
-    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown), 'consumer');
+    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
   }
 
-  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal): Promise<void> {
+  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal, lockToken?: string): Promise<void> {
     const data = job.data;
     const attempt = job.attemptsMade + 1;
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
@@ -127,13 +134,24 @@ export class ActivityExecutor {
     const progress = job.progress as { heartbeat?: unknown } | number | undefined;
     const previous = typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
     const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
+    const startedAt = Date.now();
+    const completeAsync = { token: encodeTaskToken({ workflowId: data.workflowId, runId: data.runId, seq: data.seq, attempt, taskQueue: data.options.taskQueue }), requested: false };
     try {
-      const result = await this.runAttempt(data, attempt, eff, step, shutdown, { previous, details });
+      // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
+      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
+      const result = await this.runAttempt(data, attempt, eff, step, shutdown, { previous, details, completeAsync });
+      if (result === AWAIT_COMPLETION) {
+        await details.flush();
+        // Completed from outside before the method returned: nothing to wait for.
+        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') return;
+        await this.park(job, lockToken, { attempt, startedAt }, eff);
+      }
       details.stop();
       crashPoint('activity.after-run');
-      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt });
+      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
       this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
     } catch (err) {
+      if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
       await details.flush();
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.finalState(err, eff, attempt, data);
@@ -147,6 +165,31 @@ export class ActivityExecutor {
       // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
       throw new UnrecoverableError(failure.message);
     }
+  }
+
+  /**
+   * Parks an attempt that waits to be completed from outside: its job is delayed until the
+   * attempt's first deadline (or an hour, to look again), and BullMQ is told it is not done.
+   */
+  private async park(job: Job<ActivityJobData>, lockToken: string | undefined, awaiting: { attempt: number; startedAt: number }, eff: Effective): Promise<never> {
+    const data = { ...job.data, awaiting };
+    await job.updateData(data);
+    const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
+    await job.moveToDelayed(Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS), lockToken);
+    throw new DelayedError();
+  }
+
+  /**
+   * A parked attempt's job came back: parked again when its deadline is still ahead (a heartbeat
+   * moved it, or it came back to look); otherwise the attempt failed with that timeout.
+   */
+  private async awaitAgain(job: Job<ActivityJobData>, lockToken: string | undefined, eff: Effective, step: string): Promise<void> {
+    const awaiting = job.data.awaiting!;
+    const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
+    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
+    const { awaiting: _, ...rest } = job.data;
+    await job.updateData(rest); // the retry, if any, runs the activity again
+    throw new TimeoutFailure(`${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`, due!.type);
   }
 
   /**
@@ -179,7 +222,7 @@ export class ActivityExecutor {
         const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED, { previous, details });
         details.stop();
         this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
-        return { type: 'ActivityTaskCompleted', seq: data.seq, result, attempt };
+        return { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt };
       } catch (err) {
         await details.flush();
         const retryState = this.finalState(err, eff, attempt, data);
@@ -200,7 +243,7 @@ export class ActivityExecutor {
   }
 
   /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
-  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal, beat: Beat): Promise<string> {
+  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal, beat: Beat): Promise<string | typeof AWAIT_COMPLETION> {
     const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
     if (deadline !== undefined && Date.now() >= deadline) {
       throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
@@ -209,6 +252,7 @@ export class ActivityExecutor {
     if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
     const args = this.converter.decodeAll(data.input, step);
     const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown, beat, step);
+    if (beat.completeAsync?.requested) return AWAIT_COMPLETION;
     return this.converter.encode(value, `result of ${step}`);
   }
 
@@ -293,6 +337,11 @@ export class ActivityExecutor {
       },
       get heartbeatDetails() {
         return beat.previous === undefined ? undefined : converter.decode(beat.previous, `heartbeat details of ${step}`);
+      },
+      completeAsync: () => {
+        if (!beat.completeAsync) throw ApplicationFailure.nonRetryable(`${step} called completeAsync(), which a local activity cannot: call it through proxyActivities`, 'AsyncCompletionNotSupported');
+        beat.completeAsync.requested = true;
+        return beat.completeAsync.token;
       },
     };
     try {

@@ -11,6 +11,7 @@ import { validateWorkflowInput } from './input-validation.js';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { inSpan, traceOf } from '../observability/tracing.js';
 import { WorkflowHandle } from './workflow-handle.js';
+import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
@@ -44,8 +45,13 @@ export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends
  * const result = await handle.result();
  */
 export class WorkflowClient {
+  /** Completes, fails or heartbeats activities that complete asynchronously (`activityContext().completeAsync()`). */
+  readonly activity: ActivityCompletionClient;
+
   /** @internal */
-  constructor(private readonly runtime: ClientContext) {}
+  constructor(private readonly runtime: ClientContext) {
+    this.activity = new ActivityCompletionClient(runtime);
+  }
 
   /**
    * Starts a workflow. Throws (and writes nothing) when the type is unknown, an argument

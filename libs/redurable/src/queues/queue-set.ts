@@ -20,6 +20,8 @@ export interface ActivityJobData {
   nonCancellable?: boolean;
   /** The workflow's trace context: the attempt's span is its child. */
   trace?: import('../observability/tracing.js').TraceCarrier;
+  /** Set while an attempt waits to be completed from outside (`completeAsync()`): the job is delayed until its deadline. */
+  awaiting?: { attempt: number; startedAt: number };
 }
 
 /** Job data of a workflow-queue job: a workflow task, or a timer when `seq` is set. */

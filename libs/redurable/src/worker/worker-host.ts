@@ -101,7 +101,7 @@ export class WorkerHost {
     );
     const activityWorker = new Worker<ActivityJobData>(
       activityQueueName(taskQueue, partition),
-      (job: Job<ActivityJobData>) => executor.process(job, this.shutdown.signal),
+      (job: Job<ActivityJobData>, token?: string) => executor.process(job, this.shutdown.signal, token),
       {
         connection: redis,
         prefix: options.prefix,

@@ -1,0 +1,92 @@
+import type { Job } from 'bullmq';
+import { decodeTaskToken, type TaskTokenFields } from '../activities/task-token.js';
+import { serializeFailure } from '../errors/failure-codec.js';
+import { ActivityFailure } from '../errors/temporal-failure.js';
+import { RedurableError } from '../errors/redurable.error.js';
+import { activityJobId } from '../queues/dispatcher.js';
+import type { ActivityJobData } from '../queues/queue-set.js';
+import type { ClientContext } from './client-context.js';
+
+/**
+ * No activity attempt waits for this token any more: it was completed or failed already, it
+ * timed out (a retry, if any, has a new token), or its workflow closed. Nothing was recorded.
+ */
+export class ActivityNotAwaitingError extends RedurableError {
+  constructor(readonly token: TaskTokenFields, why: string) {
+    super(`Activity seq ${token.seq} (attempt ${token.attempt}) of workflow '${token.workflowId}' (run ${token.runId}) is not waiting for completion: ${why}. Nothing was recorded`);
+  }
+}
+
+/**
+ * Finishes activities that said they would be completed later (`activityContext().completeAsync()`),
+ * from any process: an approval screen, a webhook handler, a script. Reached as `client.activity`.
+ *
+ * @example
+ * // in the activity: await this.mailer.askForApproval(activityContext().completeAsync()); return;
+ * // in the controller that receives the answer:
+ * await this.workflows.activity.complete(token, { approvedBy: 'ada' });
+ */
+export class ActivityCompletionClient {
+  /** @internal */
+  constructor(private readonly ctx: ClientContext) {}
+
+  /** Completes the attempt with `result`, which the workflow's call returns. */
+  async complete(taskToken: string, result?: unknown): Promise<void> {
+    const token = decodeTaskToken(taskToken);
+    const encoded = this.ctx.converter.encode(result, `result of activity seq ${token.seq} of workflow '${token.workflowId}'`);
+    await this.ctx.link.call(`complete activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
+      const job = await this.awaitingJob(token);
+      await this.record(token, job, { type: 'ActivityTaskCompleted', seq: token.seq, result: encoded, attempt: token.attempt });
+    });
+  }
+
+  /**
+   * Fails the activity for good with `error` (no retry: whoever calls this decided); the
+   * workflow's call rejects with an ActivityFailure whose `cause` is it.
+   */
+  async fail(taskToken: string, error: Error | string): Promise<void> {
+    const token = decodeTaskToken(taskToken);
+    const cause = typeof error === 'string' ? new Error(error) : error;
+    await this.ctx.link.call(`fail activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
+      const job = await this.awaitingJob(token);
+      const failure = new ActivityFailure(`Activity '${job.data.activityType}' failed (NON_RETRYABLE_FAILURE, attempt ${token.attempt}): ${cause.message}`, job.data.activityType, token.seq, 'NON_RETRYABLE_FAILURE', token.attempt, cause);
+      await this.record(token, job, { type: 'ActivityTaskFailed', seq: token.seq, failure: serializeFailure(failure), attempt: token.attempt });
+    });
+  }
+
+  /**
+   * Reports that the work goes on: resets the attempt's heartbeat timeout, and keeps `details`
+   * for the next attempt (`activityContext().heartbeatDetails`) should this one time out.
+   */
+  async heartbeat(taskToken: string, details?: unknown): Promise<void> {
+    const token = decodeTaskToken(taskToken);
+    const encoded = details === undefined ? undefined : this.ctx.converter.encode(details, `heartbeat details of activity seq ${token.seq} of workflow '${token.workflowId}'`);
+    await this.ctx.link.call(`heartbeat activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
+      const job = await this.awaitingJob(token);
+      const previous = typeof job.progress === 'object' && job.progress !== null ? (job.progress as { heartbeat?: string }).heartbeat : undefined;
+      await job.updateProgress({ heartbeat: encoded ?? previous, beatAt: Date.now() });
+    });
+  }
+
+  /** The activity's job, if the token's attempt is the one in progress and its outcome is not recorded. */
+  private async awaitingJob(token: TaskTokenFields): Promise<Job<ActivityJobData>> {
+    const state = await this.ctx.store.outcomeState(token.workflowId, token.runId, token.seq);
+    if (state === 'recorded') throw new ActivityNotAwaitingError(token, 'its outcome is already recorded');
+    if (state === 'closed') throw new ActivityNotAwaitingError(token, 'its workflow run is no longer running');
+    const queue = await this.ctx.queues.activityFor(token.taskQueue, token.workflowId);
+    const job = await queue.getJob(activityJobId(token.workflowId, token.runId, token.seq));
+    if (!job) throw new ActivityNotAwaitingError(token, 'its job is gone');
+    const current = job.data.awaiting?.attempt ?? job.attemptsMade + 1;
+    if (current !== token.attempt) throw new ActivityNotAwaitingError(token, `attempt ${token.attempt} timed out; attempt ${current} is the current one`);
+    return job;
+  }
+
+  /** Records the outcome (the first one recorded wins), wakes the workflow, and removes the parked job. */
+  private async record(token: TaskTokenFields, job: Job<ActivityJobData>, event: Parameters<ClientContext['writes']['recordOutcome']>[1]): Promise<void> {
+    const target = { workflowId: token.workflowId, runId: token.runId, taskQueue: job.data.workflowTaskQueue };
+    const res = await this.ctx.writes.recordOutcome(target, event, 'completion.after-append');
+    if (res.kind === 'ignored') throw new ActivityNotAwaitingError(token, 'its outcome was recorded meanwhile, or its run closed');
+    // A parked job is removed; one still running (the method has not returned yet) sees the outcome and ends.
+    await job.remove().catch(() => undefined);
+  }
+}
