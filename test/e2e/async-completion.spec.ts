@@ -64,6 +64,9 @@ describe('async activity completion', () => {
       return pending?.state === 'delayed' && pending;
     });
     expect(waiting).toMatchObject({ activityType: 'requestApproval', attempt: 1 });
+    // Waiting for an outside completion, not for a retry.
+    expect(waiting.nextAttemptAt).toBeUndefined();
+    expect(waiting.awaitingCompletion!.since.getTime()).toBeGreaterThan(Date.now() - 10_000);
 
     await t.client.activity.complete(token, 'approved by ada');
     await expect(handle.result()).resolves.toBe('approved by ada');

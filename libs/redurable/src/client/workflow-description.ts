@@ -12,6 +12,8 @@ export interface PendingActivity {
   lastFailure?: string;
   /** When the next attempt is due, while it waits to retry (`delayed`). */
   nextAttemptAt?: Date;
+  /** Set while the attempt waits to be completed from outside (`completeAsync()`): since when. */
+  awaitingCompletion?: { since: Date };
   /** Its BullMQ job's id in `queue`. */
   jobId: string;
   /** The BullMQ queue holding its job (the workflow's partition of the task queue's activity queue). */

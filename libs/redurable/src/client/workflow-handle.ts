@@ -262,7 +262,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
       const job = await queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
-      const nextAttemptAt = state === 'delayed' ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
+      const awaiting = job?.data.awaiting;
+      const nextAttemptAt = state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
       return {
         seq: e.seq,
         activityType: e.activityType,
@@ -271,6 +272,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         attempt: (job?.attemptsMade ?? 0) + 1,
         lastFailure: job?.failedReason || undefined,
         ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
+        ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
         state,
         jobId,
         queue: queue.name,
