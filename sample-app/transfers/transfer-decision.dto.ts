@@ -1,4 +1,4 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 
 /** Body of `POST /transfers/:id/approve` and `POST /transfers/:id/reject`. */
 export class TransferDecisionDto {
@@ -15,4 +15,12 @@ export class CancelTransferDto {
   @IsString()
   @MaxLength(200)
   reason?: string;
+}
+
+/** Body of `POST /transfers/:id/approval-limit`. */
+export class ApprovalLimitDto {
+  /** The new approval limit of this transfer (a whole amount, at least 1). */
+  @IsInt()
+  @Min(1)
+  limit: number;
 }

@@ -1,6 +1,7 @@
 import {
-  ApplicationFailure, CancelledFailure, Query, Saga, Signal, Workflow, WorkflowRun, condition, nonCancellable, sleep,
+  ApplicationFailure, CancelledFailure, Query, Saga, Signal, Update, Workflow, WorkflowRun, allHandlersFinished, condition, nonCancellable, sleep,
 } from 'redurable';
+import type { Duration } from 'redurable';
 import { BankActivities } from '../bank/bank.activities.js';
 import {
   DEFAULT_APPROVAL_LIMIT, DEFAULT_APPROVAL_TIMEOUT, TRANSFERS_TASK_QUEUE,
@@ -18,21 +19,32 @@ type Approval = NonNullable<TransferProgress['approval']>;
  * saying why (or ends `canceled`). If the refund itself could not be done, it ends as
  * `compensation_failed` listing it.
  *
- * Signals `approve(by)` and `reject(by)` decide; the query `stage` says where the transfer is.
+ * Signals `approve(by)` and `reject(by)` decide; the update `changeApprovalLimit(limit)` moves
+ * the limit of this running transfer (raised above its amount, the approval is no longer
+ * needed); the query `stage` says where the transfer is.
+ *
+ * The bank's activities are injected: the library gives the constructor a durable proxy of
+ * `BankActivities` (each call a recorded step), not the provider itself.
  */
 @Workflow({ taskQueue: TRANSFERS_TASK_QUEUE })
 export class TransferWorkflow {
   private current: TransferStage = 'withdrawing';
   private approval?: Approval;
+  private amount = 0;
+  private approvalTimeout: Duration = DEFAULT_APPROVAL_TIMEOUT;
+
+  constructor(private readonly bank: BankActivities) {}
 
   @WorkflowRun()
   async run(input: TransferInput): Promise<TransferResult> {
     const { transferId, from, to, amount } = input;
+    this.amount = amount;
     const limit = input.approvalLimit ?? DEFAULT_APPROVAL_LIMIT;
     const timeout = input.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+    this.approvalTimeout = timeout;
     if (amount > limit) this.approval = { limit, timeout, status: 'pending' };
     const saga = new Saga();
-    const bank = saga.proxy(BankActivities);
+    const bank = saga.proxy(this.bank);
 
     let withdrawal: TransferResult['withdrawal'];
     try {
@@ -45,20 +57,20 @@ export class TransferWorkflow {
     }
 
     try {
-      if (this.approval) {
+      if (this.approvalPending()) {
         this.current = 'awaiting-approval';
-        const decided = await condition(() => this.approval!.status !== 'pending', timeout);
+        const decided = await condition(() => !this.approvalPending(), timeout);
         if (!decided) {
-          this.approval.status = 'expired';
+          this.approval!.status = 'expired';
           await this.refund(saga, 'expired');
           throw ApplicationFailure.nonRetryable(
-            `Transfer ${transferId} was refunded to ${from}: not approved in time (amount ${amount} is above the approval limit ${limit}; waited ${timeout})`,
+            `Transfer ${transferId} was refunded to ${from}: not approved in time (amount ${amount} is above the approval limit ${this.approval!.limit}; waited ${timeout})`,
             'TransferNotApproved',
           );
         }
-        if (this.approval.status === 'rejected') {
+        if (this.approval!.status === 'rejected') {
           await this.refund(saga, 'rejected');
-          throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: rejected by ${this.approval.by}`, 'TransferRejected');
+          throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: rejected by ${this.approval!.by}`, 'TransferRejected');
         }
       }
       this.current = 'withdrawn';
@@ -72,6 +84,7 @@ export class TransferWorkflow {
     }
 
     this.current = 'depositing';
+    await condition(allHandlersFinished); // an update still being handled finishes before the deposit
     try {
       // Shielded too: once the deposit is asked for, it is seen through. A cancellation that
       // arrives now is too late: the transfer completes (or is refunded if the deposit fails).
@@ -96,10 +109,41 @@ export class TransferWorkflow {
     this.decide('rejected', by);
   }
 
+  /**
+   * Moves the approval limit of this transfer while it has not passed its approval: raised to
+   * the amount or above, a pending approval is no longer needed (the transfer goes on); lowered
+   * below the amount before the withdrawal is done, the transfer will wait for one. Refused
+   * (nothing recorded) once the approval is decided or behind it. Returns where it now stands.
+   */
+  @Update({
+    validator(this: TransferWorkflow, limit: number) {
+      if (!Number.isInteger(limit) || limit <= 0) throw new Error(`the approval limit must be a positive whole amount (got ${limit})`);
+      if (this.current !== 'withdrawing' && this.current !== 'awaiting-approval') throw new Error(`the transfer is ${this.current}: its approval limit can no longer change`);
+      if (this.approval && this.approval.status !== 'pending') throw new Error(`the transfer was already ${this.approval.status}`);
+    },
+  })
+  async changeApprovalLimit(limit: number): Promise<TransferProgress> {
+    if (this.approval) {
+      this.approval.limit = limit;
+      if (this.amount <= limit) {
+        this.approval.status = 'approved';
+        this.approval.by = `approval limit raised to ${limit}`;
+      }
+    } else if (this.amount > limit) {
+      this.approval = { limit, timeout: this.approvalTimeout, status: 'pending' };
+    }
+    return this.stage();
+  }
+
   /** Where the transfer is, and its approval when it needs one. */
   @Query()
   stage(): TransferProgress {
     return { stage: this.current, ...(this.approval ? { approval: { ...this.approval } } : {}) };
+  }
+
+  /** Not a getter: TypeScript would keep a narrowed status across the awaits that change it. */
+  private approvalPending(): boolean {
+    return this.approval?.status === 'pending';
   }
 
   private decide(status: 'approved' | 'rejected', by: string): void {

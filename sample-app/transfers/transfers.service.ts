@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type WorkflowHandle } from 'redurable';
+import { WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, WorkflowUpdateRejectedError } from 'redurable';
 import { LedgerService } from '../ledger/ledger.service.js';
 import type { CreateTransferDto } from './create-transfer.dto.js';
 import { transferStatus, type TransferStatus } from './transfer-status.js';
@@ -53,7 +53,7 @@ export class TransfersService {
       const description = await handle.describe();
       const history = await handle.fetchHistory();
       // The stage is a bonus here: a history the current code cannot replay still has a status.
-      const progress = await handle.query<TransferProgress>('stage').catch(() => undefined);
+      const progress = await handle.query('stage').catch(() => undefined);
       return transferStatus(transferId, description, history, progress);
     });
   }
@@ -61,7 +61,7 @@ export class TransfersService {
   /** The `stage` query: replayed from the history in this process, so it answers with no worker running. */
   async progress(id: string): Promise<TransferProgress & { transferId: string; workflowId: string }> {
     const transferId = transferIdOf(id);
-    const progress = await this.httpErrors(transferId, () => this.handle(transferId).query<TransferProgress>('stage'));
+    const progress = await this.httpErrors(transferId, () => this.handle(transferId).query('stage'));
     return { transferId, workflowId: workflowIdOf(transferId), ...progress };
   }
 
@@ -70,7 +70,7 @@ export class TransfersService {
     const transferId = transferIdOf(id);
     const handle = this.handle(transferId);
     return this.httpErrors(transferId, async () => {
-      const { stage, approval } = await handle.query<TransferProgress>('stage');
+      const { stage, approval } = await handle.query('stage');
       if (!approval) throw new ConflictException(`transfer ${transferId} needs no approval: its amount is not above the approval limit`);
       if (approval.status !== 'pending') {
         throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it was ${approval.status}${approval.by ? ` by ${approval.by}` : ''}`);
@@ -82,6 +82,16 @@ export class TransfersService {
   }
 
   /**
+   * Sends the update `changeApprovalLimit(limit)` and answers with where the transfer then
+   * stands; 409 when the workflow's validator refuses it (nothing is recorded).
+   */
+  async changeApprovalLimit(id: string, limit: number): Promise<TransferProgress & { transferId: string; workflowId: string }> {
+    const transferId = transferIdOf(id);
+    const progress = await this.httpErrors(transferId, () => this.handle(transferId).executeUpdate('changeApprovalLimit', limit));
+    return { transferId, workflowId: workflowIdOf(transferId), ...progress };
+  }
+
+  /**
    * Asks the workflow to cancel: it refunds the withdrawal and ends `canceled`. Only while it
    * awaits its approval or its deposit timer: during a bank call, or once the deposit started,
    * 409 (the deposit is seen through, and the transfer completes or is refunded on its own).
@@ -90,7 +100,7 @@ export class TransfersService {
     const transferId = transferIdOf(id);
     const handle = this.handle(transferId);
     return this.httpErrors(transferId, async () => {
-      const { stage } = await handle.query<TransferProgress>('stage');
+      const { stage } = await handle.query('stage');
       if (!CANCELLABLE.has(stage)) {
         const why = stage === 'withdrawing' ? ': the withdrawal is under way, try again in a moment'
           : stage === 'depositing' ? ': the deposit is under way' : '';
@@ -101,8 +111,9 @@ export class TransfersService {
     });
   }
 
-  private handle(transferId: string): WorkflowHandle {
-    return this.workflows.getHandle(workflowIdOf(transferId));
+  /** A handle typed from the workflow class: message names, arguments and results are checked by the compiler. */
+  private handle(transferId: string) {
+    return this.workflows.getHandle(TransferWorkflow, workflowIdOf(transferId));
   }
 
   private async httpErrors<T>(transferId: string, call: () => Promise<T>): Promise<T> {
@@ -111,6 +122,7 @@ export class TransfersService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundException(`transfer ${transferId} was not found`);
       if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
+      if (err instanceof WorkflowUpdateRejectedError) throw new ConflictException(`transfer ${transferId}: ${(err.cause as Error).message}`);
       throw err;
     }
   }

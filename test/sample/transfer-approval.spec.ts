@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createSampleApp, type SampleApp, type SampleAppOptions } from '../../sample-app/sample-app.factory.js';
-import type { Duration } from 'redurable';
+import { WorkflowClient, WorkflowUpdateRejectedError, type Duration } from 'redurable';
+import { TransferWorkflow } from '../../sample-app/transfers/transfer.workflow.js';
 import { testRedisUrl } from '../support/test-app.js';
 import { apiClient } from './sample-http.js';
 
@@ -84,6 +85,36 @@ describe('transfers above the approval limit', () => {
     const again = await api.post(`/transfers/${transferId}/reject`, { by: 'bob' });
     expect(again.status).toBe(409);
     expect(again.body.message).toBe(`transfer ${transferId} is no longer awaiting approval: it was approved by alice`);
+  });
+
+  test('the approval limit of a running transfer changes through an update: raised to its amount, the transfer goes on without an approval', async () => {
+    const { from, to, transferId } = await awaitingApproval(5000);
+    const lowRaise = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 4000 });
+    expect(lowRaise.status).toBe(200);
+    expect(lowRaise.body).toEqual({ transferId, workflowId: `transfer-${transferId}`, stage: 'awaiting-approval', approval: { limit: 4000, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'pending' } });
+
+    // The workflow's validator refuses a limit that is not a positive whole amount: nothing is recorded.
+    const handle = sample.app.get(WorkflowClient).getHandle(TransferWorkflow, `transfer-${transferId}`);
+    const refused = await handle.executeUpdate('changeApprovalLimit', 2.5).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateRejectedError);
+    expect((refused as Error).message).toContain('the approval limit must be a positive whole amount (got 2.5)');
+    expect((await api.post(`/transfers/${transferId}/approval-limit`, { limit: 0 })).status).toBe(400);
+
+    const raised = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 5000 });
+    expect(raised.status).toBe(200);
+    expect(raised.body.approval).toEqual({ limit: 5000, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'approved', by: 'approval limit raised to 5000' });
+    const status = await api.waitForTransfer(transferId, 10_000);
+    expect(status.status).toBe('completed');
+    expect(status.result).toMatchObject({ amount: 5000, approvedBy: 'approval limit raised to 5000' });
+    expect(await api.balance(from)).toBe(5000);
+    expect(await api.balance(to)).toBe(5000);
+    const updates = (await handle.fetchHistory()).filter((e) => e.type === 'WorkflowUpdateAccepted' || e.type === 'WorkflowUpdateCompleted').map((e) => e.type);
+    expect(updates).toEqual(['WorkflowUpdateAccepted', 'WorkflowUpdateCompleted', 'WorkflowUpdateAccepted', 'WorkflowUpdateCompleted']);
+
+    // Once the transfer is closed: 409.
+    const late = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 9000 });
+    expect(late.status).toBe(409);
+    expect(late.body.message).toContain('it is completed, not running');
   });
 
   test('rejection: the withdrawal is refunded and the failure names who rejected it', async () => {

@@ -16,6 +16,14 @@ export type ActivityProxy<T> = {
     : never;
 };
 
+/** Key under which a proxy made by `proxyActivities` tells its class and options (so `saga.proxy(proxy)` can wrap it). */
+export const PROXY_SOURCE = Symbol('redurable.proxySource');
+
+/** The class and options a `proxyActivities` proxy was made from, if `value` is one. */
+export function proxySourceOf(value: object): { cls: Type<object>; options: ActivityCallOptions } | undefined {
+  return (value as { [PROXY_SOURCE]?: { cls: Type<object>; options: ActivityCallOptions } })[PROXY_SOURCE];
+}
+
 /** An invalid duration given to a durable call fails the workflow task, not the workflow (see WorkflowActivation.refuse). */
 function refused<T>(activation: ReturnType<typeof currentActivation>, err: unknown): Promise<T> {
   if (err instanceof InvalidDurationError) return activation.refuse<T>(err);
@@ -64,6 +72,7 @@ export function executeActivity<R = unknown>(activityType: string, args: unknown
 export function proxyActivities<T extends object>(cls: Type<T>, options: ActivityCallOptions = {}): ActivityProxy<T> {
   return new Proxy({} as ActivityProxy<T>, {
     get(_, prop) {
+      if (prop === PROXY_SOURCE) return { cls, options };
       if (typeof prop !== 'string') return undefined;
       const meta = activityMetadataOf(cls, prop);
       const activityType = meta?.name ?? prop;

@@ -4,7 +4,8 @@ import { activityMetadataOf } from '../discovery/registry.js';
 import { CompensationFailure, type NotUndoneStep } from '../errors/temporal-failure.js';
 import { compensationScope, currentActivation } from '../runtime/context.js';
 import { nonCancellableScope } from '../runtime/scopes.js';
-import { executeActivity, type ActivityProxy } from '../runtime/workflow-api.js';
+import { executeActivity, proxySourceOf, type ActivityProxy } from '../runtime/workflow-api.js';
+import { RedurableError } from '../errors/redurable.error.js';
 
 /** Options of {@link Saga}. */
 export interface SagaOptions {
@@ -61,9 +62,15 @@ export class Saga {
   /**
    * Like `proxyActivities(cls, options)`, but each successful call of an activity that has
    * `@Activity({ compensatedBy })` registers its compensation: the named activity, called with
-   * the same arguments or those its `args` mapping returns.
+   * the same arguments or those its `args` mapping returns. Takes the `@Activities` class, or
+   * an activities proxy such as a workflow's injected constructor parameter (its options are
+   * kept, `options` override them).
    */
-  proxy<T extends object>(cls: Type<T>, options: ActivityCallOptions = {}): ActivityProxy<T> {
+  proxy<T extends object>(activities: Type<T> | T, extra: ActivityCallOptions = {}): ActivityProxy<T> {
+    const source = typeof activities === 'function' ? { cls: activities as Type<object>, options: {} } : proxySourceOf(activities as object);
+    if (!source) throw new RedurableError('saga.proxy() takes an @Activities class or an activities proxy (proxyActivities, or an injected workflow constructor parameter)');
+    const cls = source.cls;
+    const options: ActivityCallOptions = { ...source.options, ...extra };
     return new Proxy({} as ActivityProxy<T>, {
       get: (_, prop) => {
         if (typeof prop !== 'string') return undefined;
