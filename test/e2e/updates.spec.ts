@@ -2,9 +2,10 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, ApplicationFailure, Query, Signal, Update, UnknownUpdateError, UpdateNotFoundError, Workflow, WorkflowRun,
-  WorkflowUpdateFailedError, WorkflowUpdateRejectedError, activityContext, allHandlersFinished, condition, type HistoryEvent,
+  WorkflowUpdateFailedError, WorkflowUpdateRejectedError, activityContext, allHandlersFinished, condition, continueAsNew, type HistoryEvent,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
 
 /** What the audit activity recorded, by workflow id. */
 const audit = new Map<string, string[]>();
@@ -57,6 +58,30 @@ class LimitWorkflow {
 
   @Query() current(): number {
     return this.limit;
+  }
+}
+
+/** Counts through updates; `next` makes the first run continue as new, carrying the count. */
+@Workflow({ taskQueue: 'updates' })
+class CounterWorkflow {
+  private count = 0;
+  private proceed = false;
+
+  @WorkflowRun()
+  async run(generation: number, start: number): Promise<number> {
+    this.count = start;
+    await condition(() => this.proceed);
+    await condition(allHandlersFinished);
+    if (generation < 1) continueAsNew(generation + 1, this.count);
+    return this.count;
+  }
+
+  @Update() async bump(): Promise<number> {
+    return ++this.count;
+  }
+
+  @Signal() next(): void {
+    this.proceed = true;
   }
 }
 
@@ -142,6 +167,50 @@ describe('updates', () => {
     await handle.signal('close');
     await handle.result();
     expect(types(await handle.fetchHistory()).filter((e) => e === 'accepted changeLimit')).toHaveLength(1);
+  });
+});
+
+describe('updates and continue-as-new', () => {
+  test('an update sent after the code ended its run with continue-as-new goes to the next run, not into the closing one', async () => {
+    other = await createTestApp([CounterWorkflow], { worker: false });
+    const handle = await other.client.start(CounterWorkflow, { workflowId: 'counter-1', args: [0, 0] });
+    await handle.signal('next'); // no worker yet: the code will continue as new on its next task
+    const sent = handle.startUpdateWithId('u-1', 'bump');
+    t = await createTestApp([CounterWorkflow], { prefix: other.prefix });
+    const update = await sent;
+    expect(update.runId).not.toBe(handle.runId);
+    await expect(update.result()).resolves.toBe(1);
+    const first = await other.client.getHandle('counter-1', handle.runId).fetchHistory();
+    expect(first.some((e) => e.type === 'WorkflowUpdateAccepted')).toBe(false);
+    await other.client.getHandle('counter-1').signal('next');
+    await expect(other.client.getHandle<number>('counter-1').result()).resolves.toBe(1);
+  });
+
+  test('update handles find their update in an earlier or later run of the same workflow id; ids may hold any character', async () => {
+    t = await createTestApp([CounterWorkflow]);
+    const handle = await t.client.start(CounterWorkflow, { workflowId: 'counter-2', args: [0, 0] });
+    await expect(handle.executeUpdate('bump')).resolves.toBe(1);
+    const before = await handle.startUpdateWithId('order:42/a b', 'bump');
+    await expect(before.result()).resolves.toBe(2);
+    await handle.signal('next');
+    await until('the next run', async () => (await t!.client.getHandle('counter-2').describe()).runId !== handle.runId);
+    // A handle of the current run finds an update the previous run completed.
+    await expect(t.client.getHandle('counter-2').getUpdateHandle('order:42/a b').result()).resolves.toBe(2);
+    // An update sent through the first run's handle goes to the current run, and that handle finds it there.
+    const later = await handle.startUpdateWithId('u-later', 'bump');
+    await expect(handle.getUpdateHandle('u-later').result()).resolves.toBe(3);
+    expect(later.runId).not.toBe(handle.runId);
+    await t.client.getHandle('counter-2').signal('next');
+    await expect(t.client.getHandle<number>('counter-2').result()).resolves.toBe(3);
+  });
+
+  test('concurrent updates of one workflow are all accepted once and applied in turn', async () => {
+    t = await createTestApp([CounterWorkflow]);
+    const handle = await t.client.start(CounterWorkflow, { workflowId: 'counter-3', args: [1, 0] });
+    const results = await Promise.all(Array.from({ length: 12 }, () => handle.executeUpdate('bump')));
+    expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    await handle.signal('next');
+    await expect(handle.result()).resolves.toBe(12);
   });
 });
 

@@ -172,7 +172,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
 
   /**
    * `startUpdate` with the caller's update id (a request id, say): an update id the run has
-   * already accepted is not recorded again, the call returns its handle.
+   * already accepted is not recorded again, the call returns its handle. Ids are deduplicated
+   * within a run: after a continue-as-new, the same id sent again is a new update of the new run.
    */
   async startUpdateWithId<K extends HandlerName<W>>(updateId: string, name: K, ...args: HandlerArgs<W, K>): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
   async startUpdateWithId<T = unknown>(updateId: string, name: UntypedName<W>, ...args: unknown[]): Promise<WorkflowUpdateHandle<T>>;
@@ -189,9 +190,9 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   }
 
   private async sendUpdate(updateId: string, name: string, args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
-    const runId = await this.runtime.link.call(`update workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.update_workflow', { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId }, undefined, () =>
-        acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)), 'client'));
+    // Each Redis call inside is bounded by connectTimeout; the replay and validation between them are not Redis waits.
+    const runId = await inSpan('redurable.update_workflow', { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId }, undefined, () =>
+      acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)), 'client');
     return new WorkflowUpdateHandle(this.runtime, this.workflowId, updateId, runId);
   }
 

@@ -1,6 +1,7 @@
 import { deserializeFailure } from '../errors/failure-codec.js';
 import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
-import { UpdateNotFoundError, UpdateUnavailableError, WorkflowUpdateFailedError } from '../errors/update.errors.js';
+import { UpdateContentionError, UpdateNotFoundError, UpdateUnavailableError, WorkflowUpdateFailedError } from '../errors/update.errors.js';
+import type { WorkflowActivation } from '../runtime/activation.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { isCloseEvent, type HistoryEvent } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
@@ -15,34 +16,69 @@ function handlerNamed(handlers: Record<string, { method: string }>, name: string
   return Object.keys(handlers).find((key) => handlers[key].method === name);
 }
 
+/** How many continue-as-new links an update handle follows, each way, looking for its update. */
+const MAX_RUN_HOPS = 100;
+
+/** How long an update keeps validating again while the history grows under it. */
+const CONTENTION_MS = 10_000;
+
+/** A run's history as this process has replayed it for validating updates. */
+interface View {
+  runId: string;
+  entries: StoredEvent[];
+  activation: WorkflowActivation;
+}
+
 /**
  * Validates and records an update (`WorkflowUpdateAccepted`) in the workflow's current run;
  * returns the run it was recorded in. The validator runs here, on the state rebuilt from the
  * history, and the record is made only if the history still has the length the validator saw
- * (otherwise it is validated again). An update id already accepted by the run is not recorded
- * twice: the call returns that run.
+ * (otherwise the new events are replayed and it is validated again, with a short backoff). An
+ * update id the run has already accepted is not recorded twice: the call returns that run. When
+ * the replayed code has already ended the run, the update is not recorded there: it waits for
+ * the next run of a continue-as-new, or is refused (WorkflowNotRunningError).
  */
 export async function acceptUpdate(
   ctx: ClientContext, workflowId: string, name: string, args: unknown[], updateId: string, definitionOf: (type: string) => WorkflowDefinition | undefined,
 ): Promise<string> {
   const input = ctx.converter.encodeAll(args, `update '${name}' of workflow '${workflowId}'`);
-  for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
-    const meta = await ctx.store.getMeta(workflowId);
+  const call = <R>(fn: () => Promise<R>) => ctx.link.call(`update '${name}' of workflow '${workflowId}'`, fn);
+  const began = Date.now();
+  let view: View | undefined;
+  let runChanges = 0;
+  for (let round = 0; ; round++) {
+    const meta = await call(() => ctx.store.getMeta(workflowId));
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (meta.status !== 'running') throw new WorkflowNotRunningError(workflowId, meta.status, `update '${name}' of`);
     const definition = definitionFor(workflowId, meta.type, `update '${name}' of`, definitionOf(meta.type), UpdateUnavailableError);
     const updateName = handlerNamed(definition.updates, name) ?? name;
-    const entries = await ctx.store.readEntries(workflowId, meta.runId);
-    if (entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId)) return meta.runId;
-    const activation = await replayRun(ctx, definition, entries);
-    activation.validateUpdate(updateName, args); // throws UnknownUpdateError or WorkflowUpdateRejectedError: nothing written
-    const target = { workflowId, runId: meta.runId, taskQueue: meta.taskQueue };
-    const res = await ctx.writes.recordAndWake(target, `update-${updateId}`, 'external.after-append', () =>
-      ctx.store.appendExternal(workflowId, meta.runId, { type: 'WorkflowUpdateAccepted', updateId, updateName, input }, false, `update:${meta.runId}:${updateId}`, entries.at(-1)!.event.id));
-    if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, `update '${name}' of`);
-    if (res.kind !== 'retry') return meta.runId;
+    if (view?.runId !== meta.runId) {
+      const entries = await call(() => ctx.store.readEntries(workflowId, meta.runId));
+      view = { runId: meta.runId, entries, activation: await replayRun(ctx, definition, entries) };
+    } else {
+      const current = view;
+      const more = await call(() => ctx.store.readEntriesAfter(workflowId, current.runId, current.entries.at(-1)!.streamId));
+      current.entries.push(...more);
+      await current.activation.activate(more);
+    }
+    if (view.entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId)) return view.runId;
+    const closing = view.activation.closingState;
+    if (closing && closing.status !== 'continued') throw new WorkflowNotRunningError(workflowId, 'closing', `update '${name}' of`);
+    if (!closing) {
+      view.activation.validateUpdate(updateName, args); // throws UnknownUpdateError or WorkflowUpdateRejectedError: nothing written
+      const { runId } = view;
+      const target = { workflowId, runId, taskQueue: meta.taskQueue };
+      const expectLen = view.entries.at(-1)!.event.id;
+      const res = await call(() => ctx.writes.recordAndWake(target, `update-${updateId}`, 'external.after-append', () =>
+        ctx.store.appendExternal(workflowId, runId, { type: 'WorkflowUpdateAccepted', updateId, updateName, input }, false, `update:${runId}:${updateId}`, expectLen)));
+      if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, `update '${name}' of`);
+      if (res.kind === 'recorded' || res.kind === 'needs-task') return runId;
+      if (res.kind === 'retry' && ++runChanges >= RUN_CHANGE_ATTEMPTS) throw new WorkflowRunChangedError(workflowId, `update '${name}' of`, RUN_CHANGE_ATTEMPTS);
+    }
+    // The history grew (or the run is continuing as new): look again after a short, jittered wait.
+    if (Date.now() - began > CONTENTION_MS) throw new UpdateContentionError(workflowId, name, Date.now() - began);
+    await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(round, 6)) * (0.5 + Math.random())));
   }
-  throw new WorkflowRunChangedError(workflowId, `update '${name}' of`, RUN_CHANGE_ATTEMPTS);
 }
 
 /**
@@ -71,18 +107,17 @@ export class WorkflowUpdateHandle<T = unknown> {
     let woken = new Promise<void>((r) => (wake = r));
     const stop = await call(() => ctx.watcher.watch(workflowId, () => wake()));
     try {
-      const runId = this.runId ?? (await call(() => ctx.store.getMeta(workflowId)))?.runId;
-      if (!runId) throw new WorkflowNotFoundError(workflowId);
-      let cursor = '-';
-      let accepted = false;
-      for (;;) {
-        const entries: StoredEvent[] = await call(() => ctx.store.readEntriesAfter(workflowId, runId, cursor));
+      const start = this.runId ?? (await call(() => ctx.store.getMeta(workflowId)))?.runId;
+      if (!start) throw new WorkflowNotFoundError(workflowId);
+      const found = await this.runWithUpdate(start, call);
+      if (!found) throw new UpdateNotFoundError(workflowId, updateId);
+      const { runId } = found;
+      let cursor = found.entries.at(-1)?.streamId ?? '-';
+      for (let entries = found.entries; ; entries = await call(() => ctx.store.readEntriesAfter(workflowId, runId, cursor))) {
         for (const { streamId, event } of entries) {
           cursor = streamId;
-          if (event.type === 'WorkflowUpdateAccepted' && event.updateId === updateId) accepted = true;
           if (event.type === 'WorkflowUpdateCompleted' && event.updateId === updateId) return this.settle(runId, event);
           if (isCloseEvent(event)) {
-            if (!accepted) break;
             throw new WorkflowUpdateFailedError(
               `Update '${updateId}' of workflow '${workflowId}' (run ${runId}) did not complete: the run closed first (${event.type}); ` +
                 'a workflow should wait for its update handlers before it returns (await condition(allHandlersFinished))',
@@ -90,14 +125,39 @@ export class WorkflowUpdateHandle<T = unknown> {
             );
           }
         }
-        // An update is recorded before its handle exists: one the run's history lacks was never accepted.
-        if (!accepted) throw new UpdateNotFoundError(workflowId, updateId);
         await woken;
         woken = new Promise<void>((r) => (wake = r));
       }
     } finally {
       stop();
     }
+  }
+
+  /**
+   * The run that accepted the update: `start`, else a later run it continued as (an update sent
+   * to a handle of an earlier run goes to the current one), else an earlier run `start`
+   * continues (an update handle made from a newer handle). Undefined when none did.
+   */
+  private async runWithUpdate(start: string, call: <R>(fn: () => Promise<R>) => Promise<R>): Promise<{ runId: string; entries: StoredEvent[] } | undefined> {
+    const { ctx, workflowId, updateId } = this;
+    const accepted = (entries: StoredEvent[]) => entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId);
+    const first = await call(() => ctx.store.readEntries(workflowId, start));
+    if (accepted(first)) return { runId: start, entries: first };
+    for (let entries = first, hops = 0; hops < MAX_RUN_HOPS; hops++) {
+      const last = entries.at(-1)?.event;
+      if (last?.type !== 'WorkflowExecutionContinuedAsNew') break;
+      const next = last.newRunId;
+      entries = await call(() => ctx.store.readEntries(workflowId, next));
+      if (accepted(entries)) return { runId: next, entries };
+    }
+    for (let entries = first, hops = 0; hops < MAX_RUN_HOPS; hops++) {
+      const started = entries[0]?.event;
+      if (started?.type !== 'WorkflowExecutionStarted' || !started.continuedFromRunId) break;
+      const previous = started.continuedFromRunId;
+      entries = await call(() => ctx.store.readEntries(workflowId, previous));
+      if (accepted(entries)) return { runId: previous, entries };
+    }
+    return undefined;
   }
 
   private settle(runId: string, event: Extract<HistoryEvent, { type: 'WorkflowUpdateCompleted' }>): T {

@@ -36,3 +36,13 @@ export class UpdateNotFoundError extends RedurableError {
 
 /** An update to a workflow whose class this process does not register: its validator cannot run here, so nothing was recorded. */
 export class UpdateUnavailableError extends RedurableError {}
+
+/**
+ * The workflow's history kept growing while the update was validated (other updates, signals,
+ * outcomes arriving), for longer than the update waits: nothing was recorded; send it again.
+ */
+export class UpdateContentionError extends RedurableError {
+  constructor(readonly workflowId: string, readonly updateName: string, waitedMs: number) {
+    super(`Update '${updateName}' of workflow '${workflowId}' was not recorded: the workflow's history changed under every validation for ${waitedMs} ms. Nothing was recorded; send it again`);
+  }
+}

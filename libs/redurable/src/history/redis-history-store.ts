@@ -76,7 +76,7 @@ export type StartResult =
   | { kind: 'running'; runId: string }
   | { kind: 'reuse-rejected'; status: string }
   | { kind: 'retry' };
-export type ExternalResult = { kind: 'not-running'; status: string } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'retry' };
+export type ExternalResult = { kind: 'not-running'; status: string } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'retry' } | { kind: 'changed' };
 export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
 /** `changed`: a clean commit refused, nothing written; `lease` is the whole history under the same (renewed) lease. */
 export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] } | { kind: 'changed'; lease: Lease };
@@ -244,6 +244,7 @@ export class RedisHistoryStore {
       case Reply.OK: return { kind: 'recorded' };
       case Reply.NEEDS_TASK: return { kind: 'needs-task' };
       case Reply.RETRY: return { kind: 'retry' };
+      case Reply.CHANGED: return { kind: 'changed' };
       default: return unexpected('appendExternal', res);
     }
   }

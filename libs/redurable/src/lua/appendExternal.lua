@@ -11,7 +11,8 @@
 
   Returns
     {NOT_RUNNING, status}   the run is not running: nothing written
-    {RETRY}                 the current run (or, with expectLen, its history) changed since the caller read it: read and retry
+    {RETRY}                 the current run changed since the caller read it: read and retry
+    {CHANGED}               (expectLen) the run's history grew since the caller read it: nothing written
     {OK}                    recorded; a task holds the lease and will see it
     {NEEDS_TASK}            recorded; the caller must enqueue a workflow task
 ]]
@@ -24,7 +25,7 @@ if priorReply(KEYS[3], O.requestId) then return wakeReply(KEYS[1], now) end
 local status = redis.call('HGET', KEYS[1], 'status')
 if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
-if O.expectLen and tonumber(redis.call('HGET', KEYS[1], 'len')) ~= tonumber(O.expectLen) then return {R.RETRY} end
+if O.expectLen and tonumber(redis.call('HGET', KEYS[1], 'len')) ~= tonumber(O.expectLen) then return {R.CHANGED} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
 redis.call('HSET', KEYS[1], 'dirty', 1)

@@ -100,7 +100,7 @@ export class Dispatcher {
     await queue.add(
       'task',
       replay ? { workflowId, runId, replay } : { workflowId, runId },
-      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${tag}`, delay, ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
+      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`, delay, ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
     );
   }
 }
