@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, CancellationScope, CancelledFailure, Signal, TimeoutFailure, Workflow, WorkflowRun, condition, sleep, withTimeout,
+  Activities, Activity, CancellationScope, CancelledFailure, Signal, TimeoutFailure, Workflow, WorkflowRun, activityContext, condition, sleep, withTimeout,
   type HistoryEvent,
 } from 'redurable';
 import { replayHistory } from 'redurable/testing';
@@ -11,7 +11,11 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 @Activities()
 class SlowActivities {
   @Activity() async wait(ms: number, label: string): Promise<string> {
-    await new Promise((r) => setTimeout(r, ms));
+    const { signal } = activityContext();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true }); // shutdown: stop waiting
+    });
     return label;
   }
 }

@@ -6,7 +6,7 @@ export {
 export {
   InvalidOptionsError, UnknownWorkflowTypeError, DuplicateRegistrationError, WorkflowAlreadyStartedError, WorkflowNotFoundError,
   PayloadError, PayloadTooLargeError, NotInWorkflowContextError, NotInActivityContextError, LeaseLostError, NonDeterminismError,
-  RedisUnavailableError, RedisConfigurationError, InvalidWorkflowClassError, WorkflowRunChangedError, CorruptHistoryError, KeyLayoutMismatchError,
+  RedisUnavailableError, RedisConfigurationError, InvalidWorkflowClassError, WorkflowRunChangedError, CorruptHistoryError, KeyLayoutMismatchError, InvalidDurationError,
 } from './library.errors.js';
 export type { SerializedFailure } from './failure-codec.js';
 export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, UnknownSignalError, WorkflowNotRunningError } from './workflow-control.js';

@@ -43,10 +43,10 @@ export class GreetingWorkflow {
 /** Starts a greeting, queries it while it waits, signals it, and returns what happened. */
 export async function greet(client: import('redurable').WorkflowClient, workflowId: string) {
   const handle = await client.start(GreetingWorkflow, { workflowId, args: ['Ada'] });
-  let stage = await handle.query<string>('currentStage');
+  let stage = await handle.query('currentStage');
   for (const deadline = Date.now() + 10_000; stage !== 'waiting for punctuation' && Date.now() < deadline; ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    stage = await handle.query<string>('currentStage');
+    stage = await handle.query('currentStage');
   }
   await handle.signal('punctuate', '!');
   const result: string = await handle.result();
