@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ActivityFailure, ActivityNotAwaitingError, InvalidTaskTokenError, Workflow, WorkflowRun, activityContext,
+  Activities, Activity, ActivityFailure, ActivityNotAwaitingError, InvalidTaskTokenError, Signal, Workflow, WorkflowRun, activityContext, condition, nonCancellable,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -27,6 +27,28 @@ class PrinterActivities {
     resumedFrom.set(`${ctx.workflowId}#${ctx.attempt}`, ctx.heartbeatDetails);
     tokens.set(`${ctx.workflowId}#${ctx.attempt}`, ctx.completeAsync());
     return 'ignored';
+  }
+}
+
+/** Waits for an approval that a cancellation makes moot; reports how its call ended. */
+@Workflow({ taskQueue: 'async-completion' })
+class CancelledApprovalWorkflow {
+  private done = false;
+
+  constructor(private readonly printers: PrinterActivities) {}
+
+  @WorkflowRun()
+  async run(): Promise<string> {
+    try {
+      return await this.printers.fixPrinter();
+    } catch (err) {
+      await nonCancellable(() => condition(() => this.done));
+      return `caught ${(err as Error).constructor.name}`;
+    }
+  }
+
+  @Signal() finish(): void {
+    this.done = true;
   }
 }
 
@@ -56,7 +78,7 @@ const tokenOf = (key: string) => until(`the task token of ${key}`, () => tokens.
 
 describe('async activity completion', () => {
   test('an activity completed later from outside: the workflow gets the given result, the job is gone, a second completion is refused', async () => {
-    t = await createTestApp([PrinterActivities, ApprovalWorkflow]);
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-1', args: ['approval'] });
     const token = await tokenOf('approve-1#1');
     const waiting = await until('the parked job', async () => {
@@ -83,14 +105,14 @@ describe('async activity completion', () => {
   });
 
   test('fail(token, error) fails the activity for good: the workflow call rejects with an ActivityFailure caused by it', async () => {
-    t = await createTestApp([PrinterActivities, ApprovalWorkflow]);
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-2', args: ['approval'] });
     await t.client.activity.fail(await tokenOf('approve-2#1'), new Error('rejected by grace'));
     await expect(handle.result()).resolves.toBe('failed: rejected by grace');
   });
 
   test('timeouts still apply: heartbeats through the client keep the attempt alive, silence times it out, and the retry gets a new token and the details', async () => {
-    t = await createTestApp([PrinterActivities, ApprovalWorkflow]);
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'printer-1', args: ['printer'] });
     const first = await tokenOf('printer-1#1');
     // 1.5 s of heartbeats, twice the heartbeat timeout: the first attempt stays alive.
@@ -108,5 +130,20 @@ describe('async activity completion', () => {
     expect((stale as Error).message).toContain('attempt 1 timed out; attempt 2 is the current one');
     await t.client.activity.complete(second, 'printer fixed');
     await expect(handle.result()).resolves.toBe('printer fixed');
+  });
+
+  test('a parked attempt of a cancelled workflow ends as cancelled when it wakes: it is not retried, no new token is handed out', async () => {
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
+    const handle = await t.client.start(CancelledApprovalWorkflow, { workflowId: 'printer-cancelled' });
+    const first = await tokenOf('printer-cancelled#1');
+    await handle.cancel('the printer was replaced');
+    // The heartbeat timeout (700 ms) wakes the parked job: it sees the cancellation.
+    const failed = await until('the attempt to end', async () => (await handle.fetchHistory()).find((e) => e.type === 'ActivityTaskFailed'));
+    expect(failed).toMatchObject({ seq: 1, attempt: 1, failure: { message: expect.stringContaining("was cancelled while activity 'fixPrinter'") } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(tokens.has('printer-cancelled#2')).toBe(false);
+    await expect(t.client.activity.complete(first, 'too late')).rejects.toBeInstanceOf(ActivityNotAwaitingError);
+    await handle.signal('finish');
+    await expect(handle.result()).resolves.toBe('caught CancelledFailure');
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, CancellationScope, CancelledFailure, Signal, TimeoutFailure, Workflow, WorkflowRun, activityContext, condition, sleep, withTimeout,
+  Activities, Activity, CancellationScope, CancelledFailure, Saga, Signal, TimeoutFailure, Workflow, WorkflowRun, activityContext, condition, nonCancellable, sleep, withTimeout,
   type HistoryEvent,
 } from 'redurable';
 import { replayHistory } from 'redurable/testing';
@@ -68,6 +68,32 @@ class ScopedWorkflow {
   }
 }
 
+/** Undoes a step in a saga inside a withTimeout whose time ran out. */
+@Workflow({ taskQueue: 'scopes' })
+class CompensatedDeadlineWorkflow {
+  constructor(private readonly slow: SlowActivities) {}
+
+  @WorkflowRun()
+  async run(): Promise<string[]> {
+    const saga = new Saga();
+    const log: string[] = [];
+    await withTimeout('300ms', async () => {
+      log.push(await saga.step(() => this.slow.wait(1, 'booked'), () => this.slow.wait(1, 'unbooked')));
+      try {
+        await this.slow.wait(2000, 'too slow');
+      } catch (err) {
+        log.push((err as Error).constructor.name);
+        // Inside the cancelled scope, shielded calls and the saga's compensations still run.
+        log.push(await nonCancellable(() => this.slow.wait(1, 'shielded call')));
+        await saga.compensate();
+        log.push('compensated');
+        throw err;
+      }
+    }).catch((err: Error) => log.push(err.constructor.name));
+    return log;
+  }
+}
+
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -110,5 +136,14 @@ describe('cancellation scopes', () => {
     const history = await handle.fetchHistory();
     expect((await replayHistory(ScopedWorkflow, history)).result).toEqual(log);
     expect((await handle.describe()).status).toBe('completed');
+  });
+
+  test("nonCancellable and a saga's compensations run inside a scope that withTimeout cancelled", async () => {
+    t = await createTestApp([SlowActivities, CompensatedDeadlineWorkflow]);
+    const handle = await t.client.start(CompensatedDeadlineWorkflow, { workflowId: 'deadline-saga' });
+    expect(await handle.result()).toEqual(['booked', 'CancelledFailure', 'shielded call', 'compensated', 'TimeoutFailure']);
+    const history = await handle.fetchHistory();
+    expect(history.filter((e) => e.type === 'ActivityTaskScheduled' && e.compensation)).toHaveLength(1);
+    expect((await replayHistory(CompensatedDeadlineWorkflow, history)).result).toEqual(await handle.result());
   });
 });

@@ -129,7 +129,7 @@ export class ActivityExecutor {
       }
     }
     const began = performance.now();
-    if (attempt === 1) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+    if (attempt === 1 && !data.awaiting) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
     // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
     const progress = job.progress as { heartbeat?: unknown } | number | undefined;
     const previous = typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
@@ -185,6 +185,10 @@ export class ActivityExecutor {
    */
   private async awaitAgain(job: Job<ActivityJobData>, lockToken: string | undefined, eff: Effective, step: string): Promise<void> {
     const awaiting = job.data.awaiting!;
+    // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
+    if (!job.data.nonCancellable && await this.store.cancelRequested(job.data.workflowId, job.data.runId)) {
+      throw new CancelledFailure(`Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`);
+    }
     const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
     if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
     const { awaiting: _, ...rest } = job.data;

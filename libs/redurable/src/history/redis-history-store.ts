@@ -605,6 +605,11 @@ export class RedisHistoryStore {
     return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
   }
 
+  /** Whether the run's history holds a cancellation request (read by a parked activity attempt when it wakes). */
+  async cancelRequested(workflowId: string, runId: string): Promise<boolean> {
+    return (await this.readHistoryLeniently(workflowId, runId)).events.some((e) => e.type === 'WorkflowCancelRequested');
+  }
+
   /** A run's entries after the stream id `afterId` ('-' for all). */
   async readEntriesAfter(workflowId: string, runId: string, afterId: string): Promise<StoredEvent[]> {
     const start = afterId === '-' ? '-' : `(${afterId}`;

@@ -1,10 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CancelledFailure } from '../errors/workflow-control.js';
 import { currentActivation } from './context.js';
+import { nonCancellableScope } from './scopes.js';
 import type { WorkflowActivation } from './activation.js';
 
 /** The innermost cancellable scope the running workflow code is in (none: the workflow's own). */
-export const cancellationScopeStorage = new AsyncLocalStorage<CancellationScope>();
+export const cancellationScopeStorage = new AsyncLocalStorage<CancellationScope | undefined>();
+
+/**
+ * Runs `fn` shielded from cancellation, the workflow's and any scope's it is inside: what
+ * `nonCancellable()` and `saga.compensate()` run. A scope created inside it can still be cancelled.
+ */
+export function shielded<T>(fn: () => Promise<T>): Promise<T> {
+  return nonCancellableScope.run(true, () => cancellationScopeStorage.run(undefined, fn));
+}
 
 /**
  * A part of workflow code that can be cancelled on its own: `scope.cancel()` rejects the

@@ -5,9 +5,8 @@ import { CancelledFailure, ContinueAsNew } from '../errors/workflow-control.js';
 import { TimeoutFailure } from '../errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../history/events.js';
 import { currentActivation } from './context.js';
-import { nonCancellableScope } from './scopes.js';
 import { sleep } from './workflow-api.js';
-import { CancellationScope } from './cancellation-scope.js';
+import { CancellationScope, shielded } from './cancellation-scope.js';
 
 /**
  * Waits until `predicate` holds; it is checked now and after every event (signal, activity
@@ -49,10 +48,10 @@ export function continueAsNew(...args: unknown[]): never {
   throw new ContinueAsNew(args);
 }
 
-/** Runs `fn` shielded from cancellation: durable calls inside it run even after `handle.cancel()`. */
+/** Runs `fn` shielded from cancellation: durable calls inside it run even after `handle.cancel()`, or inside a cancelled `CancellationScope`. */
 export function nonCancellable<T>(fn: () => Promise<T>): Promise<T> {
   currentActivation('nonCancellable()');
-  return nonCancellableScope.run(true, fn);
+  return shielded(fn);
 }
 
 /** Whether `handle.cancel()` reached this workflow. */

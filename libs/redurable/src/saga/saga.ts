@@ -3,7 +3,7 @@ import type { ActivityCallOptions, CompensatedBy } from '../decorators/metadata.
 import { activityMetadataOf } from '../discovery/registry.js';
 import { CompensationFailure, type NotUndoneStep } from '../errors/temporal-failure.js';
 import { compensationScope, currentActivation } from '../runtime/context.js';
-import { nonCancellableScope } from '../runtime/scopes.js';
+import { shielded } from '../runtime/cancellation-scope.js';
 import { executeActivity, proxySourceOf, type ActivityProxy } from '../runtime/workflow-api.js';
 import { RedurableError } from '../errors/redurable.error.js';
 
@@ -107,7 +107,7 @@ export class Saga {
     const notUndone: NotUndoneStep[] = [];
     let firstError: Error | undefined;
     // Compensations run even when the workflow was cancelled: undoing is what cancellation asks for.
-    await nonCancellableScope.run(true, () => compensationScope.run(true, async () => {
+    await shielded(() => compensationScope.run(true, async () => {
       if (this.options.parallelCompensation) {
         const results = await Promise.allSettled(pending.map((c) => c.run()));
         results.forEach((r, i) => {
