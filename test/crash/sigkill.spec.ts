@@ -29,6 +29,11 @@ function worker(env: Record<string, string> = {}): Child {
 
 
 const ready = (c: Child) => until('worker ready', () => c.output().includes('ready'));
+/** Until the workflow's first task has committed and nothing is owed: it waits for a message. */
+const waiting = (id: string) => until(`workflow ${id} to wait`, async () => {
+  const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
+  return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
+});
 const history = (id: string) => client.client.getHandle(id).fetchHistory();
 const completedSeqs = (h: HistoryEvent[]) => h.flatMap((e) => (e.type === 'ActivityTaskCompleted' ? [e.seq] : []));
 
@@ -262,10 +267,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     const first = worker();
     await ready(first);
     await client.client.start('SignalWaitWorkflow', { workflowId: id, taskQueue: 'crash' });
-    await until('the workflow to wait for its signal', async () => {
-      const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
-      return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
-    });
+    await waiting(id);
     await stop(first); // no worker, no queued task: only the signal's wake-up could move it now
     const signaler = worker({ ROLE: 'signaler', WORKFLOW_ID: id, REDURABLE_CRASH_POINT: 'external.after-append' });
     expect((await signaler.exited).signal).toBe('SIGKILL');
@@ -281,10 +283,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     const first = worker();
     await ready(first);
     await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
-    await until('the workflow to wait', async () => {
-      const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
-      return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
-    });
+    await waiting(id);
     await stop(first);
     const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-1', STEP: '5', REDURABLE_CRASH_POINT: 'external.after-append' });
     expect((await updater.exited).signal).toBe('SIGKILL');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
 import { deserializeFailure } from '../errors/failure-codec.js';
-import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
+import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
 import { RedurableError } from '../errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
@@ -290,12 +290,6 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId, queue: queue.name };
     }));
   }
-}
-
-/** The name a handler is registered under, looked up by its method name (a typed handle's names are method names). */
-function handlerNamed(handlers: Record<string, string>, name: string): string | undefined {
-  if (name in handlers) return name;
-  return Object.keys(handlers).find((key) => handlers[key] === name);
 }
 
 /**

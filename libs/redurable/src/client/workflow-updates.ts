@@ -7,14 +7,8 @@ import { isCloseEvent, type HistoryEvent } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
-import type { WorkflowDefinition } from '../discovery/registry.js';
+import { handlerNamed, type WorkflowDefinition } from '../discovery/registry.js';
 import { definitionFor, replayRun } from './replay-run.js';
-
-/** The name an update handler is registered under, looked up by its method name too (a typed handle's names are method names). */
-function handlerNamed(handlers: Record<string, { method: string }>, name: string): string | undefined {
-  if (name in handlers) return name;
-  return Object.keys(handlers).find((key) => handlers[key].method === name);
-}
 
 /** How many continue-as-new links an update handle follows, each way, looking for its update. */
 const MAX_RUN_HOPS = 100;

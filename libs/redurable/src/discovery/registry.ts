@@ -53,6 +53,18 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject };
 }
 
+/**
+ * The name a signal, query or update handler is registered under, looked up by that name or by
+ * its method's name (a typed handle names handlers by method); undefined when there is none.
+ */
+export function handlerNamed(handlers: Record<string, string | { method: string }>, name: string): string | undefined {
+  if (name in handlers) return name;
+  return Object.keys(handlers).find((key) => {
+    const h = handlers[key];
+    return (typeof h === 'string' ? h : h.method) === name;
+  });
+}
+
 /** `@Activity` metadata of one method of an `@Activities` class, if it has any. */
 export function activityMetadataOf(cls: Type<object>, methodName: string): ActivityMetadata | undefined {
   return Reflect.getMetadata(ACTIVITY_METADATA, cls.prototype, methodName) as ActivityMetadata | undefined;
