@@ -8,7 +8,7 @@ table { border-collapse: collapse; width: 100%; background: #fff; } th, td { tex
 th { background: #eef0f3; font-weight: 600; } .empty { color: #6b7280; font-style: italic; }
 .status { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .85rem; background: #e5e7eb; }
 .status-running { background: #dbeafe; } .status-completed { background: #dcfce7; } .status-failed, .status-compensation_failed { background: #fee2e2; }
-.status-canceled, .status-terminated { background: #fef3c7; }
+.status-canceled, .status-terminated, .status-timed_out { background: #fef3c7; }
 .counts { display: flex; gap: .8rem; margin-bottom: .8rem; flex-wrap: wrap; } .count { text-decoration: none; color: inherit; } .count.selected b { text-decoration: underline; }
 .filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: .8rem; } .filters label { display: flex; flex-direction: column; font-size: .85rem; }
 .refresh { flex-direction: row !important; align-items: center; gap: .3rem; }

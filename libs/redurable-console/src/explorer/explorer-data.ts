@@ -4,7 +4,7 @@ import {
 } from 'redurable';
 
 /** The statuses the explorer counts and filters by. */
-export const STATUSES = ['running', 'completed', 'failed', 'compensation_failed', 'canceled', 'terminated'] as const;
+export const STATUSES = ['running', 'completed', 'failed', 'compensation_failed', 'canceled', 'terminated', 'timed_out'] as const;
 
 /** Query parameters of the list (page and API). */
 export interface ExplorerQuery {

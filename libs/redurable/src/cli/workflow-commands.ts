@@ -53,7 +53,7 @@ async function follow(session: CliSession, workflowId: string, runId: string | u
 /** `redurable workflow ...`: the subcommands. */
 export function addWorkflowCommands(workflow: Command): void {
   workflow.command('list').description('workflows, newest first')
-    .option('--status <status>', 'running, completed, failed, canceled, terminated, compensation_failed')
+    .option('--status <status>', 'running, completed, failed, canceled, terminated, timed_out, compensation_failed')
     .option('--type <type>', 'workflow type')
     .option('--limit <n>', 'page size (at most 1000)', (v) => positiveInt(v, '--limit'), 50)
     .option('--cursor <cursor>', 'the next page (printed after a full page)')

@@ -23,6 +23,8 @@ export interface ClientContext {
   metrics: DurableMetrics;
   retentionMs: number;
   leaseTtlMs: number;
+  /** Workflow time (ms): deadlines of workflow timeouts are set from it; a test environment moves it. */
+  now(): number;
   /** Whether this process has workers for a task queue (then it runs the first task of the runs it starts: eager start). */
   serves(taskQueue: string): boolean;
   /**

@@ -14,10 +14,11 @@ import { WorkflowHandle } from './workflow-handle.js';
 import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
+import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../history/workflow-timeouts.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
-export interface StartWorkflowOptions<A extends unknown[] = unknown[]> {
+export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends WorkflowTimeoutOptions {
   /** Business id of the execution; at most one run with this id runs at a time. */
   workflowId: string;
   /** Arguments of the `@WorkflowRun` method. @default [] */
@@ -134,6 +135,7 @@ export class WorkflowClient {
       throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
     }
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
+    const timeouts = recordTimeouts(timeoutsInMs(options, `workflow '${workflowType}' (${workflowId})`), this.runtime.now());
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
@@ -146,7 +148,7 @@ export class WorkflowClient {
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
         requestId: runId, checkAfterMs: this.runtime.leaseTtlMs, leaseTtlMs: eager ? this.runtime.leaseTtlMs : undefined,
-        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf() },
+        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf(), ...(timeouts ? { timeouts } : {}) },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: this.runtime.retentionMs,
       });
@@ -154,6 +156,9 @@ export class WorkflowClient {
         case 'started':
           this.runtime.metrics.workflowStarted(workflowType);
           crashPoint('start.after-script');
+          // The timeout job exists once start() returns (a crash before it: the first task adds it).
+          const deadline = deadlineOf(timeouts);
+          if (deadline) await dispatcher.scheduleTimeout({ workflowId, runId, taskQueue }, deadline);
           // Eager start: a process that serves the task queue runs the first task itself, under
           // the lease the start script took for it (a crash before it commits is repaired by the
           // recovery sweep once the lease expires); any other enqueues it.

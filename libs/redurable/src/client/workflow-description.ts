@@ -52,10 +52,19 @@ export interface WorkflowDescription {
   taskQueue: string;
   /** The BullMQ queues holding its jobs (its partition of the task queue's activity and workflow queues), for dashboards. */
   jobQueues: { activities: string; workflows: string };
-  /** `compensation_failed` when the workflow ended with steps its saga could not undo. */
-  status: 'running' | 'completed' | 'failed' | 'compensation_failed' | string;
+  /**
+   * `compensation_failed` when the workflow ended with steps its saga could not undo,
+   * `timed_out` when it ran past its workflowExecutionTimeout or workflowRunTimeout.
+   */
+  status: 'running' | 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'terminated' | 'timed_out' | string;
   startTime: Date;
   closeTime?: Date;
+  /** When the execution is closed as `timed_out` if still open (its workflowExecutionTimeout), across continue-as-new. */
+  executionDeadline?: Date;
+  /** When this run is closed as `timed_out` if still open (its workflowRunTimeout). */
+  runDeadline?: Date;
+  /** Set on a run started by `handle.reset()`: the run it was reset from, the event its history was kept up to, and why. */
+  resetFrom?: { runId: string; eventId: number; reason: string };
   historyLength: number;
   /** Decoded result when completed. */
   result?: unknown;

@@ -48,7 +48,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   /**
    * Resolves with the workflow's return value once it completes; rejects with a
    * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails, is
-   * cancelled or terminated. Follows continue-as-new to the run that finally ends.
+   * cancelled or terminated, or times out (the cause is a TimeoutFailure whose `timeoutType` is
+   * `WORKFLOW_EXECUTION` or `WORKFLOW_RUN`). Follows continue-as-new to the run that finally ends.
    */
   async result(): Promise<R> {
     let wake!: () => void;
@@ -95,6 +96,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         return this.settle({ status: last.type === 'WorkflowExecutionFailed' ? 'failed' : 'canceled', runId, closeValue: JSON.stringify(last.failure) } as WorkflowMeta);
       case 'WorkflowExecutionTerminated':
         return this.settle({ status: 'terminated', runId, closeValue: JSON.stringify(last) } as WorkflowMeta);
+      case 'WorkflowExecutionTimedOut':
+        return this.settle({ status: 'timed_out', runId, closeValue: JSON.stringify(last) } as WorkflowMeta);
       default:
         throw new WorkflowNotFoundError(this.workflowId);
     }
@@ -239,6 +242,10 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
     };
+    const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
+    if (started?.timeouts?.executionDeadline !== undefined) description.executionDeadline = new Date(started.timeouts.executionDeadline);
+    if (started?.timeouts?.runDeadline !== undefined) description.runDeadline = new Date(started.timeouts.runDeadline);
+    if (started?.resetFrom) description.resetFrom = started.resetFrom;
     const unhandled = unhandledSignals(history, this.runtime.registry.workflows.get(meta.type)?.signals);
     if (unhandled) description.unhandledSignals = unhandled;
     if (meta.status === 'completed') {

@@ -5,7 +5,7 @@ import { compareEntries, type IndexChoice, type ListCursor, type RedisHistorySto
 export interface ListWorkflowsFilter {
   /** Workflow type name. */
   type?: string;
-  /** running, completed, failed, compensation_failed, canceled, terminated. */
+  /** running, completed, failed, compensation_failed, canceled, terminated, timed_out. */
   status?: string;
   /** Started at or after (inclusive). */
   startedAfter?: Date;

@@ -14,7 +14,9 @@ export type CrashPoint =
   | 'close.after-commit'
   | 'child.after-start'
   | 'notify.after-append'
-  | 'external.after-append';
+  | 'external.after-append'
+  | 'timeout.after-close'
+  | 'reset.after-script';
 
 const target = process.env.REDURABLE_CRASH_POINT;
 let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);

@@ -73,10 +73,13 @@ export class ActivityFailure extends DurableFailure {
   }
 }
 
-/** Which timeout fired: one of an activity's, or the one `withTimeout` gave a scope of workflow code. */
-export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'SCOPE';
+/**
+ * Which timeout fired: one of an activity's, the one `withTimeout` gave a scope of workflow
+ * code, or a workflow's own (`workflowExecutionTimeout`, `workflowRunTimeout`).
+ */
+export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'SCOPE' | 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN';
 
-/** An activity attempt (or the whole activity) ran past one of its timeouts, or `withTimeout`'s time ran out. */
+/** An activity attempt (or the whole activity) ran past one of its timeouts, `withTimeout`'s time ran out, or a workflow passed its own timeout. */
 export class TimeoutFailure extends DurableFailure {
   constructor(message: string, readonly timeoutType: TimeoutType) {
     super(message);

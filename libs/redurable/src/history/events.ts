@@ -34,6 +34,20 @@ export interface WorkflowExecutionStarted extends EventBase {
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */
   trace?: import('../observability/tracing.js').TraceCarrier;
+  /** The run's timeouts: past the earlier deadline it is closed as `timed_out` (see WorkflowExecutionTimedOut). */
+  timeouts?: RecordedWorkflowTimeouts;
+  /** Set on a run started by `handle.reset()`: the run it was reset from and the event its history was kept up to. */
+  resetFrom?: { runId: string; eventId: number; reason: string };
+}
+
+/** Timeouts as the start asked for them, with the deadlines they gave (workflow time, ms). */
+export interface RecordedWorkflowTimeouts {
+  /** Across the whole execution: every run of a continue-as-new chain shares its deadline. */
+  executionTimeoutMs?: number;
+  executionDeadline?: number;
+  /** Of one run: each run of a continue-as-new chain gets its own deadline. */
+  runTimeoutMs?: number;
+  runDeadline?: number;
 }
 export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
 export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }
@@ -76,6 +90,10 @@ export interface WorkflowCancelRequested extends EventBase { type: 'WorkflowCanc
 export interface WorkflowExecutionCanceled extends EventBase { type: 'WorkflowExecutionCanceled'; failure: SerializedFailure }
 export interface WorkflowExecutionTerminated extends EventBase { type: 'WorkflowExecutionTerminated'; reason: string }
 export interface WorkflowExecutionContinuedAsNew extends EventBase { type: 'WorkflowExecutionContinuedAsNew'; newRunId: string; input: Payload[] }
+/** The run passed its workflowExecutionTimeout or workflowRunTimeout and was closed as `timed_out`, without running its code. */
+export interface WorkflowExecutionTimedOut extends EventBase { type: 'WorkflowExecutionTimedOut'; timeoutType: 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN'; failure: SerializedFailure }
+/** `handle.reset()` closed this run: `newRunId` goes on from this run's history up to `toEventId`. */
+export interface WorkflowExecutionReset extends EventBase { type: 'WorkflowExecutionReset'; newRunId: string; toEventId: number; reason: string }
 export interface ChildWorkflowScheduled extends EventBase {
   type: 'ChildWorkflowScheduled';
   seq: number;
@@ -84,6 +102,8 @@ export interface ChildWorkflowScheduled extends EventBase {
   taskQueue: string;
   input: Payload[];
   parentClosePolicy: ParentClosePolicy;
+  /** The child's workflowExecutionTimeout and workflowRunTimeout (ms), when given. */
+  timeouts?: Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'>;
 }
 export interface ChildWorkflowCompleted extends EventBase { type: 'ChildWorkflowCompleted'; seq: number; result: Payload }
 export interface ChildWorkflowFailed extends EventBase { type: 'ChildWorkflowFailed'; seq: number; failure: SerializedFailure; status: string }
@@ -109,6 +129,8 @@ export type HistoryEvent =
   | WorkflowExecutionCanceled
   | WorkflowExecutionTerminated
   | WorkflowExecutionContinuedAsNew
+  | WorkflowExecutionTimedOut
+  | WorkflowExecutionReset
   | ChildWorkflowScheduled
   | ChildWorkflowCompleted
   | ChildWorkflowFailed;
@@ -125,11 +147,14 @@ export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded
 /** A command the code produced, before the store gives it an id and timestamp. */
 export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
 /** Events that end a run. */
-export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
+export type CloseEvent =
+  | WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew
+  | WorkflowExecutionTimedOut | WorkflowExecutionReset;
 
 const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted']);
 const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
   'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
+  'WorkflowExecutionTimedOut', 'WorkflowExecutionReset',
 ]);
 
 export function isCloseEvent(e: HistoryEvent): e is CloseEvent {

@@ -251,13 +251,25 @@ export class RedisHistoryStore {
 
   /** Terminates the current run (read as `runId`); a second call with the same `requestId` reports it recorded. */
   async terminate(workflowId: string, runId: string, reason: string, retentionMs: number, requestId: string): Promise<ExternalResult> {
+    return this.closeFromOutside(workflowId, runId, { type: 'WorkflowExecutionTerminated', reason }, retentionMs, requestId);
+  }
+
+  /**
+   * Closes run `runId` as `timed_out` with `event` if it is still the running run (`not-running`
+   * otherwise); one request id per run, so the timeout job and the recovery sweep record it once.
+   */
+  async timeOut(workflowId: string, runId: string, event: NewEvent & { type: 'WorkflowExecutionTimedOut' }, retentionMs: number): Promise<ExternalResult> {
+    return this.closeFromOutside(workflowId, runId, event, retentionMs, `timeout:${runId}`, 'timed_out');
+  }
+
+  private async closeFromOutside(workflowId: string, runId: string, event: NewEvent, retentionMs: number, requestId: string, status?: 'timed_out'): Promise<ExternalResult> {
     const k = this.keys;
     const res = (await this.run('terminate', {
       meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
       requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
     }, {
-      ...this.common(workflowId), runId, closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
-    }, [JSON.stringify({ type: 'WorkflowExecutionTerminated', reason })])) as unknown[];
+      ...this.common(workflowId), runId, status, closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
+    }, [JSON.stringify(event)])) as unknown[];
     switch (Number(res[0])) {
       case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
       case Reply.OK: return { kind: 'recorded' };

@@ -91,7 +91,7 @@ export interface ScriptOptions {
     leaseTtl?: number;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
-  terminate: Common & { runId: string; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
+  terminate: Common & { runId: string; status?: 'timed_out'; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
   appendCompletion: Common & { runId: string; seq: number; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
   completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; keepLease?: boolean; requestId: string };
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };

@@ -1,10 +1,11 @@
 --[[
-  Terminates a running run at once: records why, closes it as `terminated` without running
-  any workflow code, and tells workers to abort its running activities.
+  Terminates a running run at once: records why, closes it as `terminated` (or, for a run past
+  its workflow timeout, `timed_out`) without running any workflow code, and tells workers to
+  abort its running activities.
 
   KEYS: meta, history, done (of the run the caller read), requests, requestTimes
-  ARGV[2]: the WorkflowExecutionTerminated JSON
-  O: runId (the run the caller read), closedChannel,
+  ARGV[2]: the WorkflowExecutionTerminated (or WorkflowExecutionTimedOut) JSON
+  O: runId (the run the caller read), status? (the closed status, default terminated), closedChannel,
      cancelChannel, retentionMs, requestId (a second copy, resent after a lost reply, returns
      OK), workflowId, idx
 
@@ -21,7 +22,7 @@ if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
 redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
-closeRun(KEYS[1], KEYS[2], KEYS[3], 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.workflowId, nowMs())
+closeRun(KEYS[1], KEYS[2], KEYS[3], O.status or 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.workflowId, nowMs())
 redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
 rememberReply(KEYS[4], KEYS[5], O.requestId, {R.OK}, nowMs())
 return {R.OK}

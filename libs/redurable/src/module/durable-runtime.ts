@@ -21,6 +21,7 @@ import { loadTracing } from '../observability/tracing.js';
 import { WorkerHost } from '../worker/worker-host.js';
 import { WorkflowWrites } from '../worker/workflow-writes.js';
 import type { ClientContext } from '../client/client-context.js';
+import type { RunDeadline } from '../history/workflow-timeouts.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from '../connection/redis-connection-option.js';
 import { RedisLink } from '../connection/redis-link.js';
@@ -105,10 +106,10 @@ export class DurableRuntime {
     const { leaseTtlMs, retentionMs } = options;
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
     this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, queues: this.queues, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
-    this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs });
+    this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs, now: () => this.clock.now() });
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
-      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
+      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs, now: () => this.clock.now(),
       serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
       runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
     };
@@ -116,9 +117,16 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Set<string>): RecoverySweep {
-    const { store, queues, dispatcher, children, logger, metrics, options } = this;
-    return new RecoverySweep({ store, queues, dispatcher, children, logger, metrics, options }, served);
+    const { store, queues, dispatcher, children, logger, metrics, options, timeOut } = this;
+    return new RecoverySweep({ store, queues, dispatcher, children, logger, metrics, options, timeOut }, served);
   }
+
+  /** Closes a run past its workflow timeout (its timeout job fired, or the sweep found it lost). */
+  private readonly timeOut = async (workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<void> => {
+    if (!(await this.writes.timeOut(workflowId, runId, deadline))) return;
+    const option = deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout';
+    this.logger.log?.(`Workflow ${workflowId} (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`);
+  };
 
   /**
    * Whether this process can do its work: Redis answers a PING (within `connectTimeout`, at
@@ -192,7 +200,7 @@ export class DurableRuntime {
     await this.queues.partitions.record(taskQueues);
     const { redis, runner, executor, recordCompletion, logger, options } = this;
     this.host = new WorkerHost(
-      { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
+      { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, timeOut: this.timeOut, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
       taskQueues,
     );
     await this.host.start();

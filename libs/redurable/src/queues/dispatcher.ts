@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import type { CommandEvent, NewCommand } from '../history/events.js';
 import { jobIdPart } from '../history/keys.js';
 import type { QueueSet } from './queue-set.js';
+import type { RunDeadline } from '../history/workflow-timeouts.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {
@@ -21,6 +22,11 @@ export function activityJobId(workflowId: string, runId: string, seq: number): s
 
 export function timerJobId(workflowId: string, runId: string, seq: number): string {
   return `t|${jobIdPart(workflowId)}|${runId}|${seq}`;
+}
+
+/** The job that closes a run at its workflow timeout (one per run). */
+export function timeoutJobId(workflowId: string, runId: string): string {
+  return `x|${jobIdPart(workflowId)}|${runId}`;
 }
 
 /** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
@@ -92,6 +98,20 @@ export class Dispatcher {
       ...timers,
       ...children,
     ]);
+  }
+
+  /**
+   * Adds the delayed job that closes a run at its deadline (workflow time, like a timer's due
+   * time); idempotent. The recovery sweep closes the run if the job is lost.
+   */
+  async scheduleTimeout(workflow: { workflowId: string; runId: string; taskQueue: string }, deadline: RunDeadline): Promise<void> {
+    const { workflowId, runId, taskQueue } = workflow;
+    const queue = await this.queues.workflowFor(taskQueue, workflowId);
+    await queue.add(
+      'timeout',
+      { workflowId, runId, dueAt: deadline.at, timeoutType: deadline.timeoutType, timeoutMs: deadline.timeoutMs },
+      { jobId: timeoutJobId(workflowId, runId), delay: Math.max(0, deadline.at - Date.now()), ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
+    );
   }
 
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */

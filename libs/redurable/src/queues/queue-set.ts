@@ -31,8 +31,11 @@ export interface WorkflowJobData {
   seq?: number;
   /** Rebuild the execution from history and re-dispatch everything outstanding. */
   replay?: boolean;
-  /** A timer's due time in workflow time (ms): it never fires before it. */
+  /** A timer's (or a workflow timeout's) due time in workflow time (ms): it never fires before it. */
   dueAt?: number;
+  /** A workflow timeout job: which timeout, and how long it was (ms). */
+  timeoutType?: import('../history/events.js').WorkflowExecutionTimedOut['timeoutType'];
+  timeoutMs?: number;
 }
 
 /** What the recovery sweep finds of a job. */

@@ -123,6 +123,11 @@ export class WorkflowActivation {
     return this.startEvent.parent;
   }
 
+  /** The run's workflow timeouts, as its started event records them. */
+  get timeouts(): WorkflowExecutionStarted['timeouts'] {
+    return this.startEvent.timeouts;
+  }
+
   /** Delivers a batch of events; throws NonDeterminismError when code and history disagree. */
   async activate(events: StoredEvent[]): Promise<void> {
     for (const { event } of events) {
@@ -309,6 +314,8 @@ export class WorkflowActivation {
       case 'WorkflowExecutionCanceled':
       case 'WorkflowExecutionTerminated':
       case 'WorkflowExecutionContinuedAsNew':
+      case 'WorkflowExecutionTimedOut':
+      case 'WorkflowExecutionReset':
         this.closedInHistory = true;
         return;
       case 'ActivityTaskScheduled':

@@ -12,6 +12,7 @@ import { installDeterminism } from './determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
+import { deadlineOf, recordTimeouts } from '../history/workflow-timeouts.js';
 
 export interface TaskRunnerOptions {
   leaseTtlMs: number;
@@ -302,6 +303,10 @@ export class WorkflowTaskRunner {
   /** Commits one round of commands; returns events that arrived meanwhile, if any. */
   private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean, pending: NewCommand[]): Promise<StoredEvent[] | undefined> {
     const { workflowId, runId } = activation.info;
+    // Every run's first task is a replay, as is every task after a crash: the run's timeout job
+    // is (re-)added then, under the lease and before the commit (its job id makes it idempotent).
+    const deadline = replayed ? deadlineOf(activation.timeouts) : undefined;
+    if (deadline) await this.dispatcher.scheduleTimeout({ workflowId, runId, taskQueue }, deadline);
     const { commands, events, ranLocal } = await this.withLocalActivities(activation, [...pending, ...activation.takeCommands()]);
     // Local outcomes are recorded only if no other event arrived since this task's view (clean).
     const clean = ranLocal;
@@ -410,6 +415,7 @@ export class WorkflowTaskRunner {
         const started = {
           type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
           continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}), ...(activation.trace ? { trace: activation.trace } : {}),
+          ...carriedTimeouts(activation.timeouts, this.options.now()),
         };
         return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
       }
@@ -482,6 +488,13 @@ function withScheduleTime(commands: NewCommand[], now: number): NewEvent[] {
 /** The attributes of a workflow task's span. */
 function spanAttributes({ workflowId, runId, workflowType, taskQueue }: { workflowId: string; runId: string; workflowType?: string; taskQueue: string }): Record<string, string | undefined> {
   return { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': workflowType, 'workflow.task_queue': taskQueue };
+}
+
+/** A continued run keeps the execution's deadline and gets a run deadline of its own. */
+function carriedTimeouts(timeouts: WorkflowExecutionStarted['timeouts'], now: number): Pick<WorkflowExecutionStarted, 'timeouts'> {
+  if (!timeouts) return {};
+  const { executionTimeoutMs, runTimeoutMs, executionDeadline } = timeouts;
+  return { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, now, executionDeadline) };
 }
 
 function schedulesChild(commands: NewCommand[]): boolean {

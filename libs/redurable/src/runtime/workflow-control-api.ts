@@ -4,6 +4,7 @@ import { workflowDefinitionOf } from '../discovery/registry.js';
 import { CancelledFailure, ContinueAsNew } from '../errors/workflow-control.js';
 import { TimeoutFailure } from '../errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../history/events.js';
+import { timeoutsInMs } from '../history/workflow-timeouts.js';
 import { currentActivation } from './context.js';
 import { sleep } from './workflow-api.js';
 import { CancellationScope, shielded } from './cancellation-scope.js';
@@ -108,6 +109,10 @@ export interface ChildWorkflowOptions<A extends unknown[]> {
   taskQueue?: string;
   /** What happens to the child if this workflow closes first. @default 'TERMINATE' */
   parentClosePolicy?: ParentClosePolicy;
+  /** How long the child's whole execution may take (across its continue-as-new): then it is closed as `timed_out`. @default unlimited */
+  workflowExecutionTimeout?: Duration;
+  /** How long each run of the child may take. @default unlimited */
+  workflowRunTimeout?: Duration;
 }
 
 /** A started child workflow. */
@@ -130,9 +135,11 @@ export function startChild<W extends Type<object>>(
   const activation = currentActivation('startChild()');
   const def = workflowDefinitionOf(workflow);
   const input = activation.converter.encodeAll(options.args ?? [], `child workflow '${options.workflowId}'`);
+  const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled', seq, workflowType: def.name, workflowId: options.workflowId,
     taskQueue: options.taskQueue ?? def.taskQueue, input, parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
+    ...(timeouts ? { timeouts } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

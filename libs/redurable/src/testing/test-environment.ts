@@ -56,7 +56,10 @@ export class TestWorkflowEnvironment {
     return this.runtime.clock.now();
   }
 
-  /** Moves the clock forward and fires every durable timer due by the new time. Returns how many fired. */
+  /**
+   * Moves the clock forward and fires every durable timer due by the new time, and closes the
+   * workflows whose workflow timeout it passed. Returns how many timers and timeouts fired.
+   */
   async advanceTime(duration: Duration): Promise<number> {
     this.offsetMs += toMs(duration);
     const now = this.now();
@@ -66,7 +69,7 @@ export class TestWorkflowEnvironment {
     for (const queue of partitions) {
       const delayed = (await queue.getDelayed()) as Job[];
       for (const job of delayed) {
-        if (job.name !== 'timer' || job.timestamp + (job.opts.delay ?? 0) > now) continue;
+        if ((job.name !== 'timer' && job.name !== 'timeout') || job.timestamp + (job.opts.delay ?? 0) > now) continue;
         await job.promote().catch(() => undefined); // already promoted or fired meanwhile
         fired++;
       }

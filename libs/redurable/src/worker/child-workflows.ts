@@ -9,6 +9,7 @@ import type { Dispatcher } from '../queues/dispatcher.js';
 import { RUN_CHANGE_ATTEMPTS, type WorkflowWrites } from './workflow-writes.js';
 import { WorkflowRunChangedError } from '../errors/library.errors.js';
 import { traceOf } from '../observability/tracing.js';
+import { recordTimeouts } from '../history/workflow-timeouts.js';
 
 /**
  * Child workflows across two workflows' keys, so in steps that can each be repeated: start
@@ -24,6 +25,8 @@ export interface ChildWorkflowsDeps {
   logger: LoggerService;
   leaseTtlMs: number;
   retentionMs: number;
+  /** Workflow time: a child's timeout deadlines are set from it when it starts. */
+  now(): number;
 }
 
 export class ChildWorkflows {
@@ -45,7 +48,10 @@ export class ChildWorkflows {
       }
       const res = await store.start({
         requestId: runId, checkAfterMs: leaseTtlMs,
-        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf() },
+        started: {
+          type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf(),
+          ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.now()) } : {}),
+        },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs, parent: info,
       });

@@ -8,9 +8,12 @@ export interface RecoverySweepDeps {
   children: ChildWorkflows;
   logger: LoggerService;
   metrics: DurableMetrics;
+  /** Closes a run past its workflow timeout whose timeout job was lost. */
+  timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown>;
   options: { leaseTtlMs: number; sweepIntervalMs: number };
 }
 import { outstandingOf } from '../history/outstanding.js';
+import { deadlineOf, type RunDeadline } from '../history/workflow-timeouts.js';
 import type { LoggerService } from '@nestjs/common';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { DurableMetrics } from '../observability/metrics.js';
@@ -209,7 +212,16 @@ export class RecoverySweep {
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
     const { events } = await store.readHistoryLeniently(workflowId, runId);
     const { activities, timers, children } = outstandingOf(events);
-    const trace = events[0]?.type === 'WorkflowExecutionStarted' ? events[0].trace : undefined;
+    const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
+    const trace = started?.trace;
+    // A run past its workflow timeout whose timeout job was lost (removed, or lost by Redis).
+    const deadline = deadlineOf(started?.timeouts);
+    if (deadline && deadline.at <= now) {
+      await this.deps.timeOut(workflowId, runId, deadline);
+      logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`);
+      this.deps.metrics.sweepRepair('lost-job');
+      return { repaired: true };
+    }
     const dueTimers = afterCommit ? timers : timers.filter((t) => t.dueAt <= now);
     if (afterCommit && children.length > 0) {
       const metas = await store.getMetas(children.map((c) => c.workflowId));
@@ -258,6 +270,7 @@ export class RecoverySweep {
     if (repaired) return { repaired, next: now + ttl }; // look again: then the mark can go
     let next: number | undefined = activities.length > 0 || timers.some((t) => t.dueAt <= now) ? now + ttl : undefined;
     for (const t of timers) if (t.dueAt > now) next = Math.min(next ?? Infinity, t.dueAt + ttl);
+    if (deadline) next = Math.min(next ?? Infinity, deadline.at + ttl);
     return { repaired, next, dispatchVerified: afterCommit };
   }
 

@@ -8,6 +8,7 @@ import type { ActivityExecutor, CompletionSink } from '../activities/activity-ex
 import type { WorkflowTaskRunner } from '../runtime/task-runner.js';
 import type { PartitionTable } from '../queues/partitions.js';
 import type { ActivityJobData, WorkflowJobData } from '../queues/queue-set.js';
+import type { RunDeadline } from '../history/workflow-timeouts.js';
 
 /** How early a timer job may arrive and still be held until its due time. */
 const MAX_EARLY_WAIT_MS = 1000;
@@ -19,6 +20,8 @@ export interface WorkerHostDeps {
   runner: WorkflowTaskRunner;
   executor: ActivityExecutor;
   recordCompletion: CompletionSink;
+  /** Closes a run that reached its workflow timeout (a timeout job fired). */
+  timeOut(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<unknown>;
   logger: LoggerService;
   /** Workflow time (timers never fire before it). */
   now(): number;
@@ -86,9 +89,11 @@ export class WorkerHost {
           // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
           // two before the due time. A durable timer never fires early (bounded wait, in case
           // the clocks of two machines disagree by more).
-          const early = (job.data.dueAt ?? 0) - this.deps.now();
-          if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
+          await this.holdUntil(job.data.dueAt ?? 0);
           await this.deps.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+        } else if (job.name === 'timeout' && job.data.timeoutType) {
+          await this.holdUntil(job.data.dueAt ?? 0);
+          await this.deps.timeOut(workflowId, runId, { timeoutType: job.data.timeoutType, timeoutMs: job.data.timeoutMs ?? 0 });
         } else {
           await runner.run(workflowId, runId, taskQueue, undefined, { replay });
         }
@@ -125,6 +130,12 @@ export class WorkerHost {
       void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
       this.workers.push(w);
     }
+  }
+
+  /** Waits until a due time (workflow time) that a delayed job reached a little early, within bounds. */
+  private async holdUntil(dueAt: number): Promise<void> {
+    const early = dueAt - this.deps.now();
+    if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
   }
 
   /** Stops fetching, waits for the running jobs, then closes the connections. */

@@ -7,6 +7,7 @@ import type { CompletionResult, ExternalResult, RedisHistoryStore, WorkflowMeta 
 import { outstandingOf } from '../history/outstanding.js';
 import { activityJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
 import type { QueueSet } from '../queues/queue-set.js';
+import { timedOutEvent, type RunDeadline } from '../history/workflow-timeouts.js';
 
 /** How often a write re-reads the current run when it changed under it before giving up. */
 export const RUN_CHANGE_ATTEMPTS = 10;
@@ -93,7 +94,19 @@ export class WorkflowWrites {
   }
 
   /**
-   * After a run was terminated: its activity and timer jobs that have not started are removed
+   * Closes run `runId` as `timed_out` if it still runs (the timeout job, or the recovery sweep
+   * when that job was lost), then does what a termination does after; true when this call closed it.
+   */
+  async timeOut(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<boolean> {
+    const res = await this.deps.store.timeOut(workflowId, runId, timedOutEvent(workflowId, runId, deadline), this.deps.retentionMs);
+    if (res.kind !== 'recorded') return false;
+    crashPoint('timeout.after-close');
+    await this.afterTerminate(workflowId, runId);
+    return true;
+  }
+
+  /**
+   * After a run was terminated (or timed out): its activity and timer jobs that have not started are removed
    * (a terminated workflow's steps do not run later; running ones get their abort signal), then
    * its parent is told and its children get the parent-close policy. Best effort: a job left
    * behind by a crash runs once and its outcome is refused.
