@@ -46,7 +46,7 @@ class LoopWorkflow {
   @WorkflowRun()
   async run(round: number): Promise<number> {
     await sleep('150ms');
-    return continueAsNew<number>(round + 1);
+    return continueAsNew(round + 1);
   }
 }
 
