@@ -278,6 +278,27 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('reset.after-script (a reset recorded by a client that died before enqueuing the new run\'s task): the sweep runs the new run, with the reapplied signal', async () => {
+    const id = 'crash-reset';
+    const first = worker();
+    await ready(first);
+    const oldRun = (await client.client.start('SignalWaitWorkflow', { workflowId: id, taskQueue: 'crash' })).runId!;
+    await waiting(id);
+    await stop(first);
+    await client.client.getHandle(id).signal('release'); // recorded; no worker runs it
+    const resetter = worker({ ROLE: 'resetter', WORKFLOW_ID: id, REDURABLE_CRASH_POINT: 'reset.after-script' });
+    expect((await resetter.exited).signal).toBe('SIGKILL');
+    const newRun = (await client.client.getHandle(id).describe()).runId;
+    expect(newRun).not.toBe(oldRun);
+    expect((await client.client.getHandle(id, oldRun).fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'WorkflowExecutionReset']);
+    expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
+
+    const second = worker();
+    expect(await client.client.getHandle<number>(id, oldRun).result()).toBe(1); // the old run's handle follows the reset
+    expect(await counters('runs', id, 1)).toEqual([1]);
+    await stop(second);
+  }, 40_000);
+
   test('external.after-append of an update (accepted, the client died before waking the workflow): the sweep wakes it and the update completes once', async () => {
     const id = 'crash-update-accepted';
     const first = worker();

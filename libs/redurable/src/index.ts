@@ -23,6 +23,8 @@ export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-st
 export type { ParentClosePolicy, HistoryEvent, EventType } from './history/events.js';
 export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
+export type { ResetOptions } from './client/workflow-reset.js';
+export type { WorkflowTimeoutOptions } from './history/workflow-timeouts.js';
 export { WorkflowUpdateHandle } from './client/workflow-updates.js';
 export { ActivityCompletionClient, ActivityNotAwaitingError } from './client/activity-completion.js';
 export { InvalidTaskTokenError } from './activities/task-token.js';

@@ -5,6 +5,7 @@ import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../
 import { RedurableError } from '../errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
+import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
 import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { UnknownSignalError } from '../errors/workflow-control.js';
 import { closeFailure } from '../history/close-failure.js';
@@ -49,7 +50,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    * Resolves with the workflow's return value once it completes; rejects with a
    * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails, is
    * cancelled or terminated, or times out (the cause is a TimeoutFailure whose `timeoutType` is
-   * `WORKFLOW_EXECUTION` or `WORKFLOW_RUN`). Follows continue-as-new to the run that finally ends.
+   * `WORKFLOW_EXECUTION` or `WORKFLOW_RUN`). Follows continue-as-new, and a reset of the run it
+   * follows, to the run that finally ends.
    */
   async result(): Promise<R> {
     let wake!: () => void;
@@ -63,7 +65,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
           // The run this handle follows is over and a newer run holds the id: read how it ended.
           const followed = runId;
           const last = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () => this.runtime.store.lastEvent(this.workflowId, followed));
-          if (last?.type === 'WorkflowExecutionContinuedAsNew') {
+          if (last?.type === 'WorkflowExecutionContinuedAsNew' || last?.type === 'WorkflowExecutionReset') {
             runId = last.newRunId;
             continue;
           }
@@ -133,6 +135,25 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   async cancel(reason?: string): Promise<void> {
     await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () =>
       inSpan('redurable.cancel_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.runtime.writes.external(this.workflowId, 'cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true), 'client'));
+  }
+
+  /**
+   * Resets the workflow: starts a new run of it whose history is this run's up to the reset
+   * point, run by the code deployed now (so a fixed bug re-runs the steps after that point);
+   * what followed is dropped, a running run is closed as reset and linked to the new one (a
+   * closed run stays as it ended), and signals received after the point are recorded in the new
+   * run too (`reapplySignals`). Only the current run can be reset. An invalid point is an
+   * InvalidResetPointError, with nothing written. Returns a handle on the new run.
+   *
+   * @example
+   * // deploy the fix, then re-run the step that failed the workflow:
+   * const next = await handle.reset({ to: 'lastWorkflowTask', reason: 'fixed the fee rounding (#1234)' });
+   * await next.result();
+   */
+  async reset(options: ResetOptions): Promise<WorkflowHandle<R, W>> {
+    const runId = await this.runtime.link.call(`reset workflow '${this.workflowId}'`, () =>
+      inSpan('redurable.reset_workflow', { 'workflow.id': this.workflowId }, undefined, () => resetWorkflow(this.runtime, this.workflowId, this.runId, options), 'client'));
+    return new WorkflowHandle<R, W>(this.runtime, this.workflowId, runId, this.workflowClass);
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */

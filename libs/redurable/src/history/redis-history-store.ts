@@ -278,6 +278,31 @@ export class RedisHistoryStore {
     }
   }
 
+  /**
+   * Starts run `newRunId` with `events` (its started event first) after run `oldRunId`, whose
+   * history must still be `expectLen` long; closes the old run with `reset` if it is running.
+   * `retry` when the current run or its history changed since the caller read them.
+   */
+  async reset(args: {
+    workflowId: string; oldRunId: string; newRunId: string; expectLen: number; reset: NewEvent & { type: 'WorkflowExecutionReset' };
+    events: (NewEvent & { ts?: number })[]; done: number[]; retentionMs: number;
+  }): Promise<{ kind: 'reset'; closedRunning: boolean } | { kind: 'retry' }> {
+    const { workflowId, oldRunId, newRunId } = args;
+    const k = this.keys;
+    const res = (await this.run('resetWorkflow', {
+      meta: k.meta(workflowId), oldHistory: k.history(workflowId, oldRunId), oldDone: k.done(workflowId, oldRunId),
+      newHistory: k.history(workflowId, newRunId), newDone: k.done(workflowId, newRunId),
+    }, {
+      ...this.common(workflowId), oldRunId, newRunId, expectLen: args.expectLen, done: args.done.map(String), retentionMs: args.retentionMs,
+      cancelChannel: k.cancelChannel(), closedChannel: k.closedChannel(),
+    }, [JSON.stringify(args.reset), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
+    switch (Number(res[0])) {
+      case Reply.OK: return { kind: 'reset', closedRunning: Number(res[1]) === 1 };
+      case Reply.RETRY: return { kind: 'retry' };
+      default: return unexpected('resetWorkflow', res);
+    }
+  }
+
   /** Records an activity, timer or child outcome; with `inline`, also tries to take the task lease. */
   async appendCompletion(
     workflowId: string, runId: string, event: NewEvent & { seq: number; ts?: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,

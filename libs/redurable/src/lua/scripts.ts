@@ -58,6 +58,7 @@ export const SCRIPT_KEYS = {
   childNotified: ['notifyIndex', 'notifyData'],
   parentHandled: ['closedParentsIndex', 'closedParentsData'],
   sweepClaim: ['lock'],
+  resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
 } as const;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export type ScriptKeys<N extends ScriptName> = Record<(typeof SCRIPT_KEYS)[N][number], string>;
@@ -101,6 +102,7 @@ export interface ScriptOptions {
   childNotified: Common;
   parentHandled: Common;
   sweepClaim: Common & { owner: string; ttl: number; release: boolean };
+  resetWorkflow: Common & { oldRunId: string; newRunId: string; expectLen: number; done: string[]; retentionMs: number; cancelChannel: string; closedChannel: string };
 }
 
 /** Runs one script: its keys by name, its options, and event JSONs after them. */

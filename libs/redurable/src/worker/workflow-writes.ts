@@ -113,20 +113,26 @@ export class WorkflowWrites {
    */
   async afterTerminate(workflowId: string, runId: string): Promise<void> {
     try {
-      const { events } = await this.deps.store.readHistoryLeniently(workflowId, runId);
-      const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
-      const { activities, timers } = outstandingOf(events);
-      const { queues } = this.deps;
-      const jobs = [
-        ...(await Promise.all(activities.map(async (a) => ({ queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq) })))),
-        ...(started ? await Promise.all(timers.map(async (t) => ({ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timerJobId(workflowId, runId, t.seq) }))) : []),
-      ];
-      // An active (locked) job cannot be removed: it sees its abort signal instead.
-      await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
+      await this.removeOutstandingJobs(workflowId, runId);
     } finally {
       await this.deps.afterClose(workflowId, runId);
     }
   }
+
+  /** Removes the activity and timer jobs of a closed run that have not started (best effort; running ones see their abort signal). */
+  async removeOutstandingJobs(workflowId: string, runId: string): Promise<void> {
+    const { events } = await this.deps.store.readHistoryLeniently(workflowId, runId);
+    const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
+    const { activities, timers } = outstandingOf(events);
+    const { queues } = this.deps;
+    const jobs = [
+      ...(await Promise.all(activities.map(async (a) => ({ queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq) })))),
+      ...(started ? await Promise.all(timers.map(async (t) => ({ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timerJobId(workflowId, runId, t.seq) }))) : []),
+    ];
+    // An active (locked) job cannot be removed: it sees its abort signal instead.
+    await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
+  }
+
 
   private async meta(workflowId: string): Promise<WorkflowMeta> {
     const meta = await this.deps.store.getMeta(workflowId);

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { crashPoint } from '../common/crash-points.js';
+import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
+import { InvalidResetPointError } from '../errors/reset.errors.js';
+import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../history/events.js';
+import type { StoredEvent } from '../history/redis-history-store.js';
+import { recordTimeouts } from '../history/workflow-timeouts.js';
+import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
+import type { ClientContext } from './client-context.js';
+
+/** Options of {@link WorkflowHandle.reset}: where the new run's history ends (one of `toEventId` and `to`), and why. */
+export interface ResetOptions {
+  /**
+   * Keep the history up to and including this event (its `id` in `fetchHistory()`): an event a
+   * workflow task begins at (the start, an outcome, a signal, an update, a cancellation request),
+   * not a command the code recorded nor the run's close.
+   */
+  toEventId?: number;
+  /**
+   * `'firstWorkflowTask'`: keep only the start (the run is re-executed from the beginning);
+   * `'lastWorkflowTask'`: keep everything up to the last event a task began at, so the last
+   * task runs again with the current code (after a fix, the step that failed the run).
+   */
+  to?: 'firstWorkflowTask' | 'lastWorkflowTask';
+  /** Recorded with the reset. */
+  reason: string;
+  /** Record the signals the old run received after the reset point in the new run too. @default true */
+  reapplySignals?: boolean;
+}
+
+/** Where a workflow task begins: an event the code reacts to, not one it produced or its end. */
+function isTaskStart(e: HistoryEvent): boolean {
+  return !isCommandEvent(e) && !isCloseEvent(e);
+}
+
+/** Seqs whose outcome a history holds (the new run's done set: a late job of theirs is refused). */
+function outcomeSeqs(events: HistoryEvent[]): number[] {
+  return events.flatMap((e) => (
+    e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' || e.type === 'TimerFired' || e.type === 'ChildWorkflowCompleted' || e.type === 'ChildWorkflowFailed' ? [e.seq] : []
+  ));
+}
+
+function resetPoint(workflowId: string, runId: string, events: HistoryEvent[], options: ResetOptions): number {
+  const invalid = (problem: string) => new InvalidResetPointError(workflowId, runId, problem);
+  if ((options.toEventId === undefined) === (options.to === undefined)) throw invalid("give one of 'toEventId' and 'to' ('firstWorkflowTask' or 'lastWorkflowTask')");
+  if (typeof options.reason !== 'string' || options.reason.length === 0) throw invalid('give a reason (it is recorded with the reset)');
+  if (options.to === 'firstWorkflowTask') return 1;
+  if (options.to === 'lastWorkflowTask') return [...events].reverse().find(isTaskStart)!.id;
+  if (options.to !== undefined) throw invalid(`'to' is ${JSON.stringify(options.to)}: use 'firstWorkflowTask' or 'lastWorkflowTask'`);
+  const id = options.toEventId!;
+  const event = Number.isInteger(id) ? events[id - 1] : undefined;
+  if (!event) throw invalid(`its history has events 1 to ${events.length}, not ${JSON.stringify(id)}`);
+  if (!isTaskStart(event)) {
+    const before = [...events.slice(0, id)].reverse().find(isTaskStart)!;
+    throw invalid(`event ${id} (${describeEvent(event)}) is ${isCloseEvent(event) ? "the run's close" : 'a command the code recorded'}, not a point a workflow task begins at; the nearest earlier one is event ${before.id} (${describeEvent(before)})`);
+  }
+  return id;
+}
+
+/** An event as the new run stores it: without its position (the stream gives it), with its time (a replay sees the same `Date.now()`). */
+function copied(e: HistoryEvent): NewEvent & { ts: number } {
+  const { id: _id, ...rest } = e;
+  return rest as NewEvent & { ts: number };
+}
+
+/**
+ * Resets the current run of a workflow (`runId`, if given, must be it): a new run whose history is
+ * the old one up to the reset point, run by this deployment's code, with the signals received
+ * after it when asked. One script writes it (a running old run is closed as reset, linked to the
+ * new one); then the new run's first task is enqueued, or, after a crash, the recovery sweep does.
+ * Returns the new run's id.
+ */
+export async function resetWorkflow(runtime: ClientContext, workflowId: string, runId: string | undefined, options: ResetOptions): Promise<string> {
+  const { store, dispatcher } = runtime;
+  const newRunId = randomUUID(); // also the request id: a resent script finds this run's history
+  for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+    const meta = await store.getMeta(workflowId);
+    if (!meta) throw new WorkflowNotFoundError(workflowId);
+    if (runId !== undefined && runId !== meta.runId) throw new InvalidResetPointError(workflowId, runId, `it is not the workflow's current run (${meta.runId}); only the current run can be reset`);
+    const entries: StoredEvent[] = await store.readEntries(workflowId, meta.runId);
+    if (entries.length !== meta.historyLength) continue; // it grew meanwhile: read again
+    const events = entries.map((e) => e.event);
+    const point = resetPoint(workflowId, meta.runId, events, options);
+    const started = events[0] as WorkflowExecutionStarted;
+    const { executionTimeoutMs, runTimeoutMs, executionDeadline } = started.timeouts ?? {};
+    const first = {
+      ...copied(started), runId: newRunId, resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },
+      ...(started.timeouts ? { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, runtime.now(), executionDeadline) } : {}),
+    };
+    const kept = events.slice(1, point).map(copied);
+    // Reapplied signals arrive in the new run now: they take the new stream's time.
+    const signals = options.reapplySignals === false ? [] : events.slice(point).filter((e) => e.type === 'SignalReceived').map((e) => {
+      const { id: _id, ts: _ts, ...signal } = e;
+      return signal as NewEvent;
+    });
+    const res = await store.reset({
+      workflowId, oldRunId: meta.runId, newRunId, expectLen: meta.historyLength, retentionMs: runtime.retentionMs,
+      reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: point, reason: options.reason },
+      events: [first, ...kept, ...signals], done: outcomeSeqs(events.slice(0, point)),
+    });
+    if (res.kind === 'retry') continue;
+    crashPoint('reset.after-script');
+    await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start');
+    // The old run's jobs that have not started would only have their outcomes refused.
+    if (res.closedRunning) await runtime.writes.removeOutstandingJobs(workflowId, meta.runId);
+    return newRunId;
+  }
+  throw new WorkflowRunChangedError(workflowId, 'reset', RUN_CHANGE_ATTEMPTS);
+}
