@@ -131,6 +131,25 @@ describe('redurable workflow', () => {
     expect(failed.stderr).toContain('cannot greet fewer than nobody');
   });
 
+  test('reset: a new run from the first workflow task, the signals reapplied; describe shows where it came from and its run timeout', async () => {
+    const handle = await t.client.start(GreeterWorkflow, { workflowId: 'cli-reset', args: [2], workflowRunTimeout: '1h' });
+    await handle.signal('arrive', 'ada');
+    const res = await redurable(['workflow', 'reset', 'cli-reset', '--to', 'first', '--reason', 'rerun from the CLI', '--json', ...flags]);
+    expect(res.code).toBe(0);
+    const { runId } = JSON.parse(res.stdout) as { runId: string };
+    expect(runId).not.toBe(handle.runId);
+    const described = await redurable(['workflow', 'describe', 'cli-reset', ...flags]);
+    expect(described.stdout).toContain(`Reset from run ${handle.runId} at event 1: rerun from the CLI`);
+    expect(described.stdout).toMatch(/Run timeout at {7}\d{4}-/);
+    await t.client.getHandle('cli-reset').signal('arrive', 'bob');
+    expect(await t.client.getHandle('cli-reset').result()).toEqual(['hello ada', 'hello bob']);
+    const scheduled = (await t.client.getHandle('cli-reset').fetchHistory()).find((e) => e.type === 'ActivityTaskScheduled')!;
+    const badPoint = await redurable(['workflow', 'reset', 'cli-reset', '--to-event', String(scheduled.id), '--reason', 'x', ...flags]);
+    expect(badPoint.code).toBe(1);
+    expect(badPoint.stderr).toContain('is a command the code recorded, not a point a workflow task begins at');
+    expect((await redurable(['workflow', 'reset', 'cli-reset', '--to', 'middle', '--reason', 'x', ...flags])).code).toBe(2);
+  });
+
   test('bad command lines and an unreachable Redis', async () => {
     const unreachable = await redurable(['workflow', 'list', '--redis', 'redis://127.0.0.1:1', '--timeout', '500ms']);
     expect(unreachable.code).toBe(5);

@@ -13,7 +13,7 @@ export const EXIT = {
   /** signal, cancel or terminate of a workflow that is not running. */
   notRunning: 4,
   redisUnavailable: 5,
-  /** `result` of a workflow that failed, was cancelled or terminated. */
+  /** `result` of a workflow that failed, was cancelled, terminated or timed out. */
   workflowFailed: 6,
 } as const;
 

@@ -35,6 +35,9 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
     `Workflow   ${d.workflowId}`, `Run        ${d.runId}`, `Type       ${d.workflowType}`, `Task queue ${d.taskQueue}`,
     `Status     ${d.status}`, `Started    ${time(d.startTime)}`, `Closed     ${time(d.closeTime)}`, `Events     ${d.historyLength}`,
   ];
+  if (d.executionDeadline) lines.push(`Execution timeout at ${time(d.executionDeadline)}`);
+  if (d.runDeadline) lines.push(`Run timeout at       ${time(d.runDeadline)}`);
+  if (d.resetFrom) lines.push(`Reset from run ${d.resetFrom.runId} at event ${d.resetFrom.eventId}: ${d.resetFrom.reason}`);
   if (d.result !== undefined) lines.push(`Result     ${JSON.stringify(d.result)}`);
   if (d.undecodableResult) lines.push(`Result     ${payloadText(converter, d.undecodableResult.stored)}`);
   if (d.failure) lines.push(`Failure    ${d.failure.type ? `${d.failure.type}: ` : ''}${d.failure.message}`);

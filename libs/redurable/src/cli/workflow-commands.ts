@@ -137,6 +137,21 @@ export function addWorkflowCommands(workflow: Command): void {
       if (flags.json) json({ workflowId, terminated: true });
       else out(`Workflow '${workflowId}' terminated`);
     }));
+
+  workflow.command('reset').argument('<workflowId>')
+    .description('starts a new run from the current run\'s history up to a point, with the code deployed now')
+    .option('--to-event <id>', 'keep the history up to this event id (see show --events)', (v) => positiveInt(v, '--to-event'))
+    .option('--to <point>', 'first (re-run from the start) or last (re-run the last workflow task)')
+    .requiredOption('--reason <reason>', 'recorded with the reset')
+    .option('--no-reapply-signals', 'do not record the signals received after the point in the new run')
+    .action(withSession(async ({ client }, flags, workflowId: string) => {
+      const f = flags as GlobalFlags & { toEvent?: number; to?: string; reason: string; reapplySignals: boolean };
+      if (f.to !== undefined && f.to !== 'first' && f.to !== 'last') throw new UsageError(`--to must be first or last, not '${f.to}'`);
+      const to = f.to === undefined ? undefined : f.to === 'first' ? 'firstWorkflowTask' as const : 'lastWorkflowTask' as const;
+      const next = await client.getHandle(workflowId).reset({ toEventId: f.toEvent, to, reason: f.reason, reapplySignals: f.reapplySignals });
+      if (flags.json) json({ workflowId, runId: next.runId });
+      else out(`Workflow '${workflowId}' reset: new run ${next.runId}`);
+    }));
 }
 
 function positiveInt(value: string, option: string): number {
