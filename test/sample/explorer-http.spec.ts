@@ -89,6 +89,24 @@ describe('workflow explorer pages', () => {
     expect(closed.status).toBe(409);
     expect(closed.body.message).toBe(`Cannot terminate workflow '${waiting}': it is completed, not running`);
   });
+
+  test('reset from the explorer: the page offers it for a closed run; the API starts the new run or refuses a command event with 400', async () => {
+    const before = await page(`${sample.url}/workflows/${refunded}`);
+    expect(before.text).toContain('<form data-action="reset">');
+    const history = (await api.get(`/api/workflows/${refunded}/history`)).body.events as { id: number; type: string }[];
+    const command = history.find((e) => e.type === 'ActivityTaskScheduled')!;
+    const refused = await api.post(`/api/workflows/${refunded}/reset`, { toEventId: command.id, reason: 'try' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain(`event ${command.id} (ActivityTaskScheduled(withdraw) seq 1) is a command the code recorded`);
+    expect((await api.post(`/api/workflows/${refunded}/reset`, { to: 'lastWorkflowTask' })).status).toBe(400); // no reason
+    const reset = await api.post(`/api/workflows/${refunded}/reset`, { to: 'lastWorkflowTask', reason: 'ops retried the refund check' });
+    expect(reset.status).toBe(200);
+    const oldRun = history[0] as unknown as { runId: string };
+    expect(reset.body.runId).not.toBe(oldRun.runId);
+    await until('the new run to end', async () => (await api.get(`/api/workflows/${refunded}`)).body.status !== 'running');
+    const after = await page(`${sample.url}/workflows/${refunded}`);
+    expect(after.text).toContain(`run ${oldRun.runId} at event ${history.length - 1}: ops retried the refund check`);
+  });
 });
 
 /** A Nest guard class as `auth`: the console creates it with the app's injector. */

@@ -2,7 +2,7 @@ import {
   BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards,
 } from '@nestjs/common';
 import {
-  WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
+  InvalidResetPointError, WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
 } from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
@@ -15,7 +15,8 @@ import { explorerTimeline, listFilter, statusCounts, type ExplorerQuery, type St
  * - `GET /api/workflows/:id` — status, timestamps, result or failure, pending activities and timers
  * - `GET /api/workflows/:id/history` — the event history, oldest first (what `replayHistory` takes)
  * - `GET /api/workflows/:id/timeline` — the run as spans, with decoded payloads, its run chain, parent and children
- * - `POST /api/workflows/:id/signal` `{ name, args? }`, `/cancel` `{ reason? }`, `/terminate` `{ reason? }` — 403 when `readOnly`
+ * - `POST /api/workflows/:id/signal` `{ name, args? }`, `/cancel` `{ reason? }`, `/terminate` `{ reason? }`,
+ *   `/reset` `{ to | toEventId, reason, reapplySignals? }` (400 for a point it cannot reset to) — 403 when `readOnly`
  *
  * An unknown id answers 404 and a closed workflow 409, with the library's explanation.
  */
@@ -77,8 +78,20 @@ export class WorkflowExplorerController {
     return { workflowId: id, terminated: true };
   }
 
+  /** Body: `{ to: 'firstWorkflowTask' | 'lastWorkflowTask' }` or `{ toEventId }`, with `reason` and optional `reapplySignals`. */
+  @Post(':id/reset')
+  @HttpCode(200)
+  async reset(@Param('id') id: string, @Body() body: { to?: unknown; toEventId?: unknown; reason?: unknown; reapplySignals?: unknown }): Promise<{ workflowId: string; runId: string }> {
+    this.writable();
+    if (typeof body?.reason !== 'string' || body.reason === '') throw new BadRequestException('reason: why the workflow is reset is required (it is recorded)');
+    const toEventId = body.toEventId === undefined || body.toEventId === '' ? undefined : Number(body.toEventId);
+    const to = body.to === 'firstWorkflowTask' || body.to === 'lastWorkflowTask' ? body.to : undefined;
+    const next = await asHttpError(() => this.client.getHandle(id).reset({ to, toEventId, reason: body.reason as string, reapplySignals: body.reapplySignals !== false }));
+    return { workflowId: id, runId: next.runId! };
+  }
+
   private writable(): void {
-    if (this.options.readOnly) throw new ForbiddenException('The console is read-only (readOnly: true): signal, cancel and terminate are disabled');
+    if (this.options.readOnly) throw new ForbiddenException('The console is read-only (readOnly: true): signal, cancel, terminate and reset are disabled');
   }
 }
 
@@ -89,6 +102,7 @@ export async function asHttpError<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundException(err.message);
     if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
+    if (err instanceof InvalidResetPointError) throw new BadRequestException(err.message);
     throw err;
   }
 }

@@ -48,22 +48,23 @@ export const EXPLORER_JS = `
     raw.textContent = JSON.stringify((await res.json()).events, null, 2);
   });
   // Actions: confirm, call the API, show what happened.
-  const section = document.querySelector('.actions');
-  if (section) for (const form of section.querySelectorAll('form')) {
+  for (const section of document.querySelectorAll('.actions')) for (const form of section.querySelectorAll('form')) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const action = form.dataset.action;
       const data = Object.fromEntries(new FormData(form));
-      const out = document.getElementById('action-result');
+      const out = document.getElementById(action === 'reset' ? 'reset-result' : 'action-result');
       let body = { reason: data.reason };
       if (action === 'signal') {
         try { body = { name: data.name, args: JSON.parse(data.args || '[]') }; } catch { out.textContent = 'Arguments must be a JSON array, for example ["ada", 500]'; return; }
       }
+      if (action === 'reset') body = data.to ? { to: data.to, reason: data.reason } : { toEventId: data.toEventId, reason: data.reason };
       const what = action === 'signal' ? 'send signal "' + data.name + '" to' : action;
       if (!confirm('Really ' + what + ' this workflow?')) return;
       const res = await fetch(section.dataset.api + '/' + action, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const reply = await res.json().catch(() => ({}));
-      out.textContent = res.ok ? 'Done: ' + (action === 'signal' ? 'signal sent' : action === 'cancel' ? 'cancellation requested' : 'terminated') + '. Reloading…' : 'Refused (' + res.status + '): ' + (reply.message || res.statusText);
+      const done = action === 'signal' ? 'signal sent' : action === 'cancel' ? 'cancellation requested' : action === 'reset' ? 'reset, new run ' + reply.runId : 'terminated';
+      out.textContent = res.ok ? 'Done: ' + done + '. Reloading…' : 'Refused (' + res.status + '): ' + (reply.message || res.statusText);
       if (res.ok) setTimeout(() => location.reload(), 1200);
     });
   }

@@ -41,6 +41,17 @@ function actions(paths: ExplorerPaths, id: string): string {
 </section>`;
 }
 
+/** Reset: for a running or closed run, to a point of its history (see `handle.reset()`). */
+function resetAction(paths: ExplorerPaths, id: string): string {
+  return `<section class="actions reset" data-api="${esc(`${paths.api}/${encodeURIComponent(id)}`)}">
+<h2>Reset</h2>
+<p>Starts a new run from this run's history up to a point, with the code deployed now; what followed is dropped.</p>
+<form data-action="reset"><label>To <select name="to"><option value="lastWorkflowTask">the last workflow task</option><option value="firstWorkflowTask">the first workflow task</option><option value="">the event id below</option></select></label>
+<label>Event id <input name="toEventId" inputmode="numeric" placeholder="from the raw history"></label><label>Reason <input name="reason" required placeholder="fixed the bug in #123"></label><button class="danger">Reset workflow</button></form>
+<p id="reset-result" role="status"></p>
+</section>`;
+}
+
 /** The page of one workflow: header, task failure, payloads, timeline, pending work, actions, raw history. */
 export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowTimeline, readOnly: boolean): string {
   const d = t.description;
@@ -52,6 +63,9 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
   ];
   if (t.parent) facts.push(['Parent', link(t.parent.workflowId)]);
   if (t.children.length) facts.push(['Children', t.children.map((c) => `${link(c.workflowId)} ${statusBadge(c.status)}`).join(' ')]);
+  if (d.executionDeadline) facts.push(['Execution timeout at', esc(time(d.executionDeadline))]);
+  if (d.runDeadline) facts.push(['Run timeout at', esc(time(d.runDeadline))]);
+  if (d.resetFrom) facts.push(['Reset from', `run ${esc(d.resetFrom.runId)} at event ${d.resetFrom.eventId}: ${esc(d.resetFrom.reason)}`]);
   if (t.runs.length > 1) facts.push(['Runs (continue-as-new)', t.runs.map((r, i) => `<span class="run">${i + 1}. ${esc(r)}</span>`).join(' → ')]);
   const failure = d.taskFailure
     ? `<section class="task-failure"><h2>Stuck: the workflow task is failing</h2><p>${esc(taskFailureText(d.taskFailure.message))}</p>
@@ -76,6 +90,7 @@ ${outcome}
 ${spansTable(t)}
 ${pending}
 ${d.status === 'running' && !readOnly ? actions(paths, id) : ''}
+${readOnly ? '' : resetAction(paths, id)}
 <h2>History</h2>
 <p><a id="download-history" href="${esc(`${workflowHref(paths, id)}/history.json`)}" download="${esc(`${id}-history.json`)}">Download the history (JSON, for replayHistory tests)</a> ·
 <a href="${esc(board)}">Jobs of task queue '${esc(d.taskQueue)}' in Bull Board</a></p>
