@@ -136,6 +136,33 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
     expect(res).toEqual({ kind: 'more', lastId: all.at(-1)!.streamId, events: [] });
   });
 
+  test('a reset: the copy writes nothing more and says the same (it closed the running run)', async () => {
+    const newRunId = randomUUID();
+    const started = (await directStore.readHistory(workflowId, runId))[0];
+    const reset = () => store.reset({
+      workflowId, oldRunId: runId, newRunId, expectLen: 1, retentionMs: 0, done: [],
+      reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: 1, reason: 'contract' },
+      events: [{ ...started, id: undefined, runId: newRunId } as never],
+    });
+    expect(await lostReply(reset)).toEqual({ kind: 'reset', closedRunning: true });
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionReset']);
+    expect((await directStore.readHistory(workflowId, newRunId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+    expect(await directStore.getMeta(workflowId)).toMatchObject({ runId: newRunId, status: 'running', historyLength: 1 });
+    // A reset read before the first one: the run it read is no longer current.
+    const late = randomUUID();
+    expect(await store.reset({ workflowId, oldRunId: runId, newRunId: late, expectLen: 1, retentionMs: 0, done: [], reset: { type: 'WorkflowExecutionReset', newRunId: late, toEventId: 1, reason: 'late' }, events: [] }))
+      .toEqual({ kind: 'retry' });
+  });
+
+  test('a workflow timeout: the copy records it once', async () => {
+    const event = { type: 'WorkflowExecutionTimedOut', timeoutType: 'WORKFLOW_RUN', failure: { kind: 'timeout', message: 'late', timeoutType: 'WORKFLOW_RUN' } } as const;
+    expect(await lostReply(() => store.timeOut(workflowId, runId, event as never, 0))).toEqual({ kind: 'recorded' });
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionTimedOut']);
+    expect((await directStore.getMeta(workflowId))?.status).toBe('timed_out');
+    expect(await store.timeOut(workflowId, runId, event as never, 0)).toEqual({ kind: 'recorded' }); // the sweep, after the job: same request id
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionTimedOut']);
+  });
+
   test('a stale fence writes nothing, and a duplicate completion is ignored', async () => {
     const lease = await acquired();
     await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });

@@ -21,7 +21,12 @@
 --- @include "due-check"
 --- @include "set-status"
 local meta = KEYS[1]
-if redis.call('EXISTS', KEYS[4]) == 1 then return {R.OK, 0} end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  -- A copy resent after a lost reply: whether the first closed a running run is in the old run's last event.
+  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+  local closed = last and last[2][4] and string.find(last[2][4], O.newRunId, 1, true) and cjson.decode(last[2][4]).type == 'WorkflowExecutionReset'
+  return {R.OK, closed and 1 or 0}
+end
 if redis.call('HGET', meta, 'runId') ~= O.oldRunId then return {R.RETRY} end
 if tonumber(redis.call('HGET', meta, 'len') or '0') ~= tonumber(O.expectLen) then return {R.RETRY} end
 local now = nowMs()
