@@ -213,6 +213,27 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
+  test('timeout.after-close (a parent closed as timed_out, its jobs and children not yet handled): the sweep terminates its child', async () => {
+    const id = 'crash-timeout-parent';
+    const childId = `${prefix}-timeout-child`;
+    const crashing = worker({ REDURABLE_CRASH_POINT: 'timeout.after-close' });
+    await ready(crashing);
+    const handle = await client.client.start('ParentTimesOutWithChildWorkflow', { workflowId: id, taskQueue: 'crash', workflowRunTimeout: '2s' });
+    await until('the child to run', async () => (await client.client.getHandle(childId).describe().catch(() => undefined))?.status === 'running');
+    expect((await crashing.exited).signal).toBe('SIGKILL');
+    expect((await handle.describe()).status).toBe('timed_out');
+    expect((await handle.fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'ChildWorkflowScheduled', 'TimerStarted', 'WorkflowExecutionTimedOut']);
+    expect((await client.client.getHandle(childId).describe()).status).toBe('running');
+
+    const second = worker();
+    const child = await until('the child to be terminated', async () => {
+      const d = await client.client.getHandle(childId).describe();
+      return d.status === 'terminated' && d;
+    });
+    expect(child.failure?.message).toContain(`parent workflow '${id}' closed (parentClosePolicy TERMINATE)`);
+    await stop(second);
+  }, 40_000);
+
   test('close.after-commit of a parent whose last round scheduled a child: the sweep starts the child', async () => {
     const id = 'crash-last-round-child';
     const childId = `${prefix}-last-round-child`;
