@@ -29,6 +29,15 @@ function worker(env: Record<string, string> = {}): Child {
 
 
 const ready = (c: Child) => until('worker ready', () => c.output().includes('ready'));
+
+/** Until the child is terminated by its parent's close (parent-close policy TERMINATE). */
+async function terminatedByParent(childId: string, parentId: string): Promise<void> {
+  const child = await until('the child to be terminated', async () => {
+    const d = await client.client.getHandle(childId).describe();
+    return d.status === 'terminated' && d;
+  });
+  expect(child.failure?.message).toContain(`parent workflow '${parentId}' closed (parentClosePolicy TERMINATE)`);
+}
 /** Until the workflow's first task has committed and nothing is owed: it waits for a message. */
 const waiting = (id: string) => until(`workflow ${id} to wait`, async () => {
   const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
@@ -205,11 +214,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     expect((await client.client.getHandle(childId).describe()).status).toBe('running');
 
     const second = worker();
-    const child = await until('the child to be terminated', async () => {
-      const d = await client.client.getHandle(childId).describe();
-      return d.status === 'terminated' && d;
-    });
-    expect(child.failure?.message).toContain(`parent workflow '${id}' closed (parentClosePolicy TERMINATE)`);
+    await terminatedByParent(childId, id);
     await stop(second);
   }, 40_000);
 
@@ -226,11 +231,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     expect((await client.client.getHandle(childId).describe()).status).toBe('running');
 
     const second = worker();
-    const child = await until('the child to be terminated', async () => {
-      const d = await client.client.getHandle(childId).describe();
-      return d.status === 'terminated' && d;
-    });
-    expect(child.failure?.message).toContain(`parent workflow '${id}' closed (parentClosePolicy TERMINATE)`);
+    await terminatedByParent(childId, id);
     await stop(second);
   }, 40_000);
 
