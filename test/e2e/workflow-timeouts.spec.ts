@@ -163,12 +163,15 @@ describe('workflow timeouts', () => {
 
   test('a lost timeout job: the recovery sweep closes the run past its deadline', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'lost-timeout-job', args: ['1 hour'], workflowRunTimeout: '600ms' });
+    const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'lost-timeout-job', args: ['1 hour'], workflowRunTimeout: '1500ms' });
     const { jobQueues } = await handle.describe();
     const { Queue } = await import('bullmq');
     const queue = new Queue(jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
-    const job = await until('the timeout job', async () => (await queue.getDelayed()).find((j) => j.name === 'timeout'));
-    await job.remove(); // an operator deleted it in Bull Board
+    // The job exists once start() returns; an operator deletes it in Bull Board before it is due.
+    const job = await queue.getJob(`x|lost-timeout-job|${handle.runId}`);
+    expect(job?.name).toBe('timeout');
+    expect(await job!.isDelayed()).toBe(true);
+    await job!.remove();
     await queue.close();
     const err = await rejection(handle.result());
     expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');
