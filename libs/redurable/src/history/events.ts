@@ -1,4 +1,5 @@
 import type { SerializedFailure } from '../errors/failure-codec.js';
+import type { RecordedSearchAttribute, RecordedSearchAttributes } from '../search/search-attributes.js';
 
 /** Payloads are stored encoded by the DataConverter; `string` here means "an encoded payload". */
 export type Payload = string;
@@ -34,6 +35,10 @@ export interface WorkflowExecutionStarted extends EventBase {
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */
   trace?: import('../observability/tracing.js').TraceCarrier;
+  /** Search attributes given at start (or carried over by continue-as-new), validated and typed. */
+  searchAttributes?: RecordedSearchAttributes;
+  /** Memo given at start (or carried over by continue-as-new): encoded payloads by name, not indexed. */
+  memo?: Record<string, Payload>;
 }
 export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
 export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }
@@ -67,6 +72,12 @@ export interface ActivityTaskFailed extends EventBase {
 export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: number; durationMs: number }
 export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
 export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }
+/** `upsertSearchAttributes()` in workflow code: the attributes it set (null: removed); a command matched by seq on replay. */
+export interface UpsertWorkflowSearchAttributes extends EventBase {
+  type: 'UpsertWorkflowSearchAttributes';
+  seq: number;
+  searchAttributes: Record<string, RecordedSearchAttribute | null>;
+}
 export interface SignalReceived extends EventBase { type: 'SignalReceived'; signalName: string; input: Payload[] }
 /** An update the client validated and recorded: the workflow's `@Update` handler runs with `input`. */
 export interface WorkflowUpdateAccepted extends EventBase { type: 'WorkflowUpdateAccepted'; updateId: string; updateName: string; input: Payload[] }
@@ -102,6 +113,7 @@ export type HistoryEvent =
   | TimerStarted
   | TimerFired
   | MarkerRecorded
+  | UpsertWorkflowSearchAttributes
   | SignalReceived
   | WorkflowUpdateAccepted
   | WorkflowUpdateCompleted
@@ -120,14 +132,16 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
-export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted;
+export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted | UpsertWorkflowSearchAttributes;
 
 /** A command the code produced, before the store gives it an id and timestamp. */
 export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
 /** Events that end a run. */
 export type CloseEvent = WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew;
 
-const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted']);
+const COMMAND_TYPES: ReadonlySet<EventType> = new Set([
+  'ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted', 'UpsertWorkflowSearchAttributes',
+]);
 const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
   'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
 ]);
@@ -146,6 +160,7 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
     case 'ActivityTaskScheduled': return `ActivityTaskScheduled(${e.activityType}) seq ${e.seq}`;
     case 'TimerStarted': return `TimerStarted(${e.durationMs}ms) seq ${e.seq}`;
     case 'MarkerRecorded': return `MarkerRecorded(${e.name}) seq ${e.seq}`;
+    case 'UpsertWorkflowSearchAttributes': return `UpsertWorkflowSearchAttributes(${Object.keys(e.searchAttributes).join(', ')}) seq ${e.seq}`;
     case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
     case 'SignalReceived': return `SignalReceived(${e.signalName})`;
     case 'WorkflowUpdateAccepted': return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;

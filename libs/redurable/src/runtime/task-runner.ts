@@ -410,6 +410,9 @@ export class WorkflowTaskRunner {
         const started = {
           type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
           continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}), ...(activation.trace ? { trace: activation.trace } : {}),
+          // Search attributes (as upserted so far) and memo carry over, as Temporal does; the meta keeps the indexed map.
+          ...(Object.keys(activation.recordedSearchAttributes).length ? { searchAttributes: activation.recordedSearchAttributes } : {}),
+          ...(activation.memo ? { memo: activation.memo } : {}),
         };
         return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
       }

@@ -1,0 +1,20 @@
+import { PayloadError } from '../errors/library.errors.js';
+import type { DataConverter } from '../payload/data-converter.js';
+
+/**
+ * A recorded memo, decoded field by field: a field this process cannot decode (an operator's
+ * shell without the app's codec) is reported as undecodable, and the others still show.
+ */
+export function decodeMemo(converter: DataConverter, memo: Record<string, string>): { memo: Record<string, unknown>; undecodableMemo?: Record<string, { stored: string; error: string }> } {
+  const decoded: Record<string, unknown> = {};
+  const undecodable: Record<string, { stored: string; error: string }> = {};
+  for (const [name, stored] of Object.entries(memo)) {
+    try {
+      decoded[name] = converter.decode(stored, `memo field '${name}'`);
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      undecodable[name] = { stored, error: err.message };
+    }
+  }
+  return Object.keys(undecodable).length ? { memo: decoded, undecodableMemo: undecodable } : { memo: decoded };
+}
