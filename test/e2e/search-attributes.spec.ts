@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import {
   InvalidSearchAttributeError, ListQueryError, Query, Signal, Workflow, WorkflowNotFoundError, WorkflowRun,
-  condition, continueAsNew, sleep, upsertSearchAttributes, workflowInfo, type HistoryEvent,
+  condition, continueAsNew, sleep, startChild, upsertSearchAttributes, workflowInfo, type HistoryEvent,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -46,6 +46,15 @@ class RollingWorkflow {
   }
 }
 
+@Workflow({ name: 'SearchParent', taskQueue: 'search' })
+class ParentWorkflow {
+  @WorkflowRun()
+  async run() {
+    const child = await startChild(RollingWorkflow, { workflowId: `${workflowInfo().workflowId}-child`, args: [2], searchAttributes: { customerId: 'child-c' }, memo: { from: 'parent' } });
+    return child.result();
+  }
+}
+
 /** Upserts a value of the wrong type: its task fails (and is retried), the workflow does not. */
 @Workflow({ name: 'SearchBadUpsert', taskQueue: 'search', searchAttributes: { amount: 'number' } })
 class BadUpsertWorkflow {
@@ -56,7 +65,7 @@ class BadUpsertWorkflow {
   }
 }
 
-const WORKFLOWS = [OrderWorkflow, RefundWorkflow, RollingWorkflow, BadUpsertWorkflow];
+const WORKFLOWS = [OrderWorkflow, RefundWorkflow, RollingWorkflow, BadUpsertWorkflow, ParentWorkflow];
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -128,6 +137,13 @@ describe('search attributes and memo', () => {
     await t.client.start(RollingWorkflow, { workflowId: 'rolling', args: [2], searchAttributes: { customerId: 'c-10' } });
     expect(await t.client.count({ query: "customerId = 'c-9'" })).toBe(0);
     await until('the new run', async () => (await t!.client.count({ query: "customerId = 'c-10' AND round = 2" })) === 1);
+  });
+
+  test('a child workflow started with search attributes and a memo carries them', async () => {
+    t = await createTestApp(WORKFLOWS);
+    expect(await t.client.execute(ParentWorkflow, { workflowId: 'parent' })).toEqual({ customerId: 'child-c', round: 2 });
+    expect(ids(await t.client.list({ query: "customerId = 'child-c'" }))).toEqual(['parent-child']);
+    expect((await t.client.getHandle('parent-child').describe()).memo).toEqual({ from: 'parent' });
   });
 
   test('list and count by equality, number and datetime ranges, combined with type, status and start time, across pages', async () => {

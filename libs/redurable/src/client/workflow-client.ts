@@ -14,7 +14,8 @@ import { WorkflowHandle } from './workflow-handle.js';
 import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
-import { recordSearchAttributes, type RecordedSearchAttribute, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../search/search-attributes.js';
+import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../search/search-attributes.js';
+import { encodeMemo } from '../payload/memo.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -215,8 +216,7 @@ export class WorkflowClient {
    */
   private async startSearchAttributes(workflowType: string, values: SearchAttributes, definition?: WorkflowDefinition): Promise<RecordedSearchAttributes> {
     const declared = definition?.searchAttributes ?? (await this.runtime.store.searchAttributeDeclarations())[workflowType];
-    const recorded = recordSearchAttributes(workflowType, values, declared);
-    return Object.fromEntries(Object.entries(recorded).filter((e): e is [string, RecordedSearchAttribute] => e[1] !== null));
+    return withoutRemovals(recordSearchAttributes(workflowType, values, declared));
   }
 
   private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
@@ -229,12 +229,6 @@ export class WorkflowClient {
     if (!(await this.runtime.store.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
   }
-}
-
-/** Memo values encoded one by one, so a value this process cannot decode later hides only itself. */
-function encodeMemo(converter: ClientContext['converter'], memo: Record<string, unknown>, what: string): Record<string, string> {
-  if (memo === null || typeof memo !== 'object' || Array.isArray(memo)) throw new RedurableError(`Invalid ${what}: pass an object of name → value`);
-  return Object.fromEntries(Object.entries(memo).map(([name, value]) => [name, converter.encode(value, `${what}, field '${name}'`)]));
 }
 
 function classOf(workflow: Type<object> | string): Type<object> | undefined {

@@ -5,7 +5,7 @@ import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../
 import { RedurableError } from '../errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
-import { decodeMemo } from './memo.js';
+import { decodeMemo } from '../payload/memo.js';
 import { searchAttributeValues } from '../search/search-attributes.js';
 import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { UnknownSignalError } from '../errors/workflow-control.js';

@@ -95,6 +95,9 @@ export interface ChildWorkflowScheduled extends EventBase {
   taskQueue: string;
   input: Payload[];
   parentClosePolicy: ParentClosePolicy;
+  /** The child's search attributes and memo (see WorkflowExecutionStarted), recorded with the command. */
+  searchAttributes?: RecordedSearchAttributes;
+  memo?: Record<string, Payload>;
 }
 export interface ChildWorkflowCompleted extends EventBase { type: 'ChildWorkflowCompleted'; seq: number; result: Payload }
 export interface ChildWorkflowFailed extends EventBase { type: 'ChildWorkflowFailed'; seq: number; failure: SerializedFailure; status: string }

@@ -51,9 +51,9 @@ function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; lease: 
   return res as T;
 }
 
-/** Commands that become jobs (markers and update completions are only recorded; local activities ran in the task). */
+/** Commands that become jobs (markers, update completions and search attribute upserts are only recorded; local activities ran in the task). */
 function jobCommands(commands: NewCommand[]): NewCommand[] {
-  return commands.filter((c) => c.type !== 'MarkerRecorded' && c.type !== 'WorkflowUpdateCompleted' && !isLocal(c));
+  return commands.filter((c) => c.type !== 'MarkerRecorded' && c.type !== 'WorkflowUpdateCompleted' && c.type !== 'UpsertWorkflowSearchAttributes' && !isLocal(c));
 }
 
 /**

@@ -5,6 +5,9 @@ import { CancelledFailure, ContinueAsNew } from '../errors/workflow-control.js';
 import { TimeoutFailure } from '../errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../history/events.js';
 import { currentActivation } from './context.js';
+import { InvalidSearchAttributeError } from '../errors/search.errors.js';
+import { encodeMemo } from '../payload/memo.js';
+import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes } from '../search/search-attributes.js';
 import { sleep } from './workflow-api.js';
 import { CancellationScope, shielded } from './cancellation-scope.js';
 
@@ -108,6 +111,10 @@ export interface ChildWorkflowOptions<A extends unknown[]> {
   taskQueue?: string;
   /** What happens to the child if this workflow closes first. @default 'TERMINATE' */
   parentClosePolicy?: ParentClosePolicy;
+  /** The child's search attributes, declared by its `@Workflow` (a bad one fails this workflow's task, as in upsertSearchAttributes). */
+  searchAttributes?: SearchAttributes;
+  /** The child's memo (see StartWorkflowOptions.memo). */
+  memo?: Record<string, unknown>;
 }
 
 /** A started child workflow. */
@@ -130,9 +137,18 @@ export function startChild<W extends Type<object>>(
   const activation = currentActivation('startChild()');
   const def = workflowDefinitionOf(workflow);
   const input = activation.converter.encodeAll(options.args ?? [], `child workflow '${options.workflowId}'`);
+  let searchAttributes: RecordedSearchAttributes | undefined;
+  try {
+    searchAttributes = options.searchAttributes && withoutRemovals(recordSearchAttributes(def.name, options.searchAttributes, def.searchAttributes));
+  } catch (err) {
+    if (!(err instanceof InvalidSearchAttributeError)) throw err;
+    return activation.refuse(err);
+  }
+  const memo = options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled', seq, workflowType: def.name, workflowId: options.workflowId,
     taskQueue: options.taskQueue ?? def.taskQueue, input, parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
+    ...(searchAttributes ? { searchAttributes } : {}), ...(memo ? { memo } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

@@ -107,6 +107,11 @@ export function recordSearchAttributes(
   return out;
 }
 
+/** Start values without the nulls (a start has nothing to remove). */
+export function withoutRemovals(recorded: Record<string, RecordedSearchAttribute | null>): RecordedSearchAttributes {
+  return Object.fromEntries(Object.entries(recorded).filter((e): e is [string, RecordedSearchAttribute] => e[1] !== null));
+}
+
 /** `current` with `change` applied (a null in `change` removes the attribute). */
 export function mergeSearchAttributes(current: RecordedSearchAttributes, change: Record<string, RecordedSearchAttribute | null>): RecordedSearchAttributes {
   const merged = { ...current };

@@ -45,7 +45,8 @@ export class ChildWorkflows {
       }
       const res = await store.start({
         requestId: runId, checkAfterMs: leaseTtlMs,
-        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf() },
+        started: { type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf(),
+          ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}), ...(cmd.memo ? { memo: cmd.memo } : {}) },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
         terminateReason: '', retentionMs, parent: info,
       });

@@ -1,5 +1,15 @@
 import { PayloadError } from '../errors/library.errors.js';
-import type { DataConverter } from '../payload/data-converter.js';
+import { RedurableError } from '../errors/redurable.error.js';
+import type { DataConverter } from './data-converter.js';
+
+/**
+ * A memo (start option `memo`) encoded field by field with the DataConverter, so that a field
+ * another process cannot decode hides only itself. `what` names the workflow in errors.
+ */
+export function encodeMemo(converter: DataConverter, memo: Record<string, unknown>, what: string): Record<string, string> {
+  if (memo === null || typeof memo !== 'object' || Array.isArray(memo)) throw new RedurableError(`Invalid ${what}: pass an object of name → value`);
+  return Object.fromEntries(Object.entries(memo).map(([name, value]) => [name, converter.encode(value, `${what}, field '${name}'`)]));
+}
 
 /**
  * A recorded memo, decoded field by field: a field this process cannot decode (an operator's
