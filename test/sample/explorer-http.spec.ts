@@ -65,7 +65,7 @@ describe('workflow explorer pages', () => {
     expect(typo.status).toBe(400);
     expect(typo.text).toContain("position 0: unknown field 'amont'");
     const listed = await fetch(`${sample.url}/api/workflows?query=${encodeURIComponent('amount < 100')}`);
-    expect((await listed.json()).workflows.map((w: { workflowId: string; searchAttributes: { amount: number } }) => [w.workflowId, w.searchAttributes.amount])).toEqual([[refunded, 40]]);
+    expect(((await listed.json()) as { workflows: { workflowId: string; searchAttributes: { amount: number } }[] }).workflows.map((w) => [w.workflowId, w.searchAttributes.amount])).toEqual([[refunded, 40]]);
   });
 
   test('a workflow page shows the timeline with the failed deposit and the refund marked as a compensation', async () => {
