@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
 import {
+  Activities, Activity, proxyActivities,
   InvalidSearchAttributeError, ListQueryError, Query, Signal, Workflow, WorkflowNotFoundError, WorkflowRun,
   condition, continueAsNew, sleep, startChild, upsertSearchAttributes, workflowInfo, type HistoryEvent,
 } from 'redurable';
@@ -46,6 +48,26 @@ class RollingWorkflow {
   }
 }
 
+@Injectable()
+@Activities()
+class StageActivities {
+  @Activity() async charge(): Promise<string> {
+    return 'charged';
+  }
+}
+
+/** Upserts right after an activity's result: the steady-state step (completeAndCommit) records and indexes it. */
+@Workflow({ name: 'SearchAfterActivity', taskQueue: 'search', searchAttributes: { stage: 'keyword' } })
+class AfterActivityWorkflow {
+  private readonly acts = proxyActivities(StageActivities);
+  @WorkflowRun()
+  async run() {
+    upsertSearchAttributes({ stage: 'charging' });
+    upsertSearchAttributes({ stage: await this.acts.charge() });
+    await condition(() => false);
+  }
+}
+
 @Workflow({ name: 'SearchParent', taskQueue: 'search' })
 class ParentWorkflow {
   @WorkflowRun()
@@ -65,7 +87,7 @@ class BadUpsertWorkflow {
   }
 }
 
-const WORKFLOWS = [OrderWorkflow, RefundWorkflow, RollingWorkflow, BadUpsertWorkflow, ParentWorkflow];
+const WORKFLOWS = [StageActivities, AfterActivityWorkflow, OrderWorkflow, RefundWorkflow, RollingWorkflow, BadUpsertWorkflow, ParentWorkflow];
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -137,6 +159,17 @@ describe('search attributes and memo', () => {
     await t.client.start(RollingWorkflow, { workflowId: 'rolling', args: [2], searchAttributes: { customerId: 'c-10' } });
     expect(await t.client.count({ query: "customerId = 'c-9'" })).toBe(0);
     await until('the new run', async () => (await t!.client.count({ query: "customerId = 'c-10' AND round = 2" })) === 1);
+  });
+
+  test('an upsert after an activity result is recorded and indexed by the steady-state step, replacing the old value', async () => {
+    t = await createTestApp(WORKFLOWS);
+    const handle = await t.client.start(AfterActivityWorkflow, { workflowId: 'after-activity' });
+    await until('the second upsert', async () => (await t!.client.count({ query: "stage = 'charged'" })) === 1);
+    expect(await t.client.count({ query: "stage = 'charging'" })).toBe(0);
+    expect((await handle.fetchHistory()).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted', 'UpsertWorkflowSearchAttributes', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'UpsertWorkflowSearchAttributes',
+    ]);
+    await handle.terminate();
   });
 
   test('a child workflow started with search attributes and a memo carries them', async () => {
