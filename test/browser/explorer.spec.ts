@@ -70,6 +70,10 @@ describe('the workflow explorer in Chromium', () => {
     const typo = await page.goto(`${sample.url}/workflows?query=${encodeURIComponent("Stauts = 'failed'")}`);
     expect(typo?.status()).toBe(400);
     expect(await page.content()).toContain("position 0: unknown field 'Stauts'");
+    await page.goBack();
+    await page.waitForURL(/query=/);
+    expect(await rows.first().locator('td.search-attributes').textContent()).toContain('amount=40');
+    await page.screenshot({ path: `${SHOTS}02b-queried.png`, fullPage: true });
 
     // Its page: withdraw done, the deposit failed, the refund undid the withdrawal.
     await page.click(`a[href="/workflows/${refunded}"]`);
