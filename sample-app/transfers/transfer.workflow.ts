@@ -26,7 +26,7 @@ type Approval = NonNullable<TransferProgress['approval']>;
  * The bank's activities are injected: the library gives the constructor a durable proxy of
  * `BankActivities` (each call a recorded step), not the provider itself.
  */
-@Workflow({ taskQueue: TRANSFERS_TASK_QUEUE })
+@Workflow({ taskQueue: TRANSFERS_TASK_QUEUE, searchAttributes: { fromAccount: 'keyword', toAccount: 'keyword', amount: 'number' } })
 export class TransferWorkflow {
   private current: TransferStage = 'withdrawing';
   private approval?: Approval;

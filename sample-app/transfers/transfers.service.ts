@@ -41,7 +41,11 @@ export class TransfersService {
     const workflowId = workflowIdOf(transferId);
     const { from, to, amount, failDeposit } = body;
     const { approvalLimit, approvalTimeout } = this.config;
-    await this.workflows.start(TransferWorkflow, { workflowId, args: [{ transferId, from, to, amount, failDeposit, approvalLimit, approvalTimeout }] });
+    await this.workflows.start(TransferWorkflow, {
+      workflowId, args: [{ transferId, from, to, amount, failDeposit, approvalLimit, approvalTimeout }],
+      // Found later with client.list({ query: "fromAccount = 'alice' AND amount >= 100" }), or in the explorer.
+      searchAttributes: { fromAccount: from, toAccount: to, amount },
+    });
     return { transferId, workflowId };
   }
 

@@ -60,6 +60,21 @@ describe('the workflow explorer in Chromium', () => {
     expect(await rows.first().textContent()).toContain(refunded);
     await page.screenshot({ path: `${SHOTS}02-filtered.png`, fullPage: true });
 
+    // The query box: the same filter as a query, then a typo, which the server refuses with its position.
+    await page.goto(`${sample.url}/workflows`);
+    await page.fill('form.filters input[name=query]', "ExecutionStatus = 'failed' AND WorkflowType = 'TransferWorkflow'");
+    await page.click('form.filters button[type=submit]');
+    await page.waitForURL(/query=/);
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain(refunded);
+    const typo = await page.goto(`${sample.url}/workflows?query=${encodeURIComponent("Stauts = 'failed'")}`);
+    expect(typo?.status()).toBe(400);
+    expect(await page.content()).toContain("position 0: unknown field 'Stauts'");
+    await page.goBack();
+    await page.waitForURL(/query=/);
+    expect(await rows.first().locator('td.search-attributes').textContent()).toContain('amount=40');
+    await page.screenshot({ path: `${SHOTS}02b-queried.png`, fullPage: true });
+
     // Its page: withdraw done, the deposit failed, the refund undid the withdrawal.
     await page.click(`a[href="/workflows/${refunded}"]`);
     await page.waitForURL(new RegExp(`/workflows/${refunded}$`));

@@ -165,3 +165,39 @@ describe('redurable workflow', () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
+
+@Workflow({ name: 'CliInvoice', taskQueue: 'cli-search', searchAttributes: { customerId: 'keyword', amount: 'number', dueAt: 'datetime' } })
+class InvoiceWorkflow {
+  @WorkflowRun()
+  async run() {
+    await condition(() => false);
+  }
+}
+
+describe('redurable workflow --query', () => {
+  test('list and count by search attributes (declarations read from Redis), describe shows them and the memo, a bad query exits 2', async () => {
+    const app = await createTestApp([InvoiceWorkflow]);
+    try {
+      const own = ['--redis', testRedisUrl(), '--prefix', app.prefix];
+      await app.client.start(InvoiceWorkflow, { workflowId: 'inv-1', searchAttributes: { customerId: 'c-1', amount: 120, dueAt: new Date('2026-12-01T00:00:00Z') }, memo: { note: 'net 30' } });
+      await app.client.start(InvoiceWorkflow, { workflowId: 'inv-2', searchAttributes: { customerId: 'c-1', amount: 80 } });
+      await app.client.start(InvoiceWorkflow, { workflowId: 'inv-3', searchAttributes: { customerId: 'c-2', amount: 500 } });
+      const listed = await redurable(['workflow', 'list', '--query', "customerId = 'c-1' AND amount >= 100", ...own]);
+      expect(listed.code).toBe(0);
+      const lines = listed.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^WORKFLOW ID\s+TYPE\s+STATUS\s+STARTED\s+CLOSED\s+SEARCH ATTRIBUTES$/);
+      expect(lines.slice(1)).toEqual([expect.stringMatching(/^inv-1\s+CliInvoice\s+running\s.*customerId="c-1" amount=120 dueAt=2026-12-01T00:00:00.000Z$/)]);
+      const json = JSON.parse((await redurable(['workflow', 'list', '--query', "customerId = 'c-1'", '--json', ...own])).stdout);
+      expect(json.workflows.map((w: { workflowId: string; searchAttributes: { amount: number } }) => [w.workflowId, w.searchAttributes.amount])).toEqual([['inv-2', 80], ['inv-1', 120]]);
+      expect((await redurable(['workflow', 'count', '--query', 'amount BETWEEN 80 AND 500', ...own])).stdout.trim()).toBe('3');
+      const described = await redurable(['workflow', 'describe', 'inv-1', ...own]);
+      expect(described.stdout).toMatch(/Search\s+customerId="c-1" amount=120 dueAt=2026-12-01T00:00:00.000Z/);
+      expect(described.stdout).toMatch(/Memo\s+\{"note":"net 30"\}/);
+      const bad = await redurable(['workflow', 'list', '--query', "custId = 'c-1'", ...own]);
+      expect([bad.code, bad.stdout]).toEqual([2, '']);
+      expect(bad.stderr).toMatch(/Invalid list query at position 0: unknown field 'custId'/);
+    } finally {
+      await app.close();
+    }
+  });
+});

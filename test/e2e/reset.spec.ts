@@ -2,12 +2,13 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities, Activity, ApplicationFailure, InvalidResetPointError, Signal, Workflow, WorkflowFailedError, WorkflowRun, condition, proxyActivities,
+  upsertSearchAttributes,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /** What "deploying the fix" changes: the code the next run executes. */
-const deployed = { feeBugFixed: false, chargeBugFixed: false };
+const deployed = { feeBugFixed: false, chargeBugFixed: false, tracksStage: true };
 const calls: string[] = [];
 
 @Injectable()
@@ -58,6 +59,23 @@ class CollectorWorkflow {
   }
 }
 
+@Workflow({ taskQueue: 'reset', searchAttributes: { stage: 'keyword' } })
+class StagedWorkflow {
+  private go = false;
+
+  @WorkflowRun()
+  async run() {
+    if (deployed.tracksStage) upsertSearchAttributes({ stage: 'waiting' });
+    await condition(() => this.go);
+    if (deployed.tracksStage) upsertSearchAttributes({ stage: 'done' });
+    return 'ok';
+  }
+
+  @Signal() proceed() {
+    this.go = true;
+  }
+}
+
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -65,6 +83,7 @@ afterEach(async () => {
   calls.length = 0;
   deployed.feeBugFixed = false;
   deployed.chargeBugFixed = false;
+  deployed.tracksStage = true;
 });
 
 async function failed(p: Promise<unknown>): Promise<WorkflowFailedError> {
@@ -138,6 +157,22 @@ describe('reset', () => {
     const fresh = await again.reset({ to: 'firstWorkflowTask', reason: 'drop the signals', reapplySignals: false });
     await fresh.signal('finish');
     expect(await fresh.result()).toEqual([]);
+  });
+
+  test('the search attributes are those the kept history leaves, not the dropped part\'s', async () => {
+    t = await createTestApp([StagedWorkflow]);
+    const handle = await t.client.start(StagedWorkflow, { workflowId: 'staged', searchAttributes: { stage: 'new' } });
+    await handle.signal('proceed');
+    expect(await handle.result()).toBe('ok');
+    const ids = async (query: string) => (await t!.client.list({ query })).workflows.map((w) => w.workflowId);
+    expect(await ids("stage = 'done'")).toEqual(['staged']);
+
+    deployed.tracksStage = false; // the new deployment no longer upserts the stage
+    const next = await handle.reset({ to: 'firstWorkflowTask', reason: 'stage tracking removed', reapplySignals: false });
+    await until('the new run to wait', async () => (await next.describe()).historyLength === 1 && (await next.describe()).status === 'running');
+    expect(await ids("stage = 'done'")).toEqual([]);
+    expect(await ids("stage = 'new'")).toEqual(['staged']);
+    expect((await next.describe()).searchAttributes).toEqual({ stage: 'new' });
   });
 
   test('an invalid reset point is a typed error naming the nearest valid one; nothing is written', async () => {

@@ -52,6 +52,22 @@ describe('workflow explorer pages', () => {
     expect((await page(`${sample.url}/workflows?limit=none`)).status).toBe(400);
   });
 
+  test('the query box filters by search attributes; the workflow page shows them; a bad query is a 400 that says where', async () => {
+    const large = await page(`${sample.url}/workflows?query=${encodeURIComponent("amount >= 500 AND ExecutionStatus = 'running'")}`);
+    expect(large.status).toBe(200);
+    expect(large.text).toContain(`href="/workflows/${waiting}"`);
+    expect(large.text).not.toContain(`href="/workflows/${refunded}"`);
+    expect(large.text).toContain('amount=900');
+    expect(large.text).toMatch(/status-running">running<\/span> <b>1<\/b>/); // the counts follow the query
+    const wf = await page(`${sample.url}/workflows/${refunded}`);
+    expect(wf.text).toMatch(/<dt>Search attributes<\/dt><dd><code class="search-attributes">fromAccount=&quot;[^&]+&quot; toAccount=&quot;[^&]+&quot; amount=40<\/code>/);
+    const typo = await page(`${sample.url}/workflows?query=${encodeURIComponent("amont >= 500")}`);
+    expect(typo.status).toBe(400);
+    expect(typo.text).toContain("position 0: unknown field 'amont'");
+    const listed = await fetch(`${sample.url}/api/workflows?query=${encodeURIComponent('amount < 100')}`);
+    expect(((await listed.json()) as { workflows: { workflowId: string; searchAttributes: { amount: number } }[] }).workflows.map((w) => [w.workflowId, w.searchAttributes.amount])).toEqual([[refunded, 40]]);
+  });
+
   test('a workflow page shows the timeline with the failed deposit and the refund marked as a compensation', async () => {
     const wf = await page(`${sample.url}/workflows/${refunded}`);
     expect(wf.status).toBe(200);

@@ -6,12 +6,12 @@ import {
 } from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
-import { explorerTimeline, listFilter, statusCounts, type ExplorerQuery, type StatusCount, type WorkflowTimeline } from './explorer/explorer-data.js';
+import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery, type StatusCount, type WorkflowTimeline } from './explorer/explorer-data.js';
 
 /**
  * The workflow explorer's JSON API (the explorer's pages use it for refreshes and actions):
  *
- * - `GET /api/workflows?status=&type=&idPrefix=&startedAfter=&startedBefore=&limit=&cursor=` — a page, newest first, and counts per status
+ * - `GET /api/workflows?status=&type=&idPrefix=&startedAfter=&startedBefore=&query=&limit=&cursor=` — a page, newest first, and counts per status
  * - `GET /api/workflows/:id` — status, timestamps, result or failure, pending activities and timers
  * - `GET /api/workflows/:id/history` — the event history, oldest first (what `replayHistory` takes)
  * - `GET /api/workflows/:id/timeline` — the run as spans, with decoded payloads, its run chain, parent and children
@@ -31,7 +31,7 @@ export class WorkflowExplorerController {
   @Get()
   async list(@Query() query: ExplorerQuery): Promise<ListWorkflowsPage & { counts: StatusCount[] }> {
     const filter = listFilter(query);
-    const [page, counts] = await Promise.all([this.client.list(filter), statusCounts(this.client, filter)]);
+    const [page, counts] = await explorerListing(this.client, filter);
     return { ...page, counts };
   }
 

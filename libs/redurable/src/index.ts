@@ -7,8 +7,10 @@ export type { DurableModuleOptions } from './module/durable-options.js';
 export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption, ClusterConnectionOption } from './connection/redis-connection-option.js';
 export * from './decorators/index.js';
-export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, type ActivityProxy } from './runtime/workflow-api.js';
+export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, upsertSearchAttributes, type ActivityProxy } from './runtime/workflow-api.js';
 export type { WorkflowInfo } from './runtime/activation.js';
+export type { SearchAttributeType, SearchAttributeDeclarations, SearchAttributeValue, SearchAttributes } from './search/search-attributes.js';
+export { InvalidSearchAttributeError, ListQueryError } from './errors/search.errors.js';
 export { CancellationScope } from './runtime/cancellation-scope.js';
 export {
   condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, allHandlersFinished, withTimeout, startChild, executeChild,
@@ -19,6 +21,7 @@ export { activityContext, type ActivityContext } from './activities/activity-con
 export type { RetryPolicy } from './activities/retry-policy.js';
 export { WorkflowClient, type StartWorkflowOptions, type SignalWithStartOptions } from './client/workflow-client.js';
 export type { ListWorkflowsFilter, ListWorkflowsPage, WorkflowSummary } from './client/workflow-listing.js';
+export type { SearchAttributeRange } from './search/list-plan.js';
 export type { IdReusePolicy, IdConflictPolicy } from './history/redis-history-store.js';
 export type { ParentClosePolicy, HistoryEvent, EventType } from './history/events.js';
 export { timelineOf, type TimelineSpan, type SpanKind } from './history/timeline.js';

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import {
-  previewPayload, timelineOf, type HistoryEvent, type ListWorkflowsFilter, type TimelineSpan, type WorkflowClient, type WorkflowDescription,
+  ListQueryError, previewPayload, timelineOf, type HistoryEvent, type ListWorkflowsFilter, type ListWorkflowsPage, type TimelineSpan, type WorkflowClient, type WorkflowDescription,
 } from 'redurable';
 
 /** The statuses the explorer counts and filters by. */
@@ -13,6 +13,8 @@ export interface ExplorerQuery {
   idPrefix?: string;
   startedAfter?: string;
   startedBefore?: string;
+  /** A search attribute query (see ListWorkflowsFilter.query). */
+  query?: string;
   limit?: string;
   cursor?: string;
 }
@@ -37,7 +39,18 @@ export function listFilter(q: ExplorerQuery): ListWorkflowsFilter {
   return {
     status: q.status || undefined, type: q.type || undefined, idPrefix: q.idPrefix || undefined,
     startedAfter: date(q.startedAfter, 'startedAfter'), startedBefore: date(q.startedBefore, 'startedBefore'), limit, cursor: q.cursor || undefined,
+    query: q.query?.trim() || undefined,
   };
+}
+
+/** One page of the listing and the counts per status; a bad query is a 400 that says where. */
+export async function explorerListing(client: WorkflowClient, filter: ListWorkflowsFilter): Promise<[ListWorkflowsPage, StatusCount[]]> {
+  try {
+    return await Promise.all([client.list(filter), statusCounts(client, filter)]);
+  } catch (err) {
+    if (err instanceof ListQueryError) throw new BadRequestException(err.message);
+    throw err;
+  }
 }
 
 /** How many workflows of each status match the filter's other fields. */

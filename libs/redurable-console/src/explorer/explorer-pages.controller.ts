@@ -5,7 +5,7 @@ import { ConsoleGuard } from '../console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-options.js';
 import { asHttpError } from '../workflow-explorer.controller.js';
 import { EXPLORER_CSS, EXPLORER_JS } from './assets.js';
-import { explorerTimeline, listFilter, statusCounts, type ExplorerQuery } from './explorer-data.js';
+import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery } from './explorer-data.js';
 import type { ExplorerPaths } from './html.js';
 import { listPage } from './list-page.js';
 import { workflowPage } from './workflow-page.js';
@@ -43,7 +43,7 @@ export function explorerPagesController(route: string): Type<unknown> {
     @Header('content-type', 'text/html; charset=utf-8')
     async list(@Query() query: ExplorerQuery): Promise<string> {
       const filter = listFilter(query);
-      const [page, counts] = await Promise.all([this.client.list(filter), statusCounts(this.client, filter)]);
+      const [page, counts] = await explorerListing(this.client, filter);
       return listPage(this.paths(), this.heading(), query, page, counts);
     }
 

@@ -21,6 +21,11 @@ export function time(value?: Date | number | string): string {
   return value === undefined ? '' : new Date(value).toISOString().replace('T', ' ').replace('Z', '');
 }
 
+/** Search attributes as `name=value` pairs (datetimes in ISO 8601, strings quoted), as the CLI prints them. */
+export function attributesText(attributes: Record<string, unknown>): string {
+  return Object.entries(attributes).map(([name, v]) => `${name}=${v instanceof Date ? v.toISOString() : JSON.stringify(v)}`).join(' ');
+}
+
 export function statusBadge(status: string): string {
   return `<span class="status status-${esc(status)}">${esc(status.replace('_', ' '))}</span>`;
 }

@@ -1,5 +1,5 @@
 import type { WorkflowTimeline } from './explorer-data.js';
-import { esc, layout, statusBadge, time, workflowHref, type ExplorerPaths } from './html.js';
+import { attributesText, esc, layout, statusBadge, time, workflowHref, type ExplorerPaths } from './html.js';
 
 type View = { json?: string; hidden?: string };
 const payload = (v: View): string => (v.hidden ? `<span class="hidden-payload">${esc(v.hidden)}</span>` : v.json === undefined ? '' : `<code>${esc(v.json)}</code>`);
@@ -61,6 +61,9 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
     ['Type', esc(d.workflowType)], ['Run', esc(d.runId)], ['Task queue', esc(d.taskQueue)],
     ['Started', esc(time(d.startTime))], ['Closed', esc(time(d.closeTime))], ['Events', String(d.historyLength)],
   ];
+  if (Object.keys(d.searchAttributes ?? {}).length) facts.push(['Search attributes', `<code class="search-attributes">${esc(attributesText(d.searchAttributes))}</code>`]);
+  if (d.memo && Object.keys(d.memo).length) facts.push(['Memo', `<code class="memo">${esc(JSON.stringify(d.memo))}</code>`]);
+  for (const name of Object.keys(d.undecodableMemo ?? {})) facts.push([`Memo ${name}`, '<span class="hidden-payload">encoded with a codec this server does not have</span>']);
   if (t.parent) facts.push(['Parent', link(t.parent.workflowId)]);
   if (t.children.length) facts.push(['Children', t.children.map((c) => `${link(c.workflowId)} ${statusBadge(c.status)}`).join(' ')]);
   if (d.executionDeadline) facts.push(['Execution timeout at', esc(time(d.executionDeadline))]);

@@ -1,13 +1,14 @@
 import { RedisUnavailableError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
+import { ListQueryError } from '../errors/search.errors.js';
 
 /** Exit codes of the `redurable` command, for scripts. */
 export const EXIT = {
   ok: 0,
   /** Anything not listed below (the message says what). */
   error: 1,
-  /** A bad command line: unknown command or option, missing argument, unparsable value. */
+  /** A bad command line: unknown command or option, missing argument, unparsable value (a `--query` too). */
   usage: 2,
   notFound: 3,
   /** signal, cancel or terminate of a workflow that is not running. */
@@ -20,6 +21,7 @@ export const EXIT = {
 /** The exit code for an error a command threw. */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof WorkflowNotFoundError) return EXIT.notFound;
+  if (err instanceof ListQueryError) return EXIT.usage;
   if (err instanceof WorkflowNotRunningError) return EXIT.notRunning;
   if (err instanceof RedisUnavailableError) return EXIT.redisUnavailable;
   if (err instanceof WorkflowFailedError) return EXIT.workflowFailed;

@@ -1,5 +1,6 @@
 import type { WorkflowDescription } from '../client/workflow-description.js';
 import type { WorkflowSummary } from '../client/workflow-listing.js';
+import type { SearchAttributes } from '../search/search-attributes.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { TimelineSpan } from '../history/timeline.js';
 import { previewPayload } from '../payload/payload-preview.js';
@@ -13,10 +14,16 @@ export function table(rows: string[][]): string {
 
 const time = (ms?: number | Date): string => (ms === undefined ? '-' : new Date(ms).toISOString());
 
+/** Search attributes as `name=value` pairs (datetimes in ISO 8601, strings quoted). */
+export function attributesText(attributes: SearchAttributes): string {
+  return Object.entries(attributes).map(([name, v]) => `${name}=${v instanceof Date ? v.toISOString() : JSON.stringify(v)}`).join(' ');
+}
+
 export function workflowTable(workflows: WorkflowSummary[]): string {
+  const withAttributes = workflows.some((w) => Object.keys(w.searchAttributes ?? {}).length > 0);
   return table([
-    ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'CLOSED'],
-    ...workflows.map((w) => [w.workflowId, w.workflowType, w.status, time(w.startTime), time(w.closeTime)]),
+    ['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'CLOSED', ...(withAttributes ? ['SEARCH ATTRIBUTES'] : [])],
+    ...workflows.map((w) => [w.workflowId, w.workflowType, w.status, time(w.startTime), time(w.closeTime), ...(withAttributes ? [attributesText(w.searchAttributes ?? {})] : [])]),
   ]);
 }
 
@@ -41,6 +48,9 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
   if (d.result !== undefined) lines.push(`Result     ${JSON.stringify(d.result)}`);
   if (d.undecodableResult) lines.push(`Result     ${payloadText(converter, d.undecodableResult.stored)}`);
   if (d.failure) lines.push(`Failure    ${d.failure.type ? `${d.failure.type}: ` : ''}${d.failure.message}`);
+  if (Object.keys(d.searchAttributes).length > 0) lines.push(`Search     ${attributesText(d.searchAttributes)}`);
+  if (d.memo && Object.keys(d.memo).length > 0) lines.push(`Memo       ${JSON.stringify(d.memo)}`);
+  for (const [name, m] of Object.entries(d.undecodableMemo ?? {})) lines.push(`Memo ${name}  ${payloadText(converter, m.stored)}`);
   if (d.taskFailure) {
     lines.push(`Task failure (attempt ${d.taskFailure.attempt}${d.taskFailure.retryAt ? `, next attempt ${time(d.taskFailure.retryAt)}` : ''}): ${d.taskFailure.message}`);
   }

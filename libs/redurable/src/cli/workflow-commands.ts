@@ -50,16 +50,19 @@ async function follow(session: CliSession, workflowId: string, runId: string | u
   }
 }
 
+const QUERY_HELP = "search attribute conditions joined by AND, e.g. \"customerId = 'c-1' AND amount >= 100 AND ExecutionStatus = 'running'\"";
+
 /** `redurable workflow ...`: the subcommands. */
 export function addWorkflowCommands(workflow: Command): void {
   workflow.command('list').description('workflows, newest first')
     .option('--status <status>', 'running, completed, failed, canceled, terminated, timed_out, compensation_failed')
     .option('--type <type>', 'workflow type')
+    .option('--query <query>', QUERY_HELP)
     .option('--limit <n>', 'page size (at most 1000)', (v) => positiveInt(v, '--limit'), 50)
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .action(withSession(async ({ client }, flags) => {
-      const f = flags as GlobalFlags & { status?: string; type?: string; limit: number; cursor?: string };
-      const page = await client.list({ status: f.status, type: f.type, limit: f.limit, cursor: f.cursor });
+      const f = flags as GlobalFlags & { status?: string; type?: string; query?: string; limit: number; cursor?: string };
+      const page = await client.list({ status: f.status, type: f.type, query: f.query, limit: f.limit, cursor: f.cursor });
       if (flags.json) {
         json(page);
         return;
@@ -71,9 +74,10 @@ export function addWorkflowCommands(workflow: Command): void {
   workflow.command('count').description('how many workflows match')
     .option('--status <status>', 'workflow status')
     .option('--type <type>', 'workflow type')
+    .option('--query <query>', QUERY_HELP)
     .action(withSession(async ({ client }, flags) => {
-      const f = flags as GlobalFlags & { status?: string; type?: string };
-      const count = await client.count({ status: f.status, type: f.type });
+      const f = flags as GlobalFlags & { status?: string; type?: string; query?: string };
+      const count = await client.count({ status: f.status, type: f.type, query: f.query });
       if (flags.json) json({ count });
       else out(String(count));
     }));

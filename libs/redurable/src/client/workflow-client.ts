@@ -15,6 +15,8 @@ import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../history/workflow-timeouts.js';
+import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../search/search-attributes.js';
+import { encodeMemo } from '../payload/memo.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -29,6 +31,19 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends W
   workflowIdReusePolicy?: IdReusePolicy;
   /** When a run with the id is running: fail, return a handle to it, or terminate it and start anew. @default 'FAIL' */
   workflowIdConflictPolicy?: IdConflictPolicy;
+  /**
+   * Indexed fields to find the workflow by with `client.list({ query })`, each declared in the
+   * workflow's `@Workflow({ searchAttributes })` with a value of its type (else an
+   * InvalidSearchAttributeError, and nothing is written). Kept by continue-as-new; a new run of
+   * the id replaces them.
+   * @example { customerId: 'c-1', amount: 500, dueAt: new Date('2026-12-24') }
+   */
+  searchAttributes?: SearchAttributes;
+  /**
+   * Data shown with the workflow (`describe().memo`), not indexed: stored with the DataConverter
+   * (so a Date stays a Date, and an encryption codec applies). Kept by continue-as-new.
+   */
+  memo?: Record<string, unknown>;
 }
 
 /** Options of {@link WorkflowClient.signalWithStart}. */
@@ -108,14 +123,28 @@ export class WorkflowClient {
     return this.runtime.converter.decode(stored, 'payload');
   }
 
-  /** Workflows matching the filter, newest first, a page at a time. */
+  /**
+   * Workflows matching the filter, newest first (a query ranging over a number or datetime
+   * attribute without an equality orders by it), a page at a time.
+   *
+   * @example
+   * const page = await client.list({ query: "customerId = 'c-1' AND amount >= 100", limit: 20 });
+   */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
-    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime.store, filter));
+    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()));
   }
 
   /** How many workflows match the filter. */
   count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
-    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime.store, filter));
+    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()));
+  }
+
+  /** Search attribute names and types declared by the workflow classes of this process and those workers registered. */
+  private async knownSearchAttributes(): Promise<Record<string, SearchAttributeType>> {
+    const known: Record<string, SearchAttributeType> = {};
+    for (const declared of Object.values(await this.runtime.store.searchAttributeDeclarations())) Object.assign(known, declared);
+    for (const def of this.runtime.registry.workflows.values()) Object.assign(known, def.searchAttributes);
+    return known;
   }
 
   private async startRun(
@@ -136,6 +165,8 @@ export class WorkflowClient {
     }
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
     const timeouts = recordTimeouts(timeoutsInMs(options, `workflow '${workflowType}' (${workflowId})`), this.runtime.now());
+    const searchAttributes = options.searchAttributes && (await this.startSearchAttributes(workflowType, options.searchAttributes, definition));
+    const memo = options.memo && encodeMemo(converter, options.memo, `memo of workflow '${workflowType}' (${workflowId})`);
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
@@ -148,7 +179,10 @@ export class WorkflowClient {
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
         requestId: runId, checkAfterMs: this.runtime.leaseTtlMs, leaseTtlMs: eager ? this.runtime.leaseTtlMs : undefined,
-        started: { type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf(), ...(timeouts ? { timeouts } : {}) },
+        started: {
+          type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf(),
+          ...(searchAttributes ? { searchAttributes } : {}), ...(memo ? { memo } : {}), ...(timeouts ? { timeouts } : {}),
+        },
         reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
         terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: this.runtime.retentionMs,
       });
@@ -178,6 +212,16 @@ export class WorkflowClient {
       }
     }
     throw new WorkflowRunChangedError(workflowId, signal ? 'signal-with-start' : 'start', RUN_CHANGE_ATTEMPTS);
+  }
+
+  /**
+   * Validates start search attributes against the type's declaration: the class's, else the one
+   * a worker registered in Redis; a type with neither (a worker of an older version) gets the
+   * values with their types inferred.
+   */
+  private async startSearchAttributes(workflowType: string, values: SearchAttributes, definition?: WorkflowDefinition): Promise<RecordedSearchAttributes> {
+    const declared = definition?.searchAttributes ?? (await this.runtime.store.searchAttributeDeclarations())[workflowType];
+    return withoutRemovals(recordSearchAttributes(workflowType, values, declared));
   }
 
   private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {

@@ -85,4 +85,10 @@ export interface WorkflowDescription {
    * refuse them). Set only when the describing process has the class.
    */
   unhandledSignals?: { name: string; count: number }[];
+  /** Current search attributes (datetimes as Dates); `{}` when it has none. */
+  searchAttributes: import('../search/search-attributes.js').SearchAttributes;
+  /** The memo given at start, decoded (absent when none was given). */
+  memo?: Record<string, unknown>;
+  /** Memo fields this process cannot decode (no codec, or not the key they were encrypted with), instead of in `memo`. */
+  undecodableMemo?: Record<string, { stored: string; error: string }>;
 }

@@ -6,6 +6,8 @@ import { RedurableError } from '../errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
+import { decodeMemo } from '../payload/memo.js';
+import { searchAttributeValues } from '../search/search-attributes.js';
 import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { UnknownSignalError } from '../errors/workflow-control.js';
 import { closeFailure } from '../history/close-failure.js';
@@ -262,11 +264,13 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, outstanding.activities) : [],
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
+      searchAttributes: searchAttributeValues(meta.searchAttributes),
     };
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined) description.executionDeadline = new Date(started.timeouts.executionDeadline);
     if (started?.timeouts?.runDeadline !== undefined) description.runDeadline = new Date(started.timeouts.runDeadline);
     if (started?.resetFrom) description.resetFrom = started.resetFrom;
+    if (started?.memo) Object.assign(description, decodeMemo(this.runtime.converter, started.memo));
     const unhandled = unhandledSignals(history, this.runtime.registry.workflows.get(meta.type)?.signals);
     if (unhandled) description.unhandledSignals = unhandled;
     if (meta.status === 'completed') {

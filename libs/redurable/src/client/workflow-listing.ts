@@ -1,5 +1,7 @@
 import { RedurableError } from '../errors/library.errors.js';
-import { compareEntries, type IndexChoice, type ListCursor, type RedisHistoryStore } from '../history/redis-history-store.js';
+import { compareEntries, type ListCursor, type RedisHistoryStore } from '../history/redis-history-store.js';
+import { countableByIndex, matchesPlan, needsDeclarations, planListing, type ListPlan, type SearchAttributeRange } from '../search/list-plan.js';
+import { searchAttributeValues, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../search/search-attributes.js';
 
 /** Filter of `client.list()` and `client.count()`. */
 export interface ListWorkflowsFilter {
@@ -13,6 +15,24 @@ export interface ListWorkflowsFilter {
   startedBefore?: Date;
   /** Workflow ids that begin with this text (matched while paging, so a rare prefix reads more of the index). */
   idPrefix?: string;
+  /**
+   * Conditions joined by `AND`: `field op value` with op one of `= != < <= > >=`, or
+   * `field BETWEEN low AND high`. Fields: declared search attributes, and `WorkflowType`,
+   * `ExecutionStatus`, `StartTime`, `CloseTime`, `WorkflowId`. Strings and datetimes (ISO 8601)
+   * in quotes. Keyword and bool attributes take `=` and `!=`. A syntax error or an undeclared
+   * name is a ListQueryError naming its position. Combined with the other fields here.
+   *
+   * When the query has an equality on a keyword or bool attribute, the listing is newest first;
+   * otherwise, with a range on a number or datetime attribute, it is ordered by that attribute,
+   * highest first.
+   * @example "customerId = 'c-1' AND amount >= 100 AND ExecutionStatus = 'running' AND StartTime > '2026-01-01T00:00:00Z'"
+   */
+  query?: string;
+  /**
+   * The structured twin of `query`: an attribute's value for equality, or a range.
+   * @example { customerId: 'c-1', amount: { gte: 100, lt: 1000 } }
+   */
+  searchAttributes?: Record<string, SearchAttributeValue | SearchAttributeRange>;
   /** Page size. @default 50 */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -28,6 +48,8 @@ export interface WorkflowSummary {
   taskQueue: string;
   startTime: Date;
   closeTime?: Date;
+  /** Current search attributes (datetimes as Dates); `{}` when it has none. */
+  searchAttributes: SearchAttributes;
 }
 
 export interface ListWorkflowsPage {
@@ -36,14 +58,19 @@ export interface ListWorkflowsPage {
   nextCursor?: string;
 }
 
-function indexFor(filter: ListWorkflowsFilter): IndexChoice {
-  return filter.status ? { status: filter.status } : filter.type ? { type: filter.type } : 'all';
+/** Search attribute names with their types, from every workflow type known here or registered by a worker. */
+export type DeclarationSource = () => Promise<Record<string, SearchAttributeType>>;
+
+async function planOf(filter: ListWorkflowsFilter, declarations: DeclarationSource): Promise<ListPlan> {
+  return planListing(filter, needsDeclarations(filter) ? await declarations() : {});
 }
 
-function range(filter: ListWorkflowsFilter): { min: string; max: string } {
-  const min = filter.startedAfter ? String(filter.startedAfter.getTime()) : '-inf';
-  const max = filter.startedBefore ? `(${filter.startedBefore.getTime()}` : '+inf';
-  return { min, max };
+function keyOf(store: RedisHistoryStore, plan: ListPlan): (shard: number) => string {
+  const idx = plan.index;
+  if (idx === 'all') return (shard) => store.keys.allIndex(shard);
+  if ('status' in idx) return (shard) => store.keys.statusIndex(shard, idx.status);
+  if ('type' in idx) return (shard) => store.keys.typeIndex(shard, idx.type);
+  return (shard) => store.keys.searchIndex(shard, idx.attribute, 'value' in idx ? idx.value : undefined);
 }
 
 /** A cursor is the last entry of the page, so a page starts where the last one ended whatever was added since. */
@@ -63,27 +90,30 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
 }
 
 /**
- * Pages through the status, type or all-workflows index of every shard (sorted sets kept
- * current by the scripts that change a workflow's status), merged newest first. Each round
- * reads `limit` entries per shard after the cursor; the first `limit` of their merge are the
- * next `limit` overall (a shard's unread entries come after all it returned). A filter on both
- * type and status reads the status index and checks each workflow's type.
+ * Pages through the index the plan picked (see planListing: a search attribute's, else the
+ * status, type or all-workflows index) of every shard, merged by score, highest first (start
+ * time, or the ranged attribute's value). Each round reads `limit` entries per shard after the
+ * cursor; the first `limit` of their merge are the next `limit` overall (a shard's unread
+ * entries come after all it returned). Every condition is checked against each workflow's meta.
  */
-export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter): Promise<ListWorkflowsPage> {
+export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter, declarations: DeclarationSource = async () => ({})): Promise<ListWorkflowsPage> {
   const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
+  const plan = await planOf(filter, declarations);
+  const key = keyOf(store, plan);
   let cursor = decodeCursor(filter.cursor);
   const out: WorkflowSummary[] = [];
   for (;;) {
-    const perShard = await store.indexEntries(indexFor(filter), range(filter), cursor, limit);
+    const perShard = await store.scoredEntries(key, plan.range, cursor, limit);
     const merged = perShard.flat().sort(compareEntries).slice(0, limit);
     const metas = await store.getMetas(merged.map((e) => e.workflowId));
     for (const [i, meta] of metas.entries()) {
       cursor = merged[i];
-      if (!meta || (filter.type && meta.type !== filter.type) || (filter.status && meta.status !== filter.status)) continue;
+      if (!meta || !matchesPlan(plan, meta)) continue;
       if (filter.idPrefix && !merged[i].workflowId.startsWith(filter.idPrefix)) continue;
       out.push({
         workflowId: meta.workflowId, runId: meta.runId, workflowType: meta.type, status: meta.status, taskQueue: meta.taskQueue,
         startTime: new Date(meta.startedAt), closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
+        searchAttributes: searchAttributeValues(meta.searchAttributes),
       });
       if (out.length === limit) return { workflows: out, nextCursor: encodeCursor(cursor) };
     }
@@ -91,13 +121,14 @@ export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkfl
   }
 }
 
-/** Counts with ZCOUNT over the shards when one index answers the filter, else by listing. */
-export async function countWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter): Promise<number> {
-  if (!(filter.type && filter.status) && !filter.idPrefix) return store.countIndex(indexFor(filter), range(filter));
+/** Counts with ZCOUNT over the shards when the plan's index answers the filter, else by listing. */
+export async function countWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter, declarations: DeclarationSource = async () => ({})): Promise<number> {
+  const plan = await planOf(filter, declarations);
+  if (countableByIndex(plan) && !filter.idPrefix) return store.countScored(keyOf(store, plan), plan.range);
   let total = 0;
   let cursor: string | undefined;
   do {
-    const page = await listWorkflows(store, { ...filter, limit: 1000, cursor });
+    const page = await listWorkflows(store, { ...filter, limit: 1000, cursor }, declarations);
     total += page.workflows.length;
     cursor = page.nextCursor;
   } while (cursor);

@@ -5,6 +5,7 @@ import { InvalidResetPointError } from '../errors/reset.errors.js';
 import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import { recordTimeouts } from '../history/workflow-timeouts.js';
+import { mergeSearchAttributes, type RecordedSearchAttributes } from '../search/search-attributes.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
 
@@ -57,6 +58,13 @@ function resetPoint(workflowId: string, runId: string, events: HistoryEvent[], o
   return id;
 }
 
+/** The search attributes a history prefix leaves the run with (the start's, then each upsert), for the meta's indexed map. */
+function searchAttributesAt(events: HistoryEvent[]): RecordedSearchAttributes | undefined {
+  let current = (events[0] as WorkflowExecutionStarted).searchAttributes ?? {};
+  for (const e of events) if (e.type === 'UpsertWorkflowSearchAttributes') current = mergeSearchAttributes(current, e.searchAttributes);
+  return Object.keys(current).length > 0 ? current : undefined;
+}
+
 /** An event as the new run stores it: without its position (the stream gives it), with its time (a replay sees the same `Date.now()`). */
 function copied(e: HistoryEvent): NewEvent & { ts: number } {
   const { id: _id, ...rest } = e;
@@ -94,7 +102,7 @@ export async function resetWorkflow(runtime: ClientContext, workflowId: string, 
       return signal as NewEvent;
     });
     const res = await store.reset({
-      workflowId, oldRunId: meta.runId, newRunId, expectLen: meta.historyLength, retentionMs: runtime.retentionMs,
+      workflowId, oldRunId: meta.runId, newRunId, expectLen: meta.historyLength, retentionMs: runtime.retentionMs, searchAttributes: searchAttributesAt(events.slice(0, point)),
       reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: point, reason: options.reason },
       events: [first, ...kept, ...signals], done: outcomeSeqs(events.slice(0, point)),
     });

@@ -1,5 +1,6 @@
 import type { Duration } from '../common/duration.js';
 import type { RetryPolicy } from '../activities/retry-policy.js';
+import type { SearchAttributeDeclarations } from '../search/search-attributes.js';
 
 export const WORKFLOW_METADATA = 'redurable:workflow';
 export const WORKFLOW_RUN_METADATA = 'redurable:workflow-run';
@@ -17,6 +18,16 @@ export interface WorkflowOptions {
   name?: string;
   /** Task queue whose workers run this workflow. @default 'default' */
   taskQueue?: string;
+  /**
+   * Search attributes this workflow type may carry, by name with their type: indexed fields that
+   * `client.list({ query })` filters by, set at start (`searchAttributes`) or by
+   * `upsertSearchAttributes()`. A name not declared here, or a value of another type, is refused.
+   * A name means the same type in every workflow type of a prefix (they share its index).
+   * @default {} (none)
+   * @example
+   * @Workflow({ searchAttributes: { customerId: 'keyword', amount: 'number', dueAt: 'datetime', vip: 'bool' } })
+   */
+  searchAttributes?: SearchAttributeDeclarations;
 }
 
 /** Options of {@link Update}. */
@@ -83,6 +94,7 @@ export interface ActivityOptions extends ActivityCallOptions {
 export interface WorkflowMetadata {
   name: string;
   taskQueue: string;
+  searchAttributes: SearchAttributeDeclarations;
 }
 
 export interface ActivityMetadata extends ActivityOptions {

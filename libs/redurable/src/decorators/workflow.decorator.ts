@@ -16,7 +16,7 @@ import {
  */
 export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
   return (target) => {
-    const meta: WorkflowMetadata = { name: options.name ?? target.name, taskQueue: options.taskQueue ?? 'default' };
+    const meta: WorkflowMetadata = { name: options.name ?? target.name, taskQueue: options.taskQueue ?? 'default', searchAttributes: { ...options.searchAttributes } };
     Reflect.defineMetadata(WORKFLOW_METADATA, meta, target);
   };
 }

@@ -7,6 +7,7 @@ import {
 } from '../decorators/metadata.js';
 import type { ActivitiesOptions } from '../decorators/activity.decorator.js';
 import type { InjectedParamOptions } from '../decorators/injection.decorator.js';
+import { declarationProblem, type SearchAttributeDeclarations } from '../search/search-attributes.js';
 
 /** One workflow constructor parameter: the `@Activities` class whose durable proxy it receives. */
 export interface InjectedActivities extends InjectedParamOptions {
@@ -27,6 +28,8 @@ export interface WorkflowDefinition {
   updates: Record<string, UpdateHandlerMetadata>;
   /** The constructor's parameters, in order: each an activities proxy. */
   inject: InjectedActivities[];
+  /** `@Workflow({ searchAttributes })`: the search attributes it may carry. */
+  searchAttributes: SearchAttributeDeclarations;
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -50,7 +53,10 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
   const updates = (Reflect.getMetadata(UPDATES_METADATA, cls) ?? {}) as Record<string, UpdateHandlerMetadata>;
   checkTaskQueueName(meta.taskQueue, `@Workflow of ${cls.name}`);
-  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject };
+  const searchAttributes = meta.searchAttributes ?? {};
+  const problem = declarationProblem(searchAttributes);
+  if (problem) throw new InvalidWorkflowClassError(`@Workflow of ${cls.name}: ${problem}`);
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject, searchAttributes };
 }
 
 /**
@@ -81,6 +87,14 @@ export class DurableRegistry {
     const existing = this.workflows.get(def.name);
     if (existing && existing.cls !== cls) {
       throw new DuplicateRegistrationError(`Two workflows are named '${def.name}' (${existing.cls.name} and ${cls.name}): give one a different @Workflow({ name })`);
+    }
+    for (const [name, type] of Object.entries(def.searchAttributes)) {
+      const other = [...this.workflows.values()].find((w) => w.name !== def.name && w.searchAttributes[name] !== undefined && w.searchAttributes[name] !== type);
+      if (other) {
+        throw new DuplicateRegistrationError(
+          `Search attribute '${name}' is declared as '${type}' by ${cls.name} and as '${other.searchAttributes[name]}' by ${other.cls.name}: a name shares one index per prefix, so give it one type (or rename one)`,
+        );
+      }
     }
     this.workflows.set(def.name, def);
     return def;

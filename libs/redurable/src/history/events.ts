@@ -1,4 +1,5 @@
 import type { SerializedFailure } from '../errors/failure-codec.js';
+import type { RecordedSearchAttribute, RecordedSearchAttributes } from '../search/search-attributes.js';
 
 /** Payloads are stored encoded by the DataConverter; `string` here means "an encoded payload". */
 export type Payload = string;
@@ -34,6 +35,10 @@ export interface WorkflowExecutionStarted extends EventBase {
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */
   trace?: import('../observability/tracing.js').TraceCarrier;
+  /** Search attributes given at start (or carried over by continue-as-new), validated and typed. */
+  searchAttributes?: RecordedSearchAttributes;
+  /** Memo given at start (or carried over by continue-as-new): encoded payloads by name, not indexed. */
+  memo?: Record<string, Payload>;
   /** The run's timeouts: past the earlier deadline it is closed as `timed_out` (see WorkflowExecutionTimedOut). */
   timeouts?: RecordedWorkflowTimeouts;
   /** Set on a run started by `handle.reset()`: the run it was reset from and the event its history was kept up to. */
@@ -81,6 +86,12 @@ export interface ActivityTaskFailed extends EventBase {
 export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: number; durationMs: number }
 export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
 export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }
+/** `upsertSearchAttributes()` in workflow code: the attributes it set (null: removed); a command matched by seq on replay. */
+export interface UpsertWorkflowSearchAttributes extends EventBase {
+  type: 'UpsertWorkflowSearchAttributes';
+  seq: number;
+  searchAttributes: Record<string, RecordedSearchAttribute | null>;
+}
 export interface SignalReceived extends EventBase { type: 'SignalReceived'; signalName: string; input: Payload[] }
 /** An update the client validated and recorded: the workflow's `@Update` handler runs with `input`. */
 export interface WorkflowUpdateAccepted extends EventBase { type: 'WorkflowUpdateAccepted'; updateId: string; updateName: string; input: Payload[] }
@@ -104,6 +115,9 @@ export interface ChildWorkflowScheduled extends EventBase {
   parentClosePolicy: ParentClosePolicy;
   /** The child's workflowExecutionTimeout and workflowRunTimeout (ms), when given. */
   timeouts?: Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'>;
+  /** The child's search attributes and memo (see WorkflowExecutionStarted), recorded with the command. */
+  searchAttributes?: RecordedSearchAttributes;
+  memo?: Record<string, Payload>;
 }
 export interface ChildWorkflowCompleted extends EventBase { type: 'ChildWorkflowCompleted'; seq: number; result: Payload }
 export interface ChildWorkflowFailed extends EventBase { type: 'ChildWorkflowFailed'; seq: number; failure: SerializedFailure; status: string }
@@ -122,6 +136,7 @@ export type HistoryEvent =
   | TimerStarted
   | TimerFired
   | MarkerRecorded
+  | UpsertWorkflowSearchAttributes
   | SignalReceived
   | WorkflowUpdateAccepted
   | WorkflowUpdateCompleted
@@ -142,7 +157,7 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
-export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted;
+export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted | UpsertWorkflowSearchAttributes;
 
 /** A command the code produced, before the store gives it an id and timestamp. */
 export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
@@ -151,7 +166,9 @@ export type CloseEvent =
   | WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew
   | WorkflowExecutionTimedOut | WorkflowExecutionReset;
 
-const COMMAND_TYPES: ReadonlySet<EventType> = new Set(['ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted']);
+const COMMAND_TYPES: ReadonlySet<EventType> = new Set([
+  'ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted', 'UpsertWorkflowSearchAttributes',
+]);
 const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
   'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
   'WorkflowExecutionTimedOut', 'WorkflowExecutionReset',
@@ -171,6 +188,7 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
     case 'ActivityTaskScheduled': return `ActivityTaskScheduled(${e.activityType}) seq ${e.seq}`;
     case 'TimerStarted': return `TimerStarted(${e.durationMs}ms) seq ${e.seq}`;
     case 'MarkerRecorded': return `MarkerRecorded(${e.name}) seq ${e.seq}`;
+    case 'UpsertWorkflowSearchAttributes': return `UpsertWorkflowSearchAttributes(${Object.keys(e.searchAttributes).join(', ')}) seq ${e.seq}`;
     case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
     case 'SignalReceived': return `SignalReceived(${e.signalName})`;
     case 'WorkflowUpdateAccepted': return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;

@@ -120,6 +120,15 @@ export class KeyNames {
   }
 
   /**
+   * A search attribute's index in one shard (kept by lua/includes/search-index.lua): with a
+   * value, the ids whose keyword or bool attribute has it, scored by start time; without, the
+   * ids with a number or datetime attribute, scored by its value.
+   */
+  searchIndex(shard: number, name: string, value?: string): string {
+    return `${this.indexPrefix(shard)}sa:${name}${value === undefined ? '' : `:${value}`}`;
+  }
+
+  /**
    * Running workflows of one shard and task queue scored by when the recovery sweep should look
    * at them next (see lua/includes/due-check.lua).
    */
@@ -178,6 +187,11 @@ export class KeyNames {
   /** Hash: task queue → its number of partitions (recorded by the first worker serving it). */
   partitions(): string {
     return `${this.prefix}:partitions`;
+  }
+
+  /** Hash: workflow type → JSON of the search attributes it declares (registered by workers). */
+  searchAttributeDeclarations(): string {
+    return `${this.prefix}:search-attributes`;
   }
 
   /** Set of workflow type names registered by workers (lets a client without the class validate names). */

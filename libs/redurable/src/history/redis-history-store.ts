@@ -5,6 +5,7 @@ import { CorruptHistoryError, LeaseLostError } from '../errors/library.errors.js
 import { Reply, defineScripts, type ScriptRunner } from '../lua/scripts.js';
 import type { HistoryEvent, NewEvent } from './events.js';
 import type { KeyNames } from './keys.js';
+import { searchAttributesAfter, type RecordedSearchAttributes, type SearchAttributeDeclarations } from '../search/search-attributes.js';
 
 /** One history event with its stream id (the cursor for reading what came after it). */
 export interface StoredEvent {
@@ -37,6 +38,8 @@ export interface WorkflowMeta {
   leaseExp: number;
   /** Fencing token of the last lease taken. */
   fence: number;
+  /** Current search attributes (as recorded), if any. */
+  searchAttributes?: RecordedSearchAttributes;
 }
 
 /** A workflow-task lease: the fencing token and the events the task must process. */
@@ -118,6 +121,12 @@ function parseEntry(run: RunRef, [streamId, fields]: RawEntry): StoredEvent {
 
 function parseEntries(run: RunRef, raw: RawEntry[]): StoredEvent[] {
   return raw.map((entry) => parseEntry(run, entry));
+}
+
+/** The search attributes JSON after the upserts among a commit's events, for its script (undefined: none among them). */
+function upsertedMap(events: NewEvent[]): string | undefined {
+  const map = searchAttributesAfter(events);
+  return map ? JSON.stringify(map) : undefined;
 }
 
 /** A script answered with a code its wrapper does not know: a library bug or a stale script. */
@@ -209,7 +218,7 @@ export class RedisHistoryStore {
       reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId,
       closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs: args.retentionMs,
       parent: args.parent ? JSON.stringify(args.parent) : undefined, requestId: args.requestId, checkAfterMs: args.checkAfterMs,
-      leaseTtl: args.leaseTtlMs,
+      leaseTtl: args.leaseTtlMs, sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
     }, [
       JSON.stringify(args.started), JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
       ...(args.signal ? [JSON.stringify(args.signal)] : []),
@@ -286,6 +295,8 @@ export class RedisHistoryStore {
   async reset(args: {
     workflowId: string; oldRunId: string; newRunId: string; expectLen: number; reset: NewEvent & { type: 'WorkflowExecutionReset' };
     events: (NewEvent & { ts?: number })[]; done: number[]; retentionMs: number;
+    /** The search attributes the kept events leave the run with (they replace the meta's map and index entries). */
+    searchAttributes?: RecordedSearchAttributes;
   }): Promise<{ kind: 'reset'; closedRunning: boolean } | { kind: 'retry' }> {
     const { workflowId, oldRunId, newRunId } = args;
     const k = this.keys;
@@ -294,7 +305,7 @@ export class RedisHistoryStore {
       newHistory: k.history(workflowId, newRunId), newDone: k.done(workflowId, newRunId),
     }, {
       ...this.common(workflowId), oldRunId, newRunId, expectLen: args.expectLen, done: args.done.map(String), retentionMs: args.retentionMs,
-      cancelChannel: k.cancelChannel(), closedChannel: k.closedChannel(),
+      cancelChannel: k.cancelChannel(), closedChannel: k.closedChannel(), sa: args.searchAttributes ? JSON.stringify(args.searchAttributes) : undefined,
     }, [JSON.stringify(args.reset), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
     switch (Number(res[0])) {
       case Reply.OK: return { kind: 'reset', closedRunning: Number(res[1]) === 1 };
@@ -334,7 +345,7 @@ export class RedisHistoryStore {
       nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
     }, {
       ...this.common(workflowId), runId, seq: args.outcome.seq, cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
-      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, keepLease: args.keepLease, requestId: randomUUID(),
+      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, keepLease: args.keepLease, requestId: randomUUID(), sa: upsertedMap(args.events),
     }, [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
     if (Number(res[0]) === Reply.COMMITTED) {
       this.announceUpdates(workflowId, args.events);
@@ -384,7 +395,7 @@ export class RedisHistoryStore {
       nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
     }, {
       ...this.common(workflowId), fence: args.fence, ttl: args.leaseTtlMs, release: args.release, lastId: args.lastId,
-      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), clean: args.clean, requestId: randomUUID(),
+      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), clean: args.clean, requestId: randomUUID(), sa: upsertedMap(args.events),
     }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
     switch (Number(res[0])) {
       case Reply.CHANGED: return { kind: 'changed', lease: await this.lease(args, [Reply.CHANGED, args.fence, res[1], res[2]]) };
@@ -535,8 +546,16 @@ export class RedisHistoryStore {
    * [min, max) and after `cursor` (in start time, then id, descending); one list per shard.
    */
   async indexEntries(index: IndexChoice, range: { min: string; max: string }, cursor: ListCursor | undefined, limit: number): Promise<IndexEntry[][]> {
+    return this.scoredEntries((shard) => this.indexKey(shard, index), range, cursor, limit);
+  }
+
+  /**
+   * As indexEntries, over any sorted set of workflow ids named per shard by `keyOf` (a search
+   * attribute index); `startedAt` of the entries (and of the cursor) is then the entry's score.
+   */
+  async scoredEntries(keyOf: (shard: number) => string, range: { min: string; max: string }, cursor: ListCursor | undefined, limit: number): Promise<IndexEntry[][]> {
     return Promise.all(this.keys.allShards().map(async (shard) => {
-      const key = this.indexKey(shard, index);
+      const key = keyOf(shard);
       const pipe = this.redis.pipeline();
       // A cursor's entry was within the range: read what is strictly older, then the ids that
       // share its millisecond and come after it (ties go by id, descending, as ZREVRANGE does).
@@ -555,7 +574,12 @@ export class RedisHistoryStore {
 
   /** How many entries of a listing index started within [min, max), over every shard. */
   async countIndex(index: IndexChoice, range: { min: string; max: string }): Promise<number> {
-    const counts = await Promise.all(this.keys.allShards().map((shard) => this.redis.zcount(this.indexKey(shard, index), range.min, range.max)));
+    return this.countScored((shard) => this.indexKey(shard, index), range);
+  }
+
+  /** How many entries of a per-shard sorted set (see scoredEntries) score within [min, max], over every shard. */
+  async countScored(keyOf: (shard: number) => string, range: { min: string; max: string }): Promise<number> {
+    const counts = await Promise.all(this.keys.allShards().map((shard) => this.redis.zcount(keyOf(shard), range.min, range.max)));
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -594,6 +618,18 @@ export class RedisHistoryStore {
   /** Remembers workflow type names a worker serves (a client without the class can then validate a name). */
   async addWorkflowTypes(types: string[]): Promise<void> {
     if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+  }
+
+  /** Remembers the search attributes each workflow type declares (a client without the class validates against them). */
+  async addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void> {
+    const entries = Object.entries(declarations).flatMap(([type, declared]) => [type, JSON.stringify(declared)]);
+    if (entries.length) await this.redis.hset(this.keys.searchAttributeDeclarations(), ...entries);
+  }
+
+  /** Search attribute declarations workers registered, by workflow type. */
+  async searchAttributeDeclarations(): Promise<Record<string, SearchAttributeDeclarations>> {
+    const raw = await this.redis.hgetall(this.keys.searchAttributeDeclarations());
+    return Object.fromEntries(Object.entries(raw).map(([type, json]) => [type, JSON.parse(json) as SearchAttributeDeclarations]));
   }
 
   /** Whether some worker registered this workflow type name. */
@@ -752,5 +788,6 @@ function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
     lease: h.lease || undefined,
     leaseExp: Number(h.leaseExp ?? 0),
     fence: Number(h.fence ?? 0),
+    searchAttributes: h.sa ? (JSON.parse(h.sa) as RecordedSearchAttributes) : undefined,
   };
 }

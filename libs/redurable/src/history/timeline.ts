@@ -45,6 +45,9 @@ export function timelineOf(history: HistoryEvent[]): TimelineSpan[] {
       case 'MarkerRecorded':
         add({ kind: 'marker', name: e.name, seq: e.seq, start: e.ts, end: e.ts, status: 'completed', result: e.value, eventIds: [e.id] });
         break;
+      case 'UpsertWorkflowSearchAttributes':
+        add({ kind: 'marker', name: `search attributes: ${Object.keys(e.searchAttributes).join(', ')}`, seq: e.seq, start: e.ts, end: e.ts, status: 'completed', eventIds: [e.id] });
+        break;
       case 'SignalReceived':
         spans.push({ kind: 'signal', name: e.signalName, start: e.ts, end: e.ts, status: 'received', input: e.input, eventIds: [e.id] });
         break;

@@ -15,7 +15,8 @@
      dispatchMark? ('set' | 'clear'), retentionMs (of a closed run; 0 = forever), nextRunId?,
      nextStarted? (the next run's WorkflowExecutionStarted JSON), clean (the events hold local
      activities' outcomes: refuse if an event arrived since the caller's view), requestId (a
-     resent copy returns the first reply, see lease-memo), workflowId, idx
+     resent copy returns the first reply, see lease-memo), sa? (the run's search attributes JSON
+     after the events' upserts: replaces the meta's map and its index entries), workflowId, idx
   ARGV[2..]: event JSONs to append, in order
 
   Returns
@@ -35,6 +36,7 @@
 --- @include "close-run"
 --- @include "continue-run"
 --- @include "lease-memo"
+--- @include "search-index"
 local meta = KEYS[1]
 local memo = leaseMemo(meta, O.requestId)
 if memo then
@@ -57,6 +59,7 @@ if O.clean and redis.call('HGET', meta, 'dirty') == '1' then
   return {R.CHANGED, kind, history}
 end
 local lastId = appendEvents(meta, KEYS[2], ARGV, 2, O.lastId)
+if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
 redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
 if O.closeStatus == 'continued' then
   continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, O.lastId)

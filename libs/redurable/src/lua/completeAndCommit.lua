@@ -12,7 +12,8 @@
      closeStatus?, closeValue?, closedChannel, dispatch (set the dispatch mark), retentionMs,
      nextRunId?, nextStarted?, keepLease (the lease the commit takes stays with the caller, who
      goes on with local activities under it), requestId (a resent copy returns the first reply,
-     see lease-memo), workflowId, idx
+     see lease-memo), sa? (search attributes JSON after the commands' upserts, see commitTask),
+     workflowId, idx
   ARGV[2]: the outcome event JSON; ARGV[3..]: command event JSONs
 
   Returns
@@ -32,6 +33,7 @@
 --- @include "continue-run"
 --- @include "lease-memo"
 --- @include "append-outcome"
+--- @include "search-index"
 local meta = KEYS[1]
 local now = nowMs()
 local memo = leaseMemo(meta, O.requestId)
@@ -51,6 +53,7 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~=
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
   fence = redis.call('HINCRBY', meta, 'fence', 1)
   local lastId = appendEvents(meta, KEYS[2], ARGV, 2, '')
+  if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
   if O.closeStatus == 'continued' then
     continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, nil)
   elseif O.closeStatus then

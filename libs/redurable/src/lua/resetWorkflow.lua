@@ -9,7 +9,8 @@
   ARGV[2]: the WorkflowExecutionReset JSON (recorded only if the old run is running);
   ARGV[3..]: the new run's events, in order (its WorkflowExecutionStarted first)
   O: oldRunId, newRunId, expectLen (the old run's history length the caller read), done (seqs
-     whose outcome the kept events hold), retentionMs, cancelChannel, closedChannel, workflowId, idx
+     whose outcome the kept events hold), sa? (the search attributes JSON the kept events leave:
+     it replaces the meta's map and index entries; absent: none), retentionMs, cancelChannel, closedChannel, workflowId, idx
 
   A copy resent after a lost reply finds the new history and writes nothing.
 
@@ -20,6 +21,7 @@
 --- @include "now"
 --- @include "due-check"
 --- @include "set-status"
+--- @include "search-index"
 local meta = KEYS[1]
 if redis.call('EXISTS', KEYS[4]) == 1 then
   -- A copy resent after a lost reply: whether the first closed a running run is in the old run's last event.
@@ -51,5 +53,6 @@ redis.call('PERSIST', meta)
 redis.call('HSET', meta, 'runId', O.newRunId, 'startedAt', now, 'len', #ARGV - 2, 'dirty', 1, 'lease', '', 'leaseExp', 0)
 redis.call('HDEL', meta, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt', 'closeValue', 'closedAt', 'hasChildren')
 setStatus(meta, O.workflowId, 'running')
+setSearchAttributes(meta, O.workflowId, O.sa)
 checkSoon(meta, now)
 return {R.OK, wasRunning and 1 or 0}

@@ -89,20 +89,20 @@ export interface ScriptOptions {
   startWorkflow: Common & {
     runId: string; type: string; taskQueue: string; reuse: string; conflict: string; currentRunId?: string;
     closedChannel: string; cancelChannel: string; retentionMs: number; parent?: string; requestId: string; checkAfterMs: number;
-    leaseTtl?: number;
+    leaseTtl?: number; sa?: string;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
   terminate: Common & { runId: string; status?: 'timed_out'; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
   appendCompletion: Common & { runId: string; seq: number; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; keepLease?: boolean; requestId: string };
+  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; keepLease?: boolean; requestId: string; sa?: string };
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; clean?: boolean; requestId?: string };
+  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; clean?: boolean; requestId?: string; sa?: string };
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
   rescheduleCheck: Common & { runId?: string; len?: number; fence?: number; lease?: string; nextAt?: number; clearDispatch: boolean };
   childNotified: Common;
   parentHandled: Common;
   sweepClaim: Common & { owner: string; ttl: number; release: boolean };
-  resetWorkflow: Common & { oldRunId: string; newRunId: string; expectLen: number; done: string[]; retentionMs: number; cancelChannel: string; closedChannel: string };
+  resetWorkflow: Common & { oldRunId: string; newRunId: string; expectLen: number; done: string[]; retentionMs: number; cancelChannel: string; closedChannel: string; sa?: string };
 }
 
 /** Runs one script: its keys by name, its options, and event JSONs after them. */

@@ -13,7 +13,8 @@
      cancelChannel, retentionMs, parent? (JSON, for a child), requestId (of signal-with-start:
      its signal must be recorded once), checkAfterMs (when the recovery sweep looks after a
      change: the lease ttl), leaseTtl? (a new run's first task runs in the caller's process: the
-     new run starts with its lease taken for the caller, see eager start), workflowId, idx
+     new run starts with its lease taken for the caller, see eager start), sa? (the new run's
+     search attributes JSON: they replace the last run's in the indexes), workflowId, idx
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
   a new run is recognised by its history existing, a signal appended to the running run by the
@@ -37,6 +38,7 @@
 --- @include "close-run"
 --- @include "requests"
 --- @include "lease-memo"
+--- @include "search-index"
 local meta = KEYS[1]
 local started, terminated, signal = ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -79,6 +81,7 @@ end
 if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) end
 -- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
 local fence = redis.call('HGET', meta, 'fence') or '0'
+setSearchAttributes(meta, O.workflowId, nil) -- the last run's attributes leave the indexes
 redis.call('DEL', meta)
 local firstId = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
 local len = 1
@@ -91,6 +94,7 @@ redis.call('HSET', meta,
   'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', O.checkAfterMs)
 checkSoon(meta, now)
 if O.parent then redis.call('HSET', meta, 'parent', O.parent) end
+if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
 setStatus(meta, O.workflowId, 'running')
 redis.call('ZADD', O.idx .. 'all', now, O.workflowId)
 redis.call('ZADD', O.idx .. 'type:' .. O.type, now, O.workflowId)

@@ -197,6 +197,7 @@ export class DurableRuntime {
     if (!this.options.worker || this.host) return;
     const taskQueues = this.servedTaskQueues();
     await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
+    await this.store.addSearchAttributeDeclarations(Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])));
     await this.queues.partitions.record(taskQueues);
     const { redis, runner, executor, recordCompletion, logger, options } = this;
     this.host = new WorkerHost(

@@ -1,4 +1,9 @@
 import { InvalidDurationError, NonDeterminismError, PayloadError } from '../errors/library.errors.js';
+import { InvalidSearchAttributeError } from '../errors/search.errors.js';
+import {
+  mergeSearchAttributes, noteSearchAttributesAfter, recordSearchAttributes, searchAttributeValues,
+  type RecordedSearchAttribute, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeValue,
+} from '../search/search-attributes.js';
 import { ActivityFailure, CompensationFailure } from '../errors/temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../errors/workflow-control.js';
 import { deserializeFailure, serializeFailure, type SerializedFailure } from '../errors/failure-codec.js';
@@ -27,6 +32,8 @@ export interface WorkflowInfo {
   startTime: Date;
   /** The parent workflow, for a child. */
   parent?: { workflowId: string; runId: string };
+  /** Current search attributes: those given at start, with every `upsertSearchAttributes()` so far applied. */
+  searchAttributes: SearchAttributes;
 }
 
 export type { NewCommand } from '../history/events.js';
@@ -91,11 +98,13 @@ export class WorkflowActivation {
   private closing?: Closing;
   private nondeterminism?: NonDeterminismError;
   /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
-  private taskError?: PayloadError | InvalidDurationError;
+  private taskError?: PayloadError | InvalidDurationError | InvalidSearchAttributeError;
   private started = false;
   /** Update handlers that have not settled yet. */
   private runningHandlers = 0;
   private closedInHistory = false;
+  /** The search attributes as recorded (typed), after the upserts the code has made so far. */
+  recordedSearchAttributes: RecordedSearchAttributes;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -109,7 +118,9 @@ export class WorkflowActivation {
       taskQueue: startEvent.taskQueue,
       startTime: new Date(startEvent.ts),
       parent: startEvent.parent ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId } : undefined,
+      searchAttributes: searchAttributeValues(startEvent.searchAttributes),
     };
+    this.recordedSearchAttributes = startEvent.searchAttributes ?? {};
     this.now = startEvent.ts;
     this.random = seededRandom(startEvent.runId);
   }
@@ -126,6 +137,11 @@ export class WorkflowActivation {
   /** The run's workflow timeouts, as its started event records them. */
   get timeouts(): WorkflowExecutionStarted['timeouts'] {
     return this.startEvent.timeouts;
+  }
+
+  /** The memo recorded at start (continue-as-new carries it over). */
+  get memo(): WorkflowExecutionStarted['memo'] {
+    return this.startEvent.memo;
   }
 
   /** Delivers a batch of events; throws NonDeterminismError when code and history disagree. */
@@ -230,7 +246,7 @@ export class WorkflowActivation {
    * `err` (retried with backoff, shown by `describe()`), nothing of it is recorded, and the
    * call never settles, so the code goes no further. A deploy that fixes the code resumes it.
    */
-  refuse<T>(err: InvalidDurationError): Promise<T> {
+  refuse<T>(err: InvalidDurationError | InvalidSearchAttributeError): Promise<T> {
     this.taskError ??= err;
     return new Promise<T>(() => undefined);
   }
@@ -250,6 +266,30 @@ export class WorkflowActivation {
     if (this.replaying || deprecated) return deprecated;
     void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: this.converter.encode(patchId, 'patch id') }), { immediate: () => true });
     return true;
+  }
+
+  /**
+   * `upsertSearchAttributes(values)`: validated against the workflow's declaration (a bad value
+   * fails the task, see refuse), recorded as a command, and applied to `workflowInfo()` at once,
+   * on the first run and on replay alike.
+   */
+  upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void {
+    let change: Record<string, RecordedSearchAttribute | null>;
+    try {
+      change = recordSearchAttributes(this.info.workflowType, values, this.definition.searchAttributes);
+    } catch (err) {
+      if (!(err instanceof InvalidSearchAttributeError)) throw err;
+      void this.refuse(err);
+      return;
+    }
+    // Recorded after a cancellation request too: it changes no outcome, and cleanup code may mark the workflow.
+    void nonCancellableScope.run(true, () => this.schedule((seq) => {
+      const cmd: NewCommand = { type: 'UpsertWorkflowSearchAttributes', seq, searchAttributes: change };
+      this.recordedSearchAttributes = mergeSearchAttributes(this.recordedSearchAttributes, change);
+      noteSearchAttributesAfter(cmd, this.recordedSearchAttributes);
+      this.info.searchAttributes = searchAttributeValues(this.recordedSearchAttributes);
+      return cmd;
+    }, { immediate: () => undefined }));
   }
 
   /** `condition(predicate, timeout)`: resolves true once the predicate holds, false when the timer fires first. */
@@ -323,6 +363,7 @@ export class WorkflowActivation {
       case 'MarkerRecorded':
       case 'ChildWorkflowScheduled':
       case 'WorkflowUpdateCompleted':
+      case 'UpsertWorkflowSearchAttributes':
         return; // matched through schedule()
       default:
         assertNever(event);

@@ -52,9 +52,9 @@ function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; lease: 
   return res as T;
 }
 
-/** Commands that become jobs (markers and update completions are only recorded; local activities ran in the task). */
+/** Commands that become jobs (markers, update completions and search attribute upserts are only recorded; local activities ran in the task). */
 function jobCommands(commands: NewCommand[]): NewCommand[] {
-  return commands.filter((c) => c.type !== 'MarkerRecorded' && c.type !== 'WorkflowUpdateCompleted' && !isLocal(c));
+  return commands.filter((c) => c.type !== 'MarkerRecorded' && c.type !== 'WorkflowUpdateCompleted' && c.type !== 'UpsertWorkflowSearchAttributes' && !isLocal(c));
 }
 
 /**
@@ -416,6 +416,9 @@ export class WorkflowTaskRunner {
           type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
           continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}), ...(activation.trace ? { trace: activation.trace } : {}),
           ...carriedTimeouts(activation.timeouts, this.options.now()),
+          // Search attributes (as upserted so far) and memo carry over, as Temporal does; the meta keeps the indexed map.
+          ...(Object.keys(activation.recordedSearchAttributes).length ? { searchAttributes: activation.recordedSearchAttributes } : {}),
+          ...(activation.memo ? { memo: activation.memo } : {}),
         };
         return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
       }

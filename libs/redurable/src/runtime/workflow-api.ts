@@ -8,6 +8,7 @@ import { compensationScope, currentActivation } from './context.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { nonCancellableScope } from './scopes.js';
 import type { WorkflowInfo } from './activation.js';
+import type { SearchAttributeValue } from '../search/search-attributes.js';
 
 /** The typed proxy `proxyActivities` returns: each method schedules the activity and resolves with its result. */
 export type ActivityProxy<T> = {
@@ -174,6 +175,20 @@ export function sideEffect<T>(fn: () => T): Promise<T> {
     (seq) => ({ type: 'MarkerRecorded', seq, name: 'sideEffect', value }),
     { immediate: (cmd) => activation.converter.decode<T>((cmd as { value: string }).value, 'side effect result') },
   );
+}
+
+/**
+ * Sets search attributes of this workflow (`null` removes one): recorded in the history, indexed
+ * at once so `client.list({ query })` finds the workflow by them, and visible in
+ * `workflowInfo().searchAttributes`. Each name must be declared in `@Workflow({ searchAttributes })`
+ * with a value of its type; otherwise the workflow task fails (retried, shown by `describe()`)
+ * and nothing is recorded.
+ *
+ * @example
+ * upsertSearchAttributes({ stage: 'approved', approvedAt: new Date() });
+ */
+export function upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void {
+  currentActivation('upsertSearchAttributes()').upsertSearchAttributes(values);
 }
 
 /** A deterministic random UUID v4 (the same on every replay). */

@@ -6,6 +6,9 @@ import { TimeoutFailure } from '../errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../history/events.js';
 import { timeoutsInMs } from '../history/workflow-timeouts.js';
 import { currentActivation } from './context.js';
+import { InvalidSearchAttributeError } from '../errors/search.errors.js';
+import { encodeMemo } from '../payload/memo.js';
+import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes } from '../search/search-attributes.js';
 import { sleep } from './workflow-api.js';
 import { CancellationScope, shielded } from './cancellation-scope.js';
 
@@ -113,6 +116,10 @@ export interface ChildWorkflowOptions<A extends unknown[]> {
   workflowExecutionTimeout?: Duration;
   /** How long each run of the child may take. @default unlimited */
   workflowRunTimeout?: Duration;
+  /** The child's search attributes, declared by its `@Workflow` (a bad one fails this workflow's task, as in upsertSearchAttributes). */
+  searchAttributes?: SearchAttributes;
+  /** The child's memo (see StartWorkflowOptions.memo). */
+  memo?: Record<string, unknown>;
 }
 
 /** A started child workflow. */
@@ -135,11 +142,19 @@ export function startChild<W extends Type<object>>(
   const activation = currentActivation('startChild()');
   const def = workflowDefinitionOf(workflow);
   const input = activation.converter.encodeAll(options.args ?? [], `child workflow '${options.workflowId}'`);
+  let searchAttributes: RecordedSearchAttributes | undefined;
+  try {
+    searchAttributes = options.searchAttributes && withoutRemovals(recordSearchAttributes(def.name, options.searchAttributes, def.searchAttributes));
+  } catch (err) {
+    if (!(err instanceof InvalidSearchAttributeError)) throw err;
+    return activation.refuse(err);
+  }
+  const memo = options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled', seq, workflowType: def.name, workflowId: options.workflowId,
     taskQueue: options.taskQueue ?? def.taskQueue, input, parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
-    ...(timeouts ? { timeouts } : {}),
+    ...(searchAttributes ? { searchAttributes } : {}), ...(memo ? { memo } : {}), ...(timeouts ? { timeouts } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

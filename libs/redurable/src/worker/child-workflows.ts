@@ -50,6 +50,7 @@ export class ChildWorkflows {
         requestId: runId, checkAfterMs: leaseTtlMs,
         started: {
           type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf(),
+          ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}), ...(cmd.memo ? { memo: cmd.memo } : {}),
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.now()) } : {}),
         },
         reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
