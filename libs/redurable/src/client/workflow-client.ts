@@ -14,6 +14,7 @@ import { WorkflowHandle } from './workflow-handle.js';
 import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
+import { ScheduleClient } from '../schedules/schedule-client.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -47,10 +48,13 @@ export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends
 export class WorkflowClient {
   /** Completes, fails or heartbeats activities that complete asynchronously (`activityContext().completeAsync()`). */
   readonly activity: ActivityCompletionClient;
+  /** Creates and operates schedules: workflows started on a cron expression or at an interval. */
+  readonly schedule: ScheduleClient;
 
   /** @internal */
   constructor(private readonly runtime: ClientContext) {
     this.activity = new ActivityCompletionClient(runtime);
+    this.schedule = new ScheduleClient(runtime.schedules);
   }
 
   /**

@@ -12,3 +12,4 @@ export type { SerializedFailure } from './failure-codec.js';
 export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, UnknownSignalError, WorkflowNotRunningError } from './workflow-control.js';
 export { WorkflowIdReuseError, QueryUnavailableError } from './id-policy.errors.js';
 export { UnknownUpdateError, WorkflowUpdateRejectedError, WorkflowUpdateFailedError, UpdateNotFoundError, UpdateUnavailableError, UpdateContentionError } from './update.errors.js';
+export { InvalidScheduleError, ScheduleAlreadyExistsError, ScheduleNotFoundError } from './schedule.errors.js';

@@ -24,6 +24,11 @@ import type { ClientContext } from '../client/client-context.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from '../connection/redis-connection-option.js';
 import { RedisLink } from '../connection/redis-link.js';
+import { WorkflowClient } from '../client/workflow-client.js';
+import { ScheduleStore } from '../schedules/schedule-store.js';
+import { ScheduleProcessor } from '../schedules/schedule-processor.js';
+import { ScheduleWakeups } from '../schedules/schedule-wakeups.js';
+import { upsertDeclaredSchedules } from '../schedules/declared-schedules.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -71,6 +76,9 @@ export class DurableRuntime {
   readonly writes: WorkflowWrites;
   /** What `WorkflowClient` and its handles use. */
   readonly client: ClientContext;
+  /** Handles schedule fires: BullMQ wakes and a test environment's moved clock both call `wake`. */
+  readonly schedules: ScheduleProcessor;
+  private readonly scheduleWakeups: ScheduleWakeups;
   readonly logger: LoggerService;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
@@ -106,9 +114,20 @@ export class DurableRuntime {
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
     this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, queues: this.queues, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
     this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs });
+    const scheduleStore = new ScheduleStore(this.redis, this.keys);
+    this.scheduleWakeups = new ScheduleWakeups(this.queues, this.logger);
+    let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
+    this.schedules = new ScheduleProcessor({
+      store: scheduleStore, history: this.store, converter: this.converter, client: () => (fireClient ??= new WorkflowClient(this.client)),
+      now: () => this.clock.now(), checkSoon: (id) => this.scheduleWakeups.checkSoon(id), logger: this.logger,
+    });
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
       queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
+      schedules: {
+        schedules: scheduleStore, history: this.store, store: this.store, registry: this.registry, converter: this.converter, processor: this.schedules,
+        wakeups: this.scheduleWakeups, link: this.link, now: () => this.clock.now(),
+      },
       serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
       runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
     };
@@ -198,6 +217,9 @@ export class DurableRuntime {
     await this.host.start();
     this.sweep = this.createSweep(new Set(taskQueues));
     await this.sweep.start(this.options.sweepIntervalMs);
+    // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
+    await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) => this.schedules.wake(scheduleId, early));
+    await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
@@ -262,6 +284,7 @@ export class DurableRuntime {
     await this.sweep?.stop();
     await Promise.all(this.firstTasks);
     await this.host?.close();
+    await this.scheduleWakeups.close();
     await this.runner.settled();
     await this.watcher.close();
     await this.queues.close();
@@ -277,7 +300,7 @@ export class DurableRuntime {
   private async forceClose(): Promise<void> {
     const host = this.host;
     this.host = undefined;
-    await within(host?.forceClose() ?? Promise.resolve(), 1000);
+    await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close(true)]), 1000);
     this.watcher.disconnect();
     this.redis.disconnect();
   }
