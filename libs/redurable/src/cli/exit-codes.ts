@@ -1,6 +1,7 @@
 import { RedisUnavailableError, WorkflowNotFoundError } from '../errors/library.errors.js';
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
+import { ScheduleNotFoundError } from '../errors/schedule.errors.js';
 
 /** Exit codes of the `redurable` command, for scripts. */
 export const EXIT = {
@@ -9,6 +10,7 @@ export const EXIT = {
   error: 1,
   /** A bad command line: unknown command or option, missing argument, unparsable value. */
   usage: 2,
+  /** No workflow (or schedule) with that id. */
   notFound: 3,
   /** signal, cancel or terminate of a workflow that is not running. */
   notRunning: 4,
@@ -19,7 +21,7 @@ export const EXIT = {
 
 /** The exit code for an error a command threw. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof WorkflowNotFoundError) return EXIT.notFound;
+  if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError) return EXIT.notFound;
   if (err instanceof WorkflowNotRunningError) return EXIT.notRunning;
   if (err instanceof RedisUnavailableError) return EXIT.redisUnavailable;
   if (err instanceof WorkflowFailedError) return EXIT.workflowFailed;
