@@ -8,7 +8,7 @@ import { createTestApp, keysUnder, testConnection, type TestApp } from '../suppo
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const started = (actions: ScheduleActionRecord[]) => actions.filter((a) => a.outcome === 'started').map((a) => a.workflowId).sort();
+const started = (actions: ScheduleActionRecord[]) => actions.filter((a) => a.outcome === 'started').map((a) => a.workflowId!).sort();
 
 @Workflow({ taskQueue: 'sched-ops' })
 class ReportWorkflow {

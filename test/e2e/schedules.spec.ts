@@ -16,7 +16,7 @@ class TickWorkflow {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const started = (actions: ScheduleActionRecord[]) => actions.filter((a) => a.outcome === 'started').map((a) => a.workflowId).sort();
+const started = (actions: ScheduleActionRecord[]) => actions.filter((a) => a.outcome === 'started').map((a) => a.workflowId!).sort();
 
 describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch-up', () => {
   let env: TestWorkflowEnvironment | undefined;
