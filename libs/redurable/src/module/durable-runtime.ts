@@ -125,7 +125,7 @@ export class DurableRuntime {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
       queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs,
       schedules: {
-        schedules: scheduleStore, history: this.store, store: this.store, registry: this.registry, converter: this.converter, processor: this.schedules,
+        schedules: scheduleStore, store: this.store, registry: this.registry, converter: this.converter, processor: this.schedules,
         wakeups: this.scheduleWakeups, link: this.link, now: () => this.clock.now(),
       },
       serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,

@@ -1,6 +1,5 @@
 import type { RedisLink } from '../connection/redis-link.js';
 import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../errors/schedule.errors.js';
-import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import { checkOverlap, checkScheduleId, defineSchedule, type DefinitionDeps } from './schedule-definition.js';
 import type {
   BackfillOptions, ScheduleActionRecord, ScheduleDescription, ScheduleOptions, ScheduleSpec, ScheduleSummary, ScheduleUpdate, TriggerOptions,
@@ -10,10 +9,9 @@ import { nextFireTimes, publicSpec } from './schedule-spec.js';
 import type { ScheduleRecord, ScheduleState, ScheduleStore, StoredDefinition } from './schedule-store.js';
 import type { ScheduleWakeups } from './schedule-wakeups.js';
 
-/** What the schedule client uses (built by the runtime). */
+/** What the schedule client uses (built by the runtime); `store` is the history store (workflow types, metas). */
 export interface ScheduleContext extends DefinitionDeps {
   schedules: ScheduleStore;
-  history: RedisHistoryStore;
   processor: ScheduleProcessor;
   wakeups: ScheduleWakeups;
   link: RedisLink;
@@ -186,7 +184,7 @@ export class ScheduleClient {
     const rec = await this.ctx.schedules.read(scheduleId);
     if (!rec) throw new ScheduleNotFoundError(scheduleId);
     const { def, state } = rec;
-    const metas = await this.ctx.history.getMetas(state.running.map((r) => r.workflowId));
+    const metas = await this.ctx.store.getMetas(state.running.map((r) => r.workflowId));
     const running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
     return {
       scheduleId,
