@@ -146,3 +146,31 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
     expect(last.lastFireTime.toISOString()).toBe('2030-01-01T05:00:00.000Z');
   });
 });
+
+describe('schedules: a worker booting after downtime', () => {
+  test('re-creates a job scheduler removed from the queue, and catches up the fires missed while no worker ran', async () => {
+    const first = await createTestApp([TickWorkflow]);
+    const runtime = first.app.get(DurableRuntime);
+    // Created two and a half hours before the latest hour, then no worker ran: three fire times passed.
+    const latest = Math.floor(Date.now() / HOUR) * HOUR;
+    const created = latest - 2 * HOUR - 30 * 60_000;
+    runtime.clock = { now: () => created };
+    await first.client.schedule.create({ scheduleId: 'boot', spec: { every: '1h' }, action: { workflow: TickWorkflow, args: ['boot'] } });
+    await runtime.queues.schedules().removeJobScheduler('boot'); // as an operator could, in Bull Board
+    await first.close();
+
+    const second = await createTestApp([TickWorkflow], { prefix: first.prefix });
+    try {
+      const d = await until('the catch-up at boot', async () => {
+        const now = await second.client.schedule.describe('boot');
+        return now.counts.started + now.counts.missed === 3 ? now : undefined;
+      });
+      // The default catch-up window is an hour: only the latest of the three is within it.
+      expect(started(d.recentActions)).toEqual([`boot-${iso(latest)}`]);
+      expect(d.counts.missed).toBe(2);
+      expect(await second.app.get(DurableRuntime).queues.schedules().getJobScheduler('boot')).toBeDefined();
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -29,6 +29,7 @@ import { ScheduleStore } from '../schedules/schedule-store.js';
 import { ScheduleProcessor } from '../schedules/schedule-processor.js';
 import { ScheduleWakeups } from '../schedules/schedule-wakeups.js';
 import { upsertDeclaredSchedules } from '../schedules/declared-schedules.js';
+import { recoverSchedules } from '../schedules/schedule-recovery.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -79,6 +80,7 @@ export class DurableRuntime {
   /** Handles schedule fires: BullMQ wakes and a test environment's moved clock both call `wake`. */
   readonly schedules: ScheduleProcessor;
   private readonly scheduleWakeups: ScheduleWakeups;
+  private scheduleRecovery?: Promise<void>;
   readonly logger: LoggerService;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
@@ -220,6 +222,9 @@ export class DurableRuntime {
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
     await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) => this.schedules.wake(scheduleId, early));
     await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
+    // In the background: catching up many schedules must not hold the app's boot.
+    this.scheduleRecovery = recoverSchedules({ store: this.client.schedules.schedules, wakeups: this.scheduleWakeups, processor: this.schedules, now: () => this.clock.now(), logger })
+      .catch((err: Error) => logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`));
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
@@ -284,6 +289,7 @@ export class DurableRuntime {
     await this.sweep?.stop();
     await Promise.all(this.firstTasks);
     await this.host?.close();
+    await this.scheduleRecovery;
     await this.scheduleWakeups.close();
     await this.runner.settled();
     await this.watcher.close();
