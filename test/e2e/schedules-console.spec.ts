@@ -44,13 +44,35 @@ const page = async (path: string) => {
   return { status: res.status, text: await res.text() };
 };
 
+const post = async (path: string, body: unknown = {}) => {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('schedules JSON API', () => {
+  test('lists and describes schedules, pauses and unpauses with a note, triggers; an unknown id is 404', async () => {
+    const list = (await (await fetch(`${url}/api/schedules`)).json()) as { scheduleId: string }[];
+    expect(list.map((s) => s.scheduleId)).toEqual(['hourly', 'weekly']);
+    expect(await post('/api/schedules/hourly/unpause', { note: 'go' })).toEqual({ status: 200, body: { scheduleId: 'hourly', paused: false } });
+    const described = (await (await fetch(`${url}/api/schedules/hourly`)).json()) as { paused: boolean; note: string };
+    expect([described.paused, described.note]).toEqual([false, 'go']);
+    expect((await post('/api/schedules/hourly/pause', { note: 'stop' })).status).toBe(200);
+    expect(await client.schedule.describe('hourly')).toMatchObject({ paused: true, note: 'stop' });
+    const triggered = await post('/api/schedules/hourly/trigger');
+    expect(triggered.body).toMatchObject({ cause: 'trigger', outcome: 'started' });
+    expect(await client.getHandle(String(triggered.body.workflowId)).result()).toBe('hourly');
+    const missing = await post('/api/schedules/nope/pause');
+    expect([missing.status, missing.body.message]).toEqual([404, expect.stringContaining("Schedule 'nope' was not found")]);
+  });
+});
+
 describe('explorer schedule pages', () => {
   test('the list shows each schedule with its spec, state and a link to its page; the nav links to it', async () => {
     const list = await page('/schedules');
     expect(list.status).toBe(200);
     expect(list.text).toContain('href="/schedules/weekly"');
     expect(list.text).toContain('cron 0 0 8 * * 1 (Europe/Paris)');
-    expect(list.text).toMatch(/data-schedule="hourly"[\s\S]*status-paused">paused<\/span> <small>not yet<\/small>/);
+    expect(list.text).toMatch(/data-schedule="hourly"[\s\S]*status-paused">paused<\/span> <small>(not yet|stop)<\/small>/);
     expect((await page('/workflows')).text).toContain('<a href="/schedules">Schedules</a>');
   });
 

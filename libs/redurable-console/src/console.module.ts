@@ -9,6 +9,7 @@ import { WorkflowExplorerController } from './workflow-explorer.controller.js';
 import { ConsoleAccess, ConsoleGuard } from './console-auth.js';
 import { explorerPagesController } from './explorer/explorer-pages.controller.js';
 import { schedulePagesController } from './explorer/schedule-pages.controller.js';
+import { ScheduleExplorerController } from './schedule-explorer.controller.js';
 
 /**
  * The Redurable console for an Express-based Nest app: Bull Board showing every queue the
@@ -22,6 +23,7 @@ import { schedulePagesController } from './explorer/schedule-pages.controller.js
  * ]
  * // Explorer:    GET /workflows, GET /workflows/:id        (pages)
  * //              GET /schedules, GET /schedules/:id        (schedule pages)
+ * //              GET /api/schedules[/:id], POST /api/schedules/:id/pause|unpause|trigger
  * //              GET /api/workflows[/:id[/history|/timeline]], POST /api/workflows/:id/signal|cancel|terminate
  * // Bull Board:  GET /queues
  */
@@ -39,7 +41,7 @@ export class RedurableConsoleModule implements NestModule {
     return {
       module: RedurableConsoleModule,
       controllers: options.explorer === false ? [] : [
-        WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows'),
+        WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows'), ScheduleExplorerController,
         schedulePagesController(options.schedulesRoute ?? '/schedules', options.explorerRoute ?? '/workflows'),
       ],
       providers: [
