@@ -121,7 +121,7 @@ export class DurableRuntime {
     let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
     this.schedules = new ScheduleProcessor({
       store: scheduleStore, history: this.store, converter: this.converter, client: () => (fireClient ??= new WorkflowClient(this.client)),
-      now: () => this.clock.now(), checkSoon: (id) => this.scheduleWakeups.checkSoon(id), logger: this.logger,
+      now: () => this.clock.now(), checkSoon: (id, delayMs) => this.scheduleWakeups.checkSoon(id, delayMs), logger: this.logger,
     });
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,

@@ -21,6 +21,9 @@ const LOCK_WAIT_MS = 10_000;
 const MAX_EARLY_MS = 1000;
 /** At most this many fire times per wake after downtime (the latest ones; older ones count as missed). */
 const MAX_CATCHUP_FIRES = 100;
+/** Bounds of the delay between checks of a buffered fire (see checkDelay). */
+const MIN_CHECK_MS = 1000;
+const MAX_CHECK_MS = 60_000;
 /** `backfill()` refuses a range with more fire times than this. */
 const MAX_BACKFILL_FIRES = 1000;
 
@@ -32,8 +35,8 @@ export interface ScheduleProcessorDeps {
   client(): WorkflowClient;
   /** The runtime's clock (a test environment moves it). */
   now(): number;
-  /** Asks for a wake soon, to start a buffered fire once the running workflows close. */
-  checkSoon(scheduleId: string): Promise<void>;
+  /** Asks for a wake in `delayMs`, to start a buffered fire once the running workflows close. */
+  checkSoon(scheduleId: string, delayMs: number): Promise<void>;
   logger: LoggerService;
 }
 
@@ -141,7 +144,7 @@ export class ScheduleProcessor {
       await body(pass);
       if (pass.deleted) return pass.actions;
       await this.save(pass);
-      if (rec.state.buffered) await this.deps.checkSoon(scheduleId);
+      if (rec.state.buffered) await this.deps.checkSoon(scheduleId, checkDelay(rec.state.buffered.since));
       return pass.actions;
     });
   }
@@ -217,12 +220,12 @@ export class ScheduleProcessor {
           state.counts.skipped++;
           return record('skipped', `overlap policy BUFFER_ONE: the fire of ${new Date(state.buffered.fireTime).toISOString()} is already buffered behind ${blockers}`);
         }
-        state.buffered = { fireTime, cause };
+        state.buffered = { fireTime, cause, since: Date.now() };
         return record('buffered', `overlap policy BUFFER_ONE: starts when ${blockers} closes`);
       case 'CANCEL_OTHER':
         for (const r of state.running) await ignoreNotRunning(client.getHandle(r.workflowId).cancel(`cancelled by schedule '${pass.scheduleId}' (overlap policy CANCEL_OTHER)`));
         if (state.buffered) state.counts.skipped++; // replaced by this newer fire
-        state.buffered = { fireTime, cause };
+        state.buffered = { fireTime, cause, since: Date.now() };
         return record('buffered', `overlap policy CANCEL_OTHER: cancellation of ${blockers} requested; starts when it has closed`);
       case 'TERMINATE_OTHER':
         for (const r of state.running) await ignoreNotRunning(client.getHandle(r.workflowId).terminate(`terminated by schedule '${pass.scheduleId}' (overlap policy TERMINATE_OTHER)`));
@@ -258,6 +261,14 @@ export class ScheduleProcessor {
       return { ...base, outcome: 'failed', reason: err.message };
     }
   }
+}
+
+/**
+ * How soon a buffered fire is checked again: every second at first, then a tenth of the real
+ * time it has waited (a fire behind a run of days is checked every minute, not every second).
+ */
+function checkDelay(since = Date.now()): number {
+  return Math.min(MAX_CHECK_MS, Math.max(MIN_CHECK_MS, Math.round((Date.now() - since) / 10)));
 }
 
 async function ignoreNotRunning(work: Promise<void>): Promise<void> {

@@ -18,7 +18,8 @@ export interface ScheduleState {
   note?: string;
   /** The latest fire time handled (ms): the next wake looks at fire times after it. */
   cursor: number;
-  buffered?: { fireTime: number; cause: ScheduleActionRecord['cause'] };
+  /** `since`: real time (ms) it was buffered, to space out the checks of a long wait. */
+  buffered?: { fireTime: number; cause: ScheduleActionRecord['cause']; since?: number };
   running: ScheduleRunningWorkflow[];
   counts: { started: number; skipped: number; missed: number; failed: number };
   createdAt: number;
@@ -61,10 +62,14 @@ export class ScheduleStore {
     return Promise.all(scheduleIds.map((id) => this.read(id)));
   }
 
-  /** Writes definition and state (create, update), then lists the id. */
+  /**
+   * Lists the id, then writes definition and state (create, update): a crash between leaves a
+   * listed id without a record, which listing skips and a new create takes, rather than a
+   * record nobody lists.
+   */
   async write(scheduleId: string, record: ScheduleRecord): Promise<void> {
-    await this.redis.hset(this.keys.scheduleState(scheduleId), 'def', JSON.stringify(record.def), 'state', JSON.stringify(record.state));
     await this.redis.sadd(this.keys.scheduleIndex(), scheduleId);
+    await this.redis.hset(this.keys.scheduleState(scheduleId), 'def', JSON.stringify(record.def), 'state', JSON.stringify(record.state));
   }
 
   /** Writes the state and, atomically with it, the actions it took (newest last in `actions`). */
@@ -87,10 +92,10 @@ export class ScheduleStore {
     });
   }
 
-  /** Unlists the schedule first (so a half-done delete is not listed), then drops its keys. */
+  /** Drops the schedule's keys, then unlists it (the same order as `write`: a half-done delete is a listed id without a record). */
   async delete(scheduleId: string): Promise<void> {
-    await this.redis.srem(this.keys.scheduleIndex(), scheduleId);
     await this.redis.del(this.keys.scheduleState(scheduleId), this.keys.scheduleActions(scheduleId));
+    await this.redis.srem(this.keys.scheduleIndex(), scheduleId);
   }
 
   async ids(): Promise<string[]> {

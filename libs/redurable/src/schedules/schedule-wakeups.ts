@@ -5,8 +5,6 @@ import { scheduleQueueName } from '../history/keys.js';
 import type { QueueSet, ScheduleJobData } from '../queues/queue-set.js';
 import type { StoredDefinition } from './schedule-store.js';
 
-/** How soon a buffered fire is looked at again while the workflow it waits for runs. */
-const CHECK_DELAY_MS = 1000;
 /** Finished jobs kept on the queue, for Bull Board. */
 const KEEP = { completed: 100, failed: 1000 };
 
@@ -53,12 +51,13 @@ export class ScheduleWakeups {
   }
 
   /**
-   * A wake in a second (one job per schedule and second, however many ask), to start a buffered
-   * fire once its blockers close; each such wake asks again while the fire stays buffered.
+   * A wake in `delayMs`, to start a buffered fire once its blockers close; each such wake asks
+   * again while the fire stays buffered. One job per schedule and slot of `delayMs`, however
+   * many processes ask.
    */
-  async checkSoon(scheduleId: string): Promise<void> {
-    const slot = Math.floor(Date.now() / CHECK_DELAY_MS);
-    await this.queues.schedules().add('check', { scheduleId }, { jobId: `check-${scheduleId}-${slot}`, delay: CHECK_DELAY_MS, removeOnComplete: true, removeOnFail: { count: KEEP.failed } });
+  async checkSoon(scheduleId: string, delayMs: number): Promise<void> {
+    const slot = Math.floor(Date.now() / delayMs);
+    await this.queues.schedules().add('check', { scheduleId }, { jobId: `check-${scheduleId}-${delayMs}-${slot}`, delay: delayMs, removeOnComplete: true, removeOnFail: { count: KEEP.failed } });
   }
 
   /** Starts the worker that runs `wake` for each job. */
