@@ -134,6 +134,27 @@ describe('schedules: operations', () => {
 });
 
 describe('schedules: @Schedule on a workflow class', () => {
+  test('a bad @Schedule fails the boot with the error, and writes no schedule', async () => {
+    @Schedule({ scheduleId: 'good', every: '1h' })
+    @Schedule({ scheduleId: 'bad', cron: '0 0 25 * * *' })
+    @Workflow({ name: 'BadlyScheduled', taskQueue: 'sched-decl-bad' })
+    class BadlyScheduled {
+      @WorkflowRun() async run() {
+        return 'never';
+      }
+    }
+    const prefix = `t-${Math.random().toString(36).slice(2, 10)}`;
+    const err = await createTestApp([BadlyScheduled], { prefix }).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(InvalidScheduleError);
+    expect(err?.message).toBe("Invalid schedule 'bad': cron '0 0 25 * * *': the hour field '25' is invalid (Constraint error, got value 25 expected range 0-23)");
+    const reader = await createTestApp([], { prefix, worker: false });
+    try {
+      expect(await reader.client.schedule.list()).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   test('is created at boot, and updated (keeping its state) on a later boot with changed options', async () => {
     @Schedule({ scheduleId: 'nightly', cron: '0 0 2 * * *', timezone: 'Europe/Paris', args: ['nightly'] })
     @Workflow({ name: 'NightlyReport', taskQueue: 'sched-decl' })

@@ -212,6 +212,8 @@ export class DurableRuntime {
     await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
     await this.queues.partitions.record(taskQueues);
     const { redis, runner, executor, recordCompletion, logger, options } = this;
+    // Before any worker starts: a bad @Schedule fails the boot with nothing running.
+    await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
     this.host = new WorkerHost(
       { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
       taskQueues,
@@ -221,7 +223,6 @@ export class DurableRuntime {
     await this.sweep.start(this.options.sweepIntervalMs);
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
     await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) => this.schedules.wake(scheduleId, early));
-    await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
     // In the background: catching up many schedules must not hold the app's boot.
     this.scheduleRecovery = recoverSchedules({ store: this.client.schedules.schedules, wakeups: this.scheduleWakeups, processor: this.schedules, now: () => this.clock.now(), logger })
       .catch((err: Error) => logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`));

@@ -31,9 +31,12 @@ export function declaredSchedules(registry: DurableRegistry): ScheduleOptions[] 
   return out;
 }
 
-/** Creates or updates every `@Schedule` schedule (at boot, in processes with workers). */
+/** Creates or updates every `@Schedule` schedule (at boot, in processes with workers, before the workers start). */
 export async function upsertDeclaredSchedules(client: ScheduleClient, registry: DurableRegistry, logger: LoggerService): Promise<void> {
-  for (const options of declaredSchedules(registry)) {
+  const declared = declaredSchedules(registry);
+  // All are checked before any is written: a bad one fails the boot and changes nothing.
+  for (const options of declared) await client.check(options);
+  for (const options of declared) {
     const done = await client.upsert(options, 'decorator');
     logger.log?.(`Schedule '${options.scheduleId}' ${done} from @Schedule`);
   }

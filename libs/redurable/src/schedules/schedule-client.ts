@@ -56,6 +56,11 @@ export class ScheduleClient {
     });
   }
 
+  /** Checks options as `create` does, writing nothing (the `@Schedule` options, before any is written). @internal */
+  async check(options: ScheduleOptions): Promise<void> {
+    await defineSchedule(this.ctx, checkScheduleId(options?.scheduleId), options, 'decorator');
+  }
+
   /**
    * Creates the schedule, or replaces the definition of the existing one (keeping its state:
    * pause, handled fires, running workflows). How `@Schedule` schedules are kept at boot.
