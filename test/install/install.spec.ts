@@ -95,7 +95,7 @@ test('the packed packages install, compile under strict settings and run in a fr
     cpSync(join(TEMPLATE, 'console', 'server.ts'), join(app, 'src', 'server.ts'));
     await stage('console: install', install);
     await stage('console: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
-    const served = { result: 'HELLO, ADA!', stage: 'waiting for punctuation', board: { status: 200, isBullBoard: true }, queues: ['{greetings-activities}', '{greetings-workflows}'], workflowStatus: 'completed' };
+    const served = { result: 'HELLO, ADA!', stage: 'waiting for punctuation', board: { status: 200, isBullBoard: true }, queues: ['{greetings-activities}', '{greetings-workflows}', '{schedules}'], workflowStatus: 'completed' };
     const http = await stage('console: run', () => run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-http` }));
     expect(outcome(http)).toEqual(served);
 

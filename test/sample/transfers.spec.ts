@@ -144,7 +144,7 @@ describe('console', () => {
     const queues = await api.get('/queues/api/queues');
     expect(queues.status).toBe(200);
     const names = (queues.body.queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['{transfers-activities}', '{transfers-workflows}']);
+    expect(names).toEqual(['{schedules}', '{transfers-activities}', '{transfers-workflows}']);
   });
 
   test('the workflow explorer answers 404 with a clear message for an unknown id', async () => {

@@ -7,7 +7,8 @@ import { QUEUE_BOARD, type QueueBoard } from './queue-board.js';
 
 /**
  * Puts every BullMQ queue the library uses on Bull Board: for each task queue this process
- * serves, its activity queue and its workflow queue (workflow tasks and timers), per partition.
+ * serves, its activity queue and its workflow queue (workflow tasks and timers), per partition,
+ * and the prefix's schedule queue.
  * Runs at application bootstrap, once the library has discovered the workflows and activities.
  */
 @Injectable()
@@ -21,6 +22,7 @@ export class BoardQueuesRegistrar implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.add(this.queues.schedules(), 'Schedule wakes: one job scheduler per schedule');
     for (const taskQueue of [...this.queues.servedTaskQueues(), ...(this.options.taskQueues ?? [])]) this.register(taskQueue);
   }
 

@@ -12,6 +12,8 @@ export interface RedurableConsoleOptions {
   explorer?: boolean;
   /** Where the explorer's pages are served. @default '/workflows' */
   explorerRoute?: string;
+  /** Where the explorer's schedule pages (list, one schedule) are served. @default '/schedules' */
+  schedulesRoute?: string;
   /**
    * Who may use the console (explorer pages, its API and Bull Board): a Nest guard (class or
    * instance) or a function of the request returning true to allow. Without it the console is

@@ -8,6 +8,8 @@ import { QUEUE_BOARD, QUEUE_BOARD_SERVER, type QueueBoardServer } from './queue-
 import { WorkflowExplorerController } from './workflow-explorer.controller.js';
 import { ConsoleAccess, ConsoleGuard } from './console-auth.js';
 import { explorerPagesController } from './explorer/explorer-pages.controller.js';
+import { schedulePagesController } from './explorer/schedule-pages.controller.js';
+import { ScheduleExplorerController } from './schedule-explorer.controller.js';
 
 /**
  * The Redurable console for an Express-based Nest app: Bull Board showing every queue the
@@ -20,6 +22,8 @@ import { explorerPagesController } from './explorer/explorer-pages.controller.js
  *   RedurableConsoleModule.forRoot({ auth: (req) => req.headers['x-api-key'] === process.env.CONSOLE_KEY }),
  * ]
  * // Explorer:    GET /workflows, GET /workflows/:id        (pages)
+ * //              GET /schedules, GET /schedules/:id        (schedule pages)
+ * //              GET /api/schedules[/:id], POST /api/schedules/:id/pause|unpause|trigger
  * //              GET /api/workflows[/:id[/history|/timeline]], POST /api/workflows/:id/signal|cancel|terminate
  * // Bull Board:  GET /queues
  */
@@ -36,7 +40,10 @@ export class RedurableConsoleModule implements NestModule {
     const server = new ExpressAdapter();
     return {
       module: RedurableConsoleModule,
-      controllers: options.explorer === false ? [] : [WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows')],
+      controllers: options.explorer === false ? [] : [
+        WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows'), ScheduleExplorerController,
+        schedulePagesController(options.schedulesRoute ?? '/schedules', options.explorerRoute ?? '/workflows'),
+      ],
       providers: [
         ConsoleAccess,
         ConsoleGuard,

@@ -2,7 +2,7 @@ import {
   BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards,
 } from '@nestjs/common';
 import {
-  InvalidResetPointError, WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
+  InvalidResetPointError, ScheduleNotFoundError, WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
 } from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
@@ -95,12 +95,12 @@ export class WorkflowExplorerController {
   }
 }
 
-/** The library's "not found" and "not running" as 404 and 409, with its message. */
+/** The library's "not found" (workflow or schedule) and "not running" as 404 and 409, with its message. */
 export async function asHttpError<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundException(err.message);
+    if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError) throw new NotFoundException(err.message);
     if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
     if (err instanceof InvalidResetPointError) throw new BadRequestException(err.message);
     throw err;

@@ -40,3 +40,8 @@ export { AesGcmCodec, encryptedKeyId, type AesGcmCodecOptions, type EncryptionKe
 export { previewPayload, type PayloadPreview } from './payload/payload-preview.js';
 export type { Duration } from './common/duration.js';
 export * from './errors/index.js';
+export { ScheduleClient } from './schedules/schedule-client.js';
+export type {
+  ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleOverlapPolicy, ScheduleUpdate, BackfillOptions, TriggerOptions,
+  ScheduleActionRecord, ScheduleRunningWorkflow, ScheduleDescription, ScheduleSummary,
+} from './schedules/schedule-options.js';

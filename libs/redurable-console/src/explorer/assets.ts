@@ -7,7 +7,7 @@ main { padding: 1rem 1.5rem; } h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem;
 table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
 th { background: #eef0f3; font-weight: 600; } .empty { color: #6b7280; font-style: italic; }
 .status { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .85rem; background: #e5e7eb; }
-.status-running { background: #dbeafe; } .status-completed { background: #dcfce7; } .status-failed, .status-compensation_failed { background: #fee2e2; }
+.status-running { background: #dbeafe; } .status-completed { background: #dcfce7; } .status-failed, .status-compensation_failed { background: #fee2e2; } .status-paused { background: #fef3c7; }
 .status-canceled, .status-terminated, .status-timed_out { background: #fef3c7; }
 .counts { display: flex; gap: .8rem; margin-bottom: .8rem; flex-wrap: wrap; } .count { text-decoration: none; color: inherit; } .count.selected b { text-decoration: underline; }
 .filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: .8rem; } .filters label { display: flex; flex-direction: column; font-size: .85rem; }

@@ -32,7 +32,10 @@ export function explorerPagesController(route: string): Type<unknown> {
 
     private paths(): ExplorerPaths {
       const prefix = this.app.getGlobalPrefix() ?? '';
-      return { explorer: joined(prefix, route), api: joined(prefix, 'api/workflows'), board: joined(prefix, this.options.boardRoute ?? '/queues') };
+      return {
+        explorer: joined(prefix, route), api: joined(prefix, 'api/workflows'), board: joined(prefix, this.options.boardRoute ?? '/queues'),
+        schedules: joined(prefix, this.options.schedulesRoute ?? '/schedules'),
+      };
     }
 
     private heading(): string {

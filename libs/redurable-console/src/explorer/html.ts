@@ -11,6 +11,8 @@ export interface ExplorerPaths {
   api: string;
   /** Bull Board. */
   board: string;
+  /** The schedule pages, for example `/schedules`. */
+  schedules?: string;
 }
 
 export function workflowHref(paths: ExplorerPaths, workflowId: string): string {
@@ -42,7 +44,7 @@ export function layout(paths: ExplorerPaths, title: string, heading: string, bod
 <link rel="stylesheet" href="${esc(paths.explorer)}/assets/explorer.css">
 </head>
 <body${attrs}>
-<header><a class="brand" href="${esc(paths.explorer)}">${esc(heading)}</a><nav><a href="${esc(paths.explorer)}">Workflows</a><a href="${esc(paths.board)}">Queues (Bull Board)</a></nav></header>
+<header><a class="brand" href="${esc(paths.explorer)}">${esc(heading)}</a><nav><a href="${esc(paths.explorer)}">Workflows</a>${paths.schedules ? `<a href="${esc(paths.schedules)}">Schedules</a>` : ''}<a href="${esc(paths.board)}">Queues (Bull Board)</a></nav></header>
 <main id="content">
 ${body}
 </main>

@@ -2,6 +2,7 @@ import { RedisUnavailableError, WorkflowNotFoundError } from '../errors/library.
 import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import { WorkflowFailedError } from '../errors/temporal-failure.js';
 import { ListQueryError } from '../errors/search.errors.js';
+import { ScheduleNotFoundError } from '../errors/schedule.errors.js';
 
 /** Exit codes of the `redurable` command, for scripts. */
 export const EXIT = {
@@ -10,6 +11,7 @@ export const EXIT = {
   error: 1,
   /** A bad command line: unknown command or option, missing argument, unparsable value (a `--query` too). */
   usage: 2,
+  /** No workflow (or schedule) with that id. */
   notFound: 3,
   /** signal, cancel or terminate of a workflow that is not running. */
   notRunning: 4,
@@ -20,7 +22,7 @@ export const EXIT = {
 
 /** The exit code for an error a command threw. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof WorkflowNotFoundError) return EXIT.notFound;
+  if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError) return EXIT.notFound;
   if (err instanceof ListQueryError) return EXIT.usage;
   if (err instanceof WorkflowNotRunningError) return EXIT.notRunning;
   if (err instanceof RedisUnavailableError) return EXIT.redisUnavailable;

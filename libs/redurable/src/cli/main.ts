@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './connect.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { addWorkflowCommands } from './workflow-commands.js';
+import { addScheduleCommands } from './schedule-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +27,16 @@ const workflow = program.command('workflow').description('list, describe, show, 
   .exitOverride();
 addWorkflowCommands(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
+const schedule = program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules')
+  .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
+  .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
+  .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
+  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
+  .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show the action's arguments decoded")
+  .option('--json', 'JSON output, for scripts')
+  .exitOverride();
+addScheduleCommands(schedule);
+for (const sub of schedule.commands) sub.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -5,15 +5,15 @@ import { timelineOf } from '../history/timeline.js';
 import { connect, UsageError, type CliSession, type ConnectionFlags } from './connect.js';
 import { describeText, eventLine, timelineText, workflowTable } from './format.js';
 
-interface GlobalFlags extends ConnectionFlags {
+export interface GlobalFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
-const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+export const out = (text: string) => process.stdout.write(`${text}\n`);
+export const json = (value: unknown) => out(JSON.stringify(value, null, 2));
 
 /** Runs `body` on a connected session, closing it afterwards whatever happens. */
-function withSession<A extends unknown[]>(body: (session: CliSession, flags: GlobalFlags, ...args: A) => Promise<void>) {
+export function withSession<A extends unknown[]>(body: (session: CliSession, flags: GlobalFlags, ...args: A) => Promise<void>) {
   return async (...args: [...A, Record<string, unknown>, Command]) => {
     const command = args.at(-1) as Command;
     const flags = command.optsWithGlobals<GlobalFlags & Record<string, unknown>>();

@@ -7,6 +7,7 @@ import type { ClosedWatcher } from '../worker/closed-watcher.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
 import type { QueueSet } from '../queues/queue-set.js';
 import type { WorkflowWrites } from '../worker/workflow-writes.js';
+import type { ScheduleContext } from '../schedules/schedule-client.js';
 
 /** What the client and its handles use: the parts of the runtime they need, and nothing else. */
 export interface ClientContext {
@@ -25,6 +26,8 @@ export interface ClientContext {
   leaseTtlMs: number;
   /** Workflow time (ms): deadlines of workflow timeouts are set from it; a test environment moves it. */
   now(): number;
+  /** What `client.schedule` uses. */
+  schedules: ScheduleContext;
   /** Whether this process has workers for a task queue (then it runs the first task of the runs it starts: eager start). */
   serves(taskQueue: string): boolean;
   /**

@@ -17,6 +17,7 @@ import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../history/workflow-timeouts.js';
 import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../search/search-attributes.js';
 import { encodeMemo } from '../payload/memo.js';
+import { ScheduleClient } from '../schedules/schedule-client.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */
@@ -63,10 +64,13 @@ export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends
 export class WorkflowClient {
   /** Completes, fails or heartbeats activities that complete asynchronously (`activityContext().completeAsync()`). */
   readonly activity: ActivityCompletionClient;
+  /** Creates and operates schedules: workflows started on a cron expression or at an interval. */
+  readonly schedule: ScheduleClient;
 
   /** @internal */
   constructor(private readonly runtime: ClientContext) {
     this.activity = new ActivityCompletionClient(runtime);
+    this.schedule = new ScheduleClient(runtime.schedules);
   }
 
   /**

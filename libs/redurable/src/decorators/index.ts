@@ -2,3 +2,4 @@ export * from './workflow.decorator.js';
 export * from './activity.decorator.js';
 export { ActivityOptions, LocalActivityOptions } from './injection.decorator.js';
 export type { WorkflowOptions, ActivityCallOptions, CompensatedBy, UpdateOptions } from './metadata.js';
+export { Schedule, type ScheduleDecoratorOptions } from './schedule.decorator.js';

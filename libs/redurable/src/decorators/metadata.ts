@@ -100,3 +100,6 @@ export interface WorkflowMetadata {
 export interface ActivityMetadata extends ActivityOptions {
   name: string;
 }
+
+/** `@Schedule` options of a workflow class, in declaration order (see schedules/declared-schedules.ts). */
+export const SCHEDULES_METADATA = 'redurable:schedules';

@@ -13,3 +13,4 @@ export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQuer
 export { WorkflowIdReuseError, QueryUnavailableError } from './id-policy.errors.js';
 export { UnknownUpdateError, WorkflowUpdateRejectedError, WorkflowUpdateFailedError, UpdateNotFoundError, UpdateUnavailableError, UpdateContentionError } from './update.errors.js';
 export { InvalidResetPointError } from './reset.errors.js';
+export { InvalidScheduleError, ScheduleAlreadyExistsError, ScheduleNotFoundError } from './schedule.errors.js';

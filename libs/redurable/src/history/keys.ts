@@ -194,6 +194,35 @@ export class KeyNames {
     return `${this.prefix}:search-attributes`;
   }
 
+  /**
+   * `<prefix>:{sch:<scheduleId>}`: what every key of one schedule begins with. Each schedule has
+   * its own hash tag, so the MULTI that writes its state and its recent actions is Cluster-legal.
+   * Schedule ids cannot contain `{`, `}` or `:` (see schedule-definition.ts).
+   */
+  private schedule(scheduleId: string): string {
+    return `${this.prefix}:{sch:${scheduleId}}`;
+  }
+
+  /** Hash: a schedule's definition (`def`) and state (`state`), each JSON. */
+  scheduleState(scheduleId: string): string {
+    return `${this.schedule(scheduleId)}:state`;
+  }
+
+  /** List: a schedule's recent actions, newest first, trimmed. */
+  scheduleActions(scheduleId: string): string {
+    return `${this.schedule(scheduleId)}:actions`;
+  }
+
+  /** String: who handles the schedule's fires now (one wake at a time: they read, then write its state). */
+  scheduleLock(scheduleId: string): string {
+    return `${this.schedule(scheduleId)}:lock`;
+  }
+
+  /** Set of the prefix's schedule ids (its own slot; a state without an entry here is not listed). */
+  scheduleIndex(): string {
+    return `${this.prefix}:schedules`;
+  }
+
   /** Set of workflow type names registered by workers (lets a client without the class validate names). */
   workflowTypes(): string {
     return `${this.prefix}:workflow-types`;
@@ -217,6 +246,11 @@ export function activityQueueName(taskQueue: string, partition = 0): string {
 
 export function workflowQueueName(taskQueue: string, partition = 0): string {
   return `{${taskQueue}-workflows${partition ? `#${partition}` : ''}}`;
+}
+
+/** The BullMQ queue whose job schedulers wake the schedules (one per prefix; BullMQ's keys carry the prefix). */
+export function scheduleQueueName(): string {
+  return '{schedules}';
 }
 
 /** BullMQ job ids may not contain ':' (encodeURIComponent escapes it); workflow ids may contain anything. */

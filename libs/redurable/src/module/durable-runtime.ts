@@ -25,6 +25,12 @@ import type { RunDeadline } from '../history/workflow-timeouts.js';
 import type { ResolvedDurableOptions } from './durable-options.js';
 import { endpointOf, openConnection } from '../connection/redis-connection-option.js';
 import { RedisLink } from '../connection/redis-link.js';
+import { WorkflowClient } from '../client/workflow-client.js';
+import { ScheduleStore } from '../schedules/schedule-store.js';
+import { ScheduleProcessor } from '../schedules/schedule-processor.js';
+import { ScheduleWakeups } from '../schedules/schedule-wakeups.js';
+import { upsertDeclaredSchedules } from '../schedules/declared-schedules.js';
+import { recoverSchedules } from '../schedules/schedule-recovery.js';
 
 const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
@@ -72,6 +78,10 @@ export class DurableRuntime {
   readonly writes: WorkflowWrites;
   /** What `WorkflowClient` and its handles use. */
   readonly client: ClientContext;
+  /** Handles schedule fires: BullMQ wakes and a test environment's moved clock both call `wake`. */
+  readonly schedules: ScheduleProcessor;
+  private readonly scheduleWakeups: ScheduleWakeups;
+  private scheduleRecovery?: Promise<void>;
   readonly logger: LoggerService;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
@@ -107,9 +117,20 @@ export class DurableRuntime {
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
     this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, queues: this.queues, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
     this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs, now: () => this.clock.now() });
+    const scheduleStore = new ScheduleStore(this.redis, this.keys);
+    this.scheduleWakeups = new ScheduleWakeups(this.queues, this.logger);
+    let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
+    this.schedules = new ScheduleProcessor({
+      store: scheduleStore, history: this.store, converter: this.converter, client: () => (fireClient ??= new WorkflowClient(this.client)),
+      now: () => this.clock.now(), checkSoon: (id, delayMs) => this.scheduleWakeups.checkSoon(id, delayMs), logger: this.logger,
+    });
     this.client = {
       store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
       queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs, now: () => this.clock.now(),
+      schedules: {
+        schedules: scheduleStore, store: this.store, registry: this.registry, converter: this.converter, processor: this.schedules,
+        wakeups: this.scheduleWakeups, link: this.link, now: () => this.clock.now(),
+      },
       serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
       runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
     };
@@ -200,6 +221,8 @@ export class DurableRuntime {
     await this.store.addSearchAttributeDeclarations(Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])));
     await this.queues.partitions.record(taskQueues);
     const { redis, runner, executor, recordCompletion, logger, options } = this;
+    // Before any worker starts: a bad @Schedule fails the boot with nothing running.
+    await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
     this.host = new WorkerHost(
       { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, timeOut: this.timeOut, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
       taskQueues,
@@ -207,6 +230,11 @@ export class DurableRuntime {
     await this.host.start();
     this.sweep = this.createSweep(new Set(taskQueues));
     await this.sweep.start(this.options.sweepIntervalMs);
+    // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
+    await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) => this.schedules.wake(scheduleId, early));
+    // In the background: catching up many schedules must not hold the app's boot.
+    this.scheduleRecovery = recoverSchedules({ store: this.client.schedules.schedules, wakeups: this.scheduleWakeups, processor: this.schedules, now: () => this.clock.now(), logger })
+      .catch((err: Error) => logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`));
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
@@ -271,6 +299,8 @@ export class DurableRuntime {
     await this.sweep?.stop();
     await Promise.all(this.firstTasks);
     await this.host?.close();
+    await this.scheduleRecovery;
+    await this.scheduleWakeups.close();
     await this.runner.settled();
     await this.watcher.close();
     await this.queues.close();
@@ -286,7 +316,7 @@ export class DurableRuntime {
   private async forceClose(): Promise<void> {
     const host = this.host;
     this.host = undefined;
-    await within(host?.forceClose() ?? Promise.resolve(), 1000);
+    await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close(true)]), 1000);
     this.watcher.disconnect();
     this.redis.disconnect();
   }

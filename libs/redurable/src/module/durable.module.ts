@@ -49,7 +49,12 @@ class DurableLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runtime.start();
+    try {
+      await this.runtime.start();
+    } catch (err) {
+      await this.runtime.dispose(); // a bad @Schedule, say: the app will not start, so stop reconnecting
+      throw err;
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

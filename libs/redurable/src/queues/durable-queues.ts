@@ -47,6 +47,11 @@ export class DurableQueues {
     return { taskQueue, ...partitions[0], partitions };
   }
 
+  /** The queue whose job schedulers wake the schedules (one per prefix). */
+  schedules(): Queue {
+    return this.queues.schedules();
+  }
+
   /** The queues of every task queue this process serves. */
   all(): TaskQueueQueues[] {
     return this.servedTaskQueues().map((taskQueue) => this.of(taskQueue));

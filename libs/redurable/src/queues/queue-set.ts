@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../common/redis-client.js';
-import { activityQueueName, workflowQueueName } from '../history/keys.js';
+import { activityQueueName, scheduleQueueName, workflowQueueName } from '../history/keys.js';
 import { partitionOf } from '../history/shards.js';
 import type { PartitionTable } from './partitions.js';
 
@@ -36,6 +36,11 @@ export interface WorkflowJobData {
   /** A workflow timeout job: which timeout, and how long it was (ms). */
   timeoutType?: import('../history/events.js').WorkflowExecutionTimedOut['timeoutType'];
   timeoutMs?: number;
+}
+
+/** Job data of a schedule-queue job: a fire of the schedule's job scheduler, or a check of its buffered fire. */
+export interface ScheduleJobData {
+  scheduleId: string;
 }
 
 /** What the recovery sweep finds of a job. */
@@ -77,6 +82,11 @@ export class QueueSet {
 
   workflow(taskQueue: string, partition = 0): Queue<WorkflowJobData> {
     return this.get(workflowQueueName(taskQueue, partition)) as Queue<WorkflowJobData>;
+  }
+
+  /** The queue whose job schedulers wake the schedules (see schedules/schedule-wakeups.ts). */
+  schedules(): Queue<ScheduleJobData> {
+    return this.get(scheduleQueueName()) as Queue<ScheduleJobData>;
   }
 
   /** Every queue created so far (for shutdown). */

@@ -8,6 +8,9 @@ import { DurableModule } from '../module/durable.module.js';
 import type { DurableModuleOptions } from '../module/durable-options.js';
 import { DurableRuntime } from '../module/durable-runtime.js';
 
+/** How long `advanceTime` waits, at each fire time, for the workflows the schedules started to close. */
+const SETTLE_MS = 2000;
+
 /** Options of {@link TestWorkflowEnvironment.create}. */
 export interface TestEnvironmentOptions extends Partial<DurableModuleOptions> {
   /** Redis of the tests (use a disposable one). */
@@ -18,8 +21,8 @@ export interface TestEnvironmentOptions extends Partial<DurableModuleOptions> {
 
 /**
  * A Nest application context with workers, on a random key prefix, whose clock can be moved
- * forward: `advanceTime('7 days')` fires every timer due by then at once, and workflow code
- * sees the moved clock, so a workflow that sleeps for days is tested in milliseconds.
+ * forward: `advanceTime('7 days')` fires every timer and schedule fire due by then, and workflow
+ * code sees the moved clock, so a workflow that sleeps for days is tested in milliseconds.
  *
  * @example
  * const env = await TestWorkflowEnvironment.create({ connection: redisUrl, providers: [Acts, ReminderWorkflow] });
@@ -57,11 +60,30 @@ export class TestWorkflowEnvironment {
   }
 
   /**
-   * Moves the clock forward and fires every durable timer due by the new time, and closes the
-   * workflows whose workflow timeout it passed. Returns how many timers and timeouts fired.
+   * Moves the clock forward, fire time by fire time: at each schedule fire time due by the new
+   * time the clock stops, timers (and workflow timeouts) due by then fire, the schedules are woken
+   * (as BullMQ would) and the workflows they started get a moment to finish (at most 2 s each, so
+   * overlap policies see what a real gap between fires would show); then the clock reaches the
+   * new time. Returns how many timers and timeouts fired and workflows the schedules started.
    */
   async advanceTime(duration: Duration): Promise<number> {
-    this.offsetMs += toMs(duration);
+    const target = this.now() + toMs(duration);
+    let fired = 0;
+    let previous: number | undefined;
+    for (;;) {
+      const next = await this.runtime.schedules.earliestDue(target);
+      if (next === undefined || next === previous) break; // a schedule that cannot move on (busy, failing) must not loop
+      previous = next;
+      this.offsetMs += Math.max(0, next - this.now());
+      fired += await this.fireTimers();
+      fired += await this.wakeSchedules();
+    }
+    this.offsetMs += Math.max(0, target - this.now());
+    return fired + (await this.fireTimers()) + (await this.wakeSchedules());
+  }
+
+  /** Promotes every timer due by now; how many. */
+  private async fireTimers(): Promise<number> {
     const now = this.now();
     let fired = 0;
     const { queues } = this.runtime;
@@ -75,6 +97,20 @@ export class TestWorkflowEnvironment {
       }
     }
     return fired;
+  }
+
+  /** One wake of every schedule (the code path of a BullMQ fire), then a bounded wait for what it started. */
+  private async wakeSchedules(): Promise<number> {
+    const started = (await this.runtime.schedules.wakeAll()).filter((a) => a.outcome === 'started' && a.workflowId);
+    const deadline = Date.now() + SETTLE_MS;
+    for (const action of started) {
+      for (;;) {
+        const meta = await this.runtime.store.getMeta(action.workflowId!);
+        if (meta?.status !== 'running' || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return started.length;
   }
 
   /** Closes the app (workers drain). The Redis keys stay under the random prefix. */
