@@ -213,4 +213,29 @@ describe('workflow timeouts with TestWorkflowEnvironment', () => {
       await env.close();
     }
   });
+
+  test("a schedule's action gives each workflow it starts its timeouts", async () => {
+    const env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers });
+    try {
+      const created = await env.client.schedule.create({
+        scheduleId: 'approvals', spec: { every: '1h' }, action: { workflow: ApprovalWorkflow, workflowRunTimeout: '90m' }, policies: { overlap: 'ALLOW_ALL' },
+      });
+      expect(created.action.workflowRunTimeout).toBe(90 * 60_000);
+      await expect(env.client.schedule.create({ scheduleId: 'bad', spec: { every: '1h' }, action: { workflow: ApprovalWorkflow, workflowRunTimeout: 'soon' as Duration } }))
+        .rejects.toThrow("Invalid schedule 'bad': action: Invalid duration 'soon'");
+      await env.advanceTime('1 hour');
+      const [first] = (await env.client.schedule.describe('approvals')).running;
+      const firstHandle = env.client.getHandle(first.workflowId);
+      const { runDeadline, startTime } = await firstHandle.describe();
+      expect(runDeadline!.getTime() - startTime.getTime()).toBeGreaterThanOrEqual(90 * 60_000 - 1000);
+      const firedAt = (await env.client.schedule.describe('approvals')).lastFireTime.getTime();
+      await env.advanceTime(firedAt + 60 * 60_000 - env.now());
+      expect((await firstHandle.describe()).status).toBe('running'); // 60 of its 90 minutes
+      await env.advanceTime('31m');
+      const err = await rejection(firstHandle.result());
+      expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');
+    } finally {
+      await env.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-option
 import { asHttpError } from '../workflow-explorer.controller.js';
 import { EXPLORER_CSS, EXPLORER_JS } from './assets.js';
 import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery } from './explorer-data.js';
-import type { ExplorerPaths } from './html.js';
+import { joined, type ExplorerPaths } from './html.js';
 import { listPage } from './list-page.js';
 import { workflowPage } from './workflow-page.js';
 
@@ -15,9 +15,6 @@ interface DownloadResponse {
   setHeader(name: string, value: string): unknown;
 }
 
-function joined(...parts: string[]): string {
-  return `/${parts.join('/')}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-}
 
 /** The explorer's HTML pages, mounted at `route` (a controller class per route). */
 export function explorerPagesController(route: string): Type<unknown> {

@@ -53,3 +53,8 @@ ${body}
 </html>
 `;
 }
+
+/** Joins route parts into one absolute path (no doubled or trailing slash). */
+export function joined(...parts: string[]): string {
+  return `/${parts.join('/')}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+}

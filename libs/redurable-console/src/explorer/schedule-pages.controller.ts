@@ -4,12 +4,9 @@ import { WorkflowClient } from 'redurable';
 import { ConsoleGuard } from '../console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-options.js';
 import { asHttpError } from '../workflow-explorer.controller.js';
-import type { ExplorerPaths } from './html.js';
+import { joined, type ExplorerPaths } from './html.js';
 import { scheduleListPage, schedulePage } from './schedule-pages.js';
 
-function joined(...parts: string[]): string {
-  return `/${parts.join('/')}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-}
 
 /** The explorer's schedule pages, mounted at `route` (their own route, so no workflow id is shadowed). */
 export function schedulePagesController(route: string, explorerRoute: string): Type<unknown> {

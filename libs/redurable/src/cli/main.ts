@@ -17,24 +17,21 @@ const program = new Command('redurable')
   .description('Inspect and operate Redurable workflows')
   .showHelpAfterError()
   .exitOverride();
-const workflow = program.command('workflow').description('list, describe, show, signal, cancel or terminate workflows')
-  .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
-  .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
-  .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
-  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
-  .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show payloads decoded")
-  .option('--json', 'JSON output, for scripts')
-  .exitOverride();
+/** The options every group of subcommands takes: where the app's Redis is, and how to print. */
+function connected(command: Command, codec: string): Command {
+  return command
+    .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
+    .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
+    .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
+    .option('--timeout <duration>', 'how long to wait for Redis', '5s')
+    .option('--codec <module>', `an ES module exporting the app's PayloadCodec, to show ${codec} decoded`)
+    .option('--json', 'JSON output, for scripts')
+    .exitOverride();
+}
+const workflow = connected(program.command('workflow').description('list, describe, show, signal, cancel, terminate or reset workflows'), 'payloads');
 addWorkflowCommands(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
-const schedule = program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules')
-  .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
-  .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
-  .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
-  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
-  .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show the action's arguments decoded")
-  .option('--json', 'JSON output, for scripts')
-  .exitOverride();
+const schedule = connected(program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules'), "the action's arguments");
 addScheduleCommands(schedule);
 for (const sub of schedule.commands) sub.exitOverride();
 

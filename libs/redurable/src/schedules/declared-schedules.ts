@@ -23,7 +23,7 @@ export function declaredSchedules(registry: DurableRegistry): ScheduleOptions[] 
       out.push({
         scheduleId,
         spec: d.cron !== undefined ? { cron: d.cron, ...(d.timezone ? { timezone: d.timezone } : {}), ...dates } : { every: d.every!, ...dates },
-        action: { workflow: def.cls, args: d.args, taskQueue: d.taskQueue, workflowId: d.workflowId },
+        action: { workflow: def.cls, args: d.args, taskQueue: d.taskQueue, workflowId: d.workflowId, workflowExecutionTimeout: d.workflowExecutionTimeout, workflowRunTimeout: d.workflowRunTimeout },
         policies: d.policies,
       });
     }

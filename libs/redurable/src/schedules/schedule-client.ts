@@ -88,6 +88,7 @@ export class ScheduleClient {
           action: changes.action ?? {
             workflow: rec.def.action.workflowType, taskQueue: rec.def.action.taskQueue, workflowId: rec.def.action.workflowId,
             args: rec.def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
+            workflowExecutionTimeout: rec.def.action.timeouts?.executionTimeoutMs, workflowRunTimeout: rec.def.action.timeouts?.runTimeoutMs,
           },
           policies: { overlap: rec.def.policies.overlap, catchupWindow: rec.def.policies.catchupWindowMs, catchup: rec.def.policies.catchup, ...changes.policies },
         }, rec.def.origin);
@@ -197,6 +198,8 @@ export class ScheduleClient {
       action: {
         workflowType: def.action.workflowType, ...(def.action.taskQueue !== undefined ? { taskQueue: def.action.taskQueue } : {}), workflowId: def.action.workflowId,
         args: def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
+        ...(def.action.timeouts?.executionTimeoutMs !== undefined ? { workflowExecutionTimeout: def.action.timeouts.executionTimeoutMs } : {}),
+        ...(def.action.timeouts?.runTimeoutMs !== undefined ? { workflowRunTimeout: def.action.timeouts.runTimeoutMs } : {}),
       },
       policies: { ...def.policies },
       paused: state.paused,

@@ -3,13 +3,14 @@ import { toMs, type Duration } from '../common/duration.js';
 import { checkTaskQueueName } from '../common/task-queue-name.js';
 import { validateWorkflowInput } from '../client/input-validation.js';
 import { workflowDefinitionOf, type DurableRegistry, type WorkflowDefinition } from '../discovery/registry.js';
-import { InvalidDurationError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
+import { InvalidDurationError, RedurableError, UnknownWorkflowTypeError } from '../errors/library.errors.js';
 import { InvalidScheduleError } from '../errors/schedule.errors.js';
 import type { RedisHistoryStore } from '../history/redis-history-store.js';
 import type { DataConverter } from '../payload/data-converter.js';
 import type { ScheduleAction, SchedulePolicies, ScheduleOverlapPolicy, ScheduleSpec } from './schedule-options.js';
 import { checkSpec } from './schedule-spec.js';
 import type { StoredDefinition } from './schedule-store.js';
+import { timeoutsInMs } from '../history/workflow-timeouts.js';
 
 const OVERLAP: readonly ScheduleOverlapPolicy[] = ['SKIP', 'BUFFER_ONE', 'ALLOW_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER'];
 /** Hash tags and BullMQ's job keys are built from the id: no braces, colons or spaces. */
@@ -59,6 +60,13 @@ export async function defineSchedule(
   if (typeof workflowId !== 'string' || !workflowId.includes('{fireTime}')) {
     throw bad(`action.workflowId '${String(workflowId)}' must contain {fireTime}: each fire needs its own id, which also makes a fire handled twice start one workflow`);
   }
+  let timeouts: StoredDefinition['action']['timeouts'];
+  try {
+    timeouts = timeoutsInMs(action, `schedule '${scheduleId}'`);
+  } catch (err) {
+    if (err instanceof RedurableError) throw bad(`action: ${err.message}`);
+    throw err;
+  }
   const p = given.policies ?? {};
   let catchupWindowMs: number;
   try {
@@ -71,7 +79,10 @@ export async function defineSchedule(
   if (catchup !== 'ALL' && catchup !== 'LAST') throw bad(`policies.catchup ${JSON.stringify(catchup)} is not 'ALL' or 'LAST'`);
   return {
     spec,
-    action: { workflowType, ...(taskQueue !== undefined ? { taskQueue } : {}), args: deps.converter.encodeAll(args, `schedule '${scheduleId}'`), workflowId },
+    action: {
+      workflowType, ...(taskQueue !== undefined ? { taskQueue } : {}), args: deps.converter.encodeAll(args, `schedule '${scheduleId}'`), workflowId,
+      ...(timeouts ? { timeouts } : {}),
+    },
     policies: { overlap: checkOverlap(scheduleId, p.overlap ?? 'SKIP'), catchupWindowMs, catchup },
     origin,
   };

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Duration } from '../common/duration.js';
+import type { WorkflowTimeoutOptions } from '../history/workflow-timeouts.js';
 
 /**
  * When a schedule fires: a cron expression (5 fields, or 6 with seconds first) read in an IANA
@@ -43,7 +44,7 @@ export interface SchedulePolicies {
 }
 
 /** The workflow a schedule starts at each fire. */
-export interface ScheduleAction<A extends unknown[] = unknown[]> {
+export interface ScheduleAction<A extends unknown[] = unknown[]> extends WorkflowTimeoutOptions {
   /** The `@Workflow` class, or its type name. */
   workflow: Type<object> | string;
   /** Arguments of the `@WorkflowRun` method, the same at every fire. @default [] */
@@ -110,7 +111,7 @@ export interface ScheduleRunningWorkflow {
 export interface ScheduleDescription {
   scheduleId: string;
   spec: { cron?: string; timezone?: string; everyMs?: number; startAt?: Date; endAt?: Date };
-  action: { workflowType: string; taskQueue?: string; args: unknown[]; workflowId: string };
+  action: { workflowType: string; taskQueue?: string; args: unknown[]; workflowId: string; workflowExecutionTimeout?: number; workflowRunTimeout?: number };
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; catchup: 'ALL' | 'LAST' };
   paused: boolean;
   /** The note of the last pause or unpause. */

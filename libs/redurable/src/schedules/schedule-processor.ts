@@ -243,6 +243,7 @@ export class ScheduleProcessor {
       const args = def.action.args.map((a) => this.deps.converter.decode(a, `schedule '${pass.scheduleId}'`));
       const handle = await this.deps.client().start(def.action.workflowType, {
         workflowId, args, taskQueue: def.action.taskQueue, workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowExecutionTimeout: def.action.timeouts?.executionTimeoutMs, workflowRunTimeout: def.action.timeouts?.runTimeoutMs,
       });
       const runId = handle.runId!;
       if (!state.running.some((r) => r.workflowId === workflowId)) state.running.push({ workflowId, runId });

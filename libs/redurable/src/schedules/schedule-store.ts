@@ -7,7 +7,8 @@ import type { StoredSpec } from './schedule-spec.js';
 /** What a schedule is, as stored (`def` field): changed by create and update only. */
 export interface StoredDefinition {
   spec: StoredSpec;
-  action: { workflowType: string; taskQueue?: string; args: string[]; workflowId: string };
+  /** `timeouts`: the workflowExecutionTimeout and workflowRunTimeout each started workflow gets (ms). */
+  action: { workflowType: string; taskQueue?: string; args: string[]; workflowId: string; timeouts?: { executionTimeoutMs?: number; runTimeoutMs?: number } };
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; catchup: 'ALL' | 'LAST' };
   origin: 'client' | 'decorator';
 }
