@@ -67,6 +67,19 @@ describe('redurable schedule', () => {
     expect(await t.client.schedule.list()).toEqual([]);
   });
 
+  test('backfill fires every spec time in the range, once however often it is asked', async () => {
+    await t.client.schedule.create({ scheduleId: 'hourly-cli', spec: { cron: '0 0 * * * *', timezone: 'UTC' }, action: { workflow: CliReportWorkflow, args: ['h'] } });
+    const range = ['--from', '2026-11-01T00:00:00Z', '--to', '2026-11-01T02:00:00Z'];
+    const first = await redurable(['schedule', 'backfill', 'hourly-cli', ...range, ...flags]);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim().split('\n')).toEqual([0, 1, 2].map((h) => `2026-11-01T0${h}:00:00.000Z  started  hourly-cli-2026-11-01T0${h}:00:00.000Z`));
+    expect(await t.client.getHandle('hourly-cli-2026-11-01T01:00:00.000Z').result()).toBe('h');
+    await redurable(['schedule', 'backfill', 'hourly-cli', ...range, ...flags]);
+    expect((await t.client.list({ idPrefix: 'hourly-cli-' })).workflows).toHaveLength(3);
+    const bad = await redurable(['schedule', 'backfill', 'hourly-cli', '--from', 'yesterday', '--to', '2026-11-01T02:00:00Z', ...flags]);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "redurable: --from must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z, not 'yesterday'"]);
+  });
+
   test('an unknown schedule id exits with code 3 and says so', async () => {
     const run = await redurable(['schedule', 'describe', 'nope', ...flags]);
     expect(run.code).toBe(3);

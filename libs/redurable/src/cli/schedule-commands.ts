@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
-import type { ScheduleDescription, ScheduleSummary } from '../schedules/schedule-options.js';
+import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '../schedules/schedule-options.js';
+import { UsageError } from './connect.js';
 import { table } from './format.js';
 import { json, out, withSession } from './workflow-commands.js';
 
 const time = (d?: Date): string => (d === undefined ? '-' : d.toISOString());
+
+function isoTime(value: string, option: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(date.getTime())) throw new UsageError(`${option} must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z, not '${value}'`);
+  return date;
+}
 
 function specText(spec: ScheduleSummary['spec']): string {
   const base = spec.cron !== undefined ? `cron '${spec.cron}'${spec.timezone ? ` ${spec.timezone}` : ''}` : `every ${spec.everyMs} ms`;
@@ -76,6 +83,17 @@ export function addScheduleCommands(schedule: Command): void {
       const action = await client.schedule.trigger(scheduleId);
       if (flags.json) json(action);
       else out(action.outcome === 'started' ? `Started workflow '${action.workflowId}' (run ${action.runId})` : `Not started: ${action.outcome} (${action.reason ?? ''})`);
+    }));
+
+  schedule.command('backfill').argument('<scheduleId>').description('fires every spec time in [from, to] (a workflow per fire time; those already started are not started again)')
+    .requiredOption('--from <time>', 'ISO 8601 date-time, for example 2026-11-01T00:00:00Z', (v) => isoTime(v, '--from'))
+    .requiredOption('--to <time>', 'ISO 8601 date-time (included)', (v) => isoTime(v, '--to'))
+    .option('--overlap <policy>', 'overlap policy for these fires', 'ALLOW_ALL')
+    .action(withSession(async ({ client }, flags, scheduleId: string) => {
+      const f = flags as unknown as { from: Date; to: Date; overlap: ScheduleOverlapPolicy };
+      const actions = await client.schedule.backfill(scheduleId, f.from, f.to, { overlap: f.overlap });
+      if (flags.json) json(actions);
+      else out(actions.length === 0 ? 'No fire times in that range' : actions.map((a) => `${time(a.fireTime)}  ${a.outcome}${a.workflowId ? `  ${a.workflowId}` : ''}${a.reason ? `  (${a.reason})` : ''}`).join('\n'));
     }));
 
   schedule.command('delete').argument('<scheduleId>').description('deletes the schedule (the workflows it started keep running)')
