@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ApplicationFailure, InvalidResetPointError, Signal, Workflow, WorkflowFailedError, WorkflowRun, condition, proxyActivities,
-  upsertSearchAttributes,
+  Activities, Activity, ApplicationFailure, InvalidResetPointError, Signal, TimeoutFailure, Workflow, WorkflowFailedError, WorkflowRun, condition, executeChild,
+  proxyActivities, sleep, upsertSearchAttributes,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /** What "deploying the fix" changes: the code the next run executes. */
-const deployed = { feeBugFixed: false, chargeBugFixed: false, tracksStage: true };
+const deployed = { feeBugFixed: false, chargeBugFixed: false, tracksStage: true, replayBreaks: false };
 const calls: string[] = [];
 
 @Injectable()
@@ -76,6 +76,42 @@ class StagedWorkflow {
   }
 }
 
+@Workflow({ taskQueue: 'reset' })
+class KidWorkflow {
+  private go = false;
+
+  @WorkflowRun()
+  async run() {
+    await condition(() => this.go);
+    return 'kid done';
+  }
+
+  @Signal() finish() {
+    this.go = true;
+  }
+}
+
+@Workflow({ taskQueue: 'reset' })
+class ParentWorkflow {
+  @WorkflowRun()
+  async run() {
+    return executeChild(KidWorkflow, { workflowId: 'reset-kid' });
+  }
+}
+
+/** After a deploy that does not replay its history (`replayBreaks`), every task of a replay fails. */
+@Workflow({ taskQueue: 'reset' })
+class DriftingWorkflow {
+  private readonly acts = proxyActivities(BillingActivities);
+
+  @WorkflowRun()
+  async run() {
+    if (deployed.replayBreaks) await sleep('1h');
+    else await this.acts.quote(1);
+    await condition(() => false);
+  }
+}
+
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -84,6 +120,7 @@ afterEach(async () => {
   deployed.feeBugFixed = false;
   deployed.chargeBugFixed = false;
   deployed.tracksStage = true;
+  deployed.replayBreaks = false;
 });
 
 async function failed(p: Promise<unknown>): Promise<WorkflowFailedError> {
@@ -173,6 +210,34 @@ describe('reset', () => {
     expect(await ids("stage = 'done'")).toEqual([]);
     expect(await ids("stage = 'new'")).toEqual(['staged']);
     expect((await next.describe()).searchAttributes).toEqual({ stage: 'new' });
+  });
+
+  test('a run whose child still runs is not reset (the new run could not take the child over); once the child closed, it is', async () => {
+    t = await createTestApp([ParentWorkflow, KidWorkflow]);
+    const parent = await t.client.start(ParentWorkflow, { workflowId: 'reset-parent' });
+    const kid = t.client.getHandle('reset-kid');
+    await until('the child runs', async () => (await kid.describe().catch(() => undefined))?.status === 'running');
+    await expect(parent.reset({ to: 'firstWorkflowTask', reason: 'x' })).rejects.toThrow(new InvalidResetPointError('reset-parent', parent.runId!,
+      "the child workflow 'reset-kid' it started is still running; a new run cannot take over a running child: wait for it to close (or terminate it), then reset"));
+    expect((await parent.describe()).runId).toBe(parent.runId);
+    await kid.signal('finish');
+    expect(await parent.result()).toBe('kid done');
+    const next = await parent.reset({ to: 'firstWorkflowTask', reason: 'run the child again' });
+    await until('the new child run', async () => (await kid.describe()).status === 'running' && (await kid.describe()).historyLength === 1);
+    await kid.signal('finish');
+    expect(await next.result()).toBe('kid done');
+  });
+
+  test('a reset run whose every task fails is still closed at its workflowRunTimeout', async () => {
+    t = await createTestApp([DriftingWorkflow, BillingActivities]);
+    const handle = await t.client.start(DriftingWorkflow, { workflowId: 'drift', workflowRunTimeout: '3s' });
+    await until('the activity result', async () => (await handle.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted'));
+    deployed.replayBreaks = true;
+    const next = await handle.reset({ to: 'lastWorkflowTask', reason: 'deployed a change' });
+    await until('the new run to fail a task', async () => (await next.describe()).taskFailure !== undefined);
+    const err = await failed(next.result());
+    expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');
+    expect((await next.describe()).status).toBe('timed_out');
   });
 
   test('an invalid reset point is a typed error naming the nearest valid one; nothing is written', async () => {

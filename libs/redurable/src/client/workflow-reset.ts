@@ -5,6 +5,7 @@ import { InvalidResetPointError } from '../errors/reset.errors.js';
 import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../history/events.js';
 import type { StoredEvent } from '../history/redis-history-store.js';
 import { recordTimeouts } from '../history/workflow-timeouts.js';
+import { outstandingOf } from '../history/outstanding.js';
 import { mergeSearchAttributes, type RecordedSearchAttributes } from '../search/search-attributes.js';
 import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
@@ -65,6 +66,21 @@ function searchAttributesAt(events: HistoryEvent[]): RecordedSearchAttributes | 
   return Object.keys(current).length > 0 ? current : undefined;
 }
 
+/**
+ * A child this run started that still runs cannot be taken over by the new run (its outcome
+ * goes to this run, and the new run's start of it would find it running): such a reset is refused.
+ */
+async function refuseOpenChildren(runtime: ClientContext, workflowId: string, runId: string, events: HistoryEvent[]): Promise<void> {
+  const { children } = outstandingOf(events);
+  if (children.length === 0) return;
+  const metas = await runtime.store.getMetas(children.map((c) => c.workflowId));
+  const open = children.filter((c, i) => metas[i]?.status === 'running' && metas[i]?.parent?.workflowId === workflowId && metas[i]?.parent?.runId === runId);
+  if (open.length === 0) return;
+  throw new InvalidResetPointError(workflowId, runId,
+    `the child workflow${open.length > 1 ? 's' : ''} ${open.map((c) => `'${c.workflowId}'`).join(', ')} it started ${open.length > 1 ? 'are' : 'is'} still running; ` +
+      'a new run cannot take over a running child: wait for it to close (or terminate it), then reset');
+}
+
 /** An event as the new run stores it: without its position (the stream gives it), with its time (a replay sees the same `Date.now()`). */
 function copied(e: HistoryEvent): NewEvent & { ts: number } {
   const { id: _id, ...rest } = e;
@@ -89,6 +105,7 @@ export async function resetWorkflow(runtime: ClientContext, workflowId: string, 
     if (entries.length !== meta.historyLength) continue; // it grew meanwhile: read again
     const events = entries.map((e) => e.event);
     const point = resetPoint(workflowId, meta.runId, events, options);
+    await refuseOpenChildren(runtime, workflowId, meta.runId, events);
     const started = events[0] as WorkflowExecutionStarted;
     const { executionTimeoutMs, runTimeoutMs, executionDeadline } = started.timeouts ?? {};
     const first = {

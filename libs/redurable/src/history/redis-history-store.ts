@@ -697,6 +697,17 @@ export class RedisHistoryStore {
     if (events.some((e) => e.type === 'WorkflowUpdateCompleted')) this.redis.publish(this.keys.closedChannel(), workflowId).catch(() => undefined);
   }
 
+  /** The first event of a run's history (its WorkflowExecutionStarted), if it can be read. */
+  async startedEvent(workflowId: string, runId: string): Promise<(HistoryEvent & { type: 'WorkflowExecutionStarted' }) | undefined> {
+    const raw = (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+', 'COUNT', 1)) as RawEntry[];
+    try {
+      const event = parseEntries({ workflowId, runId }, raw)[0]?.event;
+      return event?.type === 'WorkflowExecutionStarted' ? event : undefined;
+    } catch {
+      return undefined; // an unreadable entry is the workflow task's problem (it records it)
+    }
+  }
+
   /** The last event of a run's history (how a closed run ended). */
   async lastEvent(workflowId: string, runId: string): Promise<HistoryEvent | undefined> {
     const raw = (await this.redis.xrevrange(this.keys.history(workflowId, runId), '+', '-', 'COUNT', 1)) as RawEntry[];

@@ -262,6 +262,12 @@ export class WorkflowTaskRunner {
         if (!lease.full) events = await this.store.readEntries(workflowId, runId);
         activation = this.createActivation(events);
         replayed = true;
+        // Every run's first task is a replay, as is every task after a crash or a failed task:
+        // the run's timeout job is (re-)added then, under the lease and before its code runs, so
+        // a run whose tasks keep failing (a started, continued or reset run) is still closed at
+        // its deadline. Its job id makes this idempotent.
+        const deadline = deadlineOf(activation.timeouts);
+        if (deadline) await this.dispatcher.scheduleTimeout({ workflowId, runId, taskQueue }, deadline);
       }
       activation.fence = lease.fence;
       let pending = resume?.pending ?? [];
@@ -303,10 +309,6 @@ export class WorkflowTaskRunner {
   /** Commits one round of commands; returns events that arrived meanwhile, if any. */
   private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean, pending: NewCommand[]): Promise<StoredEvent[] | undefined> {
     const { workflowId, runId } = activation.info;
-    // Every run's first task is a replay, as is every task after a crash: the run's timeout job
-    // is (re-)added then, under the lease and before the commit (its job id makes it idempotent).
-    const deadline = replayed ? deadlineOf(activation.timeouts) : undefined;
-    if (deadline) await this.dispatcher.scheduleTimeout({ workflowId, runId, taskQueue }, deadline);
     const { commands, events, ranLocal } = await this.withLocalActivities(activation, [...pending, ...activation.takeCommands()]);
     // Local outcomes are recorded only if no other event arrived since this task's view (clean).
     const clean = ranLocal;

@@ -183,6 +183,11 @@ export class RecoverySweep {
     const { workflowId, runId, taskQueue } = meta;
     const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
     if (leaseValid) return { repaired: false, next: meta.leaseExp + 1 };
+    // A run whose tasks keep failing never reaches checkJobs: its workflow timeout is checked here.
+    if (meta.taskFailure !== undefined) {
+      const deadline = deadlineOf((await this.deps.store.startedEvent(workflowId, runId))?.timeouts);
+      if (deadline && deadline.at <= now) return this.closePastDeadline(workflowId, runId, deadline);
+    }
     // A task that failed waits for its retry time: a broken workflow costs nothing meanwhile.
     if (meta.retryAt !== undefined && meta.retryAt > now) return { repaired: false, next: meta.retryAt };
     const leaseExpired = meta.lease !== undefined;
@@ -197,6 +202,14 @@ export class RecoverySweep {
     // passed, check that they exist: re-add what is missing, or clear the mark.
     if (meta.dispatchAt !== undefined && meta.dispatchAt >= now - ttl) return { repaired: false, next: meta.dispatchAt + ttl + 1 };
     return this.checkJobs(meta, now, meta.dispatchAt !== undefined);
+  }
+
+  /** A run past its workflow timeout whose timeout job was lost (removed, or lost by Redis) is closed here. */
+  private async closePastDeadline(workflowId: string, runId: string, deadline: RunDeadline): Promise<Verdict> {
+    await this.deps.timeOut(workflowId, runId, deadline);
+    this.deps.logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`);
+    this.deps.metrics.sweepRepair('lost-job');
+    return { repaired: true };
   }
 
   /**
@@ -216,12 +229,7 @@ export class RecoverySweep {
     const trace = started?.trace;
     // A run past its workflow timeout whose timeout job was lost (removed, or lost by Redis).
     const deadline = deadlineOf(started?.timeouts);
-    if (deadline && deadline.at <= now) {
-      await this.deps.timeOut(workflowId, runId, deadline);
-      logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`);
-      this.deps.metrics.sweepRepair('lost-job');
-      return { repaired: true };
-    }
+    if (deadline && deadline.at <= now) return this.closePastDeadline(workflowId, runId, deadline);
     const dueTimers = afterCommit ? timers : timers.filter((t) => t.dueAt <= now);
     if (afterCommit && children.length > 0) {
       const metas = await store.getMetas(children.map((c) => c.workflowId));
