@@ -4,7 +4,8 @@ import {
   type ScheduleActionRecord,
 } from 'redurable';
 import { TestWorkflowEnvironment } from 'redurable/testing';
-import { createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
+import { DurableRuntime } from 'redurable/internal';
+import { createTestApp, keyNames, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -25,6 +26,22 @@ describe('schedules: operations', () => {
     await env?.close();
     env = undefined;
     for (const app of apps.splice(0)) await app.close();
+  });
+
+  test('a pass that lost its lock to another process writes nothing (the other\'s state stands)', async () => {
+    const app = await createTestApp([ReportWorkflow]);
+    apps.push(app);
+    await app.client.schedule.create({ scheduleId: 'contended', spec: { cron: '0 0 * * * *' }, action: { workflow: ReportWorkflow, args: ['c'] } });
+    const processor = app.app.get(DurableRuntime).schedules;
+    const lock = keyNames(app.prefix).scheduleLock('contended');
+    await expect(processor.locked('contended', async (pass) => {
+      await app.redis.set(lock, 'another-process', 'PX', 30_000); // this pass outlived its lock; another took it
+      pass.rec.state.note = 'stale';
+    })).rejects.toThrow("Schedule 'contended': this process held it for over 30 s and another took it over; nothing more was written");
+    expect((await app.client.schedule.describe('contended')).note).toBeUndefined();
+    await app.redis.del(lock);
+    await app.client.schedule.pause('contended', 'mine');
+    expect((await app.client.schedule.describe('contended')).note).toBe('mine');
   });
 
   test('pause skips the fires while paused, unpause fires again from then on; the note is kept', async () => {

@@ -94,6 +94,11 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
     await queue.add('fire', { scheduleId: 'dup' });
     const id = 'dup-2030-01-01T01:00:00.000Z';
     await until('the fire', async () => (await app.client.schedule.describe('dup')).counts.started === 1);
+    // Both copies handled (the second may come late under load; it must not land after the rollback below).
+    await until('both fire jobs handled', async () => {
+      const counts = await queue.getJobCounts('waiting', 'active');
+      return counts.waiting + counts.active === 0;
+    });
     const first = await app.client.getHandle(id).describe();
     expect(await runtime.schedules.wake('dup')).toEqual([]); // handled: nothing due
 

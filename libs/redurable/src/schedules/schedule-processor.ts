@@ -47,6 +47,8 @@ export interface Pass {
   actions: ScheduleActionRecord[];
   /** Set by a delete: nothing is left to save. */
   deleted?: boolean;
+  /** The lock this pass holds (each save renews it, and refuses to write once another process took it). */
+  owner: string;
 }
 
 /**
@@ -134,13 +136,13 @@ export class ScheduleProcessor {
    * leaves. Throws ScheduleNotFoundError for an unknown id (or, with `required` false, returns undefined).
    */
   async locked(scheduleId: string, body: (pass: Pass) => Promise<void>, required = true): Promise<ScheduleActionRecord[] | undefined> {
-    return this.exclusive(scheduleId, async () => {
+    return this.exclusive(scheduleId, async (owner) => {
       const rec = await this.deps.store.read(scheduleId);
       if (!rec) {
         if (required) throw new ScheduleNotFoundError(scheduleId);
         return undefined;
       }
-      const pass: Pass = { scheduleId, rec, actions: [] };
+      const pass: Pass = { scheduleId, rec, actions: [], owner };
       await body(pass);
       if (pass.deleted) return pass.actions;
       await this.save(pass);
@@ -150,7 +152,7 @@ export class ScheduleProcessor {
   }
 
   /** Runs `work` holding the schedule's lock (waiting, bounded, for another holder to finish). */
-  async exclusive<T>(scheduleId: string, work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(scheduleId: string, work: (owner: string) => Promise<T>): Promise<T> {
     const { store } = this.deps;
     const owner = randomUUID();
     const deadline = Date.now() + LOCK_WAIT_MS;
@@ -159,7 +161,7 @@ export class ScheduleProcessor {
       await new Promise((r) => setTimeout(r, 25));
     }
     try {
-      return await work();
+      return await work(owner);
     } finally {
       await store.lock(scheduleId, owner, LOCK_TTL_MS, true).catch(() => undefined); // it expires anyway
     }
@@ -167,6 +169,12 @@ export class ScheduleProcessor {
 
   /** Writes the state, with the action just taken. */
   private async save(pass: Pass, action?: ScheduleActionRecord): Promise<void> {
+    // A pass that outlived its lock (a long backfill, a stalled process) must not overwrite the
+    // state another process has written since: renewing the lock says whether it is still ours,
+    // and gives the write that follows a fresh ttl.
+    if (!(await this.deps.store.lock(pass.scheduleId, pass.owner, LOCK_TTL_MS))) {
+      throw new RedurableError(`Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`);
+    }
     pass.rec.state.updatedAt = this.deps.now();
     if (action) pass.actions.push(action);
     await this.deps.store.writeState(pass.scheduleId, pass.rec.state, action ? [action] : []);
