@@ -6,7 +6,7 @@ import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-option
 import { asHttpError } from '../workflow-explorer.controller.js';
 import { EXPLORER_CSS, EXPLORER_JS } from './assets.js';
 import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery } from './explorer-data.js';
-import { joined, type ExplorerPaths } from './html.js';
+import { consolePaths, type ExplorerPaths } from './html.js';
 import { listPage } from './list-page.js';
 import { workflowPage } from './workflow-page.js';
 
@@ -28,11 +28,7 @@ export function explorerPagesController(route: string): Type<unknown> {
     ) {}
 
     private paths(): ExplorerPaths {
-      const prefix = this.app.getGlobalPrefix() ?? '';
-      return {
-        explorer: joined(prefix, route), api: joined(prefix, 'api/workflows'), board: joined(prefix, this.options.boardRoute ?? '/queues'),
-        schedules: joined(prefix, this.options.schedulesRoute ?? '/schedules'),
-      };
+      return consolePaths(this.app.getGlobalPrefix() ?? '', { explorer: route, schedules: this.options.schedulesRoute ?? '/schedules', board: this.options.boardRoute ?? '/queues' });
     }
 
     private heading(): string {

@@ -58,3 +58,14 @@ ${body}
 export function joined(...parts: string[]): string {
   return `/${parts.join('/')}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
 }
+
+/**
+ * The console's paths under the app's global prefix: the explorer's pages, its API, Bull Board
+ * and the schedule pages (the routes as RedurableConsoleModule mounts them).
+ */
+export function consolePaths(globalPrefix: string, routes: { explorer: string; schedules: string; board: string }): ExplorerPaths {
+  return {
+    explorer: joined(globalPrefix, routes.explorer), api: joined(globalPrefix, 'api/workflows'), board: joined(globalPrefix, routes.board),
+    schedules: joined(globalPrefix, routes.schedules),
+  };
+}

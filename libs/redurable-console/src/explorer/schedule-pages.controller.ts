@@ -4,7 +4,7 @@ import { WorkflowClient } from 'redurable';
 import { ConsoleGuard } from '../console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-options.js';
 import { asHttpError } from '../workflow-explorer.controller.js';
-import { joined, type ExplorerPaths } from './html.js';
+import { consolePaths, type ExplorerPaths } from './html.js';
 import { scheduleListPage, schedulePage } from './schedule-pages.js';
 
 
@@ -20,11 +20,7 @@ export function schedulePagesController(route: string, explorerRoute: string): T
     ) {}
 
     private paths(): ExplorerPaths {
-      const prefix = this.app.getGlobalPrefix() ?? '';
-      return {
-        explorer: joined(prefix, explorerRoute), api: joined(prefix, 'api/workflows'), board: joined(prefix, this.options.boardRoute ?? '/queues'),
-        schedules: joined(prefix, route),
-      };
+      return consolePaths(this.app.getGlobalPrefix() ?? '', { explorer: explorerRoute, schedules: route, board: this.options.boardRoute ?? '/queues' });
     }
 
     private heading(): string {
