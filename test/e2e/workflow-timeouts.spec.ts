@@ -181,7 +181,13 @@ describe('workflow timeouts', () => {
   test('a workflow that finishes in time is not touched by its timeout', async () => {
     t = await createTestApp(providers);
     const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'in-time', args: ['50ms'], workflowRunTimeout: '700ms' });
+    const { Queue } = await import('bullmq');
+    const queue = new Queue((await handle.describe()).jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
+    expect(await queue.getJob(`x|in-time|${handle.runId}`)).toBeDefined();
     expect(await handle.result()).toBe('woke');
+    // Closing the run removes its timeout job (it does not wait in the queue until the deadline).
+    await until('the timeout job removed', async () => (await queue.getJob(`x|in-time|${handle.runId}`)) === undefined);
+    await queue.close();
     await new Promise((r) => setTimeout(r, 900));
     expect((await handle.describe()).status).toBe('completed');
     expect((await handle.fetchHistory()).at(-1)!.type).toBe('WorkflowExecutionCompleted');

@@ -114,6 +114,12 @@ export class Dispatcher {
     );
   }
 
+  /** Removes a closed run's timeout job, so it does not wait in the queue until its deadline (best effort: a left one fires and does nothing). */
+  async cancelTimeout(workflow: { workflowId: string; runId: string; taskQueue: string }): Promise<void> {
+    const queue = await this.queues.workflowFor(workflow.taskQueue, workflow.workflowId);
+    await queue.remove(timeoutJobId(workflow.workflowId, workflow.runId)).catch(() => 0);
+  }
+
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
   async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0, replay = false): Promise<void> {
     const queue = await this.queues.workflowFor(taskQueue, workflowId);

@@ -438,6 +438,7 @@ export class WorkflowTaskRunner {
     const { workflowId, runId } = activation.info;
     this.cache.evict(workflowId);
     crashPoint('close.after-commit');
+    if (deadlineOf(activation.timeouts)) await this.dispatcher.cancelTimeout({ workflowId, runId, taskQueue });
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, children, activation.now);
     if (spec.next) {

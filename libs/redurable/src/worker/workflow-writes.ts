@@ -5,7 +5,7 @@ import { WorkflowNotRunningError } from '../errors/workflow-control.js';
 import type { NewEvent } from '../history/events.js';
 import type { CompletionResult, ExternalResult, RedisHistoryStore, WorkflowMeta } from '../history/redis-history-store.js';
 import { outstandingOf } from '../history/outstanding.js';
-import { activityJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
+import { activityJobId, timeoutJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
 import type { QueueSet } from '../queues/queue-set.js';
 import { timedOutEvent, type RunDeadline } from '../history/workflow-timeouts.js';
 
@@ -119,7 +119,7 @@ export class WorkflowWrites {
     }
   }
 
-  /** Removes the activity and timer jobs of a closed run that have not started (best effort; running ones see their abort signal). */
+  /** Removes the activity, timer and timeout jobs of a closed run that have not started (best effort; running ones see their abort signal). */
   async removeOutstandingJobs(workflowId: string, runId: string): Promise<void> {
     const { events } = await this.deps.store.readHistoryLeniently(workflowId, runId);
     const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
@@ -128,6 +128,8 @@ export class WorkflowWrites {
     const jobs = [
       ...(await Promise.all(activities.map(async (a) => ({ queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq) })))),
       ...(started ? await Promise.all(timers.map(async (t) => ({ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timerJobId(workflowId, runId, t.seq) }))) : []),
+      // The run's timeout job (the one running now, if this is its timeout, is locked and stays).
+      ...(started?.timeouts ? [{ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timeoutJobId(workflowId, runId) }] : []),
     ];
     // An active (locked) job cannot be removed: it sees its abort signal instead.
     await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
