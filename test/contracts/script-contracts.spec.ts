@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { NewEvent } from '../../libs/redurable/src/history/events.js';
-import { KeyNames } from '../../libs/redurable/src/history/keys.js';
-import { RedisHistoryStore } from '../../libs/redurable/src/history/redis-history-store.js';
-import { CorruptHistoryError, LeaseLostError } from '../../libs/redurable/src/errors/library.errors.js';
+import type { NewEvent } from '../../libs/redurable/src/core/events.js';
+import { KeyNames } from '../../libs/redurable/src/store/keys.js';
+import { RedisHistoryStore } from '../../libs/redurable/src/store/redis-history-store.js';
+import { CorruptHistoryError, LeaseLostError } from '../../libs/redurable/src/core/errors/library.errors.js';
 import { testRedis } from '../support/test-app.js';
 
 /**

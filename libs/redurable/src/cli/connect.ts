@@ -1,11 +1,11 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { WorkflowClient } from '../client/workflow-client.js';
-import { toMs, type Duration } from '../common/duration.js';
-import { resolveDurableOptions } from '../module/durable-options.js';
-import { DurableRuntime } from '../module/durable-runtime.js';
-import type { PayloadCodec } from '../payload/data-converter.js';
-import type { RedisConnectionOption } from '../connection/redis-connection-option.js';
+import { toMs, type Duration } from '../core/duration.js';
+import { resolveDurableOptions } from '../options.js';
+import { DurableRuntime } from '../runtime.js';
+import type { PayloadCodec } from '../core/payload/data-converter.js';
+import type { RedisConnectionOption } from '../store/connection-option.js';
 
 /** The options every `workflow` subcommand takes. */
 export interface ConnectionFlags {

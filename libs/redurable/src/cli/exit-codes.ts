@@ -1,8 +1,8 @@
-import { RedisUnavailableError, WorkflowNotFoundError } from '../errors/library.errors.js';
-import { WorkflowNotRunningError } from '../errors/workflow-control.js';
-import { WorkflowFailedError } from '../errors/temporal-failure.js';
-import { ListQueryError } from '../errors/search.errors.js';
-import { ScheduleNotFoundError } from '../errors/schedule.errors.js';
+import { RedisUnavailableError, WorkflowNotFoundError } from '../core/errors/library.errors.js';
+import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
+import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
+import { ListQueryError } from '../core/errors/search.errors.js';
+import { ScheduleNotFoundError } from '../core/errors/schedule.errors.js';
 
 /** Exit codes of the `redurable` command, for scripts. */
 export const EXIT = {

@@ -1,10 +1,10 @@
 import type { WorkflowDescription } from '../client/workflow-description.js';
 import type { WorkflowSummary } from '../client/workflow-listing.js';
-import type { SearchAttributes } from '../search/search-attributes.js';
-import type { HistoryEvent } from '../history/events.js';
-import type { TimelineSpan } from '../history/timeline.js';
-import { previewPayload } from '../payload/payload-preview.js';
-import type { DataConverter } from '../payload/data-converter.js';
+import type { SearchAttributes } from '../core/search/search-attributes.js';
+import type { HistoryEvent } from '../core/events.js';
+import type { TimelineSpan } from '../core/timeline.js';
+import { previewPayload } from '../core/payload/payload-preview.js';
+import type { DataConverter } from '../core/payload/data-converter.js';
 
 /** Rows as a table with aligned columns, the first row being the header. */
 export function table(rows: string[][]): string {

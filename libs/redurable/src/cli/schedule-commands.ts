@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '../schedules/schedule-options.js';
+import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '../core/schedules/schedule-options.js';
 import { UsageError } from './connect.js';
 import { table } from './format.js';
 import { json, out, withSession } from './workflow-commands.js';

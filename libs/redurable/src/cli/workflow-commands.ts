@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '../errors/library.errors.js';
-import type { HistoryEvent } from '../history/events.js';
-import { timelineOf } from '../history/timeline.js';
+import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
+import type { HistoryEvent } from '../core/events.js';
+import { timelineOf } from '../core/timeline.js';
 import { connect, UsageError, type CliSession, type ConnectionFlags } from './connect.js';
 import { describeText, eventLine, timelineText, workflowTable } from './format.js';
 

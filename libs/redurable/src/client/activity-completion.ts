@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
-import { decodeTaskToken, type TaskTokenFields } from '../activities/task-token.js';
-import { serializeFailure } from '../errors/failure-codec.js';
-import { ActivityFailure } from '../errors/temporal-failure.js';
-import { RedurableError } from '../errors/redurable.error.js';
+import { decodeTaskToken, type TaskTokenFields } from '../core/task-token.js';
+import { serializeFailure } from '../core/errors/failure-codec.js';
+import { ActivityFailure } from '../core/errors/temporal-failure.js';
+import { RedurableError } from '../core/errors/redurable.error.js';
 import { activityJobId } from '../queues/dispatcher.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import type { ClientContext } from './client-context.js';

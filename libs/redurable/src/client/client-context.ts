@@ -1,13 +1,13 @@
-import type { RedisLink } from '../connection/redis-link.js';
-import type { DurableRegistry } from '../discovery/registry.js';
-import type { Lease, RedisHistoryStore } from '../history/redis-history-store.js';
+import type { RedisLink } from '../store/redis-link.js';
+import type { DurableRegistry } from '../core/definitions/registry.js';
+import type { Lease, RedisHistoryStore } from '../store/redis-history-store.js';
 import type { DurableMetrics } from '../observability/metrics.js';
-import type { DataConverter } from '../payload/data-converter.js';
-import type { ClosedWatcher } from '../worker/closed-watcher.js';
+import type { DataConverter } from '../core/payload/data-converter.js';
+import type { ClosedWatcher } from '../store/closed-watcher.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
 import type { QueueSet } from '../queues/queue-set.js';
-import type { WorkflowWrites } from '../worker/workflow-writes.js';
-import type { ScheduleContext } from '../schedules/schedule-client.js';
+import type { WorkflowWrites } from '../queues/workflow-writes.js';
+import type { ScheduleContext } from './schedules/schedule-client.js';
 
 /** What the client and its handles use: the parts of the runtime they need, and nothing else. */
 export interface ClientContext {

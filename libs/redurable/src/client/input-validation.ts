@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { WorkflowDefinition } from '../discovery/registry.js';
-import { RedurableError } from '../errors/library.errors.js';
+import type { WorkflowDefinition } from '../core/definitions/registry.js';
+import { RedurableError } from '../core/errors/library.errors.js';
 
 /** A workflow argument failed its class-validator DTO's rules. Nothing was written. */
 export class WorkflowInputValidationError extends RedurableError {

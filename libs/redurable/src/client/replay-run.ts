@@ -1,9 +1,9 @@
-import { QueryUnavailableError } from '../errors/id-policy.errors.js';
-import type { WorkflowDefinition } from '../discovery/registry.js';
-import type { WorkflowExecutionStarted } from '../history/events.js';
-import type { StoredEvent } from '../history/redis-history-store.js';
-import { WorkflowActivation } from '../runtime/activation.js';
-import { installDeterminism } from '../runtime/determinism.js';
+import { QueryUnavailableError } from '../core/errors/id-policy.errors.js';
+import type { WorkflowDefinition } from '../core/definitions/registry.js';
+import type { WorkflowExecutionStarted } from '../core/events.js';
+import type { StoredEvent } from '../store/redis-history-store.js';
+import { WorkflowActivation } from '../workflow/activation.js';
+import { installDeterminism } from '../workflow/determinism.js';
 import type { ClientContext } from './client-context.js';
 
 /** The workflow class known for a type (`found`), or `unavailable(message)` thrown. */

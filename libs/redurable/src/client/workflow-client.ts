@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
-import { crashPoint } from '../common/crash-points.js';
-import { workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
-import { WorkflowIdReuseError } from '../errors/id-policy.errors.js';
-import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../errors/library.errors.js';
-import { UnknownSignalError } from '../errors/workflow-control.js';
-import type { IdConflictPolicy, IdReusePolicy } from '../history/redis-history-store.js';
+import { crashPoint } from '../core/crash-points.js';
+import { workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
+import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
+import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import { UnknownSignalError } from '../core/errors/workflow-control.js';
+import type { IdConflictPolicy, IdReusePolicy } from '../store/redis-history-store.js';
 import type { ClientContext } from './client-context.js';
 import { validateWorkflowInput } from './input-validation.js';
-import { checkTaskQueueName } from '../common/task-queue-name.js';
+import { checkTaskQueueName } from '../core/task-queue-name.js';
 import { inSpan, traceOf } from '../observability/tracing.js';
 import { WorkflowHandle } from './workflow-handle.js';
 import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
-import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
-import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../history/workflow-timeouts.js';
-import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../search/search-attributes.js';
-import { encodeMemo } from '../payload/memo.js';
-import { ScheduleClient } from '../schedules/schedule-client.js';
+import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
+import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../core/workflow-timeouts.js';
+import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../core/search/search-attributes.js';
+import { encodeMemo } from '../core/payload/memo.js';
+import { ScheduleClient } from './schedules/schedule-client.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
 
 /** Options of {@link WorkflowClient.start}. */

@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Type } from '@nestjs/common';
-import { deserializeFailure } from '../errors/failure-codec.js';
-import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../discovery/registry.js';
-import { RedurableError } from '../errors/library.errors.js';
+import { deserializeFailure } from '../core/errors/failure-codec.js';
+import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
+import { RedurableError } from '../core/errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
-import { decodeMemo } from '../payload/memo.js';
-import { searchAttributeValues } from '../search/search-attributes.js';
-import { PayloadError, WorkflowNotFoundError } from '../errors/library.errors.js';
-import { UnknownSignalError } from '../errors/workflow-control.js';
-import { closeFailure } from '../history/close-failure.js';
+import { decodeMemo } from '../core/payload/memo.js';
+import { searchAttributeValues } from '../core/search/search-attributes.js';
+import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.errors.js';
+import { UnknownSignalError } from '../core/errors/workflow-control.js';
+import { closeFailure } from '../core/close-failure.js';
 import { definitionFor, replayRun } from './replay-run.js';
-import { WorkflowFailedError } from '../errors/temporal-failure.js';
-import type { ActivityTaskScheduled, HistoryEvent } from '../history/events.js';
-import type { WorkflowMeta } from '../history/redis-history-store.js';
+import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
+import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
+import type { WorkflowMeta } from '../store/redis-history-store.js';
 import type { ClientContext } from './client-context.js';
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';
-import { outstandingOf, type Outstanding } from '../history/outstanding.js';
+import { outstandingOf, type Outstanding } from '../core/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 
 /**

@@ -1,7 +1,7 @@
-import { RedurableError } from '../errors/library.errors.js';
-import { compareEntries, type ListCursor, type RedisHistoryStore } from '../history/redis-history-store.js';
-import { countableByIndex, matchesPlan, needsDeclarations, planListing, type ListPlan, type SearchAttributeRange } from '../search/list-plan.js';
-import { searchAttributeValues, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../search/search-attributes.js';
+import { RedurableError } from '../core/errors/library.errors.js';
+import { compareEntries, type ListCursor, type RedisHistoryStore } from '../store/redis-history-store.js';
+import { countableByIndex, matchesPlan, needsDeclarations, planListing, type ListPlan, type SearchAttributeRange } from '../core/search/list-plan.js';
+import { searchAttributeValues, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../core/search/search-attributes.js';
 
 /** Filter of `client.list()` and `client.count()`. */
 export interface ListWorkflowsFilter {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { crashPoint } from '../common/crash-points.js';
-import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
-import { InvalidResetPointError } from '../errors/reset.errors.js';
-import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../history/events.js';
-import type { StoredEvent } from '../history/redis-history-store.js';
-import { recordTimeouts } from '../history/workflow-timeouts.js';
-import { outstandingOf } from '../history/outstanding.js';
-import { mergeSearchAttributes, type RecordedSearchAttributes } from '../search/search-attributes.js';
-import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
+import { crashPoint } from '../core/crash-points.js';
+import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import { InvalidResetPointError } from '../core/errors/reset.errors.js';
+import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../core/events.js';
+import type { StoredEvent } from '../store/redis-history-store.js';
+import { recordTimeouts } from '../core/workflow-timeouts.js';
+import { outstandingOf } from '../core/outstanding.js';
+import { mergeSearchAttributes, type RecordedSearchAttributes } from '../core/search/search-attributes.js';
+import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
 
 /** Options of {@link WorkflowHandle.reset}: where the new run's history ends (one of `toEventId` and `to`), and why. */

@@ -1,13 +1,13 @@
-import { deserializeFailure } from '../errors/failure-codec.js';
-import { WorkflowNotFoundError, WorkflowRunChangedError } from '../errors/library.errors.js';
-import { UpdateContentionError, UpdateNotFoundError, UpdateUnavailableError, WorkflowUpdateFailedError } from '../errors/update.errors.js';
-import type { WorkflowActivation } from '../runtime/activation.js';
-import { WorkflowNotRunningError } from '../errors/workflow-control.js';
-import { isCloseEvent, type HistoryEvent } from '../history/events.js';
-import type { StoredEvent } from '../history/redis-history-store.js';
-import { RUN_CHANGE_ATTEMPTS } from '../worker/workflow-writes.js';
+import { deserializeFailure } from '../core/errors/failure-codec.js';
+import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import { UpdateContentionError, UpdateNotFoundError, UpdateUnavailableError, WorkflowUpdateFailedError } from '../core/errors/update.errors.js';
+import type { WorkflowActivation } from '../workflow/activation.js';
+import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
+import { isCloseEvent, type HistoryEvent } from '../core/events.js';
+import type { StoredEvent } from '../store/redis-history-store.js';
+import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
-import { handlerNamed, type WorkflowDefinition } from '../discovery/registry.js';
+import { handlerNamed, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { definitionFor, replayRun } from './replay-run.js';
 
 /** How many continue-as-new links an update handle follows, each way, looking for its update. */

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors/library.errors.js';
+import { InvalidOptionsError } from '../core/errors/library.errors.js';
 
 /** What the library measures. Every method is cheap and never throws. */
 export interface DurableMetrics {

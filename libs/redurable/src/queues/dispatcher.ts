@@ -1,8 +1,8 @@
 import type { JobsOptions } from 'bullmq';
-import type { CommandEvent, NewCommand } from '../history/events.js';
-import { jobIdPart } from '../history/keys.js';
+import type { CommandEvent, NewCommand } from '../core/events.js';
+import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
-import type { RunDeadline } from '../history/workflow-timeouts.js';
+import type { RunDeadline } from '../core/workflow-timeouts.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {

@@ -1,5 +1,5 @@
-import { InvalidOptionsError } from '../errors/library.errors.js';
-import type { RedisHistoryStore } from '../history/redis-history-store.js';
+import { InvalidOptionsError } from '../core/errors/library.errors.js';
+import type { RedisHistoryStore } from '../store/redis-history-store.js';
 
 /**
  * How many partitions each task queue has. A count is recorded in Redis by the first process

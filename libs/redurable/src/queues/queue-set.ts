@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import type { RedisClient } from '../common/redis-client.js';
-import { activityQueueName, scheduleQueueName, workflowQueueName } from '../history/keys.js';
-import { partitionOf } from '../history/shards.js';
+import type { RedisClient } from '../store/redis-client.js';
+import { activityQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
+import { partitionOf } from '../store/shards.js';
 import type { PartitionTable } from './partitions.js';
 
 /** Job data of an activity job. */
@@ -11,7 +11,7 @@ export interface ActivityJobData {
   seq: number;
   activityType: string;
   input: string[];
-  options: import('../history/events.js').RecordedActivityOptions;
+  options: import('../core/events.js').RecordedActivityOptions;
   /** When the activity was first scheduled (ms), for scheduleToClose. */
   scheduledAt: number;
   /** Task queue of the workflow, to run its next task inline when this worker serves it. */
@@ -34,7 +34,7 @@ export interface WorkflowJobData {
   /** A timer's (or a workflow timeout's) due time in workflow time (ms): it never fires before it. */
   dueAt?: number;
   /** A workflow timeout job: which timeout, and how long it was (ms). */
-  timeoutType?: import('../history/events.js').WorkflowExecutionTimedOut['timeoutType'];
+  timeoutType?: import('../core/events.js').WorkflowExecutionTimedOut['timeoutType'];
   timeoutMs?: number;
 }
 

@@ -1,9 +1,9 @@
 import type { Type } from '@nestjs/common';
-import { workflowDefinitionOf } from '../discovery/registry.js';
-import type { HistoryEvent, WorkflowExecutionStarted } from '../history/events.js';
-import { DataConverter, type PayloadCodec } from '../payload/data-converter.js';
-import { WorkflowActivation, type Closing } from '../runtime/activation.js';
-import { installDeterminism } from '../runtime/determinism.js';
+import { workflowDefinitionOf } from '../core/definitions/registry.js';
+import type { HistoryEvent, WorkflowExecutionStarted } from '../core/events.js';
+import { DataConverter, type PayloadCodec } from '../core/payload/data-converter.js';
+import { WorkflowActivation, type Closing } from '../workflow/activation.js';
+import { installDeterminism } from '../workflow/determinism.js';
 
 /** What replaying a history produced. */
 export interface ReplayResult {

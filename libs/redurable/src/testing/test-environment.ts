@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Module, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Job } from 'bullmq';
-import { toMs, type Duration } from '../common/duration.js';
+import { toMs, type Duration } from '../core/duration.js';
 import { WorkflowClient } from '../client/workflow-client.js';
-import { DurableModule } from '../module/durable.module.js';
-import type { DurableModuleOptions } from '../module/durable-options.js';
-import { DurableRuntime } from '../module/durable-runtime.js';
+import { DurableModule } from '../nest/durable.module.js';
+import type { DurableModuleOptions } from '../options.js';
+import { DurableRuntime } from '../runtime.js';
 
 /** How long `advanceTime` waits, at each fire time, for the workflows the schedules started to close. */
 const SETTLE_MS = 2000;

@@ -1,0 +1,105 @@
+import type { Duration } from '../duration.js';
+import type { RetryPolicy } from '../retry-policy.js';
+import type { SearchAttributeDeclarations } from '../search/search-attributes.js';
+
+export const WORKFLOW_METADATA = 'redurable:workflow';
+export const WORKFLOW_RUN_METADATA = 'redurable:workflow-run';
+export const ACTIVITIES_METADATA = 'redurable:activities';
+export const ACTIVITY_METADATA = 'redurable:activity';
+export const SIGNALS_METADATA = 'redurable:signals';
+export const QUERIES_METADATA = 'redurable:queries';
+export const UPDATES_METADATA = 'redurable:updates';
+/** Constructor parameter index → how a workflow's injected activities proxy is made. */
+export const WORKFLOW_PARAMS_METADATA = 'redurable:workflow-params';
+
+/** Options of {@link Workflow}. */
+export interface WorkflowOptions {
+  /** Workflow type name, stored in history; keep it stable across deploys. @default the class name */
+  name?: string;
+  /** Task queue whose workers run this workflow. @default 'default' */
+  taskQueue?: string;
+  /**
+   * Search attributes this workflow type may carry, by name with their type: indexed fields that
+   * `client.list({ query })` filters by, set at start (`searchAttributes`) or by
+   * `upsertSearchAttributes()`. A name not declared here, or a value of another type, is refused.
+   * A name means the same type in every workflow type of a prefix (they share its index).
+   * @default {} (none)
+   * @example
+   * @Workflow({ searchAttributes: { customerId: 'keyword', amount: 'number', dueAt: 'datetime', vip: 'bool' } })
+   */
+  searchAttributes?: SearchAttributeDeclarations;
+}
+
+/** Options of {@link Update}. */
+export interface UpdateOptions {
+  /** Update name used by `handle.executeUpdate(name, ...)`. @default the method name */
+  name?: string;
+  /**
+   * Runs before anything is recorded, with the update's arguments and the workflow instance
+   * as `this` (its state as of the latest event); throwing rejects the update: the caller gets
+   * a WorkflowUpdateRejectedError and the history does not change. Read-only, like a query.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `this` is the workflow instance, whose type a decorator cannot know
+  validator?: (this: any, ...args: any[]) => void;
+}
+
+/** An update handler: its method and validator. */
+export interface UpdateHandlerMetadata {
+  method: string;
+  validator?: (...args: unknown[]) => void;
+}
+
+/** Options every activity call can carry: from `@Activity`, then `proxyActivities(Class, options)`. */
+export interface ActivityCallOptions {
+  /** Task queue whose workers run the activity. @default the workflow's task queue */
+  taskQueue?: string;
+  /** How failed attempts are retried. @default unlimited attempts, 1s initial interval, coefficient 2 */
+  retry?: RetryPolicy;
+  /** Limit of one attempt; a slower attempt fails with TimeoutFailure and may be retried. @default none */
+  startToCloseTimeout?: Duration;
+  /** Limit of all attempts together, from scheduling; when passed the activity fails for good. @default none */
+  scheduleToCloseTimeout?: Duration;
+  /** Longest gap between `activityContext().heartbeat()` calls before the attempt fails. @default none */
+  heartbeatTimeout?: Duration;
+}
+
+/** Options of `proxyLocalActivities`: those of any activity call (but `taskQueue`), and where in-task retrying stops. */
+export interface LocalActivityOptions extends Omit<ActivityCallOptions, 'taskQueue'> {
+  /**
+   * A failed attempt whose retry backoff is at most this long is retried inside the workflow
+   * task (the task waits); a longer backoff is waited on a durable timer, and the next attempt
+   * runs in the task that timer wakes. @default '1s'
+   */
+  localRetryThreshold?: Duration;
+}
+
+/** How a saga undoes an activity: the compensating method's name, or it with an argument mapping. */
+export type CompensatedBy =
+  | string
+  | {
+      /** Method of the same `@Activities` class that undoes this one. */
+      activity: string;
+      /** Arguments of the compensation from the step's arguments and result. Must be deterministic. @default the step's arguments */
+      args: (args: unknown[], result: unknown) => unknown[];
+    };
+
+/** Options of {@link Activity}. */
+export interface ActivityOptions extends ActivityCallOptions {
+  /** Activity type name, stored in history. @default the method name */
+  name?: string;
+  /** The activity that undoes this one, used by `saga.proxy()`. */
+  compensatedBy?: CompensatedBy;
+}
+
+export interface WorkflowMetadata {
+  name: string;
+  taskQueue: string;
+  searchAttributes: SearchAttributeDeclarations;
+}
+
+export interface ActivityMetadata extends ActivityOptions {
+  name: string;
+}
+
+/** `@Schedule` options of a workflow class, in declaration order (see schedules/declared-schedules.ts). */
+export const SCHEDULES_METADATA = 'redurable:schedules';

@@ -1,0 +1,160 @@
+import type { Type } from '@nestjs/common';
+import { checkTaskQueueName } from '../task-queue-name.js';
+import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
+import {
+  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, UPDATES_METADATA, WORKFLOW_METADATA, WORKFLOW_PARAMS_METADATA, WORKFLOW_RUN_METADATA,
+  type ActivityMetadata, type UpdateHandlerMetadata, type WorkflowMetadata,
+} from './metadata.js';
+import type { ActivitiesOptions } from './activity.decorator.js';
+import type { InjectedParamOptions } from './injection.decorator.js';
+import { declarationProblem, type SearchAttributeDeclarations } from '../search/search-attributes.js';
+
+/** One workflow constructor parameter: the `@Activities` class whose durable proxy it receives. */
+export interface InjectedActivities extends InjectedParamOptions {
+  activities: Type<object>;
+}
+
+/** A registered workflow class. */
+export interface WorkflowDefinition {
+  name: string;
+  taskQueue: string;
+  cls: Type<object>;
+  runMethod: string;
+  /** Signal name → method. */
+  signals: Record<string, string>;
+  /** Query name → method. */
+  queries: Record<string, string>;
+  /** Update name → method and validator. */
+  updates: Record<string, UpdateHandlerMetadata>;
+  /** The constructor's parameters, in order: each an activities proxy. */
+  inject: InjectedActivities[];
+  /** `@Workflow({ searchAttributes })`: the search attributes it may carry. */
+  searchAttributes: SearchAttributeDeclarations;
+}
+
+/** A registered activity: the provider instance and the method to call. */
+export interface ActivityDefinition {
+  name: string;
+  instance: object;
+  methodName: string;
+  options: ActivityMetadata;
+  /** `@Activities({ taskQueue })` of the class, if set. */
+  classTaskQueue?: string;
+}
+
+/** Reads `@Workflow` metadata; throws when the class is not a workflow. */
+export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
+  const meta = Reflect.getMetadata(WORKFLOW_METADATA, cls) as WorkflowMetadata | undefined;
+  if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
+  const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
+  if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
+  const inject = constructorInjection(cls);
+  const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
+  const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
+  const updates = (Reflect.getMetadata(UPDATES_METADATA, cls) ?? {}) as Record<string, UpdateHandlerMetadata>;
+  checkTaskQueueName(meta.taskQueue, `@Workflow of ${cls.name}`);
+  const searchAttributes = meta.searchAttributes ?? {};
+  const problem = declarationProblem(searchAttributes);
+  if (problem) throw new InvalidWorkflowClassError(`@Workflow of ${cls.name}: ${problem}`);
+  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject, searchAttributes };
+}
+
+/**
+ * The name a signal, query or update handler is registered under, looked up by that name or by
+ * its method's name (a typed handle names handlers by method); undefined when there is none.
+ */
+export function handlerNamed(handlers: Record<string, string | { method: string }>, name: string): string | undefined {
+  if (name in handlers) return name;
+  return Object.keys(handlers).find((key) => {
+    const h = handlers[key];
+    return (typeof h === 'string' ? h : h.method) === name;
+  });
+}
+
+/** `@Activity` metadata of one method of an `@Activities` class, if it has any. */
+export function activityMetadataOf(cls: Type<object>, methodName: string): ActivityMetadata | undefined {
+  return Reflect.getMetadata(ACTIVITY_METADATA, cls.prototype, methodName) as ActivityMetadata | undefined;
+}
+
+/** Workflows and activities known to this process, by name. */
+export class DurableRegistry {
+  readonly workflows = new Map<string, WorkflowDefinition>();
+  readonly activities = new Map<string, ActivityDefinition>();
+
+  /** Decorator-free twin of `@Workflow`: registers a workflow class. */
+  addWorkflow(cls: Type<object>): WorkflowDefinition {
+    const def = workflowDefinitionOf(cls);
+    const existing = this.workflows.get(def.name);
+    if (existing && existing.cls !== cls) {
+      throw new DuplicateRegistrationError(`Two workflows are named '${def.name}' (${existing.cls.name} and ${cls.name}): give one a different @Workflow({ name })`);
+    }
+    for (const [name, type] of Object.entries(def.searchAttributes)) {
+      const other = [...this.workflows.values()].find((w) => w.name !== def.name && w.searchAttributes[name] !== undefined && w.searchAttributes[name] !== type);
+      if (other) {
+        throw new DuplicateRegistrationError(
+          `Search attribute '${name}' is declared as '${type}' by ${cls.name} and as '${other.searchAttributes[name]}' by ${other.cls.name}: a name shares one index per prefix, so give it one type (or rename one)`,
+        );
+      }
+    }
+    this.workflows.set(def.name, def);
+    return def;
+  }
+
+  /** Registers every `@Activity` method of a provider instance. */
+  addActivities(instance: object, methodNames: string[]): void {
+    const cls = instance.constructor as Type<object>;
+    const classOptions = (Reflect.getMetadata(ACTIVITIES_METADATA, cls) ?? {}) as ActivitiesOptions;
+    for (const methodName of methodNames) {
+      const options = activityMetadataOf(cls, methodName);
+      if (!options) continue;
+      const existing = this.activities.get(options.name);
+      if (existing && existing.instance !== instance) {
+        throw new DuplicateRegistrationError(
+          `Two activities are named '${options.name}' (${existing.instance.constructor.name}.${existing.methodName} and ${cls.name}.${methodName}): give one a different @Activity({ name })`,
+        );
+      }
+      for (const q of [options.taskQueue, classOptions.taskQueue]) if (q !== undefined) checkTaskQueueName(q, `@Activities/@Activity of ${cls.name}.${methodName}`);
+      this.activities.set(options.name, { name: options.name, instance, methodName, options, classTaskQueue: classOptions.taskQueue });
+    }
+  }
+
+  /** Task queues this process can serve: those of its workflows and activity classes. */
+  taskQueues(): string[] {
+    const queues = new Set<string>();
+    for (const w of this.workflows.values()) queues.add(w.taskQueue);
+    for (const a of this.activities.values()) if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
+    return [...queues];
+  }
+}
+
+/**
+ * The library creates a workflow instance per execution itself, passing each constructor
+ * parameter the durable proxy of its `@Activities` class. Any other parameter (a service, a
+ * repository, a config) is refused: workflow code must be deterministic, so its I/O belongs
+ * in activities.
+ */
+function constructorInjection(cls: Type<object>): InjectedActivities[] {
+  const types = (Reflect.getMetadata('design:paramtypes', cls) ?? []) as unknown[];
+  const count = Math.max(types.length, cls.length);
+  const options = (Reflect.getMetadata(WORKFLOW_PARAMS_METADATA, cls) ?? {}) as Record<number, InjectedParamOptions>;
+  const names = /constructor\s*\(([^)]*)\)/.exec(Function.prototype.toString.call(cls))?.[1]
+    .split(',').map((p) => p.trim().replace(/[=\s].*$/, '')).filter(Boolean) ?? [];
+  const inject: InjectedActivities[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = types[i] as Type<object> | undefined;
+    if (typeof type === 'function' && Reflect.getMetadata(ACTIVITIES_METADATA, type)) {
+      inject.push({ activities: type, ...(options[i] ?? { local: false, options: {} }) });
+      continue;
+    }
+    const typeName = typeof type === 'function' && type.name ? type.name : undefined;
+    const why = typeof type === 'function'
+      ? `${typeName ?? 'its type'} is not an @Activities class`
+      : 'its type is not known at run time (compile with emitDecoratorMetadata, and import the class as a value, not `import type`)';
+    throw new InvalidWorkflowClassError(
+      `Workflow ${cls.name} has a constructor parameter '${names[i] ?? `#${i + 1}`}'${typeName ? ` (${typeName})` : ''} that cannot be injected: ${why}. ` +
+        'A workflow constructor may only take @Activities classes, each of which receives a durable proxy (as proxyActivities returns). ' +
+        'Workflow code must be deterministic: do I/O inside activities, and pass other values as workflow arguments',
+    );
+  }
+  return inject;
+}

@@ -1,0 +1,363 @@
+import { crashPoint } from '../core/crash-points.js';
+import type { LoggerService } from '@nestjs/common';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { optionalMs } from '../core/duration.js';
+import type { ActivityCallOptions } from '../core/definitions/metadata.js';
+import type { ActivityDefinition, DurableRegistry } from '../core/definitions/registry.js';
+import { serializeFailure } from '../core/errors/failure-codec.js';
+import { PayloadError } from '../core/errors/library.errors.js';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, type RetryState } from '../core/errors/temporal-failure.js';
+import { CancelledFailure } from '../core/errors/workflow-control.js';
+import type { DataConverter } from '../core/payload/data-converter.js';
+import type { NewEvent } from '../core/events.js';
+import type { RedisHistoryStore } from '../store/redis-history-store.js';
+import type { ActivityJobData } from '../queues/queue-set.js';
+import { activityStorage, type ActivityContext } from './activity-context.js';
+import { HeartbeatDetails } from './heartbeat-details.js';
+import { encodeTaskToken } from '../core/task-token.js';
+import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
+import type { DurableMetrics } from '../observability/metrics.js';
+import { inSpan } from '../observability/tracing.js';
+import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from '../core/retry-policy.js';
+
+/** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
+export type CompletionSink = (
+  target: { workflowId: string; runId: string; workflowTaskQueue: string },
+  event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
+) => Promise<void>;
+
+interface Effective {
+  policy: ResolvedRetryPolicy;
+  startToCloseMs?: number;
+  scheduleToCloseMs?: number;
+  heartbeatMs?: number;
+}
+
+/** An attempt's heartbeat details: those the previous attempt left (encoded), and where this one's go. */
+interface Beat {
+  previous?: string;
+  details: HeartbeatDetails;
+  /** Set when the attempt called `completeAsync()` (a job's attempt; a local activity's has no token). */
+  completeAsync?: { token: string; requested: boolean };
+}
+
+/** What runAttempt returns when the attempt will be completed from outside. */
+const AWAIT_COMPLETION = Symbol('await completion');
+
+/** The shutdown signal of a local activity: it ends with its workflow task, which a graceful shutdown waits for. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** A job created this long after its command was recorded was added again, not by the task that recorded it. */
+const READDED_AFTER_MS = 1000;
+
+function failureType(err: unknown): string {
+  if (err instanceof ApplicationFailure) return err.type;
+  if (err instanceof Error) return err.name && err.name !== 'Error' ? err.name : err.constructor.name;
+  return 'Error';
+}
+
+/**
+ * Processes activity jobs: calls the provider method with its context, enforces timeouts,
+ * decides retries from the activity's retry policy, and records the final outcome.
+ */
+export class ActivityExecutor {
+  constructor(
+    private readonly store: RedisHistoryStore,
+    private readonly registry: DurableRegistry,
+    private readonly converter: DataConverter,
+    private readonly defaults: ActivityCallOptions,
+    private readonly complete: CompletionSink,
+    private readonly logger: LoggerService,
+    private readonly metrics: DurableMetrics,
+  ) {}
+
+  /** Options in force: module defaults, then `@Activity`, then the call's options. */
+  effective(data: ActivityJobData): Effective {
+    const decorator: ActivityCallOptions = this.registry.activities.get(data.activityType)?.options ?? {};
+    const call = data.options;
+    return {
+      policy: resolveRetryPolicy(mergeRetryPolicies(this.defaults.retry, decorator.retry, call.retry)),
+      startToCloseMs: call.startToCloseTimeoutMs ?? optionalMs(decorator.startToCloseTimeout ?? this.defaults.startToCloseTimeout),
+      scheduleToCloseMs: call.scheduleToCloseTimeoutMs ?? optionalMs(decorator.scheduleToCloseTimeout ?? this.defaults.scheduleToCloseTimeout),
+      heartbeatMs: call.heartbeatTimeoutMs ?? optionalMs(decorator.heartbeatTimeout ?? this.defaults.heartbeatTimeout),
+    };
+  }
+
+  /** BullMQ backoff strategy: the delay after failed attempt number `attempt`. */
+  backoff(attempt: number, job: { data: ActivityJobData }): number {
+    return retryDelayMs(this.effective(job.data).policy, attempt);
+  }
+
+  /** Running attempts by workflow id, so a cancellation or termination can abort them. */
+  private readonly running = new Map<string, Map<AbortController, { nonCancellable: boolean }>>();
+
+  /**
+   * Aborts a workflow's running activities: on `terminate` all of them; on `cancel` only those
+   * not scheduled inside `nonCancellable()` (a shielded step, such as a compensation, finishes).
+   */
+  abortWorkflow(workflowId: string, why: 'cancel' | 'terminate'): void {
+    for (const [controller, { nonCancellable }] of this.running.get(workflowId) ?? []) {
+      if (why === 'cancel' && nonCancellable) continue;
+      controller.abort(new CancelledFailure(`Workflow '${workflowId}' was ${why === 'cancel' ? 'cancelled' : 'terminated'}`));
+    }
+  }
+
+  async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
+    const data = job.data;
+    const attributes = {
+      'workflow.id': data.workflowId, 'workflow.run_id': data.runId, 'activity.type': data.activityType, 'activity.seq': data.seq, 'activity.attempt': job.attemptsMade + 1,
+    };
+    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
+  }
+
+  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal, lockToken?: string): Promise<void> {
+    const data = job.data;
+    const attempt = job.attemptsMade + 1;
+    const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
+    const eff = this.effective(data);
+    // A job restarted after its worker died, or added again after the first was removed (the
+    // recovery sweep or a replay re-adds it later than the command was recorded), may belong to
+    // an activity whose outcome is recorded, or to a run that has closed since: look before
+    // running it. A first job added with its command skips the round trip (activities run at
+    // least once; the idempotency key covers the rest).
+    const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
+    if (readded) {
+      const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
+      if (state !== 'outstanding') {
+        this.logger.log?.(`${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`);
+        return;
+      }
+    }
+    const began = performance.now();
+    if (attempt === 1 && !data.awaiting) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+    // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
+    const progress = job.progress as { heartbeat?: unknown } | number | undefined;
+    const previous = typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
+    const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
+    const startedAt = Date.now();
+    const completeAsync = { token: encodeTaskToken({ workflowId: data.workflowId, runId: data.runId, seq: data.seq, attempt, taskQueue: data.options.taskQueue }), requested: false };
+    try {
+      // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
+      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
+      const result = await this.runAttempt(data, attempt, eff, step, shutdown, { previous, details, completeAsync });
+      if (result === AWAIT_COMPLETION) {
+        await details.flush();
+        // Completed from outside before the method returned: nothing to wait for.
+        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') return;
+        await this.park(job, lockToken, { attempt, startedAt }, eff);
+      }
+      details.stop();
+      crashPoint('activity.after-run');
+      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
+      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+    } catch (err) {
+      if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
+      await details.flush();
+      if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
+      const retryState = this.finalState(err, eff, attempt, data);
+      if (!retryState) {
+        this.retrying(data, step, attempt, eff, err, began);
+        throw err;
+      }
+      const failure = this.finalFailure(data, step, attempt, retryState, err);
+      await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
+      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+      // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
+      throw new UnrecoverableError(failure.message);
+    }
+  }
+
+  /**
+   * Parks an attempt that waits to be completed from outside: its job is delayed until the
+   * attempt's first deadline (or an hour, to look again), and BullMQ is told it is not done.
+   */
+  private async park(job: Job<ActivityJobData>, lockToken: string | undefined, awaiting: { attempt: number; startedAt: number }, eff: Effective): Promise<never> {
+    const data = { ...job.data, awaiting };
+    await job.updateData(data);
+    const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
+    await job.moveToDelayed(Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS), lockToken);
+    throw new DelayedError();
+  }
+
+  /**
+   * A parked attempt's job came back: parked again when its deadline is still ahead (a heartbeat
+   * moved it, or it came back to look); otherwise the attempt failed with that timeout.
+   */
+  private async awaitAgain(job: Job<ActivityJobData>, lockToken: string | undefined, eff: Effective, step: string): Promise<void> {
+    const awaiting = job.data.awaiting!;
+    // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
+    if (!job.data.nonCancellable && await this.store.cancelRequested(job.data.workflowId, job.data.runId)) {
+      throw new CancelledFailure(`Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`);
+    }
+    const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
+    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
+    const { awaiting: _, ...rest } = job.data;
+    await job.updateData(rest); // the retry, if any, runs the activity again
+    throw new TimeoutFailure(`${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`, due!.type);
+  }
+
+  /**
+   * Runs a local activity inside the workflow task that scheduled it, from the attempt its
+   * command names. A failed attempt is retried here, after its backoff, while that backoff is at
+   * most the call's `localRetryThreshold`. Returns the outcome to record with the task's
+   * commit: completed, failed for good, or failed with `backoffMs` (the workflow then waits on
+   * a durable timer and schedules the next attempt).
+   */
+  async runLocal(
+    workflow: { workflowId: string; runId: string; taskQueue: string },
+    cmd: Extract<NewEvent, { type: 'ActivityTaskScheduled' }> & { local: { attempt: number; firstScheduledAt: number } },
+  ): Promise<Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>> {
+    const data: ActivityJobData = {
+      workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType, input: cmd.input,
+      options: cmd.options, scheduledAt: cmd.local.firstScheduledAt, workflowTaskQueue: workflow.taskQueue,
+      ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
+    };
+    const step = `local activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
+    const eff = this.effective(data);
+    const threshold = cmd.options.localRetryThresholdMs ?? 0;
+    // Heartbeat details pass from one in-task attempt to the next in memory.
+    let previous: string | undefined;
+    for (let attempt = cmd.local.attempt; ; attempt++) {
+      const began = performance.now();
+      const details = new HeartbeatDetails(async (encoded) => {
+        previous = encoded;
+      });
+      try {
+        const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED, { previous, details });
+        details.stop();
+        this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+        return { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt };
+      } catch (err) {
+        await details.flush();
+        const retryState = this.finalState(err, eff, attempt, data);
+        if (retryState) {
+          const failure = this.finalFailure(data, step, attempt, retryState, err);
+          this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+          return { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt };
+        }
+        const delayMs = this.retrying(data, step, attempt, eff, err, began);
+        if (delayMs > threshold) {
+          // Not a final failure: the attempt's error, and how long the workflow waits before the next.
+          const failure = serializeFailure(err instanceof Error ? err : new Error(String(err)));
+          return { type: 'ActivityTaskFailed', seq: data.seq, failure, attempt, backoffMs: delayMs };
+        }
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
+  /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
+  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal, beat: Beat): Promise<string | typeof AWAIT_COMPLETION> {
+    const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
+    if (deadline !== undefined && Date.now() >= deadline) {
+      throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
+    }
+    const def = this.registry.activities.get(data.activityType);
+    if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
+    const args = this.converter.decodeAll(data.input, step);
+    const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown, beat, step);
+    if (beat.completeAsync?.requested) return AWAIT_COMPLETION;
+    return this.converter.encode(value, `result of ${step}`);
+  }
+
+  /** Logs and counts an attempt that will be retried; returns its backoff. */
+  private retrying(data: ActivityJobData, step: string, attempt: number, eff: Effective, err: unknown, began: number): number {
+    const delayMs = retryDelayMs(eff.policy, attempt);
+    this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
+    this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${delayMs}ms: ${(err as Error)?.message ?? err}`);
+    return delayMs;
+  }
+
+  /** The failure recorded when an activity fails for good (logged). */
+  private finalFailure(data: ActivityJobData, step: string, attempt: number, retryState: RetryState, err: unknown): ActivityFailure {
+    const cause = err instanceof Error ? err : new Error(String(err));
+    this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
+    return new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
+  }
+
+  /** Undefined when the attempt should be retried; otherwise why it should not. */
+  private finalState(err: unknown, eff: Effective, attempt: number, data: ActivityJobData): RetryState | undefined {
+    if (err instanceof TimeoutFailure && err.timeoutType === 'SCHEDULE_TO_CLOSE') return 'TIMEOUT';
+    if (err instanceof CancelledFailure) return 'NON_RETRYABLE_FAILURE';
+    if (err instanceof PayloadError) return 'NON_RETRYABLE_FAILURE';
+    if (err instanceof ApplicationFailure && err.nonRetryable) return 'NON_RETRYABLE_FAILURE';
+    if (eff.policy.nonRetryableErrorTypes.includes(failureType(err))) return 'NON_RETRYABLE_FAILURE';
+    if (attemptsExhausted(eff.policy, attempt)) return 'MAXIMUM_ATTEMPTS_REACHED';
+    if (eff.scheduleToCloseMs !== undefined && Date.now() + retryDelayMs(eff.policy, attempt) >= data.scheduledAt + eff.scheduleToCloseMs) return 'TIMEOUT';
+    return undefined;
+  }
+
+  private async invoke(
+    def: ActivityDefinition, args: unknown[], data: ActivityJobData, attempt: number, eff: Effective,
+    deadline: number | undefined, shutdown: AbortSignal, beat: Beat, step: string,
+  ): Promise<unknown> {
+    const { converter } = this;
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(new Error('worker is shutting down'));
+    const registered = this.running.get(data.workflowId) ?? new Map<AbortController, { nonCancellable: boolean }>();
+    registered.set(controller, { nonCancellable: data.nonCancellable === true });
+    this.running.set(data.workflowId, registered);
+    controller.signal.addEventListener('abort', () => {
+      if (controller.signal.reason instanceof CancelledFailure) fail(controller.signal.reason);
+    }, { once: true });
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    const timers: NodeJS.Timeout[] = [];
+    let fail!: (err: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
+    const timeout = (ms: number, err: () => TimeoutFailure) => {
+      const t = setTimeout(() => {
+        const e = err();
+        controller.abort(e);
+        fail(e);
+      }, Math.max(0, ms));
+      timers.push(t);
+      return t;
+    };
+    if (eff.startToCloseMs !== undefined) {
+      timeout(eff.startToCloseMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} exceeded its startToCloseTimeout of ${eff.startToCloseMs}ms`, 'START_TO_CLOSE'));
+    }
+    if (deadline !== undefined) {
+      timeout(deadline - Date.now(), () => new TimeoutFailure(`activity '${data.activityType}' exceeded its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE'));
+    }
+    let heartbeatTimer: NodeJS.Timeout | undefined;
+    const armHeartbeat = () => {
+      if (eff.heartbeatMs === undefined) return;
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      heartbeatTimer = timeout(eff.heartbeatMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} sent no heartbeat for ${eff.heartbeatMs}ms`, 'HEARTBEAT'));
+    };
+    armHeartbeat();
+    const ctx: ActivityContext = {
+      workflowId: data.workflowId,
+      runId: data.runId,
+      activityId: data.seq,
+      activityType: data.activityType,
+      attempt,
+      idempotencyKey: `${data.workflowId}/${data.runId}/${data.seq}`,
+      signal: controller.signal,
+      heartbeat: (details?: unknown) => {
+        armHeartbeat();
+        if (details !== undefined) beat.details.record(this.converter.encode(details, `heartbeat details of ${step}`));
+      },
+      get heartbeatDetails() {
+        return beat.previous === undefined ? undefined : converter.decode(beat.previous, `heartbeat details of ${step}`);
+      },
+      completeAsync: () => {
+        if (!beat.completeAsync) throw ApplicationFailure.nonRetryable(`${step} called completeAsync(), which a local activity cannot: call it through proxyActivities`, 'AsyncCompletionNotSupported');
+        beat.completeAsync.requested = true;
+        return beat.completeAsync.token;
+      },
+    };
+    try {
+      const method = (def.instance as Record<string, (...a: unknown[]) => unknown>)[def.methodName];
+      const run = activityStorage.run(ctx, () => Promise.resolve().then(() => method.apply(def.instance, args)));
+      return await Promise.race([run, failed]);
+    } finally {
+      registered.delete(controller);
+      if (registered.size === 0) this.running.delete(data.workflowId);
+      timers.forEach(clearTimeout);
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { setMaxListeners } from 'node:events';
+import { Worker, type Job } from 'bullmq';
+import { duplicateClient, type RedisClient } from '../store/redis-client.js';
+import { BACKOFF_TYPE } from '../queues/dispatcher.js';
+import { activityQueueName, workflowQueueName } from '../store/keys.js';
+import type { LoggerService } from '@nestjs/common';
+import type { ActivityExecutor, CompletionSink } from './activity-executor.js';
+import type { WorkflowTaskRunner } from './task-runner.js';
+import type { PartitionTable } from '../queues/partitions.js';
+import type { ActivityJobData, WorkflowJobData } from '../queues/queue-set.js';
+import type { RunDeadline } from '../core/workflow-timeouts.js';
+
+/** How early a timer job may arrive and still be held until its due time. */
+const MAX_EARLY_WAIT_MS = 1000;
+
+export interface WorkerHostDeps {
+  /** Duplicated for the workers' connection and the cancel subscription. */
+  redis: RedisClient;
+  partitions: PartitionTable;
+  runner: WorkflowTaskRunner;
+  executor: ActivityExecutor;
+  recordCompletion: CompletionSink;
+  /** Closes a run that reached its workflow timeout (a timeout job fired). */
+  timeOut(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<unknown>;
+  logger: LoggerService;
+  /** Workflow time (timers never fire before it). */
+  now(): number;
+  cancelChannel: string;
+  options: { prefix: string; concurrency: number; workflowConcurrency: number; lockDurationMs: number };
+}
+
+/**
+ * The BullMQ workers of one process: per served task queue, one worker for workflow tasks
+ * and timers, one for activities. `close()` stops fetching and waits for running jobs.
+ */
+export class WorkerHost {
+  private readonly workers: Worker[] = [];
+  private readonly shutdown = new AbortController();
+  private readonly served: Set<string>;
+  private readonly connection: RedisClient;
+  private readonly subscriber: RedisClient;
+
+  constructor(
+    private readonly deps: WorkerHostDeps,
+    taskQueues: string[],
+  ) {
+    this.served = new Set(taskQueues);
+    // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
+    setMaxListeners(0, this.shutdown.signal);
+    this.connection = duplicateClient(deps.redis);
+    this.connection.on('error', () => undefined);
+    this.subscriber = duplicateClient(deps.redis);
+    this.subscriber.on('error', () => undefined);
+  }
+
+  /** How many of this process's BullMQ workers are running. */
+  status(): { running: number; total: number } {
+    return { running: this.workers.filter((w) => w.isRunning()).length, total: this.workers.length };
+  }
+
+  serves(taskQueue: string): boolean {
+    return this.served.has(taskQueue);
+  }
+
+  async start(): Promise<void> {
+    const { executor } = this.deps;
+    for (const taskQueue of this.served) {
+      for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++) this.startPartition(taskQueue, partition);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    // Cancellation and termination reach running activities through their AbortSignal.
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      const at = message.indexOf(':');
+      executor.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
+    });
+    await this.subscriber.subscribe(this.deps.cancelChannel);
+  }
+
+  /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
+  private startPartition(taskQueue: string, partition: number): void {
+    const { options, runner, executor, logger } = this.deps;
+    // Workers poll on their own connection so their commands never queue ahead of the history scripts.
+    const redis = this.connection;
+    const workflowWorker = new Worker<WorkflowJobData>(
+      workflowQueueName(taskQueue, partition),
+      async (job: Job<WorkflowJobData>) => {
+        const { workflowId, runId, seq, replay } = job.data;
+        if (job.name === 'timer' && seq !== undefined) {
+          // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
+          // two before the due time. A durable timer never fires early (bounded wait, in case
+          // the clocks of two machines disagree by more).
+          await this.holdUntil(job.data.dueAt ?? 0);
+          await this.deps.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+        } else if (job.name === 'timeout' && job.data.timeoutType) {
+          await this.holdUntil(job.data.dueAt ?? 0);
+          await this.deps.timeOut(workflowId, runId, { timeoutType: job.data.timeoutType, timeoutMs: job.data.timeoutMs ?? 0 });
+        } else {
+          await runner.run(workflowId, runId, taskQueue, undefined, { replay });
+        }
+      },
+      {
+        connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false,
+        // A timer job or task interrupted by a crash comes back after the lock, like an activity.
+        lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs, maxStalledCount: 1_000_000,
+      },
+    );
+    const activityWorker = new Worker<ActivityJobData>(
+      activityQueueName(taskQueue, partition),
+      (job: Job<ActivityJobData>, token?: string) => executor.process(job, this.shutdown.signal, token),
+      {
+        connection: redis,
+        prefix: options.prefix,
+        concurrency: options.concurrency,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.lockDurationMs,
+        // A job whose worker died is retried however often that happens; the retry policy governs failures.
+        maxStalledCount: 1_000_000,
+        autorun: false,
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
+            type === BACKOFF_TYPE && job ? executor.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
+        },
+      },
+    );
+    for (const w of [workflowWorker, activityWorker]) {
+      w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack));
+      w.on('failed', (job, err) => {
+        if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
+      });
+      void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
+      this.workers.push(w);
+    }
+  }
+
+  /** Waits until a due time (workflow time) that a delayed job reached a little early, within bounds. */
+  private async holdUntil(dueAt: number): Promise<void> {
+    const early = dueAt - this.deps.now();
+    if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
+  }
+
+  /** Stops fetching, waits for the running jobs, then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.shutdown.abort();
+    await this.connection.quit().catch(() => this.connection.disconnect());
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  /** Shutdown that does not wait: running activities see their AbortSignal, connections are dropped. */
+  async forceClose(): Promise<void> {
+    this.shutdown.abort();
+    this.connection.disconnect();
+    this.subscriber.disconnect();
+    // disconnect() drops BullMQ's own blocking connections too, which close(true) may not reach with Redis gone.
+    for (const w of this.workers) void w.disconnect().catch(() => undefined);
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+  }
+}

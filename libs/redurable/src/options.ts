@@ -1,0 +1,197 @@
+import type { LoggerService } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import {
+  IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { toMs, type Duration } from './core/duration.js';
+import type { ActivityCallOptions } from './core/definitions/metadata.js';
+import { InvalidOptionsError } from './core/errors/library.errors.js';
+import type { PayloadCodec } from './core/payload/data-converter.js';
+import type { MetricsOptions } from './observability/metrics.js';
+import { MAX_SHARDS } from './store/shards.js';
+import { TASK_QUEUE_MESSAGE, TASK_QUEUE_NAME } from './core/task-queue-name.js';
+import { connectionProblem, type RedisConnectionOption } from './store/connection-option.js';
+
+/** Options of `DurableModule.forRoot()`. */
+export interface DurableModuleOptions {
+  /**
+   * Redis: a URL (`redis://user:pass@host:port/db`, `rediss://` for TLS), ioredis options, or an
+   * ioredis instance (the library duplicates it and leaves yours to you). Any field that is not
+   * an ioredis option is rejected, so a typo never falls back to localhost:6379.
+   */
+  connection: RedisConnectionOption;
+  /**
+   * How long `app.init()` waits for Redis before failing, and how long a client call (`start`,
+   * `signal`, `describe`, ...) waits for a connection and its answer, before a RedisUnavailableError.
+   * @default '10s'
+   */
+  connectTimeout?: Duration;
+  /**
+   * How long `app.close()` lets running activities and workflow tasks finish; then their
+   * AbortSignal fires and the connections are dropped, so shutdown ends even if Redis is gone.
+   * @default '10s'
+   */
+  shutdownTimeout?: Duration;
+  /** Prefix of every Redis key and BullMQ queue the library writes. @default 'redurable' */
+  prefix?: string;
+  /** Task queues this process serves. @default every task queue of its registered workflows and activities */
+  taskQueues?: string[];
+  /**
+   * Logical shards of the prefix: workflows are spread over them by id, each with its own hash
+   * tag, so on a Redis Cluster they spread over the masters (use a multiple of the master
+   * count, and more shards than masters you may add). Fixed when the prefix is first used and
+   * recorded in Redis; a later process giving another number is refused. @default the recorded number, or 16 on a fresh prefix
+   */
+  shards?: number;
+  /**
+   * Partitions of busy task queues, e.g. `{ transfers: 4 }`: the task queue's BullMQ queues are
+   * split in that many (each its own hash tag, so on a Cluster they spread over the masters);
+   * a workflow's jobs always go to the same partition, and workers consume them all. Recorded
+   * by the first worker serving the task queue; a later process giving another number is
+   * refused. @default 1 per task queue
+   */
+  partitions?: Record<string, number>;
+  /** Start workers in this process; false makes a client-only app. @default true */
+  worker?: boolean;
+  /** Activity jobs run at once, per task queue. @default 10 */
+  concurrency?: number;
+  /** Workflow tasks run at once, per task queue. @default 10 */
+  workflowConcurrency?: number;
+  /** Live workflow executions kept in memory (0 = always replay). @default 1000 */
+  workflowCacheSize?: number;
+  /** How long a workflow task owns its workflow before another worker may take over. @default '10s' */
+  leaseTtl?: Duration;
+  /** How often the recovery sweep looks for workflows whose pending work was lost. @default '5s' */
+  sweepInterval?: Duration;
+  /** BullMQ lock of a running activity job; a crashed worker's jobs are retried after it. @default '30s' */
+  lockDuration?: Duration;
+  /** How long a closed run's history and status stay in Redis; 0 keeps them forever. @default '7 days' */
+  retention?: Duration;
+  /** Largest encoded payload (argument, result) accepted. @default 2 MiB */
+  maxPayloadBytes?: number;
+  /** Transforms every stored payload, for example to encrypt it. @default none (plain JSON) */
+  payloadCodec?: PayloadCodec;
+  /** Defaults of every activity, below `@Activity` and per-call options. */
+  activityDefaults?: ActivityCallOptions;
+  /** Finished jobs kept for Bull Board. @default { completed: 1000, failed: 5000 } */
+  jobRetention?: { completed?: number; failed?: number };
+  /**
+   * Prometheus metrics through prom-client (install it): `true` registers them on prom-client's
+   * default registry, or pass `{ registry, prefix }`; serve them with the registry's `metrics()`. @default off
+   */
+  metrics?: boolean | MetricsOptions;
+  /** Logger; false silences the library. @default Nest's Logger */
+  logger?: LoggerService | false;
+}
+
+/** Options with every default applied and durations in milliseconds. */
+export interface ResolvedDurableOptions {
+  connection: RedisConnectionOption;
+  connectTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  prefix: string;
+  taskQueues?: string[];
+  /** Undefined: what the prefix recorded (16 on a fresh one). */
+  shards?: number;
+  partitions: Record<string, number>;
+  worker: boolean;
+  concurrency: number;
+  workflowConcurrency: number;
+  workflowCacheSize: number;
+  leaseTtlMs: number;
+  sweepIntervalMs: number;
+  lockDurationMs: number;
+  retentionMs: number;
+  maxPayloadBytes: number;
+  payloadCodec?: PayloadCodec;
+  activityDefaults: ActivityCallOptions;
+  jobRetention: { completed: number; failed: number };
+  metrics?: MetricsOptions;
+  logger?: LoggerService | false;
+}
+
+function isDuration(value: unknown): boolean {
+  if (value === undefined) return true;
+  try {
+    toMs(value as Duration);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPartitions(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.entries(value).every(([q, n]) => TASK_QUEUE_NAME.test(q) && Number.isInteger(n) && n >= 1 && n <= 256);
+}
+
+const IsDuration = () =>
+  ValidateBy({ name: 'isDuration', validator: { validate: isDuration, defaultMessage: (a) => `${a?.property} must be milliseconds or a duration like '30s' (got ${JSON.stringify(a?.value)})` } });
+
+
+class DurableOptionsSchema {
+  @IsOptional() @IsDuration() connectTimeout?: Duration;
+  @IsOptional() @IsDuration() shutdownTimeout?: Duration;
+  @IsOptional() @IsString() @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' }) prefix?: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE }) taskQueues?: string[];
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
+  @IsOptional() @IsObject() @ValidateBy({ name: 'isPartitions', validator: { validate: isPartitions, defaultMessage: (a) => `partitions must map task queue names to whole numbers from 1 to 256 (got ${JSON.stringify(a?.value)})` } }) partitions?: Record<string, number>;
+  @IsOptional() @IsBoolean() worker?: boolean;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) concurrency?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) workflowConcurrency?: number;
+  @IsOptional() @IsInt() @Min(0) workflowCacheSize?: number;
+  @IsOptional() @IsDuration() leaseTtl?: Duration;
+  @IsOptional() @IsDuration() sweepInterval?: Duration;
+  @IsOptional() @IsDuration() lockDuration?: Duration;
+  @IsOptional() @IsDuration() retention?: Duration;
+  @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
+  @IsOptional() @IsObject() activityDefaults?: object;
+  @IsOptional() @IsObject() jobRetention?: object;
+}
+
+function messages(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...messages(e.children ?? [])]);
+}
+
+/** Validates and resolves module options; throws InvalidOptionsError naming every bad option. */
+export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDurableOptions {
+  if (!options || typeof options !== 'object') throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
+  // The connection is checked apart: an ioredis instance must not go through plainToInstance.
+  const { payloadCodec, logger, connection, metrics, ...plain } = options;
+  const schema = plainToInstance(DurableOptionsSchema, plain);
+  const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+  const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
+  const connectionError = connection === undefined ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance' : connectionProblem(connection);
+  if (connectionError) list.unshift(connectionError);
+  if (metrics !== undefined && typeof metrics !== 'boolean' && (typeof metrics !== 'object' || metrics === null)) {
+    list.push(`metrics must be true, false or { registry?, prefix? } (got ${JSON.stringify(metrics)})`);
+  }
+  const unknown = errors.filter((e) => e.constraints?.whitelistValidation).map((e) => e.property);
+  if (unknown.length) list.push(`unknown option(s): ${unknown.join(', ')}`);
+  if (list.length > 0) throw new InvalidOptionsError(`Invalid DurableModule options: ${list.join('; ')}`);
+  const leaseTtlMs = toMs(options.leaseTtl ?? '10s');
+  if (leaseTtlMs < 100) throw new InvalidOptionsError(`Invalid DurableModule options: leaseTtl must be at least 100ms (got ${leaseTtlMs}ms)`);
+  return {
+    connection,
+    connectTimeoutMs: Math.max(1, toMs(options.connectTimeout ?? '10s')),
+    shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
+    prefix: options.prefix ?? 'redurable',
+    taskQueues: options.taskQueues,
+    shards: options.shards,
+    partitions: { ...(options.partitions ?? {}) },
+    worker: options.worker ?? true,
+    concurrency: options.concurrency ?? 10,
+    workflowConcurrency: options.workflowConcurrency ?? 10,
+    workflowCacheSize: options.workflowCacheSize ?? 1000,
+    leaseTtlMs,
+    sweepIntervalMs: toMs(options.sweepInterval ?? '5s'),
+    lockDurationMs: toMs(options.lockDuration ?? '30s'),
+    retentionMs: toMs(options.retention ?? '7 days'),
+    maxPayloadBytes: options.maxPayloadBytes ?? 2 * 1024 * 1024,
+    payloadCodec,
+    activityDefaults: options.activityDefaults ?? {},
+    jobRetention: { completed: 1000, failed: 5000, ...(options.jobRetention ?? {}) },
+    metrics: metrics === true ? {} : metrics || undefined,
+    logger,
+  };
+}
