@@ -34,10 +34,18 @@ export default {
       ...common,
       displayName: 'cluster',
       setupFiles: ['<rootDir>/test/support/target-cluster.js'],
-      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts', '<rootDir>/test/crash/**/*.spec.ts', '<rootDir>/test/contracts/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/test/e2e/**/*.spec.ts',
+        '<rootDir>/test/crash/**/*.spec.ts',
+        '<rootDir>/test/contracts/**/*.spec.ts',
+      ],
       // lost-replies and lost-script-replies drop replies through a TCP proxy in front of one server (a Cluster's
       // redirects name the real nodes); fail-fast starts and kills a server of its own.
-      testPathIgnorePatterns: ['/lost-replies\\.spec\\.ts$', '/lost-script-replies\\.spec\\.ts$', '/fail-fast\\.spec\\.ts$'],
+      testPathIgnorePatterns: [
+        '/lost-replies\\.spec\\.ts$',
+        '/lost-script-replies\\.spec\\.ts$',
+        '/fail-fast\\.spec\\.ts$',
+      ],
     },
   ],
 };

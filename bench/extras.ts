@@ -26,7 +26,8 @@ async function parkedTasks(url: string, workflowId: string, activities: number, 
     for (const deadline = Date.now() + 120_000; ;) {
       const meta = await runtime.store.getMeta(workflowId);
       if (meta && meta.historyLength === events && !meta.lease) break;
-      if (Date.now() > deadline) throw new Error(`parked workflow did not reach ${events} events: ${JSON.stringify(meta)}`);
+      if (Date.now() > deadline)
+        throw new Error(`parked workflow did not reach ${events} events: ${JSON.stringify(meta)}`);
       await sleepMs(20);
     }
     const task = () => runtime.runner.run(workflowId, handle.runId!, TASK_QUEUE);

@@ -14,7 +14,9 @@ export async function countFsyncs(url: string, work: () => Promise<void>): Promi
   const pid = /process_id:(\d+)/.exec(await admin.info('server'))?.[1];
   await admin.quit();
   if (!pid) return undefined;
-  const tracer = spawn('strace', ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-p', pid], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tracer = spawn('strace', ['-f', '-c', '-e', 'trace=fsync,fdatasync', '-p', pid], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let output = '';
   tracer.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => {
@@ -22,7 +24,7 @@ export async function countFsyncs(url: string, work: () => Promise<void>): Promi
     tracer.once('exit', (code) => resolve(code));
   });
   // strace prints "Process N attached" once it traces the server.
-  for (const deadline = Date.now() + 3000; !output.includes('attached'); ) {
+  for (const deadline = Date.now() + 3000; !output.includes('attached');) {
     if (Date.now() > deadline || tracer.exitCode !== null) {
       tracer.kill('SIGKILL');
       await exited;
@@ -34,6 +36,7 @@ export async function countFsyncs(url: string, work: () => Promise<void>): Promi
   tracer.kill('SIGINT');
   if ((await exited) === -1) return undefined;
   let calls = 0;
-  for (const m of output.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)\s*$/gm)) calls += Number(m[1]);
+  for (const m of output.matchAll(/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(fsync|fdatasync)\s*$/gm))
+    calls += Number(m[1]);
   return calls;
 }

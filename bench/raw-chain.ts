@@ -27,7 +27,12 @@ export class RawChain {
     this.connection = new Redis(url, { maxRetriesPerRequest: null });
     this.connection.on('error', () => undefined);
     this.queue = new Queue<StepData>('chain', { connection: this.connection, prefix });
-    this.worker = new Worker<StepData>('chain', (job) => this.process(job), { connection: this.connection, prefix, concurrency, autorun: false });
+    this.worker = new Worker<StepData>('chain', (job) => this.process(job), {
+      connection: this.connection,
+      prefix,
+      concurrency,
+      autorun: false,
+    });
     this.worker.on('completed', (job) => {
       if (job.data.i + 1 >= job.data.n) this.waiters.get(job.data.chain)?.();
     });
@@ -70,17 +75,27 @@ export class RawChain {
  * Lateness (ms) of `count` BullMQ delayed jobs with `delayMs`, added `spacingMs` apart: when the
  * worker started each (Date.now() in the processor) minus its job.timestamp + delay. Warmed up once.
  */
-export async function rawDelayLateness(url: string, prefix: string, count: number, delayMs: number, spacingMs: number): Promise<number[]> {
+export async function rawDelayLateness(
+  url: string,
+  prefix: string,
+  count: number,
+  delayMs: number,
+  spacingMs: number,
+): Promise<number[]> {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const queue = new Queue('delayed', { connection, prefix });
   let late: number[] = [];
   let expected = 0;
   let onAll = () => {};
-  const worker = new Worker('delayed', async (job) => {
-    late.push(Date.now() - (job.timestamp + (job.opts.delay ?? 0)));
-    if (late.length === expected) onAll();
-  }, { connection, prefix, concurrency: 64 });
+  const worker = new Worker(
+    'delayed',
+    async (job) => {
+      late.push(Date.now() - (job.timestamp + (job.opts.delay ?? 0)));
+      if (late.length === expected) onAll();
+    },
+    { connection, prefix, concurrency: 64 },
+  );
   try {
     await worker.waitUntilReady();
     const round = async (n: number) => {

@@ -8,8 +8,17 @@ import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowRun, proxyActivities, proxyLocalActivities, sleep,
-  type DurableModuleOptions, type RedisConnectionOption,
+  Activities,
+  Activity,
+  DurableModule,
+  Workflow,
+  WorkflowClient,
+  WorkflowRun,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  type DurableModuleOptions,
+  type RedisConnectionOption,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
 
@@ -78,9 +87,22 @@ export interface BenchApp {
 }
 
 /** A Nest application context with DurableModule on `prefix`, serving the bench task queue. */
-export async function startBenchApp(connection: RedisConnectionOption, prefix: string, options: Partial<DurableModuleOptions> = {}): Promise<BenchApp> {
+export async function startBenchApp(
+  connection: RedisConnectionOption,
+  prefix: string,
+  options: Partial<DurableModuleOptions> = {},
+): Promise<BenchApp> {
   @Module({
-    imports: [DurableModule.forRoot({ connection, prefix, logger: false, concurrency: 64, workflowConcurrency: 64, ...options })],
+    imports: [
+      DurableModule.forRoot({
+        connection,
+        prefix,
+        logger: false,
+        concurrency: 64,
+        workflowConcurrency: 64,
+        ...options,
+      }),
+    ],
     providers: [BenchActivities, ChainWorkflow, LocalChainWorkflow, SleepWorkflow, ParkedWorkflow],
   })
   class BenchModule {}
@@ -90,7 +112,12 @@ export async function startBenchApp(connection: RedisConnectionOption, prefix: s
 }
 
 /** Starts a ChainWorkflow (a LocalChainWorkflow with `local`) and waits for its result. */
-export async function runChain(client: WorkflowClient, workflowId: string, steps: number, local = false): Promise<void> {
+export async function runChain(
+  client: WorkflowClient,
+  workflowId: string,
+  steps: number,
+  local = false,
+): Promise<void> {
   const handle = await client.start(local ? LocalChainWorkflow : ChainWorkflow, { workflowId, args: [steps] });
   const result = await handle.result();
   if (result !== steps) throw new Error(`workflow ${workflowId} returned ${result}, expected ${steps}`);

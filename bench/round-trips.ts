@@ -25,7 +25,11 @@ function queueOf(key: string | undefined): string | undefined {
 }
 
 /** Commands sent to Redis while `work` ran, by name. */
-export async function roundTrips(url: string, scripts: Map<string, string>, work: () => Promise<void>): Promise<Map<string, number>> {
+export async function roundTrips(
+  url: string,
+  scripts: Map<string, string>,
+  work: () => Promise<void>,
+): Promise<Map<string, number>> {
   const marker = `bench-marker-${randomUUID()}`;
   const control = new Redis(url);
   const monitor = await control.monitor();
@@ -41,7 +45,9 @@ export async function roundTrips(url: string, scripts: Map<string, string>, work
       onEnd();
     } else if (phase === 'during' && source !== 'lua') {
       const script = cmd === 'evalsha' || cmd === 'eval';
-      const base = script ? `${cmd === 'eval' ? 'EVAL ' : ''}${scripts.get(cmd === 'evalsha' ? args[1] : '') ?? 'script'}` : cmd.toUpperCase();
+      const base = script
+        ? `${cmd === 'eval' ? 'EVAL ' : ''}${scripts.get(cmd === 'evalsha' ? args[1] : '') ?? 'script'}`
+        : cmd.toUpperCase();
       const queue = queueOf(script ? args[3] : args[1]);
       const name = queue ? `${base}@${queue}` : base;
       counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -60,7 +66,11 @@ export async function roundTrips(url: string, scripts: Map<string, string>, work
 }
 
 /** (long − short) / stepsBetween per command: with two runs of different length, fixed costs cancel. */
-export function perStep(short: Map<string, number>, long: Map<string, number>, stepsBetween: number): Map<string, number> {
+export function perStep(
+  short: Map<string, number>,
+  long: Map<string, number>,
+  stepsBetween: number,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const key of new Set([...short.keys(), ...long.keys()])) {
     const v = ((long.get(key) ?? 0) - (short.get(key) ?? 0)) / stepsBetween;
@@ -85,10 +95,22 @@ export async function profileRoundTrips(url: string, slots: number, steps: numbe
     const none = new Map<string, number>();
     const chains = 2 * slots;
     return {
-      redurable: perStep(await count(() => runChain(app.client, 'p20', 20)), await count(() => runChain(app.client, 'p60', 60)), 40),
+      redurable: perStep(
+        await count(() => runChain(app.client, 'p20', 20)),
+        await count(() => runChain(app.client, 'p60', 60)),
+        40,
+      ),
       raw: perStep(await count(() => raw.run('p20', 20)), await count(() => raw.run('p60', 60)), 40),
-      redurableLoaded: perStep(none, await count(() => fixedCount(slots, chains, (n) => runChain(app.client, `l-${n}`, steps))), chains * steps),
-      rawLoaded: perStep(none, await count(() => fixedCount(slots, chains, (n) => raw.run(`l-${n}`, steps))), chains * steps),
+      redurableLoaded: perStep(
+        none,
+        await count(() => fixedCount(slots, chains, (n) => runChain(app.client, `l-${n}`, steps))),
+        chains * steps,
+      ),
+      rawLoaded: perStep(
+        none,
+        await count(() => fixedCount(slots, chains, (n) => raw.run(`l-${n}`, steps))),
+        chains * steps,
+      ),
     };
   } finally {
     await raw.close();

@@ -49,11 +49,18 @@ const progress = (msg: string) => process.stderr.write(`  … ${msg}\n`);
 type System = 'Redurable' | 'Redurable, local activities' | 'raw BullMQ chain';
 const ALL_SYSTEMS: System[] = ['Redurable', 'Redurable, local activities', 'raw BullMQ chain'];
 /** BENCH_SYSTEMS=0,2 measures some systems only (by position), for trying a change; the ratios need 0 and 2. */
-const SYSTEMS = process.env.BENCH_SYSTEMS ? process.env.BENCH_SYSTEMS.split(',').map((i) => ALL_SYSTEMS[Number(i)]) : ALL_SYSTEMS;
+const SYSTEMS = process.env.BENCH_SYSTEMS
+  ? process.env.BENCH_SYSTEMS.split(',').map((i) => ALL_SYSTEMS[Number(i)])
+  : ALL_SYSTEMS;
 /** BENCH_MODES=aof (or mem) measures one mode only, for trying a change. */
 const MODES = (process.env.BENCH_MODES ?? 'mem,aof').split(',');
 
-async function onSystem(system: System, url: string, prefix: string, run: (chain: Chain) => Promise<WorkloadResult>): Promise<WorkloadResult> {
+async function onSystem(
+  system: System,
+  url: string,
+  prefix: string,
+  run: (chain: Chain) => Promise<WorkloadResult>,
+): Promise<WorkloadResult> {
   if (system === 'raw BullMQ chain') {
     const raw = await RawChain.start(url, prefix, SIZES.lanes);
     try {
@@ -71,7 +78,11 @@ async function onSystem(system: System, url: string, prefix: string, run: (chain
   }
 }
 
-interface Mode { name: string; aof: boolean; results: Map<System, WorkloadResult> }
+interface Mode {
+  name: string;
+  aof: boolean;
+  results: Map<System, WorkloadResult>;
+}
 
 async function measureMode(aof: boolean): Promise<Mode> {
   const name = aof ? 'AOF, appendfsync always' : 'no persistence';
@@ -80,7 +91,12 @@ async function measureMode(aof: boolean): Promise<Mode> {
   try {
     for (const [i, system] of SYSTEMS.entries()) {
       progress(`${name}: ${system}`);
-      results.set(system, await onSystem(system, server.url, `bench-${aof ? 'aof' : 'mem'}-${i}`, (chain) => measure(chain, `s${i}`, SIZES, aof ? server.url : undefined)));
+      results.set(
+        system,
+        await onSystem(system, server.url, `bench-${aof ? 'aof' : 'mem'}-${i}`, (chain) =>
+          measure(chain, `s${i}`, SIZES, aof ? server.url : undefined),
+        ),
+      );
     }
   } finally {
     await server.stop();
@@ -101,10 +117,22 @@ function headline(mode: Mode): { table: string[][]; markdown: string[] } {
     return `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)}`;
   };
   const fs = (v?: number) => (v === undefined ? (mode.aof ? 'n/a' : '') : fixed(v, 2));
-  const head = ['', ...SIZES.lengths.map((n) => `N=${n} p50/p95/p99 ms`), 'ms per extra step', `steps/s, ${SIZES.lanes} lanes`, ...(mode.aof ? ['fsyncs per step', `per ${SIZES.tpSteps}-step workflow`] : [])];
+  const head = [
+    '',
+    ...SIZES.lengths.map((n) => `N=${n} p50/p95/p99 ms`),
+    'ms per extra step',
+    `steps/s, ${SIZES.lanes} lanes`,
+    ...(mode.aof ? ['fsyncs per step', `per ${SIZES.tpSteps}-step workflow`] : []),
+  ];
   const rows = SYSTEMS.map((s) => {
     const r = mode.results.get(s)!;
-    return [s, ...SIZES.lengths.map((n) => lat(r, n)), fixed(r.perStepMs, 3), grouped(r.stepsPerSecond), ...(mode.aof ? [fs(r.fsyncsPerStep), fs(r.fsyncsPerWorkflow)] : [])];
+    return [
+      s,
+      ...SIZES.lengths.map((n) => lat(r, n)),
+      fixed(r.perStepMs, 3),
+      grouped(r.stepsPerSecond),
+      ...(mode.aof ? [fs(r.fsyncsPerStep), fs(r.fsyncsPerWorkflow)] : []),
+    ];
   });
   const raw = mode.results.get('raw BullMQ chain')!;
   const ours = mode.results.get('Redurable')!;
@@ -131,10 +159,14 @@ function headline(mode: Mode): { table: string[][]; markdown: string[] } {
 async function extras(server: EmbeddedRedis) {
   const admin = new Redis(server.url);
   try {
-    progress('replay cost'); const replay = await replayCost(server.url, REPLAY_ACTIVITIES, REPLAY_RUNS);
-    progress('memory per workflow'); const mem = await memoryPerWorkflow(server.url, admin, MEM_WARM, MEM_N, STEPS);
-    progress('timer lateness'); const timers = await timerLateness(server.url, TIMERS, TIMER_MS, TIMER_SPACING_MS);
-    progress('round trips per step (MONITOR)'); const rt = await profileRoundTrips(server.url, SIZES.lanes, STEPS);
+    progress('replay cost');
+    const replay = await replayCost(server.url, REPLAY_ACTIVITIES, REPLAY_RUNS);
+    progress('memory per workflow');
+    const mem = await memoryPerWorkflow(server.url, admin, MEM_WARM, MEM_N, STEPS);
+    progress('timer lateness');
+    const timers = await timerLateness(server.url, TIMERS, TIMER_MS, TIMER_SPACING_MS);
+    progress('round trips per step (MONITOR)');
+    const rt = await profileRoundTrips(server.url, SIZES.lanes, STEPS);
     return { replay, mem, timers, rt };
   } finally {
     await admin.quit();
@@ -145,7 +177,10 @@ async function scale(url: string) {
   const scaled: { target: string; rates: number[] }[] = [];
   const cluster = await startEmbeddedCluster(3);
   try {
-    for (const [target, connection] of [['one Redis', url], ['Redis Cluster, 3 masters', { cluster: cluster.nodes }]] as const) {
+    for (const [target, connection] of [
+      ['one Redis', url],
+      ['Redis Cluster, 3 masters', { cluster: cluster.nodes }],
+    ] as const) {
       const rates: number[] = [];
       for (const workers of [1, 2, 3]) {
         progress(`scale-out: ${target}, ${workers} worker process(es)`);
@@ -179,7 +214,9 @@ async function main() {
   } finally {
     await server.stop();
   }
-  const bullmq = JSON.parse(readFileSync(new URL('../../node_modules/bullmq/package.json', import.meta.url), 'utf8')) as { version: string };
+  const bullmq = JSON.parse(
+    readFileSync(new URL('../../node_modules/bullmq/package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
   const cpu = cpus();
   const env = `Node ${process.version}, Redis ${redisVersion}, BullMQ ${bullmq.version}, ${cpu.length} cores (${cpu[0]?.model.trim()})${QUICK ? ', QUICK (a tenth of the workload)' : ''}`;
 
@@ -188,53 +225,84 @@ async function main() {
   console.log(`\nRedurable benchmark: ${env}`);
   const headlines = modes.map(headline);
   for (const [i, mode] of modes.entries()) {
-    console.log(`\n${mode.name} (latency: ${SIZES.perLength} workflows per N at concurrency 1; throughput: ${SIZES.tpTotal} x ${SIZES.tpSteps}-step workflows)`);
+    console.log(
+      `\n${mode.name} (latency: ${SIZES.perLength} workflows per N at concurrency 1; throughput: ${SIZES.tpTotal} x ${SIZES.tpSteps}-step workflows)`,
+    );
     console.log(columns(headlines[i].table));
-    console.log(headlines[i].markdown.filter((l) => l.startsWith('- ')).map((l) => l.slice(2)).join('\n'));
+    console.log(
+      headlines[i].markdown
+        .filter((l) => l.startsWith('- '))
+        .map((l) => l.slice(2))
+        .join('\n'),
+    );
   }
   if (!more) return;
   const { replay, mem, timers, rt } = more;
   const replayRate = 1e6 / replay.perEventUs;
   const extrasRows = [
-    [`replay, per event (${replay.short.events}- and ${replay.long.events}-event histories)`, `${fixed(replay.perEventUs, 1)} us per event = ${grouped(replayRate)} events/s (target >= 100,000: ${verdict(replayRate >= 100_000)})`, `cold task (cache cleared) ${fixed(replay.short.coldMs, 2)} / ${fixed(replay.long.coldMs, 2)} ms, warm task ${fixed(replay.short.warmMs, 2)} ms`],
-    [`Redis memory per finished ${STEPS}-step workflow`, `${grouped(mem.perWorkflow)} B (target <= ${grouped(memTarget)}: ${verdict(mem.perWorkflow <= memTarget)})`, `used_memory delta / ${MEM_N}; its own keys (meta, history, done): ${grouped(mem.ownKeys)} B`],
-    [`timer lateness, ${TIMERS} x sleep(${TIMER_MS})`, `p50 ${fixed(timers.vsStarted.p50, 0)} ms, p99 ${fixed(timers.vsStarted.p99, 0)} ms`, `raw BullMQ delayed jobs: p50 ${fixed(timers.raw.p50, 0)} ms, p99 ${fixed(timers.raw.p99, 0)} ms`],
+    [
+      `replay, per event (${replay.short.events}- and ${replay.long.events}-event histories)`,
+      `${fixed(replay.perEventUs, 1)} us per event = ${grouped(replayRate)} events/s (target >= 100,000: ${verdict(replayRate >= 100_000)})`,
+      `cold task (cache cleared) ${fixed(replay.short.coldMs, 2)} / ${fixed(replay.long.coldMs, 2)} ms, warm task ${fixed(replay.short.warmMs, 2)} ms`,
+    ],
+    [
+      `Redis memory per finished ${STEPS}-step workflow`,
+      `${grouped(mem.perWorkflow)} B (target <= ${grouped(memTarget)}: ${verdict(mem.perWorkflow <= memTarget)})`,
+      `used_memory delta / ${MEM_N}; its own keys (meta, history, done): ${grouped(mem.ownKeys)} B`,
+    ],
+    [
+      `timer lateness, ${TIMERS} x sleep(${TIMER_MS})`,
+      `p50 ${fixed(timers.vsStarted.p50, 0)} ms, p99 ${fixed(timers.vsStarted.p99, 0)} ms`,
+      `raw BullMQ delayed jobs: p50 ${fixed(timers.raw.p50, 0)} ms, p99 ${fixed(timers.raw.p99, 0)} ms`,
+    ],
     ['Redis commands per step, sequential: Redurable', fixed(total(rt.redurable), 2), breakdown(rt.redurable)],
     ['  raw BullMQ', fixed(total(rt.raw), 2), breakdown(rt.raw)],
-    [`  ${SIZES.lanes} in flight (start and end included): Redurable`, fixed(total(rt.redurableLoaded), 2), breakdown(rt.redurableLoaded)],
+    [
+      `  ${SIZES.lanes} in flight (start and end included): Redurable`,
+      fixed(total(rt.redurableLoaded), 2),
+      breakdown(rt.redurableLoaded),
+    ],
     ['  raw BullMQ', fixed(total(rt.rawLoaded), 2), breakdown(rt.rawLoaded)],
   ];
   console.log('\nno persistence:');
   console.log(columns(extrasRows));
   if (scaled.length > 0) {
-    console.log(`\nScale-out: steps/s, ${SIZES.lanes} x ${STEPS}-step workflows in flight from a client-only process, run by 1 / 2 / 3 worker processes (${cpu.length} cores in all)`);
-    console.log(columns([
-      ['', '1 worker', '2 workers', '3 workers'],
-      ...scaled.map((s) => [s.target, ...s.rates.map((r) => grouped(r))]),
-      ['Cluster / one Redis', ...scaled[1].rates.map((r, i) => `${fixed((r / scaled[0].rates[i]) * 100, 0)}%`)],
-    ]));
+    console.log(
+      `\nScale-out: steps/s, ${SIZES.lanes} x ${STEPS}-step workflows in flight from a client-only process, run by 1 / 2 / 3 worker processes (${cpu.length} cores in all)`,
+    );
+    console.log(
+      columns([
+        ['', '1 worker', '2 workers', '3 workers'],
+        ...scaled.map((s) => [s.target, ...s.rates.map((r) => grouped(r))]),
+        ['Cluster / one Redis', ...scaled[1].rates.map((r, i) => `${fixed((r / scaled[0].rates[i]) * 100, 0)}%`)],
+      ]),
+    );
   }
 
   console.log(`\nMarkdown for the README:\n`);
-  console.log([
-    `\`npm run bench\` — ${env}.`,
-    '',
-    ...headlines.flatMap((h) => h.markdown),
-    '| Also measured (no persistence) | |',
-    '| --- | --- |',
-    `| Replay, per event (cold task of a ${replay.short.events}- and a ${replay.long.events}-event history: ${fixed(replay.short.coldMs, 1)} / ${fixed(replay.long.coldMs, 1)} ms) | ${fixed(replay.perEventUs, 1)} µs (${grouped(replayRate)} events/s) |`,
-    `| Redis memory per finished ${STEPS}-step workflow | ${grouped(mem.perWorkflow)} B |`,
-    `| Timer lateness, ${TIMERS} × sleep(${TIMER_MS} ms), p50 / p99 | ${fixed(timers.vsStarted.p50, 0)} / ${fixed(timers.vsStarted.p99, 0)} ms (BullMQ delayed jobs: ${fixed(timers.raw.p50, 0)} / ${fixed(timers.raw.p99, 0)} ms) |`,
-    `| Redis commands per step, sequential / ${SIZES.lanes} in flight | ${fixed(total(rt.redurable), 1)} / ${fixed(total(rt.redurableLoaded), 1)} (raw chain: ${fixed(total(rt.raw), 1)} / ${fixed(total(rt.rawLoaded), 1)}) |`,
-    ...(scaled.length > 0 ? [
+  console.log(
+    [
+      `\`npm run bench\` — ${env}.`,
       '',
-      `Scale-out, steps/s (${SIZES.lanes} × ${STEPS}-step workflows in flight, client-only process + worker processes, ${cpu.length} cores in all):`,
-      '',
-      '| Redis | 1 worker process | 2 | 3 |',
-      '| --- | ---: | ---: | ---: |',
-      ...scaled.map((s) => `| ${s.target} | ${s.rates.map((r) => grouped(r)).join(' | ')} |`),
-    ] : []),
-  ].join('\n'));
+      ...headlines.flatMap((h) => h.markdown),
+      '| Also measured (no persistence) | |',
+      '| --- | --- |',
+      `| Replay, per event (cold task of a ${replay.short.events}- and a ${replay.long.events}-event history: ${fixed(replay.short.coldMs, 1)} / ${fixed(replay.long.coldMs, 1)} ms) | ${fixed(replay.perEventUs, 1)} µs (${grouped(replayRate)} events/s) |`,
+      `| Redis memory per finished ${STEPS}-step workflow | ${grouped(mem.perWorkflow)} B |`,
+      `| Timer lateness, ${TIMERS} × sleep(${TIMER_MS} ms), p50 / p99 | ${fixed(timers.vsStarted.p50, 0)} / ${fixed(timers.vsStarted.p99, 0)} ms (BullMQ delayed jobs: ${fixed(timers.raw.p50, 0)} / ${fixed(timers.raw.p99, 0)} ms) |`,
+      `| Redis commands per step, sequential / ${SIZES.lanes} in flight | ${fixed(total(rt.redurable), 1)} / ${fixed(total(rt.redurableLoaded), 1)} (raw chain: ${fixed(total(rt.raw), 1)} / ${fixed(total(rt.rawLoaded), 1)}) |`,
+      ...(scaled.length > 0
+        ? [
+            '',
+            `Scale-out, steps/s (${SIZES.lanes} × ${STEPS}-step workflows in flight, client-only process + worker processes, ${cpu.length} cores in all):`,
+            '',
+            '| Redis | 1 worker process | 2 | 3 |',
+            '| --- | ---: | ---: | ---: |',
+            ...scaled.map((s) => `| ${s.target} | ${s.rates.map((r) => grouped(r)).join(' | ')} |`),
+          ]
+        : []),
+    ].join('\n'),
+  );
 }
 
 main().catch((err) => {

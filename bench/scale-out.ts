@@ -17,7 +17,11 @@ const STEPS = 10;
 
 function startWorker(connection: RedisConnectionOption, prefix: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--conditions=redurable-internal', WORKER], {
-    env: { ...process.env, BENCH_CONNECTION: typeof connection === 'string' ? connection : JSON.stringify(connection), BENCH_PREFIX: prefix },
+    env: {
+      ...process.env,
+      BENCH_CONNECTION: typeof connection === 'string' ? connection : JSON.stringify(connection),
+      BENCH_PREFIX: prefix,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -35,7 +39,12 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 }
 
 /** Steps/s with `workers` worker processes, after a warm-up round. */
-export async function scaleOut(connection: RedisConnectionOption, prefix: string, workers: number, roundMs: number): Promise<number> {
+export async function scaleOut(
+  connection: RedisConnectionOption,
+  prefix: string,
+  workers: number,
+  roundMs: number,
+): Promise<number> {
   const children = await Promise.all(Array.from({ length: workers }, () => startWorker(connection, prefix)));
   const client = await startBenchApp(connection, prefix, { worker: false });
   try {

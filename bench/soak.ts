@@ -36,7 +36,14 @@ const SERVER = fileURLToPath(new URL('../test/fixtures/sample-server.js', import
 const log = (msg: string) => process.stderr.write(`  … ${msg}\n`);
 const random = prng(SEED);
 const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)];
-const figures = { workerKills: 0, redisRestarts: 0, droppedReplies: 0, connectionResets: 0, deletedJobs: 0, startRetries: 0 };
+const figures = {
+  workerKills: 0,
+  redisRestarts: 0,
+  droppedReplies: 0,
+  connectionResets: 0,
+  deletedJobs: 0,
+  startRetries: 0,
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'redurable-soak-'));
 let redis: EmbeddedRedis = await startEmbeddedRedis({ dir, appendOnly: true, appendFsync: 'always' });
@@ -49,7 +56,10 @@ class WorkerProcess {
   child?: ChildProcess;
   constructor(readonly name: string) {}
   start(): void {
-    this.child = spawn(process.execPath, [SERVER], { env: { ...process.env, REDIS_URL: proxy.url, PREFIX, PORT: '0' }, stdio: 'ignore' });
+    this.child = spawn(process.execPath, [SERVER], {
+      env: { ...process.env, REDIS_URL: proxy.url, PREFIX, PORT: '0' },
+      stdio: 'ignore',
+    });
   }
   kill(): void {
     this.child?.kill('SIGKILL');
@@ -69,12 +79,23 @@ class WorkerProcess {
 const workers = Array.from({ length: WORKERS }, (_, i) => new WorkerProcess(`worker-${i}`));
 workers.forEach((w) => w.start());
 // The driver: the sample's API without workers, for accounts and balances, and the client to start transfers.
-const driver = await createSampleApp({ redisUrl: proxy.url, port: 0, prefix: PREFIX, logger: false, durable: { worker: false, connectTimeout: '20s' } });
+const driver = await createSampleApp({
+  redisUrl: proxy.url,
+  port: 0,
+  prefix: PREFIX,
+  logger: false,
+  durable: { worker: false, connectTimeout: '20s' },
+});
 const client = driver.app.get(WorkflowClient);
 const api = async (method: string, path: string, body?: unknown) => {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${driver.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-    if (res.status < 500 || attempt >= 20) return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    const res = await fetch(`${driver.url}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (res.status < 500 || attempt >= 20)
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     await sleepMs(500); // Redis is restarting
   }
 };
@@ -90,7 +111,13 @@ const accounts = [...opening.keys()];
 const frozen = accounts[5];
 await api('POST', `/accounts/${frozen}/freeze`);
 
-interface Planned { workflowId: string; from: string; to: string; amount: number; failDeposit?: number }
+interface Planned {
+  workflowId: string;
+  from: string;
+  to: string;
+  amount: number;
+  failDeposit?: number;
+}
 const plan: Planned[] = Array.from({ length: TRANSFERS }, (_, i) => {
   const from = pick(accounts);
   const to = pick(accounts.filter((a) => a !== from));
@@ -104,8 +131,18 @@ async function startTransfer(t: Planned): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await client.start(TransferWorkflow, {
-        workflowId: t.workflowId, workflowIdConflictPolicy: attempt === 0 ? 'FAIL' : 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        args: [{ transferId: t.workflowId.slice('transfer-'.length), from: t.from, to: t.to, amount: t.amount, failDeposit: t.failDeposit }],
+        workflowId: t.workflowId,
+        workflowIdConflictPolicy: attempt === 0 ? 'FAIL' : 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: [
+          {
+            transferId: t.workflowId.slice('transfer-'.length),
+            from: t.from,
+            to: t.to,
+            amount: t.amount,
+            failDeposit: t.failDeposit,
+          },
+        ],
       });
       return;
     } catch (err) {
@@ -125,7 +162,13 @@ async function deleteSomeJobs(): Promise<void> {
       const jobs = await queue.getJobs(['waiting', 'delayed'], 0, 50);
       for (let n = 0; n < 2 && jobs.length > 0; n++) {
         const job = jobs.splice(Math.floor(random() * jobs.length), 1)[0];
-        if (await job.remove().then(() => true, () => false)) figures.deletedJobs++;
+        if (
+          await job.remove().then(
+            () => true,
+            () => false,
+          )
+        )
+          figures.deletedJobs++;
       }
     } finally {
       await queue.close();
@@ -187,16 +230,24 @@ while (open.length > 0 && Date.now() - drainStart < DRAIN_MS) {
 }
 const drainMs = Date.now() - drainStart;
 
-const settled: SettledTransfer[] = await Promise.all(plan.map(async (t) => {
-  const d = await client.getHandle(t.workflowId).describe();
-  return { ...t, status: d.status, failureType: (d.failure as { type?: string } | undefined)?.type };
-}));
+const settled: SettledTransfer[] = await Promise.all(
+  plan.map(async (t) => {
+    const d = await client.getHandle(t.workflowId).describe();
+    return { ...t, status: d.status, failureType: (d.failure as { type?: string } | undefined)?.type };
+  }),
+);
 const balances = new Map<string, number>();
 for (const id of accounts) balances.set(id, (await api('GET', `/accounts/${id}`)).body.balance as number);
-const problems = open.length > 0 ? open.map((id) => `transfer ${id} still running ${DRAIN_MS / 1000} s after the faults stopped`) : await auditTransfers(direct, opening, balances, settled);
+const problems =
+  open.length > 0
+    ? open.map((id) => `transfer ${id} still running ${DRAIN_MS / 1000} s after the faults stopped`)
+    : await auditTransfers(direct, opening, balances, settled);
 // Histories: no step recorded twice.
 for (const t of plan) {
-  const history = await client.getHandle(t.workflowId).fetchHistory().catch((): HistoryEvent[] => []);
+  const history = await client
+    .getHandle(t.workflowId)
+    .fetchHistory()
+    .catch((): HistoryEvent[] => []);
   const seen = new Set<string>();
   for (const e of history) {
     if (!('seq' in e)) continue;
@@ -206,11 +257,14 @@ for (const t of plan) {
   }
 }
 
-const count = (status: string, type?: string) => settled.filter((s) => s.status === status && (!type || s.failureType === type)).length;
+const count = (status: string, type?: string) =>
+  settled.filter((s) => s.status === status && (!type || s.failureType === type)).length;
 console.log('');
 console.log(`| soak (seed ${SEED}) | |`);
 console.log('| --- | ---: |');
-console.log(`| transfers | ${TRANSFERS} (${count('completed')} completed, ${count('failed', 'TransferRefunded')} refunded, ${count('failed', 'TransferFailed')} refused) |`);
+console.log(
+  `| transfers | ${TRANSFERS} (${count('completed')} completed, ${count('failed', 'TransferRefunded')} refunded, ${count('failed', 'TransferFailed')} refused) |`,
+);
 console.log(`| fault window | ${SOAK_MS / 1000} s |`);
 console.log(`| worker processes SIGKILLed | ${figures.workerKills} |`);
 console.log(`| Redis SIGKILLed and restarted (AOF always) | ${figures.redisRestarts} |`);
@@ -219,7 +273,9 @@ console.log(`| connection resets | ${figures.connectionResets} |`);
 console.log(`| waiting or delayed jobs deleted | ${figures.deletedJobs} |`);
 console.log(`| client starts repeated after an error | ${figures.startRetries} |`);
 console.log(`| time for the last transfer to end after the faults stopped | ${(drainMs / 1000).toFixed(1)} s |`);
-console.log(`| audit (money conserved, each ledger operation once, no step recorded twice) | ${problems.length === 0 ? 'holds' : `${problems.length} violations`} |`);
+console.log(
+  `| audit (money conserved, each ledger operation once, no step recorded twice) | ${problems.length === 0 ? 'holds' : `${problems.length} violations`} |`,
+);
 for (const p of problems.slice(0, 30)) console.log(`  - ${p}`);
 
 await Promise.all(workers.map((w) => w.stop()));

@@ -28,26 +28,34 @@ export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
  * unit as soon as the previous one ends); units still running at the deadline are waited for
  * and counted. Returns how many units completed and the wall time they took.
  */
-export async function closedLoop(slots: number, durationMs: number, unit: (n: number) => Promise<void>): Promise<{ units: number; elapsedMs: number }> {
+export async function closedLoop(
+  slots: number,
+  durationMs: number,
+  unit: (n: number) => Promise<void>,
+): Promise<{ units: number; elapsedMs: number }> {
   const start = now();
   const deadline = start + durationMs;
   let started = 0;
   let units = 0;
-  await Promise.all(Array.from({ length: slots }, async () => {
-    while (now() < deadline) {
-      await unit(started++);
-      units++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: slots }, async () => {
+      while (now() < deadline) {
+        await unit(started++);
+        units++;
+      }
+    }),
+  );
   return { units, elapsedMs: now() - start };
 }
 
 /** Runs `total` units of work, at most `slots` at a time. */
 export async function fixedCount(slots: number, total: number, unit: (n: number) => Promise<void>): Promise<void> {
   let started = 0;
-  await Promise.all(Array.from({ length: Math.min(slots, total) }, async () => {
-    while (started < total) await unit(started++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(slots, total) }, async () => {
+      while (started < total) await unit(started++);
+    }),
+  );
 }
 
 export const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,5 +71,12 @@ export function grouped(value: number): string {
 /** Rows as left-aligned, space-padded columns. */
 export function columns(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (cell ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (cell ?? '').padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -35,7 +35,8 @@ try {
   const firstPass = await timeIt(async () => {
     const due = async () => {
       let n = 0;
-      for (const shard of runtime.keys.allShards()) n += (await runtime.store.dueForCheck(shard, TASK_QUEUE, Date.now(), 1)).length;
+      for (const shard of runtime.keys.allShards())
+        n += (await runtime.store.dueForCheck(shard, TASK_QUEUE, Date.now(), 1)).length;
       return n;
     };
     while ((await due()) > 0) await sweep.runOnce();
@@ -60,9 +61,15 @@ try {
   console.log(`| recovery sweep, ${grouped(PARKED)} workflows parked on 1-hour timers | ms |`);
   console.log('| --- | ---: |');
   console.log(`| one pass (median of ${PASSES}) | ${median(passes).toFixed(2)} |`);
-  console.log(`| first check of all of them, once (confirms each timer job exists) | ${grouped(Math.round(firstPass))} |`);
-  console.log(`| reading every running workflow's meta (what each pass did before) | ${grouped(Math.round(fullScan))} |`);
-  console.log(`\nRedis memory: ${(used / PARKED / 1024).toFixed(1)} KB per parked workflow (history, meta, indexes, timer job)`);
+  console.log(
+    `| first check of all of them, once (confirms each timer job exists) | ${grouped(Math.round(firstPass))} |`,
+  );
+  console.log(
+    `| reading every running workflow's meta (what each pass did before) | ${grouped(Math.round(fullScan))} |`,
+  );
+  console.log(
+    `\nRedis memory: ${(used / PARKED / 1024).toFixed(1)} KB per parked workflow (history, meta, indexes, timer job)`,
+  );
   await bench.close();
 } finally {
   await redis.stop();

@@ -10,7 +10,11 @@ import { fixedCount, percentile, timeIt } from './stats.js';
 /** Runs one chain of `steps` steps named `id` and resolves when its result is in hand. */
 export type Chain = (id: string, steps: number) => Promise<void>;
 
-export interface Percentiles { p50: number; p95: number; p99: number }
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
 
 export interface WorkloadSizes {
   /** Chain lengths timed at concurrency 1. */
@@ -35,10 +39,19 @@ export interface WorkloadResult {
   fsyncsPerWorkflow?: number;
 }
 
-const percentiles = (xs: number[]): Percentiles => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99) });
+const percentiles = (xs: number[]): Percentiles => ({
+  p50: percentile(xs, 50),
+  p95: percentile(xs, 95),
+  p99: percentile(xs, 99),
+});
 
 /** Measures one system; `tag` keeps workflow ids apart; `fsyncUrl` turns on fsync counting (AOF). */
-export async function measure(chain: Chain, tag: string, sizes: WorkloadSizes, fsyncUrl?: string): Promise<WorkloadResult> {
+export async function measure(
+  chain: Chain,
+  tag: string,
+  sizes: WorkloadSizes,
+  fsyncUrl?: string,
+): Promise<WorkloadResult> {
   await fixedCount(1, sizes.warmUp, (n) => chain(`${tag}-warm-${n}`, 10));
   const latency = new Map<number, Percentiles>();
   for (const n of sizes.lengths) {
@@ -52,7 +65,9 @@ export async function measure(chain: Chain, tag: string, sizes: WorkloadSizes, f
 
   await fixedCount(sizes.lanes, sizes.tpWarmUp, (n) => chain(`${tag}-tpw-${n}`, sizes.tpSteps));
   // Closed loop: each lane starts its next workflow as soon as its last one ended.
-  const elapsedMs = await timeIt(() => fixedCount(sizes.lanes, sizes.tpTotal, (n) => chain(`${tag}-tp-${n}`, sizes.tpSteps)));
+  const elapsedMs = await timeIt(() =>
+    fixedCount(sizes.lanes, sizes.tpTotal, (n) => chain(`${tag}-tp-${n}`, sizes.tpSteps)),
+  );
   const stepsPerSecond = (sizes.tpTotal * sizes.tpSteps) / (elapsedMs / 1000);
 
   let fsyncsPerStep: number | undefined;

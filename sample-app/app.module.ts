@@ -27,7 +27,10 @@ export class SampleAppModule {
   static forRoot(options: SampleModuleOptions): DynamicModule {
     return {
       module: SampleAppModule,
-      imports: [DurableModule.forRoot(options.durable), RedurableConsoleModule.forRoot({ boardRoute: '/queues', explorerRoute: '/workflows', ...options.console })],
+      imports: [
+        DurableModule.forRoot(options.durable),
+        RedurableConsoleModule.forRoot({ boardRoute: '/queues', explorerRoute: '/workflows', ...options.console }),
+      ],
       controllers: [AccountsController, TransfersController, MetricsController],
       providers: [
         { provide: LEDGER_REDIS, useValue: options.ledgerRedis },

@@ -23,14 +23,16 @@ function projectRoot(): string {
 
 function parsePort(value: string | undefined): number {
   const port = Number(value ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a TCP port number (got ${JSON.stringify(value)})`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`PORT must be a TCP port number (got ${JSON.stringify(value)})`);
   return port;
 }
 
 function parseApprovalLimit(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const limit = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(limit)) fail(`APPROVAL_LIMIT must be a whole number, 0 or more (got ${JSON.stringify(value)})`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(limit))
+    fail(`APPROVAL_LIMIT must be a whole number, 0 or more (got ${JSON.stringify(value)})`);
   return limit;
 }
 
@@ -51,7 +53,9 @@ async function main(): Promise<void> {
     try {
       redis = await startEmbeddedRedis({ dir, appendOnly: true });
     } catch (err) {
-      fail(err instanceof RedisNotInstalledError ? err.message : `could not start redis-server: ${(err as Error).message}`);
+      fail(
+        err instanceof RedisNotInstalledError ? err.message : `could not start redis-server: ${(err as Error).message}`,
+      );
     }
     redisUrl = redis.url;
     logger.log(`Started redis-server at ${redisUrl} (data and AOF in ${relative(process.cwd(), dir) || dir})`);
@@ -59,12 +63,23 @@ async function main(): Promise<void> {
 
   let sample: SampleApp;
   try {
-    sample = await createSampleApp({ redisUrl, port, host: process.env.HOST ?? '127.0.0.1', prefix: process.env.REDURABLE_PREFIX, approvalLimit, approvalTimeout });
+    sample = await createSampleApp({
+      redisUrl,
+      port,
+      host: process.env.HOST ?? '127.0.0.1',
+      prefix: process.env.REDURABLE_PREFIX,
+      approvalLimit,
+      approvalTimeout,
+    });
   } catch (err) {
     await redis?.stop();
     const e = err as NodeJS.ErrnoException;
     if (e instanceof InvalidSampleOptionError) fail(`${e.message} (from APPROVAL_LIMIT / APPROVAL_TIMEOUT)`);
-    fail(e.code === 'EADDRINUSE' ? `port ${port} is already in use: set PORT to another port` : `the sample app failed to start: ${e.stack ?? e}`);
+    fail(
+      e.code === 'EADDRINUSE'
+        ? `port ${port} is already in use: set PORT to another port`
+        : `the sample app failed to start: ${e.stack ?? e}`,
+    );
   }
 
   // Nest runs every shutdown hook on SIGINT/SIGTERM (HTTP stops, workers drain), then re-raises
@@ -99,7 +114,9 @@ async function main(): Promise<void> {
   logger.log(`  Queues:    ${url}/queues  (Bull Board)`);
   logger.log(`  Metrics:   ${url}/metrics  (Prometheus)`);
   logger.log(`  Workflows: ${url}/workflows  (the explorer; its JSON API: ${url}/api/workflows)`);
-  logger.log(`Try: curl -s -XPOST ${url}/accounts -H 'content-type: application/json' -d '{"id":"alice","balance":1000}'`);
+  logger.log(
+    `Try: curl -s -XPOST ${url}/accounts -H 'content-type: application/json' -d '{"id":"alice","balance":1000}'`,
+  );
 }
 
 void main().catch((err: Error) => fail(`the sample app failed: ${err.stack ?? err}`));

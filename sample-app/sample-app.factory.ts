@@ -60,7 +60,10 @@ export async function createSampleApp(options: SampleAppOptions): Promise<Sample
   };
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(SampleAppModule.forRoot({ durable, ledgerRedis, transfers, console: options.console }), { logger: options.logger ?? undefined, abortOnError: false });
+    app = await NestFactory.create(
+      SampleAppModule.forRoot({ durable, ledgerRedis, transfers, console: options.console }),
+      { logger: options.logger ?? undefined, abortOnError: false },
+    );
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
     await app.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
   } catch (err) {
@@ -91,10 +94,18 @@ function transfersConfig(options: SampleAppOptions): TransfersConfig {
   const approvalLimit = options.approvalLimit ?? DEFAULT_APPROVAL_LIMIT;
   const approvalTimeout = options.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
   if (!Number.isSafeInteger(approvalLimit) || approvalLimit < 0) {
-    throw new InvalidSampleOptionError(`approvalLimit must be a whole number, 0 or more (got ${JSON.stringify(options.approvalLimit)})`);
+    throw new InvalidSampleOptionError(
+      `approvalLimit must be a whole number, 0 or more (got ${JSON.stringify(options.approvalLimit)})`,
+    );
   }
   const duration = /^\s*\d+(\.\d+)?\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)?\s*$/i;
-  const valid = typeof approvalTimeout === 'number' ? Number.isFinite(approvalTimeout) && approvalTimeout >= 0 : duration.test(approvalTimeout);
-  if (!valid) throw new InvalidSampleOptionError(`approvalTimeout must be milliseconds or a duration like '30s', '2h', '1 day' (got ${JSON.stringify(approvalTimeout)})`);
+  const valid =
+    typeof approvalTimeout === 'number'
+      ? Number.isFinite(approvalTimeout) && approvalTimeout >= 0
+      : duration.test(approvalTimeout);
+  if (!valid)
+    throw new InvalidSampleOptionError(
+      `approvalTimeout must be milliseconds or a duration like '30s', '2h', '1 day' (got ${JSON.stringify(approvalTimeout)})`,
+    );
   return { approvalLimit, approvalTimeout };
 }

@@ -20,7 +20,9 @@ function run(command: string, args: string[]): Promise<string> {
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${out}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${out}`)),
+    );
   });
 }
 
@@ -35,16 +37,40 @@ export async function startEmbeddedCluster(masters = 3, replicas = 0): Promise<E
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const dir = join(root, `node-${i}`);
-      servers.push(await startEmbeddedRedis({ dir, args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000'] }));
+      servers.push(
+        await startEmbeddedRedis({
+          dir,
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, 'nodes.conf'),
+            '--cluster-node-timeout',
+            '2000',
+          ],
+        }),
+      );
     }
-    await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ]);
     const deadline = Date.now() + 15_000;
     for (;;) {
       const states = await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'cluster', 'info'])));
-      const replication = replicas ? await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'info', 'replication']))) : [];
-      const synced = replication.filter((info) => info.includes('role:slave') && info.includes('master_link_status:up')).length === masters * replicas;
+      const replication = replicas
+        ? await Promise.all(servers.map((s) => run('redis-cli', ['-p', String(s.port), 'info', 'replication'])))
+        : [];
+      const synced =
+        replication.filter((info) => info.includes('role:slave') && info.includes('master_link_status:up')).length ===
+        masters * replicas;
       if (states.every((info) => info.includes('cluster_state:ok')) && synced) break;
-      if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok within 15s:\n${states.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`the cluster did not reach cluster_state:ok within 15s:\n${states.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } catch (err) {
@@ -53,11 +79,13 @@ export async function startEmbeddedCluster(masters = 3, replicas = 0): Promise<E
     throw err;
   }
   // The masters, as the cluster sees them (`redis-cli --cluster create` picks which servers are replicas).
-  const masterPorts = (await run('redis-cli', ['-p', String(servers[0].port), 'cluster', 'nodes'])).split('\n')
+  const masterPorts = (await run('redis-cli', ['-p', String(servers[0].port), 'cluster', 'nodes']))
+    .split('\n')
     .map((line) => line.split(' '))
     .filter((f) => f.length > 2 && f[2].split(',').includes('master'))
     .map((f) => Number(/:(\d+)@/.exec(f[1])?.[1]));
-  if (masterPorts.length !== masters) throw new Error(`the cluster reports ${masterPorts.length} masters, expected ${masters}`);
+  if (masterPorts.length !== masters)
+    throw new Error(`the cluster reports ${masterPorts.length} masters, expected ${masters}`);
   return {
     nodes: masterPorts.map((port) => ({ host: '127.0.0.1', port })),
     servers,

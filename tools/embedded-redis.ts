@@ -79,13 +79,29 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
-    '--appendonly', options.appendOnly ? 'yes' : 'no',
-    '--appendfsync', options.appendFsync ?? 'everysec',
-    '--loglevel', 'warning', '--logfile', join(dir, 'redis.log'),
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--appendonly',
+    options.appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    options.appendFsync ?? 'everysec',
+    '--loglevel',
+    'warning',
+    '--logfile',
+    join(dir, 'redis.log'),
     // Blocked clients (BullMQ's wait for delayed jobs) time out on Redis' server tick: 10ms, not 100ms.
-    '--hz', '100',
+    '--hz',
+    '100',
     ...(options.args ?? []),
   ];
   const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
@@ -93,7 +109,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ENOENT' ? new RedisNotInstalledError() : err),
     );
-    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}; see ${join(dir, 'redis.log')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`redis-server exited with code ${code}; see ${join(dir, 'redis.log')}`)),
+    );
   });
   spawnError.catch(() => undefined);
   const killOnExit = () => child.kill('SIGKILL');

@@ -45,32 +45,49 @@ export interface SettledTransfer {
  * nothing, a refunded one debited its source once, credited it back once and never credited its
  * destination. Returns the violations (empty when all holds).
  */
-export async function auditTransfers(redis: Redis, opening: Map<string, number>, balances: Map<string, number>, transfers: SettledTransfer[]): Promise<string[]> {
+export async function auditTransfers(
+  redis: Redis,
+  opening: Map<string, number>,
+  balances: Map<string, number>,
+  transfers: SettledTransfer[],
+): Promise<string[]> {
   const problems: string[] = [];
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  if (total(balances) !== total(opening)) problems.push(`money not conserved: ${total(opening)} at the start, ${total(balances)} at the end`);
+  if (total(balances) !== total(opening))
+    problems.push(`money not conserved: ${total(opening)} at the start, ${total(balances)} at the end`);
   const expected = new Map(opening);
   for (const t of transfers.filter((x) => x.status === 'completed')) {
     expected.set(t.from, expected.get(t.from)! - t.amount);
     expected.set(t.to, expected.get(t.to)! + t.amount);
   }
   for (const [account, balance] of balances) {
-    if (expected.get(account) !== balance) problems.push(`account ${account} holds ${balance}, expected ${expected.get(account)}`);
+    if (expected.get(account) !== balance)
+      problems.push(`account ${account} holds ${balance}, expected ${expected.get(account)}`);
   }
   const ops = new Map<string, Map<string, number>>();
   for (const account of opening.keys()) ops.set(account, await operationsByWorkflow(redis, account));
   const opsOf = (account: string, workflowId: string) => ops.get(account)!.get(workflowId) ?? 0;
   for (const t of transfers) {
     const seen = [opsOf(t.from, t.workflowId), opsOf(t.to, t.workflowId)];
-    const want = t.status === 'completed' ? [1, 1] : t.failureType === 'TransferFailed' ? [0, 0] : t.failureType === 'TransferRefunded' ? [2, 0] : undefined;
+    const want =
+      t.status === 'completed'
+        ? [1, 1]
+        : t.failureType === 'TransferFailed'
+          ? [0, 0]
+          : t.failureType === 'TransferRefunded'
+            ? [2, 0]
+            : undefined;
     if (!want) problems.push(`transfer ${t.workflowId} ended ${t.status} (${t.failureType ?? 'no failure type'})`);
     else if (seen[0] !== want[0] || seen[1] !== want[1]) {
-      problems.push(`transfer ${t.workflowId} (${t.status} ${t.failureType ?? ''}) has ${seen[0]} operations at its source and ${seen[1]} at its destination, expected ${want[0]} and ${want[1]}`);
+      problems.push(
+        `transfer ${t.workflowId} (${t.status} ${t.failureType ?? ''}) has ${seen[0]} operations at its source and ${seen[1]} at its destination, expected ${want[0]} and ${want[1]}`,
+      );
     }
   }
   const ours = new Set(transfers.map((t) => t.workflowId));
   for (const [account, byWorkflow] of ops) {
-    for (const w of byWorkflow.keys()) if (!ours.has(w)) problems.push(`account ${account} has an operation of unknown workflow ${w}`);
+    for (const w of byWorkflow.keys())
+      if (!ours.has(w)) problems.push(`account ${account} has an operation of unknown workflow ${w}`);
   }
   return problems;
 }

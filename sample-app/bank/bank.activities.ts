@@ -28,7 +28,10 @@ export class BankActivities {
   async deposit(input: DepositInput): Promise<LedgerReceipt> {
     const { attempt, idempotencyKey } = activityContext();
     if (attempt <= (input.failFirstAttempts ?? 0)) {
-      throw ApplicationFailure.retryable(`the bank of account ${input.to} is unavailable (simulated outage, attempt ${attempt})`, 'BankUnavailable');
+      throw ApplicationFailure.retryable(
+        `the bank of account ${input.to} is unavailable (simulated outage, attempt ${attempt})`,
+        'BankUnavailable',
+      );
     }
     return asFailure(() => this.ledger.credit(input.to, input.amount, idempotencyKey));
   }
@@ -36,7 +39,9 @@ export class BankActivities {
   /** Gives a withdrawal back to the source account (allowed even when that account is frozen); retried until it succeeds. */
   @Activity({ retry: { ...BANK_RETRY, maximumAttempts: 0 }, startToCloseTimeout: '10s' })
   async refund(input: WithdrawInput): Promise<LedgerReceipt> {
-    return asFailure(() => this.ledger.credit(input.from, input.amount, activityContext().idempotencyKey, { allowFrozen: true }));
+    return asFailure(() =>
+      this.ledger.credit(input.from, input.amount, activityContext().idempotencyKey, { allowFrozen: true }),
+    );
   }
 }
 

@@ -22,7 +22,11 @@ export class AccountExistsError extends LedgerError {
 
 /** A debit asked for more than the balance. Nothing was debited. */
 export class InsufficientFundsError extends LedgerError {
-  constructor(readonly accountId: string, readonly balance: number, readonly amount: number) {
+  constructor(
+    readonly accountId: string,
+    readonly balance: number,
+    readonly amount: number,
+  ) {
     super(`insufficient funds in account ${accountId}: balance ${balance}, needs ${amount}`);
   }
 }

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { AccountExistsError, AccountFrozenError, AccountNotFoundError, InsufficientFundsError } from './ledger.errors.js';
+import {
+  AccountExistsError,
+  AccountFrozenError,
+  AccountNotFoundError,
+  InsufficientFundsError,
+} from './ledger.errors.js';
 import { CREDIT_LUA, DEBIT_LUA, OPEN_ACCOUNT_LUA, SET_FROZEN_LUA } from './ledger.scripts.js';
 import { LEDGER_REDIS } from './ledger.tokens.js';
 
@@ -81,7 +86,12 @@ export class LedgerService {
    * (nothing debited) when the balance is too low, AccountNotFoundError when it does not exist.
    */
   async debit(id: string, amount: number, idempotencyKey: string): Promise<LedgerReceipt> {
-    const [kind, balance] = await this.commands.ledgerDebit(accountKey(id), operationKey(id, idempotencyKey), amount, OPERATION_TTL_SECONDS);
+    const [kind, balance] = await this.commands.ledgerDebit(
+      accountKey(id),
+      operationKey(id, idempotencyKey),
+      amount,
+      OPERATION_TTL_SECONDS,
+    );
     if (kind === 'missing') throw new AccountNotFoundError(id);
     if (kind === 'insufficient') throw new InsufficientFundsError(id, Number(balance), amount);
     return { accountId: id, amount, balanceAfter: Number(balance), replayed: kind === 'replayed' };
@@ -91,9 +101,18 @@ export class LedgerService {
    * Adds `amount` to the account once per `idempotencyKey`. Throws AccountFrozenError when the
    * account is frozen (unless `allowFrozen`, used for refunds), AccountNotFoundError when it does not exist.
    */
-  async credit(id: string, amount: number, idempotencyKey: string, options: { allowFrozen?: boolean } = {}): Promise<LedgerReceipt> {
+  async credit(
+    id: string,
+    amount: number,
+    idempotencyKey: string,
+    options: { allowFrozen?: boolean } = {},
+  ): Promise<LedgerReceipt> {
     const [kind, balance] = await this.commands.ledgerCredit(
-      accountKey(id), operationKey(id, idempotencyKey), amount, OPERATION_TTL_SECONDS, options.allowFrozen ? '1' : '0',
+      accountKey(id),
+      operationKey(id, idempotencyKey),
+      amount,
+      OPERATION_TTL_SECONDS,
+      options.allowFrozen ? '1' : '0',
     );
     if (kind === 'missing') throw new AccountNotFoundError(id);
     if (kind === 'frozen') throw new AccountFrozenError(id);

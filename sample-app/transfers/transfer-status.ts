@@ -36,14 +36,32 @@ export interface TransferStatus {
 }
 
 /** Builds the transfer's status from the workflow's description, its history and its `stage` query. */
-export function transferStatus(transferId: string, d: WorkflowDescription, history: HistoryEvent[], progress?: TransferProgress): TransferStatus {
+export function transferStatus(
+  transferId: string,
+  d: WorkflowDescription,
+  history: HistoryEvent[],
+  progress?: TransferProgress,
+): TransferStatus {
   const steps = new Map<number, TransferStep>();
   const iso = (ts: number) => new Date(ts).toISOString();
   for (const e of history) {
     if (e.type === 'ActivityTaskScheduled') {
-      steps.set(e.seq, { seq: e.seq, kind: 'activity', name: e.activityType, status: 'scheduled', startedAt: iso(e.ts), ...(e.compensation ? { compensation: true } : {}) });
+      steps.set(e.seq, {
+        seq: e.seq,
+        kind: 'activity',
+        name: e.activityType,
+        status: 'scheduled',
+        startedAt: iso(e.ts),
+        ...(e.compensation ? { compensation: true } : {}),
+      });
     } else if (e.type === 'TimerStarted') {
-      steps.set(e.seq, { seq: e.seq, kind: 'timer', name: `sleep ${e.durationMs}ms`, status: 'waiting', startedAt: iso(e.ts) });
+      steps.set(e.seq, {
+        seq: e.seq,
+        kind: 'timer',
+        name: `sleep ${e.durationMs}ms`,
+        status: 'waiting',
+        startedAt: iso(e.ts),
+      });
     } else if (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' || e.type === 'TimerFired') {
       const step = steps.get(e.seq);
       if (!step) continue;
@@ -64,7 +82,8 @@ export function transferStatus(transferId: string, d: WorkflowDescription, histo
     step.status = p.state === 'active' ? 'running' : p.state === 'delayed' ? 'retrying' : 'scheduled';
   }
   if (d.status !== 'running') {
-    for (const step of steps.values()) if (step.status === 'waiting' || step.status === 'scheduled') step.status = 'abandoned';
+    for (const step of steps.values())
+      if (step.status === 'waiting' || step.status === 'scheduled') step.status = 'abandoned';
   }
   const status: TransferStatus = {
     transferId,
@@ -76,7 +95,12 @@ export function transferStatus(transferId: string, d: WorkflowDescription, histo
     steps: [...steps.values()],
   };
   if (d.result !== undefined) status.result = d.result;
-  if (d.failure) status.failure = { type: d.failure.type, message: d.failure.message, ...(d.failure.notUndone ? { notUndone: d.failure.notUndone } : {}) };
+  if (d.failure)
+    status.failure = {
+      type: d.failure.type,
+      message: d.failure.message,
+      ...(d.failure.notUndone ? { notUndone: d.failure.notUndone } : {}),
+    };
   return status;
 }
 

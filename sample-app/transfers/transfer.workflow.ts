@@ -1,11 +1,27 @@
 import {
-  ApplicationFailure, CancelledFailure, Query, Saga, Signal, Update, Workflow, WorkflowRun, allHandlersFinished, condition, nonCancellable, sleep,
+  ApplicationFailure,
+  CancelledFailure,
+  Query,
+  Saga,
+  Signal,
+  Update,
+  Workflow,
+  WorkflowRun,
+  allHandlersFinished,
+  condition,
+  nonCancellable,
+  sleep,
 } from 'redurable';
 import type { Duration } from 'redurable';
 import { BankActivities } from '../bank/bank.activities.js';
 import {
-  DEFAULT_APPROVAL_LIMIT, DEFAULT_APPROVAL_TIMEOUT, TRANSFERS_TASK_QUEUE,
-  type TransferInput, type TransferProgress, type TransferResult, type TransferStage,
+  DEFAULT_APPROVAL_LIMIT,
+  DEFAULT_APPROVAL_TIMEOUT,
+  TRANSFERS_TASK_QUEUE,
+  type TransferInput,
+  type TransferProgress,
+  type TransferResult,
+  type TransferStage,
 } from './transfer.types.js';
 
 type Approval = NonNullable<TransferProgress['approval']>;
@@ -26,7 +42,10 @@ type Approval = NonNullable<TransferProgress['approval']>;
  * The bank's activities are injected: the library gives the constructor a durable proxy of
  * `BankActivities` (each call a recorded step), not the provider itself.
  */
-@Workflow({ taskQueue: TRANSFERS_TASK_QUEUE, searchAttributes: { fromAccount: 'keyword', toAccount: 'keyword', amount: 'number' } })
+@Workflow({
+  taskQueue: TRANSFERS_TASK_QUEUE,
+  searchAttributes: { fromAccount: 'keyword', toAccount: 'keyword', amount: 'number' },
+})
 export class TransferWorkflow {
   private current: TransferStage = 'withdrawing';
   private approval?: Approval;
@@ -53,7 +72,10 @@ export class TransferWorkflow {
       withdrawal = await nonCancellable(() => bank.withdraw({ from, amount, transferId }));
     } catch (err) {
       this.current = 'failed';
-      throw ApplicationFailure.nonRetryable(`Transfer ${transferId} failed, no money moved: ${reason(err)}`, 'TransferFailed');
+      throw ApplicationFailure.nonRetryable(
+        `Transfer ${transferId} failed, no money moved: ${reason(err)}`,
+        'TransferFailed',
+      );
     }
 
     try {
@@ -70,7 +92,10 @@ export class TransferWorkflow {
         }
         if (this.approval!.status === 'rejected') {
           await this.refund(saga, 'rejected');
-          throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: rejected by ${this.approval!.by}`, 'TransferRejected');
+          throw ApplicationFailure.nonRetryable(
+            `Transfer ${transferId} was refunded to ${from}: rejected by ${this.approval!.by}`,
+            'TransferRejected',
+          );
         }
       }
       this.current = 'withdrawn';
@@ -88,12 +113,26 @@ export class TransferWorkflow {
     try {
       // Shielded too: once the deposit is asked for, it is seen through. A cancellation that
       // arrives now is too late: the transfer completes (or is refunded if the deposit fails).
-      const deposit = await nonCancellable(() => bank.deposit({ to, amount, transferId, failFirstAttempts: input.failDeposit ?? 0 }));
+      const deposit = await nonCancellable(() =>
+        bank.deposit({ to, amount, transferId, failFirstAttempts: input.failDeposit ?? 0 }),
+      );
       this.current = 'completed';
-      return { status: 'completed', transferId, from, to, amount, withdrawal, deposit, ...(this.approval?.by ? { approvedBy: this.approval.by } : {}) };
+      return {
+        status: 'completed',
+        transferId,
+        from,
+        to,
+        amount,
+        withdrawal,
+        deposit,
+        ...(this.approval?.by ? { approvedBy: this.approval.by } : {}),
+      };
     } catch (err) {
       await this.refund(saga, 'refunded'); // refund(from, amount), marked as a compensation in the history
-      throw ApplicationFailure.nonRetryable(`Transfer ${transferId} was refunded to ${from}: deposit to ${to} failed: ${reason(err)}`, 'TransferRefunded');
+      throw ApplicationFailure.nonRetryable(
+        `Transfer ${transferId} was refunded to ${from}: deposit to ${to} failed: ${reason(err)}`,
+        'TransferRefunded',
+      );
     }
   }
 
@@ -117,9 +156,12 @@ export class TransferWorkflow {
    */
   @Update({
     validator(this: TransferWorkflow, limit: number) {
-      if (!Number.isInteger(limit) || limit <= 0) throw new Error(`the approval limit must be a positive whole amount (got ${limit})`);
-      if (this.current !== 'withdrawing' && this.current !== 'awaiting-approval') throw new Error(`the transfer is ${this.current}: its approval limit can no longer change`);
-      if (this.approval && this.approval.status !== 'pending') throw new Error(`the transfer was already ${this.approval.status}`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new Error(`the approval limit must be a positive whole amount (got ${limit})`);
+      if (this.current !== 'withdrawing' && this.current !== 'awaiting-approval')
+        throw new Error(`the transfer is ${this.current}: its approval limit can no longer change`);
+      if (this.approval && this.approval.status !== 'pending')
+        throw new Error(`the transfer was already ${this.approval.status}`);
     },
   })
   async changeApprovalLimit(limit: number): Promise<TransferProgress> {

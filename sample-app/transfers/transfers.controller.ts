@@ -45,7 +45,10 @@ export class TransfersController {
 
   @Post(':id/approval-limit')
   @HttpCode(200)
-  changeApprovalLimit(@Param('id') id: string, @Body() body: ApprovalLimitDto): Promise<TransferProgress & { transferId: string; workflowId: string }> {
+  changeApprovalLimit(
+    @Param('id') id: string,
+    @Body() body: ApprovalLimitDto,
+  ): Promise<TransferProgress & { transferId: string; workflowId: string }> {
     return this.transfers.changeApprovalLimit(id, body.limit);
   }
 

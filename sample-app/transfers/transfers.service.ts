@@ -42,7 +42,8 @@ export class TransfersService {
     const { from, to, amount, failDeposit } = body;
     const { approvalLimit, approvalTimeout } = this.config;
     await this.workflows.start(TransferWorkflow, {
-      workflowId, args: [{ transferId, from, to, amount, failDeposit, approvalLimit, approvalTimeout }],
+      workflowId,
+      args: [{ transferId, from, to, amount, failDeposit, approvalLimit, approvalTimeout }],
       // Found later with client.list({ query: "fromAccount = 'alice' AND amount >= 100" }), or in the explorer.
       searchAttributes: { fromAccount: from, toAccount: to, amount },
     });
@@ -75,11 +76,17 @@ export class TransfersService {
     const handle = this.handle(transferId);
     return this.httpErrors(transferId, async () => {
       const { stage, approval } = await handle.query('stage');
-      if (!approval) throw new ConflictException(`transfer ${transferId} needs no approval: its amount is not above the approval limit`);
+      if (!approval)
+        throw new ConflictException(
+          `transfer ${transferId} needs no approval: its amount is not above the approval limit`,
+        );
       if (approval.status !== 'pending') {
-        throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it was ${approval.status}${approval.by ? ` by ${approval.by}` : ''}`);
+        throw new ConflictException(
+          `transfer ${transferId} is no longer awaiting approval: it was ${approval.status}${approval.by ? ` by ${approval.by}` : ''}`,
+        );
       }
-      if (!DECIDABLE.has(stage)) throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it is ${stage}`);
+      if (!DECIDABLE.has(stage))
+        throw new ConflictException(`transfer ${transferId} is no longer awaiting approval: it is ${stage}`);
       await handle.signal(decision, by);
       return { transferId, workflowId: handle.workflowId, request: decision, by };
     });
@@ -89,9 +96,14 @@ export class TransfersService {
    * Sends the update `changeApprovalLimit(limit)` and answers with where the transfer then
    * stands; 409 when the workflow's validator refuses it (nothing is recorded).
    */
-  async changeApprovalLimit(id: string, limit: number): Promise<TransferProgress & { transferId: string; workflowId: string }> {
+  async changeApprovalLimit(
+    id: string,
+    limit: number,
+  ): Promise<TransferProgress & { transferId: string; workflowId: string }> {
     const transferId = transferIdOf(id);
-    const progress = await this.httpErrors(transferId, () => this.handle(transferId).executeUpdate('changeApprovalLimit', limit));
+    const progress = await this.httpErrors(transferId, () =>
+      this.handle(transferId).executeUpdate('changeApprovalLimit', limit),
+    );
     return { transferId, workflowId: workflowIdOf(transferId), ...progress };
   }
 
@@ -106,8 +118,12 @@ export class TransfersService {
     return this.httpErrors(transferId, async () => {
       const { stage } = await handle.query('stage');
       if (!CANCELLABLE.has(stage)) {
-        const why = stage === 'withdrawing' ? ': the withdrawal is under way, try again in a moment'
-          : stage === 'depositing' ? ': the deposit is under way' : '';
+        const why =
+          stage === 'withdrawing'
+            ? ': the withdrawal is under way, try again in a moment'
+            : stage === 'depositing'
+              ? ': the deposit is under way'
+              : '';
         throw new ConflictException(`transfer ${transferId} cannot be cancelled: it is ${stage}${why}`);
       }
       await handle.cancel(reason ?? 'cancelled over the API');
@@ -126,7 +142,8 @@ export class TransfersService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundException(`transfer ${transferId} was not found`);
       if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
-      if (err instanceof WorkflowUpdateRejectedError) throw new ConflictException(`transfer ${transferId}: ${(err.cause as Error).message}`);
+      if (err instanceof WorkflowUpdateRejectedError)
+        throw new ConflictException(`transfer ${transferId}: ${(err.cause as Error).message}`);
       throw err;
     }
   }

@@ -29,7 +29,11 @@ let flags: string[];
 beforeAll(async () => {
   t = await createTestApp([CliReportWorkflow]);
   flags = ['--redis', testRedisUrl(), '--prefix', t.prefix];
-  await t.client.schedule.create({ scheduleId: 'daily', spec: { cron: '0 0 6 * * *', timezone: 'UTC' }, action: { workflow: CliReportWorkflow, args: ['daily'] } });
+  await t.client.schedule.create({
+    scheduleId: 'daily',
+    spec: { cron: '0 0 6 * * *', timezone: 'UTC' },
+    action: { workflow: CliReportWorkflow, args: ['daily'] },
+  });
 });
 
 afterAll(async () => {
@@ -42,20 +46,26 @@ describe('redurable schedule', () => {
     expect(list.code).toBe(0);
     const lines = list.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^SCHEDULE ID\s+WORKFLOW TYPE\s+SPEC\s+STATE\s+NEXT FIRE\s+RUNNING$/);
-    expect(lines[1]).toMatch(/^daily\s+CliReportWorkflow\s+cron '0 0 6 \* \* \*' UTC\s+active\s+\d{4}-\d\d-\d\dT06:00:00\.000Z\s+0$/);
+    expect(lines[1]).toMatch(
+      /^daily\s+CliReportWorkflow\s+cron '0 0 6 \* \* \*' UTC\s+active\s+\d{4}-\d\d-\d\dT06:00:00\.000Z\s+0$/,
+    );
     const described = await redurable(['schedule', 'describe', 'daily', ...flags]);
-    expect(described.stdout).toContain('Action     CliReportWorkflow on cli-schedules, id {scheduleId}-{fireTime}, args ["daily"]');
+    expect(described.stdout).toContain(
+      'Action     CliReportWorkflow on cli-schedules, id {scheduleId}-{fireTime}, args ["daily"]',
+    );
     expect(described.stdout).toContain('Policies   overlap SKIP, catch-up ALL within 3600000 ms');
     const asJson = JSON.parse((await redurable(['schedule', 'describe', 'daily', '--json', ...flags])).stdout);
     expect(asJson.nextFireTimes).toHaveLength(5);
   });
 
   test('pause and unpause with a note, trigger starts a workflow, delete removes the schedule', async () => {
-    expect((await redurable(['schedule', 'pause', 'daily', '--note', 'db migration', ...flags])).stdout.trim()).toBe("Schedule 'daily' paused");
-    expect((await t.client.schedule.describe('daily'))).toMatchObject({ paused: true, note: 'db migration' });
+    expect((await redurable(['schedule', 'pause', 'daily', '--note', 'db migration', ...flags])).stdout.trim()).toBe(
+      "Schedule 'daily' paused",
+    );
+    expect(await t.client.schedule.describe('daily')).toMatchObject({ paused: true, note: 'db migration' });
     expect((await redurable(['schedule', 'list', ...flags])).stdout).toMatch(/daily.*paused/);
     expect((await redurable(['schedule', 'unpause', 'daily', '--note', 'done', ...flags])).code).toBe(0);
-    expect((await t.client.schedule.describe('daily'))).toMatchObject({ paused: false, note: 'done' });
+    expect(await t.client.schedule.describe('daily')).toMatchObject({ paused: false, note: 'done' });
 
     const trigger = await redurable(['schedule', 'trigger', 'daily', '--json', ...flags]);
     expect(trigger.code).toBe(0);
@@ -68,16 +78,34 @@ describe('redurable schedule', () => {
   });
 
   test('backfill fires every spec time in the range, once however often it is asked', async () => {
-    await t.client.schedule.create({ scheduleId: 'hourly-cli', spec: { cron: '0 0 * * * *', timezone: 'UTC' }, action: { workflow: CliReportWorkflow, args: ['h'] } });
+    await t.client.schedule.create({
+      scheduleId: 'hourly-cli',
+      spec: { cron: '0 0 * * * *', timezone: 'UTC' },
+      action: { workflow: CliReportWorkflow, args: ['h'] },
+    });
     const range = ['--from', '2026-11-01T00:00:00Z', '--to', '2026-11-01T02:00:00Z'];
     const first = await redurable(['schedule', 'backfill', 'hourly-cli', ...range, ...flags]);
     expect(first.code).toBe(0);
-    expect(first.stdout.trim().split('\n')).toEqual([0, 1, 2].map((h) => `2026-11-01T0${h}:00:00.000Z  started  hourly-cli-2026-11-01T0${h}:00:00.000Z`));
+    expect(first.stdout.trim().split('\n')).toEqual(
+      [0, 1, 2].map((h) => `2026-11-01T0${h}:00:00.000Z  started  hourly-cli-2026-11-01T0${h}:00:00.000Z`),
+    );
     expect(await t.client.getHandle('hourly-cli-2026-11-01T01:00:00.000Z').result()).toBe('h');
     await redurable(['schedule', 'backfill', 'hourly-cli', ...range, ...flags]);
     expect((await t.client.list({ idPrefix: 'hourly-cli-' })).workflows).toHaveLength(3);
-    const bad = await redurable(['schedule', 'backfill', 'hourly-cli', '--from', 'yesterday', '--to', '2026-11-01T02:00:00Z', ...flags]);
-    expect([bad.code, bad.stderr.trim()]).toEqual([2, "redurable: --from must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z, not 'yesterday'"]);
+    const bad = await redurable([
+      'schedule',
+      'backfill',
+      'hourly-cli',
+      '--from',
+      'yesterday',
+      '--to',
+      '2026-11-01T02:00:00Z',
+      ...flags,
+    ]);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      "redurable: --from must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z, not 'yesterday'",
+    ]);
   });
 
   test('an unknown schedule id exits with code 3 and says so', async () => {

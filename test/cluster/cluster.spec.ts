@@ -2,7 +2,15 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import { Activities, Activity, InvalidOptionsError, Workflow, WorkflowRun, proxyActivities, type DurableModuleOptions } from 'redurable';
+import {
+  Activities,
+  Activity,
+  InvalidOptionsError,
+  Workflow,
+  WorkflowRun,
+  proxyActivities,
+  type DurableModuleOptions,
+} from 'redurable';
 import { clusterSlot, partitionOf, shardTags } from 'redurable/internal';
 import { createTestApp, keyNames, testClusterNodes, type TestApp } from '../support/test-app.js';
 
@@ -38,7 +46,10 @@ class SpreadWorkflow {
 }
 
 async function clusterApp(options: Partial<DurableModuleOptions> = {}): Promise<TestApp> {
-  const app = await createTestApp([SpreadActivities, SpreadWorkflow], { connection: { cluster: testClusterNodes() }, ...options });
+  const app = await createTestApp([SpreadActivities, SpreadWorkflow], {
+    connection: { cluster: testClusterNodes() },
+    ...options,
+  });
   apps.push(app);
   return app;
 }
@@ -62,10 +73,15 @@ describe('Redis Cluster', () => {
   });
 
   test("the shards' hash tags are where Redis puts them, and 16 shards spread 6/5/5 over the three masters", async () => {
-    for (const key of ['a', 's3.12', 'hello world', 'ünïcode ✓', 'x'.repeat(300)]) expect(clusterSlot(key)).toBe(await cluster.cluster('KEYSLOT', key));
+    for (const key of ['a', 's3.12', 'hello world', 'ünïcode ✓', 'x'.repeat(300)])
+      expect(clusterSlot(key)).toBe(await cluster.cluster('KEYSLOT', key));
     const tags = shardTags(16);
-    const owners = await Promise.all(tags.map(async (tag) => ownerOf(await cluster.cluster('KEYSLOT', tag) as number)));
-    const perMaster = [...owners.reduce((m, o) => m.set(o, (m.get(o) ?? 0) + 1), new Map<string, number>()).values()].sort();
+    const owners = await Promise.all(
+      tags.map(async (tag) => ownerOf((await cluster.cluster('KEYSLOT', tag)) as number)),
+    );
+    const perMaster = [
+      ...owners.reduce((m, o) => m.set(o, (m.get(o) ?? 0) + 1), new Map<string, number>()).values(),
+    ].sort();
     expect(perMaster).toEqual([5, 5, 6]);
   });
 
@@ -73,7 +89,8 @@ describe('Redis Cluster', () => {
     const t = await clusterApp();
     const ids = Array.from({ length: 30 }, (_, i) => `spread-${i}`);
     const handles = [];
-    for (const [i, workflowId] of ids.entries()) handles.push(await t.client.start(SpreadWorkflow, { workflowId, args: [i] }));
+    for (const [i, workflowId] of ids.entries())
+      handles.push(await t.client.start(SpreadWorkflow, { workflowId, args: [i] }));
     expect(await Promise.all(handles.map((h) => h.result()))).toEqual(ids.map((_, i) => 4 * i));
 
     const masters = cluster.nodes('master');
@@ -82,7 +99,15 @@ describe('Redis Cluster', () => {
     // Each workflow's keys share one slot: its shard's.
     for (const id of ids.slice(0, 5)) {
       const k = keyNames(t.prefix);
-      expect(new Set(await Promise.all([k.meta(id), k.history(id, handles[0].runId!), k.requests(id)].map((key) => cluster.cluster('KEYSLOT', key)))).size).toBe(1);
+      expect(
+        new Set(
+          await Promise.all(
+            [k.meta(id), k.history(id, handles[0].runId!), k.requests(id)].map((key) =>
+              cluster.cluster('KEYSLOT', key),
+            ),
+          ),
+        ).size,
+      ).toBe(1);
     }
 
     const seen: string[] = [];
@@ -100,13 +125,33 @@ describe('Redis Cluster', () => {
   test("a task queue's partitions each get the jobs of their workflows; another partition count for it is refused", async () => {
     const t = await clusterApp({ partitions: { spread: 3 } });
     const ids = Array.from({ length: 9 }, (_, i) => `part-${i}`);
-    for (const [i, workflowId] of ids.entries()) expect(await t.client.execute(SpreadWorkflow, { workflowId, args: [i] })).toBe(4 * i);
+    for (const [i, workflowId] of ids.entries())
+      expect(await t.client.execute(SpreadWorkflow, { workflowId, args: [i] })).toBe(4 * i);
     const queues = t.app.get((await import('redurable')).DurableQueues).of('spread');
-    expect(queues.partitions.map((p) => p.activities.name)).toEqual(['{spread-activities}', '{spread-activities#1}', '{spread-activities#2}']);
-    const completed = await Promise.all(queues.partitions.map(async (p) => (await p.activities.getJobs(['completed'])).map((j) => j.data.workflowId as string).sort()));
-    expect(completed).toEqual([0, 1, 2].map((p) => ids.filter((id) => partitionOf(id, 3) === p).flatMap((id) => [id, id]).sort()));
+    expect(queues.partitions.map((p) => p.activities.name)).toEqual([
+      '{spread-activities}',
+      '{spread-activities#1}',
+      '{spread-activities#2}',
+    ]);
+    const completed = await Promise.all(
+      queues.partitions.map(async (p) =>
+        (await p.activities.getJobs(['completed'])).map((j) => j.data.workflowId as string).sort(),
+      ),
+    );
+    expect(completed).toEqual(
+      [0, 1, 2].map((p) =>
+        ids
+          .filter((id) => partitionOf(id, 3) === p)
+          .flatMap((id) => [id, id])
+          .sort(),
+      ),
+    );
 
-    const changed = await createTestApp([SpreadActivities, SpreadWorkflow], { connection: { cluster: testClusterNodes() }, prefix: t.prefix, partitions: { spread: 2 } }).catch((e: unknown) => e);
+    const changed = await createTestApp([SpreadActivities, SpreadWorkflow], {
+      connection: { cluster: testClusterNodes() },
+      prefix: t.prefix,
+      partitions: { spread: 2 },
+    }).catch((e: unknown) => e);
     expect(changed).toBeInstanceOf(InvalidOptionsError);
     expect((changed as Error).message).toBe(
       `Invalid DurableModule options: partitions of task queue 'spread' is 2, but 3 is recorded under prefix '${t.prefix}'. ` +
@@ -119,7 +164,9 @@ describe('Redis Cluster', () => {
     const first = await clusterApp({ prefix, shards: 6 });
     expect(await cluster.get(`${prefix}:layout`)).toBe('2:6');
     await first.client.execute(SpreadWorkflow, { workflowId: 'six', args: [1] });
-    const other = await createTestApp([], { connection: { cluster: testClusterNodes() }, prefix, shards: 12 }).catch((e: unknown) => e);
+    const other = await createTestApp([], { connection: { cluster: testClusterNodes() }, prefix, shards: 12 }).catch(
+      (e: unknown) => e,
+    );
     expect(other).toBeInstanceOf(InvalidOptionsError);
     expect((other as Error).message).toBe(
       `Invalid DurableModule options: shards is 12, but prefix '${prefix}' was created with 6 shards. ` +

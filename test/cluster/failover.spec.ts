@@ -51,12 +51,16 @@ async function slotOwners(redis: Cluster): Promise<[number, number, number][]> {
 }
 
 describe('a Redis Cluster failover', () => {
-  test("a master dies mid-workflow, its replica is promoted, and the workflows on it complete", async () => {
+  test('a master dies mid-workflow, its replica is promoted, and the workflows on it complete', async () => {
     t = await createTestApp([FailoverActivities, FailoverWorkflow], { connection: { cluster: cluster.nodes } });
     const ids = Array.from({ length: 12 }, (_, i) => `fo-${i}`);
-    const handles = await Promise.all(ids.map((workflowId, i) => t!.client.start(FailoverWorkflow, { workflowId, args: [i] })));
+    const handles = await Promise.all(
+      ids.map((workflowId, i) => t!.client.start(FailoverWorkflow, { workflowId, args: [i] })),
+    );
     // Every workflow is parked on its timer: its first step is recorded.
-    await until('every workflow to sleep', async () => (await Promise.all(handles.map((h) => h.describe()))).every((d) => d.pendingTimers.length === 1));
+    await until('every workflow to sleep', async () =>
+      (await Promise.all(handles.map((h) => h.describe()))).every((d) => d.pendingTimers.length === 1),
+    );
 
     const probe = new Cluster(cluster.nodes);
     const owners = await slotOwners(probe);
@@ -86,7 +90,11 @@ describe('a Redis Cluster failover', () => {
     await cluster.servers.find((s) => s.port === victim)!.stop('SIGKILL');
     const replica = new Redis(replicaPort!, '127.0.0.1');
     await replica.cluster('FAILOVER', 'TAKEOVER');
-    await until('the replica to be a master', async () => ((await replica.role()) as unknown[])[0] === 'master', 10_000);
+    await until(
+      'the replica to be a master',
+      async () => ((await replica.role()) as unknown[])[0] === 'master',
+      10_000,
+    );
     await replica.quit();
 
     await probe.quit().catch(() => undefined);

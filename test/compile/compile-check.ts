@@ -18,14 +18,24 @@ export function compile(source: string): { line: number; message: string }[] {
   const file = join(dir, `case-${Math.random().toString(36).slice(2)}.ts`);
   writeFileSync(file, source);
   const program = ts.createProgram([file], {
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
-    strict: true, noEmit: true, skipLibCheck: true, experimentalDecorators: true, types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    experimentalDecorators: true,
+    types: [],
   });
-  return ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file).map((d) => ({
-    line: d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line + 1,
-    message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
-  }));
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file?.fileName === file)
+    .map((d) => ({
+      line: d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line + 1,
+      message: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+    }));
 }
 
 /** The 1-based lines of `source` marked `// must not compile`. */
-export const marked = (source: string) => source.split('\n').flatMap((l, i) => (l.includes('// must not compile') ? [i + 1] : []));
+export const marked = (source: string) =>
+  source.split('\n').flatMap((l, i) => (l.includes('// must not compile') ? [i + 1] : []));

@@ -15,7 +15,7 @@ describe('typed durations', () => {
       "  const ok: Duration = '10 Seconds';",
       "  await sleep('3 weeks'); // must not compile",
       "  await sleep('soon'); // must not compile",
-      "  await sleep(text); // must not compile",
+      '  await sleep(text); // must not compile',
       "  const bad: Duration = '5 fortnights'; // must not compile",
       '  void ok; void bad; void proxyActivities;',
       '}',

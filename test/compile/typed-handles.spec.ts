@@ -45,7 +45,7 @@ describe('typed handles', () => {
       "  const wrong: number = await handle.query('stage'); // must not compile",
       "  const wrongResult: string = await handle.executeUpdate('changeLimit', 1); // must not compile",
       "  await client.start(TransferWorkflow, { workflowId: 't-3', args: ['acc-1', '10'] }); // must not compile",
-      "  const notReceipt: string = await started.result(); // must not compile",
+      '  const notReceipt: string = await started.result(); // must not compile',
       "  await client.start(PlainWorkflow, { workflowId: 'p-2', args: ['3'] }); // must not compile",
       '  void stage; void old; void next; void receipt; void amount; void plain; void anyQuery; void wrong; void wrongResult; void notReceipt;',
       '}',

@@ -45,8 +45,13 @@ beforeEach(async () => {
   workflowId = `wf-${randomUUID().slice(0, 8)}`;
   runId = randomUUID();
   const res = await store.start({
-    requestId: runId, checkAfterMs: TTL, started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
-    reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0,
+    requestId: runId,
+    checkAfterMs: TTL,
+    started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
+    reuse: 'ALLOW_DUPLICATE',
+    conflict: 'FAIL',
+    terminateReason: '',
+    retentionMs: 0,
   });
   expect(res).toEqual({ kind: 'started', runId });
 });
@@ -79,7 +84,17 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
   test('commit keeping the lease: the events are appended once', async () => {
     const lease = await acquired();
     const lastId = lease.events.at(-1)!.streamId;
-    const res = await lostReply(() => store.commit({ workflowId, runId, fence: lease.fence, lastId, events: [scheduled(1, 'a')], release: false, leaseTtlMs: TTL }));
+    const res = await lostReply(() =>
+      store.commit({
+        workflowId,
+        runId,
+        fence: lease.fence,
+        lastId,
+        events: [scheduled(1, 'a')],
+        release: false,
+        leaseTtlMs: TTL,
+      }),
+    );
     expect(res.kind).toBe('done');
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled']);
   });
@@ -87,75 +102,189 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
   test('commit that finds new events: the copy returns the same new events, appended once', async () => {
     const lease = await acquired();
     const lastId = lease.events.at(-1)!.streamId;
-    await directStore.appendExternal(workflowId, runId, { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent, false, randomUUID());
-    const res = await lostReply(() => store.commit({ workflowId, runId, fence: lease.fence, lastId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL }));
+    await directStore.appendExternal(
+      workflowId,
+      runId,
+      { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent,
+      false,
+      randomUUID(),
+    );
+    const res = await lostReply(() =>
+      store.commit({
+        workflowId,
+        runId,
+        fence: lease.fence,
+        lastId,
+        events: [scheduled(1, 'a')],
+        release: true,
+        leaseTtlMs: TTL,
+      }),
+    );
     expect(res.kind).toBe('more');
-    expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual(['SignalReceived', 'ActivityTaskScheduled']);
+    expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual([
+      'SignalReceived',
+      'ActivityTaskScheduled',
+    ]);
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'ActivityTaskScheduled']);
   });
 
   test('a completion that took the lease: the copy gets the lease again', async () => {
     const lease = await acquired();
-    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
-    const res = await lostReply(() => store.appendCompletion(workflowId, runId, { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never, true, TTL));
+    await store.commit({
+      workflowId,
+      runId,
+      fence: lease.fence,
+      lastId: lease.events.at(-1)!.streamId,
+      events: [scheduled(1, 'a')],
+      release: true,
+      leaseTtlMs: TTL,
+    });
+    const res = await lostReply(() =>
+      store.appendCompletion(
+        workflowId,
+        runId,
+        { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never,
+        true,
+        TTL,
+      ),
+    );
     expect(res.kind).toBe('acquired');
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
   });
 
   test('a speculative commit: the copy reports it committed, and nothing is appended twice', async () => {
     const lease = await acquired();
-    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
-    const res = await lostReply(() => store.completeAndCommit({
-      workflowId, runId, outcome: { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1, ts: Date.now() } as never,
-      cachedFence: lease.fence, leaseTtlMs: TTL, events: [scheduled(2, 'b')], dispatch: true, retentionMs: 0,
-    }));
+    await store.commit({
+      workflowId,
+      runId,
+      fence: lease.fence,
+      lastId: lease.events.at(-1)!.streamId,
+      events: [scheduled(1, 'a')],
+      release: true,
+      leaseTtlMs: TTL,
+    });
+    const res = await lostReply(() =>
+      store.completeAndCommit({
+        workflowId,
+        runId,
+        outcome: { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1, ts: Date.now() } as never,
+        cachedFence: lease.fence,
+        leaseTtlMs: TTL,
+        events: [scheduled(2, 'b')],
+        dispatch: true,
+        retentionMs: 0,
+      }),
+    );
     expect(res.kind).toBe('committed');
-    expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled']);
+    expect(await types()).toEqual([
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+    ]);
   });
 
   test('a failed task: the attempt is counted once', async () => {
     const lease = await acquired();
-    const res = await lostReply(() => store.failTask(workflowId, lease.fence, 'Error: boom', { baseMs: 1000, maxMs: 60_000 }));
+    const res = await lostReply(() =>
+      store.failTask(workflowId, lease.fence, 'Error: boom', { baseMs: 1000, maxMs: 60_000 }),
+    );
     expect(res).toEqual({ attempt: 1, delayMs: 1000 });
     expect((await directStore.getMeta(workflowId))?.taskAttempt).toBe(1);
   });
 
   test('a completion whose lease expired before the copy arrived: the copy is a duplicate, not an error', async () => {
     const lease = await acquired();
-    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
-    const res = await lostReply(() => store.appendCompletion(workflowId, runId, { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never, true, 1));
+    await store.commit({
+      workflowId,
+      runId,
+      fence: lease.fence,
+      lastId: lease.events.at(-1)!.streamId,
+      events: [scheduled(1, 'a')],
+      release: true,
+      leaseTtlMs: TTL,
+    });
+    const res = await lostReply(() =>
+      store.appendCompletion(
+        workflowId,
+        runId,
+        { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never,
+        true,
+        1,
+      ),
+    );
     expect(res.kind).toBe('ignored'); // its lease expired: the recovery sweep takes the workflow over
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
   });
 
   test('a commit that finds the workflow marked changed but nothing after what it read returns no events', async () => {
     const lease = await acquired();
-    await directStore.appendExternal(workflowId, runId, { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent, false, randomUUID());
+    await directStore.appendExternal(
+      workflowId,
+      runId,
+      { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent,
+      false,
+      randomUUID(),
+    );
     const all = await directStore.readEntries(workflowId, runId);
-    const res = await store.commit({ workflowId, runId, fence: lease.fence, lastId: all.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    const res = await store.commit({
+      workflowId,
+      runId,
+      fence: lease.fence,
+      lastId: all.at(-1)!.streamId,
+      events: [],
+      release: true,
+      leaseTtlMs: TTL,
+    });
     expect(res).toEqual({ kind: 'more', lastId: all.at(-1)!.streamId, events: [] });
   });
 
   test('a reset: the copy writes nothing more and says the same (it closed the running run)', async () => {
     const newRunId = randomUUID();
     const started = (await directStore.readHistory(workflowId, runId))[0];
-    const reset = () => store.reset({
-      workflowId, oldRunId: runId, newRunId, expectLen: 1, retentionMs: 0, done: [],
-      reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: 1, reason: 'contract' },
-      events: [{ ...started, id: undefined, runId: newRunId } as never],
-    });
+    const reset = () =>
+      store.reset({
+        workflowId,
+        oldRunId: runId,
+        newRunId,
+        expectLen: 1,
+        retentionMs: 0,
+        done: [],
+        reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: 1, reason: 'contract' },
+        events: [{ ...started, id: undefined, runId: newRunId } as never],
+      });
     expect(await lostReply(reset)).toEqual({ kind: 'reset', closedRunning: true });
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionReset']);
-    expect((await directStore.readHistory(workflowId, newRunId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
-    expect(await directStore.getMeta(workflowId)).toMatchObject({ runId: newRunId, status: 'running', historyLength: 1 });
+    expect((await directStore.readHistory(workflowId, newRunId)).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+    ]);
+    expect(await directStore.getMeta(workflowId)).toMatchObject({
+      runId: newRunId,
+      status: 'running',
+      historyLength: 1,
+    });
     // A reset read before the first one: the run it read is no longer current.
     const late = randomUUID();
-    expect(await store.reset({ workflowId, oldRunId: runId, newRunId: late, expectLen: 1, retentionMs: 0, done: [], reset: { type: 'WorkflowExecutionReset', newRunId: late, toEventId: 1, reason: 'late' }, events: [] }))
-      .toEqual({ kind: 'retry' });
+    expect(
+      await store.reset({
+        workflowId,
+        oldRunId: runId,
+        newRunId: late,
+        expectLen: 1,
+        retentionMs: 0,
+        done: [],
+        reset: { type: 'WorkflowExecutionReset', newRunId: late, toEventId: 1, reason: 'late' },
+        events: [],
+      }),
+    ).toEqual({ kind: 'retry' });
   });
 
   test('a workflow timeout: the copy records it once', async () => {
-    const event = { type: 'WorkflowExecutionTimedOut', timeoutType: 'WORKFLOW_RUN', failure: { kind: 'timeout', message: 'late', timeoutType: 'WORKFLOW_RUN' } } as const;
+    const event = {
+      type: 'WorkflowExecutionTimedOut',
+      timeoutType: 'WORKFLOW_RUN',
+      failure: { kind: 'timeout', message: 'late', timeoutType: 'WORKFLOW_RUN' },
+    } as const;
     expect(await lostReply(() => store.timeOut(workflowId, runId, event as never, 0))).toEqual({ kind: 'recorded' });
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionTimedOut']);
     expect((await directStore.getMeta(workflowId))?.status).toBe('timed_out');
@@ -165,13 +294,38 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
 
   test('a stale fence writes nothing, and a duplicate completion is ignored', async () => {
     const lease = await acquired();
-    await store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(1, 'a')], release: true, leaseTtlMs: TTL });
-    await expect(store.commit({ workflowId, runId, fence: lease.fence, lastId: lease.events.at(-1)!.streamId, events: [scheduled(2, 'b')], release: true, leaseTtlMs: TTL }))
-      .rejects.toThrow(/lease .* was lost/);
+    await store.commit({
+      workflowId,
+      runId,
+      fence: lease.fence,
+      lastId: lease.events.at(-1)!.streamId,
+      events: [scheduled(1, 'a')],
+      release: true,
+      leaseTtlMs: TTL,
+    });
+    await expect(
+      store.commit({
+        workflowId,
+        runId,
+        fence: lease.fence,
+        lastId: lease.events.at(-1)!.streamId,
+        events: [scheduled(2, 'b')],
+        release: true,
+        leaseTtlMs: TTL,
+      }),
+    ).rejects.toThrow(/lease .* was lost/);
     const outcome = { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never;
     expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('needs-task');
     const next = await acquired();
-    await store.commit({ workflowId, runId, fence: next.fence, lastId: next.events.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    await store.commit({
+      workflowId,
+      runId,
+      fence: next.fence,
+      lastId: next.events.at(-1)!.streamId,
+      events: [],
+      release: true,
+      leaseTtlMs: TTL,
+    });
     expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('ignored');
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
   });

@@ -22,11 +22,34 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const started = (id: string, run: string) => ({ type: 'WorkflowExecutionStarted' as const, workflowType: 'T', workflowId: id, runId: run, taskQueue: 'q', input: [] });
+const started = (id: string, run: string) => ({
+  type: 'WorkflowExecutionStarted' as const,
+  workflowType: 'T',
+  workflowId: id,
+  runId: run,
+  taskQueue: 'q',
+  input: [],
+});
 const start = (over: Partial<Parameters<RedisHistoryStore['start']>[0]> = {}) =>
-  store.start({ requestId: randomUUID(), checkAfterMs: TTL, started: started(workflowId, runId), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: 'replaced', retentionMs: 0, ...over });
-const scheduled = (seq: number): NewEvent => ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
-const completed = (seq: number) => ({ type: 'ActivityTaskCompleted' as const, seq, result: String(seq), attempt: 1, ts: Date.now() });
+  store.start({
+    requestId: randomUUID(),
+    checkAfterMs: TTL,
+    started: started(workflowId, runId),
+    reuse: 'ALLOW_DUPLICATE',
+    conflict: 'FAIL',
+    terminateReason: 'replaced',
+    retentionMs: 0,
+    ...over,
+  });
+const scheduled = (seq: number): NewEvent =>
+  ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
+const completed = (seq: number) => ({
+  type: 'ActivityTaskCompleted' as const,
+  seq,
+  result: String(seq),
+  attempt: 1,
+  ts: Date.now(),
+});
 const signal = (name: string) => ({ type: 'SignalReceived' as const, signalName: name, input: [] });
 
 /** The meta hash and the history, to prove a call wrote nothing. */
@@ -39,7 +62,15 @@ async function commitRound(events: NewEvent[]) {
   const acquired = await store.acquire(workflowId, runId, TTL);
   if (acquired.kind !== 'acquired') throw new Error(`lease not taken: ${acquired.kind}`);
   const lastId = acquired.lease.events.at(-1)!.streamId;
-  const res = await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId, events, release: true, leaseTtlMs: TTL });
+  const res = await store.commit({
+    workflowId,
+    runId,
+    fence: acquired.lease.fence,
+    lastId,
+    events,
+    release: true,
+    leaseTtlMs: TTL,
+  });
   return { fence: acquired.lease.fence, res };
 }
 
@@ -53,26 +84,67 @@ describe('startWorkflow', () => {
   test('FAIL and USE_EXISTING on a running id write nothing; REJECT_DUPLICATE on a closed id writes nothing', async () => {
     const before = await snapshot();
     const other = randomUUID();
-    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 }))
-      .toEqual({ kind: 'running', runId });
-    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'USE_EXISTING', terminateReason: '', retentionMs: 0 }))
-      .toEqual({ kind: 'existing', runId, wake: false });
+    expect(
+      await store.start({
+        requestId: other,
+        checkAfterMs: TTL,
+        started: started(workflowId, other),
+        reuse: 'ALLOW_DUPLICATE',
+        conflict: 'FAIL',
+        terminateReason: '',
+        retentionMs: 0,
+      }),
+    ).toEqual({ kind: 'running', runId });
+    expect(
+      await store.start({
+        requestId: other,
+        checkAfterMs: TTL,
+        started: started(workflowId, other),
+        reuse: 'ALLOW_DUPLICATE',
+        conflict: 'USE_EXISTING',
+        terminateReason: '',
+        retentionMs: 0,
+      }),
+    ).toEqual({ kind: 'existing', runId, wake: false });
     expect(await snapshot()).toEqual(before);
     expect(await redis.exists(keys.history(workflowId, other))).toBe(0);
 
     await store.terminate(workflowId, runId, 'done', 0, randomUUID());
     const closed = await snapshot();
-    expect(await store.start({ requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'REJECT_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 }))
-      .toEqual({ kind: 'reuse-rejected', status: 'terminated' });
+    expect(
+      await store.start({
+        requestId: other,
+        checkAfterMs: TTL,
+        started: started(workflowId, other),
+        reuse: 'REJECT_DUPLICATE',
+        conflict: 'FAIL',
+        terminateReason: '',
+        retentionMs: 0,
+      }),
+    ).toEqual({ kind: 'reuse-rejected', status: 'terminated' });
     expect(await snapshot()).toEqual(closed);
   });
 
   test('an eager start takes the first lease; a resent copy gets it back only while that lease is held', async () => {
     const id = `wf-${randomUUID().slice(0, 8)}`;
     const run = randomUUID();
-    const eager = () => store.start({ requestId: run, checkAfterMs: TTL, leaseTtlMs: 300, started: started(id, run), reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL', terminateReason: '', retentionMs: 0 });
+    const eager = () =>
+      store.start({
+        requestId: run,
+        checkAfterMs: TTL,
+        leaseTtlMs: 300,
+        started: started(id, run),
+        reuse: 'ALLOW_DUPLICATE',
+        conflict: 'FAIL',
+        terminateReason: '',
+        retentionMs: 0,
+      });
     const first = await eager();
-    expect(first).toMatchObject({ kind: 'started', runId: run, lease: { full: true, events: [{ event: { type: 'WorkflowExecutionStarted', id: 1 } }] } });
+    expect(first).toMatchObject({
+      kind: 'started',
+      runId: run,
+      lease: { full: true, events: [{ event: { type: 'WorkflowExecutionStarted', id: 1 } }] },
+    });
     const fence = first.kind === 'started' ? first.lease!.fence : -1;
     expect(await store.acquire(id, run, TTL)).toEqual({ kind: 'busy' });
     // The same start resent (a lost reply): the same lease, nothing written again.
@@ -88,8 +160,15 @@ describe('startWorkflow', () => {
     const before = await snapshot();
     const other = randomUUID();
     const res = await store.start({
-      requestId: other, checkAfterMs: TTL, started: started(workflowId, other), reuse: 'ALLOW_DUPLICATE', conflict: 'USE_EXISTING',
-      currentRunId: 'a-run-that-is-gone', signal: signal('go'), terminateReason: '', retentionMs: 0,
+      requestId: other,
+      checkAfterMs: TTL,
+      started: started(workflowId, other),
+      reuse: 'ALLOW_DUPLICATE',
+      conflict: 'USE_EXISTING',
+      currentRunId: 'a-run-that-is-gone',
+      signal: signal('go'),
+      terminateReason: '',
+      retentionMs: 0,
     });
     expect(res).toEqual({ kind: 'retry' });
     expect(await snapshot()).toEqual(before);
@@ -98,22 +177,38 @@ describe('startWorkflow', () => {
   test('TERMINATE_EXISTING closes the running run as terminated and starts the next one', async () => {
     const next = randomUUID();
     const res = await store.start({
-      requestId: next, checkAfterMs: TTL, started: started(workflowId, next), reuse: 'ALLOW_DUPLICATE', conflict: 'TERMINATE_EXISTING', currentRunId: runId, terminateReason: 'replaced', retentionMs: 0,
+      requestId: next,
+      checkAfterMs: TTL,
+      started: started(workflowId, next),
+      reuse: 'ALLOW_DUPLICATE',
+      conflict: 'TERMINATE_EXISTING',
+      currentRunId: runId,
+      terminateReason: 'replaced',
+      retentionMs: 0,
     });
     expect(res).toEqual({ kind: 'started', runId: next });
-    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'WorkflowExecutionTerminated']);
-    expect((await store.getMeta(workflowId))).toMatchObject({ runId: next, status: 'running', historyLength: 1 });
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'WorkflowExecutionTerminated',
+    ]);
+    expect(await store.getMeta(workflowId)).toMatchObject({ runId: next, status: 'running', historyLength: 1 });
   });
 });
 
 describe('appendExternal and terminate', () => {
   test('a signal is recorded once per request id; a stale run asks to retry; a closed run is not running', async () => {
     const requestId = randomUUID();
-    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({ kind: 'needs-task' });
-    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({ kind: 'needs-task' });
+    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({
+      kind: 'needs-task',
+    });
+    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({
+      kind: 'needs-task',
+    });
     expect((await store.readHistory(workflowId, runId)).filter((e) => e.type === 'SignalReceived')).toHaveLength(1);
     const before = await snapshot();
-    expect(await store.appendExternal(workflowId, 'another-run', signal('b'), false, randomUUID())).toEqual({ kind: 'retry' });
+    expect(await store.appendExternal(workflowId, 'another-run', signal('b'), false, randomUUID())).toEqual({
+      kind: 'retry',
+    });
     expect(await snapshot()).toEqual(before);
 
     const terminate = randomUUID();
@@ -121,8 +216,14 @@ describe('appendExternal and terminate', () => {
     const closed = await snapshot();
     expect(closed.meta.status).toBe('terminated');
     expect(await store.terminate(workflowId, runId, 'stop', 0, terminate)).toEqual({ kind: 'recorded' });
-    expect(await store.terminate(workflowId, runId, 'stop', 0, randomUUID())).toEqual({ kind: 'not-running', status: 'terminated' });
-    expect(await store.appendExternal(workflowId, runId, signal('c'), false, randomUUID())).toEqual({ kind: 'not-running', status: 'terminated' });
+    expect(await store.terminate(workflowId, runId, 'stop', 0, randomUUID())).toEqual({
+      kind: 'not-running',
+      status: 'terminated',
+    });
+    expect(await store.appendExternal(workflowId, runId, signal('c'), false, randomUUID())).toEqual({
+      kind: 'not-running',
+      status: 'terminated',
+    });
     expect(await snapshot()).toEqual(closed);
   });
 });
@@ -133,8 +234,12 @@ describe('appendCompletion and completeAndCommit', () => {
     expect(await store.appendCompletion(workflowId, runId, completed(1), false, TTL)).toEqual({ kind: 'needs-task' });
     await commitRound([]);
     const before = await snapshot();
-    expect(await store.appendCompletion(workflowId, runId, { ...completed(1), result: 'second' }, false, TTL)).toEqual({ kind: 'ignored' });
-    expect(await store.appendCompletion(workflowId, 'another-run', completed(2), false, TTL)).toEqual({ kind: 'ignored' });
+    expect(await store.appendCompletion(workflowId, runId, { ...completed(1), result: 'second' }, false, TTL)).toEqual({
+      kind: 'ignored',
+    });
+    expect(await store.appendCompletion(workflowId, 'another-run', completed(2), false, TTL)).toEqual({
+      kind: 'ignored',
+    });
     expect(await snapshot()).toEqual(before);
     await store.terminate(workflowId, runId, 'stop', 0, randomUUID());
     const closed = await snapshot();
@@ -146,7 +251,14 @@ describe('appendCompletion and completeAndCommit', () => {
     const { fence } = await commitRound([scheduled(1)]);
     await commitRound([]); // another worker took a task meanwhile: the fence moved on
     const res = await store.completeAndCommit({
-      workflowId, runId, outcome: completed(1), cachedFence: fence, leaseTtlMs: TTL, events: [scheduled(2)], dispatch: true, retentionMs: 0,
+      workflowId,
+      runId,
+      outcome: completed(1),
+      cachedFence: fence,
+      leaseTtlMs: TTL,
+      events: [scheduled(2)],
+      dispatch: true,
+      retentionMs: 0,
     });
     expect(res.kind).toBe('acquired');
     const types = (await store.readHistory(workflowId, runId)).map((e) => e.type);
@@ -156,11 +268,23 @@ describe('appendCompletion and completeAndCommit', () => {
   test('a speculative step on an untouched workflow commits outcome and commands under a new fence', async () => {
     const { fence } = await commitRound([scheduled(1)]);
     const res = await store.completeAndCommit({
-      workflowId, runId, outcome: completed(1), cachedFence: fence, leaseTtlMs: TTL, events: [scheduled(2)], dispatch: true, retentionMs: 0,
+      workflowId,
+      runId,
+      outcome: completed(1),
+      cachedFence: fence,
+      leaseTtlMs: TTL,
+      events: [scheduled(2)],
+      dispatch: true,
+      retentionMs: 0,
     });
     expect(res).toMatchObject({ kind: 'committed', fence: fence + 1 });
-    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled']);
-    expect((await store.getMeta(workflowId))).toMatchObject({ lease: undefined, dirty: false });
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+    ]);
+    expect(await store.getMeta(workflowId)).toMatchObject({ lease: undefined, dirty: false });
   });
 });
 
@@ -172,18 +296,44 @@ describe('acquireTask, commitTask and failTask', () => {
     const fence = first.kind === 'acquired' ? first.lease.fence : 0;
     const lastId = first.kind === 'acquired' ? first.lease.events.at(-1)!.streamId : '';
     const before = await snapshot();
-    await expect(store.commit({ workflowId, runId, fence: fence - 1, lastId, events: [scheduled(1)], release: true, leaseTtlMs: TTL })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      store.commit({
+        workflowId,
+        runId,
+        fence: fence - 1,
+        lastId,
+        events: [scheduled(1)],
+        release: true,
+        leaseTtlMs: TTL,
+      }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
     expect(await store.failTask(workflowId, fence - 1, 'boom', { baseMs: 100, maxMs: 1000 })).toBeUndefined();
     expect(await snapshot()).toEqual(before);
-    expect(await store.failTask(workflowId, fence, 'boom', { baseMs: 100, maxMs: 1000 })).toEqual({ attempt: 1, delayMs: 100 });
-    expect(await store.getMeta(workflowId)).toMatchObject({ taskFailure: 'boom', taskAttempt: 1, lease: undefined, dirty: true });
+    expect(await store.failTask(workflowId, fence, 'boom', { baseMs: 100, maxMs: 1000 })).toEqual({
+      attempt: 1,
+      delayMs: 100,
+    });
+    expect(await store.getMeta(workflowId)).toMatchObject({
+      taskFailure: 'boom',
+      taskAttempt: 1,
+      lease: undefined,
+      dirty: true,
+    });
   });
 
   test('a commit that releases while new events arrived keeps the lease and returns them', async () => {
     const acquired = await store.acquire(workflowId, runId, TTL);
     if (acquired.kind !== 'acquired') throw new Error('not acquired');
     await store.appendExternal(workflowId, runId, signal('meanwhile'), false, randomUUID());
-    const res = await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId: acquired.lease.events.at(-1)!.streamId, events: [], release: true, leaseTtlMs: TTL });
+    const res = await store.commit({
+      workflowId,
+      runId,
+      fence: acquired.lease.fence,
+      lastId: acquired.lease.events.at(-1)!.streamId,
+      events: [],
+      release: true,
+      leaseTtlMs: TTL,
+    });
     expect(res.kind).toBe('more');
     expect(res.kind === 'more' && res.events.map((e) => e.event.type)).toEqual(['SignalReceived']);
     expect((await store.getMeta(workflowId))?.lease).toBe(String(acquired.lease.fence));
@@ -198,15 +348,38 @@ describe('acquireTask, commitTask and failTask', () => {
     await store.appendExternal(workflowId, runId, signal('poke'), false, randomUUID());
     const before = await snapshot();
     const local = { ...scheduled(1), local: { attempt: 1, firstScheduledAt: 1 } } as NewEvent;
-    const res = await store.commit({ workflowId, runId, fence, lastId, events: [local, completed(1)], release: true, clean: true, leaseTtlMs: TTL });
+    const res = await store.commit({
+      workflowId,
+      runId,
+      fence,
+      lastId,
+      events: [local, completed(1)],
+      release: true,
+      clean: true,
+      leaseTtlMs: TTL,
+    });
     if (res.kind !== 'changed') throw new Error(`expected the commit to be refused, got ${res.kind}`);
     expect(res.lease.events.map((e) => e.event.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
     expect((await snapshot()).history).toEqual(before.history);
     expect(await store.acquire(workflowId, runId, TTL)).toEqual({ kind: 'busy' }); // still this task's
     // Having seen the signal, the task commits (the run is no longer dirty).
-    const again = await store.commit({ workflowId, runId, fence, lastId: res.lease.events.at(-1)!.streamId, events: [local, completed(1)], release: true, clean: true, leaseTtlMs: TTL });
+    const again = await store.commit({
+      workflowId,
+      runId,
+      fence,
+      lastId: res.lease.events.at(-1)!.streamId,
+      events: [local, completed(1)],
+      release: true,
+      clean: true,
+      leaseTtlMs: TTL,
+    });
     expect(again.kind).toBe('done');
-    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+    expect((await store.readHistory(workflowId, runId)).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'SignalReceived',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+    ]);
   });
 
   test('a lease over a long history (more than 64 events) is read with XRANGE up to its last entry; a corrupt entry keeps the lease named', async () => {
@@ -216,7 +389,15 @@ describe('acquireTask, commitTask and failTask', () => {
     expect(acquired.lease.full).toBe(true);
     expect(acquired.lease.events.map((e) => e.event.id)).toEqual(Array.from({ length: 71 }, (_, i) => i + 1));
     const lastId = acquired.lease.events.at(-1)!.streamId;
-    await store.commit({ workflowId, runId, fence: acquired.lease.fence, lastId, events: [], release: true, leaseTtlMs: TTL });
+    await store.commit({
+      workflowId,
+      runId,
+      fence: acquired.lease.fence,
+      lastId,
+      events: [],
+      release: true,
+      leaseTtlMs: TTL,
+    });
 
     await redis.xadd(keys.history(workflowId, runId), '*', 'i', '72', 'e', '{not json');
     await redis.hincrby(keys.meta(workflowId), 'len', 1);
@@ -254,7 +435,9 @@ describe('the recovery sweep scripts', () => {
 
   test('sweepClaim: a shard claimed by one owner is skipped by another until released', async () => {
     const claim = async (owner: string, shards: number[], release = false) =>
-      (await Promise.all(shards.map(async (s) => ((await store.claimSweep('q', s, owner, TTL, release)) ? s : -1)))).filter((s) => s >= 0);
+      (
+        await Promise.all(shards.map(async (s) => ((await store.claimSweep('q', s, owner, TTL, release)) ? s : -1)))
+      ).filter((s) => s >= 0);
     expect(await claim('owner-a', [0, 1])).toEqual([0, 1]);
     expect(await claim('owner-b', [0, 1, 2])).toEqual([2]);
     expect(await claim('owner-b', [0], true)).toEqual([]);

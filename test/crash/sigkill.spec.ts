@@ -27,7 +27,6 @@ function worker(env: Record<string, string> = {}): Child {
   return child;
 }
 
-
 const ready = (c: Child) => until('worker ready', () => c.output().includes('ready'));
 
 /** Until the child is terminated by its parent's close (parent-close policy TERMINATE). */
@@ -39,10 +38,11 @@ async function terminatedByParent(childId: string, parentId: string): Promise<vo
   expect(child.failure?.message).toContain(`parent workflow '${parentId}' closed (parentClosePolicy TERMINATE)`);
 }
 /** Until the workflow's first task has committed and nothing is owed: it waits for a message. */
-const waiting = (id: string) => until(`workflow ${id} to wait`, async () => {
-  const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
-  return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
-});
+const waiting = (id: string) =>
+  until(`workflow ${id} to wait`, async () => {
+    const meta = await client.redis.hgetall(keyNames(prefix).meta(id));
+    return meta.fence === '1' && meta.lease === '' && meta.dirty === '0';
+  });
 const history = (id: string) => client.client.getHandle(id).fetchHistory();
 const completedSeqs = (h: HistoryEvent[]) => h.flatMap((e) => (e.type === 'ActivityTaskCompleted' ? [e.seq] : []));
 
@@ -110,20 +110,32 @@ describe('a worker killed while its saga compensates', () => {
     await client.client.start('SagaCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [4] });
     await until('the first compensation to complete', async () => {
       const h = await history(id);
-      const compensations = new Set(h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.compensation ? [e.seq] : [])));
+      const compensations = new Set(
+        h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.compensation ? [e.seq] : [])),
+      );
       return h.some((e) => e.type === 'ActivityTaskCompleted' && compensations.has(e.seq));
     });
     first.process.kill('SIGKILL');
     await first.exited;
 
     const second = worker();
-    const err = await client.client.getHandle(id).result().catch((e: unknown) => e);
+    const err = await client.client
+      .getHandle(id)
+      .result()
+      .catch((e: unknown) => e);
     expect((err as Error).message).toContain('the last step refused');
     const description = await client.client.getHandle(id).describe();
     expect(description.status).toBe('failed');
-    expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual(['undo:completed', 'undo:completed', 'undo:completed', 'undo:completed']);
+    expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual([
+      'undo:completed',
+      'undo:completed',
+      'undo:completed',
+      'undo:completed',
+    ]);
     expect(await counters('runs', id, 4)).toEqual([1, 1, 1, 1]);
-    const undoEffects = (await client.redis.mget(...[1, 2, 3, 4].map((i) => `{${prefix}}:undo-effects:${id}:${i}`))).map(Number);
+    const undoEffects = (
+      await client.redis.mget(...[1, 2, 3, 4].map((i) => `{${prefix}}:undo-effects:${id}:${i}`))
+    ).map(Number);
     expect(undoEffects).toEqual([1, 1, 1, 1]);
     await stop(second);
   }, 40_000);
@@ -139,50 +151,70 @@ describe('a process killed at each crash point between two Redis writes', () => 
     ['task.after-dispatch', '0', 'jobs dispatched, lease not yet released'],
     ['activity.after-run', '1000', 'activity ran, outcome not yet recorded'],
     ['completion.after-append', '0', 'outcome recorded, next workflow task not yet run'],
-  ])('%s, cache size %s (%s): the workflow completes with every step recorded once', async (point, cacheSize) => {
-    const id = `crash-at-${point}-${cacheSize}`;
-    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2', CACHE_SIZE: cacheSize });
-    await ready(crashing);
-    await startWorkflow(id, 4);
-    expect((await crashing.exited).signal).toBe('SIGKILL'); // it really died at that point
+  ])(
+    '%s, cache size %s (%s): the workflow completes with every step recorded once',
+    async (point, cacheSize) => {
+      const id = `crash-at-${point}-${cacheSize}`;
+      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2', CACHE_SIZE: cacheSize });
+      await ready(crashing);
+      await startWorkflow(id, 4);
+      expect((await crashing.exited).signal).toBe('SIGKILL'); // it really died at that point
 
-    const second = worker({ CACHE_SIZE: cacheSize });
-    expect(await client.client.getHandle<number>(id).result()).toBe(10);
-    await expectExactlyOnce(id, 4);
-    const runs = (await counters('runs', id, 4)).reduce((a, b) => a + b, 0);
-    // Only a crash between an activity's effect and its recording runs that activity again (at
-    // least once). In the cached step the next job is added while the job that brought the
-    // outcome finishes, and BullMQ may hand the dying worker that next job at once: killed after
-    // the add, it may already be running the next activity, which then runs again (its effect
-    // still once).
-    if (point === 'activity.after-run') expect(runs).toBe(5);
-    else if (point === 'task.after-dispatch' && cacheSize === '1000') expect([4, 5]).toContain(runs);
-    else expect(runs).toBe(4);
-    await stop(second);
-  }, 40_000);
+      const second = worker({ CACHE_SIZE: cacheSize });
+      expect(await client.client.getHandle<number>(id).result()).toBe(10);
+      await expectExactlyOnce(id, 4);
+      const runs = (await counters('runs', id, 4)).reduce((a, b) => a + b, 0);
+      // Only a crash between an activity's effect and its recording runs that activity again (at
+      // least once). In the cached step the next job is added while the job that brought the
+      // outcome finishes, and BullMQ may hand the dying worker that next job at once: killed after
+      // the add, it may already be running the next activity, which then runs again (its effect
+      // still once).
+      if (point === 'activity.after-run') expect(runs).toBe(5);
+      else if (point === 'task.after-dispatch' && cacheSize === '1000') expect([4, 5]).toContain(runs);
+      else expect(runs).toBe(4);
+      await stop(second);
+    },
+    40_000,
+  );
 
   // Local activities run inside the workflow task and are recorded with its commit: a kill
   // before the commit runs them again (at least once), a kill after it does not.
   test.each([
-    ['LLLR', 'local.after-run', '2', [2, 2, 1, 1], 'first task killed after two local activities ran, nothing committed'],
-    ['RLLR', 'local.after-run', '2', [1, 2, 2, 1], 'killed in the step after an activity (its outcome recorded first), before two local activities were'],
+    [
+      'LLLR',
+      'local.after-run',
+      '2',
+      [2, 2, 1, 1],
+      'first task killed after two local activities ran, nothing committed',
+    ],
+    [
+      'RLLR',
+      'local.after-run',
+      '2',
+      [1, 2, 2, 1],
+      'killed in the step after an activity (its outcome recorded first), before two local activities were',
+    ],
     ['LLLR', 'task.after-commit', '1', [1, 1, 1, 1], 'local outcomes committed, the next job not yet added'],
-  ])('%s at %s (hit %s): the workflow completes, each step recorded once, runs %j (%s)', async (pattern, point, after, runs) => {
-    const id = `crash-local-${pattern}-${point}`;
-    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
-    await ready(crashing);
-    await client.client.start('LocalCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [pattern] });
-    expect((await crashing.exited).signal).toBe('SIGKILL');
+  ])(
+    '%s at %s (hit %s): the workflow completes, each step recorded once, runs %j (%s)',
+    async (pattern, point, after, runs) => {
+      const id = `crash-local-${pattern}-${point}`;
+      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+      await ready(crashing);
+      await client.client.start('LocalCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [pattern] });
+      expect((await crashing.exited).signal).toBe('SIGKILL');
 
-    const second = worker();
-    expect(await client.client.getHandle<number>(id).result()).toBe(10);
-    await expectExactlyOnce(id, 4);
-    expect(await counters('runs', id, 4)).toEqual(runs);
-    const h = await history(id);
-    const locals = h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.local ? [e.seq] : []));
-    expect(locals).toEqual([...pattern].flatMap((c, i) => (c === 'L' ? [i + 1] : [])));
-    await stop(second);
-  }, 40_000);
+      const second = worker();
+      expect(await client.client.getHandle<number>(id).result()).toBe(10);
+      await expectExactlyOnce(id, 4);
+      expect(await counters('runs', id, 4)).toEqual(runs);
+      const h = await history(id);
+      const locals = h.flatMap((e) => (e.type === 'ActivityTaskScheduled' && e.local ? [e.seq] : []));
+      expect(locals).toEqual([...pattern].flatMap((c, i) => (c === 'L' ? [i + 1] : [])));
+      await stop(second);
+    },
+    40_000,
+  );
 
   test('close.after-commit of a child (closed, parent not yet told): the sweep reports its result to the parent', async () => {
     const id = 'crash-child-close';
@@ -223,11 +255,29 @@ describe('a process killed at each crash point between two Redis writes', () => 
     const childId = `${prefix}-timeout-child`;
     const crashing = worker({ REDURABLE_CRASH_POINT: 'timeout.after-close' });
     await ready(crashing);
-    const handle = await client.client.start('ParentTimesOutWithChildWorkflow', { workflowId: id, taskQueue: 'crash', workflowRunTimeout: '2s' });
-    await until('the child to run', async () => (await client.client.getHandle(childId).describe().catch(() => undefined))?.status === 'running');
+    const handle = await client.client.start('ParentTimesOutWithChildWorkflow', {
+      workflowId: id,
+      taskQueue: 'crash',
+      workflowRunTimeout: '2s',
+    });
+    await until(
+      'the child to run',
+      async () =>
+        (
+          await client.client
+            .getHandle(childId)
+            .describe()
+            .catch(() => undefined)
+        )?.status === 'running',
+    );
     expect((await crashing.exited).signal).toBe('SIGKILL');
     expect((await handle.describe()).status).toBe('timed_out');
-    expect((await handle.fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'ChildWorkflowScheduled', 'TimerStarted', 'WorkflowExecutionTimedOut']);
+    expect((await handle.fetchHistory()).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'ChildWorkflowScheduled',
+      'TimerStarted',
+      'WorkflowExecutionTimedOut',
+    ]);
     expect((await client.client.getHandle(childId).describe()).status).toBe('running');
 
     const second = worker();
@@ -246,12 +296,20 @@ describe('a process killed at each crash point between two Redis writes', () => 
     expect(await client.redis.exists(keyNames(prefix).meta(childId))).toBe(0);
 
     const second = worker();
-    expect(await client.client.getHandle<number>(childId).result().catch(async (e) => {
-      // The child may not exist yet when result() first looks: wait for the sweep to start it.
-      await until('the child to exist', async () => (await client.redis.exists(keyNames(prefix).meta(childId))) === 1);
-      if (!(e instanceof Error)) throw e;
-      return client.client.getHandle<number>(childId).result();
-    })).toBe(3);
+    expect(
+      await client.client
+        .getHandle<number>(childId)
+        .result()
+        .catch(async (e) => {
+          // The child may not exist yet when result() first looks: wait for the sweep to start it.
+          await until(
+            'the child to exist',
+            async () => (await client.redis.exists(keyNames(prefix).meta(childId))) === 1,
+          );
+          if (!(e instanceof Error)) throw e;
+          return client.client.getHandle<number>(childId).result();
+        }),
+    ).toBe(3);
     await stop(second);
   }, 40_000);
 
@@ -262,7 +320,9 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await client.client.start('ParentCrashWorkflow', { workflowId: id, taskQueue: 'crash', args: [2] });
     expect((await crashing.exited).signal).toBe('SIGKILL');
     const childId = `${id}-child`;
-    expect((await client.client.getHandle(childId).fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
+    expect((await client.client.getHandle(childId).fetchHistory()).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+    ]);
 
     const second = worker();
     expect(await client.client.getHandle<number>(id).result()).toBe(1003);
@@ -300,7 +360,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await stop(second);
   }, 40_000);
 
-  test('reset.after-script (a reset recorded by a client that died before enqueuing the new run\'s task): the sweep runs the new run, with the reapplied signal', async () => {
+  test("reset.after-script (a reset recorded by a client that died before enqueuing the new run's task): the sweep runs the new run, with the reapplied signal", async () => {
     const id = 'crash-reset';
     const first = worker();
     await ready(first);
@@ -312,7 +372,11 @@ describe('a process killed at each crash point between two Redis writes', () => 
     expect((await resetter.exited).signal).toBe('SIGKILL');
     const newRun = (await client.client.getHandle(id).describe()).runId;
     expect(newRun).not.toBe(oldRun);
-    expect((await client.client.getHandle(id, oldRun).fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'WorkflowExecutionReset']);
+    expect((await client.client.getHandle(id, oldRun).fetchHistory()).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'SignalReceived',
+      'WorkflowExecutionReset',
+    ]);
     expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
 
     const second = worker();
@@ -328,7 +392,13 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
     await waiting(id);
     await stop(first);
-    const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-1', STEP: '5', REDURABLE_CRASH_POINT: 'external.after-append' });
+    const updater = worker({
+      ROLE: 'updater',
+      WORKFLOW_ID: id,
+      UPDATE_ID: 'u-1',
+      STEP: '5',
+      REDURABLE_CRASH_POINT: 'external.after-append',
+    });
     expect((await updater.exited).signal).toBe('SIGKILL');
     expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'WorkflowUpdateAccepted']);
 
@@ -344,30 +414,34 @@ describe('a process killed at each crash point between two Redis writes', () => 
     ['task.after-commit', '2', "the update's activity recorded, its job not yet added"],
     ['activity.after-run', '1', "the update's activity ran, its outcome not recorded"],
     ['task.after-commit', '3', "the update's result recorded, nothing after it"],
-  ])('a worker running an update killed at %s (hit %s, %s): another worker completes the update once, with the same result', async (point, after) => {
-    const id = `crash-update-${point}-${after}`;
-    const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
-    await ready(crashing);
-    const handle = client.client.getHandle(id);
-    await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
-    // The update is sent by a process with the workflow's class (its validator would run there).
-    const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-2', STEP: '2' });
-    expect((await updater.exited).code).toBe(0);
-    const update = handle.getUpdateHandle<number>('u-2');
-    expect((await crashing.exited).signal).toBe('SIGKILL');
-    const recordedAtKill = (await history(id)).some((e) => e.type === 'WorkflowUpdateCompleted');
-    expect(recordedAtKill).toBe(after === '3');
+  ])(
+    'a worker running an update killed at %s (hit %s, %s): another worker completes the update once, with the same result',
+    async (point, after) => {
+      const id = `crash-update-${point}-${after}`;
+      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+      await ready(crashing);
+      const handle = client.client.getHandle(id);
+      await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
+      // The update is sent by a process with the workflow's class (its validator would run there).
+      const updater = worker({ ROLE: 'updater', WORKFLOW_ID: id, UPDATE_ID: 'u-2', STEP: '2' });
+      expect((await updater.exited).code).toBe(0);
+      const update = handle.getUpdateHandle<number>('u-2');
+      expect((await crashing.exited).signal).toBe('SIGKILL');
+      const recordedAtKill = (await history(id)).some((e) => e.type === 'WorkflowUpdateCompleted');
+      expect(recordedAtKill).toBe(after === '3');
 
-    worker();
-    expect(await update.result()).toBe(2);
-    await handle.signal('finish');
-    expect(await client.client.getHandle<number>(id).result()).toBe(2);
-    const h = await history(id);
-    expect(h.filter((e) => e.type === 'WorkflowUpdateAccepted')).toHaveLength(1);
-    expect(h.filter((e) => e.type === 'WorkflowUpdateCompleted')).toHaveLength(1);
-    expect(await counters('effects', id, 2)).toEqual([0, 1]);
-    expect((await counters('runs', id, 2))[1]).toBeLessThanOrEqual(point === 'activity.after-run' ? 2 : 1);
-  }, 40_000);
+      worker();
+      expect(await update.result()).toBe(2);
+      await handle.signal('finish');
+      expect(await client.client.getHandle<number>(id).result()).toBe(2);
+      const h = await history(id);
+      expect(h.filter((e) => e.type === 'WorkflowUpdateAccepted')).toHaveLength(1);
+      expect(h.filter((e) => e.type === 'WorkflowUpdateCompleted')).toHaveLength(1);
+      expect(await counters('effects', id, 2)).toEqual([0, 1]);
+      expect((await counters('runs', id, 2))[1]).toBeLessThanOrEqual(point === 'activity.after-run' ? 2 : 1);
+    },
+    40_000,
+  );
 
   test('close.after-commit of a continue-as-new (next run created, its first task not yet enqueued): the sweep starts it', async () => {
     const id = 'crash-continue';
@@ -405,20 +479,35 @@ describe('a process killed at each crash point between two Redis writes', () => 
   test.each([
     ['start.after-script', '1', 'workflow created, its first task not yet run'],
     ['task.after-commit', '1', 'first task committed, its activity job not yet added'],
-  ])('a worker starting a workflow killed at %s (hit %s, %s): the workflow completes, each step once', async (point, after) => {
-    const id = `crash-eager-${point}`;
-    const starting = worker({ ROLE: 'starting-worker', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
-    expect((await starting.exited).signal).toBe('SIGKILL');
-    expect(completedSeqs(await history(id))).toEqual([]);
-    worker();
-    expect(await client.client.getHandle<number>(id).result()).toBe(6);
-    await expectExactlyOnce(id, 3);
-    expect(await counters('runs', id, 3)).toEqual([1, 1, 1]);
-  }, 40_000);
+  ])(
+    'a worker starting a workflow killed at %s (hit %s, %s): the workflow completes, each step once',
+    async (point, after) => {
+      const id = `crash-eager-${point}`;
+      const starting = worker({
+        ROLE: 'starting-worker',
+        WORKFLOW_ID: id,
+        STEPS: '3',
+        REDURABLE_CRASH_POINT: point,
+        REDURABLE_CRASH_AFTER: after,
+      });
+      expect((await starting.exited).signal).toBe('SIGKILL');
+      expect(completedSeqs(await history(id))).toEqual([]);
+      worker();
+      expect(await client.client.getHandle<number>(id).result()).toBe(6);
+      await expectExactlyOnce(id, 3);
+      expect(await counters('runs', id, 3)).toEqual([1, 1, 1]);
+    },
+    40_000,
+  );
 
   test('start.after-script (workflow created, first task not yet enqueued): the recovery sweep starts it', async () => {
     const id = 'crash-at-start';
-    const starter = worker({ ROLE: 'starter', WORKFLOW_ID: id, STEPS: '3', REDURABLE_CRASH_POINT: 'start.after-script' });
+    const starter = worker({
+      ROLE: 'starter',
+      WORKFLOW_ID: id,
+      STEPS: '3',
+      REDURABLE_CRASH_POINT: 'start.after-script',
+    });
     expect((await starter.exited).signal).toBe('SIGKILL');
     expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted']);
 

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ActivityFailure, ApplicationFailure, Workflow, WorkflowFailedError, WorkflowRun, activityContext, proxyActivities,
+  Activities,
+  Activity,
+  ActivityFailure,
+  ApplicationFailure,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
   proxyLocalActivities,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -77,7 +85,14 @@ class RetryWorkflow {
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause as ApplicationFailure;
-      return { caught: err.name, retryState: err.retryState, attempt: err.attempt, causeType: cause.type, causeMessage: cause.message, hasStack: (cause.stack ?? '').includes('activity-retries.spec') };
+      return {
+        caught: err.name,
+        retryState: err.retryState,
+        attempt: err.attempt,
+        causeType: cause.type,
+        causeMessage: cause.message,
+        hasStack: (cause.stack ?? '').includes('activity-retries.spec'),
+      };
     }
   }
 }
@@ -126,14 +141,26 @@ describe('activity retries', () => {
   test('a non-retryable ApplicationFailure is not retried and reaches the workflow as ActivityFailure', async () => {
     t = await createTestApp([FlakyActivities, RetryWorkflow]);
     const result = await t.client.execute(RetryWorkflow, { workflowId: 'retry-refuses', args: ['refuses'] });
-    expect(result).toEqual({ caught: 'ActivityFailure', retryState: 'NON_RETRYABLE_FAILURE', attempt: 1, causeType: 'CardDeclined', causeMessage: 'card declined', hasStack: true });
+    expect(result).toEqual({
+      caught: 'ActivityFailure',
+      retryState: 'NON_RETRYABLE_FAILURE',
+      attempt: 1,
+      causeType: 'CardDeclined',
+      causeMessage: 'card declined',
+      hasStack: true,
+    });
     expect(attempts.get('retry-refuses/refuses')).toHaveLength(1);
   });
 
   test('an error type listed in nonRetryableErrorTypes is not retried', async () => {
     t = await createTestApp([FlakyActivities, RetryWorkflow]);
     const result = await t.client.execute(RetryWorkflow, { workflowId: 'retry-frozen', args: ['frozen'] });
-    expect(result).toMatchObject({ caught: 'ActivityFailure', retryState: 'NON_RETRYABLE_FAILURE', causeType: 'FrozenAccountError', causeMessage: 'account 42 is frozen' });
+    expect(result).toMatchObject({
+      caught: 'ActivityFailure',
+      retryState: 'NON_RETRYABLE_FAILURE',
+      causeType: 'FrozenAccountError',
+      causeMessage: 'account 42 is frozen',
+    });
     expect(attempts.get('retry-frozen/frozen')).toHaveLength(1);
   });
 
@@ -141,7 +168,12 @@ describe('activity retries', () => {
     t = await createTestApp([FlakyActivities, RetryWorkflow]);
     const handle = await t.client.start(RetryWorkflow, { workflowId: 'retry-exhausted', args: ['alwaysFails'] });
     expect(await handle.result()).toEqual({
-      caught: 'ActivityFailure', retryState: 'MAXIMUM_ATTEMPTS_REACHED', attempt: 3, causeType: 'TypeError', causeMessage: 'still broken (attempt 3)', hasStack: true,
+      caught: 'ActivityFailure',
+      retryState: 'MAXIMUM_ATTEMPTS_REACHED',
+      attempt: 3,
+      causeType: 'TypeError',
+      causeMessage: 'still broken (attempt 3)',
+      hasStack: true,
     });
     expect(attempts.get('retry-exhausted/alwaysFails')).toHaveLength(3);
     const failed = (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskFailed');
@@ -168,10 +200,16 @@ describe('activity retries', () => {
   test.each([
     [false, 'an activity (the details are kept in its job)'],
     [true, 'a local activity (the next attempt in the task)'],
-  ])('heartbeat details reach the next attempt, which resumes where the failed one stopped (local: %s, %s)', async (local) => {
-    t = await createTestApp([FlakyActivities, ResumeWorkflow]);
-    const id = `resume-${local}`;
-    expect(await t.client.execute(ResumeWorkflow, { workflowId: id, args: [local] })).toEqual({ attempt: 2, from: 3 });
-    expect(resumed.get(id)).toEqual({ details: [undefined, { next: 3 }], processed: [0, 1, 2, 3, 4] });
-  });
+  ])(
+    'heartbeat details reach the next attempt, which resumes where the failed one stopped (local: %s, %s)',
+    async (local) => {
+      t = await createTestApp([FlakyActivities, ResumeWorkflow]);
+      const id = `resume-${local}`;
+      expect(await t.client.execute(ResumeWorkflow, { workflowId: id, args: [local] })).toEqual({
+        attempt: 2,
+        from: 3,
+      });
+      expect(resumed.get(id)).toEqual({ details: [undefined, { next: 3 }], processed: [0, 1, 2, 3, 4] });
+    },
+  );
 });

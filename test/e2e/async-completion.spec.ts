@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ActivityFailure, ActivityNotAwaitingError, InvalidTaskTokenError, Signal, Workflow, WorkflowRun, activityContext, condition, nonCancellable,
+  Activities,
+  Activity,
+  ActivityFailure,
+  ActivityNotAwaitingError,
+  InvalidTaskTokenError,
+  Signal,
+  Workflow,
+  WorkflowRun,
+  activityContext,
+  condition,
+  nonCancellable,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -96,11 +106,17 @@ describe('async activity completion', () => {
     expect(await queue.getJob(waiting.jobId)).toBeUndefined(); // the parked job was removed, not left to time out
     const history = await handle.fetchHistory();
     expect(history.filter((e) => e.type === 'ActivityTaskCompleted')).toMatchObject([{ seq: 1, attempt: 1 }]);
-    expect(await t.client.decodePayload((history.find((e) => e.type === 'ActivityTaskCompleted') as { result: string }).result)).toBe('approved by ada');
+    expect(
+      await t.client.decodePayload(
+        (history.find((e) => e.type === 'ActivityTaskCompleted') as { result: string }).result,
+      ),
+    ).toBe('approved by ada');
 
     const again = await t.client.activity.complete(token, 'approved twice').catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ActivityNotAwaitingError);
-    expect((again as Error).message).toContain(`Activity seq 1 (attempt 1) of workflow 'approve-1' (run ${handle.runId}) is not waiting for completion`);
+    expect((again as Error).message).toContain(
+      `Activity seq 1 (attempt 1) of workflow 'approve-1' (run ${handle.runId}) is not waiting for completion`,
+    );
     await expect(t.client.activity.complete('not-a-token', 1)).rejects.toBeInstanceOf(InvalidTaskTokenError);
   });
 
@@ -138,8 +154,14 @@ describe('async activity completion', () => {
     const first = await tokenOf('printer-cancelled#1');
     await handle.cancel('the printer was replaced');
     // The heartbeat timeout (700 ms) wakes the parked job: it sees the cancellation.
-    const failed = await until('the attempt to end', async () => (await handle.fetchHistory()).find((e) => e.type === 'ActivityTaskFailed'));
-    expect(failed).toMatchObject({ seq: 1, attempt: 1, failure: { message: expect.stringContaining("was cancelled while activity 'fixPrinter'") } });
+    const failed = await until('the attempt to end', async () =>
+      (await handle.fetchHistory()).find((e) => e.type === 'ActivityTaskFailed'),
+    );
+    expect(failed).toMatchObject({
+      seq: 1,
+      attempt: 1,
+      failure: { message: expect.stringContaining("was cancelled while activity 'fixPrinter'") },
+    });
     await new Promise((r) => setTimeout(r, 1000));
     expect(tokens.has('printer-cancelled#2')).toBe(false);
     await expect(t.client.activity.complete(first, 'too late')).rejects.toBeInstanceOf(ActivityNotAwaitingError);

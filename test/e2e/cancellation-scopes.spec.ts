@@ -1,7 +1,20 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, CancellationScope, CancelledFailure, Saga, Signal, TimeoutFailure, Workflow, WorkflowRun, activityContext, condition, nonCancellable, sleep, withTimeout,
+  Activities,
+  Activity,
+  CancellationScope,
+  CancelledFailure,
+  Saga,
+  Signal,
+  TimeoutFailure,
+  Workflow,
+  WorkflowRun,
+  activityContext,
+  condition,
+  nonCancellable,
+  sleep,
+  withTimeout,
   type HistoryEvent,
 } from 'redurable';
 import { replayHistory } from 'redurable/testing';
@@ -14,7 +27,14 @@ class SlowActivities {
     const { signal } = activityContext();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true }); // shutdown: stop waiting
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      ); // shutdown: stop waiting
     });
     return label;
   }
@@ -58,7 +78,9 @@ class ScopedWorkflow {
     }
     log.push(`scope cancelled: ${outer.cancelRequested}`);
     // A durable call made in a cancelled scope is refused at once; the workflow's own calls go on.
-    await outer.run(() => this.slow.wait(1, 'refused')).catch((err: Error) => log.push(`refused: ${err instanceof CancelledFailure}`));
+    await outer
+      .run(() => this.slow.wait(1, 'refused'))
+      .catch((err: Error) => log.push(`refused: ${err instanceof CancelledFailure}`));
     log.push(await this.slow.wait(1, 'after the scope'));
     return log;
   }
@@ -78,7 +100,12 @@ class CompensatedDeadlineWorkflow {
     const saga = new Saga();
     const log: string[] = [];
     await withTimeout('300ms', async () => {
-      log.push(await saga.step(() => this.slow.wait(1, 'booked'), () => this.slow.wait(1, 'unbooked')));
+      log.push(
+        await saga.step(
+          () => this.slow.wait(1, 'booked'),
+          () => this.slow.wait(1, 'unbooked'),
+        ),
+      );
       try {
         await this.slow.wait(2000, 'too slow');
       } catch (err) {
@@ -100,15 +127,23 @@ afterEach(async () => {
   t = undefined;
 });
 
-const types = (h: HistoryEvent[]) => h.map((e) => (e.type === 'ActivityTaskScheduled' ? `activity ${e.input.join(',')}` : e.type));
+const types = (h: HistoryEvent[]) =>
+  h.map((e) => (e.type === 'ActivityTaskScheduled' ? `activity ${e.input.join(',')}` : e.type));
 
 describe('cancellation scopes', () => {
   test('withTimeout rejects with a TimeoutFailure once its durable timer fires, and the late result is ignored; replay agrees', async () => {
     t = await createTestApp([SlowActivities, DeadlineWorkflow, ScopedWorkflow]);
     const handle = await t.client.start(DeadlineWorkflow, { workflowId: 'deadline-late', args: [1500] });
-    expect(await handle.result()).toBe("SCOPE: Workflow 'deadline-late': the code given to withTimeout did not finish within 300ms | then fallback");
+    expect(await handle.result()).toBe(
+      "SCOPE: Workflow 'deadline-late': the code given to withTimeout did not finish within 300ms | then fallback",
+    );
     const history = await handle.fetchHistory();
-    expect(types(history).slice(0, 4)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'activity 1500,"in time"', 'TimerFired']);
+    expect(types(history).slice(0, 4)).toEqual([
+      'WorkflowExecutionStarted',
+      'TimerStarted',
+      'activity 1500,"in time"',
+      'TimerFired',
+    ]);
     expect((await replayHistory(DeadlineWorkflow, history)).result).toBe(await handle.result());
   });
 
@@ -118,7 +153,13 @@ describe('cancellation scopes', () => {
     const handle = await t.client.start(DeadlineWorkflow, { workflowId: 'deadline-ok', args: [10] });
     expect(await handle.result()).toBe('in time');
     const history = await handle.fetchHistory();
-    expect(types(history)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'activity 10,"in time"', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted']);
+    expect(types(history)).toEqual([
+      'WorkflowExecutionStarted',
+      'TimerStarted',
+      'activity 10,"in time"',
+      'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
+    ]);
     expect(Date.now() - began).toBeLessThan(5000);
   });
 
@@ -141,7 +182,13 @@ describe('cancellation scopes', () => {
   test("nonCancellable and a saga's compensations run inside a scope that withTimeout cancelled", async () => {
     t = await createTestApp([SlowActivities, CompensatedDeadlineWorkflow]);
     const handle = await t.client.start(CompensatedDeadlineWorkflow, { workflowId: 'deadline-saga' });
-    expect(await handle.result()).toEqual(['booked', 'CancelledFailure', 'shielded call', 'compensated', 'TimeoutFailure']);
+    expect(await handle.result()).toEqual([
+      'booked',
+      'CancelledFailure',
+      'shielded call',
+      'compensated',
+      'TimeoutFailure',
+    ]);
     const history = await handle.fetchHistory();
     expect(history.filter((e) => e.type === 'ActivityTaskScheduled' && e.compensation)).toHaveLength(1);
     expect((await replayHistory(CompensatedDeadlineWorkflow, history)).result).toEqual(await handle.result());

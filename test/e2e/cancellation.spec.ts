@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, CancelledFailure, Saga, Workflow, WorkflowFailedError, WorkflowRun, activityContext, nonCancellable, proxyActivities, sleep,
+  Activities,
+  Activity,
+  CancelledFailure,
+  Saga,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  nonCancellable,
+  proxyActivities,
+  sleep,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -22,11 +32,15 @@ class BookingActivities {
     events.push(`pay ${seat} started`);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(resolve, 10_000);
-      signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        events.push(`pay ${seat} aborted: ${(signal.reason as Error).name}`);
-        reject(signal.reason);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          events.push(`pay ${seat} aborted: ${(signal.reason as Error).name}`);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
   @Activity() async release(seat: string): Promise<void> {
@@ -95,7 +109,11 @@ describe('cancellation and termination', () => {
     expect(description.status).toBe('terminated');
     expect(description.failure).toMatchObject({ type: 'Terminated', message: 'terminated: maintenance' });
     const history = await handle.fetchHistory();
-    expect(history.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'WorkflowExecutionTerminated']);
+    expect(history.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'TimerStarted',
+      'WorkflowExecutionTerminated',
+    ]);
     expect(await t.client.count({ status: 'terminated' })).toBe(1);
   });
 });

@@ -1,8 +1,20 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ApplicationFailure, ChildWorkflowFailure, Workflow, WorkflowRun, continueAsNew, executeChild, proxyActivities, sleep,
-  Signal, startChild, workflowInfo, condition,
+  Activities,
+  Activity,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  Workflow,
+  WorkflowRun,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  sleep,
+  Signal,
+  startChild,
+  workflowInfo,
+  condition,
 } from 'redurable';
 import { createTestApp, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -105,15 +117,30 @@ describe('child workflows', () => {
     const result = await t.client.execute(ParentWorkflow, { workflowId: 'parent-1', args: ['ok'] });
     expect(result).toEqual({ a: { doubled: 10, parent: 'parent-1' }, b: { doubled: 20, parent: 'parent-1' } });
     const childHistory = await t.client.getHandle('parent-1-a').fetchHistory();
-    expect(childHistory.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted']);
+    expect(childHistory.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
+    ]);
     const parentTypes = (await t.client.getHandle('parent-1').fetchHistory()).map((e) => e.type);
-    expect(parentTypes.filter((x) => x.startsWith('ChildWorkflow'))).toEqual(['ChildWorkflowScheduled', 'ChildWorkflowCompleted', 'ChildWorkflowScheduled', 'ChildWorkflowCompleted']);
+    expect(parentTypes.filter((x) => x.startsWith('ChildWorkflow'))).toEqual([
+      'ChildWorkflowScheduled',
+      'ChildWorkflowCompleted',
+      'ChildWorkflowScheduled',
+      'ChildWorkflowCompleted',
+    ]);
   });
 
   test("a child's failure reaches the parent as ChildWorkflowFailure, which it can catch", async () => {
     t = await createTestApp([ChildActivities, DoublerWorkflow, ParentWorkflow, SleepyChildWorkflow]);
     const result = await t.client.execute(ParentWorkflow, { workflowId: 'parent-2', args: ['child-fails'] });
-    expect(result).toEqual({ caught: 'ChildWorkflowFailure', child: 'parent-2-a', status: 'failed', cause: 'cannot double -1' });
+    expect(result).toEqual({
+      caught: 'ChildWorkflowFailure',
+      child: 'parent-2-a',
+      status: 'failed',
+      cause: 'cannot double -1',
+    });
   });
 
   test('parentClosePolicy TERMINATE terminates a running child when the parent closes', async () => {
@@ -137,7 +164,12 @@ describe('continue-as-new', () => {
     const last = await t.client.getHandle('counter').describe();
     expect(last.runId).not.toBe(handle.runId);
     const lastHistory = await t.client.getHandle('counter').fetchHistory();
-    expect(lastHistory.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'TimerFired', 'WorkflowExecutionCompleted']);
+    expect(lastHistory.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'TimerStarted',
+      'TimerFired',
+      'WorkflowExecutionCompleted',
+    ]);
     const firstHistory = await t.client.getHandle('counter', handle.runId).fetchHistory();
     const end = firstHistory[firstHistory.length - 1];
     expect(end).toMatchObject({ type: 'WorkflowExecutionContinuedAsNew', input: ['2', '4'] });
@@ -156,11 +188,25 @@ describe('continue-as-new and child edge cases', () => {
   test('starting a running child id with TERMINATE_EXISTING still reports the terminated child to its parent', async () => {
     t = await createTestApp([WaitsForChildWorkflow, SleepyChildWorkflow]);
     const parent = await t.client.start(WaitsForChildWorkflow, { workflowId: 'waits-for-child' });
-    await until('the child to run', async () => (await t.client.getHandle('taken-over-child').describe().catch(() => undefined))?.status === 'running');
+    await until(
+      'the child to run',
+      async () =>
+        (
+          await t.client
+            .getHandle('taken-over-child')
+            .describe()
+            .catch(() => undefined)
+        )?.status === 'running',
+    );
     const fenceBefore = Number(await t.redis.hget(keyNames(t.prefix).meta('taken-over-child'), 'fence'));
-    await t.client.start(SleepyChildWorkflow, { workflowId: 'taken-over-child', workflowIdConflictPolicy: 'TERMINATE_EXISTING' });
+    await t.client.start(SleepyChildWorkflow, {
+      workflowId: 'taken-over-child',
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
     expect(await parent.result()).toBe('ChildWorkflowFailure: terminated');
     // Fencing tokens keep growing across runs of one id, so an old run's stalled task can never write.
-    expect(Number(await t.redis.hget(keyNames(t.prefix).meta('taken-over-child'), 'fence'))).toBeGreaterThanOrEqual(fenceBefore);
+    expect(Number(await t.redis.hget(keyNames(t.prefix).meta('taken-over-child'), 'fence'))).toBeGreaterThanOrEqual(
+      fenceBefore,
+    );
   });
 });

@@ -6,7 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RedurableConsoleModule } from 'redurable-console';
-import { AesGcmCodec, Activities, Activity, DurableModule, Signal, Workflow, WorkflowRun, condition, proxyActivities, type PayloadCodec } from 'redurable';
+import {
+  AesGcmCodec,
+  Activities,
+  Activity,
+  DurableModule,
+  Signal,
+  Workflow,
+  WorkflowRun,
+  condition,
+  proxyActivities,
+  type PayloadCodec,
+} from 'redurable';
 import { cliConnectionFlags, createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
@@ -53,9 +64,15 @@ async function everythingStored(t: TestApp): Promise<string> {
   return parts.join('\n');
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-    resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })));
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 const apps: TestApp[] = [];
@@ -65,7 +82,9 @@ afterEach(async () => {
 
 describe('payload encryption with AesGcmCodec', () => {
   test('Redis holds no readable payload; a rotated key set reads old payloads and writes with the new key; the CLI decodes with the codec, and says "encrypted" without it', async () => {
-    const first = await createTestApp([CardActivities, ChargeWorkflow], { payloadCodec: new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }) });
+    const first = await createTestApp([CardActivities, ChargeWorkflow], {
+      payloadCodec: new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }),
+    });
     apps.push(first);
     const handle = await first.client.start(ChargeWorkflow, { workflowId: 'charge-1', args: [CARD, 4200] });
     await handle.signal('confirm', 'grace');
@@ -80,7 +99,14 @@ describe('payload encryption with AesGcmCodec', () => {
     await first.close();
     apps.splice(0);
     const rotated = await createTestApp([CardActivities, ChargeWorkflow], {
-      prefix: first.prefix, payloadCodec: new AesGcmCodec({ keys: [{ id: 'k2', key: k2 }, { id: 'k1', key: k1 }], encryptWith: 'k2' }),
+      prefix: first.prefix,
+      payloadCodec: new AesGcmCodec({
+        keys: [
+          { id: 'k2', key: k2 },
+          { id: 'k1', key: k1 },
+        ],
+        encryptWith: 'k2',
+      }),
     });
     apps.push(rotated);
     const second = rotated.client.getHandle('charge-2');
@@ -95,20 +121,34 @@ describe('payload encryption with AesGcmCodec', () => {
     const flags = ['workflow', 'show', 'charge-2', ...cliConnectionFlags(), '--prefix', first.prefix];
     const blind = await cli(flags);
     expect(blind.code).toBe(0);
-    expect(blind.stdout).toMatch(/signal confirm\s+received\s+\(<encrypted with key 'k2': pass the app's codec with --codec to see it>\)/);
+    expect(blind.stdout).toMatch(
+      /signal confirm\s+received\s+\(<encrypted with key 'k2': pass the app's codec with --codec to see it>\)/,
+    );
     expect(blind.stdout).not.toContain(CARD);
-    const described = await cli(['workflow', 'describe', 'charge-2', ...cliConnectionFlags(), '--prefix', first.prefix]);
+    const described = await cli([
+      'workflow',
+      'describe',
+      'charge-2',
+      ...cliConnectionFlags(),
+      '--prefix',
+      first.prefix,
+    ]);
     expect(described.stdout).toMatch(/Result\s+<encrypted with key 'k2'/);
     mkdirSync(OUTPUT, { recursive: true });
     const codecModule = `${OUTPUT}codec.mjs`;
-    writeFileSync(codecModule, "import { AesGcmCodec } from 'redurable';\nexport default new AesGcmCodec({ keys: [{ id: 'k2', key: process.env.K2 }, { id: 'k1', key: process.env.K1 }] });\n");
+    writeFileSync(
+      codecModule,
+      "import { AesGcmCodec } from 'redurable';\nexport default new AesGcmCodec({ keys: [{ id: 'k2', key: process.env.K2 }, { id: 'k1', key: process.env.K1 }] });\n",
+    );
     const seeing = await cli([...flags, '--codec', codecModule], { K1: k1, K2: k2 });
     expect(seeing.stdout).toMatch(/signal confirm\s+received\s+\("hopper"\)/);
     expect(seeing.stdout).toContain(`-> "charged 99 to ${CARD}"`);
   });
 
-  test('the explorer shows payloads decoded with the app\'s codec, and says they are encrypted where the server lacks the key', async () => {
-    const worker = await createTestApp([CardActivities, ChargeWorkflow], { payloadCodec: new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }) });
+  test("the explorer shows payloads decoded with the app's codec, and says they are encrypted where the server lacks the key", async () => {
+    const worker = await createTestApp([CardActivities, ChargeWorkflow], {
+      payloadCodec: new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }),
+    });
     apps.push(worker);
     const handle = await worker.client.start(ChargeWorkflow, { workflowId: 'charge-explored', args: [CARD, 7] });
     await handle.signal('confirm', 'ada');
@@ -117,7 +157,13 @@ describe('payload encryption with AesGcmCodec', () => {
     const consoleApp = async (payloadCodec?: PayloadCodec): Promise<{ url: string; app: INestApplication }> => {
       @Module({
         imports: [
-          DurableModule.forRoot({ connection: testConnection(), prefix: worker.prefix, worker: false, logger: false, ...(payloadCodec ? { payloadCodec } : {}) }),
+          DurableModule.forRoot({
+            connection: testConnection(),
+            prefix: worker.prefix,
+            worker: false,
+            logger: false,
+            ...(payloadCodec ? { payloadCodec } : {}),
+          }),
           RedurableConsoleModule.forRoot({ auth: () => true }),
         ],
       })
@@ -130,7 +176,7 @@ describe('payload encryption with AesGcmCodec', () => {
     const seeing = await consoleApp(new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] }));
     try {
       const without = await (await fetch(`${blind.url}/workflows/charge-explored`)).text();
-      expect(without).toContain("encrypted with key &#39;k1&#39; (this server does not have it)");
+      expect(without).toContain('encrypted with key &#39;k1&#39; (this server does not have it)');
       expect(without).not.toContain(CARD);
       const withKey = await (await fetch(`${seeing.url}/workflows/charge-explored`)).text();
       expect(withKey).toContain(CARD);

@@ -9,8 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Activities, Activity, DurableModule, RedisConfigurationError, RedisUnavailableError, Workflow, WorkflowClient, WorkflowRun,
-  activityContext, proxyActivities, type DurableModuleOptions,
+  Activities,
+  Activity,
+  DurableModule,
+  RedisConfigurationError,
+  RedisUnavailableError,
+  Workflow,
+  WorkflowClient,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
+  type DurableModuleOptions,
 } from 'redurable';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../tools/embedded-redis.js';
 import { until } from '../support/until.js';
@@ -56,7 +65,18 @@ function recordingLogger() {
 }
 
 async function boot(options: DurableModuleOptions, providers: unknown[] = [SlowActivities, WaitWorkflow]) {
-  @Module({ imports: [DurableModule.forRoot({ prefix: `ff-${randomUUID().slice(0, 8)}`, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options })], providers: providers as never[] })
+  @Module({
+    imports: [
+      DurableModule.forRoot({
+        prefix: `ff-${randomUUID().slice(0, 8)}`,
+        logger: false,
+        leaseTtl: '2s',
+        sweepInterval: '500ms',
+        ...options,
+      }),
+    ],
+    providers: providers as never[],
+  })
   class FailFastModule {}
   return NestFactory.createApplicationContext(FailFastModule, { logger: false, abortOnError: false });
 }
@@ -160,10 +180,12 @@ describe('Redis lost while running', () => {
         expect(res.error).toBeInstanceOf(RedisUnavailableError);
         // Normally the call finds no connection and sends nothing; a call made while the drop was not yet
         // noticed is bounded the same way, and says its command may still reach Redis once it is back.
-        expect((res.error as Error).message).toMatch(new RegExp(
-          `^Cannot (start|signal|describe) workflow '(before|after)': Redis at 127\\.0\\.0\\.1:${redis.port} ` +
-            '(is unreachable \\(waited 1000 ms\\)|did not answer within 1000 ms)',
-        ));
+        expect((res.error as Error).message).toMatch(
+          new RegExp(
+            `^Cannot (start|signal|describe) workflow '(before|after)': Redis at 127\\.0\\.0\\.1:${redis.port} ` +
+              '(is unreachable \\(waited 1000 ms\\)|did not answer within 1000 ms)',
+          ),
+        );
         expect(res.ms).toBeGreaterThanOrEqual(900);
         expect(res.ms).toBeLessThan(3000);
       }
@@ -202,7 +224,11 @@ describe('Redis lost while running', () => {
     const client = app.get(WorkflowClient);
     SlowActivities.aborted = 0;
     const handle = await client.start(WaitWorkflow, { workflowId: 'long', args: [60_000] });
-    await until('the activity to run', async () => (await handle.describe()).pendingActivities[0]?.state === 'active', 10_000);
+    await until(
+      'the activity to run',
+      async () => (await handle.describe()).pendingActivities[0]?.state === 'active',
+      10_000,
+    );
     await redis.stop('SIGKILL');
     const closing = await elapsed(() => app.close());
     expect(closing.error).toBeUndefined();
@@ -240,7 +266,10 @@ describe('shutdown', () => {
       const started = Date.now();
       app.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 8000)))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 8000))),
+      ]);
       clearTimeout(timer);
       expect(code).not.toBe('hung');
       expect(out).toContain('activity aborted');

@@ -47,7 +47,16 @@ describe('the @nestjs/terminus indicator (redurable/health)', () => {
   test('up with Redis, workers and sweep; down, naming Redis, once Redis is gone', async () => {
     redis = await startEmbeddedRedis({});
     @Module({
-      imports: [DurableModule.forRoot({ connection: redis.url, logger: false, sweepInterval: '200ms', connectTimeout: '1s', shutdownTimeout: '1s' }), TerminusModule.forRoot({ logger: false })],
+      imports: [
+        DurableModule.forRoot({
+          connection: redis.url,
+          logger: false,
+          sweepInterval: '200ms',
+          connectTimeout: '1s',
+          shutdownTimeout: '1s',
+        }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
       controllers: [HealthController],
       providers: [RedurableHealthIndicator, PingActivities, PingWorkflow],
     })
@@ -60,7 +69,12 @@ describe('the @nestjs/terminus indicator (redurable/health)', () => {
     const upBody = (await up.json()) as { status: string; info: { redurable: Record<string, any> } };
     expect(up.status).toBe(200);
     expect(upBody.status).toBe('ok');
-    expect(upBody.info.redurable).toMatchObject({ status: 'up', redis: { reachable: true }, workers: { enabled: true, running: 2, total: 2 }, sweep: { enabled: true, lagging: false } });
+    expect(upBody.info.redurable).toMatchObject({
+      status: 'up',
+      redis: { reachable: true },
+      workers: { enabled: true, running: 2, total: 2 },
+      sweep: { enabled: true, lagging: false },
+    });
 
     await redis.stop();
     const down = await fetch(url);

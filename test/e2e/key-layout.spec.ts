@@ -18,8 +18,13 @@ describe('key layout version', () => {
       await redis.set(`${prefix}:layout`, found);
       @Module({ imports: [DurableModule.forRoot({ connection: testConnection(), prefix, logger: false })] })
       class OtherLayoutApp {}
-      const failure = await NestFactory.createApplicationContext(OtherLayoutApp, { logger: false, abortOnError: false }).then(
-        (app) => app.close().then(() => undefined), (err: unknown) => err);
+      const failure = await NestFactory.createApplicationContext(OtherLayoutApp, {
+        logger: false,
+        abortOnError: false,
+      }).then(
+        (app) => app.close().then(() => undefined),
+        (err: unknown) => err,
+      );
       expect(failure).toBeInstanceOf(KeyLayoutMismatchError);
       expect(await keysUnder(redis, prefix)).toEqual([`${prefix}:layout`]);
       return { prefix, message: (failure as Error).message };

@@ -2,7 +2,18 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import {
-  Activities, Activity, ActivityFailure, ApplicationFailure, CancelledFailure, Signal, Workflow, WorkflowFailedError, WorkflowRun, activityContext, proxyActivities, proxyLocalActivities,
+  Activities,
+  Activity,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  Signal,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
+  proxyLocalActivities,
   type HistoryEvent,
 } from 'redurable';
 import { DurableRuntime } from 'redurable/internal';
@@ -128,7 +139,8 @@ afterEach(async () => {
 });
 
 const providers = [QuoteActivities, QuoteWorkflow, RetryingWorkflow, SlowChainWorkflow, PokedWorkflow];
-const types = (h: HistoryEvent[]) => h.map((e) => (e.type === 'ActivityTaskScheduled' ? `${e.local ? 'local ' : ''}${e.activityType}` : e.type));
+const types = (h: HistoryEvent[]) =>
+  h.map((e) => (e.type === 'ActivityTaskScheduled' ? `${e.local ? 'local ' : ''}${e.activityType}` : e.type));
 
 describe('local activities', () => {
   test('run in the workflow task, are recorded with their outcome, make no job, and replay without running again', async () => {
@@ -139,14 +151,23 @@ describe('local activities', () => {
     const history = await handle.fetchHistory();
     expect(types(history)).toEqual([
       'WorkflowExecutionStarted',
-      'local quote', 'ActivityTaskCompleted', 'local quote', 'ActivityTaskCompleted', 'local quote', 'ActivityTaskCompleted',
-      'book', 'ActivityTaskCompleted',
-      'local quote', 'ActivityTaskCompleted',
+      'local quote',
+      'ActivityTaskCompleted',
+      'local quote',
+      'ActivityTaskCompleted',
+      'local quote',
+      'ActivityTaskCompleted',
+      'book',
+      'ActivityTaskCompleted',
+      'local quote',
+      'ActivityTaskCompleted',
       'WorkflowExecutionCompleted',
     ]);
     expect(history.find((e) => e.type === 'ActivityTaskScheduled' && e.local)).toMatchObject({ local: { attempt: 1 } });
     // Same context as an activity: attempt and idempotency key (workflow/run/seq).
-    expect(calls.get('local-quote/quote')!.map((c) => c.key)).toEqual([1, 2, 3, 5].map((seq) => `local-quote/${handle.runId}/${seq}`));
+    expect(calls.get('local-quote/quote')!.map((c) => c.key)).toEqual(
+      [1, 2, 3, 5].map((seq) => `local-quote/${handle.runId}/${seq}`),
+    );
     expect(calls.get('local-quote/quote')!.every((c) => c.attempt === 1)).toBe(true);
 
     // One job on the activity queue: the activity's; the local ones never were jobs.
@@ -166,7 +187,12 @@ describe('local activities', () => {
     expect(await handle.result()).toBe('ok on attempt 3');
     const times = calls.get('local-flaky/flaky')!.map((c) => c.at);
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(45);
-    expect(types(await handle.fetchHistory())).toEqual(['WorkflowExecutionStarted', 'local flaky', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted']);
+    expect(types(await handle.fetchHistory())).toEqual([
+      'WorkflowExecutionStarted',
+      'local flaky',
+      'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
+    ]);
     expect((await handle.fetchHistory())[2]).toMatchObject({ type: 'ActivityTaskCompleted', attempt: 3 });
   });
 
@@ -176,9 +202,21 @@ describe('local activities', () => {
     expect(await handle.result()).toBe('ok on attempt 2');
     const history = await handle.fetchHistory();
     expect(types(history)).toEqual([
-      'WorkflowExecutionStarted', 'local slowRetry', 'ActivityTaskFailed', 'TimerStarted', 'TimerFired', 'local slowRetry', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted',
+      'WorkflowExecutionStarted',
+      'local slowRetry',
+      'ActivityTaskFailed',
+      'TimerStarted',
+      'TimerFired',
+      'local slowRetry',
+      'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
     ]);
-    expect(history[2]).toMatchObject({ type: 'ActivityTaskFailed', attempt: 1, backoffMs: 300, failure: { message: 'ledger locked' } });
+    expect(history[2]).toMatchObject({
+      type: 'ActivityTaskFailed',
+      attempt: 1,
+      backoffMs: 300,
+      failure: { message: 'ledger locked' },
+    });
     expect(history[3]).toMatchObject({ type: 'TimerStarted', durationMs: 300 });
     expect(history[5]).toMatchObject({ local: { attempt: 2 } });
     const times = calls.get('local-slow-retry/slowRetry')!.map((c) => c.at);
@@ -215,21 +253,30 @@ describe('local activities', () => {
   test.each([
     [false, 'in the first task'],
     [true, 'in the step after an activity'],
-  ])('a signal that arrives while local activities run (after an activity: %s, %s) is recorded before their outcomes; replay agrees', async (afterActivity) => {
-    t = await createTestApp(providers, { leaseTtl: '1s' });
-    const id = `local-poked-${afterActivity}`;
-    const handle = await t.client.start(PokedWorkflow, { workflowId: id, args: [afterActivity] });
-    await new Promise((r) => setTimeout(r, 250));
-    await handle.signal('poke');
-    const result = await handle.result();
-    const history = await handle.fetchHistory();
-    expect(result).toEqual((await replayHistory(PokedWorkflow, history)).result);
-    const signalAt = history.findIndex((e) => e.type === 'SignalReceived');
-    const firstLocalOutcome = history.findIndex((e, i) => e.type === 'ActivityTaskCompleted' && history.some((s, j) => j < i && s.type === 'ActivityTaskScheduled' && s.local && s.seq === (e as { seq: number }).seq));
-    expect(signalAt).toBeLessThan(firstLocalOutcome); // the signal came during the first local activity: recorded before its outcome
-    expect(result).toEqual([true, true, true, true]);
-    expect(calls.get(`${id}/slow`)!.length).toBeGreaterThan(4); // the first ran again after the refused commit
-  });
+  ])(
+    'a signal that arrives while local activities run (after an activity: %s, %s) is recorded before their outcomes; replay agrees',
+    async (afterActivity) => {
+      t = await createTestApp(providers, { leaseTtl: '1s' });
+      const id = `local-poked-${afterActivity}`;
+      const handle = await t.client.start(PokedWorkflow, { workflowId: id, args: [afterActivity] });
+      await new Promise((r) => setTimeout(r, 250));
+      await handle.signal('poke');
+      const result = await handle.result();
+      const history = await handle.fetchHistory();
+      expect(result).toEqual((await replayHistory(PokedWorkflow, history)).result);
+      const signalAt = history.findIndex((e) => e.type === 'SignalReceived');
+      const firstLocalOutcome = history.findIndex(
+        (e, i) =>
+          e.type === 'ActivityTaskCompleted' &&
+          history.some(
+            (s, j) => j < i && s.type === 'ActivityTaskScheduled' && s.local && s.seq === (e as { seq: number }).seq,
+          ),
+      );
+      expect(signalAt).toBeLessThan(firstLocalOutcome); // the signal came during the first local activity: recorded before its outcome
+      expect(result).toEqual([true, true, true, true]);
+      expect(calls.get(`${id}/slow`)!.length).toBeGreaterThan(4); // the first ran again after the refused commit
+    },
+  );
 
   test('a cancellation while a local activity runs cancels the workflow (the outcome the abort produced is not recorded)', async () => {
     t = await createTestApp(providers);

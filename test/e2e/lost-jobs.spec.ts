@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
-import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
+import {
+  Activities,
+  Activity,
+  ApplicationFailure,
+  Signal,
+  Workflow,
+  WorkflowRun,
+  condition,
+  proxyActivities,
+  sleep,
+} from 'redurable';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
@@ -86,7 +96,11 @@ function queue(t: TestApp, name: string): Queue {
  * dispatch mark is gone): a job lost after that is found only by looking for it.
  */
 async function dispatchConfirmed(t: TestApp, workflowId: string): Promise<void> {
-  await until('the dispatch to be confirmed', async () => (await t.redis.hget(keyNames(t.prefix).meta(workflowId), 'dispatchAt')) === null, 10_000);
+  await until(
+    'the dispatch to be confirmed',
+    async () => (await t.redis.hget(keyNames(t.prefix).meta(workflowId), 'dispatchAt')) === null,
+    10_000,
+  );
 }
 
 /** Starts a fan-out whose activity jobs wait (nobody serves their queue), then hands it to `lose`, then starts a worker for them. */
@@ -120,7 +134,10 @@ describe('a job that disappears does not strand its workflow', () => {
       // A stand-in processor finishes each job without recording anything, as if the outcome's
       // write had been acknowledged and then lost with its master.
       const connection = testRedis();
-      const impostor = new Worker(side.name, async () => 'finished elsewhere', { connection, prefix: side.opts.prefix });
+      const impostor = new Worker(side.name, async () => 'finished elsewhere', {
+        connection,
+        prefix: side.opts.prefix,
+      });
       await until('three finished jobs', async () => (await side.getJobCounts('completed')).completed === 3);
       await impostor.close();
       connection.disconnect();
@@ -207,13 +224,25 @@ describe('a job that disappears does not strand its workflow', () => {
     apps.push(t);
     const acts = queue(t, '{lost-jobs-activities}');
     const handle = await t.client.start(FinishedStepsWorkflow, { workflowId: 'lj-clean', args: ['lj-clean'] });
-    await until('both steps finished', async () => (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed').length === 2);
+    await until(
+      'both steps finished',
+      async () =>
+        (await handle.fetchHistory()).filter(
+          (e) => e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed',
+        ).length === 2,
+    );
     await until('their jobs settled', async () => (await acts.getJobCounts('completed', 'failed')).failed === 1);
     expect(await acts.clean(0, 100, 'completed')).toHaveLength(1);
     expect(await acts.clean(0, 100, 'failed')).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 3000)); // more than a lease ttl and a sweep interval
     await handle.signal('release');
-    expect(await handle.result()).toEqual(['touched lj-clean-ok', "Activity 'refuse' failed (NON_RETRYABLE_FAILURE, attempt 1): refused lj-clean-refused", 'touched lj-clean-last']);
-    expect([effects.get('lj-clean-ok'), effects.get('lj-clean-refused'), effects.get('lj-clean-last')]).toEqual([1, 1, 1]);
+    expect(await handle.result()).toEqual([
+      'touched lj-clean-ok',
+      "Activity 'refuse' failed (NON_RETRYABLE_FAILURE, attempt 1): refused lj-clean-refused",
+      'touched lj-clean-last',
+    ]);
+    expect([effects.get('lj-clean-ok'), effects.get('lj-clean-refused'), effects.get('lj-clean-last')]).toEqual([
+      1, 1, 1,
+    ]);
   });
 });

@@ -1,8 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, Signal, Workflow, WorkflowFailedError, WorkflowRun, condition, executeChild, proxyActivities, sleep,
-  workflowInfo, type HistoryEvent,
+  Activities,
+  Activity,
+  Signal,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  condition,
+  executeChild,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+  type HistoryEvent,
 } from 'redurable';
 import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
@@ -80,7 +90,9 @@ async function withLostReply<T>(match: (command: string) => boolean, call: () =>
 
 describe('a write whose reply is lost and which ioredis resends takes effect once', () => {
   test('start() returns the run it created instead of rejecting it as already started', async () => {
-    const handle = await withLostReply(scriptCallWith('lr-start'), () => t.client.start(GatherWorkflow, { workflowId: 'lr-start', args: [0, 'lr-start-step'] }));
+    const handle = await withLostReply(scriptCallWith('lr-start'), () =>
+      t.client.start(GatherWorkflow, { workflowId: 'lr-start', args: [0, 'lr-start-step'] }),
+    );
     expect(await handle.result()).toEqual({ got: [], step: 'done lr-start-step' });
     const history = await handle.fetchHistory();
     expect(ofType(history, 'WorkflowExecutionStarted')).toHaveLength(1);
@@ -97,19 +109,35 @@ describe('a write whose reply is lost and which ioredis resends takes effect onc
   });
 
   test('signal-with-start records its signal once, whether it starts the run or finds it running', async () => {
-    const fresh = await withLostReply(scriptCallWith('lr-sws-new-signal'), () => t.client.signalWithStart(GatherWorkflow, {
-      workflowId: 'lr-sws-new', args: [1, 'lr-sws-new-step'], signal: 'add', signalArgs: ['lr-sws-new-signal'],
-    }));
+    const fresh = await withLostReply(scriptCallWith('lr-sws-new-signal'), () =>
+      t.client.signalWithStart(GatherWorkflow, {
+        workflowId: 'lr-sws-new',
+        args: [1, 'lr-sws-new-step'],
+        signal: 'add',
+        signalArgs: ['lr-sws-new-signal'],
+      }),
+    );
     expect(await fresh.result()).toEqual({ got: ['lr-sws-new-signal'], step: 'done lr-sws-new-step' });
     expect(ofType(await fresh.fetchHistory(), 'WorkflowExecutionStarted')).toHaveLength(1);
 
-    const running = await t.client.start(GatherWorkflow, { workflowId: 'lr-sws-running', args: [2, 'lr-sws-running-step'] });
-    const again = await withLostReply(scriptCallWith('lr-sws-running-one'), () => t.client.signalWithStart(GatherWorkflow, {
-      workflowId: 'lr-sws-running', args: [2, 'lr-sws-running-step'], signal: 'add', signalArgs: ['lr-sws-running-one'],
-    }));
+    const running = await t.client.start(GatherWorkflow, {
+      workflowId: 'lr-sws-running',
+      args: [2, 'lr-sws-running-step'],
+    });
+    const again = await withLostReply(scriptCallWith('lr-sws-running-one'), () =>
+      t.client.signalWithStart(GatherWorkflow, {
+        workflowId: 'lr-sws-running',
+        args: [2, 'lr-sws-running-step'],
+        signal: 'add',
+        signalArgs: ['lr-sws-running-one'],
+      }),
+    );
     expect(again.runId).toBe(running.runId);
     await running.signal('add', 'lr-sws-running-two');
-    expect(await running.result()).toEqual({ got: ['lr-sws-running-one', 'lr-sws-running-two'], step: 'done lr-sws-running-step' });
+    expect(await running.result()).toEqual({
+      got: ['lr-sws-running-one', 'lr-sws-running-two'],
+      step: 'done lr-sws-running-step',
+    });
   });
 
   test('a cancellation request is recorded once', async () => {
@@ -128,15 +156,21 @@ describe('a write whose reply is lost and which ioredis resends takes effect onc
   });
 
   test('a child start is not mistaken for a conflicting run', async () => {
-    const childStart = (command: string) => scriptCallWith('lr-parent-child')(command) && command.includes('WorkflowExecutionStarted');
-    const parent = await withLostReply(childStart, () => t.client.execute(ParentOfGatherWorkflow, { workflowId: 'lr-parent' }));
+    const childStart = (command: string) =>
+      scriptCallWith('lr-parent-child')(command) && command.includes('WorkflowExecutionStarted');
+    const parent = await withLostReply(childStart, () =>
+      t.client.execute(ParentOfGatherWorkflow, { workflowId: 'lr-parent' }),
+    );
     expect(parent).toEqual({ got: [], step: 'done lr-parent-child-step' });
-    expect(ofType(await t.client.getHandle('lr-parent-child').fetchHistory(), 'WorkflowExecutionStarted')).toHaveLength(1);
+    expect(ofType(await t.client.getHandle('lr-parent-child').fetchHistory(), 'WorkflowExecutionStarted')).toHaveLength(
+      1,
+    );
   });
 
   test('an activity result is recorded once and the workflow moves on', async () => {
     const result = await withLostReply(scriptCallWith('done lr-activity-step'), () =>
-      t.client.execute(GatherWorkflow, { workflowId: 'lr-activity', args: [0, 'lr-activity-step'] }));
+      t.client.execute(GatherWorkflow, { workflowId: 'lr-activity', args: [0, 'lr-activity-step'] }),
+    );
     expect(result.step).toBe('done lr-activity-step');
     expect(ofType(await t.client.getHandle('lr-activity').fetchHistory(), 'ActivityTaskCompleted')).toHaveLength(1);
     expect(effects.get('lr-activity-step')).toBe(1);
@@ -144,7 +178,8 @@ describe('a write whose reply is lost and which ioredis resends takes effect onc
 
   test('the commands of a workflow task are committed once', async () => {
     const handle = await t.client.start(GatherWorkflow, { workflowId: 'lr-commit', args: [1, 'lr-commit-step'] });
-    const commit = (command: string) => scriptCallWith('lr-commit-step')(command) && command.includes('ActivityTaskScheduled');
+    const commit = (command: string) =>
+      scriptCallWith('lr-commit-step')(command) && command.includes('ActivityTaskScheduled');
     await withLostReply(commit, async () => {
       await handle.signal('add', 'go');
       return handle.result();
@@ -157,7 +192,9 @@ describe('a write whose reply is lost and which ioredis resends takes effect onc
 
   test('a fired timer is recorded once and the workflow completes', async () => {
     const fired = (command: string) => scriptCallWith('lr-timer')(command) && command.includes('TimerFired');
-    const result = await withLostReply(fired, () => t.client.execute(GatherWorkflow, { workflowId: 'lr-timer', args: [0, 'lr-timer-step', 50] }));
+    const result = await withLostReply(fired, () =>
+      t.client.execute(GatherWorkflow, { workflowId: 'lr-timer', args: [0, 'lr-timer-step', 50] }),
+    );
     expect(result.step).toBe('done lr-timer-step');
     expect(ofType(await t.client.getHandle('lr-timer').fetchHistory(), 'TimerFired')).toHaveLength(1);
   });

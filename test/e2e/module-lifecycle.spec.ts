@@ -4,8 +4,16 @@ import { NestFactory } from '@nestjs/core';
 import { IsPositive, IsString } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import {
-  Activities, Activity, DurableModule, Workflow, WorkflowClient, WorkflowInputValidationError, WorkflowRun, proxyActivities,
-  type DurableModuleOptions, type DurableOptionsFactory,
+  Activities,
+  Activity,
+  DurableModule,
+  Workflow,
+  WorkflowClient,
+  WorkflowInputValidationError,
+  WorkflowRun,
+  proxyActivities,
+  type DurableModuleOptions,
+  type DurableOptionsFactory,
 } from 'redurable';
 import { createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
@@ -54,16 +62,20 @@ describe('DurableModule', () => {
   test('forRootAsync takes its options from an injected provider', async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}`;
     @Module({
-      imports: [DurableModule.forRootAsync({
-        imports: [ConfigModule],
-        inject: [RedisConfig],
-        useFactory: (config: RedisConfig) => ({ connection: config.url, prefix, logger: false }),
-      })],
+      imports: [
+        DurableModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [RedisConfig],
+          useFactory: (config: RedisConfig) => ({ connection: config.url, prefix, logger: false }),
+        }),
+      ],
       providers: [PaymentActivities, PaymentWorkflow],
     })
     class AsyncModule {}
     const app = await NestFactory.createApplicationContext(AsyncModule, { logger: false });
-    const result = await app.get(WorkflowClient).execute(PaymentWorkflow, { workflowId: 'async-1', args: [{ account: 'a', amount: 5 }] });
+    const result = await app
+      .get(WorkflowClient)
+      .execute(PaymentWorkflow, { workflowId: 'async-1', args: [{ account: 'a', amount: 5 }] });
     expect(result).toBe('paid 5 from a');
     await app.close();
   });
@@ -87,20 +99,27 @@ describe('DurableModule', () => {
       @Module({ imports: [durable], providers: [PaymentActivities, PaymentWorkflow] })
       class AsyncModule {}
       const app = await NestFactory.createApplicationContext(AsyncModule, { logger: false });
-      const result = await app.get(WorkflowClient).execute(PaymentWorkflow, { workflowId: `async-class-${i}`, args: [{ account: 'b', amount: 7 }] });
+      const result = await app
+        .get(WorkflowClient)
+        .execute(PaymentWorkflow, { workflowId: `async-class-${i}`, args: [{ account: 'b', amount: 7 }] });
       expect(result).toBe('paid 7 from b');
       await app.close();
     }
-    expect(() => DurableModule.forRootAsync({ useClass: DurableConfig, useFactory: () => ({ connection: 'redis://x' }) }))
-      .toThrow('DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got 2)');
+    expect(() =>
+      DurableModule.forRootAsync({ useClass: DurableConfig, useFactory: () => ({ connection: 'redis://x' }) }),
+    ).toThrow('DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got 2)');
   });
 
   test('workflow inputs that are class-validator DTOs are validated before anything is written', async () => {
     t = await createTestApp([PaymentActivities, PaymentWorkflow]);
     const before = await keysUnder(t.redis, t.prefix);
-    const err = await t.client.start(PaymentWorkflow, { workflowId: 'dto-1', args: [{ account: 'a', amount: -3 }] }).catch((e: unknown) => e);
+    const err = await t.client
+      .start(PaymentWorkflow, { workflowId: 'dto-1', args: [{ account: 'a', amount: -3 }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowInputValidationError);
-    expect((err as Error).message).toBe("Invalid argument 1 of workflow 'PaymentWorkflow': amount must be a positive number");
+    expect((err as Error).message).toBe(
+      "Invalid argument 1 of workflow 'PaymentWorkflow': amount must be a positive number",
+    );
     expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
   });
 
@@ -110,7 +129,10 @@ describe('DurableModule', () => {
     const before = finished;
     await t.client.start(PaymentWorkflow, { workflowId: 'drain-1', args: [{ account: 'b', amount: 7 }] });
     const deadline = Date.now() + 5000;
-    while (!(await t.client.getHandle('drain-1').describe()).pendingActivities.some((p) => p.state === 'active') && Date.now() < deadline) {
+    while (
+      !(await t.client.getHandle('drain-1').describe()).pendingActivities.some((p) => p.state === 'active') &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await t.app.close(); // the activity is mid-way (400ms)

@@ -43,7 +43,6 @@ class ReorderedWorkflow {
   }
 }
 
-
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.close();
@@ -61,7 +60,10 @@ describe('non-determinism', () => {
     // A new deployment with reordered code: it has no cached execution, so it replays.
     t = await createTestApp([StepActivities, ReorderedWorkflow], { prefix });
     const before = await t.client.getHandle('reorder-1').fetchHistory();
-    const failed = await until('the task failure', async () => (await t!.client.getHandle('reorder-1').describe()).taskFailure);
+    const failed = await until(
+      'the task failure',
+      async () => (await t!.client.getHandle('reorder-1').describe()).taskFailure,
+    );
     expect(failed.message).toContain('NonDeterminismError');
     expect(failed.message).toContain("workflow 'reorder-1'");
     expect(failed.message).toContain('history event #2');

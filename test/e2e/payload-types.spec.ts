@@ -31,7 +31,11 @@ class OrderWorkflow {
   @WorkflowRun()
   async run(order: Order): Promise<{ order: Order; checkedAt: Date; sameTypes: boolean }> {
     const priced = await this.orders.price(order);
-    const sameTypes = order.placedAt instanceof Date && order.lines instanceof Map && order.tags instanceof Set && typeof order.total === 'bigint';
+    const sameTypes =
+      order.placedAt instanceof Date &&
+      order.lines instanceof Map &&
+      order.tags instanceof Set &&
+      typeof order.total === 'bigint';
     return { ...priced, sameTypes };
   }
 }
@@ -46,7 +50,10 @@ test('a Date, Map, Set, BigInt and undefined in arguments and results arrive as 
   t = await createTestApp([OrderActivities, OrderWorkflow]);
   const order: Order = {
     placedAt: new Date(Date.UTC(2026, 10, 30, 9, 15)),
-    lines: new Map([['sku-1', 2], ['sku-2', 1]]),
+    lines: new Map([
+      ['sku-1', 2],
+      ['sku-2', 1],
+    ]),
     tags: new Set(['gift', 'express']),
     total: 12_345_678_901_234_567_890n,
     note: undefined,
@@ -69,7 +76,10 @@ test('a Date, Map, Set, BigInt and undefined in arguments and results arrive as 
   const history = await handle.fetchHistory();
   const started = history[0] as Extract<HistoryEvent, { type: 'WorkflowExecutionStarted' }>;
   expect(started.input[0].startsWith('~sj1{')).toBe(true);
-  const plain = await t.client.start(OrderWorkflow, { workflowId: 'order-plain', args: [{ placedAt: '2026-11-30', lines: {}, tags: [], total: 1, discounts: [] } as never] });
+  const plain = await t.client.start(OrderWorkflow, {
+    workflowId: 'order-plain',
+    args: [{ placedAt: '2026-11-30', lines: {}, tags: [], total: 1, discounts: [] } as never],
+  });
   await plain.result().catch(() => undefined);
   const plainStart = (await plain.fetchHistory())[0] as Extract<HistoryEvent, { type: 'WorkflowExecutionStarted' }>;
   expect(plainStart.input).toEqual(['{"placedAt":"2026-11-30","lines":{},"tags":[],"total":1,"discounts":[]}']);

@@ -24,10 +24,20 @@ class ConcurrentWorkflow {
   @WorkflowRun()
   async run() {
     const squares = await Promise.all([1, 2, 3, 4].map((n) => this.math.square(n)));
-    const timerWins = await Promise.race([this.math.slow(400).then((v) => `activity: ${v}`), sleep(50).then(() => 'timer')]);
-    const activityWins = await Promise.race([this.math.slow(10).then((v) => `activity: ${v}`), sleep(2000).then(() => 'timer')]);
+    const timerWins = await Promise.race([
+      this.math.slow(400).then((v) => `activity: ${v}`),
+      sleep(50).then(() => 'timer'),
+    ]);
+    const activityWins = await Promise.race([
+      this.math.slow(10).then((v) => `activity: ${v}`),
+      sleep(2000).then(() => 'timer'),
+    ]);
     const order: string[] = [];
-    await Promise.all([this.math.square(1).then(() => order.push('a')), this.math.slow(60).then(() => order.push('b')), sleep(30).then(() => order.push('t'))]);
+    await Promise.all([
+      this.math.square(1).then(() => order.push('a')),
+      this.math.slow(60).then(() => order.push('b')),
+      sleep(30).then(() => order.push('t')),
+    ]);
     return { squares, timerWins, activityWins, order, id: uuid4(), random: Math.random(), now: Date.now() };
   }
 }
@@ -55,11 +65,24 @@ describe('replay gives the same result as the first run', () => {
     // With no cache every workflow task rebuilds the execution by replaying its history.
     t = await createTestApp([MathActivities, ConcurrentWorkflow], { workflowCacheSize: 0 });
     const uncached = await t.client.execute(ConcurrentWorkflow, { workflowId: 'concurrent-uncached' });
-    expect({ ...uncached, id: '', random: 0, now: 0, order: [] }).toEqual({ ...first, id: '', random: 0, now: 0, order: [] });
+    expect({ ...uncached, id: '', random: 0, now: 0, order: [] }).toEqual({
+      ...first,
+      id: '',
+      random: 0,
+      now: 0,
+      order: [],
+    });
     const uncachedHistory = await t.client.getHandle('concurrent-uncached').fetchHistory();
     const uncachedReplay = await replayHistory(ConcurrentWorkflow, uncachedHistory);
     expect(uncachedReplay.result).toEqual(uncached);
-    expect(uncachedHistory.filter((e) => 'seq' in e && e.type !== 'ActivityTaskCompleted' && e.type !== 'TimerFired').map((e) => e.type))
-      .toEqual(history.filter((e) => 'seq' in e && e.type !== 'ActivityTaskCompleted' && e.type !== 'TimerFired').map((e) => e.type));
+    expect(
+      uncachedHistory
+        .filter((e) => 'seq' in e && e.type !== 'ActivityTaskCompleted' && e.type !== 'TimerFired')
+        .map((e) => e.type),
+    ).toEqual(
+      history
+        .filter((e) => 'seq' in e && e.type !== 'ActivityTaskCompleted' && e.type !== 'TimerFired')
+        .map((e) => e.type),
+    );
   });
 });

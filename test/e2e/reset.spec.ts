@@ -1,8 +1,20 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ApplicationFailure, InvalidResetPointError, Signal, TimeoutFailure, Workflow, WorkflowFailedError, WorkflowRun, condition, executeChild,
-  proxyActivities, sleep, upsertSearchAttributes,
+  Activities,
+  Activity,
+  ApplicationFailure,
+  InvalidResetPointError,
+  Signal,
+  TimeoutFailure,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  condition,
+  executeChild,
+  proxyActivities,
+  sleep,
+  upsertSearchAttributes,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -22,7 +34,8 @@ class BillingActivities {
   @Activity({ retry: { maximumAttempts: 1 } })
   async charge(cents: number): Promise<string> {
     calls.push(`charge ${cents}`);
-    if (!deployed.chargeBugFixed) throw ApplicationFailure.nonRetryable('card processor rejected the request', 'ChargeBug');
+    if (!deployed.chargeBugFixed)
+      throw ApplicationFailure.nonRetryable('card processor rejected the request', 'ChargeBug');
     return `charged ${cents}`;
   }
 }
@@ -124,11 +137,16 @@ afterEach(async () => {
 });
 
 async function failed(p: Promise<unknown>): Promise<WorkflowFailedError> {
-  return p.then(() => { throw new Error('expected the workflow to fail'); }, (err: WorkflowFailedError) => err);
+  return p.then(
+    () => {
+      throw new Error('expected the workflow to fail');
+    },
+    (err: WorkflowFailedError) => err,
+  );
 }
 
 describe('reset', () => {
-  test("to the last workflow task: a fixed workflow bug re-runs the last task with the current code; finished steps are not repeated", async () => {
+  test('to the last workflow task: a fixed workflow bug re-runs the last task with the current code; finished steps are not repeated', async () => {
     t = await createTestApp([BillingActivities, BillingWorkflow]);
     const handle = await t.client.start(BillingWorkflow, { workflowId: 'bill-1', args: [5] });
     expect((await failed(handle.result())).message).toContain('fee of 500 cents is wrong');
@@ -143,15 +161,26 @@ describe('reset', () => {
     expect(calls).toEqual(['quote 5', 'charge 500']); // the quote ran once, before the reset
 
     const described = await next.describe();
-    expect(described).toMatchObject({ status: 'completed', runId: next.runId, resetFrom: { runId: handle.runId, eventId: 3, reason: 'fixed the fee (#12)' } });
+    expect(described).toMatchObject({
+      status: 'completed',
+      runId: next.runId,
+      resetFrom: { runId: handle.runId, eventId: 3, reason: 'fixed the fee (#12)' },
+    });
     const history = await next.fetchHistory();
     expect(history.map((e) => e.type)).toEqual([
-      'WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'WorkflowExecutionCompleted',
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'WorkflowExecutionCompleted',
     ]);
     // The kept events are the old run's, with their times: a replay sees the same clock.
     expect(history.slice(1, 3).map((e) => e.ts)).toEqual(oldHistory.slice(1, 3).map((e) => e.ts));
     // The old run stays as it ended.
-    expect((await t.client.getHandle('bill-1', handle.runId).fetchHistory()).map((e) => e.type)).toEqual(oldHistory.map((e) => e.type));
+    expect((await t.client.getHandle('bill-1', handle.runId).fetchHistory()).map((e) => e.type)).toEqual(
+      oldHistory.map((e) => e.type),
+    );
     await expect(t.client.getHandle('bill-1', handle.runId).result()).rejects.toThrow('fee of 500 cents is wrong');
   });
 
@@ -162,7 +191,12 @@ describe('reset', () => {
     expect((await failed(handle.result())).message).toContain('card processor rejected the request');
     const history = await handle.fetchHistory();
     expect(history.map((e) => e.type)).toEqual([
-      'WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted', 'ActivityTaskScheduled', 'ActivityTaskFailed', 'WorkflowExecutionFailed',
+      'WorkflowExecutionStarted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+      'ActivityTaskFailed',
+      'WorkflowExecutionFailed',
     ]);
 
     deployed.chargeBugFixed = true;
@@ -170,7 +204,9 @@ describe('reset', () => {
     expect(await next.result()).toBe('charged 700');
     expect(calls).toEqual(['quote 7', 'charge 700', 'charge 700']);
     expect((await t.client.list({ status: 'failed' })).workflows).toEqual([]);
-    expect((await t.client.list({ status: 'completed' })).workflows.map((w) => [w.workflowId, w.runId])).toEqual([['bill-2', next.runId]]);
+    expect((await t.client.list({ status: 'completed' })).workflows.map((w) => [w.workflowId, w.runId])).toEqual([
+      ['bill-2', next.runId],
+    ]);
   });
 
   test('a running workflow: closed as reset and linked; the signals after the point are reapplied (or not)', async () => {
@@ -182,9 +218,18 @@ describe('reset', () => {
 
     const next = await handle.reset({ to: 'firstWorkflowTask', reason: 'replay the collection' });
     const old = await t.client.getHandle('collect-1', handle.runId).fetchHistory();
-    expect(old.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'SignalReceived', 'WorkflowExecutionReset']);
+    expect(old.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'SignalReceived',
+      'SignalReceived',
+      'WorkflowExecutionReset',
+    ]);
     expect(old[3]).toMatchObject({ newRunId: next.runId, toEventId: 1, reason: 'replay the collection' });
-    expect((await next.fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived', 'SignalReceived']);
+    expect((await next.fetchHistory()).map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'SignalReceived',
+      'SignalReceived',
+    ]);
     await t.client.getHandle('collect-1').signal('finish');
     // The old run's handle follows the reset to the run that ends.
     expect(await handle.result()).toEqual([1, 2]);
@@ -196,7 +241,7 @@ describe('reset', () => {
     expect(await fresh.result()).toEqual([]);
   });
 
-  test('the search attributes are those the kept history leaves, not the dropped part\'s', async () => {
+  test("the search attributes are those the kept history leaves, not the dropped part's", async () => {
     t = await createTestApp([StagedWorkflow]);
     const handle = await t.client.start(StagedWorkflow, { workflowId: 'staged', searchAttributes: { stage: 'new' } });
     await handle.signal('proceed');
@@ -205,8 +250,15 @@ describe('reset', () => {
     expect(await ids("stage = 'done'")).toEqual(['staged']);
 
     deployed.tracksStage = false; // the new deployment no longer upserts the stage
-    const next = await handle.reset({ to: 'firstWorkflowTask', reason: 'stage tracking removed', reapplySignals: false });
-    await until('the new run to wait', async () => (await next.describe()).historyLength === 1 && (await next.describe()).status === 'running');
+    const next = await handle.reset({
+      to: 'firstWorkflowTask',
+      reason: 'stage tracking removed',
+      reapplySignals: false,
+    });
+    await until(
+      'the new run to wait',
+      async () => (await next.describe()).historyLength === 1 && (await next.describe()).status === 'running',
+    );
     expect(await ids("stage = 'done'")).toEqual([]);
     expect(await ids("stage = 'new'")).toEqual(['staged']);
     expect((await next.describe()).searchAttributes).toEqual({ stage: 'new' });
@@ -217,13 +269,21 @@ describe('reset', () => {
     const parent = await t.client.start(ParentWorkflow, { workflowId: 'reset-parent' });
     const kid = t.client.getHandle('reset-kid');
     await until('the child runs', async () => (await kid.describe().catch(() => undefined))?.status === 'running');
-    await expect(parent.reset({ to: 'firstWorkflowTask', reason: 'x' })).rejects.toThrow(new InvalidResetPointError('reset-parent', parent.runId!,
-      "the child workflow 'reset-kid' it started is still running; a new run cannot take over a running child: wait for it to close (or terminate it), then reset"));
+    await expect(parent.reset({ to: 'firstWorkflowTask', reason: 'x' })).rejects.toThrow(
+      new InvalidResetPointError(
+        'reset-parent',
+        parent.runId!,
+        "the child workflow 'reset-kid' it started is still running; a new run cannot take over a running child: wait for it to close (or terminate it), then reset",
+      ),
+    );
     expect((await parent.describe()).runId).toBe(parent.runId);
     await kid.signal('finish');
     expect(await parent.result()).toBe('kid done');
     const next = await parent.reset({ to: 'firstWorkflowTask', reason: 'run the child again' });
-    await until('the new child run', async () => (await kid.describe()).status === 'running' && (await kid.describe()).historyLength === 1);
+    await until(
+      'the new child run',
+      async () => (await kid.describe()).status === 'running' && (await kid.describe()).historyLength === 1,
+    );
     await kid.signal('finish');
     expect(await next.result()).toBe('kid done');
   });
@@ -231,7 +291,9 @@ describe('reset', () => {
   test('a reset run whose every task fails is still closed at its workflowRunTimeout', async () => {
     t = await createTestApp([DriftingWorkflow, BillingActivities]);
     const handle = await t.client.start(DriftingWorkflow, { workflowId: 'drift', workflowRunTimeout: '3s' });
-    await until('the activity result', async () => (await handle.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted'));
+    await until('the activity result', async () =>
+      (await handle.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted'),
+    );
     deployed.replayBreaks = true;
     const next = await handle.reset({ to: 'lastWorkflowTask', reason: 'deployed a change' });
     await until('the new run to fail a task', async () => (await next.describe()).taskFailure !== undefined);
@@ -246,17 +308,30 @@ describe('reset', () => {
     const handle = await t.client.start(BillingWorkflow, { workflowId: 'bill-3', args: [1] });
     await failed(handle.result());
     const before = await handle.describe();
-    const refused = (options: Parameters<typeof handle.reset>[0]) => handle.reset(options).then(() => 'reset', (err: Error) => err);
-    expect(await refused({ toEventId: 4, reason: 'x' })).toEqual(new InvalidResetPointError('bill-3', handle.runId!,
-      'event 4 (ActivityTaskScheduled(charge) seq 2) is a command the code recorded, not a point a workflow task begins at; the nearest earlier one is event 3 (ActivityTaskCompleted seq 1)'));
-    expect((await refused({ toEventId: 6, reason: 'x' }) as Error).message).toContain("event 6 (WorkflowExecutionFailed) is the run's close");
-    expect((await refused({ toEventId: 40, reason: 'x' }) as Error).message).toBe(
+    const refused = (options: Parameters<typeof handle.reset>[0]) =>
+      handle.reset(options).then(
+        () => 'reset',
+        (err: Error) => err,
+      );
+    expect(await refused({ toEventId: 4, reason: 'x' })).toEqual(
+      new InvalidResetPointError(
+        'bill-3',
+        handle.runId!,
+        'event 4 (ActivityTaskScheduled(charge) seq 2) is a command the code recorded, not a point a workflow task begins at; the nearest earlier one is event 3 (ActivityTaskCompleted seq 1)',
+      ),
+    );
+    expect(((await refused({ toEventId: 6, reason: 'x' })) as Error).message).toContain(
+      "event 6 (WorkflowExecutionFailed) is the run's close",
+    );
+    expect(((await refused({ toEventId: 40, reason: 'x' })) as Error).message).toBe(
       `Cannot reset workflow 'bill-3' (run ${handle.runId}): its history has events 1 to 6, not 40. Nothing was written`,
     );
-    expect((await refused({ toEventId: 3, to: 'lastWorkflowTask', reason: 'x' }) as Error).message).toContain("give one of 'toEventId' and 'to'");
-    expect((await refused({ toEventId: 3, reason: '' }) as Error).message).toContain('give a reason');
+    expect(((await refused({ toEventId: 3, to: 'lastWorkflowTask', reason: 'x' })) as Error).message).toContain(
+      "give one of 'toEventId' and 'to'",
+    );
+    expect(((await refused({ toEventId: 3, reason: '' })) as Error).message).toContain('give a reason');
     const next = await handle.reset({ toEventId: 3, reason: 'ok' });
-    expect((await refused({ toEventId: 3, reason: 'again' }) as Error).message).toBe(
+    expect(((await refused({ toEventId: 3, reason: 'again' })) as Error).message).toBe(
       `Cannot reset workflow 'bill-3' (run ${handle.runId}): it is not the workflow's current run (${next.runId}); only the current run can be reset. Nothing was written`,
     );
     expect(before.status).toBe('failed');

@@ -1,8 +1,17 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ActivityFailure, ApplicationFailure, CompensationFailure, Saga, Workflow, WorkflowFailedError, WorkflowRun,
-  activityContext, proxyActivities,
+  Activities,
+  Activity,
+  ActivityFailure,
+  ApplicationFailure,
+  CompensationFailure,
+  Saga,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -48,7 +57,10 @@ class TripActivities {
 class TripWorkflow {
   @WorkflowRun()
   async run(trip: string, mode: 'declarative' | 'parallel' | 'broken' | 'broken-continue') {
-    const saga = new Saga({ parallelCompensation: mode === 'parallel', continueAfterFailure: mode === 'broken-continue' });
+    const saga = new Saga({
+      parallelCompensation: mode === 'parallel',
+      continueAfterFailure: mode === 'broken-continue',
+    });
     const trips = saga.proxy(TripActivities);
     const plain = proxyActivities(TripActivities);
     try {
@@ -56,7 +68,11 @@ class TripWorkflow {
       if (mode.startsWith('broken')) {
         const hotel = await plain.bookHotel(trip);
         saga.addCompensation(() => plain.cancelHotelBroken(hotel), 'bookHotel');
-        await saga.step(() => plain.bookFlight(`${trip}-return`), () => plain.cancelFlight(`${trip}-return`), 'bookReturnFlight');
+        await saga.step(
+          () => plain.bookFlight(`${trip}-return`),
+          () => plain.cancelFlight(`${trip}-return`),
+          'bookReturnFlight',
+        );
       } else {
         await trips.bookHotel(trip);
       }
@@ -79,11 +95,25 @@ describe('Saga', () => {
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(((err as Error).cause as ActivityFailure).activityType).toBe('bookCar');
-    expect(journal.get('trip-1')).toEqual(['book flight rome', 'book hotel rome', 'book car rome', 'cancel hotel H-rome', 'cancel flight rome']);
+    expect(journal.get('trip-1')).toEqual([
+      'book flight rome',
+      'book hotel rome',
+      'book car rome',
+      'cancel hotel H-rome',
+      'cancel flight rome',
+    ]);
 
     const history = await handle.fetchHistory();
-    const scheduled = history.flatMap((e) => (e.type === 'ActivityTaskScheduled' ? [`${e.activityType}${e.compensation ? ' (compensation)' : ''}`] : []));
-    expect(scheduled).toEqual(['bookFlight', 'bookHotel', 'bookCar', 'cancelHotel (compensation)', 'cancelFlight (compensation)']);
+    const scheduled = history.flatMap((e) =>
+      e.type === 'ActivityTaskScheduled' ? [`${e.activityType}${e.compensation ? ' (compensation)' : ''}`] : [],
+    );
+    expect(scheduled).toEqual([
+      'bookFlight',
+      'bookHotel',
+      'bookCar',
+      'cancelHotel (compensation)',
+      'cancelFlight (compensation)',
+    ]);
     const description = await handle.describe();
     expect(description.status).toBe('failed');
     expect(description.compensations).toEqual([
@@ -98,7 +128,9 @@ describe('Saga', () => {
     await handle.result().catch(() => undefined);
     const history = await handle.fetchHistory();
     const firstCompletion = history.findIndex((e) => e.type === 'ActivityTaskCompleted' && e.seq >= 4);
-    const compensationSchedules = history.filter((e) => e.type === 'ActivityTaskScheduled' && e.compensation).map((e) => e.id);
+    const compensationSchedules = history
+      .filter((e) => e.type === 'ActivityTaskScheduled' && e.compensation)
+      .map((e) => e.id);
     expect(compensationSchedules).toHaveLength(2);
     expect(compensationSchedules.every((id) => id < history[firstCompletion].id)).toBe(true);
     expect([...journal.get('trip-2')!.slice(3)].sort()).toEqual(['cancel flight oslo', 'cancel hotel H-oslo']);
@@ -115,23 +147,39 @@ describe('Saga', () => {
     expect(failure).toBeInstanceOf(CompensationFailure);
     // Reverse order: the return flight was undone; the hotel's compensation failed after 3 attempts; so the first flight was never attempted.
     expect(failure.notUndone).toEqual([
-      { step: 'bookHotel', reason: expect.stringContaining("Activity 'cancelHotelBroken' failed (MAXIMUM_ATTEMPTS_REACHED, attempt 3): hotel system down") },
+      {
+        step: 'bookHotel',
+        reason: expect.stringContaining(
+          "Activity 'cancelHotelBroken' failed (MAXIMUM_ATTEMPTS_REACHED, attempt 3): hotel system down",
+        ),
+      },
       { step: 'bookFlight', reason: 'not attempted: an earlier compensation failed' },
     ]);
     expect(journal.get('trip-3')!.filter((e) => e.startsWith('cancel'))).toEqual([
-      'cancel flight lima-return', 'cancel hotel attempt 1 H-lima', 'cancel hotel attempt 2 H-lima', 'cancel hotel attempt 3 H-lima',
+      'cancel flight lima-return',
+      'cancel hotel attempt 1 H-lima',
+      'cancel hotel attempt 2 H-lima',
+      'cancel hotel attempt 3 H-lima',
     ]);
     const description = await handle.describe();
     expect(description.status).toBe('compensation_failed');
     expect(description.failure?.notUndone?.map((n) => n.step)).toEqual(['bookHotel', 'bookFlight']);
-    expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual(['cancelFlight:completed', 'cancelHotelBroken:failed']);
+    expect(description.compensations.map((c) => `${c.activityType}:${c.status}`)).toEqual([
+      'cancelFlight:completed',
+      'cancelHotelBroken:failed',
+    ]);
   });
 
   test('continueAfterFailure keeps undoing past a failed compensation', async () => {
     t = await createTestApp([TripActivities, TripWorkflow]);
-    const err = await t.client.execute(TripWorkflow, { workflowId: 'trip-4', args: ['kyiv', 'broken-continue'] }).catch((e: unknown) => e);
+    const err = await t.client
+      .execute(TripWorkflow, { workflowId: 'trip-4', args: ['kyiv', 'broken-continue'] })
+      .catch((e: unknown) => e);
     const failure = (err as Error).cause as CompensationFailure;
     expect(failure.notUndone.map((n) => n.step)).toEqual(['bookHotel']);
-    expect(journal.get('trip-4')!.filter((e) => e.startsWith('cancel flight'))).toEqual(['cancel flight kyiv-return', 'cancel flight kyiv']);
+    expect(journal.get('trip-4')!.filter((e) => e.startsWith('cancel flight'))).toEqual([
+      'cancel flight kyiv-return',
+      'cancel flight kyiv',
+    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Signal, Workflow, WorkflowRun, condition, type ScheduleDescription, type ScheduleOverlapPolicy } from 'redurable';
+import {
+  Signal,
+  Workflow,
+  WorkflowRun,
+  condition,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+} from 'redurable';
 import { TestWorkflowEnvironment } from 'redurable/testing';
 import { testConnection } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -23,7 +30,8 @@ class WaiterWorkflow {
 }
 
 const POLICIES: ScheduleOverlapPolicy[] = ['SKIP', 'BUFFER_ONE', 'ALLOW_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER'];
-const outcomes = (d: ScheduleDescription) => [...d.recentActions].reverse().map((a) => `${a.outcome} ${a.workflowId?.slice(-13, -8) ?? ''}`.trim());
+const outcomes = (d: ScheduleDescription) =>
+  [...d.recentActions].reverse().map((a) => `${a.outcome} ${a.workflowId?.slice(-13, -8) ?? ''}`.trim());
 
 describe('schedules: overlap policies when the previous run is still open', () => {
   let env: TestWorkflowEnvironment;
@@ -35,7 +43,12 @@ describe('schedules: overlap policies when the previous run is still open', () =
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers: [WaiterWorkflow] });
     for (const overlap of POLICIES) {
-      await env.client.schedule.create({ scheduleId: overlap, spec: { cron: '0 0 * * * *' }, action: { workflow: WaiterWorkflow }, policies: { overlap } });
+      await env.client.schedule.create({
+        scheduleId: overlap,
+        spec: { cron: '0 0 * * * *' },
+        action: { workflow: WaiterWorkflow },
+        policies: { overlap },
+      });
     }
     const first = Math.ceil((env.now() + 1) / HOUR) * HOUR;
     fire = [first, first + HOUR, first + 2 * HOUR];
@@ -76,7 +89,11 @@ describe('schedules: overlap policies when the previous run is still open', () =
       const now = await describeOf('BUFFER_ONE');
       return now.counts.started === 2 ? now : undefined;
     });
-    expect(d.recentActions[0]).toMatchObject({ outcome: 'started', workflowId: idOf('BUFFER_ONE', 1), fireTime: new Date(fire[1]) });
+    expect(d.recentActions[0]).toMatchObject({
+      outcome: 'started',
+      workflowId: idOf('BUFFER_ONE', 1),
+      fireTime: new Date(fire[1]),
+    });
     expect(d.bufferedFireTime).toBeUndefined();
     expect(d.running.map((r) => r.workflowId)).toEqual([idOf('BUFFER_ONE', 1)]);
   });
@@ -87,11 +104,22 @@ describe('schedules: overlap policies when the previous run is still open', () =
       const now = await describeOf('CANCEL_OTHER');
       return now.counts.started === 3 ? now : undefined;
     });
-    expect(outcomes(d)).toEqual([`started ${hhmm(0)}`, 'buffered', `started ${hhmm(1)}`, 'buffered', `started ${hhmm(2)}`]);
-    expect(d.recentActions[1].reason).toBe(`overlap policy CANCEL_OTHER: cancellation of ${idOf('CANCEL_OTHER', 1)} requested; starts when it has closed`);
+    expect(outcomes(d)).toEqual([
+      `started ${hhmm(0)}`,
+      'buffered',
+      `started ${hhmm(1)}`,
+      'buffered',
+      `started ${hhmm(2)}`,
+    ]);
+    expect(d.recentActions[1].reason).toBe(
+      `overlap policy CANCEL_OTHER: cancellation of ${idOf('CANCEL_OTHER', 1)} requested; starts when it has closed`,
+    );
     for (const n of [0, 1]) {
       const run = await env.client.getHandle(idOf('CANCEL_OTHER', n)).describe();
-      expect([run.status, run.failure?.message]).toEqual(['canceled', `Workflow '${idOf('CANCEL_OTHER', n)}' was cancelled: cancelled by schedule 'CANCEL_OTHER' (overlap policy CANCEL_OTHER)`]);
+      expect([run.status, run.failure?.message]).toEqual([
+        'canceled',
+        `Workflow '${idOf('CANCEL_OTHER', n)}' was cancelled: cancelled by schedule 'CANCEL_OTHER' (overlap policy CANCEL_OTHER)`,
+      ]);
     }
     expect(d.running.map((r) => r.workflowId)).toEqual([idOf('CANCEL_OTHER', 2)]);
   });

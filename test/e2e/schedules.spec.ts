@@ -16,7 +16,11 @@ class TickWorkflow {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const started = (actions: ScheduleActionRecord[]) => actions.filter((a) => a.outcome === 'started').map((a) => a.workflowId!).sort();
+const started = (actions: ScheduleActionRecord[]) =>
+  actions
+    .filter((a) => a.outcome === 'started')
+    .map((a) => a.workflowId!)
+    .sort();
 
 describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch-up', () => {
   let env: TestWorkflowEnvironment | undefined;
@@ -30,10 +34,16 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
   test('an hourly cron moved across three hours starts exactly three workflows, one per fire time, with deterministic ids', async () => {
     env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers: [TickWorkflow] });
     const created = await env.client.schedule.create({
-      scheduleId: 'hourly', spec: { cron: '0 0 * * * *', timezone: 'UTC' }, action: { workflow: TickWorkflow, args: ['h'] },
+      scheduleId: 'hourly',
+      spec: { cron: '0 0 * * * *', timezone: 'UTC' },
+      action: { workflow: TickWorkflow, args: ['h'] },
     });
     const firstFire = Math.ceil((env.now() + 1) / HOUR) * HOUR;
-    expect(created.nextFireTimes.slice(0, 3).map((d) => d.getTime())).toEqual([firstFire, firstFire + HOUR, firstFire + 2 * HOUR]);
+    expect(created.nextFireTimes.slice(0, 3).map((d) => d.getTime())).toEqual([
+      firstFire,
+      firstFire + HOUR,
+      firstFire + 2 * HOUR,
+    ]);
 
     await env.advanceTime('3 hours');
 
@@ -55,7 +65,8 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
     env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers: [TickWorkflow] });
     const base = Math.ceil(env.now() / (10 * 60_000)) * 10 * 60_000; // a 10-minute boundary
     await env.client.schedule.create({
-      scheduleId: 'bounded', spec: { every: '10m', startAt: new Date(base + 20 * 60_000), endAt: new Date(base + 40 * 60_000) },
+      scheduleId: 'bounded',
+      spec: { every: '10m', startAt: new Date(base + 20 * 60_000), endAt: new Date(base + 40 * 60_000) },
       action: { workflow: TickWorkflow, args: ['b'], workflowId: 'job-{fireTime}' },
     });
     await env.advanceTime('2 hours');
@@ -67,12 +78,20 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
   test('a 1s interval fires on real time through the BullMQ job scheduler', async () => {
     const app = await createTestApp([TickWorkflow]);
     apps.push(app);
-    await app.client.schedule.create({ scheduleId: 'every-second', spec: { every: '1s' }, action: { workflow: TickWorkflow, args: ['rt'] } });
-    const ids = await until('two fires', async () => {
-      const d = await app.client.schedule.describe('every-second');
-      const s = started(d.recentActions);
-      return s.length >= 2 ? s : undefined;
-    }, 15_000);
+    await app.client.schedule.create({
+      scheduleId: 'every-second',
+      spec: { every: '1s' },
+      action: { workflow: TickWorkflow, args: ['rt'] },
+    });
+    const ids = await until(
+      'two fires',
+      async () => {
+        const d = await app.client.schedule.describe('every-second');
+        const s = started(d.recentActions);
+        return s.length >= 2 ? s : undefined;
+      },
+      15_000,
+    );
     for (const id of ids) {
       expect(id).toMatch(/^every-second-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
       expect(await app.client.getHandle(id).result()).toBe('tick rt');
@@ -86,7 +105,11 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
     const runtime = app.app.get(DurableRuntime);
     let now = Date.parse('2030-01-01T00:00:00Z');
     runtime.clock = { now: () => now };
-    await app.client.schedule.create({ scheduleId: 'dup', spec: { every: '1h' }, action: { workflow: TickWorkflow, args: ['d'] } });
+    await app.client.schedule.create({
+      scheduleId: 'dup',
+      spec: { every: '1h' },
+      action: { workflow: TickWorkflow, args: ['d'] },
+    });
     now += HOUR;
     // The same BullMQ fire job, delivered twice.
     const queue = runtime.queues.schedules();
@@ -119,7 +142,9 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
     first.app.get(DurableRuntime).clock = { now: () => T0 };
     for (const catchup of ['ALL', 'LAST'] as const) {
       await first.client.schedule.create({
-        scheduleId: `down-${catchup}`, spec: { every: '1h' }, action: { workflow: TickWorkflow, args: [catchup] },
+        scheduleId: `down-${catchup}`,
+        spec: { every: '1h' },
+        action: { workflow: TickWorkflow, args: [catchup] },
         policies: { catchupWindow: '90m', catchup },
       });
     }
@@ -137,7 +162,10 @@ describe('schedules: fires over moved time, real BullMQ wakes, duplicates, catch
       const d = await second.client.schedule.describe('down-ALL');
       return d.counts.started + d.counts.missed === 5 ? d : undefined;
     });
-    expect(started(all.recentActions)).toEqual(['down-ALL-2030-01-01T04:00:00.000Z', 'down-ALL-2030-01-01T05:00:00.000Z']);
+    expect(started(all.recentActions)).toEqual([
+      'down-ALL-2030-01-01T04:00:00.000Z',
+      'down-ALL-2030-01-01T05:00:00.000Z',
+    ]);
     expect(all.counts.missed).toBe(3);
     const missed = all.recentActions.find((a) => a.outcome === 'missed')!;
     expect(missed.reason).toContain('3 fire time(s) from 2030-01-01T01:00:00.000Z to 2030-01-01T03:00:00.000Z');
@@ -160,7 +188,11 @@ describe('schedules: a worker booting after downtime', () => {
     const latest = Math.floor(Date.now() / HOUR) * HOUR;
     const created = latest - 2 * HOUR - 30 * 60_000;
     runtime.clock = { now: () => created };
-    await first.client.schedule.create({ scheduleId: 'boot', spec: { every: '1h' }, action: { workflow: TickWorkflow, args: ['boot'] } });
+    await first.client.schedule.create({
+      scheduleId: 'boot',
+      spec: { every: '1h' },
+      action: { workflow: TickWorkflow, args: ['boot'] },
+    });
     await runtime.queues.schedules().removeJobScheduler('boot'); // as an operator could, in Bull Board
     await first.close();
 

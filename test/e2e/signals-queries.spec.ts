@@ -1,8 +1,18 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, Query, QueryMutationError, Signal, UnknownQueryError, UnknownSignalError, Workflow, WorkflowNotRunningError, WorkflowRun,
-  condition, proxyActivities,
+  Activities,
+  Activity,
+  Query,
+  QueryMutationError,
+  Signal,
+  UnknownQueryError,
+  UnknownSignalError,
+  Workflow,
+  WorkflowNotRunningError,
+  WorkflowRun,
+  condition,
+  proxyActivities,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -64,20 +74,33 @@ describe('signals, condition and queries', () => {
     await t.close();
 
     t = await createTestApp([NoteActivities, ApprovalWorkflow], { prefix });
-    expect(await t.client.getHandle('approve-1').result()).toEqual({ met: true, approvals: ['ada', 'grace'], note: 'noted: approved' });
+    expect(await t.client.getHandle('approve-1').result()).toEqual({
+      met: true,
+      approvals: ['ada', 'grace'],
+      note: 'noted: approved',
+    });
     expect(await t.client.getHandle('approve-1').query('status')).toEqual({ stage: 'approved', approvals: 2 });
   });
 
   test('a signal the workflow has no handler for: refused when the sender has the class, recorded and listed by describe() when it has not', async () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-unknown', args: [1, 60_000] });
-    const err = await t.client.getHandle('approve-unknown').signal('aprove', 'ada').catch((e: unknown) => e);
+    const err = await t.client
+      .getHandle('approve-unknown')
+      .signal('aprove', 'ada')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownSignalError);
     expect((err as Error).message).toBe(
       "Workflow 'approve-unknown' (ApprovalWorkflow) has no signal 'aprove': known signals are approve. Nothing was recorded; add a @Signal() method of that name to the workflow class, or fix the name",
     );
     expect((await handle.fetchHistory()).some((e) => e.type === 'SignalReceived')).toBe(false);
-    await expect(t.client.signalWithStart(ApprovalWorkflow, { workflowId: 'approve-unknown-sws', args: [1, 60_000], signal: 'aprove' })).rejects.toBeInstanceOf(UnknownSignalError);
+    await expect(
+      t.client.signalWithStart(ApprovalWorkflow, {
+        workflowId: 'approve-unknown-sws',
+        args: [1, 60_000],
+        signal: 'aprove',
+      }),
+    ).rejects.toBeInstanceOf(UnknownSignalError);
     expect(await t.client.count({ type: 'ApprovalWorkflow' })).toBe(1); // that start wrote nothing
 
     // A process without the class (another service, a script) cannot tell: the signal is recorded.
@@ -104,12 +127,18 @@ describe('signals, condition and queries', () => {
   test('a query handler that schedules work is rejected; an unknown query names the known ones', async () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-query', args: [1, 60_000] });
-    await until('the workflow to start waiting', async () => (await handle.describe()).historyLength >= 1 && (await handle.query('status')).stage === 'waiting');
+    await until(
+      'the workflow to start waiting',
+      async () => (await handle.describe()).historyLength >= 1 && (await handle.query('status')).stage === 'waiting',
+    );
     // A typed handle names the handler's method; the query is registered as 'sneaky'.
     const sneaky = await handle.query('tryToSchedule').catch((e: unknown) => e);
     expect(sneaky).toBeInstanceOf(QueryMutationError);
     expect((sneaky as Error).message).toContain('queries are read-only');
-    const unknown = await t.client.getHandle(handle.workflowId).query('nope').catch((e: unknown) => e);
+    const unknown = await t.client
+      .getHandle(handle.workflowId)
+      .query('nope')
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(UnknownQueryError);
     expect((unknown as Error).message).toContain("has no query 'nope': known queries are status, sneaky");
     expect((await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskScheduled')).toHaveLength(0);
@@ -117,8 +146,18 @@ describe('signals, condition and queries', () => {
 
   test('signalWithStart starts the workflow with the signal, or signals the running one', async () => {
     t = await createTestApp([NoteActivities, ApprovalWorkflow]);
-    const first = await t.client.signalWithStart(ApprovalWorkflow, { workflowId: 'sws-1', args: [2, 60_000], signal: 'approve', signalArgs: ['ada'] });
-    const second = await t.client.signalWithStart(ApprovalWorkflow, { workflowId: 'sws-1', args: [2, 60_000], signal: 'approve', signalArgs: ['grace'] });
+    const first = await t.client.signalWithStart(ApprovalWorkflow, {
+      workflowId: 'sws-1',
+      args: [2, 60_000],
+      signal: 'approve',
+      signalArgs: ['ada'],
+    });
+    const second = await t.client.signalWithStart(ApprovalWorkflow, {
+      workflowId: 'sws-1',
+      args: [2, 60_000],
+      signal: 'approve',
+      signalArgs: ['grace'],
+    });
     expect(second.runId).toBe(first.runId);
     expect(await first.result()).toEqual({ met: true, approvals: ['ada', 'grace'], note: 'noted: approved' });
     const history = await first.fetchHistory();

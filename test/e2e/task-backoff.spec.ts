@@ -36,10 +36,16 @@ describe('a failing workflow task backs off', () => {
     // The workflow makes progress on a worker that has the class, then waits for a signal.
     const first = await createTestApp([GreetActivities, GreetWorkflow], { sweepInterval: '200ms' });
     const started = await first.client.start(GreetWorkflow, { workflowId: 'greet-1', args: ['ada'] });
-    await until('the activity to be recorded', async () => (await started.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted'));
+    await until('the activity to be recorded', async () =>
+      (await started.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted'),
+    );
     await first.close();
     // Now only a worker without the class serves the task queue when the signal arrives.
-    const stranger = await createTestApp([GreetActivities], { prefix: first.prefix, taskQueues: ['backoff'], sweepInterval: '200ms' });
+    const stranger = await createTestApp([GreetActivities], {
+      prefix: first.prefix,
+      taskQueues: ['backoff'],
+      sweepInterval: '200ms',
+    });
     apps.push(stranger);
     const client = await createTestApp([GreetActivities, GreetWorkflow], { prefix: first.prefix, worker: false });
     apps.push(client);

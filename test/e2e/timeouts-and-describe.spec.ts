@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, ActivityFailure, TimeoutFailure, Workflow, WorkflowRun, activityContext, proxyActivities } from 'redurable';
+import {
+  Activities,
+  Activity,
+  ActivityFailure,
+  TimeoutFailure,
+  Workflow,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
+} from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const aborted: string[] = [];
@@ -42,7 +51,13 @@ class TimeoutWorkflow {
       return await (which === 'heartbeats' ? this.acts.heartbeats(3) : this.acts[which]());
     } catch (err) {
       const cause = (err as ActivityFailure).cause as TimeoutFailure;
-      return { retryState: (err as ActivityFailure).retryState, attempt: (err as ActivityFailure).attempt, cause: cause.name, timeoutType: cause.timeoutType, message: cause.message };
+      return {
+        retryState: (err as ActivityFailure).retryState,
+        attempt: (err as ActivityFailure).attempt,
+        cause: cause.name,
+        timeoutType: cause.timeoutType,
+        message: cause.message,
+      };
     }
   }
 }
@@ -54,8 +69,15 @@ describe('activity timeouts', () => {
   test('startToCloseTimeout fails the attempt with TimeoutFailure, aborts its signal, and retries per policy', async () => {
     t = await createTestApp([SlowActivities, TimeoutWorkflow]);
     const result = await t.client.execute(TimeoutWorkflow, { workflowId: 'timeout-s2c', args: ['hangs'] });
-    expect(result).toMatchObject({ retryState: 'MAXIMUM_ATTEMPTS_REACHED', attempt: 2, cause: 'TimeoutFailure', timeoutType: 'START_TO_CLOSE' });
-    expect((result as { message: string }).message).toContain("activity 'hangs' attempt 2 exceeded its startToCloseTimeout of 100ms");
+    expect(result).toMatchObject({
+      retryState: 'MAXIMUM_ATTEMPTS_REACHED',
+      attempt: 2,
+      cause: 'TimeoutFailure',
+      timeoutType: 'START_TO_CLOSE',
+    });
+    expect((result as { message: string }).message).toContain(
+      "activity 'hangs' attempt 2 exceeded its startToCloseTimeout of 100ms",
+    );
     expect(aborted).toEqual([
       "hangs attempt 1: activity 'hangs' attempt 1 exceeded its startToCloseTimeout of 100ms",
       "hangs attempt 2: activity 'hangs' attempt 2 exceeded its startToCloseTimeout of 100ms",
@@ -65,7 +87,11 @@ describe('activity timeouts', () => {
   test('heartbeatTimeout fails an attempt that stops heartbeating', async () => {
     t = await createTestApp([SlowActivities, TimeoutWorkflow]);
     const result = await t.client.execute(TimeoutWorkflow, { workflowId: 'timeout-hb', args: ['heartbeats'] });
-    expect(result).toMatchObject({ retryState: 'MAXIMUM_ATTEMPTS_REACHED', cause: 'TimeoutFailure', timeoutType: 'HEARTBEAT' });
+    expect(result).toMatchObject({
+      retryState: 'MAXIMUM_ATTEMPTS_REACHED',
+      cause: 'TimeoutFailure',
+      timeoutType: 'HEARTBEAT',
+    });
     expect((result as { message: string }).message).toContain('sent no heartbeat for 80ms');
   });
 });
@@ -80,7 +106,14 @@ describe('describe()', () => {
       if (pending?.lastFailure) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(pending).toMatchObject({ seq: 1, activityType: 'failsSlowly', taskQueue: 'timeouts', attempt: 2, lastFailure: 'downstream is down', state: 'delayed' });
+    expect(pending).toMatchObject({
+      seq: 1,
+      activityType: 'failsSlowly',
+      taskQueue: 'timeouts',
+      attempt: 2,
+      lastFailure: 'downstream is down',
+      state: 'delayed',
+    });
     // The retry policy waits 5 s after the first failure.
     expect(pending!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 3000);
     expect(pending!.nextAttemptAt!.getTime()).toBeLessThan(Date.now() + 6000);

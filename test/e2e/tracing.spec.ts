@@ -34,7 +34,10 @@ const spansFile = `${OUT}${prefix}.json`;
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
-  worker = spawn(process.execPath, [WORKER], { env: { ...process.env, ...testConnectionEnv(), PREFIX: prefix, SPANS_FILE: spansFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+  worker = spawn(process.execPath, [WORKER], {
+    env: { ...process.env, ...testConnectionEnv(), PREFIX: prefix, SPANS_FILE: spansFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     worker.once('exit', (code) => reject(new Error(`the traced worker exited (${code}) before it was ready`)));
@@ -54,7 +57,11 @@ describe('OpenTelemetry spans', () => {
     const handle = await tracer.startActiveSpan('POST /shout', async (root) => {
       traceId = root.spanContext().traceId;
       try {
-        return await client.client.start('TracedWorkflow', { workflowId: 'traced-1', taskQueue: 'traced', args: ['hello'] });
+        return await client.client.start('TracedWorkflow', {
+          workflowId: 'traced-1',
+          taskQueue: 'traced',
+          args: ['hello'],
+        });
       } finally {
         root.end();
       }
@@ -78,7 +85,12 @@ describe('OpenTelemetry spans', () => {
     for (const s of [...tasks, ...activities]) expect(s.traceId).toBe(traceId);
     expect(tasks[0].parentSpanId).toBe(start.spanContext().spanId);
     expect(activities[0].parentSpanId).toBe(start.spanContext().spanId);
-    expect(activities[0].attributes).toMatchObject({ 'workflow.id': 'traced-1', 'activity.type': 'shout', 'activity.attempt': 1, 'activity.seq': 2 });
+    expect(activities[0].attributes).toMatchObject({
+      'workflow.id': 'traced-1',
+      'activity.type': 'shout',
+      'activity.attempt': 1,
+      'activity.seq': 2,
+    });
     expect(tasks[0].attributes).toMatchObject({ 'workflow.id': 'traced-1', 'workflow.type': 'TracedWorkflow' });
   });
 });

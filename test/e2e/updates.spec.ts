@@ -1,8 +1,23 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ApplicationFailure, Query, Signal, Update, UnknownUpdateError, UpdateNotFoundError, Workflow, WorkflowRun,
-  WorkflowUpdateFailedError, WorkflowUpdateRejectedError, activityContext, allHandlersFinished, condition, continueAsNew, type HistoryEvent,
+  Activities,
+  Activity,
+  ApplicationFailure,
+  Query,
+  Signal,
+  Update,
+  UnknownUpdateError,
+  UpdateNotFoundError,
+  Workflow,
+  WorkflowRun,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRejectedError,
+  activityContext,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  type HistoryEvent,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -35,7 +50,8 @@ class LimitWorkflow {
 
   @Update({
     validator(this: LimitWorkflow, limit: number) {
-      if (!Number.isInteger(limit) || limit <= 0) throw new Error(`the limit must be a positive integer (got ${limit})`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new Error(`the limit must be a positive integer (got ${limit})`);
       if (limit === this.limit) throw new Error(`the limit is already ${limit}`);
     },
   })
@@ -94,7 +110,14 @@ afterEach(async () => {
   audit.clear();
 });
 
-const types = (h: HistoryEvent[]) => h.map((e) => (e.type === 'WorkflowUpdateAccepted' ? `accepted ${e.updateName}` : e.type === 'ActivityTaskScheduled' ? `activity ${e.activityType}` : e.type));
+const types = (h: HistoryEvent[]) =>
+  h.map((e) =>
+    e.type === 'WorkflowUpdateAccepted'
+      ? `accepted ${e.updateName}`
+      : e.type === 'ActivityTaskScheduled'
+        ? `activity ${e.activityType}`
+        : e.type,
+  );
 
 describe('updates', () => {
   test('executeUpdate runs the handler in the workflow (durable calls included) and returns its result; the history records it accepted and completed', async () => {
@@ -109,9 +132,16 @@ describe('updates', () => {
     const history = await handle.fetchHistory();
     expect(types(history)).toEqual([
       'WorkflowExecutionStarted',
-      'accepted changeLimit', 'activity record', 'ActivityTaskCompleted', 'WorkflowUpdateCompleted',
-      'accepted changeLimit', 'activity record', 'ActivityTaskCompleted', 'WorkflowUpdateCompleted',
-      'SignalReceived', 'WorkflowExecutionCompleted',
+      'accepted changeLimit',
+      'activity record',
+      'ActivityTaskCompleted',
+      'WorkflowUpdateCompleted',
+      'accepted changeLimit',
+      'activity record',
+      'ActivityTaskCompleted',
+      'WorkflowUpdateCompleted',
+      'SignalReceived',
+      'WorkflowExecutionCompleted',
     ]);
   });
 
@@ -121,11 +151,17 @@ describe('updates', () => {
     const before = await handle.fetchHistory();
     const err = await handle.executeUpdate('changeLimit', -5).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateRejectedError);
-    expect((err as Error).message).toBe("Update 'changeLimit' of workflow 'limit-2' was rejected by its validator: the limit must be a positive integer (got -5). Nothing was recorded");
+    expect((err as Error).message).toBe(
+      "Update 'changeLimit' of workflow 'limit-2' was rejected by its validator: the limit must be a positive integer (got -5). Nothing was recorded",
+    );
     expect(await handle.fetchHistory()).toEqual(before);
-    await expect(handle.executeUpdate('changeLimit', 100)).rejects.toThrow('rejected by its validator: the limit is already 100');
+    await expect(handle.executeUpdate('changeLimit', 100)).rejects.toThrow(
+      'rejected by its validator: the limit is already 100',
+    );
     await expect(handle.executeUpdate('changeLimit', 400)).resolves.toBe(100);
-    await expect(handle.executeUpdate('changeLimit', 400)).rejects.toThrow('rejected by its validator: the limit is already 400');
+    await expect(handle.executeUpdate('changeLimit', 400)).rejects.toThrow(
+      'rejected by its validator: the limit is already 400',
+    );
     expect((await handle.fetchHistory()).filter((e) => e.type === 'WorkflowUpdateAccepted')).toHaveLength(1);
     await handle.signal('close');
     await handle.result();
@@ -137,18 +173,25 @@ describe('updates', () => {
     const untyped = t.client.getHandle('limit-3');
     const unknown = await untyped.executeUpdate('chnageLimit', 5).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(UnknownUpdateError);
-    expect((unknown as Error).message).toBe("Workflow 'limit-3' (LimitWorkflow) has no update 'chnageLimit': known updates are changeLimit, explode. Nothing was recorded; add an @Update() method of that name to the workflow class, or fix the name");
+    expect((unknown as Error).message).toBe(
+      "Workflow 'limit-3' (LimitWorkflow) has no update 'chnageLimit': known updates are changeLimit, explode. Nothing was recorded; add an @Update() method of that name to the workflow class, or fix the name",
+    );
 
     // A typed handle names the handler's method ('failing'); the update is registered as 'explode'.
     const failed = await handle.executeUpdate('failing').catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((failed as Error).message).toMatch(/^Update '[0-9a-f-]+' of workflow 'limit-3' \(run [0-9a-f-]+\) failed: cannot explode today$/);
+    expect((failed as Error).message).toMatch(
+      /^Update '[0-9a-f-]+' of workflow 'limit-3' \(run [0-9a-f-]+\) failed: cannot explode today$/,
+    );
     expect(((failed as Error).cause as ApplicationFailure).type).toBe('Refused');
     expect((await handle.describe()).status).toBe('running');
     await expect(handle.executeUpdate('changeLimit', 9)).resolves.toBe(100);
     await handle.signal('close');
     await expect(handle.result()).resolves.toBe(9);
-    expect(types(await handle.fetchHistory()).filter((e) => e.startsWith('accepted'))).toEqual(['accepted explode', 'accepted changeLimit']);
+    expect(types(await handle.fetchHistory()).filter((e) => e.startsWith('accepted'))).toEqual([
+      'accepted explode',
+      'accepted changeLimit',
+    ]);
   });
 
   test('startUpdate returns once the update is recorded; its result can be awaited from another process by update id, and an update id is accepted once', async () => {
@@ -157,12 +200,17 @@ describe('updates', () => {
     const handle = await t.client.start(LimitWorkflow, { workflowId: 'limit-4' });
     const update = await handle.startUpdateWithId('request-7', 'changeLimit', 300);
     expect(update.updateId).toBe('request-7');
-    const again = await other.client.getHandle(LimitWorkflow, 'limit-4').startUpdateWithId('request-7', 'changeLimit', 300);
+    const again = await other.client
+      .getHandle(LimitWorkflow, 'limit-4')
+      .startUpdateWithId('request-7', 'changeLimit', 300);
     await expect(other.client.getHandle('limit-4').getUpdateHandle('request-7').result()).resolves.toBe(100);
     await expect(again.result()).resolves.toBe(100);
     await expect(update.result()).resolves.toBe(100);
     expect(audit.get('limit-4')).toEqual(['limit 100 -> 300']);
-    const missing = await handle.getUpdateHandle('no-such-update').result().catch((e: unknown) => e);
+    const missing = await handle
+      .getUpdateHandle('no-such-update')
+      .result()
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(UpdateNotFoundError);
     await handle.signal('close');
     await handle.result();

@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, Workflow, WorkflowRun, deprecatePatch, patched, proxyActivities, sleep,
+  Activities,
+  Activity,
+  Workflow,
+  WorkflowRun,
+  deprecatePatch,
+  patched,
+  proxyActivities,
+  sleep,
 } from 'redurable';
 import { TestWorkflowEnvironment, replayHistory } from 'redurable/testing';
 import { createTestApp, testConnection, type TestApp } from '../support/test-app.js';
@@ -78,7 +85,9 @@ describe('versioning with patched()', () => {
     expect(await t.client.execute(VersionedV1, { workflowId: 'v1-done' })).toEqual(['a', 'b']);
     const v1History = await t.client.getHandle('v1-done').fetchHistory();
     const inFlight = await t.client.start(VersionedV1, { workflowId: 'v1-in-flight' });
-    await until('v1 to wait in its timer', async () => (await inFlight.fetchHistory()).some((e) => e.type === 'TimerStarted'));
+    await until('v1 to wait in its timer', async () =>
+      (await inFlight.fetchHistory()).some((e) => e.type === 'TimerStarted'),
+    );
     await t.close();
 
     // v2 replays the finished v1 history without a non-determinism error, on the old branch.
@@ -119,18 +128,24 @@ describe('listing', () => {
     expect(page3.nextCursor).toBeUndefined();
     const running = await t.client.list({ status: 'running' });
     expect(running.workflows.map((w) => [w.workflowId, w.workflowType, w.status])).toEqual([
-      ['list-waiting-1', 'WeeklyReminderWorkflow', 'running'], ['list-waiting-0', 'WeeklyReminderWorkflow', 'running'],
+      ['list-waiting-1', 'WeeklyReminderWorkflow', 'running'],
+      ['list-waiting-0', 'WeeklyReminderWorkflow', 'running'],
     ]);
   });
 });
 
 describe('TestWorkflowEnvironment', () => {
   test('a seven-day sleep is tested in well under a second by moving the clock', async () => {
-    const env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers: [WeeklyReminderWorkflow] });
+    const env = await TestWorkflowEnvironment.create({
+      connection: testConnection(),
+      providers: [WeeklyReminderWorkflow],
+    });
     try {
       const started = Date.now();
       const handle = await env.client.start(WeeklyReminderWorkflow, { workflowId: 'weekly' });
-      await until('the timer to start', async () => (await handle.fetchHistory()).some((e) => e.type === 'TimerStarted'));
+      await until('the timer to start', async () =>
+        (await handle.fetchHistory()).some((e) => e.type === 'TimerStarted'),
+      );
       expect(await env.advanceTime('6 days')).toBe(0);
       expect(await env.advanceTime('1 day')).toBe(1);
       expect(await handle.result()).toEqual({ waitedDays: 7 });

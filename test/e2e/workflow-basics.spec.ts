@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
-  Activities, Activity, Workflow, WorkflowRun, activityContext, proxyActivities, sleep, uuid4, sideEffect, workflowInfo,
+  Activities,
+  Activity,
+  Workflow,
+  WorkflowRun,
+  activityContext,
+  proxyActivities,
+  sleep,
+  uuid4,
+  sideEffect,
+  workflowInfo,
 } from 'redurable';
 import { Queue } from 'bullmq';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
@@ -48,7 +57,15 @@ class OrderWorkflow {
     const note = await this.acts.notify('Ada');
     const id = uuid4();
     const fixed = await sideEffect(() => 42);
-    return { reserved, charged, note, idLength: id.length, fixed, type: workflowInfo().workflowType, now: typeof Date.now() };
+    return {
+      reserved,
+      charged,
+      note,
+      idLength: id.length,
+      fixed,
+      type: workflowInfo().workflowType,
+      now: typeof Date.now(),
+    };
   }
 }
 
@@ -71,20 +88,36 @@ describe('a workflow with three activities', () => {
     t = await createTestApp([Greeter, OrderActivities, OrderWorkflow]);
     const handle = await t.client.start(OrderWorkflow, { workflowId: 'order-1', args: ['book', 21] });
     const result = await handle.result();
-    expect(result).toEqual({ reserved: 'reserved book', charged: 42, note: 'Hello, Ada', idLength: 36, fixed: 42, type: 'OrderWorkflow', now: 'number' });
+    expect(result).toEqual({
+      reserved: 'reserved book',
+      charged: 42,
+      note: 'Hello, Ada',
+      idLength: 36,
+      fixed: 42,
+      type: 'OrderWorkflow',
+      now: 'number',
+    });
 
     const history = await handle.fetchHistory();
     expect(history.map((e) => e.type)).toEqual([
       'WorkflowExecutionStarted',
-      'ActivityTaskScheduled', 'ActivityTaskCompleted',
-      'ActivityTaskScheduled', 'ActivityTaskCompleted',
-      'TimerStarted', 'TimerFired',
-      'ActivityTaskScheduled', 'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
+      'TimerStarted',
+      'TimerFired',
+      'ActivityTaskScheduled',
+      'ActivityTaskCompleted',
       'MarkerRecorded',
       'WorkflowExecutionCompleted',
     ]);
     expect(history.map((e) => e.id)).toEqual(history.map((_, i) => i + 1));
-    expect(history.filter((e) => e.type === 'ActivityTaskScheduled').map((e) => (e as { activityType: string }).activityType)).toEqual(['reserve', 'charge', 'notify']);
+    expect(
+      history
+        .filter((e) => e.type === 'ActivityTaskScheduled')
+        .map((e) => (e as { activityType: string }).activityType),
+    ).toEqual(['reserve', 'charge', 'notify']);
 
     const description = await handle.describe();
     expect(description.status).toBe('completed');
@@ -108,7 +141,9 @@ describe('a workflow with three activities', () => {
 
   test('a durable timer never fires before its due time, as recorded in the history (30 timers of 20 ms)', async () => {
     t = await createTestApp([Greeter, OrderActivities, OrderWorkflow, NapWorkflow]);
-    const handles = await Promise.all(Array.from({ length: 30 }, (_, i) => t!.client.start(NapWorkflow, { workflowId: `nap-${i}`, args: [20] })));
+    const handles = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => t!.client.start(NapWorkflow, { workflowId: `nap-${i}`, args: [20] })),
+    );
     await Promise.all(handles.map((h) => h.result()));
     for (const h of handles) {
       const history = await h.fetchHistory();
@@ -126,7 +161,9 @@ describe('eager start', () => {
     try {
       const entries = await app.redis.xrange(queue.toKey('events'), '-', '+');
       return entries.flatMap(([, fields]) => {
-        const f = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+        const f = Object.fromEntries(
+          Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]),
+        );
         return f.event === 'added' ? [f.jobId] : [];
       });
     } finally {
@@ -145,7 +182,9 @@ describe('eager start', () => {
     try {
       const handle = await clientOnly.client.start(NapWorkflow, { workflowId: 'queued-nap', args: [10] });
       await handle.result();
-      expect((await addedWorkflowJobs(t)).filter((id) => id.startsWith('w|'))).toEqual([`w|queued-nap|${handle.runId}|start`]);
+      expect((await addedWorkflowJobs(t)).filter((id) => id.startsWith('w|'))).toEqual([
+        `w|queued-nap|${handle.runId}|start`,
+      ]);
     } finally {
       await clientOnly.close();
     }

@@ -1,7 +1,15 @@
 import { afterEach, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ActivityOptions, DurableModule, LocalActivityOptions, Query, Workflow, WorkflowRun, type HistoryEvent,
+  Activities,
+  Activity,
+  ActivityOptions,
+  DurableModule,
+  LocalActivityOptions,
+  Query,
+  Workflow,
+  WorkflowRun,
+  type HistoryEvent,
 } from 'redurable';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -67,16 +75,30 @@ afterEach(async () => {
 });
 
 const scheduled = (history: HistoryEvent[]) =>
-  history.flatMap((e) => (e.type === 'ActivityTaskScheduled' ? [{ activityType: e.activityType, local: e.local !== undefined, options: e.options }] : []));
+  history.flatMap((e) =>
+    e.type === 'ActivityTaskScheduled'
+      ? [{ activityType: e.activityType, local: e.local !== undefined, options: e.options }]
+      : [],
+  );
 
 test('a workflow registered with DurableModule.forFeature gets its @Activities constructor parameters as durable proxies, with the options of @ActivityOptions and @LocalActivityOptions', async () => {
-  t = await createTestApp([BankActivities, FxActivities, FeeActivities], {}, [DurableModule.forFeature([PaymentWorkflow])]);
+  t = await createTestApp([BankActivities, FxActivities, FeeActivities], {}, [
+    DurableModule.forFeature([PaymentWorkflow]),
+  ]);
   expect(created).toEqual([]); // Nest did not create the workflow: the library does, per execution
   const handle = await t.client.start(PaymentWorkflow, { workflowId: 'pay-1', args: ['acc-1', 5000] });
   await expect(handle.result()).resolves.toBe('debited 10100 from acc-1');
   expect(scheduled(await handle.fetchHistory())).toEqual([
-    { activityType: 'convert', local: false, options: { taskQueue: 'injection', startToCloseTimeoutMs: 10_000, retry: { maximumAttempts: 3 } } },
-    { activityType: 'fee', local: true, options: { taskQueue: 'injection', startToCloseTimeoutMs: 2000, localRetryThresholdMs: 1000 } },
+    {
+      activityType: 'convert',
+      local: false,
+      options: { taskQueue: 'injection', startToCloseTimeoutMs: 10_000, retry: { maximumAttempts: 3 } },
+    },
+    {
+      activityType: 'fee',
+      local: true,
+      options: { taskQueue: 'injection', startToCloseTimeoutMs: 2000, localRetryThresholdMs: 1000 },
+    },
     { activityType: 'debit', local: false, options: { taskQueue: 'injection' } },
   ]);
   // A query replays the history in this process through a new instance with the same proxies.
@@ -85,5 +107,7 @@ test('a workflow registered with DurableModule.forFeature gets its @Activities c
 
 test('a workflow listed in providers is injected the same way (Nest resolves its constructor, the library runs its own instances)', async () => {
   t = await createTestApp([BankActivities, FxActivities, FeeActivities, PaymentWorkflow]);
-  await expect(t.client.execute(PaymentWorkflow, { workflowId: 'pay-2', args: ['acc-2', 10] })).resolves.toBe('debited 20 from acc-2');
+  await expect(t.client.execute(PaymentWorkflow, { workflowId: 'pay-2', args: ['acc-2', 10] })).resolves.toBe(
+    'debited 20 from acc-2',
+  );
 });

@@ -1,8 +1,24 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
-  Activities, Activity, ChildWorkflowFailure, InvalidDurationError, InvalidOptionsError, Signal, TimeoutFailure, Workflow, WorkflowFailedError, WorkflowRun,
-  activityContext, condition, continueAsNew, executeChild, proxyActivities, sleep, startChild, type Duration,
+  Activities,
+  Activity,
+  ChildWorkflowFailure,
+  InvalidDurationError,
+  InvalidOptionsError,
+  Signal,
+  TimeoutFailure,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  condition,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  sleep,
+  startChild,
+  type Duration,
 } from 'redurable';
 import { TestWorkflowEnvironment } from 'redurable/testing';
 import { createTestApp, testConnection, type TestApp } from '../support/test-app.js';
@@ -70,12 +86,20 @@ class ParentOfSlowChildWorkflow {
   @WorkflowRun()
   async run(mode: 'catch' | 'abandon-parent') {
     if (mode === 'abandon-parent') {
-      await startChild(SleeperWorkflow, { workflowId: 'orphan-child', args: ['1 hour'], parentClosePolicy: 'TERMINATE' });
+      await startChild(SleeperWorkflow, {
+        workflowId: 'orphan-child',
+        args: ['1 hour'],
+        parentClosePolicy: 'TERMINATE',
+      });
       await sleep('1 hour');
       return 'never';
     }
     try {
-      return await executeChild(SleeperWorkflow, { workflowId: 'slow-child', args: ['1 hour'], workflowRunTimeout: '300ms' });
+      return await executeChild(SleeperWorkflow, {
+        workflowId: 'slow-child',
+        args: ['1 hour'],
+        workflowRunTimeout: '300ms',
+      });
     } catch (err) {
       const f = err as ChildWorkflowFailure;
       return { caught: f.name, status: f.status, cause: (f.cause as TimeoutFailure).timeoutType };
@@ -83,7 +107,14 @@ class ParentOfSlowChildWorkflow {
   }
 }
 
-const providers = [TimeoutActivities, SleeperWorkflow, BusyWorkflow, LoopWorkflow, ApprovalWorkflow, ParentOfSlowChildWorkflow];
+const providers = [
+  TimeoutActivities,
+  SleeperWorkflow,
+  BusyWorkflow,
+  LoopWorkflow,
+  ApprovalWorkflow,
+  ParentOfSlowChildWorkflow,
+];
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -92,19 +123,33 @@ afterEach(async () => {
 });
 
 async function rejection(p: Promise<unknown>): Promise<WorkflowFailedError> {
-  return p.then(() => { throw new Error('expected the workflow to fail'); }, (err: WorkflowFailedError) => err);
+  return p.then(
+    () => {
+      throw new Error('expected the workflow to fail');
+    },
+    (err: WorkflowFailedError) => err,
+  );
 }
 
 describe('workflow timeouts', () => {
   test('a run past its workflowRunTimeout is closed as timed_out; result() rejects with a TimeoutFailure; its timer job is removed', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'run-timeout', args: ['1 hour'], workflowRunTimeout: '400ms' });
-    const described = await until('the timer is pending', async () => { const d = await handle.describe(); return d.pendingTimers.length === 1 && d; });
+    const handle = await t!.client.start(SleeperWorkflow, {
+      workflowId: 'run-timeout',
+      args: ['1 hour'],
+      workflowRunTimeout: '400ms',
+    });
+    const described = await until('the timer is pending', async () => {
+      const d = await handle.describe();
+      return d.pendingTimers.length === 1 && d;
+    });
     expect(described.runDeadline!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(300);
     expect(described.executionDeadline).toBeUndefined();
     const err = await rejection(handle.result());
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect(err.message).toBe(`Workflow 'run-timeout' (run ${handle.runId}) timed_out: Workflow 'run-timeout' (run ${handle.runId}) timed out: it ran past its workflowRunTimeout of 400ms`);
+    expect(err.message).toBe(
+      `Workflow 'run-timeout' (run ${handle.runId}) timed_out: Workflow 'run-timeout' (run ${handle.runId}) timed out: it ran past its workflowRunTimeout of 400ms`,
+    );
     expect(err.cause).toBeInstanceOf(TimeoutFailure);
     expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');
     const after = await handle.describe();
@@ -112,7 +157,11 @@ describe('workflow timeouts', () => {
     expect(after.failure).toMatchObject({ kind: 'timeout', timeoutType: 'WORKFLOW_RUN' });
     expect(after.closeTime!.getTime() - after.startTime.getTime()).toBeGreaterThanOrEqual(400);
     const history = await handle.fetchHistory();
-    expect(history.map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'TimerStarted', 'WorkflowExecutionTimedOut']);
+    expect(history.map((e) => e.type)).toEqual([
+      'WorkflowExecutionStarted',
+      'TimerStarted',
+      'WorkflowExecutionTimedOut',
+    ]);
     expect((await t!.client.list({ status: 'timed_out' })).workflows.map((w) => w.workflowId)).toEqual(['run-timeout']);
     // The hour-long timer does not fire into a closed run later: its job is gone.
     expect(after.pendingTimers).toEqual([]);
@@ -125,7 +174,10 @@ describe('workflow timeouts', () => {
   test('the running activity of a timed-out workflow gets its abort signal', async () => {
     seen.length = 0;
     t = await createTestApp(providers);
-    const handle = await t!.client.start(BusyWorkflow, { workflowId: 'busy-timeout', workflowExecutionTimeout: '300ms' });
+    const handle = await t!.client.start(BusyWorkflow, {
+      workflowId: 'busy-timeout',
+      workflowExecutionTimeout: '300ms',
+    });
     const err = await rejection(handle.result());
     expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_EXECUTION');
     await until('the activity aborted', () => seen.length > 0);
@@ -134,7 +186,12 @@ describe('workflow timeouts', () => {
 
   test('workflowExecutionTimeout spans continue-as-new; each run gets its own workflowRunTimeout', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(LoopWorkflow, { workflowId: 'loop-timeout', args: [1], workflowExecutionTimeout: '900ms', workflowRunTimeout: '5s' });
+    const handle = await t!.client.start(LoopWorkflow, {
+      workflowId: 'loop-timeout',
+      args: [1],
+      workflowExecutionTimeout: '900ms',
+      workflowRunTimeout: '5s',
+    });
     const first = await handle.describe();
     const err = await rejection(t!.client.getHandle('loop-timeout').result());
     expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_EXECUTION');
@@ -149,21 +206,35 @@ describe('workflow timeouts', () => {
 
   test('a child past its timeout fails in its parent with status timed_out', async () => {
     t = await createTestApp(providers);
-    const result = await t!.client.execute(ParentOfSlowChildWorkflow, { workflowId: 'parent-of-slow', args: ['catch'] });
+    const result = await t!.client.execute(ParentOfSlowChildWorkflow, {
+      workflowId: 'parent-of-slow',
+      args: ['catch'],
+    });
     expect(result).toEqual({ caught: 'ChildWorkflowFailure', status: 'timed_out', cause: 'WORKFLOW_RUN' });
     expect((await t!.client.getHandle('slow-child').describe()).status).toBe('timed_out');
   });
 
   test("a timed-out parent's children get its parent-close policy", async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(ParentOfSlowChildWorkflow, { workflowId: 'timed-parent', args: ['abandon-parent'], workflowRunTimeout: '500ms' });
+    const handle = await t!.client.start(ParentOfSlowChildWorkflow, {
+      workflowId: 'timed-parent',
+      args: ['abandon-parent'],
+      workflowRunTimeout: '500ms',
+    });
     await rejection(handle.result());
-    await until('the child terminated', async () => (await t!.client.getHandle('orphan-child').describe()).status === 'terminated');
+    await until(
+      'the child terminated',
+      async () => (await t!.client.getHandle('orphan-child').describe()).status === 'terminated',
+    );
   });
 
   test('a lost timeout job: the recovery sweep closes the run past its deadline', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'lost-timeout-job', args: ['1 hour'], workflowRunTimeout: '1500ms' });
+    const handle = await t!.client.start(SleeperWorkflow, {
+      workflowId: 'lost-timeout-job',
+      args: ['1 hour'],
+      workflowRunTimeout: '1500ms',
+    });
     const { jobQueues } = await handle.describe();
     const { Queue } = await import('bullmq');
     const queue = new Queue(jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
@@ -180,7 +251,11 @@ describe('workflow timeouts', () => {
 
   test('a workflow that finishes in time is not touched by its timeout', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(SleeperWorkflow, { workflowId: 'in-time', args: ['50ms'], workflowRunTimeout: '700ms' });
+    const handle = await t!.client.start(SleeperWorkflow, {
+      workflowId: 'in-time',
+      args: ['50ms'],
+      workflowRunTimeout: '700ms',
+    });
     const { Queue } = await import('bullmq');
     const queue = new Queue((await handle.describe()).jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
     expect(await queue.getJob(`x|in-time|${handle.runId}`)).toBeDefined();
@@ -195,11 +270,14 @@ describe('workflow timeouts', () => {
 
   test('invalid timeouts are refused before anything is written', async () => {
     t = await createTestApp(providers);
-    const bad = (options: object) => t!.client.start(SleeperWorkflow, { workflowId: 'bad-timeout', args: ['1s'], ...options });
+    const bad = (options: object) =>
+      t!.client.start(SleeperWorkflow, { workflowId: 'bad-timeout', args: ['1s'], ...options });
     await expect(bad({ workflowRunTimeout: 'soon' as Duration })).rejects.toThrow(InvalidDurationError);
-    await expect(bad({ workflowExecutionTimeout: 0 })).rejects.toThrow(new InvalidOptionsError(
-      "Invalid workflowExecutionTimeout 0 for workflow 'SleeperWorkflow' (bad-timeout): use a positive duration such as '1h', or leave it out for no limit",
-    ));
+    await expect(bad({ workflowExecutionTimeout: 0 })).rejects.toThrow(
+      new InvalidOptionsError(
+        "Invalid workflowExecutionTimeout 0 for workflow 'SleeperWorkflow' (bad-timeout): use a positive duration such as '1h', or leave it out for no limit",
+      ),
+    );
     expect(await t!.client.count({})).toBe(0);
   });
 });
@@ -208,13 +286,18 @@ describe('workflow timeouts with TestWorkflowEnvironment', () => {
   test('advanceTime past a one-day run timeout closes a workflow waiting for a signal', async () => {
     const env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers });
     try {
-      const handle = await env.client.start(ApprovalWorkflow, { workflowId: 'approval-timeout', workflowRunTimeout: '1 day' });
+      const handle = await env.client.start(ApprovalWorkflow, {
+        workflowId: 'approval-timeout',
+        workflowRunTimeout: '1 day',
+      });
       await env.advanceTime('2 hours');
       expect((await handle.describe()).status).toBe('running');
       await env.advanceTime('1 day');
       const err = await rejection(handle.result());
       expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');
-      await expect(handle.signal('approve')).rejects.toThrow("Cannot signal workflow 'approval-timeout': it is timed_out, not running");
+      await expect(handle.signal('approve')).rejects.toThrow(
+        "Cannot signal workflow 'approval-timeout': it is timed_out, not running",
+      );
     } finally {
       await env.close();
     }
@@ -224,11 +307,19 @@ describe('workflow timeouts with TestWorkflowEnvironment', () => {
     const env = await TestWorkflowEnvironment.create({ connection: testConnection(), providers });
     try {
       const created = await env.client.schedule.create({
-        scheduleId: 'approvals', spec: { every: '1h' }, action: { workflow: ApprovalWorkflow, workflowRunTimeout: '90m' }, policies: { overlap: 'ALLOW_ALL' },
+        scheduleId: 'approvals',
+        spec: { every: '1h' },
+        action: { workflow: ApprovalWorkflow, workflowRunTimeout: '90m' },
+        policies: { overlap: 'ALLOW_ALL' },
       });
       expect(created.action.workflowRunTimeout).toBe(90 * 60_000);
-      await expect(env.client.schedule.create({ scheduleId: 'bad', spec: { every: '1h' }, action: { workflow: ApprovalWorkflow, workflowRunTimeout: 'soon' as Duration } }))
-        .rejects.toThrow("Invalid schedule 'bad': action: Invalid duration 'soon'");
+      await expect(
+        env.client.schedule.create({
+          scheduleId: 'bad',
+          spec: { every: '1h' },
+          action: { workflow: ApprovalWorkflow, workflowRunTimeout: 'soon' as Duration },
+        }),
+      ).rejects.toThrow("Invalid schedule 'bad': action: Invalid duration 'soon'");
       await env.advanceTime('1 hour');
       const [first] = (await env.client.schedule.describe('approvals')).running;
       const firstHandle = env.client.getHandle(first.workflowId);

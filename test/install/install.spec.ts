@@ -18,17 +18,29 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE = join(REPO, 'test', 'install', 'app');
 const OTHER_NEST_MINOR = '12.3.3';
 
-const workspace = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const workspace = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 const pin = (name: string) => workspace.devDependencies[name];
 
 /** Runs a command (no NODE_OPTIONS: Jest's flags are not the app's); fails with its output. */
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   const { NODE_OPTIONS: _ignored, ...base } = process.env;
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env: { ...base, ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd}: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd, env: { ...base, ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new Error(
+              `${cmd} ${args.join(' ')} failed in ${cwd}: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -60,12 +72,19 @@ test('the packed packages install, compile under strict settings and run in a fr
     cpSync(join(TEMPLATE, 'tsconfig.json'), join(app, 'tsconfig.json'));
     cpSync(join(TEMPLATE, 'src'), join(app, 'src'), { recursive: true });
     const manifest = {
-      name: 'greetings-app', private: true, type: 'module',
+      name: 'greetings-app',
+      private: true,
+      type: 'module',
       dependencies: {
         redurable: `file:../${tarball('redurable')}`,
-        '@nestjs/common': pin('@nestjs/common'), '@nestjs/core': pin('@nestjs/core'),
-        bullmq: pin('bullmq'), ioredis: pin('ioredis'), 'reflect-metadata': pin('reflect-metadata'), rxjs: pin('rxjs'),
-        'class-validator': pin('class-validator'), 'class-transformer': pin('class-transformer'),
+        '@nestjs/common': pin('@nestjs/common'),
+        '@nestjs/core': pin('@nestjs/core'),
+        bullmq: pin('bullmq'),
+        ioredis: pin('ioredis'),
+        'reflect-metadata': pin('reflect-metadata'),
+        rxjs: pin('rxjs'),
+        'class-validator': pin('class-validator'),
+        'class-transformer': pin('class-transformer'),
       } as Record<string, string>,
       devDependencies: { typescript: pin('typescript'), '@types/node': pin('@types/node') },
     };
@@ -80,14 +99,34 @@ test('the packed packages install, compile under strict settings and run in a fr
     expect(existsSync(join(app, 'node_modules', '@bull-board'))).toBe(false);
     const shipped = readdirSync(join(app, 'node_modules', 'redurable', 'dist'), { recursive: true }).map(String);
     expect(shipped.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-    expect(shipped).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'index.js.map', join('testing', 'index.js'), join('lua', 'startWorkflow.lua')]));
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        'index.js',
+        'index.d.ts',
+        'index.js.map',
+        join('testing', 'index.js'),
+        join('lua', 'startWorkflow.lua'),
+      ]),
+    );
     expect((await run('npx', ['--no-install', 'redurable', '--version'], app)).trim()).toBe('0.1.0');
     await stage('core: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
     const core = await stage('core: run', () => run('node', ['dist/main.js'], app, env));
     expect(outcome(core)).toEqual({ result: 'HELLO, ADA!', stage: 'waiting for punctuation' });
     // The installed command reads what the app did.
-    const described = JSON.parse(await run('npx', ['--no-install', 'redurable', 'workflow', 'describe', 'greet-core', '--json', '--prefix', env.PREFIX], app, env));
-    expect(described).toMatchObject({ workflowId: 'greet-core', workflowType: 'GreetingWorkflow', status: 'completed', result: 'HELLO, ADA!' });
+    const described = JSON.parse(
+      await run(
+        'npx',
+        ['--no-install', 'redurable', 'workflow', 'describe', 'greet-core', '--json', '--prefix', env.PREFIX],
+        app,
+        env,
+      ),
+    );
+    expect(described).toMatchObject({
+      workflowId: 'greet-core',
+      workflowType: 'GreetingWorkflow',
+      status: 'completed',
+      result: 'HELLO, ADA!',
+    });
 
     // 2. With the console, over HTTP.
     manifest.dependencies['redurable-console'] = `file:../${tarball('redurable-console')}`;
@@ -95,18 +134,31 @@ test('the packed packages install, compile under strict settings and run in a fr
     cpSync(join(TEMPLATE, 'console', 'server.ts'), join(app, 'src', 'server.ts'));
     await stage('console: install', install);
     await stage('console: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
-    const served = { result: 'HELLO, ADA!', stage: 'waiting for punctuation', board: { status: 200, isBullBoard: true }, queues: ['{greetings-activities}', '{greetings-workflows}', '{schedules}'], workflowStatus: 'completed' };
-    const http = await stage('console: run', () => run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-http` }));
+    const served = {
+      result: 'HELLO, ADA!',
+      stage: 'waiting for punctuation',
+      board: { status: 200, isBullBoard: true },
+      queues: ['{greetings-activities}', '{greetings-workflows}', '{schedules}'],
+      workflowStatus: 'completed',
+    };
+    const http = await stage('console: run', () =>
+      run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-http` }),
+    );
     expect(outcome(http)).toEqual(served);
 
     // 3. Another NestJS 12 minor than the workspace's.
-    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express']) manifest.dependencies[name] = OTHER_NEST_MINOR;
+    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express'])
+      manifest.dependencies[name] = OTHER_NEST_MINOR;
     await stage(`nest ${OTHER_NEST_MINOR}: install`, install);
     const tree = JSON.parse(await run('npm', ['ls', '@nestjs/core', '--all', '--json'], app)) as object;
-    const versions = new Set([...JSON.stringify(tree).matchAll(/"@nestjs\/core":\{"version":"([^"]+)"/g)].map((m) => m[1]));
+    const versions = new Set(
+      [...JSON.stringify(tree).matchAll(/"@nestjs\/core":\{"version":"([^"]+)"/g)].map((m) => m[1]),
+    );
     expect([...versions]).toEqual([OTHER_NEST_MINOR]);
     await stage(`nest ${OTHER_NEST_MINOR}: compile`, () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
-    const other = await stage(`nest ${OTHER_NEST_MINOR}: run`, () => run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-other` }));
+    const other = await stage(`nest ${OTHER_NEST_MINOR}: run`, () =>
+      run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-other` }),
+    );
     expect(outcome(other)).toEqual(served);
   } finally {
     console.log(`install test stages: ${timings.join(', ')}`);

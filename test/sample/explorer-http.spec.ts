@@ -13,13 +13,28 @@ let api: ReturnType<typeof apiClient>;
 let refunded: string;
 let waiting: string;
 
-const start = (options: Parameters<typeof createSampleApp>[0]['console'] = undefined, prefix = `explorer-${randomUUID().slice(0, 8)}`) =>
-  createSampleApp({ redisUrl: testRedisUrl(), port: 0, prefix, logger: false, approvalLimit: 500, durable: { leaseTtl: '2s', sweepInterval: '500ms' }, console: options })
-    .then((app) => (apps.push(app), app));
+const start = (
+  options: Parameters<typeof createSampleApp>[0]['console'] = undefined,
+  prefix = `explorer-${randomUUID().slice(0, 8)}`,
+) =>
+  createSampleApp({
+    redisUrl: testRedisUrl(),
+    port: 0,
+    prefix,
+    logger: false,
+    approvalLimit: 500,
+    durable: { leaseTtl: '2s', sweepInterval: '500ms' },
+    console: options,
+  }).then((app) => (apps.push(app), app));
 
 const page = async (url: string) => {
   const res = await fetch(url);
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text(), headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    text: await res.text(),
+    headers: res.headers,
+  };
 };
 
 beforeAll(async () => {
@@ -53,19 +68,27 @@ describe('workflow explorer pages', () => {
   });
 
   test('the query box filters by search attributes; the workflow page shows them; a bad query is a 400 that says where', async () => {
-    const large = await page(`${sample.url}/workflows?query=${encodeURIComponent("amount >= 500 AND ExecutionStatus = 'running'")}`);
+    const large = await page(
+      `${sample.url}/workflows?query=${encodeURIComponent("amount >= 500 AND ExecutionStatus = 'running'")}`,
+    );
     expect(large.status).toBe(200);
     expect(large.text).toContain(`href="/workflows/${waiting}"`);
     expect(large.text).not.toContain(`href="/workflows/${refunded}"`);
     expect(large.text).toContain('amount=900');
     expect(large.text).toMatch(/status-running">running<\/span> <b>1<\/b>/); // the counts follow the query
     const wf = await page(`${sample.url}/workflows/${refunded}`);
-    expect(wf.text).toMatch(/<dt>Search attributes<\/dt><dd><code class="search-attributes">fromAccount=&quot;[^&]+&quot; toAccount=&quot;[^&]+&quot; amount=40<\/code>/);
-    const typo = await page(`${sample.url}/workflows?query=${encodeURIComponent("amont >= 500")}`);
+    expect(wf.text).toMatch(
+      /<dt>Search attributes<\/dt><dd><code class="search-attributes">fromAccount=&quot;[^&]+&quot; toAccount=&quot;[^&]+&quot; amount=40<\/code>/,
+    );
+    const typo = await page(`${sample.url}/workflows?query=${encodeURIComponent('amont >= 500')}`);
     expect(typo.status).toBe(400);
     expect(typo.text).toContain("position 0: unknown field 'amont'");
     const listed = await fetch(`${sample.url}/api/workflows?query=${encodeURIComponent('amount < 100')}`);
-    expect(((await listed.json()) as { workflows: { workflowId: string; searchAttributes: { amount: number } }[] }).workflows.map((w) => [w.workflowId, w.searchAttributes.amount])).toEqual([[refunded, 40]]);
+    expect(
+      (
+        (await listed.json()) as { workflows: { workflowId: string; searchAttributes: { amount: number } }[] }
+      ).workflows.map((w) => [w.workflowId, w.searchAttributes.amount]),
+    ).toEqual([[refunded, 40]]);
   });
 
   test('a workflow page shows the timeline with the failed deposit and the refund marked as a compensation', async () => {
@@ -87,10 +110,19 @@ describe('workflow explorer pages', () => {
   test('the API lists with counts, gives the timeline, and acts: signal, cancel, terminate, with clear refusals', async () => {
     const list = await api.get(`/api/workflows?status=running`);
     expect(list.body.workflows.map((w: { workflowId: string }) => w.workflowId)).toEqual([waiting]);
-    expect(list.body.counts).toEqual(expect.arrayContaining([{ status: 'running', count: 1 }, { status: 'failed', count: 1 }]));
+    expect(list.body.counts).toEqual(
+      expect.arrayContaining([
+        { status: 'running', count: 1 },
+        { status: 'failed', count: 1 },
+      ]),
+    );
     const timeline = await api.get(`/api/workflows/${refunded}/timeline`);
-    expect(timeline.body.spans.map((s: { name: string; status: string; compensation?: boolean }) => `${s.name}:${s.status}${s.compensation ? ':compensation' : ''}`))
-      .toEqual(['withdraw:completed', 'sleep 1000ms:fired', 'deposit:failed', 'refund:completed:compensation']);
+    expect(
+      timeline.body.spans.map(
+        (s: { name: string; status: string; compensation?: boolean }) =>
+          `${s.name}:${s.status}${s.compensation ? ':compensation' : ''}`,
+      ),
+    ).toEqual(['withdraw:completed', 'sleep 1000ms:fired', 'deposit:failed', 'refund:completed:compensation']);
 
     const running = await page(`${sample.url}/workflows/${waiting}`);
     expect(running.text).toContain('class="actions"');
@@ -99,8 +131,15 @@ describe('workflow explorer pages', () => {
     expect(timerJob).toBeDefined();
     expect((await page(`${sample.url}${timerJob}`)).status).toBe(200);
     expect((await api.post(`/api/workflows/${waiting}/signal`, {})).status).toBe(400);
-    expect((await api.post(`/api/workflows/${waiting}/signal`, { name: 'approve', args: ['ops'] })).body).toEqual({ workflowId: waiting, signal: 'approve', sent: true });
-    await until('the approved transfer to complete', async () => (await api.get(`/api/workflows/${waiting}`)).body.status === 'completed');
+    expect((await api.post(`/api/workflows/${waiting}/signal`, { name: 'approve', args: ['ops'] })).body).toEqual({
+      workflowId: waiting,
+      signal: 'approve',
+      sent: true,
+    });
+    await until(
+      'the approved transfer to complete',
+      async () => (await api.get(`/api/workflows/${waiting}`)).body.status === 'completed',
+    );
     const closed = await api.post(`/api/workflows/${waiting}/terminate`, { reason: 'too late' });
     expect(closed.status).toBe(409);
     expect(closed.body.message).toBe(`Cannot terminate workflow '${waiting}': it is completed, not running`);
@@ -113,13 +152,21 @@ describe('workflow explorer pages', () => {
     const command = history.find((e) => e.type === 'ActivityTaskScheduled')!;
     const refused = await api.post(`/api/workflows/${refunded}/reset`, { toEventId: command.id, reason: 'try' });
     expect(refused.status).toBe(400);
-    expect(refused.body.message).toContain(`event ${command.id} (ActivityTaskScheduled(withdraw) seq 1) is a command the code recorded`);
+    expect(refused.body.message).toContain(
+      `event ${command.id} (ActivityTaskScheduled(withdraw) seq 1) is a command the code recorded`,
+    );
     expect((await api.post(`/api/workflows/${refunded}/reset`, { to: 'lastWorkflowTask' })).status).toBe(400); // no reason
-    const reset = await api.post(`/api/workflows/${refunded}/reset`, { to: 'lastWorkflowTask', reason: 'ops retried the refund check' });
+    const reset = await api.post(`/api/workflows/${refunded}/reset`, {
+      to: 'lastWorkflowTask',
+      reason: 'ops retried the refund check',
+    });
     expect(reset.status).toBe(200);
     const oldRun = history[0] as unknown as { runId: string };
     expect(reset.body.runId).not.toBe(oldRun.runId);
-    await until('the new run to end', async () => (await api.get(`/api/workflows/${refunded}`)).body.status !== 'running');
+    await until(
+      'the new run to end',
+      async () => (await api.get(`/api/workflows/${refunded}`)).body.status !== 'running',
+    );
     const after = await page(`${sample.url}/workflows/${refunded}`);
     expect(after.text).toContain(`run ${oldRun.runId} at event ${history.length - 1}: ops retried the refund check`);
   });
@@ -138,12 +185,18 @@ describe('access', () => {
     const guarded = await start({ auth: OpsOnlyGuard });
     for (const path of ['/workflows', '/api/workflows', '/queues']) {
       expect([path, (await fetch(`${guarded.url}${path}`)).status]).toEqual([path, 403]);
-      expect([path, (await fetch(`${guarded.url}${path}`, { headers: { 'x-role': 'ops' } })).status]).toEqual([path, 200]);
+      expect([path, (await fetch(`${guarded.url}${path}`, { headers: { 'x-role': 'ops' } })).status]).toEqual([
+        path,
+        200,
+      ]);
     }
   });
 
   test('auth rejects requests to the explorer, its API and Bull Board; readOnly refuses actions and hides them', async () => {
-    const guarded = await start({ auth: (req: { headers: Record<string, string> }) => req.headers['x-console-key'] === 'let-me-in', readOnly: true });
+    const guarded = await start({
+      auth: (req: { headers: Record<string, string> }) => req.headers['x-console-key'] === 'let-me-in',
+      readOnly: true,
+    });
     for (const path of ['/workflows', '/api/workflows', '/queues']) {
       const refused = await fetch(`${guarded.url}${path}`);
       expect([path, refused.status]).toEqual([path, 403]);
@@ -151,7 +204,9 @@ describe('access', () => {
       expect([path, allowed.status]).toEqual([path, 200]);
     }
     const own = apiClient(guarded.url);
-    const id = (await own.post('/transfers', { from: await own.openAccount(5000), to: await own.openAccount(0), amount: 900 })).body.workflowId;
+    const id = (
+      await own.post('/transfers', { from: await own.openAccount(5000), to: await own.openAccount(0), amount: 900 })
+    ).body.workflowId;
     const headers = { 'x-console-key': 'let-me-in', 'content-type': 'application/json' };
     const cancel = await fetch(`${guarded.url}/api/workflows/${id}/cancel`, { method: 'POST', headers, body: '{}' });
     expect(cancel.status).toBe(403);

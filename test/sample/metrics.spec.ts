@@ -7,7 +7,13 @@ import { apiClient } from './sample-http.js';
 let sample: SampleApp;
 
 beforeAll(async () => {
-  sample = await createSampleApp({ redisUrl: testRedisUrl(), port: 0, prefix: `metrics-${randomUUID().slice(0, 8)}`, logger: false, durable: { leaseTtl: '2s', sweepInterval: '500ms' } });
+  sample = await createSampleApp({
+    redisUrl: testRedisUrl(),
+    port: 0,
+    prefix: `metrics-${randomUUID().slice(0, 8)}`,
+    logger: false,
+    durable: { leaseTtl: '2s', sweepInterval: '500ms' },
+  });
 });
 
 afterAll(async () => {
@@ -36,16 +42,22 @@ describe('Prometheus metrics of the sample', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(value(text, 'redurable_workflows_started_total{workflow_type="TransferWorkflow"}')).toBe(2);
-    expect(value(text, 'redurable_workflows_closed_total{workflow_type="TransferWorkflow",status="completed"}')).toBe(1);
+    expect(value(text, 'redurable_workflows_closed_total{workflow_type="TransferWorkflow",status="completed"}')).toBe(
+      1,
+    );
     expect(value(text, 'redurable_workflows_closed_total{workflow_type="TransferWorkflow",status="failed"}')).toBe(1);
     expect(value(text, 'redurable_activity_attempts_total{activity_type="withdraw",outcome="completed"}')).toBe(2);
     expect(value(text, 'redurable_activity_attempts_total{activity_type="deposit",outcome="retried"}')).toBe(1);
     expect(value(text, 'redurable_activity_attempts_total{activity_type="deposit",outcome="completed"}')).toBe(1);
     expect(value(text, 'redurable_activity_attempts_total{activity_type="deposit",outcome="failed"}')).toBe(1);
     expect(value(text, 'redurable_activity_attempts_total{activity_type="refund",outcome="completed"}')).toBe(1);
-    expect(value(text, 'redurable_activity_duration_seconds_count{activity_type="withdraw",outcome="completed"}')).toBe(2);
+    expect(value(text, 'redurable_activity_duration_seconds_count{activity_type="withdraw",outcome="completed"}')).toBe(
+      2,
+    );
     expect(value(text, 'redurable_activity_schedule_to_start_seconds_count{activity_type="withdraw"}')).toBe(2);
-    expect(value(text, 'redurable_workflow_task_duration_seconds_count{workflow_type="TransferWorkflow"}')).toBeGreaterThanOrEqual(2);
+    expect(
+      value(text, 'redurable_workflow_task_duration_seconds_count{workflow_type="TransferWorkflow"}'),
+    ).toBeGreaterThanOrEqual(2);
     const hits = value(text, 'redurable_workflow_cache_lookups_total{result="hit"}') ?? 0;
     const misses = value(text, 'redurable_workflow_cache_lookups_total{result="miss"}') ?? 0;
     expect(hits + misses).toBeGreaterThanOrEqual(2);

@@ -36,7 +36,8 @@ export function apiClient(baseUrl: string) {
 
     async balance(id: string): Promise<number> {
       const res = await call('GET', `/accounts/${id}`);
-      if (res.status !== 200) throw new Error(`GET /accounts/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      if (res.status !== 200)
+        throw new Error(`GET /accounts/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body.balance as number;
     },
 
@@ -45,9 +46,11 @@ export function apiClient(baseUrl: string) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const res = await call('GET', `/transfers/${transferId}`);
-        if (res.status !== 200) throw new Error(`GET /transfers/${transferId} answered ${res.status}: ${JSON.stringify(res.body)}`);
+        if (res.status !== 200)
+          throw new Error(`GET /transfers/${transferId} answered ${res.status}: ${JSON.stringify(res.body)}`);
         if (res.body.status !== 'running') return res.body;
-        if (Date.now() > deadline) throw new Error(`transfer ${transferId} still running after ${timeoutMs}ms: ${JSON.stringify(res.body)}`);
+        if (Date.now() > deadline)
+          throw new Error(`transfer ${transferId} still running after ${timeoutMs}ms: ${JSON.stringify(res.body)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -58,13 +61,19 @@ export function apiClient(baseUrl: string) {
  * What the explorer tests look at, on a sample started with `approvalLimit: 500`: a transfer
  * to a frozen account, which ends refunded, and one above the limit, waiting for approval.
  */
-export async function seedRefundedAndWaiting(api: ReturnType<typeof apiClient>): Promise<{ refunded: string; waiting: string }> {
+export async function seedRefundedAndWaiting(
+  api: ReturnType<typeof apiClient>,
+): Promise<{ refunded: string; waiting: string }> {
   const rich = await api.openAccount(5000);
   const frozen = await api.openAccount(10);
   await api.post(`/accounts/${frozen}/freeze`);
   const refunded = (await api.post('/transfers', { from: rich, to: frozen, amount: 40 })).body.workflowId as string;
-  const waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body.workflowId as string;
+  const waiting = (await api.post('/transfers', { from: rich, to: await api.openAccount(0), amount: 900 })).body
+    .workflowId as string;
   await api.waitForTransfer(refunded);
-  await until('the large transfer to wait for approval', async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval');
+  await until(
+    'the large transfer to wait for approval',
+    async () => (await api.get(`/transfers/${waiting}`)).body.stage === 'awaiting-approval',
+  );
   return { refunded, waiting };
 }

@@ -10,24 +10,41 @@ import { apiClient } from './sample-http.js';
 const APPROVAL_LIMIT = 1000;
 const APPROVAL_TIMEOUT_MS = 2000;
 
-const stepsByName = (status: { steps: { name: string }[] }) => Object.fromEntries(status.steps.map((s) => [s.name, s])) as Record<string, any>;
+const stepsByName = (status: { steps: { name: string }[] }) =>
+  Object.fromEntries(status.steps.map((s) => [s.name, s])) as Record<string, any>;
 const stepList = (status: { steps: { name: string; status: string; compensation?: boolean }[] }) =>
   status.steps.map((s) => `${s.name}:${s.status}${s.compensation ? ':compensation' : ''}`);
 
-function sampleOptions(prefix: string, approvalTimeout: Duration): SampleAppOptions & { durable: { leaseTtl: Duration; sweepInterval: Duration } } {
+function sampleOptions(
+  prefix: string,
+  approvalTimeout: Duration,
+): SampleAppOptions & { durable: { leaseTtl: Duration; sweepInterval: Duration } } {
   return {
-    redisUrl: testRedisUrl(), port: 0, prefix, logger: false as const,
-    durable: { leaseTtl: '2s', sweepInterval: '500ms' }, approvalLimit: APPROVAL_LIMIT, approvalTimeout,
+    redisUrl: testRedisUrl(),
+    port: 0,
+    prefix,
+    logger: false as const,
+    durable: { leaseTtl: '2s', sweepInterval: '500ms' },
+    approvalLimit: APPROVAL_LIMIT,
+    approvalTimeout,
   };
 }
 
 /** Polls `GET /transfers/:id/stage` until the transfer reaches `stage`, or fails with the last answer after `ms`. */
-async function waitForStage(api: ReturnType<typeof apiClient>, transferId: string, stage: string, ms = 10_000): Promise<any> {
+async function waitForStage(
+  api: ReturnType<typeof apiClient>,
+  transferId: string,
+  stage: string,
+  ms = 10_000,
+): Promise<any> {
   const deadline = Date.now() + ms;
   for (;;) {
     const res = await api.get(`/transfers/${transferId}/stage`);
     if (res.status === 200 && res.body.stage === stage) return res.body;
-    if (Date.now() > deadline) throw new Error(`transfer ${transferId} did not reach stage ${stage} in ${ms}ms: last answer ${res.status} ${JSON.stringify(res.body)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `transfer ${transferId} did not reach stage ${stage} in ${ms}ms: last answer ${res.status} ${JSON.stringify(res.body)}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -59,23 +76,49 @@ describe('transfers above the approval limit', () => {
 
   test('approval: it waits in awaiting-approval with the money withdrawn, then an approve completes it, moving the money once', async () => {
     const { from, to, transferId, stage } = await awaitingApproval(5000);
-    expect(stage).toEqual({ transferId, workflowId: `transfer-${transferId}`, stage: 'awaiting-approval', approval: { limit: APPROVAL_LIMIT, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'pending' } });
+    expect(stage).toEqual({
+      transferId,
+      workflowId: `transfer-${transferId}`,
+      stage: 'awaiting-approval',
+      approval: { limit: APPROVAL_LIMIT, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'pending' },
+    });
     expect(await api.balance(from)).toBe(5000);
     expect(await api.balance(to)).toBe(0);
     const running = await api.get(`/transfers/${transferId}`);
-    expect(running.body).toMatchObject({ status: 'running', stage: 'awaiting-approval', approval: { status: 'pending' } });
+    expect(running.body).toMatchObject({
+      status: 'running',
+      stage: 'awaiting-approval',
+      approval: { status: 'pending' },
+    });
 
     const approved = await api.post(`/transfers/${transferId}/approve`, { by: 'alice' });
     expect(approved.status).toBe(202);
-    expect(approved.body).toEqual({ transferId, workflowId: `transfer-${transferId}`, request: 'approve', by: 'alice' });
+    expect(approved.body).toEqual({
+      transferId,
+      workflowId: `transfer-${transferId}`,
+      request: 'approve',
+      by: 'alice',
+    });
 
     const status = await api.waitForTransfer(transferId, 10_000);
     expect(status.status).toBe('completed');
     expect(status.stage).toBe('completed');
     expect(status.approval).toMatchObject({ status: 'approved', by: 'alice' });
-    expect(status.result).toMatchObject({ status: 'completed', transferId, from, to, amount: 5000, approvedBy: 'alice' });
+    expect(status.result).toMatchObject({
+      status: 'completed',
+      transferId,
+      from,
+      to,
+      amount: 5000,
+      approvedBy: 'alice',
+    });
     // the approval's timeout timer was not needed: the workflow closed without it
-    expect(stepList(status)).toEqual([`withdraw:completed`, `sleep ${APPROVAL_TIMEOUT_MS}ms:abandoned`, 'sleep 1000ms:fired', 'deposit:completed']);
+    expect(stepList(status)).toEqual([
+      `withdraw:completed`,
+      `sleep ${APPROVAL_TIMEOUT_MS}ms:abandoned`,
+      'sleep 1000ms:fired',
+      'deposit:completed',
+    ]);
     expect(stepsByName(status).withdraw.attempts).toBe(1);
     expect(stepsByName(status).deposit.attempts).toBe(1);
     expect(await api.balance(from)).toBe(5000);
@@ -91,7 +134,12 @@ describe('transfers above the approval limit', () => {
     const { from, to, transferId } = await awaitingApproval(5000);
     const lowRaise = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 4000 });
     expect(lowRaise.status).toBe(200);
-    expect(lowRaise.body).toEqual({ transferId, workflowId: `transfer-${transferId}`, stage: 'awaiting-approval', approval: { limit: 4000, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'pending' } });
+    expect(lowRaise.body).toEqual({
+      transferId,
+      workflowId: `transfer-${transferId}`,
+      stage: 'awaiting-approval',
+      approval: { limit: 4000, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'pending' },
+    });
 
     // The workflow's validator refuses a limit that is not a positive whole amount: nothing is recorded.
     const handle = sample.app.get(WorkflowClient).getHandle(TransferWorkflow, `transfer-${transferId}`);
@@ -102,14 +150,26 @@ describe('transfers above the approval limit', () => {
 
     const raised = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 5000 });
     expect(raised.status).toBe(200);
-    expect(raised.body.approval).toEqual({ limit: 5000, timeout: `${APPROVAL_TIMEOUT_MS}ms`, status: 'approved', by: 'approval limit raised to 5000' });
+    expect(raised.body.approval).toEqual({
+      limit: 5000,
+      timeout: `${APPROVAL_TIMEOUT_MS}ms`,
+      status: 'approved',
+      by: 'approval limit raised to 5000',
+    });
     const status = await api.waitForTransfer(transferId, 10_000);
     expect(status.status).toBe('completed');
     expect(status.result).toMatchObject({ amount: 5000, approvedBy: 'approval limit raised to 5000' });
     expect(await api.balance(from)).toBe(5000);
     expect(await api.balance(to)).toBe(5000);
-    const updates = (await handle.fetchHistory()).filter((e) => e.type === 'WorkflowUpdateAccepted' || e.type === 'WorkflowUpdateCompleted').map((e) => e.type);
-    expect(updates).toEqual(['WorkflowUpdateAccepted', 'WorkflowUpdateCompleted', 'WorkflowUpdateAccepted', 'WorkflowUpdateCompleted']);
+    const updates = (await handle.fetchHistory())
+      .filter((e) => e.type === 'WorkflowUpdateAccepted' || e.type === 'WorkflowUpdateCompleted')
+      .map((e) => e.type);
+    expect(updates).toEqual([
+      'WorkflowUpdateAccepted',
+      'WorkflowUpdateCompleted',
+      'WorkflowUpdateAccepted',
+      'WorkflowUpdateCompleted',
+    ]);
 
     // Once the transfer is closed: 409.
     const late = await api.post(`/transfers/${transferId}/approval-limit`, { limit: 9000 });
@@ -144,8 +204,15 @@ describe('transfers above the approval limit', () => {
     expect(status.approval).toMatchObject({ status: 'expired' });
     expect(status.failure.type).toBe('TransferNotApproved');
     expect(status.failure.message).toContain('not approved in time');
-    expect(stepList(status)).toEqual(['withdraw:completed', `sleep ${APPROVAL_TIMEOUT_MS}ms:fired`, 'refund:completed:compensation']);
-    const { timer, refund } = { timer: stepsByName(status)[`sleep ${APPROVAL_TIMEOUT_MS}ms`], refund: stepsByName(status).refund };
+    expect(stepList(status)).toEqual([
+      'withdraw:completed',
+      `sleep ${APPROVAL_TIMEOUT_MS}ms:fired`,
+      'refund:completed:compensation',
+    ]);
+    const { timer, refund } = {
+      timer: stepsByName(status)[`sleep ${APPROVAL_TIMEOUT_MS}ms`],
+      refund: stepsByName(status).refund,
+    };
     expect(Date.parse(refund.startedAt) - Date.parse(timer.startedAt)).toBeGreaterThanOrEqual(APPROVAL_TIMEOUT_MS);
     expect(await api.balance(from)).toBe(2500);
     expect(await api.balance(to)).toBe(0);
@@ -187,7 +254,9 @@ describe('transfers above the approval limit', () => {
     const { transferId } = started.body as { transferId: string };
     const approve = await api.post(`/transfers/${transferId}/approve`, { by: 'alice' });
     expect(approve.status).toBe(409);
-    expect(approve.body.message).toBe(`transfer ${transferId} needs no approval: its amount is not above the approval limit`);
+    expect(approve.body.message).toBe(
+      `transfer ${transferId} needs no approval: its amount is not above the approval limit`,
+    );
 
     const status = await api.waitForTransfer(transferId, 10_000);
     expect(status).toMatchObject({ status: 'completed', stage: 'completed' });
@@ -207,7 +276,12 @@ describe('transfers above the approval limit', () => {
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.message).toEqual(['property amount should not exist']);
 
-    for (const [method, path, body] of [['GET', 'stage'], ['POST', 'approve', { by: 'alice' }], ['POST', 'reject', { by: 'alice' }], ['POST', 'cancel']] as const) {
+    for (const [method, path, body] of [
+      ['GET', 'stage'],
+      ['POST', 'approve', { by: 'alice' }],
+      ['POST', 'reject', { by: 'alice' }],
+      ['POST', 'cancel'],
+    ] as const) {
       const res = await api.call(method, `/transfers/no-such-transfer/${path}`, body);
       expect(res.status).toBe(404);
       expect(res.body.message).toBe('transfer no-such-transfer was not found');
@@ -243,10 +317,16 @@ describe('the stage query with no worker running', () => {
     const clientOnly = await createSampleApp({ ...sampleOptions(prefix, '1 min'), durable: { worker: false } });
     apps.push(clientOnly);
     api = apiClient(clientOnly.url);
-    expect((await api.get(`/transfers/${transferId}/stage`)).body).toMatchObject({ stage: 'awaiting-approval', approval: { status: 'pending' } });
+    expect((await api.get(`/transfers/${transferId}/stage`)).body).toMatchObject({
+      stage: 'awaiting-approval',
+      approval: { status: 'pending' },
+    });
     expect((await api.post(`/transfers/${transferId}/approve`, { by: 'carol' })).status).toBe(202);
     // the query replays the recorded signal: it sees the approval though no worker acted on it yet
-    expect((await api.get(`/transfers/${transferId}/stage`)).body).toMatchObject({ stage: 'withdrawn', approval: { status: 'approved', by: 'carol' } });
+    expect((await api.get(`/transfers/${transferId}/stage`)).body).toMatchObject({
+      stage: 'withdrawn',
+      approval: { status: 'approved', by: 'carol' },
+    });
     await new Promise((r) => setTimeout(r, 300));
     const waiting = await api.get(`/transfers/${transferId}`);
     expect(waiting.body.status).toBe('running');
@@ -258,7 +338,11 @@ describe('the stage query with no worker running', () => {
     apps.push(worker);
     api = apiClient(worker.url);
     const status = await api.waitForTransfer(transferId, 10_000);
-    expect(status).toMatchObject({ status: 'completed', stage: 'completed', approval: { status: 'approved', by: 'carol' } });
+    expect(status).toMatchObject({
+      status: 'completed',
+      stage: 'completed',
+      approval: { status: 'approved', by: 'carol' },
+    });
     expect(await api.balance(from)).toBe(0);
     expect(await api.balance(to)).toBe(8000);
   });

@@ -35,7 +35,9 @@ function startServer(): Server {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the sample server did not listen within 15s:\n${out}`)), 15_000);
     const onData = (d: Buffer) => {
@@ -101,8 +103,11 @@ async function stepsOfRunning(transfers: Started[]): Promise<Record<string, numb
   for (const t of transfers) {
     const handle = observer.client.getHandle(t.workflowId);
     if ((await handle.describe()).status !== 'running') continue;
-    const last = (await handle.fetchHistory()).filter((e) => e.type === 'ActivityTaskScheduled' || e.type === 'TimerStarted').at(-1);
-    const step = last?.type === 'ActivityTaskScheduled' ? last.activityType : last?.type === 'TimerStarted' ? 'sleep' : 'start';
+    const last = (await handle.fetchHistory())
+      .filter((e) => e.type === 'ActivityTaskScheduled' || e.type === 'TimerStarted')
+      .at(-1);
+    const step =
+      last?.type === 'ActivityTaskScheduled' ? last.activityType : last?.type === 'TimerStarted' ? 'sleep' : 'start';
     counts[step] = (counts[step] ?? 0) + 1;
   }
   return counts;
@@ -112,17 +117,29 @@ async function stepsOfRunning(transfers: Started[]): Promise<Record<string, numb
 async function diagnose(workflowId: string): Promise<string> {
   const handle = observer.client.getHandle(workflowId);
   const description = await handle.describe();
-  const history = (await handle.fetchHistory()).map((e) => `${new Date(e.ts).toISOString()} ${e.type}${'seq' in e ? `#${e.seq}` : ''}`);
+  const history = (await handle.fetchHistory()).map(
+    (e) => `${new Date(e.ts).toISOString()} ${e.type}${'seq' in e ? `#${e.seq}` : ''}`,
+  );
   const meta = await observer.redis.hgetall(keyNames(prefix).meta(workflowId));
   const jobs: string[] = [];
   for (const queue of ['{transfers-workflows}', '{transfers-activities}']) {
     for (const state of ['wait', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed']) {
       const key = `${prefix}:${queue}:${state}`;
       const type = await observer.redis.type(key);
-      const ids = type === 'list' ? await observer.redis.lrange(key, 0, -1) : type === 'zset' ? await observer.redis.zrange(key, '0', '-1') : [];
+      const ids =
+        type === 'list'
+          ? await observer.redis.lrange(key, 0, -1)
+          : type === 'zset'
+            ? await observer.redis.zrange(key, '0', '-1')
+            : [];
       for (const id of ids) {
         if (!id.includes(workflowId)) continue;
-        const { data: _data, returnvalue: _rv, opts: _opts, ...job } = await observer.redis.hgetall(`${prefix}:${queue}:${id}`);
+        const {
+          data: _data,
+          returnvalue: _rv,
+          opts: _opts,
+          ...job
+        } = await observer.redis.hgetall(`${prefix}:${queue}:${id}`);
         jobs.push(`${queue}/${state}: ${id} ${JSON.stringify(job)}`);
       }
     }
@@ -173,7 +190,8 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
     for (;;) {
       atKill = await statuses(started);
       if (atKill.filter((s) => s === 'completed').length >= 15) break;
-      if (Date.now() > deadlineToKill) throw new Error(`fewer than 15 transfers completed within 20s: ${JSON.stringify(atKill)}\n${first.output()}`);
+      if (Date.now() > deadlineToKill)
+        throw new Error(`fewer than 15 transfers completed within 20s: ${JSON.stringify(atKill)}\n${first.output()}`);
       await sleepMs(50);
     }
     first.process.kill('SIGKILL');
@@ -192,8 +210,12 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
       const now = await statuses(started);
       if (now.every((s) => s !== 'running')) break;
       if (Date.now() > deadline) {
-        const stuck = await Promise.all(started.filter((_, i) => now[i] === 'running').map((t) => diagnose(t.workflowId)));
-        throw new Error(`${stuck.length} transfers still running 30s after the restart:\n${stuck.join('\n')}\n${second.output()}`);
+        const stuck = await Promise.all(
+          started.filter((_, i) => now[i] === 'running').map((t) => diagnose(t.workflowId)),
+        );
+        throw new Error(
+          `${stuck.length} transfers still running 30s after the restart:\n${stuck.join('\n')}\n${second.output()}`,
+        );
       }
       await sleepMs(250);
     }
@@ -207,9 +229,17 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
     expect(completed.length).toBeGreaterThanOrEqual(30);
     expect(failed.length).toBeGreaterThanOrEqual(10);
     for (const [i, t] of started.entries()) {
-      if (finals[i].status === 'completed') expect(finals[i].result).toMatchObject({ status: 'completed', transferId: t.transferId, from: t.from, to: t.to, amount: t.amount });
+      if (finals[i].status === 'completed')
+        expect(finals[i].result).toMatchObject({
+          status: 'completed',
+          transferId: t.transferId,
+          from: t.from,
+          to: t.to,
+          amount: t.amount,
+        });
       // a frozen destination, a bank down for 5 attempts, or an amount nobody has can never complete
-      if (t.to === frozen || (t.failDeposit ?? 0) >= 5 || t.amount > initialTotal) expect(finals[i].status).toBe('failed');
+      if (t.to === frozen || (t.failDeposit ?? 0) >= 5 || t.amount > initialTotal)
+        expect(finals[i].status).toBe('failed');
     }
 
     // No money was created or destroyed.
@@ -232,7 +262,13 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
     const ops = new Map<string, Map<string, number>>();
     for (const id of accounts) ops.set(id, await operationsByWorkflow(observer.redis as Redis, id));
     const opsOf = (account: string, workflowId: string) => ops.get(account)!.get(workflowId) ?? 0;
-    const report = (t: Started, i: number) => ({ ...t, status: finals[i].status, failure: finals[i].failure, atSource: opsOf(t.from, t.workflowId), atDestination: opsOf(t.to, t.workflowId) });
+    const report = (t: Started, i: number) => ({
+      ...t,
+      status: finals[i].status,
+      failure: finals[i].failure,
+      atSource: opsOf(t.from, t.workflowId),
+      atDestination: opsOf(t.to, t.workflowId),
+    });
     const recorded = started.map(report);
     expect(recorded.filter((r) => r.status === 'completed' && (r.atSource !== 1 || r.atDestination !== 1))).toEqual([]);
     const refused = recorded.filter((r) => r.status === 'failed' && r.failure?.type === 'TransferFailed');
@@ -244,7 +280,8 @@ describe('the money-transfer sample killed with SIGKILL in the middle of 100 tra
     expect(refunded.filter((r) => r.atSource !== 2 || r.atDestination !== 0)).toEqual([]);
     // and no operation belongs to anything but these transfers
     const ours = new Set(started.map((t) => t.workflowId));
-    for (const [account, byWorkflow] of ops) expect([...byWorkflow.keys()].filter((w) => !ours.has(w)).map((w) => `${account}: ${w}`)).toEqual([]);
+    for (const [account, byWorkflow] of ops)
+      expect([...byWorkflow.keys()].filter((w) => !ours.has(w)).map((w) => `${account}: ${w}`)).toEqual([]);
 
     await stopServer(second);
     expect(second.process.exitCode).toBe(0);

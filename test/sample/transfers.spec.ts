@@ -11,7 +11,13 @@ let redis: Redis;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  sample = await createSampleApp({ redisUrl: testRedisUrl(), port: 0, prefix, logger: false, durable: { leaseTtl: '2s', sweepInterval: '500ms' } });
+  sample = await createSampleApp({
+    redisUrl: testRedisUrl(),
+    port: 0,
+    prefix,
+    logger: false,
+    durable: { leaseTtl: '2s', sweepInterval: '500ms' },
+  });
   api = apiClient(sample.url);
   redis = new Redis(testRedisUrl());
 });
@@ -21,7 +27,8 @@ afterAll(async () => {
   await redis?.quit();
 });
 
-const stepsByName = (status: { steps: { name: string }[] }) => Object.fromEntries(status.steps.map((s) => [s.name, s])) as Record<string, any>;
+const stepsByName = (status: { steps: { name: string }[] }) =>
+  Object.fromEntries(status.steps.map((s) => [s.name, s])) as Record<string, any>;
 
 describe('money transfer sample over HTTP', () => {
   test('a transfer moves exactly the amount, with withdraw, a durable timer and deposit as steps', async () => {
@@ -33,15 +40,30 @@ describe('money transfer sample over HTTP', () => {
 
     const status = await api.waitForTransfer(started.body.transferId);
     expect(status.status).toBe('completed');
-    expect(status.result).toMatchObject({ status: 'completed', transferId: started.body.transferId, from, to, amount: 300 });
-    expect(status.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual(['withdraw:completed', 'sleep 1000ms:fired', 'deposit:completed']);
+    expect(status.result).toMatchObject({
+      status: 'completed',
+      transferId: started.body.transferId,
+      from,
+      to,
+      amount: 300,
+    });
+    expect(status.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+      'withdraw:completed',
+      'sleep 1000ms:fired',
+      'deposit:completed',
+    ]);
     expect(stepsByName(status).deposit.attempts).toBe(1);
     expect(await api.balance(from)).toBe(700);
     expect(await api.balance(to)).toBe(350);
 
     const described = await api.get(`/api/workflows/${started.body.workflowId}`);
     expect(described.status).toBe(200);
-    expect(described.body).toMatchObject({ workflowId: started.body.workflowId, workflowType: 'TransferWorkflow', taskQueue: 'transfers', status: 'completed' });
+    expect(described.body).toMatchObject({
+      workflowId: started.body.workflowId,
+      workflowType: 'TransferWorkflow',
+      taskQueue: 'transfers',
+      status: 'completed',
+    });
     const history = await api.get(`/api/workflows/${started.body.workflowId}/history`);
     expect(history.status).toBe(200);
     expect(history.body.events[0].type).toBe('WorkflowExecutionStarted');
@@ -76,7 +98,11 @@ describe('money transfer sample over HTTP', () => {
     expect(status.failure.type).toBe('TransferRefunded');
     expect(status.failure.message).toContain(`account ${to} is frozen`);
     expect(status.failure.message).toContain('refunded');
-    expect(stepsByName(status).deposit).toMatchObject({ status: 'failed', attempts: 1, lastError: `account ${to} is frozen` });
+    expect(stepsByName(status).deposit).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastError: `account ${to} is frozen`,
+    });
     expect(stepsByName(status).refund).toMatchObject({ status: 'completed', compensation: true });
     expect(await api.balance(from)).toBe(400);
     expect(await api.balance(to)).toBe(10);
@@ -131,7 +157,9 @@ describe('money transfer sample over HTTP', () => {
     expect((await api.get('/accounts/no-such-account')).status).toBe(404);
     const bad = await api.post('/accounts', { id: 'x y', balance: -1 });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toEqual(expect.arrayContaining([expect.stringContaining('id must'), expect.stringContaining('balance must')]));
+    expect(bad.body.message).toEqual(
+      expect.arrayContaining([expect.stringContaining('id must'), expect.stringContaining('balance must')]),
+    );
   });
 });
 

@@ -9,14 +9,20 @@ import { KeyNames } from 'redurable/internal';
 /** The private redis-server the test run started (never the user's REDIS_URL). */
 export function testRedisUrl(): string {
   const url = process.env.REDURABLE_TEST_REDIS_URL;
-  if (!url) throw new Error('REDURABLE_TEST_REDIS_URL is not set: run the tests with `npm test` (jest global setup starts redis-server)');
+  if (!url)
+    throw new Error(
+      'REDURABLE_TEST_REDIS_URL is not set: run the tests with `npm test` (jest global setup starts redis-server)',
+    );
   return url;
 }
 
 /** The masters of the private Redis Cluster the test run started. */
 export function testClusterNodes(): { host: string; port: number }[] {
   const nodes = process.env.REDURABLE_TEST_CLUSTER_NODES;
-  if (!nodes) throw new Error('REDURABLE_TEST_CLUSTER_NODES is not set: run the tests with `npm test` (jest global setup starts the cluster)');
+  if (!nodes)
+    throw new Error(
+      'REDURABLE_TEST_CLUSTER_NODES is not set: run the tests with `npm test` (jest global setup starts the cluster)',
+    );
   return JSON.parse(nodes) as { host: string; port: number }[];
 }
 
@@ -36,13 +42,19 @@ export function testConnection(): RedisConnectionOption {
 /** A plain connection to the test target, to inspect (or damage) what the library wrote; BullMQ workers may use it too. */
 export function testRedis(): Redis | Cluster {
   const blocking = { maxRetriesPerRequest: null };
-  return testTarget() === 'cluster' ? new Cluster(testClusterNodes(), { redisOptions: blocking }) : new Redis(testRedisUrl(), blocking);
+  return testTarget() === 'cluster'
+    ? new Cluster(testClusterNodes(), { redisOptions: blocking })
+    : new Redis(testRedisUrl(), blocking);
 }
 
 /** What a child process needs in its environment to reach the test target (REDIS_URL, or REDIS_CLUSTER as host:port,...). */
 export function testConnectionEnv(): Record<string, string> {
   return testTarget() === 'cluster'
-    ? { REDIS_CLUSTER: testClusterNodes().map((n) => `${n.host}:${n.port}`).join(',') }
+    ? {
+        REDIS_CLUSTER: testClusterNodes()
+          .map((n) => `${n.host}:${n.port}`)
+          .join(','),
+      }
     : { REDIS_URL: testRedisUrl() };
 }
 
@@ -61,10 +73,24 @@ export interface TestApp {
 }
 
 /** A Nest application context with DurableModule on a random key prefix, fast leases and sweep. */
-export async function createTestApp(providers: Provider[], options: Partial<DurableModuleOptions> = {}, imports: DynamicModule[] = []): Promise<TestApp> {
+export async function createTestApp(
+  providers: Provider[],
+  options: Partial<DurableModuleOptions> = {},
+  imports: DynamicModule[] = [],
+): Promise<TestApp> {
   const prefix = options.prefix ?? `t-${randomUUID().slice(0, 8)}`;
   @Module({
-    imports: [DurableModule.forRoot({ connection: testConnection(), prefix, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...options }), ...imports],
+    imports: [
+      DurableModule.forRoot({
+        connection: testConnection(),
+        prefix,
+        logger: false,
+        leaseTtl: '2s',
+        sweepInterval: '500ms',
+        ...options,
+      }),
+      ...imports,
+    ],
     providers,
   })
   class TestModule {}

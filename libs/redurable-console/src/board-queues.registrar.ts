@@ -23,7 +23,8 @@ export class BoardQueuesRegistrar implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.add(this.queues.schedules(), 'Schedule wakes: one job scheduler per schedule');
-    for (const taskQueue of [...this.queues.servedTaskQueues(), ...(this.options.taskQueues ?? [])]) this.register(taskQueue);
+    for (const taskQueue of [...this.queues.servedTaskQueues(), ...(this.options.taskQueues ?? [])])
+      this.register(taskQueue);
   }
 
   /** Adds the two queues of `taskQueue` (idempotent); also usable for task queues served elsewhere. */

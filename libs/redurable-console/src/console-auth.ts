@@ -1,4 +1,12 @@
-import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext, type OnModuleInit, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type CanActivate,
+  type ExecutionContext,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
@@ -7,7 +15,10 @@ import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options
 export type ConsoleAuth = ((request: any) => boolean | Promise<boolean>) | CanActivate | Type<CanActivate>;
 
 function isGuardClass(auth: ConsoleAuth): auth is Type<CanActivate> {
-  return typeof auth === 'function' && typeof (auth.prototype as Partial<CanActivate> | undefined)?.canActivate === 'function';
+  return (
+    typeof auth === 'function' &&
+    typeof (auth.prototype as Partial<CanActivate> | undefined)?.canActivate === 'function'
+  );
 }
 
 /** Applies the `auth` option to the explorer's controllers and to Bull Board's routes. */
@@ -41,17 +52,31 @@ export class ConsoleAccess implements OnModuleInit {
   async allows(context: ExecutionContext): Promise<boolean> {
     if (this.guard) {
       const verdict = this.guard.canActivate(context);
-      return typeof verdict === 'boolean' ? verdict : typeof (verdict as Promise<boolean>).then === 'function' ? await (verdict as Promise<boolean>) : Boolean(verdict);
+      return typeof verdict === 'boolean'
+        ? verdict
+        : typeof (verdict as Promise<boolean>).then === 'function'
+          ? await (verdict as Promise<boolean>)
+          : Boolean(verdict);
     }
     if (this.check) return (await this.check(context.switchToHttp().getRequest())) === true;
     return true;
   }
 
   /** Express middleware for Bull Board's router: 403 unless allowed. */
-  middleware(): (req: unknown, res: { status(code: number): { json(body: unknown): void } }, next: (err?: unknown) => void) => void {
+  middleware(): (
+    req: unknown,
+    res: { status(code: number): { json(body: unknown): void } },
+    next: (err?: unknown) => void,
+  ) => void {
     return (req, res, next) => {
       this.allows(new ExecutionContextHost([req, res, next]))
-        .then((ok) => (ok ? next() : res.status(403).json({ statusCode: 403, message: 'Forbidden: the console\'s `auth` refused this request' })))
+        .then((ok) =>
+          ok
+            ? next()
+            : res
+                .status(403)
+                .json({ statusCode: 403, message: "Forbidden: the console's `auth` refused this request" }),
+        )
         .catch(next);
     };
   }

@@ -40,10 +40,15 @@ export class RedurableConsoleModule implements NestModule {
     const server = new ExpressAdapter();
     return {
       module: RedurableConsoleModule,
-      controllers: options.explorer === false ? [] : [
-        WorkflowExplorerController, explorerPagesController(options.explorerRoute ?? '/workflows'), ScheduleExplorerController,
-        schedulePagesController(options.schedulesRoute ?? '/schedules', options.explorerRoute ?? '/workflows'),
-      ],
+      controllers:
+        options.explorer === false
+          ? []
+          : [
+              WorkflowExplorerController,
+              explorerPagesController(options.explorerRoute ?? '/workflows'),
+              ScheduleExplorerController,
+              schedulePagesController(options.schedulesRoute ?? '/schedules', options.explorerRoute ?? '/workflows'),
+            ],
       providers: [
         ConsoleAccess,
         ConsoleGuard,
@@ -51,7 +56,12 @@ export class RedurableConsoleModule implements NestModule {
         { provide: QUEUE_BOARD_SERVER, useValue: server },
         {
           provide: QUEUE_BOARD,
-          useFactory: () => createBullBoard({ queues: [], serverAdapter: server, options: { uiConfig: { boardTitle: options.boardTitle ?? 'Redurable' } } }),
+          useFactory: () =>
+            createBullBoard({
+              queues: [],
+              serverAdapter: server,
+              options: { uiConfig: { boardTitle: options.boardTitle ?? 'Redurable' } },
+            }),
         },
         BoardQueuesRegistrar,
       ],

@@ -4,7 +4,8 @@ import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
 import { asHttpError } from './workflow-explorer.controller.js';
 
-const noteOf = (body: { note?: unknown } | undefined): string | undefined => (typeof body?.note === 'string' && body.note !== '' ? body.note : undefined);
+const noteOf = (body: { note?: unknown } | undefined): string | undefined =>
+  typeof body?.note === 'string' && body.note !== '' ? body.note : undefined;
 
 /**
  * The schedules' JSON API:
@@ -35,7 +36,10 @@ export class ScheduleExplorerController {
 
   @Post(':id/pause')
   @HttpCode(200)
-  async pause(@Param('id') id: string, @Body() body: { note?: unknown }): Promise<{ scheduleId: string; paused: true }> {
+  async pause(
+    @Param('id') id: string,
+    @Body() body: { note?: unknown },
+  ): Promise<{ scheduleId: string; paused: true }> {
     this.writable();
     await asHttpError(() => this.client.schedule.pause(id, noteOf(body)));
     return { scheduleId: id, paused: true };
@@ -43,7 +47,10 @@ export class ScheduleExplorerController {
 
   @Post(':id/unpause')
   @HttpCode(200)
-  async unpause(@Param('id') id: string, @Body() body: { note?: unknown }): Promise<{ scheduleId: string; paused: false }> {
+  async unpause(
+    @Param('id') id: string,
+    @Body() body: { note?: unknown },
+  ): Promise<{ scheduleId: string; paused: false }> {
     this.writable();
     await asHttpError(() => this.client.schedule.unpause(id, noteOf(body)));
     return { scheduleId: id, paused: false };
@@ -57,6 +64,9 @@ export class ScheduleExplorerController {
   }
 
   private writable(): void {
-    if (this.options.readOnly) throw new ForbiddenException('The console is read-only (readOnly: true): pause, unpause and trigger are disabled');
+    if (this.options.readOnly)
+      throw new ForbiddenException(
+        'The console is read-only (readOnly: true): pause, unpause and trigger are disabled',
+      );
   }
 }

@@ -1,12 +1,38 @@
 import {
-  BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards,
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
 } from '@nestjs/common';
 import {
-  InvalidResetPointError, ScheduleNotFoundError, WorkflowClient, WorkflowNotFoundError, WorkflowNotRunningError, type HistoryEvent, type ListWorkflowsPage, type WorkflowDescription,
+  InvalidResetPointError,
+  ScheduleNotFoundError,
+  WorkflowClient,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+  type HistoryEvent,
+  type ListWorkflowsPage,
+  type WorkflowDescription,
 } from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
-import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery, type StatusCount, type WorkflowTimeline } from './explorer/explorer-data.js';
+import {
+  explorerListing,
+  explorerTimeline,
+  listFilter,
+  type ExplorerQuery,
+  type StatusCount,
+  type WorkflowTimeline,
+} from './explorer/explorer-data.js';
 
 /**
  * The workflow explorer's JSON API (the explorer's pages use it for refreshes and actions):
@@ -53,27 +79,43 @@ export class WorkflowExplorerController {
 
   @Post(':id/signal')
   @HttpCode(200)
-  async signal(@Param('id') id: string, @Body() body: { name?: unknown; args?: unknown }): Promise<{ workflowId: string; signal: string; sent: true }> {
+  async signal(
+    @Param('id') id: string,
+    @Body() body: { name?: unknown; args?: unknown },
+  ): Promise<{ workflowId: string; signal: string; sent: true }> {
     this.writable();
-    if (typeof body?.name !== 'string' || body.name === '') throw new BadRequestException('name: the signal name is required');
-    if (body.args !== undefined && !Array.isArray(body.args)) throw new BadRequestException('args: a JSON array of the signal\'s arguments');
-    await asHttpError(() => this.client.getHandle(id).signal(body.name as string, ...((body.args as unknown[] | undefined) ?? [])));
+    if (typeof body?.name !== 'string' || body.name === '')
+      throw new BadRequestException('name: the signal name is required');
+    if (body.args !== undefined && !Array.isArray(body.args))
+      throw new BadRequestException("args: a JSON array of the signal's arguments");
+    await asHttpError(() =>
+      this.client.getHandle(id).signal(body.name as string, ...((body.args as unknown[] | undefined) ?? [])),
+    );
     return { workflowId: id, signal: body.name, sent: true };
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
-  async cancel(@Param('id') id: string, @Body() body: { reason?: unknown }): Promise<{ workflowId: string; cancelRequested: true }> {
+  async cancel(
+    @Param('id') id: string,
+    @Body() body: { reason?: unknown },
+  ): Promise<{ workflowId: string; cancelRequested: true }> {
     this.writable();
-    await asHttpError(() => this.client.getHandle(id).cancel(typeof body?.reason === 'string' && body.reason ? body.reason : undefined));
+    await asHttpError(() =>
+      this.client.getHandle(id).cancel(typeof body?.reason === 'string' && body.reason ? body.reason : undefined),
+    );
     return { workflowId: id, cancelRequested: true };
   }
 
   @Post(':id/terminate')
   @HttpCode(200)
-  async terminate(@Param('id') id: string, @Body() body: { reason?: unknown }): Promise<{ workflowId: string; terminated: true }> {
+  async terminate(
+    @Param('id') id: string,
+    @Body() body: { reason?: unknown },
+  ): Promise<{ workflowId: string; terminated: true }> {
     this.writable();
-    const reason = typeof body?.reason === 'string' && body.reason ? body.reason : 'terminated from the workflow explorer';
+    const reason =
+      typeof body?.reason === 'string' && body.reason ? body.reason : 'terminated from the workflow explorer';
     await asHttpError(() => this.client.getHandle(id).terminate(reason));
     return { workflowId: id, terminated: true };
   }
@@ -81,17 +123,28 @@ export class WorkflowExplorerController {
   /** Body: `{ to: 'firstWorkflowTask' | 'lastWorkflowTask' }` or `{ toEventId }`, with `reason` and optional `reapplySignals`. */
   @Post(':id/reset')
   @HttpCode(200)
-  async reset(@Param('id') id: string, @Body() body: { to?: unknown; toEventId?: unknown; reason?: unknown; reapplySignals?: unknown }): Promise<{ workflowId: string; runId: string }> {
+  async reset(
+    @Param('id') id: string,
+    @Body() body: { to?: unknown; toEventId?: unknown; reason?: unknown; reapplySignals?: unknown },
+  ): Promise<{ workflowId: string; runId: string }> {
     this.writable();
-    if (typeof body?.reason !== 'string' || body.reason === '') throw new BadRequestException('reason: why the workflow is reset is required (it is recorded)');
+    if (typeof body?.reason !== 'string' || body.reason === '')
+      throw new BadRequestException('reason: why the workflow is reset is required (it is recorded)');
     const toEventId = body.toEventId === undefined || body.toEventId === '' ? undefined : Number(body.toEventId);
     const to = body.to === 'firstWorkflowTask' || body.to === 'lastWorkflowTask' ? body.to : undefined;
-    const next = await asHttpError(() => this.client.getHandle(id).reset({ to, toEventId, reason: body.reason as string, reapplySignals: body.reapplySignals !== false }));
+    const next = await asHttpError(() =>
+      this.client
+        .getHandle(id)
+        .reset({ to, toEventId, reason: body.reason as string, reapplySignals: body.reapplySignals !== false }),
+    );
     return { workflowId: id, runId: next.runId! };
   }
 
   private writable(): void {
-    if (this.options.readOnly) throw new ForbiddenException('The console is read-only (readOnly: true): signal, cancel, terminate and reset are disabled');
+    if (this.options.readOnly)
+      throw new ForbiddenException(
+        'The console is read-only (readOnly: true): signal, cancel, terminate and reset are disabled',
+      );
   }
 }
 
@@ -100,7 +153,8 @@ export async function asHttpError<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError) throw new NotFoundException(err.message);
+    if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError)
+      throw new NotFoundException(err.message);
     if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
     if (err instanceof InvalidResetPointError) throw new BadRequestException(err.message);
     throw err;

@@ -5,4 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-cpSync(join(root, 'src', 'store', 'lua'), join(root, 'dist', 'store', 'lua'), { recursive: true, filter: (p) => !p.endsWith('.ts') });
+cpSync(join(root, 'src', 'store', 'lua'), join(root, 'dist', 'store', 'lua'), {
+  recursive: true,
+  filter: (p) => !p.endsWith('.ts'),
+});

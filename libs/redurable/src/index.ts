@@ -7,14 +7,40 @@ export type { DurableModuleOptions } from './options.js';
 export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption, ClusterConnectionOption } from './store/connection-option.js';
 export * from './core/definitions/index.js';
-export { proxyActivities, executeActivity, proxyLocalActivities, executeLocalActivity, sleep, sideEffect, uuid4, workflowInfo, upsertSearchAttributes, type ActivityProxy } from './workflow/workflow-api.js';
+export {
+  proxyActivities,
+  executeActivity,
+  proxyLocalActivities,
+  executeLocalActivity,
+  sleep,
+  sideEffect,
+  uuid4,
+  workflowInfo,
+  upsertSearchAttributes,
+  type ActivityProxy,
+} from './workflow/workflow-api.js';
 export type { WorkflowInfo } from './workflow/activation.js';
-export type { SearchAttributeType, SearchAttributeDeclarations, SearchAttributeValue, SearchAttributes } from './core/search/search-attributes.js';
+export type {
+  SearchAttributeType,
+  SearchAttributeDeclarations,
+  SearchAttributeValue,
+  SearchAttributes,
+} from './core/search/search-attributes.js';
 export { InvalidSearchAttributeError, ListQueryError } from './core/errors/search.errors.js';
 export { CancellationScope } from './workflow/cancellation-scope.js';
 export {
-  condition, patched, deprecatePatch, continueAsNew, nonCancellable, isCancellationRequested, allHandlersFinished, withTimeout, startChild, executeChild,
-  type ChildWorkflowOptions, type ChildWorkflowHandle,
+  condition,
+  patched,
+  deprecatePatch,
+  continueAsNew,
+  nonCancellable,
+  isCancellationRequested,
+  allHandlersFinished,
+  withTimeout,
+  startChild,
+  executeChild,
+  type ChildWorkflowOptions,
+  type ChildWorkflowHandle,
 } from './workflow/workflow-control-api.js';
 export { Saga, type SagaOptions } from './workflow/saga.js';
 export { activityContext, type ActivityContext } from './engine/activity-context.js';
@@ -31,17 +57,44 @@ export type { WorkflowTimeoutOptions } from './core/workflow-timeouts.js';
 export { WorkflowUpdateHandle } from './client/workflow-updates.js';
 export { ActivityCompletionClient, ActivityNotAwaitingError } from './client/activity-completion.js';
 export { InvalidTaskTokenError } from './core/task-token.js';
-export { runMethod, type RunArgs, type RunResult, type HandlerName, type HandlerArgs, type HandlerResult } from './client/typed-handles.js';
+export {
+  runMethod,
+  type RunArgs,
+  type RunResult,
+  type HandlerName,
+  type HandlerArgs,
+  type HandlerResult,
+} from './client/typed-handles.js';
 export { WorkflowInputValidationError } from './client/input-validation.js';
-export type { WorkflowDescription, PendingActivity, PendingTimer, CompensationRecord } from './client/workflow-description.js';
+export type {
+  WorkflowDescription,
+  PendingActivity,
+  PendingTimer,
+  CompensationRecord,
+} from './client/workflow-description.js';
 export { DurableQueues, type TaskQueueQueues, type PartitionQueues } from './queues/durable-queues.js';
 export type { PayloadCodec } from './core/payload/data-converter.js';
-export { AesGcmCodec, encryptedKeyId, type AesGcmCodecOptions, type EncryptionKey } from './core/payload/aes-gcm-codec.js';
+export {
+  AesGcmCodec,
+  encryptedKeyId,
+  type AesGcmCodecOptions,
+  type EncryptionKey,
+} from './core/payload/aes-gcm-codec.js';
 export { previewPayload, type PayloadPreview } from './core/payload/payload-preview.js';
 export type { Duration } from './core/duration.js';
 export * from './core/errors/index.js';
 export { ScheduleClient } from './client/schedules/schedule-client.js';
 export type {
-  ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleOverlapPolicy, ScheduleUpdate, BackfillOptions, TriggerOptions,
-  ScheduleActionRecord, ScheduleRunningWorkflow, ScheduleDescription, ScheduleSummary,
+  ScheduleOptions,
+  ScheduleSpec,
+  ScheduleAction,
+  SchedulePolicies,
+  ScheduleOverlapPolicy,
+  ScheduleUpdate,
+  BackfillOptions,
+  TriggerOptions,
+  ScheduleActionRecord,
+  ScheduleRunningWorkflow,
+  ScheduleDescription,
+  ScheduleSummary,
 } from './core/schedules/schedule-options.js';

@@ -1,7 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import {
-  IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, validateSync,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  validateSync,
   type ValidationError,
 } from 'class-validator';
 import { toMs, type Duration } from './core/duration.js';
@@ -122,20 +132,47 @@ function isDuration(value: unknown): boolean {
 }
 
 function isPartitions(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.entries(value).every(([q, n]) => TASK_QUEUE_NAME.test(q) && Number.isInteger(n) && n >= 1 && n <= 256);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.entries(value).every(([q, n]) => TASK_QUEUE_NAME.test(q) && Number.isInteger(n) && n >= 1 && n <= 256)
+  );
 }
 
 const IsDuration = () =>
-  ValidateBy({ name: 'isDuration', validator: { validate: isDuration, defaultMessage: (a) => `${a?.property} must be milliseconds or a duration like '30s' (got ${JSON.stringify(a?.value)})` } });
-
+  ValidateBy({
+    name: 'isDuration',
+    validator: {
+      validate: isDuration,
+      defaultMessage: (a) =>
+        `${a?.property} must be milliseconds or a duration like '30s' (got ${JSON.stringify(a?.value)})`,
+    },
+  });
 
 class DurableOptionsSchema {
   @IsOptional() @IsDuration() connectTimeout?: Duration;
   @IsOptional() @IsDuration() shutdownTimeout?: Duration;
-  @IsOptional() @IsString() @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' }) prefix?: string;
-  @IsOptional() @IsArray() @IsString({ each: true }) @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE }) taskQueues?: string[];
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' })
+  prefix?: string;
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE })
+  taskQueues?: string[];
   @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
-  @IsOptional() @IsObject() @ValidateBy({ name: 'isPartitions', validator: { validate: isPartitions, defaultMessage: (a) => `partitions must map task queue names to whole numbers from 1 to 256 (got ${JSON.stringify(a?.value)})` } }) partitions?: Record<string, number>;
+  @IsOptional()
+  @IsObject()
+  @ValidateBy({
+    name: 'isPartitions',
+    validator: {
+      validate: isPartitions,
+      defaultMessage: (a) =>
+        `partitions must map task queue names to whole numbers from 1 to 256 (got ${JSON.stringify(a?.value)})`,
+    },
+  })
+  partitions?: Record<string, number>;
   @IsOptional() @IsBoolean() worker?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) concurrency?: number;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) workflowConcurrency?: number;
@@ -155,13 +192,17 @@ function messages(errors: ValidationError[]): string[] {
 
 /** Validates and resolves module options; throws InvalidOptionsError naming every bad option. */
 export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDurableOptions {
-  if (!options || typeof options !== 'object') throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
+  if (!options || typeof options !== 'object')
+    throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
   // The connection is checked apart: an ioredis instance must not go through plainToInstance.
   const { payloadCodec, logger, connection, metrics, ...plain } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
-  const connectionError = connection === undefined ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance' : connectionProblem(connection);
+  const connectionError =
+    connection === undefined
+      ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance'
+      : connectionProblem(connection);
   if (connectionError) list.unshift(connectionError);
   if (metrics !== undefined && typeof metrics !== 'boolean' && (typeof metrics !== 'object' || metrics === null)) {
     list.push(`metrics must be true, false or { registry?, prefix? } (got ${JSON.stringify(metrics)})`);
@@ -170,7 +211,10 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
   if (unknown.length) list.push(`unknown option(s): ${unknown.join(', ')}`);
   if (list.length > 0) throw new InvalidOptionsError(`Invalid DurableModule options: ${list.join('; ')}`);
   const leaseTtlMs = toMs(options.leaseTtl ?? '10s');
-  if (leaseTtlMs < 100) throw new InvalidOptionsError(`Invalid DurableModule options: leaseTtl must be at least 100ms (got ${leaseTtlMs}ms)`);
+  if (leaseTtlMs < 100)
+    throw new InvalidOptionsError(
+      `Invalid DurableModule options: leaseTtl must be at least 100ms (got ${leaseTtlMs}ms)`,
+    );
   return {
     connection,
     connectTimeoutMs: Math.max(1, toMs(options.connectTimeout ?? '10s')),

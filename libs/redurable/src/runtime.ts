@@ -49,7 +49,10 @@ function withContext(target: LoggerService): LoggerService {
 function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
-    work.then(() => true, () => true),
+    work.then(
+      () => true,
+      () => true,
+    ),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
   ]).finally(() => clearTimeout(timer));
 }
@@ -91,7 +94,8 @@ export class DurableRuntime {
   private sweep?: RecoverySweep;
 
   constructor(readonly options: ResolvedDurableOptions) {
-    this.logger = options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
+    this.logger =
+      options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
     this.redis = openConnection(options.connection);
     this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
     this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
@@ -99,37 +103,91 @@ export class DurableRuntime {
     this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
     this.queues = new QueueSet(this.redis, options.prefix, new PartitionTable(this.store, options.partitions));
     // Children need the whole runtime; the closures reach them once it is built.
-    this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) => this.children.start(parent, cmd));
+    this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) =>
+      this.children.start(parent, cmd),
+    );
     this.cache = new WorkflowCache(options.workflowCacheSize);
     this.runner = new WorkflowTaskRunner(
-      this.store, this.registry, this.converter, this.cache, this.dispatcher,
+      this.store,
+      this.registry,
+      this.converter,
+      this.cache,
+      this.dispatcher,
       {
-        leaseTtlMs: options.leaseTtlMs, retentionMs: options.retentionMs, taskRetry: { baseMs: 1000, maxMs: 60_000 }, metrics: this.metrics,
+        leaseTtlMs: options.leaseTtlMs,
+        retentionMs: options.retentionMs,
+        taskRetry: { baseMs: 1000, maxMs: 60_000 },
+        metrics: this.metrics,
         afterClose: (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related),
         runLocal: (workflow, cmd) => this.executor.runLocal(workflow, cmd),
         now: () => this.clock.now(),
       },
       this.logger,
     );
-    this.executor = new ActivityExecutor(this.store, this.registry, this.converter, options.activityDefaults, this.recordCompletion, this.logger, this.metrics);
+    this.executor = new ActivityExecutor(
+      this.store,
+      this.registry,
+      this.converter,
+      options.activityDefaults,
+      this.recordCompletion,
+      this.logger,
+      this.metrics,
+    );
     this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
     const { leaseTtlMs, retentionMs } = options;
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
-    this.writes = new WorkflowWrites({ store: this.store, dispatcher: this.dispatcher, queues: this.queues, leaseTtlMs, retentionMs, now: () => this.clock.now(), afterClose });
-    this.children = new ChildWorkflows({ store: this.store, dispatcher: this.dispatcher, writes: this.writes, logger: this.logger, leaseTtlMs, retentionMs, now: () => this.clock.now() });
+    this.writes = new WorkflowWrites({
+      store: this.store,
+      dispatcher: this.dispatcher,
+      queues: this.queues,
+      leaseTtlMs,
+      retentionMs,
+      now: () => this.clock.now(),
+      afterClose,
+    });
+    this.children = new ChildWorkflows({
+      store: this.store,
+      dispatcher: this.dispatcher,
+      writes: this.writes,
+      logger: this.logger,
+      leaseTtlMs,
+      retentionMs,
+      now: () => this.clock.now(),
+    });
     const scheduleStore = new ScheduleStore(this.redis, this.keys);
     this.scheduleWakeups = new ScheduleWakeups(this.queues, this.logger);
     let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
     this.schedules = new ScheduleProcessor({
-      store: scheduleStore, history: this.store, converter: this.converter, client: () => (fireClient ??= new WorkflowClient(this.client)),
-      now: () => this.clock.now(), checkSoon: (id, delayMs) => this.scheduleWakeups.checkSoon(id, delayMs), logger: this.logger,
+      store: scheduleStore,
+      history: this.store,
+      converter: this.converter,
+      client: () => (fireClient ??= new WorkflowClient(this.client)),
+      now: () => this.clock.now(),
+      checkSoon: (id, delayMs) => this.scheduleWakeups.checkSoon(id, delayMs),
+      logger: this.logger,
     });
     this.client = {
-      store: this.store, link: this.link, converter: this.converter, registry: this.registry, writes: this.writes, dispatcher: this.dispatcher,
-      queues: this.queues, watcher: this.watcher, metrics: this.metrics, leaseTtlMs, retentionMs, now: () => this.clock.now(),
+      store: this.store,
+      link: this.link,
+      converter: this.converter,
+      registry: this.registry,
+      writes: this.writes,
+      dispatcher: this.dispatcher,
+      queues: this.queues,
+      watcher: this.watcher,
+      metrics: this.metrics,
+      leaseTtlMs,
+      retentionMs,
+      now: () => this.clock.now(),
       schedules: {
-        schedules: scheduleStore, store: this.store, registry: this.registry, converter: this.converter, processor: this.schedules,
-        wakeups: this.scheduleWakeups, link: this.link, now: () => this.clock.now(),
+        schedules: scheduleStore,
+        store: this.store,
+        registry: this.registry,
+        converter: this.converter,
+        processor: this.schedules,
+        wakeups: this.scheduleWakeups,
+        link: this.link,
+        now: () => this.clock.now(),
       },
       serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
       runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
@@ -143,10 +201,16 @@ export class DurableRuntime {
   }
 
   /** Closes a run past its workflow timeout (its timeout job fired, or the sweep found it lost). */
-  private readonly timeOut = async (workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<void> => {
+  private readonly timeOut = async (
+    workflowId: string,
+    runId: string,
+    deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
+  ): Promise<void> => {
     if (!(await this.writes.timeOut(workflowId, runId, deadline))) return;
     const option = deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout';
-    this.logger.log?.(`Workflow ${workflowId} (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`);
+    this.logger.log?.(
+      `Workflow ${workflowId} (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`,
+    );
   };
 
   /**
@@ -159,16 +223,40 @@ export class DurableRuntime {
     const began = Date.now();
     const redis: DurableHealth['redis'] = await Promise.race([
       this.redis.ping().then(() => ({ reachable: true, latencyMs: Date.now() - began })),
-      new Promise<DurableHealth['redis']>((resolve) => setTimeout(() => resolve({ reachable: false, error: `no answer to PING within ${Math.min(this.options.connectTimeoutMs, 2000)} ms` }), Math.min(this.options.connectTimeoutMs, 2000)).unref()),
+      new Promise<DurableHealth['redis']>((resolve) =>
+        setTimeout(
+          () =>
+            resolve({
+              reachable: false,
+              error: `no answer to PING within ${Math.min(this.options.connectTimeoutMs, 2000)} ms`,
+            }),
+          Math.min(this.options.connectTimeoutMs, 2000),
+        ).unref(),
+      ),
     ]).catch((err: Error) => ({ reachable: false, error: err.message }));
     if (!redis.reachable) problems.push(`Redis at ${this.link.endpoint} is unreachable: ${redis.error}`);
     const enabled = this.host !== undefined;
     const workers = { enabled, ...(this.host?.status() ?? { running: 0, total: 0 }) };
-    if (enabled && workers.running < workers.total) problems.push(`${workers.total - workers.running} of ${workers.total} workers are not running`);
+    if (enabled && workers.running < workers.total)
+      problems.push(`${workers.total - workers.running} of ${workers.total} workers are not running`);
     const last = this.sweep?.lastPassAt;
-    const lagging = this.sweep !== undefined && (last === undefined || Date.now() - last > 3 * this.options.sweepIntervalMs + 1000);
-    if (lagging) problems.push(`the recovery sweep has not completed a pass since ${last ? new Date(last).toISOString() : 'the worker started'}`);
-    return { healthy: problems.length === 0, problems, redis, workers, sweep: { enabled: this.sweep !== undefined, lastPassAt: last ? new Date(last).toISOString() : undefined, lagging } };
+    const lagging =
+      this.sweep !== undefined && (last === undefined || Date.now() - last > 3 * this.options.sweepIntervalMs + 1000);
+    if (lagging)
+      problems.push(
+        `the recovery sweep has not completed a pass since ${last ? new Date(last).toISOString() : 'the worker started'}`,
+      );
+    return {
+      healthy: problems.length === 0,
+      problems,
+      redis,
+      workers,
+      sweep: {
+        enabled: this.sweep !== undefined,
+        lastPassAt: last ? new Date(last).toISOString() : undefined,
+        lagging,
+      },
+    };
   }
 
   /** Task queues this process serves. */
@@ -202,7 +290,8 @@ export class DurableRuntime {
     const found = await this.store.layout(record ? `${KEY_LAYOUT_VERSION}:${wanted}` : undefined);
     if (found === null && !record) return;
     const match = /^(\d+):(\d+)$/.exec(found ?? '');
-    if (!match || Number(match[1]) !== KEY_LAYOUT_VERSION) throw new KeyLayoutMismatchError(this.options.prefix, found ?? 'none', KEY_LAYOUT_VERSION);
+    if (!match || Number(match[1]) !== KEY_LAYOUT_VERSION)
+      throw new KeyLayoutMismatchError(this.options.prefix, found ?? 'none', KEY_LAYOUT_VERSION);
     const recorded = Number(match[2]);
     if (this.options.shards !== undefined && this.options.shards !== recorded) {
       throw new InvalidOptionsError(
@@ -218,23 +307,45 @@ export class DurableRuntime {
     if (!this.options.worker || this.host) return;
     const taskQueues = this.servedTaskQueues();
     await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
-    await this.store.addSearchAttributeDeclarations(Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])));
+    await this.store.addSearchAttributeDeclarations(
+      Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
+    );
     await this.queues.partitions.record(taskQueues);
     const { redis, runner, executor, recordCompletion, logger, options } = this;
     // Before any worker starts: a bad @Schedule fails the boot with nothing running.
     await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
     this.host = new WorkerHost(
-      { redis, partitions: this.queues.partitions, runner, executor, recordCompletion, timeOut: this.timeOut, logger, now: () => this.clock.now(), cancelChannel: this.keys.cancelChannel(), options },
+      {
+        redis,
+        partitions: this.queues.partitions,
+        runner,
+        executor,
+        recordCompletion,
+        timeOut: this.timeOut,
+        logger,
+        now: () => this.clock.now(),
+        cancelChannel: this.keys.cancelChannel(),
+        options,
+      },
       taskQueues,
     );
     await this.host.start();
     this.sweep = this.createSweep(new Set(taskQueues));
     await this.sweep.start(this.options.sweepIntervalMs);
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
-    await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) => this.schedules.wake(scheduleId, early));
+    await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) =>
+      this.schedules.wake(scheduleId, early),
+    );
     // In the background: catching up many schedules must not hold the app's boot.
-    this.scheduleRecovery = recoverSchedules({ store: this.client.schedules.schedules, wakeups: this.scheduleWakeups, processor: this.schedules, now: () => this.clock.now(), logger })
-      .catch((err: Error) => logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`));
+    this.scheduleRecovery = recoverSchedules({
+      store: this.client.schedules.schedules,
+      wakeups: this.scheduleWakeups,
+      processor: this.schedules,
+      now: () => this.clock.now(),
+      logger,
+    }).catch((err: Error) =>
+      logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`),
+    );
     this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
@@ -246,8 +357,13 @@ export class DurableRuntime {
    */
   readonly recordCompletion: CompletionSink = async (target, event) => {
     const { workflowId, runId, workflowTaskQueue } = target;
-    if (this.host?.serves(workflowTaskQueue)) return this.runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: this.clock.now() });
-    await this.writes.recordOutcome({ workflowId, runId, taskQueue: workflowTaskQueue }, event, 'completion.after-append');
+    if (this.host?.serves(workflowTaskQueue))
+      return this.runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: this.clock.now() });
+    await this.writes.recordOutcome(
+      { workflowId, runId, taskQueue: workflowTaskQueue },
+      event,
+      'completion.after-append',
+    );
   };
 
   /** First tasks run by this process for the runs its client started (eager start), awaited on shutdown. */
@@ -262,12 +378,19 @@ export class DurableRuntime {
    */
   private runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean {
     if (!this.host?.serves(taskQueue) || this.closing) return false;
-    const task: Promise<void> = this.runner.run(workflowId, runId, taskQueue, lease)
+    const task: Promise<void> = this.runner
+      .run(workflowId, runId, taskQueue, lease)
       .catch(async (err: Error) => {
-        this.logger.warn?.(`The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`);
+        this.logger.warn?.(
+          `The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`,
+        );
         await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
       })
-      .catch((err: Error) => this.logger.error?.(`Workflow ${workflowId} (run ${runId}): its first task could not be enqueued (${err.message}); the recovery sweep will enqueue it`))
+      .catch((err: Error) =>
+        this.logger.error?.(
+          `Workflow ${workflowId} (run ${runId}): its first task could not be enqueued (${err.message}); the recovery sweep will enqueue it`,
+        ),
+      )
       .finally(() => this.firstTasks.delete(task));
     this.firstTasks.add(task);
     return true;

@@ -15,7 +15,6 @@ interface DownloadResponse {
   setHeader(name: string, value: string): unknown;
 }
 
-
 /** The explorer's HTML pages, mounted at `route` (a controller class per route). */
 export function explorerPagesController(route: string): Type<unknown> {
   @Controller(route)
@@ -28,7 +27,11 @@ export function explorerPagesController(route: string): Type<unknown> {
     ) {}
 
     private paths(): ExplorerPaths {
-      return consolePaths(this.app.getGlobalPrefix() ?? '', { explorer: route, schedules: this.options.schedulesRoute ?? '/schedules', board: this.options.boardRoute ?? '/queues' });
+      return consolePaths(this.app.getGlobalPrefix() ?? '', {
+        explorer: route,
+        schedules: this.options.schedulesRoute ?? '/schedules',
+        board: this.options.boardRoute ?? '/queues',
+      });
     }
 
     private heading(): string {
@@ -66,7 +69,10 @@ export function explorerPagesController(route: string): Type<unknown> {
 
     /** The history as `replayHistory` takes it, as a file. */
     @Get(':id/history.json')
-    async download(@Param('id') id: string, @Res({ passthrough: true }) res: DownloadResponse): Promise<HistoryEvent[]> {
+    async download(
+      @Param('id') id: string,
+      @Res({ passthrough: true }) res: DownloadResponse,
+    ): Promise<HistoryEvent[]> {
       const events = await asHttpError(() => this.client.getHandle(id).fetchHistory());
       res.setHeader('content-disposition', `attachment; filename="${encodeURIComponent(id)}-history.json"`);
       return events;

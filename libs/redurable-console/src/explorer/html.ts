@@ -1,6 +1,9 @@
 /** Escapes text for HTML content and attribute values. */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Where the explorer's parts are, with the app's global prefix. */
@@ -25,7 +28,9 @@ export function time(value?: Date | number | string): string {
 
 /** Search attributes as `name=value` pairs (datetimes in ISO 8601, strings quoted), as the CLI prints them. */
 export function attributesText(attributes: Record<string, unknown>): string {
-  return Object.entries(attributes).map(([name, v]) => `${name}=${v instanceof Date ? v.toISOString() : JSON.stringify(v)}`).join(' ');
+  return Object.entries(attributes)
+    .map(([name, v]) => `${name}=${v instanceof Date ? v.toISOString() : JSON.stringify(v)}`)
+    .join(' ');
 }
 
 export function statusBadge(status: string): string {
@@ -33,8 +38,16 @@ export function statusBadge(status: string): string {
 }
 
 /** The page around `body`: title, navigation, the shipped stylesheet and script (no CDN). */
-export function layout(paths: ExplorerPaths, title: string, heading: string, body: string, data: Record<string, string>): string {
-  const attrs = Object.entries(data).map(([k, v]) => ` data-${k}="${esc(v)}"`).join('');
+export function layout(
+  paths: ExplorerPaths,
+  title: string,
+  heading: string,
+  body: string,
+  data: Record<string, string>,
+): string {
+  const attrs = Object.entries(data)
+    .map(([k, v]) => ` data-${k}="${esc(v)}"`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -63,9 +76,14 @@ export function joined(...parts: string[]): string {
  * The console's paths under the app's global prefix: the explorer's pages, its API, Bull Board
  * and the schedule pages (the routes as RedurableConsoleModule mounts them).
  */
-export function consolePaths(globalPrefix: string, routes: { explorer: string; schedules: string; board: string }): ExplorerPaths {
+export function consolePaths(
+  globalPrefix: string,
+  routes: { explorer: string; schedules: string; board: string },
+): ExplorerPaths {
   return {
-    explorer: joined(globalPrefix, routes.explorer), api: joined(globalPrefix, 'api/workflows'), board: joined(globalPrefix, routes.board),
+    explorer: joined(globalPrefix, routes.explorer),
+    api: joined(globalPrefix, 'api/workflows'),
+    board: joined(globalPrefix, routes.board),
     schedules: joined(globalPrefix, routes.schedules),
   };
 }

@@ -10,13 +10,30 @@ function query(q: ExplorerQuery, change: Partial<ExplorerQuery>): string {
 }
 
 /** The list page: filters, counts per status, one page of workflows, auto-refresh. */
-export function listPage(paths: ExplorerPaths, heading: string, q: ExplorerQuery, page: ListWorkflowsPage, counts: StatusCount[]): string {
+export function listPage(
+  paths: ExplorerPaths,
+  heading: string,
+  q: ExplorerQuery,
+  page: ListWorkflowsPage,
+  counts: StatusCount[],
+): string {
   const { cursor: _cursor, ...base } = q;
-  const countLinks = counts.map((c) => `<a class="count${q.status === c.status ? ' selected' : ''}" href="${esc(query(base, { status: q.status === c.status ? '' : c.status }))}">${statusBadge(c.status)} <b>${c.count}</b></a>`).join('');
-  const rows = page.workflows.map((w) => `<tr>
+  const countLinks = counts
+    .map(
+      (c) =>
+        `<a class="count${q.status === c.status ? ' selected' : ''}" href="${esc(query(base, { status: q.status === c.status ? '' : c.status }))}">${statusBadge(c.status)} <b>${c.count}</b></a>`,
+    )
+    .join('');
+  const rows = page.workflows
+    .map(
+      (w) => `<tr>
 <td><a href="${esc(workflowHref(paths, w.workflowId))}">${esc(w.workflowId)}</a></td><td>${esc(w.workflowType)}</td><td>${statusBadge(w.status)}</td>
-<td>${esc(w.taskQueue)}</td><td>${esc(time(w.startTime))}</td><td>${esc(time(w.closeTime))}</td><td class="search-attributes">${esc(attributesText(w.searchAttributes ?? {}))}</td></tr>`).join('\n');
-  const options = ['', ...STATUSES].map((s) => `<option value="${s}"${q.status === s ? ' selected' : ''}>${s ? esc(s) : 'any status'}</option>`).join('');
+<td>${esc(w.taskQueue)}</td><td>${esc(time(w.startTime))}</td><td>${esc(time(w.closeTime))}</td><td class="search-attributes">${esc(attributesText(w.searchAttributes ?? {}))}</td></tr>`,
+    )
+    .join('\n');
+  const options = ['', ...STATUSES]
+    .map((s) => `<option value="${s}"${q.status === s ? ' selected' : ''}>${s ? esc(s) : 'any status'}</option>`)
+    .join('');
   const body = `<h1>Workflows</h1>
 <div class="counts">${countLinks}</div>
 <form class="filters" method="get">

@@ -7,7 +7,6 @@ import { asHttpError } from '../workflow-explorer.controller.js';
 import { consolePaths, type ExplorerPaths } from './html.js';
 import { scheduleListPage, schedulePage } from './schedule-pages.js';
 
-
 /** The explorer's schedule pages, mounted at `route` (their own route, so no workflow id is shadowed). */
 export function schedulePagesController(route: string, explorerRoute: string): Type<unknown> {
   @Controller(route)
@@ -20,7 +19,11 @@ export function schedulePagesController(route: string, explorerRoute: string): T
     ) {}
 
     private paths(): ExplorerPaths {
-      return consolePaths(this.app.getGlobalPrefix() ?? '', { explorer: explorerRoute, schedules: route, board: this.options.boardRoute ?? '/queues' });
+      return consolePaths(this.app.getGlobalPrefix() ?? '', {
+        explorer: explorerRoute,
+        schedules: route,
+        board: this.options.boardRoute ?? '/queues',
+      });
     }
 
     private heading(): string {

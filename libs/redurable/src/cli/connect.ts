@@ -37,7 +37,9 @@ async function loadCodec(path: string): Promise<PayloadCodec> {
   const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: PayloadCodec; codec?: PayloadCodec };
   const codec = mod.codec ?? mod.default;
   if (!codec || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
-    throw new UsageError(`--codec ${path}: the module must export a PayloadCodec ({ encode, decode }) as its default export or as 'codec'`);
+    throw new UsageError(
+      `--codec ${path}: the module must export a PayloadCodec ({ encode, decode }) as its default export or as 'codec'`,
+    );
   }
   return codec;
 }
@@ -47,16 +49,24 @@ function connectionOf(flags: ConnectionFlags): RedisConnectionOption {
   const clusterNodes = flags.cluster ?? (flags.redis ? undefined : process.env.REDIS_CLUSTER);
   if (flags.redis && flags.cluster) throw new UsageError('pass either --redis or --cluster, not both');
   if (clusterNodes !== undefined) {
-    const nodes = clusterNodes.split(',').map((n) => n.trim()).filter(Boolean).map((n) => {
-      const match = /^(.+):(\d+)$/.exec(n);
-      if (!match) throw new UsageError(`--cluster: '${n}' is not host:port (give some nodes of the cluster, comma-separated)`);
-      return { host: match[1], port: Number(match[2]) };
-    });
+    const nodes = clusterNodes
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean)
+      .map((n) => {
+        const match = /^(.+):(\d+)$/.exec(n);
+        if (!match)
+          throw new UsageError(`--cluster: '${n}' is not host:port (give some nodes of the cluster, comma-separated)`);
+        return { host: match[1], port: Number(match[2]) };
+      });
     if (nodes.length === 0) throw new UsageError('--cluster: give some nodes of the cluster, host:port,host:port');
     return { cluster: nodes };
   }
   const url = flags.redis ?? process.env.REDIS_URL;
-  if (!url) throw new UsageError('no Redis to connect to: pass --redis redis://host:port (or --cluster host:port,...) or set REDIS_URL');
+  if (!url)
+    throw new UsageError(
+      'no Redis to connect to: pass --redis redis://host:port (or --cluster host:port,...) or set REDIS_URL',
+    );
   return url;
 }
 
@@ -69,9 +79,16 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
   } catch (err) {
     throw new UsageError(`--timeout: ${(err as Error).message}`);
   }
-  const runtime = new DurableRuntime(resolveDurableOptions({
-    connection, prefix: flags.prefix, worker: false, logger: false, connectTimeout, ...(payloadCodec ? { payloadCodec } : {}),
-  }));
+  const runtime = new DurableRuntime(
+    resolveDurableOptions({
+      connection,
+      prefix: flags.prefix,
+      worker: false,
+      logger: false,
+      connectTimeout,
+      ...(payloadCodec ? { payloadCodec } : {}),
+    }),
+  );
   try {
     await runtime.link.ready('reach Redis');
     await runtime.checkLayout(false);

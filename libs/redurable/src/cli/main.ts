@@ -10,7 +10,9 @@ import { EXIT, exitCodeOf } from './exit-codes.js';
 import { addWorkflowCommands } from './workflow-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('redurable')
   .version(version, '-v, --version')
@@ -21,17 +23,26 @@ const program = new Command('redurable')
 function connected(command: Command, codec: string): Command {
   return command
     .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
-    .option('--cluster <nodes>', 'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)')
+    .option(
+      '--cluster <nodes>',
+      'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)',
+    )
     .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
     .option('--timeout <duration>', 'how long to wait for Redis', '5s')
     .option('--codec <module>', `an ES module exporting the app's PayloadCodec, to show ${codec} decoded`)
     .option('--json', 'JSON output, for scripts')
     .exitOverride();
 }
-const workflow = connected(program.command('workflow').description('list, describe, show, signal, cancel, terminate or reset workflows'), 'payloads');
+const workflow = connected(
+  program.command('workflow').description('list, describe, show, signal, cancel, terminate or reset workflows'),
+  'payloads',
+);
 addWorkflowCommands(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
-const schedule = connected(program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules'), "the action's arguments");
+const schedule = connected(
+  program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules'),
+  "the action's arguments",
+);
 addScheduleCommands(schedule);
 for (const sub of schedule.commands) sub.exitOverride();
 

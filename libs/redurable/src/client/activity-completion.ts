@@ -12,8 +12,13 @@ import type { ClientContext } from './client-context.js';
  * timed out (a retry, if any, has a new token), or its workflow closed. Nothing was recorded.
  */
 export class ActivityNotAwaitingError extends RedurableError {
-  constructor(readonly token: TaskTokenFields, why: string) {
-    super(`Activity seq ${token.seq} (attempt ${token.attempt}) of workflow '${token.workflowId}' (run ${token.runId}) is not waiting for completion: ${why}. Nothing was recorded`);
+  constructor(
+    readonly token: TaskTokenFields,
+    why: string,
+  ) {
+    super(
+      `Activity seq ${token.seq} (attempt ${token.attempt}) of workflow '${token.workflowId}' (run ${token.runId}) is not waiting for completion: ${why}. Nothing was recorded`,
+    );
   }
 }
 
@@ -33,10 +38,18 @@ export class ActivityCompletionClient {
   /** Completes the attempt with `result`, which the workflow's call returns. */
   async complete(taskToken: string, result?: unknown): Promise<void> {
     const token = decodeTaskToken(taskToken);
-    const encoded = this.ctx.converter.encode(result, `result of activity seq ${token.seq} of workflow '${token.workflowId}'`);
+    const encoded = this.ctx.converter.encode(
+      result,
+      `result of activity seq ${token.seq} of workflow '${token.workflowId}'`,
+    );
     await this.ctx.link.call(`complete activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
       const job = await this.awaitingJob(token);
-      await this.record(token, job, { type: 'ActivityTaskCompleted', seq: token.seq, result: encoded, attempt: token.attempt });
+      await this.record(token, job, {
+        type: 'ActivityTaskCompleted',
+        seq: token.seq,
+        result: encoded,
+        attempt: token.attempt,
+      });
     });
   }
 
@@ -49,8 +62,20 @@ export class ActivityCompletionClient {
     const cause = typeof error === 'string' ? new Error(error) : error;
     await this.ctx.link.call(`fail activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
       const job = await this.awaitingJob(token);
-      const failure = new ActivityFailure(`Activity '${job.data.activityType}' failed (NON_RETRYABLE_FAILURE, attempt ${token.attempt}): ${cause.message}`, job.data.activityType, token.seq, 'NON_RETRYABLE_FAILURE', token.attempt, cause);
-      await this.record(token, job, { type: 'ActivityTaskFailed', seq: token.seq, failure: serializeFailure(failure), attempt: token.attempt });
+      const failure = new ActivityFailure(
+        `Activity '${job.data.activityType}' failed (NON_RETRYABLE_FAILURE, attempt ${token.attempt}): ${cause.message}`,
+        job.data.activityType,
+        token.seq,
+        'NON_RETRYABLE_FAILURE',
+        token.attempt,
+        cause,
+      );
+      await this.record(token, job, {
+        type: 'ActivityTaskFailed',
+        seq: token.seq,
+        failure: serializeFailure(failure),
+        attempt: token.attempt,
+      });
     });
   }
 
@@ -60,10 +85,19 @@ export class ActivityCompletionClient {
    */
   async heartbeat(taskToken: string, details?: unknown): Promise<void> {
     const token = decodeTaskToken(taskToken);
-    const encoded = details === undefined ? undefined : this.ctx.converter.encode(details, `heartbeat details of activity seq ${token.seq} of workflow '${token.workflowId}'`);
+    const encoded =
+      details === undefined
+        ? undefined
+        : this.ctx.converter.encode(
+            details,
+            `heartbeat details of activity seq ${token.seq} of workflow '${token.workflowId}'`,
+          );
     await this.ctx.link.call(`heartbeat activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
       const job = await this.awaitingJob(token);
-      const previous = typeof job.progress === 'object' && job.progress !== null ? (job.progress as { heartbeat?: string }).heartbeat : undefined;
+      const previous =
+        typeof job.progress === 'object' && job.progress !== null
+          ? (job.progress as { heartbeat?: string }).heartbeat
+          : undefined;
       await job.updateProgress({ heartbeat: encoded ?? previous, beatAt: Date.now() });
     });
   }
@@ -77,15 +111,24 @@ export class ActivityCompletionClient {
     const job = await queue.getJob(activityJobId(token.workflowId, token.runId, token.seq));
     if (!job) throw new ActivityNotAwaitingError(token, 'its job is gone');
     const current = job.data.awaiting?.attempt ?? job.attemptsMade + 1;
-    if (current !== token.attempt) throw new ActivityNotAwaitingError(token, `attempt ${token.attempt} timed out; attempt ${current} is the current one`);
+    if (current !== token.attempt)
+      throw new ActivityNotAwaitingError(
+        token,
+        `attempt ${token.attempt} timed out; attempt ${current} is the current one`,
+      );
     return job;
   }
 
   /** Records the outcome (the first one recorded wins), wakes the workflow, and removes the parked job. */
-  private async record(token: TaskTokenFields, job: Job<ActivityJobData>, event: Parameters<ClientContext['writes']['recordOutcome']>[1]): Promise<void> {
+  private async record(
+    token: TaskTokenFields,
+    job: Job<ActivityJobData>,
+    event: Parameters<ClientContext['writes']['recordOutcome']>[1],
+  ): Promise<void> {
     const target = { workflowId: token.workflowId, runId: token.runId, taskQueue: job.data.workflowTaskQueue };
     const res = await this.ctx.writes.recordOutcome(target, event, 'completion.after-append');
-    if (res.kind === 'ignored') throw new ActivityNotAwaitingError(token, 'its outcome was recorded meanwhile, or its run closed');
+    if (res.kind === 'ignored')
+      throw new ActivityNotAwaitingError(token, 'its outcome was recorded meanwhile, or its run closed');
     // A parked job is removed; one still running (the method has not returned yet) sees the outcome and ends.
     await job.remove().catch(() => undefined);
   }

@@ -19,7 +19,12 @@ const PLAIN_TYPES = new Set<unknown>([Object, String, Number, Boolean, Array, Da
 function messages(errors: ValidationError[], path = ''): string[] {
   return errors.flatMap((e) => {
     const at = path ? `${path}.${e.property}` : e.property;
-    return [...Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? `${at}${m.slice(e.property.length)}` : `${at}: ${m}`)), ...messages(e.children ?? [], at)];
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) =>
+        m.startsWith(e.property) ? `${at}${m.slice(e.property.length)}` : `${at}: ${m}`,
+      ),
+      ...messages(e.children ?? [], at),
+    ];
   });
 }
 

@@ -8,12 +8,17 @@ import type { ClientContext } from './client-context.js';
 
 /** The workflow class known for a type (`found`), or `unavailable(message)` thrown. */
 export function definitionFor(
-  workflowId: string, workflowType: string, what: string, found: WorkflowDefinition | undefined,
+  workflowId: string,
+  workflowType: string,
+  what: string,
+  found: WorkflowDefinition | undefined,
   unavailable: new (message: string) => Error = QueryUnavailableError,
 ): WorkflowDefinition {
   const definition = found;
   if (!definition) {
-    throw new unavailable(`Cannot ${what} workflow '${workflowId}': its type '${workflowType}' is not registered in this app; register the @Workflow class (DurableModule.forFeature or a module's providers)`);
+    throw new unavailable(
+      `Cannot ${what} workflow '${workflowId}': its type '${workflowType}' is not registered in this app; register the @Workflow class (DurableModule.forFeature or a module's providers)`,
+    );
   }
   return definition;
 }
@@ -22,7 +27,11 @@ export function definitionFor(
  * Rebuilds a run's state in this process by replaying its history (queries, update
  * validators): no worker is involved and nothing is written.
  */
-export async function replayRun(ctx: ClientContext, definition: WorkflowDefinition, entries: StoredEvent[]): Promise<WorkflowActivation> {
+export async function replayRun(
+  ctx: ClientContext,
+  definition: WorkflowDefinition,
+  entries: StoredEvent[],
+): Promise<WorkflowActivation> {
   installDeterminism();
   const activation = new WorkflowActivation(definition, entries[0].event as WorkflowExecutionStarted, ctx.converter);
   await activation.activate(entries);

@@ -3,7 +3,12 @@ import type { Type } from '@nestjs/common';
 import { crashPoint } from '../core/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
-import { RedurableError, UnknownWorkflowTypeError, WorkflowAlreadyStartedError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import {
+  RedurableError,
+  UnknownWorkflowTypeError,
+  WorkflowAlreadyStartedError,
+  WorkflowRunChangedError,
+} from '../core/errors/library.errors.js';
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../store/redis-history-store.js';
 import type { ClientContext } from './client-context.js';
@@ -15,7 +20,13 @@ import { ActivityCompletionClient } from './activity-completion.js';
 import type { RunArgs, RunResult, WorkflowInstance } from './typed-handles.js';
 import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
 import { deadlineOf, timeoutsInMs, recordTimeouts, type WorkflowTimeoutOptions } from '../core/workflow-timeouts.js';
-import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeType } from '../core/search/search-attributes.js';
+import {
+  recordSearchAttributes,
+  withoutRemovals,
+  type RecordedSearchAttributes,
+  type SearchAttributes,
+  type SearchAttributeType,
+} from '../core/search/search-attributes.js';
 import { encodeMemo } from '../core/payload/memo.js';
 import { ScheduleClient } from './schedules/schedule-client.js';
 import { listWorkflows, countWorkflows, type ListWorkflowsFilter, type ListWorkflowsPage } from './workflow-listing.js';
@@ -48,11 +59,13 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends W
 }
 
 /** Options of {@link WorkflowClient.signalWithStart}. */
-export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends Omit<StartWorkflowOptions<A>, 'workflowIdConflictPolicy'> {
+export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends Omit<
+  StartWorkflowOptions<A>,
+  'workflowIdConflictPolicy'
+> {
   signal: string;
   signalArgs?: unknown[];
 }
-
 
 /**
  * Starts workflows and reaches running ones. Injectable anywhere once `DurableModule` is imported.
@@ -78,14 +91,27 @@ export class WorkflowClient {
    * cannot be stored, or the id policies forbid it (by default: a run with the id is running).
    * Rejects with a RedisUnavailableError when Redis does not answer within `connectTimeout`.
    */
-  async start<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
+  async start<W extends Type<object> | string>(
+    workflow: W,
+    options: StartWorkflowOptions<RunArgs<W>>,
+  ): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
     const { runId } = await this.runtime.link.call(`start workflow '${options?.workflowId}'`, () =>
-      inSpan('redurable.start_workflow', { 'workflow.id': options?.workflowId, 'workflow.type': typeName(workflow) }, undefined, () => this.startRun(workflow, options), 'client'));
+      inSpan(
+        'redurable.start_workflow',
+        { 'workflow.id': options?.workflowId, 'workflow.type': typeName(workflow) },
+        undefined,
+        () => this.startRun(workflow, options),
+        'client',
+      ),
+    );
     return new WorkflowHandle(this.runtime, options.workflowId, runId, classOf(workflow));
   }
 
   /** Starts a workflow and waits for its result. */
-  async execute<W extends Type<object> | string>(workflow: W, options: StartWorkflowOptions<RunArgs<W>>): Promise<RunResult<W>> {
+  async execute<W extends Type<object> | string>(
+    workflow: W,
+    options: StartWorkflowOptions<RunArgs<W>>,
+  ): Promise<RunResult<W>> {
     const handle = await this.start(workflow, options);
     return handle.result();
   }
@@ -94,11 +120,28 @@ export class WorkflowClient {
    * Sends a signal to the workflow with this id, starting it first (atomically) when no run
    * is running. The signal is the first thing the new run receives.
    */
-  async signalWithStart<W extends Type<object> | string>(workflow: W, options: SignalWithStartOptions<RunArgs<W>>): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
-    const input = this.runtime.converter.encodeAll(options.signalArgs ?? [], `signal '${options.signal}' of workflow '${options.workflowId}'`);
+  async signalWithStart<W extends Type<object> | string>(
+    workflow: W,
+    options: SignalWithStartOptions<RunArgs<W>>,
+  ): Promise<WorkflowHandle<RunResult<W>, WorkflowInstance<W>>> {
+    const input = this.runtime.converter.encodeAll(
+      options.signalArgs ?? [],
+      `signal '${options.signal}' of workflow '${options.workflowId}'`,
+    );
     const { runId } = await this.runtime.link.call(`signal-with-start workflow '${options.workflowId}'`, () =>
-      inSpan('redurable.signal_with_start', { 'workflow.id': options.workflowId, 'workflow.type': typeName(workflow), 'signal.name': options.signal }, undefined, () =>
-        this.startRun(workflow, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' }, { type: 'SignalReceived', signalName: options.signal, input }), 'client'));
+      inSpan(
+        'redurable.signal_with_start',
+        { 'workflow.id': options.workflowId, 'workflow.type': typeName(workflow), 'signal.name': options.signal },
+        undefined,
+        () =>
+          this.startRun(
+            workflow,
+            { ...options, workflowIdConflictPolicy: 'USE_EXISTING' },
+            { type: 'SignalReceived', signalName: options.signal, input },
+          ),
+        'client',
+      ),
+    );
     return new WorkflowHandle(this.runtime, options.workflowId, runId, classOf(workflow));
   }
 
@@ -111,7 +154,11 @@ export class WorkflowClient {
    * const handle = this.workflows.getHandle(TransferWorkflow, 'transfer-42');
    * await handle.executeUpdate('changeLimit', 500); // a misspelled name or a string limit does not compile
    */
-  getHandle<W extends Type<object>>(workflow: W, workflowId: string, runId?: string): WorkflowHandle<RunResult<W>, InstanceType<W>>;
+  getHandle<W extends Type<object>>(
+    workflow: W,
+    workflowId: string,
+    runId?: string,
+  ): WorkflowHandle<RunResult<W>, InstanceType<W>>;
   getHandle<R = unknown>(workflowId: string, runId?: string): WorkflowHandle<R>;
   getHandle(workflowOrId: Type<object> | string, idOrRunId?: string, runId?: string): WorkflowHandle<unknown, unknown> {
     if (typeof workflowOrId === 'string') return new WorkflowHandle(this.runtime, workflowOrId, idOrRunId);
@@ -135,18 +182,23 @@ export class WorkflowClient {
    * const page = await client.list({ query: "customerId = 'c-1' AND amount >= 100", limit: 20 });
    */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
-    return this.runtime.link.call('list workflows', () => listWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()));
+    return this.runtime.link.call('list workflows', () =>
+      listWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()),
+    );
   }
 
   /** How many workflows match the filter. */
   count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
-    return this.runtime.link.call('count workflows', () => countWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()));
+    return this.runtime.link.call('count workflows', () =>
+      countWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()),
+    );
   }
 
   /** Search attribute names and types declared by the workflow classes of this process and those workers registered. */
   private async knownSearchAttributes(): Promise<Record<string, SearchAttributeType>> {
     const known: Record<string, SearchAttributeType> = {};
-    for (const declared of Object.values(await this.runtime.store.searchAttributeDeclarations())) Object.assign(known, declared);
+    for (const declared of Object.values(await this.runtime.store.searchAttributeDeclarations()))
+      Object.assign(known, declared);
     for (const def of this.runtime.registry.workflows.values()) Object.assign(known, def.searchAttributes);
     return known;
   }
@@ -161,16 +213,24 @@ export class WorkflowClient {
     checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
     const workflowId = options.workflowId;
     if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
-      throw new RedurableError(`Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`);
+      throw new RedurableError(
+        `Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`,
+      );
     }
     if (definition) validateWorkflowInput(definition, options.args ?? []);
     if (signal && definition && !(signal.signalName in definition.signals)) {
       throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
     }
     const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
-    const timeouts = recordTimeouts(timeoutsInMs(options, `workflow '${workflowType}' (${workflowId})`), this.runtime.now());
-    const searchAttributes = options.searchAttributes && (await this.startSearchAttributes(workflowType, options.searchAttributes, definition));
-    const memo = options.memo && encodeMemo(converter, options.memo, `memo of workflow '${workflowType}' (${workflowId})`);
+    const timeouts = recordTimeouts(
+      timeoutsInMs(options, `workflow '${workflowType}' (${workflowId})`),
+      this.runtime.now(),
+    );
+    const searchAttributes =
+      options.searchAttributes &&
+      (await this.startSearchAttributes(workflowType, options.searchAttributes, definition));
+    const memo =
+      options.memo && encodeMemo(converter, options.memo, `memo of workflow '${workflowType}' (${workflowId})`);
     const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
@@ -182,13 +242,27 @@ export class WorkflowClient {
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
-        requestId: runId, checkAfterMs: this.runtime.leaseTtlMs, leaseTtlMs: eager ? this.runtime.leaseTtlMs : undefined,
+        requestId: runId,
+        checkAfterMs: this.runtime.leaseTtlMs,
+        leaseTtlMs: eager ? this.runtime.leaseTtlMs : undefined,
         started: {
-          type: 'WorkflowExecutionStarted', workflowType, workflowId, runId, taskQueue, input, ...traceOf(),
-          ...(searchAttributes ? { searchAttributes } : {}), ...(memo ? { memo } : {}), ...(timeouts ? { timeouts } : {}),
+          type: 'WorkflowExecutionStarted',
+          workflowType,
+          workflowId,
+          runId,
+          taskQueue,
+          input,
+          ...traceOf(),
+          ...(searchAttributes ? { searchAttributes } : {}),
+          ...(memo ? { memo } : {}),
+          ...(timeouts ? { timeouts } : {}),
         },
-        reuse, conflict: options.workflowIdConflictPolicy ?? 'FAIL', currentRunId, signal,
-        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`, retentionMs: this.runtime.retentionMs,
+        reuse,
+        conflict: options.workflowIdConflictPolicy ?? 'FAIL',
+        currentRunId,
+        signal,
+        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`,
+        retentionMs: this.runtime.retentionMs,
       });
       switch (res.kind) {
         case 'started':
@@ -200,9 +274,11 @@ export class WorkflowClient {
           // Eager start: a process that serves the task queue runs the first task itself, under
           // the lease the start script took for it (a crash before it commits is repaired by the
           // recovery sweep once the lease expires); any other enqueues it.
-          if (!(eager && this.runtime.runFirstTask(workflowId, runId, taskQueue, res.lease))) await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          if (!(eager && this.runtime.runFirstTask(workflowId, runId, taskQueue, res.lease)))
+            await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
-          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING') await this.runtime.writes.afterTerminate(workflowId, currentRunId);
+          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING')
+            await this.runtime.writes.afterTerminate(workflowId, currentRunId);
           return { runId };
         case 'existing':
           if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);
@@ -223,12 +299,20 @@ export class WorkflowClient {
    * a worker registered in Redis; a type with neither (a worker of an older version) gets the
    * values with their types inferred.
    */
-  private async startSearchAttributes(workflowType: string, values: SearchAttributes, definition?: WorkflowDefinition): Promise<RecordedSearchAttributes> {
-    const declared = definition?.searchAttributes ?? (await this.runtime.store.searchAttributeDeclarations())[workflowType];
+  private async startSearchAttributes(
+    workflowType: string,
+    values: SearchAttributes,
+    definition?: WorkflowDefinition,
+  ): Promise<RecordedSearchAttributes> {
+    const declared =
+      definition?.searchAttributes ?? (await this.runtime.store.searchAttributeDeclarations())[workflowType];
     return withoutRemovals(recordSearchAttributes(workflowType, values, declared));
   }
 
-  private async resolveType(workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
+  private async resolveType(
+    workflow: Type<object> | string,
+    taskQueue?: string,
+  ): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
     if (typeof workflow !== 'string') {
       const def = workflowDefinitionOf(workflow);
       return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue, definition: def };

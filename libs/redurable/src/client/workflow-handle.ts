@@ -39,7 +39,10 @@ export class WorkflowHandle<R = unknown, W = unknown> {
 
   /** The workflow's class: the one this handle was made from, else the one registered for the run's type. */
   private definitionOf(type: string): WorkflowDefinition | undefined {
-    return this.runtime.registry.workflows.get(type) ?? (this.workflowClass ? workflowDefinitionOf(this.workflowClass) : undefined);
+    return (
+      this.runtime.registry.workflows.get(type) ??
+      (this.workflowClass ? workflowDefinitionOf(this.workflowClass) : undefined)
+    );
   }
 
   private async meta(): Promise<WorkflowMeta> {
@@ -58,7 +61,9 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   async result(): Promise<R> {
     let wake!: () => void;
     let woken = new Promise<void>((r) => (wake = r));
-    const stop = await this.runtime.link.call(`wait for workflow '${this.workflowId}'`, () => this.runtime.watcher.watch(this.workflowId, () => wake()));
+    const stop = await this.runtime.link.call(`wait for workflow '${this.workflowId}'`, () =>
+      this.runtime.watcher.watch(this.workflowId, () => wake()),
+    );
     let runId = this.runId;
     try {
       for (;;) {
@@ -66,7 +71,9 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         if (runId && meta.runId !== runId) {
           // The run this handle follows is over and a newer run holds the id: read how it ended.
           const followed = runId;
-          const last = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () => this.runtime.store.lastEvent(this.workflowId, followed));
+          const last = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () =>
+            this.runtime.store.lastEvent(this.workflowId, followed),
+          );
           if (last?.type === 'WorkflowExecutionContinuedAsNew' || last?.type === 'WorkflowExecutionReset') {
             runId = last.newRunId;
             continue;
@@ -83,11 +90,14 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   }
 
   private settle(meta: WorkflowMeta): R {
-    if (meta.status === 'completed') return this.runtime.converter.decode<R>(meta.closeValue ?? '', `result of workflow '${this.workflowId}'`);
+    if (meta.status === 'completed')
+      return this.runtime.converter.decode<R>(meta.closeValue ?? '', `result of workflow '${this.workflowId}'`);
     const failure = closeFailure(meta);
     throw new WorkflowFailedError(
       `Workflow '${this.workflowId}' (run ${meta.runId}) ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
-      this.workflowId, meta.runId, failure.message ? deserializeFailure(failure) : undefined,
+      this.workflowId,
+      meta.runId,
+      failure.message ? deserializeFailure(failure) : undefined,
     );
   }
 
@@ -97,7 +107,11 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         return this.settle({ status: 'completed', runId, closeValue: last.result } as WorkflowMeta);
       case 'WorkflowExecutionFailed':
       case 'WorkflowExecutionCanceled':
-        return this.settle({ status: last.type === 'WorkflowExecutionFailed' ? 'failed' : 'canceled', runId, closeValue: JSON.stringify(last.failure) } as WorkflowMeta);
+        return this.settle({
+          status: last.type === 'WorkflowExecutionFailed' ? 'failed' : 'canceled',
+          runId,
+          closeValue: JSON.stringify(last.failure),
+        } as WorkflowMeta);
       case 'WorkflowExecutionTerminated':
         return this.settle({ status: 'terminated', runId, closeValue: JSON.stringify(last) } as WorkflowMeta);
       case 'WorkflowExecutionTimedOut':
@@ -123,11 +137,18 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       const definition = this.definitionOf(meta.type);
       if (!definition) return;
       event.signalName = handlerNamed(definition.signals, name) ?? name;
-      if (!(event.signalName in definition.signals)) throw new UnknownSignalError(this.workflowId, meta.type, name, Object.keys(definition.signals));
+      if (!(event.signalName in definition.signals))
+        throw new UnknownSignalError(this.workflowId, meta.type, name, Object.keys(definition.signals));
     };
     await this.runtime.link.call(`signal workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.signal_workflow', { 'workflow.id': this.workflowId, 'signal.name': name }, undefined, () =>
-        this.runtime.writes.external(this.workflowId, 'signal', event, false, check), 'client'));
+      inSpan(
+        'redurable.signal_workflow',
+        { 'workflow.id': this.workflowId, 'signal.name': name },
+        undefined,
+        () => this.runtime.writes.external(this.workflowId, 'signal', event, false, check),
+        'client',
+      ),
+    );
   }
 
   /**
@@ -136,7 +157,20 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    */
   async cancel(reason?: string): Promise<void> {
     await this.runtime.link.call(`cancel workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.cancel_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.runtime.writes.external(this.workflowId, 'cancel', { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) }, true), 'client'));
+      inSpan(
+        'redurable.cancel_workflow',
+        { 'workflow.id': this.workflowId },
+        undefined,
+        () =>
+          this.runtime.writes.external(
+            this.workflowId,
+            'cancel',
+            { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) },
+            true,
+          ),
+        'client',
+      ),
+    );
   }
 
   /**
@@ -154,14 +188,28 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    */
   async reset(options: ResetOptions): Promise<WorkflowHandle<R, W>> {
     const runId = await this.runtime.link.call(`reset workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.reset_workflow', { 'workflow.id': this.workflowId }, undefined, () => resetWorkflow(this.runtime, this.workflowId, this.runId, options), 'client'));
+      inSpan(
+        'redurable.reset_workflow',
+        { 'workflow.id': this.workflowId },
+        undefined,
+        () => resetWorkflow(this.runtime, this.workflowId, this.runId, options),
+        'client',
+      ),
+    );
     return new WorkflowHandle<R, W>(this.runtime, this.workflowId, runId, this.workflowClass);
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */
   async terminate(reason = 'terminated by the client'): Promise<void> {
     await this.runtime.link.call(`terminate workflow '${this.workflowId}'`, () =>
-      inSpan('redurable.terminate_workflow', { 'workflow.id': this.workflowId }, undefined, () => this.runtime.writes.terminate(this.workflowId, reason), 'client'));
+      inSpan(
+        'redurable.terminate_workflow',
+        { 'workflow.id': this.workflowId },
+        undefined,
+        () => this.runtime.writes.terminate(this.workflowId, reason),
+        'client',
+      ),
+    );
   }
 
   /**
@@ -190,7 +238,10 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    * Sends an update and returns once it is recorded (validated and accepted); await the update
    * handle's `result()` later, or from another process with `getUpdateHandle(updateId)`.
    */
-  async startUpdate<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
+  async startUpdate<K extends HandlerName<W>>(
+    name: K,
+    ...args: HandlerArgs<W, K>
+  ): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
   async startUpdate<T = unknown>(name: UntypedName<W>, ...args: unknown[]): Promise<WorkflowUpdateHandle<T>>;
   async startUpdate(name: string, ...args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
     return this.sendUpdate(randomUUID(), name, args);
@@ -201,11 +252,21 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    * already accepted is not recorded again, the call returns its handle. Ids are deduplicated
    * within a run: after a continue-as-new, the same id sent again is a new update of the new run.
    */
-  async startUpdateWithId<K extends HandlerName<W>>(updateId: string, name: K, ...args: HandlerArgs<W, K>): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
-  async startUpdateWithId<T = unknown>(updateId: string, name: UntypedName<W>, ...args: unknown[]): Promise<WorkflowUpdateHandle<T>>;
+  async startUpdateWithId<K extends HandlerName<W>>(
+    updateId: string,
+    name: K,
+    ...args: HandlerArgs<W, K>
+  ): Promise<WorkflowUpdateHandle<HandlerResult<W, K>>>;
+  async startUpdateWithId<T = unknown>(
+    updateId: string,
+    name: UntypedName<W>,
+    ...args: unknown[]
+  ): Promise<WorkflowUpdateHandle<T>>;
   async startUpdateWithId(updateId: string, name: string, ...args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
     if (typeof updateId !== 'string' || updateId.length === 0 || updateId.length > 256) {
-      throw new RedurableError(`Invalid update id ${JSON.stringify(updateId)}: use a non-empty string of at most 256 characters`);
+      throw new RedurableError(
+        `Invalid update id ${JSON.stringify(updateId)}: use a non-empty string of at most 256 characters`,
+      );
     }
     return this.sendUpdate(updateId, name, args);
   }
@@ -217,8 +278,13 @@ export class WorkflowHandle<R = unknown, W = unknown> {
 
   private async sendUpdate(updateId: string, name: string, args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
     // Each Redis call inside is bounded by connectTimeout; the replay and validation between them are not Redis waits.
-    const runId = await inSpan('redurable.update_workflow', { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId }, undefined, () =>
-      acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)), 'client');
+    const runId = await inSpan(
+      'redurable.update_workflow',
+      { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId },
+      undefined,
+      () => acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)),
+      'client',
+    );
     return new WorkflowUpdateHandle(this.runtime, this.workflowId, updateId, runId);
   }
 
@@ -267,7 +333,8 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       searchAttributes: searchAttributeValues(meta.searchAttributes),
     };
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
-    if (started?.timeouts?.executionDeadline !== undefined) description.executionDeadline = new Date(started.timeouts.executionDeadline);
+    if (started?.timeouts?.executionDeadline !== undefined)
+      description.executionDeadline = new Date(started.timeouts.executionDeadline);
     if (started?.timeouts?.runDeadline !== undefined) description.runDeadline = new Date(started.timeouts.runDeadline);
     if (started?.resetFrom) description.resetFrom = started.resetFrom;
     if (started?.memo) Object.assign(description, decodeMemo(this.runtime.converter, started.memo));
@@ -281,46 +348,61 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         if (!(err instanceof PayloadError)) throw err;
         description.undecodableResult = { stored: meta.closeValue ?? '', error: err.message };
       }
-    }
-    else if (meta.status !== 'running' && meta.closeValue) description.failure = closeFailure(meta);
+    } else if (meta.status !== 'running' && meta.closeValue) description.failure = closeFailure(meta);
     if (meta.taskFailure) {
-      description.taskFailure = { message: meta.taskFailure, attempt: meta.taskAttempt ?? 1, retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined };
+      description.taskFailure = {
+        message: meta.taskFailure,
+        attempt: meta.taskAttempt ?? 1,
+        retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined,
+      };
     }
     return description;
   }
 
   private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
-    return Promise.all(activities.map(async (e) => {
-      const queue = await this.runtime.queues.activityFor(e.options.taskQueue, this.workflowId);
-      const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
-      const job = await queue.getJob(jobId);
-      const state = job ? await job.getState() : 'missing';
-      const awaiting = job?.data.awaiting;
-      const nextAttemptAt = state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
-      return {
-        seq: e.seq,
-        activityType: e.activityType,
-        taskQueue: e.options.taskQueue,
-        scheduledAt: new Date(e.ts),
-        attempt: (job?.attemptsMade ?? 0) + 1,
-        lastFailure: job?.failedReason || undefined,
-        ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
-        ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
-        state,
-        jobId,
-        queue: queue.name,
-        compensation: e.compensation === true,
-      };
-    }));
+    return Promise.all(
+      activities.map(async (e) => {
+        const queue = await this.runtime.queues.activityFor(e.options.taskQueue, this.workflowId);
+        const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
+        const job = await queue.getJob(jobId);
+        const state = job ? await job.getState() : 'missing';
+        const awaiting = job?.data.awaiting;
+        const nextAttemptAt =
+          state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
+        return {
+          seq: e.seq,
+          activityType: e.activityType,
+          taskQueue: e.options.taskQueue,
+          scheduledAt: new Date(e.ts),
+          attempt: (job?.attemptsMade ?? 0) + 1,
+          lastFailure: job?.failedReason || undefined,
+          ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
+          ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
+          state,
+          jobId,
+          queue: queue.name,
+          compensation: e.compensation === true,
+        };
+      }),
+    );
   }
 
   private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
-    return Promise.all(timers.map(async (t) => {
-      const jobId = timerJobId(this.workflowId, meta.runId, t.seq);
-      const queue = await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId);
-      const job = await queue.getJob(jobId);
-      return { seq: t.seq, startedAt: new Date(t.ts), dueAt: new Date(t.dueAt), state: job ? await job.getState() : 'missing', jobId, queue: queue.name };
-    }));
+    return Promise.all(
+      timers.map(async (t) => {
+        const jobId = timerJobId(this.workflowId, meta.runId, t.seq);
+        const queue = await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId);
+        const job = await queue.getJob(jobId);
+        return {
+          seq: t.seq,
+          startedAt: new Date(t.ts),
+          dueAt: new Date(t.dueAt),
+          state: job ? await job.getState() : 'missing',
+          jobId,
+          queue: queue.name,
+        };
+      }),
+    );
   }
 }
 
@@ -329,17 +411,23 @@ export class WorkflowHandle<R = unknown, W = unknown> {
  * sent by a process without the class, kept in the history (a later version of the workflow
  * with the handler gets them on replay), by name with how many were received.
  */
-function unhandledSignals(history: HistoryEvent[], handlers: Record<string, string> | undefined): { name: string; count: number }[] | undefined {
+function unhandledSignals(
+  history: HistoryEvent[],
+  handlers: Record<string, string> | undefined,
+): { name: string; count: number }[] | undefined {
   if (!handlers) return undefined;
   const counts = new Map<string, number>();
-  for (const e of history) if (e.type === 'SignalReceived' && !(e.signalName in handlers)) counts.set(e.signalName, (counts.get(e.signalName) ?? 0) + 1);
+  for (const e of history)
+    if (e.type === 'SignalReceived' && !(e.signalName in handlers))
+      counts.set(e.signalName, (counts.get(e.signalName) ?? 0) + 1);
   return [...counts].map(([name, count]) => ({ name, count }));
 }
 
 function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
   const bySeq = new Map<number, CompensationRecord>();
   for (const e of history) {
-    if (e.type === 'ActivityTaskScheduled' && e.compensation) bySeq.set(e.seq, { seq: e.seq, activityType: e.activityType, status: 'pending' });
+    if (e.type === 'ActivityTaskScheduled' && e.compensation)
+      bySeq.set(e.seq, { seq: e.seq, activityType: e.activityType, status: 'pending' });
     // A local compensation's attempt waiting on a durable backoff goes on as a later seq.
     else if (e.type === 'ActivityTaskFailed' && e.backoffMs !== undefined) bySeq.delete(e.seq);
     else if ((e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') && bySeq.has(e.seq)) {

@@ -1,7 +1,19 @@
 import { RedurableError } from '../core/errors/library.errors.js';
 import { compareEntries, type ListCursor, type RedisHistoryStore } from '../store/redis-history-store.js';
-import { countableByIndex, matchesPlan, needsDeclarations, planListing, type ListPlan, type SearchAttributeRange } from '../core/search/list-plan.js';
-import { searchAttributeValues, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../core/search/search-attributes.js';
+import {
+  countableByIndex,
+  matchesPlan,
+  needsDeclarations,
+  planListing,
+  type ListPlan,
+  type SearchAttributeRange,
+} from '../core/search/list-plan.js';
+import {
+  searchAttributeValues,
+  type SearchAttributes,
+  type SearchAttributeType,
+  type SearchAttributeValue,
+} from '../core/search/search-attributes.js';
 
 /** Filter of `client.list()` and `client.count()`. */
 export interface ListWorkflowsFilter {
@@ -86,7 +98,9 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
   } catch {
     // reported below
   }
-  throw new RedurableError(`Invalid listing cursor ${JSON.stringify(cursor.slice(0, 40))}: pass the nextCursor of the previous page`);
+  throw new RedurableError(
+    `Invalid listing cursor ${JSON.stringify(cursor.slice(0, 40))}: pass the nextCursor of the previous page`,
+  );
 }
 
 /**
@@ -96,7 +110,11 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
  * cursor; the first `limit` of their merge are the next `limit` overall (a shard's unread
  * entries come after all it returned). Every condition is checked against each workflow's meta.
  */
-export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter, declarations: DeclarationSource = async () => ({})): Promise<ListWorkflowsPage> {
+export async function listWorkflows(
+  store: RedisHistoryStore,
+  filter: ListWorkflowsFilter,
+  declarations: DeclarationSource = async () => ({}),
+): Promise<ListWorkflowsPage> {
   const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
   const plan = await planOf(filter, declarations);
   const key = keyOf(store, plan);
@@ -111,8 +129,13 @@ export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkfl
       if (!meta || !matchesPlan(plan, meta)) continue;
       if (filter.idPrefix && !merged[i].workflowId.startsWith(filter.idPrefix)) continue;
       out.push({
-        workflowId: meta.workflowId, runId: meta.runId, workflowType: meta.type, status: meta.status, taskQueue: meta.taskQueue,
-        startTime: new Date(meta.startedAt), closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
+        workflowId: meta.workflowId,
+        runId: meta.runId,
+        workflowType: meta.type,
+        status: meta.status,
+        taskQueue: meta.taskQueue,
+        startTime: new Date(meta.startedAt),
+        closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
         searchAttributes: searchAttributeValues(meta.searchAttributes),
       });
       if (out.length === limit) return { workflows: out, nextCursor: encodeCursor(cursor) };
@@ -122,7 +145,11 @@ export async function listWorkflows(store: RedisHistoryStore, filter: ListWorkfl
 }
 
 /** Counts with ZCOUNT over the shards when the plan's index answers the filter, else by listing. */
-export async function countWorkflows(store: RedisHistoryStore, filter: ListWorkflowsFilter, declarations: DeclarationSource = async () => ({})): Promise<number> {
+export async function countWorkflows(
+  store: RedisHistoryStore,
+  filter: ListWorkflowsFilter,
+  declarations: DeclarationSource = async () => ({}),
+): Promise<number> {
   const plan = await planOf(filter, declarations);
   if (countableByIndex(plan) && !filter.idPrefix) return store.countScored(keyOf(store, plan), plan.range);
   let total = 0;

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
 import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
 import { InvalidResetPointError } from '../core/errors/reset.errors.js';
-import { describeEvent, isCloseEvent, isCommandEvent, type HistoryEvent, type NewEvent, type WorkflowExecutionStarted } from '../core/events.js';
+import {
+  describeEvent,
+  isCloseEvent,
+  isCommandEvent,
+  type HistoryEvent,
+  type NewEvent,
+  type WorkflowExecutionStarted,
+} from '../core/events.js';
 import type { StoredEvent } from '../store/redis-history-store.js';
 import { recordTimeouts } from '../core/workflow-timeouts.js';
 import { outstandingOf } from '../core/outstanding.js';
@@ -37,24 +44,35 @@ function isTaskStart(e: HistoryEvent): boolean {
 
 /** Seqs whose outcome a history holds (the new run's done set: a late job of theirs is refused). */
 function outcomeSeqs(events: HistoryEvent[]): number[] {
-  return events.flatMap((e) => (
-    e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' || e.type === 'TimerFired' || e.type === 'ChildWorkflowCompleted' || e.type === 'ChildWorkflowFailed' ? [e.seq] : []
-  ));
+  return events.flatMap((e) =>
+    e.type === 'ActivityTaskCompleted' ||
+    e.type === 'ActivityTaskFailed' ||
+    e.type === 'TimerFired' ||
+    e.type === 'ChildWorkflowCompleted' ||
+    e.type === 'ChildWorkflowFailed'
+      ? [e.seq]
+      : [],
+  );
 }
 
 function resetPoint(workflowId: string, runId: string, events: HistoryEvent[], options: ResetOptions): number {
   const invalid = (problem: string) => new InvalidResetPointError(workflowId, runId, problem);
-  if ((options.toEventId === undefined) === (options.to === undefined)) throw invalid("give one of 'toEventId' and 'to' ('firstWorkflowTask' or 'lastWorkflowTask')");
-  if (typeof options.reason !== 'string' || options.reason.length === 0) throw invalid('give a reason (it is recorded with the reset)');
+  if ((options.toEventId === undefined) === (options.to === undefined))
+    throw invalid("give one of 'toEventId' and 'to' ('firstWorkflowTask' or 'lastWorkflowTask')");
+  if (typeof options.reason !== 'string' || options.reason.length === 0)
+    throw invalid('give a reason (it is recorded with the reset)');
   if (options.to === 'firstWorkflowTask') return 1;
   if (options.to === 'lastWorkflowTask') return [...events].reverse().find(isTaskStart)!.id;
-  if (options.to !== undefined) throw invalid(`'to' is ${JSON.stringify(options.to)}: use 'firstWorkflowTask' or 'lastWorkflowTask'`);
+  if (options.to !== undefined)
+    throw invalid(`'to' is ${JSON.stringify(options.to)}: use 'firstWorkflowTask' or 'lastWorkflowTask'`);
   const id = options.toEventId!;
   const event = Number.isInteger(id) ? events[id - 1] : undefined;
   if (!event) throw invalid(`its history has events 1 to ${events.length}, not ${JSON.stringify(id)}`);
   if (!isTaskStart(event)) {
     const before = [...events.slice(0, id)].reverse().find(isTaskStart)!;
-    throw invalid(`event ${id} (${describeEvent(event)}) is ${isCloseEvent(event) ? "the run's close" : 'a command the code recorded'}, not a point a workflow task begins at; the nearest earlier one is event ${before.id} (${describeEvent(before)})`);
+    throw invalid(
+      `event ${id} (${describeEvent(event)}) is ${isCloseEvent(event) ? "the run's close" : 'a command the code recorded'}, not a point a workflow task begins at; the nearest earlier one is event ${before.id} (${describeEvent(before)})`,
+    );
   }
   return id;
 }
@@ -62,7 +80,8 @@ function resetPoint(workflowId: string, runId: string, events: HistoryEvent[], o
 /** The search attributes a history prefix leaves the run with (the start's, then each upsert), for the meta's indexed map. */
 function searchAttributesAt(events: HistoryEvent[]): RecordedSearchAttributes | undefined {
   let current = (events[0] as WorkflowExecutionStarted).searchAttributes ?? {};
-  for (const e of events) if (e.type === 'UpsertWorkflowSearchAttributes') current = mergeSearchAttributes(current, e.searchAttributes);
+  for (const e of events)
+    if (e.type === 'UpsertWorkflowSearchAttributes') current = mergeSearchAttributes(current, e.searchAttributes);
   return Object.keys(current).length > 0 ? current : undefined;
 }
 
@@ -70,15 +89,28 @@ function searchAttributesAt(events: HistoryEvent[]): RecordedSearchAttributes | 
  * A child this run started that still runs cannot be taken over by the new run (its outcome
  * goes to this run, and the new run's start of it would find it running): such a reset is refused.
  */
-async function refuseOpenChildren(runtime: ClientContext, workflowId: string, runId: string, events: HistoryEvent[]): Promise<void> {
+async function refuseOpenChildren(
+  runtime: ClientContext,
+  workflowId: string,
+  runId: string,
+  events: HistoryEvent[],
+): Promise<void> {
   const { children } = outstandingOf(events);
   if (children.length === 0) return;
   const metas = await runtime.store.getMetas(children.map((c) => c.workflowId));
-  const open = children.filter((c, i) => metas[i]?.status === 'running' && metas[i]?.parent?.workflowId === workflowId && metas[i]?.parent?.runId === runId);
+  const open = children.filter(
+    (c, i) =>
+      metas[i]?.status === 'running' &&
+      metas[i]?.parent?.workflowId === workflowId &&
+      metas[i]?.parent?.runId === runId,
+  );
   if (open.length === 0) return;
-  throw new InvalidResetPointError(workflowId, runId,
+  throw new InvalidResetPointError(
+    workflowId,
+    runId,
     `the child workflow${open.length > 1 ? 's' : ''} ${open.map((c) => `'${c.workflowId}'`).join(', ')} it started ${open.length > 1 ? 'are' : 'is'} still running; ` +
-      'a new run cannot take over a running child: wait for it to close (or terminate it), then reset');
+      'a new run cannot take over a running child: wait for it to close (or terminate it), then reset',
+  );
 }
 
 /** An event as the new run stores it: without its position (the stream gives it), with its time (a replay sees the same `Date.now()`). */
@@ -94,13 +126,23 @@ function copied(e: HistoryEvent): NewEvent & { ts: number } {
  * new one); then the new run's first task is enqueued, or, after a crash, the recovery sweep does.
  * Returns the new run's id.
  */
-export async function resetWorkflow(runtime: ClientContext, workflowId: string, runId: string | undefined, options: ResetOptions): Promise<string> {
+export async function resetWorkflow(
+  runtime: ClientContext,
+  workflowId: string,
+  runId: string | undefined,
+  options: ResetOptions,
+): Promise<string> {
   const { store, dispatcher } = runtime;
   const newRunId = randomUUID(); // also the request id: a resent script finds this run's history
   for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
     const meta = await store.getMeta(workflowId);
     if (!meta) throw new WorkflowNotFoundError(workflowId);
-    if (runId !== undefined && runId !== meta.runId) throw new InvalidResetPointError(workflowId, runId, `it is not the workflow's current run (${meta.runId}); only the current run can be reset`);
+    if (runId !== undefined && runId !== meta.runId)
+      throw new InvalidResetPointError(
+        workflowId,
+        runId,
+        `it is not the workflow's current run (${meta.runId}); only the current run can be reset`,
+      );
     const entries: StoredEvent[] = await store.readEntries(workflowId, meta.runId);
     if (entries.length !== meta.historyLength) continue; // it grew meanwhile: read again
     const events = entries.map((e) => e.event);
@@ -109,19 +151,35 @@ export async function resetWorkflow(runtime: ClientContext, workflowId: string, 
     const started = events[0] as WorkflowExecutionStarted;
     const { executionTimeoutMs, runTimeoutMs, executionDeadline } = started.timeouts ?? {};
     const first = {
-      ...copied(started), runId: newRunId, resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },
-      ...(started.timeouts ? { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, runtime.now(), executionDeadline) } : {}),
+      ...copied(started),
+      runId: newRunId,
+      resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },
+      ...(started.timeouts
+        ? { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, runtime.now(), executionDeadline) }
+        : {}),
     };
     const kept = events.slice(1, point).map(copied);
     // Reapplied signals arrive in the new run now: they take the new stream's time.
-    const signals = options.reapplySignals === false ? [] : events.slice(point).filter((e) => e.type === 'SignalReceived').map((e) => {
-      const { id: _id, ts: _ts, ...signal } = e;
-      return signal as NewEvent;
-    });
+    const signals =
+      options.reapplySignals === false
+        ? []
+        : events
+            .slice(point)
+            .filter((e) => e.type === 'SignalReceived')
+            .map((e) => {
+              const { id: _id, ts: _ts, ...signal } = e;
+              return signal as NewEvent;
+            });
     const res = await store.reset({
-      workflowId, oldRunId: meta.runId, newRunId, expectLen: meta.historyLength, retentionMs: runtime.retentionMs, searchAttributes: searchAttributesAt(events.slice(0, point)),
+      workflowId,
+      oldRunId: meta.runId,
+      newRunId,
+      expectLen: meta.historyLength,
+      retentionMs: runtime.retentionMs,
+      searchAttributes: searchAttributesAt(events.slice(0, point)),
       reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: point, reason: options.reason },
-      events: [first, ...kept, ...signals], done: outcomeSeqs(events.slice(0, point)),
+      events: [first, ...kept, ...signals],
+      done: outcomeSeqs(events.slice(0, point)),
     });
     if (res.kind === 'retry') continue;
     crashPoint('reset.after-script');

@@ -1,6 +1,11 @@
 import { deserializeFailure } from '../core/errors/failure-codec.js';
 import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
-import { UpdateContentionError, UpdateNotFoundError, UpdateUnavailableError, WorkflowUpdateFailedError } from '../core/errors/update.errors.js';
+import {
+  UpdateContentionError,
+  UpdateNotFoundError,
+  UpdateUnavailableError,
+  WorkflowUpdateFailedError,
+} from '../core/errors/update.errors.js';
 import type { WorkflowActivation } from '../workflow/activation.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import { isCloseEvent, type HistoryEvent } from '../core/events.js';
@@ -33,7 +38,12 @@ interface View {
  * the next run of a continue-as-new, or is refused (WorkflowNotRunningError).
  */
 export async function acceptUpdate(
-  ctx: ClientContext, workflowId: string, name: string, args: unknown[], updateId: string, definitionOf: (type: string) => WorkflowDefinition | undefined,
+  ctx: ClientContext,
+  workflowId: string,
+  name: string,
+  args: unknown[],
+  updateId: string,
+  definitionOf: (type: string) => WorkflowDefinition | undefined,
 ): Promise<string> {
   const input = ctx.converter.encodeAll(args, `update '${name}' of workflow '${workflowId}'`);
   const call = <R>(fn: () => Promise<R>) => ctx.link.call(`update '${name}' of workflow '${workflowId}'`, fn);
@@ -44,30 +54,51 @@ export async function acceptUpdate(
     const meta = await call(() => ctx.store.getMeta(workflowId));
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (meta.status !== 'running') throw new WorkflowNotRunningError(workflowId, meta.status, `update '${name}' of`);
-    const definition = definitionFor(workflowId, meta.type, `update '${name}' of`, definitionOf(meta.type), UpdateUnavailableError);
+    const definition = definitionFor(
+      workflowId,
+      meta.type,
+      `update '${name}' of`,
+      definitionOf(meta.type),
+      UpdateUnavailableError,
+    );
     const updateName = handlerNamed(definition.updates, name) ?? name;
     if (view?.runId !== meta.runId) {
       const entries = await call(() => ctx.store.readEntries(workflowId, meta.runId));
       view = { runId: meta.runId, entries, activation: await replayRun(ctx, definition, entries) };
     } else {
       const current = view;
-      const more = await call(() => ctx.store.readEntriesAfter(workflowId, current.runId, current.entries.at(-1)!.streamId));
+      const more = await call(() =>
+        ctx.store.readEntriesAfter(workflowId, current.runId, current.entries.at(-1)!.streamId),
+      );
       current.entries.push(...more);
       await current.activation.activate(more);
     }
-    if (view.entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId)) return view.runId;
+    if (view.entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId))
+      return view.runId;
     const closing = view.activation.closingState;
-    if (closing && closing.status !== 'continued') throw new WorkflowNotRunningError(workflowId, 'closing', `update '${name}' of`);
+    if (closing && closing.status !== 'continued')
+      throw new WorkflowNotRunningError(workflowId, 'closing', `update '${name}' of`);
     if (!closing) {
       view.activation.validateUpdate(updateName, args); // throws UnknownUpdateError or WorkflowUpdateRejectedError: nothing written
       const { runId } = view;
       const target = { workflowId, runId, taskQueue: meta.taskQueue };
       const expectLen = view.entries.at(-1)!.event.id;
-      const res = await call(() => ctx.writes.recordAndWake(target, `update-${updateId}`, 'external.after-append', () =>
-        ctx.store.appendExternal(workflowId, runId, { type: 'WorkflowUpdateAccepted', updateId, updateName, input }, false, `update:${runId}:${updateId}`, expectLen)));
+      const res = await call(() =>
+        ctx.writes.recordAndWake(target, `update-${updateId}`, 'external.after-append', () =>
+          ctx.store.appendExternal(
+            workflowId,
+            runId,
+            { type: 'WorkflowUpdateAccepted', updateId, updateName, input },
+            false,
+            `update:${runId}:${updateId}`,
+            expectLen,
+          ),
+        ),
+      );
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, `update '${name}' of`);
       if (res.kind === 'recorded' || res.kind === 'needs-task') return runId;
-      if (res.kind === 'retry' && ++runChanges >= RUN_CHANGE_ATTEMPTS) throw new WorkflowRunChangedError(workflowId, `update '${name}' of`, RUN_CHANGE_ATTEMPTS);
+      if (res.kind === 'retry' && ++runChanges >= RUN_CHANGE_ATTEMPTS)
+        throw new WorkflowRunChangedError(workflowId, `update '${name}' of`, RUN_CHANGE_ATTEMPTS);
     }
     // The history grew (or the run is continuing as new): look again after a short, jittered wait.
     if (Date.now() - began > CONTENTION_MS) throw new UpdateContentionError(workflowId, name, Date.now() - began);
@@ -96,7 +127,8 @@ export class WorkflowUpdateHandle<T = unknown> {
    */
   async result(): Promise<T> {
     const { ctx, workflowId, updateId } = this;
-    const call = <R>(fn: () => Promise<R>) => ctx.link.call(`wait for update '${updateId}' of workflow '${workflowId}'`, fn);
+    const call = <R>(fn: () => Promise<R>) =>
+      ctx.link.call(`wait for update '${updateId}' of workflow '${workflowId}'`, fn);
     let wake!: () => void;
     let woken = new Promise<void>((r) => (wake = r));
     const stop = await call(() => ctx.watcher.watch(workflowId, () => wake()));
@@ -107,7 +139,11 @@ export class WorkflowUpdateHandle<T = unknown> {
       if (!found) throw new UpdateNotFoundError(workflowId, updateId);
       const { runId } = found;
       let cursor = found.entries.at(-1)?.streamId ?? '-';
-      for (let entries = found.entries; ; entries = await call(() => ctx.store.readEntriesAfter(workflowId, runId, cursor))) {
+      for (
+        let entries = found.entries;
+        ;
+        entries = await call(() => ctx.store.readEntriesAfter(workflowId, runId, cursor))
+      ) {
         for (const { streamId, event } of entries) {
           cursor = streamId;
           if (event.type === 'WorkflowUpdateCompleted' && event.updateId === updateId) return this.settle(runId, event);
@@ -115,7 +151,9 @@ export class WorkflowUpdateHandle<T = unknown> {
             throw new WorkflowUpdateFailedError(
               `Update '${updateId}' of workflow '${workflowId}' (run ${runId}) did not complete: the run closed first (${event.type}); ` +
                 'a workflow should wait for its update handlers before it returns (await condition(allHandlersFinished))',
-              workflowId, runId, updateId,
+              workflowId,
+              runId,
+              updateId,
             );
           }
         }
@@ -132,9 +170,13 @@ export class WorkflowUpdateHandle<T = unknown> {
    * to a handle of an earlier run goes to the current one), else an earlier run `start`
    * continues (an update handle made from a newer handle). Undefined when none did.
    */
-  private async runWithUpdate(start: string, call: <R>(fn: () => Promise<R>) => Promise<R>): Promise<{ runId: string; entries: StoredEvent[] } | undefined> {
+  private async runWithUpdate(
+    start: string,
+    call: <R>(fn: () => Promise<R>) => Promise<R>,
+  ): Promise<{ runId: string; entries: StoredEvent[] } | undefined> {
     const { ctx, workflowId, updateId } = this;
-    const accepted = (entries: StoredEvent[]) => entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId);
+    const accepted = (entries: StoredEvent[]) =>
+      entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId);
     const first = await call(() => ctx.store.readEntries(workflowId, start));
     if (accepted(first)) return { runId: start, entries: first };
     for (let entries = first, hops = 0; hops < MAX_RUN_HOPS; hops++) {
@@ -158,9 +200,15 @@ export class WorkflowUpdateHandle<T = unknown> {
     if (event.failure) {
       throw new WorkflowUpdateFailedError(
         `Update '${this.updateId}' of workflow '${this.workflowId}' (run ${runId}) failed: ${event.failure.message}`,
-        this.workflowId, runId, this.updateId, deserializeFailure(event.failure),
+        this.workflowId,
+        runId,
+        this.updateId,
+        deserializeFailure(event.failure),
       );
     }
-    return this.ctx.converter.decode<T>(event.result ?? '', `result of update '${this.updateId}' of workflow '${this.workflowId}'`);
+    return this.ctx.converter.decode<T>(
+      event.result ?? '',
+      `result of update '${this.updateId}' of workflow '${this.workflowId}'`,
+    );
   }
 }

@@ -3,22 +3,65 @@ import { InvalidDurationError } from './errors/library.errors.js';
 
 /** The units a duration string may use (any case), as `ms` reads them, from milliseconds to days. */
 export type DurationUnit =
-  | 'ms' | 'msec' | 'msecs' | 'millisecond' | 'milliseconds'
-  | 's' | 'sec' | 'secs' | 'second' | 'seconds'
-  | 'm' | 'min' | 'mins' | 'minute' | 'minutes'
-  | 'h' | 'hr' | 'hrs' | 'hour' | 'hours'
-  | 'd' | 'day' | 'days';
+  | 'ms'
+  | 'msec'
+  | 'msecs'
+  | 'millisecond'
+  | 'milliseconds'
+  | 's'
+  | 'sec'
+  | 'secs'
+  | 'second'
+  | 'seconds'
+  | 'm'
+  | 'min'
+  | 'mins'
+  | 'minute'
+  | 'minutes'
+  | 'h'
+  | 'hr'
+  | 'hrs'
+  | 'hour'
+  | 'hours'
+  | 'd'
+  | 'day'
+  | 'days';
 
 /**
  * A duration: milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'5m'`,
  * `'2h'`, `'3 days'` (a number, an optional space, a unit). A misspelled literal (`'3 weeks'`,
  * `'soon'`) does not compile; a bad value computed at run time is an {@link InvalidDurationError}.
  */
-export type Duration = number | `${number}` | `${number}${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}` | `${number} ${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}`;
+export type Duration =
+  | number
+  | `${number}`
+  | `${number}${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}`
+  | `${number} ${DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>}`;
 
 const UNITS: ReadonlySet<string> = new Set<DurationUnit>([
-  'ms', 'msec', 'msecs', 'millisecond', 'milliseconds', 's', 'sec', 'secs', 'second', 'seconds',
-  'm', 'min', 'mins', 'minute', 'minutes', 'h', 'hr', 'hrs', 'hour', 'hours', 'd', 'day', 'days',
+  'ms',
+  'msec',
+  'msecs',
+  'millisecond',
+  'milliseconds',
+  's',
+  'sec',
+  'secs',
+  'second',
+  'seconds',
+  'm',
+  'min',
+  'mins',
+  'minute',
+  'minutes',
+  'h',
+  'hr',
+  'hrs',
+  'hour',
+  'hours',
+  'd',
+  'day',
+  'days',
 ]);
 
 /**

@@ -54,8 +54,14 @@ export interface RecordedWorkflowTimeouts {
   runTimeoutMs?: number;
   runDeadline?: number;
 }
-export interface WorkflowExecutionCompleted extends EventBase { type: 'WorkflowExecutionCompleted'; result: Payload }
-export interface WorkflowExecutionFailed extends EventBase { type: 'WorkflowExecutionFailed'; failure: SerializedFailure }
+export interface WorkflowExecutionCompleted extends EventBase {
+  type: 'WorkflowExecutionCompleted';
+  result: Payload;
+}
+export interface WorkflowExecutionFailed extends EventBase {
+  type: 'WorkflowExecutionFailed';
+  failure: SerializedFailure;
+}
 export interface ActivityTaskScheduled extends EventBase {
   type: 'ActivityTaskScheduled';
   seq: number;
@@ -74,7 +80,12 @@ export interface ActivityTaskScheduled extends EventBase {
    */
   local?: { attempt: number; firstScheduledAt: number };
 }
-export interface ActivityTaskCompleted extends EventBase { type: 'ActivityTaskCompleted'; seq: number; result: Payload; attempt: number }
+export interface ActivityTaskCompleted extends EventBase {
+  type: 'ActivityTaskCompleted';
+  seq: number;
+  result: Payload;
+  attempt: number;
+}
 export interface ActivityTaskFailed extends EventBase {
   type: 'ActivityTaskFailed';
   seq: number;
@@ -83,28 +94,77 @@ export interface ActivityTaskFailed extends EventBase {
   /** A local activity's attempt failed and the next waits this long on a durable timer (not a final failure). */
   backoffMs?: number;
 }
-export interface TimerStarted extends EventBase { type: 'TimerStarted'; seq: number; durationMs: number }
-export interface TimerFired extends EventBase { type: 'TimerFired'; seq: number }
-export interface MarkerRecorded extends EventBase { type: 'MarkerRecorded'; seq: number; name: string; value: Payload }
+export interface TimerStarted extends EventBase {
+  type: 'TimerStarted';
+  seq: number;
+  durationMs: number;
+}
+export interface TimerFired extends EventBase {
+  type: 'TimerFired';
+  seq: number;
+}
+export interface MarkerRecorded extends EventBase {
+  type: 'MarkerRecorded';
+  seq: number;
+  name: string;
+  value: Payload;
+}
 /** `upsertSearchAttributes()` in workflow code: the attributes it set (null: removed); a command matched by seq on replay. */
 export interface UpsertWorkflowSearchAttributes extends EventBase {
   type: 'UpsertWorkflowSearchAttributes';
   seq: number;
   searchAttributes: Record<string, RecordedSearchAttribute | null>;
 }
-export interface SignalReceived extends EventBase { type: 'SignalReceived'; signalName: string; input: Payload[] }
+export interface SignalReceived extends EventBase {
+  type: 'SignalReceived';
+  signalName: string;
+  input: Payload[];
+}
 /** An update the client validated and recorded: the workflow's `@Update` handler runs with `input`. */
-export interface WorkflowUpdateAccepted extends EventBase { type: 'WorkflowUpdateAccepted'; updateId: string; updateName: string; input: Payload[] }
+export interface WorkflowUpdateAccepted extends EventBase {
+  type: 'WorkflowUpdateAccepted';
+  updateId: string;
+  updateName: string;
+  input: Payload[];
+}
 /** The update's handler returned (`result`) or threw (`failure`); recorded by the workflow task, once. */
-export interface WorkflowUpdateCompleted extends EventBase { type: 'WorkflowUpdateCompleted'; seq: number; updateId: string; result?: Payload; failure?: SerializedFailure }
-export interface WorkflowCancelRequested extends EventBase { type: 'WorkflowCancelRequested'; reason?: string }
-export interface WorkflowExecutionCanceled extends EventBase { type: 'WorkflowExecutionCanceled'; failure: SerializedFailure }
-export interface WorkflowExecutionTerminated extends EventBase { type: 'WorkflowExecutionTerminated'; reason: string }
-export interface WorkflowExecutionContinuedAsNew extends EventBase { type: 'WorkflowExecutionContinuedAsNew'; newRunId: string; input: Payload[] }
+export interface WorkflowUpdateCompleted extends EventBase {
+  type: 'WorkflowUpdateCompleted';
+  seq: number;
+  updateId: string;
+  result?: Payload;
+  failure?: SerializedFailure;
+}
+export interface WorkflowCancelRequested extends EventBase {
+  type: 'WorkflowCancelRequested';
+  reason?: string;
+}
+export interface WorkflowExecutionCanceled extends EventBase {
+  type: 'WorkflowExecutionCanceled';
+  failure: SerializedFailure;
+}
+export interface WorkflowExecutionTerminated extends EventBase {
+  type: 'WorkflowExecutionTerminated';
+  reason: string;
+}
+export interface WorkflowExecutionContinuedAsNew extends EventBase {
+  type: 'WorkflowExecutionContinuedAsNew';
+  newRunId: string;
+  input: Payload[];
+}
 /** The run passed its workflowExecutionTimeout or workflowRunTimeout and was closed as `timed_out`, without running its code. */
-export interface WorkflowExecutionTimedOut extends EventBase { type: 'WorkflowExecutionTimedOut'; timeoutType: 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN'; failure: SerializedFailure }
+export interface WorkflowExecutionTimedOut extends EventBase {
+  type: 'WorkflowExecutionTimedOut';
+  timeoutType: 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN';
+  failure: SerializedFailure;
+}
 /** `handle.reset()` closed this run: `newRunId` goes on from this run's history up to `toEventId`. */
-export interface WorkflowExecutionReset extends EventBase { type: 'WorkflowExecutionReset'; newRunId: string; toEventId: number; reason: string }
+export interface WorkflowExecutionReset extends EventBase {
+  type: 'WorkflowExecutionReset';
+  newRunId: string;
+  toEventId: number;
+  reason: string;
+}
 export interface ChildWorkflowScheduled extends EventBase {
   type: 'ChildWorkflowScheduled';
   seq: number;
@@ -119,8 +179,17 @@ export interface ChildWorkflowScheduled extends EventBase {
   searchAttributes?: RecordedSearchAttributes;
   memo?: Record<string, Payload>;
 }
-export interface ChildWorkflowCompleted extends EventBase { type: 'ChildWorkflowCompleted'; seq: number; result: Payload }
-export interface ChildWorkflowFailed extends EventBase { type: 'ChildWorkflowFailed'; seq: number; failure: SerializedFailure; status: string }
+export interface ChildWorkflowCompleted extends EventBase {
+  type: 'ChildWorkflowCompleted';
+  seq: number;
+  result: Payload;
+}
+export interface ChildWorkflowFailed extends EventBase {
+  type: 'ChildWorkflowFailed';
+  seq: number;
+  failure: SerializedFailure;
+  status: string;
+}
 
 /** What happens to a running child when its parent closes. */
 export type ParentClosePolicy = 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
@@ -157,21 +226,42 @@ export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omi
 export type NewEvent = DistributiveOmit<HistoryEvent, 'id' | 'ts'>;
 
 /** Events the workflow code produces (commands); on replay they are matched, not delivered. */
-export type CommandEvent = ActivityTaskScheduled | TimerStarted | MarkerRecorded | ChildWorkflowScheduled | WorkflowUpdateCompleted | UpsertWorkflowSearchAttributes;
+export type CommandEvent =
+  | ActivityTaskScheduled
+  | TimerStarted
+  | MarkerRecorded
+  | ChildWorkflowScheduled
+  | WorkflowUpdateCompleted
+  | UpsertWorkflowSearchAttributes;
 
 /** A command the code produced, before the store gives it an id and timestamp. */
 export type NewCommand = DistributiveOmit<CommandEvent, 'id' | 'ts'>;
 /** Events that end a run. */
 export type CloseEvent =
-  | WorkflowExecutionCompleted | WorkflowExecutionFailed | WorkflowExecutionCanceled | WorkflowExecutionTerminated | WorkflowExecutionContinuedAsNew
-  | WorkflowExecutionTimedOut | WorkflowExecutionReset;
+  | WorkflowExecutionCompleted
+  | WorkflowExecutionFailed
+  | WorkflowExecutionCanceled
+  | WorkflowExecutionTerminated
+  | WorkflowExecutionContinuedAsNew
+  | WorkflowExecutionTimedOut
+  | WorkflowExecutionReset;
 
 const COMMAND_TYPES: ReadonlySet<EventType> = new Set([
-  'ActivityTaskScheduled', 'TimerStarted', 'MarkerRecorded', 'ChildWorkflowScheduled', 'WorkflowUpdateCompleted', 'UpsertWorkflowSearchAttributes',
+  'ActivityTaskScheduled',
+  'TimerStarted',
+  'MarkerRecorded',
+  'ChildWorkflowScheduled',
+  'WorkflowUpdateCompleted',
+  'UpsertWorkflowSearchAttributes',
 ]);
 const CLOSE_TYPES: ReadonlySet<EventType> = new Set([
-  'WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew',
-  'WorkflowExecutionTimedOut', 'WorkflowExecutionReset',
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionContinuedAsNew',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionReset',
 ]);
 
 export function isCloseEvent(e: HistoryEvent): e is CloseEvent {
@@ -185,16 +275,29 @@ export function isCommandEvent(e: HistoryEvent): e is CommandEvent {
 /** A short human description used in errors and the explorer ("ActivityTaskScheduled(withdraw) seq 1"). */
 export function describeEvent(e: NewEvent | HistoryEvent): string {
   switch (e.type) {
-    case 'ActivityTaskScheduled': return `ActivityTaskScheduled(${e.activityType}) seq ${e.seq}`;
-    case 'TimerStarted': return `TimerStarted(${e.durationMs}ms) seq ${e.seq}`;
-    case 'MarkerRecorded': return `MarkerRecorded(${e.name}) seq ${e.seq}`;
-    case 'UpsertWorkflowSearchAttributes': return `UpsertWorkflowSearchAttributes(${Object.keys(e.searchAttributes).join(', ')}) seq ${e.seq}`;
-    case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
-    case 'SignalReceived': return `SignalReceived(${e.signalName})`;
-    case 'WorkflowUpdateAccepted': return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;
-    case 'WorkflowUpdateCompleted': return `WorkflowUpdateCompleted(${e.updateId}) seq ${e.seq}`;
-    case 'ActivityTaskCompleted': case 'ActivityTaskFailed': case 'TimerFired': case 'ChildWorkflowCompleted': case 'ChildWorkflowFailed':
+    case 'ActivityTaskScheduled':
+      return `ActivityTaskScheduled(${e.activityType}) seq ${e.seq}`;
+    case 'TimerStarted':
+      return `TimerStarted(${e.durationMs}ms) seq ${e.seq}`;
+    case 'MarkerRecorded':
+      return `MarkerRecorded(${e.name}) seq ${e.seq}`;
+    case 'UpsertWorkflowSearchAttributes':
+      return `UpsertWorkflowSearchAttributes(${Object.keys(e.searchAttributes).join(', ')}) seq ${e.seq}`;
+    case 'ChildWorkflowScheduled':
+      return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
+    case 'SignalReceived':
+      return `SignalReceived(${e.signalName})`;
+    case 'WorkflowUpdateAccepted':
+      return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;
+    case 'WorkflowUpdateCompleted':
+      return `WorkflowUpdateCompleted(${e.updateId}) seq ${e.seq}`;
+    case 'ActivityTaskCompleted':
+    case 'ActivityTaskFailed':
+    case 'TimerFired':
+    case 'ChildWorkflowCompleted':
+    case 'ChildWorkflowFailed':
       return `${e.type} seq ${e.seq}`;
-    default: return e.type;
+    default:
+      return e.type;
   }
 }

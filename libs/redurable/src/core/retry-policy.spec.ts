@@ -10,7 +10,13 @@ describe('retry policy', () => {
 
   test('defaults: 1s initial, coefficient 2, max 100x initial, unlimited attempts', () => {
     const p = resolveRetryPolicy();
-    expect(p).toEqual({ initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 100_000, maximumAttempts: 0, nonRetryableErrorTypes: [] });
+    expect(p).toEqual({
+      initialIntervalMs: 1000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 100_000,
+      maximumAttempts: 0,
+      nonRetryableErrorTypes: [],
+    });
     expect(attemptsExhausted(p, 1_000_000)).toBe(false);
   });
 
@@ -20,7 +26,9 @@ describe('retry policy', () => {
   });
 
   test('later policies override earlier ones field by field', () => {
-    expect(mergeRetryPolicies({ initialInterval: '1s', maximumAttempts: 5 }, undefined, { maximumAttempts: 2 })).toEqual({ initialInterval: '1s', maximumAttempts: 2 });
+    expect(
+      mergeRetryPolicies({ initialInterval: '1s', maximumAttempts: 5 }, undefined, { maximumAttempts: 2 }),
+    ).toEqual({ initialInterval: '1s', maximumAttempts: 2 });
   });
 
   test('invalid values are rejected with a message naming the field', () => {
@@ -31,7 +39,9 @@ describe('retry policy', () => {
 
 describe('durations', () => {
   test('parse numbers and unit strings', () => {
-    expect([toMs(250), toMs('250ms'), toMs('30s'), toMs('5m'), toMs('2h'), toMs('3 days'), toMs('1.5s')]).toEqual([250, 250, 30_000, 300_000, 7_200_000, 259_200_000, 1500]);
+    expect([toMs(250), toMs('250ms'), toMs('30s'), toMs('5m'), toMs('2h'), toMs('3 days'), toMs('1.5s')]).toEqual([
+      250, 250, 30_000, 300_000, 7_200_000, 259_200_000, 1500,
+    ]);
     expect(() => toMs('soon' as Duration)).toThrow("Invalid duration 'soon'");
     expect(() => toMs('3 weeks' as Duration)).toThrow("Invalid duration '3 weeks'");
     expect([toMs('1 Day'), toMs('2H'), toMs('500')]).toEqual([86_400_000, 7_200_000, 500]);

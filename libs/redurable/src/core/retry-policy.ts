@@ -39,10 +39,13 @@ export function mergeRetryPolicies(...policies: (RetryPolicy | undefined)[]): Re
 export function resolveRetryPolicy(policy: RetryPolicy = {}): ResolvedRetryPolicy {
   const initialIntervalMs = toMs(policy.initialInterval ?? '1s');
   const backoffCoefficient = policy.backoffCoefficient ?? 2;
-  if (!(backoffCoefficient >= 1)) throw new TypeError(`Invalid retry policy: backoffCoefficient must be >= 1, got ${backoffCoefficient}`);
+  if (!(backoffCoefficient >= 1))
+    throw new TypeError(`Invalid retry policy: backoffCoefficient must be >= 1, got ${backoffCoefficient}`);
   const maximumAttempts = policy.maximumAttempts ?? 0;
   if (!Number.isInteger(maximumAttempts) || maximumAttempts < 0) {
-    throw new TypeError(`Invalid retry policy: maximumAttempts must be a whole number >= 0 (0 = unlimited), got ${maximumAttempts}`);
+    throw new TypeError(
+      `Invalid retry policy: maximumAttempts must be a whole number >= 0 (0 = unlimited), got ${maximumAttempts}`,
+    );
   }
   return {
     initialIntervalMs,

@@ -17,7 +17,9 @@ const VERSION = 1;
 
 /** The opaque token of an attempt: base64url JSON, versioned. */
 export function encodeTaskToken(f: TaskTokenFields): string {
-  return Buffer.from(JSON.stringify([VERSION, f.workflowId, f.runId, f.seq, f.attempt, f.taskQueue])).toString('base64url');
+  return Buffer.from(JSON.stringify([VERSION, f.workflowId, f.runId, f.seq, f.attempt, f.taskQueue])).toString(
+    'base64url',
+  );
 }
 
 export function decodeTaskToken(token: string): TaskTokenFields {
@@ -27,9 +29,19 @@ export function decodeTaskToken(token: string): TaskTokenFields {
   } catch {
     parts = undefined;
   }
-  if (!Array.isArray(parts) || parts[0] !== VERSION || parts.length !== 6 || typeof parts[1] !== 'string' || typeof parts[2] !== 'string'
-    || !Number.isInteger(parts[3]) || !Number.isInteger(parts[4]) || typeof parts[5] !== 'string') {
-    throw new InvalidTaskTokenError(`Invalid task token ${JSON.stringify(String(token).slice(0, 40))}: pass the token activityContext().completeAsync() returned, unchanged`);
+  if (
+    !Array.isArray(parts) ||
+    parts[0] !== VERSION ||
+    parts.length !== 6 ||
+    typeof parts[1] !== 'string' ||
+    typeof parts[2] !== 'string' ||
+    !Number.isInteger(parts[3]) ||
+    !Number.isInteger(parts[4]) ||
+    typeof parts[5] !== 'string'
+  ) {
+    throw new InvalidTaskTokenError(
+      `Invalid task token ${JSON.stringify(String(token).slice(0, 40))}: pass the token activityContext().completeAsync() returned, unchanged`,
+    );
   }
   return { workflowId: parts[1], runId: parts[2], seq: parts[3], attempt: parts[4], taskQueue: parts[5] };
 }

@@ -34,36 +34,105 @@ export function timelineOf(history: HistoryEvent[]): TimelineSpan[] {
   for (const e of history) {
     switch (e.type) {
       case 'ActivityTaskScheduled':
-        add({ kind: 'activity', name: e.activityType, seq: e.seq, start: e.ts, status: 'pending', input: e.input, eventIds: [e.id], ...(e.compensation ? { compensation: true } : {}) });
+        add({
+          kind: 'activity',
+          name: e.activityType,
+          seq: e.seq,
+          start: e.ts,
+          status: 'pending',
+          input: e.input,
+          eventIds: [e.id],
+          ...(e.compensation ? { compensation: true } : {}),
+        });
         break;
       case 'TimerStarted':
-        add({ kind: 'timer', name: `sleep ${e.durationMs}ms`, seq: e.seq, start: e.ts, status: 'pending', eventIds: [e.id] });
+        add({
+          kind: 'timer',
+          name: `sleep ${e.durationMs}ms`,
+          seq: e.seq,
+          start: e.ts,
+          status: 'pending',
+          eventIds: [e.id],
+        });
         break;
       case 'ChildWorkflowScheduled':
-        add({ kind: 'child', name: `${e.workflowType} ${e.workflowId}`, seq: e.seq, start: e.ts, status: 'pending', input: e.input, eventIds: [e.id] });
+        add({
+          kind: 'child',
+          name: `${e.workflowType} ${e.workflowId}`,
+          seq: e.seq,
+          start: e.ts,
+          status: 'pending',
+          input: e.input,
+          eventIds: [e.id],
+        });
         break;
       case 'MarkerRecorded':
-        add({ kind: 'marker', name: e.name, seq: e.seq, start: e.ts, end: e.ts, status: 'completed', result: e.value, eventIds: [e.id] });
+        add({
+          kind: 'marker',
+          name: e.name,
+          seq: e.seq,
+          start: e.ts,
+          end: e.ts,
+          status: 'completed',
+          result: e.value,
+          eventIds: [e.id],
+        });
         break;
       case 'UpsertWorkflowSearchAttributes':
-        add({ kind: 'marker', name: `search attributes: ${Object.keys(e.searchAttributes).join(', ')}`, seq: e.seq, start: e.ts, end: e.ts, status: 'completed', eventIds: [e.id] });
+        add({
+          kind: 'marker',
+          name: `search attributes: ${Object.keys(e.searchAttributes).join(', ')}`,
+          seq: e.seq,
+          start: e.ts,
+          end: e.ts,
+          status: 'completed',
+          eventIds: [e.id],
+        });
         break;
       case 'SignalReceived':
-        spans.push({ kind: 'signal', name: e.signalName, start: e.ts, end: e.ts, status: 'received', input: e.input, eventIds: [e.id] });
+        spans.push({
+          kind: 'signal',
+          name: e.signalName,
+          start: e.ts,
+          end: e.ts,
+          status: 'received',
+          input: e.input,
+          eventIds: [e.id],
+        });
         break;
       case 'WorkflowUpdateAccepted': {
-        const span: TimelineSpan = { kind: 'update', name: e.updateName, start: e.ts, status: 'pending', input: e.input, eventIds: [e.id] };
+        const span: TimelineSpan = {
+          kind: 'update',
+          name: e.updateName,
+          start: e.ts,
+          status: 'pending',
+          input: e.input,
+          eventIds: [e.id],
+        };
         spans.push(span);
         updates.set(e.updateId, span);
         break;
       }
       case 'WorkflowUpdateCompleted': {
         const span = updates.get(e.updateId);
-        if (span) Object.assign(span, { end: e.ts, status: e.failure ? 'failed' : 'completed', result: e.result, failure: e.failure }).eventIds.push(e.id);
+        if (span)
+          Object.assign(span, {
+            end: e.ts,
+            status: e.failure ? 'failed' : 'completed',
+            result: e.result,
+            failure: e.failure,
+          }).eventIds.push(e.id);
         break;
       }
       case 'WorkflowCancelRequested':
-        spans.push({ kind: 'cancel-request', name: e.reason ?? 'cancel requested', start: e.ts, end: e.ts, status: 'received', eventIds: [e.id] });
+        spans.push({
+          kind: 'cancel-request',
+          name: e.reason ?? 'cancel requested',
+          start: e.ts,
+          end: e.ts,
+          status: 'received',
+          eventIds: [e.id],
+        });
         break;
       case 'ActivityTaskCompleted':
       case 'ChildWorkflowCompleted':

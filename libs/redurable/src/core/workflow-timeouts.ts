@@ -24,13 +24,22 @@ export interface RunDeadline {
 }
 
 /** Reads the options into milliseconds; throws InvalidDurationError (or InvalidOptionsError for 0) before anything is written. */
-export function timeoutsInMs(options: WorkflowTimeoutOptions, what: string): Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'> | undefined {
+export function timeoutsInMs(
+  options: WorkflowTimeoutOptions,
+  what: string,
+): Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'> | undefined {
   const out: Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'> = {};
-  for (const [name, key] of [['workflowExecutionTimeout', 'executionTimeoutMs'], ['workflowRunTimeout', 'runTimeoutMs']] as const) {
+  for (const [name, key] of [
+    ['workflowExecutionTimeout', 'executionTimeoutMs'],
+    ['workflowRunTimeout', 'runTimeoutMs'],
+  ] as const) {
     const value = options[name];
     if (value === undefined) continue;
     const ms = toMs(value);
-    if (ms <= 0) throw new InvalidOptionsError(`Invalid ${name} ${JSON.stringify(value)} for ${what}: use a positive duration such as '1h', or leave it out for no limit`);
+    if (ms <= 0)
+      throw new InvalidOptionsError(
+        `Invalid ${name} ${JSON.stringify(value)} for ${what}: use a positive duration such as '1h', or leave it out for no limit`,
+      );
     out[key] = ms;
   }
   return out.executionTimeoutMs === undefined && out.runTimeoutMs === undefined ? undefined : out;
@@ -40,7 +49,11 @@ export function timeoutsInMs(options: WorkflowTimeoutOptions, what: string): Pic
  * The timeouts recorded in a new run's started event: the execution deadline is inherited
  * (continue-as-new, reset) or set from `now`; the run deadline is always set from `now`.
  */
-export function recordTimeouts(ms: Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'> | undefined, now: number, executionDeadline?: number): RecordedWorkflowTimeouts | undefined {
+export function recordTimeouts(
+  ms: Pick<RecordedWorkflowTimeouts, 'executionTimeoutMs' | 'runTimeoutMs'> | undefined,
+  now: number,
+  executionDeadline?: number,
+): RecordedWorkflowTimeouts | undefined {
   if (!ms) return undefined;
   const out: RecordedWorkflowTimeouts = { ...ms };
   if (ms.executionTimeoutMs !== undefined) out.executionDeadline = executionDeadline ?? now + ms.executionTimeoutMs;
@@ -51,15 +64,28 @@ export function recordTimeouts(ms: Pick<RecordedWorkflowTimeouts, 'executionTime
 /** The earlier of a run's two deadlines, if it has any. */
 export function deadlineOf(t: RecordedWorkflowTimeouts | undefined): RunDeadline | undefined {
   if (!t) return undefined;
-  const execution = t.executionDeadline !== undefined ? { at: t.executionDeadline, timeoutType: 'WORKFLOW_EXECUTION' as const, timeoutMs: t.executionTimeoutMs ?? 0 } : undefined;
-  const run = t.runDeadline !== undefined ? { at: t.runDeadline, timeoutType: 'WORKFLOW_RUN' as const, timeoutMs: t.runTimeoutMs ?? 0 } : undefined;
+  const execution =
+    t.executionDeadline !== undefined
+      ? { at: t.executionDeadline, timeoutType: 'WORKFLOW_EXECUTION' as const, timeoutMs: t.executionTimeoutMs ?? 0 }
+      : undefined;
+  const run =
+    t.runDeadline !== undefined
+      ? { at: t.runDeadline, timeoutType: 'WORKFLOW_RUN' as const, timeoutMs: t.runTimeoutMs ?? 0 }
+      : undefined;
   if (execution && run) return run.at < execution.at ? run : execution;
   return execution ?? run;
 }
 
 /** The event that closes a run past its deadline; its failure is the TimeoutFailure `result()` rejects with (as the cause). */
-export function timedOutEvent(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): NewEvent & { type: 'WorkflowExecutionTimedOut' } {
+export function timedOutEvent(
+  workflowId: string,
+  runId: string,
+  deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
+): NewEvent & { type: 'WorkflowExecutionTimedOut' } {
   const option = deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout';
-  const failure = new TimeoutFailure(`Workflow '${workflowId}' (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`, deadline.timeoutType);
+  const failure = new TimeoutFailure(
+    `Workflow '${workflowId}' (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`,
+    deadline.timeoutType,
+  );
   return { type: 'WorkflowExecutionTimedOut', timeoutType: deadline.timeoutType, failure: serializeFailure(failure) };
 }

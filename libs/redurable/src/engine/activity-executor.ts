@@ -6,7 +6,12 @@ import type { ActivityCallOptions } from '../core/definitions/metadata.js';
 import type { ActivityDefinition, DurableRegistry } from '../core/definitions/registry.js';
 import { serializeFailure } from '../core/errors/failure-codec.js';
 import { PayloadError } from '../core/errors/library.errors.js';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, type RetryState } from '../core/errors/temporal-failure.js';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  type RetryState,
+} from '../core/errors/temporal-failure.js';
 import { CancelledFailure } from '../core/errors/workflow-control.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { NewEvent } from '../core/events.js';
@@ -18,7 +23,13 @@ import { encodeTaskToken } from '../core/task-token.js';
 import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
-import { attemptsExhausted, mergeRetryPolicies, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy } from '../core/retry-policy.js';
+import {
+  attemptsExhausted,
+  mergeRetryPolicies,
+  resolveRetryPolicy,
+  retryDelayMs,
+  type ResolvedRetryPolicy,
+} from '../core/retry-policy.js';
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
 export type CompletionSink = (
@@ -77,8 +88,11 @@ export class ActivityExecutor {
     const call = data.options;
     return {
       policy: resolveRetryPolicy(mergeRetryPolicies(this.defaults.retry, decorator.retry, call.retry)),
-      startToCloseMs: call.startToCloseTimeoutMs ?? optionalMs(decorator.startToCloseTimeout ?? this.defaults.startToCloseTimeout),
-      scheduleToCloseMs: call.scheduleToCloseTimeoutMs ?? optionalMs(decorator.scheduleToCloseTimeout ?? this.defaults.scheduleToCloseTimeout),
+      startToCloseMs:
+        call.startToCloseTimeoutMs ?? optionalMs(decorator.startToCloseTimeout ?? this.defaults.startToCloseTimeout),
+      scheduleToCloseMs:
+        call.scheduleToCloseTimeoutMs ??
+        optionalMs(decorator.scheduleToCloseTimeout ?? this.defaults.scheduleToCloseTimeout),
       heartbeatMs: call.heartbeatTimeoutMs ?? optionalMs(decorator.heartbeatTimeout ?? this.defaults.heartbeatTimeout),
     };
   }
@@ -98,14 +112,20 @@ export class ActivityExecutor {
   abortWorkflow(workflowId: string, why: 'cancel' | 'terminate'): void {
     for (const [controller, { nonCancellable }] of this.running.get(workflowId) ?? []) {
       if (why === 'cancel' && nonCancellable) continue;
-      controller.abort(new CancelledFailure(`Workflow '${workflowId}' was ${why === 'cancel' ? 'cancelled' : 'terminated'}`));
+      controller.abort(
+        new CancelledFailure(`Workflow '${workflowId}' was ${why === 'cancel' ? 'cancelled' : 'terminated'}`),
+      );
     }
   }
 
   async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
     const data = job.data;
     const attributes = {
-      'workflow.id': data.workflowId, 'workflow.run_id': data.runId, 'activity.type': data.activityType, 'activity.seq': data.seq, 'activity.attempt': job.attemptsMade + 1,
+      'workflow.id': data.workflowId,
+      'workflow.run_id': data.runId,
+      'activity.type': data.activityType,
+      'activity.seq': data.seq,
+      'activity.attempt': job.attemptsMade + 1,
     };
     return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
   }
@@ -124,18 +144,31 @@ export class ActivityExecutor {
     if (readded) {
       const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
       if (state !== 'outstanding') {
-        this.logger.log?.(`${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`);
+        this.logger.log?.(
+          `${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`,
+        );
         return;
       }
     }
     const began = performance.now();
-    if (attempt === 1 && !data.awaiting) this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+    if (attempt === 1 && !data.awaiting)
+      this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
     // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
     const progress = job.progress as { heartbeat?: unknown } | number | undefined;
-    const previous = typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
+    const previous =
+      typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
     const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
     const startedAt = Date.now();
-    const completeAsync = { token: encodeTaskToken({ workflowId: data.workflowId, runId: data.runId, seq: data.seq, attempt, taskQueue: data.options.taskQueue }), requested: false };
+    const completeAsync = {
+      token: encodeTaskToken({
+        workflowId: data.workflowId,
+        runId: data.runId,
+        seq: data.seq,
+        attempt,
+        taskQueue: data.options.taskQueue,
+      }),
+      requested: false,
+    };
     try {
       // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
       if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
@@ -160,7 +193,12 @@ export class ActivityExecutor {
         throw err;
       }
       const failure = this.finalFailure(data, step, attempt, retryState, err);
-      await this.complete(data, { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt });
+      await this.complete(data, {
+        type: 'ActivityTaskFailed',
+        seq: data.seq,
+        failure: serializeFailure(failure),
+        attempt,
+      });
       this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
       // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
       throw new UnrecoverableError(failure.message);
@@ -171,7 +209,12 @@ export class ActivityExecutor {
    * Parks an attempt that waits to be completed from outside: its job is delayed until the
    * attempt's first deadline (or an hour, to look again), and BullMQ is told it is not done.
    */
-  private async park(job: Job<ActivityJobData>, lockToken: string | undefined, awaiting: { attempt: number; startedAt: number }, eff: Effective): Promise<never> {
+  private async park(
+    job: Job<ActivityJobData>,
+    lockToken: string | undefined,
+    awaiting: { attempt: number; startedAt: number },
+    eff: Effective,
+  ): Promise<never> {
     const data = { ...job.data, awaiting };
     await job.updateData(data);
     const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
@@ -183,17 +226,27 @@ export class ActivityExecutor {
    * A parked attempt's job came back: parked again when its deadline is still ahead (a heartbeat
    * moved it, or it came back to look); otherwise the attempt failed with that timeout.
    */
-  private async awaitAgain(job: Job<ActivityJobData>, lockToken: string | undefined, eff: Effective, step: string): Promise<void> {
+  private async awaitAgain(
+    job: Job<ActivityJobData>,
+    lockToken: string | undefined,
+    eff: Effective,
+    step: string,
+  ): Promise<void> {
     const awaiting = job.data.awaiting!;
     // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
-    if (!job.data.nonCancellable && await this.store.cancelRequested(job.data.workflowId, job.data.runId)) {
-      throw new CancelledFailure(`Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`);
+    if (!job.data.nonCancellable && (await this.store.cancelRequested(job.data.workflowId, job.data.runId))) {
+      throw new CancelledFailure(
+        `Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`,
+      );
     }
     const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
     if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
     const { awaiting: _, ...rest } = job.data;
     await job.updateData(rest); // the retry, if any, runs the activity again
-    throw new TimeoutFailure(`${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`, due!.type);
+    throw new TimeoutFailure(
+      `${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`,
+      due!.type,
+    );
   }
 
   /**
@@ -205,11 +258,19 @@ export class ActivityExecutor {
    */
   async runLocal(
     workflow: { workflowId: string; runId: string; taskQueue: string },
-    cmd: Extract<NewEvent, { type: 'ActivityTaskScheduled' }> & { local: { attempt: number; firstScheduledAt: number } },
+    cmd: Extract<NewEvent, { type: 'ActivityTaskScheduled' }> & {
+      local: { attempt: number; firstScheduledAt: number };
+    },
   ): Promise<Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>> {
     const data: ActivityJobData = {
-      workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType, input: cmd.input,
-      options: cmd.options, scheduledAt: cmd.local.firstScheduledAt, workflowTaskQueue: workflow.taskQueue,
+      workflowId: workflow.workflowId,
+      runId: workflow.runId,
+      seq: cmd.seq,
+      activityType: cmd.activityType,
+      input: cmd.input,
+      options: cmd.options,
+      scheduledAt: cmd.local.firstScheduledAt,
+      workflowTaskQueue: workflow.taskQueue,
       ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
     };
     const step = `local activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
@@ -247,13 +308,27 @@ export class ActivityExecutor {
   }
 
   /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
-  private async runAttempt(data: ActivityJobData, attempt: number, eff: Effective, step: string, shutdown: AbortSignal, beat: Beat): Promise<string | typeof AWAIT_COMPLETION> {
+  private async runAttempt(
+    data: ActivityJobData,
+    attempt: number,
+    eff: Effective,
+    step: string,
+    shutdown: AbortSignal,
+    beat: Beat,
+  ): Promise<string | typeof AWAIT_COMPLETION> {
     const deadline = eff.scheduleToCloseMs === undefined ? undefined : data.scheduledAt + eff.scheduleToCloseMs;
     if (deadline !== undefined && Date.now() >= deadline) {
-      throw new TimeoutFailure(`${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE');
+      throw new TimeoutFailure(
+        `${step} passed its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`,
+        'SCHEDULE_TO_CLOSE',
+      );
     }
     const def = this.registry.activities.get(data.activityType);
-    if (!def) throw ApplicationFailure.retryable(`Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`, 'ActivityNotRegistered');
+    if (!def)
+      throw ApplicationFailure.retryable(
+        `Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`,
+        'ActivityNotRegistered',
+      );
     const args = this.converter.decodeAll(data.input, step);
     const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown, beat, step);
     if (beat.completeAsync?.requested) return AWAIT_COMPLETION;
@@ -261,18 +336,40 @@ export class ActivityExecutor {
   }
 
   /** Logs and counts an attempt that will be retried; returns its backoff. */
-  private retrying(data: ActivityJobData, step: string, attempt: number, eff: Effective, err: unknown, began: number): number {
+  private retrying(
+    data: ActivityJobData,
+    step: string,
+    attempt: number,
+    eff: Effective,
+    err: unknown,
+    began: number,
+  ): number {
     const delayMs = retryDelayMs(eff.policy, attempt);
     this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
-    this.logger.warn?.(`${step} attempt ${attempt} failed, retrying in ${delayMs}ms: ${(err as Error)?.message ?? err}`);
+    this.logger.warn?.(
+      `${step} attempt ${attempt} failed, retrying in ${delayMs}ms: ${(err as Error)?.message ?? err}`,
+    );
     return delayMs;
   }
 
   /** The failure recorded when an activity fails for good (logged). */
-  private finalFailure(data: ActivityJobData, step: string, attempt: number, retryState: RetryState, err: unknown): ActivityFailure {
+  private finalFailure(
+    data: ActivityJobData,
+    step: string,
+    attempt: number,
+    retryState: RetryState,
+    err: unknown,
+  ): ActivityFailure {
     const cause = err instanceof Error ? err : new Error(String(err));
     this.logger.warn?.(`${step} failed for good after attempt ${attempt} (${retryState}): ${cause.message}`);
-    return new ActivityFailure(`Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`, data.activityType, data.seq, retryState, attempt, cause);
+    return new ActivityFailure(
+      `Activity '${data.activityType}' failed (${retryState}, attempt ${attempt}): ${cause.message}`,
+      data.activityType,
+      data.seq,
+      retryState,
+      attempt,
+      cause,
+    );
   }
 
   /** Undefined when the attempt should be retried; otherwise why it should not. */
@@ -283,13 +380,24 @@ export class ActivityExecutor {
     if (err instanceof ApplicationFailure && err.nonRetryable) return 'NON_RETRYABLE_FAILURE';
     if (eff.policy.nonRetryableErrorTypes.includes(failureType(err))) return 'NON_RETRYABLE_FAILURE';
     if (attemptsExhausted(eff.policy, attempt)) return 'MAXIMUM_ATTEMPTS_REACHED';
-    if (eff.scheduleToCloseMs !== undefined && Date.now() + retryDelayMs(eff.policy, attempt) >= data.scheduledAt + eff.scheduleToCloseMs) return 'TIMEOUT';
+    if (
+      eff.scheduleToCloseMs !== undefined &&
+      Date.now() + retryDelayMs(eff.policy, attempt) >= data.scheduledAt + eff.scheduleToCloseMs
+    )
+      return 'TIMEOUT';
     return undefined;
   }
 
   private async invoke(
-    def: ActivityDefinition, args: unknown[], data: ActivityJobData, attempt: number, eff: Effective,
-    deadline: number | undefined, shutdown: AbortSignal, beat: Beat, step: string,
+    def: ActivityDefinition,
+    args: unknown[],
+    data: ActivityJobData,
+    attempt: number,
+    eff: Effective,
+    deadline: number | undefined,
+    shutdown: AbortSignal,
+    beat: Beat,
+    step: string,
   ): Promise<unknown> {
     const { converter } = this;
     const controller = new AbortController();
@@ -297,34 +405,62 @@ export class ActivityExecutor {
     const registered = this.running.get(data.workflowId) ?? new Map<AbortController, { nonCancellable: boolean }>();
     registered.set(controller, { nonCancellable: data.nonCancellable === true });
     this.running.set(data.workflowId, registered);
-    controller.signal.addEventListener('abort', () => {
-      if (controller.signal.reason instanceof CancelledFailure) fail(controller.signal.reason);
-    }, { once: true });
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        if (controller.signal.reason instanceof CancelledFailure) fail(controller.signal.reason);
+      },
+      { once: true },
+    );
     shutdown.addEventListener('abort', onShutdown, { once: true });
     const timers: NodeJS.Timeout[] = [];
     let fail!: (err: Error) => void;
     const failed = new Promise<never>((_, reject) => (fail = reject));
     failed.catch(() => undefined);
     const timeout = (ms: number, err: () => TimeoutFailure) => {
-      const t = setTimeout(() => {
-        const e = err();
-        controller.abort(e);
-        fail(e);
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          const e = err();
+          controller.abort(e);
+          fail(e);
+        },
+        Math.max(0, ms),
+      );
       timers.push(t);
       return t;
     };
     if (eff.startToCloseMs !== undefined) {
-      timeout(eff.startToCloseMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} exceeded its startToCloseTimeout of ${eff.startToCloseMs}ms`, 'START_TO_CLOSE'));
+      timeout(
+        eff.startToCloseMs,
+        () =>
+          new TimeoutFailure(
+            `activity '${data.activityType}' attempt ${attempt} exceeded its startToCloseTimeout of ${eff.startToCloseMs}ms`,
+            'START_TO_CLOSE',
+          ),
+      );
     }
     if (deadline !== undefined) {
-      timeout(deadline - Date.now(), () => new TimeoutFailure(`activity '${data.activityType}' exceeded its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`, 'SCHEDULE_TO_CLOSE'));
+      timeout(
+        deadline - Date.now(),
+        () =>
+          new TimeoutFailure(
+            `activity '${data.activityType}' exceeded its scheduleToCloseTimeout of ${eff.scheduleToCloseMs}ms`,
+            'SCHEDULE_TO_CLOSE',
+          ),
+      );
     }
     let heartbeatTimer: NodeJS.Timeout | undefined;
     const armHeartbeat = () => {
       if (eff.heartbeatMs === undefined) return;
       if (heartbeatTimer) clearTimeout(heartbeatTimer);
-      heartbeatTimer = timeout(eff.heartbeatMs, () => new TimeoutFailure(`activity '${data.activityType}' attempt ${attempt} sent no heartbeat for ${eff.heartbeatMs}ms`, 'HEARTBEAT'));
+      heartbeatTimer = timeout(
+        eff.heartbeatMs,
+        () =>
+          new TimeoutFailure(
+            `activity '${data.activityType}' attempt ${attempt} sent no heartbeat for ${eff.heartbeatMs}ms`,
+            'HEARTBEAT',
+          ),
+      );
     };
     armHeartbeat();
     const ctx: ActivityContext = {
@@ -340,10 +476,16 @@ export class ActivityExecutor {
         if (details !== undefined) beat.details.record(this.converter.encode(details, `heartbeat details of ${step}`));
       },
       get heartbeatDetails() {
-        return beat.previous === undefined ? undefined : converter.decode(beat.previous, `heartbeat details of ${step}`);
+        return beat.previous === undefined
+          ? undefined
+          : converter.decode(beat.previous, `heartbeat details of ${step}`);
       },
       completeAsync: () => {
-        if (!beat.completeAsync) throw ApplicationFailure.nonRetryable(`${step} called completeAsync(), which a local activity cannot: call it through proxyActivities`, 'AsyncCompletionNotSupported');
+        if (!beat.completeAsync)
+          throw ApplicationFailure.nonRetryable(
+            `${step} called completeAsync(), which a local activity cannot: call it through proxyActivities`,
+            'AsyncCompletionNotSupported',
+          );
         beat.completeAsync.requested = true;
         return beat.completeAsync.token;
       },

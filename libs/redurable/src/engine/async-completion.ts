@@ -19,11 +19,17 @@ export function beatAtOf(progress: unknown): number | undefined {
 
 /** The first deadline of an attempt waiting to be completed from outside, and which timeout it is; undefined when it has none. */
 export function asyncDeadline(
-  eff: Timeouts, data: Pick<ActivityJobData, 'scheduledAt'>, awaiting: { startedAt: number }, beatAt: number | undefined,
+  eff: Timeouts,
+  data: Pick<ActivityJobData, 'scheduledAt'>,
+  awaiting: { startedAt: number },
+  beatAt: number | undefined,
 ): { at: number; type: TimeoutType } | undefined {
   const candidates: { at: number; type: TimeoutType }[] = [];
-  if (eff.startToCloseMs !== undefined) candidates.push({ at: awaiting.startedAt + eff.startToCloseMs, type: 'START_TO_CLOSE' });
-  if (eff.heartbeatMs !== undefined) candidates.push({ at: Math.max(awaiting.startedAt, beatAt ?? 0) + eff.heartbeatMs, type: 'HEARTBEAT' });
-  if (eff.scheduleToCloseMs !== undefined) candidates.push({ at: data.scheduledAt + eff.scheduleToCloseMs, type: 'SCHEDULE_TO_CLOSE' });
+  if (eff.startToCloseMs !== undefined)
+    candidates.push({ at: awaiting.startedAt + eff.startToCloseMs, type: 'START_TO_CLOSE' });
+  if (eff.heartbeatMs !== undefined)
+    candidates.push({ at: Math.max(awaiting.startedAt, beatAt ?? 0) + eff.heartbeatMs, type: 'HEARTBEAT' });
+  if (eff.scheduleToCloseMs !== undefined)
+    candidates.push({ at: data.scheduledAt + eff.scheduleToCloseMs, type: 'SCHEDULE_TO_CLOSE' });
   return candidates.sort((a, b) => a.at - b.at)[0];
 }

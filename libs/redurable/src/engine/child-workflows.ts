@@ -33,28 +33,54 @@ export class ChildWorkflows {
   constructor(private readonly deps: ChildWorkflowsDeps) {}
 
   /** Starts the child a parent's command asks for (called when the parent's commands are dispatched). */
-  async start(parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
+  async start(
+    parent: { workflowId: string; runId: string; taskQueue: string },
+    cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>,
+  ): Promise<void> {
     const { store, dispatcher, leaseTtlMs, retentionMs } = this.deps;
-    const info = { workflowId: parent.workflowId, runId: parent.runId, seq: cmd.seq, taskQueue: parent.taskQueue, parentClosePolicy: cmd.parentClosePolicy };
+    const info = {
+      workflowId: parent.workflowId,
+      runId: parent.runId,
+      seq: cmd.seq,
+      taskQueue: parent.taskQueue,
+      parentClosePolicy: cmd.parentClosePolicy,
+    };
     // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
     await store.markHasChildren(parent.workflowId);
     // One run id across attempts: a copy of the start resent after a lost reply returns this run.
     const runId = randomUUID();
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await store.getMeta(cmd.workflowId);
-      if (meta?.parent && meta.parent.workflowId === parent.workflowId && meta.parent.runId === parent.runId && meta.parent.seq === cmd.seq) {
+      if (
+        meta?.parent &&
+        meta.parent.workflowId === parent.workflowId &&
+        meta.parent.runId === parent.runId &&
+        meta.parent.seq === cmd.seq
+      ) {
         if (meta.status !== 'running') await this.notifyParent(cmd.workflowId);
         return;
       }
       const res = await store.start({
-        requestId: runId, checkAfterMs: leaseTtlMs,
+        requestId: runId,
+        checkAfterMs: leaseTtlMs,
         started: {
-          type: 'WorkflowExecutionStarted', workflowType: cmd.workflowType, workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, input: cmd.input, parent: info, ...traceOf(),
-          ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}), ...(cmd.memo ? { memo: cmd.memo } : {}),
+          type: 'WorkflowExecutionStarted',
+          workflowType: cmd.workflowType,
+          workflowId: cmd.workflowId,
+          runId,
+          taskQueue: cmd.taskQueue,
+          input: cmd.input,
+          parent: info,
+          ...traceOf(),
+          ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}),
+          ...(cmd.memo ? { memo: cmd.memo } : {}),
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.now()) } : {}),
         },
-        reuse: 'ALLOW_DUPLICATE', conflict: 'FAIL',
-        terminateReason: '', retentionMs, parent: info,
+        reuse: 'ALLOW_DUPLICATE',
+        conflict: 'FAIL',
+        terminateReason: '',
+        retentionMs,
+        parent: info,
       });
       if (res.kind === 'retry') continue;
       if (res.kind === 'started') {
@@ -65,10 +91,20 @@ export class ChildWorkflows {
       if (res.kind === 'running') {
         // Another dispatch of the same command (a replay, the sweep) may have started it meanwhile.
         const now = await store.getMeta(cmd.workflowId);
-        if (now?.parent?.workflowId === parent.workflowId && now.parent.runId === parent.runId && now.parent.seq === cmd.seq) return;
+        if (
+          now?.parent?.workflowId === parent.workflowId &&
+          now.parent.runId === parent.runId &&
+          now.parent.seq === cmd.seq
+        )
+          return;
       }
       const message = `could not start child workflow '${cmd.workflowId}': ${res.kind === 'running' ? `a run (${res.runId}) is already running` : `reuse rejected (${res.kind})`}`;
-      await this.deliver(info, { type: 'ChildWorkflowFailed', seq: cmd.seq, status: 'start-failed', failure: { kind: 'application', type: 'ChildStartFailed', message } });
+      await this.deliver(info, {
+        type: 'ChildWorkflowFailed',
+        seq: cmd.seq,
+        status: 'start-failed',
+        failure: { kind: 'application', type: 'ChildStartFailed', message },
+      });
       return;
     }
     // The parent's task fails and is retried with backoff; the start is idempotent.
@@ -83,28 +119,40 @@ export class ChildWorkflows {
     const { store } = this.deps;
     const stored = await store.notificationOf(childWorkflowId);
     if (stored) {
-      const outcome = stored.status === 'completed'
-        ? { type: 'ChildWorkflowCompleted' as const, seq: stored.parent.seq, result: stored.value }
-        : {
-            type: 'ChildWorkflowFailed' as const, seq: stored.parent.seq, status: stored.status,
-            failure: closeFailure({ status: stored.status, closeValue: stored.value }),
-          };
+      const outcome =
+        stored.status === 'completed'
+          ? { type: 'ChildWorkflowCompleted' as const, seq: stored.parent.seq, result: stored.value }
+          : {
+              type: 'ChildWorkflowFailed' as const,
+              seq: stored.parent.seq,
+              status: stored.status,
+              failure: closeFailure({ status: stored.status, closeValue: stored.value }),
+            };
       await this.deliver(stored.parent, outcome);
     }
     await store.childNotified(childWorkflowId);
   }
 
   /** After a run closed: report to its parent, and apply its children's parent-close policy. */
-  async afterClose(workflowId: string, runId: string, related: { parent: boolean; children: boolean } = { parent: true, children: true }): Promise<void> {
+  async afterClose(
+    workflowId: string,
+    runId: string,
+    related: { parent: boolean; children: boolean } = { parent: true, children: true },
+  ): Promise<void> {
     try {
       if (related.parent) await this.notifyParent(workflowId);
       if (related.children) await this.applyParentClosePolicy(workflowId, runId);
     } catch (err) {
-      this.deps.logger.error?.(`After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`);
+      this.deps.logger.error?.(
+        `After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`,
+      );
     }
   }
 
-  private async deliver(parent: { workflowId: string; runId: string; taskQueue: string }, outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>): Promise<void> {
+  private async deliver(
+    parent: { workflowId: string; runId: string; taskQueue: string },
+    outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>,
+  ): Promise<void> {
     await this.deps.writes.recordOutcome(parent, outcome, 'notify.after-append');
   }
 
@@ -123,7 +171,11 @@ export class ChildWorkflows {
           if (e.type !== 'ChildWorkflowScheduled') continue;
           const meta = await store.getMeta(e.workflowId);
           if (meta?.parent?.runId === runId && meta.parent.seq === e.seq) continue;
-          if (!history.some((x) => (x.type === 'ChildWorkflowCompleted' || x.type === 'ChildWorkflowFailed') && x.seq === e.seq)) {
+          if (
+            !history.some(
+              (x) => (x.type === 'ChildWorkflowCompleted' || x.type === 'ChildWorkflowFailed') && x.seq === e.seq,
+            )
+          ) {
             await this.start({ workflowId, runId, taskQueue: started.taskQueue }, e);
           }
         }
@@ -149,8 +201,12 @@ export class ChildWorkflows {
       const { writes } = this.deps;
       const reason = `parent workflow '${workflowId}' closed`;
       // The child may close meanwhile: then there is nothing left to stop.
-      if (child.parentClosePolicy === 'TERMINATE') await writes.terminate(child.workflowId, `${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
-      else await writes.external(child.workflowId, 'cancel', { type: 'WorkflowCancelRequested', reason }, true).catch(ignoreNotRunning);
+      if (child.parentClosePolicy === 'TERMINATE')
+        await writes.terminate(child.workflowId, `${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
+      else
+        await writes
+          .external(child.workflowId, 'cancel', { type: 'WorkflowCancelRequested', reason }, true)
+          .catch(ignoreNotRunning);
     }
     await store.parentHandled(workflowId);
   }

@@ -73,7 +73,9 @@ export class RecoverySweep {
 
   async start(intervalMs: number): Promise<void> {
     await this.runOnce();
-    this.backfill = this.backfillDueIndex().catch((err: Error) => this.deps.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack));
+    this.backfill = this.backfillDueIndex().catch((err: Error) =>
+      this.deps.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack),
+    );
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
     }, intervalMs);
@@ -90,21 +92,38 @@ export class RecoverySweep {
       const shards = shuffled(store.keys.allShards());
       // A few shards at a time (on a Cluster they are on different masters). A shard that fails
       // is logged and the lane goes on, so no lane outlives the pass.
-      await Promise.all(Array.from({ length: SHARD_LANES }, async () => {
-        for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
-          try {
-            for (const taskQueue of this.served) {
-              const due = async () => (await store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
-              const n = await this.claimed(shard, taskQueue, due, (renew) => this.sweepDue(shard!, taskQueue, now, renew), 0);
-              repaired += n; // added after the await: lanes run concurrently
+      await Promise.all(
+        Array.from({ length: SHARD_LANES }, async () => {
+          for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
+            try {
+              for (const taskQueue of this.served) {
+                const due = async () => (await store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
+                const n = await this.claimed(
+                  shard,
+                  taskQueue,
+                  due,
+                  (renew) => this.sweepDue(shard!, taskQueue, now, renew),
+                  0,
+                );
+                repaired += n; // added after the await: lanes run concurrently
+              }
+              await this.claimed(
+                shard,
+                CHILDREN,
+                () => this.childrenDue(shard!, now),
+                () => this.sweepChildren(shard!, now),
+                undefined,
+              );
+            } catch (err) {
+              failed = true;
+              logger.error?.(
+                `Recovery sweep failed on shard ${shard}: ${(err as Error).message}`,
+                (err as Error).stack,
+              );
             }
-            await this.claimed(shard, CHILDREN, () => this.childrenDue(shard!, now), () => this.sweepChildren(shard!, now), undefined);
-          } catch (err) {
-            failed = true;
-            logger.error?.(`Recovery sweep failed on shard ${shard}: ${(err as Error).message}`, (err as Error).stack);
           }
-        }
-      }));
+        }),
+      );
       if (!failed) this.lastPassAt = Date.now();
     } catch (err) {
       logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
@@ -116,7 +135,13 @@ export class RecoverySweep {
    * Runs `work` on a shard when `due` says it has something to do and no other worker's sweep
    * holds it (else `skipped`); `work` renews the claim as it goes (a long sweep keeps it).
    */
-  private async claimed<T>(shard: number, what: string, due: () => Promise<boolean>, work: (renew: () => Promise<void>) => Promise<T>, skipped: T): Promise<T> {
+  private async claimed<T>(
+    shard: number,
+    what: string,
+    due: () => Promise<boolean>,
+    work: (renew: () => Promise<void>) => Promise<T>,
+    skipped: T,
+  ): Promise<T> {
     const { store, options } = this.deps;
     if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
@@ -135,15 +160,20 @@ export class RecoverySweep {
   private async childrenDue(shard: number, now: number): Promise<boolean> {
     const { store, options } = this.deps;
     const before = now - options.leaseTtlMs;
-    const [children, parents] = await Promise.all([store.staleNotifications(shard, before, 1), store.staleClosedParents(shard, before, 1)]);
+    const [children, parents] = await Promise.all([
+      store.staleNotifications(shard, before, 1),
+      store.staleClosedParents(shard, before, 1),
+    ]);
     return children.length + parents.length > 0;
   }
 
   /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
   private async sweepChildren(shard: number, now: number): Promise<void> {
     const { store, options, children } = this.deps;
-    for (const childId of await store.staleNotifications(shard, now - options.leaseTtlMs, BATCH)) await children.notifyParent(childId);
-    for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH)) await children.applyForClosedParent(parentId);
+    for (const childId of await store.staleNotifications(shard, now - options.leaseTtlMs, BATCH))
+      await children.notifyParent(childId);
+    for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH))
+      await children.applyForClosedParent(parentId);
   }
 
   private async sweepDue(shard: number, taskQueue: string, now: number, renew: () => Promise<void>): Promise<number> {
@@ -166,7 +196,10 @@ export class RecoverySweep {
             await store.rescheduleCheck(taskQueue, ids[i], meta, verdict.next, verdict.dispatchVerified === true);
           } catch (err) {
             // One workflow that cannot be checked must not stop the others; it is tried again next pass.
-            logger.error?.(`Recovery sweep could not check workflow ${ids[i]}${meta ? ` (run ${meta.runId})` : ''}: ${(err as Error).message}`, (err as Error).stack);
+            logger.error?.(
+              `Recovery sweep could not check workflow ${ids[i]}${meta ? ` (run ${meta.runId})` : ''}: ${(err as Error).message}`,
+              (err as Error).stack,
+            );
           }
         }
       };
@@ -200,14 +233,17 @@ export class RecoverySweep {
     }
     // A commit whose jobs were to be added after it (the dispatch mark): once a lease ttl has
     // passed, check that they exist: re-add what is missing, or clear the mark.
-    if (meta.dispatchAt !== undefined && meta.dispatchAt >= now - ttl) return { repaired: false, next: meta.dispatchAt + ttl + 1 };
+    if (meta.dispatchAt !== undefined && meta.dispatchAt >= now - ttl)
+      return { repaired: false, next: meta.dispatchAt + ttl + 1 };
     return this.checkJobs(meta, now, meta.dispatchAt !== undefined);
   }
 
   /** A run past its workflow timeout whose timeout job was lost (removed, or lost by Redis) is closed here. */
   private async closePastDeadline(workflowId: string, runId: string, deadline: RunDeadline): Promise<Verdict> {
     await this.deps.timeOut(workflowId, runId, deadline);
-    this.deps.logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`);
+    this.deps.logger.warn?.(
+      `Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`,
+    );
     this.deps.metrics.sweepRepair('lost-job');
     return { repaired: true };
   }
@@ -234,18 +270,37 @@ export class RecoverySweep {
     if (afterCommit && children.length > 0) {
       const metas = await store.getMetas(children.map((c) => c.workflowId));
       if (children.some((c, i) => metas[i]?.parent?.runId !== runId || metas[i]?.parent?.seq !== c.seq)) {
-        await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-children-${meta.historyLength}-${meta.dispatchAt}`, 0, true);
-        logger.log?.(`Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`);
+        await dispatcher.enqueueTask(
+          workflowId,
+          runId,
+          taskQueue,
+          `sweep-children-${meta.historyLength}-${meta.dispatchAt}`,
+          0,
+          true,
+        );
+        logger.log?.(
+          `Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`,
+        );
         this.deps.metrics.sweepRepair('child-not-started');
         return { repaired: true, next: now + ttl };
       }
     }
     const timerQueue = await queues.workflowFor(taskQueue, workflowId);
     const watched = [
-      ...(await Promise.all(activities.map(async (a) => ({
-        event: a, queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq), what: `activity '${a.activityType}' (seq ${a.seq})`,
-      })))),
-      ...dueTimers.map((t) => ({ event: t, queue: timerQueue, jobId: timerJobId(workflowId, runId, t.seq), what: `timer (seq ${t.seq})` })),
+      ...(await Promise.all(
+        activities.map(async (a) => ({
+          event: a,
+          queue: await queues.activityFor(a.options.taskQueue, workflowId),
+          jobId: activityJobId(workflowId, runId, a.seq),
+          what: `activity '${a.activityType}' (seq ${a.seq})`,
+        })),
+      )),
+      ...dueTimers.map((t) => ({
+        event: t,
+        queue: timerQueue,
+        jobId: timerJobId(workflowId, runId, t.seq),
+        what: `timer (seq ${t.seq})`,
+      })),
     ];
     let repaired = false;
     if (watched.length > 0) {
@@ -262,15 +317,29 @@ export class RecoverySweep {
       // may have been recorded, or the run closed, which refuses outcomes, since the sweep read
       // the meta), then run it again.
       const finished = watched.filter((_, i) => states[i] === 'finished');
-      const unrecorded = (await Promise.all(finished.map(async (w) => ((await store.outcomeState(workflowId, runId, w.event.seq)) === 'outstanding' ? w : undefined)))).filter((w) => w !== undefined);
+      const unrecorded = (
+        await Promise.all(
+          finished.map(async (w) =>
+            (await store.outcomeState(workflowId, runId, w.event.seq)) === 'outstanding' ? w : undefined,
+          ),
+        )
+      ).filter((w) => w !== undefined);
       for (const w of unrecorded) await w.queue.remove(w.jobId);
       if (unrecorded.length > 0) {
-        logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`);
+        logger.warn?.(
+          `Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`,
+        );
       }
       const missing = [...watched.filter((_, i) => states[i] === 'missing'), ...unrecorded];
       if (missing.length > 0) {
-        await dispatcher.dispatch({ workflowId, runId, taskQueue, trace }, missing.map((m) => m.event), now);
-        logger.warn?.(`Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`);
+        await dispatcher.dispatch(
+          { workflowId, runId, taskQueue, trace },
+          missing.map((m) => m.event),
+          now,
+        );
+        logger.warn?.(
+          `Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`,
+        );
         this.deps.metrics.sweepRepair('lost-job');
         repaired = true;
       }
@@ -294,12 +363,17 @@ export class RecoverySweep {
       for (let start = 0; !this.stopped; start += BATCH) {
         const ids = await store.runningIds(shard, start, BATCH);
         if (ids.length === 0) break;
-        const metas = (await store.getMetas(ids)).filter((m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue));
+        const metas = (await store.getMetas(ids)).filter(
+          (m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue),
+        );
         added += await store.backfillDueIndex(metas, await store.serverTime());
         if (ids.length < BATCH) break;
       }
     }
-    if (added > 0) logger.log?.(`Recovery sweep: ${added} running workflows were in no due index (started by an older version); they are checked now`);
+    if (added > 0)
+      logger.log?.(
+        `Recovery sweep: ${added} running workflows were in no due index (started by an older version); they are checked now`,
+      );
   }
 
   async stop(): Promise<void> {

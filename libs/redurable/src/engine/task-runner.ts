@@ -1,9 +1,22 @@
 import { crashPoint } from '../core/crash-points.js';
 import type { LoggerService } from '@nestjs/common';
-import { CorruptHistoryError, LeaseLostError, NonDeterminismError, UnknownWorkflowTypeError } from '../core/errors/library.errors.js';
+import {
+  CorruptHistoryError,
+  LeaseLostError,
+  NonDeterminismError,
+  UnknownWorkflowTypeError,
+} from '../core/errors/library.errors.js';
 import type { DurableRegistry } from '../core/definitions/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../core/events.js';
-import type { CloseSpec, CommitResult, CompletionResult, Lease, RedisHistoryStore, SpeculativeResult, StoredEvent } from '../store/redis-history-store.js';
+import type {
+  CloseSpec,
+  CommitResult,
+  CompletionResult,
+  Lease,
+  RedisHistoryStore,
+  SpeculativeResult,
+  StoredEvent,
+} from '../store/redis-history-store.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
@@ -30,7 +43,9 @@ export interface TaskRunnerOptions {
 }
 
 /** A local activity's scheduling command. */
-export type LocalCommand = Extract<NewCommand, { type: 'ActivityTaskScheduled' }> & { local: { attempt: number; firstScheduledAt: number } };
+export type LocalCommand = Extract<NewCommand, { type: 'ActivityTaskScheduled' }> & {
+  local: { attempt: number; firstScheduledAt: number };
+};
 
 function isLocal(cmd: NewCommand): cmd is LocalCommand {
   return cmd.type === 'ActivityTaskScheduled' && cmd.local !== undefined;
@@ -54,7 +69,13 @@ function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; lease: 
 
 /** Commands that become jobs (markers, update completions and search attribute upserts are only recorded; local activities ran in the task). */
 function jobCommands(commands: NewCommand[]): NewCommand[] {
-  return commands.filter((c) => c.type !== 'MarkerRecorded' && c.type !== 'WorkflowUpdateCompleted' && c.type !== 'UpsertWorkflowSearchAttributes' && !isLocal(c));
+  return commands.filter(
+    (c) =>
+      c.type !== 'MarkerRecorded' &&
+      c.type !== 'WorkflowUpdateCompleted' &&
+      c.type !== 'UpsertWorkflowSearchAttributes' &&
+      !isLocal(c),
+  );
 }
 
 /**
@@ -89,7 +110,13 @@ export class WorkflowTaskRunner {
    * A task releases the lease before dispatching its jobs, so another task of the same
    * workflow can start here meanwhile; it waits for the first to finish.
    */
-  run(workflowId: string, runId: string, taskQueue: string, held?: Lease, opts: { replay?: boolean } = {}): Promise<void> {
+  run(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    held?: Lease,
+    opts: { replay?: boolean } = {},
+  ): Promise<void> {
     return this.exclusive(workflowId, () => this.runNow(workflowId, runId, taskQueue, held, opts));
   }
 
@@ -110,13 +137,28 @@ export class WorkflowTaskRunner {
    * moved the workflow on meanwhile, the cached execution is dropped and the history replayed.
    */
   complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
-    return this.exclusive(workflowId, () => this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
-      const activation = this.cache.get(workflowId, runId);
-      if (activation && (await inSpan('redurable.workflow_task', spanAttributes(activation.info), activation.trace, () => this.deliverCached(activation, outcome, taskQueue)))) return;
-      const res = await this.store.appendCompletion(workflowId, runId, outcome, true, this.options.leaseTtlMs, this.cursor(workflowId, runId));
-      crashPoint('completion.after-append');
-      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
-    }));
+    return this.exclusive(workflowId, () =>
+      this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
+        const activation = this.cache.get(workflowId, runId);
+        if (
+          activation &&
+          (await inSpan('redurable.workflow_task', spanAttributes(activation.info), activation.trace, () =>
+            this.deliverCached(activation, outcome, taskQueue),
+          ))
+        )
+          return;
+        const res = await this.store.appendCompletion(
+          workflowId,
+          runId,
+          outcome,
+          true,
+          this.options.leaseTtlMs,
+          this.cursor(workflowId, runId),
+        );
+        crashPoint('completion.after-append');
+        await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
+      }),
+    );
   }
 
   /**
@@ -124,7 +166,12 @@ export class WorkflowTaskRunner {
    * all the same, so the task is failed with that error (describe() shows it, and it is retried
    * with backoff) instead of leaving the workflow with a silent, expiring lease.
    */
-  private async failIfCorrupt(workflowId: string, runId: string, taskQueue: string, fn: () => Promise<void>): Promise<void> {
+  private async failIfCorrupt(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    fn: () => Promise<void>,
+  ): Promise<void> {
     try {
       await fn();
     } catch (err) {
@@ -135,13 +182,23 @@ export class WorkflowTaskRunner {
   }
 
   /** After an outcome was recorded without a commit: run the task if the lease came with it, or ask for one. */
-  private async afterRecorded(workflowId: string, runId: string, taskQueue: string, res: CompletionResult, seq: number): Promise<void> {
+  private async afterRecorded(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    res: CompletionResult,
+    seq: number,
+  ): Promise<void> {
     if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
     else if (res.kind === 'needs-task') await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`);
   }
 
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
-  private async deliverCached(activation: WorkflowActivation, outcome: OutcomeEvent, taskQueue: string): Promise<boolean> {
+  private async deliverCached(
+    activation: WorkflowActivation,
+    outcome: OutcomeEvent,
+    taskQueue: string,
+  ): Promise<boolean> {
     const { workflowId, runId } = activation.info;
     const began = performance.now();
     try {
@@ -164,9 +221,16 @@ export class WorkflowTaskRunner {
     try {
       if (close && schedulesChild(commands)) await this.store.markHasChildren(workflowId);
       res = await this.store.completeAndCommit({
-        workflowId, runId, outcome, cachedFence: activation.fence, leaseTtlMs: this.options.leaseTtlMs,
-        events: close ? [...events, close.event] : events, close: close?.spec, keepLease: locals.length > 0,
-        dispatch: toDispatch.length > 0 && !closing, retentionMs: this.options.retentionMs,
+        workflowId,
+        runId,
+        outcome,
+        cachedFence: activation.fence,
+        leaseTtlMs: this.options.leaseTtlMs,
+        events: close ? [...events, close.event] : events,
+        close: close?.spec,
+        keepLease: locals.length > 0,
+        dispatch: toDispatch.length > 0 && !closing,
+        retentionMs: this.options.retentionMs,
       });
     } catch (err) {
       this.cache.evict(workflowId); // it consumed the outcome, which may not be recorded
@@ -191,8 +255,19 @@ export class WorkflowTaskRunner {
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the
       // commit set the dispatch mark: the sweep adds what is missing).
-      if (toDispatch.length > 0) await this.trackedDispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
-      await this.runLeased(workflowId, runId, taskQueue, { fence: res.fence, full: false, events: [] }, { activation, pending: locals });
+      if (toDispatch.length > 0)
+        await this.trackedDispatch(
+          { workflowId, runId, taskQueue, trace: activation.trace },
+          toDispatch,
+          activation.now,
+        );
+      await this.runLeased(
+        workflowId,
+        runId,
+        taskQueue,
+        { fence: res.fence, full: false, events: [] },
+        { activation, pending: locals },
+      );
       return true;
     }
     if (toDispatch.length > 0) {
@@ -211,12 +286,22 @@ export class WorkflowTaskRunner {
    * Adds a committed step's jobs; never throws: a failure is logged, and the dispatch mark the
    * commit set has the recovery sweep add what is missing.
    */
-  private trackedDispatch(workflow: { workflowId: string; runId: string; taskQueue: string; trace?: WorkflowActivation['trace'] }, commands: NewCommand[], now: number): Promise<void> {
+  private trackedDispatch(
+    workflow: { workflowId: string; runId: string; taskQueue: string; trace?: WorkflowActivation['trace'] },
+    commands: NewCommand[],
+    now: number,
+  ): Promise<void> {
     const { workflowId, runId } = workflow;
-    const done: Promise<void> = this.dispatcher.dispatch(workflow, commands, now).then(
-      () => crashPoint('task.after-dispatch'),
-      (err: Error) => this.logger.warn?.(`Workflow ${workflowId} (run ${runId}): adding the jobs of its step failed (${err.message}); the recovery sweep adds them`),
-    ).finally(() => this.dispatching.delete(done));
+    const done: Promise<void> = this.dispatcher
+      .dispatch(workflow, commands, now)
+      .then(
+        () => crashPoint('task.after-dispatch'),
+        (err: Error) =>
+          this.logger.warn?.(
+            `Workflow ${workflowId} (run ${runId}): adding the jobs of its step failed (${err.message}); the recovery sweep adds them`,
+          ),
+      )
+      .finally(() => this.dispatching.delete(done));
     this.dispatching.add(done);
     return done;
   }
@@ -226,7 +311,13 @@ export class WorkflowTaskRunner {
     await Promise.all(this.dispatching);
   }
 
-  private async runNow(workflowId: string, runId: string, taskQueue: string, held: Lease | undefined, opts: { replay?: boolean }): Promise<void> {
+  private async runNow(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    held: Lease | undefined,
+    opts: { replay?: boolean },
+  ): Promise<void> {
     if (opts.replay) this.cache.evict(workflowId);
     let lease = held;
     if (!lease) {
@@ -241,13 +332,24 @@ export class WorkflowTaskRunner {
     const started = leased.full ? (leased.events[0]?.event as WorkflowExecutionStarted | undefined) : undefined;
     const cached = this.cache.get(workflowId, runId);
     const parent = started?.type === 'WorkflowExecutionStarted' ? started.trace : cached?.trace;
-    const attributes = spanAttributes({ workflowId, runId, workflowType: started?.workflowType ?? cached?.info.workflowType, taskQueue });
-    await inSpan('redurable.workflow_task', attributes, parent, () => this.runLeased(workflowId, runId, taskQueue, leased));
+    const attributes = spanAttributes({
+      workflowId,
+      runId,
+      workflowType: started?.workflowType ?? cached?.info.workflowType,
+      taskQueue,
+    });
+    await inSpan('redurable.workflow_task', attributes, parent, () =>
+      this.runLeased(workflowId, runId, taskQueue, leased),
+    );
   }
 
   /** The task itself, once the lease is held. */
   private async runLeased(
-    workflowId: string, runId: string, taskQueue: string, lease: Lease, resume?: { activation: WorkflowActivation; pending: NewCommand[] },
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    lease: Lease,
+    resume?: { activation: WorkflowActivation; pending: NewCommand[] },
   ): Promise<void> {
     let activation: WorkflowActivation | undefined = resume?.activation;
     const began = performance.now();
@@ -307,9 +409,17 @@ export class WorkflowTaskRunner {
   }
 
   /** Commits one round of commands; returns events that arrived meanwhile, if any. */
-  private async commitRound(activation: WorkflowActivation, taskQueue: string, replayed: boolean, pending: NewCommand[]): Promise<StoredEvent[] | undefined> {
+  private async commitRound(
+    activation: WorkflowActivation,
+    taskQueue: string,
+    replayed: boolean,
+    pending: NewCommand[],
+  ): Promise<StoredEvent[] | undefined> {
     const { workflowId, runId } = activation.info;
-    const { commands, events, ranLocal } = await this.withLocalActivities(activation, [...pending, ...activation.takeCommands()]);
+    const { commands, events, ranLocal } = await this.withLocalActivities(activation, [
+      ...pending,
+      ...activation.takeCommands(),
+    ]);
     // Local outcomes are recorded only if no other event arrived since this task's view (clean).
     const clean = ranLocal;
     const closing = activation.takeClosing();
@@ -317,26 +427,59 @@ export class WorkflowTaskRunner {
       const close = this.closeSpec(activation, closing);
       events.push(close.event);
       if (schedulesChild(commands)) await this.store.markHasChildren(workflowId);
-      movedOn(await this.store.commit({
-        workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: true, clean,
-        leaseTtlMs: this.options.leaseTtlMs, close: close.spec, retentionMs: this.options.retentionMs,
-      }));
+      movedOn(
+        await this.store.commit({
+          workflowId,
+          runId,
+          fence: activation.fence,
+          lastId: activation.lastId,
+          events,
+          release: true,
+          clean,
+          leaseTtlMs: this.options.leaseTtlMs,
+          close: close.spec,
+          retentionMs: this.options.retentionMs,
+        }),
+      );
       await this.closed(activation, close.spec, taskQueue, commands);
       return undefined;
     }
     const toDispatch = jobCommands(commands);
-    const base = { workflowId, runId, fence: activation.fence, lastId: activation.lastId, leaseTtlMs: this.options.leaseTtlMs, clean };
+    const base = {
+      workflowId,
+      runId,
+      fence: activation.fence,
+      lastId: activation.lastId,
+      leaseTtlMs: this.options.leaseTtlMs,
+      clean,
+    };
     let appendedLastId: string;
     let result: CommitResult;
     const outstanding = replayed ? activation.outstandingRecorded() : [];
     if (outstanding.length > 0) {
       // A rebuilt execution re-dispatches everything outstanding while it holds the lease,
       // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
-      appendedLastId = events.length > 0 ? movedOn(await this.store.commit({ ...base, events, release: false })).lastId : activation.lastId;
+      appendedLastId =
+        events.length > 0
+          ? movedOn(await this.store.commit({ ...base, events, release: false })).lastId
+          : activation.lastId;
       crashPoint('task.after-commit');
-      await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, [...toDispatch, ...outstanding], activation.now);
+      await this.dispatcher.dispatch(
+        { workflowId, runId, taskQueue, trace: activation.trace },
+        [...toDispatch, ...outstanding],
+        activation.now,
+      );
       crashPoint('task.after-dispatch');
-      result = movedOn(await this.store.commit({ ...base, lastId: appendedLastId, clean: false, events: [], release: true, dispatchMark: 'clear' }));
+      result = movedOn(
+        await this.store.commit({
+          ...base,
+          lastId: appendedLastId,
+          clean: false,
+          events: [],
+          release: true,
+          dispatchMark: 'clear',
+        }),
+      );
     } else {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
@@ -344,7 +487,12 @@ export class WorkflowTaskRunner {
       result = movedOn(await this.store.commit({ ...base, events, release: true, dispatchMark: mark }));
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
-      if (toDispatch.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, toDispatch, activation.now);
+      if (toDispatch.length > 0)
+        await this.dispatcher.dispatch(
+          { workflowId, runId, taskQueue, trace: activation.trace },
+          toDispatch,
+          activation.now,
+        );
       crashPoint('task.after-dispatch');
     }
     if (result.kind === 'more') return result.events;
@@ -364,41 +512,75 @@ export class WorkflowTaskRunner {
    * While they run, the lease is renewed every third of its ttl, and what is done so far is
    * recorded between batches at the same pace.
    */
-  private async withLocalActivities(activation: WorkflowActivation, first: NewCommand[]): Promise<{ commands: NewCommand[]; events: NewEvent[]; ranLocal: boolean }> {
+  private async withLocalActivities(
+    activation: WorkflowActivation,
+    first: NewCommand[],
+  ): Promise<{ commands: NewCommand[]; events: NewEvent[]; ranLocal: boolean }> {
     const commands = [...first];
     const { workflowId, runId, taskQueue } = activation.info;
     const every = this.options.leaseTtlMs / 3;
-    let events = withScheduleTime(first.filter((c) => !isLocal(c)), activation.now);
+    let events = withScheduleTime(
+      first.filter((c) => !isLocal(c)),
+      activation.now,
+    );
     let ranLocal = false;
     let since = performance.now();
-    for (let local = first.filter(isLocal); local.length > 0 && !activation.isClosed; ) {
+    for (let local = first.filter(isLocal); local.length > 0 && !activation.isClosed;) {
       if (ranLocal && performance.now() - since > every) {
-        const jobs = events.some((e) => e.type === 'TimerStarted' || e.type === 'ChildWorkflowScheduled' || (e.type === 'ActivityTaskScheduled' && !e.local));
-        const res = movedOn(await this.store.commit({
-          workflowId, runId, fence: activation.fence, lastId: activation.lastId, events, release: false, clean: true,
-          leaseTtlMs: this.options.leaseTtlMs, dispatchMark: jobs ? 'set' : undefined,
-        }));
+        const jobs = events.some(
+          (e) =>
+            e.type === 'TimerStarted' ||
+            e.type === 'ChildWorkflowScheduled' ||
+            (e.type === 'ActivityTaskScheduled' && !e.local),
+        );
+        const res = movedOn(
+          await this.store.commit({
+            workflowId,
+            runId,
+            fence: activation.fence,
+            lastId: activation.lastId,
+            events,
+            release: false,
+            clean: true,
+            leaseTtlMs: this.options.leaseTtlMs,
+            dispatchMark: jobs ? 'set' : undefined,
+          }),
+        );
         activation.lastId = res.lastId;
         crashPoint('local.after-checkpoint');
         events = [];
         since = performance.now();
       }
       const renew = setInterval(() => {
-        void this.store.renewLease(workflowId, runId, activation.fence, activation.lastId, this.options.leaseTtlMs).catch(() => undefined); // a lost lease shows at the commit
+        void this.store
+          .renewLease(workflowId, runId, activation.fence, activation.lastId, this.options.leaseTtlMs)
+          .catch(() => undefined); // a lost lease shows at the commit
       }, every);
       let outcomes: (NewEvent & { ts: number })[];
       try {
-        outcomes = await Promise.all(local.map(async (cmd) => ({ ...(await this.options.runLocal({ workflowId, runId, taskQueue }, cmd)), ts: this.options.now() })));
+        outcomes = await Promise.all(
+          local.map(async (cmd) => ({
+            ...(await this.options.runLocal({ workflowId, runId, taskQueue }, cmd)),
+            ts: this.options.now(),
+          })),
+        );
       } finally {
         clearInterval(renew);
       }
       crashPoint('local.after-run');
       ranLocal = true;
       events.push(...local, ...outcomes);
-      await activation.activate(outcomes.map((event) => ({ streamId: activation.lastId, event: { ...event, id: 0 } as HistoryEvent })));
+      await activation.activate(
+        outcomes.map((event) => ({ streamId: activation.lastId, event: { ...event, id: 0 } as HistoryEvent })),
+      );
       const more = activation.takeCommands();
       commands.push(...more);
-      events.push(...withScheduleTime(more.filter((c) => !isLocal(c)), activation.now));
+      events.push(
+        ...withScheduleTime(
+          more.filter((c) => !isLocal(c)),
+          activation.now,
+        ),
+      );
       local = more.filter(isLocal);
     }
     return { commands, events, ranLocal };
@@ -415,14 +597,26 @@ export class WorkflowTaskRunner {
       case 'continued': {
         const runId = randomUUID();
         const started = {
-          type: 'WorkflowExecutionStarted' as const, workflowType, workflowId, runId, taskQueue, input: closing.input,
-          continuedFromRunId: activation.info.runId, ...(activation.parent ? { parent: activation.parent } : {}), ...(activation.trace ? { trace: activation.trace } : {}),
+          type: 'WorkflowExecutionStarted' as const,
+          workflowType,
+          workflowId,
+          runId,
+          taskQueue,
+          input: closing.input,
+          continuedFromRunId: activation.info.runId,
+          ...(activation.parent ? { parent: activation.parent } : {}),
+          ...(activation.trace ? { trace: activation.trace } : {}),
           ...carriedTimeouts(activation.timeouts, this.options.now()),
           // Search attributes (as upserted so far) and memo carry over, as Temporal does; the meta keeps the indexed map.
-          ...(Object.keys(activation.recordedSearchAttributes).length ? { searchAttributes: activation.recordedSearchAttributes } : {}),
+          ...(Object.keys(activation.recordedSearchAttributes).length
+            ? { searchAttributes: activation.recordedSearchAttributes }
+            : {}),
           ...(activation.memo ? { memo: activation.memo } : {}),
         };
-        return { event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input }, spec: { status: 'continued', value: '', next: { runId, started } } };
+        return {
+          event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },
+          spec: { status: 'continued', value: '', next: { runId, started } },
+        };
       }
       default:
         return { event: { type: 'WorkflowExecutionFailed', failure: JSON.parse(closing.value) }, spec: closing };
@@ -434,13 +628,23 @@ export class WorkflowTaskRunner {
    * policy then applies to them), then start the next run's first task, or report to the
    * parent and apply the children's parent-close policy.
    */
-  private async closed(activation: WorkflowActivation, spec: CloseSpec, taskQueue: string, commands: NewCommand[]): Promise<void> {
+  private async closed(
+    activation: WorkflowActivation,
+    spec: CloseSpec,
+    taskQueue: string,
+    commands: NewCommand[],
+  ): Promise<void> {
     const { workflowId, runId } = activation.info;
     this.cache.evict(workflowId);
     crashPoint('close.after-commit');
     if (deadlineOf(activation.timeouts)) await this.dispatcher.cancelTimeout({ workflowId, runId, taskQueue });
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
-    if (children.length > 0) await this.dispatcher.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, children, activation.now);
+    if (children.length > 0)
+      await this.dispatcher.dispatch(
+        { workflowId, runId, taskQueue, trace: activation.trace },
+        children,
+        activation.now,
+      );
     if (spec.next) {
       this.options.metrics.workflowClosed(activation.info.workflowType, 'continued');
       this.logger.log?.(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
@@ -450,21 +654,36 @@ export class WorkflowTaskRunner {
     this.logger.log?.(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     this.options.metrics.workflowClosed(activation.info.workflowType, spec.status);
     if (activation.parent || activation.hasChildren) {
-      await this.options.afterClose(workflowId, runId, { parent: activation.parent !== undefined, children: activation.hasChildren });
+      await this.options.afterClose(workflowId, runId, {
+        parent: activation.parent !== undefined,
+        children: activation.hasChildren,
+      });
     }
   }
 
   private createActivation(events: StoredEvent[]): WorkflowActivation {
     const started = events[0]?.event as WorkflowExecutionStarted | undefined;
-    if (!started || started.type !== 'WorkflowExecutionStarted') throw new Error('History does not begin with WorkflowExecutionStarted');
+    if (!started || started.type !== 'WorkflowExecutionStarted')
+      throw new Error('History does not begin with WorkflowExecutionStarted');
     const definition = this.registry.workflows.get(started.workflowType);
     if (!definition) throw new UnknownWorkflowTypeError(started.workflowType);
     return new WorkflowActivation(definition, started, this.converter);
   }
 
-  private async failTask(workflowId: string, runId: string, taskQueue: string, fence: number, err: unknown): Promise<void> {
+  private async failTask(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    fence: number,
+    err: unknown,
+  ): Promise<void> {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const kind = err instanceof NonDeterminismError ? 'non-determinism error' : err instanceof CorruptHistoryError ? 'failed on a corrupt history' : 'failed';
+    const kind =
+      err instanceof NonDeterminismError
+        ? 'non-determinism error'
+        : err instanceof CorruptHistoryError
+          ? 'failed on a corrupt history'
+          : 'failed';
     const failed = await this.store.failTask(workflowId, fence, message, this.options.taskRetry);
     if (!failed) return;
     this.logger.error?.(
@@ -475,8 +694,10 @@ export class WorkflowTaskRunner {
 }
 
 /** An activity or timer outcome, stamped with the time the worker gave it. */
-export type OutcomeEvent = Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }> & { ts: number };
-
+export type OutcomeEvent = Extract<
+  NewEvent,
+  { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }
+> & { ts: number };
 
 /**
  * Children scheduled in the round that closes their parent start after the close is committed;
@@ -492,12 +713,30 @@ function withScheduleTime(commands: NewCommand[], now: number): NewEvent[] {
 }
 
 /** The attributes of a workflow task's span. */
-function spanAttributes({ workflowId, runId, workflowType, taskQueue }: { workflowId: string; runId: string; workflowType?: string; taskQueue: string }): Record<string, string | undefined> {
-  return { 'workflow.id': workflowId, 'workflow.run_id': runId, 'workflow.type': workflowType, 'workflow.task_queue': taskQueue };
+function spanAttributes({
+  workflowId,
+  runId,
+  workflowType,
+  taskQueue,
+}: {
+  workflowId: string;
+  runId: string;
+  workflowType?: string;
+  taskQueue: string;
+}): Record<string, string | undefined> {
+  return {
+    'workflow.id': workflowId,
+    'workflow.run_id': runId,
+    'workflow.type': workflowType,
+    'workflow.task_queue': taskQueue,
+  };
 }
 
 /** A continued run keeps the execution's deadline and gets a run deadline of its own. */
-function carriedTimeouts(timeouts: WorkflowExecutionStarted['timeouts'], now: number): Pick<WorkflowExecutionStarted, 'timeouts'> {
+function carriedTimeouts(
+  timeouts: WorkflowExecutionStarted['timeouts'],
+  now: number,
+): Pick<WorkflowExecutionStarted, 'timeouts'> {
   if (!timeouts) return {};
   const { executionTimeoutMs, runTimeoutMs, executionDeadline } = timeouts;
   return { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, now, executionDeadline) };

@@ -21,7 +21,11 @@ export interface WorkerHostDeps {
   executor: ActivityExecutor;
   recordCompletion: CompletionSink;
   /** Closes a run that reached its workflow timeout (a timeout job fired). */
-  timeOut(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<unknown>;
+  timeOut(
+    workflowId: string,
+    runId: string,
+    deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
+  ): Promise<unknown>;
   logger: LoggerService;
   /** Workflow time (timers never fire before it). */
   now(): number;
@@ -65,7 +69,8 @@ export class WorkerHost {
   async start(): Promise<void> {
     const { executor } = this.deps;
     for (const taskQueue of this.served) {
-      for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++) this.startPartition(taskQueue, partition);
+      for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++)
+        this.startPartition(taskQueue, partition);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -90,18 +95,29 @@ export class WorkerHost {
           // two before the due time. A durable timer never fires early (bounded wait, in case
           // the clocks of two machines disagree by more).
           await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.recordCompletion({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+          await this.deps.recordCompletion(
+            { workflowId, runId, workflowTaskQueue: taskQueue },
+            { type: 'TimerFired', seq },
+          );
         } else if (job.name === 'timeout' && job.data.timeoutType) {
           await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.timeOut(workflowId, runId, { timeoutType: job.data.timeoutType, timeoutMs: job.data.timeoutMs ?? 0 });
+          await this.deps.timeOut(workflowId, runId, {
+            timeoutType: job.data.timeoutType,
+            timeoutMs: job.data.timeoutMs ?? 0,
+          });
         } else {
           await runner.run(workflowId, runId, taskQueue, undefined, { replay });
         }
       },
       {
-        connection: redis, prefix: options.prefix, concurrency: options.workflowConcurrency, autorun: false,
+        connection: redis,
+        prefix: options.prefix,
+        concurrency: options.workflowConcurrency,
+        autorun: false,
         // A timer job or task interrupted by a crash comes back after the lock, like an activity.
-        lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs, maxStalledCount: 1_000_000,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.lockDurationMs,
+        maxStalledCount: 1_000_000,
       },
     );
     const activityWorker = new Worker<ActivityJobData>(
@@ -127,7 +143,9 @@ export class WorkerHost {
       w.on('failed', (job, err) => {
         if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
       });
-      void w.run().catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
+      void w
+        .run()
+        .catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
       this.workers.push(w);
     }
   }

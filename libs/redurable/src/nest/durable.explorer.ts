@@ -25,7 +25,8 @@ export class DurableExplorer implements OnModuleInit {
 
   private register(): void {
     for (const wrapper of this.discovery.getProviders()) {
-      if (wrapper.instance instanceof WorkflowClasses) for (const cls of wrapper.instance.classes) this.runtime.registry.addWorkflow(cls);
+      if (wrapper.instance instanceof WorkflowClasses)
+        for (const cls of wrapper.instance.classes) this.runtime.registry.addWorkflow(cls);
       const metatype = wrapper.metatype as Type<object> | undefined;
       if (!metatype || typeof metatype !== 'function' || !wrapper.isDependencyTreeStatic()) continue;
       if (Reflect.getMetadata(WORKFLOW_METADATA, metatype)) this.runtime.registry.addWorkflow(metatype);

@@ -1,7 +1,17 @@
 import {
-  Global, Inject, Injectable, Module,
-  type BeforeApplicationShutdown, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationBootstrap,
-  type OnModuleInit, type OptionalFactoryDependency, type Provider, type Type,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+  type OptionalFactoryDependency,
+  type Provider,
+  type Type,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WorkflowClient } from '../client/workflow-client.js';
@@ -117,10 +127,26 @@ export class DurableModule {
       imports: [DiscoveryModule, ...(imports ?? [])],
       providers: [
         ...(rawProvider ?? []),
-        { provide: DURABLE_OPTIONS, useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw), inject: [DURABLE_RAW_OPTIONS] },
-        { provide: DurableRuntime, useFactory: (opts: ResolvedDurableOptions) => new DurableRuntime(opts), inject: [DURABLE_OPTIONS] },
-        { provide: WorkflowClient, useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime.client), inject: [DurableRuntime] },
-        { provide: DurableQueues, useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime.queues, () => runtime.servedTaskQueues()), inject: [DurableRuntime] },
+        {
+          provide: DURABLE_OPTIONS,
+          useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw),
+          inject: [DURABLE_RAW_OPTIONS],
+        },
+        {
+          provide: DurableRuntime,
+          useFactory: (opts: ResolvedDurableOptions) => new DurableRuntime(opts),
+          inject: [DURABLE_OPTIONS],
+        },
+        {
+          provide: WorkflowClient,
+          useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime.client),
+          inject: [DurableRuntime],
+        },
+        {
+          provide: DurableQueues,
+          useFactory: (runtime: DurableRuntime) => new DurableQueues(runtime.queues, () => runtime.servedTaskQueues()),
+          inject: [DurableRuntime],
+        },
         DurableExplorer,
         DurableLifecycle,
       ],
@@ -136,10 +162,17 @@ class DurableFeatureModule {}
 function asyncOptionsProviders(options: DurableModuleAsyncOptions): Provider[] {
   const given = [options.useFactory, options.useClass, options.useExisting].filter(Boolean).length;
   if (given !== 1) {
-    throw new InvalidOptionsError(`DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got ${given})`);
+    throw new InvalidOptionsError(
+      `DurableModule.forRootAsync needs exactly one of useFactory, useClass or useExisting (got ${given})`,
+    );
   }
-  if (options.useFactory) return [{ provide: DURABLE_RAW_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+  if (options.useFactory)
+    return [{ provide: DURABLE_RAW_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
   const factoryClass = (options.useClass ?? options.useExisting)!;
-  const create = { provide: DURABLE_RAW_OPTIONS, useFactory: (f: DurableOptionsFactory) => f.createDurableOptions(), inject: [factoryClass] };
+  const create = {
+    provide: DURABLE_RAW_OPTIONS,
+    useFactory: (f: DurableOptionsFactory) => f.createDurableOptions(),
+    inject: [factoryClass],
+  };
   return options.useClass ? [{ provide: factoryClass, useClass: factoryClass }, create] : [create];
 }

@@ -15,8 +15,13 @@ export interface DurableMetrics {
 }
 
 const none: DurableMetrics = {
-  workflowStarted: () => undefined, workflowClosed: () => undefined, workflowTask: () => undefined, cacheLookup: () => undefined,
-  activityAttempt: () => undefined, activityScheduleToStart: () => undefined, sweepRepair: () => undefined,
+  workflowStarted: () => undefined,
+  workflowClosed: () => undefined,
+  workflowTask: () => undefined,
+  cacheLookup: () => undefined,
+  activityAttempt: () => undefined,
+  activityScheduleToStart: () => undefined,
+  sweepRepair: () => undefined,
 };
 
 /** The metrics the parts report to: nothing until Prometheus metrics are turned on (`metrics` option). */
@@ -27,13 +32,27 @@ export class MetricsSink implements DurableMetrics {
     this.impl = impl;
   }
 
-  workflowStarted(t: string): void { this.impl.workflowStarted(t); }
-  workflowClosed(t: string, s: string): void { this.impl.workflowClosed(t, s); }
-  workflowTask(t: string, s: number): void { this.impl.workflowTask(t, s); }
-  cacheLookup(hit: boolean): void { this.impl.cacheLookup(hit); }
-  activityAttempt(t: string, o: 'completed' | 'failed' | 'retried', s: number): void { this.impl.activityAttempt(t, o, s); }
-  activityScheduleToStart(t: string, s: number): void { this.impl.activityScheduleToStart(t, s); }
-  sweepRepair(r: string): void { this.impl.sweepRepair(r); }
+  workflowStarted(t: string): void {
+    this.impl.workflowStarted(t);
+  }
+  workflowClosed(t: string, s: string): void {
+    this.impl.workflowClosed(t, s);
+  }
+  workflowTask(t: string, s: number): void {
+    this.impl.workflowTask(t, s);
+  }
+  cacheLookup(hit: boolean): void {
+    this.impl.cacheLookup(hit);
+  }
+  activityAttempt(t: string, o: 'completed' | 'failed' | 'retried', s: number): void {
+    this.impl.activityAttempt(t, o, s);
+  }
+  activityScheduleToStart(t: string, s: number): void {
+    this.impl.activityScheduleToStart(t, s);
+  }
+  sweepRepair(r: string): void {
+    this.impl.sweepRepair(r);
+  }
 }
 
 /** The `metrics` option: `true` registers on prom-client's default registry. */
@@ -59,24 +78,49 @@ export async function prometheusMetrics(options: MetricsOptions): Promise<Durabl
   try {
     prom = (await import('prom-client')) as PromClient;
   } catch {
-    throw new InvalidOptionsError('The `metrics` option needs prom-client: `npm install prom-client` (15 or later), or leave `metrics` out');
+    throw new InvalidOptionsError(
+      'The `metrics` option needs prom-client: `npm install prom-client` (15 or later), or leave `metrics` out',
+    );
   }
   const registers = [(options.registry ?? prom.register) as import('prom-client').Registry];
   const p = options.prefix ?? 'redurable_';
   /** The same metric when two apps in one process (tests) register on one registry. */
   const reuse = <T>(name: string, make: () => T): T => (registers[0].getSingleMetric(name) as T | undefined) ?? make();
-  const counter = (name: string, help: string, labelNames: string[]) => reuse(p + name, () => new prom.Counter({ name: p + name, help, labelNames, registers }));
+  const counter = (name: string, help: string, labelNames: string[]) =>
+    reuse(p + name, () => new prom.Counter({ name: p + name, help, labelNames, registers }));
   const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
     reuse(p + name, () => new prom.Histogram({ name: p + name, help, labelNames, buckets, registers }));
   const fast = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
   const slow = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900];
-  const started = counter('workflows_started_total', 'Workflows started by this process\'s client', ['workflow_type']);
-  const closed = counter('workflows_closed_total', 'Workflow runs closed by this process\'s workers', ['workflow_type', 'status']);
-  const task = histogram('workflow_task_duration_seconds', 'Workflow task latency: from taking the lease to committing', ['workflow_type'], fast);
-  const cache = counter('workflow_cache_lookups_total', 'Workflow tasks that found the execution in the cache (hit) or replayed the history (miss)', ['result']);
+  const started = counter('workflows_started_total', "Workflows started by this process's client", ['workflow_type']);
+  const closed = counter('workflows_closed_total', "Workflow runs closed by this process's workers", [
+    'workflow_type',
+    'status',
+  ]);
+  const task = histogram(
+    'workflow_task_duration_seconds',
+    'Workflow task latency: from taking the lease to committing',
+    ['workflow_type'],
+    fast,
+  );
+  const cache = counter(
+    'workflow_cache_lookups_total',
+    'Workflow tasks that found the execution in the cache (hit) or replayed the history (miss)',
+    ['result'],
+  );
   const attempts = counter('activity_attempts_total', 'Activity attempts by outcome', ['activity_type', 'outcome']);
-  const duration = histogram('activity_duration_seconds', 'Activity attempt duration', ['activity_type', 'outcome'], slow);
-  const lag = histogram('activity_schedule_to_start_seconds', 'From scheduling an activity to its first attempt', ['activity_type'], slow);
+  const duration = histogram(
+    'activity_duration_seconds',
+    'Activity attempt duration',
+    ['activity_type', 'outcome'],
+    slow,
+  );
+  const lag = histogram(
+    'activity_schedule_to_start_seconds',
+    'From scheduling an activity to its first attempt',
+    ['activity_type'],
+    slow,
+  );
   const repairs = counter('sweep_repairs_total', 'Lost work the recovery sweep repaired', ['reason']);
   return {
     workflowStarted: (t) => started.inc({ workflow_type: t }),

@@ -21,7 +21,10 @@ export interface TraceCarrier {
 
 /** Loads `@opentelemetry/api` if the app has it (once per process). */
 export function loadTracing(): Promise<void> {
-  loading ??= import('@opentelemetry/api').then((m) => void (api = m as Api), () => undefined);
+  loading ??= import('@opentelemetry/api').then(
+    (m) => void (api = m as Api),
+    () => undefined,
+  );
   return loading;
 }
 
@@ -43,7 +46,14 @@ function parentContext(carrier: TraceCarrier | undefined): import('@opentelemetr
   const extracted = a.propagation.extract(a.ROOT_CONTEXT, carrier);
   if (a.trace.getSpanContext(extracted)) return extracted;
   const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(carrier.traceparent);
-  return m ? a.trace.setSpanContext(a.ROOT_CONTEXT, { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16), isRemote: true }) : a.context.active();
+  return m
+    ? a.trace.setSpanContext(a.ROOT_CONTEXT, {
+        traceId: m[1],
+        spanId: m[2],
+        traceFlags: parseInt(m[3], 16),
+        isRemote: true,
+      })
+    : a.context.active();
 }
 
 /**
@@ -51,25 +61,37 @@ function parentContext(carrier: TraceCarrier | undefined): import('@opentelemetr
  * context; an error is recorded on the span and rethrown.
  */
 export async function inSpan<T>(
-  name: string, attributes: Record<string, string | number | boolean | undefined>, parent: TraceCarrier | undefined,
-  fn: () => Promise<T>, kind: 'client' | 'consumer' | 'internal' = 'internal',
+  name: string,
+  attributes: Record<string, string | number | boolean | undefined>,
+  parent: TraceCarrier | undefined,
+  fn: () => Promise<T>,
+  kind: 'client' | 'consumer' | 'internal' = 'internal',
 ): Promise<T> {
   if (!api) return fn();
   const a = api;
   const tracer = a.trace.getTracer('redurable');
-  const clean = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
-  const spanKind = kind === 'client' ? a.SpanKind.CLIENT : kind === 'consumer' ? a.SpanKind.CONSUMER : a.SpanKind.INTERNAL;
-  return tracer.startActiveSpan(name, { attributes: clean, kind: spanKind }, parentContext(parent), async (span: Span) => {
-    try {
-      return await fn();
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: a.SpanStatusCode.ERROR, message: (err as Error)?.message });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  const clean = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string | number | boolean
+  >;
+  const spanKind =
+    kind === 'client' ? a.SpanKind.CLIENT : kind === 'consumer' ? a.SpanKind.CONSUMER : a.SpanKind.INTERNAL;
+  return tracer.startActiveSpan(
+    name,
+    { attributes: clean, kind: spanKind },
+    parentContext(parent),
+    async (span: Span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: a.SpanStatusCode.ERROR, message: (err as Error)?.message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** The active trace context as the `trace` field of a started event (nothing without OpenTelemetry). */

@@ -30,7 +30,10 @@ export function timeoutJobId(workflowId: string, runId: string): string {
 }
 
 /** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
-export type ChildStarter = (parent: { workflowId: string; runId: string; taskQueue: string }, cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>) => Promise<void>;
+export type ChildStarter = (
+  parent: { workflowId: string; runId: string; taskQueue: string },
+  cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>,
+) => Promise<void>;
 
 /**
  * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
@@ -45,11 +48,19 @@ export class Dispatcher {
 
   /** `commands` carry `ts` when they were recorded earlier (re-dispatch after replay). */
   async dispatch(
-    workflow: { workflowId: string; runId: string; taskQueue: string; trace?: import('../observability/tracing.js').TraceCarrier },
+    workflow: {
+      workflowId: string;
+      runId: string;
+      taskQueue: string;
+      trace?: import('../observability/tracing.js').TraceCarrier;
+    },
     commands: (NewCommand | CommandEvent)[],
     now: number,
   ): Promise<void> {
-    const byQueue = new Map<string, { name: string; data: import('./queue-set.js').ActivityJobData; opts: JobsOptions }[]>();
+    const byQueue = new Map<
+      string,
+      { name: string; data: import('./queue-set.js').ActivityJobData; opts: JobsOptions }[]
+    >();
     const timers: Promise<unknown>[] = [];
     const children: Promise<unknown>[] = [];
     for (const cmd of commands) {
@@ -59,8 +70,14 @@ export class Dispatcher {
         jobs.push({
           name: cmd.activityType,
           data: {
-            workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, activityType: cmd.activityType,
-            input: cmd.input, options: cmd.options, scheduledAt: recordedAt, workflowTaskQueue: workflow.taskQueue,
+            workflowId: workflow.workflowId,
+            runId: workflow.runId,
+            seq: cmd.seq,
+            activityType: cmd.activityType,
+            input: cmd.input,
+            options: cmd.options,
+            scheduledAt: recordedAt,
+            workflowTaskQueue: workflow.taskQueue,
             ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
             ...(workflow.trace ? { trace: workflow.trace } : {}),
           },
@@ -81,20 +98,32 @@ export class Dispatcher {
         timers.push(
           queue.add(
             'timer',
-            { workflowId: workflow.workflowId, runId: workflow.runId, seq: cmd.seq, dueAt: recordedAt + cmd.durationMs },
             {
-              jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq), delay, ...WORKFLOW_JOB_RETRY,
-              removeOnComplete: { count: this.retention.completed }, removeOnFail: { count: this.retention.failed },
+              workflowId: workflow.workflowId,
+              runId: workflow.runId,
+              seq: cmd.seq,
+              dueAt: recordedAt + cmd.durationMs,
+            },
+            {
+              jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq),
+              delay,
+              ...WORKFLOW_JOB_RETRY,
+              removeOnComplete: { count: this.retention.completed },
+              removeOnFail: { count: this.retention.failed },
             },
           ),
         );
       }
     }
-    const activityQueues = await Promise.all([...byQueue.keys()].map((taskQueue) => this.queues.activityFor(taskQueue, workflow.workflowId)));
+    const activityQueues = await Promise.all(
+      [...byQueue.keys()].map((taskQueue) => this.queues.activityFor(taskQueue, workflow.workflowId)),
+    );
     await Promise.all([
-      ...[...byQueue.values()].map((jobs, i) => (jobs.length === 1
-        ? activityQueues[i].add(jobs[0].name, jobs[0].data, jobs[0].opts)
-        : activityQueues[i].addBulk(jobs))),
+      ...[...byQueue.values()].map((jobs, i) =>
+        jobs.length === 1
+          ? activityQueues[i].add(jobs[0].name, jobs[0].data, jobs[0].opts)
+          : activityQueues[i].addBulk(jobs),
+      ),
       ...timers,
       ...children,
     ]);
@@ -104,13 +133,22 @@ export class Dispatcher {
    * Adds the delayed job that closes a run at its deadline (workflow time, like a timer's due
    * time); idempotent. The recovery sweep closes the run if the job is lost.
    */
-  async scheduleTimeout(workflow: { workflowId: string; runId: string; taskQueue: string }, deadline: RunDeadline): Promise<void> {
+  async scheduleTimeout(
+    workflow: { workflowId: string; runId: string; taskQueue: string },
+    deadline: RunDeadline,
+  ): Promise<void> {
     const { workflowId, runId, taskQueue } = workflow;
     const queue = await this.queues.workflowFor(taskQueue, workflowId);
     await queue.add(
       'timeout',
       { workflowId, runId, dueAt: deadline.at, timeoutType: deadline.timeoutType, timeoutMs: deadline.timeoutMs },
-      { jobId: timeoutJobId(workflowId, runId), delay: Math.max(0, deadline.at - Date.now()), ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
+      {
+        jobId: timeoutJobId(workflowId, runId),
+        delay: Math.max(0, deadline.at - Date.now()),
+        ...WORKFLOW_JOB_RETRY,
+        removeOnComplete: true,
+        removeOnFail: { count: this.retention.failed },
+      },
     );
   }
 
@@ -121,12 +159,21 @@ export class Dispatcher {
   }
 
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
-  async enqueueTask(workflowId: string, runId: string, taskQueue: string, tag: string, delay = 0, replay = false): Promise<void> {
+  async enqueueTask(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    tag: string,
+    delay = 0,
+    replay = false,
+  ): Promise<void> {
     const queue = await this.queues.workflowFor(taskQueue, workflowId);
-    await queue.add(
-      'task',
-      replay ? { workflowId, runId, replay } : { workflowId, runId },
-      { jobId: `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`, delay, ...WORKFLOW_JOB_RETRY, removeOnComplete: true, removeOnFail: { count: this.retention.failed } },
-    );
+    await queue.add('task', replay ? { workflowId, runId, replay } : { workflowId, runId }, {
+      jobId: `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`,
+      delay,
+      ...WORKFLOW_JOB_RETRY,
+      removeOnComplete: true,
+      removeOnFail: { count: this.retention.failed },
+    });
   }
 }

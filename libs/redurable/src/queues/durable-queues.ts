@@ -42,7 +42,9 @@ export class DurableQueues {
   of(taskQueue: string): TaskQueueQueues {
     const count = this.queues.partitions.knownOf(taskQueue);
     const partitions = Array.from({ length: count }, (_, partition) => ({
-      partition, activities: this.queues.activity(taskQueue, partition), workflows: this.queues.workflow(taskQueue, partition),
+      partition,
+      activities: this.queues.activity(taskQueue, partition),
+      workflows: this.queues.workflow(taskQueue, partition),
     }));
     return { taskQueue, ...partitions[0], partitions };
   }

@@ -102,17 +102,19 @@ export class QueueSet {
     const byQueue = new Map<Queue, number[]>();
     refs.forEach((r, i) => byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), i]));
     const out: JobPresence[] = new Array(refs.length).fill('pending');
-    await Promise.all([...byQueue].map(async ([queue, positions]) => {
-      const pipe = this.connection.pipeline();
-      for (const i of positions) pipe.hmget(queue.toKey(refs[i].jobId), 'timestamp', 'finishedOn');
-      const res = (await pipe.exec()) ?? [];
-      positions.forEach((i, j) => {
-        const [err, fields] = res[j] ?? [];
-        if (err) throw err;
-        const [timestamp, finishedOn] = fields as (string | null)[];
-        out[i] = timestamp === null ? 'missing' : finishedOn ? 'finished' : 'pending';
-      });
-    }));
+    await Promise.all(
+      [...byQueue].map(async ([queue, positions]) => {
+        const pipe = this.connection.pipeline();
+        for (const i of positions) pipe.hmget(queue.toKey(refs[i].jobId), 'timestamp', 'finishedOn');
+        const res = (await pipe.exec()) ?? [];
+        positions.forEach((i, j) => {
+          const [err, fields] = res[j] ?? [];
+          if (err) throw err;
+          const [timestamp, finishedOn] = fields as (string | null)[];
+          out[i] = timestamp === null ? 'missing' : finishedOn ? 'finished' : 'pending';
+        });
+      }),
+    );
     return out;
   }
 

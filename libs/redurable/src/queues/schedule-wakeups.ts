@@ -32,11 +32,17 @@ export class ScheduleWakeups {
     await this.queues.schedules().upsertJobScheduler(
       scheduleId,
       {
-        ...(spec.cron !== undefined ? { pattern: spec.cron, ...(spec.timezone ? { tz: spec.timezone } : {}) } : { every: spec.everyMs }),
+        ...(spec.cron !== undefined
+          ? { pattern: spec.cron, ...(spec.timezone ? { tz: spec.timezone } : {}) }
+          : { every: spec.everyMs }),
         ...(spec.startAt !== undefined && spec.startAt > now ? { startDate: spec.startAt } : {}),
         ...(spec.endAt !== undefined ? { endDate: spec.endAt } : {}),
       },
-      { name: 'fire', data: { scheduleId }, opts: { removeOnComplete: { count: KEEP.completed }, removeOnFail: { count: KEEP.failed } } },
+      {
+        name: 'fire',
+        data: { scheduleId },
+        opts: { removeOnComplete: { count: KEEP.completed }, removeOnFail: { count: KEEP.failed } },
+      },
     );
   }
 
@@ -57,11 +63,26 @@ export class ScheduleWakeups {
    */
   async checkSoon(scheduleId: string, delayMs: number): Promise<void> {
     const slot = Math.floor(Date.now() / delayMs);
-    await this.queues.schedules().add('check', { scheduleId }, { jobId: `check-${scheduleId}-${delayMs}-${slot}`, delay: delayMs, removeOnComplete: true, removeOnFail: { count: KEEP.failed } });
+    await this.queues
+      .schedules()
+      .add(
+        'check',
+        { scheduleId },
+        {
+          jobId: `check-${scheduleId}-${delayMs}-${slot}`,
+          delay: delayMs,
+          removeOnComplete: true,
+          removeOnFail: { count: KEEP.failed },
+        },
+      );
   }
 
   /** Starts the worker that runs `wake` for each job. */
-  async start(redis: RedisClient, prefix: string, wake: (scheduleId: string, early: boolean) => Promise<unknown>): Promise<void> {
+  async start(
+    redis: RedisClient,
+    prefix: string,
+    wake: (scheduleId: string, early: boolean) => Promise<unknown>,
+  ): Promise<void> {
     this.connection = duplicateClient(redis);
     this.connection.on('error', () => undefined);
     this.worker = new Worker<ScheduleJobData>(
@@ -69,9 +90,17 @@ export class ScheduleWakeups {
       (job: Job<ScheduleJobData>) => wake(job.data.scheduleId, job.name === 'fire'),
       { connection: this.connection, prefix, concurrency: 4, autorun: false },
     );
-    this.worker.on('error', (err) => this.logger.error?.(`Worker of queue ${scheduleQueueName()}: ${err.message}`, err.stack));
-    this.worker.on('failed', (job, err) => this.logger.error?.(`Schedule wake ${job?.id} failed (the next wake catches up): ${err.message}`, err.stack));
-    void this.worker.run().catch((err: Error) => this.logger.error?.(`Worker of queue ${scheduleQueueName()} stopped: ${err.message}`, err.stack));
+    this.worker.on('error', (err) =>
+      this.logger.error?.(`Worker of queue ${scheduleQueueName()}: ${err.message}`, err.stack),
+    );
+    this.worker.on('failed', (job, err) =>
+      this.logger.error?.(`Schedule wake ${job?.id} failed (the next wake catches up): ${err.message}`, err.stack),
+    );
+    void this.worker
+      .run()
+      .catch((err: Error) =>
+        this.logger.error?.(`Worker of queue ${scheduleQueueName()} stopped: ${err.message}`, err.stack),
+      );
     await this.worker.waitUntilReady();
   }
 

@@ -3,7 +3,12 @@ import { crashPoint, type CrashPoint } from '../core/crash-points.js';
 import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { NewEvent } from '../core/events.js';
-import type { CompletionResult, ExternalResult, RedisHistoryStore, WorkflowMeta } from '../store/redis-history-store.js';
+import type {
+  CompletionResult,
+  ExternalResult,
+  RedisHistoryStore,
+  WorkflowMeta,
+} from '../store/redis-history-store.js';
 import { outstandingOf } from '../core/outstanding.js';
 import { activityJobId, timeoutJobId, timerJobId, type Dispatcher } from './dispatcher.js';
 import type { QueueSet } from './queue-set.js';
@@ -45,10 +50,16 @@ export class WorkflowWrites {
    * writer outside a task moves a workflow on. `tag` makes the task's job id, so two wakes for
    * the same record enqueue one task.
    */
-  async recordAndWake<R extends { kind: string }>(target: WriteTarget, tag: string, point: CrashPoint, record: () => Promise<R>): Promise<R> {
+  async recordAndWake<R extends { kind: string }>(
+    target: WriteTarget,
+    tag: string,
+    point: CrashPoint,
+    record: () => Promise<R>,
+  ): Promise<R> {
     const res = await record();
     crashPoint(point);
-    if (res.kind === 'needs-task') await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag);
+    if (res.kind === 'needs-task')
+      await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag);
     return res;
   }
 
@@ -57,7 +68,8 @@ export class WorkflowWrites {
     const { store, leaseTtlMs } = this.deps;
     const outcome = { ...event, ts: this.deps.now() };
     return this.recordAndWake(target, `${event.type.startsWith('Child') ? 'child-' : 'c'}${event.seq}`, point, () =>
-      store.appendCompletion(target.workflowId, target.runId, outcome, false, leaseTtlMs));
+      store.appendCompletion(target.workflowId, target.runId, outcome, false, leaseTtlMs),
+    );
   }
 
   /**
@@ -65,13 +77,23 @@ export class WorkflowWrites {
    * request id across its attempts, so a copy resent after a lost reply records nothing.
    * `check` sees the run before anything is written, and may refuse by throwing.
    */
-  async external(workflowId: string, action: string, event: NewEvent, cancel: boolean, check?: (meta: WorkflowMeta) => void): Promise<void> {
+  async external(
+    workflowId: string,
+    action: string,
+    event: NewEvent,
+    cancel: boolean,
+    check?: (meta: WorkflowMeta) => void,
+  ): Promise<void> {
     const requestId = randomUUID();
     for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
       const meta = await this.meta(workflowId);
       check?.(meta);
-      const res: ExternalResult = await this.recordAndWake(meta, `${action}-${requestId}`, 'external.after-append', () =>
-        this.deps.store.appendExternal(workflowId, meta.runId, event, cancel, requestId));
+      const res: ExternalResult = await this.recordAndWake(
+        meta,
+        `${action}-${requestId}`,
+        'external.after-append',
+        () => this.deps.store.appendExternal(workflowId, meta.runId, event, cancel, requestId),
+      );
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, action);
       if (res.kind !== 'retry') return;
     }
@@ -97,8 +119,17 @@ export class WorkflowWrites {
    * Closes run `runId` as `timed_out` if it still runs (the timeout job, or the recovery sweep
    * when that job was lost), then does what a termination does after; true when this call closed it.
    */
-  async timeOut(workflowId: string, runId: string, deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>): Promise<boolean> {
-    const res = await this.deps.store.timeOut(workflowId, runId, timedOutEvent(workflowId, runId, deadline), this.deps.retentionMs);
+  async timeOut(
+    workflowId: string,
+    runId: string,
+    deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
+  ): Promise<boolean> {
+    const res = await this.deps.store.timeOut(
+      workflowId,
+      runId,
+      timedOutEvent(workflowId, runId, deadline),
+      this.deps.retentionMs,
+    );
     if (res.kind !== 'recorded') return false;
     crashPoint('timeout.after-close');
     await this.afterTerminate(workflowId, runId);
@@ -126,15 +157,28 @@ export class WorkflowWrites {
     const { activities, timers } = outstandingOf(events);
     const { queues } = this.deps;
     const jobs = [
-      ...(await Promise.all(activities.map(async (a) => ({ queue: await queues.activityFor(a.options.taskQueue, workflowId), jobId: activityJobId(workflowId, runId, a.seq) })))),
-      ...(started ? await Promise.all(timers.map(async (t) => ({ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timerJobId(workflowId, runId, t.seq) }))) : []),
+      ...(await Promise.all(
+        activities.map(async (a) => ({
+          queue: await queues.activityFor(a.options.taskQueue, workflowId),
+          jobId: activityJobId(workflowId, runId, a.seq),
+        })),
+      )),
+      ...(started
+        ? await Promise.all(
+            timers.map(async (t) => ({
+              queue: await queues.workflowFor(started.taskQueue, workflowId),
+              jobId: timerJobId(workflowId, runId, t.seq),
+            })),
+          )
+        : []),
       // The run's timeout job (the one running now, if this is its timeout, is locked and stays).
-      ...(started?.timeouts ? [{ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timeoutJobId(workflowId, runId) }] : []),
+      ...(started?.timeouts
+        ? [{ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timeoutJobId(workflowId, runId) }]
+        : []),
     ];
     // An active (locked) job cannot be removed: it sees its abort signal instead.
     await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
   }
-
 
   private async meta(workflowId: string): Promise<WorkflowMeta> {
     const meta = await this.deps.store.getMeta(workflowId);

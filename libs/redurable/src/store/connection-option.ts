@@ -22,28 +22,85 @@ export type RedisConnectionOption = string | RedisOptions | Redis | ClusterConne
 /** ioredis 6 `RedisOptions` and the Node socket/TLS options it passes on. Anything else is a typo. */
 const IOREDIS_OPTION_KEYS = new Set([
   // ioredis
-  'Connector', 'autoPipeliningIgnoredCommands', 'autoResendUnfulfilledCommands', 'autoResubscribe', 'blockingTimeout',
-  'blockingTimeoutGrace', 'clientInfoTag', 'commandQueue', 'commandTimeout', 'connectTimeout', 'connectionName', 'db',
-  'disableClientInfo', 'disconnectTimeout', 'enableAutoPipelining', 'enableOfflineQueue', 'enableReadyCheck',
-  'enableTLSForSentinelMode', 'failoverDetector', 'himportFieldsets', 'lazyConnect', 'maxLoadingRetryTime',
-  'maxRetriesPerRequest', 'monitor', 'name', 'natMap', 'offlineQueue', 'password', 'preferredSlaves', 'protocol',
-  'readOnly', 'reconnectOnError', 'replyMapping', 'retryStrategy', 'role', 'scripts', 'sentinelCommandTimeout',
-  'sentinelMaxConnections', 'sentinelPassword', 'sentinelReconnectStrategy', 'sentinelRetryStrategy', 'sentinelTLS',
-  'sentinelUsername', 'sentinels', 'showFriendlyErrorStack', 'socketTimeout', 'stringNumbers', 'tls', 'updateSentinels',
+  'Connector',
+  'autoPipeliningIgnoredCommands',
+  'autoResendUnfulfilledCommands',
+  'autoResubscribe',
+  'blockingTimeout',
+  'blockingTimeoutGrace',
+  'clientInfoTag',
+  'commandQueue',
+  'commandTimeout',
+  'connectTimeout',
+  'connectionName',
+  'db',
+  'disableClientInfo',
+  'disconnectTimeout',
+  'enableAutoPipelining',
+  'enableOfflineQueue',
+  'enableReadyCheck',
+  'enableTLSForSentinelMode',
+  'failoverDetector',
+  'himportFieldsets',
+  'lazyConnect',
+  'maxLoadingRetryTime',
+  'maxRetriesPerRequest',
+  'monitor',
+  'name',
+  'natMap',
+  'offlineQueue',
+  'password',
+  'preferredSlaves',
+  'protocol',
+  'readOnly',
+  'reconnectOnError',
+  'replyMapping',
+  'retryStrategy',
+  'role',
+  'scripts',
+  'sentinelCommandTimeout',
+  'sentinelMaxConnections',
+  'sentinelPassword',
+  'sentinelReconnectStrategy',
+  'sentinelRetryStrategy',
+  'sentinelTLS',
+  'sentinelUsername',
+  'sentinels',
+  'showFriendlyErrorStack',
+  'socketTimeout',
+  'stringNumbers',
+  'tls',
+  'updateSentinels',
   'username',
   // node:net / node:tls connect options
-  'allowHalfOpen', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout', 'family', 'hints', 'host', 'keepAlive',
-  'keepAliveInitialDelay', 'localAddress', 'localPort', 'lookup', 'noDelay', 'path', 'port', 'timeout',
+  'allowHalfOpen',
+  'autoSelectFamily',
+  'autoSelectFamilyAttemptTimeout',
+  'family',
+  'hints',
+  'host',
+  'keepAlive',
+  'keepAliveInitialDelay',
+  'localAddress',
+  'localPort',
+  'lookup',
+  'noDelay',
+  'path',
+  'port',
+  'timeout',
 ]);
 
 const KEY_PREFIX = "connection.keyPrefix is not supported (BullMQ cannot use it): set DurableModule's `prefix` instead";
 
 /** Why a `connection` value cannot be used, or undefined when it can. */
 export function connectionProblem(value: unknown): string | undefined {
-  if (value instanceof Cluster) return value.options.redisOptions?.keyPrefix || value.options.keyPrefix ? KEY_PREFIX : undefined;
+  if (value instanceof Cluster)
+    return value.options.redisOptions?.keyPrefix || value.options.keyPrefix ? KEY_PREFIX : undefined;
   if (value instanceof Redis) return value.options.keyPrefix ? KEY_PREFIX : undefined;
   if (typeof value === 'string') {
-    return /^rediss?:\/\/[^\s]*$/.test(value) ? undefined : `connection must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(value))})`;
+    return /^rediss?:\/\/[^\s]*$/.test(value)
+      ? undefined
+      : `connection must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(value))})`;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `connection must be a redis:// URL, ioredis options or an ioredis instance (got ${JSON.stringify(value)})`;
@@ -52,26 +109,34 @@ export function connectionProblem(value: unknown): string | undefined {
   if (keys.includes('cluster')) return clusterProblem(value as Record<string, unknown>);
   if (keys.includes('keyPrefix')) return KEY_PREFIX;
   const unknown = keys.filter((k) => !IOREDIS_OPTION_KEYS.has(k));
-  if (unknown.length) return `connection has option(s) that are not ioredis options: ${unknown.join(', ')} (check the spelling)`;
+  if (unknown.length)
+    return `connection has option(s) that are not ioredis options: ${unknown.join(', ')} (check the spelling)`;
   return undefined;
 }
 
 function clusterProblem(value: Record<string, unknown>): string | undefined {
   const extra = Object.keys(value).filter((k) => k !== 'cluster' && k !== 'options');
-  if (extra.length) return `connection { cluster } takes only 'cluster' and 'options' (got ${extra.join(', ')}): put ioredis Cluster options under 'options'`;
+  if (extra.length)
+    return `connection { cluster } takes only 'cluster' and 'options' (got ${extra.join(', ')}): put ioredis Cluster options under 'options'`;
   const nodes = value.cluster;
-  const nodeOk = (n: unknown) => typeof n === 'number' || (typeof n === 'string' && n.length > 0) || (typeof n === 'object' && n !== null && !Array.isArray(n));
+  const nodeOk = (n: unknown) =>
+    typeof n === 'number' ||
+    (typeof n === 'string' && n.length > 0) ||
+    (typeof n === 'object' && n !== null && !Array.isArray(n));
   if (!Array.isArray(nodes) || nodes.length === 0 || !nodes.every(nodeOk)) {
     return `connection.cluster must be a non-empty list of nodes, { host, port } or 'host:port' (got ${JSON.stringify(nodes)})`;
   }
   const options = value.options as ClusterOptions | undefined;
-  if (options !== undefined && (typeof options !== 'object' || options === null)) return `connection.options must be ioredis Cluster options (got ${JSON.stringify(options)})`;
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    return `connection.options must be ioredis Cluster options (got ${JSON.stringify(options)})`;
   if (options?.keyPrefix || options?.redisOptions?.keyPrefix) return KEY_PREFIX;
   return undefined;
 }
 
 function isClusterOption(option: RedisConnectionOption): option is ClusterConnectionOption {
-  return typeof option === 'object' && !(option instanceof Redis) && !(option instanceof Cluster) && 'cluster' in option;
+  return (
+    typeof option === 'object' && !(option instanceof Redis) && !(option instanceof Cluster) && 'cluster' in option
+  );
 }
 
 function nodeName(node: ClusterNode): string {
@@ -96,7 +161,8 @@ export function endpointOf(option: RedisConnectionOption): string {
       return 'an unparseable URL';
     }
   }
-  if (option.sentinels?.length) return `sentinel group '${option.name ?? 'mymaster'}' via ${option.sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(', ')}`;
+  if (option.sentinels?.length)
+    return `sentinel group '${option.name ?? 'mymaster'}' via ${option.sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(', ')}`;
   if ('path' in option && option.path) return String(option.path);
   return `${option.host ?? '127.0.0.1'}:${option.port ?? 6379}`;
 }
@@ -112,9 +178,20 @@ function redactUrl(value: string): string {
 export function openConnection(option: RedisConnectionOption): RedisClient {
   const own = { maxRetriesPerRequest: null };
   let redis: RedisClient;
-  if (option instanceof Cluster) redis = option.duplicate(undefined, { redisOptions: { ...option.options.redisOptions, ...own } });
-  else if (isClusterOption(option)) redis = new Cluster(option.cluster, { ...option.options, redisOptions: { ...option.options?.redisOptions, ...own } });
-  else redis = option instanceof Redis ? option.duplicate(own) : typeof option === 'string' ? new Redis(option, own) : new Redis({ ...option, ...own });
+  if (option instanceof Cluster)
+    redis = option.duplicate(undefined, { redisOptions: { ...option.options.redisOptions, ...own } });
+  else if (isClusterOption(option))
+    redis = new Cluster(option.cluster, {
+      ...option.options,
+      redisOptions: { ...option.options?.redisOptions, ...own },
+    });
+  else
+    redis =
+      option instanceof Redis
+        ? option.duplicate(own)
+        : typeof option === 'string'
+          ? new Redis(option, own)
+          : new Redis({ ...option, ...own });
   redis.on('error', () => undefined); // reported through RedisLink; ioredis reconnects on its own
   if (redis.status === 'wait') redis.connect().catch(() => undefined); // a lazyConnect instance's duplicate
   return redis;

@@ -5,7 +5,11 @@ import { CorruptHistoryError, LeaseLostError } from '../core/errors/library.erro
 import { Reply, defineScripts, type ScriptRunner } from './lua/scripts.js';
 import type { HistoryEvent, NewEvent } from '../core/events.js';
 import type { KeyNames } from './keys.js';
-import { searchAttributesAfter, type RecordedSearchAttributes, type SearchAttributeDeclarations } from '../core/search/search-attributes.js';
+import {
+  searchAttributesAfter,
+  type RecordedSearchAttributes,
+  type SearchAttributeDeclarations,
+} from '../core/search/search-attributes.js';
 
 /** One history event with its stream id (the cursor for reading what came after it). */
 export interface StoredEvent {
@@ -51,7 +55,8 @@ export interface Lease {
 }
 
 export type AcquireResult = { kind: 'acquired'; lease: Lease } | { kind: 'busy' } | { kind: 'closed'; status: string };
-export type CompletionResult = { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
+export type CompletionResult =
+  { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
 /** How a run ends: a final status, or `continued` with the next run's first event. */
 export interface CloseSpec {
   status: 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'continued';
@@ -79,10 +84,18 @@ export type StartResult =
   | { kind: 'running'; runId: string }
   | { kind: 'reuse-rejected'; status: string }
   | { kind: 'retry' };
-export type ExternalResult = { kind: 'not-running'; status: string } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'retry' } | { kind: 'changed' };
+export type ExternalResult =
+  | { kind: 'not-running'; status: string }
+  | { kind: 'recorded' }
+  | { kind: 'needs-task' }
+  | { kind: 'retry' }
+  | { kind: 'changed' };
 export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
 /** `changed`: a clean commit refused, nothing written; `lease` is the whole history under the same (renewed) lease. */
-export type CommitResult = { kind: 'done'; lastId: string } | { kind: 'more'; lastId: string; events: StoredEvent[] } | { kind: 'changed'; lease: Lease };
+export type CommitResult =
+  | { kind: 'done'; lastId: string }
+  | { kind: 'more'; lastId: string; events: StoredEvent[] }
+  | { kind: 'changed'; lease: Lease };
 
 /** Where a worker's cached instance stands, so the store can return only newer events. */
 export interface CacheCursor {
@@ -109,9 +122,11 @@ function parseEntry(run: RunRef, [streamId, fields]: RawEntry): StoredEvent {
   } catch (err) {
     throw corrupt(`its event is not valid JSON (${(err as Error).message}): ${f.e.slice(0, 80)}`);
   }
-  if (!event || typeof event !== 'object' || typeof event.type !== 'string') throw corrupt(`its event has no type: ${f.e.slice(0, 80)}`);
+  if (!event || typeof event !== 'object' || typeof event.type !== 'string')
+    throw corrupt(`its event has no type: ${f.e.slice(0, 80)}`);
   const id = Number(f.i);
-  if (!Number.isInteger(id) || id < 1) throw corrupt(`its position 'i' is ${JSON.stringify(f.i)}, not a positive integer`);
+  if (!Number.isInteger(id) || id < 1)
+    throw corrupt(`its position 'i' is ${JSON.stringify(f.i)}, not a positive integer`);
   event.id = id;
   // Outcome events carry the time the worker gave them (it may have delivered them already);
   // every other event takes the Redis time of its stream id.
@@ -134,16 +149,23 @@ function unexpected(script: string, res: unknown): never {
   throw new Error(`Unexpected reply from Redurable's ${script} script: ${JSON.stringify(res)?.slice(0, 200)}`);
 }
 
-
-
 /** What a completion-like script replied (`lease` reads the history of a lease it took). */
-async function completionResult(script: string, res: unknown[], lease: (raw: unknown[]) => Promise<Lease>): Promise<CompletionResult> {
+async function completionResult(
+  script: string,
+  res: unknown[],
+  lease: (raw: unknown[]) => Promise<Lease>,
+): Promise<CompletionResult> {
   switch (Number(res[0])) {
-    case Reply.NOT_RUNNING: return { kind: 'ignored' };
-    case Reply.OK: return { kind: 'recorded' };
-    case Reply.NEEDS_TASK: return { kind: 'needs-task' };
-    case Reply.ACQUIRED: return { kind: 'acquired', lease: await lease(res) };
-    default: return unexpected(script, res);
+    case Reply.NOT_RUNNING:
+      return { kind: 'ignored' };
+    case Reply.OK:
+      return { kind: 'recorded' };
+    case Reply.NEEDS_TASK:
+      return { kind: 'needs-task' };
+    case Reply.ACQUIRED:
+      return { kind: 'acquired', lease: await lease(res) };
+    default:
+      return unexpected(script, res);
   }
 }
 
@@ -197,8 +219,13 @@ export class RedisHistoryStore {
    */
   async start(args: {
     started: NewEvent & { type: 'WorkflowExecutionStarted' };
-    reuse: IdReusePolicy; conflict: IdConflictPolicy; currentRunId?: string;
-    signal?: NewEvent & { type: 'SignalReceived' }; terminateReason: string; retentionMs: number; parent?: ParentInfo;
+    reuse: IdReusePolicy;
+    conflict: IdConflictPolicy;
+    currentRunId?: string;
+    signal?: NewEvent & { type: 'SignalReceived' };
+    terminateReason: string;
+    retentionMs: number;
+    parent?: ParentInfo;
     /** Identifies the call across its retries, so a signal-with-start is recorded once. */
     requestId: string;
     /** How long after a change the recovery sweep looks at the workflow (the lease ttl). */
@@ -209,33 +236,66 @@ export class RedisHistoryStore {
     const { workflowId, runId } = args.started;
     const current = args.currentRunId ?? runId;
     const k = this.keys;
-    const res = (await this.run('startWorkflow', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
-      currentHistory: k.history(workflowId, current), currentDone: k.done(workflowId, current),
-      requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
-    }, {
-      ...this.common(workflowId), runId, type: args.started.workflowType, taskQueue: args.started.taskQueue,
-      reuse: args.reuse, conflict: args.conflict, currentRunId: args.currentRunId,
-      closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs: args.retentionMs,
-      parent: args.parent ? JSON.stringify(args.parent) : undefined, requestId: args.requestId, checkAfterMs: args.checkAfterMs,
-      leaseTtl: args.leaseTtlMs, sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
-    }, [
-      JSON.stringify(args.started), JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
-      ...(args.signal ? [JSON.stringify(args.signal)] : []),
-    ])) as unknown[];
+    const res = (await this.run(
+      'startWorkflow',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        done: k.done(workflowId, runId),
+        currentHistory: k.history(workflowId, current),
+        currentDone: k.done(workflowId, current),
+        requests: k.requests(workflowId),
+        requestTimes: k.requestTimes(workflowId),
+      },
+      {
+        ...this.common(workflowId),
+        runId,
+        type: args.started.workflowType,
+        taskQueue: args.started.taskQueue,
+        reuse: args.reuse,
+        conflict: args.conflict,
+        currentRunId: args.currentRunId,
+        closedChannel: k.closedChannel(),
+        cancelChannel: k.cancelChannel(),
+        retentionMs: args.retentionMs,
+        parent: args.parent ? JSON.stringify(args.parent) : undefined,
+        requestId: args.requestId,
+        checkAfterMs: args.checkAfterMs,
+        leaseTtl: args.leaseTtlMs,
+        sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
+      },
+      [
+        JSON.stringify(args.started),
+        JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
+        ...(args.signal ? [JSON.stringify(args.signal)] : []),
+      ],
+    )) as unknown[];
     switch (Number(res[0])) {
       case Reply.OK: {
         if (res[2] === undefined) return { kind: 'started', runId: String(res[1]) };
         // The lease came with the start: the history is the started event just written (as a replay would read it).
         const streamId = String(res[3]);
-        const event = { ...JSON.parse(JSON.stringify(args.started)), id: 1, ts: Number(streamId.slice(0, streamId.indexOf('-'))) } as HistoryEvent;
-        return { kind: 'started', runId: String(res[1]), lease: { fence: Number(res[2]), full: true, events: [{ streamId, event }] } };
+        const event = {
+          ...JSON.parse(JSON.stringify(args.started)),
+          id: 1,
+          ts: Number(streamId.slice(0, streamId.indexOf('-'))),
+        } as HistoryEvent;
+        return {
+          kind: 'started',
+          runId: String(res[1]),
+          lease: { fence: Number(res[2]), full: true, events: [{ streamId, event }] },
+        };
       }
-      case Reply.EXISTING: return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
-      case Reply.CONFLICT: return { kind: 'running', runId: String(res[1]) };
-      case Reply.REUSE_REJECTED: return { kind: 'reuse-rejected', status: String(res[1]) };
-      case Reply.RETRY: return { kind: 'retry' };
-      default: return unexpected('startWorkflow', res);
+      case Reply.EXISTING:
+        return { kind: 'existing', runId: String(res[1]), wake: Number(res[2]) === 1 };
+      case Reply.CONFLICT:
+        return { kind: 'running', runId: String(res[1]) };
+      case Reply.REUSE_REJECTED:
+        return { kind: 'reuse-rejected', status: String(res[1]) };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        return unexpected('startWorkflow', res);
     }
   }
 
@@ -243,47 +303,116 @@ export class RedisHistoryStore {
    * Appends a signal or cancellation request to the current run (read as `runId`). A second
    * call with the same `requestId` (within an hour) records nothing.
    */
-  async appendExternal(workflowId: string, runId: string, event: NewEvent, cancel: boolean, requestId: string, expectLen?: number): Promise<ExternalResult> {
+  async appendExternal(
+    workflowId: string,
+    runId: string,
+    event: NewEvent,
+    cancel: boolean,
+    requestId: string,
+    expectLen?: number,
+  ): Promise<ExternalResult> {
     const k = this.keys;
-    const res = (await this.run('appendExternal', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
-    }, { ...this.common(workflowId), runId, cancelChannel: cancel ? k.cancelChannel() : undefined, requestId, expectLen }, [JSON.stringify(event)])) as unknown[];
+    const res = (await this.run(
+      'appendExternal',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        requests: k.requests(workflowId),
+        requestTimes: k.requestTimes(workflowId),
+      },
+      {
+        ...this.common(workflowId),
+        runId,
+        cancelChannel: cancel ? k.cancelChannel() : undefined,
+        requestId,
+        expectLen,
+      },
+      [JSON.stringify(event)],
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
-      case Reply.OK: return { kind: 'recorded' };
-      case Reply.NEEDS_TASK: return { kind: 'needs-task' };
-      case Reply.RETRY: return { kind: 'retry' };
-      case Reply.CHANGED: return { kind: 'changed' };
-      default: return unexpected('appendExternal', res);
+      case Reply.NOT_RUNNING:
+        return { kind: 'not-running', status: String(res[1]) };
+      case Reply.OK:
+        return { kind: 'recorded' };
+      case Reply.NEEDS_TASK:
+        return { kind: 'needs-task' };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      case Reply.CHANGED:
+        return { kind: 'changed' };
+      default:
+        return unexpected('appendExternal', res);
     }
   }
 
   /** Terminates the current run (read as `runId`); a second call with the same `requestId` reports it recorded. */
-  async terminate(workflowId: string, runId: string, reason: string, retentionMs: number, requestId: string): Promise<ExternalResult> {
-    return this.closeFromOutside(workflowId, runId, { type: 'WorkflowExecutionTerminated', reason }, retentionMs, requestId);
+  async terminate(
+    workflowId: string,
+    runId: string,
+    reason: string,
+    retentionMs: number,
+    requestId: string,
+  ): Promise<ExternalResult> {
+    return this.closeFromOutside(
+      workflowId,
+      runId,
+      { type: 'WorkflowExecutionTerminated', reason },
+      retentionMs,
+      requestId,
+    );
   }
 
   /**
    * Closes run `runId` as `timed_out` with `event` if it is still the running run (`not-running`
    * otherwise); one request id per run, so the timeout job and the recovery sweep record it once.
    */
-  async timeOut(workflowId: string, runId: string, event: NewEvent & { type: 'WorkflowExecutionTimedOut' }, retentionMs: number): Promise<ExternalResult> {
+  async timeOut(
+    workflowId: string,
+    runId: string,
+    event: NewEvent & { type: 'WorkflowExecutionTimedOut' },
+    retentionMs: number,
+  ): Promise<ExternalResult> {
     return this.closeFromOutside(workflowId, runId, event, retentionMs, `timeout:${runId}`, 'timed_out');
   }
 
-  private async closeFromOutside(workflowId: string, runId: string, event: NewEvent, retentionMs: number, requestId: string, status?: 'timed_out'): Promise<ExternalResult> {
+  private async closeFromOutside(
+    workflowId: string,
+    runId: string,
+    event: NewEvent,
+    retentionMs: number,
+    requestId: string,
+    status?: 'timed_out',
+  ): Promise<ExternalResult> {
     const k = this.keys;
-    const res = (await this.run('terminate', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
-      requests: k.requests(workflowId), requestTimes: k.requestTimes(workflowId),
-    }, {
-      ...this.common(workflowId), runId, status, closedChannel: k.closedChannel(), cancelChannel: k.cancelChannel(), retentionMs, requestId,
-    }, [JSON.stringify(event)])) as unknown[];
+    const res = (await this.run(
+      'terminate',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        done: k.done(workflowId, runId),
+        requests: k.requests(workflowId),
+        requestTimes: k.requestTimes(workflowId),
+      },
+      {
+        ...this.common(workflowId),
+        runId,
+        status,
+        closedChannel: k.closedChannel(),
+        cancelChannel: k.cancelChannel(),
+        retentionMs,
+        requestId,
+      },
+      [JSON.stringify(event)],
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.NOT_RUNNING: return { kind: 'not-running', status: String(res[1]) };
-      case Reply.OK: return { kind: 'recorded' };
-      case Reply.RETRY: return { kind: 'retry' };
-      default: return unexpected('terminate', res);
+      case Reply.NOT_RUNNING:
+        return { kind: 'not-running', status: String(res[1]) };
+      case Reply.OK:
+        return { kind: 'recorded' };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        return unexpected('terminate', res);
     }
   }
 
@@ -293,38 +422,80 @@ export class RedisHistoryStore {
    * `retry` when the current run or its history changed since the caller read them.
    */
   async reset(args: {
-    workflowId: string; oldRunId: string; newRunId: string; expectLen: number; reset: NewEvent & { type: 'WorkflowExecutionReset' };
-    events: (NewEvent & { ts?: number })[]; done: number[]; retentionMs: number;
+    workflowId: string;
+    oldRunId: string;
+    newRunId: string;
+    expectLen: number;
+    reset: NewEvent & { type: 'WorkflowExecutionReset' };
+    events: (NewEvent & { ts?: number })[];
+    done: number[];
+    retentionMs: number;
     /** The search attributes the kept events leave the run with (they replace the meta's map and index entries). */
     searchAttributes?: RecordedSearchAttributes;
   }): Promise<{ kind: 'reset'; closedRunning: boolean } | { kind: 'retry' }> {
     const { workflowId, oldRunId, newRunId } = args;
     const k = this.keys;
-    const res = (await this.run('resetWorkflow', {
-      meta: k.meta(workflowId), oldHistory: k.history(workflowId, oldRunId), oldDone: k.done(workflowId, oldRunId),
-      newHistory: k.history(workflowId, newRunId), newDone: k.done(workflowId, newRunId),
-    }, {
-      ...this.common(workflowId), oldRunId, newRunId, expectLen: args.expectLen, done: args.done.map(String), retentionMs: args.retentionMs,
-      cancelChannel: k.cancelChannel(), closedChannel: k.closedChannel(), sa: args.searchAttributes ? JSON.stringify(args.searchAttributes) : undefined,
-    }, [JSON.stringify(args.reset), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
+    const res = (await this.run(
+      'resetWorkflow',
+      {
+        meta: k.meta(workflowId),
+        oldHistory: k.history(workflowId, oldRunId),
+        oldDone: k.done(workflowId, oldRunId),
+        newHistory: k.history(workflowId, newRunId),
+        newDone: k.done(workflowId, newRunId),
+      },
+      {
+        ...this.common(workflowId),
+        oldRunId,
+        newRunId,
+        expectLen: args.expectLen,
+        done: args.done.map(String),
+        retentionMs: args.retentionMs,
+        cancelChannel: k.cancelChannel(),
+        closedChannel: k.closedChannel(),
+        sa: args.searchAttributes ? JSON.stringify(args.searchAttributes) : undefined,
+      },
+      [JSON.stringify(args.reset), ...args.events.map((e) => JSON.stringify(e))],
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.OK: return { kind: 'reset', closedRunning: Number(res[1]) === 1 };
-      case Reply.RETRY: return { kind: 'retry' };
-      default: return unexpected('resetWorkflow', res);
+      case Reply.OK:
+        return { kind: 'reset', closedRunning: Number(res[1]) === 1 };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        return unexpected('resetWorkflow', res);
     }
   }
 
   /** Records an activity, timer or child outcome; with `inline`, also tries to take the task lease. */
   async appendCompletion(
-    workflowId: string, runId: string, event: NewEvent & { seq: number; ts?: number }, inline: boolean, leaseTtlMs: number, cursor?: CacheCursor,
+    workflowId: string,
+    runId: string,
+    event: NewEvent & { seq: number; ts?: number },
+    inline: boolean,
+    leaseTtlMs: number,
+    cursor?: CacheCursor,
   ): Promise<CompletionResult> {
     const k = this.keys;
-    const res = (await this.run('appendCompletion', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
-    }, {
-      ...this.common(workflowId), runId, seq: event.seq, inline, ttl: leaseTtlMs,
-      cacheFence: cursor?.fence, cacheLastId: cursor?.lastId || undefined, requestId: randomUUID(),
-    }, [JSON.stringify(event)])) as unknown[];
+    const res = (await this.run(
+      'appendCompletion',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        done: k.done(workflowId, runId),
+      },
+      {
+        ...this.common(workflowId),
+        runId,
+        seq: event.seq,
+        inline,
+        ttl: leaseTtlMs,
+        cacheFence: cursor?.fence,
+        cacheLastId: cursor?.lastId || undefined,
+        requestId: randomUUID(),
+      },
+      [JSON.stringify(event)],
+    )) as unknown[];
     return completionResult('appendCompletion', res, (raw) => this.lease({ workflowId, runId }, raw));
   }
 
@@ -333,20 +504,42 @@ export class RedisHistoryStore {
    * when nobody touched the workflow since `cachedFence`; else records only the outcome.
    */
   async completeAndCommit(args: {
-    workflowId: string; runId: string; outcome: NewEvent & { seq: number; ts: number }; cachedFence: number; leaseTtlMs: number;
-    events: NewEvent[]; close?: CloseSpec; dispatch: boolean; retentionMs: number;
+    workflowId: string;
+    runId: string;
+    outcome: NewEvent & { seq: number; ts: number };
+    cachedFence: number;
+    leaseTtlMs: number;
+    events: NewEvent[];
+    close?: CloseSpec;
+    dispatch: boolean;
+    retentionMs: number;
     /** Keep the lease taken by the commit (the caller goes on with local activities under it). */
     keepLease?: boolean;
   }): Promise<SpeculativeResult> {
     const { workflowId, runId, close } = args;
     const k = this.keys;
-    const res = (await this.run('completeAndCommit', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
-      nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
-    }, {
-      ...this.common(workflowId), runId, seq: args.outcome.seq, cachedFence: args.cachedFence, ttl: args.leaseTtlMs,
-      ...this.closeArgs(close, args.retentionMs), dispatch: args.dispatch, keepLease: args.keepLease, requestId: randomUUID(), sa: upsertedMap(args.events),
-    }, [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))])) as unknown[];
+    const res = (await this.run(
+      'completeAndCommit',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        done: k.done(workflowId, runId),
+        nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
+      },
+      {
+        ...this.common(workflowId),
+        runId,
+        seq: args.outcome.seq,
+        cachedFence: args.cachedFence,
+        ttl: args.leaseTtlMs,
+        ...this.closeArgs(close, args.retentionMs),
+        dispatch: args.dispatch,
+        keepLease: args.keepLease,
+        requestId: randomUUID(),
+        sa: upsertedMap(args.events),
+      },
+      [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))],
+    )) as unknown[];
     if (Number(res[0]) === Reply.COMMITTED) {
       this.announceUpdates(workflowId, args.events);
       return { kind: 'committed', fence: Number(res[1]), lastId: String(res[2]) };
@@ -356,21 +549,38 @@ export class RedisHistoryStore {
 
   private closeArgs(close: CloseSpec | undefined, retentionMs: number) {
     return {
-      closeStatus: close?.status, closeValue: close?.value, closedChannel: this.keys.closedChannel(), retentionMs,
-      nextRunId: close?.next?.runId, nextStarted: close?.next ? JSON.stringify(close.next.started) : undefined,
+      closeStatus: close?.status,
+      closeValue: close?.value,
+      closedChannel: this.keys.closedChannel(),
+      retentionMs,
+      nextRunId: close?.next?.runId,
+      nextStarted: close?.next ? JSON.stringify(close.next.started) : undefined,
     };
   }
 
   /** Takes the task lease of the current run (or of `runId` when given). */
   async acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult> {
-    const res = (await this.run('acquireTask', { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) }, {
-      ...this.common(workflowId), runId, ttl: leaseTtlMs, cacheFence: cursor?.fence, cacheLastId: cursor?.lastId || undefined, requestId: randomUUID(),
-    })) as unknown[];
+    const res = (await this.run(
+      'acquireTask',
+      { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) },
+      {
+        ...this.common(workflowId),
+        runId,
+        ttl: leaseTtlMs,
+        cacheFence: cursor?.fence,
+        cacheLastId: cursor?.lastId || undefined,
+        requestId: randomUUID(),
+      },
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.NOT_RUNNING: return { kind: 'closed', status: String(res[1]) };
-      case Reply.BUSY: return { kind: 'busy' };
-      case Reply.ACQUIRED: return { kind: 'acquired', lease: await this.lease({ workflowId, runId }, res) };
-      default: return unexpected('acquireTask', res);
+      case Reply.NOT_RUNNING:
+        return { kind: 'closed', status: String(res[1]) };
+      case Reply.BUSY:
+        return { kind: 'busy' };
+      case Reply.ACQUIRED:
+        return { kind: 'acquired', lease: await this.lease({ workflowId, runId }, res) };
+      default:
+        return unexpected('acquireTask', res);
     }
   }
 
@@ -379,8 +589,14 @@ export class RedisHistoryStore {
    * given up, unless events arrived meanwhile: then they are returned and the lease is kept.
    */
   async commit(args: {
-    workflowId: string; runId: string; fence: number; lastId: string; events: NewEvent[];
-    release: boolean; leaseTtlMs: number; close?: CloseSpec;
+    workflowId: string;
+    runId: string;
+    fence: number;
+    lastId: string;
+    events: NewEvent[];
+    release: boolean;
+    leaseTtlMs: number;
+    close?: CloseSpec;
     /** 'set' when jobs are dispatched after the lease is released; 'clear' after a full re-dispatch. */
     dispatchMark?: 'set' | 'clear';
     /** How long a closed run is kept, ms (0 = forever). */
@@ -390,23 +606,43 @@ export class RedisHistoryStore {
   }): Promise<CommitResult> {
     const { workflowId, runId, close } = args;
     const k = this.keys;
-    const res = (await this.run('commitTask', {
-      meta: k.meta(workflowId), history: k.history(workflowId, runId), done: k.done(workflowId, runId),
-      nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
-    }, {
-      ...this.common(workflowId), fence: args.fence, ttl: args.leaseTtlMs, release: args.release, lastId: args.lastId,
-      dispatchMark: args.dispatchMark, ...this.closeArgs(close, args.retentionMs ?? 0), clean: args.clean, requestId: randomUUID(), sa: upsertedMap(args.events),
-    }, args.events.map((e) => JSON.stringify(e)))) as unknown[];
+    const res = (await this.run(
+      'commitTask',
+      {
+        meta: k.meta(workflowId),
+        history: k.history(workflowId, runId),
+        done: k.done(workflowId, runId),
+        nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
+      },
+      {
+        ...this.common(workflowId),
+        fence: args.fence,
+        ttl: args.leaseTtlMs,
+        release: args.release,
+        lastId: args.lastId,
+        dispatchMark: args.dispatchMark,
+        ...this.closeArgs(close, args.retentionMs ?? 0),
+        clean: args.clean,
+        requestId: randomUUID(),
+        sa: upsertedMap(args.events),
+      },
+      args.events.map((e) => JSON.stringify(e)),
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.CHANGED: return { kind: 'changed', lease: await this.lease(args, [Reply.CHANGED, args.fence, res[1], res[2]]) };
-      case Reply.LEASE_LOST: throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${args.fence} was lost; another worker owns the workflow task`);
+      case Reply.CHANGED:
+        return { kind: 'changed', lease: await this.lease(args, [Reply.CHANGED, args.fence, res[1], res[2]]) };
+      case Reply.LEASE_LOST:
+        throw new LeaseLostError(
+          `Workflow '${workflowId}' (run ${runId}): lease ${args.fence} was lost; another worker owns the workflow task`,
+        );
       case Reply.MORE:
         this.announceUpdates(workflowId, args.events);
         return { kind: 'more', lastId: String(res[1]), events: parseEntries(args, res[2] as RawEntry[]) };
       case Reply.OK:
         this.announceUpdates(workflowId, args.events);
         return { kind: 'done', lastId: String(res[1]) };
-      default: return unexpected('commitTask', res);
+      default:
+        return unexpected('commitTask', res);
     }
   }
 
@@ -415,23 +651,55 @@ export class RedisHistoryStore {
    * to append and no request id, so it neither needs nor replaces the lease memo (a resent copy
    * only extends it again). Throws LeaseLostError when the lease is no longer `fence`.
    */
-  async renewLease(workflowId: string, runId: string, fence: number, lastId: string, leaseTtlMs: number): Promise<void> {
-    const res = (await this.run('commitTask', {
-      meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId), done: this.keys.done(workflowId, runId),
-      nextHistory: this.keys.history(workflowId, runId),
-    }, { ...this.common(workflowId), fence, ttl: leaseTtlMs, release: false, lastId, ...this.closeArgs(undefined, 0) })) as unknown[];
-    if (Number(res[0]) === Reply.LEASE_LOST) throw new LeaseLostError(`Workflow '${workflowId}' (run ${runId}): lease ${fence} was lost; another worker owns the workflow task`);
+  async renewLease(
+    workflowId: string,
+    runId: string,
+    fence: number,
+    lastId: string,
+    leaseTtlMs: number,
+  ): Promise<void> {
+    const res = (await this.run(
+      'commitTask',
+      {
+        meta: this.keys.meta(workflowId),
+        history: this.keys.history(workflowId, runId),
+        done: this.keys.done(workflowId, runId),
+        nextHistory: this.keys.history(workflowId, runId),
+      },
+      { ...this.common(workflowId), fence, ttl: leaseTtlMs, release: false, lastId, ...this.closeArgs(undefined, 0) },
+    )) as unknown[];
+    if (Number(res[0]) === Reply.LEASE_LOST)
+      throw new LeaseLostError(
+        `Workflow '${workflowId}' (run ${runId}): lease ${fence} was lost; another worker owns the workflow task`,
+      );
   }
 
   /** Releases the lease after a failed task; undefined when the lease was already lost. */
-  async failTask(workflowId: string, fence: number, message: string, retry: { baseMs: number; maxMs: number }): Promise<{ attempt: number; delayMs: number } | undefined> {
-    const res = (await this.run('failTask', { meta: this.keys.meta(workflowId) }, {
-      ...this.common(workflowId), fence, message, baseMs: retry.baseMs, maxMs: retry.maxMs, requestId: randomUUID(),
-    })) as unknown[];
+  async failTask(
+    workflowId: string,
+    fence: number,
+    message: string,
+    retry: { baseMs: number; maxMs: number },
+  ): Promise<{ attempt: number; delayMs: number } | undefined> {
+    const res = (await this.run(
+      'failTask',
+      { meta: this.keys.meta(workflowId) },
+      {
+        ...this.common(workflowId),
+        fence,
+        message,
+        baseMs: retry.baseMs,
+        maxMs: retry.maxMs,
+        requestId: randomUUID(),
+      },
+    )) as unknown[];
     switch (Number(res[0])) {
-      case Reply.OK: return { attempt: Number(res[1]), delayMs: Number(res[2]) };
-      case Reply.LEASE_LOST: return undefined;
-      default: return unexpected('failTask', res);
+      case Reply.OK:
+        return { attempt: Number(res[1]), delayMs: Number(res[2]) };
+      case Reply.LEASE_LOST:
+        return undefined;
+      default:
+        return unexpected('failTask', res);
     }
   }
 
@@ -452,15 +720,34 @@ export class RedisHistoryStore {
    * sweep read it (`seen`; undefined when it was missing or closed: then it leaves the index
    * unless a new run started meanwhile). False when it changed meanwhile.
    */
-  async rescheduleCheck(taskQueue: string, workflowId: string, seen: WorkflowMeta | undefined, nextAt: number | undefined, clearDispatchMark = false): Promise<boolean> {
-    const res = await this.run('rescheduleCheck', { meta: this.keys.meta(workflowId), dueIndex: this.keys.dueIndexOf(workflowId, taskQueue) }, {
-      ...this.common(workflowId), runId: seen?.runId, len: seen?.historyLength, fence: seen?.fence, lease: seen?.lease,
-      nextAt: nextAt === undefined ? undefined : Math.ceil(nextAt), clearDispatch: clearDispatchMark,
-    });
+  async rescheduleCheck(
+    taskQueue: string,
+    workflowId: string,
+    seen: WorkflowMeta | undefined,
+    nextAt: number | undefined,
+    clearDispatchMark = false,
+  ): Promise<boolean> {
+    const res = await this.run(
+      'rescheduleCheck',
+      { meta: this.keys.meta(workflowId), dueIndex: this.keys.dueIndexOf(workflowId, taskQueue) },
+      {
+        ...this.common(workflowId),
+        runId: seen?.runId,
+        len: seen?.historyLength,
+        fence: seen?.fence,
+        lease: seen?.lease,
+        nextAt: nextAt === undefined ? undefined : Math.ceil(nextAt),
+        clearDispatch: clearDispatchMark,
+      },
+    );
     switch (Number(res)) {
-      case Reply.OK: return true;
-      case Reply.CHANGED: case Reply.NOT_RUNNING: return false;
-      default: return unexpected('rescheduleCheck', res);
+      case Reply.OK:
+        return true;
+      case Reply.CHANGED:
+      case Reply.NOT_RUNNING:
+        return false;
+      default:
+        return unexpected('rescheduleCheck', res);
     }
   }
 
@@ -470,11 +757,18 @@ export class RedisHistoryStore {
    * (or released it). A claim held by another owner is left alone until it expires.
    */
   async claimSweep(taskQueue: string, shard: number, owner: string, ttlMs: number, release = false): Promise<boolean> {
-    const res = await this.run('sweepClaim', { lock: this.keys.sweepLock(shard, taskQueue) }, { workflowId: '', idx: this.keys.indexPrefix(shard), owner, ttl: ttlMs, release });
+    const res = await this.run(
+      'sweepClaim',
+      { lock: this.keys.sweepLock(shard, taskQueue) },
+      { workflowId: '', idx: this.keys.indexPrefix(shard), owner, ttl: ttlMs, release },
+    );
     switch (Number(res)) {
-      case Reply.OK: return true;
-      case Reply.BUSY: return false;
-      default: return unexpected('sweepClaim', res);
+      case Reply.OK:
+        return true;
+      case Reply.BUSY:
+        return false;
+      default:
+        return unexpected('sweepClaim', res);
     }
   }
 
@@ -489,7 +783,10 @@ export class RedisHistoryStore {
    */
   async backfillDueIndex(metas: WorkflowMeta[], now: number): Promise<number> {
     const running = metas.filter((m) => m.status === 'running');
-    const added = await this.perShard(running.map((m) => m.workflowId), (pipe, id, i) => pipe.zadd(this.keys.dueIndexOf(id, running[i].taskQueue), 'NX', now, id));
+    const added = await this.perShard(
+      running.map((m) => m.workflowId),
+      (pipe, id, i) => pipe.zadd(this.keys.dueIndexOf(id, running[i].taskQueue), 'NX', now, id),
+    );
     return added.reduce<number>((n, a) => n + Number(a ?? 0), 0);
   }
 
@@ -517,7 +814,11 @@ export class RedisHistoryStore {
   /** The child's parent has its outcome: it leaves the notify index. */
   async childNotified(childWorkflowId: string): Promise<void> {
     const shard = this.keys.shardOf(childWorkflowId);
-    await this.run('childNotified', { notifyIndex: this.keys.notifyIndex(shard), notifyData: this.keys.notifyDataIndex(shard) }, this.common(childWorkflowId));
+    await this.run(
+      'childNotified',
+      { notifyIndex: this.keys.notifyIndex(shard), notifyData: this.keys.notifyDataIndex(shard) },
+      this.common(childWorkflowId),
+    );
   }
 
   /** Closed parents of one shard, closed before `before`, whose children may not have had the parent-close policy. */
@@ -527,13 +828,25 @@ export class RedisHistoryStore {
 
   /** The closed run of a parent whose children still need the parent-close policy. */
   async closedParentRun(parentWorkflowId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.closedParentsDataIndex(this.keys.shardOf(parentWorkflowId)), parentWorkflowId)) ?? undefined;
+    return (
+      (await this.redis.hget(
+        this.keys.closedParentsDataIndex(this.keys.shardOf(parentWorkflowId)),
+        parentWorkflowId,
+      )) ?? undefined
+    );
   }
 
   /** The parent's children have had the parent-close policy: it leaves the closed-parents index. */
   async parentHandled(parentWorkflowId: string): Promise<void> {
     const shard = this.keys.shardOf(parentWorkflowId);
-    await this.run('parentHandled', { closedParentsIndex: this.keys.closedParentsIndex(shard), closedParentsData: this.keys.closedParentsDataIndex(shard) }, this.common(parentWorkflowId));
+    await this.run(
+      'parentHandled',
+      {
+        closedParentsIndex: this.keys.closedParentsIndex(shard),
+        closedParentsData: this.keys.closedParentsDataIndex(shard),
+      },
+      this.common(parentWorkflowId),
+    );
   }
 
   private indexKey(shard: number, index: IndexChoice): string {
@@ -545,7 +858,12 @@ export class RedisHistoryStore {
    * Up to `limit` entries of one listing index from every shard, newest first, started within
    * [min, max) and after `cursor` (in start time, then id, descending); one list per shard.
    */
-  async indexEntries(index: IndexChoice, range: { min: string; max: string }, cursor: ListCursor | undefined, limit: number): Promise<IndexEntry[][]> {
+  async indexEntries(
+    index: IndexChoice,
+    range: { min: string; max: string },
+    cursor: ListCursor | undefined,
+    limit: number,
+  ): Promise<IndexEntry[][]> {
     return this.scoredEntries((shard) => this.indexKey(shard, index), range, cursor, limit);
   }
 
@@ -553,23 +871,42 @@ export class RedisHistoryStore {
    * As indexEntries, over any sorted set of workflow ids named per shard by `keyOf` (a search
    * attribute index); `startedAt` of the entries (and of the cursor) is then the entry's score.
    */
-  async scoredEntries(keyOf: (shard: number) => string, range: { min: string; max: string }, cursor: ListCursor | undefined, limit: number): Promise<IndexEntry[][]> {
-    return Promise.all(this.keys.allShards().map(async (shard) => {
-      const key = keyOf(shard);
-      const pipe = this.redis.pipeline();
-      // A cursor's entry was within the range: read what is strictly older, then the ids that
-      // share its millisecond and come after it (ties go by id, descending, as ZREVRANGE does).
-      pipe.zrevrangebyscore(key, cursor ? `(${cursor.startedAt}` : range.max, range.min, 'WITHSCORES', 'LIMIT', 0, limit);
-      if (cursor) pipe.zrangebyscore(key, cursor.startedAt, cursor.startedAt);
-      const res = (await pipe.exec()) ?? [];
-      for (const [err] of res) if (err) throw err;
-      const entries: IndexEntry[] = cursor
-        ? (res[1][1] as string[]).filter((id) => Buffer.compare(Buffer.from(id), Buffer.from(cursor.workflowId)) < 0).reverse().map((workflowId) => ({ workflowId, startedAt: cursor.startedAt }))
-        : [];
-      const older = res[0][1] as string[];
-      for (let i = 0; i < older.length; i += 2) entries.push({ workflowId: older[i], startedAt: Number(older[i + 1]) });
-      return entries.slice(0, limit);
-    }));
+  async scoredEntries(
+    keyOf: (shard: number) => string,
+    range: { min: string; max: string },
+    cursor: ListCursor | undefined,
+    limit: number,
+  ): Promise<IndexEntry[][]> {
+    return Promise.all(
+      this.keys.allShards().map(async (shard) => {
+        const key = keyOf(shard);
+        const pipe = this.redis.pipeline();
+        // A cursor's entry was within the range: read what is strictly older, then the ids that
+        // share its millisecond and come after it (ties go by id, descending, as ZREVRANGE does).
+        pipe.zrevrangebyscore(
+          key,
+          cursor ? `(${cursor.startedAt}` : range.max,
+          range.min,
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          limit,
+        );
+        if (cursor) pipe.zrangebyscore(key, cursor.startedAt, cursor.startedAt);
+        const res = (await pipe.exec()) ?? [];
+        for (const [err] of res) if (err) throw err;
+        const entries: IndexEntry[] = cursor
+          ? (res[1][1] as string[])
+              .filter((id) => Buffer.compare(Buffer.from(id), Buffer.from(cursor.workflowId)) < 0)
+              .reverse()
+              .map((workflowId) => ({ workflowId, startedAt: cursor.startedAt }))
+          : [];
+        const older = res[0][1] as string[];
+        for (let i = 0; i < older.length; i += 2)
+          entries.push({ workflowId: older[i], startedAt: Number(older[i + 1]) });
+        return entries.slice(0, limit);
+      }),
+    );
   }
 
   /** How many entries of a listing index started within [min, max), over every shard. */
@@ -579,7 +916,9 @@ export class RedisHistoryStore {
 
   /** How many entries of a per-shard sorted set (see scoredEntries) score within [min, max], over every shard. */
   async countScored(keyOf: (shard: number) => string, range: { min: string; max: string }): Promise<number> {
-    const counts = await Promise.all(this.keys.allShards().map((shard) => this.redis.zcount(keyOf(shard), range.min, range.max)));
+    const counts = await Promise.all(
+      this.keys.allShards().map((shard) => this.redis.zcount(keyOf(shard), range.min, range.max)),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -629,7 +968,9 @@ export class RedisHistoryStore {
   /** Search attribute declarations workers registered, by workflow type. */
   async searchAttributeDeclarations(): Promise<Record<string, SearchAttributeDeclarations>> {
     const raw = await this.redis.hgetall(this.keys.searchAttributeDeclarations());
-    return Object.fromEntries(Object.entries(raw).map(([type, json]) => [type, JSON.parse(json) as SearchAttributeDeclarations]));
+    return Object.fromEntries(
+      Object.entries(raw).map(([type, json]) => [type, JSON.parse(json) as SearchAttributeDeclarations]),
+    );
   }
 
   /** Whether some worker registered this workflow type name. */
@@ -643,10 +984,12 @@ export class RedisHistoryStore {
    * outcome would be refused), else 'outstanding'. One round trip (the keys share a slot).
    */
   async outcomeState(workflowId: string, runId: string, seq: number): Promise<'recorded' | 'closed' | 'outstanding'> {
-    const res = (await this.redis.pipeline()
-      .sismember(this.keys.done(workflowId, runId), String(seq))
-      .hmget(this.keys.meta(workflowId), 'status', 'runId')
-      .exec()) ?? [];
+    const res =
+      (await this.redis
+        .pipeline()
+        .sismember(this.keys.done(workflowId, runId), String(seq))
+        .hmget(this.keys.meta(workflowId), 'status', 'runId')
+        .exec()) ?? [];
     for (const [err] of res) if (err) throw err;
     if (Number(res[0][1]) === 1) return 'recorded';
     const [status, current] = res[1][1] as (string | null)[];
@@ -666,7 +1009,11 @@ export class RedisHistoryStore {
     const kind = Number(raw[2]);
     try {
       if (kind !== 2) return { fence, full: kind === 1, events: parseEntries(run, raw[3] as RawEntry[]) };
-      const entries = (await this.redis.xrange(this.keys.history(run.workflowId, run.runId), '-', String(raw[3]))) as RawEntry[];
+      const entries = (await this.redis.xrange(
+        this.keys.history(run.workflowId, run.runId),
+        '-',
+        String(raw[3]),
+      )) as RawEntry[];
       return { fence, full: true, events: parseEntries(run, entries) };
     } catch (err) {
       if (err instanceof CorruptHistoryError) err.leaseFence = fence;
@@ -675,18 +1022,26 @@ export class RedisHistoryStore {
   }
 
   async readEntries(workflowId: string, runId: string): Promise<StoredEvent[]> {
-    return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[]);
+    return parseEntries(
+      { workflowId, runId },
+      (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[],
+    );
   }
 
   /** Whether the run's history holds a cancellation request (read by a parked activity attempt when it wakes). */
   async cancelRequested(workflowId: string, runId: string): Promise<boolean> {
-    return (await this.readHistoryLeniently(workflowId, runId)).events.some((e) => e.type === 'WorkflowCancelRequested');
+    return (await this.readHistoryLeniently(workflowId, runId)).events.some(
+      (e) => e.type === 'WorkflowCancelRequested',
+    );
   }
 
   /** A run's entries after the stream id `afterId` ('-' for all). */
   async readEntriesAfter(workflowId: string, runId: string, afterId: string): Promise<StoredEvent[]> {
     const start = afterId === '-' ? '-' : `(${afterId}`;
-    return parseEntries({ workflowId, runId }, (await this.redis.xrange(this.keys.history(workflowId, runId), start, '+')) as RawEntry[]);
+    return parseEntries(
+      { workflowId, runId },
+      (await this.redis.xrange(this.keys.history(workflowId, runId), start, '+')) as RawEntry[],
+    );
   }
 
   /**
@@ -694,11 +1049,15 @@ export class RedisHistoryStore {
    * published on. Best effort: a waiter that misses it re-reads on its own (ClosedWatcher).
    */
   private announceUpdates(workflowId: string, events: NewEvent[]): void {
-    if (events.some((e) => e.type === 'WorkflowUpdateCompleted')) this.redis.publish(this.keys.closedChannel(), workflowId).catch(() => undefined);
+    if (events.some((e) => e.type === 'WorkflowUpdateCompleted'))
+      this.redis.publish(this.keys.closedChannel(), workflowId).catch(() => undefined);
   }
 
   /** The first event of a run's history (its WorkflowExecutionStarted), if it can be read. */
-  async startedEvent(workflowId: string, runId: string): Promise<(HistoryEvent & { type: 'WorkflowExecutionStarted' }) | undefined> {
+  async startedEvent(
+    workflowId: string,
+    runId: string,
+  ): Promise<(HistoryEvent & { type: 'WorkflowExecutionStarted' }) | undefined> {
     const raw = (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+', 'COUNT', 1)) as RawEntry[];
     try {
       const event = parseEntries({ workflowId, runId }, raw)[0]?.event;
@@ -719,7 +1078,10 @@ export class RedisHistoryStore {
   }
 
   /** The events that can be read, and the errors of those that cannot (for describe(), which must still answer). */
-  async readHistoryLeniently(workflowId: string, runId: string): Promise<{ events: HistoryEvent[]; corrupt: CorruptHistoryError[] }> {
+  async readHistoryLeniently(
+    workflowId: string,
+    runId: string,
+  ): Promise<{ events: HistoryEvent[]; corrupt: CorruptHistoryError[] }> {
     const raw = (await this.redis.xrange(this.keys.history(workflowId, runId), '-', '+')) as RawEntry[];
     const events: HistoryEvent[] = [];
     const corrupt: CorruptHistoryError[] = [];
@@ -757,23 +1119,29 @@ export class RedisHistoryStore {
    * node), and returns the replies in the ids' order; with `lenient`, a failed command's reply
    * is undefined instead of an error.
    */
-  private async perShard(ids: string[], add: (pipe: ChainableCommander, id: string, i: number) => void, lenient = false): Promise<unknown[]> {
+  private async perShard(
+    ids: string[],
+    add: (pipe: ChainableCommander, id: string, i: number) => void,
+    lenient = false,
+  ): Promise<unknown[]> {
     const groups = new Map<number, number[]>();
     ids.forEach((id, i) => {
       const shard = this.keys.shardOf(id);
       groups.set(shard, [...(groups.get(shard) ?? []), i]);
     });
     const out: unknown[] = new Array(ids.length);
-    await Promise.all([...groups.values()].map(async (positions) => {
-      const pipe = this.redis.pipeline();
-      for (const i of positions) add(pipe, ids[i], i);
-      const res = (await pipe.exec()) ?? [];
-      positions.forEach((i, j) => {
-        const [err, value] = res[j] ?? [];
-        if (err && !lenient) throw err;
-        out[i] = err ? undefined : value;
-      });
-    }));
+    await Promise.all(
+      [...groups.values()].map(async (positions) => {
+        const pipe = this.redis.pipeline();
+        for (const i of positions) add(pipe, ids[i], i);
+        const res = (await pipe.exec()) ?? [];
+        positions.forEach((i, j) => {
+          const [err, value] = res[j] ?? [];
+          if (err && !lenient) throw err;
+          out[i] = err ? undefined : value;
+        });
+      }),
+    );
     return out;
   }
 }

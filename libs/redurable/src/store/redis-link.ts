@@ -33,7 +33,10 @@ export class RedisLink {
       this.down = true;
       // The close event comes before the error that caused it: report on the next tick.
       setImmediate(() => {
-        if (this.down) this.logger.warn?.(`Lost the connection to Redis at ${endpoint}${this.cause()}; reconnecting (workflow tasks and activities wait until it is back)`);
+        if (this.down)
+          this.logger.warn?.(
+            `Lost the connection to Redis at ${endpoint}${this.cause()}; reconnecting (workflow tasks and activities wait until it is back)`,
+          );
       });
     });
   }
@@ -44,7 +47,11 @@ export class RedisLink {
   /** Resolves once the connection is ready; rejects with RedisUnavailableError after the timeout. */
   async ready(doing: string): Promise<void> {
     if (this.redis.status === 'ready') return;
-    if (this.redis.status === 'end') throw new RedisUnavailableError(this.endpoint, `Cannot ${doing}: the connection to Redis at ${this.endpoint} is closed (the app is shutting down)`);
+    if (this.redis.status === 'end')
+      throw new RedisUnavailableError(
+        this.endpoint,
+        `Cannot ${doing}: the connection to Redis at ${this.endpoint} is closed (the app is shutting down)`,
+      );
     await new Promise<void>((resolve, reject) => {
       const waiter = { ready: () => onReady(), end: () => onEnd() };
       const stop = () => {
@@ -53,12 +60,14 @@ export class RedisLink {
       };
       const timer = setTimeout(() => {
         stop();
-        reject(new RedisUnavailableError(
-          this.endpoint,
-          `Cannot ${doing}: Redis at ${this.endpoint} is unreachable (waited ${this.timeoutMs} ms)${this.cause()}. ` +
-            'Check that Redis runs and that `connection` points at it, or raise `connectTimeout`',
-          this.lastError,
-        ));
+        reject(
+          new RedisUnavailableError(
+            this.endpoint,
+            `Cannot ${doing}: Redis at ${this.endpoint} is unreachable (waited ${this.timeoutMs} ms)${this.cause()}. ` +
+              'Check that Redis runs and that `connection` points at it, or raise `connectTimeout`',
+            this.lastError,
+          ),
+        );
       }, this.timeoutMs);
       const onReady = () => {
         stop();
@@ -66,7 +75,13 @@ export class RedisLink {
       };
       const onEnd = () => {
         stop();
-        reject(new RedisUnavailableError(this.endpoint, `Cannot ${doing}: the connection to Redis at ${this.endpoint} was closed`, this.lastError));
+        reject(
+          new RedisUnavailableError(
+            this.endpoint,
+            `Cannot ${doing}: the connection to Redis at ${this.endpoint} was closed`,
+            this.lastError,
+          ),
+        );
       };
       this.waiting.add(waiter);
     });
@@ -80,12 +95,18 @@ export class RedisLink {
     await this.ready(doing);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(
-        this.endpoint,
-        `Cannot ${doing}: Redis at ${this.endpoint} did not answer within ${this.timeoutMs} ms${this.cause()}; ` +
-          'the call may still take effect once Redis is back',
-        this.lastError,
-      )), this.timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisUnavailableError(
+              this.endpoint,
+              `Cannot ${doing}: Redis at ${this.endpoint} did not answer within ${this.timeoutMs} ms${this.cause()}; ` +
+                'the call may still take effect once Redis is back',
+              this.lastError,
+            ),
+          ),
+        this.timeoutMs,
+      );
     });
     try {
       return await Promise.race([fn(), timeout]);
@@ -100,9 +121,10 @@ export class RedisLink {
    * On a Cluster every master is checked.
    */
   async checkSettings(): Promise<void> {
-    const servers: { node: Redis; name: string }[] = this.redis instanceof Cluster
-      ? this.redis.nodes('master').map((node) => ({ node, name: `${node.options.host}:${node.options.port}` }))
-      : [{ node: this.redis, name: this.endpoint }];
+    const servers: { node: Redis; name: string }[] =
+      this.redis instanceof Cluster
+        ? this.redis.nodes('master').map((node) => ({ node, name: `${node.options.host}:${node.options.port}` }))
+        : [{ node: this.redis, name: this.endpoint }];
     for (const { node, name } of servers) await this.checkServer(node, name);
   }
 

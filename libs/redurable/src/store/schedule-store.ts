@@ -1,14 +1,24 @@
 import type { RedisClient } from './redis-client.js';
 import type { KeyNames } from './keys.js';
 import { defineScripts, Reply, type ScriptRunner } from './lua/scripts.js';
-import type { ScheduleActionRecord, ScheduleOverlapPolicy, ScheduleRunningWorkflow } from '../core/schedules/schedule-options.js';
+import type {
+  ScheduleActionRecord,
+  ScheduleOverlapPolicy,
+  ScheduleRunningWorkflow,
+} from '../core/schedules/schedule-options.js';
 import type { StoredSpec } from '../core/schedules/schedule-spec.js';
 
 /** What a schedule is, as stored (`def` field): changed by create and update only. */
 export interface StoredDefinition {
   spec: StoredSpec;
   /** `timeouts`: the workflowExecutionTimeout and workflowRunTimeout each started workflow gets (ms). */
-  action: { workflowType: string; taskQueue?: string; args: string[]; workflowId: string; timeouts?: { executionTimeoutMs?: number; runTimeoutMs?: number } };
+  action: {
+    workflowType: string;
+    taskQueue?: string;
+    args: string[];
+    workflowId: string;
+    timeouts?: { executionTimeoutMs?: number; runTimeoutMs?: number };
+  };
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; catchup: 'ALL' | 'LAST' };
   origin: 'client' | 'decorator';
 }
@@ -70,7 +80,13 @@ export class ScheduleStore {
    */
   async write(scheduleId: string, record: ScheduleRecord): Promise<void> {
     await this.redis.sadd(this.keys.scheduleIndex(), scheduleId);
-    await this.redis.hset(this.keys.scheduleState(scheduleId), 'def', JSON.stringify(record.def), 'state', JSON.stringify(record.state));
+    await this.redis.hset(
+      this.keys.scheduleState(scheduleId),
+      'def',
+      JSON.stringify(record.def),
+      'state',
+      JSON.stringify(record.state),
+    );
   }
 
   /** Writes the state and, atomically with it, the actions it took (newest last in `actions`). */
@@ -108,7 +124,11 @@ export class ScheduleStore {
    * owner holds it. The sweep's claim script is exactly this lock (owner, ttl, release).
    */
   async lock(scheduleId: string, owner: string, ttlMs: number, release = false): Promise<boolean> {
-    const res = await this.run('sweepClaim', { lock: this.keys.scheduleLock(scheduleId) }, { workflowId: '', idx: '', owner, ttl: ttlMs, release });
+    const res = await this.run(
+      'sweepClaim',
+      { lock: this.keys.scheduleLock(scheduleId) },
+      { workflowId: '', idx: '', owner, ttl: ttlMs, release },
+    );
     return Number(res) === Reply.OK;
   }
 }

@@ -8,11 +8,16 @@ describe('shards', () => {
       for (const byte of Buffer.from(value, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
       return h;
     };
-    for (const id of ['', 'a', 'transfer-42', 'ünïcode ✓', '日本語のID', 'emoji 🎉 id', 'x'.repeat(512)]) expect(stableHash(id)).toBe(reference(id));
+    for (const id of ['', 'a', 'transfer-42', 'ünïcode ✓', '日本語のID', 'emoji 🎉 id', 'x'.repeat(512)])
+      expect(stableHash(id)).toBe(reference(id));
     // Pinned: a workflow's shard must never move between versions.
     expect(stableHash('transfer-1')).toBe(reference('transfer-1'));
     expect([stableHash('transfer-1'), shardOf('transfer-1', 16)]).toEqual([3085864448, 0]);
-    expect([shardOf('transfer-1', 16), shardOf('transfer-2', 16), shardOf('order-9', 16)]).toEqual([reference('transfer-1') % 16, reference('transfer-2') % 16, reference('order-9') % 16]);
+    expect([shardOf('transfer-1', 16), shardOf('transfer-2', 16), shardOf('order-9', 16)]).toEqual([
+      reference('transfer-1') % 16,
+      reference('transfer-2') % 16,
+      reference('order-9') % 16,
+    ]);
   });
 
   test('ids spread evenly over shards and partitions', () => {

@@ -20,14 +20,22 @@ export interface ReplayResult {
  * code, without Redis. Throws a NonDeterminismError naming the first step where code and
  * history disagree — run it in CI over saved histories before deploying a change.
  */
-export async function replayHistory(workflow: Type<object>, history: HistoryEvent[], options: { payloadCodec?: PayloadCodec } = {}): Promise<ReplayResult> {
+export async function replayHistory(
+  workflow: Type<object>,
+  history: HistoryEvent[],
+  options: { payloadCodec?: PayloadCodec } = {},
+): Promise<ReplayResult> {
   installDeterminism();
   const started = history[0] as WorkflowExecutionStarted | undefined;
-  if (!started || started.type !== 'WorkflowExecutionStarted') throw new TypeError('A history must begin with WorkflowExecutionStarted');
+  if (!started || started.type !== 'WorkflowExecutionStarted')
+    throw new TypeError('A history must begin with WorkflowExecutionStarted');
   const converter = new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec);
   const activation = new WorkflowActivation(workflowDefinitionOf(workflow), started, converter);
   await activation.activate(history.map((event, i) => ({ streamId: `${event.ts}-${i}`, event })));
   const closing = activation.takeClosing() ?? activation.closingState;
-  const result = closing?.status === 'completed' ? converter.decode(closing.value, `replayed result of '${started.workflowId}'`) : undefined;
+  const result =
+    closing?.status === 'completed'
+      ? converter.decode(closing.value, `replayed result of '${started.workflowId}'`)
+      : undefined;
   return { closing, result, newCommands: activation.takeCommands().length };
 }

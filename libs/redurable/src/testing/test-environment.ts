@@ -45,11 +45,22 @@ export class TestWorkflowEnvironment {
   static async create(options: TestEnvironmentOptions): Promise<TestWorkflowEnvironment> {
     const { providers, ...durable } = options;
     @Module({
-      imports: [DurableModule.forRoot({ prefix: `test-${randomUUID().slice(0, 8)}`, logger: false, leaseTtl: '2s', sweepInterval: '500ms', ...durable })],
+      imports: [
+        DurableModule.forRoot({
+          prefix: `test-${randomUUID().slice(0, 8)}`,
+          logger: false,
+          leaseTtl: '2s',
+          sweepInterval: '500ms',
+          ...durable,
+        }),
+      ],
       providers,
     })
     class TestEnvironmentModule {}
-    const app = await NestFactory.createApplicationContext(TestEnvironmentModule, { logger: false, abortOnError: false });
+    const app = await NestFactory.createApplicationContext(TestEnvironmentModule, {
+      logger: false,
+      abortOnError: false,
+    });
     await app.init();
     return new TestWorkflowEnvironment(app, app.get(WorkflowClient), app.get(DurableRuntime));
   }
@@ -87,7 +98,9 @@ export class TestWorkflowEnvironment {
     const now = this.now();
     let fired = 0;
     const { queues } = this.runtime;
-    const partitions = this.runtime.servedTaskQueues().flatMap((q) => Array.from({ length: queues.partitions.knownOf(q) }, (_, p) => queues.workflow(q, p)));
+    const partitions = this.runtime
+      .servedTaskQueues()
+      .flatMap((q) => Array.from({ length: queues.partitions.knownOf(q) }, (_, p) => queues.workflow(q, p)));
     for (const queue of partitions) {
       const delayed = (await queue.getDelayed()) as Job[];
       for (const job of delayed) {

@@ -1,16 +1,34 @@
 import { InvalidDurationError, NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import {
-  mergeSearchAttributes, noteSearchAttributesAfter, recordSearchAttributes, searchAttributeValues,
-  type RecordedSearchAttribute, type RecordedSearchAttributes, type SearchAttributes, type SearchAttributeValue,
+  mergeSearchAttributes,
+  noteSearchAttributesAfter,
+  recordSearchAttributes,
+  searchAttributeValues,
+  type RecordedSearchAttribute,
+  type RecordedSearchAttributes,
+  type SearchAttributes,
+  type SearchAttributeValue,
 } from '../core/search/search-attributes.js';
 import { ActivityFailure, CompensationFailure } from '../core/errors/temporal-failure.js';
-import { CancelledFailure, ChildWorkflowFailure, ContinueAsNew, QueryMutationError, UnknownQueryError } from '../core/errors/workflow-control.js';
+import {
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ContinueAsNew,
+  QueryMutationError,
+  UnknownQueryError,
+} from '../core/errors/workflow-control.js';
 import { deserializeFailure, serializeFailure, type SerializedFailure } from '../core/errors/failure-codec.js';
 import { UnknownUpdateError, WorkflowUpdateRejectedError } from '../core/errors/update.errors.js';
 import {
-  describeEvent, isCloseEvent, isCommandEvent,
-  type CommandEvent, type HistoryEvent, type NewCommand, type WorkflowExecutionStarted, type WorkflowUpdateAccepted,
+  describeEvent,
+  isCloseEvent,
+  isCommandEvent,
+  type CommandEvent,
+  type HistoryEvent,
+  type NewCommand,
+  type WorkflowExecutionStarted,
+  type WorkflowUpdateAccepted,
 } from '../core/events.js';
 import type { StoredEvent } from '../store/redis-history-store.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
@@ -117,7 +135,9 @@ export class WorkflowActivation {
       workflowType: startEvent.workflowType,
       taskQueue: startEvent.taskQueue,
       startTime: new Date(startEvent.ts),
-      parent: startEvent.parent ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId } : undefined,
+      parent: startEvent.parent
+        ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId }
+        : undefined,
       searchAttributes: searchAttributeValues(startEvent.searchAttributes),
     };
     this.recordedSearchAttributes = startEvent.searchAttributes ?? {};
@@ -209,9 +229,13 @@ export class WorkflowActivation {
     command: (seq: number, recorded?: CommandEvent) => NewCommand,
     opts: { immediate?: (cmd: NewCommand) => T } = {},
   ): Promise<T> {
-    if (queryScope.getStore()) throw new QueryMutationError('A query handler cannot schedule activities, timers, side effects or child workflows: queries are read-only');
+    if (queryScope.getStore())
+      throw new QueryMutationError(
+        'A query handler cannot schedule activities, timers, side effects or child workflows: queries are read-only',
+      );
     const cancellable = !nonCancellableScope.getStore();
-    if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
+    if (this.cancelRequested && cancellable)
+      return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
     const scope = cancellationScopeStorage.getStore();
     if (scope?.cancelRequested && !opts.immediate) return rejected(scopeCancelled(this.info.workflowId, scope));
     const seq = this.nextSeq++;
@@ -235,7 +259,14 @@ export class WorkflowActivation {
       }
     }
     const promise = new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, command: cmd, recorded, cancellable, scope });
+      this.pending.set(seq, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        command: cmd,
+        recorded,
+        cancellable,
+        scope,
+      });
     });
     promise.catch(() => undefined); // a durable call the code never awaits must not crash the process
     return promise;
@@ -259,12 +290,21 @@ export class WorkflowActivation {
   /** `patched(id)`: true on new executions (recording a marker), false when replaying history made before the patch. */
   patched(patchId: string, deprecated: boolean): boolean {
     const recorded = this.recorded.get(this.nextSeq);
-    if (recorded?.type === 'MarkerRecorded' && recorded.name === 'patch' && this.converter.decode(recorded.value, 'patch id') === patchId) {
-      void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: recorded.value }), { immediate: () => true });
+    if (
+      recorded?.type === 'MarkerRecorded' &&
+      recorded.name === 'patch' &&
+      this.converter.decode(recorded.value, 'patch id') === patchId
+    ) {
+      void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: recorded.value }), {
+        immediate: () => true,
+      });
       return true;
     }
     if (this.replaying || deprecated) return deprecated;
-    void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: this.converter.encode(patchId, 'patch id') }), { immediate: () => true });
+    void this.schedule(
+      (seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: this.converter.encode(patchId, 'patch id') }),
+      { immediate: () => true },
+    );
     return true;
   }
 
@@ -283,20 +323,26 @@ export class WorkflowActivation {
       return;
     }
     // Recorded after a cancellation request too: it changes no outcome, and cleanup code may mark the workflow.
-    void nonCancellableScope.run(true, () => this.schedule((seq) => {
-      const cmd: NewCommand = { type: 'UpsertWorkflowSearchAttributes', seq, searchAttributes: change };
-      this.recordedSearchAttributes = mergeSearchAttributes(this.recordedSearchAttributes, change);
-      noteSearchAttributesAfter(cmd, this.recordedSearchAttributes);
-      this.info.searchAttributes = searchAttributeValues(this.recordedSearchAttributes);
-      return cmd;
-    }, { immediate: () => undefined }));
+    void nonCancellableScope.run(true, () =>
+      this.schedule(
+        (seq) => {
+          const cmd: NewCommand = { type: 'UpsertWorkflowSearchAttributes', seq, searchAttributes: change };
+          this.recordedSearchAttributes = mergeSearchAttributes(this.recordedSearchAttributes, change);
+          noteSearchAttributesAfter(cmd, this.recordedSearchAttributes);
+          this.info.searchAttributes = searchAttributeValues(this.recordedSearchAttributes);
+          return cmd;
+        },
+        { immediate: () => undefined },
+      ),
+    );
   }
 
   /** `condition(predicate, timeout)`: resolves true once the predicate holds, false when the timer fires first. */
   condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean> {
     if (predicate()) return Promise.resolve(true);
     const cancellable = !nonCancellableScope.getStore();
-    if (this.cancelRequested && cancellable) return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
+    if (this.cancelRequested && cancellable)
+      return rejected(new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled`));
     const scope = cancellationScopeStorage.getStore();
     if (scope?.cancelRequested) return rejected(scopeCancelled(this.info.workflowId, scope));
     return new Promise<boolean>((resolve, reject) => {
@@ -313,7 +359,9 @@ export class WorkflowActivation {
   async query(name: string, args: unknown[]): Promise<unknown> {
     const method = this.definition.queries[name];
     if (!method || !this.instance) {
-      throw new UnknownQueryError(`Workflow '${this.info.workflowType}' has no query '${name}': known queries are ${Object.keys(this.definition.queries).join(', ') || '(none)'}`);
+      throw new UnknownQueryError(
+        `Workflow '${this.info.workflowType}' has no query '${name}': known queries are ${Object.keys(this.definition.queries).join(', ') || '(none)'}`,
+      );
     }
     return workflowStorage.run(this, () => queryScope.run(true, () => this.instance![method](...args)));
   }
@@ -328,16 +376,36 @@ export class WorkflowActivation {
         return;
       case 'ActivityTaskFailed': {
         const p = this.takePending(event);
-        if (p && event.backoffMs !== undefined) return p.reject(new LocalActivityBackoff(event.backoffMs, event.attempt + 1));
+        if (p && event.backoffMs !== undefined)
+          return p.reject(new LocalActivityBackoff(event.backoffMs, event.attempt + 1));
         const failure = p && deserializeFailure(event.failure);
-        p?.reject(failure instanceof ActivityFailure ? failure : new ActivityFailure(event.failure.message, '', event.seq, 'NON_RETRYABLE_FAILURE', event.attempt, failure));
+        p?.reject(
+          failure instanceof ActivityFailure
+            ? failure
+            : new ActivityFailure(
+                event.failure.message,
+                '',
+                event.seq,
+                'NON_RETRYABLE_FAILURE',
+                event.attempt,
+                failure,
+              ),
+        );
         return;
       }
       case 'ChildWorkflowFailed': {
         const p = this.takePending(event);
         if (!p || p.command.type !== 'ChildWorkflowScheduled') return;
         const { workflowId, workflowType } = p.command;
-        p.reject(new ChildWorkflowFailure(`Child workflow '${workflowId}' ${event.status}: ${event.failure.message}`, workflowId, workflowType, event.status, deserializeFailure(event.failure)));
+        p.reject(
+          new ChildWorkflowFailure(
+            `Child workflow '${workflowId}' ${event.status}: ${event.failure.message}`,
+            workflowId,
+            workflowType,
+            event.status,
+            deserializeFailure(event.failure),
+          ),
+        );
         return;
       }
       case 'TimerFired':
@@ -374,7 +442,11 @@ export class WorkflowActivation {
     const p = this.pending.get(event.seq);
     if (!p) {
       if (!this.abandoned.has(event.seq)) {
-        this.nondeterminism ??= this.mismatch(event.id, describeEvent(event), `has no pending durable call with seq ${event.seq}`);
+        this.nondeterminism ??= this.mismatch(
+          event.id,
+          describeEvent(event),
+          `has no pending durable call with seq ${event.seq}`,
+        );
       }
       return undefined;
     }
@@ -384,7 +456,8 @@ export class WorkflowActivation {
 
   private cancel(reason?: string): void {
     this.cancelRequested = true;
-    const failure = () => new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`);
+    const failure = () =>
+      new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`);
     for (const [seq, p] of this.pending) {
       if (!p.cancellable) continue;
       this.pending.delete(seq);
@@ -417,7 +490,7 @@ export class WorkflowActivation {
   }
 
   private async checkConditions(): Promise<void> {
-    for (let changed = true; changed && this.conditions.size > 0; ) {
+    for (let changed = true; changed && this.conditions.size > 0;) {
       changed = false;
       for (const c of [...this.conditions]) {
         if (!workflowStorage.run(this, c.predicate)) continue;
@@ -457,16 +530,31 @@ export class WorkflowActivation {
     const record = (outcome: { result: string } | { failure: SerializedFailure }) => {
       this.runningHandlers--;
       // Recorded even after a cancellation request: the caller waits for it.
-      nonCancellableScope.run(true, () => void this.schedule((seq) => ({ type: 'WorkflowUpdateCompleted', seq, updateId, ...outcome }), { immediate: () => undefined }));
+      nonCancellableScope.run(
+        true,
+        () =>
+          void this.schedule((seq) => ({ type: 'WorkflowUpdateCompleted', seq, updateId, ...outcome }), {
+            immediate: () => undefined,
+          }),
+      );
     };
     const fail = (err: unknown) => record({ failure: serializeFailure(err) });
     workflowStorage.run(this, () => {
       try {
-        if (!handler) throw new UnknownUpdateError(this.info.workflowId, this.info.workflowType, event.updateName, Object.keys(this.definition.updates));
+        if (!handler)
+          throw new UnknownUpdateError(
+            this.info.workflowId,
+            this.info.workflowType,
+            event.updateName,
+            Object.keys(this.definition.updates),
+          );
         Promise.resolve(this.instance![handler.method](...args)).then((value) => {
           let result: string;
           try {
-            result = this.converter.encode(value, `result of update '${event.updateName}' (${updateId}) of workflow '${this.info.workflowId}'`);
+            result = this.converter.encode(
+              value,
+              `result of update '${event.updateName}' (${updateId}) of workflow '${this.info.workflowId}'`,
+            );
           } catch (err) {
             return fail(err);
           }
@@ -490,12 +578,22 @@ export class WorkflowActivation {
    */
   validateUpdate(name: string, args: unknown[]): void {
     const handler = this.definition.updates[name];
-    if (!handler) throw new UnknownUpdateError(this.info.workflowId, this.info.workflowType, name, Object.keys(this.definition.updates));
+    if (!handler)
+      throw new UnknownUpdateError(
+        this.info.workflowId,
+        this.info.workflowType,
+        name,
+        Object.keys(this.definition.updates),
+      );
     if (!handler.validator || !this.instance) return;
     try {
       workflowStorage.run(this, () => queryScope.run(true, () => handler.validator!.apply(this.instance, args)));
     } catch (err) {
-      throw new WorkflowUpdateRejectedError(this.info.workflowId, name, err instanceof Error ? err : new Error(String(err)));
+      throw new WorkflowUpdateRejectedError(
+        this.info.workflowId,
+        name,
+        err instanceof Error ? err : new Error(String(err)),
+      );
     }
   }
 
@@ -513,7 +611,10 @@ export class WorkflowActivation {
       } catch (err) {
         result = Promise.reject(err);
       }
-      result.then((value) => this.succeed(value), (err) => this.fail(err));
+      result.then(
+        (value) => this.succeed(value),
+        (err) => this.fail(err),
+      );
     });
   }
 
@@ -551,14 +652,23 @@ export class WorkflowActivation {
         err = encodeError;
       }
     }
-    const status = err instanceof CompensationFailure ? 'compensation_failed' : err instanceof CancelledFailure && this.cancelRequested ? 'canceled' : 'failed';
+    const status =
+      err instanceof CompensationFailure
+        ? 'compensation_failed'
+        : err instanceof CancelledFailure && this.cancelRequested
+          ? 'canceled'
+          : 'failed';
     this.close({ status, value: JSON.stringify(serializeFailure(err)) });
   }
 
   private close(closing: Closing): void {
     if (this.closing || this.nondeterminism) return;
     if (this.recordedClose && closeTypeOf(closing.status) !== this.recordedClose.type) {
-      this.nondeterminism = this.mismatch(this.recordedClose.id, this.recordedClose.type, `ended the workflow as ${closing.status}`);
+      this.nondeterminism = this.mismatch(
+        this.recordedClose.id,
+        this.recordedClose.type,
+        `ended the workflow as ${closing.status}`,
+      );
       return;
     }
     this.closing = closing;
@@ -572,15 +682,21 @@ export class WorkflowActivation {
 /** The history event that records a closing. */
 function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
   switch (status) {
-    case 'completed': return 'WorkflowExecutionCompleted';
-    case 'canceled': return 'WorkflowExecutionCanceled';
-    case 'continued': return 'WorkflowExecutionContinuedAsNew';
-    default: return 'WorkflowExecutionFailed';
+    case 'completed':
+      return 'WorkflowExecutionCompleted';
+    case 'canceled':
+      return 'WorkflowExecutionCanceled';
+    case 'continued':
+      return 'WorkflowExecutionContinuedAsNew';
+    default:
+      return 'WorkflowExecutionFailed';
   }
 }
 
 function scopeCancelled(workflowId: string, scope: CancellationScope): CancelledFailure {
-  return new CancelledFailure(`A cancellation scope of workflow '${workflowId}' was cancelled${scope.reason ? `: ${scope.reason}` : ''}`);
+  return new CancelledFailure(
+    `A cancellation scope of workflow '${workflowId}' was cancelled${scope.reason ? `: ${scope.reason}` : ''}`,
+  );
 }
 
 function rejected<T>(err: Error): Promise<T> {
@@ -591,10 +707,14 @@ function rejected<T>(err: Error): Promise<T> {
 
 function sameCommand(recorded: CommandEvent, cmd: NewCommand): boolean {
   if (recorded.type !== cmd.type) return false;
-  if (recorded.type === 'ActivityTaskScheduled' && cmd.type === 'ActivityTaskScheduled') return recorded.activityType === cmd.activityType;
-  if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded') return recorded.name === cmd.name && (cmd.name !== 'patch' || recorded.value === cmd.value);
-  if (recorded.type === 'ChildWorkflowScheduled' && cmd.type === 'ChildWorkflowScheduled') return recorded.workflowType === cmd.workflowType;
-  if (recorded.type === 'WorkflowUpdateCompleted' && cmd.type === 'WorkflowUpdateCompleted') return recorded.updateId === cmd.updateId;
+  if (recorded.type === 'ActivityTaskScheduled' && cmd.type === 'ActivityTaskScheduled')
+    return recorded.activityType === cmd.activityType;
+  if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded')
+    return recorded.name === cmd.name && (cmd.name !== 'patch' || recorded.value === cmd.value);
+  if (recorded.type === 'ChildWorkflowScheduled' && cmd.type === 'ChildWorkflowScheduled')
+    return recorded.workflowType === cmd.workflowType;
+  if (recorded.type === 'WorkflowUpdateCompleted' && cmd.type === 'WorkflowUpdateCompleted')
+    return recorded.updateId === cmd.updateId;
   return true;
 }
 

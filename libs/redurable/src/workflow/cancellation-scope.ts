@@ -69,7 +69,12 @@ export class CancellationScope {
     if (this.cancelled) return;
     this.cancelled = true;
     this.cancelReason = reason;
-    this.activation.cancelScope(this, new CancelledFailure(`A cancellation scope of workflow '${this.activation.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`));
+    this.activation.cancelScope(
+      this,
+      new CancelledFailure(
+        `A cancellation scope of workflow '${this.activation.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`,
+      ),
+    );
   }
 
   /** True when `scope` is this one or one this scope is inside. */

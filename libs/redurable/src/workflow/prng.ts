@@ -10,9 +10,15 @@ export function seededRandom(seed: string): () => number {
     h = Math.imul(h ^ (h >>> 13), 3266489909);
     return (h ^= h >>> 16) >>> 0;
   };
-  let a = next(), b = next(), c = next(), d = next();
+  let a = next(),
+    b = next(),
+    c = next(),
+    d = next();
   return () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;

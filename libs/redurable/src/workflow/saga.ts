@@ -67,8 +67,14 @@ export class Saga {
    * kept, `options` override them).
    */
   proxy<T extends object>(activities: Type<T> | T, extra: ActivityCallOptions = {}): ActivityProxy<T> {
-    const source = typeof activities === 'function' ? { cls: activities as Type<object>, options: {} } : proxySourceOf(activities as object);
-    if (!source) throw new RedurableError('saga.proxy() takes an @Activities class or an activities proxy (proxyActivities, or an injected workflow constructor parameter)');
+    const source =
+      typeof activities === 'function'
+        ? { cls: activities as Type<object>, options: {} }
+        : proxySourceOf(activities as object);
+    if (!source)
+      throw new RedurableError(
+        'saga.proxy() takes an @Activities class or an activities proxy (proxyActivities, or an injected workflow constructor parameter)',
+      );
     const cls = source.cls;
     const options: ActivityCallOptions = { ...source.options, ...extra };
     return new Proxy({} as ActivityProxy<T>, {
@@ -86,7 +92,14 @@ export class Saga {
     });
   }
 
-  private register(cls: Type<object>, activityType: string, by: CompensatedBy, args: unknown[], result: unknown, options: ActivityCallOptions): void {
+  private register(
+    cls: Type<object>,
+    activityType: string,
+    by: CompensatedBy,
+    args: unknown[],
+    result: unknown,
+    options: ActivityCallOptions,
+  ): void {
     const method = typeof by === 'string' ? by : by.activity;
     const compensationArgs = typeof by === 'string' ? args : by.args(args, result);
     const meta = activityMetadataOf(cls, method);
@@ -107,33 +120,40 @@ export class Saga {
     const notUndone: NotUndoneStep[] = [];
     let firstError: Error | undefined;
     // Compensations run even when the workflow was cancelled: undoing is what cancellation asks for.
-    await shielded(() => compensationScope.run(true, async () => {
-      if (this.options.parallelCompensation) {
-        const results = await Promise.allSettled(pending.map((c) => c.run()));
-        results.forEach((r, i) => {
-          if (r.status === 'rejected') {
-            notUndone.push({ step: pending[i].step, reason: describeError(r.reason) });
-            firstError ??= r.reason as Error;
-          }
-        });
-        return;
-      }
-      for (const [i, c] of pending.entries()) {
-        try {
-          await c.run();
-        } catch (err) {
-          notUndone.push({ step: c.step, reason: describeError(err) });
-          firstError ??= err as Error;
-          if (!this.options.continueAfterFailure) {
-            for (const rest of pending.slice(i + 1)) notUndone.push({ step: rest.step, reason: 'not attempted: an earlier compensation failed' });
-            return;
+    await shielded(() =>
+      compensationScope.run(true, async () => {
+        if (this.options.parallelCompensation) {
+          const results = await Promise.allSettled(pending.map((c) => c.run()));
+          results.forEach((r, i) => {
+            if (r.status === 'rejected') {
+              notUndone.push({ step: pending[i].step, reason: describeError(r.reason) });
+              firstError ??= r.reason as Error;
+            }
+          });
+          return;
+        }
+        for (const [i, c] of pending.entries()) {
+          try {
+            await c.run();
+          } catch (err) {
+            notUndone.push({ step: c.step, reason: describeError(err) });
+            firstError ??= err as Error;
+            if (!this.options.continueAfterFailure) {
+              for (const rest of pending.slice(i + 1))
+                notUndone.push({ step: rest.step, reason: 'not attempted: an earlier compensation failed' });
+              return;
+            }
           }
         }
-      }
-    }));
+      }),
+    );
     if (notUndone.length > 0) {
       const list = notUndone.map((n) => `${n.step} (${n.reason})`).join('; ');
-      throw new CompensationFailure(`Compensation failed: ${notUndone.length} step(s) not undone: ${list}`, notUndone, firstError);
+      throw new CompensationFailure(
+        `Compensation failed: ${notUndone.length} step(s) not undone: ${list}`,
+        notUndone,
+        firstError,
+      );
     }
   }
 }

@@ -45,9 +45,16 @@ function recordedOptions(options: ActivityCallOptions, taskQueue: string): Recor
  * Schedules an activity by name: the decorator-free form of a proxy call. Options given here
  * override the `@Activity` options field by field.
  */
-export function executeActivity<R = unknown>(activityType: string, args: unknown[], options: ActivityCallOptions = {}): Promise<R> {
+export function executeActivity<R = unknown>(
+  activityType: string,
+  args: unknown[],
+  options: ActivityCallOptions = {},
+): Promise<R> {
   const activation = currentActivation(`activity '${activityType}'`);
-  const input = activation.converter.encodeAll(args, `activity '${activityType}' in workflow '${activation.info.workflowId}'`);
+  const input = activation.converter.encodeAll(
+    args,
+    `activity '${activityType}' in workflow '${activation.info.workflowId}'`,
+  );
   let recorded: RecordedActivityOptions;
   try {
     recorded = recordedOptions(options, activation.info.taskQueue);
@@ -57,8 +64,13 @@ export function executeActivity<R = unknown>(activityType: string, args: unknown
   const compensation = compensationScope.getStore() === true;
   const nonCancellable = nonCancellableScope.getStore() === true;
   return activation.schedule<R>((seq) => ({
-    type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded,
-    ...(compensation ? { compensation } : {}), ...(nonCancellable ? { nonCancellable } : {}),
+    type: 'ActivityTaskScheduled',
+    seq,
+    activityType,
+    input,
+    options: recorded,
+    ...(compensation ? { compensation } : {}),
+    ...(nonCancellable ? { nonCancellable } : {}),
   }));
 }
 
@@ -92,9 +104,16 @@ const DEFAULT_LOCAL_RETRY_THRESHOLD_MS = 1000;
  * Runs an activity by name as a local activity: the decorator-free form of a
  * `proxyLocalActivities` call.
  */
-export async function executeLocalActivity<R = unknown>(activityType: string, args: unknown[], options: LocalActivityOptions = {}): Promise<R> {
+export async function executeLocalActivity<R = unknown>(
+  activityType: string,
+  args: unknown[],
+  options: LocalActivityOptions = {},
+): Promise<R> {
   const activation = currentActivation(`local activity '${activityType}'`);
-  const input = activation.converter.encodeAll(args, `local activity '${activityType}' in workflow '${activation.info.workflowId}'`);
+  const input = activation.converter.encodeAll(
+    args,
+    `local activity '${activityType}' in workflow '${activation.info.workflowId}'`,
+  );
   let recorded: RecordedActivityOptions;
   try {
     recorded = {
@@ -111,8 +130,14 @@ export async function executeLocalActivity<R = unknown>(activityType: string, ar
     const local = { attempt, firstScheduledAt };
     try {
       return await activation.schedule<R>((seq) => ({
-        type: 'ActivityTaskScheduled', seq, activityType, input, options: recorded, local,
-        ...(compensation ? { compensation } : {}), ...(nonCancellable ? { nonCancellable } : {}),
+        type: 'ActivityTaskScheduled',
+        seq,
+        activityType,
+        input,
+        options: recorded,
+        local,
+        ...(compensation ? { compensation } : {}),
+        ...(nonCancellable ? { nonCancellable } : {}),
       }));
     } catch (err) {
       if (!(err instanceof LocalActivityBackoff)) throw err;
@@ -137,7 +162,10 @@ export async function executeLocalActivity<R = unknown>(activityType: string, ar
  * private readonly rates = proxyLocalActivities(FxActivities, { startToCloseTimeout: '2s' });
  * // in @WorkflowRun: const rate = await this.rates.quote('EUR', 'USD');
  */
-export function proxyLocalActivities<T extends object>(cls: Type<T>, options: LocalActivityOptions = {}): ActivityProxy<T> {
+export function proxyLocalActivities<T extends object>(
+  cls: Type<T>,
+  options: LocalActivityOptions = {},
+): ActivityProxy<T> {
   return new Proxy({} as ActivityProxy<T>, {
     get(_, prop) {
       if (typeof prop !== 'string') return undefined;
@@ -170,11 +198,11 @@ export function sideEffect<T>(fn: () => T): Promise<T> {
   const activation = currentActivation('sideEffect()');
   const recorded = activation.peekRecorded();
   // Run fn before taking a sequence number: if it throws, no seq is used, on the first run or on replay.
-  const value = recorded?.type === 'MarkerRecorded' ? recorded.value : activation.converter.encode(fn(), 'side effect result');
-  return activation.schedule<T>(
-    (seq) => ({ type: 'MarkerRecorded', seq, name: 'sideEffect', value }),
-    { immediate: (cmd) => activation.converter.decode<T>((cmd as { value: string }).value, 'side effect result') },
-  );
+  const value =
+    recorded?.type === 'MarkerRecorded' ? recorded.value : activation.converter.encode(fn(), 'side effect result');
+  return activation.schedule<T>((seq) => ({ type: 'MarkerRecorded', seq, name: 'sideEffect', value }), {
+    immediate: (cmd) => activation.converter.decode<T>((cmd as { value: string }).value, 'side effect result'),
+  });
 }
 
 /**

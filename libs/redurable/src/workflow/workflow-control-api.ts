@@ -8,7 +8,12 @@ import { timeoutsInMs } from '../core/workflow-timeouts.js';
 import { currentActivation } from './context.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import { encodeMemo } from '../core/payload/memo.js';
-import { recordSearchAttributes, withoutRemovals, type RecordedSearchAttributes, type SearchAttributes } from '../core/search/search-attributes.js';
+import {
+  recordSearchAttributes,
+  withoutRemovals,
+  type RecordedSearchAttributes,
+  type SearchAttributes,
+} from '../core/search/search-attributes.js';
 import { sleep } from './workflow-api.js';
 import { CancellationScope, shielded } from './cancellation-scope.js';
 
@@ -78,15 +83,23 @@ export async function withTimeout<T>(timeout: Duration, fn: () => Promise<T>): P
   const timerScope = new CancellationScope();
   let timedOut = false;
   // The timer runs in its own scope, cancelled (its late firing ignored) when `fn` is done first.
-  const timer = timerScope.run(() => sleep(timeout)).then(() => {
-    timedOut = true;
-    work.cancel(`timed out after ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`);
-  }, () => undefined);
+  const timer = timerScope
+    .run(() => sleep(timeout))
+    .then(
+      () => {
+        timedOut = true;
+        work.cancel(`timed out after ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`);
+      },
+      () => undefined,
+    );
   try {
     return await work.run(fn);
   } catch (err) {
     if (timedOut && err instanceof CancelledFailure) {
-      throw new TimeoutFailure(`Workflow '${activation.info.workflowId}': the code given to withTimeout did not finish within ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`, 'SCOPE');
+      throw new TimeoutFailure(
+        `Workflow '${activation.info.workflowId}': the code given to withTimeout did not finish within ${typeof timeout === 'number' ? `${timeout}ms` : timeout}`,
+        'SCOPE',
+      );
     }
     throw err;
   } finally {
@@ -144,17 +157,27 @@ export function startChild<W extends Type<object>>(
   const input = activation.converter.encodeAll(options.args ?? [], `child workflow '${options.workflowId}'`);
   let searchAttributes: RecordedSearchAttributes | undefined;
   try {
-    searchAttributes = options.searchAttributes && withoutRemovals(recordSearchAttributes(def.name, options.searchAttributes, def.searchAttributes));
+    searchAttributes =
+      options.searchAttributes &&
+      withoutRemovals(recordSearchAttributes(def.name, options.searchAttributes, def.searchAttributes));
   } catch (err) {
     if (!(err instanceof InvalidSearchAttributeError)) throw err;
     return activation.refuse(err);
   }
-  const memo = options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
+  const memo =
+    options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
   const result = activation.schedule<never>((seq) => ({
-    type: 'ChildWorkflowScheduled', seq, workflowType: def.name, workflowId: options.workflowId,
-    taskQueue: options.taskQueue ?? def.taskQueue, input, parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
-    ...(searchAttributes ? { searchAttributes } : {}), ...(memo ? { memo } : {}), ...(timeouts ? { timeouts } : {}),
+    type: 'ChildWorkflowScheduled',
+    seq,
+    workflowType: def.name,
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue ?? def.taskQueue,
+    input,
+    parentClosePolicy: options.parentClosePolicy ?? 'TERMINATE',
+    ...(searchAttributes ? { searchAttributes } : {}),
+    ...(memo ? { memo } : {}),
+    ...(timeouts ? { timeouts } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

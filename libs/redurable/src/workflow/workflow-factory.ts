@@ -9,7 +9,11 @@ const argumentsOf = new WeakMap<WorkflowDefinition, object[]>();
 export function createWorkflowInstance(definition: WorkflowDefinition): Record<string, (...a: unknown[]) => unknown> {
   let args = argumentsOf.get(definition);
   if (!args) {
-    args = definition.inject.map((p) => (p.local ? proxyLocalActivities(p.activities, p.options as LocalActivityOptions) : proxyActivities(p.activities, p.options)));
+    args = definition.inject.map((p) =>
+      p.local
+        ? proxyLocalActivities(p.activities, p.options as LocalActivityOptions)
+        : proxyActivities(p.activities, p.options),
+    );
     argumentsOf.set(definition, args);
   }
   return new definition.cls(...args) as Record<string, (...a: unknown[]) => unknown>;

@@ -24,12 +24,17 @@ try {
   const boardHtml = await board.text();
   const queues = (await (await fetch(`${base}/queues/api/queues`)).json()) as { queues: { name: string }[] };
   const workflow = (await (await fetch(`${base}/api/workflows/greet-http`)).json()) as { status: string };
-  process.stdout.write(`${JSON.stringify({
-    ...outcome,
-    board: { status: board.status, isBullBoard: boardHtml.includes('<title>Redurable</title>') || boardHtml.includes('bull') },
-    queues: queues.queues.map((q) => q.name).sort(),
-    workflowStatus: workflow.status,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      ...outcome,
+      board: {
+        status: board.status,
+        isBullBoard: boardHtml.includes('<title>Redurable</title>') || boardHtml.includes('bull'),
+      },
+      queues: queues.queues.map((q) => q.name).sort(),
+      workflowStatus: workflow.status,
+    })}\n`,
+  );
 } finally {
   await app.close();
 }

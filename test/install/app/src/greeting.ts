@@ -1,5 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, Query, Signal, Workflow, WorkflowRun, condition, proxyActivities, sleep } from 'redurable';
+import {
+  Activities,
+  Activity,
+  Query,
+  Signal,
+  Workflow,
+  WorkflowRun,
+  condition,
+  proxyActivities,
+  sleep,
+} from 'redurable';
 
 @Injectable()
 @Activities()
@@ -44,7 +54,7 @@ export class GreetingWorkflow {
 export async function greet(client: import('redurable').WorkflowClient, workflowId: string) {
   const handle = await client.start(GreetingWorkflow, { workflowId, args: ['Ada'] });
   let stage = await handle.query('currentStage');
-  for (const deadline = Date.now() + 10_000; stage !== 'waiting for punctuation' && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 10_000; stage !== 'waiting for punctuation' && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     stage = await handle.query('currentStage');
   }

@@ -16,14 +16,27 @@ export function declaredSchedules(registry: DurableRegistry): ScheduleOptions[] 
       const scheduleId = d.scheduleId ?? def.name;
       const other = seen.get(scheduleId);
       if (other !== undefined) {
-        throw new InvalidScheduleError(scheduleId, `@Schedule on ${def.cls.name} uses an id that @Schedule on ${other} uses too: give each @Schedule its own scheduleId`);
+        throw new InvalidScheduleError(
+          scheduleId,
+          `@Schedule on ${def.cls.name} uses an id that @Schedule on ${other} uses too: give each @Schedule its own scheduleId`,
+        );
       }
       seen.set(scheduleId, def.cls.name);
       const dates = { ...(d.startAt ? { startAt: d.startAt } : {}), ...(d.endAt ? { endAt: d.endAt } : {}) };
       out.push({
         scheduleId,
-        spec: d.cron !== undefined ? { cron: d.cron, ...(d.timezone ? { timezone: d.timezone } : {}), ...dates } : { every: d.every!, ...dates },
-        action: { workflow: def.cls, args: d.args, taskQueue: d.taskQueue, workflowId: d.workflowId, workflowExecutionTimeout: d.workflowExecutionTimeout, workflowRunTimeout: d.workflowRunTimeout },
+        spec:
+          d.cron !== undefined
+            ? { cron: d.cron, ...(d.timezone ? { timezone: d.timezone } : {}), ...dates }
+            : { every: d.every!, ...dates },
+        action: {
+          workflow: def.cls,
+          args: d.args,
+          taskQueue: d.taskQueue,
+          workflowId: d.workflowId,
+          workflowExecutionTimeout: d.workflowExecutionTimeout,
+          workflowRunTimeout: d.workflowRunTimeout,
+        },
         policies: d.policies,
       });
     }
@@ -32,7 +45,11 @@ export function declaredSchedules(registry: DurableRegistry): ScheduleOptions[] 
 }
 
 /** Creates or updates every `@Schedule` schedule (at boot, in processes with workers, before the workers start). */
-export async function upsertDeclaredSchedules(client: ScheduleClient, registry: DurableRegistry, logger: LoggerService): Promise<void> {
+export async function upsertDeclaredSchedules(
+  client: ScheduleClient,
+  registry: DurableRegistry,
+  logger: LoggerService,
+): Promise<void> {
   const declared = declaredSchedules(registry);
   // All are checked before any is written: a bad one fails the boot and changes nothing.
   for (const options of declared) await client.check(options);

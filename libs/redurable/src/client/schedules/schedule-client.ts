@@ -2,7 +2,14 @@ import type { RedisLink } from '../../store/redis-link.js';
 import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
 import { checkOverlap, checkScheduleId, defineSchedule, type DefinitionDeps } from './schedule-definition.js';
 import type {
-  BackfillOptions, ScheduleActionRecord, ScheduleDescription, ScheduleOptions, ScheduleSpec, ScheduleSummary, ScheduleUpdate, TriggerOptions,
+  BackfillOptions,
+  ScheduleActionRecord,
+  ScheduleDescription,
+  ScheduleOptions,
+  ScheduleSpec,
+  ScheduleSummary,
+  ScheduleUpdate,
+  TriggerOptions,
 } from '../../core/schedules/schedule-options.js';
 import type { ScheduleProcessor } from './schedule-processor.js';
 import { nextFireTimes, publicSpec } from '../../core/schedules/schedule-spec.js';
@@ -83,15 +90,28 @@ export class ScheduleClient {
   async update(scheduleId: string, changes: ScheduleUpdate): Promise<ScheduleDescription> {
     return this.ctx.link.call(`update schedule '${scheduleId}'`, async () => {
       await this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-        const def = await defineSchedule(this.ctx, scheduleId, {
-          spec: changes.spec ?? specOf(rec.def),
-          action: changes.action ?? {
-            workflow: rec.def.action.workflowType, taskQueue: rec.def.action.taskQueue, workflowId: rec.def.action.workflowId,
-            args: rec.def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
-            workflowExecutionTimeout: rec.def.action.timeouts?.executionTimeoutMs, workflowRunTimeout: rec.def.action.timeouts?.runTimeoutMs,
+        const def = await defineSchedule(
+          this.ctx,
+          scheduleId,
+          {
+            spec: changes.spec ?? specOf(rec.def),
+            action: changes.action ?? {
+              workflow: rec.def.action.workflowType,
+              taskQueue: rec.def.action.taskQueue,
+              workflowId: rec.def.action.workflowId,
+              args: rec.def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
+              workflowExecutionTimeout: rec.def.action.timeouts?.executionTimeoutMs,
+              workflowRunTimeout: rec.def.action.timeouts?.runTimeoutMs,
+            },
+            policies: {
+              overlap: rec.def.policies.overlap,
+              catchupWindow: rec.def.policies.catchupWindowMs,
+              catchup: rec.def.policies.catchup,
+              ...changes.policies,
+            },
           },
-          policies: { overlap: rec.def.policies.overlap, catchupWindow: rec.def.policies.catchupWindowMs, catchup: rec.def.policies.catchup, ...changes.policies },
-        }, rec.def.origin);
+          rec.def.origin,
+        );
         rec.def = def;
         await this.save(scheduleId, def, rec.state);
       });
@@ -101,45 +121,60 @@ export class ScheduleClient {
 
   /** Stops firing until `unpause`; fire times passed meanwhile are not started. */
   async pause(scheduleId: string, note?: string): Promise<void> {
-    await this.ctx.link.call(`pause schedule '${scheduleId}'`, () => this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-      rec.state.paused = true;
-      rec.state.note = note;
-      await this.ctx.wakeups.remove(scheduleId);
-    }));
+    await this.ctx.link.call(`pause schedule '${scheduleId}'`, () =>
+      this.ctx.processor.locked(scheduleId, async ({ rec }) => {
+        rec.state.paused = true;
+        rec.state.note = note;
+        await this.ctx.wakeups.remove(scheduleId);
+      }),
+    );
   }
 
   /** Fires again from now on (the fire times passed while paused are skipped). */
   async unpause(scheduleId: string, note?: string): Promise<void> {
-    await this.ctx.link.call(`unpause schedule '${scheduleId}'`, () => this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-      rec.state.paused = false;
-      rec.state.note = note;
-      rec.state.cursor = Math.max(rec.state.cursor, this.ctx.now());
-      await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.now());
-    }));
+    await this.ctx.link.call(`unpause schedule '${scheduleId}'`, () =>
+      this.ctx.processor.locked(scheduleId, async ({ rec }) => {
+        rec.state.paused = false;
+        rec.state.note = note;
+        rec.state.cursor = Math.max(rec.state.cursor, this.ctx.now());
+        await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.now());
+      }),
+    );
   }
 
   /** Fires now (even when paused), under the schedule's overlap policy unless `options.overlap` says otherwise. */
   async trigger(scheduleId: string, options: TriggerOptions = {}): Promise<ScheduleActionRecord> {
     const overlap = options.overlap === undefined ? undefined : checkOverlap(scheduleId, options.overlap);
-    return this.ctx.link.call(`trigger schedule '${scheduleId}'`, () => this.ctx.processor.trigger(scheduleId, overlap));
+    return this.ctx.link.call(`trigger schedule '${scheduleId}'`, () =>
+      this.ctx.processor.trigger(scheduleId, overlap),
+    );
   }
 
   /**
    * Fires every spec time from `from` to `to` (both included), oldest first, as if they had
    * come then; ids are those of the fire times, so a fire already started is not started again.
    */
-  async backfill(scheduleId: string, from: Date, to: Date, options: BackfillOptions = {}): Promise<ScheduleActionRecord[]> {
+  async backfill(
+    scheduleId: string,
+    from: Date,
+    to: Date,
+    options: BackfillOptions = {},
+  ): Promise<ScheduleActionRecord[]> {
     const overlap = checkOverlap(scheduleId, options.overlap ?? 'ALLOW_ALL');
-    return this.ctx.link.call(`backfill schedule '${scheduleId}'`, () => this.ctx.processor.backfill(scheduleId, from, to, overlap));
+    return this.ctx.link.call(`backfill schedule '${scheduleId}'`, () =>
+      this.ctx.processor.backfill(scheduleId, from, to, overlap),
+    );
   }
 
   /** Deletes the schedule; workflows it started keep running. Throws ScheduleNotFoundError. */
   async delete(scheduleId: string): Promise<void> {
-    await this.ctx.link.call(`delete schedule '${scheduleId}'`, () => this.ctx.processor.locked(scheduleId, async (pass) => {
-      await this.ctx.wakeups.remove(scheduleId);
-      await this.ctx.schedules.delete(scheduleId);
-      pass.deleted = true;
-    }));
+    await this.ctx.link.call(`delete schedule '${scheduleId}'`, () =>
+      this.ctx.processor.locked(scheduleId, async (pass) => {
+        await this.ctx.wakeups.remove(scheduleId);
+        await this.ctx.schedules.delete(scheduleId);
+        pass.deleted = true;
+      }),
+    );
   }
 
   /** Spec, policies, pause, next fire times, recent actions and running workflows. Throws ScheduleNotFoundError. */
@@ -153,29 +188,41 @@ export class ScheduleClient {
       const ids = await this.ctx.schedules.ids();
       const records = await this.ctx.schedules.readMany(ids);
       const now = this.ctx.now();
-      return Promise.all(ids.flatMap((scheduleId, i) => {
-        const rec = records[i];
-        if (!rec) return [];
-        return [(async (): Promise<ScheduleSummary> => {
-          const [lastAction] = await this.ctx.schedules.recentActions(scheduleId, 1);
-          const [next] = rec.state.paused ? [] : nextFireTimes(rec.def.spec, Math.max(now, rec.state.cursor), 1);
-          return {
-            scheduleId, workflowType: rec.def.action.workflowType, spec: publicSpec(rec.def.spec), paused: rec.state.paused,
-            ...(rec.state.note !== undefined ? { note: rec.state.note } : {}),
-            ...(next !== undefined ? { nextFireTime: new Date(next) } : {}),
-            ...(lastAction ? { lastAction } : {}),
-            running: rec.state.running.length,
-          };
-        })()];
-      }));
+      return Promise.all(
+        ids.flatMap((scheduleId, i) => {
+          const rec = records[i];
+          if (!rec) return [];
+          return [
+            (async (): Promise<ScheduleSummary> => {
+              const [lastAction] = await this.ctx.schedules.recentActions(scheduleId, 1);
+              const [next] = rec.state.paused ? [] : nextFireTimes(rec.def.spec, Math.max(now, rec.state.cursor), 1);
+              return {
+                scheduleId,
+                workflowType: rec.def.action.workflowType,
+                spec: publicSpec(rec.def.spec),
+                paused: rec.state.paused,
+                ...(rec.state.note !== undefined ? { note: rec.state.note } : {}),
+                ...(next !== undefined ? { nextFireTime: new Date(next) } : {}),
+                ...(lastAction ? { lastAction } : {}),
+                running: rec.state.running.length,
+              };
+            })(),
+          ];
+        }),
+      );
     });
   }
 
   private newState(paused: ScheduleOptions['paused']): ScheduleState {
     const now = this.ctx.now();
     return {
-      paused: Boolean(paused), ...(typeof paused === 'string' ? { note: paused } : {}), cursor: now, running: [],
-      counts: { started: 0, skipped: 0, missed: 0, failed: 0 }, createdAt: now, updatedAt: now,
+      paused: Boolean(paused),
+      ...(typeof paused === 'string' ? { note: paused } : {}),
+      cursor: now,
+      running: [],
+      counts: { started: 0, skipped: 0, missed: 0, failed: 0 },
+      createdAt: now,
+      updatedAt: now,
     };
   }
 
@@ -196,16 +243,24 @@ export class ScheduleClient {
       scheduleId,
       spec: publicSpec(def.spec),
       action: {
-        workflowType: def.action.workflowType, ...(def.action.taskQueue !== undefined ? { taskQueue: def.action.taskQueue } : {}), workflowId: def.action.workflowId,
+        workflowType: def.action.workflowType,
+        ...(def.action.taskQueue !== undefined ? { taskQueue: def.action.taskQueue } : {}),
+        workflowId: def.action.workflowId,
         args: def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
-        ...(def.action.timeouts?.executionTimeoutMs !== undefined ? { workflowExecutionTimeout: def.action.timeouts.executionTimeoutMs } : {}),
-        ...(def.action.timeouts?.runTimeoutMs !== undefined ? { workflowRunTimeout: def.action.timeouts.runTimeoutMs } : {}),
+        ...(def.action.timeouts?.executionTimeoutMs !== undefined
+          ? { workflowExecutionTimeout: def.action.timeouts.executionTimeoutMs }
+          : {}),
+        ...(def.action.timeouts?.runTimeoutMs !== undefined
+          ? { workflowRunTimeout: def.action.timeouts.runTimeoutMs }
+          : {}),
       },
       policies: { ...def.policies },
       paused: state.paused,
       ...(state.note !== undefined ? { note: state.note } : {}),
       origin: def.origin,
-      nextFireTimes: state.paused ? [] : nextFireTimes(def.spec, Math.max(this.ctx.now(), state.cursor), NEXT_FIRE_TIMES).map((t) => new Date(t)),
+      nextFireTimes: state.paused
+        ? []
+        : nextFireTimes(def.spec, Math.max(this.ctx.now(), state.cursor), NEXT_FIRE_TIMES).map((t) => new Date(t)),
       lastFireTime: new Date(state.cursor),
       ...(state.buffered ? { bufferedFireTime: new Date(state.buffered.fireTime) } : {}),
       recentActions: await this.ctx.schedules.recentActions(scheduleId),
@@ -220,6 +275,9 @@ export class ScheduleClient {
 /** The stored spec in the form `create` takes. */
 function specOf(def: StoredDefinition): ScheduleSpec {
   const { cron, timezone, everyMs, startAt, endAt } = def.spec;
-  const dates = { ...(startAt !== undefined ? { startAt: new Date(startAt) } : {}), ...(endAt !== undefined ? { endAt: new Date(endAt) } : {}) };
+  const dates = {
+    ...(startAt !== undefined ? { startAt: new Date(startAt) } : {}),
+    ...(endAt !== undefined ? { endAt: new Date(endAt) } : {}),
+  };
   return cron !== undefined ? { cron, ...(timezone ? { timezone } : {}), ...dates } : { every: everyMs!, ...dates };
 }

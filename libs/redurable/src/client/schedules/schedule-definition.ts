@@ -2,17 +2,32 @@ import type { Type } from '@nestjs/common';
 import { toMs, type Duration } from '../../core/duration.js';
 import { checkTaskQueueName } from '../../core/task-queue-name.js';
 import { validateWorkflowInput } from '../input-validation.js';
-import { workflowDefinitionOf, type DurableRegistry, type WorkflowDefinition } from '../../core/definitions/registry.js';
+import {
+  workflowDefinitionOf,
+  type DurableRegistry,
+  type WorkflowDefinition,
+} from '../../core/definitions/registry.js';
 import { InvalidDurationError, RedurableError, UnknownWorkflowTypeError } from '../../core/errors/library.errors.js';
 import { InvalidScheduleError } from '../../core/errors/schedule.errors.js';
 import type { RedisHistoryStore } from '../../store/redis-history-store.js';
 import type { DataConverter } from '../../core/payload/data-converter.js';
-import type { ScheduleAction, SchedulePolicies, ScheduleOverlapPolicy, ScheduleSpec } from '../../core/schedules/schedule-options.js';
+import type {
+  ScheduleAction,
+  SchedulePolicies,
+  ScheduleOverlapPolicy,
+  ScheduleSpec,
+} from '../../core/schedules/schedule-options.js';
 import { checkSpec } from '../../core/schedules/schedule-spec.js';
 import type { StoredDefinition } from '../../store/schedule-store.js';
 import { timeoutsInMs } from '../../core/workflow-timeouts.js';
 
-const OVERLAP: readonly ScheduleOverlapPolicy[] = ['SKIP', 'BUFFER_ONE', 'ALLOW_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER'];
+const OVERLAP: readonly ScheduleOverlapPolicy[] = [
+  'SKIP',
+  'BUFFER_ONE',
+  'ALLOW_ALL',
+  'CANCEL_OTHER',
+  'TERMINATE_OTHER',
+];
 /** Hash tags and BullMQ's job keys are built from the id: no braces, colons or spaces. */
 const SCHEDULE_ID = /^[A-Za-z0-9._~@-]{1,200}$/;
 export const DEFAULT_WORKFLOW_ID = '{scheduleId}-{fireTime}';
@@ -27,13 +42,20 @@ export interface DefinitionDeps {
 
 export function checkScheduleId(scheduleId: unknown): string {
   if (typeof scheduleId !== 'string' || !SCHEDULE_ID.test(scheduleId)) {
-    throw new InvalidScheduleError(String(scheduleId), 'scheduleId must be 1 to 200 letters, digits or ._~@- (no spaces, braces or colons)');
+    throw new InvalidScheduleError(
+      String(scheduleId),
+      'scheduleId must be 1 to 200 letters, digits or ._~@- (no spaces, braces or colons)',
+    );
   }
   return scheduleId;
 }
 
 export function checkOverlap(scheduleId: string, overlap: unknown): ScheduleOverlapPolicy {
-  if (!OVERLAP.includes(overlap as ScheduleOverlapPolicy)) throw new InvalidScheduleError(scheduleId, `overlap policy ${JSON.stringify(overlap)} is not one of ${OVERLAP.join(', ')}`);
+  if (!OVERLAP.includes(overlap as ScheduleOverlapPolicy))
+    throw new InvalidScheduleError(
+      scheduleId,
+      `overlap policy ${JSON.stringify(overlap)} is not one of ${OVERLAP.join(', ')}`,
+    );
   return overlap as ScheduleOverlapPolicy;
 }
 
@@ -50,7 +72,8 @@ export async function defineSchedule(
   const bad = (problem: string) => new InvalidScheduleError(scheduleId, problem);
   const spec = checkSpec(scheduleId, given.spec);
   const action = given.action;
-  if (!action || typeof action !== 'object' || !action.workflow) throw bad('action.workflow is missing: give the @Workflow class or its type name');
+  if (!action || typeof action !== 'object' || !action.workflow)
+    throw bad('action.workflow is missing: give the @Workflow class or its type name');
   const { workflowType, taskQueue, definition } = await resolveWorkflow(deps, action.workflow, action.taskQueue);
   if (taskQueue !== undefined) checkTaskQueueName(taskQueue, `schedule '${scheduleId}'`);
   const args = action.args ?? [];
@@ -58,7 +81,9 @@ export async function defineSchedule(
   if (definition) validateWorkflowInput(definition, args);
   const workflowId = action.workflowId ?? DEFAULT_WORKFLOW_ID;
   if (typeof workflowId !== 'string' || !workflowId.includes('{fireTime}')) {
-    throw bad(`action.workflowId '${String(workflowId)}' must contain {fireTime}: each fire needs its own id, which also makes a fire handled twice start one workflow`);
+    throw bad(
+      `action.workflowId '${String(workflowId)}' must contain {fireTime}: each fire needs its own id, which also makes a fire handled twice start one workflow`,
+    );
   }
   let timeouts: StoredDefinition['action']['timeouts'];
   try {
@@ -76,11 +101,15 @@ export async function defineSchedule(
     throw err;
   }
   const catchup = p.catchup ?? 'ALL';
-  if (catchup !== 'ALL' && catchup !== 'LAST') throw bad(`policies.catchup ${JSON.stringify(catchup)} is not 'ALL' or 'LAST'`);
+  if (catchup !== 'ALL' && catchup !== 'LAST')
+    throw bad(`policies.catchup ${JSON.stringify(catchup)} is not 'ALL' or 'LAST'`);
   return {
     spec,
     action: {
-      workflowType, ...(taskQueue !== undefined ? { taskQueue } : {}), args: deps.converter.encodeAll(args, `schedule '${scheduleId}'`), workflowId,
+      workflowType,
+      ...(taskQueue !== undefined ? { taskQueue } : {}),
+      args: deps.converter.encodeAll(args, `schedule '${scheduleId}'`),
+      workflowId,
       ...(timeouts ? { timeouts } : {}),
     },
     policies: { overlap: checkOverlap(scheduleId, p.overlap ?? 'SKIP'), catchupWindowMs, catchup },
@@ -88,7 +117,11 @@ export async function defineSchedule(
   };
 }
 
-async function resolveWorkflow(deps: DefinitionDeps, workflow: Type<object> | string, taskQueue?: string): Promise<{ workflowType: string; taskQueue?: string; definition?: WorkflowDefinition }> {
+async function resolveWorkflow(
+  deps: DefinitionDeps,
+  workflow: Type<object> | string,
+  taskQueue?: string,
+): Promise<{ workflowType: string; taskQueue?: string; definition?: WorkflowDefinition }> {
   if (typeof workflow !== 'string') {
     const def = workflowDefinitionOf(workflow);
     return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue, definition: def };

@@ -67,29 +67,33 @@ export class ScheduleProcessor {
    * little before its time. Returns the actions taken; nothing for an unknown or deleted schedule.
    */
   async wake(scheduleId: string, early = false): Promise<ScheduleActionRecord[]> {
-    const actions = await this.locked(scheduleId, async (pass) => {
-      await this.startBuffered(pass);
-      const { def, state } = pass.rec;
-      if (state.paused) return;
-      let now = this.deps.now();
-      const [next] = nextFireTimes(def.spec, state.cursor, 1);
-      if (early && next !== undefined && next > now && next - now <= MAX_EARLY_MS) {
-        await new Promise((r) => setTimeout(r, next - now));
-        now = Math.max(this.deps.now(), next);
-      }
-      const { times, more } = fireTimesIn(def.spec, state.cursor, now, MAX_CATCHUP_FIRES);
-      if (times.length === 0) return;
-      const inWindow = times.filter((t) => t >= now - def.policies.catchupWindowMs);
-      const chosen = def.policies.catchup === 'LAST' ? inWindow.slice(-1) : inWindow;
-      const missed = times.filter((t) => !chosen.includes(t));
-      if (missed.length > 0 || more) await this.recordMissed(pass, missed, more);
-      for (const fireTime of chosen) {
-        const action = await this.fire(pass, fireTime, 'scheduled', def.policies.overlap);
-        state.cursor = fireTime;
-        await this.save(pass, action);
-      }
-      state.cursor = Math.max(state.cursor, times.at(-1)!);
-    }, false);
+    const actions = await this.locked(
+      scheduleId,
+      async (pass) => {
+        await this.startBuffered(pass);
+        const { def, state } = pass.rec;
+        if (state.paused) return;
+        let now = this.deps.now();
+        const [next] = nextFireTimes(def.spec, state.cursor, 1);
+        if (early && next !== undefined && next > now && next - now <= MAX_EARLY_MS) {
+          await new Promise((r) => setTimeout(r, next - now));
+          now = Math.max(this.deps.now(), next);
+        }
+        const { times, more } = fireTimesIn(def.spec, state.cursor, now, MAX_CATCHUP_FIRES);
+        if (times.length === 0) return;
+        const inWindow = times.filter((t) => t >= now - def.policies.catchupWindowMs);
+        const chosen = def.policies.catchup === 'LAST' ? inWindow.slice(-1) : inWindow;
+        const missed = times.filter((t) => !chosen.includes(t));
+        if (missed.length > 0 || more) await this.recordMissed(pass, missed, more);
+        for (const fireTime of chosen) {
+          const action = await this.fire(pass, fireTime, 'scheduled', def.policies.overlap);
+          state.cursor = fireTime;
+          await this.save(pass, action);
+        }
+        state.cursor = Math.max(state.cursor, times.at(-1)!);
+      },
+      false,
+    );
     return actions ?? [];
   }
 
@@ -116,17 +120,33 @@ export class ScheduleProcessor {
   async trigger(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<ScheduleActionRecord> {
     const actions = await this.locked(scheduleId, async (pass) => {
       await this.startBuffered(pass);
-      await this.save(pass, await this.fire(pass, this.deps.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap));
+      await this.save(
+        pass,
+        await this.fire(pass, this.deps.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
+      );
     });
     return actions!.at(-1)!;
   }
 
   /** Fires every spec time in [from, to], oldest first; the cursor does not move. */
-  async backfill(scheduleId: string, from: Date, to: Date, overlap: ScheduleOverlapPolicy): Promise<ScheduleActionRecord[]> {
-    if (!(to.getTime() >= from.getTime())) throw new InvalidScheduleError(scheduleId, `backfill: 'to' (${to.toISOString()}) is before 'from' (${from.toISOString()})`);
+  async backfill(
+    scheduleId: string,
+    from: Date,
+    to: Date,
+    overlap: ScheduleOverlapPolicy,
+  ): Promise<ScheduleActionRecord[]> {
+    if (!(to.getTime() >= from.getTime()))
+      throw new InvalidScheduleError(
+        scheduleId,
+        `backfill: 'to' (${to.toISOString()}) is before 'from' (${from.toISOString()})`,
+      );
     return (await this.locked(scheduleId, async (pass) => {
       const { times, more } = fireTimesIn(pass.rec.def.spec, from.getTime() - 1, to.getTime(), MAX_BACKFILL_FIRES);
-      if (more) throw new InvalidScheduleError(scheduleId, `backfill: more than ${MAX_BACKFILL_FIRES} fire times from ${from.toISOString()} to ${to.toISOString()}: split the range`);
+      if (more)
+        throw new InvalidScheduleError(
+          scheduleId,
+          `backfill: more than ${MAX_BACKFILL_FIRES} fire times from ${from.toISOString()} to ${to.toISOString()}: split the range`,
+        );
       for (const fireTime of times) await this.save(pass, await this.fire(pass, fireTime, 'backfill', overlap));
     }))!;
   }
@@ -135,7 +155,11 @@ export class ScheduleProcessor {
    * Runs `body` holding the schedule's lock, on its current record, and writes the state it
    * leaves. Throws ScheduleNotFoundError for an unknown id (or, with `required` false, returns undefined).
    */
-  async locked(scheduleId: string, body: (pass: Pass) => Promise<void>, required = true): Promise<ScheduleActionRecord[] | undefined> {
+  async locked(
+    scheduleId: string,
+    body: (pass: Pass) => Promise<void>,
+    required = true,
+  ): Promise<ScheduleActionRecord[] | undefined> {
     return this.exclusive(scheduleId, async (owner) => {
       const rec = await this.deps.store.read(scheduleId);
       if (!rec) {
@@ -157,7 +181,10 @@ export class ScheduleProcessor {
     const owner = randomUUID();
     const deadline = Date.now() + LOCK_WAIT_MS;
     while (!(await store.lock(scheduleId, owner, LOCK_TTL_MS))) {
-      if (Date.now() > deadline) throw new RedurableError(`Schedule '${scheduleId}' is busy: another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`);
+      if (Date.now() > deadline)
+        throw new RedurableError(
+          `Schedule '${scheduleId}' is busy: another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
     try {
@@ -173,7 +200,9 @@ export class ScheduleProcessor {
     // state another process has written since: renewing the lock says whether it is still ours,
     // and gives the write that follows a fresh ttl.
     if (!(await this.deps.store.lock(pass.scheduleId, pass.owner, LOCK_TTL_MS))) {
-      throw new RedurableError(`Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`);
+      throw new RedurableError(
+        `Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
+      );
     }
     pass.rec.state.updatedAt = this.deps.now();
     if (action) pass.actions.push(action);
@@ -184,10 +213,17 @@ export class ScheduleProcessor {
     const { state, def } = pass.rec;
     state.counts.missed += missed.length;
     const first = missed[0];
-    const span = first === undefined ? '' : ` from ${new Date(first).toISOString()} to ${new Date(missed.at(-1)!).toISOString()}`;
-    const why = def.policies.catchup === 'LAST' ? 'catchup is LAST (only the latest due fire starts)' : `older than the catch-up window (${def.policies.catchupWindowMs} ms)`;
+    const span =
+      first === undefined ? '' : ` from ${new Date(first).toISOString()} to ${new Date(missed.at(-1)!).toISOString()}`;
+    const why =
+      def.policies.catchup === 'LAST'
+        ? 'catchup is LAST (only the latest due fire starts)'
+        : `older than the catch-up window (${def.policies.catchupWindowMs} ms)`;
     await this.save(pass, {
-      fireTime: new Date(first ?? state.cursor), at: new Date(this.deps.now()), cause: 'scheduled', outcome: 'missed',
+      fireTime: new Date(first ?? state.cursor),
+      at: new Date(this.deps.now()),
+      cause: 'scheduled',
+      outcome: 'missed',
       reason: `${missed.length}${more ? '+' : ''} fire time(s)${span}${more ? ' and earlier' : ''} not started: ${why}`,
     });
   }
@@ -212,12 +248,23 @@ export class ScheduleProcessor {
   }
 
   /** One fire under an overlap policy. */
-  private async fire(pass: Pass, fireTime: number, cause: ScheduleActionRecord['cause'], overlap: ScheduleOverlapPolicy): Promise<ScheduleActionRecord> {
+  private async fire(
+    pass: Pass,
+    fireTime: number,
+    cause: ScheduleActionRecord['cause'],
+    overlap: ScheduleOverlapPolicy,
+  ): Promise<ScheduleActionRecord> {
     const { state } = pass.rec;
     await this.refreshRunning(pass);
     if (state.running.length === 0 || overlap === 'ALLOW_ALL') return this.start(pass, fireTime, cause);
     const blockers = state.running.map((r) => r.workflowId).join(', ');
-    const record = (outcome: ScheduleActionRecord['outcome'], reason: string): ScheduleActionRecord => ({ fireTime: new Date(fireTime), at: new Date(this.deps.now()), cause, outcome, reason });
+    const record = (outcome: ScheduleActionRecord['outcome'], reason: string): ScheduleActionRecord => ({
+      fireTime: new Date(fireTime),
+      at: new Date(this.deps.now()),
+      cause,
+      outcome,
+      reason,
+    });
     const client = this.deps.client();
     switch (overlap) {
       case 'SKIP':
@@ -226,32 +273,57 @@ export class ScheduleProcessor {
       case 'BUFFER_ONE':
         if (state.buffered) {
           state.counts.skipped++;
-          return record('skipped', `overlap policy BUFFER_ONE: the fire of ${new Date(state.buffered.fireTime).toISOString()} is already buffered behind ${blockers}`);
+          return record(
+            'skipped',
+            `overlap policy BUFFER_ONE: the fire of ${new Date(state.buffered.fireTime).toISOString()} is already buffered behind ${blockers}`,
+          );
         }
         state.buffered = { fireTime, cause, since: Date.now() };
         return record('buffered', `overlap policy BUFFER_ONE: starts when ${blockers} closes`);
       case 'CANCEL_OTHER':
-        for (const r of state.running) await ignoreNotRunning(client.getHandle(r.workflowId).cancel(`cancelled by schedule '${pass.scheduleId}' (overlap policy CANCEL_OTHER)`));
+        for (const r of state.running)
+          await ignoreNotRunning(
+            client
+              .getHandle(r.workflowId)
+              .cancel(`cancelled by schedule '${pass.scheduleId}' (overlap policy CANCEL_OTHER)`),
+          );
         if (state.buffered) state.counts.skipped++; // replaced by this newer fire
         state.buffered = { fireTime, cause, since: Date.now() };
-        return record('buffered', `overlap policy CANCEL_OTHER: cancellation of ${blockers} requested; starts when it has closed`);
+        return record(
+          'buffered',
+          `overlap policy CANCEL_OTHER: cancellation of ${blockers} requested; starts when it has closed`,
+        );
       case 'TERMINATE_OTHER':
-        for (const r of state.running) await ignoreNotRunning(client.getHandle(r.workflowId).terminate(`terminated by schedule '${pass.scheduleId}' (overlap policy TERMINATE_OTHER)`));
+        for (const r of state.running)
+          await ignoreNotRunning(
+            client
+              .getHandle(r.workflowId)
+              .terminate(`terminated by schedule '${pass.scheduleId}' (overlap policy TERMINATE_OTHER)`),
+          );
         state.running = [];
         return this.start(pass, fireTime, cause);
     }
   }
 
   /** Starts the fire's workflow; the same fire time started again finds its workflow and starts nothing. */
-  private async start(pass: Pass, fireTime: number, cause: ScheduleActionRecord['cause']): Promise<ScheduleActionRecord> {
+  private async start(
+    pass: Pass,
+    fireTime: number,
+    cause: ScheduleActionRecord['cause'],
+  ): Promise<ScheduleActionRecord> {
     const { def, state } = pass.rec;
     const workflowId = workflowIdOf(def.action.workflowId, pass.scheduleId, fireTime);
     const base = { fireTime: new Date(fireTime), at: new Date(this.deps.now()), cause, workflowId };
     try {
       const args = def.action.args.map((a) => this.deps.converter.decode(a, `schedule '${pass.scheduleId}'`));
       const handle = await this.deps.client().start(def.action.workflowType, {
-        workflowId, args, taskQueue: def.action.taskQueue, workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowExecutionTimeout: def.action.timeouts?.executionTimeoutMs, workflowRunTimeout: def.action.timeouts?.runTimeoutMs,
+        workflowId,
+        args,
+        taskQueue: def.action.taskQueue,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowExecutionTimeout: def.action.timeouts?.executionTimeoutMs,
+        workflowRunTimeout: def.action.timeouts?.runTimeoutMs,
       });
       const runId = handle.runId!;
       if (!state.running.some((r) => r.workflowId === workflowId)) state.running.push({ workflowId, runId });
@@ -261,12 +333,20 @@ export class ScheduleProcessor {
       if (err instanceof WorkflowIdReuseError) {
         // Started by an earlier handling of this fire, and already closed.
         const meta = await this.deps.history.getMeta(workflowId);
-        return { ...base, outcome: 'started', runId: meta?.runId, reason: 'already started by an earlier handling of this fire' };
+        return {
+          ...base,
+          outcome: 'started',
+          runId: meta?.runId,
+          reason: 'already started by an earlier handling of this fire',
+        };
       }
-      if (err instanceof RedisUnavailableError || !(err instanceof RedurableError || err instanceof DurableFailure)) throw err;
+      if (err instanceof RedisUnavailableError || !(err instanceof RedurableError || err instanceof DurableFailure))
+        throw err;
       // A start that can never work (type gone, arguments no longer valid) must not block later fires.
       state.counts.failed++;
-      this.deps.logger.error?.(`Schedule '${pass.scheduleId}': the fire of ${base.fireTime.toISOString()} could not start ${workflowId}: ${err.message}`);
+      this.deps.logger.error?.(
+        `Schedule '${pass.scheduleId}': the fire of ${base.fireTime.toISOString()} could not start ${workflowId}: ${err.message}`,
+      );
       return { ...base, outcome: 'failed', reason: err.message };
     }
   }

@@ -8,7 +8,13 @@ import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
  * failover) so no schedule is stranded, and wakes every schedule once, so fire times missed
  * while no worker ran are caught up now rather than at the next fire.
  */
-export async function recoverSchedules(deps: { store: ScheduleStore; wakeups: ScheduleWakeups; processor: ScheduleProcessor; now(): number; logger: LoggerService }): Promise<void> {
+export async function recoverSchedules(deps: {
+  store: ScheduleStore;
+  wakeups: ScheduleWakeups;
+  processor: ScheduleProcessor;
+  now(): number;
+  logger: LoggerService;
+}): Promise<void> {
   const { store, wakeups, processor, logger } = deps;
   for (const scheduleId of await store.ids()) {
     const rec = await store.read(scheduleId);

@@ -1,4 +1,9 @@
-import { WORKFLOW_PARAMS_METADATA, type ActivityCallOptions, type ActivityOptions as ActivityOptionsShape, type LocalActivityOptions as LocalOptions } from './metadata.js';
+import {
+  WORKFLOW_PARAMS_METADATA,
+  type ActivityCallOptions,
+  type ActivityOptions as ActivityOptionsShape,
+  type LocalActivityOptions as LocalOptions,
+} from './metadata.js';
 
 /** Options of `@Activity` (the decorator of the same name marks a workflow constructor parameter). */
 export type ActivityOptions = ActivityOptionsShape;
@@ -14,7 +19,10 @@ export interface InjectedParamOptions {
 function paramDecorator(param: InjectedParamOptions): ParameterDecorator {
   return (target, propertyKey, index) => {
     if (propertyKey !== undefined) return; // only constructor parameters are injected
-    const existing = (Reflect.getMetadata(WORKFLOW_PARAMS_METADATA, target) ?? {}) as Record<number, InjectedParamOptions>;
+    const existing = (Reflect.getMetadata(WORKFLOW_PARAMS_METADATA, target) ?? {}) as Record<
+      number,
+      InjectedParamOptions
+    >;
     Reflect.defineMetadata(WORKFLOW_PARAMS_METADATA, { ...existing, [index]: param }, target);
   };
 }

@@ -2,8 +2,17 @@ import type { Type } from '@nestjs/common';
 import { checkTaskQueueName } from '../task-queue-name.js';
 import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {
-  ACTIVITIES_METADATA, ACTIVITY_METADATA, QUERIES_METADATA, SIGNALS_METADATA, UPDATES_METADATA, WORKFLOW_METADATA, WORKFLOW_PARAMS_METADATA, WORKFLOW_RUN_METADATA,
-  type ActivityMetadata, type UpdateHandlerMetadata, type WorkflowMetadata,
+  ACTIVITIES_METADATA,
+  ACTIVITY_METADATA,
+  QUERIES_METADATA,
+  SIGNALS_METADATA,
+  UPDATES_METADATA,
+  WORKFLOW_METADATA,
+  WORKFLOW_PARAMS_METADATA,
+  WORKFLOW_RUN_METADATA,
+  type ActivityMetadata,
+  type UpdateHandlerMetadata,
+  type WorkflowMetadata,
 } from './metadata.js';
 import type { ActivitiesOptions } from './activity.decorator.js';
 import type { InjectedParamOptions } from './injection.decorator.js';
@@ -47,7 +56,8 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const meta = Reflect.getMetadata(WORKFLOW_METADATA, cls) as WorkflowMetadata | undefined;
   if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
   const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
-  if (!runMethod) throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
+  if (!runMethod)
+    throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
   const inject = constructorInjection(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
@@ -56,7 +66,17 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const searchAttributes = meta.searchAttributes ?? {};
   const problem = declarationProblem(searchAttributes);
   if (problem) throw new InvalidWorkflowClassError(`@Workflow of ${cls.name}: ${problem}`);
-  return { name: meta.name, taskQueue: meta.taskQueue, cls, runMethod, signals, queries, updates, inject, searchAttributes };
+  return {
+    name: meta.name,
+    taskQueue: meta.taskQueue,
+    cls,
+    runMethod,
+    signals,
+    queries,
+    updates,
+    inject,
+    searchAttributes,
+  };
 }
 
 /**
@@ -86,10 +106,14 @@ export class DurableRegistry {
     const def = workflowDefinitionOf(cls);
     const existing = this.workflows.get(def.name);
     if (existing && existing.cls !== cls) {
-      throw new DuplicateRegistrationError(`Two workflows are named '${def.name}' (${existing.cls.name} and ${cls.name}): give one a different @Workflow({ name })`);
+      throw new DuplicateRegistrationError(
+        `Two workflows are named '${def.name}' (${existing.cls.name} and ${cls.name}): give one a different @Workflow({ name })`,
+      );
     }
     for (const [name, type] of Object.entries(def.searchAttributes)) {
-      const other = [...this.workflows.values()].find((w) => w.name !== def.name && w.searchAttributes[name] !== undefined && w.searchAttributes[name] !== type);
+      const other = [...this.workflows.values()].find(
+        (w) => w.name !== def.name && w.searchAttributes[name] !== undefined && w.searchAttributes[name] !== type,
+      );
       if (other) {
         throw new DuplicateRegistrationError(
           `Search attribute '${name}' is declared as '${type}' by ${cls.name} and as '${other.searchAttributes[name]}' by ${other.cls.name}: a name shares one index per prefix, so give it one type (or rename one)`,
@@ -113,8 +137,15 @@ export class DurableRegistry {
           `Two activities are named '${options.name}' (${existing.instance.constructor.name}.${existing.methodName} and ${cls.name}.${methodName}): give one a different @Activity({ name })`,
         );
       }
-      for (const q of [options.taskQueue, classOptions.taskQueue]) if (q !== undefined) checkTaskQueueName(q, `@Activities/@Activity of ${cls.name}.${methodName}`);
-      this.activities.set(options.name, { name: options.name, instance, methodName, options, classTaskQueue: classOptions.taskQueue });
+      for (const q of [options.taskQueue, classOptions.taskQueue])
+        if (q !== undefined) checkTaskQueueName(q, `@Activities/@Activity of ${cls.name}.${methodName}`);
+      this.activities.set(options.name, {
+        name: options.name,
+        instance,
+        methodName,
+        options,
+        classTaskQueue: classOptions.taskQueue,
+      });
     }
   }
 
@@ -122,7 +153,8 @@ export class DurableRegistry {
   taskQueues(): string[] {
     const queues = new Set<string>();
     for (const w of this.workflows.values()) queues.add(w.taskQueue);
-    for (const a of this.activities.values()) if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
+    for (const a of this.activities.values())
+      if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
     return [...queues];
   }
 }
@@ -137,8 +169,12 @@ function constructorInjection(cls: Type<object>): InjectedActivities[] {
   const types = (Reflect.getMetadata('design:paramtypes', cls) ?? []) as unknown[];
   const count = Math.max(types.length, cls.length);
   const options = (Reflect.getMetadata(WORKFLOW_PARAMS_METADATA, cls) ?? {}) as Record<number, InjectedParamOptions>;
-  const names = /constructor\s*\(([^)]*)\)/.exec(Function.prototype.toString.call(cls))?.[1]
-    .split(',').map((p) => p.trim().replace(/[=\s].*$/, '')).filter(Boolean) ?? [];
+  const names =
+    /constructor\s*\(([^)]*)\)/
+      .exec(Function.prototype.toString.call(cls))?.[1]
+      .split(',')
+      .map((p) => p.trim().replace(/[=\s].*$/, ''))
+      .filter(Boolean) ?? [];
   const inject: InjectedActivities[] = [];
   for (let i = 0; i < count; i++) {
     const type = types[i] as Type<object> | undefined;
@@ -147,9 +183,10 @@ function constructorInjection(cls: Type<object>): InjectedActivities[] {
       continue;
     }
     const typeName = typeof type === 'function' && type.name ? type.name : undefined;
-    const why = typeof type === 'function'
-      ? `${typeName ?? 'its type'} is not an @Activities class`
-      : 'its type is not known at run time (compile with emitDecoratorMetadata, and import the class as a value, not `import type`)';
+    const why =
+      typeof type === 'function'
+        ? `${typeName ?? 'its type'} is not an @Activities class`
+        : 'its type is not known at run time (compile with emitDecoratorMetadata, and import the class as a value, not `import type`)';
     throw new InvalidWorkflowClassError(
       `Workflow ${cls.name} has a constructor parameter '${names[i] ?? `#${i + 1}`}'${typeName ? ` (${typeName})` : ''} that cannot be injected: ${why}. ` +
         'A workflow constructor may only take @Activities classes, each of which receives a durable proxy (as proxyActivities returns). ' +

@@ -1,6 +1,13 @@
 import {
-  QUERIES_METADATA, SIGNALS_METADATA, UPDATES_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA,
-  type UpdateHandlerMetadata, type UpdateOptions, type WorkflowMetadata, type WorkflowOptions,
+  QUERIES_METADATA,
+  SIGNALS_METADATA,
+  UPDATES_METADATA,
+  WORKFLOW_METADATA,
+  WORKFLOW_RUN_METADATA,
+  type UpdateHandlerMetadata,
+  type UpdateOptions,
+  type WorkflowMetadata,
+  type WorkflowOptions,
 } from './metadata.js';
 
 /**
@@ -16,7 +23,11 @@ import {
  */
 export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
   return (target) => {
-    const meta: WorkflowMetadata = { name: options.name ?? target.name, taskQueue: options.taskQueue ?? 'default', searchAttributes: { ...options.searchAttributes } };
+    const meta: WorkflowMetadata = {
+      name: options.name ?? target.name,
+      taskQueue: options.taskQueue ?? 'default',
+      searchAttributes: { ...options.searchAttributes },
+    };
     Reflect.defineMetadata(WORKFLOW_METADATA, meta, target);
   };
 }
@@ -31,7 +42,11 @@ export function WorkflowRun(): MethodDecorator {
 function handlerDecorator(key: string, name?: string): MethodDecorator {
   return (target, propertyKey) => {
     const existing = (Reflect.getMetadata(key, target.constructor) ?? {}) as Record<string, string>;
-    Reflect.defineMetadata(key, { ...existing, [name ?? String(propertyKey)]: String(propertyKey) }, target.constructor);
+    Reflect.defineMetadata(
+      key,
+      { ...existing, [name ?? String(propertyKey)]: String(propertyKey) },
+      target.constructor,
+    );
   };
 }
 
@@ -63,8 +78,18 @@ export function Query(name?: string): MethodDecorator {
  */
 export function Update(options: UpdateOptions = {}): MethodDecorator {
   return (target, propertyKey) => {
-    const existing = (Reflect.getMetadata(UPDATES_METADATA, target.constructor) ?? {}) as Record<string, UpdateHandlerMetadata>;
-    const handler: UpdateHandlerMetadata = { method: String(propertyKey), ...(options.validator ? { validator: options.validator as (...args: unknown[]) => void } : {}) };
-    Reflect.defineMetadata(UPDATES_METADATA, { ...existing, [options.name ?? String(propertyKey)]: handler }, target.constructor);
+    const existing = (Reflect.getMetadata(UPDATES_METADATA, target.constructor) ?? {}) as Record<
+      string,
+      UpdateHandlerMetadata
+    >;
+    const handler: UpdateHandlerMetadata = {
+      method: String(propertyKey),
+      ...(options.validator ? { validator: options.validator as (...args: unknown[]) => void } : {}),
+    };
+    Reflect.defineMetadata(
+      UPDATES_METADATA,
+      { ...existing, [options.name ?? String(propertyKey)]: handler },
+      target.constructor,
+    );
   };
 }

@@ -1,6 +1,13 @@
 import {
-  ActivityFailure, ApplicationFailure, CompensationFailure, DurableFailure, TimeoutFailure, WorkflowFailedError,
-  type NotUndoneStep, type RetryState, type TimeoutType,
+  ActivityFailure,
+  ApplicationFailure,
+  CompensationFailure,
+  DurableFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+  type NotUndoneStep,
+  type RetryState,
+  type TimeoutType,
 } from './temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure } from './workflow-control.js';
 
@@ -32,19 +39,43 @@ function errorType(err: Error): string {
 
 /** Converts anything thrown into its stored form, keeping type, message, stack and cause chain. */
 export function serializeFailure(thrown: unknown, depth = 0): SerializedFailure {
-  const err = thrown instanceof Error ? thrown : new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
+  const err =
+    thrown instanceof Error ? thrown : new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
   const base = { message: err.message, stack: err.stack };
   const cause = err.cause instanceof Error && depth < 8 ? serializeFailure(err.cause, depth + 1) : undefined;
   if (err instanceof ActivityFailure) {
-    return { ...base, kind: 'activity', activityType: err.activityType, activityId: err.activityId, retryState: err.retryState, attempt: err.attempt, cause };
+    return {
+      ...base,
+      kind: 'activity',
+      activityType: err.activityType,
+      activityId: err.activityId,
+      retryState: err.retryState,
+      attempt: err.attempt,
+      cause,
+    };
   }
   if (err instanceof CancelledFailure) return { ...base, kind: 'cancelled', cause };
-  if (err instanceof ChildWorkflowFailure) return { ...base, kind: 'child', workflowId: err.workflowId, workflowType: err.workflowType, status: err.status, cause };
+  if (err instanceof ChildWorkflowFailure)
+    return {
+      ...base,
+      kind: 'child',
+      workflowId: err.workflowId,
+      workflowType: err.workflowType,
+      status: err.status,
+      cause,
+    };
   if (err instanceof CompensationFailure) return { ...base, kind: 'compensation', notUndone: err.notUndone, cause };
   if (err instanceof TimeoutFailure) return { ...base, kind: 'timeout', timeoutType: err.timeoutType, cause };
   if (err instanceof WorkflowFailedError) return { ...base, kind: 'workflow', cause };
   const app = err instanceof ApplicationFailure ? err : undefined;
-  return { ...base, kind: 'application', type: errorType(err), nonRetryable: app?.nonRetryable ?? false, details: app?.details ?? [], cause };
+  return {
+    ...base,
+    kind: 'application',
+    type: errorType(err),
+    nonRetryable: app?.nonRetryable ?? false,
+    details: app?.details ?? [],
+    cause,
+  };
 }
 
 /** Rebuilds the failure class from its stored form (used on replay and by `result()`). */
@@ -53,7 +84,14 @@ export function deserializeFailure(f: SerializedFailure): DurableFailure {
   let out: DurableFailure;
   switch (f.kind) {
     case 'activity':
-      out = new ActivityFailure(f.message, f.activityType ?? '', f.activityId ?? 0, f.retryState ?? 'NON_RETRYABLE_FAILURE', f.attempt ?? 0, cause);
+      out = new ActivityFailure(
+        f.message,
+        f.activityType ?? '',
+        f.activityId ?? 0,
+        f.retryState ?? 'NON_RETRYABLE_FAILURE',
+        f.attempt ?? 0,
+        cause,
+      );
       break;
     case 'timeout':
       out = new TimeoutFailure(f.message, f.timeoutType ?? 'START_TO_CLOSE');

@@ -1,16 +1,53 @@
 export { RedurableError } from './redurable.error.js';
 export {
-  DurableFailure, ApplicationFailure, ActivityFailure, TimeoutFailure, WorkflowFailedError, CompensationFailure,
-  type ApplicationFailureOptions, type RetryState, type TimeoutType, type NotUndoneStep,
+  DurableFailure,
+  ApplicationFailure,
+  ActivityFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+  CompensationFailure,
+  type ApplicationFailureOptions,
+  type RetryState,
+  type TimeoutType,
+  type NotUndoneStep,
 } from './temporal-failure.js';
 export {
-  InvalidOptionsError, UnknownWorkflowTypeError, DuplicateRegistrationError, WorkflowAlreadyStartedError, WorkflowNotFoundError,
-  PayloadError, PayloadTooLargeError, NotInWorkflowContextError, NotInActivityContextError, LeaseLostError, NonDeterminismError,
-  RedisUnavailableError, RedisConfigurationError, InvalidWorkflowClassError, WorkflowRunChangedError, CorruptHistoryError, KeyLayoutMismatchError, InvalidDurationError,
+  InvalidOptionsError,
+  UnknownWorkflowTypeError,
+  DuplicateRegistrationError,
+  WorkflowAlreadyStartedError,
+  WorkflowNotFoundError,
+  PayloadError,
+  PayloadTooLargeError,
+  NotInWorkflowContextError,
+  NotInActivityContextError,
+  LeaseLostError,
+  NonDeterminismError,
+  RedisUnavailableError,
+  RedisConfigurationError,
+  InvalidWorkflowClassError,
+  WorkflowRunChangedError,
+  CorruptHistoryError,
+  KeyLayoutMismatchError,
+  InvalidDurationError,
 } from './library.errors.js';
 export type { SerializedFailure } from './failure-codec.js';
-export { CancelledFailure, ChildWorkflowFailure, QueryMutationError, UnknownQueryError, UnknownSignalError, WorkflowNotRunningError } from './workflow-control.js';
+export {
+  CancelledFailure,
+  ChildWorkflowFailure,
+  QueryMutationError,
+  UnknownQueryError,
+  UnknownSignalError,
+  WorkflowNotRunningError,
+} from './workflow-control.js';
 export { WorkflowIdReuseError, QueryUnavailableError } from './id-policy.errors.js';
-export { UnknownUpdateError, WorkflowUpdateRejectedError, WorkflowUpdateFailedError, UpdateNotFoundError, UpdateUnavailableError, UpdateContentionError } from './update.errors.js';
+export {
+  UnknownUpdateError,
+  WorkflowUpdateRejectedError,
+  WorkflowUpdateFailedError,
+  UpdateNotFoundError,
+  UpdateUnavailableError,
+  UpdateContentionError,
+} from './update.errors.js';
 export { InvalidResetPointError } from './reset.errors.js';
 export { InvalidScheduleError, ScheduleAlreadyExistsError, ScheduleNotFoundError } from './schedule.errors.js';

@@ -12,16 +12,20 @@ export class InvalidOptionsError extends RedurableError {}
  */
 export class InvalidDurationError extends RedurableError {
   constructor(readonly value: unknown) {
-    super(typeof value === 'string'
-      ? `Invalid duration '${value}': use milliseconds or a string like '500ms', '30s', '5m', '2h', '3 days'`
-      : `Invalid duration ${String(value)}: expected a non-negative number of milliseconds or a string like '30s'`);
+    super(
+      typeof value === 'string'
+        ? `Invalid duration '${value}': use milliseconds or a string like '500ms', '30s', '5m', '2h', '3 days'`
+        : `Invalid duration ${String(value)}: expected a non-negative number of milliseconds or a string like '30s'`,
+    );
   }
 }
 
 /** A workflow type is not registered by any `@Workflow` class this app or a worker knows. */
 export class UnknownWorkflowTypeError extends RedurableError {
   constructor(readonly workflowType: string) {
-    super(`Unknown workflow type '${workflowType}': decorate the class with @Workflow() and list it in a module's providers, or check the name`);
+    super(
+      `Unknown workflow type '${workflowType}': decorate the class with @Workflow() and list it in a module's providers, or check the name`,
+    );
   }
 }
 
@@ -30,15 +34,22 @@ export class DuplicateRegistrationError extends RedurableError {}
 
 /** `start()` was called with the id of a workflow that is still running. Nothing was written. */
 export class WorkflowAlreadyStartedError extends RedurableError {
-  constructor(readonly workflowId: string, readonly runId: string) {
-    super(`Workflow '${workflowId}' is already running (run ${runId}): pick another workflowId, or use getHandle('${workflowId}') to reach the running one`);
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+  ) {
+    super(
+      `Workflow '${workflowId}' is already running (run ${runId}): pick another workflowId, or use getHandle('${workflowId}') to reach the running one`,
+    );
   }
 }
 
 /** No workflow with that id exists. */
 export class WorkflowNotFoundError extends RedurableError {
   constructor(readonly workflowId: string) {
-    super(`Workflow '${workflowId}' was not found: check the id, and that the client uses the same Redis and prefix as the worker`);
+    super(
+      `Workflow '${workflowId}' was not found: check the id, and that the client uses the same Redis and prefix as the worker`,
+    );
   }
 }
 
@@ -91,7 +102,11 @@ export class NonDeterminismError extends RedurableError {
  * password) and the last connection error.
  */
 export class RedisUnavailableError extends RedurableError {
-  constructor(readonly endpoint: string, message: string, cause?: unknown) {
+  constructor(
+    readonly endpoint: string,
+    message: string,
+    cause?: unknown,
+  ) {
     super(message, { cause });
   }
 }
@@ -108,8 +123,14 @@ export class InvalidWorkflowClassError extends RedurableError {}
  * Nothing was recorded; the call can be repeated.
  */
 export class WorkflowRunChangedError extends RedurableError {
-  constructor(readonly workflowId: string, action: string, attempts: number) {
-    super(`Could not ${action} workflow '${workflowId}': its current run changed on each of ${attempts} attempts (continue-as-new or new starts of the same id); nothing was recorded, try again`);
+  constructor(
+    readonly workflowId: string,
+    action: string,
+    attempts: number,
+  ) {
+    super(
+      `Could not ${action} workflow '${workflowId}': its current run changed on each of ${attempts} attempts (continue-as-new or new starts of the same id); nothing was recorded, try again`,
+    );
   }
 }
 
@@ -122,7 +143,12 @@ export class CorruptHistoryError extends RedurableError {
   /** Set when the entry was read while taking the task lease (the worker releases it as failed). */
   leaseFence?: number;
 
-  constructor(readonly workflowId: string, readonly runId: string, readonly streamEntryId: string, readonly problem: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly streamEntryId: string,
+    readonly problem: string,
+  ) {
     super(
       `History of workflow '${workflowId}' (run ${runId}) is corrupt at stream entry ${streamEntryId}: ${problem}. ` +
         'Its workflow tasks fail until the entry is repaired; other workflows are not affected',
@@ -135,7 +161,11 @@ export class CorruptHistoryError extends RedurableError {
  * a newer or an older version). Nothing was written; upgrade the app, or use another prefix.
  */
 export class KeyLayoutMismatchError extends RedurableError {
-  constructor(readonly prefix: string, readonly found: string, readonly expected: number) {
+  constructor(
+    readonly prefix: string,
+    readonly found: string,
+    readonly expected: number,
+  ) {
     const version = Number.parseInt(found, 10);
     super(
       `Redis prefix '${prefix}' holds data in key layout ${Number.isNaN(version) ? JSON.stringify(found) : version}, but this version of Redurable uses layout ${expected}: ` +

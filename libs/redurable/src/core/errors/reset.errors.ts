@@ -5,7 +5,11 @@ import { RedurableError } from './redurable.error.js';
  * is a command or ends the run, or a run that is not the workflow's current one). Nothing was written.
  */
 export class InvalidResetPointError extends RedurableError {
-  constructor(readonly workflowId: string, readonly runId: string, problem: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    problem: string,
+  ) {
     super(`Cannot reset workflow '${workflowId}' (run ${runId}): ${problem}. Nothing was written`);
   }
 }

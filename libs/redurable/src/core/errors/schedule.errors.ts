@@ -2,7 +2,10 @@ import { RedurableError } from './redurable.error.js';
 
 /** A schedule's options cannot work (cron, time zone, dates, policies, id). Nothing was written. */
 export class InvalidScheduleError extends RedurableError {
-  constructor(readonly scheduleId: string, problem: string) {
+  constructor(
+    readonly scheduleId: string,
+    problem: string,
+  ) {
     super(`Invalid schedule '${scheduleId}': ${problem}`);
   }
 }
@@ -10,13 +13,17 @@ export class InvalidScheduleError extends RedurableError {
 /** `schedule.create()` with the id of a schedule that exists. Nothing was written. */
 export class ScheduleAlreadyExistsError extends RedurableError {
   constructor(readonly scheduleId: string) {
-    super(`Schedule '${scheduleId}' already exists: pick another scheduleId, or change it with schedule.update('${scheduleId}', ...)`);
+    super(
+      `Schedule '${scheduleId}' already exists: pick another scheduleId, or change it with schedule.update('${scheduleId}', ...)`,
+    );
   }
 }
 
 /** No schedule with that id exists under the prefix. */
 export class ScheduleNotFoundError extends RedurableError {
   constructor(readonly scheduleId: string) {
-    super(`Schedule '${scheduleId}' was not found: check the id (schedule.list() lists them), and that the client uses the same Redis and prefix as the app`);
+    super(
+      `Schedule '${scheduleId}' was not found: check the id (schedule.list() lists them), and that the client uses the same Redis and prefix as the app`,
+    );
   }
 }

@@ -12,8 +12,13 @@ export class InvalidSearchAttributeError extends RedurableError {
     readonly problem: string,
     readonly declared: Record<string, string>,
   ) {
-    const known = Object.entries(declared).map(([name, type]) => `${name} (${type})`).join(', ') || '(none)';
-    super(`Search attribute '${attribute}' of workflow '${workflowType}': ${problem}. Declared in @Workflow({ searchAttributes }): ${known}`);
+    const known =
+      Object.entries(declared)
+        .map(([name, type]) => `${name} (${type})`)
+        .join(', ') || '(none)';
+    super(
+      `Search attribute '${attribute}' of workflow '${workflowType}': ${problem}. Declared in @Workflow({ searchAttributes }): ${known}`,
+    );
   }
 }
 

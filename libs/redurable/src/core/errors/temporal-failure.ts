@@ -77,18 +77,27 @@ export class ActivityFailure extends DurableFailure {
  * Which timeout fired: one of an activity's, the one `withTimeout` gave a scope of workflow
  * code, or a workflow's own (`workflowExecutionTimeout`, `workflowRunTimeout`).
  */
-export type TimeoutType = 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'SCOPE' | 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN';
+export type TimeoutType =
+  'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' | 'HEARTBEAT' | 'SCOPE' | 'WORKFLOW_EXECUTION' | 'WORKFLOW_RUN';
 
 /** An activity attempt (or the whole activity) ran past one of its timeouts, `withTimeout`'s time ran out, or a workflow passed its own timeout. */
 export class TimeoutFailure extends DurableFailure {
-  constructor(message: string, readonly timeoutType: TimeoutType) {
+  constructor(
+    message: string,
+    readonly timeoutType: TimeoutType,
+  ) {
     super(message);
   }
 }
 
 /** A workflow execution failed; `cause` is the error the workflow threw. Rejected by `handle.result()`. */
 export class WorkflowFailedError extends DurableFailure {
-  constructor(message: string, readonly workflowId: string, readonly runId: string, cause?: Error) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly runId: string,
+    cause?: Error,
+  ) {
     super(message, { cause });
   }
 }
@@ -107,7 +116,11 @@ export interface NotUndoneStep {
  * that was not undone, so nothing is dropped silently.
  */
 export class CompensationFailure extends DurableFailure {
-  constructor(message: string, readonly notUndone: NotUndoneStep[], cause?: Error) {
+  constructor(
+    message: string,
+    readonly notUndone: NotUndoneStep[],
+    cause?: Error,
+  ) {
     super(message, { cause });
   }
 }

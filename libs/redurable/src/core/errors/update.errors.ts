@@ -2,7 +2,12 @@ import { RedurableError } from './redurable.error.js';
 
 /** An update the workflow's class has no `@Update` handler for; nothing was recorded. */
 export class UnknownUpdateError extends RedurableError {
-  constructor(readonly workflowId: string, readonly workflowType: string, readonly updateName: string, known: string[]) {
+  constructor(
+    readonly workflowId: string,
+    readonly workflowType: string,
+    readonly updateName: string,
+    known: string[],
+  ) {
     super(
       `Workflow '${workflowId}' (${workflowType}) has no update '${updateName}': known updates are ${known.join(', ') || '(none)'}. ` +
         'Nothing was recorded; add an @Update() method of that name to the workflow class, or fix the name',
@@ -12,8 +17,15 @@ export class UnknownUpdateError extends RedurableError {
 
 /** The update's validator refused it (`cause` is what it threw); nothing was recorded. */
 export class WorkflowUpdateRejectedError extends RedurableError {
-  constructor(readonly workflowId: string, readonly updateName: string, cause: Error) {
-    super(`Update '${updateName}' of workflow '${workflowId}' was rejected by its validator: ${cause.message}. Nothing was recorded`, { cause });
+  constructor(
+    readonly workflowId: string,
+    readonly updateName: string,
+    cause: Error,
+  ) {
+    super(
+      `Update '${updateName}' of workflow '${workflowId}' was rejected by its validator: ${cause.message}. Nothing was recorded`,
+      { cause },
+    );
   }
 }
 
@@ -22,14 +34,23 @@ export class WorkflowUpdateRejectedError extends RedurableError {
  * before the handler finished (the workflow should wait for its handlers, see `allHandlersFinished`).
  */
 export class WorkflowUpdateFailedError extends RedurableError {
-  constructor(message: string, readonly workflowId: string, readonly runId: string, readonly updateId: string, cause?: Error) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly updateId: string,
+    cause?: Error,
+  ) {
     super(message, { cause });
   }
 }
 
 /** No update with this id was accepted by the workflow's run (`getUpdateHandle(id).result()`). */
 export class UpdateNotFoundError extends RedurableError {
-  constructor(readonly workflowId: string, readonly updateId: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly updateId: string,
+  ) {
     super(`Workflow '${workflowId}' has no update with id '${updateId}'`);
   }
 }
@@ -42,7 +63,13 @@ export class UpdateUnavailableError extends RedurableError {}
  * outcomes arriving), for longer than the update waits: nothing was recorded; send it again.
  */
 export class UpdateContentionError extends RedurableError {
-  constructor(readonly workflowId: string, readonly updateName: string, waitedMs: number) {
-    super(`Update '${updateName}' of workflow '${workflowId}' was not recorded: the workflow's history changed under every validation for ${waitedMs} ms. Nothing was recorded; send it again`);
+  constructor(
+    readonly workflowId: string,
+    readonly updateName: string,
+    waitedMs: number,
+  ) {
+    super(
+      `Update '${updateName}' of workflow '${workflowId}' was not recorded: the workflow's history changed under every validation for ${waitedMs} ms. Nothing was recorded; send it again`,
+    );
   }
 }

@@ -10,7 +10,13 @@ export class CancelledFailure extends DurableFailure {}
 
 /** A child workflow ended without completing; `cause` is its failure. */
 export class ChildWorkflowFailure extends DurableFailure {
-  constructor(message: string, readonly workflowId: string, readonly workflowType: string, readonly status: string, cause?: Error) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly workflowType: string,
+    readonly status: string,
+    cause?: Error,
+  ) {
     super(message, { cause });
   }
 }
@@ -31,7 +37,12 @@ export class UnknownQueryError extends RedurableError {}
 
 /** A signal the workflow's class (registered in this process) has no `@Signal` handler for; nothing was recorded. */
 export class UnknownSignalError extends RedurableError {
-  constructor(readonly workflowId: string, readonly workflowType: string, readonly signalName: string, known: string[]) {
+  constructor(
+    readonly workflowId: string,
+    readonly workflowType: string,
+    readonly signalName: string,
+    known: string[],
+  ) {
     super(
       `Workflow '${workflowId}' (${workflowType}) has no signal '${signalName}': known signals are ${known.join(', ') || '(none)'}. ` +
         'Nothing was recorded; add a @Signal() method of that name to the workflow class, or fix the name',
@@ -41,7 +52,11 @@ export class UnknownSignalError extends RedurableError {
 
 /** The workflow is not running (signal, cancel or terminate of a closed run). */
 export class WorkflowNotRunningError extends RedurableError {
-  constructor(readonly workflowId: string, readonly status: string, action: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly status: string,
+    action: string,
+  ) {
     super(`Cannot ${action} workflow '${workflowId}': it is ${status}, not running`);
   }
 }

@@ -20,11 +20,18 @@ describe('AesGcmCodec', () => {
 
   test('rotation: a new key encrypts, the old one still decodes what it wrote', () => {
     const before = new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }] });
-    const after = new AesGcmCodec({ keys: [{ id: 'k2', key: k2 }, { id: 'k1', key: k1 }] });
+    const after = new AesGcmCodec({
+      keys: [
+        { id: 'k2', key: k2 },
+        { id: 'k1', key: k1 },
+      ],
+    });
     const old = before.encode('"old"');
     expect(after.decode(old)).toBe('"old"');
     expect(encryptedKeyId(after.encode('"new"'))).toBe('k2');
-    expect(() => before.decode(after.encode('"new"'))).toThrow("the payload was encrypted with key 'k2', which this process does not have (it has 'k1')");
+    expect(() => before.decode(after.encode('"new"'))).toThrow(
+      "the payload was encrypted with key 'k2', which this process does not have (it has 'k1')",
+    );
   });
 
   test('an altered payload, or one under a different key with the same id, fails authentication', () => {
@@ -39,9 +46,21 @@ describe('AesGcmCodec', () => {
 
   test('bad options are typed errors that say what to do', () => {
     expect(() => new AesGcmCodec({ keys: [] })).toThrow(InvalidOptionsError);
-    expect(() => new AesGcmCodec({ keys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow("AesGcmCodec key 'k1' is 16 bytes: it must be 32 (for example `openssl rand -base64 32`)");
+    expect(() => new AesGcmCodec({ keys: [{ id: 'k1', key: randomBytes(16) }] })).toThrow(
+      "AesGcmCodec key 'k1' is 16 bytes: it must be 32 (for example `openssl rand -base64 32`)",
+    );
     expect(() => new AesGcmCodec({ keys: [{ id: 'a:b', key: k1 }] })).toThrow(/key id "a:b" is invalid/);
-    expect(() => new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }], encryptWith: 'k9' })).toThrow("AesGcmCodec encryptWith 'k9' is not one of the keys (k1)");
-    expect(() => new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }, { id: 'k1', key: k2 }] })).toThrow("AesGcmCodec key id 'k1' is given twice");
+    expect(() => new AesGcmCodec({ keys: [{ id: 'k1', key: k1 }], encryptWith: 'k9' })).toThrow(
+      "AesGcmCodec encryptWith 'k9' is not one of the keys (k1)",
+    );
+    expect(
+      () =>
+        new AesGcmCodec({
+          keys: [
+            { id: 'k1', key: k1 },
+            { id: 'k1', key: k2 },
+          ],
+        }),
+    ).toThrow("AesGcmCodec key id 'k1' is given twice");
   });
 });

@@ -45,18 +45,27 @@ export class AesGcmCodec implements PayloadCodec {
   private readonly current: string;
 
   constructor(options: AesGcmCodecOptions) {
-    if (!options?.keys?.length) throw new InvalidOptionsError('AesGcmCodec needs at least one key: { keys: [{ id, key }] }');
+    if (!options?.keys?.length)
+      throw new InvalidOptionsError('AesGcmCodec needs at least one key: { keys: [{ id, key }] }');
     for (const { id, key } of options.keys) {
-      if (!/^[\w.-]{1,64}$/.test(id ?? '')) throw new InvalidOptionsError(`AesGcmCodec key id ${JSON.stringify(id)} is invalid: use 1 to 64 letters, digits, '.', '_' or '-'`);
+      if (!/^[\w.-]{1,64}$/.test(id ?? ''))
+        throw new InvalidOptionsError(
+          `AesGcmCodec key id ${JSON.stringify(id)} is invalid: use 1 to 64 letters, digits, '.', '_' or '-'`,
+        );
       const bytes = typeof key === 'string' ? Buffer.from(key, 'base64') : key;
       if (!Buffer.isBuffer(bytes) || bytes.length !== 32) {
-        throw new InvalidOptionsError(`AesGcmCodec key '${id}' is ${Buffer.isBuffer(bytes) ? bytes.length : 0} bytes: it must be 32 (for example \`openssl rand -base64 32\`)`);
+        throw new InvalidOptionsError(
+          `AesGcmCodec key '${id}' is ${Buffer.isBuffer(bytes) ? bytes.length : 0} bytes: it must be 32 (for example \`openssl rand -base64 32\`)`,
+        );
       }
       if (this.keys.has(id)) throw new InvalidOptionsError(`AesGcmCodec key id '${id}' is given twice`);
       this.keys.set(id, bytes);
     }
     this.current = options.encryptWith ?? options.keys[0].id;
-    if (!this.keys.has(this.current)) throw new InvalidOptionsError(`AesGcmCodec encryptWith '${this.current}' is not one of the keys (${[...this.keys.keys()].join(', ')})`);
+    if (!this.keys.has(this.current))
+      throw new InvalidOptionsError(
+        `AesGcmCodec encryptWith '${this.current}' is not one of the keys (${[...this.keys.keys()].join(', ')})`,
+      );
   }
 
   encode(json: string): string {
@@ -70,7 +79,10 @@ export class AesGcmCodec implements PayloadCodec {
     const id = encryptedKeyId(stored);
     if (id === undefined) throw new Error('the payload is not encrypted with AesGcmCodec');
     const key = this.keys.get(id);
-    if (!key) throw new Error(`the payload was encrypted with key '${id}', which this process does not have (it has ${[...this.keys.keys()].map((k) => `'${k}'`).join(', ')})`);
+    if (!key)
+      throw new Error(
+        `the payload was encrypted with key '${id}', which this process does not have (it has ${[...this.keys.keys()].map((k) => `'${k}'`).join(', ')})`,
+      );
     const raw = Buffer.from(stored.slice(PREFIX.length + id.length + 1), 'base64');
     if (raw.length < IV_BYTES + TAG_BYTES) throw new Error(`the payload encrypted with key '${id}' is truncated`);
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
@@ -78,7 +90,9 @@ export class AesGcmCodec implements PayloadCodec {
     try {
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
-      throw new Error(`the payload encrypted with key '${id}' failed authentication: it was altered, or the key with that id is not the one that encrypted it`);
+      throw new Error(
+        `the payload encrypted with key '${id}' failed authentication: it was altered, or the key with that id is not the one that encrypted it`,
+      );
     }
   }
 }

@@ -24,7 +24,9 @@ const FORMAT_1 = '~sj1';
 function checkStorable(value: unknown, path: string, seen: Set<object>): void {
   const t = typeof value;
   if (t === 'function' || t === 'symbol') {
-    throw new PayloadError(`the value${path ? ` at ${path}` : ''} is a ${t}, which cannot be stored: pass data (objects, arrays, strings, numbers, booleans, null, dates, maps, sets, bigints)`);
+    throw new PayloadError(
+      `the value${path ? ` at ${path}` : ''} is a ${t}, which cannot be stored: pass data (objects, arrays, strings, numbers, booleans, null, dates, maps, sets, bigints)`,
+    );
   }
   if (t !== 'object' || value === null || seen.has(value as object)) return;
   seen.add(value as object);
@@ -42,7 +44,11 @@ function checkStorable(value: unknown, path: string, seen: Set<object>): void {
     value.forEach((v, i) => checkStorable(v, `${path}[${i}]`, seen));
   } else {
     for (const [k, v] of Object.entries(value as object)) {
-      checkStorable(v, /^[A-Za-z_$][\w$]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k)}]`, seen);
+      checkStorable(
+        v,
+        /^[A-Za-z_$][\w$]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k)}]`,
+        seen,
+      );
     }
   }
 }
@@ -103,7 +109,9 @@ export class DataConverter {
       const json = this.codec ? this.codec.decode(stored) : stored;
       return deserialize(json) as T;
     } catch (err) {
-      throw new PayloadError(`Cannot decode ${what}: ${(err as Error).message}. Check that every worker and client uses the same payload codec`);
+      throw new PayloadError(
+        `Cannot decode ${what}: ${(err as Error).message}. Check that every worker and client uses the same payload codec`,
+      );
     }
   }
 

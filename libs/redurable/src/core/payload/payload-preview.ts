@@ -12,7 +12,8 @@ export interface PayloadPreview {
 function readable(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Set) return [...value];
-  if (value instanceof Map) return [...value.keys()].every((k) => typeof k === 'string') ? Object.fromEntries(value) : [...value];
+  if (value instanceof Map)
+    return [...value.keys()].every((k) => typeof k === 'string') ? Object.fromEntries(value) : [...value];
   return value;
 }
 
@@ -21,7 +22,11 @@ function readable(_key: string, value: unknown): unknown {
  * a payload this process cannot decode (no codec, another key) is reported, not shown as garbage.
  * Used by the command line and the explorer.
  */
-export function previewPayload(decode: (stored: string) => unknown, stored: string | undefined, indent?: number): PayloadPreview {
+export function previewPayload(
+  decode: (stored: string) => unknown,
+  stored: string | undefined,
+  indent?: number,
+): PayloadPreview {
   if (stored === undefined) return {};
   try {
     return { json: JSON.stringify(decode(stored), readable, indent) ?? 'undefined' };

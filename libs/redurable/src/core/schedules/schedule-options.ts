@@ -10,7 +10,9 @@ import type { WorkflowTimeoutOptions } from '../workflow-timeouts.js';
  * @example { cron: '0 30 9 * * 1-5', timezone: 'Europe/Paris' } // 09:30:00 Paris time, weekdays
  * @example { every: '15m' }
  */
-export type ScheduleSpec = ({ cron: string; timezone?: string; every?: never } | { every: Duration; cron?: never; timezone?: never }) & {
+export type ScheduleSpec = (
+  { cron: string; timezone?: string; every?: never } | { every: Duration; cron?: never; timezone?: never }
+) & {
   /** No fire before this time. @default none */
   startAt?: Date;
   /** No fire after this time. @default none */
@@ -111,7 +113,14 @@ export interface ScheduleRunningWorkflow {
 export interface ScheduleDescription {
   scheduleId: string;
   spec: { cron?: string; timezone?: string; everyMs?: number; startAt?: Date; endAt?: Date };
-  action: { workflowType: string; taskQueue?: string; args: unknown[]; workflowId: string; workflowExecutionTimeout?: number; workflowRunTimeout?: number };
+  action: {
+    workflowType: string;
+    taskQueue?: string;
+    args: unknown[];
+    workflowId: string;
+    workflowExecutionTimeout?: number;
+    workflowRunTimeout?: number;
+  };
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; catchup: 'ALL' | 'LAST' };
   paused: boolean;
   /** The note of the last pause or unpause. */

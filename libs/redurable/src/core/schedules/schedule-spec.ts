@@ -74,7 +74,9 @@ function checkCron(cron: string, bad: (p: string) => Error): void {
     }
   }
   if (fields.length !== 5 && fields.length !== 6) {
-    throw bad(`cron '${cron}' has ${fields.length} fields: use 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)`);
+    throw bad(
+      `cron '${cron}' has ${fields.length} fields: use 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)`,
+    );
   }
   const names = fields.length === 6 ? FIELDS_6 : FIELDS_5;
   // Each field alone (the others '*') finds the one at fault; then the whole, for combinations.
@@ -101,7 +103,12 @@ function parse(spec: StoredSpec, at: number): CronExpression {
  * Fire times `t` of the spec with `after < t <= upTo`, ascending, at most the `max` latest;
  * `more` tells that older ones were left out.
  */
-export function fireTimesIn(spec: StoredSpec, after: number, upTo: number, max: number): { times: number[]; more: boolean } {
+export function fireTimesIn(
+  spec: StoredSpec,
+  after: number,
+  upTo: number,
+  max: number,
+): { times: number[]; more: boolean } {
   const lo = Math.max(after, (spec.startAt ?? -Infinity) - 1);
   const hi = Math.min(upTo, spec.endAt ?? Infinity);
   const times: number[] = [];
@@ -154,7 +161,13 @@ export function nextFireTimes(spec: StoredSpec, after: number, n: number): numbe
 }
 
 /** The spec as the public API shows it. */
-export function publicSpec(spec: StoredSpec): { cron?: string; timezone?: string; everyMs?: number; startAt?: Date; endAt?: Date } {
+export function publicSpec(spec: StoredSpec): {
+  cron?: string;
+  timezone?: string;
+  everyMs?: number;
+  startAt?: Date;
+  endAt?: Date;
+} {
   return {
     ...(spec.cron !== undefined ? { cron: spec.cron } : {}),
     ...(spec.timezone !== undefined ? { timezone: spec.timezone } : {}),

@@ -50,7 +50,11 @@ export interface PlanFilter {
 }
 
 const FIELD_TYPES: Record<string, SearchAttributeType> = {
-  WorkflowType: 'keyword', ExecutionStatus: 'keyword', WorkflowId: 'keyword', StartTime: 'datetime', CloseTime: 'datetime',
+  WorkflowType: 'keyword',
+  ExecutionStatus: 'keyword',
+  WorkflowId: 'keyword',
+  StartTime: 'datetime',
+  CloseTime: 'datetime',
 };
 const RANGE_OPS: Record<string, QueryOperator> = { gt: '>', gte: '>=', lt: '<', lte: '<=', ne: '!=' };
 
@@ -59,11 +63,19 @@ function resolve(c: QueryCondition, declared: Record<string, SearchAttributeType
   const fail = (problem: string) => new ListQueryError(query, c.position, problem);
   if (!type) {
     const known = [...Object.keys(FIELD_TYPES), ...Object.keys(declared)].join(', ');
-    throw fail(`unknown field '${c.field}': no workflow type declares a search attribute with that name (known: ${known})`);
+    throw fail(
+      `unknown field '${c.field}': no workflow type declares a search attribute with that name (known: ${known})`,
+    );
   }
-  if ((type === 'keyword' || type === 'bool') && c.op !== '=' && c.op !== '!=') throw fail(`'${c.field}' is a ${type}: compare it with = or !=`);
+  if ((type === 'keyword' || type === 'bool') && c.op !== '=' && c.op !== '!=')
+    throw fail(`'${c.field}' is a ${type}: compare it with = or !=`);
   // A datetime may be written as an ISO string or as epoch ms; a bool as true/false or 'true'/'false'.
-  const given = type === 'datetime' && typeof c.value === 'number' ? new Date(c.value) : type === 'bool' && (c.value === 'true' || c.value === 'false') ? c.value === 'true' : c.value;
+  const given =
+    type === 'datetime' && typeof c.value === 'number'
+      ? new Date(c.value)
+      : type === 'bool' && (c.value === 'true' || c.value === 'false')
+        ? c.value === 'true'
+        : c.value;
   const recorded = recordedValue(type, given);
   if ('problem' in recorded) throw fail(`'${c.field}' is a ${type}: ${recorded.problem}`);
   return { field: c.field, type: c.field in FIELD_TYPES ? undefined : type, op: c.op, value: recorded.value };
@@ -73,7 +85,12 @@ function resolve(c: QueryCondition, declared: Record<string, SearchAttributeType
 function structured(filter: PlanFilter): QueryCondition[] {
   const out: QueryCondition[] = [];
   const add = (field: string, op: QueryOperator, value: unknown) =>
-    out.push({ field, op, value: value instanceof Date ? value.toISOString() : (value as string | number | boolean), position: 0 });
+    out.push({
+      field,
+      op,
+      value: value instanceof Date ? value.toISOString() : (value as string | number | boolean),
+      position: 0,
+    });
   if (filter.type !== undefined) add('WorkflowType', '=', filter.type);
   if (filter.status !== undefined) add('ExecutionStatus', '=', filter.status);
   if (filter.startedAfter) add('StartTime', '>=', filter.startedAfter);
@@ -81,7 +98,12 @@ function structured(filter: PlanFilter): QueryCondition[] {
   for (const [name, v] of Object.entries(filter.searchAttributes ?? {})) {
     if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
       for (const [key, bound] of Object.entries(v)) {
-        if (!(key in RANGE_OPS)) throw new ListQueryError(`searchAttributes.${name}`, 0, `unknown comparison '${key}': use gt, gte, lt, lte or ne`);
+        if (!(key in RANGE_OPS))
+          throw new ListQueryError(
+            `searchAttributes.${name}`,
+            0,
+            `unknown comparison '${key}': use gt, gte, lt, lte or ne`,
+          );
         add(name, RANGE_OPS[key], bound);
       }
     } else {
@@ -98,12 +120,17 @@ export function needsDeclarations(filter: PlanFilter): boolean {
 
 /** Score range of the `>`, `>=`, `<`, `<=`, `=` checks on one field, as ZRANGEBYSCORE bounds. */
 function scoreRange(checks: Check[], field: string): { min: string; max: string } {
-  let min = -Infinity, max = Infinity, minOpen = false, maxOpen = false;
+  let min = -Infinity,
+    max = Infinity,
+    minOpen = false,
+    maxOpen = false;
   for (const c of checks) {
     if (c.field !== field || typeof c.value !== 'number') continue;
     const v = c.value;
-    if ((c.op === '>' || c.op === '>=' || c.op === '=') && (v > min || (v === min && c.op === '>'))) [min, minOpen] = [v, c.op === '>'];
-    if ((c.op === '<' || c.op === '<=' || c.op === '=') && (v < max || (v === max && c.op === '<'))) [max, maxOpen] = [v, c.op === '<'];
+    if ((c.op === '>' || c.op === '>=' || c.op === '=') && (v > min || (v === min && c.op === '>')))
+      [min, minOpen] = [v, c.op === '>'];
+    if ((c.op === '<' || c.op === '<=' || c.op === '=') && (v < max || (v === max && c.op === '<')))
+      [max, maxOpen] = [v, c.op === '<'];
   }
   const bound = (v: number, open: boolean, inf: string) => (Number.isFinite(v) ? `${open ? '(' : ''}${v}` : inf);
   return { min: bound(min, minOpen, '-inf'), max: bound(max, maxOpen, '+inf') };
@@ -117,11 +144,15 @@ function scoreRange(checks: Check[], field: string): { min: string; max: string 
  */
 export function planListing(filter: PlanFilter, declared: Record<string, SearchAttributeType>): ListPlan {
   const query = filter.query ?? '';
-  const checks = [...structured(filter), ...parseListQuery(query)].map((c) => resolve(c, declared, query || 'searchAttributes'));
+  const checks = [...structured(filter), ...parseListQuery(query)].map((c) =>
+    resolve(c, declared, query || 'searchAttributes'),
+  );
   const eq = checks.find((c) => c.type && (c.type === 'keyword' || c.type === 'bool') && c.op === '=');
-  if (eq) return { index: { attribute: eq.field, value: String(eq.value) }, range: scoreRange(checks, 'StartTime'), checks };
+  if (eq)
+    return { index: { attribute: eq.field, value: String(eq.value) }, range: scoreRange(checks, 'StartTime'), checks };
   const ranged = checks.find((c) => c.type && c.op !== '!=');
-  if (ranged) return { index: { attribute: ranged.field, range: true }, range: scoreRange(checks, ranged.field), checks };
+  if (ranged)
+    return { index: { attribute: ranged.field, range: true }, range: scoreRange(checks, ranged.field), checks };
   const status = checks.find((c) => c.field === 'ExecutionStatus' && c.op === '=');
   const type = checks.find((c) => c.field === 'WorkflowType' && c.op === '=');
   const index: PlanIndex = status ? { status: String(status.value) } : type ? { type: String(type.value) } : 'all';
@@ -135,19 +166,36 @@ export function planListing(filter: PlanFilter, declared: Record<string, SearchA
 export function countableByIndex(plan: ListPlan): boolean {
   const idx = plan.index;
   const scoreField = typeof idx === 'object' && 'range' in idx ? idx.attribute : 'StartTime';
-  const eqField = idx === 'all' ? undefined : 'status' in idx ? 'ExecutionStatus' : 'type' in idx ? 'WorkflowType' : 'value' in idx ? idx.attribute : undefined;
+  const eqField =
+    idx === 'all'
+      ? undefined
+      : 'status' in idx
+        ? 'ExecutionStatus'
+        : 'type' in idx
+          ? 'WorkflowType'
+          : 'value' in idx
+            ? idx.attribute
+            : undefined;
   let equalities = 0;
-  return plan.checks.every((c) => (c.field === eqField && c.op === '=' ? ++equalities === 1 : c.field === scoreField && c.op !== '!='));
+  return plan.checks.every((c) =>
+    c.field === eqField && c.op === '=' ? ++equalities === 1 : c.field === scoreField && c.op !== '!=',
+  );
 }
 
 function fieldValue(meta: WorkflowMeta, field: string): string | number | boolean | undefined {
   switch (field) {
-    case 'WorkflowType': return meta.type;
-    case 'ExecutionStatus': return meta.status;
-    case 'WorkflowId': return meta.workflowId;
-    case 'StartTime': return meta.startedAt;
-    case 'CloseTime': return meta.closedAt;
-    default: return meta.searchAttributes?.[field]?.value;
+    case 'WorkflowType':
+      return meta.type;
+    case 'ExecutionStatus':
+      return meta.status;
+    case 'WorkflowId':
+      return meta.workflowId;
+    case 'StartTime':
+      return meta.startedAt;
+    case 'CloseTime':
+      return meta.closedAt;
+    default:
+      return meta.searchAttributes?.[field]?.value;
   }
 }
 
@@ -157,12 +205,18 @@ export function matchesPlan(plan: ListPlan, meta: WorkflowMeta): boolean {
     const v = fieldValue(meta, c.field);
     if (v === undefined || (c.type && meta.searchAttributes?.[c.field]?.type !== c.type)) return false;
     switch (c.op) {
-      case '=': return v === c.value;
-      case '!=': return v !== c.value;
-      case '<': return v < c.value;
-      case '<=': return v <= c.value;
-      case '>': return v > c.value;
-      case '>=': return v >= c.value;
+      case '=':
+        return v === c.value;
+      case '!=':
+        return v !== c.value;
+      case '<':
+        return v < c.value;
+      case '<=':
+        return v <= c.value;
+      case '>':
+        return v > c.value;
+      case '>=':
+        return v >= c.value;
     }
   });
 }

@@ -95,13 +95,18 @@ export function parseListQuery(query: string): QueryCondition[] {
   let i = 0;
   const value = (): string | number | boolean => {
     const t = tokens[i++];
-    if (t.kind !== 'value') throw fail(t, `expected a value (a quoted string, a number, true or false)${t.kind === 'ident' ? `, got '${t.text}' (quote strings)` : ''}`);
+    if (t.kind !== 'value')
+      throw fail(
+        t,
+        `expected a value (a quoted string, a number, true or false)${t.kind === 'ident' ? `, got '${t.text}' (quote strings)` : ''}`,
+      );
     return t.value;
   };
   if (tokens[0].kind === 'end') return conditions;
   for (;;) {
     const field = tokens[i++];
-    if (field.kind !== 'ident' || isKeyword(field, 'AND') || isKeyword(field, 'BETWEEN')) throw fail(field, 'expected a field name');
+    if (field.kind !== 'ident' || isKeyword(field, 'AND') || isKeyword(field, 'BETWEEN'))
+      throw fail(field, 'expected a field name');
     const op = tokens[i];
     if (isKeyword(op, 'BETWEEN')) {
       i++;
@@ -109,7 +114,10 @@ export function parseListQuery(query: string): QueryCondition[] {
       if (!isKeyword(tokens[i], 'AND')) throw fail(tokens[i], 'expected AND between the two ends of BETWEEN');
       i++;
       const high = value();
-      conditions.push({ field: field.text, op: '>=', value: low, position: field.pos }, { field: field.text, op: '<=', value: high, position: field.pos });
+      conditions.push(
+        { field: field.text, op: '>=', value: low, position: field.pos },
+        { field: field.text, op: '<=', value: high, position: field.pos },
+      );
     } else {
       if (op.kind !== 'op') throw fail(op, 'expected an operator (= != < <= > >= or BETWEEN)');
       i++;
@@ -117,7 +125,13 @@ export function parseListQuery(query: string): QueryCondition[] {
     }
     const next = tokens[i];
     if (next.kind === 'end') return conditions;
-    if (!isKeyword(next, 'AND')) throw fail(next, isKeyword(next, 'OR') ? 'OR is not supported: conditions are joined by AND' : 'expected AND or the end of the query');
+    if (!isKeyword(next, 'AND'))
+      throw fail(
+        next,
+        isKeyword(next, 'OR')
+          ? 'OR is not supported: conditions are joined by AND'
+          : 'expected AND or the end of the query',
+      );
     i++;
   }
 }

@@ -30,13 +30,20 @@ const TYPES: readonly SearchAttributeType[] = ['keyword', 'number', 'datetime', 
 /** Names are used in index key names and in queries: identifiers only. */
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Names the query language keeps for the workflow's own fields. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(['WorkflowType', 'ExecutionStatus', 'StartTime', 'CloseTime', 'WorkflowId']);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'WorkflowType',
+  'ExecutionStatus',
+  'StartTime',
+  'CloseTime',
+  'WorkflowId',
+]);
 const MAX_KEYWORD = 256;
 
 /** Checks a `@Workflow({ searchAttributes })` declaration; returns a problem, or undefined when it is valid. */
 export function declarationProblem(declared: SearchAttributeDeclarations): string | undefined {
   for (const [name, type] of Object.entries(declared)) {
-    if (!NAME.test(name)) return `'${name}' is not a valid search attribute name (letters, digits and _, at most 64, not starting with a digit)`;
+    if (!NAME.test(name))
+      return `'${name}' is not a valid search attribute name (letters, digits and _, at most 64, not starting with a digit)`;
     if (RESERVED_NAMES.has(name)) return `'${name}' is reserved for the workflow's own field in queries`;
     if (!TYPES.includes(type)) return `search attribute '${name}' has type '${String(type)}': use ${TYPES.join(', ')}`;
   }
@@ -53,19 +60,32 @@ function inferredType(value: unknown): SearchAttributeType | undefined {
 }
 
 /** A value converted to its recorded form, or a problem when it does not fit `type`. */
-export function recordedValue(type: SearchAttributeType, value: unknown): { value: string | number | boolean } | { problem: string } {
+export function recordedValue(
+  type: SearchAttributeType,
+  value: unknown,
+): { value: string | number | boolean } | { problem: string } {
   switch (type) {
     case 'keyword':
       if (typeof value !== 'string') return { problem: `expected a string (keyword), got ${describeValue(value)}` };
-      if (value.length > MAX_KEYWORD) return { problem: `a keyword is at most ${MAX_KEYWORD} characters, got ${value.length}` };
+      if (value.length > MAX_KEYWORD)
+        return { problem: `a keyword is at most ${MAX_KEYWORD} characters, got ${value.length}` };
       return { value };
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? { value } : { problem: `expected a finite number, got ${describeValue(value)}` };
+      return typeof value === 'number' && Number.isFinite(value)
+        ? { value }
+        : { problem: `expected a finite number, got ${describeValue(value)}` };
     case 'bool':
       return typeof value === 'boolean' ? { value } : { problem: `expected a boolean, got ${describeValue(value)}` };
     case 'datetime': {
-      const ms = value instanceof Date ? value.getTime() : typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value) ? Date.parse(value) : NaN;
-      return Number.isFinite(ms) ? { value: ms } : { problem: `expected a Date or an ISO 8601 date string, got ${describeValue(value)}` };
+      const ms =
+        value instanceof Date
+          ? value.getTime()
+          : typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value)
+            ? Date.parse(value)
+            : NaN;
+      return Number.isFinite(ms)
+        ? { value: ms }
+        : { problem: `expected a Date or an ISO 8601 date string, got ${describeValue(value)}` };
     }
   }
 }
@@ -87,7 +107,12 @@ export function recordSearchAttributes(
   declared: SearchAttributeDeclarations | undefined,
 ): Record<string, RecordedSearchAttribute | null> {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-    throw new InvalidSearchAttributeError(workflowType, '(all)', 'search attributes must be an object of name → value', declared ?? {});
+    throw new InvalidSearchAttributeError(
+      workflowType,
+      '(all)',
+      'search attributes must be an object of name → value',
+      declared ?? {},
+    );
   }
   const out: Record<string, RecordedSearchAttribute | null> = {};
   for (const [name, value] of Object.entries(values)) {
@@ -109,11 +134,16 @@ export function recordSearchAttributes(
 
 /** Start values without the nulls (a start has nothing to remove). */
 export function withoutRemovals(recorded: Record<string, RecordedSearchAttribute | null>): RecordedSearchAttributes {
-  return Object.fromEntries(Object.entries(recorded).filter((e): e is [string, RecordedSearchAttribute] => e[1] !== null));
+  return Object.fromEntries(
+    Object.entries(recorded).filter((e): e is [string, RecordedSearchAttribute] => e[1] !== null),
+  );
 }
 
 /** `current` with `change` applied (a null in `change` removes the attribute). */
-export function mergeSearchAttributes(current: RecordedSearchAttributes, change: Record<string, RecordedSearchAttribute | null>): RecordedSearchAttributes {
+export function mergeSearchAttributes(
+  current: RecordedSearchAttributes,
+  change: Record<string, RecordedSearchAttribute | null>,
+): RecordedSearchAttributes {
   const merged = { ...current };
   for (const [name, a] of Object.entries(change)) {
     if (a === null) delete merged[name];
@@ -125,7 +155,8 @@ export function mergeSearchAttributes(current: RecordedSearchAttributes, change:
 /** Recorded attributes as code sees them: datetimes as Dates. */
 export function searchAttributeValues(recorded: RecordedSearchAttributes | undefined): SearchAttributes {
   const out: SearchAttributes = {};
-  for (const [name, a] of Object.entries(recorded ?? {})) out[name] = a.type === 'datetime' ? new Date(a.value as number) : a.value;
+  for (const [name, a] of Object.entries(recorded ?? {}))
+    out[name] = a.type === 'datetime' ? new Date(a.value as number) : a.value;
   return out;
 }
 

@@ -87,29 +87,98 @@ interface CloseArgs {
  */
 export interface ScriptOptions {
   startWorkflow: Common & {
-    runId: string; type: string; taskQueue: string; reuse: string; conflict: string; currentRunId?: string;
-    closedChannel: string; cancelChannel: string; retentionMs: number; parent?: string; requestId: string; checkAfterMs: number;
-    leaseTtl?: number; sa?: string;
+    runId: string;
+    type: string;
+    taskQueue: string;
+    reuse: string;
+    conflict: string;
+    currentRunId?: string;
+    closedChannel: string;
+    cancelChannel: string;
+    retentionMs: number;
+    parent?: string;
+    requestId: string;
+    checkAfterMs: number;
+    leaseTtl?: number;
+    sa?: string;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
-  terminate: Common & { runId: string; status?: 'timed_out'; closedChannel: string; cancelChannel: string; retentionMs: number; requestId: string };
-  appendCompletion: Common & { runId: string; seq: number; inline: boolean; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  completeAndCommit: Common & CloseArgs & { runId: string; seq: number; cachedFence: number; ttl: number; dispatch: boolean; keepLease?: boolean; requestId: string; sa?: string };
+  terminate: Common & {
+    runId: string;
+    status?: 'timed_out';
+    closedChannel: string;
+    cancelChannel: string;
+    retentionMs: number;
+    requestId: string;
+  };
+  appendCompletion: Common & {
+    runId: string;
+    seq: number;
+    inline: boolean;
+    ttl: number;
+    cacheFence?: number;
+    cacheLastId?: string;
+    requestId: string;
+  };
+  completeAndCommit: Common &
+    CloseArgs & {
+      runId: string;
+      seq: number;
+      cachedFence: number;
+      ttl: number;
+      dispatch: boolean;
+      keepLease?: boolean;
+      requestId: string;
+      sa?: string;
+    };
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
-  commitTask: Common & CloseArgs & { fence: number; ttl: number; release: boolean; lastId: string; dispatchMark?: 'set' | 'clear'; clean?: boolean; requestId?: string; sa?: string };
+  commitTask: Common &
+    CloseArgs & {
+      fence: number;
+      ttl: number;
+      release: boolean;
+      lastId: string;
+      dispatchMark?: 'set' | 'clear';
+      clean?: boolean;
+      requestId?: string;
+      sa?: string;
+    };
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
-  rescheduleCheck: Common & { runId?: string; len?: number; fence?: number; lease?: string; nextAt?: number; clearDispatch: boolean };
+  rescheduleCheck: Common & {
+    runId?: string;
+    len?: number;
+    fence?: number;
+    lease?: string;
+    nextAt?: number;
+    clearDispatch: boolean;
+  };
   childNotified: Common;
   parentHandled: Common;
   sweepClaim: Common & { owner: string; ttl: number; release: boolean };
-  resetWorkflow: Common & { oldRunId: string; newRunId: string; expectLen: number; done: string[]; retentionMs: number; cancelChannel: string; closedChannel: string; sa?: string };
+  resetWorkflow: Common & {
+    oldRunId: string;
+    newRunId: string;
+    expectLen: number;
+    done: string[];
+    retentionMs: number;
+    cancelChannel: string;
+    closedChannel: string;
+    sa?: string;
+  };
 }
 
 /** Runs one script: its keys by name, its options, and event JSONs after them. */
-export type ScriptRunner = <N extends ScriptName>(name: N, keys: ScriptKeys<N>, options: ScriptOptions[N], events?: string[]) => Promise<unknown>;
+export type ScriptRunner = <N extends ScriptName>(
+  name: N,
+  keys: ScriptKeys<N>,
+  options: ScriptOptions[N],
+  events?: string[],
+) => Promise<unknown>;
 
 /** The prelude of every script: the reply codes, and the decoded options. */
-const PRELUDE = `local R = {${Object.entries(Reply).map(([k, v]) => `${k} = ${v}`).join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
+const PRELUDE = `local R = {${Object.entries(Reply)
+  .map(([k, v]) => `${k} = ${v}`)
+  .join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
 
 /**
  * Script source with each `--- @include "name"` line replaced by `includes/name.lua`, after the
