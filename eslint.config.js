@@ -81,14 +81,20 @@ export default tseslint.config(
     files: ['libs/*/src/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'libs/*/tsconfig.json' })] },
+    // Nest's injection reads constructor parameter types at run time: imports used there stay values.
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'libs/*/tsconfig.json', noWarnOnMultipleProjects: true })] },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        // `import('@opentelemetry/api')` types stay: optional peers are named only where they are loaded.
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'import-x/no-restricted-paths': ['error', { zones }],
       'import-x/no-self-import': 'error',
       'import-x/no-useless-path-segments': 'error',

@@ -9,10 +9,9 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
+import { CONSOLE_OPTIONS, type ConsoleAuth, type RedurableConsoleOptions } from './console-options.js';
 
-/** Who may use the console: a Nest guard (class or instance), or a function of the (Express) request. */
-export type ConsoleAuth = ((request: any) => boolean | Promise<boolean>) | CanActivate | Type<CanActivate>;
+export type { ConsoleAuth };
 
 function isGuardClass(auth: ConsoleAuth): auth is Type<CanActivate> {
   return (

@@ -1,4 +1,8 @@
-import type { ConsoleAuth } from './console-auth.js';
+import type { CanActivate, Type } from '@nestjs/common';
+
+/** Who may use the console: a Nest guard (class or instance), or a function of the (Express) request. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Express request, without making express's types a peer
+export type ConsoleAuth = ((request: any) => boolean | Promise<boolean>) | CanActivate | Type<CanActivate>;
 
 /** Options of {@link RedurableConsoleModule.forRoot}. */
 export interface RedurableConsoleOptions {

@@ -19,7 +19,7 @@ export {
   upsertSearchAttributes,
   type ActivityProxy,
 } from './workflow/workflow-api.js';
-export type { WorkflowInfo } from './workflow/activation.js';
+export type { WorkflowInfo } from './workflow/context.js';
 export type {
   SearchAttributeType,
   SearchAttributeDeclarations,
@@ -48,7 +48,7 @@ export type { RetryPolicy } from './core/retry-policy.js';
 export { WorkflowClient, type StartWorkflowOptions, type SignalWithStartOptions } from './client/workflow-client.js';
 export type { ListWorkflowsFilter, ListWorkflowsPage, WorkflowSummary } from './client/workflow-listing.js';
 export type { SearchAttributeRange } from './core/search/list-plan.js';
-export type { IdReusePolicy, IdConflictPolicy } from './store/redis-history-store.js';
+export type { IdReusePolicy, IdConflictPolicy, WorkflowStatus } from './core/workflow-state.js';
 export type { ParentClosePolicy, HistoryEvent, EventType } from './core/events.js';
 export { timelineOf, type TimelineSpan, type SpanKind } from './core/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';

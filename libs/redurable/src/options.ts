@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from './core/ports.js';
 import { plainToInstance } from 'class-transformer';
 import {
   IsArray,
@@ -92,7 +92,7 @@ export interface DurableModuleOptions {
    */
   metrics?: boolean | MetricsOptions;
   /** Logger; false silences the library. @default Nest's Logger */
-  logger?: LoggerService | false;
+  logger?: Logger | false;
 }
 
 /** Options with every default applied and durations in milliseconds. */
@@ -118,7 +118,7 @@ export interface ResolvedDurableOptions {
   activityDefaults: ActivityCallOptions;
   jobRetention: { completed: number; failed: number };
   metrics?: MetricsOptions;
-  logger?: LoggerService | false;
+  logger?: Logger | false;
 }
 
 function isDuration(value: unknown): boolean {

@@ -1,4 +1,4 @@
-import { Logger, type LoggerService } from '@nestjs/common';
+import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports.js';
 import type { RedisClient } from './store/redis-client.js';
 import { ActivityExecutor, type CompletionSink } from './engine/activity-executor.js';
 import { DurableRegistry } from './core/definitions/registry.js';
@@ -31,19 +31,6 @@ import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
 import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { upsertDeclaredSchedules } from './client/schedules/declared-schedules.js';
 import { recoverSchedules } from './client/schedules/schedule-recovery.js';
-
-const silent: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
-
-/** A user-supplied logger, called with the library's context name. */
-function withContext(target: LoggerService): LoggerService {
-  return {
-    log: (m: unknown) => target.log(m, 'Redurable'),
-    warn: (m: unknown) => target.warn(m, 'Redurable'),
-    error: (m: unknown, stack?: string) => target.error(m, stack, 'Redurable'),
-    debug: (m: unknown) => target.debug?.(m, 'Redurable'),
-    verbose: (m: unknown) => target.verbose?.(m, 'Redurable'),
-  };
-}
 
 /** Resolves with true when `work` settles within `ms`, false when the time ran out first. */
 function within(work: Promise<unknown>, ms: number): Promise<boolean> {
@@ -85,7 +72,7 @@ export class DurableRuntime {
   readonly schedules: ScheduleProcessor;
   private readonly scheduleWakeups: ScheduleWakeups;
   private scheduleRecovery?: Promise<void>;
-  readonly logger: LoggerService;
+  readonly logger: Logger;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
   /** Time given to activity and timer outcomes (what workflow code sees); a test environment moves it. */
@@ -95,7 +82,7 @@ export class DurableRuntime {
 
   constructor(readonly options: ResolvedDurableOptions) {
     this.logger =
-      options.logger === false ? silent : options.logger ? withContext(options.logger) : new Logger('Redurable');
+      options.logger === false ? silentLogger : options.logger ? withContext(options.logger) : consoleLogger;
     this.redis = openConnection(options.connection);
     this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
     this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);

@@ -1,7 +1,7 @@
 import { QueryUnavailableError } from '../core/errors/id-policy.errors.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import type { WorkflowExecutionStarted } from '../core/events.js';
-import type { StoredEvent } from '../store/redis-history-store.js';
+import type { StoredEvent } from '../core/events.js';
 import { WorkflowActivation } from '../workflow/activation.js';
 import { installDeterminism } from '../workflow/determinism.js';
 import type { ClientContext } from './client-context.js';

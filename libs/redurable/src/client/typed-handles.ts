@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 
 /**
  * Names the `@WorkflowRun` method for the type checker when it is not called `run`, so that

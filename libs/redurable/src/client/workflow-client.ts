@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import { crashPoint } from '../core/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
@@ -10,7 +10,7 @@ import {
   WorkflowRunChangedError,
 } from '../core/errors/library.errors.js';
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
-import type { IdConflictPolicy, IdReusePolicy } from '../store/redis-history-store.js';
+import type { IdConflictPolicy, IdReusePolicy } from '../core/workflow-state.js';
 import type { ClientContext } from './client-context.js';
 import { validateWorkflowInput } from './input-validation.js';
 import { checkTaskQueueName } from '../core/task-queue-name.js';
@@ -265,7 +265,7 @@ export class WorkflowClient {
         retentionMs: this.runtime.retentionMs,
       });
       switch (res.kind) {
-        case 'started':
+        case 'started': {
           this.runtime.metrics.workflowStarted(workflowType);
           crashPoint('start.after-script');
           // The timeout job exists once start() returns (a crash before it: the first task adds it).
@@ -280,6 +280,7 @@ export class WorkflowClient {
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING')
             await this.runtime.writes.afterTerminate(workflowId, currentRunId);
           return { runId };
+        }
         case 'existing':
           if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);
           return { runId: res.runId };

@@ -1,4 +1,5 @@
 import type { SerializedFailure } from '../core/errors/failure-codec.js';
+import type { SearchAttributes } from '../core/search/search-attributes.js';
 
 /** An activity the history says is scheduled and not yet finished. */
 export interface PendingActivity {
@@ -86,7 +87,7 @@ export interface WorkflowDescription {
    */
   unhandledSignals?: { name: string; count: number }[];
   /** Current search attributes (datetimes as Dates); `{}` when it has none. */
-  searchAttributes: import('../core/search/search-attributes.js').SearchAttributes;
+  searchAttributes: SearchAttributes;
   /** The memo given at start, decoded (absent when none was given). */
   memo?: Record<string, unknown>;
   /** Memo fields this process cannot decode (no codec, or not the key they were encrypted with), instead of in `memo`. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import { deserializeFailure } from '../core/errors/failure-codec.js';
 import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { RedurableError } from '../core/errors/library.errors.js';
@@ -14,7 +14,7 @@ import { closeFailure } from '../core/close-failure.js';
 import { definitionFor, replayRun } from './replay-run.js';
 import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
-import type { WorkflowMeta } from '../store/redis-history-store.js';
+import type { WorkflowMeta } from '../core/workflow-state.js';
 import type { ClientContext } from './client-context.js';
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';

@@ -10,7 +10,7 @@ import {
   type NewEvent,
   type WorkflowExecutionStarted,
 } from '../core/events.js';
-import type { StoredEvent } from '../store/redis-history-store.js';
+import type { StoredEvent } from '../core/events.js';
 import { recordTimeouts } from '../core/workflow-timeouts.js';
 import { outstandingOf } from '../core/outstanding.js';
 import { mergeSearchAttributes, type RecordedSearchAttributes } from '../core/search/search-attributes.js';

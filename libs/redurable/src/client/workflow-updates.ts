@@ -9,7 +9,7 @@ import {
 import type { WorkflowActivation } from '../workflow/activation.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import { isCloseEvent, type HistoryEvent } from '../core/events.js';
-import type { StoredEvent } from '../store/redis-history-store.js';
+import type { StoredEvent } from '../core/events.js';
 import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
 import { handlerNamed, type WorkflowDefinition } from '../core/definitions/registry.js';

@@ -1,5 +1,6 @@
 import type { SerializedFailure } from './errors/failure-codec.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /** Payloads are stored encoded by the DataConverter; `string` here means "an encoded payload". */
 export type Payload = string;
@@ -10,7 +11,7 @@ export interface RecordedActivityOptions {
   startToCloseTimeoutMs?: number;
   scheduleToCloseTimeoutMs?: number;
   heartbeatTimeoutMs?: number;
-  retry?: import('./retry-policy.js').RetryPolicy;
+  retry?: RetryPolicy;
   /** Local activities: retries whose backoff is longer than this wait on a durable timer instead of in the task. */
   localRetryThresholdMs?: number;
 }
@@ -34,7 +35,7 @@ export interface WorkflowExecutionStarted extends EventBase {
   /** Set on a run started by continue-as-new: the run it continues. */
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */
-  trace?: import('../observability/tracing.js').TraceCarrier;
+  trace?: TraceCarrier;
   /** Search attributes given at start (or carried over by continue-as-new), validated and typed. */
   searchAttributes?: RecordedSearchAttributes;
   /** Memo given at start (or carried over by continue-as-new): encoded payloads by name, not indexed. */
@@ -300,4 +301,16 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
     default:
       return e.type;
   }
+}
+
+/** W3C trace context as stored in history and job data (OpenTelemetry). */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** One history event with its stream id (the cursor for reading what came after it). */
+export interface StoredEvent {
+  streamId: string;
+  event: HistoryEvent;
 }

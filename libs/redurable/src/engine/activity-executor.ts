@@ -1,5 +1,5 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { optionalMs } from '../core/duration.js';
 import type { ActivityCallOptions } from '../core/definitions/metadata.js';
@@ -78,7 +78,7 @@ export class ActivityExecutor {
     private readonly converter: DataConverter,
     private readonly defaults: ActivityCallOptions,
     private readonly complete: CompletionSink,
-    private readonly logger: LoggerService,
+    private readonly logger: Logger,
     private readonly metrics: DurableMetrics,
   ) {}
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/events.js';
 import { closeFailure } from '../core/close-failure.js';
 import type { RedisHistoryStore } from '../store/redis-history-store.js';
@@ -22,7 +22,7 @@ export interface ChildWorkflowsDeps {
   store: RedisHistoryStore;
   dispatcher: Dispatcher;
   writes: WorkflowWrites;
-  logger: LoggerService;
+  logger: Logger;
   leaseTtlMs: number;
   retentionMs: number;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */

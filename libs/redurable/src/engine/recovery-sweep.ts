@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowMeta } from '../store/redis-history-store.js';
+import type { WorkflowMeta } from '../core/workflow-state.js';
 
 export interface RecoverySweepDeps {
   store: RedisHistoryStore;
   queues: QueueSet;
   dispatcher: Dispatcher;
   children: ChildWorkflows;
-  logger: LoggerService;
+  logger: Logger;
   metrics: DurableMetrics;
   /** Closes a run past its workflow timeout whose timeout job was lost. */
   timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown>;
@@ -14,7 +14,7 @@ export interface RecoverySweepDeps {
 }
 import { outstandingOf } from '../core/outstanding.js';
 import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import type { RedisHistoryStore } from '../store/redis-history-store.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import type { ChildWorkflows } from './child-workflows.js';

@@ -1,5 +1,5 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import {
   CorruptHistoryError,
   LeaseLostError,
@@ -15,8 +15,8 @@ import type {
   Lease,
   RedisHistoryStore,
   SpeculativeResult,
-  StoredEvent,
 } from '../store/redis-history-store.js';
+import type { StoredEvent } from '../core/events.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
@@ -91,7 +91,7 @@ export class WorkflowTaskRunner {
     private readonly cache: WorkflowCache,
     private readonly dispatcher: Dispatcher,
     private readonly options: TaskRunnerOptions,
-    private readonly logger: LoggerService,
+    private readonly logger: Logger,
   ) {
     installDeterminism();
   }

@@ -3,7 +3,7 @@ import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { BACKOFF_TYPE } from '../queues/dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../store/keys.js';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import type { ActivityExecutor, CompletionSink } from './activity-executor.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
 import type { PartitionTable } from '../queues/partitions.js';
@@ -26,7 +26,7 @@ export interface WorkerHostDeps {
     runId: string,
     deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
   ): Promise<unknown>;
-  logger: LoggerService;
+  logger: Logger;
   /** Workflow time (timers never fire before it). */
   now(): number;
   cancelChannel: string;

@@ -1,5 +1,6 @@
 import {
   Global,
+  Logger,
   Inject,
   Injectable,
   Module,
@@ -129,7 +130,9 @@ export class DurableModule {
         ...(rawProvider ?? []),
         {
           provide: DURABLE_OPTIONS,
-          useFactory: (raw: DurableModuleOptions) => resolveDurableOptions(raw),
+          // In a Nest app the library logs through Nest's Logger (which app.useLogger() reaches) unless given one.
+          useFactory: (raw: DurableModuleOptions) =>
+            resolveDurableOptions(raw?.logger === undefined && raw ? { ...raw, logger: new Logger() } : raw),
           inject: [DURABLE_RAW_OPTIONS],
         },
         {

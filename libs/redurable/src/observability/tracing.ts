@@ -13,11 +13,9 @@ type Span = import('@opentelemetry/api').Span;
 let api: Api | undefined;
 let loading: Promise<void> | undefined;
 
-/** W3C trace context as stored in history and job data. */
-export interface TraceCarrier {
-  traceparent?: string;
-  tracestate?: string;
-}
+import type { TraceCarrier } from '../core/events.js';
+
+export type { TraceCarrier };
 
 /** Loads `@opentelemetry/api` if the app has it (once per process). */
 export function loadTracing(): Promise<void> {

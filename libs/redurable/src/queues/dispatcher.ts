@@ -1,8 +1,9 @@
 import type { JobsOptions } from 'bullmq';
-import type { CommandEvent, NewCommand } from '../core/events.js';
+import type { CommandEvent, NewCommand, TraceCarrier } from '../core/events.js';
 import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
 import type { RunDeadline } from '../core/workflow-timeouts.js';
+import type { ActivityJobData } from './queue-set.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {
@@ -52,15 +53,12 @@ export class Dispatcher {
       workflowId: string;
       runId: string;
       taskQueue: string;
-      trace?: import('../observability/tracing.js').TraceCarrier;
+      trace?: TraceCarrier;
     },
     commands: (NewCommand | CommandEvent)[],
     now: number,
   ): Promise<void> {
-    const byQueue = new Map<
-      string,
-      { name: string; data: import('./queue-set.js').ActivityJobData; opts: JobsOptions }[]
-    >();
+    const byQueue = new Map<string, { name: string; data: ActivityJobData; opts: JobsOptions }[]>();
     const timers: Promise<unknown>[] = [];
     const children: Promise<unknown>[] = [];
     for (const cmd of commands) {

@@ -1,8 +1,10 @@
 import { Queue } from 'bullmq';
+import type { TraceCarrier } from '../core/events.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { activityQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
 import { partitionOf } from '../store/shards.js';
 import type { PartitionTable } from './partitions.js';
+import type { RecordedActivityOptions, WorkflowExecutionTimedOut } from '../core/events.js';
 
 /** Job data of an activity job. */
 export interface ActivityJobData {
@@ -11,7 +13,7 @@ export interface ActivityJobData {
   seq: number;
   activityType: string;
   input: string[];
-  options: import('../core/events.js').RecordedActivityOptions;
+  options: RecordedActivityOptions;
   /** When the activity was first scheduled (ms), for scheduleToClose. */
   scheduledAt: number;
   /** Task queue of the workflow, to run its next task inline when this worker serves it. */
@@ -19,7 +21,7 @@ export interface ActivityJobData {
   /** Scheduled inside `nonCancellable()`: a cancellation request does not abort it (termination does). */
   nonCancellable?: boolean;
   /** The workflow's trace context: the attempt's span is its child. */
-  trace?: import('../observability/tracing.js').TraceCarrier;
+  trace?: TraceCarrier;
   /** Set while an attempt waits to be completed from outside (`completeAsync()`): the job is delayed until its deadline. */
   awaiting?: { attempt: number; startedAt: number };
 }
@@ -34,7 +36,7 @@ export interface WorkflowJobData {
   /** A timer's (or a workflow timeout's) due time in workflow time (ms): it never fires before it. */
   dueAt?: number;
   /** A workflow timeout job: which timeout, and how long it was (ms). */
-  timeoutType?: import('../core/events.js').WorkflowExecutionTimedOut['timeoutType'];
+  timeoutType?: WorkflowExecutionTimedOut['timeoutType'];
   timeoutMs?: number;
 }
 

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { scheduleQueueName } from '../store/keys.js';
@@ -19,7 +19,7 @@ export class ScheduleWakeups {
 
   constructor(
     private readonly queues: QueueSet,
-    private readonly logger: LoggerService,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -63,18 +63,16 @@ export class ScheduleWakeups {
    */
   async checkSoon(scheduleId: string, delayMs: number): Promise<void> {
     const slot = Math.floor(Date.now() / delayMs);
-    await this.queues
-      .schedules()
-      .add(
-        'check',
-        { scheduleId },
-        {
-          jobId: `check-${scheduleId}-${delayMs}-${slot}`,
-          delay: delayMs,
-          removeOnComplete: true,
-          removeOnFail: { count: KEEP.failed },
-        },
-      );
+    await this.queues.schedules().add(
+      'check',
+      { scheduleId },
+      {
+        jobId: `check-${scheduleId}-${delayMs}-${slot}`,
+        delay: delayMs,
+        removeOnComplete: true,
+        removeOnFail: { count: KEEP.failed },
+      },
+    );
   }
 
   /** Starts the worker that runs `wake` for each job. */

@@ -10,41 +10,16 @@ import {
   type RecordedSearchAttributes,
   type SearchAttributeDeclarations,
 } from '../core/search/search-attributes.js';
+import type { StoredEvent } from '../core/events.js';
+import type {
+  IdConflictPolicy,
+  IdReusePolicy,
+  ParentInfo,
+  WorkflowMeta,
+  WorkflowStatus,
+} from '../core/workflow-state.js';
 
-/** One history event with its stream id (the cursor for reading what came after it). */
-export interface StoredEvent {
-  streamId: string;
-  event: HistoryEvent;
-}
-
-/** The meta hash of a workflow's current run. */
-export interface WorkflowMeta {
-  workflowId: string;
-  type: string;
-  status: 'running' | 'completed' | 'failed' | 'compensation_failed' | string;
-  runId: string;
-  taskQueue: string;
-  startedAt: number;
-  closedAt?: number;
-  historyLength: number;
-  /** Encoded result (completed) or failure JSON (failed). */
-  closeValue?: string;
-  /** Last workflow-task failure (for example a non-determinism error) while the task is being retried. */
-  taskFailure?: string;
-  taskAttempt?: number;
-  retryAt?: number;
-  dirty: boolean;
-  /** Set while jobs of a committed task may not exist yet (see commitTask-4.lua). */
-  dispatchAt?: number;
-  /** Set on a child workflow: its parent, to report the outcome to. */
-  parent?: ParentInfo;
-  lease?: string;
-  leaseExp: number;
-  /** Fencing token of the last lease taken. */
-  fence: number;
-  /** Current search attributes (as recorded), if any. */
-  searchAttributes?: RecordedSearchAttributes;
-}
+export type { StoredEvent, IdConflictPolicy, IdReusePolicy, ParentInfo, WorkflowMeta };
 
 /** A workflow-task lease: the fencing token and the events the task must process. */
 export interface Lease {
@@ -62,19 +37,6 @@ export interface CloseSpec {
   status: 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'continued';
   value: string;
   next?: { runId: string; started: NewEvent & { type: 'WorkflowExecutionStarted' } };
-}
-
-/** What to do when the id's last run is closed. */
-export type IdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
-/** What to do when a run with the id is running. */
-export type IdConflictPolicy = 'FAIL' | 'USE_EXISTING' | 'TERMINATE_EXISTING';
-/** Stored in a child's meta: where to report its outcome. */
-export interface ParentInfo {
-  workflowId: string;
-  runId: string;
-  seq: number;
-  taskQueue: string;
-  parentClosePolicy: import('../core/events.js').ParentClosePolicy;
 }
 
 export type StartResult =
@@ -1151,7 +1113,7 @@ function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
   return {
     workflowId,
     type: h.type,
-    status: h.status,
+    status: h.status as WorkflowStatus,
     runId: h.runId,
     taskQueue: h.taskQueue,
     startedAt: Number(h.startedAt),

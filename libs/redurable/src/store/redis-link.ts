@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../core/ports.js';
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './redis-client.js';
 import { RedisConfigurationError, RedisUnavailableError } from '../core/errors/library.errors.js';
@@ -17,7 +17,7 @@ export class RedisLink {
     readonly redis: RedisClient,
     readonly endpoint: string,
     private readonly timeoutMs: number,
-    private readonly logger: LoggerService,
+    private readonly logger: Logger,
   ) {
     redis.on('error', (err: Error) => (this.lastError = err));
     redis.on('end', () => [...this.waiting].forEach((w) => w.end()));

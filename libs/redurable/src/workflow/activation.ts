@@ -1,4 +1,4 @@
-import { InvalidDurationError, NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
+import { type InvalidDurationError, NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import {
   mergeSearchAttributes,
@@ -7,7 +7,6 @@ import {
   searchAttributeValues,
   type RecordedSearchAttribute,
   type RecordedSearchAttributes,
-  type SearchAttributes,
   type SearchAttributeValue,
 } from '../core/search/search-attributes.js';
 import { ActivityFailure, CompensationFailure } from '../core/errors/temporal-failure.js';
@@ -30,29 +29,16 @@ import {
   type WorkflowExecutionStarted,
   type WorkflowUpdateAccepted,
 } from '../core/events.js';
-import type { StoredEvent } from '../store/redis-history-store.js';
+import type { StoredEvent } from '../core/events.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
-import { workflowStorage } from './context.js';
+import { workflowStorage, type Activator, type WorkflowInfo } from './context.js';
 import { seededRandom } from './prng.js';
-import { nonCancellableScope, queryScope } from './scopes.js';
+import { cancellationScopeStorage, nonCancellableScope, queryScope, type ScopeState } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
-import { cancellationScopeStorage, type CancellationScope } from './cancellation-scope.js';
 
-/** What workflow code can learn about its own execution through `workflowInfo()`. */
-export interface WorkflowInfo {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  taskQueue: string;
-  /** When the run started (history time). */
-  startTime: Date;
-  /** The parent workflow, for a child. */
-  parent?: { workflowId: string; runId: string };
-  /** Current search attributes: those given at start, with every `upsertSearchAttributes()` so far applied. */
-  searchAttributes: SearchAttributes;
-}
+export type { WorkflowInfo };
 
 export type { NewCommand } from '../core/events.js';
 
@@ -65,7 +51,7 @@ interface PendingCompletion {
   /** Rejected by a cancellation request (false inside `nonCancellable`). */
   cancellable: boolean;
   /** The cancellation scope the call was made in, if any. */
-  scope?: CancellationScope;
+  scope?: ScopeState;
 }
 
 interface WaitingCondition {
@@ -73,7 +59,7 @@ interface WaitingCondition {
   resolve(met: boolean): void;
   reject(err: Error): void;
   cancellable: boolean;
-  scope?: CancellationScope;
+  scope?: ScopeState;
 }
 
 /** How the run ends, once the code has returned or thrown. `continued` carries the next run's input. */
@@ -91,7 +77,7 @@ const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolv
  * microtasks drained in between and `condition()` predicates re-checked after each; commands
  * the code emits are matched against recorded ones (replay) or collected as new commands.
  */
-export class WorkflowActivation {
+export class WorkflowActivation implements Activator {
   readonly info: WorkflowInfo;
   /** History time of the event being delivered: what `Date.now()` returns in workflow code. */
   now: number;
@@ -475,7 +461,7 @@ export class WorkflowActivation {
    * `scope.cancel()`: rejects the durable calls and conditions made inside the scope (or scopes
    * within it) that have not settled; their late outcomes are ignored.
    */
-  cancelScope(scope: CancellationScope, failure: CancelledFailure): void {
+  cancelScope(scope: ScopeState, failure: CancelledFailure): void {
     for (const [seq, p] of this.pending) {
       if (!p.scope?.within(scope)) continue;
       this.pending.delete(seq);
@@ -693,7 +679,7 @@ function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
   }
 }
 
-function scopeCancelled(workflowId: string, scope: CancellationScope): CancelledFailure {
+function scopeCancelled(workflowId: string, scope: ScopeState): CancelledFailure {
   return new CancelledFailure(
     `A cancellation scope of workflow '${workflowId}' was cancelled${scope.reason ? `: ${scope.reason}` : ''}`,
   );

@@ -1,11 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { CancelledFailure } from '../core/errors/workflow-control.js';
-import { currentActivation } from './context.js';
-import { nonCancellableScope } from './scopes.js';
-import type { WorkflowActivation } from './activation.js';
-
-/** The innermost cancellable scope the running workflow code is in (none: the workflow's own). */
-export const cancellationScopeStorage = new AsyncLocalStorage<CancellationScope | undefined>();
+import { currentActivation, type Activator } from './context.js';
+import { cancellationScopeStorage, nonCancellableScope, type ScopeState } from './scopes.js';
 
 /**
  * Runs `fn` shielded from cancellation, the workflow's and any scope's it is inside: what
@@ -27,8 +22,8 @@ export function shielded<T>(fn: () => Promise<T>): Promise<T> {
  * const quote = scope.run(() => this.fx.quote(amount));
  * if (await condition(() => this.cancelled, '1m')) scope.cancel('the customer gave up');
  */
-export class CancellationScope {
-  private readonly activation: WorkflowActivation;
+export class CancellationScope implements ScopeState {
+  private readonly activation: Activator;
   /** The scope this one was created in. */
   readonly parent?: CancellationScope;
   private cancelReason?: string;
@@ -36,7 +31,7 @@ export class CancellationScope {
 
   constructor() {
     this.activation = currentActivation('new CancellationScope()');
-    this.parent = cancellationScopeStorage.getStore();
+    this.parent = cancellationScopeStorage.getStore() as CancellationScope | undefined;
   }
 
   /** Runs `fn` inside this scope: its durable calls (and those of what it calls) belong to it. */
@@ -51,7 +46,7 @@ export class CancellationScope {
 
   /** The innermost scope the calling code runs in, or undefined at the workflow's top level. */
   static current(): CancellationScope | undefined {
-    return cancellationScopeStorage.getStore();
+    return cancellationScopeStorage.getStore() as CancellationScope | undefined;
   }
 
   /** True once this scope, or one it is inside, was cancelled. */
@@ -78,8 +73,8 @@ export class CancellationScope {
   }
 
   /** True when `scope` is this one or one this scope is inside. */
-  within(scope: CancellationScope): boolean {
-    for (let s: CancellationScope | undefined = this; s; s = s.parent) if (s === scope) return true;
-    return false;
+  within(scope: ScopeState): boolean {
+    if (scope === this) return true;
+    return this.parent?.within(scope) ?? false;
   }
 }

@@ -1,12 +1,63 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotInWorkflowContextError } from '../core/errors/library.errors.js';
-import type { WorkflowActivation } from './activation.js';
+import type { InvalidDurationError } from '../core/errors/library.errors.js';
+import type { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
+import type { CancelledFailure } from '../core/errors/workflow-control.js';
+import type { CommandEvent, NewCommand } from '../core/events.js';
+import type { DataConverter } from '../core/payload/data-converter.js';
+import type { SearchAttributes, SearchAttributeValue } from '../core/search/search-attributes.js';
+import type { ScopeState } from './scopes.js';
+
+/** What workflow code can learn about its own execution through `workflowInfo()`. */
+export interface WorkflowInfo {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  /** When the run started (history time). */
+  startTime: Date;
+  /** The parent workflow, for a child. */
+  parent?: { workflowId: string; runId: string };
+  /** Current search attributes: those given at start, with every `upsertSearchAttributes()` so far applied. */
+  searchAttributes: SearchAttributes;
+}
+
+/**
+ * What the workflow API (`sleep`, proxies, `condition`, scopes, `patched`...) asks of the running
+ * execution. `WorkflowActivation` is the one implementation; the API sees only this, so the
+ * replayer and the API do not import each other.
+ */
+export interface Activator {
+  readonly info: WorkflowInfo;
+  /** History time of the event being delivered: what `Date.now()` returns in workflow code. */
+  readonly now: number;
+  readonly random: () => number;
+  readonly converter: DataConverter;
+  /** Set once a cancellation request was delivered. */
+  readonly cancelRequested: boolean;
+  /** True when no update handler is running. */
+  readonly handlersFinished: boolean;
+  /** A durable call: takes the next sequence number and matches or records its command. */
+  schedule<T>(
+    command: (seq: number, recorded?: CommandEvent) => NewCommand,
+    opts?: { immediate?: (cmd: NewCommand) => T },
+  ): Promise<T>;
+  /** A durable call made with a bad argument: the workflow task fails with `err`, nothing is recorded. */
+  refuse<T>(err: InvalidDurationError | InvalidSearchAttributeError): Promise<T>;
+  /** The command recorded for the next sequence number, if any. */
+  peekRecorded(): CommandEvent | undefined;
+  patched(patchId: string, deprecated: boolean): boolean;
+  upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void;
+  condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean>;
+  /** Rejects the durable calls and conditions made inside `scope` (or scopes within it). */
+  cancelScope(scope: ScopeState, failure: CancelledFailure): void;
+}
 
 /** The workflow execution whose code is running now, carried across awaits. */
-export const workflowStorage = new AsyncLocalStorage<WorkflowActivation>();
+export const workflowStorage = new AsyncLocalStorage<Activator>();
 
-/** The running workflow's activation, or a NotInWorkflowContextError naming the API used. */
-export function currentActivation(api: string): WorkflowActivation {
+/** The running workflow's execution, or a NotInWorkflowContextError naming the API used. */
+export function currentActivation(api: string): Activator {
   const activation = workflowStorage.getStore();
   if (!activation) throw new NotInWorkflowContextError(api);
   return activation;

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import type { ActivityCallOptions, CompensatedBy } from '../core/definitions/metadata.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
 import { CompensationFailure, type NotUndoneStep } from '../core/errors/temporal-failure.js';

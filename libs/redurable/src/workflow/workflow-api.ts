@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import { optionalMs, toMs, type Duration } from '../core/duration.js';
 import { InvalidDurationError } from '../core/errors/library.errors.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
@@ -7,7 +7,7 @@ import type { RecordedActivityOptions } from '../core/events.js';
 import { compensationScope, currentActivation } from './context.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { nonCancellableScope } from './scopes.js';
-import type { WorkflowInfo } from './activation.js';
+import type { WorkflowInfo } from './context.js';
 import type { SearchAttributeValue } from '../core/search/search-attributes.js';
 
 /** The typed proxy `proxyActivities` returns: each method schedules the activity and resolves with its result. */

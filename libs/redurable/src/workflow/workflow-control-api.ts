@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import type { Duration } from '../core/duration.js';
 import { workflowDefinitionOf } from '../core/definitions/registry.js';
 import { CancelledFailure, ContinueAsNew } from '../core/errors/workflow-control.js';

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../../core/ports.js';
 import { SCHEDULES_METADATA } from '../../core/definitions/metadata.js';
 import type { ScheduleDecoratorOptions } from '../../core/definitions/schedule.decorator.js';
 import type { DurableRegistry } from '../../core/definitions/registry.js';
@@ -48,7 +48,7 @@ export function declaredSchedules(registry: DurableRegistry): ScheduleOptions[] 
 export async function upsertDeclaredSchedules(
   client: ScheduleClient,
   registry: DurableRegistry,
-  logger: LoggerService,
+  logger: Logger,
 ): Promise<void> {
   const declared = declaredSchedules(registry);
   // All are checked before any is written: a bad one fails the boot and changes nothing.

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../../core/types.js';
 import { toMs, type Duration } from '../../core/duration.js';
 import { checkTaskQueueName } from '../../core/task-queue-name.js';
 import { validateWorkflowInput } from '../input-validation.js';

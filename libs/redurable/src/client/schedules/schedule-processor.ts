@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../../core/ports.js';
 import type { WorkflowClient } from '../workflow-client.js';
 import { DurableFailure } from '../../core/errors/temporal-failure.js';
 import { WorkflowIdReuseError } from '../../core/errors/id-policy.errors.js';
@@ -37,7 +37,7 @@ export interface ScheduleProcessorDeps {
   now(): number;
   /** Asks for a wake in `delayMs`, to start a buffered fire once the running workflows close. */
   checkSoon(scheduleId: string, delayMs: number): Promise<void>;
-  logger: LoggerService;
+  logger: Logger;
 }
 
 /** One locked operation on a schedule: its record, and the actions taken so far. */

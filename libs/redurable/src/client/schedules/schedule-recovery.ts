@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { Logger } from '../../core/ports.js';
 import type { ScheduleProcessor } from './schedule-processor.js';
 import type { ScheduleStore } from '../../store/schedule-store.js';
 import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
@@ -13,7 +13,7 @@ export async function recoverSchedules(deps: {
   wakeups: ScheduleWakeups;
   processor: ScheduleProcessor;
   now(): number;
-  logger: LoggerService;
+  logger: Logger;
 }): Promise<void> {
   const { store, wakeups, processor, logger } = deps;
   for (const scheduleId of await store.ids()) {

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../types.js';
 import { checkTaskQueueName } from '../task-queue-name.js';
 import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
 import {

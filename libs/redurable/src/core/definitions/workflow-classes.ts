@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../types.js';
 
 /** The workflow classes one `DurableModule.forFeature([...])` registers; the explorer finds it among the providers. */
 export class WorkflowClasses {

@@ -2,7 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CompensationFailure,
-  DurableFailure,
+  type DurableFailure,
   TimeoutFailure,
   WorkflowFailedError,
   type NotUndoneStep,

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../types.js';
 import type { Duration } from '../duration.js';
 import type { WorkflowTimeoutOptions } from '../workflow-timeouts.js';
 

@@ -1,5 +1,5 @@
 import { ListQueryError } from '../errors/search.errors.js';
-import type { WorkflowMeta } from '../../store/redis-history-store.js';
+import type { WorkflowMeta } from '../workflow-state.js';
 import { parseListQuery, type QueryCondition, type QueryOperator } from './list-query.js';
 import { recordedValue, type SearchAttributeType, type SearchAttributeValue } from './search-attributes.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ListQueryError } from '../errors/search.errors.js';
 import { parseListQuery } from './list-query.js';
 import { countableByIndex, matchesPlan, planListing } from './list-plan.js';
-import type { WorkflowMeta } from '../../store/redis-history-store.js';
+import type { WorkflowMeta } from '../workflow-state.js';
 
 const errorOf = (query: string): ListQueryError => {
   try {

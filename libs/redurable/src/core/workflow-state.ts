@@ -1,0 +1,63 @@
+import type { ParentClosePolicy } from './events.js';
+import type { RecordedSearchAttributes } from './search/search-attributes.js';
+
+/** Where a workflow's current run stands: the one status union of the library. */
+export type WorkflowStatus =
+  'running' | 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'terminated' | 'timed_out';
+
+/** Every status a run ends in. */
+export type ClosedStatus = Exclude<WorkflowStatus, 'running'>;
+
+/** Every status, in the order the explorer and the command line list them. */
+export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = [
+  'running',
+  'completed',
+  'failed',
+  'compensation_failed',
+  'canceled',
+  'terminated',
+  'timed_out',
+];
+
+/** What to do when the id's last run is closed. */
+export type IdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
+/** What to do when a run with the id is running. */
+export type IdConflictPolicy = 'FAIL' | 'USE_EXISTING' | 'TERMINATE_EXISTING';
+
+/** Stored in a child's meta: where to report its outcome. */
+export interface ParentInfo {
+  workflowId: string;
+  runId: string;
+  seq: number;
+  taskQueue: string;
+  parentClosePolicy: ParentClosePolicy;
+}
+
+/** The meta hash of a workflow's current run, as read. */
+export interface WorkflowMeta {
+  workflowId: string;
+  type: string;
+  status: WorkflowStatus;
+  runId: string;
+  taskQueue: string;
+  startedAt: number;
+  closedAt?: number;
+  historyLength: number;
+  /** Encoded result (completed) or failure JSON (failed). */
+  closeValue?: string;
+  /** Last workflow-task failure (for example a non-determinism error) while the task is being retried. */
+  taskFailure?: string;
+  taskAttempt?: number;
+  retryAt?: number;
+  dirty: boolean;
+  /** Set while jobs of a committed task may not exist yet (see commitTask.lua). */
+  dispatchAt?: number;
+  /** Set on a child workflow: its parent, to report the outcome to. */
+  parent?: ParentInfo;
+  lease?: string;
+  leaseExp: number;
+  /** Fencing token of the last lease taken. */
+  fence: number;
+  /** Current search attributes (as recorded), if any. */
+  searchAttributes?: RecordedSearchAttributes;
+}
