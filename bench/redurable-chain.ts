@@ -14,12 +14,10 @@ import {
   Workflow,
   WorkflowClient,
   WorkflowRun,
-  proxyActivities,
-  proxyLocalActivities,
-  sleep,
   type DurableModuleOptions,
   type RedisConnectionOption,
 } from 'redurable';
+import { proxyActivities, proxyLocalActivities, sleep } from 'redurable/workflow';
 import { DurableRuntime } from 'redurable/internal';
 
 export const TASK_QUEUE = 'bench';

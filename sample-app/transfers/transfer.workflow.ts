@@ -1,17 +1,5 @@
-import {
-  ApplicationFailure,
-  CancelledFailure,
-  Query,
-  Saga,
-  Signal,
-  Update,
-  Workflow,
-  WorkflowRun,
-  allHandlersFinished,
-  condition,
-  nonCancellable,
-  sleep,
-} from 'redurable';
+import { ApplicationFailure, CancelledFailure, Query, Signal, Update, Workflow, WorkflowRun } from 'redurable';
+import { Saga, allHandlersFinished, condition, nonCancellable, sleep } from 'redurable/workflow';
 import type { Duration } from 'redurable';
 import { BankActivities } from '../bank/bank.activities.js';
 import {

@@ -2,16 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  ApplicationFailure,
-  Signal,
-  Workflow,
-  WorkflowRun,
-  condition,
-  proxyActivities,
-} from 'redurable';
+import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun } from 'redurable';
+import { condition, proxyActivities } from 'redurable/workflow';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

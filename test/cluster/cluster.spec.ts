@@ -2,15 +2,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Cluster } from 'ioredis';
-import {
-  Activities,
-  Activity,
-  InvalidOptionsError,
-  Workflow,
-  WorkflowRun,
-  proxyActivities,
-  type DurableModuleOptions,
-} from 'redurable';
+import { Activities, Activity, InvalidOptionsError, Workflow, WorkflowRun, type DurableModuleOptions } from 'redurable';
+import { proxyActivities } from 'redurable/workflow';
 import { clusterSlot, partitionOf, shardTags } from 'redurable/internal';
 import { createTestApp, keyNames, testClusterNodes, type TestApp } from '../support/test-app.js';
 

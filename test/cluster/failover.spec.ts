@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import { Activities, Activity, Workflow, WorkflowRun, proxyActivities, sleep } from 'redurable';
+import { Activities, Activity, Workflow, WorkflowRun } from 'redurable';
+import { proxyActivities, sleep } from 'redurable/workflow';
 import { startEmbeddedCluster, type EmbeddedCluster } from '../../tools/embedded-cluster.js';
 import { createTestApp, keyNames, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';

@@ -4,7 +4,8 @@ import { compile, marked } from './compile-check.js';
 describe('typed durations', () => {
   test("'30s', '3 days', 500 compile; '3 weeks', 'soon' and a plain string do not", () => {
     const source = [
-      "import { sleep, condition, proxyActivities, type Duration } from 'redurable';",
+      "import { type Duration } from 'redurable';",
+      "import { sleep, condition, proxyActivities } from 'redurable/workflow';",
       'export async function flow(text: string): Promise<void> {',
       "  await sleep('30s');",
       "  await sleep('3 days');",

@@ -9,9 +9,8 @@ import {
   WorkflowFailedError,
   WorkflowRun,
   activityContext,
-  proxyActivities,
-  proxyLocalActivities,
 } from 'redurable';
+import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 class FrozenAccountError extends Error {

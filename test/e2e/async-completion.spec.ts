@@ -10,9 +10,8 @@ import {
   Workflow,
   WorkflowRun,
   activityContext,
-  condition,
-  nonCancellable,
 } from 'redurable';
+import { condition, nonCancellable } from 'redurable/workflow';
 import { DurableRuntime } from 'redurable/internal';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';

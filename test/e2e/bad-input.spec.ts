@@ -13,10 +13,9 @@ import {
   Workflow,
   WorkflowAlreadyStartedError,
   WorkflowRun,
-  proxyActivities,
-  sleep,
   type Duration,
 } from 'redurable';
+import { proxyActivities, sleep } from 'redurable/workflow';
 import { createTestApp, keysUnder, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

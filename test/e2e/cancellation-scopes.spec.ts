@@ -3,20 +3,15 @@ import { Injectable } from '@nestjs/common';
 import {
   Activities,
   Activity,
-  CancellationScope,
   CancelledFailure,
-  Saga,
   Signal,
   TimeoutFailure,
   Workflow,
   WorkflowRun,
   activityContext,
-  condition,
-  nonCancellable,
-  sleep,
-  withTimeout,
   type HistoryEvent,
 } from 'redurable';
+import { CancellationScope, Saga, condition, nonCancellable, sleep, withTimeout } from 'redurable/workflow';
 import { replayHistory } from 'redurable/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 

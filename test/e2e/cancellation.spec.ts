@@ -4,15 +4,12 @@ import {
   Activities,
   Activity,
   CancelledFailure,
-  Saga,
   Workflow,
   WorkflowFailedError,
   WorkflowRun,
   activityContext,
-  nonCancellable,
-  proxyActivities,
-  sleep,
 } from 'redurable';
+import { Saga, nonCancellable, proxyActivities, sleep } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

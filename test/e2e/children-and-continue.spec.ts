@@ -7,15 +7,17 @@ import {
   ChildWorkflowFailure,
   Workflow,
   WorkflowRun,
+  Signal,
+} from 'redurable';
+import {
   continueAsNew,
   executeChild,
   proxyActivities,
   sleep,
-  Signal,
   startChild,
   workflowInfo,
   condition,
-} from 'redurable';
+} from 'redurable/workflow';
 import { createTestApp, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

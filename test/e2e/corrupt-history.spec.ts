@@ -1,16 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  CorruptHistoryError,
-  Signal,
-  Workflow,
-  WorkflowRun,
-  condition,
-  proxyActivities,
-  type PayloadCodec,
-} from 'redurable';
+import { Activities, Activity, CorruptHistoryError, Signal, Workflow, WorkflowRun, type PayloadCodec } from 'redurable';
+import { condition, proxyActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

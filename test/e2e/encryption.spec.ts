@@ -14,10 +14,9 @@ import {
   Signal,
   Workflow,
   WorkflowRun,
-  condition,
-  proxyActivities,
   type PayloadCodec,
 } from 'redurable';
+import { condition, proxyActivities } from 'redurable/workflow';
 import { cliConnectionFlags, createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));

@@ -18,9 +18,9 @@ import {
   WorkflowClient,
   WorkflowRun,
   activityContext,
-  proxyActivities,
   type DurableModuleOptions,
 } from 'redurable';
+import { proxyActivities } from 'redurable/workflow';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../tools/embedded-redis.js';
 import { until } from '../support/until.js';
 

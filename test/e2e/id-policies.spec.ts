@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { Signal, Workflow, WorkflowAlreadyStartedError, WorkflowIdReuseError, WorkflowRun, condition } from 'redurable';
+import { Signal, Workflow, WorkflowAlreadyStartedError, WorkflowIdReuseError, WorkflowRun } from 'redurable';
+import { condition } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 @Workflow({ taskQueue: 'policies' })

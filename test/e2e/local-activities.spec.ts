@@ -12,10 +12,9 @@ import {
   WorkflowFailedError,
   WorkflowRun,
   activityContext,
-  proxyActivities,
-  proxyLocalActivities,
   type HistoryEvent,
 } from 'redurable';
+import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
 import { DurableRuntime } from 'redurable/internal';
 import { replayHistory } from 'redurable/testing';
 import { createTestApp, testRedis, type TestApp } from '../support/test-app.js';

@@ -1,17 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
-import {
-  Activities,
-  Activity,
-  ApplicationFailure,
-  Signal,
-  Workflow,
-  WorkflowRun,
-  condition,
-  proxyActivities,
-  sleep,
-} from 'redurable';
+import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun } from 'redurable';
+import { condition, proxyActivities, sleep } from 'redurable/workflow';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

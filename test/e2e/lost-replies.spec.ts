@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  Signal,
-  Workflow,
-  WorkflowFailedError,
-  WorkflowRun,
-  condition,
-  executeChild,
-  proxyActivities,
-  sleep,
-  workflowInfo,
-  type HistoryEvent,
-} from 'redurable';
+import { Activities, Activity, Signal, Workflow, WorkflowFailedError, WorkflowRun, type HistoryEvent } from 'redurable';
+import { condition, executeChild, proxyActivities, sleep, workflowInfo } from 'redurable/workflow';
 import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';
 import { createTestApp, testRedisUrl, type TestApp } from '../support/test-app.js';
 

@@ -11,10 +11,10 @@ import {
   WorkflowClient,
   WorkflowInputValidationError,
   WorkflowRun,
-  proxyActivities,
   type DurableModuleOptions,
   type DurableOptionsFactory,
 } from 'redurable';
+import { proxyActivities } from 'redurable/workflow';
 import { createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 
 class PaymentDto {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, NonDeterminismError, Workflow, WorkflowRun, proxyActivities, sleep } from 'redurable';
+import { Activities, Activity, NonDeterminismError, Workflow, WorkflowRun } from 'redurable';
+import { proxyActivities, sleep } from 'redurable/workflow';
 import { replayHistory } from 'redurable/testing';
 import { until } from '../support/until.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

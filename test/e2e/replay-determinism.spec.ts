@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, Workflow, WorkflowRun, proxyActivities, sleep, uuid4 } from 'redurable';
+import { Activities, Activity, Workflow, WorkflowRun } from 'redurable';
+import { proxyActivities, sleep, uuid4 } from 'redurable/workflow';
 import { replayHistory } from 'redurable/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 

@@ -10,12 +10,8 @@ import {
   Workflow,
   WorkflowFailedError,
   WorkflowRun,
-  condition,
-  executeChild,
-  proxyActivities,
-  sleep,
-  upsertSearchAttributes,
 } from 'redurable';
+import { condition, executeChild, proxyActivities, sleep, upsertSearchAttributes } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

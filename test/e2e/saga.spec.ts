@@ -6,13 +6,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CompensationFailure,
-  Saga,
   Workflow,
   WorkflowFailedError,
   WorkflowRun,
   activityContext,
-  proxyActivities,
 } from 'redurable';
+import { Saga, proxyActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /** What ran, in order, per workflow. */

@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  Signal,
-  Workflow,
-  WorkflowRun,
-  condition,
-  type ScheduleDescription,
-  type ScheduleOverlapPolicy,
-} from 'redurable';
+import { Signal, Workflow, WorkflowRun, type ScheduleDescription, type ScheduleOverlapPolicy } from 'redurable';
+import { condition } from 'redurable/workflow';
 import { TestWorkflowEnvironment } from 'redurable/testing';
 import { testConnection } from '../support/test-app.js';
 import { until } from '../support/until.js';

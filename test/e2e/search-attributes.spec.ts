@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import {
   Activities,
   Activity,
-  proxyActivities,
   InvalidSearchAttributeError,
   ListQueryError,
   Query,
@@ -11,14 +10,17 @@ import {
   Workflow,
   WorkflowNotFoundError,
   WorkflowRun,
+  type HistoryEvent,
+} from 'redurable';
+import {
+  proxyActivities,
   condition,
   continueAsNew,
   sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
-  type HistoryEvent,
-} from 'redurable';
+} from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

@@ -11,9 +11,8 @@ import {
   Workflow,
   WorkflowNotRunningError,
   WorkflowRun,
-  condition,
-  proxyActivities,
 } from 'redurable';
+import { condition, proxyActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

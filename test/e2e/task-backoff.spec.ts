@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, Signal, Workflow, WorkflowRun, condition, proxyActivities } from 'redurable';
+import { Activities, Activity, Signal, Workflow, WorkflowRun } from 'redurable';
+import { condition, proxyActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

@@ -8,8 +8,8 @@ import {
   Workflow,
   WorkflowRun,
   activityContext,
-  proxyActivities,
 } from 'redurable';
+import { proxyActivities } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const aborted: string[] = [];

@@ -14,11 +14,9 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRejectedError,
   activityContext,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
   type HistoryEvent,
 } from 'redurable';
+import { allHandlersFinished, condition, continueAsNew } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 

@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  Workflow,
-  WorkflowRun,
-  deprecatePatch,
-  patched,
-  proxyActivities,
-  sleep,
-} from 'redurable';
+import { Activities, Activity, Workflow, WorkflowRun } from 'redurable';
+import { deprecatePatch, patched, proxyActivities, sleep } from 'redurable/workflow';
 import { TestWorkflowEnvironment, replayHistory } from 'redurable/testing';
 import { createTestApp, testConnection, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';

@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  Workflow,
-  WorkflowRun,
-  activityContext,
-  proxyActivities,
-  sleep,
-  uuid4,
-  sideEffect,
-  workflowInfo,
-} from 'redurable';
+import { Activities, Activity, Workflow, WorkflowRun, activityContext } from 'redurable';
+import { proxyActivities, sleep, uuid4, sideEffect, workflowInfo } from 'redurable/workflow';
 import { Queue } from 'bullmq';
 import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 

@@ -12,14 +12,9 @@ import {
   WorkflowFailedError,
   WorkflowRun,
   activityContext,
-  condition,
-  continueAsNew,
-  executeChild,
-  proxyActivities,
-  sleep,
-  startChild,
   type Duration,
 } from 'redurable';
+import { condition, continueAsNew, executeChild, proxyActivities, sleep, startChild } from 'redurable/workflow';
 import { TestWorkflowEnvironment } from 'redurable/testing';
 import { createTestApp, testConnection, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';

@@ -1,48 +1,20 @@
 /**
- * Redurable: durable execution for NestJS on Redis and BullMQ. The public API; test helpers
- * are in `redurable/testing`.
+ * Redurable: durable execution for NestJS on Redis and BullMQ. This entry is what the app uses
+ * around its workflows: the Nest module, the decorators, the client, `activityContext()` and the
+ * errors. What runs inside workflow code (`proxyActivities`, `sleep`, `condition`, `Saga`...) is
+ * in `redurable/workflow`; test helpers are in `redurable/testing`.
  */
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './nest/durable.module.js';
 export type { DurableModuleOptions } from './options.js';
 export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption, ClusterConnectionOption } from './store/connection-option.js';
 export * from './core/definitions/index.js';
-export {
-  proxyActivities,
-  executeActivity,
-  proxyLocalActivities,
-  executeLocalActivity,
-  sleep,
-  sideEffect,
-  uuid4,
-  workflowInfo,
-  upsertSearchAttributes,
-  type ActivityProxy,
-} from './workflow/workflow-api.js';
-export type { WorkflowInfo } from './workflow/context.js';
 export type {
   SearchAttributeType,
   SearchAttributeDeclarations,
   SearchAttributeValue,
   SearchAttributes,
 } from './core/search/search-attributes.js';
-export { InvalidSearchAttributeError, ListQueryError } from './core/errors/search.errors.js';
-export { CancellationScope } from './workflow/cancellation-scope.js';
-export {
-  condition,
-  patched,
-  deprecatePatch,
-  continueAsNew,
-  nonCancellable,
-  isCancellationRequested,
-  allHandlersFinished,
-  withTimeout,
-  startChild,
-  executeChild,
-  type ChildWorkflowOptions,
-  type ChildWorkflowHandle,
-} from './workflow/workflow-control-api.js';
-export { Saga, type SagaOptions } from './workflow/saga.js';
 export { activityContext, type ActivityContext } from './engine/activity-context.js';
 export type { RetryPolicy } from './core/retry-policy.js';
 export { WorkflowClient, type StartWorkflowOptions, type SignalWithStartOptions } from './client/workflow-client.js';
@@ -55,8 +27,7 @@ export { WorkflowHandle } from './client/workflow-handle.js';
 export type { ResetOptions } from './client/workflow-reset.js';
 export type { WorkflowTimeoutOptions } from './core/workflow-timeouts.js';
 export { WorkflowUpdateHandle } from './client/workflow-updates.js';
-export { ActivityCompletionClient, ActivityNotAwaitingError } from './client/activity-completion.js';
-export { InvalidTaskTokenError } from './core/task-token.js';
+export { ActivityCompletionClient } from './client/activity-completion.js';
 export {
   runMethod,
   type RunArgs,
@@ -65,7 +36,6 @@ export {
   type HandlerArgs,
   type HandlerResult,
 } from './client/typed-handles.js';
-export { WorkflowInputValidationError } from './client/input-validation.js';
 export type {
   WorkflowDescription,
   PendingActivity,

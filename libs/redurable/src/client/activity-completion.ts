@@ -1,26 +1,13 @@
 import type { Job } from 'bullmq';
 import { decodeTaskToken, type TaskTokenFields } from '../core/task-token.js';
+import { ActivityNotAwaitingError } from '../core/errors/library.errors.js';
+
+export { ActivityNotAwaitingError };
 import { serializeFailure } from '../core/errors/failure-codec.js';
 import { ActivityFailure } from '../core/errors/temporal-failure.js';
-import { RedurableError } from '../core/errors/redurable.error.js';
 import { activityJobId } from '../queues/dispatcher.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import type { ClientContext } from './client-context.js';
-
-/**
- * No activity attempt waits for this token any more: it was completed or failed already, it
- * timed out (a retry, if any, has a new token), or its workflow closed. Nothing was recorded.
- */
-export class ActivityNotAwaitingError extends RedurableError {
-  constructor(
-    readonly token: TaskTokenFields,
-    why: string,
-  ) {
-    super(
-      `Activity seq ${token.seq} (attempt ${token.attempt}) of workflow '${token.workflowId}' (run ${token.runId}) is not waiting for completion: ${why}. Nothing was recorded`,
-    );
-  }
-}
 
 /**
  * Finishes activities that said they would be completed later (`activityContext().completeAsync()`),

@@ -1,18 +1,9 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
-import { RedurableError } from '../core/errors/library.errors.js';
+import { WorkflowInputValidationError } from '../core/errors/library.errors.js';
 
-/** A workflow argument failed its class-validator DTO's rules. Nothing was written. */
-export class WorkflowInputValidationError extends RedurableError {
-  constructor(
-    readonly workflowType: string,
-    readonly argument: number,
-    readonly errors: string[],
-  ) {
-    super(`Invalid argument ${argument} of workflow '${workflowType}': ${errors.join('; ')}`);
-  }
-}
+export { WorkflowInputValidationError };
 
 const PLAIN_TYPES = new Set<unknown>([Object, String, Number, Boolean, Array, Date, Promise, Function, undefined]);
 

@@ -3,7 +3,6 @@ import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import type { WorkflowExecutionStarted } from '../core/events.js';
 import type { StoredEvent } from '../core/events.js';
 import { WorkflowActivation } from '../workflow/activation.js';
-import { installDeterminism } from '../workflow/determinism.js';
 import type { ClientContext } from './client-context.js';
 
 /** The workflow class known for a type (`found`), or `unavailable(message)` thrown. */
@@ -25,14 +24,14 @@ export function definitionFor(
 
 /**
  * Rebuilds a run's state in this process by replaying its history (queries, update
- * validators): no worker is involved and nothing is written.
+ * validators): no worker is involved and nothing is written. The caller runs it, and whatever
+ * runs workflow code on the result, inside `withDeterminism`.
  */
 export async function replayRun(
   ctx: ClientContext,
   definition: WorkflowDefinition,
   entries: StoredEvent[],
 ): Promise<WorkflowActivation> {
-  installDeterminism();
   const activation = new WorkflowActivation(definition, entries[0].event as WorkflowExecutionStarted, ctx.converter);
   await activation.activate(entries);
   return activation;

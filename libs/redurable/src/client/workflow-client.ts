@@ -4,7 +4,7 @@ import { crashPoint } from '../core/crash-points.js';
 import { workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
 import {
-  RedurableError,
+  InvalidArgumentError,
   UnknownWorkflowTypeError,
   WorkflowAlreadyStartedError,
   WorkflowRunChangedError,
@@ -213,7 +213,7 @@ export class WorkflowClient {
     checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
     const workflowId = options.workflowId;
     if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
-      throw new RedurableError(
+      throw new InvalidArgumentError(
         `Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`,
       );
     }

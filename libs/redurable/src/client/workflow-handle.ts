@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Type } from '../core/types.js';
 import { deserializeFailure } from '../core/errors/failure-codec.js';
 import { handlerNamed, workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
-import { RedurableError } from '../core/errors/library.errors.js';
+import { InvalidArgumentError } from '../core/errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
@@ -12,6 +12,7 @@ import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.erro
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
 import { closeFailure } from '../core/close-failure.js';
 import { definitionFor, replayRun } from './replay-run.js';
+import { withDeterminism } from '../workflow/determinism.js';
 import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
@@ -264,7 +265,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   ): Promise<WorkflowUpdateHandle<T>>;
   async startUpdateWithId(updateId: string, name: string, ...args: unknown[]): Promise<WorkflowUpdateHandle<unknown>> {
     if (typeof updateId !== 'string' || updateId.length === 0 || updateId.length > 256) {
-      throw new RedurableError(
+      throw new InvalidArgumentError(
         `Invalid update id ${JSON.stringify(updateId)}: use a non-empty string of at most 256 characters`,
       );
     }
@@ -292,8 +293,10 @@ export class WorkflowHandle<R = unknown, W = unknown> {
     const meta = await this.meta();
     const definition = definitionFor(this.workflowId, meta.type, 'query', this.definitionOf(meta.type));
     const entries = await this.runtime.store.readEntries(this.workflowId, this.runId ?? meta.runId);
-    const activation = await replayRun(this.runtime, definition, entries);
-    return (await activation.query(handlerNamed(definition.queries, name) ?? name, args)) as T;
+    return withDeterminism(async () => {
+      const activation = await replayRun(this.runtime, definition, entries);
+      return (await activation.query(handlerNamed(definition.queries, name) ?? name, args)) as T;
+    });
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */

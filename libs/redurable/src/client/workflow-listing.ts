@@ -1,4 +1,4 @@
-import { RedurableError } from '../core/errors/library.errors.js';
+import { InvalidArgumentError } from '../core/errors/library.errors.js';
 import { compareEntries, type ListCursor, type RedisHistoryStore } from '../store/redis-history-store.js';
 import {
   countableByIndex,
@@ -98,7 +98,7 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
   } catch {
     // reported below
   }
-  throw new RedurableError(
+  throw new InvalidArgumentError(
     `Invalid listing cursor ${JSON.stringify(cursor.slice(0, 40))}: pass the nextCursor of the previous page`,
   );
 }

@@ -14,6 +14,7 @@ import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
 import type { ClientContext } from './client-context.js';
 import { handlerNamed, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { definitionFor, replayRun } from './replay-run.js';
+import { withDeterminism } from '../workflow/determinism.js';
 
 /** How many continue-as-new links an update handle follows, each way, looking for its update. */
 const MAX_RUN_HOPS = 100;
@@ -37,7 +38,19 @@ interface View {
  * the replayed code has already ended the run, the update is not recorded there: it waits for
  * the next run of a continue-as-new, or is refused (WorkflowNotRunningError).
  */
-export async function acceptUpdate(
+export function acceptUpdate(
+  ctx: ClientContext,
+  workflowId: string,
+  name: string,
+  args: unknown[],
+  updateId: string,
+  definitionOf: (type: string) => WorkflowDefinition | undefined,
+): Promise<string> {
+  // The validator runs workflow code on a replay in this process.
+  return withDeterminism(() => validateAndAccept(ctx, workflowId, name, args, updateId, definitionOf));
+}
+
+async function validateAndAccept(
   ctx: ClientContext,
   workflowId: string,
   name: string,

@@ -1,4 +1,6 @@
-import { RedurableError } from './errors/redurable.error.js';
+import { InvalidTaskTokenError } from './errors/library.errors.js';
+
+export { InvalidTaskTokenError };
 
 /** Where an activity attempt that completes asynchronously is: what its task token carries. */
 export interface TaskTokenFields {
@@ -9,9 +11,6 @@ export interface TaskTokenFields {
   /** The activity's task queue (its job's queue). */
   taskQueue: string;
 }
-
-/** A task token that is not one `completeAsync()` gave (cut, altered, or from another system). */
-export class InvalidTaskTokenError extends RedurableError {}
 
 const VERSION = 1;
 

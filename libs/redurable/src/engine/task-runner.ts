@@ -21,7 +21,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
 import { WorkflowActivation, type Closing, type NewCommand } from '../workflow/activation.js';
-import { installDeterminism } from '../workflow/determinism.js';
 import type { WorkflowCache } from './workflow-cache.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import { inSpan } from '../observability/tracing.js';
@@ -92,9 +91,7 @@ export class WorkflowTaskRunner {
     private readonly dispatcher: Dispatcher,
     private readonly options: TaskRunnerOptions,
     private readonly logger: Logger,
-  ) {
-    installDeterminism();
-  }
+  ) {}
 
   /** Where the cached execution of a run stands (passed to scripts so they return only new events). */
   cursor(workflowId: string, runId: string): { fence: number; lastId: string } | undefined {

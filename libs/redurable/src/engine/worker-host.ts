@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { installDeterminism } from '../workflow/determinism.js';
 import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { BACKOFF_TYPE } from '../queues/dispatcher.js';
@@ -43,6 +44,8 @@ export class WorkerHost {
   private readonly served: Set<string>;
   private readonly connection: RedisClient;
   private readonly subscriber: RedisClient;
+  /** Releases the determinism guard, installed while these workers may run workflow code. */
+  private releaseDeterminism?: () => void;
 
   constructor(
     private readonly deps: WorkerHostDeps,
@@ -67,6 +70,7 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
+    this.releaseDeterminism = installDeterminism();
     const { executor } = this.deps;
     for (const taskQueue of this.served) {
       for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++)
@@ -160,6 +164,7 @@ export class WorkerHost {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     this.shutdown.abort();
+    this.releaseDeterminism?.();
     await this.connection.quit().catch(() => this.connection.disconnect());
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
@@ -167,6 +172,7 @@ export class WorkerHost {
   /** Shutdown that does not wait: running activities see their AbortSignal, connections are dropped. */
   async forceClose(): Promise<void> {
     this.shutdown.abort();
+    this.releaseDeterminism?.();
     this.connection.disconnect();
     this.subscriber.disconnect();
     // disconnect() drops BullMQ's own blocking connections too, which close(true) may not reach with Redis gone.

@@ -1,9 +1,9 @@
-import type { Type } from '@nestjs/common';
+import type { Type } from '../core/types.js';
 import { workflowDefinitionOf } from '../core/definitions/registry.js';
 import type { HistoryEvent, WorkflowExecutionStarted } from '../core/events.js';
 import { DataConverter, type PayloadCodec } from '../core/payload/data-converter.js';
 import { WorkflowActivation, type Closing } from '../workflow/activation.js';
-import { installDeterminism } from '../workflow/determinism.js';
+import { withDeterminism } from '../workflow/determinism.js';
 
 /** What replaying a history produced. */
 export interface ReplayResult {
@@ -25,7 +25,14 @@ export async function replayHistory(
   history: HistoryEvent[],
   options: { payloadCodec?: PayloadCodec } = {},
 ): Promise<ReplayResult> {
-  installDeterminism();
+  return withDeterminism(() => replay(workflow, history, options));
+}
+
+async function replay(
+  workflow: Type<object>,
+  history: HistoryEvent[],
+  options: { payloadCodec?: PayloadCodec },
+): Promise<ReplayResult> {
   const started = history[0] as WorkflowExecutionStarted | undefined;
   if (!started || started.type !== 'WorkflowExecutionStarted')
     throw new TypeError('A history must begin with WorkflowExecutionStarted');

@@ -1,18 +1,47 @@
 import { workflowStorage } from './context.js';
 
-let installed = false;
+/** How many holders need the guard (workers, a query replaying in the caller's process). */
+let holders = 0;
+let restore: (() => void) | undefined;
 
 /**
  * Makes `Date.now()`, `new Date()` (no arguments) and `Math.random()` deterministic inside
- * workflow code: history time and a PRNG seeded by the run id. Outside workflow code they
- * behave as usual. Installed once, when the first workflow runs.
+ * workflow code: history time and a PRNG seeded by the run id. Outside workflow code they behave
+ * as usual. Installed while something runs workflow code in this process (the workers, from
+ * start to shutdown; a query or an update validator replaying in the caller's process, for that
+ * call), and removed when the last of them releases it: importing the library changes nothing.
+ * Returns the release function (calling it twice releases once).
  */
-export function installDeterminism(): void {
-  if (installed) return;
-  installed = true;
-  const RealDate = Date;
-  const realNow = Date.now.bind(Date);
-  const realRandom = Math.random.bind(Math);
+export function installDeterminism(): () => void {
+  if (holders++ === 0) restore = patchGlobals();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) {
+      restore?.();
+      restore = undefined;
+    }
+  };
+}
+
+/** Runs `fn` (which runs workflow code) with the guard installed. */
+export async function withDeterminism<T>(fn: () => Promise<T>): Promise<T> {
+  const release = installDeterminism();
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/** Patches the globals; returns what puts them back. */
+function patchGlobals(): () => void {
+  const RealDate = globalThis.Date;
+  const originalNow = RealDate.now;
+  const originalRandom = Math.random;
+  const realNow = originalNow.bind(RealDate);
+  const realRandom = originalRandom.bind(Math);
 
   RealDate.now = () => {
     const activation = workflowStorage.getStore();
@@ -32,4 +61,9 @@ export function installDeterminism(): void {
       return activation ? new target(activation.now).toString() : Reflect.apply(target, thisArg, args);
     },
   });
+  return () => {
+    globalThis.Date = RealDate;
+    RealDate.now = originalNow;
+    Math.random = originalRandom;
+  };
 }

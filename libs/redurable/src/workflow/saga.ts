@@ -5,7 +5,7 @@ import { CompensationFailure, type NotUndoneStep } from '../core/errors/temporal
 import { compensationScope, currentActivation } from './context.js';
 import { shielded } from './cancellation-scope.js';
 import { executeActivity, proxySourceOf, type ActivityProxy } from './workflow-api.js';
-import { RedurableError } from '../core/errors/redurable.error.js';
+import { InvalidArgumentError } from '../core/errors/library.errors.js';
 
 /** Options of {@link Saga}. */
 export interface SagaOptions {
@@ -72,7 +72,7 @@ export class Saga {
         ? { cls: activities as Type<object>, options: {} }
         : proxySourceOf(activities as object);
     if (!source)
-      throw new RedurableError(
+      throw new InvalidArgumentError(
         'saga.proxy() takes an @Activities class or an activities proxy (proxyActivities, or an injected workflow constructor parameter)',
       );
     const cls = source.cls;

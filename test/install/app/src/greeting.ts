@@ -1,15 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import {
-  Activities,
-  Activity,
-  Query,
-  Signal,
-  Workflow,
-  WorkflowRun,
-  condition,
-  proxyActivities,
-  sleep,
-} from 'redurable';
+import { Activities, Activity, Query, Signal, Workflow, WorkflowRun } from 'redurable';
+import { condition, proxyActivities, sleep } from 'redurable/workflow';
 
 @Injectable()
 @Activities()

@@ -4,6 +4,7 @@ import type { WorkflowClient } from '../workflow-client.js';
 import { DurableFailure } from '../../core/errors/temporal-failure.js';
 import { WorkflowIdReuseError } from '../../core/errors/id-policy.errors.js';
 import { RedisUnavailableError, RedurableError } from '../../core/errors/library.errors.js';
+import { ScheduleBusyError } from '../../core/errors/schedule.errors.js';
 import { InvalidScheduleError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
 import { WorkflowNotRunningError } from '../../core/errors/workflow-control.js';
 import type { RedisHistoryStore } from '../../store/redis-history-store.js';
@@ -182,8 +183,9 @@ export class ScheduleProcessor {
     const deadline = Date.now() + LOCK_WAIT_MS;
     while (!(await store.lock(scheduleId, owner, LOCK_TTL_MS))) {
       if (Date.now() > deadline)
-        throw new RedurableError(
-          `Schedule '${scheduleId}' is busy: another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
+        throw new ScheduleBusyError(
+          scheduleId,
+          `another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
         );
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -200,8 +202,9 @@ export class ScheduleProcessor {
     // state another process has written since: renewing the lock says whether it is still ours,
     // and gives the write that follows a fresh ttl.
     if (!(await this.deps.store.lock(pass.scheduleId, pass.owner, LOCK_TTL_MS))) {
-      throw new RedurableError(
-        `Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
+      throw new ScheduleBusyError(
+        pass.scheduleId,
+        `this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
       );
     }
     pass.rec.state.updatedAt = this.deps.now();

@@ -1,6 +1,6 @@
 import type { Type } from '../types.js';
 import { checkTaskQueueName } from '../task-queue-name.js';
-import { DuplicateRegistrationError, InvalidWorkflowClassError, RedurableError } from '../errors/library.errors.js';
+import { DuplicateRegistrationError, InvalidWorkflowClassError } from '../errors/library.errors.js';
 import {
   ACTIVITIES_METADATA,
   ACTIVITY_METADATA,
@@ -54,10 +54,12 @@ export interface ActivityDefinition {
 /** Reads `@Workflow` metadata; throws when the class is not a workflow. */
 export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const meta = Reflect.getMetadata(WORKFLOW_METADATA, cls) as WorkflowMetadata | undefined;
-  if (!meta) throw new RedurableError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
+  if (!meta) throw new InvalidWorkflowClassError(`${cls.name} is not a workflow: decorate it with @Workflow()`);
   const runMethod = Reflect.getMetadata(WORKFLOW_RUN_METADATA, cls) as string | undefined;
   if (!runMethod)
-    throw new RedurableError(`Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`);
+    throw new InvalidWorkflowClassError(
+      `Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`,
+    );
   const inject = constructorInjection(cls);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;

@@ -30,6 +30,10 @@ export {
   CorruptHistoryError,
   KeyLayoutMismatchError,
   InvalidDurationError,
+  InvalidArgumentError,
+  InvalidTaskTokenError,
+  ActivityNotAwaitingError,
+  WorkflowInputValidationError,
 } from './library.errors.js';
 export type { SerializedFailure } from './failure-codec.js';
 export {
@@ -50,4 +54,10 @@ export {
   UpdateContentionError,
 } from './update.errors.js';
 export { InvalidResetPointError } from './reset.errors.js';
-export { InvalidScheduleError, ScheduleAlreadyExistsError, ScheduleNotFoundError } from './schedule.errors.js';
+export {
+  InvalidScheduleError,
+  ScheduleAlreadyExistsError,
+  ScheduleNotFoundError,
+  ScheduleBusyError,
+} from './schedule.errors.js';
+export { InvalidSearchAttributeError, ListQueryError } from './search.errors.js';

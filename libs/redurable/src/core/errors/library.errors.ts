@@ -177,3 +177,38 @@ export class KeyLayoutMismatchError extends RedurableError {
     );
   }
 }
+
+/**
+ * No activity attempt waits for this token any more: it was completed or failed already, it
+ * timed out (a retry, if any, has a new token), or its workflow closed. Nothing was recorded.
+ */
+export class ActivityNotAwaitingError extends RedurableError {
+  constructor(
+    readonly token: { workflowId: string; runId: string; seq: number; attempt: number },
+    why: string,
+  ) {
+    super(
+      `Activity seq ${token.seq} (attempt ${token.attempt}) of workflow '${token.workflowId}' (run ${token.runId}) is not waiting for completion: ${why}. Nothing was recorded`,
+    );
+  }
+}
+
+/** A workflow argument failed its class-validator DTO's rules. Nothing was written. */
+export class WorkflowInputValidationError extends RedurableError {
+  constructor(
+    readonly workflowType: string,
+    readonly argument: number,
+    readonly errors: string[],
+  ) {
+    super(`Invalid argument ${argument} of workflow '${workflowType}': ${errors.join('; ')}`);
+  }
+}
+
+/** A task token that is not one `completeAsync()` gave (cut, altered, or from another system). */
+export class InvalidTaskTokenError extends RedurableError {}
+
+/**
+ * An argument of a call is not one it can take (a workflow id, an update id, a memo, a listing
+ * cursor, what `saga.proxy()` wraps). Nothing was written; the message says what to pass.
+ */
+export class InvalidArgumentError extends RedurableError {}

@@ -27,3 +27,16 @@ export class ScheduleNotFoundError extends RedurableError {
     );
   }
 }
+
+/**
+ * Another process holds the schedule (it is handling a fire, or an operation on it) and did not
+ * let go in time, or took it over from this one. Nothing more was written; try again.
+ */
+export class ScheduleBusyError extends RedurableError {
+  constructor(
+    readonly scheduleId: string,
+    why: string,
+  ) {
+    super(`Schedule '${scheduleId}' is busy: ${why}`);
+  }
+}

@@ -1,5 +1,5 @@
 import { PayloadError } from '../errors/library.errors.js';
-import { RedurableError } from '../errors/redurable.error.js';
+import { InvalidArgumentError } from '../errors/library.errors.js';
 import type { DataConverter } from './data-converter.js';
 
 /**
@@ -12,7 +12,7 @@ export function encodeMemo(
   what: string,
 ): Record<string, string> {
   if (memo === null || typeof memo !== 'object' || Array.isArray(memo))
-    throw new RedurableError(`Invalid ${what}: pass an object of name → value`);
+    throw new InvalidArgumentError(`Invalid ${what}: pass an object of name → value`);
   return Object.fromEntries(
     Object.entries(memo).map(([name, value]) => [name, converter.encode(value, `${what}, field '${name}'`)]),
   );
