@@ -9,16 +9,9 @@ import {
   type RecordedSearchAttributes,
   type SearchAttributeValue,
 } from '../core/search/search-attributes.js';
-import { ActivityFailure, CompensationFailure } from '../core/errors/temporal-failure.js';
-import {
-  CancelledFailure,
-  ChildWorkflowFailure,
-  ContinueAsNew,
-  QueryMutationError,
-  UnknownQueryError,
-} from '../core/errors/workflow-control.js';
-import { deserializeFailure, serializeFailure, type SerializedFailure } from '../core/errors/failure-codec.js';
-import { UnknownUpdateError, WorkflowUpdateRejectedError } from '../core/errors/update.errors.js';
+import { CompensationFailure } from '../core/errors/temporal-failure.js';
+import { CancelledFailure, ContinueAsNew, QueryMutationError } from '../core/errors/workflow-control.js';
+import { serializeFailure } from '../core/errors/failure-codec.js';
 import {
   describeEvent,
   isCloseEvent,
@@ -26,10 +19,9 @@ import {
   type CommandEvent,
   type HistoryEvent,
   type NewCommand,
+  type StoredEvent,
   type WorkflowExecutionStarted,
-  type WorkflowUpdateAccepted,
 } from '../core/events.js';
-import type { StoredEvent } from '../core/events.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import { workflowStorage, type Activator, type WorkflowInfo } from './context.js';
@@ -37,39 +29,20 @@ import { seededRandom } from './prng.js';
 import { cancellationScopeStorage, nonCancellableScope, queryScope, type ScopeState } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
+import { PendingCalls, type PendingCompletion, type WaitingCondition } from './pending-calls.js';
+import { MessageHandlers } from './message-handlers.js';
+import {
+  activityFailureOf,
+  childFailureOf,
+  closeTypeOf,
+  drainMicrotasks,
+  rejected,
+  sameCommand,
+  scopeCancelled,
+  type Closing,
+} from './command-match.js';
 
-export type { WorkflowInfo };
-
-export type { NewCommand } from '../core/events.js';
-
-interface PendingCompletion {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  command: NewCommand;
-  /** The recorded event when the command was matched on replay; absent for new commands. */
-  recorded?: CommandEvent;
-  /** Rejected by a cancellation request (false inside `nonCancellable`). */
-  cancellable: boolean;
-  /** The cancellation scope the call was made in, if any. */
-  scope?: ScopeState;
-}
-
-interface WaitingCondition {
-  predicate: () => boolean;
-  resolve(met: boolean): void;
-  reject(err: Error): void;
-  cancellable: boolean;
-  scope?: ScopeState;
-}
-
-/** How the run ends, once the code has returned or thrown. `continued` carries the next run's input. */
-export type Closing =
-  | { status: 'completed'; value: string }
-  | { status: 'failed' | 'compensation_failed' | 'canceled'; value: string }
-  | { status: 'continued'; value: string; input: string[] };
-
-/** Lets the activation wait until the microtask queue is empty, so each event settles before the next. */
-const drainMicrotasks = () => new Promise<void>((resolve) => setImmediate(resolve));
+export type { Closing, NewCommand, WorkflowInfo };
 
 /**
  * One live workflow execution: the replay state machine. Durable calls take a sequence
@@ -91,11 +64,10 @@ export class WorkflowActivation implements Activator {
   hasChildren = false;
 
   private nextSeq = 1;
-  private instance?: Record<string, (...a: unknown[]) => unknown>;
-  private readonly pending = new Map<number, PendingCompletion>();
-  /** Seqs whose wait a cancellation ended; their late outcomes are ignored. */
-  private readonly abandoned = new Set<number>();
-  private readonly conditions = new Set<WaitingCondition>();
+  /** The workflow class instance, once its code has started. */
+  instance?: Record<string, (...a: unknown[]) => unknown>;
+  private readonly calls = new PendingCalls();
+  private readonly handlers = new MessageHandlers(this);
   private readonly recorded = new Map<number, CommandEvent>();
   private recordedClose?: HistoryEvent;
   private newCommands: NewCommand[] = [];
@@ -104,14 +76,12 @@ export class WorkflowActivation implements Activator {
   /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
   private taskError?: PayloadError | InvalidDurationError | InvalidSearchAttributeError;
   private started = false;
-  /** Update handlers that have not settled yet. */
-  private runningHandlers = 0;
   private closedInHistory = false;
   /** The search attributes as recorded (typed), after the upserts the code has made so far. */
   recordedSearchAttributes: RecordedSearchAttributes;
 
   constructor(
-    private readonly definition: WorkflowDefinition,
+    readonly definition: WorkflowDefinition,
     private readonly startEvent: WorkflowExecutionStarted,
     readonly converter: DataConverter,
   ) {
@@ -165,7 +135,7 @@ export class WorkflowActivation implements Activator {
       this.now = event.ts;
       this.deliver(event);
       await drainMicrotasks();
-      await this.checkConditions();
+      await this.calls.settleConditions((predicate) => this.inContext(predicate), drainMicrotasks);
     }
     if (!this.nondeterminism && this.recorded.size > 0) {
       const first = [...this.recorded.values()].sort((a, b) => a.id - b.id)[0];
@@ -203,7 +173,7 @@ export class WorkflowActivation implements Activator {
 
   /** Commands matched on replay that are still waiting for their completion (to re-dispatch). */
   outstandingRecorded(): CommandEvent[] {
-    return [...this.pending.values()].flatMap((p) => (p.recorded ? [p.recorded] : []));
+    return this.calls.recorded();
   }
 
   /**
@@ -245,7 +215,7 @@ export class WorkflowActivation implements Activator {
       }
     }
     const promise = new Promise<T>((resolve, reject) => {
-      this.pending.set(seq, {
+      this.calls.park(seq, {
         resolve: resolve as (v: unknown) => void,
         reject,
         command: cmd,
@@ -271,27 +241,6 @@ export class WorkflowActivation implements Activator {
   /** The command recorded for the next sequence number, if any (sideEffect decides from it). */
   peekRecorded(): CommandEvent | undefined {
     return this.recorded.get(this.nextSeq);
-  }
-
-  /** `patched(id)`: true on new executions (recording a marker), false when replaying history made before the patch. */
-  patched(patchId: string, deprecated: boolean): boolean {
-    const recorded = this.recorded.get(this.nextSeq);
-    if (
-      recorded?.type === 'MarkerRecorded' &&
-      recorded.name === 'patch' &&
-      this.converter.decode(recorded.value, 'patch id') === patchId
-    ) {
-      void this.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: recorded.value }), {
-        immediate: () => true,
-      });
-      return true;
-    }
-    if (this.replaying || deprecated) return deprecated;
-    void this.schedule(
-      (seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: this.converter.encode(patchId, 'patch id') }),
-      { immediate: () => true },
-    );
-    return true;
   }
 
   /**
@@ -333,23 +282,22 @@ export class WorkflowActivation implements Activator {
     if (scope?.cancelRequested) return rejected(scopeCancelled(this.info.workflowId, scope));
     return new Promise<boolean>((resolve, reject) => {
       const waiting: WaitingCondition = { predicate, resolve, reject, cancellable, scope };
-      this.conditions.add(waiting);
+      this.calls.wait(waiting);
       startTimer?.().then(
-        () => this.conditions.delete(waiting) && resolve(false),
-        (err: Error) => this.conditions.delete(waiting) && reject(err),
+        () => this.calls.stopWaiting(waiting) && resolve(false),
+        (err: Error) => this.calls.stopWaiting(waiting) && reject(err),
       );
     });
   }
 
   /** Runs a `@Query` handler against the replayed state. */
-  async query(name: string, args: unknown[]): Promise<unknown> {
-    const method = this.definition.queries[name];
-    if (!method || !this.instance) {
-      throw new UnknownQueryError(
-        `Workflow '${this.info.workflowType}' has no query '${name}': known queries are ${Object.keys(this.definition.queries).join(', ') || '(none)'}`,
-      );
-    }
-    return workflowStorage.run(this, () => queryScope.run(true, () => this.instance![method](...args)));
+  query(name: string, args: unknown[]): Promise<unknown> {
+    return this.handlers.query(name, args);
+  }
+
+  /** Runs `fn` as this execution's workflow code. */
+  inContext<T>(fn: () => T): T {
+    return workflowStorage.run(this, fn);
   }
 
   private deliver(event: HistoryEvent): void {
@@ -364,43 +312,21 @@ export class WorkflowActivation implements Activator {
         const p = this.takePending(event);
         if (p && event.backoffMs !== undefined)
           return p.reject(new LocalActivityBackoff(event.backoffMs, event.attempt + 1));
-        const failure = p && deserializeFailure(event.failure);
-        p?.reject(
-          failure instanceof ActivityFailure
-            ? failure
-            : new ActivityFailure(
-                event.failure.message,
-                '',
-                event.seq,
-                'NON_RETRYABLE_FAILURE',
-                event.attempt,
-                failure,
-              ),
-        );
+        p?.reject(activityFailureOf(event));
         return;
       }
       case 'ChildWorkflowFailed': {
         const p = this.takePending(event);
-        if (!p || p.command.type !== 'ChildWorkflowScheduled') return;
-        const { workflowId, workflowType } = p.command;
-        p.reject(
-          new ChildWorkflowFailure(
-            `Child workflow '${workflowId}' ${event.status}: ${event.failure.message}`,
-            workflowId,
-            workflowType,
-            event.status,
-            deserializeFailure(event.failure),
-          ),
-        );
+        if (p?.command.type === 'ChildWorkflowScheduled') p.reject(childFailureOf(event, p.command));
         return;
       }
       case 'TimerFired':
         this.takePending(event)?.resolve(undefined);
         return;
       case 'SignalReceived':
-        return this.runSignal(event.signalName, event.input);
+        return this.handlers.signal(event.signalName, event.input);
       case 'WorkflowUpdateAccepted':
-        return this.runUpdate(event);
+        return this.handlers.update(event);
       case 'WorkflowCancelRequested':
         return this.cancel(event.reason);
       case 'WorkflowExecutionCompleted':
@@ -425,36 +351,23 @@ export class WorkflowActivation implements Activator {
   }
 
   private takePending(event: HistoryEvent & { seq: number }): PendingCompletion | undefined {
-    const p = this.pending.get(event.seq);
-    if (!p) {
-      if (!this.abandoned.has(event.seq)) {
-        this.nondeterminism ??= this.mismatch(
-          event.id,
-          describeEvent(event),
-          `has no pending durable call with seq ${event.seq}`,
-        );
-      }
-      return undefined;
+    const p = this.calls.take(event.seq);
+    if (p === undefined) {
+      this.nondeterminism ??= this.mismatch(
+        event.id,
+        describeEvent(event),
+        `has no pending durable call with seq ${event.seq}`,
+      );
     }
-    this.pending.delete(event.seq);
-    return p;
+    return p === 'abandoned' ? undefined : p;
   }
 
   private cancel(reason?: string): void {
     this.cancelRequested = true;
-    const failure = () =>
-      new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`);
-    for (const [seq, p] of this.pending) {
-      if (!p.cancellable) continue;
-      this.pending.delete(seq);
-      this.abandoned.add(seq);
-      p.reject(failure());
-    }
-    for (const c of this.conditions) {
-      if (!c.cancellable) continue;
-      this.conditions.delete(c);
-      c.reject(failure());
-    }
+    this.calls.reject(
+      (wait) => wait.cancellable,
+      () => new CancelledFailure(`Workflow '${this.info.workflowId}' was cancelled${reason ? `: ${reason}` : ''}`),
+    );
   }
 
   /**
@@ -462,99 +375,15 @@ export class WorkflowActivation implements Activator {
    * within it) that have not settled; their late outcomes are ignored.
    */
   cancelScope(scope: ScopeState, failure: CancelledFailure): void {
-    for (const [seq, p] of this.pending) {
-      if (!p.scope?.within(scope)) continue;
-      this.pending.delete(seq);
-      this.abandoned.add(seq);
-      p.reject(failure);
-    }
-    for (const c of this.conditions) {
-      if (!c.scope?.within(scope)) continue;
-      this.conditions.delete(c);
-      c.reject(failure);
-    }
-  }
-
-  private async checkConditions(): Promise<void> {
-    for (let changed = true; changed && this.conditions.size > 0;) {
-      changed = false;
-      for (const c of [...this.conditions]) {
-        if (!workflowStorage.run(this, c.predicate)) continue;
-        this.conditions.delete(c);
-        c.resolve(true);
-        changed = true;
-      }
-      if (changed) await drainMicrotasks();
-    }
-  }
-
-  private runSignal(name: string, input: string[]): void {
-    const method = this.definition.signals[name];
-    if (!method || !this.instance) return; // a signal with no handler changes nothing
-    const args = this.decodeRecorded(input, `signal '${name}'`);
-    if (!args) return;
-    workflowStorage.run(this, () => {
-      try {
-        Promise.resolve(this.instance![method](...args)).catch((err) => this.fail(err));
-      } catch (err) {
-        this.fail(err);
-      }
-    });
-  }
-
-  /**
-   * Runs an accepted update's handler. When it settles, its result (or failure: a throwing
-   * handler fails the update, not the workflow) is recorded as a command with its own seq, so
-   * a replay matches it at the same point and it is recorded once.
-   */
-  private runUpdate(event: WorkflowUpdateAccepted): void {
-    const handler = this.definition.updates[event.updateName];
-    const args = this.decodeRecorded(event.input, `update '${event.updateName}'`);
-    if (!args || !this.instance) return;
-    const { updateId } = event;
-    this.runningHandlers++;
-    const record = (outcome: { result: string } | { failure: SerializedFailure }) => {
-      this.runningHandlers--;
-      // Recorded even after a cancellation request: the caller waits for it.
-      nonCancellableScope.run(
-        true,
-        () =>
-          void this.schedule((seq) => ({ type: 'WorkflowUpdateCompleted', seq, updateId, ...outcome }), {
-            immediate: () => undefined,
-          }),
-      );
-    };
-    const fail = (err: unknown) => record({ failure: serializeFailure(err) });
-    workflowStorage.run(this, () => {
-      try {
-        if (!handler)
-          throw new UnknownUpdateError(
-            this.info.workflowId,
-            this.info.workflowType,
-            event.updateName,
-            Object.keys(this.definition.updates),
-          );
-        Promise.resolve(this.instance![handler.method](...args)).then((value) => {
-          let result: string;
-          try {
-            result = this.converter.encode(
-              value,
-              `result of update '${event.updateName}' (${updateId}) of workflow '${this.info.workflowId}'`,
-            );
-          } catch (err) {
-            return fail(err);
-          }
-          record({ result });
-        }, fail);
-      } catch (err) {
-        fail(err);
-      }
-    });
+    this.calls.reject(
+      (wait) => wait.scope?.within(scope) === true,
+      () => failure,
+    );
   }
 
   /** True when no update handler is running (`allHandlersFinished()`). */
   get handlersFinished(): boolean {
-    return this.runningHandlers === 0;
+    return this.handlers.finished;
   }
 
   /**
@@ -563,24 +392,7 @@ export class WorkflowActivation implements Activator {
    * validator threw.
    */
   validateUpdate(name: string, args: unknown[]): void {
-    const handler = this.definition.updates[name];
-    if (!handler)
-      throw new UnknownUpdateError(
-        this.info.workflowId,
-        this.info.workflowType,
-        name,
-        Object.keys(this.definition.updates),
-      );
-    if (!handler.validator || !this.instance) return;
-    try {
-      workflowStorage.run(this, () => queryScope.run(true, () => handler.validator!.apply(this.instance, args)));
-    } catch (err) {
-      throw new WorkflowUpdateRejectedError(
-        this.info.workflowId,
-        name,
-        err instanceof Error ? err : new Error(String(err)),
-      );
-    }
+    this.handlers.validate(name, args);
   }
 
   private startCode(): void {
@@ -609,7 +421,7 @@ export class WorkflowActivation implements Activator {
    * fails the workflow task, which is retried with backoff, instead of failing the workflow:
    * a deploy with the right codec resumes it.
    */
-  private decodeRecorded(input: string[], what: string): unknown[] | undefined {
+  decodeRecorded(input: string[], what: string): unknown[] | undefined {
     try {
       return this.converter.decodeAll(input, `${what} of workflow '${this.info.workflowId}' (run ${this.info.runId})`);
     } catch (err) {
@@ -629,7 +441,8 @@ export class WorkflowActivation implements Activator {
     this.close({ status: 'completed', value: encoded });
   }
 
-  private fail(err: unknown): void {
+  /** Ends the run with `err` (or continues it as new, for a ContinueAsNew). */
+  fail(err: unknown): void {
     if (err instanceof ContinueAsNew) {
       try {
         const input = this.converter.encodeAll(err.args, `continue-as-new of workflow '${this.info.workflowId}'`);
@@ -663,45 +476,6 @@ export class WorkflowActivation implements Activator {
   private mismatch(eventId: number, recorded: string, produced: string): NonDeterminismError {
     return new NonDeterminismError(this.info.workflowId, this.info.runId, eventId, recorded, produced);
   }
-}
-
-/** The history event that records a closing. */
-function closeTypeOf(status: Closing['status']): HistoryEvent['type'] {
-  switch (status) {
-    case 'completed':
-      return 'WorkflowExecutionCompleted';
-    case 'canceled':
-      return 'WorkflowExecutionCanceled';
-    case 'continued':
-      return 'WorkflowExecutionContinuedAsNew';
-    default:
-      return 'WorkflowExecutionFailed';
-  }
-}
-
-function scopeCancelled(workflowId: string, scope: ScopeState): CancelledFailure {
-  return new CancelledFailure(
-    `A cancellation scope of workflow '${workflowId}' was cancelled${scope.reason ? `: ${scope.reason}` : ''}`,
-  );
-}
-
-function rejected<T>(err: Error): Promise<T> {
-  const p = Promise.reject(err);
-  p.catch(() => undefined);
-  return p;
-}
-
-function sameCommand(recorded: CommandEvent, cmd: NewCommand): boolean {
-  if (recorded.type !== cmd.type) return false;
-  if (recorded.type === 'ActivityTaskScheduled' && cmd.type === 'ActivityTaskScheduled')
-    return recorded.activityType === cmd.activityType;
-  if (recorded.type === 'MarkerRecorded' && cmd.type === 'MarkerRecorded')
-    return recorded.name === cmd.name && (cmd.name !== 'patch' || recorded.value === cmd.value);
-  if (recorded.type === 'ChildWorkflowScheduled' && cmd.type === 'ChildWorkflowScheduled')
-    return recorded.workflowType === cmd.workflowType;
-  if (recorded.type === 'WorkflowUpdateCompleted' && cmd.type === 'WorkflowUpdateCompleted')
-    return recorded.updateId === cmd.updateId;
-  return true;
 }
 
 function assertNever(x: never): never {

@@ -46,7 +46,8 @@ export interface Activator {
   refuse<T>(err: InvalidDurationError | InvalidSearchAttributeError): Promise<T>;
   /** The command recorded for the next sequence number, if any. */
   peekRecorded(): CommandEvent | undefined;
-  patched(patchId: string, deprecated: boolean): boolean;
+  /** True while the code is still behind its recorded history. */
+  readonly replaying: boolean;
   upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void;
   condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean>;
   /** Rejects the durable calls and conditions made inside `scope` (or scopes within it). */

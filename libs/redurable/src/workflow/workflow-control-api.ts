@@ -5,7 +5,7 @@ import { CancelledFailure, ContinueAsNew } from '../core/errors/workflow-control
 import { TimeoutFailure } from '../core/errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../core/events.js';
 import { timeoutsInMs } from '../core/workflow-timeouts.js';
-import { currentActivation } from './context.js';
+import { currentActivation, type Activator } from './context.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import { encodeMemo } from '../core/payload/memo.js';
 import {
@@ -37,7 +37,7 @@ export function condition(predicate: () => boolean, timeout?: Duration): Promise
  * if (patched('fraud-check')) await this.acts.checkFraud(input);
  */
 export function patched(patchId: string): boolean {
-  return currentActivation('patched()').patched(patchId, false);
+  return patchMarker(currentActivation('patched()'), patchId, false);
 }
 
 /**
@@ -45,7 +45,7 @@ export function patched(patchId: string): boolean {
  * with `deprecatePatch(patchId)` and keep only the new path; histories with the marker still replay.
  */
 export function deprecatePatch(patchId: string): void {
-  currentActivation('deprecatePatch()').patched(patchId, true);
+  patchMarker(currentActivation('deprecatePatch()'), patchId, true);
 }
 
 /**
@@ -188,4 +188,28 @@ export async function executeChild<W extends Type<object>>(
   options: ChildWorkflowOptions<RunOf<W> extends (...a: infer A) => unknown ? A : unknown[]>,
 ): Promise<RunOf<W> extends (...a: never[]) => infer R ? Awaited<R> : unknown> {
   return (await startChild(workflow, options)).result();
+}
+
+/**
+ * `patched(id)`: true on new executions (recording a marker), false when replaying history made
+ * before the patch; a deprecated patch records nothing new and is true only where one was recorded.
+ */
+function patchMarker(activation: Activator, patchId: string, deprecated: boolean): boolean {
+  const recorded = activation.peekRecorded();
+  if (
+    recorded?.type === 'MarkerRecorded' &&
+    recorded.name === 'patch' &&
+    activation.converter.decode(recorded.value, 'patch id') === patchId
+  ) {
+    void activation.schedule((seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: recorded.value }), {
+      immediate: () => true,
+    });
+    return true;
+  }
+  if (activation.replaying || deprecated) return deprecated;
+  void activation.schedule(
+    (seq) => ({ type: 'MarkerRecorded', seq, name: 'patch', value: activation.converter.encode(patchId, 'patch id') }),
+    { immediate: () => true },
+  );
+  return true;
 }
