@@ -185,7 +185,7 @@ export class ScheduleProcessor {
       if (Date.now() > deadline)
         throw new ScheduleBusyError(
           scheduleId,
-          `another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
+          `Schedule '${scheduleId}' is busy: another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
         );
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -204,7 +204,7 @@ export class ScheduleProcessor {
     if (!(await this.deps.store.lock(pass.scheduleId, pass.owner, LOCK_TTL_MS))) {
       throw new ScheduleBusyError(
         pass.scheduleId,
-        `this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
+        `Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
       );
     }
     pass.rec.state.updatedAt = this.deps.now();

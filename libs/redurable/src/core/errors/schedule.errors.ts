@@ -35,8 +35,8 @@ export class ScheduleNotFoundError extends RedurableError {
 export class ScheduleBusyError extends RedurableError {
   constructor(
     readonly scheduleId: string,
-    why: string,
+    message: string,
   ) {
-    super(`Schedule '${scheduleId}' is busy: ${why}`);
+    super(message);
   }
 }
