@@ -1,4 +1,4 @@
-import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports.js';
+import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports/index.js';
 import type { RedisClient } from './store/redis-client.js';
 import { ActivityExecutor, type CompletionSink } from './engine/activity-executor.js';
 import { DurableRegistry } from './core/definitions/registry.js';

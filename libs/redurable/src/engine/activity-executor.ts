@@ -1,5 +1,5 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { optionalMs } from '../core/duration.js';
 import type { ActivityCallOptions } from '../core/definitions/metadata.js';

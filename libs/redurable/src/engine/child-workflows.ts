@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/events.js';
 import { closeFailure } from '../core/close-failure.js';
 import type { RedisHistoryStore } from '../store/redis-history-store.js';

@@ -14,7 +14,7 @@ export interface RecoverySweepDeps {
 }
 import { outstandingOf } from '../core/outstanding.js';
 import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import type { RedisHistoryStore } from '../store/redis-history-store.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import type { ChildWorkflows } from './child-workflows.js';

@@ -1,5 +1,5 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import {
   CorruptHistoryError,
   LeaseLostError,

@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/ports.js';
+import type { Logger } from '../../core/ports/index.js';
 import type { ScheduleProcessor } from './schedule-processor.js';
 import type { ScheduleStore } from '../../store/schedule-store.js';
 import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
