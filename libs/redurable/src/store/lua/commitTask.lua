@@ -32,7 +32,6 @@
 --- @include "now"
 --- @include "due-check"
 --- @include "append-events"
---- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
 --- @include "lease-memo"

@@ -28,7 +28,6 @@
 --- @include "lease-held"
 --- @include "acquire-lease"
 --- @include "append-events"
---- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
 --- @include "lease-memo"

@@ -1,5 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Reply, SCRIPT_KEYS, scriptSource, type ScriptName } from './scripts.js';
+
+const LUA_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** The assembled Lua of every script: its includes inlined once each, in an order that runs. */
 describe('Lua script sources', () => {
@@ -20,5 +25,14 @@ describe('Lua script sources', () => {
   test.each(names)('%s: every reply code it names is one of the shared codes', (name) => {
     const used = new Set([...scriptSource(name).matchAll(/\bR\.(\w+)/g)].map((m) => m[1]));
     expect([...used].filter((code) => !(code in Reply))).toEqual([]);
+  });
+
+  test('every event is appended by the append-events include (no other file adds stream entries)', () => {
+    const files = [
+      ...readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua')),
+      ...readdirSync(join(LUA_DIR, 'includes')).map((f) => join('includes', f)),
+    ];
+    const adding = files.filter((f) => readFileSync(join(LUA_DIR, f), 'utf8').includes("'XADD'"));
+    expect(adding).toEqual([join('includes', 'append-events.lua')]);
   });
 });

@@ -35,7 +35,8 @@
 --- @include "due-check"
 --- @include "lease-held"
 --- @include "set-status"
---- @include "close-run"
+--- @include "append-events"
+--- @include "terminate-run"
 --- @include "requests"
 --- @include "lease-memo"
 --- @include "search-index"
@@ -61,19 +62,13 @@ if needsCurrent and current ~= (O.currentRunId or '') then return {R.RETRY} end
 local now = nowMs()
 if status == 'running' then
   if signal then
-    local len = redis.call('HINCRBY', meta, 'len', 1)
-    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', signal)
-    redis.call('HSET', meta, 'dirty', 1)
-    checkSoon(meta, now)
+    appendFromOutside(meta, KEYS[4], signal, now)
     rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
     return {R.EXISTING, current, leaseHeld(meta, now) and 0 or 1}
   end
   if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
   if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end
-  local len = redis.call('HINCRBY', meta, 'len', 1)
-  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', terminated)
-  closeRun(meta, KEYS[4], KEYS[5], 'terminated', terminated, O.retentionMs, O.closedChannel, O.workflowId, now)
-  redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
+  terminateRun(meta, KEYS[4], KEYS[5], 'terminated', terminated, O.retentionMs, O.closedChannel, O.cancelChannel, O.workflowId, now)
 elseif status then
   if O.reuse == 'REJECT_DUPLICATE' then return {R.REUSE_REJECTED, status} end
   if O.reuse == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {R.REUSE_REJECTED, status} end
@@ -83,15 +78,15 @@ if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) en
 local fence = redis.call('HGET', meta, 'fence') or '0'
 setSearchAttributes(meta, O.workflowId, nil) -- the last run's attributes leave the indexes
 redis.call('DEL', meta)
-local firstId = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
+local firstId = addEntry(KEYS[2], 1, started)
 local len = 1
 if signal then
   len = 2
-  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', signal)
+  addEntry(KEYS[2], 2, signal)
 end
 redis.call('HSET', meta,
-  'type', O.type, 'runId', O.runId, 'taskQueue', O.taskQueue,
-  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', O.checkAfterMs)
+  'type', O.type, 'runId', O.runId, 'taskQueue', O.taskQueue, 'startedAt', now, 'len', len,
+  'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', O.checkAfterMs)
 checkSoon(meta, now)
 if O.parent then redis.call('HSET', meta, 'parent', O.parent) end
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end

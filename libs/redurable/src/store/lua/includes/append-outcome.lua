@@ -3,6 +3,7 @@
 --- @include "lease-held"
 --- @include "acquire-lease"
 --- @include "lease-memo"
+--- @include "append-events"
 -- Appends an activity/timer/child outcome to the current run, first result wins.
 -- Returns 'closed' (nothing written) when the run is not running or is another run, 'dup' when
 -- the seq already has its outcome (a retried job, or a copy resent after a lost reply), else
@@ -10,10 +11,7 @@
 local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson)
   if redis.call('HGET', metaKey, 'status') ~= 'running' or redis.call('HGET', metaKey, 'runId') ~= runId then return 'closed' end
   if redis.call('SADD', doneKey, tostring(seq)) == 0 then return 'dup' end
-  local len = redis.call('HINCRBY', metaKey, 'len', 1)
-  redis.call('XADD', historyKey, '*', 'i', len, 'e', eventJson)
-  redis.call('HSET', metaKey, 'dirty', 1)
-  checkSoon(metaKey, nowMs())
+  appendFromOutside(metaKey, historyKey, eventJson, nowMs())
   return 'ok'
 end
 -- After an outcome was appended (or found already there): take the lease when `inline` and it is
