@@ -5,19 +5,14 @@ import { CorruptHistoryError, LeaseLostError } from '../core/errors/library.erro
 import { Reply, defineScripts, type ScriptRunner } from './lua/scripts.js';
 import type { HistoryEvent, NewEvent } from '../core/events.js';
 import type { KeyNames } from './keys.js';
+import { META_FIELDS as M, toMeta } from './meta-schema.js';
 import {
   searchAttributesAfter,
   type RecordedSearchAttributes,
   type SearchAttributeDeclarations,
 } from '../core/search/search-attributes.js';
 import type { StoredEvent } from '../core/events.js';
-import type {
-  IdConflictPolicy,
-  IdReusePolicy,
-  ParentInfo,
-  WorkflowMeta,
-  WorkflowStatus,
-} from '../core/workflow-state.js';
+import type { IdConflictPolicy, IdReusePolicy, ParentInfo, WorkflowMeta } from '../core/workflow-state.js';
 
 export type { StoredEvent, IdConflictPolicy, IdReusePolicy, ParentInfo, WorkflowMeta };
 
@@ -754,12 +749,12 @@ export class RedisHistoryStore {
 
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */
   async markHasChildren(workflowId: string): Promise<void> {
-    await this.redis.hset(this.keys.meta(workflowId), 'hasChildren', '1');
+    await this.redis.hset(this.keys.meta(workflowId), M.hasChildren, '1');
   }
 
   /** The id of the workflow's current run (undefined when the id is unknown). */
   async currentRunId(workflowId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.meta(workflowId), 'runId')) ?? undefined;
+    return (await this.redis.hget(this.keys.meta(workflowId), M.runId)) ?? undefined;
   }
 
   /** Closed children of one shard, closed before `before`, whose parent may not have their outcome yet. */
@@ -950,7 +945,7 @@ export class RedisHistoryStore {
       (await this.redis
         .pipeline()
         .sismember(this.keys.done(workflowId, runId), String(seq))
-        .hmget(this.keys.meta(workflowId), 'status', 'runId')
+        .hmget(this.keys.meta(workflowId), M.status, M.runId)
         .exec()) ?? [];
     for (const [err] of res) if (err) throw err;
     if (Number(res[0][1]) === 1) return 'recorded';
@@ -1060,14 +1055,14 @@ export class RedisHistoryStore {
 
   async getMeta(workflowId: string): Promise<WorkflowMeta | undefined> {
     const h = await this.redis.hgetall(this.keys.meta(workflowId));
-    return h && h.status ? toMeta(workflowId, h) : undefined;
+    return h && h[M.status] ? toMeta(workflowId, h) : undefined;
   }
 
   /** Meta hashes of many workflows, one pipeline per shard (missing or unreadable ones are undefined). */
   async getMetas(workflowIds: string[]): Promise<(WorkflowMeta | undefined)[]> {
     const hashes = await this.perShard(workflowIds, (pipe, id) => pipe.hgetall(this.keys.meta(id)), true);
     return hashes.map((h, i) => {
-      if (!h || !(h as Record<string, string>).status) return undefined;
+      if (!h || !(h as Record<string, string>)[M.status]) return undefined;
       try {
         return toMeta(workflowIds[i], h as Record<string, string>);
       } catch {
@@ -1106,29 +1101,4 @@ export class RedisHistoryStore {
     );
     return out;
   }
-}
-
-function toMeta(workflowId: string, h: Record<string, string>): WorkflowMeta {
-  const num = (v?: string) => (v === undefined || v === '' ? undefined : Number(v));
-  return {
-    workflowId,
-    type: h.type,
-    status: h.status as WorkflowStatus,
-    runId: h.runId,
-    taskQueue: h.taskQueue,
-    startedAt: Number(h.startedAt),
-    closedAt: num(h.closedAt),
-    historyLength: Number(h.len ?? 0),
-    closeValue: h.closeValue,
-    taskFailure: h.taskFailure,
-    taskAttempt: num(h.taskAttempt),
-    retryAt: num(h.retryAt),
-    dirty: h.dirty === '1',
-    dispatchAt: num(h.dispatchAt),
-    parent: h.parent ? (JSON.parse(h.parent) as ParentInfo) : undefined,
-    lease: h.lease || undefined,
-    leaseExp: Number(h.leaseExp ?? 0),
-    fence: Number(h.fence ?? 0),
-    searchAttributes: h.sa ? (JSON.parse(h.sa) as RecordedSearchAttributes) : undefined,
-  };
 }

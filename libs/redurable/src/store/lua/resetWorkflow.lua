@@ -33,8 +33,8 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
   local closed = last and last[2][4] and string.find(last[2][4], O.newRunId, 1, true) and cjson.decode(last[2][4]).type == 'WorkflowExecutionReset'
   return {R.OK, closed and 1 or 0}
 end
-if redis.call('HGET', meta, 'runId') ~= O.oldRunId then return {R.RETRY} end
-if tonumber(redis.call('HGET', meta, 'len') or '0') ~= tonumber(O.expectLen) then return {R.RETRY} end
+if redis.call('HGET', meta, M.runId) ~= O.oldRunId then return {R.RETRY} end
+if tonumber(redis.call('HGET', meta, M.historyLength) or '0') ~= tonumber(O.expectLen) then return {R.RETRY} end
 local now = nowMs()
 local wasRunning = closeRunForReset(meta, KEYS[2], KEYS[3], ARGV[2], O.retentionMs, O.cancelChannel, O.closedChannel, O.workflowId)
 for i = 3, #ARGV do

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
+import { INDEX_NAMES } from '../keys.js';
+import { META_FIELDS } from '../meta-schema.js';
 
 const LUA_DIR = dirname(fileURLToPath(import.meta.url));
 const INCLUDE = /^--- @include "([\w-]+)"$/gm;
@@ -42,8 +44,9 @@ export type ReplyCode = (typeof Reply)[keyof typeof Reply];
 
 /**
  * Every script: its file in lua/ and the names of its KEYS, in order. A script may also name
- * keys of its workflow's shard inside Lua from `O.idx` (status, type and due indexes, whose
- * names depend on values it reads); they share the shard's hash tag, so the same slot.
+ * keys of its workflow's shard inside Lua from `O.idx` and the index names `I` (status, type
+ * and due indexes, whose names depend on values it reads); they share the shard's hash tag, so
+ * the same slot.
  */
 export const SCRIPT_KEYS = {
   startWorkflow: ['meta', 'history', 'done', 'currentHistory', 'currentDone', 'requests', 'requestTimes'],
@@ -175,10 +178,21 @@ export type ScriptRunner = <N extends ScriptName>(
   events?: string[],
 ) => Promise<unknown>;
 
-/** The prelude of every script: the reply codes, and the decoded options. */
-const PRELUDE = `local R = {${Object.entries(Reply)
-  .map(([k, v]) => `${k} = ${v}`)
-  .join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
+/** A Lua table constructor: `{a = 'x', b = 2}`. */
+function luaTable(values: Record<string, string | number>): string {
+  const fields = Object.entries(values).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v}'`}`);
+  return `{${fields.join(', ')}}`;
+}
+
+/**
+ * The prelude of every script: the reply codes (`R`), the meta hash's field names (`M`, see
+ * meta-schema.ts), the names of the shard's indexes (`I`, see keys.ts), and the options (`O`).
+ */
+const PRELUDE =
+  `local R = ${luaTable(Reply)}\n` +
+  `local M = ${luaTable(META_FIELDS)}\n` +
+  `local I = ${luaTable(INDEX_NAMES)}\n` +
+  'local O = cjson.decode(ARGV[1])\n';
 
 /**
  * Script source with each `--- @include "name"` line replaced by `includes/name.lua`, after the

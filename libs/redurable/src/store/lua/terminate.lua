@@ -15,8 +15,8 @@
 --- @include "terminate-run"
 --- @include "requests"
 if priorReply(KEYS[4], O.requestId) then return {R.OK} end
-local status = redis.call('HGET', KEYS[1], 'status')
-if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
+local status = redis.call('HGET', KEYS[1], M.status)
+if redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 terminateRun(KEYS[1], KEYS[2], KEYS[3], O.status or 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.cancelChannel, O.workflowId, nowMs())
 rememberReply(KEYS[4], KEYS[5], O.requestId, {R.OK}, nowMs())

@@ -9,7 +9,7 @@
 -- the seq already has its outcome (a retried job, or a copy resent after a lost reply), else
 -- appends it, marks the workflow as having new events and returns 'ok'.
 local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson)
-  if redis.call('HGET', metaKey, 'status') ~= 'running' or redis.call('HGET', metaKey, 'runId') ~= runId then return 'closed' end
+  if redis.call('HGET', metaKey, M.status) ~= 'running' or redis.call('HGET', metaKey, M.runId) ~= runId then return 'closed' end
   if redis.call('SADD', doneKey, tostring(seq)) == 0 then return 'dup' end
   appendFromOutside(metaKey, historyKey, eventJson, nowMs())
   return 'ok'
@@ -20,7 +20,7 @@ end
 -- new outcome, so a copy resent after a lost reply still gets the workflow moving.
 local function afterOutcome(metaKey, historyKey, appended, inline, now, ttl, cacheFence, cacheLastId, requestId)
   if appended == 'closed' then return {R.NOT_RUNNING} end
-  if appended == 'dup' and redis.call('HGET', metaKey, 'dirty') ~= '1' then return {R.NOT_RUNNING} end
+  if appended == 'dup' and redis.call('HGET', metaKey, M.dirty) ~= '1' then return {R.NOT_RUNNING} end
   if inline then
     local acquired = acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
     if acquired then

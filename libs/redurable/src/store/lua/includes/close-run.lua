@@ -16,20 +16,20 @@ end
 local function closeRun(metaKey, historyKey, doneKey, status, value, retention, channel, workflowId, now)
   forgetCheck(metaKey)
   setStatus(metaKey, workflowId, status)
-  redis.call('HSET', metaKey, 'closedAt', now, 'closeValue', value, 'lease', '', 'dirty', 0)
-  redis.call('HDEL', metaKey, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt')
+  redis.call('HSET', metaKey, M.closedAt, now, M.closeValue, value, M.lease, '', M.dirty, 0)
+  redis.call('HDEL', metaKey, M.dispatchAt, M.taskFailure, M.taskAttempt, M.retryAt)
   if retention > 0 then redis.call('PEXPIRE', metaKey, retention) end
   expireRun(historyKey, doneKey, retention)
-  local runId = redis.call('HGET', metaKey, 'runId')
-  local parent = redis.call('HGET', metaKey, 'parent')
+  local runId = redis.call('HGET', metaKey, M.runId)
+  local parent = redis.call('HGET', metaKey, M.parent)
   if parent then
-    redis.call('ZADD', O.idx .. 'notify', now, workflowId)
-    redis.call('HSET', O.idx .. 'notify-data', workflowId,
+    redis.call('ZADD', O.idx .. I.notify, now, workflowId)
+    redis.call('HSET', O.idx .. I.notifyData, workflowId,
       cjson.encode({ parent = cjson.decode(parent), status = status, value = value, runId = runId }))
   end
-  if redis.call('HEXISTS', metaKey, 'hasChildren') == 1 then
-    redis.call('ZADD', O.idx .. 'closed-parents', now, workflowId)
-    redis.call('HSET', O.idx .. 'closed-parents-data', workflowId, runId)
+  if redis.call('HEXISTS', metaKey, M.hasChildren) == 1 then
+    redis.call('ZADD', O.idx .. I.closedParents, now, workflowId)
+    redis.call('HSET', O.idx .. I.closedParentsData, workflowId, runId)
   end
   redis.call('PUBLISH', channel, workflowId)
 end
@@ -41,7 +41,7 @@ end
 -- whoever waits for its result is told (they follow the reset to the new run).
 -- Returns whether the old run was running.
 local function closeRunForReset(metaKey, historyKey, doneKey, resetJson, retention, cancelChannel, closedChannel, workflowId)
-  local running = redis.call('HGET', metaKey, 'status') == 'running'
+  local running = redis.call('HGET', metaKey, M.status) == 'running'
   if running then
     appendEvent(metaKey, historyKey, resetJson)
     redis.call('PUBLISH', cancelChannel, 'terminate:' .. workflowId)

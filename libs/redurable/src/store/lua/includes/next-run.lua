@@ -5,8 +5,8 @@
 -- (dispatch mark, task failure, close fields, children) goes, and it waits for its first
 -- workflow task. The fence keeps growing, and type, task queue, parent and checkAfter stay.
 local function startNextRun(metaKey, newRunId, len, now, workflowId)
-  redis.call('HSET', metaKey, 'runId', newRunId, 'startedAt', now, 'len', len, 'dirty', 1, 'lease', '', 'leaseExp', 0)
-  redis.call('HDEL', metaKey, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt', 'closeValue', 'closedAt', 'hasChildren')
+  redis.call('HSET', metaKey, M.runId, newRunId, M.startedAt, now, M.historyLength, len, M.dirty, 1, M.lease, '', M.leaseExp, 0)
+  redis.call('HDEL', metaKey, M.dispatchAt, M.taskFailure, M.taskAttempt, M.retryAt, M.closeValue, M.closedAt, M.hasChildren)
   setStatus(metaKey, workflowId, 'running')
   checkSoon(metaKey, now)
 end
