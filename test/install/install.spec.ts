@@ -105,7 +105,8 @@ test('the packed packages install, compile under strict settings and run in a fr
         'index.d.ts',
         'index.js.map',
         join('testing', 'index.js'),
-        join('lua', 'startWorkflow.lua'),
+        join('store', 'lua', 'startWorkflow.lua'),
+        join('store', 'lua', 'includes', 'append-events.lua'),
       ]),
     );
     expect((await run('npx', ['--no-install', 'redurable', '--version'], app)).trim()).toBe('0.1.0');
