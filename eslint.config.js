@@ -83,7 +83,11 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     // Nest's injection reads constructor parameter types at run time: imports used there stay values.
     languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'libs/*/tsconfig.json', noWarnOnMultipleProjects: true })] },
+    settings: {
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: 'libs/*/tsconfig.json', noWarnOnMultipleProjects: true }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': [

@@ -24,7 +24,7 @@ async function parkedTasks(url: string, workflowId: string, activities: number, 
     const handle = await client.start(ParkedWorkflow, { workflowId, args: [activities] });
     const events = 2 * activities + 2;
     for (const deadline = Date.now() + 120_000; ;) {
-      const meta = await runtime.store.getMeta(workflowId);
+      const meta = await runtime.histories.getMeta(workflowId);
       if (meta && meta.historyLength === events && !meta.lease) break;
       if (Date.now() > deadline)
         throw new Error(`parked workflow did not reach ${events} events: ${JSON.stringify(meta)}`);
@@ -41,7 +41,7 @@ async function parkedTasks(url: string, workflowId: string, activities: number, 
       cold.push(await timeIt(task));
       warm.push(await timeIt(task));
     }
-    const meta = await runtime.store.getMeta(workflowId);
+    const meta = await runtime.histories.getMeta(workflowId);
     if (!meta || meta.status !== 'running' || meta.taskFailure || meta.historyLength !== events) {
       throw new Error(`replay changed the parked workflow: ${JSON.stringify(meta)}`);
     }

@@ -36,7 +36,7 @@ try {
     const due = async () => {
       let n = 0;
       for (const shard of runtime.keys.allShards())
-        n += (await runtime.store.dueForCheck(shard, TASK_QUEUE, Date.now(), 1)).length;
+        n += (await runtime.indexes.dueForCheck(shard, TASK_QUEUE, Date.now(), 1)).length;
       return n;
     };
     while ((await due()) > 0) await sweep.runOnce();
@@ -48,9 +48,9 @@ try {
     // What the sweep read on every pass before the due index: each running workflow's meta, 500 at a time.
     for (const shard of runtime.keys.allShards()) {
       for (let start = 0; ; start += 500) {
-        const ids = await runtime.store.runningIds(shard, start, 500);
+        const ids = await runtime.indexes.runningIds(shard, start, 500);
         if (ids.length === 0) break;
-        await runtime.store.getMetas(ids);
+        await runtime.histories.getMetas(ids);
         if (ids.length < 500) break;
       }
     }

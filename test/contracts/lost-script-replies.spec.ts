@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisHistoryStore } from '../../libs/redurable/src/store/redis-history-store.js';
+import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.js';
 import { KeyNames } from '../../libs/redurable/src/store/keys.js';
 import type { NewEvent } from '../../libs/redurable/src/core/events.js';
 import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';

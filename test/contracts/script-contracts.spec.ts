@@ -2,7 +2,8 @@ import { afterAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '../../libs/redurable/src/core/events.js';
 import { KeyNames } from '../../libs/redurable/src/store/keys.js';
-import { RedisHistoryStore } from '../../libs/redurable/src/store/redis-history-store.js';
+import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.js';
+import { RedisIndexStore } from '../../libs/redurable/src/store/index-store.js';
 import { CorruptHistoryError, LeaseLostError } from '../../libs/redurable/src/core/errors/library.errors.js';
 import { testRedis } from '../support/test-app.js';
 
@@ -14,6 +15,7 @@ import { testRedis } from '../support/test-app.js';
 const redis = testRedis();
 const keys = new KeyNames(`contracts-${randomUUID().slice(0, 8)}`);
 const store = new RedisHistoryStore(redis, keys);
+const indexes = new RedisIndexStore(redis, keys);
 const TTL = 30_000;
 let workflowId: string;
 let runId: string;
@@ -420,11 +422,11 @@ describe('the recovery sweep scripts', () => {
     const due = keys.dueIndexOf(workflowId, 'q');
     const seen = (await store.getMeta(workflowId))!;
     const at = Date.now() + 60_000;
-    expect(await store.rescheduleCheck('q', workflowId, seen, at)).toBe(true);
+    expect(await indexes.rescheduleCheck('q', workflowId, seen, at)).toBe(true);
     expect(Number(await redis.zscore(due, workflowId))).toBe(at);
     await store.appendExternal(workflowId, runId, signal('changed'), false, randomUUID());
     await redis.zadd(due, Date.now() - 1000, workflowId);
-    expect(await store.rescheduleCheck('q', workflowId, seen, Date.now() + 600_000)).toBe(false);
+    expect(await indexes.rescheduleCheck('q', workflowId, seen, Date.now() + 600_000)).toBe(false);
     // The change meant "look again within checkAfter": moved there, not to the stale verdict.
     const score = Number(await redis.zscore(due, workflowId));
     expect(score).toBeGreaterThan(Date.now() + TTL - 5_000);
@@ -436,7 +438,7 @@ describe('the recovery sweep scripts', () => {
   test('sweepClaim: a shard claimed by one owner is skipped by another until released', async () => {
     const claim = async (owner: string, shards: number[], release = false) =>
       (
-        await Promise.all(shards.map(async (s) => ((await store.claimSweep('q', s, owner, TTL, release)) ? s : -1)))
+        await Promise.all(shards.map(async (s) => ((await indexes.claimSweep('q', s, owner, TTL, release)) ? s : -1)))
       ).filter((s) => s >= 0);
     expect(await claim('owner-a', [0, 1])).toEqual([0, 1]);
     expect(await claim('owner-b', [0, 1, 2])).toEqual([2]);
@@ -451,8 +453,8 @@ describe('the recovery sweep scripts', () => {
     await redis.hset(keys.notifyDataIndex(shard), workflowId, '{}', 'someone-else', '{}');
     await redis.zadd(keys.closedParentsIndex(shard), 1, workflowId);
     await redis.hset(keys.closedParentsDataIndex(shard), workflowId, runId);
-    await store.childNotified(workflowId);
-    await store.parentHandled(workflowId);
+    await indexes.childNotified(workflowId);
+    await indexes.parentHandled(workflowId);
     expect(await redis.zrange(keys.notifyIndex(shard), '0', '-1')).toEqual(['someone-else']);
     expect(Object.keys(await redis.hgetall(keys.notifyDataIndex(shard)))).toEqual(['someone-else']);
     expect(await redis.exists(keys.closedParentsIndex(shard), keys.closedParentsDataIndex(shard))).toBe(0);

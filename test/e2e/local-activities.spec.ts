@@ -237,7 +237,7 @@ describe('local activities', () => {
     const other = await createTestApp([], { prefix: t.prefix, worker: false, leaseTtl: '1s' });
     const handle = await t.client.start(SlowChainWorkflow, { workflowId: 'local-long', args: [8] });
     await new Promise((r) => setTimeout(r, 1300));
-    const taken = await other.app.get(DurableRuntime).store.acquire('local-long', handle.runId!, 1000);
+    const taken = await other.app.get(DurableRuntime).histories.acquire('local-long', handle.runId!, 1000);
     await other.close();
     expect(taken.kind).toBe('busy');
     expect(await handle.result()).toBe(36);

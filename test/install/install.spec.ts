@@ -107,6 +107,7 @@ test('the packed packages install, compile under strict settings and run in a fr
         join('testing', 'index.js'),
         join('workflow', 'index.js'),
         join('store', 'lua', 'startWorkflow.lua'),
+        join('store', 'lua', 'includes', 'append-events.lua'),
       ]),
     );
     expect((await run('npx', ['--no-install', 'redurable', '--version'], app)).trim()).toBe('0.1.0');

@@ -1,4 +1,4 @@
-import type { Logger } from './core/ports.js';
+import type { Logger } from './core/ports/index.js';
 import { plainToInstance } from 'class-transformer';
 import {
   IsArray,

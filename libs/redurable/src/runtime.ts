@@ -1,4 +1,4 @@
-import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports.js';
+import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports/index.js';
 import type { RedisClient } from './store/redis-client.js';
 import { ActivityExecutor, type CompletionSink } from './engine/activity-executor.js';
 import { DurableRegistry } from './core/definitions/registry.js';
@@ -6,7 +6,10 @@ import { KEY_LAYOUT_VERSION, KeyNames } from './store/keys.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from './core/errors/library.errors.js';
 import { DEFAULT_SHARDS } from './store/shards.js';
 import { PartitionTable } from './queues/partitions.js';
-import { RedisHistoryStore, type Lease } from './store/redis-history-store.js';
+import type { Lease } from './core/ports/index.js';
+import { RedisHistoryStore } from './store/history-store.js';
+import { RedisIndexStore } from './store/index-store.js';
+import { RedisCatalogStore } from './store/catalog-store.js';
 import { DataConverter } from './core/payload/data-converter.js';
 import { WorkflowCache } from './engine/workflow-cache.js';
 import { WorkflowTaskRunner } from './engine/task-runner.js';
@@ -55,7 +58,12 @@ export class DurableRuntime {
   /** The main connection's state: bounded waits for boot and client calls, drop/recovery logs. */
   readonly link: RedisLink;
   readonly keys: KeyNames;
-  readonly store: RedisHistoryStore;
+  /** Workflow metas and run histories. */
+  readonly histories: RedisHistoryStore;
+  /** The shards' listing, recovery and child indexes. */
+  readonly indexes: RedisIndexStore;
+  /** Key layout, partition counts, workflow types and search attribute declarations. */
+  readonly catalog: RedisCatalogStore;
   readonly converter: DataConverter;
   readonly queues: QueueSet;
   readonly dispatcher: Dispatcher;
@@ -86,16 +94,22 @@ export class DurableRuntime {
     this.redis = openConnection(options.connection);
     this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
     this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
-    this.store = new RedisHistoryStore(this.redis, this.keys);
+    this.histories = new RedisHistoryStore(this.redis, this.keys);
+    this.indexes = new RedisIndexStore(this.redis, this.keys);
+    this.catalog = new RedisCatalogStore(this.redis, this.keys);
     this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
-    this.queues = new QueueSet(this.redis, options.prefix, new PartitionTable(this.store, options.partitions));
+    this.queues = new QueueSet(
+      this.redis,
+      options.prefix,
+      new PartitionTable(this.catalog, options.partitions, options.prefix),
+    );
     // Children need the whole runtime; the closures reach them once it is built.
     this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) =>
       this.children.start(parent, cmd),
     );
     this.cache = new WorkflowCache(options.workflowCacheSize);
     this.runner = new WorkflowTaskRunner(
-      this.store,
+      this.histories,
       this.registry,
       this.converter,
       this.cache,
@@ -112,7 +126,7 @@ export class DurableRuntime {
       this.logger,
     );
     this.executor = new ActivityExecutor(
-      this.store,
+      this.histories,
       this.registry,
       this.converter,
       options.activityDefaults,
@@ -124,7 +138,7 @@ export class DurableRuntime {
     const { leaseTtlMs, retentionMs } = options;
     const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
     this.writes = new WorkflowWrites({
-      store: this.store,
+      store: this.histories,
       dispatcher: this.dispatcher,
       queues: this.queues,
       leaseTtlMs,
@@ -133,7 +147,8 @@ export class DurableRuntime {
       afterClose,
     });
     this.children = new ChildWorkflows({
-      store: this.store,
+      store: this.histories,
+      indexes: this.indexes,
       dispatcher: this.dispatcher,
       writes: this.writes,
       logger: this.logger,
@@ -146,7 +161,7 @@ export class DurableRuntime {
     let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
     this.schedules = new ScheduleProcessor({
       store: scheduleStore,
-      history: this.store,
+      history: this.histories,
       converter: this.converter,
       client: () => (fireClient ??= new WorkflowClient(this.client)),
       now: () => this.clock.now(),
@@ -154,7 +169,9 @@ export class DurableRuntime {
       logger: this.logger,
     });
     this.client = {
-      store: this.store,
+      store: this.histories,
+      indexes: this.indexes,
+      catalog: this.catalog,
       link: this.link,
       converter: this.converter,
       registry: this.registry,
@@ -168,7 +185,8 @@ export class DurableRuntime {
       now: () => this.clock.now(),
       schedules: {
         schedules: scheduleStore,
-        store: this.store,
+        store: this.histories,
+        catalog: this.catalog,
         registry: this.registry,
         converter: this.converter,
         processor: this.schedules,
@@ -183,8 +201,11 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Set<string>): RecoverySweep {
-    const { store, queues, dispatcher, children, logger, metrics, options, timeOut } = this;
-    return new RecoverySweep({ store, queues, dispatcher, children, logger, metrics, options, timeOut }, served);
+    const { histories: store, indexes, queues, dispatcher, children, logger, metrics, options, timeOut } = this;
+    return new RecoverySweep(
+      { store, indexes, queues, dispatcher, children, logger, metrics, options, timeOut },
+      served,
+    );
   }
 
   /** Closes a run past its workflow timeout (its timeout job fired, or the sweep found it lost). */
@@ -274,7 +295,7 @@ export class DurableRuntime {
   async checkLayout(record = true): Promise<void> {
     const wanted = this.options.shards ?? DEFAULT_SHARDS;
     // SET NX writes only on a prefix without a layout; then whatever is there must be ours.
-    const found = await this.store.layout(record ? `${KEY_LAYOUT_VERSION}:${wanted}` : undefined);
+    const found = await this.catalog.layout(record ? `${KEY_LAYOUT_VERSION}:${wanted}` : undefined);
     if (found === null && !record) return;
     const match = /^(\d+):(\d+)$/.exec(found ?? '');
     if (!match || Number(match[1]) !== KEY_LAYOUT_VERSION)
@@ -293,8 +314,8 @@ export class DurableRuntime {
   async start(): Promise<void> {
     if (!this.options.worker || this.host) return;
     const taskQueues = this.servedTaskQueues();
-    await this.store.addWorkflowTypes([...this.registry.workflows.keys()]);
-    await this.store.addSearchAttributeDeclarations(
+    await this.catalog.addWorkflowTypes([...this.registry.workflows.keys()]);
+    await this.catalog.addSearchAttributeDeclarations(
       Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
     );
     await this.queues.partitions.record(taskQueues);

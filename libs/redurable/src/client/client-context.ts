@@ -1,6 +1,6 @@
 import type { RedisLink } from '../store/redis-link.js';
 import type { DurableRegistry } from '../core/definitions/registry.js';
-import type { Lease, RedisHistoryStore } from '../store/redis-history-store.js';
+import type { HistoryReader, HistoryWriter, Lease, ListingIndex, WorkflowCatalog } from '../core/ports/index.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { ClosedWatcher } from '../store/closed-watcher.js';
@@ -11,7 +11,12 @@ import type { ScheduleContext } from './schedules/schedule-client.js';
 
 /** What the client and its handles use: the parts of the runtime they need, and nothing else. */
 export interface ClientContext {
-  store: RedisHistoryStore;
+  /** Workflow metas and histories: read, and written from outside a task. */
+  store: HistoryReader & HistoryWriter;
+  /** The listing indexes (`list()`, `count()`). */
+  indexes: ListingIndex;
+  /** Workflow types and search attribute declarations workers registered. */
+  catalog: WorkflowCatalog;
   /** Bounded waits for Redis on every call. */
   link: RedisLink;
   converter: DataConverter;

@@ -183,21 +183,21 @@ export class WorkflowClient {
    */
   list(filter: ListWorkflowsFilter = {}): Promise<ListWorkflowsPage> {
     return this.runtime.link.call('list workflows', () =>
-      listWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()),
+      listWorkflows(this.runtime, filter, () => this.knownSearchAttributes()),
     );
   }
 
   /** How many workflows match the filter. */
   count(filter: Omit<ListWorkflowsFilter, 'limit' | 'cursor'> = {}): Promise<number> {
     return this.runtime.link.call('count workflows', () =>
-      countWorkflows(this.runtime.store, filter, () => this.knownSearchAttributes()),
+      countWorkflows(this.runtime, filter, () => this.knownSearchAttributes()),
     );
   }
 
   /** Search attribute names and types declared by the workflow classes of this process and those workers registered. */
   private async knownSearchAttributes(): Promise<Record<string, SearchAttributeType>> {
     const known: Record<string, SearchAttributeType> = {};
-    for (const declared of Object.values(await this.runtime.store.searchAttributeDeclarations()))
+    for (const declared of Object.values(await this.runtime.catalog.searchAttributeDeclarations()))
       Object.assign(known, declared);
     for (const def of this.runtime.registry.workflows.values()) Object.assign(known, def.searchAttributes);
     return known;
@@ -306,7 +306,7 @@ export class WorkflowClient {
     definition?: WorkflowDefinition,
   ): Promise<RecordedSearchAttributes> {
     const declared =
-      definition?.searchAttributes ?? (await this.runtime.store.searchAttributeDeclarations())[workflowType];
+      definition?.searchAttributes ?? (await this.runtime.catalog.searchAttributeDeclarations())[workflowType];
     return withoutRemovals(recordSearchAttributes(workflowType, values, declared));
   }
 
@@ -320,7 +320,7 @@ export class WorkflowClient {
     }
     const local = this.runtime.registry.workflows.get(workflow);
     if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
-    if (!(await this.runtime.store.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
+    if (!(await this.runtime.catalog.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
     return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
   }
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors/library.errors.js';
-import { compareEntries, type ListCursor, type RedisHistoryStore } from '../store/redis-history-store.js';
+import { compareEntries, type HistoryReader, type ListCursor, type ListingIndex } from '../core/ports/index.js';
 import {
   countableByIndex,
   matchesPlan,
@@ -77,12 +77,10 @@ async function planOf(filter: ListWorkflowsFilter, declarations: DeclarationSour
   return planListing(filter, needsDeclarations(filter) ? await declarations() : {});
 }
 
-function keyOf(store: RedisHistoryStore, plan: ListPlan): (shard: number) => string {
-  const idx = plan.index;
-  if (idx === 'all') return (shard) => store.keys.allIndex(shard);
-  if ('status' in idx) return (shard) => store.keys.statusIndex(shard, idx.status);
-  if ('type' in idx) return (shard) => store.keys.typeIndex(shard, idx.type);
-  return (shard) => store.keys.searchIndex(shard, idx.attribute, 'value' in idx ? idx.value : undefined);
+/** Where a listing reads: the index its plan picks, and the metas of the workflows it names. */
+export interface ListingSources {
+  indexes: ListingIndex;
+  store: Pick<HistoryReader, 'getMetas'>;
 }
 
 /** A cursor is the last entry of the page, so a page starts where the last one ended whatever was added since. */
@@ -111,17 +109,16 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
  * entries come after all it returned). Every condition is checked against each workflow's meta.
  */
 export async function listWorkflows(
-  store: RedisHistoryStore,
+  { indexes, store }: ListingSources,
   filter: ListWorkflowsFilter,
   declarations: DeclarationSource = async () => ({}),
 ): Promise<ListWorkflowsPage> {
   const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
   const plan = await planOf(filter, declarations);
-  const key = keyOf(store, plan);
   let cursor = decodeCursor(filter.cursor);
   const out: WorkflowSummary[] = [];
   for (;;) {
-    const perShard = await store.scoredEntries(key, plan.range, cursor, limit);
+    const perShard = await indexes.entries(plan.index, plan.range, cursor, limit);
     const merged = perShard.flat().sort(compareEntries).slice(0, limit);
     const metas = await store.getMetas(merged.map((e) => e.workflowId));
     for (const [i, meta] of metas.entries()) {
@@ -146,16 +143,16 @@ export async function listWorkflows(
 
 /** Counts with ZCOUNT over the shards when the plan's index answers the filter, else by listing. */
 export async function countWorkflows(
-  store: RedisHistoryStore,
+  sources: ListingSources,
   filter: ListWorkflowsFilter,
   declarations: DeclarationSource = async () => ({}),
 ): Promise<number> {
   const plan = await planOf(filter, declarations);
-  if (countableByIndex(plan) && !filter.idPrefix) return store.countScored(keyOf(store, plan), plan.range);
+  if (countableByIndex(plan) && !filter.idPrefix) return sources.indexes.count(plan.index, plan.range);
   let total = 0;
   let cursor: string | undefined;
   do {
-    const page = await listWorkflows(store, { ...filter, limit: 1000, cursor }, declarations);
+    const page = await listWorkflows(sources, { ...filter, limit: 1000, cursor }, declarations);
     total += page.workflows.length;
     cursor = page.nextCursor;
   } while (cursor);

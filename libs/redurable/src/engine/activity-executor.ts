@@ -1,5 +1,5 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type { HistoryReader, Logger } from '../core/ports/index.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { optionalMs } from '../core/duration.js';
 import type { ActivityCallOptions } from '../core/definitions/metadata.js';
@@ -15,7 +15,6 @@ import {
 import { CancelledFailure } from '../core/errors/workflow-control.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { NewEvent } from '../core/events.js';
-import type { RedisHistoryStore } from '../store/redis-history-store.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
@@ -73,7 +72,7 @@ function failureType(err: unknown): string {
  */
 export class ActivityExecutor {
   constructor(
-    private readonly store: RedisHistoryStore,
+    private readonly store: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>,
     private readonly registry: DurableRegistry,
     private readonly converter: DataConverter,
     private readonly defaults: ActivityCallOptions,

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type { ChildIndexes, HistoryReader, HistoryWriter, Logger } from '../core/ports/index.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/events.js';
 import { closeFailure } from '../core/close-failure.js';
-import type { RedisHistoryStore } from '../store/redis-history-store.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
 import { RUN_CHANGE_ATTEMPTS, type WorkflowWrites } from '../queues/workflow-writes.js';
@@ -19,7 +18,9 @@ import { recordTimeouts } from '../core/workflow-timeouts.js';
  * recovery sweep retries what a crash interrupted.
  */
 export interface ChildWorkflowsDeps {
-  store: RedisHistoryStore;
+  store: HistoryReader & HistoryWriter;
+  /** Closed children whose parent is not yet told, closed parents whose children still need the policy. */
+  indexes: ChildIndexes;
   dispatcher: Dispatcher;
   writes: WorkflowWrites;
   logger: Logger;
@@ -116,8 +117,8 @@ export class ChildWorkflows {
    * the close script stored for it (the child's meta may belong to a newer run by now).
    */
   async notifyParent(childWorkflowId: string): Promise<void> {
-    const { store } = this.deps;
-    const stored = await store.notificationOf(childWorkflowId);
+    const { indexes } = this.deps;
+    const stored = await indexes.notificationOf(childWorkflowId);
     if (stored) {
       const outcome =
         stored.status === 'completed'
@@ -130,7 +131,7 @@ export class ChildWorkflows {
             };
       await this.deliver(stored.parent, outcome);
     }
-    await store.childNotified(childWorkflowId);
+    await indexes.childNotified(childWorkflowId);
   }
 
   /** After a run closed: report to its parent, and apply its children's parent-close policy. */
@@ -161,8 +162,8 @@ export class ChildWorkflows {
    * any child its last round scheduled that a crash kept from starting, then apply the policy.
    */
   async applyForClosedParent(workflowId: string): Promise<void> {
-    const { store } = this.deps;
-    const runId = await store.closedParentRun(workflowId);
+    const { store, indexes } = this.deps;
+    const runId = await indexes.closedParentRun(workflowId);
     if (runId) {
       const history = await store.readHistory(workflowId, runId);
       const started = history[0];
@@ -182,7 +183,7 @@ export class ChildWorkflows {
       }
       await this.applyParentClosePolicy(workflowId, runId);
     }
-    await store.parentHandled(workflowId);
+    await indexes.parentHandled(workflowId);
   }
 
   /** Terminates or cancels the children a closed parent left running, per their policy. */
@@ -208,7 +209,7 @@ export class ChildWorkflows {
           .external(child.workflowId, 'cancel', { type: 'WorkflowCancelRequested', reason }, true)
           .catch(ignoreNotRunning);
     }
-    await store.parentHandled(workflowId);
+    await this.deps.indexes.parentHandled(workflowId);
   }
 }
 

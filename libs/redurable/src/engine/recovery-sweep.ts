@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowMeta } from '../core/workflow-state.js';
 
 export interface RecoverySweepDeps {
-  store: RedisHistoryStore;
+  store: HistoryReader;
+  /** The due indexes, the child indexes and the store's clock. */
+  indexes: RecoveryIndex;
   queues: QueueSet;
   dispatcher: Dispatcher;
   children: ChildWorkflows;
@@ -14,8 +16,7 @@ export interface RecoverySweepDeps {
 }
 import { outstandingOf } from '../core/outstanding.js';
 import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
-import type { Logger } from '../core/ports.js';
-import type { RedisHistoryStore } from '../store/redis-history-store.js';
+import type { HistoryReader, Logger, RecoveryIndex } from '../core/ports/index.js';
 import type { DurableMetrics } from '../observability/metrics.js';
 import type { ChildWorkflows } from './child-workflows.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
@@ -84,12 +85,12 @@ export class RecoverySweep {
 
   /** One pass over the due index of each served task queue and the child indexes, shard by shard; returns how many workflows it repaired. */
   async runOnce(): Promise<number> {
-    const { store, logger } = this.deps;
+    const { indexes, logger } = this.deps;
     let repaired = 0;
     let failed = false;
     try {
-      const now = await store.serverTime();
-      const shards = shuffled(store.keys.allShards());
+      const now = await indexes.serverTime();
+      const shards = shuffled(indexes.shards());
       // A few shards at a time (on a Cluster they are on different masters). A shard that fails
       // is logged and the lane goes on, so no lane outlives the pass.
       await Promise.all(
@@ -97,7 +98,7 @@ export class RecoverySweep {
           for (let shard = shards.pop(); shard !== undefined; shard = shards.pop()) {
             try {
               for (const taskQueue of this.served) {
-                const due = async () => (await store.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
+                const due = async () => (await indexes.dueForCheck(shard!, taskQueue, now, 1)).length > 0;
                 const n = await this.claimed(
                   shard,
                   taskQueue,
@@ -142,46 +143,46 @@ export class RecoverySweep {
     work: (renew: () => Promise<void>) => Promise<T>,
     skipped: T,
   ): Promise<T> {
-    const { store, options } = this.deps;
+    const { indexes, options } = this.deps;
     if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
-    if (!(await store.claimSweep(what, shard, this.owner, ttl))) return skipped;
+    if (!(await indexes.claimSweep(what, shard, this.owner, ttl))) return skipped;
     const renew = async () => {
-      await store.claimSweep(what, shard, this.owner, ttl);
+      await indexes.claimSweep(what, shard, this.owner, ttl);
     };
     try {
       return await work(renew);
     } finally {
-      await store.claimSweep(what, shard, this.owner, ttl, true);
+      await indexes.claimSweep(what, shard, this.owner, ttl, true);
     }
   }
 
   private async childrenDue(shard: number, now: number): Promise<boolean> {
-    const { store, options } = this.deps;
+    const { indexes, options } = this.deps;
     const before = now - options.leaseTtlMs;
     const [children, parents] = await Promise.all([
-      store.staleNotifications(shard, before, 1),
-      store.staleClosedParents(shard, before, 1),
+      indexes.staleNotifications(shard, before, 1),
+      indexes.staleClosedParents(shard, before, 1),
     ]);
     return children.length + parents.length > 0;
   }
 
   /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
   private async sweepChildren(shard: number, now: number): Promise<void> {
-    const { store, options, children } = this.deps;
-    for (const childId of await store.staleNotifications(shard, now - options.leaseTtlMs, BATCH))
+    const { indexes, options, children } = this.deps;
+    for (const childId of await indexes.staleNotifications(shard, now - options.leaseTtlMs, BATCH))
       await children.notifyParent(childId);
-    for (const parentId of await store.staleClosedParents(shard, now - options.leaseTtlMs, BATCH))
+    for (const parentId of await indexes.staleClosedParents(shard, now - options.leaseTtlMs, BATCH))
       await children.applyForClosedParent(parentId);
   }
 
   private async sweepDue(shard: number, taskQueue: string, now: number, renew: () => Promise<void>): Promise<number> {
-    const { store, logger } = this.deps;
+    const { store, indexes, logger } = this.deps;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       if (batch > 0) await renew();
-      const ids = await store.dueForCheck(shard, taskQueue, now, BATCH);
+      const ids = await indexes.dueForCheck(shard, taskQueue, now, BATCH);
       const metas = await store.getMetas(ids);
       // Workflows are independent: check a few at a time.
       let next = 0;
@@ -193,7 +194,7 @@ export class RecoverySweep {
             const verdict = meta ? await this.check(meta, now) : { repaired: false };
             if (verdict.repaired) repaired++;
             // If it changed meanwhile, the script moves its check to one lease ttl from now.
-            await store.rescheduleCheck(taskQueue, ids[i], meta, verdict.next, verdict.dispatchVerified === true);
+            await indexes.rescheduleCheck(taskQueue, ids[i], meta, verdict.next, verdict.dispatchVerified === true);
           } catch (err) {
             // One workflow that cannot be checked must not stop the others; it is tried again next pass.
             logger.error?.(
@@ -357,16 +358,16 @@ export class RecoverySweep {
    * watched. Reads each running workflow's meta once, 500 at a time.
    */
   private async backfillDueIndex(): Promise<void> {
-    const { store, logger } = this.deps;
+    const { store, indexes, logger } = this.deps;
     let added = 0;
-    for (const shard of store.keys.allShards()) {
+    for (const shard of indexes.shards()) {
       for (let start = 0; !this.stopped; start += BATCH) {
-        const ids = await store.runningIds(shard, start, BATCH);
+        const ids = await indexes.runningIds(shard, start, BATCH);
         if (ids.length === 0) break;
         const metas = (await store.getMetas(ids)).filter(
           (m): m is WorkflowMeta => m !== undefined && this.served.has(m.taskQueue),
         );
-        added += await store.backfillDueIndex(metas, await store.serverTime());
+        added += await indexes.backfillDueIndex(metas, await indexes.serverTime());
         if (ids.length < BATCH) break;
       }
     }

@@ -1,5 +1,13 @@
 import { crashPoint } from '../core/crash-points.js';
-import type { Logger } from '../core/ports.js';
+import type {
+  CloseSpec,
+  CommitResult,
+  CompletionResult,
+  Lease,
+  Logger,
+  SpeculativeResult,
+  WorkflowTaskStore,
+} from '../core/ports/index.js';
 import {
   CorruptHistoryError,
   LeaseLostError,
@@ -8,14 +16,6 @@ import {
 } from '../core/errors/library.errors.js';
 import type { DurableRegistry } from '../core/definitions/registry.js';
 import type { HistoryEvent, NewEvent, WorkflowExecutionStarted } from '../core/events.js';
-import type {
-  CloseSpec,
-  CommitResult,
-  CompletionResult,
-  Lease,
-  RedisHistoryStore,
-  SpeculativeResult,
-} from '../store/redis-history-store.js';
 import type { StoredEvent } from '../core/events.js';
 import { randomUUID } from 'node:crypto';
 import type { DataConverter } from '../core/payload/data-converter.js';
@@ -84,7 +84,7 @@ function jobCommands(commands: NewCommand[]): NewCommand[] {
  */
 export class WorkflowTaskRunner {
   constructor(
-    private readonly store: RedisHistoryStore,
+    private readonly store: WorkflowTaskStore,
     private readonly registry: DurableRegistry,
     private readonly converter: DataConverter,
     private readonly cache: WorkflowCache,
@@ -318,7 +318,7 @@ export class WorkflowTaskRunner {
     if (opts.replay) this.cache.evict(workflowId);
     let lease = held;
     if (!lease) {
-      let acquired: Awaited<ReturnType<RedisHistoryStore['acquire']>> | undefined;
+      let acquired: Awaited<ReturnType<WorkflowTaskStore['acquire']>> | undefined;
       await this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
         acquired = await this.store.acquire(workflowId, runId, this.options.leaseTtlMs, this.cursor(workflowId, runId));
       });

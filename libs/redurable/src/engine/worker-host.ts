@@ -4,7 +4,7 @@ import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { BACKOFF_TYPE } from '../queues/dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../store/keys.js';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import type { ActivityExecutor, CompletionSink } from './activity-executor.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
 import type { PartitionTable } from '../queues/partitions.js';

@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../core/errors/library.errors.js';
-import { noMetrics, type DurableMetrics } from '../core/ports.js';
+import { noMetrics, type DurableMetrics } from '../core/ports/index.js';
 
 export type { DurableMetrics };
 

@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../core/errors/library.errors.js';
-import type { RedisHistoryStore } from '../store/redis-history-store.js';
+import type { PartitionRecords } from '../core/ports/index.js';
 
 /**
  * How many partitions each task queue has. A count is recorded in Redis by the first process
@@ -11,8 +11,10 @@ export class PartitionTable {
   private readonly known = new Map<string, number>();
 
   constructor(
-    private readonly store: RedisHistoryStore,
+    private readonly store: PartitionRecords,
     private readonly configured: Record<string, number>,
+    /** The key prefix the counts are recorded under (named in errors). */
+    private readonly prefix: string,
   ) {}
 
   /**
@@ -26,7 +28,7 @@ export class PartitionTable {
     const clashes = Object.entries(this.configured).filter(([q, n]) => recorded[q] !== n);
     if (clashes.length) {
       throw new InvalidOptionsError(
-        `Invalid DurableModule options: partitions ${clashes.map(([q, n]) => `of task queue '${q}' is ${n}, but ${recorded[q]} is recorded under prefix '${this.store.keys.prefix}'`).join('; ')}. ` +
+        `Invalid DurableModule options: partitions ${clashes.map(([q, n]) => `of task queue '${q}' is ${n}, but ${recorded[q]} is recorded under prefix '${this.prefix}'`).join('; ')}. ` +
           'The count of a task queue cannot change while it has jobs: use the recorded count (or drain the task queue and use a new prefix)',
       );
     }

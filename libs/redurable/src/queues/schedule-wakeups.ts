@@ -1,9 +1,8 @@
-import type { Logger } from '../core/ports.js';
+import type { Logger, StoredDefinition } from '../core/ports/index.js';
 import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { scheduleQueueName } from '../store/keys.js';
 import type { QueueSet, ScheduleJobData } from './queue-set.js';
-import type { StoredDefinition } from '../store/schedule-store.js';
 
 /** Finished jobs kept on the queue, for Bull Board. */
 const KEEP = { completed: 100, failed: 1000 };

@@ -3,7 +3,7 @@ import { crashPoint, type CrashPoint } from '../core/crash-points.js';
 import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { NewEvent } from '../core/events.js';
-import type { CompletionResult, ExternalResult, RedisHistoryStore } from '../store/redis-history-store.js';
+import type { CompletionResult, ExternalResult, HistoryReader, HistoryWriter } from '../core/ports/index.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
 import { outstandingOf } from '../core/outstanding.js';
 import { activityJobId, timeoutJobId, timerJobId, type Dispatcher } from './dispatcher.js';
@@ -21,7 +21,7 @@ export interface WriteTarget {
 }
 
 export interface WorkflowWritesDeps {
-  store: RedisHistoryStore;
+  store: HistoryReader & HistoryWriter;
   dispatcher: Dispatcher;
   queues: QueueSet;
   retentionMs: number;

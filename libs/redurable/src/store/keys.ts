@@ -1,6 +1,33 @@
 import { DEFAULT_SHARDS, shardOf, shardTags } from './shards.js';
 
 /**
+ * The names of a shard's indexes, after its index prefix (`<prefix>:{<tag>}:idx:`), spelled
+ * once: KeyNames builds them here, and every script gets them as `I` (`O.idx .. I.status ..
+ * status`, see lua/scripts.ts), since a script names the indexes whose names depend on what it
+ * reads. They must never change: data written by earlier versions is found under them.
+ */
+export const INDEX_NAMES = {
+  /** `status:<status>`: workflow ids in one status, scored by start time. */
+  status: 'status:',
+  /** `type:<type>`: workflow ids of one type, scored by start time. */
+  type: 'type:',
+  /** Every workflow id, scored by start time. */
+  all: 'all',
+  /** `sa:<name>:<value>` (keyword, bool) or `sa:<name>` (number, datetime): see searchIndex. */
+  searchAttribute: 'sa:',
+  /** `due:<taskQueue>`: see dueIndex. */
+  due: 'due:',
+  notify: 'notify',
+  notifyData: 'notify-data',
+  closedParents: 'closed-parents',
+  closedParentsData: 'closed-parents-data',
+  /** `sweep-lock:<what>`: see sweepLock. */
+  sweepLock: 'sweep-lock:',
+} as const;
+
+const I = INDEX_NAMES;
+
+/**
  * Every Redis key the library writes is named here. Workflows are spread over a fixed number
  * of logical shards (recorded under the prefix); each shard has its own hash tag, and a
  * workflow's keys share its shard's tag with the shard's listing and recovery indexes, so every
@@ -108,15 +135,15 @@ export class KeyNames {
 
   /** Workflow ids of one shard in one status (the due-index backfill reads `running`). */
   statusIndex(shard: number, status: string): string {
-    return `${this.indexPrefix(shard)}status:${status}`;
+    return `${this.indexPrefix(shard)}${I.status}${status}`;
   }
 
   typeIndex(shard: number, type: string): string {
-    return `${this.indexPrefix(shard)}type:${type}`;
+    return `${this.indexPrefix(shard)}${I.type}${type}`;
   }
 
   allIndex(shard: number): string {
-    return `${this.indexPrefix(shard)}all`;
+    return `${this.indexPrefix(shard)}${I.all}`;
   }
 
   /**
@@ -125,7 +152,7 @@ export class KeyNames {
    * ids with a number or datetime attribute, scored by its value.
    */
   searchIndex(shard: number, name: string, value?: string): string {
-    return `${this.indexPrefix(shard)}sa:${name}${value === undefined ? '' : `:${value}`}`;
+    return `${this.indexPrefix(shard)}${I.searchAttribute}${name}${value === undefined ? '' : `:${value}`}`;
   }
 
   /**
@@ -133,7 +160,7 @@ export class KeyNames {
    * at them next (see lua/includes/due-check.lua).
    */
   dueIndex(shard: number, taskQueue: string): string {
-    return `${this.indexPrefix(shard)}due:${taskQueue}`;
+    return `${this.indexPrefix(shard)}${I.due}${taskQueue}`;
   }
 
   /** The due index of a workflow's shard. */
@@ -143,27 +170,27 @@ export class KeyNames {
 
   /** Closed children of one shard whose outcome has not yet been recorded in their parent's history. */
   notifyIndex(shard: number): string {
-    return `${this.indexPrefix(shard)}notify`;
+    return `${this.indexPrefix(shard)}${I.notify}`;
   }
 
   /** Hash: child workflow id → what its parent must be told (parent, status, value), written by the close script. */
   notifyDataIndex(shard: number): string {
-    return `${this.indexPrefix(shard)}notify-data`;
+    return `${this.indexPrefix(shard)}${I.notifyData}`;
   }
 
   /** Closed parents of one shard whose children have not yet had the parent-close policy applied. */
   closedParentsIndex(shard: number): string {
-    return `${this.indexPrefix(shard)}closed-parents`;
+    return `${this.indexPrefix(shard)}${I.closedParents}`;
   }
 
   /** Hash: parent workflow id → the closed run whose children need the parent-close policy. */
   closedParentsDataIndex(shard: number): string {
-    return `${this.indexPrefix(shard)}closed-parents-data`;
+    return `${this.indexPrefix(shard)}${I.closedParentsData}`;
   }
 
   /** String: which worker sweeps one shard's due index of a task queue now (several workers split the shards). */
   sweepLock(shard: number, taskQueue: string): string {
-    return `${this.indexPrefix(shard)}sweep-lock:${taskQueue}`;
+    return `${this.indexPrefix(shard)}${I.sweepLock}${taskQueue}`;
   }
 
   /** Pub/sub channel telling workers to abort a workflow's running activities (cancel, terminate). */

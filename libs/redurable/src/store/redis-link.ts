@@ -1,4 +1,4 @@
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../core/ports/index.js';
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './redis-client.js';
 import { RedisConfigurationError, RedisUnavailableError } from '../core/errors/library.errors.js';

@@ -1,58 +1,23 @@
-import type { RedisClient } from './redis-client.js';
+import type { ScheduleActionRecord } from '../core/schedules/schedule-options.js';
+import {
+  RECENT_ACTIONS,
+  type ScheduleRecord,
+  type ScheduleRecords,
+  type ScheduleState,
+  type StoredDefinition,
+} from '../core/ports/index.js';
 import type { KeyNames } from './keys.js';
-import { defineScripts, Reply, type ScriptRunner } from './lua/scripts.js';
-import type {
-  ScheduleActionRecord,
-  ScheduleOverlapPolicy,
-  ScheduleRunningWorkflow,
-} from '../core/schedules/schedule-options.js';
-import type { StoredSpec } from '../core/schedules/schedule-spec.js';
-
-/** What a schedule is, as stored (`def` field): changed by create and update only. */
-export interface StoredDefinition {
-  spec: StoredSpec;
-  /** `timeouts`: the workflowExecutionTimeout and workflowRunTimeout each started workflow gets (ms). */
-  action: {
-    workflowType: string;
-    taskQueue?: string;
-    args: string[];
-    workflowId: string;
-    timeouts?: { executionTimeoutMs?: number; runTimeoutMs?: number };
-  };
-  policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; catchup: 'ALL' | 'LAST' };
-  origin: 'client' | 'decorator';
-}
-
-/** Where a schedule is (`state` field): changed by every fire. */
-export interface ScheduleState {
-  paused: boolean;
-  note?: string;
-  /** The latest fire time handled (ms): the next wake looks at fire times after it. */
-  cursor: number;
-  /** `since`: real time (ms) it was buffered, to space out the checks of a long wait. */
-  buffered?: { fireTime: number; cause: ScheduleActionRecord['cause']; since?: number };
-  running: ScheduleRunningWorkflow[];
-  counts: { started: number; skipped: number; missed: number; failed: number };
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface ScheduleRecord {
-  def: StoredDefinition;
-  state: ScheduleState;
-}
+import { defineScripts, type ScriptRunner } from './lua/runner.js';
+import type { RedisClient } from './redis-client.js';
 
 /** An action as stored (dates as ms). */
 type StoredAction = Omit<ScheduleActionRecord, 'fireTime' | 'at'> & { fireTime: number; at: number };
-
-/** How many recent actions a schedule keeps. */
-export const RECENT_ACTIONS = 20;
 
 /**
  * The Redis boundary of schedules: every schedule key is read and written here. Writers hold
  * the schedule's lock (see `lock`), so a read-modify-write of the state never interleaves.
  */
-export class ScheduleStore {
+export class ScheduleStore implements ScheduleRecords {
   private readonly run: ScriptRunner;
 
   constructor(
@@ -124,11 +89,10 @@ export class ScheduleStore {
    * owner holds it. The sweep's claim script is exactly this lock (owner, ttl, release).
    */
   async lock(scheduleId: string, owner: string, ttlMs: number, release = false): Promise<boolean> {
-    const res = await this.run(
+    return this.run(
       'sweepClaim',
       { lock: this.keys.scheduleLock(scheduleId) },
       { workflowId: '', idx: '', owner, ttl: ttlMs, release },
     );
-    return Number(res) === Reply.OK;
   }
 }

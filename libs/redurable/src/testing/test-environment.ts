@@ -118,7 +118,7 @@ export class TestWorkflowEnvironment {
     const deadline = Date.now() + SETTLE_MS;
     for (const action of started) {
       for (;;) {
-        const meta = await this.runtime.store.getMeta(action.workflowId!);
+        const meta = await this.runtime.histories.getMeta(action.workflowId!);
         if (meta?.status !== 'running' || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 10));
       }

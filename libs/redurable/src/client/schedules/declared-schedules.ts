@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/ports.js';
+import type { Logger } from '../../core/ports/index.js';
 import { SCHEDULES_METADATA } from '../../core/definitions/metadata.js';
 import type { ScheduleDecoratorOptions } from '../../core/definitions/schedule.decorator.js';
 import type { DurableRegistry } from '../../core/definitions/registry.js';

@@ -13,12 +13,19 @@ import type {
 } from '../../core/schedules/schedule-options.js';
 import type { ScheduleProcessor } from './schedule-processor.js';
 import { nextFireTimes, publicSpec } from '../../core/schedules/schedule-spec.js';
-import type { ScheduleRecord, ScheduleState, ScheduleStore, StoredDefinition } from '../../store/schedule-store.js';
+import type {
+  HistoryReader,
+  ScheduleRecord,
+  ScheduleRecords,
+  ScheduleState,
+  StoredDefinition,
+} from '../../core/ports/index.js';
 import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
 
-/** What the schedule client uses (built by the runtime); `store` is the history store (workflow types, metas). */
+/** What the schedule client uses (built by the runtime); `store` reads the metas of the workflows schedules started. */
 export interface ScheduleContext extends DefinitionDeps {
-  schedules: ScheduleStore;
+  schedules: ScheduleRecords;
+  store: Pick<HistoryReader, 'getMetas'>;
   processor: ScheduleProcessor;
   wakeups: ScheduleWakeups;
   link: RedisLink;

@@ -9,7 +9,6 @@ import {
 } from '../../core/definitions/registry.js';
 import { InvalidDurationError, RedurableError, UnknownWorkflowTypeError } from '../../core/errors/library.errors.js';
 import { InvalidScheduleError } from '../../core/errors/schedule.errors.js';
-import type { RedisHistoryStore } from '../../store/redis-history-store.js';
 import type { DataConverter } from '../../core/payload/data-converter.js';
 import type {
   ScheduleAction,
@@ -18,7 +17,7 @@ import type {
   ScheduleSpec,
 } from '../../core/schedules/schedule-options.js';
 import { checkSpec } from '../../core/schedules/schedule-spec.js';
-import type { StoredDefinition } from '../../store/schedule-store.js';
+import type { StoredDefinition, WorkflowCatalog } from '../../core/ports/index.js';
 import { timeoutsInMs } from '../../core/workflow-timeouts.js';
 
 const OVERLAP: readonly ScheduleOverlapPolicy[] = [
@@ -37,7 +36,7 @@ const DEFAULT_CATCHUP_WINDOW: Duration = '1 hour';
 export interface DefinitionDeps {
   registry: DurableRegistry;
   converter: DataConverter;
-  store: RedisHistoryStore;
+  catalog: WorkflowCatalog;
 }
 
 export function checkScheduleId(scheduleId: unknown): string {
@@ -128,7 +127,7 @@ async function resolveWorkflow(
   }
   const local = deps.registry.workflows.get(workflow);
   if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
-  if (!(await deps.store.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
+  if (!(await deps.catalog.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
   return { workflowType: workflow, taskQueue };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../core/ports.js';
+import type { HistoryReader, Logger, ScheduleRecord, ScheduleRecords } from '../../core/ports/index.js';
 import type { WorkflowClient } from '../workflow-client.js';
 import { DurableFailure } from '../../core/errors/temporal-failure.js';
 import { WorkflowIdReuseError } from '../../core/errors/id-policy.errors.js';
@@ -7,12 +7,10 @@ import { RedisUnavailableError, RedurableError } from '../../core/errors/library
 import { ScheduleBusyError } from '../../core/errors/schedule.errors.js';
 import { InvalidScheduleError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
 import { WorkflowNotRunningError } from '../../core/errors/workflow-control.js';
-import type { RedisHistoryStore } from '../../store/redis-history-store.js';
 import type { DataConverter } from '../../core/payload/data-converter.js';
 import { workflowIdOf } from './schedule-definition.js';
 import type { ScheduleActionRecord, ScheduleOverlapPolicy } from '../../core/schedules/schedule-options.js';
 import { fireTimesIn, nextFireTimes } from '../../core/schedules/schedule-spec.js';
-import type { ScheduleRecord, ScheduleStore } from '../../store/schedule-store.js';
 
 /** A wake holds the schedule's lock at most this long (a longer one may overlap the next: ids keep that harmless). */
 const LOCK_TTL_MS = 30_000;
@@ -29,8 +27,8 @@ const MAX_CHECK_MS = 60_000;
 const MAX_BACKFILL_FIRES = 1000;
 
 export interface ScheduleProcessorDeps {
-  store: ScheduleStore;
-  history: RedisHistoryStore;
+  store: ScheduleRecords;
+  history: Pick<HistoryReader, 'getMeta' | 'getMetas'>;
   converter: DataConverter;
   /** The client that starts, cancels and terminates the scheduled workflows. */
   client(): WorkflowClient;

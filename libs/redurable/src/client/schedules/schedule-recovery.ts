@@ -1,6 +1,5 @@
-import type { Logger } from '../../core/ports.js';
+import type { Logger, ScheduleRecords } from '../../core/ports/index.js';
 import type { ScheduleProcessor } from './schedule-processor.js';
-import type { ScheduleStore } from '../../store/schedule-store.js';
 import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
 
 /**
@@ -9,7 +8,7 @@ import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
  * while no worker ran are caught up now rather than at the next fire.
  */
 export async function recoverSchedules(deps: {
-  store: ScheduleStore;
+  store: ScheduleRecords;
   wakeups: ScheduleWakeups;
   processor: ScheduleProcessor;
   now(): number;

@@ -17,9 +17,9 @@
 --- @include "lease-memo"
 local memo = leaseMemo(KEYS[1], O.requestId)
 if memo then return leaseAgain(KEYS[1], KEYS[2], memo, nowMs()) end
-local status = redis.call('HGET', KEYS[1], 'status')
+local status = redis.call('HGET', KEYS[1], M.status)
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
-if O.runId and redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.NOT_RUNNING, 'other-run'} end
+if O.runId and redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.NOT_RUNNING, 'other-run'} end
 local acquired = acquireLease(KEYS[1], KEYS[2], nowMs(), O.ttl, O.cacheFence, O.cacheLastId)
 if acquired then
   setLeaseMemo(KEYS[1], O.requestId, {R.ACQUIRED, acquired[2]})

@@ -20,16 +20,14 @@
 --- @include "due-check"
 --- @include "lease-held"
 --- @include "requests"
+--- @include "append-events"
 local now = nowMs()
 if priorReply(KEYS[3], O.requestId) then return wakeReply(KEYS[1], now) end
-local status = redis.call('HGET', KEYS[1], 'status')
-if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
+local status = redis.call('HGET', KEYS[1], M.status)
+if redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
-if O.expectLen and tonumber(redis.call('HGET', KEYS[1], 'len')) ~= tonumber(O.expectLen) then return {R.CHANGED} end
-local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
-redis.call('HSET', KEYS[1], 'dirty', 1)
-checkSoon(KEYS[1], now)
+if O.expectLen and tonumber(redis.call('HGET', KEYS[1], M.historyLength)) ~= tonumber(O.expectLen) then return {R.CHANGED} end
+appendFromOutside(KEYS[1], KEYS[2], ARGV[2], now)
 if O.cancelChannel then redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId) end
 rememberReply(KEYS[3], KEYS[4], O.requestId, {R.OK}, now)
 return wakeReply(KEYS[1], now)

@@ -32,7 +32,6 @@
 --- @include "now"
 --- @include "due-check"
 --- @include "append-events"
---- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
 --- @include "lease-memo"
@@ -47,20 +46,20 @@ if memo then
   end
   return memo
 end
-local fence = redis.call('HGET', meta, 'fence')
-if redis.call('HGET', meta, 'status') ~= 'running' or fence ~= tostring(O.fence) or redis.call('HGET', meta, 'lease') ~= tostring(O.fence) then
+local fence = redis.call('HGET', meta, M.fence)
+if redis.call('HGET', meta, M.status) ~= 'running' or fence ~= tostring(O.fence) or redis.call('HGET', meta, M.lease) ~= tostring(O.fence) then
   return {R.LEASE_LOST}
 end
 local now = nowMs()
-if O.clean and redis.call('HGET', meta, 'dirty') == '1' then
-  redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + O.ttl)
+if O.clean and redis.call('HGET', meta, M.dirty) == '1' then
+  redis.call('HSET', meta, M.dirty, 0, M.leaseExp, now + O.ttl)
   setLeaseMemo(meta, O.requestId, {R.CHANGED})
   local kind, history = wholeHistory(meta, KEYS[2])
   return {R.CHANGED, kind, history}
 end
 local lastId = appendEvents(meta, KEYS[2], ARGV, 2, O.lastId)
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
-redis.call('HDEL', meta, 'taskFailure', 'taskAttempt', 'retryAt')
+redis.call('HDEL', meta, M.taskFailure, M.taskAttempt, M.retryAt)
 if O.closeStatus == 'continued' then
   continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, O.lastId)
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
@@ -70,20 +69,20 @@ elseif O.closeStatus then
 end
 checkSoon(meta, now) -- the run goes on: the sweep looks at it one lease ttl from now
 if O.dispatchMark == 'set' then
-  redis.call('HSET', meta, 'dispatchAt', now)
+  redis.call('HSET', meta, M.dispatchAt, now)
 elseif O.dispatchMark == 'clear' then
-  redis.call('HDEL', meta, 'dispatchAt')
+  redis.call('HDEL', meta, M.dispatchAt)
 end
 if not O.release then
-  redis.call('HSET', meta, 'leaseExp', now + O.ttl)
+  redis.call('HSET', meta, M.leaseExp, now + O.ttl)
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
 end
-if redis.call('HGET', meta, 'dirty') == '1' then
-  redis.call('HSET', meta, 'dirty', 0, 'leaseExp', now + O.ttl)
+if redis.call('HGET', meta, M.dirty) == '1' then
+  redis.call('HSET', meta, M.dirty, 0, M.leaseExp, now + O.ttl)
   local entries = redis.call('XRANGE', KEYS[2], '(' .. O.lastId, '+')
   local tail = entries[#entries]
   setLeaseMemo(meta, O.requestId, {R.MORE, lastId, tail and tail[1] or O.lastId})
   return {R.MORE, lastId, entries}
 end
-redis.call('HSET', meta, 'lease', '')
+redis.call('HSET', meta, M.lease, '')
 return setLeaseMemo(meta, O.requestId, {R.OK, lastId})

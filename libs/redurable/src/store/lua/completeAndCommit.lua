@@ -28,7 +28,6 @@
 --- @include "lease-held"
 --- @include "acquire-lease"
 --- @include "append-events"
---- @include "set-status"
 --- @include "close-run"
 --- @include "continue-run"
 --- @include "lease-memo"
@@ -44,14 +43,14 @@ if memo then
   -- the lease it took has expired meanwhile: as for any duplicate
   return afterOutcome(meta, KEYS[2], 'dup', true, now, O.ttl, nil, nil, O.requestId)
 end
-if redis.call('HGET', meta, 'status') ~= 'running' or redis.call('HGET', meta, 'runId') ~= O.runId then
+if redis.call('HGET', meta, M.status) ~= 'running' or redis.call('HGET', meta, M.runId) ~= O.runId then
   return {R.NOT_RUNNING}
 end
 local leaseFree = not leaseHeld(meta, now)
-local fence = tonumber(redis.call('HGET', meta, 'fence'))
-if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~= '1' then
+local fence = tonumber(redis.call('HGET', meta, M.fence))
+if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~= '1' then
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
-  fence = redis.call('HINCRBY', meta, 'fence', 1)
+  fence = redis.call('HINCRBY', meta, M.fence, 1)
   local lastId = appendEvents(meta, KEYS[2], ARGV, 2, '')
   if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
   if O.closeStatus == 'continued' then
@@ -60,11 +59,11 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, 'dirty') ~=
     closeRun(meta, KEYS[2], KEYS[3], O.closeStatus, O.closeValue, O.retentionMs, O.closedChannel, O.workflowId, now)
   else
     if O.keepLease then
-      redis.call('HSET', meta, 'lease', fence, 'leaseExp', now + O.ttl, 'dirty', 0)
+      redis.call('HSET', meta, M.lease, fence, M.leaseExp, now + O.ttl, M.dirty, 0)
     else
-      redis.call('HSET', meta, 'lease', '', 'dirty', 0)
+      redis.call('HSET', meta, M.lease, '', M.dirty, 0)
     end
-    if O.dispatch then redis.call('HSET', meta, 'dispatchAt', now) end
+    if O.dispatch then redis.call('HSET', meta, M.dispatchAt, now) end
     checkSoon(meta, now)
   end
   return setLeaseMemo(meta, O.requestId, {R.COMMITTED, fence, lastId})

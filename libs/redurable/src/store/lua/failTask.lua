@@ -14,10 +14,10 @@
 --- @include "lease-memo"
 local memo = leaseMemo(KEYS[1], O.requestId)
 if memo then return memo end
-if redis.call('HGET', KEYS[1], 'lease') ~= tostring(O.fence) then return {R.LEASE_LOST} end
-local attempt = redis.call('HINCRBY', KEYS[1], 'taskAttempt', 1)
+if redis.call('HGET', KEYS[1], M.lease) ~= tostring(O.fence) then return {R.LEASE_LOST} end
+local attempt = redis.call('HINCRBY', KEYS[1], M.taskAttempt, 1)
 local delay = math.min(O.maxMs, O.baseMs * math.pow(2, attempt - 1))
 local now = nowMs()
-redis.call('HSET', KEYS[1], 'lease', '', 'dirty', 1, 'taskFailure', O.message, 'retryAt', now + delay)
+redis.call('HSET', KEYS[1], M.lease, '', M.dirty, 1, M.taskFailure, O.message, M.retryAt, now + delay)
 checkSoon(KEYS[1], now)
 return setLeaseMemo(KEYS[1], O.requestId, {R.OK, attempt, delay})

@@ -14,7 +14,7 @@
   NOT_RUNNING when it is not running (it left the index).
 ]]
 --- @include "now"
-local m = redis.call('HMGET', KEYS[1], 'status', 'runId', 'len', 'fence', 'lease', 'checkAfter')
+local m = redis.call('HMGET', KEYS[1], M.status, M.runId, M.historyLength, M.fence, M.lease, M.checkAfter)
 if m[1] ~= 'running' then
   redis.call('ZREM', KEYS[2], O.workflowId)
   return R.NOT_RUNNING
@@ -23,7 +23,7 @@ if m[2] ~= O.runId or m[3] ~= tostring(O.len) or (m[4] or '0') ~= tostring(O.fen
   redis.call('ZADD', KEYS[2], 'GT', nowMs() + tonumber(m[6] or '30000'), O.workflowId)
   return R.CHANGED
 end
-if O.clearDispatch then redis.call('HDEL', KEYS[1], 'dispatchAt') end
+if O.clearDispatch then redis.call('HDEL', KEYS[1], M.dispatchAt) end
 if O.nextAt then
   redis.call('ZADD', KEYS[2], O.nextAt, O.workflowId)
 else

@@ -12,6 +12,9 @@
      whose outcome the kept events hold), sa? (the search attributes JSON the kept events leave:
      it replaces the meta's map and index entries; absent: none), retentionMs, cancelChannel, closedChannel, workflowId, idx
 
+  The old run ends through closeRunForReset (see close-run.lua) and the new one starts as a
+  continue-as-new does (startNextRun), with the kept events as its history.
+
   A copy resent after a lost reply finds the new history and writes nothing.
 
   Returns
@@ -19,8 +22,9 @@
     {RETRY}         the current run or its history changed since the caller read it: read and retry
 ]]
 --- @include "now"
---- @include "due-check"
---- @include "set-status"
+--- @include "append-events"
+--- @include "close-run"
+--- @include "next-run"
 --- @include "search-index"
 local meta = KEYS[1]
 if redis.call('EXISTS', KEYS[4]) == 1 then
@@ -29,30 +33,16 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
   local closed = last and last[2][4] and string.find(last[2][4], O.newRunId, 1, true) and cjson.decode(last[2][4]).type == 'WorkflowExecutionReset'
   return {R.OK, closed and 1 or 0}
 end
-if redis.call('HGET', meta, 'runId') ~= O.oldRunId then return {R.RETRY} end
-if tonumber(redis.call('HGET', meta, 'len') or '0') ~= tonumber(O.expectLen) then return {R.RETRY} end
+if redis.call('HGET', meta, M.runId) ~= O.oldRunId then return {R.RETRY} end
+if tonumber(redis.call('HGET', meta, M.historyLength) or '0') ~= tonumber(O.expectLen) then return {R.RETRY} end
 local now = nowMs()
-local wasRunning = redis.call('HGET', meta, 'status') == 'running'
-if wasRunning then
-  local len = redis.call('HINCRBY', meta, 'len', 1)
-  redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
-  redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
-end
--- Whoever waits for the old run's result follows the reset to the new run.
-redis.call('PUBLISH', O.closedChannel, O.workflowId)
-if O.retentionMs > 0 then
-  redis.call('PEXPIRE', KEYS[2], O.retentionMs)
-  redis.call('PEXPIRE', KEYS[3], O.retentionMs)
-end
+local wasRunning = closeRunForReset(meta, KEYS[2], KEYS[3], ARGV[2], O.retentionMs, O.cancelChannel, O.closedChannel, O.workflowId)
 for i = 3, #ARGV do
-  redis.call('XADD', KEYS[4], '*', 'i', i - 2, 'e', ARGV[i])
+  addEntry(KEYS[4], i - 2, ARGV[i])
 end
 if #O.done > 0 then redis.call('SADD', KEYS[5], unpack(O.done)) end
 -- A closed run's meta was kept only for the retention; the new run keeps it.
 redis.call('PERSIST', meta)
-redis.call('HSET', meta, 'runId', O.newRunId, 'startedAt', now, 'len', #ARGV - 2, 'dirty', 1, 'lease', '', 'leaseExp', 0)
-redis.call('HDEL', meta, 'dispatchAt', 'taskFailure', 'taskAttempt', 'retryAt', 'closeValue', 'closedAt', 'hasChildren')
-setStatus(meta, O.workflowId, 'running')
+startNextRun(meta, O.newRunId, #ARGV - 2, now, O.workflowId)
 setSearchAttributes(meta, O.workflowId, O.sa)
-checkSoon(meta, now)
 return {R.OK, wasRunning and 1 or 0}

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cluster, Redis } from 'ioredis';
+import type { RawEntry } from '../entries.js';
+import { INDEX_NAMES } from '../keys.js';
+import { META_FIELDS } from '../meta-schema.js';
 
 const LUA_DIR = dirname(fileURLToPath(import.meta.url));
 const INCLUDE = /^--- @include "([\w-]+)"$/gm;
@@ -42,8 +44,9 @@ export type ReplyCode = (typeof Reply)[keyof typeof Reply];
 
 /**
  * Every script: its file in lua/ and the names of its KEYS, in order. A script may also name
- * keys of its workflow's shard inside Lua from `O.idx` (status, type and due indexes, whose
- * names depend on values it reads); they share the shard's hash tag, so the same slot.
+ * keys of its workflow's shard inside Lua from `O.idx` and the index names `I` (status, type
+ * and due indexes, whose names depend on values it reads); they share the shard's hash tag, so
+ * the same slot.
  */
 export const SCRIPT_KEYS = {
   startWorkflow: ['meta', 'history', 'done', 'currentHistory', 'currentDone', 'requests', 'requestTimes'],
@@ -167,18 +170,64 @@ export interface ScriptOptions {
   };
 }
 
-/** Runs one script: its keys by name, its options, and event JSONs after them. */
-export type ScriptRunner = <N extends ScriptName>(
-  name: N,
-  keys: ScriptKeys<N>,
-  options: ScriptOptions[N],
-  events?: string[],
-) => Promise<unknown>;
+type R = typeof Reply;
 
-/** The prelude of every script: the reply codes, and the decoded options. */
-const PRELUDE = `local R = {${Object.entries(Reply)
-  .map(([k, v]) => `${k} = ${v}`)
-  .join(', ')}}\nlocal O = cjson.decode(ARGV[1])\n`;
+/**
+ * The history a lease comes with (see includes/acquire-lease.lua): kind 0, the entries after the
+ * caller's cached cursor; 1, the whole (short) history; 2, the id of the whole history's last
+ * entry, for the caller to read with XRANGE.
+ */
+export type LeaseHistory = [kind: 0 | 1, entries: RawEntry[]] | [kind: 2, lastId: string];
+/** A lease taken: its fence and its history. */
+export type AcquiredReply = [R['ACQUIRED'], fence: number, ...LeaseHistory];
+/** What recording an outcome replies (see appendCompletion.lua). */
+export type OutcomeReply = [R['NOT_RUNNING']] | [R['OK']] | [R['NEEDS_TASK']] | AcquiredReply;
+
+/**
+ * The reply of each script, as its Lua returns it (its header says the same in words). Every
+ * reply is decoded in one place, lua/replies.ts.
+ */
+export interface ScriptReplies {
+  startWorkflow:
+    | [R['OK'], runId: string]
+    | [R['OK'], runId: string, fence: number, firstId: string]
+    | [R['EXISTING'], runId: string, wake: 0 | 1]
+    | [R['CONFLICT'], runId: string]
+    | [R['REUSE_REJECTED'], status: string]
+    | [R['RETRY']];
+  appendExternal: [R['NOT_RUNNING'], status: string] | [R['RETRY']] | [R['CHANGED']] | [R['OK']] | [R['NEEDS_TASK']];
+  terminate: [R['OK']] | [R['NOT_RUNNING'], status: string] | [R['RETRY']];
+  appendCompletion: OutcomeReply;
+  completeAndCommit: [R['COMMITTED'], fence: number, lastId: string] | OutcomeReply;
+  acquireTask: [R['NOT_RUNNING'], status: string] | [R['BUSY']] | AcquiredReply;
+  commitTask:
+    | [R['LEASE_LOST']]
+    | [R['CHANGED'], ...LeaseHistory]
+    | [R['OK'], lastId: string]
+    | [R['MORE'], lastId: string, entries: RawEntry[]];
+  failTask: [R['OK'], attempt: number, delayMs: number] | [R['LEASE_LOST']];
+  rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];
+  childNotified: R['OK'];
+  parentHandled: R['OK'];
+  sweepClaim: R['OK'] | R['BUSY'];
+  resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
+}
+
+/** A Lua table constructor: `{a = 'x', b = 2}`. */
+function luaTable(values: Record<string, string | number>): string {
+  const fields = Object.entries(values).map(([k, v]) => `${k} = ${typeof v === 'number' ? v : `'${v}'`}`);
+  return `{${fields.join(', ')}}`;
+}
+
+/**
+ * The prelude of every script: the reply codes (`R`), the meta hash's field names (`M`, see
+ * meta-schema.ts), the names of the shard's indexes (`I`, see keys.ts), and the options (`O`).
+ */
+const PRELUDE =
+  `local R = ${luaTable(Reply)}\n` +
+  `local M = ${luaTable(META_FIELDS)}\n` +
+  `local I = ${luaTable(INDEX_NAMES)}\n` +
+  'local O = cjson.decode(ARGV[1])\n';
 
 /**
  * Script source with each `--- @include "name"` line replaced by `includes/name.lua`, after the
@@ -194,20 +243,4 @@ export function scriptSource(name: ScriptName): string {
       return expand(readFileSync(join(LUA_DIR, 'includes', `${include}.lua`), 'utf8'));
     });
   return PRELUDE + expand(readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8'));
-}
-
-type Command = (...args: string[]) => Promise<unknown>;
-
-/** Defines every script on the client (EVALSHA with automatic EVAL fallback), once per client. */
-export function defineScripts(redis: Redis | Cluster): ScriptRunner {
-  const client = redis as (Redis | Cluster) & Record<string, Command>;
-  for (const name of Object.keys(SCRIPT_KEYS) as ScriptName[]) {
-    if (typeof client[`rd_${name}`] !== 'function') {
-      redis.defineCommand(`rd_${name}`, { numberOfKeys: SCRIPT_KEYS[name].length, lua: scriptSource(name) });
-    }
-  }
-  return (name, keys, options, events = []) => {
-    const keyList = SCRIPT_KEYS[name].map((k) => (keys as Record<string, string>)[k]);
-    return client[`rd_${name}`](...keyList, JSON.stringify(options), ...events);
-  };
 }

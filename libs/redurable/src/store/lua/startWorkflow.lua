@@ -35,7 +35,8 @@
 --- @include "due-check"
 --- @include "lease-held"
 --- @include "set-status"
---- @include "close-run"
+--- @include "append-events"
+--- @include "terminate-run"
 --- @include "requests"
 --- @include "lease-memo"
 --- @include "search-index"
@@ -45,64 +46,58 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
   -- A copy resent after a lost reply: the lease the first copy took is the caller's, while it is
   -- still that lease (the memo names it; any other lease-path script replaces the memo) and valid.
   local memo = O.leaseTtl and leaseMemo(meta, O.requestId)
-  if memo and memo[1] == R.ACQUIRED and redis.call('HGET', meta, 'lease') == tostring(memo[2])
-      and tonumber(redis.call('HGET', meta, 'leaseExp') or '0') > nowMs() then
+  if memo and memo[1] == R.ACQUIRED and redis.call('HGET', meta, M.lease) == tostring(memo[2])
+      and tonumber(redis.call('HGET', meta, M.leaseExp) or '0') > nowMs() then
     return {R.OK, O.runId, memo[2], redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1][1]}
   end
   return {R.OK, O.runId}
 end
 local prior = priorReply(KEYS[6], O.requestId)
 if prior then return prior end
-local status = redis.call('HGET', meta, 'status')
-local current = redis.call('HGET', meta, 'runId') or ''
+local status = redis.call('HGET', meta, M.status)
+local current = redis.call('HGET', meta, M.runId) or ''
 -- Only signal-with-start and TERMINATE_EXISTING write to the current run's history.
 local needsCurrent = signal or O.conflict == 'TERMINATE_EXISTING'
 if needsCurrent and current ~= (O.currentRunId or '') then return {R.RETRY} end
 local now = nowMs()
 if status == 'running' then
   if signal then
-    local len = redis.call('HINCRBY', meta, 'len', 1)
-    redis.call('XADD', KEYS[4], '*', 'i', len, 'e', signal)
-    redis.call('HSET', meta, 'dirty', 1)
-    checkSoon(meta, now)
+    appendFromOutside(meta, KEYS[4], signal, now)
     rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
     return {R.EXISTING, current, leaseHeld(meta, now) and 0 or 1}
   end
   if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
   if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end
-  local len = redis.call('HINCRBY', meta, 'len', 1)
-  redis.call('XADD', KEYS[4], '*', 'i', len, 'e', terminated)
-  closeRun(meta, KEYS[4], KEYS[5], 'terminated', terminated, O.retentionMs, O.closedChannel, O.workflowId, now)
-  redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
+  terminateRun(meta, KEYS[4], KEYS[5], 'terminated', terminated, O.retentionMs, O.closedChannel, O.cancelChannel, O.workflowId, now)
 elseif status then
   if O.reuse == 'REJECT_DUPLICATE' then return {R.REUSE_REJECTED, status} end
   if O.reuse == 'ALLOW_DUPLICATE_FAILED_ONLY' and status == 'completed' then return {R.REUSE_REJECTED, status} end
 end
-if status then redis.call('ZREM', O.idx .. 'status:' .. status, O.workflowId) end
+if status then redis.call('ZREM', O.idx .. I.status .. status, O.workflowId) end
 -- Fencing tokens keep growing across runs, so a stalled task of an old run can never match.
-local fence = redis.call('HGET', meta, 'fence') or '0'
+local fence = redis.call('HGET', meta, M.fence) or '0'
 setSearchAttributes(meta, O.workflowId, nil) -- the last run's attributes leave the indexes
 redis.call('DEL', meta)
-local firstId = redis.call('XADD', KEYS[2], '*', 'i', 1, 'e', started)
+local firstId = addEntry(KEYS[2], 1, started)
 local len = 1
 if signal then
   len = 2
-  redis.call('XADD', KEYS[2], '*', 'i', 2, 'e', signal)
+  addEntry(KEYS[2], 2, signal)
 end
 redis.call('HSET', meta,
-  'type', O.type, 'runId', O.runId, 'taskQueue', O.taskQueue,
-  'startedAt', now, 'len', len, 'dirty', 1, 'fence', fence, 'lease', '', 'leaseExp', 0, 'checkAfter', O.checkAfterMs)
+  M.type, O.type, M.runId, O.runId, M.taskQueue, O.taskQueue, M.startedAt, now, M.historyLength, len,
+  M.dirty, 1, M.fence, fence, M.lease, '', M.leaseExp, 0, M.checkAfter, O.checkAfterMs)
 checkSoon(meta, now)
-if O.parent then redis.call('HSET', meta, 'parent', O.parent) end
+if O.parent then redis.call('HSET', meta, M.parent, O.parent) end
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
 setStatus(meta, O.workflowId, 'running')
-redis.call('ZADD', O.idx .. 'all', now, O.workflowId)
-redis.call('ZADD', O.idx .. 'type:' .. O.type, now, O.workflowId)
+redis.call('ZADD', O.idx .. I.all, now, O.workflowId)
+redis.call('ZADD', O.idx .. I.type .. O.type, now, O.workflowId)
 if O.leaseTtl and not signal then
   -- Eager start: the lease of the first task, as acquireLease would take it. Should the caller
   -- die before its commit, the lease expires and the recovery sweep enqueues a task.
   local leased = tonumber(fence) + 1
-  redis.call('HSET', meta, 'fence', leased, 'lease', leased, 'leaseExp', now + O.leaseTtl, 'dirty', 0)
+  redis.call('HSET', meta, M.fence, leased, M.lease, leased, M.leaseExp, now + O.leaseTtl, M.dirty, 0)
   setLeaseMemo(meta, O.requestId, {R.ACQUIRED, leased})
   return {R.OK, O.runId, leased, firstId}
 end

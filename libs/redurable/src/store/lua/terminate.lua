@@ -12,17 +12,12 @@
   Returns {OK} terminated, {NOT_RUNNING, status} not running, {RETRY} the run changed: read and retry
 ]]
 --- @include "now"
---- @include "due-check"
---- @include "set-status"
---- @include "close-run"
+--- @include "terminate-run"
 --- @include "requests"
 if priorReply(KEYS[4], O.requestId) then return {R.OK} end
-local status = redis.call('HGET', KEYS[1], 'status')
-if redis.call('HGET', KEYS[1], 'runId') ~= O.runId then return {R.RETRY} end
+local status = redis.call('HGET', KEYS[1], M.status)
+if redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
-local len = redis.call('HINCRBY', KEYS[1], 'len', 1)
-redis.call('XADD', KEYS[2], '*', 'i', len, 'e', ARGV[2])
-closeRun(KEYS[1], KEYS[2], KEYS[3], O.status or 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.workflowId, nowMs())
-redis.call('PUBLISH', O.cancelChannel, 'terminate:' .. O.workflowId)
+terminateRun(KEYS[1], KEYS[2], KEYS[3], O.status or 'terminated', ARGV[2], O.retentionMs, O.closedChannel, O.cancelChannel, O.workflowId, nowMs())
 rememberReply(KEYS[4], KEYS[5], O.requestId, {R.OK}, nowMs())
 return {R.OK}

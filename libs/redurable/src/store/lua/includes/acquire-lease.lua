@@ -8,8 +8,8 @@
 -- Returns nil when another holder's lease is still valid.
 local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
   if leaseHeld(metaKey, now) then return nil end
-  local fence = redis.call('HINCRBY', metaKey, 'fence', 1)
-  redis.call('HSET', metaKey, 'lease', fence, 'leaseExp', now + ttl, 'dirty', 0)
+  local fence = redis.call('HINCRBY', metaKey, M.fence, 1)
+  redis.call('HSET', metaKey, M.lease, fence, M.leaseExp, now + ttl, M.dirty, 0)
   checkSoon(metaKey, now)
   if cacheFence and cacheFence + 1 == fence and cacheLastId and cacheLastId ~= '' then
     return {R.ACQUIRED, fence, 0, redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')}

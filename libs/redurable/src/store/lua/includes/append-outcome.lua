@@ -3,17 +3,15 @@
 --- @include "lease-held"
 --- @include "acquire-lease"
 --- @include "lease-memo"
+--- @include "append-events"
 -- Appends an activity/timer/child outcome to the current run, first result wins.
 -- Returns 'closed' (nothing written) when the run is not running or is another run, 'dup' when
 -- the seq already has its outcome (a retried job, or a copy resent after a lost reply), else
 -- appends it, marks the workflow as having new events and returns 'ok'.
 local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson)
-  if redis.call('HGET', metaKey, 'status') ~= 'running' or redis.call('HGET', metaKey, 'runId') ~= runId then return 'closed' end
+  if redis.call('HGET', metaKey, M.status) ~= 'running' or redis.call('HGET', metaKey, M.runId) ~= runId then return 'closed' end
   if redis.call('SADD', doneKey, tostring(seq)) == 0 then return 'dup' end
-  local len = redis.call('HINCRBY', metaKey, 'len', 1)
-  redis.call('XADD', historyKey, '*', 'i', len, 'e', eventJson)
-  redis.call('HSET', metaKey, 'dirty', 1)
-  checkSoon(metaKey, nowMs())
+  appendFromOutside(metaKey, historyKey, eventJson, nowMs())
   return 'ok'
 end
 -- After an outcome was appended (or found already there): take the lease when `inline` and it is
@@ -22,7 +20,7 @@ end
 -- new outcome, so a copy resent after a lost reply still gets the workflow moving.
 local function afterOutcome(metaKey, historyKey, appended, inline, now, ttl, cacheFence, cacheLastId, requestId)
   if appended == 'closed' then return {R.NOT_RUNNING} end
-  if appended == 'dup' and redis.call('HGET', metaKey, 'dirty') ~= '1' then return {R.NOT_RUNNING} end
+  if appended == 'dup' and redis.call('HGET', metaKey, M.dirty) ~= '1' then return {R.NOT_RUNNING} end
   if inline then
     local acquired = acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
     if acquired then

@@ -1,7 +1,7 @@
 -- Whether a workflow task holds a valid lease (set and not expired at `now`).
 local function leaseHeld(metaKey, now)
-  local lease = redis.call('HGET', metaKey, 'lease')
-  return lease ~= false and lease ~= '' and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now
+  local lease = redis.call('HGET', metaKey, M.lease)
+  return lease ~= false and lease ~= '' and tonumber(redis.call('HGET', metaKey, M.leaseExp) or '0') > now
 end
 -- What a writer outside a task answers once its event is recorded: OK when a task holds the
 -- lease (it will see the event), else NEEDS_TASK (the caller enqueues one).

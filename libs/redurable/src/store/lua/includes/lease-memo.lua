@@ -6,18 +6,18 @@
 -- another worker has taken the lease the copy finds a different memo and its fence check fails.
 local function leaseMemo(metaKey, requestId)
   if not requestId then return nil end
-  local memo = redis.call('HMGET', metaKey, 'memoReq', 'memoReply')
+  local memo = redis.call('HMGET', metaKey, M.memoReq, M.memoReply)
   if memo[1] == requestId then return cjson.decode(memo[2]) end
   return nil
 end
 local function setLeaseMemo(metaKey, requestId, reply)
-  if requestId then redis.call('HSET', metaKey, 'memoReq', requestId, 'memoReply', cjson.encode(reply)) end
+  if requestId then redis.call('HSET', metaKey, M.memoReq, requestId, M.memoReply, cjson.encode(reply)) end
   return reply
 end
 -- A remembered {R.ACQUIRED, fence} (lease taken): the lease again, as a full one, while
 -- the lease is still that one; else {R.BUSY} (it expired and someone else may hold it).
 local function leaseAgain(metaKey, historyKey, memo, now)
-  if redis.call('HGET', metaKey, 'lease') == tostring(memo[2]) and tonumber(redis.call('HGET', metaKey, 'leaseExp') or '0') > now then
+  if redis.call('HGET', metaKey, M.lease) == tostring(memo[2]) and tonumber(redis.call('HGET', metaKey, M.leaseExp) or '0') > now then
     local kind, history = wholeHistory(metaKey, historyKey)
     return {R.ACQUIRED, memo[2], kind, history}
   end

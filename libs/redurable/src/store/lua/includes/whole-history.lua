@@ -4,7 +4,7 @@
 -- converted to a Lua table and back), while a short one is not worth another round trip.
 local INLINE_HISTORY = 64
 local function wholeHistory(metaKey, historyKey)
-  if tonumber(redis.call('HGET', metaKey, 'len') or '0') <= INLINE_HISTORY then
+  if tonumber(redis.call('HGET', metaKey, M.historyLength) or '0') <= INLINE_HISTORY then
     return 1, redis.call('XRANGE', historyKey, '-', '+')
   end
   local last = redis.call('XREVRANGE', historyKey, '+', '-', 'COUNT', 1)[1]

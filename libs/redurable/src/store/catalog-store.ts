@@ -1,0 +1,71 @@
+import type { PartitionRecords, WorkflowCatalog } from '../core/ports/index.js';
+import type { SearchAttributeDeclarations } from '../core/search/search-attributes.js';
+import type { KeyNames } from './keys.js';
+import { execAll } from './per-shard.js';
+import type { RedisClient } from './redis-client.js';
+
+/**
+ * What a prefix records once for the whole app, each in a key of its own (outside the shards):
+ * its key layout, the partition count of each task queue, and the workflow types and search
+ * attribute declarations its workers registered.
+ */
+export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+  ) {}
+
+  /**
+   * The layout recorded under the prefix (`<version>:<shards>`), recording `layout` first when
+   * `record` and the prefix has none; null when none is recorded.
+   */
+  async layout(record?: string): Promise<string | null> {
+    if (record !== undefined) await this.redis.set(this.keys.layout(), record, 'NX');
+    return this.redis.get(this.keys.layout());
+  }
+
+  /**
+   * Records partition counts of task queues that have none recorded; returns the recorded
+   * count of each (which may differ from the one asked for).
+   */
+  async recordPartitions(counts: Record<string, number>): Promise<Record<string, number>> {
+    const queues = Object.keys(counts);
+    if (queues.length === 0) return {};
+    const key = this.keys.partitions();
+    const pipe = this.redis.pipeline();
+    for (const q of queues) pipe.hsetnx(key, q, String(counts[q]));
+    pipe.hmget(key, ...queues);
+    const values = (await execAll(pipe))[queues.length] as string[];
+    return Object.fromEntries(queues.map((q, i) => [q, Number(values[i])]));
+  }
+
+  /** The recorded partition count of a task queue, if any. */
+  async recordedPartitions(taskQueue: string): Promise<number | undefined> {
+    const value = await this.redis.hget(this.keys.partitions(), taskQueue);
+    return value === null ? undefined : Number(value);
+  }
+
+  /** Remembers workflow type names a worker serves (a client without the class can then validate a name). */
+  async addWorkflowTypes(types: string[]): Promise<void> {
+    if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+  }
+
+  /** Whether some worker registered this workflow type name. */
+  async isKnownWorkflowType(type: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
+  }
+
+  /** Remembers the search attributes each workflow type declares (a client without the class validates against them). */
+  async addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void> {
+    const entries = Object.entries(declarations).flatMap(([type, declared]) => [type, JSON.stringify(declared)]);
+    if (entries.length) await this.redis.hset(this.keys.searchAttributeDeclarations(), ...entries);
+  }
+
+  /** Search attribute declarations workers registered, by workflow type. */
+  async searchAttributeDeclarations(): Promise<Record<string, SearchAttributeDeclarations>> {
+    const raw = await this.redis.hgetall(this.keys.searchAttributeDeclarations());
+    return Object.fromEntries(
+      Object.entries(raw).map(([type, json]) => [type, JSON.parse(json) as SearchAttributeDeclarations]),
+    );
+  }
+}

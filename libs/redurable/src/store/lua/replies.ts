@@ -1,0 +1,241 @@
+import { LeaseLostError } from '../../core/errors/library.errors.js';
+import type {
+  AcquireResult,
+  CompletionResult,
+  ExternalResult,
+  ResetResult,
+  StartResult,
+} from '../../core/ports/index.js';
+import type { RawEntry } from '../entries.js';
+import { Reply, type AcquiredReply, type OutcomeReply, type ScriptName, type ScriptReplies } from './scripts.js';
+
+/**
+ * Every script's reply decoded, in one place: each decoder turns the array its Lua returns (see
+ * ScriptReplies) into a typed value, and `replyError` turns the codes that mean the call failed
+ * into errors. The histories a lease comes with stay raw here: reading them may take another
+ * command (a long history is read with XRANGE), which the history store does.
+ */
+
+/** The history of a lease: its entries (`full` when they are the whole history), or the id of the whole history's last entry. */
+export type LeaseHistoryReply = { full: boolean; entries: RawEntry[] } | { full: true; upTo: string };
+
+/** A lease a script took: its fence and its history. */
+export interface LeaseReply {
+  fence: number;
+  history: LeaseHistoryReply;
+}
+
+/** A result whose `acquired` lease is still as the script returned it. */
+type WithLeaseReply<T> = T extends { kind: 'acquired' } ? { kind: 'acquired'; lease: LeaseReply } : T;
+
+/** What recording an outcome did (see CompletionResult). */
+export type OutcomeReplyResult = WithLeaseReply<CompletionResult>;
+
+/** Each script's reply, decoded. */
+export interface ScriptResults {
+  /** `lease`: an eager start's lease, with the stream id of the run's first event. */
+  startWorkflow:
+    | Exclude<StartResult, { kind: 'started' }>
+    | { kind: 'started'; runId: string; lease?: { fence: number; firstId: string } };
+  appendExternal: ExternalResult;
+  terminate: Extract<ExternalResult, { kind: 'recorded' | 'not-running' | 'retry' }>;
+  appendCompletion: OutcomeReplyResult;
+  completeAndCommit: { kind: 'committed'; fence: number; lastId: string } | OutcomeReplyResult;
+  acquireTask: WithLeaseReply<AcquireResult>;
+  /** `changed`: the whole history, under the caller's (renewed) lease. */
+  commitTask:
+    | { kind: 'done'; lastId: string }
+    | { kind: 'more'; lastId: string; entries: RawEntry[] }
+    | { kind: 'changed'; history: LeaseHistoryReply };
+  /** Undefined when the lease was already lost (the task's failure is then another task's business). */
+  failTask: { attempt: number; delayMs: number } | undefined;
+  /** False when the workflow changed since the sweep read it (or is no longer running). */
+  rescheduleCheck: boolean;
+  childNotified: void;
+  parentHandled: void;
+  /** False when another owner holds the claim. */
+  sweepClaim: boolean;
+  resetWorkflow: ResetResult;
+}
+
+/** The call a reply answers, to name in an error: its workflow, and the run and fence it was made under. */
+export interface CallContext {
+  workflowId: string;
+  runId?: string;
+  fence?: number;
+}
+
+/**
+ * The one place reply codes become errors: LEASE_LOST (the caller's lease moved on: another
+ * worker owns the task), and any code the script's decoder does not expect (a library bug, or a
+ * stale script loaded under the same name).
+ */
+export function replyError(script: ScriptName, reply: unknown, call: CallContext): Error {
+  if (Array.isArray(reply) && reply[0] === Reply.LEASE_LOST)
+    return new LeaseLostError(
+      `Workflow '${call.workflowId}' (run ${call.runId}): lease ${call.fence} was lost; another worker owns the workflow task`,
+    );
+  return new Error(`Unexpected reply from Redurable's ${script} script: ${JSON.stringify(reply)?.slice(0, 200)}`);
+}
+
+/** A lease a script took (see AcquiredReply): kind 2 names the last entry, 0 and 1 carry the entries. */
+function acquired(reply: AcquiredReply): LeaseReply {
+  const history: LeaseHistoryReply =
+    reply[2] === 2 ? { full: true, upTo: reply[3] } : { full: reply[2] === 1, entries: reply[3] };
+  return { fence: reply[1], history };
+}
+
+function outcome(script: ScriptName, reply: OutcomeReply, call: CallContext): OutcomeReplyResult {
+  switch (reply[0]) {
+    case Reply.NOT_RUNNING:
+      return { kind: 'ignored' };
+    case Reply.OK:
+      return { kind: 'recorded' };
+    case Reply.NEEDS_TASK:
+      return { kind: 'needs-task' };
+    case Reply.ACQUIRED:
+      return { kind: 'acquired', lease: acquired(reply) };
+    default:
+      throw replyError(script, reply, call);
+  }
+}
+
+type Decoder<N extends ScriptName> = (reply: ScriptReplies[N], call: CallContext) => ScriptResults[N];
+
+/**
+ * One decoder per script. Each switches on the reply's code (which narrows the reply to that
+ * code's shape) and throws replyError's error for any other code.
+ */
+const decoders: { [N in ScriptName]: Decoder<N> } = {
+  startWorkflow(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return reply.length === 2
+          ? { kind: 'started', runId: reply[1] }
+          : { kind: 'started', runId: reply[1], lease: { fence: reply[2], firstId: reply[3] } };
+      case Reply.EXISTING:
+        return { kind: 'existing', runId: reply[1], wake: reply[2] === 1 };
+      case Reply.CONFLICT:
+        return { kind: 'running', runId: reply[1] };
+      case Reply.REUSE_REJECTED:
+        return { kind: 'reuse-rejected', status: reply[1] };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        throw replyError('startWorkflow', reply, call);
+    }
+  },
+  appendExternal(reply, call) {
+    switch (reply[0]) {
+      case Reply.NOT_RUNNING:
+        return { kind: 'not-running', status: reply[1] };
+      case Reply.OK:
+        return { kind: 'recorded' };
+      case Reply.NEEDS_TASK:
+        return { kind: 'needs-task' };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      case Reply.CHANGED:
+        return { kind: 'changed' };
+      default:
+        throw replyError('appendExternal', reply, call);
+    }
+  },
+  terminate(reply, call) {
+    switch (reply[0]) {
+      case Reply.NOT_RUNNING:
+        return { kind: 'not-running', status: reply[1] };
+      case Reply.OK:
+        return { kind: 'recorded' };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        throw replyError('terminate', reply, call);
+    }
+  },
+  appendCompletion: (reply, call) => outcome('appendCompletion', reply, call),
+  completeAndCommit(reply, call) {
+    if (reply[0] === Reply.COMMITTED) return { kind: 'committed', fence: reply[1], lastId: reply[2] };
+    return outcome('completeAndCommit', reply, call);
+  },
+  acquireTask(reply, call) {
+    switch (reply[0]) {
+      case Reply.NOT_RUNNING:
+        return { kind: 'closed', status: reply[1] };
+      case Reply.BUSY:
+        return { kind: 'busy' };
+      case Reply.ACQUIRED:
+        return { kind: 'acquired', lease: acquired(reply) };
+      default:
+        throw replyError('acquireTask', reply, call);
+    }
+  },
+  commitTask(reply, call) {
+    switch (reply[0]) {
+      case Reply.CHANGED:
+        return {
+          kind: 'changed',
+          history: reply[1] === 2 ? { full: true, upTo: reply[2] } : { full: reply[1] === 1, entries: reply[2] },
+        };
+      case Reply.MORE:
+        return { kind: 'more', lastId: reply[1], entries: reply[2] };
+      case Reply.OK:
+        return { kind: 'done', lastId: reply[1] };
+      default:
+        throw replyError('commitTask', reply, call); // LEASE_LOST among them
+    }
+  },
+  failTask(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return { attempt: reply[1], delayMs: reply[2] };
+      case Reply.LEASE_LOST:
+        return undefined; // not an error here: the task's failure is the new lease holder's business
+      default:
+        throw replyError('failTask', reply, call);
+    }
+  },
+  rescheduleCheck(reply, call) {
+    switch (reply) {
+      case Reply.OK:
+        return true;
+      case Reply.CHANGED:
+      case Reply.NOT_RUNNING:
+        return false;
+      default:
+        throw replyError('rescheduleCheck', reply, call);
+    }
+  },
+  childNotified: () => undefined,
+  parentHandled: () => undefined,
+  sweepClaim(reply, call) {
+    switch (reply) {
+      case Reply.OK:
+        return true;
+      case Reply.BUSY:
+        return false;
+      default:
+        throw replyError('sweepClaim', reply, call);
+    }
+  },
+  resetWorkflow(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return { kind: 'reset', closedRunning: reply[1] === 1 };
+      case Reply.RETRY:
+        return { kind: 'retry' };
+      default:
+        throw replyError('resetWorkflow', reply, call);
+    }
+  },
+};
+
+/** Decodes a script's reply (see ScriptReplies for what each returns); throws replyError's errors. */
+export function decodeReply<N extends ScriptName>(
+  name: N,
+  reply: ScriptReplies[N],
+  call: CallContext,
+): ScriptResults[N] {
+  const decode: Decoder<N> = decoders[name];
+  return decode(reply, call);
+}
