@@ -106,8 +106,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
       workflowId,
       runId,
       { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent,
-      false,
-      randomUUID(),
+      { requestId: randomUUID() },
     );
     const res = await lostReply(() =>
       store.commit({
@@ -144,8 +143,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
         workflowId,
         runId,
         { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never,
-        true,
-        TTL,
+        { inline: true, leaseTtlMs: TTL },
       ),
     );
     expect(res.kind).toBe('acquired');
@@ -209,8 +207,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
         workflowId,
         runId,
         { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never,
-        true,
-        1,
+        { inline: true, leaseTtlMs: 1 },
       ),
     );
     expect(res.kind).toBe('ignored'); // its lease expired: the recovery sweep takes the workflow over
@@ -223,8 +220,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
       workflowId,
       runId,
       { type: 'SignalReceived', signalName: 's', input: [] } as NewEvent,
-      false,
-      randomUUID(),
+      { requestId: randomUUID() },
     );
     const all = await directStore.readEntries(workflowId, runId);
     const res = await store.commit({
@@ -315,7 +311,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
       }),
     ).rejects.toThrow(/lease .* was lost/);
     const outcome = { type: 'ActivityTaskCompleted', seq: 1, result: '1', attempt: 1 } as never;
-    expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('needs-task');
+    expect((await store.appendCompletion(workflowId, runId, outcome, { leaseTtlMs: TTL })).kind).toBe('needs-task');
     const next = await acquired();
     await store.commit({
       workflowId,
@@ -326,7 +322,7 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
       release: true,
       leaseTtlMs: TTL,
     });
-    expect((await store.appendCompletion(workflowId, runId, outcome, false, TTL)).kind).toBe('ignored');
+    expect((await store.appendCompletion(workflowId, runId, outcome, { leaseTtlMs: TTL })).kind).toBe('ignored');
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
   });
 });

@@ -200,15 +200,15 @@ describe('startWorkflow', () => {
 describe('appendExternal and terminate', () => {
   test('a signal is recorded once per request id; a stale run asks to retry; a closed run is not running', async () => {
     const requestId = randomUUID();
-    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({
+    expect(await store.appendExternal(workflowId, runId, signal('a'), { requestId })).toEqual({
       kind: 'needs-task',
     });
-    expect(await store.appendExternal(workflowId, runId, signal('a'), false, requestId)).toEqual({
+    expect(await store.appendExternal(workflowId, runId, signal('a'), { requestId })).toEqual({
       kind: 'needs-task',
     });
     expect((await store.readHistory(workflowId, runId)).filter((e) => e.type === 'SignalReceived')).toHaveLength(1);
     const before = await snapshot();
-    expect(await store.appendExternal(workflowId, 'another-run', signal('b'), false, randomUUID())).toEqual({
+    expect(await store.appendExternal(workflowId, 'another-run', signal('b'), { requestId: randomUUID() })).toEqual({
       kind: 'retry',
     });
     expect(await snapshot()).toEqual(before);
@@ -222,7 +222,7 @@ describe('appendExternal and terminate', () => {
       kind: 'not-running',
       status: 'terminated',
     });
-    expect(await store.appendExternal(workflowId, runId, signal('c'), false, randomUUID())).toEqual({
+    expect(await store.appendExternal(workflowId, runId, signal('c'), { requestId: randomUUID() })).toEqual({
       kind: 'not-running',
       status: 'terminated',
     });
@@ -233,19 +233,25 @@ describe('appendExternal and terminate', () => {
 describe('appendCompletion and completeAndCommit', () => {
   test('the first outcome of a seq wins; a duplicate, another run or a closed run writes nothing', async () => {
     await commitRound([scheduled(1)]);
-    expect(await store.appendCompletion(workflowId, runId, completed(1), false, TTL)).toEqual({ kind: 'needs-task' });
+    expect(await store.appendCompletion(workflowId, runId, completed(1), { leaseTtlMs: TTL })).toEqual({
+      kind: 'needs-task',
+    });
     await commitRound([]);
     const before = await snapshot();
-    expect(await store.appendCompletion(workflowId, runId, { ...completed(1), result: 'second' }, false, TTL)).toEqual({
+    expect(
+      await store.appendCompletion(workflowId, runId, { ...completed(1), result: 'second' }, { leaseTtlMs: TTL }),
+    ).toEqual({
       kind: 'ignored',
     });
-    expect(await store.appendCompletion(workflowId, 'another-run', completed(2), false, TTL)).toEqual({
+    expect(await store.appendCompletion(workflowId, 'another-run', completed(2), { leaseTtlMs: TTL })).toEqual({
       kind: 'ignored',
     });
     expect(await snapshot()).toEqual(before);
     await store.terminate(workflowId, runId, 'stop', 0, randomUUID());
     const closed = await snapshot();
-    expect(await store.appendCompletion(workflowId, runId, completed(3), false, TTL)).toEqual({ kind: 'ignored' });
+    expect(await store.appendCompletion(workflowId, runId, completed(3), { leaseTtlMs: TTL })).toEqual({
+      kind: 'ignored',
+    });
     expect(await snapshot()).toEqual(closed);
   });
 
@@ -326,7 +332,7 @@ describe('acquireTask, commitTask and failTask', () => {
   test('a commit that releases while new events arrived keeps the lease and returns them', async () => {
     const acquired = await store.acquire(workflowId, runId, TTL);
     if (acquired.kind !== 'acquired') throw new Error('not acquired');
-    await store.appendExternal(workflowId, runId, signal('meanwhile'), false, randomUUID());
+    await store.appendExternal(workflowId, runId, signal('meanwhile'), { requestId: randomUUID() });
     const res = await store.commit({
       workflowId,
       runId,
@@ -347,7 +353,7 @@ describe('acquireTask, commitTask and failTask', () => {
     if (acquired.kind !== 'acquired') throw new Error('lease not taken');
     const { fence } = acquired.lease;
     const lastId = acquired.lease.events.at(-1)!.streamId;
-    await store.appendExternal(workflowId, runId, signal('poke'), false, randomUUID());
+    await store.appendExternal(workflowId, runId, signal('poke'), { requestId: randomUUID() });
     const before = await snapshot();
     const local = { ...scheduled(1), local: { attempt: 1, firstScheduledAt: 1 } } as NewEvent;
     const res = await store.commit({
@@ -424,7 +430,7 @@ describe('the recovery sweep scripts', () => {
     const at = Date.now() + 60_000;
     expect(await indexes.rescheduleCheck('q', workflowId, seen, at)).toBe(true);
     expect(Number(await redis.zscore(due, workflowId))).toBe(at);
-    await store.appendExternal(workflowId, runId, signal('changed'), false, randomUUID());
+    await store.appendExternal(workflowId, runId, signal('changed'), { requestId: randomUUID() });
     await redis.zadd(due, Date.now() - 1000, workflowId);
     expect(await indexes.rescheduleCheck('q', workflowId, seen, Date.now() + 600_000)).toBe(false);
     // The change meant "look again within checkAfter": moved there, not to the stale verdict.
@@ -436,14 +442,15 @@ describe('the recovery sweep scripts', () => {
   });
 
   test('sweepClaim: a shard claimed by one owner is skipped by another until released', async () => {
-    const claim = async (owner: string, shards: number[], release = false) =>
-      (
-        await Promise.all(shards.map(async (s) => ((await indexes.claimSweep('q', s, owner, TTL, release)) ? s : -1)))
-      ).filter((s) => s >= 0);
+    const claim = async (owner: string, shards: number[]) =>
+      (await Promise.all(shards.map(async (s) => ((await indexes.claimSweep('q', s, owner, TTL)) ? s : -1)))).filter(
+        (s) => s >= 0,
+      );
     expect(await claim('owner-a', [0, 1])).toEqual([0, 1]);
     expect(await claim('owner-b', [0, 1, 2])).toEqual([2]);
-    expect(await claim('owner-b', [0], true)).toEqual([]);
-    expect(await claim('owner-a', [0], true)).toEqual([0]);
+    await indexes.releaseSweep('q', 0, 'owner-b'); // not its claim: left alone
+    expect(await claim('owner-b', [0])).toEqual([]);
+    await indexes.releaseSweep('q', 0, 'owner-a');
     expect(await claim('owner-b', [0])).toEqual([0]);
   });
 

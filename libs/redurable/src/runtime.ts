@@ -1,39 +1,46 @@
-import { consoleLogger, silentLogger, withContext, type Logger } from './core/ports/index.js';
-import type { RedisClient } from './store/redis-client.js';
-import { ActivityExecutor, type CompletionSink } from './engine/activity-executor.js';
 import { DurableRegistry } from './core/definitions/registry.js';
-import { KEY_LAYOUT_VERSION, KeyNames } from './store/keys.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from './core/errors/library.errors.js';
-import { DEFAULT_SHARDS } from './store/shards.js';
+import type { DurableHealth } from './core/health-report.js';
+import { DataConverter } from './core/payload/data-converter.js';
+import { consoleLogger, silentLogger, withContext, type Clock, type Logger } from './core/ports/index.js';
+import type { ClientParts } from './client/client-parts.js';
+import { upsertDeclaredSchedules } from './client/schedules/declared-schedules.js';
+import { ScheduleClient } from './client/schedules/schedule-client.js';
+import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
+import { recoverSchedules } from './client/schedules/schedule-recovery.js';
+import { ScheduledWorkflowCalls } from './client/schedules/scheduled-workflow-calls.js';
+import { WorkflowClient } from './client/workflow-client.js';
+import { WorkflowStarter } from './client/workflow-starter.js';
+import { ActivityJobs } from './engine/activity-jobs.js';
+import { ActivityRunner } from './engine/activity-runner.js';
+import { ChildWorkflows } from './engine/child-workflows.js';
+import { Completions } from './engine/completions.js';
+import { EagerFirstTasks } from './engine/first-tasks.js';
+import { RecoverySweep } from './engine/recovery-sweep.js';
+import { RunTimeouts } from './engine/run-timeouts.js';
+import { ServedQueues } from './engine/served-queues.js';
+import { StepDispatch } from './engine/step-dispatch.js';
+import { WorkflowTaskRunner } from './engine/task-runner.js';
+import { WorkerHost } from './engine/worker-host.js';
+import { WorkflowCache } from './engine/workflow-cache.js';
+import { MetricsSink, prometheusMetrics } from './observability/metrics.js';
+import { loadTracing } from './observability/tracing.js';
+import type { ResolvedDurableOptions } from './options.js';
+import { Dispatcher } from './queues/dispatcher.js';
 import { PartitionTable } from './queues/partitions.js';
-import type { Lease } from './core/ports/index.js';
+import { QueueSet } from './queues/queue-set.js';
+import { ScheduleWakeups } from './queues/schedule-wakeups.js';
+import { WorkflowWrites } from './queues/workflow-writes.js';
+import { RedisCatalogStore } from './store/catalog-store.js';
+import { ClosedWatcher } from './store/closed-watcher.js';
+import { endpointOf, openConnection } from './store/connection-option.js';
 import { RedisHistoryStore } from './store/history-store.js';
 import { RedisIndexStore } from './store/index-store.js';
-import { RedisCatalogStore } from './store/catalog-store.js';
-import { DataConverter } from './core/payload/data-converter.js';
-import { WorkflowCache } from './engine/workflow-cache.js';
-import { WorkflowTaskRunner } from './engine/task-runner.js';
-import { ChildWorkflows } from './engine/child-workflows.js';
-import { ClosedWatcher } from './store/closed-watcher.js';
-import { Dispatcher } from './queues/dispatcher.js';
-import { QueueSet } from './queues/queue-set.js';
-import { RecoverySweep } from './engine/recovery-sweep.js';
-import { MetricsSink, prometheusMetrics } from './observability/metrics.js';
-import type { DurableHealth } from './core/health-report.js';
-import { loadTracing } from './observability/tracing.js';
-import { WorkerHost } from './engine/worker-host.js';
-import { WorkflowWrites } from './queues/workflow-writes.js';
-import type { ClientContext } from './client/client-context.js';
-import type { RunDeadline } from './core/workflow-timeouts.js';
-import type { ResolvedDurableOptions } from './options.js';
-import { endpointOf, openConnection } from './store/connection-option.js';
+import { KEY_LAYOUT_VERSION, KeyNames } from './store/keys.js';
+import type { RedisClient } from './store/redis-client.js';
 import { RedisLink } from './store/redis-link.js';
-import { WorkflowClient } from './client/workflow-client.js';
 import { ScheduleStore } from './store/schedule-store.js';
-import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
-import { ScheduleWakeups } from './queues/schedule-wakeups.js';
-import { upsertDeclaredSchedules } from './client/schedules/declared-schedules.js';
-import { recoverSchedules } from './client/schedules/schedule-recovery.js';
+import { DEFAULT_SHARDS } from './store/shards.js';
 
 /** Resolves with true when `work` settles within `ms`, false when the time ran out first. */
 function within(work: Promise<unknown>, ms: number): Promise<boolean> {
@@ -48,12 +55,13 @@ function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 /**
- * The composition root of one process: connection, history store, queues, task runner,
- * activity executor, workers and recovery sweep. The Nest module creates one; tests and
- * scripts can create one directly.
+ * The composition root of one process: it builds every part once, in dependency order, each
+ * with exactly the collaborators its constructor declares, from one compiled options object; then
+ * starts and stops them. The Nest module creates one; tests and scripts can create one directly.
  */
 export class DurableRuntime {
   readonly registry = new DurableRegistry();
+  readonly logger: Logger;
   readonly redis: RedisClient;
   /** The main connection's state: bounded waits for boot and client calls, drop/recovery logs. */
   readonly link: RedisLink;
@@ -65,161 +73,169 @@ export class DurableRuntime {
   /** Key layout, partition counts, workflow types and search attribute declarations. */
   readonly catalog: RedisCatalogStore;
   readonly converter: DataConverter;
-  readonly queues: QueueSet;
-  readonly dispatcher: Dispatcher;
-  readonly cache: WorkflowCache;
-  readonly runner: WorkflowTaskRunner;
-  readonly executor: ActivityExecutor;
-  readonly watcher: ClosedWatcher;
-  readonly children: ChildWorkflows;
-  /** Records events from outside a task (outcomes, signals, cancel, terminate) and wakes the workflow. */
-  readonly writes: WorkflowWrites;
-  /** What `WorkflowClient` and its handles use. */
-  readonly client: ClientContext;
-  /** Handles schedule fires: BullMQ wakes and a test environment's moved clock both call `wake`. */
-  readonly schedules: ScheduleProcessor;
-  private readonly scheduleWakeups: ScheduleWakeups;
-  private scheduleRecovery?: Promise<void>;
-  readonly logger: Logger;
   /** Where the parts report what they measure (no-op until `metrics` turns Prometheus on at connect). */
   readonly metrics = new MetricsSink();
-  /** Time given to activity and timer outcomes (what workflow code sees); a test environment moves it. */
-  clock: { now(): number } = { now: () => Date.now() };
+  readonly queues: QueueSet;
+  readonly dispatcher: Dispatcher;
+  readonly writes: WorkflowWrites;
+  readonly watcher: ClosedWatcher;
+  readonly children: ChildWorkflows;
+  readonly cache: WorkflowCache;
+  readonly runner: WorkflowTaskRunner;
+  readonly activities: ActivityRunner;
+  /** Handles schedule fires: BullMQ wakes and a test environment's moved clock both call `wake`. */
+  readonly schedules: ScheduleProcessor;
+  /** The client this process's app uses (`WorkflowClient` in Nest). */
+  readonly client: WorkflowClient;
+  private readonly served = new ServedQueues();
+  private readonly steps: StepDispatch;
+  private readonly completions: Completions;
+  private readonly activityJobs: ActivityJobs;
+  private readonly firstTasks: EagerFirstTasks;
+  private readonly timeouts: RunTimeouts;
+  private readonly scheduleStore: ScheduleStore;
+  private readonly scheduleWakeups: ScheduleWakeups;
+  private scheduleRecovery?: Promise<void>;
   private host?: WorkerHost;
   private sweep?: RecoverySweep;
+  private closing?: Promise<void>;
+  /** What the clock reads (replaced by a test environment that moves time). */
+  private time: Clock = { now: () => Date.now() };
+  /** The clock every part is given: it reads whatever `clock` was last set to. */
+  private readonly workflowClock: Clock = { now: () => this.time.now() };
 
   constructor(readonly options: ResolvedDurableOptions) {
-    this.logger =
-      options.logger === false ? silentLogger : options.logger ? withContext(options.logger) : consoleLogger;
-    this.redis = openConnection(options.connection);
-    this.link = new RedisLink(this.redis, endpointOf(options.connection), options.connectTimeoutMs, this.logger);
-    this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
-    this.histories = new RedisHistoryStore(this.redis, this.keys);
-    this.indexes = new RedisIndexStore(this.redis, this.keys);
-    this.catalog = new RedisCatalogStore(this.redis, this.keys);
-    this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec);
-    this.queues = new QueueSet(
-      this.redis,
-      options.prefix,
-      new PartitionTable(this.catalog, options.partitions, options.prefix),
-    );
-    // Children need the whole runtime; the closures reach them once it is built.
-    this.dispatcher = new Dispatcher(this.queues, options.jobRetention, (parent, cmd) =>
-      this.children.start(parent, cmd),
-    );
-    this.cache = new WorkflowCache(options.workflowCacheSize);
-    this.runner = new WorkflowTaskRunner(
-      this.histories,
-      this.registry,
-      this.converter,
-      this.cache,
-      this.dispatcher,
-      {
-        leaseTtlMs: options.leaseTtlMs,
-        retentionMs: options.retentionMs,
-        taskRetry: { baseMs: 1000, maxMs: 60_000 },
-        metrics: this.metrics,
-        afterClose: (workflowId, runId, related) => this.children.afterClose(workflowId, runId, related),
-        runLocal: (workflow, cmd) => this.executor.runLocal(workflow, cmd),
-        now: () => this.clock.now(),
-      },
-      this.logger,
-    );
-    this.executor = new ActivityExecutor(
-      this.histories,
-      this.registry,
-      this.converter,
-      options.activityDefaults,
-      this.recordCompletion,
-      this.logger,
-      this.metrics,
-    );
-    this.watcher = new ClosedWatcher(this.redis, this.keys.closedChannel());
+    const clock = this.workflowClock;
     const { leaseTtlMs, retentionMs } = options;
-    const afterClose = (workflowId: string, runId: string) => this.children.afterClose(workflowId, runId);
-    this.writes = new WorkflowWrites({
-      store: this.histories,
-      dispatcher: this.dispatcher,
-      queues: this.queues,
-      leaseTtlMs,
-      retentionMs,
-      now: () => this.clock.now(),
-      afterClose,
-    });
-    this.children = new ChildWorkflows({
-      store: this.histories,
-      indexes: this.indexes,
-      dispatcher: this.dispatcher,
-      writes: this.writes,
-      logger: this.logger,
-      leaseTtlMs,
-      retentionMs,
-      now: () => this.clock.now(),
-    });
-    const scheduleStore = new ScheduleStore(this.redis, this.keys);
-    this.scheduleWakeups = new ScheduleWakeups(this.queues, this.logger);
-    let fireClient: WorkflowClient | undefined; // built on first use: it needs `this.client`
-    this.schedules = new ScheduleProcessor({
-      store: scheduleStore,
-      history: this.histories,
-      converter: this.converter,
-      client: () => (fireClient ??= new WorkflowClient(this.client)),
-      now: () => this.clock.now(),
-      checkSoon: (id, delayMs) => this.scheduleWakeups.checkSoon(id, delayMs),
-      logger: this.logger,
-    });
-    this.client = {
-      store: this.histories,
-      indexes: this.indexes,
-      catalog: this.catalog,
+    const settings = { leaseTtlMs, retentionMs };
+    const logger = (this.logger =
+      options.logger === false ? silentLogger : options.logger ? withContext(options.logger) : consoleLogger);
+    const metrics = this.metrics;
+    const registry = this.registry;
+    // Redis and the stores.
+    const redis = (this.redis = openConnection(options.connection));
+    this.link = new RedisLink(redis, endpointOf(options.connection), options.connectTimeoutMs, logger);
+    this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
+    const histories = (this.histories = new RedisHistoryStore(redis, this.keys));
+    const indexes = (this.indexes = new RedisIndexStore(redis, this.keys));
+    const catalog = (this.catalog = new RedisCatalogStore(redis, this.keys));
+    this.scheduleStore = new ScheduleStore(redis, this.keys);
+    this.watcher = new ClosedWatcher(redis, this.keys.closedChannel());
+    const converter = (this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec));
+    // BullMQ, and the writes from outside a task.
+    const queues = (this.queues = new QueueSet(
+      redis,
+      options.prefix,
+      new PartitionTable(catalog, options.partitions, options.prefix),
+    ));
+    const dispatcher = (this.dispatcher = new Dispatcher({ queues, retention: options.jobRetention }));
+    const writes = (this.writes = new WorkflowWrites({ histories, dispatcher, queues, clock, settings }));
+    this.scheduleWakeups = new ScheduleWakeups({ queues, logger });
+    // The engine: children and closes, activities, workflow tasks, eager starts, timeouts.
+    const children = (this.children = new ChildWorkflows({
+      histories,
+      indexes,
+      dispatcher,
+      writes,
+      logger,
+      clock,
+      settings,
+    }));
+    const steps = (this.steps = new StepDispatch({ dispatcher, children, logger }));
+    const activities = (this.activities = new ActivityRunner({
+      registry,
+      converter,
+      defaults: options.activityDefaults,
+      logger,
+      metrics,
+    }));
+    const cache = (this.cache = new WorkflowCache(options.workflowCacheSize));
+    const runner = (this.runner = new WorkflowTaskRunner({
+      store: histories,
+      registry,
+      converter,
+      cache,
+      dispatcher,
+      steps,
+      local: activities,
+      runs: children,
+      metrics,
+      logger,
+      clock,
+      settings: { ...settings, taskRetry: { baseMs: 1000, maxMs: 60_000 } },
+    }));
+    this.completions = new Completions({ served: this.served, runner, writes, clock });
+    this.activityJobs = new ActivityJobs({ activities, histories, complete: this.completions.record, logger, metrics });
+    this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, logger });
+    this.timeouts = new RunTimeouts({ writes, runs: children, logger });
+    // The client, and the schedules it operates.
+    const parts: ClientParts = {
+      histories,
+      indexes,
+      catalog,
       link: this.link,
-      converter: this.converter,
-      registry: this.registry,
-      writes: this.writes,
-      dispatcher: this.dispatcher,
-      queues: this.queues,
+      converter,
+      registry,
+      writes,
+      dispatcher,
+      queues,
       watcher: this.watcher,
-      metrics: this.metrics,
-      leaseTtlMs,
-      retentionMs,
-      now: () => this.clock.now(),
-      schedules: {
-        schedules: scheduleStore,
-        store: this.histories,
-        catalog: this.catalog,
-        registry: this.registry,
-        converter: this.converter,
-        processor: this.schedules,
-        wakeups: this.scheduleWakeups,
-        link: this.link,
-        now: () => this.clock.now(),
-      },
-      serves: (taskQueue) => this.host?.serves(taskQueue) === true && !this.closing,
-      runFirstTask: (workflowId, runId, taskQueue, lease) => this.runFirstTask(workflowId, runId, taskQueue, lease),
+      metrics,
+      clock,
+      settings,
+      runs: children,
+      firstTasks: this.firstTasks,
     };
+    const starter = new WorkflowStarter(parts);
+    this.schedules = new ScheduleProcessor({
+      store: this.scheduleStore,
+      histories,
+      converter,
+      workflows: new ScheduledWorkflowCalls(parts, starter),
+      clock,
+      wakeups: this.scheduleWakeups,
+      logger,
+    });
+    const schedule = new ScheduleClient({
+      schedules: this.scheduleStore,
+      histories,
+      catalog,
+      registry,
+      converter,
+      processor: this.schedules,
+      wakeups: this.scheduleWakeups,
+      link: this.link,
+      clock,
+    });
+    this.client = new WorkflowClient(parts, starter, schedule);
+  }
+
+  /** Time given to activity and timer outcomes (what workflow code sees); a test environment replaces it. */
+  get clock(): Clock {
+    return this.workflowClock;
+  }
+
+  set clock(source: Clock) {
+    this.time = source;
   }
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
-  createSweep(served: Set<string>): RecoverySweep {
-    const { histories: store, indexes, queues, dispatcher, children, logger, metrics, options, timeOut } = this;
-    return new RecoverySweep(
-      { store, indexes, queues, dispatcher, children, logger, metrics, options, timeOut },
+  createSweep(served: Iterable<string>): RecoverySweep {
+    const { histories, indexes, queues, dispatcher, children, timeouts, logger, metrics, options } = this;
+    const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
+    return new RecoverySweep({
+      histories,
+      indexes,
+      queues,
+      dispatcher,
+      children,
+      timeouts,
+      logger,
+      metrics,
+      settings,
       served,
-    );
+    });
   }
-
-  /** Closes a run past its workflow timeout (its timeout job fired, or the sweep found it lost). */
-  private readonly timeOut = async (
-    workflowId: string,
-    runId: string,
-    deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
-  ): Promise<void> => {
-    if (!(await this.writes.timeOut(workflowId, runId, deadline))) return;
-    const option = deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout';
-    this.logger.log?.(
-      `Workflow ${workflowId} (run ${runId}) timed out: it ran past its ${option} of ${deadline.timeoutMs}ms`,
-    );
-  };
 
   /**
    * Whether this process can do its work: Redis answers a PING (within `connectTimeout`, at
@@ -229,17 +245,11 @@ export class DurableRuntime {
   async health(): Promise<DurableHealth> {
     const problems: string[] = [];
     const began = Date.now();
+    const pingMs = Math.min(this.options.connectTimeoutMs, 2000);
     const redis: DurableHealth['redis'] = await Promise.race([
       this.redis.ping().then(() => ({ reachable: true, latencyMs: Date.now() - began })),
       new Promise<DurableHealth['redis']>((resolve) =>
-        setTimeout(
-          () =>
-            resolve({
-              reachable: false,
-              error: `no answer to PING within ${Math.min(this.options.connectTimeoutMs, 2000)} ms`,
-            }),
-          Math.min(this.options.connectTimeoutMs, 2000),
-        ).unref(),
+        setTimeout(() => resolve({ reachable: false, error: `no answer to PING within ${pingMs} ms` }), pingMs).unref(),
       ),
     ]).catch((err: Error) => ({ reachable: false, error: err.message }));
     if (!redis.reachable) problems.push(`Redis at ${this.link.endpoint} is unreachable: ${redis.error}`);
@@ -281,7 +291,7 @@ export class DurableRuntime {
     await loadTracing();
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
-    await this.checkLayout();
+    await this.checkLayout({ record: true });
     // Partition counts the app gives are checked (and recorded) before anything is enqueued.
     await this.queues.partitions.record([]);
   }
@@ -292,7 +302,7 @@ export class DurableRuntime {
    * recorded shard count; with `record` (an app booting), records this version's layout and
    * shard count on a prefix that has none. A read-only caller (the command line) records nothing.
    */
-  async checkLayout(record = true): Promise<void> {
+  async checkLayout({ record }: { record: boolean }): Promise<void> {
     const wanted = this.options.shards ?? DEFAULT_SHARDS;
     // SET NX writes only on a prefix without a layout; then whatever is there must be ours.
     const found = await this.catalog.layout(record ? `${KEY_LAYOUT_VERSION}:${wanted}` : undefined);
@@ -313,95 +323,48 @@ export class DurableRuntime {
   /** Starts workers and the recovery sweep (no-op when `worker: false`). */
   async start(): Promise<void> {
     if (!this.options.worker || this.host) return;
+    const { options, registry, logger } = this;
     const taskQueues = this.servedTaskQueues();
-    await this.catalog.addWorkflowTypes([...this.registry.workflows.keys()]);
+    await this.catalog.addWorkflowTypes([...registry.workflows.keys()]);
     await this.catalog.addSearchAttributeDeclarations(
-      Object.fromEntries([...this.registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
+      Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
     );
     await this.queues.partitions.record(taskQueues);
-    const { redis, runner, executor, recordCompletion, logger, options } = this;
     // Before any worker starts: a bad @Schedule fails the boot with nothing running.
-    await upsertDeclaredSchedules(new WorkflowClient(this.client).schedule, this.registry, logger);
+    await upsertDeclaredSchedules(this.client.schedule, registry, logger);
     this.host = new WorkerHost(
       {
-        redis,
+        redis: this.redis,
         partitions: this.queues.partitions,
-        runner,
-        executor,
-        recordCompletion,
-        timeOut: this.timeOut,
+        runner: this.runner,
+        activities: this.activities,
+        activityJobs: this.activityJobs,
+        complete: this.completions.record,
+        timeouts: this.timeouts,
+        served: this.served,
         logger,
-        now: () => this.clock.now(),
+        clock: this.workflowClock,
         cancelChannel: this.keys.cancelChannel(),
-        options,
+        settings: options,
       },
       taskQueues,
     );
     await this.host.start();
-    this.sweep = this.createSweep(new Set(taskQueues));
-    await this.sweep.start(this.options.sweepIntervalMs);
+    this.sweep = this.createSweep(taskQueues);
+    await this.sweep.start(options.sweepIntervalMs);
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
-    await this.scheduleWakeups.start(redis, options.prefix, (scheduleId, early) =>
-      this.schedules.wake(scheduleId, early),
-    );
+    await this.scheduleWakeups.start(this.redis, options.prefix, this.schedules);
     // In the background: catching up many schedules must not hold the app's boot.
     this.scheduleRecovery = recoverSchedules({
-      store: this.client.schedules.schedules,
+      store: this.scheduleStore,
       wakeups: this.scheduleWakeups,
       processor: this.schedules,
-      now: () => this.clock.now(),
+      clock: this.workflowClock,
       logger,
     }).catch((err: Error) =>
-      logger.error?.(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`),
+      logger.error(`Schedules could not be checked at boot (${err.message}); their next BullMQ wakes catch up`),
     );
-    this.logger.log?.(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
-  }
-
-  /**
-   * Records an activity or timer outcome and runs the workflow's next task in this process
-   * when it serves the workflow's task queue, else enqueues it. If the process dies during that
-   * task, BullMQ restarts the job, which finds its outcome recorded and does not run the
-   * activity again; the lease expires and the sweep resumes the workflow.
-   */
-  readonly recordCompletion: CompletionSink = async (target, event) => {
-    const { workflowId, runId, workflowTaskQueue } = target;
-    if (this.host?.serves(workflowTaskQueue))
-      return this.runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: this.clock.now() });
-    await this.writes.recordOutcome(
-      { workflowId, runId, taskQueue: workflowTaskQueue },
-      event,
-      'completion.after-append',
-    );
-  };
-
-  /** First tasks run by this process for the runs its client started (eager start), awaited on shutdown. */
-  private readonly firstTasks = new Set<Promise<void>>();
-
-  /**
-   * Runs a run's first workflow task here, in the background, when this process serves its task
-   * queue, under the lease the start took: the start skips the job's round trips (add, fetch,
-   * finish) and the lease's. Should the task fail to
-   * run (Redis unavailable, say), a task job is enqueued after all; should the process die, the
-   * recovery sweep enqueues one.
-   */
-  private runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean {
-    if (!this.host?.serves(taskQueue) || this.closing) return false;
-    const task: Promise<void> = this.runner
-      .run(workflowId, runId, taskQueue, lease)
-      .catch(async (err: Error) => {
-        this.logger.warn?.(
-          `The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`,
-        );
-        await this.dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
-      })
-      .catch((err: Error) =>
-        this.logger.error?.(
-          `Workflow ${workflowId} (run ${runId}): its first task could not be enqueued (${err.message}); the recovery sweep will enqueue it`,
-        ),
-      )
-      .finally(() => this.firstTasks.delete(task));
-    this.firstTasks.add(task);
-    return true;
+    logger.log(`Workers started for task queue(s) ${taskQueues.join(', ') || '(none)'}`);
   }
 
   /**
@@ -411,10 +374,11 @@ export class DurableRuntime {
    */
   async close(): Promise<void> {
     if (!this.closing) {
+      this.served.draining = true;
       const graceful = this.closeGracefully();
       this.closing = within(graceful, this.options.shutdownTimeoutMs).then(async (done) => {
         if (done) return;
-        this.logger.warn?.(
+        this.logger.warn(
           `Shutdown did not finish within ${this.options.shutdownTimeoutMs} ms${this.redis.status === 'ready' ? '' : ` (Redis at ${this.link.endpoint} is unreachable)`}: ` +
             'aborting running activities and dropping the Redis connections',
         );
@@ -424,15 +388,13 @@ export class DurableRuntime {
     return this.closing;
   }
 
-  private closing?: Promise<void>;
-
   private async closeGracefully(): Promise<void> {
     await this.sweep?.stop();
-    await Promise.all(this.firstTasks);
+    await this.firstTasks.settled();
     await this.host?.close();
     await this.scheduleRecovery;
     await this.scheduleWakeups.close();
-    await this.runner.settled();
+    await this.steps.settled();
     await this.watcher.close();
     await this.queues.close();
     if (this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());
@@ -440,6 +402,7 @@ export class DurableRuntime {
 
   /** Drops every connection at once; for an app that failed to start. */
   async dispose(): Promise<void> {
+    this.served.draining = true;
     this.closing ??= this.forceClose();
     return this.closing;
   }
@@ -447,7 +410,7 @@ export class DurableRuntime {
   private async forceClose(): Promise<void> {
     const host = this.host;
     this.host = undefined;
-    await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close(true)]), 1000);
+    await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close({ force: true })]), 1000);
     this.watcher.disconnect();
     this.redis.disconnect();
   }

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { WorkflowClient } from '../client/workflow-client.js';
+import type { WorkflowClient } from '../client/workflow-client.js';
 import { toMs, type Duration } from '../core/duration.js';
 import { resolveDurableOptions } from '../options.js';
 import { DurableRuntime } from '../runtime.js';
@@ -91,10 +91,10 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
   );
   try {
     await runtime.link.ready('reach Redis');
-    await runtime.checkLayout(false);
+    await runtime.checkLayout({ record: false });
   } catch (err) {
     await runtime.dispose();
     throw err;
   }
-  return { runtime, client: new WorkflowClient(runtime.client), close: () => runtime.close() };
+  return { runtime, client: runtime.client, close: () => runtime.close() };
 }

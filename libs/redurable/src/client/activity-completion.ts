@@ -7,7 +7,10 @@ import { serializeFailure } from '../core/errors/failure-codec.js';
 import { ActivityFailure } from '../core/errors/temporal-failure.js';
 import { activityJobId } from '../queues/dispatcher.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
-import type { ClientContext } from './client-context.js';
+import type { ClientParts } from './client-parts.js';
+
+/** The parts the activity completion client uses. */
+export type CompletionParts = Pick<ClientParts, 'histories' | 'queues' | 'writes' | 'converter' | 'link'>;
 
 /**
  * Finishes activities that said they would be completed later (`activityContext().completeAsync()`),
@@ -20,7 +23,7 @@ import type { ClientContext } from './client-context.js';
  */
 export class ActivityCompletionClient {
   /** @internal */
-  constructor(private readonly ctx: ClientContext) {}
+  constructor(private readonly ctx: CompletionParts) {}
 
   /** Completes the attempt with `result`, which the workflow's call returns. */
   async complete(taskToken: string, result?: unknown): Promise<void> {
@@ -91,7 +94,7 @@ export class ActivityCompletionClient {
 
   /** The activity's job, if the token's attempt is the one in progress and its outcome is not recorded. */
   private async awaitingJob(token: TaskTokenFields): Promise<Job<ActivityJobData>> {
-    const state = await this.ctx.store.outcomeState(token.workflowId, token.runId, token.seq);
+    const state = await this.ctx.histories.outcomeState(token.workflowId, token.runId, token.seq);
     if (state === 'recorded') throw new ActivityNotAwaitingError(token, 'its outcome is already recorded');
     if (state === 'closed') throw new ActivityNotAwaitingError(token, 'its workflow run is no longer running');
     const queue = await this.ctx.queues.activityFor(token.taskQueue, token.workflowId);
@@ -110,7 +113,7 @@ export class ActivityCompletionClient {
   private async record(
     token: TaskTokenFields,
     job: Job<ActivityJobData>,
-    event: Parameters<ClientContext['writes']['recordOutcome']>[1],
+    event: Parameters<ClientParts['writes']['recordOutcome']>[1],
   ): Promise<void> {
     const target = { workflowId: token.workflowId, runId: token.runId, taskQueue: job.data.workflowTaskQueue };
     const res = await this.ctx.writes.recordOutcome(target, event, 'completion.after-append');

@@ -3,7 +3,10 @@ import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import type { WorkflowExecutionStarted } from '../core/events.js';
 import type { StoredEvent } from '../core/events.js';
 import { WorkflowActivation } from '../workflow/activation.js';
-import type { ClientContext } from './client-context.js';
+import type { ClientParts } from './client-parts.js';
+
+/** The parts a replay in the caller's process uses. */
+export type ReplayParts = Pick<ClientParts, 'converter'>;
 
 /** The workflow class known for a type (`found`), or `unavailable(message)` thrown. */
 export function definitionFor(
@@ -28,7 +31,7 @@ export function definitionFor(
  * runs workflow code on the result, inside `withDeterminism`.
  */
 export async function replayRun(
-  ctx: ClientContext,
+  ctx: ReplayParts,
   definition: WorkflowDefinition,
   entries: StoredEvent[],
 ): Promise<WorkflowActivation> {

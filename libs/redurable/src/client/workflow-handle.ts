@@ -16,7 +16,23 @@ import { withDeterminism } from '../workflow/determinism.js';
 import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
-import type { ClientContext } from './client-context.js';
+import type { ClientParts } from './client-parts.js';
+
+/** The parts a handle uses (its updates and resets included). */
+export type HandleParts = Pick<
+  ClientParts,
+  | 'histories'
+  | 'link'
+  | 'converter'
+  | 'registry'
+  | 'writes'
+  | 'dispatcher'
+  | 'queues'
+  | 'watcher'
+  | 'runs'
+  | 'clock'
+  | 'settings'
+>;
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';
 import { outstandingOf, type Outstanding } from '../core/outstanding.js';
@@ -30,7 +46,7 @@ import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescrip
 export class WorkflowHandle<R = unknown, W = unknown> {
   /** @internal */
   constructor(
-    private readonly runtime: ClientContext,
+    private readonly runtime: HandleParts,
     readonly workflowId: string,
     /** The run this handle follows; undefined follows whatever run is current. */
     readonly runId?: string,
@@ -47,7 +63,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   }
 
   private async meta(): Promise<WorkflowMeta> {
-    const meta = await this.runtime.store.getMeta(this.workflowId);
+    const meta = await this.runtime.histories.getMeta(this.workflowId);
     if (!meta) throw new WorkflowNotFoundError(this.workflowId);
     return meta;
   }
@@ -73,7 +89,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
           // The run this handle follows is over and a newer run holds the id: read how it ended.
           const followed = runId;
           const last = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () =>
-            this.runtime.store.lastEvent(this.workflowId, followed),
+            this.runtime.histories.lastEvent(this.workflowId, followed),
           );
           if (last?.type === 'WorkflowExecutionContinuedAsNew' || last?.type === 'WorkflowExecutionReset') {
             runId = last.newRunId;
@@ -146,7 +162,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         'redurable.signal_workflow',
         { 'workflow.id': this.workflowId, 'signal.name': name },
         undefined,
-        () => this.runtime.writes.external(this.workflowId, 'signal', event, false, check),
+        () => this.runtime.writes.external(this.workflowId, { action: 'signal', event, check }),
         'client',
       ),
     );
@@ -163,12 +179,11 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         { 'workflow.id': this.workflowId },
         undefined,
         () =>
-          this.runtime.writes.external(
-            this.workflowId,
-            'cancel',
-            { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) },
-            true,
-          ),
+          this.runtime.writes.external(this.workflowId, {
+            action: 'cancel',
+            event: { type: 'WorkflowCancelRequested', ...(reason ? { reason } : {}) },
+            cancel: true,
+          }),
         'client',
       ),
     );
@@ -207,7 +222,11 @@ export class WorkflowHandle<R = unknown, W = unknown> {
         'redurable.terminate_workflow',
         { 'workflow.id': this.workflowId },
         undefined,
-        () => this.runtime.writes.terminate(this.workflowId, reason),
+        async () => {
+          const closed = await this.runtime.writes.terminate(this.workflowId, reason);
+          // Its jobs go, its parent is told and its children get their policy (else the sweep does it).
+          await this.runtime.runs.closedFromOutside(this.workflowId, closed.runId);
+        },
         'client',
       ),
     );
@@ -292,7 +311,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   private async runQuery<T>(name: string, args: unknown[]): Promise<T> {
     const meta = await this.meta();
     const definition = definitionFor(this.workflowId, meta.type, 'query', this.definitionOf(meta.type));
-    const entries = await this.runtime.store.readEntries(this.workflowId, this.runId ?? meta.runId);
+    const entries = await this.runtime.histories.readEntries(this.workflowId, this.runId ?? meta.runId);
     return withDeterminism(async () => {
       const activation = await replayRun(this.runtime, definition, entries);
       return (await activation.query(handlerNamed(definition.queries, name) ?? name, args)) as T;
@@ -303,7 +322,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   async fetchHistory(): Promise<HistoryEvent[]> {
     return this.runtime.link.call(`read the history of workflow '${this.workflowId}'`, async () => {
       const runId = this.runId ?? (await this.meta()).runId;
-      return this.runtime.store.readHistory(this.workflowId, runId);
+      return this.runtime.histories.readHistory(this.workflowId, runId);
     });
   }
 
@@ -315,7 +334,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   private async describeRun(): Promise<WorkflowDescription> {
     const meta = await this.meta();
     // An unreadable entry must not hide the rest: the worker's task failure names it.
-    const { events: history } = await this.runtime.store.readHistoryLeniently(this.workflowId, meta.runId);
+    const { events: history } = await this.runtime.histories.readHistoryLeniently(this.workflowId, meta.runId);
     const outstanding = outstandingOf(history);
     const description: WorkflowDescription = {
       workflowId: this.workflowId,

@@ -80,7 +80,7 @@ async function planOf(filter: ListWorkflowsFilter, declarations: DeclarationSour
 /** Where a listing reads: the index its plan picks, and the metas of the workflows it names. */
 export interface ListingSources {
   indexes: ListingIndex;
-  store: Pick<HistoryReader, 'getMetas'>;
+  histories: Pick<HistoryReader, 'getMetas'>;
 }
 
 /** A cursor is the last entry of the page, so a page starts where the last one ended whatever was added since. */
@@ -109,7 +109,7 @@ function decodeCursor(cursor: string | undefined): ListCursor | undefined {
  * entries come after all it returned). Every condition is checked against each workflow's meta.
  */
 export async function listWorkflows(
-  { indexes, store }: ListingSources,
+  { indexes, histories: store }: ListingSources,
   filter: ListWorkflowsFilter,
   declarations: DeclarationSource = async () => ({}),
 ): Promise<ListWorkflowsPage> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { InvalidResetPointError } from '../core/errors/reset.errors.js';
 import {
   describeEvent,
@@ -14,8 +14,11 @@ import type { StoredEvent } from '../core/events.js';
 import { recordTimeouts } from '../core/workflow-timeouts.js';
 import { outstandingOf } from '../core/outstanding.js';
 import { mergeSearchAttributes, type RecordedSearchAttributes } from '../core/search/search-attributes.js';
-import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
-import type { ClientContext } from './client-context.js';
+import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
+import type { ClientParts } from './client-parts.js';
+
+/** The parts a reset uses. */
+export type ResetParts = Pick<ClientParts, 'histories' | 'dispatcher' | 'writes' | 'clock' | 'settings'>;
 
 /** Options of {@link WorkflowHandle.reset}: where the new run's history ends (one of `toEventId` and `to`), and why. */
 export interface ResetOptions {
@@ -90,14 +93,14 @@ function searchAttributesAt(events: HistoryEvent[]): RecordedSearchAttributes | 
  * goes to this run, and the new run's start of it would find it running): such a reset is refused.
  */
 async function refuseOpenChildren(
-  runtime: ClientContext,
+  runtime: ResetParts,
   workflowId: string,
   runId: string,
   events: HistoryEvent[],
 ): Promise<void> {
   const { children } = outstandingOf(events);
   if (children.length === 0) return;
-  const metas = await runtime.store.getMetas(children.map((c) => c.workflowId));
+  const metas = await runtime.histories.getMetas(children.map((c) => c.workflowId));
   const open = children.filter(
     (c, i) =>
       metas[i]?.status === 'running' &&
@@ -127,14 +130,14 @@ function copied(e: HistoryEvent): NewEvent & { ts: number } {
  * Returns the new run's id.
  */
 export async function resetWorkflow(
-  runtime: ClientContext,
+  runtime: ResetParts,
   workflowId: string,
   runId: string | undefined,
   options: ResetOptions,
 ): Promise<string> {
-  const { store, dispatcher } = runtime;
+  const { histories: store, dispatcher } = runtime;
   const newRunId = randomUUID(); // also the request id: a resent script finds this run's history
-  for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+  return retryWhileRunChanges(workflowId, 'reset', async () => {
     const meta = await store.getMeta(workflowId);
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (runId !== undefined && runId !== meta.runId)
@@ -144,7 +147,7 @@ export async function resetWorkflow(
         `it is not the workflow's current run (${meta.runId}); only the current run can be reset`,
       );
     const entries: StoredEvent[] = await store.readEntries(workflowId, meta.runId);
-    if (entries.length !== meta.historyLength) continue; // it grew meanwhile: read again
+    if (entries.length !== meta.historyLength) return RUN_CHANGED; // it grew meanwhile: read again
     const events = entries.map((e) => e.event);
     const point = resetPoint(workflowId, meta.runId, events, options);
     await refuseOpenChildren(runtime, workflowId, meta.runId, events);
@@ -155,7 +158,7 @@ export async function resetWorkflow(
       runId: newRunId,
       resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },
       ...(started.timeouts
-        ? { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, runtime.now(), executionDeadline) }
+        ? { timeouts: recordTimeouts({ executionTimeoutMs, runTimeoutMs }, runtime.clock.now(), executionDeadline) }
         : {}),
     };
     const kept = events.slice(1, point).map(copied);
@@ -175,18 +178,17 @@ export async function resetWorkflow(
       oldRunId: meta.runId,
       newRunId,
       expectLen: meta.historyLength,
-      retentionMs: runtime.retentionMs,
+      retentionMs: runtime.settings.retentionMs,
       searchAttributes: searchAttributesAt(events.slice(0, point)),
       reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: point, reason: options.reason },
       events: [first, ...kept, ...signals],
       done: outcomeSeqs(events.slice(0, point)),
     });
-    if (res.kind === 'retry') continue;
+    if (res.kind === 'retry') return RUN_CHANGED;
     crashPoint('reset.after-script');
     await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start');
     // The old run's jobs that have not started would only have their outcomes refused.
     if (res.closedRunning) await runtime.writes.removeOutstandingJobs(workflowId, meta.runId);
     return newRunId;
-  }
-  throw new WorkflowRunChangedError(workflowId, 'reset', RUN_CHANGE_ATTEMPTS);
+  });
 }

@@ -10,8 +10,11 @@ import type { WorkflowActivation } from '../workflow/activation.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import { isCloseEvent, type HistoryEvent } from '../core/events.js';
 import type { StoredEvent } from '../core/events.js';
-import { RUN_CHANGE_ATTEMPTS } from '../queues/workflow-writes.js';
-import type { ClientContext } from './client-context.js';
+import { RUN_CHANGE_ATTEMPTS } from '../core/run-change.js';
+import type { ClientParts } from './client-parts.js';
+
+/** The parts updates use. */
+export type UpdateParts = Pick<ClientParts, 'histories' | 'link' | 'converter' | 'writes' | 'watcher'>;
 import { handlerNamed, type WorkflowDefinition } from '../core/definitions/registry.js';
 import { definitionFor, replayRun } from './replay-run.js';
 import { withDeterminism } from '../workflow/determinism.js';
@@ -39,7 +42,7 @@ interface View {
  * the next run of a continue-as-new, or is refused (WorkflowNotRunningError).
  */
 export function acceptUpdate(
-  ctx: ClientContext,
+  ctx: UpdateParts,
   workflowId: string,
   name: string,
   args: unknown[],
@@ -51,7 +54,7 @@ export function acceptUpdate(
 }
 
 async function validateAndAccept(
-  ctx: ClientContext,
+  ctx: UpdateParts,
   workflowId: string,
   name: string,
   args: unknown[],
@@ -64,7 +67,7 @@ async function validateAndAccept(
   let view: View | undefined;
   let runChanges = 0;
   for (let round = 0; ; round++) {
-    const meta = await call(() => ctx.store.getMeta(workflowId));
+    const meta = await call(() => ctx.histories.getMeta(workflowId));
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (meta.status !== 'running') throw new WorkflowNotRunningError(workflowId, meta.status, `update '${name}' of`);
     const definition = definitionFor(
@@ -76,12 +79,12 @@ async function validateAndAccept(
     );
     const updateName = handlerNamed(definition.updates, name) ?? name;
     if (view?.runId !== meta.runId) {
-      const entries = await call(() => ctx.store.readEntries(workflowId, meta.runId));
+      const entries = await call(() => ctx.histories.readEntries(workflowId, meta.runId));
       view = { runId: meta.runId, entries, activation: await replayRun(ctx, definition, entries) };
     } else {
       const current = view;
       const more = await call(() =>
-        ctx.store.readEntriesAfter(workflowId, current.runId, current.entries.at(-1)!.streamId),
+        ctx.histories.readEntriesAfter(workflowId, current.runId, current.entries.at(-1)!.streamId),
       );
       current.entries.push(...more);
       await current.activation.activate(more);
@@ -98,13 +101,11 @@ async function validateAndAccept(
       const expectLen = view.entries.at(-1)!.event.id;
       const res = await call(() =>
         ctx.writes.recordAndWake(target, `update-${updateId}`, 'external.after-append', () =>
-          ctx.store.appendExternal(
+          ctx.histories.appendExternal(
             workflowId,
             runId,
             { type: 'WorkflowUpdateAccepted', updateId, updateName, input },
-            false,
-            `update:${runId}:${updateId}`,
-            expectLen,
+            { requestId: `update:${runId}:${updateId}`, expectLen },
           ),
         ),
       );
@@ -126,7 +127,7 @@ async function validateAndAccept(
 export class WorkflowUpdateHandle<T = unknown> {
   /** @internal */
   constructor(
-    private readonly ctx: ClientContext,
+    private readonly ctx: UpdateParts,
     readonly workflowId: string,
     readonly updateId: string,
     /** The run that accepted the update; undefined reads the workflow's current run. */
@@ -146,7 +147,7 @@ export class WorkflowUpdateHandle<T = unknown> {
     let woken = new Promise<void>((r) => (wake = r));
     const stop = await call(() => ctx.watcher.watch(workflowId, () => wake()));
     try {
-      const start = this.runId ?? (await call(() => ctx.store.getMeta(workflowId)))?.runId;
+      const start = this.runId ?? (await call(() => ctx.histories.getMeta(workflowId)))?.runId;
       if (!start) throw new WorkflowNotFoundError(workflowId);
       const found = await this.runWithUpdate(start, call);
       if (!found) throw new UpdateNotFoundError(workflowId, updateId);
@@ -155,7 +156,7 @@ export class WorkflowUpdateHandle<T = unknown> {
       for (
         let entries = found.entries;
         ;
-        entries = await call(() => ctx.store.readEntriesAfter(workflowId, runId, cursor))
+        entries = await call(() => ctx.histories.readEntriesAfter(workflowId, runId, cursor))
       ) {
         for (const { streamId, event } of entries) {
           cursor = streamId;
@@ -190,20 +191,20 @@ export class WorkflowUpdateHandle<T = unknown> {
     const { ctx, workflowId, updateId } = this;
     const accepted = (entries: StoredEvent[]) =>
       entries.some((e) => e.event.type === 'WorkflowUpdateAccepted' && e.event.updateId === updateId);
-    const first = await call(() => ctx.store.readEntries(workflowId, start));
+    const first = await call(() => ctx.histories.readEntries(workflowId, start));
     if (accepted(first)) return { runId: start, entries: first };
     for (let entries = first, hops = 0; hops < MAX_RUN_HOPS; hops++) {
       const last = entries.at(-1)?.event;
       if (last?.type !== 'WorkflowExecutionContinuedAsNew') break;
       const next = last.newRunId;
-      entries = await call(() => ctx.store.readEntries(workflowId, next));
+      entries = await call(() => ctx.histories.readEntries(workflowId, next));
       if (accepted(entries)) return { runId: next, entries };
     }
     for (let entries = first, hops = 0; hops < MAX_RUN_HOPS; hops++) {
       const started = entries[0]?.event;
       if (started?.type !== 'WorkflowExecutionStarted' || !started.continuedFromRunId) break;
       const previous = started.continuedFromRunId;
-      entries = await call(() => ctx.store.readEntries(workflowId, previous));
+      entries = await call(() => ctx.histories.readEntries(workflowId, previous));
       if (accepted(entries)) return { runId: previous, entries };
     }
     return undefined;

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import type { ChildIndexes, HistoryReader, HistoryWriter, Logger } from '../core/ports/index.js';
+import type { ChildIndexes, Clock, HistoryReader, HistoryWriter, Logger, RunClosing } from '../core/ports/index.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/events.js';
 import { closeFailure } from '../core/close-failure.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
-import { RUN_CHANGE_ATTEMPTS, type WorkflowWrites } from '../queues/workflow-writes.js';
-import { WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import type { WorkflowWrites } from '../queues/workflow-writes.js';
+import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
+import type { StepOwner } from './step-dispatch.js';
 import { traceOf } from '../observability/tracing.js';
 import { recordTimeouts } from '../core/workflow-timeouts.js';
 
@@ -18,27 +19,25 @@ import { recordTimeouts } from '../core/workflow-timeouts.js';
  * recovery sweep retries what a crash interrupted.
  */
 export interface ChildWorkflowsDeps {
-  store: HistoryReader & HistoryWriter;
+  histories: HistoryReader & HistoryWriter;
   /** Closed children whose parent is not yet told, closed parents whose children still need the policy. */
   indexes: ChildIndexes;
   dispatcher: Dispatcher;
   writes: WorkflowWrites;
   logger: Logger;
-  leaseTtlMs: number;
-  retentionMs: number;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
-  now(): number;
+  clock: Clock;
+  settings: { leaseTtlMs: number; retentionMs: number };
 }
 
-export class ChildWorkflows {
+/** Child workflows, and what a run's close means for its parent and its children (RunClosing). */
+export class ChildWorkflows implements RunClosing {
   constructor(private readonly deps: ChildWorkflowsDeps) {}
 
   /** Starts the child a parent's command asks for (called when the parent's commands are dispatched). */
-  async start(
-    parent: { workflowId: string; runId: string; taskQueue: string },
-    cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>,
-  ): Promise<void> {
-    const { store, dispatcher, leaseTtlMs, retentionMs } = this.deps;
+  async start(parent: StepOwner, cmd: Omit<ChildWorkflowScheduled, 'id' | 'ts'>): Promise<void> {
+    const { histories: store, dispatcher, settings } = this.deps;
+    const { leaseTtlMs, retentionMs } = settings;
     const info = {
       workflowId: parent.workflowId,
       runId: parent.runId,
@@ -50,7 +49,8 @@ export class ChildWorkflows {
     await store.markHasChildren(parent.workflowId);
     // One run id across attempts: a copy of the start resent after a lost reply returns this run.
     const runId = randomUUID();
-    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+    // The parent's task fails and is retried with backoff if the child's run keeps changing; the start is idempotent.
+    await retryWhileRunChanges(cmd.workflowId, 'start child', async () => {
       const meta = await store.getMeta(cmd.workflowId);
       if (
         meta?.parent &&
@@ -59,7 +59,7 @@ export class ChildWorkflows {
         meta.parent.seq === cmd.seq
       ) {
         if (meta.status !== 'running') await this.notifyParent(cmd.workflowId);
-        return;
+        return undefined;
       }
       const res = await store.start({
         requestId: runId,
@@ -75,7 +75,7 @@ export class ChildWorkflows {
           ...traceOf(),
           ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}),
           ...(cmd.memo ? { memo: cmd.memo } : {}),
-          ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.now()) } : {}),
+          ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.clock.now()) } : {}),
         },
         reuse: 'ALLOW_DUPLICATE',
         conflict: 'FAIL',
@@ -83,11 +83,11 @@ export class ChildWorkflows {
         retentionMs,
         parent: info,
       });
-      if (res.kind === 'retry') continue;
+      if (res.kind === 'retry') return RUN_CHANGED;
       if (res.kind === 'started') {
         crashPoint('child.after-start');
         await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
-        return;
+        return undefined;
       }
       if (res.kind === 'running') {
         // Another dispatch of the same command (a replay, the sweep) may have started it meanwhile.
@@ -97,7 +97,7 @@ export class ChildWorkflows {
           now.parent.runId === parent.runId &&
           now.parent.seq === cmd.seq
         )
-          return;
+          return undefined;
       }
       const message = `could not start child workflow '${cmd.workflowId}': ${res.kind === 'running' ? `a run (${res.runId}) is already running` : `reuse rejected (${res.kind})`}`;
       await this.deliver(info, {
@@ -106,10 +106,8 @@ export class ChildWorkflows {
         status: 'start-failed',
         failure: { kind: 'application', type: 'ChildStartFailed', message },
       });
-      return;
-    }
-    // The parent's task fails and is retried with backoff; the start is idempotent.
-    throw new WorkflowRunChangedError(cmd.workflowId, 'start child', RUN_CHANGE_ATTEMPTS);
+      return undefined;
+    });
   }
 
   /**
@@ -144,14 +142,27 @@ export class ChildWorkflows {
       if (related.parent) await this.notifyParent(workflowId);
       if (related.children) await this.applyParentClosePolicy(workflowId, runId);
     } catch (err) {
-      this.deps.logger.error?.(
+      this.deps.logger.error(
         `After closing workflow ${workflowId} (run ${runId}): ${(err as Error).message}; the recovery sweep retries the parent notification`,
       );
     }
   }
 
+  /**
+   * After a run was closed from outside its task (terminated, timed out): its activity, timer and
+   * timeout jobs that have not started go (running ones see their abort signal), then its parent
+   * is told and its children get the parent-close policy.
+   */
+  async closedFromOutside(workflowId: string, runId: string): Promise<void> {
+    try {
+      await this.deps.writes.removeOutstandingJobs(workflowId, runId);
+    } finally {
+      await this.afterClose(workflowId, runId);
+    }
+  }
+
   private async deliver(
-    parent: { workflowId: string; runId: string; taskQueue: string },
+    parent: StepOwner,
     outcome: Extract<NewEvent, { type: 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>,
   ): Promise<void> {
     await this.deps.writes.recordOutcome(parent, outcome, 'notify.after-append');
@@ -162,7 +173,7 @@ export class ChildWorkflows {
    * any child its last round scheduled that a crash kept from starting, then apply the policy.
    */
   async applyForClosedParent(workflowId: string): Promise<void> {
-    const { store, indexes } = this.deps;
+    const { histories: store, indexes } = this.deps;
     const runId = await indexes.closedParentRun(workflowId);
     if (runId) {
       const history = await store.readHistory(workflowId, runId);
@@ -188,7 +199,7 @@ export class ChildWorkflows {
 
   /** Terminates or cancels the children a closed parent left running, per their policy. */
   private async applyParentClosePolicy(workflowId: string, runId: string): Promise<void> {
-    const { store } = this.deps;
+    const { histories: store } = this.deps;
     const history: HistoryEvent[] = await store.readHistory(workflowId, runId);
     const open = new Map<number, ChildWorkflowScheduled>();
     for (const e of history) {
@@ -202,17 +213,26 @@ export class ChildWorkflows {
       const { writes } = this.deps;
       const reason = `parent workflow '${workflowId}' closed`;
       // The child may close meanwhile: then there is nothing left to stop.
-      if (child.parentClosePolicy === 'TERMINATE')
-        await writes.terminate(child.workflowId, `${reason} (parentClosePolicy TERMINATE)`).catch(ignoreNotRunning);
-      else
-        await writes
-          .external(child.workflowId, 'cancel', { type: 'WorkflowCancelRequested', reason }, true)
+      if (child.parentClosePolicy === 'TERMINATE') {
+        const closed = await writes
+          .terminate(child.workflowId, `${reason} (parentClosePolicy TERMINATE)`)
           .catch(ignoreNotRunning);
+        if (closed) await this.closedFromOutside(child.workflowId, closed.runId);
+      } else {
+        await writes
+          .external(child.workflowId, {
+            action: 'cancel',
+            event: { type: 'WorkflowCancelRequested', reason },
+            cancel: true,
+          })
+          .catch(ignoreNotRunning);
+      }
     }
     await this.deps.indexes.parentHandled(workflowId);
   }
 }
 
-function ignoreNotRunning(err: unknown): void {
+function ignoreNotRunning(err: unknown): undefined {
   if (!(err instanceof WorkflowNotRunningError)) throw err;
+  return undefined;
 }

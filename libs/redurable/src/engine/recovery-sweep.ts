@@ -1,27 +1,27 @@
 import { randomUUID } from 'node:crypto';
+import { outstandingOf } from '../core/outstanding.js';
+import type { DurableMetrics, HistoryReader, Logger, RecoveryIndex } from '../core/ports/index.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
+import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
+import { activityJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
+import type { QueueSet } from '../queues/queue-set.js';
+import type { ChildWorkflows } from './child-workflows.js';
 
 export interface RecoverySweepDeps {
-  store: HistoryReader;
+  histories: HistoryReader;
   /** The due indexes, the child indexes and the store's clock. */
   indexes: RecoveryIndex;
   queues: QueueSet;
   dispatcher: Dispatcher;
-  children: ChildWorkflows;
+  children: Pick<ChildWorkflows, 'notifyParent' | 'applyForClosedParent'>;
+  /** Closes a run past its workflow timeout whose timeout job was lost. */
+  timeouts: { timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown> };
   logger: Logger;
   metrics: DurableMetrics;
-  /** Closes a run past its workflow timeout whose timeout job was lost. */
-  timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown>;
-  options: { leaseTtlMs: number; sweepIntervalMs: number };
+  settings: { leaseTtlMs: number; sweepIntervalMs: number };
+  /** The task queues whose due indexes this sweep reads. */
+  served: Iterable<string>;
 }
-import { outstandingOf } from '../core/outstanding.js';
-import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
-import type { HistoryReader, Logger, RecoveryIndex } from '../core/ports/index.js';
-import type { DurableMetrics } from '../observability/metrics.js';
-import type { ChildWorkflows } from './child-workflows.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
-import type { QueueSet } from '../queues/queue-set.js';
-import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 
 const BATCH = 500;
 
@@ -67,15 +67,16 @@ export class RecoverySweep {
   /** When the last pass ended (health: a sweep that stops passing is lagging). */
   lastPassAt?: number;
 
-  constructor(
-    private readonly deps: RecoverySweepDeps,
-    private readonly served: Set<string>,
-  ) {}
+  private readonly served: Set<string>;
+
+  constructor(private readonly deps: RecoverySweepDeps) {
+    this.served = new Set(deps.served);
+  }
 
   async start(intervalMs: number): Promise<void> {
     await this.runOnce();
     this.backfill = this.backfillDueIndex().catch((err: Error) =>
-      this.deps.logger.error?.(`Recovery sweep could not index running workflows: ${err.message}`, err.stack),
+      this.deps.logger.error(`Recovery sweep could not index running workflows: ${err.message}`, err.stack),
     );
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
@@ -117,17 +118,14 @@ export class RecoverySweep {
               );
             } catch (err) {
               failed = true;
-              logger.error?.(
-                `Recovery sweep failed on shard ${shard}: ${(err as Error).message}`,
-                (err as Error).stack,
-              );
+              logger.error(`Recovery sweep failed on shard ${shard}: ${(err as Error).message}`, (err as Error).stack);
             }
           }
         }),
       );
       if (!failed) this.lastPassAt = Date.now();
     } catch (err) {
-      logger.error?.(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
+      logger.error(`Recovery sweep failed: ${(err as Error).message}`, (err as Error).stack);
     }
     return repaired;
   }
@@ -143,7 +141,7 @@ export class RecoverySweep {
     work: (renew: () => Promise<void>) => Promise<T>,
     skipped: T,
   ): Promise<T> {
-    const { indexes, options } = this.deps;
+    const { indexes, settings: options } = this.deps;
     if (!(await due())) return skipped; // nothing due: no claim to take (most shards, most passes)
     // Held at most this long if this process dies mid-shard.
     const ttl = Math.max(options.leaseTtlMs, 3 * options.sweepIntervalMs);
@@ -154,12 +152,12 @@ export class RecoverySweep {
     try {
       return await work(renew);
     } finally {
-      await indexes.claimSweep(what, shard, this.owner, ttl, true);
+      await indexes.releaseSweep(what, shard, this.owner);
     }
   }
 
   private async childrenDue(shard: number, now: number): Promise<boolean> {
-    const { indexes, options } = this.deps;
+    const { indexes, settings: options } = this.deps;
     const before = now - options.leaseTtlMs;
     const [children, parents] = await Promise.all([
       indexes.staleNotifications(shard, before, 1),
@@ -170,7 +168,7 @@ export class RecoverySweep {
 
   /** Children closed for a while whose parent may not have their outcome, and parents whose children may not have had the parent-close policy. */
   private async sweepChildren(shard: number, now: number): Promise<void> {
-    const { indexes, options, children } = this.deps;
+    const { indexes, settings: options, children } = this.deps;
     for (const childId of await indexes.staleNotifications(shard, now - options.leaseTtlMs, BATCH))
       await children.notifyParent(childId);
     for (const parentId of await indexes.staleClosedParents(shard, now - options.leaseTtlMs, BATCH))
@@ -178,7 +176,7 @@ export class RecoverySweep {
   }
 
   private async sweepDue(shard: number, taskQueue: string, now: number, renew: () => Promise<void>): Promise<number> {
-    const { store, indexes, logger } = this.deps;
+    const { histories: store, indexes, logger } = this.deps;
     let repaired = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       if (batch > 0) await renew();
@@ -197,7 +195,7 @@ export class RecoverySweep {
             await indexes.rescheduleCheck(taskQueue, ids[i], meta, verdict.next, verdict.dispatchVerified === true);
           } catch (err) {
             // One workflow that cannot be checked must not stop the others; it is tried again next pass.
-            logger.error?.(
+            logger.error(
               `Recovery sweep could not check workflow ${ids[i]}${meta ? ` (run ${meta.runId})` : ''}: ${(err as Error).message}`,
               (err as Error).stack,
             );
@@ -212,14 +210,14 @@ export class RecoverySweep {
 
   /** Repairs what is lost, and says when to look again (undefined: only after the next change). */
   private async check(meta: WorkflowMeta, now: number): Promise<Verdict> {
-    const { dispatcher, logger, options } = this.deps;
+    const { dispatcher, logger, settings: options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
     if (leaseValid) return { repaired: false, next: meta.leaseExp + 1 };
     // A run whose tasks keep failing never reaches checkJobs: its workflow timeout is checked here.
     if (meta.taskFailure !== undefined) {
-      const deadline = deadlineOf((await this.deps.store.startedEvent(workflowId, runId))?.timeouts);
+      const deadline = deadlineOf((await this.deps.histories.startedEvent(workflowId, runId))?.timeouts);
       if (deadline && deadline.at <= now) return this.closePastDeadline(workflowId, runId, deadline);
     }
     // A task that failed waits for its retry time: a broken workflow costs nothing meanwhile.
@@ -228,7 +226,7 @@ export class RecoverySweep {
     if (leaseExpired || meta.dirty) {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
       await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
-      logger.log?.(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
+      logger.log(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
       this.deps.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
       return { repaired: true, next: now + ttl };
     }
@@ -241,8 +239,8 @@ export class RecoverySweep {
 
   /** A run past its workflow timeout whose timeout job was lost (removed, or lost by Redis) is closed here. */
   private async closePastDeadline(workflowId: string, runId: string, deadline: RunDeadline): Promise<Verdict> {
-    await this.deps.timeOut(workflowId, runId, deadline);
-    this.deps.logger.warn?.(
+    await this.deps.timeouts.timeOut(workflowId, runId, deadline);
+    this.deps.logger.warn(
       `Recovery: workflow ${workflowId} (run ${runId}) was past its ${deadline.timeoutType === 'WORKFLOW_RUN' ? 'workflowRunTimeout' : 'workflowExecutionTimeout'} with no timeout job; closed it as timed_out`,
     );
     this.deps.metrics.sweepRepair('lost-job');
@@ -256,7 +254,7 @@ export class RecoverySweep {
    * scheduled and that were never started get a replay, which starts them.
    */
   private async checkJobs(meta: WorkflowMeta, now: number, afterCommit: boolean): Promise<Verdict> {
-    const { store, queues, dispatcher, logger, options } = this.deps;
+    const { histories: store, queues, dispatcher, logger, settings: options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
@@ -279,7 +277,7 @@ export class RecoverySweep {
           0,
           true,
         );
-        logger.log?.(
+        logger.log(
           `Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`,
         );
         this.deps.metrics.sweepRepair('child-not-started');
@@ -327,7 +325,7 @@ export class RecoverySweep {
       ).filter((w) => w !== undefined);
       for (const w of unrecorded) await w.queue.remove(w.jobId);
       if (unrecorded.length > 0) {
-        logger.warn?.(
+        logger.warn(
           `Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`,
         );
       }
@@ -338,7 +336,7 @@ export class RecoverySweep {
           missing.map((m) => m.event),
           now,
         );
-        logger.warn?.(
+        logger.warn(
           `Recovery: workflow ${workflowId} (run ${runId}) had lost the job of ${missing.map((m) => m.what).join(', ')} (removed, or lost by Redis); re-added`,
         );
         this.deps.metrics.sweepRepair('lost-job');
@@ -358,7 +356,7 @@ export class RecoverySweep {
    * watched. Reads each running workflow's meta once, 500 at a time.
    */
   private async backfillDueIndex(): Promise<void> {
-    const { store, indexes, logger } = this.deps;
+    const { histories: store, indexes, logger } = this.deps;
     let added = 0;
     for (const shard of indexes.shards()) {
       for (let start = 0; !this.stopped; start += BATCH) {
@@ -372,7 +370,7 @@ export class RecoverySweep {
       }
     }
     if (added > 0)
-      logger.log?.(
+      logger.log(
         `Recovery sweep: ${added} running workflows were in no due index (started by an older version); they are checked now`,
       );
   }

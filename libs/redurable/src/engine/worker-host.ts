@@ -5,11 +5,14 @@ import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { BACKOFF_TYPE } from '../queues/dispatcher.js';
 import { activityQueueName, workflowQueueName } from '../store/keys.js';
 import type { Logger } from '../core/ports/index.js';
-import type { ActivityExecutor, CompletionSink } from './activity-executor.js';
+import type { Clock } from '../core/ports/index.js';
+import type { ActivityJobs, CompletionSink } from './activity-jobs.js';
+import type { ActivityRunner } from './activity-runner.js';
+import type { RunTimeouts } from './run-timeouts.js';
+import type { ServedQueues } from './served-queues.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
 import type { PartitionTable } from '../queues/partitions.js';
 import type { ActivityJobData, WorkflowJobData } from '../queues/queue-set.js';
-import type { RunDeadline } from '../core/workflow-timeouts.js';
 
 /** How early a timer job may arrive and still be held until its due time. */
 const MAX_EARLY_WAIT_MS = 1000;
@@ -19,19 +22,20 @@ export interface WorkerHostDeps {
   redis: RedisClient;
   partitions: PartitionTable;
   runner: WorkflowTaskRunner;
-  executor: ActivityExecutor;
-  recordCompletion: CompletionSink;
+  /** Aborts a cancelled or terminated workflow's running activities. */
+  activities: ActivityRunner;
+  activityJobs: ActivityJobs;
+  /** Where a fired timer's outcome goes. */
+  complete: CompletionSink;
   /** Closes a run that reached its workflow timeout (a timeout job fired). */
-  timeOut(
-    workflowId: string,
-    runId: string,
-    deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
-  ): Promise<unknown>;
+  timeouts: RunTimeouts;
+  /** Filled with the task queues once the workers run. */
+  served: ServedQueues;
   logger: Logger;
   /** Workflow time (timers never fire before it). */
-  now(): number;
+  clock: Clock;
   cancelChannel: string;
-  options: { prefix: string; concurrency: number; workflowConcurrency: number; lockDurationMs: number };
+  settings: { prefix: string; concurrency: number; workflowConcurrency: number; lockDurationMs: number };
 }
 
 /**
@@ -41,7 +45,7 @@ export interface WorkerHostDeps {
 export class WorkerHost {
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
-  private readonly served: Set<string>;
+  private readonly taskQueues: string[];
   private readonly connection: RedisClient;
   private readonly subscriber: RedisClient;
   /** Releases the determinism guard, installed while these workers may run workflow code. */
@@ -51,7 +55,7 @@ export class WorkerHost {
     private readonly deps: WorkerHostDeps,
     taskQueues: string[],
   ) {
-    this.served = new Set(taskQueues);
+    this.taskQueues = [...new Set(taskQueues)];
     // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
     setMaxListeners(0, this.shutdown.signal);
     this.connection = duplicateClient(deps.redis);
@@ -65,14 +69,10 @@ export class WorkerHost {
     return { running: this.workers.filter((w) => w.isRunning()).length, total: this.workers.length };
   }
 
-  serves(taskQueue: string): boolean {
-    return this.served.has(taskQueue);
-  }
-
   async start(): Promise<void> {
     this.releaseDeterminism = installDeterminism();
-    const { executor } = this.deps;
-    for (const taskQueue of this.served) {
+    const { activities } = this.deps;
+    for (const taskQueue of this.taskQueues) {
       for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++)
         this.startPartition(taskQueue, partition);
     }
@@ -80,14 +80,15 @@ export class WorkerHost {
     // Cancellation and termination reach running activities through their AbortSignal.
     this.subscriber.on('message', (_channel: string, message: string) => {
       const at = message.indexOf(':');
-      executor.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
+      activities.abortWorkflow(message.slice(at + 1), message.slice(0, at) === 'cancel' ? 'cancel' : 'terminate');
     });
     await this.subscriber.subscribe(this.deps.cancelChannel);
+    this.deps.served.set(this.taskQueues);
   }
 
   /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
   private startPartition(taskQueue: string, partition: number): void {
-    const { options, runner, executor, logger } = this.deps;
+    const { settings: options, runner, activityJobs, logger } = this.deps;
     // Workers poll on their own connection so their commands never queue ahead of the history scripts.
     const redis = this.connection;
     const workflowWorker = new Worker<WorkflowJobData>(
@@ -99,13 +100,10 @@ export class WorkerHost {
           // two before the due time. A durable timer never fires early (bounded wait, in case
           // the clocks of two machines disagree by more).
           await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.recordCompletion(
-            { workflowId, runId, workflowTaskQueue: taskQueue },
-            { type: 'TimerFired', seq },
-          );
+          await this.deps.complete({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
         } else if (job.name === 'timeout' && job.data.timeoutType) {
           await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.timeOut(workflowId, runId, {
+          await this.deps.timeouts.timeOut(workflowId, runId, {
             timeoutType: job.data.timeoutType,
             timeoutMs: job.data.timeoutMs ?? 0,
           });
@@ -126,7 +124,7 @@ export class WorkerHost {
     );
     const activityWorker = new Worker<ActivityJobData>(
       activityQueueName(taskQueue, partition),
-      (job: Job<ActivityJobData>, token?: string) => executor.process(job, this.shutdown.signal, token),
+      (job: Job<ActivityJobData>, token?: string) => activityJobs.process(job, this.shutdown.signal, token),
       {
         connection: redis,
         prefix: options.prefix,
@@ -138,25 +136,23 @@ export class WorkerHost {
         autorun: false,
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
-            type === BACKOFF_TYPE && job ? executor.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
+            type === BACKOFF_TYPE && job ? activityJobs.backoff(attemptsMade, job as Job<ActivityJobData>) : 1000,
         },
       },
     );
     for (const w of [workflowWorker, activityWorker]) {
-      w.on('error', (err) => logger.error?.(`Worker of queue ${w.name}: ${err.message}`, err.stack));
+      w.on('error', (err) => logger.error(`Worker of queue ${w.name}: ${err.message}`, err.stack));
       w.on('failed', (job, err) => {
-        if (job && w === workflowWorker) logger.error?.(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
+        if (job && w === workflowWorker) logger.error(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
       });
-      void w
-        .run()
-        .catch((err: Error) => logger.error?.(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
+      void w.run().catch((err: Error) => logger.error(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
       this.workers.push(w);
     }
   }
 
   /** Waits until a due time (workflow time) that a delayed job reached a little early, within bounds. */
   private async holdUntil(dueAt: number): Promise<void> {
-    const early = dueAt - this.deps.now();
+    const early = dueAt - this.deps.clock.now();
     if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
   }
 
@@ -171,6 +167,7 @@ export class WorkerHost {
 
   /** Shutdown that does not wait: running activities see their AbortSignal, connections are dropped. */
   async forceClose(): Promise<void> {
+    this.deps.served.set([]);
     this.shutdown.abort();
     this.releaseDeterminism?.();
     this.connection.disconnect();

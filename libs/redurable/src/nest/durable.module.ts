@@ -142,7 +142,7 @@ export class DurableModule {
         },
         {
           provide: WorkflowClient,
-          useFactory: (runtime: DurableRuntime) => new WorkflowClient(runtime.client),
+          useFactory: (runtime: DurableRuntime) => runtime.client,
           inject: [DurableRuntime],
         },
         {

@@ -30,24 +30,30 @@ export function timeoutJobId(workflowId: string, runId: string): string {
   return `x|${jobIdPart(workflowId)}|${runId}`;
 }
 
-/** Starts a child workflow (the child-workflow logic lives in worker/child-workflows.ts). */
-export type ChildStarter = (
-  parent: { workflowId: string; runId: string; taskQueue: string },
-  cmd: Extract<NewCommand, { type: 'ChildWorkflowScheduled' }>,
-) => Promise<void>;
+export interface DispatcherDeps {
+  queues: QueueSet;
+  /** Finished jobs kept for Bull Board. */
+  retention: JobRetention;
+}
 
 /**
  * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
  * same command twice (after a crash, on replay) adds nothing.
  */
 export class Dispatcher {
-  constructor(
-    private readonly queues: QueueSet,
-    private readonly retention: JobRetention,
-    private readonly startChild: ChildStarter,
-  ) {}
+  private readonly queues: QueueSet;
+  private readonly retention: JobRetention;
 
-  /** `commands` carry `ts` when they were recorded earlier (re-dispatch after replay). */
+  constructor(deps: DispatcherDeps) {
+    this.queues = deps.queues;
+    this.retention = deps.retention;
+  }
+
+  /**
+   * Adds the jobs of the activity and timer commands among `commands` (other commands have no
+   * job; child workflows are started by the engine). `commands` carry `ts` when they were
+   * recorded earlier (re-dispatch after replay).
+   */
   async dispatch(
     workflow: {
       workflowId: string;
@@ -60,7 +66,6 @@ export class Dispatcher {
   ): Promise<void> {
     const byQueue = new Map<string, { name: string; data: ActivityJobData; opts: JobsOptions }[]>();
     const timers: Promise<unknown>[] = [];
-    const children: Promise<unknown>[] = [];
     for (const cmd of commands) {
       const recordedAt = 'ts' in cmd ? cmd.ts : now;
       if (cmd.type === 'ActivityTaskScheduled') {
@@ -88,8 +93,6 @@ export class Dispatcher {
           },
         });
         byQueue.set(cmd.options.taskQueue, jobs);
-      } else if (cmd.type === 'ChildWorkflowScheduled') {
-        children.push(this.startChild(workflow, cmd));
       } else if (cmd.type === 'TimerStarted') {
         const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
         const queue = await this.queues.workflowFor(workflow.taskQueue, workflow.workflowId);
@@ -123,7 +126,6 @@ export class Dispatcher {
           : activityQueues[i].addBulk(jobs),
       ),
       ...timers,
-      ...children,
     ]);
   }
 

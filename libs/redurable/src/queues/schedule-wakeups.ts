@@ -16,10 +16,13 @@ export class ScheduleWakeups {
   private worker?: Worker<ScheduleJobData>;
   private connection?: RedisClient;
 
-  constructor(
-    private readonly queues: QueueSet,
-    private readonly logger: Logger,
-  ) {}
+  private readonly queues: QueueSet;
+  private readonly logger: Logger;
+
+  constructor(deps: { queues: QueueSet; logger: Logger }) {
+    this.queues = deps.queues;
+    this.logger = deps.logger;
+  }
 
   /**
    * Creates or replaces the schedule's job scheduler, or removes it when the schedule is paused
@@ -74,29 +77,29 @@ export class ScheduleWakeups {
     );
   }
 
-  /** Starts the worker that runs `wake` for each job. */
+  /** Starts the worker that wakes the schedule of each job (on a connection of its own, like `redis`). */
   async start(
     redis: RedisClient,
     prefix: string,
-    wake: (scheduleId: string, early: boolean) => Promise<unknown>,
+    schedules: { wake(scheduleId: string, early: boolean): Promise<unknown> },
   ): Promise<void> {
     this.connection = duplicateClient(redis);
     this.connection.on('error', () => undefined);
     this.worker = new Worker<ScheduleJobData>(
       scheduleQueueName(),
-      (job: Job<ScheduleJobData>) => wake(job.data.scheduleId, job.name === 'fire'),
+      (job: Job<ScheduleJobData>) => schedules.wake(job.data.scheduleId, job.name === 'fire'),
       { connection: this.connection, prefix, concurrency: 4, autorun: false },
     );
     this.worker.on('error', (err) =>
-      this.logger.error?.(`Worker of queue ${scheduleQueueName()}: ${err.message}`, err.stack),
+      this.logger.error(`Worker of queue ${scheduleQueueName()}: ${err.message}`, err.stack),
     );
     this.worker.on('failed', (job, err) =>
-      this.logger.error?.(`Schedule wake ${job?.id} failed (the next wake catches up): ${err.message}`, err.stack),
+      this.logger.error(`Schedule wake ${job?.id} failed (the next wake catches up): ${err.message}`, err.stack),
     );
     void this.worker
       .run()
       .catch((err: Error) =>
-        this.logger.error?.(`Worker of queue ${scheduleQueueName()} stopped: ${err.message}`, err.stack),
+        this.logger.error(`Worker of queue ${scheduleQueueName()} stopped: ${err.message}`, err.stack),
       );
     await this.worker.waitUntilReady();
   }
@@ -105,7 +108,8 @@ export class ScheduleWakeups {
     return this.worker?.isRunning() ?? false;
   }
 
-  async close(force = false): Promise<void> {
+  /** Stops the worker: waits for the wakes it runs, or, with `force`, drops its connections at once. */
+  async close({ force = false }: { force?: boolean } = {}): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) {

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint, type CrashPoint } from '../core/crash-points.js';
-import { WorkflowNotFoundError, WorkflowRunChangedError } from '../core/errors/library.errors.js';
+import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { NewEvent } from '../core/events.js';
-import type { CompletionResult, ExternalResult, HistoryReader, HistoryWriter } from '../core/ports/index.js';
-import type { WorkflowMeta } from '../core/workflow-state.js';
 import { outstandingOf } from '../core/outstanding.js';
+import type { Clock, CompletionResult, HistoryReader, HistoryWriter } from '../core/ports/index.js';
+import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
+import type { WorkflowMeta } from '../core/workflow-state.js';
+import { timedOutEvent, type RunDeadline } from '../core/workflow-timeouts.js';
 import { activityJobId, timeoutJobId, timerJobId, type Dispatcher } from './dispatcher.js';
 import type { QueueSet } from './queue-set.js';
-import { timedOutEvent, type RunDeadline } from '../core/workflow-timeouts.js';
-
-/** How often a write re-reads the current run when it changed under it before giving up. */
-export const RUN_CHANGE_ATTEMPTS = 10;
 
 /** The run an event is for, and the task queue its workflow tasks go to. */
 export interface WriteTarget {
@@ -20,23 +18,33 @@ export interface WriteTarget {
   taskQueue: string;
 }
 
+/** An event appended to the current run from outside (see WorkflowWrites.external). */
+export interface ExternalWrite {
+  /** What the caller does, for errors and the wake's job id (`signal`, `cancel`). */
+  action: string;
+  event: NewEvent;
+  /** A cancellation request: workers are told to abort the workflow's running activities. */
+  cancel?: boolean;
+  /** Sees the run before anything is written, and may refuse by throwing. */
+  check?: (meta: WorkflowMeta) => void;
+}
+
 export interface WorkflowWritesDeps {
-  store: HistoryReader & HistoryWriter;
+  histories: HistoryReader & HistoryWriter;
   dispatcher: Dispatcher;
   queues: QueueSet;
-  retentionMs: number;
-  leaseTtlMs: number;
   /** Time given to outcomes (what workflow code sees); a test environment moves it. */
-  now(): number;
-  /** After a run closed (terminate): report to its parent, stop its children per policy. */
-  afterClose(workflowId: string, runId: string): Promise<void>;
+  clock: Clock;
+  settings: { leaseTtlMs: number; retentionMs: number };
 }
 
 /**
  * Writes into a workflow from outside its task: outcomes of activities, timers and children,
- * signals, cancellation and termination. Each records its event with one script, then wakes
- * the workflow (enqueues a task) when the script says no task holds the lease; a crash between
- * the two is repaired by the recovery sweep (the workflow is marked as having new events).
+ * signals, cancellation, termination and timeouts. Each records its event with one script, then
+ * wakes the workflow (enqueues a task) when the script says no task holds the lease; a crash
+ * between the two is repaired by the recovery sweep (the workflow is marked as having new
+ * events). What a close means for other workflows (its parent, its children) is the caller's
+ * next step (RunClosing).
  */
 export class WorkflowWrites {
   constructor(private readonly deps: WorkflowWritesDeps) {}
@@ -61,94 +69,74 @@ export class WorkflowWrites {
 
   /** Records an activity, timer or child outcome (first result wins) and wakes the workflow. */
   recordOutcome(target: WriteTarget, event: NewEvent & { seq: number }, point: CrashPoint): Promise<CompletionResult> {
-    const { store, leaseTtlMs } = this.deps;
-    const outcome = { ...event, ts: this.deps.now() };
+    const { histories, settings, clock } = this.deps;
+    const outcome = { ...event, ts: clock.now() };
     return this.recordAndWake(target, `${event.type.startsWith('Child') ? 'child-' : 'c'}${event.seq}`, point, () =>
-      store.appendCompletion(target.workflowId, target.runId, outcome, false, leaseTtlMs),
+      histories.appendCompletion(target.workflowId, target.runId, outcome, { leaseTtlMs: settings.leaseTtlMs }),
     );
   }
 
   /**
    * Appends a signal or cancellation request to the workflow's current run and wakes it. One
    * request id across its attempts, so a copy resent after a lost reply records nothing.
-   * `check` sees the run before anything is written, and may refuse by throwing.
    */
-  async external(
-    workflowId: string,
-    action: string,
-    event: NewEvent,
-    cancel: boolean,
-    check?: (meta: WorkflowMeta) => void,
-  ): Promise<void> {
+  async external(workflowId: string, write: ExternalWrite): Promise<void> {
+    const { action, event, cancel, check } = write;
     const requestId = randomUUID();
-    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+    await retryWhileRunChanges(workflowId, action, async () => {
       const meta = await this.meta(workflowId);
       check?.(meta);
-      const res: ExternalResult = await this.recordAndWake(
-        meta,
-        `${action}-${requestId}`,
-        'external.after-append',
-        () => this.deps.store.appendExternal(workflowId, meta.runId, event, cancel, requestId),
+      const res = await this.recordAndWake(meta, `${action}-${requestId}`, 'external.after-append', () =>
+        this.deps.histories.appendExternal(workflowId, meta.runId, event, { requestId, cancel }),
       );
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, action);
-      if (res.kind !== 'retry') return;
-    }
-    throw new WorkflowRunChangedError(workflowId, action, RUN_CHANGE_ATTEMPTS);
+      return res.kind === 'retry' ? RUN_CHANGED : undefined;
+    });
   }
 
-  /** Closes the current run as terminated, then reports it to its parent and stops its children. */
-  async terminate(workflowId: string, reason: string): Promise<void> {
+  /**
+   * Closes the current run as terminated; returns the run it closed (the caller then tells
+   * RunClosing, so its jobs go, its parent learns of it and its children get their policy).
+   */
+  async terminate(workflowId: string, reason: string): Promise<{ runId: string }> {
     // One request id across attempts: a copy resent after a lost reply is recognised.
     const requestId = randomUUID();
-    for (let attempt = 0; attempt < RUN_CHANGE_ATTEMPTS; attempt++) {
+    return retryWhileRunChanges(workflowId, 'terminate', async () => {
       const meta = await this.meta(workflowId);
-      const res = await this.deps.store.terminate(workflowId, meta.runId, reason, this.deps.retentionMs, requestId);
+      const { histories, settings } = this.deps;
+      const res = await histories.terminate(workflowId, meta.runId, reason, settings.retentionMs, requestId);
       if (res.kind === 'not-running') throw new WorkflowNotRunningError(workflowId, res.status, 'terminate');
-      if (res.kind === 'retry') continue;
-      await this.afterTerminate(workflowId, meta.runId);
-      return;
-    }
-    throw new WorkflowRunChangedError(workflowId, 'terminate', RUN_CHANGE_ATTEMPTS);
+      return res.kind === 'retry' ? RUN_CHANGED : { runId: meta.runId };
+    });
   }
 
   /**
    * Closes run `runId` as `timed_out` if it still runs (the timeout job, or the recovery sweep
-   * when that job was lost), then does what a termination does after; true when this call closed it.
+   * when that job was lost); true when this call closed it (the caller then tells RunClosing).
    */
   async timeOut(
     workflowId: string,
     runId: string,
     deadline: Pick<RunDeadline, 'timeoutType' | 'timeoutMs'>,
   ): Promise<boolean> {
-    const res = await this.deps.store.timeOut(
+    const { histories, settings } = this.deps;
+    const res = await histories.timeOut(
       workflowId,
       runId,
       timedOutEvent(workflowId, runId, deadline),
-      this.deps.retentionMs,
+      settings.retentionMs,
     );
-    if (res.kind !== 'recorded') return false;
-    crashPoint('timeout.after-close');
-    await this.afterTerminate(workflowId, runId);
-    return true;
+    return res.kind === 'recorded';
   }
 
   /**
-   * After a run was terminated (or timed out): its activity and timer jobs that have not started are removed
-   * (a terminated workflow's steps do not run later; running ones get their abort signal), then
-   * its parent is told and its children get the parent-close policy. Best effort: a job left
-   * behind by a crash runs once and its outcome is refused.
+   * Removes the activity, timer and timeout jobs of a closed run that have not started (a
+   * terminated workflow's steps do not run later). Best effort: an active (locked) job cannot
+   * be removed and sees its abort signal instead; a job left behind by a crash runs once and
+   * its outcome is refused.
    */
-  async afterTerminate(workflowId: string, runId: string): Promise<void> {
-    try {
-      await this.removeOutstandingJobs(workflowId, runId);
-    } finally {
-      await this.deps.afterClose(workflowId, runId);
-    }
-  }
-
-  /** Removes the activity, timer and timeout jobs of a closed run that have not started (best effort; running ones see their abort signal). */
   async removeOutstandingJobs(workflowId: string, runId: string): Promise<void> {
-    const { events } = await this.deps.store.readHistoryLeniently(workflowId, runId);
+    const { events } = await this.deps.histories.readHistoryLeniently(workflowId, runId);
     const started = events[0]?.type === 'WorkflowExecutionStarted' ? events[0] : undefined;
     const { activities, timers } = outstandingOf(events);
     const { queues } = this.deps;
@@ -172,12 +160,11 @@ export class WorkflowWrites {
         ? [{ queue: await queues.workflowFor(started.taskQueue, workflowId), jobId: timeoutJobId(workflowId, runId) }]
         : []),
     ];
-    // An active (locked) job cannot be removed: it sees its abort signal instead.
     await Promise.all(jobs.map((j) => j.queue.remove(j.jobId).catch(() => 0)));
   }
 
   private async meta(workflowId: string): Promise<WorkflowMeta> {
-    const meta = await this.deps.store.getMeta(workflowId);
+    const meta = await this.deps.histories.getMeta(workflowId);
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     return meta;
   }

@@ -3,11 +3,13 @@ import { CorruptHistoryError } from '../core/errors/library.errors.js';
 import type { HistoryEvent, NewEvent } from '../core/events.js';
 import type {
   AcquireResult,
-  CacheCursor,
   CloseSpec,
   CommitRequest,
   CommitResult,
+  CacheCursor,
+  CompletionOptions,
   CompletionResult,
+  ExternalOptions,
   ExternalResult,
   HistoryWriter,
   Lease,
@@ -117,9 +119,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     workflowId: string,
     runId: string,
     event: NewEvent,
-    cancel: boolean,
-    requestId: string,
-    expectLen?: number,
+    { requestId, cancel, expectLen }: ExternalOptions,
   ): Promise<ExternalResult> {
     const k = this.keys;
     return this.run(
@@ -242,9 +242,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     workflowId: string,
     runId: string,
     event: NewEvent & { seq: number; ts?: number },
-    inline: boolean,
-    leaseTtlMs: number,
-    cursor?: CacheCursor,
+    { leaseTtlMs, inline = false, cursor }: CompletionOptions,
   ): Promise<CompletionResult> {
     const k = this.keys;
     const res = await this.run(

@@ -133,11 +133,26 @@ export class RedisIndexStore implements ListingIndex, RecoveryIndex, ChildIndexe
   }
 
   /**
-   * Claims, renews (or, with `release`, gives back) the sweep of one shard's due index of a task
-   * queue for `ttlMs`, so that several workers split the shards; true when this owner holds it
-   * (or released it). A claim held by another owner is left alone until it expires.
+   * Claims (or renews) the sweep of one shard's due index of a task queue for `ttlMs`, so that
+   * several workers split the shards; true when this owner holds it. A claim held by another
+   * owner is left alone until it expires.
    */
-  async claimSweep(taskQueue: string, shard: number, owner: string, ttlMs: number, release = false): Promise<boolean> {
+  async claimSweep(taskQueue: string, shard: number, owner: string, ttlMs: number): Promise<boolean> {
+    return this.sweepClaim(taskQueue, shard, owner, ttlMs, false);
+  }
+
+  /** Gives back this owner's claim on the sweep of one shard (another owner's is left alone). */
+  async releaseSweep(taskQueue: string, shard: number, owner: string): Promise<void> {
+    await this.sweepClaim(taskQueue, shard, owner, 0, true);
+  }
+
+  private sweepClaim(
+    taskQueue: string,
+    shard: number,
+    owner: string,
+    ttlMs: number,
+    release: boolean,
+  ): Promise<boolean> {
     return this.run(
       'sweepClaim',
       { lock: this.keys.sweepLock(shard, taskQueue) },

@@ -85,10 +85,19 @@ export class ScheduleStore implements ScheduleRecords {
   }
 
   /**
-   * Takes (or with `release` gives back) the schedule's lock for `ttlMs`; false when another
-   * owner holds it. The sweep's claim script is exactly this lock (owner, ttl, release).
+   * Takes (or renews) the schedule's lock for `ttlMs`; false when another owner holds it. The
+   * sweep's claim script is exactly this lock (owner, ttl, release).
    */
-  async lock(scheduleId: string, owner: string, ttlMs: number, release = false): Promise<boolean> {
+  async lock(scheduleId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.claim(scheduleId, owner, ttlMs, false);
+  }
+
+  /** Gives back this owner's lock of the schedule (another owner's is left alone). */
+  async unlock(scheduleId: string, owner: string): Promise<void> {
+    await this.claim(scheduleId, owner, 0, true);
+  }
+
+  private claim(scheduleId: string, owner: string, ttlMs: number, release: boolean): Promise<boolean> {
     return this.run(
       'sweepClaim',
       { lock: this.keys.scheduleLock(scheduleId) },

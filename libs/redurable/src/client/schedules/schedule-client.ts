@@ -14,6 +14,7 @@ import type {
 import type { ScheduleProcessor } from './schedule-processor.js';
 import { nextFireTimes, publicSpec } from '../../core/schedules/schedule-spec.js';
 import type {
+  Clock,
   HistoryReader,
   ScheduleRecord,
   ScheduleRecords,
@@ -22,14 +23,14 @@ import type {
 } from '../../core/ports/index.js';
 import type { ScheduleWakeups } from '../../queues/schedule-wakeups.js';
 
-/** What the schedule client uses (built by the runtime); `store` reads the metas of the workflows schedules started. */
+/** What the schedule client uses (built by the runtime); `histories` reads the metas of the workflows schedules started. */
 export interface ScheduleContext extends DefinitionDeps {
   schedules: ScheduleRecords;
-  store: Pick<HistoryReader, 'getMetas'>;
+  histories: Pick<HistoryReader, 'getMetas'>;
   processor: ScheduleProcessor;
   wakeups: ScheduleWakeups;
   link: RedisLink;
-  now(): number;
+  clock: Clock;
 }
 
 /** How many coming fire times `describe()` lists. */
@@ -143,8 +144,8 @@ export class ScheduleClient {
       this.ctx.processor.locked(scheduleId, async ({ rec }) => {
         rec.state.paused = false;
         rec.state.note = note;
-        rec.state.cursor = Math.max(rec.state.cursor, this.ctx.now());
-        await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.now());
+        rec.state.cursor = Math.max(rec.state.cursor, this.ctx.clock.now());
+        await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.clock.now());
       }),
     );
   }
@@ -194,7 +195,7 @@ export class ScheduleClient {
     return this.ctx.link.call('list schedules', async () => {
       const ids = await this.ctx.schedules.ids();
       const records = await this.ctx.schedules.readMany(ids);
-      const now = this.ctx.now();
+      const now = this.ctx.clock.now();
       return Promise.all(
         ids.flatMap((scheduleId, i) => {
           const rec = records[i];
@@ -221,7 +222,7 @@ export class ScheduleClient {
   }
 
   private newState(paused: ScheduleOptions['paused']): ScheduleState {
-    const now = this.ctx.now();
+    const now = this.ctx.clock.now();
     return {
       paused: Boolean(paused),
       ...(typeof paused === 'string' ? { note: paused } : {}),
@@ -235,16 +236,16 @@ export class ScheduleClient {
 
   /** Writes the record, then makes BullMQ's job scheduler match it (a crash between is repaired by the next save or boot). */
   private async save(scheduleId: string, def: StoredDefinition, state: ScheduleState): Promise<void> {
-    const record: ScheduleRecord = { def, state: { ...state, updatedAt: this.ctx.now() } };
+    const record: ScheduleRecord = { def, state: { ...state, updatedAt: this.ctx.clock.now() } };
     await this.ctx.schedules.write(scheduleId, record);
-    await this.ctx.wakeups.sync(scheduleId, def, state.paused, this.ctx.now());
+    await this.ctx.wakeups.sync(scheduleId, def, state.paused, this.ctx.clock.now());
   }
 
   private async describeNow(scheduleId: string): Promise<ScheduleDescription> {
     const rec = await this.ctx.schedules.read(scheduleId);
     if (!rec) throw new ScheduleNotFoundError(scheduleId);
     const { def, state } = rec;
-    const metas = await this.ctx.store.getMetas(state.running.map((r) => r.workflowId));
+    const metas = await this.ctx.histories.getMetas(state.running.map((r) => r.workflowId));
     const running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
     return {
       scheduleId,
@@ -267,7 +268,9 @@ export class ScheduleClient {
       origin: def.origin,
       nextFireTimes: state.paused
         ? []
-        : nextFireTimes(def.spec, Math.max(this.ctx.now(), state.cursor), NEXT_FIRE_TIMES).map((t) => new Date(t)),
+        : nextFireTimes(def.spec, Math.max(this.ctx.clock.now(), state.cursor), NEXT_FIRE_TIMES).map(
+            (t) => new Date(t),
+          ),
       lastFireTime: new Date(state.cursor),
       ...(state.buffered ? { bufferedFireTime: new Date(state.buffered.fireTime) } : {}),
       recentActions: await this.ctx.schedules.recentActions(scheduleId),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { HistoryReader, Logger, ScheduleRecord, ScheduleRecords } from '../../core/ports/index.js';
-import type { WorkflowClient } from '../workflow-client.js';
+import type { Clock, HistoryReader, Logger, ScheduleRecord, ScheduleRecords } from '../../core/ports/index.js';
+import type { StartWorkflowOptions } from '../workflow-starter.js';
 import { DurableFailure } from '../../core/errors/temporal-failure.js';
 import { WorkflowIdReuseError } from '../../core/errors/id-policy.errors.js';
 import { RedisUnavailableError, RedurableError } from '../../core/errors/library.errors.js';
@@ -26,16 +26,24 @@ const MAX_CHECK_MS = 60_000;
 /** `backfill()` refuses a range with more fire times than this. */
 const MAX_BACKFILL_FIRES = 1000;
 
+/** What a schedule does to its workflows: the client's start, cancel and terminate (ScheduledWorkflowCalls). */
+export interface ScheduledWorkflows {
+  /** Starts a fire's workflow; returns the run the id has (an existing one under USE_EXISTING). */
+  start(workflowType: string, options: StartWorkflowOptions): Promise<{ runId: string }>;
+  cancel(workflowId: string, reason: string): Promise<void>;
+  terminate(workflowId: string, reason: string): Promise<void>;
+}
+
 export interface ScheduleProcessorDeps {
   store: ScheduleRecords;
-  history: Pick<HistoryReader, 'getMeta' | 'getMetas'>;
+  histories: Pick<HistoryReader, 'getMeta' | 'getMetas'>;
   converter: DataConverter;
-  /** The client that starts, cancels and terminates the scheduled workflows. */
-  client(): WorkflowClient;
+  /** Starts, cancels and terminates the scheduled workflows. */
+  workflows: ScheduledWorkflows;
   /** The runtime's clock (a test environment moves it). */
-  now(): number;
+  clock: Clock;
   /** Asks for a wake in `delayMs`, to start a buffered fire once the running workflows close. */
-  checkSoon(scheduleId: string, delayMs: number): Promise<void>;
+  wakeups: { checkSoon(scheduleId: string, delayMs: number): Promise<void> };
   logger: Logger;
 }
 
@@ -72,11 +80,11 @@ export class ScheduleProcessor {
         await this.startBuffered(pass);
         const { def, state } = pass.rec;
         if (state.paused) return;
-        let now = this.deps.now();
+        let now = this.deps.clock.now();
         const [next] = nextFireTimes(def.spec, state.cursor, 1);
         if (early && next !== undefined && next > now && next - now <= MAX_EARLY_MS) {
           await new Promise((r) => setTimeout(r, next - now));
-          now = Math.max(this.deps.now(), next);
+          now = Math.max(this.deps.clock.now(), next);
         }
         const { times, more } = fireTimesIn(def.spec, state.cursor, now, MAX_CATCHUP_FIRES);
         if (times.length === 0) return;
@@ -121,7 +129,7 @@ export class ScheduleProcessor {
       await this.startBuffered(pass);
       await this.save(
         pass,
-        await this.fire(pass, this.deps.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
+        await this.fire(pass, this.deps.clock.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
       );
     });
     return actions!.at(-1)!;
@@ -169,7 +177,7 @@ export class ScheduleProcessor {
       await body(pass);
       if (pass.deleted) return pass.actions;
       await this.save(pass);
-      if (rec.state.buffered) await this.deps.checkSoon(scheduleId, checkDelay(rec.state.buffered.since));
+      if (rec.state.buffered) await this.deps.wakeups.checkSoon(scheduleId, checkDelay(rec.state.buffered.since));
       return pass.actions;
     });
   }
@@ -190,7 +198,7 @@ export class ScheduleProcessor {
     try {
       return await work(owner);
     } finally {
-      await store.lock(scheduleId, owner, LOCK_TTL_MS, true).catch(() => undefined); // it expires anyway
+      await store.unlock(scheduleId, owner).catch(() => undefined); // it expires anyway
     }
   }
 
@@ -205,7 +213,7 @@ export class ScheduleProcessor {
         `Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
       );
     }
-    pass.rec.state.updatedAt = this.deps.now();
+    pass.rec.state.updatedAt = this.deps.clock.now();
     if (action) pass.actions.push(action);
     await this.deps.store.writeState(pass.scheduleId, pass.rec.state, action ? [action] : []);
   }
@@ -222,7 +230,7 @@ export class ScheduleProcessor {
         : `older than the catch-up window (${def.policies.catchupWindowMs} ms)`;
     await this.save(pass, {
       fireTime: new Date(first ?? state.cursor),
-      at: new Date(this.deps.now()),
+      at: new Date(this.deps.clock.now()),
       cause: 'scheduled',
       outcome: 'missed',
       reason: `${missed.length}${more ? '+' : ''} fire time(s)${span}${more ? ' and earlier' : ''} not started: ${why}`,
@@ -244,7 +252,7 @@ export class ScheduleProcessor {
   private async refreshRunning(pass: Pass): Promise<void> {
     const { state } = pass.rec;
     if (state.running.length === 0) return;
-    const metas = await this.deps.history.getMetas(state.running.map((r) => r.workflowId));
+    const metas = await this.deps.histories.getMetas(state.running.map((r) => r.workflowId));
     state.running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
   }
 
@@ -261,12 +269,12 @@ export class ScheduleProcessor {
     const blockers = state.running.map((r) => r.workflowId).join(', ');
     const record = (outcome: ScheduleActionRecord['outcome'], reason: string): ScheduleActionRecord => ({
       fireTime: new Date(fireTime),
-      at: new Date(this.deps.now()),
+      at: new Date(this.deps.clock.now()),
       cause,
       outcome,
       reason,
     });
-    const client = this.deps.client();
+    const { workflows } = this.deps;
     switch (overlap) {
       case 'SKIP':
         state.counts.skipped++;
@@ -284,9 +292,7 @@ export class ScheduleProcessor {
       case 'CANCEL_OTHER':
         for (const r of state.running)
           await ignoreNotRunning(
-            client
-              .getHandle(r.workflowId)
-              .cancel(`cancelled by schedule '${pass.scheduleId}' (overlap policy CANCEL_OTHER)`),
+            workflows.cancel(r.workflowId, `cancelled by schedule '${pass.scheduleId}' (overlap policy CANCEL_OTHER)`),
           );
         if (state.buffered) state.counts.skipped++; // replaced by this newer fire
         state.buffered = { fireTime, cause, since: Date.now() };
@@ -297,9 +303,10 @@ export class ScheduleProcessor {
       case 'TERMINATE_OTHER':
         for (const r of state.running)
           await ignoreNotRunning(
-            client
-              .getHandle(r.workflowId)
-              .terminate(`terminated by schedule '${pass.scheduleId}' (overlap policy TERMINATE_OTHER)`),
+            workflows.terminate(
+              r.workflowId,
+              `terminated by schedule '${pass.scheduleId}' (overlap policy TERMINATE_OTHER)`,
+            ),
           );
         state.running = [];
         return this.start(pass, fireTime, cause);
@@ -314,10 +321,10 @@ export class ScheduleProcessor {
   ): Promise<ScheduleActionRecord> {
     const { def, state } = pass.rec;
     const workflowId = workflowIdOf(def.action.workflowId, pass.scheduleId, fireTime);
-    const base = { fireTime: new Date(fireTime), at: new Date(this.deps.now()), cause, workflowId };
+    const base = { fireTime: new Date(fireTime), at: new Date(this.deps.clock.now()), cause, workflowId };
     try {
       const args = def.action.args.map((a) => this.deps.converter.decode(a, `schedule '${pass.scheduleId}'`));
-      const handle = await this.deps.client().start(def.action.workflowType, {
+      const started = await this.deps.workflows.start(def.action.workflowType, {
         workflowId,
         args,
         taskQueue: def.action.taskQueue,
@@ -326,14 +333,14 @@ export class ScheduleProcessor {
         workflowExecutionTimeout: def.action.timeouts?.executionTimeoutMs,
         workflowRunTimeout: def.action.timeouts?.runTimeoutMs,
       });
-      const runId = handle.runId!;
+      const runId = started.runId;
       if (!state.running.some((r) => r.workflowId === workflowId)) state.running.push({ workflowId, runId });
       state.counts.started++;
       return { ...base, outcome: 'started', runId };
     } catch (err) {
       if (err instanceof WorkflowIdReuseError) {
         // Started by an earlier handling of this fire, and already closed.
-        const meta = await this.deps.history.getMeta(workflowId);
+        const meta = await this.deps.histories.getMeta(workflowId);
         return {
           ...base,
           outcome: 'started',

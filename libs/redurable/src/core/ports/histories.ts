@@ -163,6 +163,26 @@ export interface TaskRetry {
   maxMs: number;
 }
 
+/** How an event from outside a task is appended (see HistoryWriter.appendExternal). */
+export interface ExternalOptions {
+  /** Identifies the write across its retries: a second copy records nothing. */
+  requestId: string;
+  /** A cancellation request: workers are told to abort the workflow's running activities. */
+  cancel?: boolean;
+  /** An update: the history length its validator saw; any other length is `changed`. */
+  expectLen?: number;
+}
+
+/** How an outcome is recorded (see HistoryWriter.appendCompletion). */
+export interface CompletionOptions {
+  /** How long a lease taken with the outcome lasts. */
+  leaseTtlMs: number;
+  /** Take the task lease when it is free: the caller runs the task itself. @default false */
+  inline?: boolean;
+  /** Where the caller's cached execution stands, so that only newer events come with the lease. */
+  cursor?: CacheCursor;
+}
+
 /** Reads of a workflow's meta and of its runs' histories. */
 export interface HistoryReader {
   /** The meta of the workflow's current run (undefined when the id is unknown). */
@@ -203,22 +223,13 @@ export interface HistoryWriter {
    * `runId`; a second call with the same `requestId` (within an hour) records nothing. With
    * `expectLen`, refuses (`changed`) when the history is no longer that long.
    */
-  appendExternal(
-    workflowId: string,
-    runId: string,
-    event: NewEvent,
-    cancel: boolean,
-    requestId: string,
-    expectLen?: number,
-  ): Promise<ExternalResult>;
+  appendExternal(workflowId: string, runId: string, event: NewEvent, options: ExternalOptions): Promise<ExternalResult>;
   /** Records an activity, timer or child outcome (first result wins); with `inline`, also tries to take the task lease. */
   appendCompletion(
     workflowId: string,
     runId: string,
     event: NewEvent & { seq: number; ts?: number },
-    inline: boolean,
-    leaseTtlMs: number,
-    cursor?: CacheCursor,
+    options: CompletionOptions,
   ): Promise<CompletionResult>;
   /** Terminates the current run (read as `runId`); a second call with the same `requestId` reports it recorded. */
   terminate(

@@ -11,3 +11,4 @@ export * from './histories.js';
 export * from './indexes.js';
 export * from './catalog.js';
 export * from './schedules.js';
+export * from './runs.js';

@@ -99,10 +99,12 @@ export interface RecoveryIndex extends Pick<ChildIndexes, 'staleNotifications' |
     clearDispatchMark?: boolean,
   ): Promise<boolean>;
   /**
-   * Claims, renews (or, with `release`, gives back) the sweep of one shard for `ttlMs`; true
-   * when this owner holds it (or released it). `what` names the due index swept.
+   * Claims (or renews) the sweep of one shard for `ttlMs`; true when this owner holds it, false
+   * while another owner does. `what` names the due index swept.
    */
-  claimSweep(what: string, shard: number, owner: string, ttlMs: number, release?: boolean): Promise<boolean>;
+  claimSweep(what: string, shard: number, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives back this owner's claim on the sweep of one shard (another owner's is left alone). */
+  releaseSweep(what: string, shard: number, owner: string): Promise<void>;
   /** Running workflow ids of one shard, by start time, `count` from `start`. */
   runningIds(shard: number, start: number, count: number): Promise<string[]>;
   /** Puts running workflows that are in no due index into their task queue's, due `now`; returns how many it added. */

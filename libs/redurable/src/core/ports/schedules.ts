@@ -60,6 +60,8 @@ export interface ScheduleRecords {
   delete(scheduleId: string): Promise<void>;
   /** Every listed schedule id, sorted. */
   ids(): Promise<string[]>;
-  /** Takes (or with `release` gives back) the schedule's lock for `ttlMs`; false when another owner holds it. */
-  lock(scheduleId: string, owner: string, ttlMs: number, release?: boolean): Promise<boolean>;
+  /** Takes (or renews) the schedule's lock for `ttlMs`; false when another owner holds it. */
+  lock(scheduleId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives back this owner's lock of the schedule (another owner's is left alone). */
+  unlock(scheduleId: string, owner: string): Promise<void>;
 }

@@ -1,6 +1,4 @@
-import { crashPoint } from '../core/crash-points.js';
-import type { HistoryReader, Logger } from '../core/ports/index.js';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from '../core/ports/index.js';
 import { optionalMs } from '../core/duration.js';
 import type { ActivityCallOptions } from '../core/definitions/metadata.js';
 import type { ActivityDefinition, DurableRegistry } from '../core/definitions/registry.js';
@@ -18,10 +16,7 @@ import type { NewEvent } from '../core/events.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
-import { encodeTaskToken } from '../core/task-token.js';
-import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
-import type { DurableMetrics } from '../observability/metrics.js';
-import { inSpan } from '../observability/tracing.js';
+import type { DurableMetrics } from '../core/ports/index.js';
 import {
   attemptsExhausted,
   mergeRetryPolicies,
@@ -29,14 +24,11 @@ import {
   retryDelayMs,
   type ResolvedRetryPolicy,
 } from '../core/retry-policy.js';
+import type { LocalCommand } from './commands.js';
+import type { LocalActivityRunner } from './task-commits.js';
 
-/** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
-export type CompletionSink = (
-  target: { workflowId: string; runId: string; workflowTaskQueue: string },
-  event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
-) => Promise<void>;
-
-interface Effective {
+/** The options in force for an attempt. */
+export interface Effective {
   policy: ResolvedRetryPolicy;
   startToCloseMs?: number;
   scheduleToCloseMs?: number;
@@ -44,7 +36,7 @@ interface Effective {
 }
 
 /** An attempt's heartbeat details: those the previous attempt left (encoded), and where this one's go. */
-interface Beat {
+export interface Beat {
   previous?: string;
   details: HeartbeatDetails;
   /** Set when the attempt called `completeAsync()` (a job's attempt; a local activity's has no token). */
@@ -52,13 +44,10 @@ interface Beat {
 }
 
 /** What runAttempt returns when the attempt will be completed from outside. */
-const AWAIT_COMPLETION = Symbol('await completion');
+export const AWAIT_COMPLETION = Symbol('await completion');
 
 /** The shutdown signal of a local activity: it ends with its workflow task, which a graceful shutdown waits for. */
 const NEVER_ABORTED = new AbortController().signal;
-
-/** A job created this long after its command was recorded was added again, not by the task that recorded it. */
-const READDED_AFTER_MS = 1000;
 
 function failureType(err: unknown): string {
   if (err instanceof ApplicationFailure) return err.type;
@@ -66,20 +55,35 @@ function failureType(err: unknown): string {
   return 'Error';
 }
 
+export interface ActivityRunnerDeps {
+  registry: DurableRegistry;
+  converter: DataConverter;
+  /** The module's `activityDefaults`, below `@Activity` and per-call options. */
+  defaults: ActivityCallOptions;
+  logger: Logger;
+  metrics: DurableMetrics;
+}
+
 /**
- * Processes activity jobs: calls the provider method with its context, enforces timeouts,
- * decides retries from the activity's retry policy, and records the final outcome.
+ * Runs activity attempts, wherever they come from (a job, a local activity): calls the provider
+ * method with its context, enforces timeouts and heartbeats, and decides retries from the
+ * activity's retry policy. Running attempts are tracked per workflow, so that a cancellation
+ * or termination aborts them.
  */
-export class ActivityExecutor {
-  constructor(
-    private readonly store: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>,
-    private readonly registry: DurableRegistry,
-    private readonly converter: DataConverter,
-    private readonly defaults: ActivityCallOptions,
-    private readonly complete: CompletionSink,
-    private readonly logger: Logger,
-    private readonly metrics: DurableMetrics,
-  ) {}
+export class ActivityRunner implements LocalActivityRunner {
+  private readonly registry: DurableRegistry;
+  private readonly converter: DataConverter;
+  private readonly defaults: ActivityCallOptions;
+  private readonly logger: Logger;
+  private readonly metrics: DurableMetrics;
+
+  constructor(deps: ActivityRunnerDeps) {
+    this.registry = deps.registry;
+    this.converter = deps.converter;
+    this.defaults = deps.defaults;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+  }
 
   /** Options in force: module defaults, then `@Activity`, then the call's options. */
   effective(data: ActivityJobData): Effective {
@@ -96,9 +100,9 @@ export class ActivityExecutor {
     };
   }
 
-  /** BullMQ backoff strategy: the delay after failed attempt number `attempt`. */
-  backoff(attempt: number, job: { data: ActivityJobData }): number {
-    return retryDelayMs(this.effective(job.data).policy, attempt);
+  /** The delay after failed attempt number `attempt` of an activity. */
+  backoff(attempt: number, data: ActivityJobData): number {
+    return retryDelayMs(this.effective(data).policy, attempt);
   }
 
   /** Running attempts by workflow id, so a cancellation or termination can abort them. */
@@ -117,137 +121,6 @@ export class ActivityExecutor {
     }
   }
 
-  async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
-    const data = job.data;
-    const attributes = {
-      'workflow.id': data.workflowId,
-      'workflow.run_id': data.runId,
-      'activity.type': data.activityType,
-      'activity.seq': data.seq,
-      'activity.attempt': job.attemptsMade + 1,
-    };
-    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
-  }
-
-  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal, lockToken?: string): Promise<void> {
-    const data = job.data;
-    const attempt = job.attemptsMade + 1;
-    const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
-    const eff = this.effective(data);
-    // A job restarted after its worker died, or added again after the first was removed (the
-    // recovery sweep or a replay re-adds it later than the command was recorded), may belong to
-    // an activity whose outcome is recorded, or to a run that has closed since: look before
-    // running it. A first job added with its command skips the round trip (activities run at
-    // least once; the idempotency key covers the rest).
-    const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
-    if (readded) {
-      const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
-      if (state !== 'outstanding') {
-        this.logger.log?.(
-          `${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`,
-        );
-        return;
-      }
-    }
-    const began = performance.now();
-    if (attempt === 1 && !data.awaiting)
-      this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
-    // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
-    const progress = job.progress as { heartbeat?: unknown } | number | undefined;
-    const previous =
-      typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
-    const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
-    const startedAt = Date.now();
-    const completeAsync = {
-      token: encodeTaskToken({
-        workflowId: data.workflowId,
-        runId: data.runId,
-        seq: data.seq,
-        attempt,
-        taskQueue: data.options.taskQueue,
-      }),
-      requested: false,
-    };
-    try {
-      // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
-      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
-      const result = await this.runAttempt(data, attempt, eff, step, shutdown, { previous, details, completeAsync });
-      if (result === AWAIT_COMPLETION) {
-        await details.flush();
-        // Completed from outside before the method returned: nothing to wait for.
-        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') return;
-        await this.park(job, lockToken, { attempt, startedAt }, eff);
-      }
-      details.stop();
-      crashPoint('activity.after-run');
-      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
-      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
-    } catch (err) {
-      if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
-      await details.flush();
-      if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
-      const retryState = this.finalState(err, eff, attempt, data);
-      if (!retryState) {
-        this.retrying(data, step, attempt, eff, err, began);
-        throw err;
-      }
-      const failure = this.finalFailure(data, step, attempt, retryState, err);
-      await this.complete(data, {
-        type: 'ActivityTaskFailed',
-        seq: data.seq,
-        failure: serializeFailure(failure),
-        attempt,
-      });
-      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
-      // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
-      throw new UnrecoverableError(failure.message);
-    }
-  }
-
-  /**
-   * Parks an attempt that waits to be completed from outside: its job is delayed until the
-   * attempt's first deadline (or an hour, to look again), and BullMQ is told it is not done.
-   */
-  private async park(
-    job: Job<ActivityJobData>,
-    lockToken: string | undefined,
-    awaiting: { attempt: number; startedAt: number },
-    eff: Effective,
-  ): Promise<never> {
-    const data = { ...job.data, awaiting };
-    await job.updateData(data);
-    const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
-    await job.moveToDelayed(Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS), lockToken);
-    throw new DelayedError();
-  }
-
-  /**
-   * A parked attempt's job came back: parked again when its deadline is still ahead (a heartbeat
-   * moved it, or it came back to look); otherwise the attempt failed with that timeout.
-   */
-  private async awaitAgain(
-    job: Job<ActivityJobData>,
-    lockToken: string | undefined,
-    eff: Effective,
-    step: string,
-  ): Promise<void> {
-    const awaiting = job.data.awaiting!;
-    // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
-    if (!job.data.nonCancellable && (await this.store.cancelRequested(job.data.workflowId, job.data.runId))) {
-      throw new CancelledFailure(
-        `Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`,
-      );
-    }
-    const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
-    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
-    const { awaiting: _, ...rest } = job.data;
-    await job.updateData(rest); // the retry, if any, runs the activity again
-    throw new TimeoutFailure(
-      `${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`,
-      due!.type,
-    );
-  }
-
   /**
    * Runs a local activity inside the workflow task that scheduled it, from the attempt its
    * command names. A failed attempt is retried here, after its backoff, while that backoff is at
@@ -257,9 +130,7 @@ export class ActivityExecutor {
    */
   async runLocal(
     workflow: { workflowId: string; runId: string; taskQueue: string },
-    cmd: Extract<NewEvent, { type: 'ActivityTaskScheduled' }> & {
-      local: { attempt: number; firstScheduledAt: number };
-    },
+    cmd: LocalCommand,
   ): Promise<Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>> {
     const data: ActivityJobData = {
       workflowId: workflow.workflowId,
@@ -307,7 +178,7 @@ export class ActivityExecutor {
   }
 
   /** One attempt: checks the schedule-to-close deadline, decodes the input, calls the method, encodes its result. */
-  private async runAttempt(
+  async runAttempt(
     data: ActivityJobData,
     attempt: number,
     eff: Effective,
@@ -335,14 +206,7 @@ export class ActivityExecutor {
   }
 
   /** Logs and counts an attempt that will be retried; returns its backoff. */
-  private retrying(
-    data: ActivityJobData,
-    step: string,
-    attempt: number,
-    eff: Effective,
-    err: unknown,
-    began: number,
-  ): number {
+  retrying(data: ActivityJobData, step: string, attempt: number, eff: Effective, err: unknown, began: number): number {
     const delayMs = retryDelayMs(eff.policy, attempt);
     this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
     this.logger.warn?.(
@@ -352,7 +216,7 @@ export class ActivityExecutor {
   }
 
   /** The failure recorded when an activity fails for good (logged). */
-  private finalFailure(
+  finalFailure(
     data: ActivityJobData,
     step: string,
     attempt: number,
@@ -372,7 +236,7 @@ export class ActivityExecutor {
   }
 
   /** Undefined when the attempt should be retried; otherwise why it should not. */
-  private finalState(err: unknown, eff: Effective, attempt: number, data: ActivityJobData): RetryState | undefined {
+  finalState(err: unknown, eff: Effective, attempt: number, data: ActivityJobData): RetryState | undefined {
     if (err instanceof TimeoutFailure && err.timeoutType === 'SCHEDULE_TO_CLOSE') return 'TIMEOUT';
     if (err instanceof CancelledFailure) return 'NON_RETRYABLE_FAILURE';
     if (err instanceof PayloadError) return 'NON_RETRYABLE_FAILURE';

@@ -1,0 +1,48 @@
+import type { DurableRegistry } from '../core/definitions/registry.js';
+import type { DataConverter } from '../core/payload/data-converter.js';
+import type {
+  Clock,
+  DurableMetrics,
+  FirstTasks,
+  HistoryReader,
+  HistoryWriter,
+  ListingIndex,
+  RunClosing,
+  WorkflowCatalog,
+} from '../core/ports/index.js';
+import type { Dispatcher } from '../queues/dispatcher.js';
+import type { QueueSet } from '../queues/queue-set.js';
+import type { WorkflowWrites } from '../queues/workflow-writes.js';
+import type { ClosedWatcher } from '../store/closed-watcher.js';
+import type { RedisLink } from '../store/redis-link.js';
+
+/**
+ * The parts the client side is built on (runtime.ts builds them once). Each client class names
+ * the few it uses, as a `Pick` of these, so what reaches it is what it declares.
+ */
+export interface ClientParts {
+  /** Workflow metas and histories: read, and written from outside a task. */
+  histories: HistoryReader & HistoryWriter;
+  /** The listing indexes (`list()`, `count()`). */
+  indexes: ListingIndex;
+  /** Workflow types and search attribute declarations workers registered. */
+  catalog: WorkflowCatalog;
+  /** Bounded waits for Redis on every call. */
+  link: RedisLink;
+  converter: DataConverter;
+  /** Workflow classes registered in this process (validation, queries). */
+  registry: DurableRegistry;
+  writes: WorkflowWrites;
+  dispatcher: Dispatcher;
+  queues: QueueSet;
+  /** Wakes a caller waiting for a workflow's close or an update's result. */
+  watcher: ClosedWatcher;
+  metrics: DurableMetrics;
+  /** Workflow time: deadlines of workflow timeouts are set from it; a test environment moves it. */
+  clock: Clock;
+  settings: { leaseTtlMs: number; retentionMs: number };
+  /** What a close from outside a task (terminate, reset) means for the run's jobs, parent and children. */
+  runs: RunClosing;
+  /** Eager start: this process runs the first task of the runs it starts when it serves their task queue. */
+  firstTasks: FirstTasks;
+}

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { crashPoint } from '../core/crash-points.js';
+import { workflowDefinitionOf, type WorkflowDefinition } from '../core/definitions/registry.js';
+import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
+import {
+  InvalidArgumentError,
+  UnknownWorkflowTypeError,
+  WorkflowAlreadyStartedError,
+} from '../core/errors/library.errors.js';
+import { UnknownSignalError } from '../core/errors/workflow-control.js';
+import { encodeMemo } from '../core/payload/memo.js';
+import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
+import {
+  recordSearchAttributes,
+  withoutRemovals,
+  type RecordedSearchAttributes,
+  type SearchAttributes,
+} from '../core/search/search-attributes.js';
+import { checkTaskQueueName } from '../core/task-queue-name.js';
+import type { Type } from '../core/types.js';
+import type { IdConflictPolicy, IdReusePolicy } from '../core/workflow-state.js';
+import { deadlineOf, recordTimeouts, timeoutsInMs, type WorkflowTimeoutOptions } from '../core/workflow-timeouts.js';
+import { inSpan, traceOf } from '../observability/tracing.js';
+import type { ClientParts } from './client-parts.js';
+import { validateWorkflowInput } from './input-validation.js';
+
+/** Options of {@link WorkflowClient.start}. */
+export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends WorkflowTimeoutOptions {
+  /** Business id of the execution; at most one run with this id runs at a time. */
+  workflowId: string;
+  /** Arguments of the `@WorkflowRun` method. @default [] */
+  args?: A;
+  /** Task queue to run on. @default the `@Workflow` taskQueue */
+  taskQueue?: string;
+  /** When the id's last run is closed: start again always, only if it did not complete, or never. @default 'ALLOW_DUPLICATE' */
+  workflowIdReusePolicy?: IdReusePolicy;
+  /** When a run with the id is running: fail, return a handle to it, or terminate it and start anew. @default 'FAIL' */
+  workflowIdConflictPolicy?: IdConflictPolicy;
+  /**
+   * Indexed fields to find the workflow by with `client.list({ query })`, each declared in the
+   * workflow's `@Workflow({ searchAttributes })` with a value of its type (else an
+   * InvalidSearchAttributeError, and nothing is written). Kept by continue-as-new; a new run of
+   * the id replaces them.
+   * @example { customerId: 'c-1', amount: 500, dueAt: new Date('2026-12-24') }
+   */
+  searchAttributes?: SearchAttributes;
+  /**
+   * Data shown with the workflow (`describe().memo`), not indexed: stored with the DataConverter
+   * (so a Date stays a Date, and an encryption codec applies). Kept by continue-as-new.
+   */
+  memo?: Record<string, unknown>;
+}
+
+/** Options of {@link WorkflowClient.signalWithStart}. */
+export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends Omit<
+  StartWorkflowOptions<A>,
+  'workflowIdConflictPolicy'
+> {
+  signal: string;
+  signalArgs?: unknown[];
+}
+
+/** The parts a start uses. */
+export type StarterParts = Pick<
+  ClientParts,
+  | 'histories'
+  | 'catalog'
+  | 'link'
+  | 'converter'
+  | 'registry'
+  | 'dispatcher'
+  | 'metrics'
+  | 'clock'
+  | 'settings'
+  | 'runs'
+  | 'firstTasks'
+>;
+
+/** A signal recorded with a start (signal-with-start). */
+type StartSignal = { type: 'SignalReceived'; signalName: string; input: string[] };
+
+/**
+ * Starts runs: validates the type, arguments, task queue, timeouts and search attributes
+ * (writing nothing on bad input), applies the id policies in one script, and gets the first task
+ * going (here, eagerly, when this process serves its task queue; else as a job). Used by
+ * WorkflowClient and by schedules.
+ */
+export class WorkflowStarter {
+  constructor(private readonly runtime: StarterParts) {}
+
+  /** Starts a run (in a span, within `connectTimeout`); returns the id of the run the id now has. */
+  start(workflow: Type<object> | string, options: StartWorkflowOptions): Promise<{ runId: string }> {
+    return this.runtime.link.call(`start workflow '${options?.workflowId}'`, () =>
+      inSpan(
+        'redurable.start_workflow',
+        { 'workflow.id': options?.workflowId, 'workflow.type': typeName(workflow) },
+        undefined,
+        () => this.startRun(workflow, options),
+        'client',
+      ),
+    );
+  }
+
+  /** Signal-with-start (in a span, within `connectTimeout`); returns the run that got the signal. */
+  signalWithStart(workflow: Type<object> | string, options: SignalWithStartOptions): Promise<{ runId: string }> {
+    const input = this.runtime.converter.encodeAll(
+      options.signalArgs ?? [],
+      `signal '${options.signal}' of workflow '${options.workflowId}'`,
+    );
+    return this.runtime.link.call(`signal-with-start workflow '${options.workflowId}'`, () =>
+      inSpan(
+        'redurable.signal_with_start',
+        { 'workflow.id': options.workflowId, 'workflow.type': typeName(workflow), 'signal.name': options.signal },
+        undefined,
+        () =>
+          this.startRun(
+            workflow,
+            { ...options, workflowIdConflictPolicy: 'USE_EXISTING' },
+            { type: 'SignalReceived', signalName: options.signal, input },
+          ),
+        'client',
+      ),
+    );
+  }
+
+  private async startRun(
+    workflow: Type<object> | string,
+    options: StartWorkflowOptions,
+    signal?: StartSignal,
+  ): Promise<{ runId: string }> {
+    const { histories: store, converter, dispatcher, firstTasks, runs } = this.runtime;
+    const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
+    checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
+    const workflowId = options.workflowId;
+    if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
+      throw new InvalidArgumentError(
+        `Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`,
+      );
+    }
+    if (definition) validateWorkflowInput(definition, options.args ?? []);
+    if (signal && definition && !(signal.signalName in definition.signals)) {
+      throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
+    }
+    const input = converter.encodeAll(options.args ?? [], `workflow '${workflowType}' (${workflowId})`);
+    const timeouts = recordTimeouts(
+      timeoutsInMs(options, `workflow '${workflowType}' (${workflowId})`),
+      this.runtime.clock.now(),
+    );
+    const searchAttributes =
+      options.searchAttributes &&
+      (await this.startSearchAttributes(workflowType, options.searchAttributes, definition));
+    const memo =
+      options.memo && encodeMemo(converter, options.memo, `memo of workflow '${workflowType}' (${workflowId})`);
+    const reuse = options.workflowIdReusePolicy ?? 'ALLOW_DUPLICATE';
+    // The new run's id doubles as the start's request id: a copy of the start script resent
+    // after a lost reply finds that run's history and returns it instead of failing on it.
+    const runId = randomUUID();
+    // Eager start (not for signal-with-start, whose signal may land in a running run).
+    const eager = signal === undefined && firstTasks.serves(taskQueue);
+    return retryWhileRunChanges(workflowId, signal ? 'signal-with-start' : 'start', async () => {
+      // The current run matters only when this start writes to it; otherwise save the round trip.
+      const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
+      const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
+      const res = await store.start({
+        requestId: runId,
+        checkAfterMs: this.runtime.settings.leaseTtlMs,
+        leaseTtlMs: eager ? this.runtime.settings.leaseTtlMs : undefined,
+        started: {
+          type: 'WorkflowExecutionStarted',
+          workflowType,
+          workflowId,
+          runId,
+          taskQueue,
+          input,
+          ...traceOf(),
+          ...(searchAttributes ? { searchAttributes } : {}),
+          ...(memo ? { memo } : {}),
+          ...(timeouts ? { timeouts } : {}),
+        },
+        reuse,
+        conflict: options.workflowIdConflictPolicy ?? 'FAIL',
+        currentRunId,
+        signal,
+        terminateReason: `terminated by a new start of '${workflowId}' (workflowIdConflictPolicy TERMINATE_EXISTING)`,
+        retentionMs: this.runtime.settings.retentionMs,
+      });
+      switch (res.kind) {
+        case 'started': {
+          this.runtime.metrics.workflowStarted(workflowType);
+          crashPoint('start.after-script');
+          // The timeout job exists once start() returns (a crash before it: the first task adds it).
+          const deadline = deadlineOf(timeouts);
+          if (deadline) await dispatcher.scheduleTimeout({ workflowId, runId, taskQueue }, deadline);
+          // Eager start: a process that serves the task queue runs the first task itself, under
+          // the lease the start script took for it (a crash before it commits is repaired by the
+          // recovery sweep once the lease expires); any other enqueues it.
+          if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
+            await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
+          if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING')
+            await runs.closedFromOutside(workflowId, currentRunId);
+          return { runId };
+        }
+        case 'existing':
+          if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);
+          return { runId: res.runId };
+        case 'running':
+          throw new WorkflowAlreadyStartedError(workflowId, res.runId);
+        case 'reuse-rejected':
+          throw new WorkflowIdReuseError(workflowId, res.status, reuse);
+        case 'retry':
+          return RUN_CHANGED;
+      }
+    });
+  }
+
+  /**
+   * Validates start search attributes against the type's declaration: the class's, else the one
+   * a worker registered in Redis; a type with neither (a worker of an older version) gets the
+   * values with their types inferred.
+   */
+  private async startSearchAttributes(
+    workflowType: string,
+    values: SearchAttributes,
+    definition?: WorkflowDefinition,
+  ): Promise<RecordedSearchAttributes> {
+    const declared =
+      definition?.searchAttributes ?? (await this.runtime.catalog.searchAttributeDeclarations())[workflowType];
+    return withoutRemovals(recordSearchAttributes(workflowType, values, declared));
+  }
+
+  private async resolveType(
+    workflow: Type<object> | string,
+    taskQueue?: string,
+  ): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
+    if (typeof workflow !== 'string') {
+      const def = workflowDefinitionOf(workflow);
+      return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue, definition: def };
+    }
+    const local = this.runtime.registry.workflows.get(workflow);
+    if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
+    if (!(await this.runtime.catalog.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
+    return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
+  }
+}
+
+/** The workflow type's name, for spans. */
+export function typeName(workflow: Type<object> | string): string {
+  return typeof workflow === 'string' ? workflow : workflow.name;
+}

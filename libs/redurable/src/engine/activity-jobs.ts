@@ -1,0 +1,191 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { crashPoint } from '../core/crash-points.js';
+import { serializeFailure } from '../core/errors/failure-codec.js';
+import { TimeoutFailure } from '../core/errors/temporal-failure.js';
+import { CancelledFailure } from '../core/errors/workflow-control.js';
+import type { NewEvent } from '../core/events.js';
+import type { DurableMetrics, HistoryReader, Logger } from '../core/ports/index.js';
+import { encodeTaskToken } from '../core/task-token.js';
+import { inSpan } from '../observability/tracing.js';
+import type { ActivityJobData } from '../queues/queue-set.js';
+import { AWAIT_COMPLETION, type ActivityRunner, type Effective } from './activity-runner.js';
+import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
+import { HeartbeatDetails } from './heartbeat-details.js';
+
+/** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
+export type CompletionSink = (
+  target: { workflowId: string; runId: string; workflowTaskQueue: string },
+  event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
+) => Promise<void>;
+
+/** A job created this long after its command was recorded was added again, not by the task that recorded it. */
+const READDED_AFTER_MS = 1000;
+
+export interface ActivityJobsDeps {
+  activities: ActivityRunner;
+  histories: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>;
+  /** Where a final outcome goes. */
+  complete: CompletionSink;
+  logger: Logger;
+  metrics: DurableMetrics;
+}
+
+/**
+ * Processes activity jobs: runs the attempt (ActivityRunner), lets BullMQ retry it after its
+ * backoff, records the final outcome, and parks an attempt that is completed from outside.
+ */
+export class ActivityJobs {
+  private readonly activities: ActivityRunner;
+  private readonly store: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>;
+  private readonly complete: CompletionSink;
+  private readonly logger: Logger;
+  private readonly metrics: DurableMetrics;
+
+  constructor(deps: ActivityJobsDeps) {
+    this.activities = deps.activities;
+    this.store = deps.histories;
+    this.complete = deps.complete;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+  }
+
+  /** BullMQ backoff strategy: the delay after failed attempt number `attempt`. */
+  backoff(attempt: number, job: { data: ActivityJobData }): number {
+    return this.activities.backoff(attempt, job.data);
+  }
+
+  async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
+    const data = job.data;
+    const attributes = {
+      'workflow.id': data.workflowId,
+      'workflow.run_id': data.runId,
+      'activity.type': data.activityType,
+      'activity.seq': data.seq,
+      'activity.attempt': job.attemptsMade + 1,
+    };
+    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
+  }
+
+  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal, lockToken?: string): Promise<void> {
+    const data = job.data;
+    const attempt = job.attemptsMade + 1;
+    const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
+    const eff = this.activities.effective(data);
+    // A job restarted after its worker died, or added again after the first was removed (the
+    // recovery sweep or a replay re-adds it later than the command was recorded), may belong to
+    // an activity whose outcome is recorded, or to a run that has closed since: look before
+    // running it. A first job added with its command skips the round trip (activities run at
+    // least once; the idempotency key covers the rest).
+    const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
+    if (readded) {
+      const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
+      if (state !== 'outstanding') {
+        this.logger.log?.(
+          `${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`,
+        );
+        return;
+      }
+    }
+    const began = performance.now();
+    if (attempt === 1 && !data.awaiting)
+      this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+    // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
+    const progress = job.progress as { heartbeat?: unknown } | number | undefined;
+    const previous =
+      typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
+    const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
+    const startedAt = Date.now();
+    const completeAsync = {
+      token: encodeTaskToken({
+        workflowId: data.workflowId,
+        runId: data.runId,
+        seq: data.seq,
+        attempt,
+        taskQueue: data.options.taskQueue,
+      }),
+      requested: false,
+    };
+    try {
+      // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
+      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
+      const result = await this.activities.runAttempt(data, attempt, eff, step, shutdown, {
+        previous,
+        details,
+        completeAsync,
+      });
+      if (result === AWAIT_COMPLETION) {
+        await details.flush();
+        // Completed from outside before the method returned: nothing to wait for.
+        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') return;
+        await this.park(job, lockToken, { attempt, startedAt }, eff);
+      }
+      details.stop();
+      crashPoint('activity.after-run');
+      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
+      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+    } catch (err) {
+      if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
+      await details.flush();
+      if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
+      const retryState = this.activities.finalState(err, eff, attempt, data);
+      if (!retryState) {
+        this.activities.retrying(data, step, attempt, eff, err, began);
+        throw err;
+      }
+      const failure = this.activities.finalFailure(data, step, attempt, retryState, err);
+      await this.complete(data, {
+        type: 'ActivityTaskFailed',
+        seq: data.seq,
+        failure: serializeFailure(failure),
+        attempt,
+      });
+      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+      // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
+      throw new UnrecoverableError(failure.message);
+    }
+  }
+
+  /**
+   * Parks an attempt that waits to be completed from outside: its job is delayed until the
+   * attempt's first deadline (or an hour, to look again), and BullMQ is told it is not done.
+   */
+  private async park(
+    job: Job<ActivityJobData>,
+    lockToken: string | undefined,
+    awaiting: { attempt: number; startedAt: number },
+    eff: Effective,
+  ): Promise<never> {
+    const data = { ...job.data, awaiting };
+    await job.updateData(data);
+    const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
+    await job.moveToDelayed(Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS), lockToken);
+    throw new DelayedError();
+  }
+
+  /**
+   * A parked attempt's job came back: parked again when its deadline is still ahead (a heartbeat
+   * moved it, or it came back to look); otherwise the attempt failed with that timeout.
+   */
+  private async awaitAgain(
+    job: Job<ActivityJobData>,
+    lockToken: string | undefined,
+    eff: Effective,
+    step: string,
+  ): Promise<void> {
+    const awaiting = job.data.awaiting!;
+    // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
+    if (!job.data.nonCancellable && (await this.store.cancelRequested(job.data.workflowId, job.data.runId))) {
+      throw new CancelledFailure(
+        `Workflow '${job.data.workflowId}' was cancelled while ${step} waited to be completed`,
+      );
+    }
+    const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
+    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
+    const { awaiting: _, ...rest } = job.data;
+    await job.updateData(rest); // the retry, if any, runs the activity again
+    throw new TimeoutFailure(
+      `${step} attempt ${awaiting.attempt} was not completed in time (${due!.type} timeout while waiting for completeAsync)`,
+      due!.type,
+    );
+  }
+}
