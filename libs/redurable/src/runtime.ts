@@ -221,12 +221,11 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Iterable<string>): RecoverySweep {
-    const { histories, indexes, queues, dispatcher, children, timeouts, logger, metrics, options } = this;
+    const { histories, indexes, dispatcher, children, timeouts, logger, metrics, options } = this;
     const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
     return new RecoverySweep({
       histories,
       indexes,
-      queues,
       dispatcher,
       children,
       timeouts,

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
-import type { ChildIndexes, Clock, HistoryReader, HistoryWriter, Logger, RunClosing } from '../core/ports/index.js';
+import type {
+  ChildIndexes,
+  Clock,
+  HistoryReader,
+  HistoryWriter,
+  JobDispatcher,
+  Logger,
+  RunClosing,
+} from '../core/ports/index.js';
 import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/events.js';
 import { closeFailure } from '../core/close-failure.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
 import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
 import type { StepOwner } from './step-dispatch.js';
@@ -22,7 +29,7 @@ export interface ChildWorkflowsDeps {
   histories: HistoryReader & HistoryWriter;
   /** Closed children whose parent is not yet told, closed parents whose children still need the policy. */
   indexes: ChildIndexes;
-  dispatcher: Dispatcher;
+  dispatcher: JobDispatcher;
   writes: WorkflowWrites;
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */

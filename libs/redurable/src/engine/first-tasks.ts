@@ -1,12 +1,11 @@
-import type { FirstTasks, Lease, Logger } from '../core/ports/index.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
+import type { FirstTasks, JobDispatcher, Lease, Logger } from '../core/ports/index.js';
 import type { ServedQueues } from './served-queues.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
 
 export interface EagerFirstTasksDeps {
   served: ServedQueues;
   runner: WorkflowTaskRunner;
-  dispatcher: Dispatcher;
+  dispatcher: JobDispatcher;
   logger: Logger;
 }
 

@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { outstandingOf } from '../core/outstanding.js';
-import type { DurableMetrics, HistoryReader, Logger, RecoveryIndex } from '../core/ports/index.js';
+import type {
+  CommandJob,
+  DurableMetrics,
+  HistoryReader,
+  JobDispatcher,
+  Logger,
+  RecoveryIndex,
+} from '../core/ports/index.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
 import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
-import { activityJobId, timerJobId, type Dispatcher } from '../queues/dispatcher.js';
-import type { QueueSet } from '../queues/queue-set.js';
 import type { ChildWorkflows } from './child-workflows.js';
 
 export interface RecoverySweepDeps {
   histories: HistoryReader;
   /** The due indexes, the child indexes and the store's clock. */
   indexes: RecoveryIndex;
-  queues: QueueSet;
-  dispatcher: Dispatcher;
+  /** Adds tasks and lost jobs, and says which jobs exist. */
+  dispatcher: JobDispatcher;
   children: Pick<ChildWorkflows, 'notifyParent' | 'applyForClosedParent'>;
   /** Closes a run past its workflow timeout whose timeout job was lost. */
   timeouts: { timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown> };
@@ -254,7 +259,7 @@ export class RecoverySweep {
    * scheduled and that were never started get a replay, which starts them.
    */
   private async checkJobs(meta: WorkflowMeta, now: number, afterCommit: boolean): Promise<Verdict> {
-    const { histories: store, queues, dispatcher, logger, settings: options } = this.deps;
+    const { histories: store, dispatcher, logger, settings: options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
     // Unreadable entries are the workflow task's problem (it records them); look at the rest.
@@ -284,26 +289,29 @@ export class RecoverySweep {
         return { repaired: true, next: now + ttl };
       }
     }
-    const timerQueue = await queues.workflowFor(taskQueue, workflowId);
-    const watched = [
-      ...(await Promise.all(
-        activities.map(async (a) => ({
-          event: a,
-          queue: await queues.activityFor(a.options.taskQueue, workflowId),
-          jobId: activityJobId(workflowId, runId, a.seq),
-          what: `activity '${a.activityType}' (seq ${a.seq})`,
-        })),
-      )),
+    const watched: {
+      event: (typeof activities)[number] | (typeof dueTimers)[number];
+      job: CommandJob;
+      what: string;
+    }[] = [
+      ...activities.map((a) => ({
+        event: a,
+        job: { kind: 'activity' as const, seq: a.seq, taskQueue: a.options.taskQueue },
+        what: `activity '${a.activityType}' (seq ${a.seq})`,
+      })),
       ...dueTimers.map((t) => ({
         event: t,
-        queue: timerQueue,
-        jobId: timerJobId(workflowId, runId, t.seq),
+        job: { kind: 'timer' as const, seq: t.seq },
         what: `timer (seq ${t.seq})`,
       })),
     ];
+    const owner = { workflowId, runId, taskQueue, trace };
     let repaired = false;
     if (watched.length > 0) {
-      const states = await queues.jobStates(watched);
+      const states = await dispatcher.jobStates(
+        owner,
+        watched.map((w) => w.job),
+      );
       // The meta was read before the jobs: if the run closed since, its missing or finished jobs
       // are as they should be (a closed run refuses outcomes), so nothing is re-added.
       if (states.some((s) => s !== 'pending')) {
@@ -323,7 +331,7 @@ export class RecoverySweep {
           ),
         )
       ).filter((w) => w !== undefined);
-      for (const w of unrecorded) await w.queue.remove(w.jobId);
+      for (const w of unrecorded) await dispatcher.removeJob(owner, w.job);
       if (unrecorded.length > 0) {
         logger.warn(
           `Recovery: workflow ${workflowId} (run ${runId}) had no outcome for the finished job of ${unrecorded.map((m) => m.what).join(', ')} (lost by Redis, as in a failover); running it again`,
@@ -332,7 +340,7 @@ export class RecoverySweep {
       const missing = [...watched.filter((_, i) => states[i] === 'missing'), ...unrecorded];
       if (missing.length > 0) {
         await dispatcher.dispatch(
-          { workflowId, runId, taskQueue, trace },
+          owner,
           missing.map((m) => m.event),
           now,
         );

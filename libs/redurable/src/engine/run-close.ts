@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { crashPoint } from '../core/crash-points.js';
 import type { NewEvent, WorkflowExecutionStarted } from '../core/events.js';
-import type { CloseSpec, DurableMetrics, Logger, RunClosing } from '../core/ports/index.js';
+import type { CloseSpec, DurableMetrics, JobDispatcher, Logger, RunClosing } from '../core/ports/index.js';
 import { deadlineOf, recordTimeouts } from '../core/workflow-timeouts.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
 import type { Closing, NewCommand, WorkflowActivation } from '../workflow/activation.js';
 import type { StepDispatch } from './step-dispatch.js';
 import type { WorkflowCache } from './workflow-cache.js';
@@ -61,7 +60,7 @@ function carriedTimeouts(
 
 export interface RunCloserDeps {
   cache: WorkflowCache;
-  dispatcher: Dispatcher;
+  dispatcher: JobDispatcher;
   steps: StepDispatch;
   runs: RunClosing;
   metrics: DurableMetrics;

@@ -1,7 +1,6 @@
 import { crashPoint } from '../core/crash-points.js';
 import type { ChildWorkflowScheduled, CommandEvent, NewCommand, TraceCarrier } from '../core/events.js';
-import type { Logger } from '../core/ports/index.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
+import type { JobDispatcher, Logger } from '../core/ports/index.js';
 
 /** The run whose step is dispatched. */
 export interface StepOwner {
@@ -17,7 +16,7 @@ export interface ChildStarter {
 }
 
 export interface StepDispatchDeps {
-  dispatcher: Dispatcher;
+  dispatcher: JobDispatcher;
   children: ChildStarter;
   logger: Logger;
 }

@@ -13,6 +13,7 @@ import type {
   Clock,
   CompletionResult,
   DurableMetrics,
+  JobDispatcher,
   Lease,
   Logger,
   RunClosing,
@@ -22,7 +23,6 @@ import type {
 } from '../core/ports/index.js';
 import { deadlineOf } from '../core/workflow-timeouts.js';
 import { inSpan } from '../observability/tracing.js';
-import type { Dispatcher } from '../queues/dispatcher.js';
 import { WorkflowActivation, type NewCommand } from '../workflow/activation.js';
 import {
   isLocal,
@@ -45,7 +45,7 @@ export interface TaskRunnerDeps {
   converter: DataConverter;
   cache: WorkflowCache;
   /** Task jobs and workflow timeout jobs. */
-  dispatcher: Dispatcher;
+  dispatcher: JobDispatcher;
   /** A step's activity and timer jobs and child workflows. */
   steps: StepDispatch;
   /** Runs the local activities a task's code calls. */

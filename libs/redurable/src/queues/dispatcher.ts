@@ -4,6 +4,7 @@ import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
 import type { RunDeadline } from '../core/workflow-timeouts.js';
 import type { ActivityJobData } from './queue-set.js';
+import type { CommandJob, JobDispatcher, JobOwner, JobPresence } from '../core/ports/index.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {
@@ -40,7 +41,7 @@ export interface DispatcherDeps {
  * Turns committed commands into BullMQ jobs. Job ids are deterministic, so dispatching the
  * same command twice (after a crash, on replay) adds nothing.
  */
-export class Dispatcher {
+export class Dispatcher implements JobDispatcher {
   private readonly queues: QueueSet;
   private readonly retention: JobRetention;
 
@@ -156,6 +157,31 @@ export class Dispatcher {
   async cancelTimeout(workflow: { workflowId: string; runId: string; taskQueue: string }): Promise<void> {
     const queue = await this.queues.workflowFor(workflow.taskQueue, workflow.workflowId);
     await queue.remove(timeoutJobId(workflow.workflowId, workflow.runId)).catch(() => 0);
+  }
+
+  /** Whether each command job of the run exists, and whether it finished (one HMGET each, pipelined per queue). */
+  async jobStates(workflow: JobOwner, jobs: CommandJob[]): Promise<JobPresence[]> {
+    return this.queues.jobStates(await Promise.all(jobs.map((job) => this.locate(workflow, job))));
+  }
+
+  /** Removes one command job (a finished one whose outcome was lost, before adding it again). */
+  async removeJob(workflow: JobOwner, job: CommandJob): Promise<void> {
+    const { queue, jobId } = await this.locate(workflow, job);
+    await queue.remove(jobId);
+  }
+
+  /** The queue and id of a command's job. */
+  private async locate(workflow: JobOwner, job: CommandJob) {
+    const { workflowId, runId } = workflow;
+    return job.kind === 'activity'
+      ? {
+          queue: await this.queues.activityFor(job.taskQueue, workflowId),
+          jobId: activityJobId(workflowId, runId, job.seq),
+        }
+      : {
+          queue: await this.queues.workflowFor(workflow.taskQueue, workflowId),
+          jobId: timerJobId(workflowId, runId, job.seq),
+        };
   }
 
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { TraceCarrier } from '../core/events.js';
+import type { JobPresence } from '../core/ports/index.js';
 import type { RedisClient } from '../store/redis-client.js';
 import { activityQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
 import { partitionOf } from '../store/shards.js';
@@ -44,9 +45,6 @@ export interface WorkflowJobData {
 export interface ScheduleJobData {
   scheduleId: string;
 }
-
-/** What the recovery sweep finds of a job. */
-export type JobPresence = 'missing' | 'pending' | 'finished';
 
 /** A job the recovery sweep looks for. */
 export interface JobRef {

@@ -12,3 +12,4 @@ export * from './indexes.js';
 export * from './catalog.js';
 export * from './schedules.js';
 export * from './runs.js';
+export * from './jobs.js';

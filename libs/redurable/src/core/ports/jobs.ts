@@ -1,0 +1,44 @@
+import type { CommandEvent, NewCommand, TraceCarrier } from '../events.js';
+import type { RunDeadline } from '../workflow-timeouts.js';
+
+/** The run whose jobs these are, and the task queue its workflow tasks go to. */
+export interface JobOwner {
+  workflowId: string;
+  runId: string;
+  taskQueue: string;
+  /** The run's trace context, copied into its activity jobs. */
+  trace?: TraceCarrier;
+}
+
+/** The job of one command of a run: an activity's (on its own task queue) or a timer's (on the run's). */
+export type CommandJob = { kind: 'activity'; seq: number; taskQueue: string } | { kind: 'timer'; seq: number };
+
+/** What the recovery sweep finds of a job: none, waiting or running, or finished (completed or failed). */
+export type JobPresence = 'missing' | 'pending' | 'finished';
+
+/**
+ * The jobs that move workflows on: activity and timer jobs of committed commands, workflow tasks,
+ * workflow timeout jobs. Job ids are deterministic, so adding one twice adds nothing. The
+ * Dispatcher implements it on BullMQ.
+ */
+export interface JobDispatcher {
+  /** Adds the jobs of the activity and timer commands among `commands` (recorded earlier when they carry `ts`). */
+  dispatch(workflow: JobOwner, commands: (NewCommand | CommandEvent)[], now: number): Promise<void>;
+  /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
+  enqueueTask(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    tag: string,
+    delay?: number,
+    replay?: boolean,
+  ): Promise<void>;
+  /** Adds the delayed job that closes a run at its workflow timeout. */
+  scheduleTimeout(workflow: JobOwner, deadline: RunDeadline): Promise<void>;
+  /** Removes a closed run's timeout job (best effort). */
+  cancelTimeout(workflow: JobOwner): Promise<void>;
+  /** Whether each command job of the run exists, and whether it finished. */
+  jobStates(workflow: JobOwner, jobs: CommandJob[]): Promise<JobPresence[]>;
+  /** Removes one command job (a finished one whose outcome was lost, before adding it again). */
+  removeJob(workflow: JobOwner, job: CommandJob): Promise<void>;
+}
