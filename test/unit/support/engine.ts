@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { DurableRegistry } from '../../../libs/redurable/src/core/definitions/registry.js';
+import type { Type } from '../../../libs/redurable/src/core/types.js';
+import { StepDispatch } from '../../../libs/redurable/src/engine/step-dispatch.js';
+import { WorkflowTaskRunner } from '../../../libs/redurable/src/engine/task-runner.js';
+import { WorkflowCache } from '../../../libs/redurable/src/engine/workflow-cache.js';
+import { FakeClock } from './clock.js';
+import { json, started } from './histories.js';
+import { MemoryHistories } from './memory-histories.js';
+import { MemoryJobs } from './memory-jobs.js';
+import {
+  RecordingChildStarter,
+  RecordingLogger,
+  RecordingMetrics,
+  RecordingRunClosing,
+  ScriptedLocalActivities,
+} from './recorders.js';
+
+export const LEASE_TTL = 1000;
+export const TASK_RETRY = { baseMs: 1000, maxMs: 60_000 };
+
+/**
+ * A WorkflowTaskRunner built as runtime.ts builds it (a real WorkflowCache, a real StepDispatch
+ * over the jobs), over the in-memory store and jobs, with `workflows` registered.
+ */
+export function taskRunner(
+  workflows: Type<object>[],
+  { local = {}, cacheSize = 10 }: { local?: Record<string, (...args: never[]) => unknown>; cacheSize?: number } = {},
+) {
+  const clock = new FakeClock();
+  const store = new MemoryHistories(clock);
+  const jobs = new MemoryJobs();
+  const logger = new RecordingLogger();
+  const metrics = new RecordingMetrics();
+  const runs = new RecordingRunClosing();
+  const children = new RecordingChildStarter();
+  const registry = new DurableRegistry();
+  for (const w of workflows) registry.addWorkflow(w);
+  const cache = new WorkflowCache(cacheSize);
+  const steps = new StepDispatch({ dispatcher: jobs, children, logger });
+  const localActivities = new ScriptedLocalActivities(json, local);
+  const runner = new WorkflowTaskRunner({
+    store,
+    registry,
+    converter: json,
+    cache,
+    dispatcher: jobs,
+    steps,
+    local: localActivities,
+    runs,
+    metrics,
+    logger,
+    clock,
+    settings: { leaseTtlMs: LEASE_TTL, retentionMs: 0, taskRetry: TASK_RETRY },
+  });
+  /** Starts run `runId` of workflow `workflowId` (as the client would), on task queue `q`. */
+  const start = (
+    workflowType: string,
+    input: unknown[],
+    workflowId: string,
+    runId: string,
+    extra: Parameters<typeof started>[2] = {},
+  ) =>
+    store.start(
+      { type: 'WorkflowExecutionStarted', ...started(workflowType, input, { workflowId, runId, ...extra }) },
+      { checkAfterMs: LEASE_TTL },
+    );
+  return { clock, store, jobs, logger, metrics, runs, children, cache, local: localActivities, runner, start };
+}
