@@ -143,7 +143,8 @@ describe('a worker killed while its saga compensates', () => {
 
 describe('a process killed at each crash point between two Redis writes', () => {
   // With the cache, a step records an outcome and its commands in one script; without it
-  // (CACHE_SIZE 0) every task replays and takes the two-write path. Both are killed here.
+  // (CACHE_SIZE 0) every task replays and takes the two-write path. Both are killed here, with
+  // every activity a BullMQ job (EAGER 0; eager activities have their own table below).
   test.each([
     ['task.after-commit', '1000', 'outcome and commands committed, jobs not yet dispatched'],
     ['task.after-commit', '0', 'replayed task committed, jobs not yet dispatched'],
@@ -155,12 +156,17 @@ describe('a process killed at each crash point between two Redis writes', () => 
     '%s, cache size %s (%s): the workflow completes with every step recorded once',
     async (point, cacheSize) => {
       const id = `crash-at-${point}-${cacheSize}`;
-      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: '2', CACHE_SIZE: cacheSize });
+      const crashing = worker({
+        REDURABLE_CRASH_POINT: point,
+        REDURABLE_CRASH_AFTER: '2',
+        CACHE_SIZE: cacheSize,
+        EAGER: '0',
+      });
       await ready(crashing);
       await startWorkflow(id, 4);
       expect((await crashing.exited).signal).toBe('SIGKILL'); // it really died at that point
 
-      const second = worker({ CACHE_SIZE: cacheSize });
+      const second = worker({ CACHE_SIZE: cacheSize, EAGER: '0' });
       expect(await client.client.getHandle<number>(id).result()).toBe(10);
       await expectExactlyOnce(id, 4);
       const runs = (await counters('runs', id, 4)).reduce((a, b) => a + b, 0);
@@ -176,6 +182,63 @@ describe('a process killed at each crash point between two Redis writes', () => 
     },
     40_000,
   );
+
+  // An eager activity runs in the process that committed its scheduling, claimed by that commit,
+  // with no job: a process killed anywhere around it loses the claim, and the recovery sweep adds
+  // the activity's job once the claim expires (lease ttl 1s here). Each step is recorded once and
+  // its effect happens once; only a kill after an attempt began runs that step again.
+  test.each([
+    ['task.after-commit', '1000', {}, 4, 'the commit claimed the next activity, which has not started'],
+    ['task.after-commit', '0', {}, 4, 'a replayed task claimed the next activity, which has not started'],
+    ['eager.after-run', '1000', {}, 5, 'the activity ran, its outcome not yet recorded'],
+    ['eager.after-run', '0', {}, 5, 'the activity ran (no cache), its outcome not yet recorded'],
+    ['eager.before-renew', '1000', { STEP_MS: '700' }, 5, 'the activity is running, at its claim renewal'],
+    [
+      'eager.after-handover',
+      '1000',
+      { FAIL_FIRST: '2', REDURABLE_CRASH_AFTER: '1' },
+      5,
+      'attempt 1 failed, its retry job added, the claim kept',
+    ],
+  ])(
+    'eager: %s, cache size %s %j: the workflow completes, each step recorded once, %i runs (%s)',
+    async (point, cacheSize, env, runs) => {
+      const id = `eager-crash-at-${point}-${cacheSize}`;
+      const crashing = worker({
+        REDURABLE_CRASH_POINT: point,
+        REDURABLE_CRASH_AFTER: '2',
+        CACHE_SIZE: cacheSize,
+        ...env,
+      });
+      await ready(crashing);
+      await startWorkflow(id, 4);
+      expect((await crashing.exited).signal).toBe('SIGKILL');
+
+      const second = worker({ CACHE_SIZE: cacheSize, ...env });
+      expect(await client.client.getHandle<number>(id).result()).toBe(10);
+      await expectExactlyOnce(id, 4);
+      expect((await counters('runs', id, 4)).reduce((a, b) => a + b, 0)).toBe(runs);
+      await stop(second);
+    },
+    40_000,
+  );
+
+  test('sweep.after-takeover: a sweep killed after taking over an expired claim; the next one adds the job', async () => {
+    const id = 'eager-crash-sweep-takeover';
+    const first = worker({ REDURABLE_CRASH_POINT: 'eager.before-renew', REDURABLE_CRASH_AFTER: '2', STEP_MS: '700' });
+    await ready(first);
+    await startWorkflow(id, 3);
+    expect((await first.exited).signal).toBe('SIGKILL'); // killed while a step ran, its claim held
+    const sweeper = worker({ REDURABLE_CRASH_POINT: 'sweep.after-takeover' });
+    expect((await sweeper.exited).signal).toBe('SIGKILL'); // took the expired claim over, added no job
+
+    const last = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(6);
+    await expectExactlyOnce(id, 3);
+    // The step running at the kill ran again (once), the others once.
+    expect((await counters('runs', id, 3)).reduce((a, b) => a + b, 0)).toBe(4);
+    await stop(last);
+  }, 40_000);
 
   // Local activities run inside the workflow task and are recorded with its commit: a kill
   // before the commit runs them again (at least once), a kill after it does not.
@@ -418,7 +481,8 @@ describe('a process killed at each crash point between two Redis writes', () => 
     'a worker running an update killed at %s (hit %s, %s): another worker completes the update once, with the same result',
     async (point, after) => {
       const id = `crash-update-${point}-${after}`;
-      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after });
+      // The update's activity is a job here (EAGER 0): the points are those of the queue path.
+      const crashing = worker({ REDURABLE_CRASH_POINT: point, REDURABLE_CRASH_AFTER: after, EAGER: '0' });
       await ready(crashing);
       const handle = client.client.getHandle(id);
       await client.client.start('UpdateCrashWorkflow', { workflowId: id, taskQueue: 'crash' });
@@ -430,7 +494,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
       const recordedAtKill = (await history(id)).some((e) => e.type === 'WorkflowUpdateCompleted');
       expect(recordedAtKill).toBe(after === '3');
 
-      worker();
+      worker({ EAGER: '0' });
       expect(await update.result()).toBe(2);
       await handle.signal('finish');
       expect(await client.client.getHandle<number>(id).result()).toBe(2);

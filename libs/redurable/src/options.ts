@@ -64,8 +64,16 @@ export interface DurableModuleOptions {
   partitions?: Record<string, number>;
   /** Start workers in this process; false makes a client-only app. @default true */
   worker?: boolean;
-  /** Activity jobs run at once, per task queue. @default 10 */
+  /** Activity attempts run at once, per task queue (queued jobs and eager activities together). @default 10 */
   concurrency?: number;
+  /**
+   * Eager activities: the worker that records a step runs the next activity itself, claimed in
+   * the same write, when it serves that activity's task queue and has a free slot of
+   * `concurrency` (one write and one fsync per step, no BullMQ job); otherwise, and for retries,
+   * the activity is a BullMQ job. `false` queues every activity (`@Activity({ eager })` and the
+   * call's `eager` option decide per activity). @default true
+   */
+  eagerActivities?: boolean;
   /** Workflow tasks run at once, per task queue. @default 10 */
   workflowConcurrency?: number;
   /** Live workflow executions kept in memory (0 = always replay). @default 1000 */
@@ -107,6 +115,7 @@ export interface ResolvedDurableOptions {
   partitions: Record<string, number>;
   worker: boolean;
   concurrency: number;
+  eagerActivities: boolean;
   workflowConcurrency: number;
   workflowCacheSize: number;
   leaseTtlMs: number;
@@ -175,6 +184,7 @@ class DurableOptionsSchema {
   partitions?: Record<string, number>;
   @IsOptional() @IsBoolean() worker?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) concurrency?: number;
+  @IsOptional() @IsBoolean() eagerActivities?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) workflowConcurrency?: number;
   @IsOptional() @IsInt() @Min(0) workflowCacheSize?: number;
   @IsOptional() @IsDuration() leaseTtl?: Duration;
@@ -225,6 +235,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     partitions: { ...(options.partitions ?? {}) },
     worker: options.worker ?? true,
     concurrency: options.concurrency ?? 10,
+    eagerActivities: options.eagerActivities ?? true,
     workflowConcurrency: options.workflowConcurrency ?? 10,
     workflowCacheSize: options.workflowCacheSize ?? 1000,
     leaseTtlMs,

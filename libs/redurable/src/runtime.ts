@@ -32,9 +32,12 @@ import { QueueSet } from './queues/queue-set.js';
 import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { WorkflowWrites } from './queues/workflow-writes.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
+import { RedisClaimStore } from './store/claim-store.js';
 import { ClosedWatcher } from './store/closed-watcher.js';
 import { endpointOf, openConnection } from './store/connection-option.js';
 import { RedisHistoryStore } from './store/history-store.js';
+import { SlotTable } from './engine/activity-slots.js';
+import { EagerActivities, workerIdentity } from './engine/eager-activities.js';
 import { RedisIndexStore } from './store/index-store.js';
 import { KEY_LAYOUT_VERSION, KeyNames } from './store/keys.js';
 import type { RedisClient } from './store/redis-client.js';
@@ -91,6 +94,10 @@ export class DurableRuntime {
   private readonly steps: StepDispatch;
   private readonly completions: Completions;
   private readonly activityJobs: ActivityJobs;
+  /** Activity slots per served task queue, shared by queued jobs and eager activities. */
+  private readonly slots = new SlotTable();
+  private readonly claims: RedisClaimStore;
+  private readonly eager: EagerActivities;
   private readonly firstTasks: EagerFirstTasks;
   private readonly timeouts: RunTimeouts;
   private readonly scheduleStore: ScheduleStore;
@@ -149,6 +156,17 @@ export class DurableRuntime {
       logger,
       metrics,
     }));
+    const claims = (this.claims = new RedisClaimStore(redis, this.keys));
+    const eager = (this.eager = new EagerActivities({
+      activities,
+      claims,
+      jobs: dispatcher,
+      served: this.served,
+      slots: this.slots,
+      logger,
+      metrics,
+      settings: { enabled: options.eagerActivities, leaseTtlMs, owner: workerIdentity() },
+    }));
     const cache = (this.cache = new WorkflowCache(options.workflowCacheSize));
     const runner = (this.runner = new WorkflowTaskRunner({
       store: histories,
@@ -158,6 +176,7 @@ export class DurableRuntime {
       dispatcher,
       steps,
       local: activities,
+      eager,
       runs: children,
       metrics,
       logger,
@@ -165,7 +184,14 @@ export class DurableRuntime {
       settings: { ...settings, taskRetry: { baseMs: 1000, maxMs: 60_000 } },
     }));
     this.completions = new Completions({ served: this.served, runner, writes, clock });
-    this.activityJobs = new ActivityJobs({ activities, histories, complete: this.completions.record, logger, metrics });
+    this.activityJobs = new ActivityJobs({
+      activities,
+      histories,
+      slots: this.slots,
+      complete: this.completions.record,
+      logger,
+      metrics,
+    });
     this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, logger });
     this.timeouts = new RunTimeouts({ writes, runs: children, logger });
     // The client, and the schedules it operates.
@@ -185,6 +211,7 @@ export class DurableRuntime {
       settings,
       runs: children,
       firstTasks: this.firstTasks,
+      claims,
     };
     const starter = new WorkflowStarter(parts);
     this.schedules = new ScheduleProcessor({
@@ -221,11 +248,12 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Iterable<string>): RecoverySweep {
-    const { histories, indexes, dispatcher, children, timeouts, logger, metrics, options } = this;
+    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options } = this;
     const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
     return new RecoverySweep({
       histories,
       indexes,
+      claims,
       dispatcher,
       children,
       timeouts,
@@ -338,6 +366,8 @@ export class DurableRuntime {
         runner: this.runner,
         activities: this.activities,
         activityJobs: this.activityJobs,
+        eager: this.eager,
+        slots: this.slots,
         complete: this.completions.record,
         timeouts: this.timeouts,
         served: this.served,

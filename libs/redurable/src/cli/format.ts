@@ -89,7 +89,7 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
         ...d.pendingActivities.map((a) => [
           String(a.seq),
           `${a.activityType}${a.compensation ? ' (compensation)' : ''}`,
-          a.state,
+          a.eager ? `${a.state} (eager, on ${a.eager.worker} since ${time(a.eager.since)})` : a.state,
           String(a.attempt),
           a.nextAttemptAt ? time(a.nextAttemptAt) : '',
           a.lastFailure ?? '',

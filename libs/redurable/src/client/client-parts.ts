@@ -1,6 +1,7 @@
 import type { DurableRegistry } from '../core/definitions/registry.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type {
+  ActivityClaims,
   Clock,
   DurableMetrics,
   FirstTasks,
@@ -45,4 +46,6 @@ export interface ClientParts {
   runs: RunClosing;
   /** Eager start: this process runs the first task of the runs it starts when it serves their task queue. */
   firstTasks: FirstTasks;
+  /** Eager activities' claims (describe() shows a claimed activity as running, on its worker). */
+  claims: Pick<ActivityClaims, 'claimsOf'>;
 }

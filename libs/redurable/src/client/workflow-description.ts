@@ -19,8 +19,14 @@ export interface PendingActivity {
   jobId: string;
   /** The BullMQ queue holding its job (the workflow's partition of the task queue's activity queue). */
   queue: string;
-  /** BullMQ job state: waiting, active, delayed (waiting to retry), ...; `missing` when its job is gone (the recovery sweep re-adds it). */
+  /**
+   * BullMQ job state: waiting, active, delayed (waiting to retry), ...; `running` for an eager
+   * activity (run by the worker that claimed it, with no job: see `eager`); `missing` when its
+   * job is gone (the recovery sweep re-adds it).
+   */
   state: string;
+  /** Set while an eager activity runs: on which worker (host/pid/id), since when, and until when its claim holds (renewed while it runs). */
+  eager?: { worker: string; since: Date; claimedUntil: Date };
   /** True when the saga scheduled it to undo an earlier step. */
   compensation: boolean;
 }

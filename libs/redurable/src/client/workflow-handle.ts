@@ -32,6 +32,7 @@ export type HandleParts = Pick<
   | 'runs'
   | 'clock'
   | 'settings'
+  | 'claims'
 >;
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';
@@ -382,12 +383,14 @@ export class WorkflowHandle<R = unknown, W = unknown> {
   }
 
   private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
+    const claims = activities.length > 0 ? await this.runtime.claims.claimsOf(this.workflowId, meta.runId) : [];
     return Promise.all(
       activities.map(async (e) => {
         const queue = await this.runtime.queues.activityFor(e.options.taskQueue, this.workflowId);
         const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
         const job = await queue.getJob(jobId);
-        const state = job ? await job.getState() : 'missing';
+        const claim = claims.find((c) => c.seq === e.seq && !c.taken);
+        const state = job ? await job.getState() : claim ? 'running' : 'missing';
         const awaiting = job?.data.awaiting;
         const nextAttemptAt =
           state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
@@ -401,6 +404,15 @@ export class WorkflowHandle<R = unknown, W = unknown> {
           ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
           ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
           state,
+          ...(claim && !job
+            ? {
+                eager: {
+                  worker: claim.owner,
+                  since: new Date(claim.since),
+                  claimedUntil: new Date(claim.expiresAt),
+                },
+              }
+            : {}),
           jobId,
           queue: queue.name,
           compensation: e.compensation === true,

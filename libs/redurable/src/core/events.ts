@@ -14,6 +14,8 @@ export interface RecordedActivityOptions {
   retry?: RetryPolicy;
   /** Local activities: retries whose backoff is longer than this wait on a durable timer instead of in the task. */
   localRetryThresholdMs?: number;
+  /** The call's `eager` option, when it set one (else `@Activity` and the module decide). */
+  eager?: boolean;
 }
 
 interface EventBase {

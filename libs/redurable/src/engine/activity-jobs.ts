@@ -11,6 +11,7 @@ import type { ActivityJobData } from '../queues/queue-set.js';
 import { AWAIT_COMPLETION, type ActivityRunner, type Effective } from './activity-runner.js';
 import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
+import type { SlotTable } from './activity-slots.js';
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
 export type CompletionSink = (
@@ -21,8 +22,15 @@ export type CompletionSink = (
 /** A job created this long after its command was recorded was added again, not by the task that recorded it. */
 const READDED_AFTER_MS = 1000;
 
+/** The attempt a job runs: BullMQ's count, after the attempts made in process before it was handed over. */
+function attemptOf(job: Job<ActivityJobData>): number {
+  return job.attemptsMade + 1 + (job.data.attemptBase ?? 0);
+}
+
 export interface ActivityJobsDeps {
   activities: ActivityRunner;
+  /** Activity slots per task queue, shared with eager activities. */
+  slots: SlotTable;
   histories: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>;
   /** Where a final outcome goes. */
   complete: CompletionSink;
@@ -40,20 +48,23 @@ export class ActivityJobs {
   private readonly complete: CompletionSink;
   private readonly logger: Logger;
   private readonly metrics: DurableMetrics;
+  private readonly slots: SlotTable;
 
   constructor(deps: ActivityJobsDeps) {
     this.activities = deps.activities;
+    this.slots = deps.slots;
     this.store = deps.histories;
     this.complete = deps.complete;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
   }
 
-  /** BullMQ backoff strategy: the delay after failed attempt number `attempt`. */
-  backoff(attempt: number, job: { data: ActivityJobData }): number {
-    return this.activities.backoff(attempt, job.data);
+  /** BullMQ backoff strategy: the delay after failed attempt number `attemptsMade` of the job (more if it was handed over). */
+  backoff(attemptsMade: number, job: { data: ActivityJobData }): number {
+    return this.activities.backoff(attemptsMade + (job.data.attemptBase ?? 0), job.data);
   }
 
+  /** Runs a job's attempt in one of its task queue's activity slots (shared with eager activities). */
   async process(job: Job<ActivityJobData>, shutdown: AbortSignal, token?: string): Promise<void> {
     const data = job.data;
     const attributes = {
@@ -61,14 +72,38 @@ export class ActivityJobs {
       'workflow.run_id': data.runId,
       'activity.type': data.activityType,
       'activity.seq': data.seq,
-      'activity.attempt': job.attemptsMade + 1,
+      'activity.attempt': attemptOf(job),
+      'activity.dispatch': 'queue',
     };
-    return inSpan('redurable.activity', attributes, data.trace, () => this.attempt(job, shutdown, token), 'consumer');
+    const slots = this.slots.of(data.options.taskQueue);
+    if (slots) await slots.take();
+    const slot = { held: slots !== undefined, free: () => undefined as void };
+    slot.free = () => {
+      if (!slot.held) return;
+      slot.held = false;
+      slots!.release();
+    };
+    try {
+      return await inSpan(
+        'redurable.activity',
+        attributes,
+        data.trace,
+        () => this.attempt(job, shutdown, token, slot.free),
+        'consumer',
+      );
+    } finally {
+      slot.free();
+    }
   }
 
-  private async attempt(job: Job<ActivityJobData>, shutdown: AbortSignal, lockToken?: string): Promise<void> {
+  private async attempt(
+    job: Job<ActivityJobData>,
+    shutdown: AbortSignal,
+    lockToken: string | undefined,
+    freeSlot: () => void,
+  ): Promise<void> {
     const data = job.data;
-    const attempt = job.attemptsMade + 1;
+    const attempt = attemptOf(job);
     const step = `activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.activities.effective(data);
     // A job restarted after its worker died, or added again after the first was removed (the
@@ -76,7 +111,8 @@ export class ActivityJobs {
     // an activity whose outcome is recorded, or to a run that has closed since: look before
     // running it. A first job added with its command skips the round trip (activities run at
     // least once; the idempotency key covers the rest).
-    const readded = job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
+    const readded =
+      data.handedOver === true || job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
     if (readded) {
       const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
       if (state !== 'outstanding') {
@@ -88,11 +124,11 @@ export class ActivityJobs {
     }
     const began = performance.now();
     if (attempt === 1 && !data.awaiting)
-      this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000);
+      this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000, 'queue');
     // Heartbeat details live in the job's progress, where the next attempt of the job finds them.
     const progress = job.progress as { heartbeat?: unknown } | number | undefined;
     const previous =
-      typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : undefined;
+      typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : data.heartbeat;
     const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
     const startedAt = Date.now();
     const completeAsync = {
@@ -113,6 +149,7 @@ export class ActivityJobs {
         details,
         completeAsync,
       });
+      freeSlot();
       if (result === AWAIT_COMPLETION) {
         await details.flush();
         // Completed from outside before the method returned: nothing to wait for.
@@ -122,14 +159,15 @@ export class ActivityJobs {
       details.stop();
       crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
-      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+      this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000, 'queue');
     } catch (err) {
+      freeSlot();
       if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
       await details.flush();
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.activities.finalState(err, eff, attempt, data);
       if (!retryState) {
-        this.activities.retrying(data, step, attempt, eff, err, began);
+        this.activities.retrying(data, step, attempt, eff, err, began, 'queue');
         throw err;
       }
       const failure = this.activities.finalFailure(data, step, attempt, retryState, err);
@@ -139,7 +177,7 @@ export class ActivityJobs {
         failure: serializeFailure(failure),
         attempt,
       });
-      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+      this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000, 'queue');
       // Recorded; now let BullMQ (and Bull Board) show the job as failed, without a retry.
       throw new UnrecoverableError(failure.message);
     }

@@ -16,7 +16,7 @@ import type { NewEvent } from '../core/events.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
-import type { DurableMetrics } from '../core/ports/index.js';
+import type { ActivityDispatch, DurableMetrics } from '../core/ports/index.js';
 import {
   attemptsExhausted,
   mergeRetryPolicies,
@@ -83,6 +83,14 @@ export class ActivityRunner implements LocalActivityRunner {
     this.defaults = deps.defaults;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+  }
+
+  /**
+   * Whether an activity may run eagerly: the call's `eager` option, else `@Activity`'s, else
+   * `activityDefaults`' (the module's `eagerActivities: false` turns eager off before this).
+   */
+  eagerAllowed(activityType: string, callEager: boolean | undefined): boolean {
+    return callEager ?? this.registry.activities.get(activityType)?.options.eager ?? this.defaults.eager ?? true;
   }
 
   /** Options in force: module defaults, then `@Activity`, then the call's options. */
@@ -156,17 +164,17 @@ export class ActivityRunner implements LocalActivityRunner {
       try {
         const result = await this.runAttempt(data, attempt, eff, step, NEVER_ABORTED, { previous, details });
         details.stop();
-        this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000);
+        this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000, 'local');
         return { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt };
       } catch (err) {
         await details.flush();
         const retryState = this.finalState(err, eff, attempt, data);
         if (retryState) {
           const failure = this.finalFailure(data, step, attempt, retryState, err);
-          this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000);
+          this.metrics.activityAttempt(data.activityType, 'failed', (performance.now() - began) / 1000, 'local');
           return { type: 'ActivityTaskFailed', seq: data.seq, failure: serializeFailure(failure), attempt };
         }
-        const delayMs = this.retrying(data, step, attempt, eff, err, began);
+        const delayMs = this.retrying(data, step, attempt, eff, err, began, 'local');
         if (delayMs > threshold) {
           // Not a final failure: the attempt's error, and how long the workflow waits before the next.
           const failure = serializeFailure(err instanceof Error ? err : new Error(String(err)));
@@ -206,9 +214,17 @@ export class ActivityRunner implements LocalActivityRunner {
   }
 
   /** Logs and counts an attempt that will be retried; returns its backoff. */
-  retrying(data: ActivityJobData, step: string, attempt: number, eff: Effective, err: unknown, began: number): number {
+  retrying(
+    data: ActivityJobData,
+    step: string,
+    attempt: number,
+    eff: Effective,
+    err: unknown,
+    began: number,
+    dispatch: ActivityDispatch,
+  ): number {
     const delayMs = retryDelayMs(eff.policy, attempt);
-    this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000);
+    this.metrics.activityAttempt(data.activityType, 'retried', (performance.now() - began) / 1000, dispatch);
     this.logger.warn?.(
       `${step} attempt ${attempt} failed, retrying in ${delayMs}ms: ${(err as Error)?.message ?? err}`,
     );

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { outstandingOf } from '../core/outstanding.js';
+import { crashPoint } from '../core/crash-points.js';
 import type {
+  ActivityClaims,
   CommandJob,
   DurableMetrics,
   HistoryReader,
@@ -16,6 +18,8 @@ export interface RecoverySweepDeps {
   histories: HistoryReader;
   /** The due indexes, the child indexes and the store's clock. */
   indexes: RecoveryIndex;
+  /** Eager activities' claims: a live one is left alone, an expired one taken over. */
+  claims: ActivityClaims;
   /** Adds tasks and lost jobs, and says which jobs exist. */
   dispatcher: JobDispatcher;
   children: Pick<ChildWorkflows, 'notifyParent' | 'applyForClosedParent'>;
@@ -29,6 +33,7 @@ export interface RecoverySweepDeps {
 }
 
 const BATCH = 500;
+const NO_CLAIMS = { live: new Map<number, number>(), taken: [] as number[] };
 
 interface Verdict {
   repaired: boolean;
@@ -289,16 +294,25 @@ export class RecoverySweep {
         return { repaired: true, next: now + ttl };
       }
     }
+    // An eager activity runs in its worker's process under a claim, with no job: a live claim is
+    // left alone (looked at again when it expires); an expired one is taken over (its worker can
+    // no longer renew it) and the activity's job is added below, as for a lost job.
+    const claims =
+      activities.length > 0
+        ? await this.claimsOf(workflowId, runId, new Set(activities.map((a) => a.seq)), now)
+        : NO_CLAIMS;
     const watched: {
       event: (typeof activities)[number] | (typeof dueTimers)[number];
       job: CommandJob;
       what: string;
     }[] = [
-      ...activities.map((a) => ({
-        event: a,
-        job: { kind: 'activity' as const, seq: a.seq, taskQueue: a.options.taskQueue },
-        what: `activity '${a.activityType}' (seq ${a.seq})`,
-      })),
+      ...activities
+        .filter((a) => !claims.live.has(a.seq))
+        .map((a) => ({
+          event: a,
+          job: { kind: 'activity' as const, seq: a.seq, taskQueue: a.options.taskQueue },
+          what: `activity '${a.activityType}' (seq ${a.seq})`,
+        })),
       ...dueTimers.map((t) => ({
         event: t,
         job: { kind: 'timer' as const, seq: t.seq },
@@ -351,11 +365,45 @@ export class RecoverySweep {
         repaired = true;
       }
     }
+    // Taken-over claims go once the activity's job exists (added above, or by its worker's handover).
+    for (const seq of claims.taken) await this.deps.claims.releaseClaim(workflowId, runId, seq);
     if (repaired) return { repaired, next: now + ttl }; // look again: then the mark can go
     let next: number | undefined = activities.length > 0 || timers.some((t) => t.dueAt <= now) ? now + ttl : undefined;
+    for (const expiresAt of claims.live.values()) next = Math.min(next ?? Infinity, expiresAt + 1);
     for (const t of timers) if (t.dueAt > now) next = Math.min(next ?? Infinity, t.dueAt + ttl);
     if (deadline) next = Math.min(next ?? Infinity, deadline.at + ttl);
     return { repaired, next, dispatchVerified: afterCommit };
+  }
+
+  /** The run's claims: live ones (by seq, until when), and the seqs of expired ones, taken over now (or before). */
+  private async claimsOf(
+    workflowId: string,
+    runId: string,
+    outstanding: Set<number>,
+    now: number,
+  ): Promise<{ live: Map<number, number>; taken: number[] }> {
+    const { claims, logger } = this.deps;
+    const live = new Map<number, number>();
+    const taken: number[] = [];
+    for (const claim of await claims.claimsOf(workflowId, runId)) {
+      if (!outstanding.has(claim.seq)) continue;
+      if (!claim.taken && claim.expiresAt >= now) {
+        live.set(claim.seq, claim.expiresAt);
+        continue;
+      }
+      const res = claim.taken ? ({ kind: 'taken' } as const) : await claims.takeOverClaim(workflowId, runId, claim.seq);
+      crashPoint('sweep.after-takeover');
+      if (res.kind === 'live') {
+        live.set(claim.seq, res.expiresAt);
+      } else {
+        taken.push(claim.seq);
+        if (!claim.taken)
+          logger.warn(
+            `Recovery: the claim of worker ${claim.owner} on activity seq ${claim.seq} of workflow ${workflowId} (run ${runId}) expired (the worker died or stalled); its job is added`,
+          );
+      }
+    }
+    return { live, taken };
   }
 
   /**

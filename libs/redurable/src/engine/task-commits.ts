@@ -1,10 +1,11 @@
 import { crashPoint } from '../core/crash-points.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../core/events.js';
-import type { Clock, CommitResult, Lease, WorkflowTaskStore } from '../core/ports/index.js';
+import type { Clock, CommitRequest, CommitResult, Lease, WorkflowTaskStore } from '../core/ports/index.js';
 import type { NewCommand, WorkflowActivation } from '../workflow/activation.js';
 import { isLocal, jobCommands, schedulesChild, withScheduleTime, type LocalCommand } from './commands.js';
 import { closeSpec, type RunCloser } from './run-close.js';
-import type { StepDispatch } from './step-dispatch.js';
+import type { StepDispatch, StepOwner } from './step-dispatch.js';
+import type { EagerActivities, EagerSink } from './eager-activities.js';
 
 /**
  * A commit that records local outcomes was refused: other events arrived since the task's view.
@@ -31,6 +32,10 @@ export interface TaskCommitsDeps {
   store: WorkflowTaskStore;
   steps: StepDispatch;
   local: LocalActivityRunner;
+  /** Runs a round's activities here, claimed by its commit, when it can. */
+  eager: EagerActivities;
+  /** Where the outcomes of a run's eager activities go. */
+  outcomes: (owner: StepOwner) => EagerSink;
   closer: RunCloser;
   /** Time given to local activities' outcomes and continued runs (what workflow code sees). */
   clock: Clock;
@@ -112,11 +117,25 @@ export class TaskCommits {
     } else {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
-      const mark = toDispatch.length > 0 ? 'set' : replayed ? 'clear' : undefined;
-      result = movedOn(await store.commit({ ...base, events, release: true, dispatchMark: mark }));
+      // Activities this worker runs itself are claimed by the same script instead of queued.
+      const { eager } = this.deps;
+      const picked = eager.pick(toDispatch);
+      const queued = picked.length > 0 ? toDispatch.filter((c) => !picked.includes(c as never)) : toDispatch;
+      const mark: CommitRequest['dispatchMark'] = queued.length > 0 ? 'set' : replayed ? 'clear' : undefined;
+      const request = Object.assign(
+        { events, release: true, dispatchMark: mark, claims: eager.claimsFor(picked) },
+        base,
+      );
+      try {
+        result = movedOn(await store.commit(request));
+      } catch (err) {
+        eager.release(picked);
+        throw err;
+      }
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
-      if (toDispatch.length > 0) await steps.dispatch(owner, toDispatch, activation.now);
+      if (picked.length > 0) eager.start(owner, picked, activation.now, this.deps.outcomes(owner));
+      if (queued.length > 0) await steps.dispatch(owner, queued, activation.now);
       crashPoint('task.after-dispatch');
     }
     if (result.kind === 'more') return result.events;

@@ -33,7 +33,8 @@ import {
   type OutcomeEvent,
 } from './commands.js';
 import { closeSpec, RunCloser } from './run-close.js';
-import type { StepDispatch } from './step-dispatch.js';
+import type { StepDispatch, StepOwner } from './step-dispatch.js';
+import type { EagerActivities, EagerSink } from './eager-activities.js';
 import { HistoryMovedOn, TaskCommits, type LocalActivityRunner } from './task-commits.js';
 import type { WorkflowCache } from './workflow-cache.js';
 
@@ -50,6 +51,8 @@ export interface TaskRunnerDeps {
   steps: StepDispatch;
   /** Runs the local activities a task's code calls. */
   local: LocalActivityRunner;
+  /** Runs a step's activities here, claimed by its commit, when it can. */
+  eager: EagerActivities;
   /** Tells a closed run's parent and applies its children's parent-close policy. */
   runs: RunClosing;
   metrics: DurableMetrics;
@@ -77,9 +80,10 @@ export class WorkflowTaskRunner {
   private readonly inProcess = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: TaskRunnerDeps) {
-    const { cache, dispatcher, steps, runs, metrics, logger, store, local, clock, settings } = deps;
+    const { cache, dispatcher, steps, runs, metrics, logger, store, local, eager, clock, settings } = deps;
     this.closer = new RunCloser({ cache, dispatcher, steps, runs, metrics, logger });
-    this.commits = new TaskCommits({ store, steps, local, closer: this.closer, clock, settings });
+    const outcomes = (owner: StepOwner): EagerSink => this.sinkFor(owner);
+    this.commits = new TaskCommits({ store, steps, local, eager, outcomes, closer: this.closer, clock, settings });
   }
 
   /** Where the cached execution of a run stands (passed to scripts so they return only new events). */
@@ -142,6 +146,12 @@ export class WorkflowTaskRunner {
     );
   }
 
+  /** Where the outcome of an eager activity of `owner` goes: recorded with the run's next step, like any outcome. */
+  private sinkFor(owner: StepOwner): EagerSink {
+    const { workflowId, runId, taskQueue } = owner;
+    return (event) => this.complete(workflowId, runId, taskQueue, Object.assign(event, { ts: this.deps.clock.now() }));
+  }
+
   /** Resolves once the steps being dispatched in the background are (or failed). */
   settled(): Promise<void> {
     return this.deps.steps.settled();
@@ -185,7 +195,7 @@ export class WorkflowTaskRunner {
     outcome: OutcomeEvent,
     taskQueue: string,
   ): Promise<boolean> {
-    const { cache, store, steps, metrics, settings, clock } = this.deps;
+    const { cache, store, steps, eager, metrics, settings, clock } = this.deps;
     const { workflowId, runId } = activation.info;
     const began = performance.now();
     try {
@@ -201,7 +211,10 @@ export class WorkflowTaskRunner {
     // closing are not run.
     const locals = closing ? [] : all.filter(isLocal);
     const commands = all.filter((c) => !isLocal(c));
-    const toDispatch = jobCommands(commands);
+    // Activities this worker runs itself, claimed by the commit (none when the run closes).
+    const picked = closing ? [] : eager.pick(commands);
+    const toDispatch =
+      picked.length > 0 ? jobCommands(commands).filter((c) => !picked.includes(c as never)) : jobCommands(commands);
     const close = closing && closeSpec(activation, closing, clock.now());
     const events = withScheduleTime(commands, activation.now);
     let res: SpeculativeResult;
@@ -218,11 +231,14 @@ export class WorkflowTaskRunner {
         keepLease: locals.length > 0,
         dispatch: toDispatch.length > 0 && !closing,
         retentionMs: settings.retentionMs,
+        claims: eager.claimsFor(picked),
       });
     } catch (err) {
+      eager.release(picked);
       cache.evict(workflowId); // it consumed the outcome, which may not be recorded
       throw err;
     }
+    if (res.kind !== 'committed') eager.release(picked);
     if (res.kind !== 'committed') {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
@@ -240,6 +256,7 @@ export class WorkflowTaskRunner {
       return true;
     }
     const owner = { workflowId, runId, taskQueue, trace: activation.trace };
+    if (picked.length > 0) eager.start(owner, picked, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the
       // commit set the dispatch mark: the sweep adds what is missing).

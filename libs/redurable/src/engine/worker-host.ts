@@ -8,6 +8,8 @@ import type { Logger } from '../core/ports/index.js';
 import type { Clock } from '../core/ports/index.js';
 import type { ActivityJobs, CompletionSink } from './activity-jobs.js';
 import type { ActivityRunner } from './activity-runner.js';
+import type { SlotTable } from './activity-slots.js';
+import type { EagerActivities } from './eager-activities.js';
 import type { RunTimeouts } from './run-timeouts.js';
 import type { ServedQueues } from './served-queues.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
@@ -25,6 +27,10 @@ export interface WorkerHostDeps {
   /** Aborts a cancelled or terminated workflow's running activities. */
   activities: ActivityRunner;
   activityJobs: ActivityJobs;
+  /** Eager activities: waited for on close, handed to their queues on a forced shutdown. */
+  eager: EagerActivities;
+  /** Filled with each served task queue's activity slots (concurrency × partitions). */
+  slots: SlotTable;
   /** Where a fired timer's outcome goes. */
   complete: CompletionSink;
   /** Closes a run that reached its workflow timeout (a timeout job fired). */
@@ -73,8 +79,9 @@ export class WorkerHost {
     this.releaseDeterminism = installDeterminism();
     const { activities } = this.deps;
     for (const taskQueue of this.taskQueues) {
-      for (let partition = 0; partition < (await this.deps.partitions.of(taskQueue)); partition++)
-        this.startPartition(taskQueue, partition);
+      const partitions = await this.deps.partitions.of(taskQueue);
+      this.deps.slots.serve(taskQueue, this.deps.settings.concurrency * partitions);
+      for (let partition = 0; partition < partitions; partition++) this.startPartition(taskQueue, partition);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -156,9 +163,9 @@ export class WorkerHost {
     if (early > 0 && early <= MAX_EARLY_WAIT_MS) await new Promise((r) => setTimeout(r, early));
   }
 
-  /** Stops fetching, waits for the running jobs, then closes the connections. */
+  /** Stops fetching, waits for the running jobs and eager activities, then closes the connections. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.workers.map((w) => w.close()), this.deps.eager.settled()]);
     this.shutdown.abort();
     this.releaseDeterminism?.();
     await this.connection.quit().catch(() => this.connection.disconnect());
@@ -169,6 +176,8 @@ export class WorkerHost {
   async forceClose(): Promise<void> {
     this.deps.served.set([]);
     this.shutdown.abort();
+    // Running eager activities go to their queues at once (another worker takes them within a second).
+    await Promise.race([this.deps.eager.handOverAll(), new Promise((r) => setTimeout(r, 500).unref())]);
     this.releaseDeterminism?.();
     this.connection.disconnect();
     this.subscriber.disconnect();

@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../core/errors/library.errors.js';
-import { noMetrics, type DurableMetrics } from '../core/ports/index.js';
+import { noMetrics, type ActivityDispatch, type DurableMetrics } from '../core/ports/index.js';
 
 export type { DurableMetrics };
 
@@ -23,11 +23,11 @@ export class MetricsSink implements DurableMetrics {
   cacheLookup(hit: boolean): void {
     this.impl.cacheLookup(hit);
   }
-  activityAttempt(t: string, o: 'completed' | 'failed' | 'retried', s: number): void {
-    this.impl.activityAttempt(t, o, s);
+  activityAttempt(t: string, o: 'completed' | 'failed' | 'retried', s: number, d: ActivityDispatch): void {
+    this.impl.activityAttempt(t, o, s, d);
   }
-  activityScheduleToStart(t: string, s: number): void {
-    this.impl.activityScheduleToStart(t, s);
+  activityScheduleToStart(t: string, s: number, d: ActivityDispatch): void {
+    this.impl.activityScheduleToStart(t, s, d);
   }
   sweepRepair(r: string): void {
     this.impl.sweepRepair(r);
@@ -87,17 +87,21 @@ export async function prometheusMetrics(options: MetricsOptions): Promise<Durabl
     'Workflow tasks that found the execution in the cache (hit) or replayed the history (miss)',
     ['result'],
   );
-  const attempts = counter('activity_attempts_total', 'Activity attempts by outcome', ['activity_type', 'outcome']);
+  const attempts = counter(
+    'activity_attempts_total',
+    'Activity attempts by outcome, and how they ran (eager, queue, local)',
+    ['activity_type', 'outcome', 'dispatch'],
+  );
   const duration = histogram(
     'activity_duration_seconds',
     'Activity attempt duration',
-    ['activity_type', 'outcome'],
+    ['activity_type', 'outcome', 'dispatch'],
     slow,
   );
   const lag = histogram(
     'activity_schedule_to_start_seconds',
     'From scheduling an activity to its first attempt',
-    ['activity_type'],
+    ['activity_type', 'dispatch'],
     slow,
   );
   const repairs = counter('sweep_repairs_total', 'Lost work the recovery sweep repaired', ['reason']);
@@ -106,11 +110,11 @@ export async function prometheusMetrics(options: MetricsOptions): Promise<Durabl
     workflowClosed: (t, s) => closed.inc({ workflow_type: t, status: s }),
     workflowTask: (t, s) => task.observe({ workflow_type: t }, s),
     cacheLookup: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
-    activityAttempt: (t, o, s) => {
-      attempts.inc({ activity_type: t, outcome: o });
-      duration.observe({ activity_type: t, outcome: o }, s);
+    activityAttempt: (t, o, s, d) => {
+      attempts.inc({ activity_type: t, outcome: o, dispatch: d });
+      duration.observe({ activity_type: t, outcome: o, dispatch: d }, s);
     },
-    activityScheduleToStart: (t, s) => lag.observe({ activity_type: t }, Math.max(0, s)),
+    activityScheduleToStart: (t, s, d) => lag.observe({ activity_type: t, dispatch: d }, Math.max(0, s)),
     sweepRepair: (r) => repairs.inc({ reason: r }),
   };
 }

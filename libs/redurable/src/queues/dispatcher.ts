@@ -1,10 +1,10 @@
 import type { JobsOptions } from 'bullmq';
-import type { CommandEvent, NewCommand, TraceCarrier } from '../core/events.js';
+import type { CommandEvent, NewCommand } from '../core/events.js';
 import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
 import type { RunDeadline } from '../core/workflow-timeouts.js';
 import type { ActivityJobData } from './queue-set.js';
-import type { CommandJob, JobDispatcher, JobOwner, JobPresence } from '../core/ports/index.js';
+import type { ActivityHandover, CommandJob, JobDispatcher, JobOwner, JobPresence } from '../core/ports/index.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {
@@ -55,44 +55,14 @@ export class Dispatcher implements JobDispatcher {
    * job; child workflows are started by the engine). `commands` carry `ts` when they were
    * recorded earlier (re-dispatch after replay).
    */
-  async dispatch(
-    workflow: {
-      workflowId: string;
-      runId: string;
-      taskQueue: string;
-      trace?: TraceCarrier;
-    },
-    commands: (NewCommand | CommandEvent)[],
-    now: number,
-  ): Promise<void> {
+  async dispatch(workflow: JobOwner, commands: (NewCommand | CommandEvent)[], now: number): Promise<void> {
     const byQueue = new Map<string, { name: string; data: ActivityJobData; opts: JobsOptions }[]>();
     const timers: Promise<unknown>[] = [];
     for (const cmd of commands) {
       const recordedAt = 'ts' in cmd ? cmd.ts : now;
       if (cmd.type === 'ActivityTaskScheduled') {
         const jobs = byQueue.get(cmd.options.taskQueue) ?? [];
-        jobs.push({
-          name: cmd.activityType,
-          data: {
-            workflowId: workflow.workflowId,
-            runId: workflow.runId,
-            seq: cmd.seq,
-            activityType: cmd.activityType,
-            input: cmd.input,
-            options: cmd.options,
-            scheduledAt: recordedAt,
-            workflowTaskQueue: workflow.taskQueue,
-            ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
-            ...(workflow.trace ? { trace: workflow.trace } : {}),
-          },
-          opts: {
-            jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),
-            attempts: UNLIMITED_ATTEMPTS,
-            backoff: { type: BACKOFF_TYPE },
-            removeOnComplete: { count: this.retention.completed },
-            removeOnFail: { count: this.retention.failed },
-          },
-        });
+        jobs.push(this.activityJob(workflow, cmd, recordedAt));
         byQueue.set(cmd.options.taskQueue, jobs);
       } else if (cmd.type === 'TimerStarted') {
         const delay = Math.max(0, recordedAt + cmd.durationMs - Date.now());
@@ -128,6 +98,56 @@ export class Dispatcher implements JobDispatcher {
       ),
       ...timers,
     ]);
+  }
+
+  /** The job of an activity command (`extra`: what a handed-over one adds to its data). */
+  private activityJob(
+    workflow: JobOwner,
+    cmd: Extract<NewCommand | CommandEvent, { type: 'ActivityTaskScheduled' }>,
+    recordedAt: number,
+    extra?: Partial<ActivityJobData>,
+  ): { name: string; data: ActivityJobData; opts: JobsOptions } {
+    const data: ActivityJobData = {
+      workflowId: workflow.workflowId,
+      runId: workflow.runId,
+      seq: cmd.seq,
+      activityType: cmd.activityType,
+      input: cmd.input,
+      options: cmd.options,
+      scheduledAt: recordedAt,
+      workflowTaskQueue: workflow.taskQueue,
+    };
+    if (cmd.nonCancellable) data.nonCancellable = true;
+    if (workflow.trace) data.trace = workflow.trace;
+    if (extra) Object.assign(data, extra);
+    return {
+      name: cmd.activityType,
+      data,
+      opts: {
+        jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),
+        attempts: UNLIMITED_ATTEMPTS,
+        backoff: { type: BACKOFF_TYPE },
+        removeOnComplete: { count: this.retention.completed },
+        removeOnFail: { count: this.retention.failed },
+      },
+    };
+  }
+
+  /**
+   * Adds the job of an eager activity that goes on in its queue (idempotent, like every job):
+   * the job looks for a recorded outcome first, and counts attempts on from those made in process.
+   */
+  async handOver(
+    workflow: JobOwner,
+    cmd: CommandEvent & { type: 'ActivityTaskScheduled' },
+    handover: ActivityHandover,
+  ): Promise<void> {
+    const extra: Partial<ActivityJobData> = { handedOver: true, attemptBase: handover.attemptBase };
+    if (handover.awaiting) extra.awaiting = handover.awaiting;
+    if (handover.heartbeat !== undefined) extra.heartbeat = handover.heartbeat;
+    const job = this.activityJob(workflow, cmd, cmd.ts, extra);
+    const queue = await this.queues.activityFor(cmd.options.taskQueue, workflow.workflowId);
+    await queue.add(job.name, job.data, { ...job.opts, delay: Math.max(0, handover.delayMs) });
   }
 
   /**

@@ -7,6 +7,7 @@ import type {
   CommitRequest,
   CommitResult,
   CacheCursor,
+  ClaimRequest,
   CompletionOptions,
   CompletionResult,
   ExternalOptions,
@@ -35,6 +36,13 @@ import type { RedisClient } from './redis-client.js';
 function upsertedMap(events: NewEvent[]): string | undefined {
   const map = searchAttributesAfter(events);
   return map ? JSON.stringify(map) : undefined;
+}
+
+/** A commit's claims of eager activities, as its script takes them (see lua/includes/activity-claims.lua). */
+function claimArgs(claims: ClaimRequest | undefined) {
+  return claims && claims.seqs.length > 0
+    ? { claims: claims.seqs, claimOwner: claims.owner, claimTtl: claims.ttlMs }
+    : undefined;
 }
 
 /**
@@ -294,6 +302,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         keepLease: args.keepLease,
         requestId: randomUUID(),
         sa: upsertedMap(args.events),
+        ...claimArgs(args.claims),
       },
       [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))],
       { runId },
@@ -364,6 +373,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         clean: args.clean,
         requestId: randomUUID(),
         sa: upsertedMap(args.events),
+        ...(args.claims ? { runId, ...claimArgs(args.claims) } : {}),
       },
       args.events.map((e) => JSON.stringify(e)),
       { runId, fence: args.fence },

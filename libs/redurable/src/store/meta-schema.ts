@@ -70,6 +70,12 @@ const SCRIPT_ONLY = {
   /** The request id of the lease holder's last write, and its reply as JSON (see lua/includes/lease-memo.lua). */
   memoReq: optionalText('memoReq'),
   memoReply: json<unknown[]>('memoReply'),
+  /**
+   * Prefix of the claims of eager activities: field `c:<seq>` holds
+   * `runId|owner|expiresAt|since|state` (see lua/includes/activity-claims.lua); a claim of
+   * another run is stale and ignored.
+   */
+  claim: optionalText('c:'),
 };
 
 /** Every field of the meta hash: its name in Redis, by the name code uses. */

@@ -38,6 +38,7 @@ function recordedOptions(options: ActivityCallOptions, taskQueue: string): Recor
     scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout),
     heartbeatTimeoutMs: optionalMs(options.heartbeatTimeout),
     retry: options.retry,
+    ...(options.eager === undefined ? {} : { eager: options.eager }),
   };
 }
 

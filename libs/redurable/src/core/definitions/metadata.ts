@@ -61,10 +61,17 @@ export interface ActivityCallOptions {
   scheduleToCloseTimeout?: Duration;
   /** Longest gap between `activityContext().heartbeat()` calls before the attempt fails. @default none */
   heartbeatTimeout?: Duration;
+  /**
+   * Run the activity eagerly: when the worker that records the step serves the activity's task
+   * queue and has a free slot of its `concurrency`, it claims the activity in the same write and
+   * runs it at once, in process, with no BullMQ job (its retries, after a backoff, go through the
+   * queue). `false` always queues it (Bull Board then shows every attempt). @default the module's `eagerActivities` (true)
+   */
+  eager?: boolean;
 }
 
 /** Options of `proxyLocalActivities`: those of any activity call (but `taskQueue`), and where in-task retrying stops. */
-export interface LocalActivityOptions extends Omit<ActivityCallOptions, 'taskQueue'> {
+export interface LocalActivityOptions extends Omit<ActivityCallOptions, 'taskQueue' | 'eager'> {
   /**
    * A failed attempt whose retry backoff is at most this long is retried inside the workflow
    * task (the task waits); a longer backoff is waited on a durable timer, and the next attempt

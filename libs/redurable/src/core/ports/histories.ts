@@ -1,3 +1,4 @@
+import type { ClaimRequest } from './claims.js';
 import type { CorruptHistoryError } from '../errors/library.errors.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../events.js';
 import type { RecordedSearchAttributes } from '../search/search-attributes.js';
@@ -135,6 +136,8 @@ export interface SpeculativeStep {
   retentionMs: number;
   /** Keep the lease taken by the commit (the caller goes on with local activities under it). */
   keepLease?: boolean;
+  /** Activities among `events` that this worker runs eagerly, claimed by the commit. */
+  claims?: ClaimRequest;
 }
 
 /** A task's commit under its lease. */
@@ -155,6 +158,8 @@ export interface CommitRequest {
   retentionMs?: number;
   /** Refuse (write nothing) if an event arrived since the caller's view: its events hold local outcomes the code saw first. */
   clean?: boolean;
+  /** Activities among `events` that this worker runs eagerly, claimed by the commit (not with `close`). */
+  claims?: ClaimRequest;
 }
 
 /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */

@@ -13,3 +13,4 @@ export * from './catalog.js';
 export * from './schedules.js';
 export * from './runs.js';
 export * from './jobs.js';
+export * from './claims.js';

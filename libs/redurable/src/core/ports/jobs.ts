@@ -16,6 +16,18 @@ export type CommandJob = { kind: 'activity'; seq: number; taskQueue: string } | 
 /** What the recovery sweep finds of a job: none, waiting or running, or finished (completed or failed). */
 export type JobPresence = 'missing' | 'pending' | 'finished';
 
+/** How an eager activity goes on in its queue. */
+export interface ActivityHandover {
+  /** Attempts already made in process: the job's first attempt is the next. */
+  attemptBase: number;
+  /** Delay before the job runs (a retry's backoff, a parked attempt's deadline), ms. */
+  delayMs: number;
+  /** Set for an attempt parked until completed from outside (`completeAsync()`). */
+  awaiting?: { attempt: number; startedAt: number };
+  /** Heartbeat details the attempt left (encoded). */
+  heartbeat?: string;
+}
+
 /**
  * The jobs that move workflows on: activity and timer jobs of committed commands, workflow tasks,
  * workflow timeout jobs. Job ids are deterministic, so adding one twice adds nothing. The
@@ -24,6 +36,12 @@ export type JobPresence = 'missing' | 'pending' | 'finished';
 export interface JobDispatcher {
   /** Adds the jobs of the activity and timer commands among `commands` (recorded earlier when they carry `ts`). */
   dispatch(workflow: JobOwner, commands: (NewCommand | CommandEvent)[], now: number): Promise<void>;
+  /** Adds the job of an eager activity handed to its queue: a retry after its backoff, a parked attempt, a shutdown. */
+  handOver(
+    workflow: JobOwner,
+    cmd: CommandEvent & { type: 'ActivityTaskScheduled' },
+    handover: ActivityHandover,
+  ): Promise<void>;
   /** Enqueues a workflow task; `tag` dedupes tasks asked for the same state of the history. */
   enqueueTask(
     workflowId: string,

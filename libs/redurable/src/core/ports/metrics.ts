@@ -1,3 +1,6 @@
+/** How an activity attempt ran: in process after the commit that claimed it, as a BullMQ job, or inside a workflow task. */
+export type ActivityDispatch = 'eager' | 'queue' | 'local';
+
 /** What the library measures. Every method is cheap and never throws. */
 export interface DurableMetrics {
   workflowStarted(workflowType: string): void;
@@ -6,9 +9,14 @@ export interface DurableMetrics {
   workflowTask(workflowType: string, seconds: number): void;
   cacheLookup(hit: boolean): void;
   /** One activity attempt: `completed`, `failed` (for good) or `retried`. */
-  activityAttempt(activityType: string, outcome: 'completed' | 'failed' | 'retried', seconds: number): void;
+  activityAttempt(
+    activityType: string,
+    outcome: 'completed' | 'failed' | 'retried',
+    seconds: number,
+    dispatch: ActivityDispatch,
+  ): void;
   /** From scheduling to the first attempt's start, in seconds. */
-  activityScheduleToStart(activityType: string, seconds: number): void;
+  activityScheduleToStart(activityType: string, seconds: number, dispatch: ActivityDispatch): void;
   sweepRepair(reason: string): void;
 }
 

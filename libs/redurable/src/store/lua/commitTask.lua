@@ -16,7 +16,9 @@
      nextStarted? (the next run's WorkflowExecutionStarted JSON), clean (the events hold local
      activities' outcomes: refuse if an event arrived since the caller's view), requestId (a
      resent copy returns the first reply, see lease-memo), sa? (the run's search attributes JSON
-     after the events' upserts: replaces the meta's map and its index entries), workflowId, idx
+     after the events' upserts: replaces the meta's map and its index entries), workflowId, idx,
+     runId, claims? (seqs of the events' activities this worker runs eagerly: claimed for
+     claimOwner for claimTtl ms, see activity-claims)
   ARGV[2..]: event JSONs to append, in order
 
   Returns
@@ -36,6 +38,7 @@
 --- @include "continue-run"
 --- @include "lease-memo"
 --- @include "search-index"
+--- @include "activity-claims"
 local meta = KEYS[1]
 local memo = leaseMemo(meta, O.requestId)
 if memo then
@@ -68,6 +71,7 @@ elseif O.closeStatus then
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
 end
 checkSoon(meta, now) -- the run goes on: the sweep looks at it one lease ttl from now
+claimActivities(meta, O.runId, O.claims, O.claimOwner, O.claimTtl, now)
 if O.dispatchMark == 'set' then
   redis.call('HSET', meta, M.dispatchAt, now)
 elseif O.dispatchMark == 'clear' then

@@ -13,7 +13,8 @@
      nextRunId?, nextStarted?, keepLease (the lease the commit takes stays with the caller, who
      goes on with local activities under it), requestId (a resent copy returns the first reply,
      see lease-memo), sa? (search attributes JSON after the commands' upserts, see commitTask),
-     workflowId, idx
+     workflowId, idx, claims? (seqs of the commands' activities this worker runs eagerly: claimed
+     for claimOwner for claimTtl ms, see activity-claims)
   ARGV[2]: the outcome event JSON; ARGV[3..]: command event JSONs
 
   Returns
@@ -33,6 +34,7 @@
 --- @include "lease-memo"
 --- @include "append-outcome"
 --- @include "search-index"
+--- @include "activity-claims"
 local meta = KEYS[1]
 local now = nowMs()
 local memo = leaseMemo(meta, O.requestId)
@@ -50,6 +52,7 @@ local leaseFree = not leaseHeld(meta, now)
 local fence = tonumber(redis.call('HGET', meta, M.fence))
 if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~= '1' then
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
+  dropClaim(meta, O.seq)
   fence = redis.call('HINCRBY', meta, M.fence, 1)
   local lastId = appendEvents(meta, KEYS[2], ARGV, 2, '')
   if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
@@ -64,6 +67,7 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~=
       redis.call('HSET', meta, M.lease, '', M.dirty, 0)
     end
     if O.dispatch then redis.call('HSET', meta, M.dispatchAt, now) end
+    claimActivities(meta, O.runId, O.claims, O.claimOwner, O.claimTtl, now)
     checkSoon(meta, now)
   end
   return setLeaseMemo(meta, O.requestId, {R.COMMITTED, fence, lastId})

@@ -55,6 +55,8 @@ export interface ScriptResults {
   parentHandled: void;
   /** False when another owner holds the claim. */
   sweepClaim: boolean;
+  /** `done`: renewed, released or taken over; `live`: a takeover found the claim live; `refused`: a renewal was. */
+  activityClaim: { kind: 'done' } | { kind: 'live'; expiresAt: number } | { kind: 'refused' };
   resetWorkflow: ResetResult;
 }
 
@@ -216,6 +218,18 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         return false;
       default:
         throw replyError('sweepClaim', reply, call);
+    }
+  },
+  activityClaim(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return { kind: 'done' };
+      case Reply.BUSY:
+        return { kind: 'live', expiresAt: reply[1] };
+      case Reply.NOT_RUNNING:
+        return { kind: 'refused' };
+      default:
+        throw replyError('activityClaim', reply, call);
     }
   },
   resetWorkflow(reply, call) {

@@ -61,6 +61,7 @@ export const SCRIPT_KEYS = {
   childNotified: ['notifyIndex', 'notifyData'],
   parentHandled: ['closedParentsIndex', 'closedParentsData'],
   sweepClaim: ['lock'],
+  activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
 } as const;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
@@ -81,6 +82,13 @@ interface CloseArgs {
   nextRunId?: string;
   /** The next run's WorkflowExecutionStarted JSON (continue-as-new). */
   nextStarted?: string;
+}
+
+/** Eager activities a commit claims (see includes/activity-claims.lua). */
+interface ClaimArgs {
+  claims?: number[];
+  claimOwner?: string;
+  claimTtl?: number;
 }
 
 /**
@@ -133,7 +141,7 @@ export interface ScriptOptions {
       keepLease?: boolean;
       requestId: string;
       sa?: string;
-    };
+    } & ClaimArgs;
   acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
   commitTask: Common &
     CloseArgs & {
@@ -145,7 +153,8 @@ export interface ScriptOptions {
       clean?: boolean;
       requestId?: string;
       sa?: string;
-    };
+      runId?: string;
+    } & ClaimArgs;
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
   rescheduleCheck: Common & {
     runId?: string;
@@ -158,6 +167,13 @@ export interface ScriptOptions {
   childNotified: Common;
   parentHandled: Common;
   sweepClaim: Common & { owner: string; ttl: number; release: boolean };
+  activityClaim: Common & {
+    op: 'renew' | 'release' | 'takeOver';
+    runId: string;
+    seq: number;
+    owner?: string;
+    ttl?: number;
+  };
   resetWorkflow: Common & {
     oldRunId: string;
     newRunId: string;
@@ -210,6 +226,7 @@ export interface ScriptReplies {
   childNotified: R['OK'];
   parentHandled: R['OK'];
   sweepClaim: R['OK'] | R['BUSY'];
+  activityClaim: [R['OK']] | [R['BUSY'], expiresAt: number] | [R['NOT_RUNNING']];
   resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
 }
 

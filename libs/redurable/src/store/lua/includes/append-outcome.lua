@@ -4,6 +4,7 @@
 --- @include "acquire-lease"
 --- @include "lease-memo"
 --- @include "append-events"
+--- @include "activity-claims"
 -- Appends an activity/timer/child outcome to the current run, first result wins.
 -- Returns 'closed' (nothing written) when the run is not running or is another run, 'dup' when
 -- the seq already has its outcome (a retried job, or a copy resent after a lost reply), else
@@ -11,6 +12,7 @@
 local function appendOutcome(metaKey, historyKey, doneKey, runId, seq, eventJson)
   if redis.call('HGET', metaKey, M.status) ~= 'running' or redis.call('HGET', metaKey, M.runId) ~= runId then return 'closed' end
   if redis.call('SADD', doneKey, tostring(seq)) == 0 then return 'dup' end
+  dropClaim(metaKey, seq)
   appendFromOutside(metaKey, historyKey, eventJson, nowMs())
   return 'ok'
 end

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { crashPoint } from '../core/crash-points.js';
+import { serializeFailure } from '../core/errors/failure-codec.js';
+import type { CommandEvent, NewEvent } from '../core/events.js';
+import type {
+  ActivityClaims,
+  ActivityHandover,
+  ClaimRequest,
+  DurableMetrics,
+  JobDispatcher,
+  Logger,
+} from '../core/ports/index.js';
+import { encodeTaskToken } from '../core/task-token.js';
+import { inSpan } from '../observability/tracing.js';
+import type { ActivityJobData } from '../queues/queue-set.js';
+import type { NewCommand } from '../workflow/activation.js';
+import type { SlotTable } from './activity-slots.js';
+import { AWAIT_COMPLETION, type ActivityRunner } from './activity-runner.js';
+import { asyncDeadline, ASYNC_RECHECK_MS } from './async-completion.js';
+import { HeartbeatDetails } from './heartbeat-details.js';
+import type { ServedQueues } from './served-queues.js';
+import type { StepOwner } from './step-dispatch.js';
+
+/** An activity command a step schedules. */
+export type ScheduledActivity = Extract<NewCommand, { type: 'ActivityTaskScheduled' }>;
+
+/** An eager activity's outcome, for the task runner to record with the workflow's next step. */
+export type EagerOutcome = Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>;
+
+/** Where an eager activity's outcome goes (the task runner's `complete`). */
+export type EagerSink = (outcome: EagerOutcome) => Promise<void>;
+
+/** This process's name as an eager activity's owner (describe() shows it): host, pid and a random part. */
+export function workerIdentity(): string {
+  return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+}
+
+/** What runAttempt's race returns when a forced shutdown hands the attempt over. */
+const SHUT_DOWN = Symbol('shut down');
+const NONE: ScheduledActivity[] = [];
+
+export interface EagerActivitiesDeps {
+  activities: ActivityRunner;
+  claims: ActivityClaims;
+  jobs: Pick<JobDispatcher, 'handOver'>;
+  served: ServedQueues;
+  slots: SlotTable;
+  logger: Logger;
+  metrics: DurableMetrics;
+  settings: {
+    /** The module's `eagerActivities`. */
+    enabled: boolean;
+    /** A claim's ttl (the lease ttl); renewed every third of it. */
+    leaseTtlMs: number;
+    /** This process's id, the claims' owner. */
+    owner: string;
+  };
+}
+
+/**
+ * Eager activities: the activity commands of a step that this process runs itself, at once,
+ * with no BullMQ job. `pick` chooses them before the step's commit (this process serves their
+ * task queue, a slot of its `concurrency` is free, eager is allowed for them) and the commit
+ * claims them (`claimsFor`); `start` then runs each attempt in process, renewing its claim, and
+ * hands the outcome to the task runner, which records it together with the next step. A retry
+ * (after its backoff), an attempt parked for `completeAsync()`, and an attempt still running at
+ * a forced shutdown go to the activity's queue as a job (`handedOver`), and the claim is dropped.
+ * A worker that dies loses its claims: the recovery sweep adds their jobs once they expire.
+ */
+export class EagerActivities {
+  private readonly running = new Set<Promise<void>>();
+  /** Aborted by a forced shutdown: running attempts are handed to their queues at once. */
+  private readonly stop = new AbortController();
+  private readonly stopped: Promise<typeof SHUT_DOWN>;
+
+  constructor(private readonly deps: EagerActivitiesDeps) {
+    this.stopped = new Promise((resolve) =>
+      this.stop.signal.addEventListener('abort', () => resolve(SHUT_DOWN), { once: true }),
+    );
+  }
+
+  /** The activity commands among `commands` that run here; each takes a slot (`release` gives them back if the commit fails). */
+  pick(commands: NewCommand[]): ScheduledActivity[] {
+    const { settings, served, slots, activities } = this.deps;
+    if (!settings.enabled || served.draining || this.stop.signal.aborted) return NONE;
+    let picked: ScheduledActivity[] | undefined;
+    for (const c of commands) {
+      if (c.type !== 'ActivityTaskScheduled' || c.local !== undefined) continue;
+      const tq = c.options.taskQueue;
+      if (!served.has(tq) || !activities.eagerAllowed(c.activityType, c.options.eager)) continue;
+      if (!slots.of(tq)?.tryTake()) continue;
+      (picked ??= []).push(c);
+    }
+    return picked ?? NONE;
+  }
+
+  /** What the step's commit claims for `picked`. */
+  claimsFor(picked: ScheduledActivity[]): ClaimRequest | undefined {
+    if (picked.length === 0) return undefined;
+    return { seqs: picked.map((c) => c.seq), owner: this.deps.settings.owner, ttlMs: this.deps.settings.leaseTtlMs };
+  }
+
+  /** Gives back the slots of activities whose commit was not made (they are dispatched or scheduled again later). */
+  release(picked: ScheduledActivity[]): void {
+    for (const c of picked) this.deps.slots.of(c.options.taskQueue)?.release();
+  }
+
+  /** After the commit that claimed them: runs the picked activities (not awaited; `settled()` waits). */
+  start(owner: StepOwner, picked: ScheduledActivity[], recordedAt: number, sink: EagerSink): void {
+    for (const cmd of picked) {
+      const run: Promise<void> = this.run(owner, cmd, recordedAt, sink).finally(() => this.running.delete(run));
+      this.running.add(run);
+    }
+  }
+
+  /** Resolves once every eager activity started here has finished (and its outcome was passed on, or it was handed over). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
+  /** Forced shutdown: every running attempt is aborted and handed to its queue at once (no new one starts). */
+  async handOverAll(): Promise<void> {
+    this.stop.abort();
+    await this.settled();
+  }
+
+  private run(owner: StepOwner, cmd: ScheduledActivity, recordedAt: number, sink: EagerSink): Promise<void> {
+    const attributes = {
+      'workflow.id': owner.workflowId,
+      'workflow.run_id': owner.runId,
+      'activity.type': cmd.activityType,
+      'activity.seq': cmd.seq,
+      'activity.attempt': 1,
+      'activity.dispatch': 'eager',
+    };
+    return inSpan('redurable.activity', attributes, owner.trace, () => this.attempt(owner, cmd, recordedAt, sink));
+  }
+
+  private async attempt(owner: StepOwner, cmd: ScheduledActivity, recordedAt: number, sink: EagerSink): Promise<void> {
+    const { activities, metrics, logger, settings } = this.deps;
+    const { workflowId, runId } = owner;
+    const data: ActivityJobData = {
+      workflowId,
+      runId,
+      seq: cmd.seq,
+      activityType: cmd.activityType,
+      input: cmd.input,
+      options: cmd.options,
+      scheduledAt: recordedAt,
+      workflowTaskQueue: owner.taskQueue,
+    };
+    if (cmd.nonCancellable) data.nonCancellable = true;
+    const step = `activity '${cmd.activityType}' (seq ${cmd.seq}) of workflow ${workflowId} (run ${runId})`;
+    const slots = this.deps.slots.of(cmd.options.taskQueue)!;
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (slotHeld) slots.release();
+      slotHeld = false;
+    };
+    const eff = activities.effective(data);
+    const began = performance.now();
+    const startedAt = Date.now();
+    metrics.activityScheduleToStart(cmd.activityType, (startedAt - recordedAt) / 1000, 'eager');
+    let heartbeat: string | undefined;
+    const details = new HeartbeatDetails(async (encoded) => {
+      heartbeat = encoded;
+    });
+    const completeAsync = {
+      token: encodeTaskToken({ workflowId, runId, seq: cmd.seq, attempt: 1, taskQueue: cmd.options.taskQueue }),
+      requested: false,
+    };
+    const renewal = setInterval(() => this.renew(data, step), settings.leaseTtlMs / 3);
+    let outcome: EagerOutcome | undefined;
+    let handover: ActivityHandover | undefined;
+    try {
+      const result = await Promise.race([
+        activities.runAttempt(data, 1, eff, step, this.stop.signal, { details, completeAsync }),
+        this.stopped,
+      ]);
+      freeSlot();
+      details.stop();
+      if (result === SHUT_DOWN) {
+        handover = { attemptBase: 0, delayMs: 0, heartbeat };
+      } else if (result === AWAIT_COMPLETION) {
+        await details.flush();
+        const awaiting = { attempt: 1, startedAt };
+        const due = asyncDeadline(eff, data, awaiting, undefined);
+        const at = Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS);
+        handover = { attemptBase: 0, delayMs: at - Date.now(), awaiting, heartbeat };
+      } else {
+        outcome = { type: 'ActivityTaskCompleted', seq: cmd.seq, result, attempt: 1 };
+      }
+    } catch (err) {
+      freeSlot();
+      await details.flush();
+      if (this.stop.signal.aborted) {
+        handover = { attemptBase: 0, delayMs: 0, heartbeat };
+      } else {
+        const retryState = activities.finalState(err, eff, 1, data);
+        if (!retryState) {
+          const delayMs = activities.retrying(data, step, 1, eff, err, began, 'eager');
+          handover = { attemptBase: 1, delayMs, heartbeat };
+        } else {
+          const failure = activities.finalFailure(data, step, 1, retryState, err);
+          outcome = { type: 'ActivityTaskFailed', seq: cmd.seq, failure: serializeFailure(failure), attempt: 1 };
+        }
+      }
+    } finally {
+      clearInterval(renewal);
+      freeSlot();
+    }
+    // Errors from here on are logged: the claim expires and the recovery sweep adds the job.
+    try {
+      if (handover) {
+        await this.deps.jobs.handOver(
+          owner,
+          { ...cmd, id: 0, ts: recordedAt } as CommandEvent & ScheduledActivity,
+          handover,
+        );
+        crashPoint('eager.after-handover');
+        await this.deps.claims.releaseClaim(workflowId, runId, cmd.seq, settings.owner);
+        return;
+      }
+      crashPoint('eager.after-run');
+      await sink(outcome!);
+      const seconds = (performance.now() - began) / 1000;
+      metrics.activityAttempt(
+        cmd.activityType,
+        outcome!.type === 'ActivityTaskCompleted' ? 'completed' : 'failed',
+        seconds,
+        'eager',
+      );
+    } catch (err) {
+      logger.warn(
+        `${step}: ${handover ? 'handing it to its queue' : 'recording its outcome'} failed (${(err as Error).message}); the recovery sweep adds its job once its claim expires`,
+      );
+    }
+  }
+
+  /** Extends the claim of a running attempt (every third of its ttl). */
+  private renew(data: ActivityJobData, step: string): void {
+    const { claims, logger, settings } = this.deps;
+    crashPoint('eager.before-renew');
+    void claims.renewClaim(data.workflowId, data.runId, data.seq, settings.owner, settings.leaseTtlMs).then(
+      (held) => {
+        if (!held)
+          logger.warn(
+            `${step}: its claim was taken over (this worker could not renew it in time); its job may run it again on another worker`,
+          );
+      },
+      () => undefined, // Redis unreachable: the next renewal tries again
+    );
+  }
+}
