@@ -116,7 +116,8 @@ describe('Redis Cluster', () => {
   });
 
   test("a task queue's partitions each get the jobs of their workflows; another partition count for it is refused", async () => {
-    const t = await clusterApp({ partitions: { spread: 3 } });
+    // Activities queued (not eager), so that each partition's queue holds its workflows' jobs.
+    const t = await clusterApp({ partitions: { spread: 3 }, eagerActivities: false });
     const ids = Array.from({ length: 9 }, (_, i) => `part-${i}`);
     for (const [i, workflowId] of ids.entries())
       expect(await t.client.execute(SpreadWorkflow, { workflowId, args: [i] })).toBe(4 * i);

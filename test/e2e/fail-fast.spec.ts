@@ -226,7 +226,7 @@ describe('Redis lost while running', () => {
     const handle = await client.start(WaitWorkflow, { workflowId: 'long', args: [60_000] });
     await until(
       'the activity to run',
-      async () => (await handle.describe()).pendingActivities[0]?.state === 'active',
+      async () => (await handle.describe()).pendingActivities[0]?.state === 'running', // eager, in this process
       10_000,
     );
     await redis.stop('SIGKILL');

@@ -17,7 +17,7 @@ import {
 import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
 import { DurableRuntime } from 'redurable/internal';
 import { replayHistory } from 'redurable/testing';
-import { createTestApp, testRedis, type TestApp } from '../support/test-app.js';
+import { createTestApp, testQueue, type TestApp } from '../support/test-app.js';
 
 /** Every call, by workflow id and activity type: its attempt, idempotency key and time. */
 const calls = new Map<string, { attempt: number; key: string; at: number }[]>();
@@ -143,7 +143,8 @@ const types = (h: HistoryEvent[]) =>
 
 describe('local activities', () => {
   test('run in the workflow task, are recorded with their outcome, make no job, and replay without running again', async () => {
-    t = await createTestApp(providers);
+    // Eager activities off: the one activity is a job, the local ones are not.
+    t = await createTestApp(providers, { eagerActivities: false });
     const handle = await t.client.start(QuoteWorkflow, { workflowId: 'local-quote', args: [10] });
     expect(await handle.result()).toBe('booked 120, then 2');
 
@@ -170,7 +171,7 @@ describe('local activities', () => {
     expect(calls.get('local-quote/quote')!.every((c) => c.attempt === 1)).toBe(true);
 
     // One job on the activity queue: the activity's; the local ones never were jobs.
-    queue = new Queue('{local-activities}', { connection: testRedis(), prefix: t.prefix });
+    queue = testQueue('{local-activities}', t.prefix);
     const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'failed', 'delayed']);
     expect(jobs.map((j) => j.name)).toEqual(['book']);
 

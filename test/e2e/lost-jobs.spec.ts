@@ -3,13 +3,15 @@ import { Injectable } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun } from 'redurable';
 import { condition, proxyActivities, sleep } from 'redurable/workflow';
-import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
+import { createTestApp, testQueue, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /**
  * An operator removes jobs in Bull Board, obliterates or cleans a queue, or a failover loses
  * the last writes: the recovery sweep notices the outstanding activity or timer has no job and
- * re-adds it. Each workflow completes and each activity's effect happens exactly once.
+ * re-adds it. Each workflow completes and each activity's effect happens exactly once. Every
+ * activity is a job here (eagerActivities: false); an eager activity's lost claim has its own
+ * tests (test/crash/sigkill.spec.ts, test/unit/recovery-sweep.spec.ts).
  */
 const effects = new Map<string, number>();
 const count = (key: string) => effects.set(key, (effects.get(key) ?? 0) + 1);
@@ -77,7 +79,7 @@ afterEach(async () => {
 });
 
 function queue(t: TestApp, name: string): Queue {
-  const q = new Queue(name, { connection: testRedis(), prefix: t.prefix });
+  const q = testQueue(name, t.prefix);
   queues.push(q);
   return q;
 }
@@ -96,7 +98,7 @@ async function dispatchConfirmed(t: TestApp, workflowId: string): Promise<void> 
 
 /** Starts a fan-out whose activity jobs wait (nobody serves their queue), then hands it to `lose`, then starts a worker for them. */
 async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>): Promise<void> {
-  const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+  const t = await createTestApp(providers, { eagerActivities: false, taskQueues: ['lost-jobs'] });
   apps.push(t);
   const side = queue(t, '{lost-jobs-side-activities}');
   const handle = await t.client.start(FanOutWorkflow, { workflowId: id, args: [id] });
@@ -104,7 +106,9 @@ async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>
   await dispatchConfirmed(t, id);
   await lose(side);
   expect(await side.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
-  apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+  apps.push(
+    await createTestApp(providers, { eagerActivities: false, prefix: t.prefix, taskQueues: ['lost-jobs-side'] }),
+  );
   expect(await handle.result()).toEqual([1, 2, 3].map((i) => `touched ${id}-${i}`));
   for (const i of [1, 2, 3]) expect(effects.get(`${id}-${i}`)).toBe(1);
 }
@@ -136,21 +140,23 @@ describe('a job that disappears does not strand its workflow', () => {
   });
 
   test("a terminated workflow's activity jobs that had not started are removed, and never run", async () => {
-    const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+    const t = await createTestApp(providers, { eagerActivities: false, taskQueues: ['lost-jobs'] });
     apps.push(t);
     const side = queue(t, '{lost-jobs-side-activities}');
     const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-terminated', args: ['lj-terminated'] });
     await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
     await handle.terminate('no longer wanted');
     expect(await side.getJobCounts('waiting', 'delayed', 'active')).toEqual({ waiting: 0, delayed: 0, active: 0 });
-    apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+    apps.push(
+      await createTestApp(providers, { eagerActivities: false, prefix: t.prefix, taskQueues: ['lost-jobs-side'] }),
+    );
     await new Promise((r) => setTimeout(r, 1500)); // a worker for the side queue, and a few sweep passes
     expect([1, 2, 3].map((i) => effects.get(`lj-terminated-${i}`))).toEqual([undefined, undefined, undefined]);
     expect((await handle.describe()).status).toBe('terminated');
   });
 
   test('an activity job added again after its run closed (a sweep that read the run before it closed) does not run', async () => {
-    const t = await createTestApp(providers, { taskQueues: ['lost-jobs'] });
+    const t = await createTestApp(providers, { eagerActivities: false, taskQueues: ['lost-jobs'] });
     apps.push(t);
     const side = queue(t, '{lost-jobs-side-activities}');
     const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-closed', args: ['lj-closed'] });
@@ -163,13 +169,15 @@ describe('a job that disappears does not strand its workflow', () => {
     for (const job of jobs) await job.remove();
     const [first] = jobs;
     await side.add(first.name, first.data, { jobId: first.id });
-    apps.push(await createTestApp(providers, { prefix: t.prefix, taskQueues: ['lost-jobs-side'] }));
+    apps.push(
+      await createTestApp(providers, { eagerActivities: false, prefix: t.prefix, taskQueues: ['lost-jobs-side'] }),
+    );
     await until('the copy to be processed', async () => (await side.getJobCounts('completed')).completed === 1);
     expect([1, 2, 3].map((i) => effects.get(`lj-closed-${i}`))).toEqual([undefined, undefined, undefined]);
   });
 
   test('a delayed timer job removed: the timer still fires, shortly after its due time', async () => {
-    const t = await createTestApp(providers);
+    const t = await createTestApp(providers, { eagerActivities: false });
     apps.push(t);
     const timers = queue(t, '{lost-jobs-workflows}');
     const handle = await t.client.start(NapWorkflow, { workflowId: 'lj-timer', args: ['lj-timer', 4000] });
@@ -191,7 +199,7 @@ describe('a job that disappears does not strand its workflow', () => {
   });
 
   test('a workflow in no due index (started by an older version) is indexed at worker start, and its lost timer job re-added', async () => {
-    const first = await createTestApp(providers);
+    const first = await createTestApp(providers, { eagerActivities: false });
     const timers = queue(first, '{lost-jobs-workflows}');
     const handle = await first.client.start(NapWorkflow, { workflowId: 'lj-unindexed', args: ['lj-unindexed', 3000] });
     const [job] = await until('the delayed timer job', async () => {
@@ -204,14 +212,14 @@ describe('a job that disappears does not strand its workflow', () => {
     expect(await redis.zrem(keyNames(first.prefix).dueIndexOf('lj-unindexed', 'lost-jobs'), 'lj-unindexed')).toBe(1);
     await redis.quit();
     await job.remove();
-    const second = await createTestApp(providers, { prefix: first.prefix });
+    const second = await createTestApp(providers, { eagerActivities: false, prefix: first.prefix });
     apps.push(second);
     expect(await second.client.getHandle(handle.workflowId).result()).toBe('touched lj-unindexed');
     expect(effects.get('lj-unindexed')).toBe(1);
   });
 
   test('completed and failed jobs cleaned: nothing finished runs again', async () => {
-    const t = await createTestApp(providers);
+    const t = await createTestApp(providers, { eagerActivities: false });
     apps.push(t);
     const acts = queue(t, '{lost-jobs-activities}');
     const handle = await t.client.start(FinishedStepsWorkflow, { workflowId: 'lj-clean', args: ['lj-clean'] });

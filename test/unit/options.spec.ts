@@ -33,6 +33,7 @@ describe('defaults', () => {
       partitions: {},
       worker: true,
       concurrency: 10,
+      eagerActivities: true,
       workflowConcurrency: 10,
       workflowCacheSize: 1000,
       leaseTtlMs: 10_000,

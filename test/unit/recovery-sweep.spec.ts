@@ -10,6 +10,7 @@ import { shardOf } from '../../libs/redurable/src/store/shards.js';
 import { FakeClock } from './support/clock.js';
 import { p, started } from './support/histories.js';
 import { MemoryHistories } from './support/memory-histories.js';
+import { MemoryClaims } from './support/memory-claims.js';
 import { MemoryJobs } from './support/memory-jobs.js';
 import { MemoryRecoveryIndex } from './support/memory-recovery-index.js';
 import { RecordingLogger, RecordingMetrics, RecordingRunClosing } from './support/recorders.js';
@@ -44,9 +45,11 @@ function sweepHarness() {
       if (res.kind === 'recorded') await runs.closedFromOutside(workflowId, runId);
     },
   };
+  const claims = new MemoryClaims(clock);
   const sweep = new RecoverySweep({
     histories: store,
     indexes,
+    claims,
     dispatcher: jobs,
     children,
     timeouts,
@@ -84,7 +87,7 @@ function sweepHarness() {
       ...close,
     });
   };
-  return { clock, store, indexes, jobs, logger, metrics, runs, children, timeouts, sweep, start, commitTask };
+  return { clock, store, indexes, claims, jobs, logger, metrics, runs, children, timeouts, sweep, start, commitTask };
 }
 
 const charge = (seq = 1): NewCommand => ({
@@ -353,5 +356,47 @@ describe('shards and the due index', () => {
     h.clock.advance(1);
     await h.sweep.runOnce();
     expect([h.children.notified, h.children.handled]).toEqual([['child-1'], ['p2']]);
+  });
+});
+
+describe('eager activities (claimed by the worker running them, no job)', () => {
+  test('a live claim is left alone and looked at again when it expires; an expired one is taken over and its job added', async () => {
+    const h = sweepHarness();
+    h.start('w1');
+    await h.commitTask('w1', [charge(1)]); // the commit claimed it: no dispatch mark, no job
+    h.claims.claim('w1', 'r1', 1, 'worker-a', TTL);
+    const expiresAt = h.clock.now() + TTL;
+    h.clock.advance(TTL);
+    expect(await h.sweep.runOnce()).toBe(0);
+    expect(h.jobs.ids('activity')).toEqual([]);
+    expect(h.store.dueAt('w1')).toBe(expiresAt + 1);
+    // Its worker renews it: still left alone.
+    expect(await h.claims.renewClaim('w1', 'r1', 1, 'worker-a', TTL)).toBe(true);
+    h.clock.advance(1);
+    expect(await h.sweep.runOnce()).toBe(0);
+    expect(h.jobs.ids('activity')).toEqual([]);
+    // The worker dies: once the claim expires the sweep takes it over and adds the job.
+    h.clock.advance(TTL);
+    expect(await h.sweep.runOnce()).toBe(1);
+    expect(h.jobs.ids('activity')).toEqual(['a|w1|r1|1']);
+    expect(await h.claims.claimsOf('w1', 'r1')).toEqual([]);
+    expect(h.logger.at('warn')[0]).toContain(
+      'the claim of worker worker-a on activity seq 1 of workflow w1 (run r1) expired (the worker died or stalled)',
+    );
+    // A worker that comes back cannot renew it.
+    expect(await h.claims.renewClaim('w1', 'r1', 1, 'worker-a', TTL)).toBe(false);
+  });
+
+  test('a claim already taken over whose job exists (a sweep died after adding it) is released, nothing added again', async () => {
+    const h = sweepHarness();
+    h.start('w1');
+    await h.commitTask('w1', [charge(1)]);
+    h.claims.claim('w1', 'r1', 1, 'worker-a', TTL);
+    h.clock.advance(TTL + 1);
+    expect(await h.claims.takeOverClaim('w1', 'r1', 1)).toEqual({ kind: 'taken' });
+    await h.jobs.dispatch(owner, [charge(1)], h.clock.now());
+    expect(await h.sweep.runOnce()).toBe(0);
+    expect(h.jobs.ids('activity')).toEqual(['a|w1|r1|1']);
+    expect(await h.claims.claimsOf('w1', 'r1')).toEqual([]);
   });
 });

@@ -1,12 +1,17 @@
 import 'reflect-metadata';
 import { DurableRegistry } from '../../../libs/redurable/src/core/definitions/registry.js';
 import type { Type } from '../../../libs/redurable/src/core/types.js';
+import { ActivityRunner } from '../../../libs/redurable/src/engine/activity-runner.js';
+import { SlotTable } from '../../../libs/redurable/src/engine/activity-slots.js';
+import { EagerActivities } from '../../../libs/redurable/src/engine/eager-activities.js';
+import { ServedQueues } from '../../../libs/redurable/src/engine/served-queues.js';
 import { StepDispatch } from '../../../libs/redurable/src/engine/step-dispatch.js';
 import { WorkflowTaskRunner } from '../../../libs/redurable/src/engine/task-runner.js';
 import { WorkflowCache } from '../../../libs/redurable/src/engine/workflow-cache.js';
 import { FakeClock } from './clock.js';
 import { json, started } from './histories.js';
 import { MemoryHistories } from './memory-histories.js';
+import { MemoryClaims } from './memory-claims.js';
 import { MemoryJobs } from './memory-jobs.js';
 import {
   RecordingChildStarter,
@@ -39,6 +44,17 @@ export function taskRunner(
   const cache = new WorkflowCache(cacheSize);
   const steps = new StepDispatch({ dispatcher: jobs, children, logger });
   const localActivities = new ScriptedLocalActivities(json, local);
+  // Eager activities off: every activity is a job here (the e2e tests cover eager ones).
+  const eager = new EagerActivities({
+    activities: new ActivityRunner({ registry, converter: json, defaults: {}, logger, metrics }),
+    claims: new MemoryClaims(clock),
+    jobs,
+    served: new ServedQueues(),
+    slots: new SlotTable(),
+    logger,
+    metrics,
+    settings: { enabled: false, leaseTtlMs: LEASE_TTL, owner: 'unit' },
+  });
   const runner = new WorkflowTaskRunner({
     store,
     registry,
@@ -47,6 +63,7 @@ export function taskRunner(
     dispatcher: jobs,
     steps,
     local: localActivities,
+    eager,
     runs,
     metrics,
     logger,

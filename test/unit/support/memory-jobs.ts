@@ -1,5 +1,11 @@
 import type { CommandEvent, NewCommand } from '../../../libs/redurable/src/core/events.js';
-import type { CommandJob, JobDispatcher, JobOwner, JobPresence } from '../../../libs/redurable/src/core/ports/index.js';
+import type {
+  ActivityHandover,
+  CommandJob,
+  JobDispatcher,
+  JobOwner,
+  JobPresence,
+} from '../../../libs/redurable/src/core/ports/index.js';
 import type { RunDeadline } from '../../../libs/redurable/src/core/workflow-timeouts.js';
 import { activityJobId, timeoutJobId, timerJobId } from '../../../libs/redurable/src/queues/dispatcher.js';
 import { jobIdPart } from '../../../libs/redurable/src/store/keys.js';
@@ -60,6 +66,22 @@ export class MemoryJobs implements JobDispatcher {
         });
       }
     }
+  }
+
+  /** An eager activity handed to its queue: its job, marked as handed over. */
+  async handOver(
+    workflow: JobOwner,
+    cmd: CommandEvent & { type: 'ActivityTaskScheduled' },
+    handover: ActivityHandover,
+  ): Promise<void> {
+    const { workflowId, runId } = workflow;
+    this.add({
+      kind: 'activity',
+      queue: `activities:${cmd.options.taskQueue}`,
+      id: activityJobId(workflowId, runId, cmd.seq),
+      data: { workflowId, runId, seq: cmd.seq, activityType: cmd.activityType, handedOver: true, ...handover },
+      delay: handover.delayMs,
+    });
   }
 
   async enqueueTask(

@@ -24,8 +24,7 @@ import {
   retryDelayMs,
   type ResolvedRetryPolicy,
 } from '../core/retry-policy.js';
-import type { LocalCommand } from './commands.js';
-import type { LocalActivityRunner } from './task-commits.js';
+import type { LocalActivityRunner, LocalCommand } from './commands.js';
 
 /** The options in force for an attempt. */
 export interface Effective {

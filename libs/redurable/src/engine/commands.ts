@@ -14,6 +14,11 @@ export type OutcomeEvent = Extract<
   ts: number;
 };
 
+/** Runs a local activity (all its in-task attempts) and returns the outcome to record. */
+export interface LocalActivityRunner {
+  runLocal(workflow: { workflowId: string; runId: string; taskQueue: string }, cmd: LocalCommand): Promise<NewEvent>;
+}
+
 export function isLocal(cmd: NewCommand): cmd is LocalCommand {
   return cmd.type === 'ActivityTaskScheduled' && cmd.local !== undefined;
 }

@@ -166,8 +166,12 @@ export class EagerActivities {
     const details = new HeartbeatDetails(async (encoded) => {
       heartbeat = encoded;
     });
+    const taskQueue = cmd.options.taskQueue;
     const completeAsync = {
-      token: encodeTaskToken({ workflowId, runId, seq: cmd.seq, attempt: 1, taskQueue: cmd.options.taskQueue }),
+      // Encoded only if the activity asks for it.
+      get token() {
+        return encodeTaskToken({ workflowId, runId, seq: cmd.seq, attempt: 1, taskQueue });
+      },
       requested: false,
     };
     const renewal = setInterval(() => this.renew(data, step), settings.leaseTtlMs / 3);
@@ -200,7 +204,7 @@ export class EagerActivities {
         const retryState = activities.finalState(err, eff, 1, data);
         if (!retryState) {
           const delayMs = activities.retrying(data, step, 1, eff, err, began, 'eager');
-          handover = { attemptBase: 1, delayMs, heartbeat };
+          handover = { attemptBase: 1, delayMs, heartbeat, lastFailure: (err as Error)?.message ?? String(err) };
         } else {
           const failure = activities.finalFailure(data, step, 1, retryState, err);
           outcome = { type: 'ActivityTaskFailed', seq: cmd.seq, failure: serializeFailure(failure), attempt: 1 };

@@ -2,7 +2,9 @@ import { crashPoint } from '../core/crash-points.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../core/events.js';
 import type { Clock, CommitRequest, CommitResult, Lease, WorkflowTaskStore } from '../core/ports/index.js';
 import type { NewCommand, WorkflowActivation } from '../workflow/activation.js';
-import { isLocal, jobCommands, schedulesChild, withScheduleTime, type LocalCommand } from './commands.js';
+import { isLocal, jobCommands, schedulesChild, withScheduleTime, type LocalActivityRunner } from './commands.js';
+
+export type { LocalActivityRunner };
 import { closeSpec, type RunCloser } from './run-close.js';
 import type { StepDispatch, StepOwner } from './step-dispatch.js';
 import type { EagerActivities, EagerSink } from './eager-activities.js';
@@ -21,11 +23,6 @@ export class HistoryMovedOn extends Error {
 export function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; lease: Lease }): T {
   if (res.kind === 'changed') throw new HistoryMovedOn((res as { lease: Lease }).lease.events);
   return res as T;
-}
-
-/** Runs a local activity (all its in-task attempts) and returns the outcome to record. */
-export interface LocalActivityRunner {
-  runLocal(workflow: { workflowId: string; runId: string; taskQueue: string }, cmd: LocalCommand): Promise<NewEvent>;
 }
 
 export interface TaskCommitsDeps {

@@ -55,6 +55,16 @@ function parentContext(carrier: TraceCarrier | undefined): import('@opentelemetr
 }
 
 /**
+ * No SDK registered (the global provider delegates to the no-op one): a span would record
+ * nothing, so the hot paths skip making one (with a recorded parent carrier they still do, so
+ * that the context reaches what `fn` starts).
+ */
+function tracingOff(a: Api): boolean {
+  const provider = a.trace.getTracerProvider() as { getDelegate?: () => object };
+  return (provider.getDelegate?.() ?? provider).constructor.name === 'NoopTracerProvider';
+}
+
+/**
  * Runs `fn` in a span named `name`, child of `parent` (a recorded carrier) or of the active
  * context; an error is recorded on the span and rethrown.
  */
@@ -65,7 +75,7 @@ export async function inSpan<T>(
   fn: () => Promise<T>,
   kind: 'client' | 'consumer' | 'internal' = 'internal',
 ): Promise<T> {
-  if (!api) return fn();
+  if (!api || (parent === undefined && tracingOff(api))) return fn();
   const a = api;
   const tracer = a.trace.getTracer('redurable');
   const clean = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)) as Record<

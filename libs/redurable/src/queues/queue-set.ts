@@ -34,6 +34,8 @@ export interface ActivityJobData {
   attemptBase?: number;
   /** Heartbeat details the eager attempt left (encoded), for the job's first attempt. */
   heartbeat?: string;
+  /** The message of the eager attempt that failed before the job (a retry). */
+  lastFailure?: string;
 }
 
 /** Job data of a workflow-queue job: a workflow task, or a timer when `seq` is set. */

@@ -59,11 +59,6 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     this.run = defineScripts(redis);
   }
 
-  /** The options every script carries: the workflow and its shard's index prefix. */
-  private common(workflowId: string): { workflowId: string; idx: string } {
-    return { workflowId, idx: this.keys.indexPrefixOf(workflowId) };
-  }
-
   /**
    * Creates a run under the id policies, atomically; with `signal`, signal-with-start.
    * `currentRunId` is the run the caller read (undefined when the id was unknown).
@@ -84,7 +79,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         type: args.started.workflowType,
         taskQueue: args.started.taskQueue,
@@ -139,7 +135,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         cancelChannel: cancel ? k.cancelChannel() : undefined,
         requestId,
@@ -199,7 +196,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         status,
         closedChannel: k.closedChannel(),
@@ -230,7 +228,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         newDone: k.done(workflowId, newRunId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         oldRunId,
         newRunId,
         expectLen: args.expectLen,
@@ -261,7 +260,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         done: k.done(workflowId, runId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         seq: event.seq,
         inline,
@@ -292,7 +292,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         seq: args.outcome.seq,
         cachedFence: args.cachedFence,
@@ -331,7 +332,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       'acquireTask',
       { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         runId,
         ttl: leaseTtlMs,
         cacheFence: cursor?.fence,
@@ -363,7 +365,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
       },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         fence: args.fence,
         ttl: args.leaseTtlMs,
         release: args.release,
@@ -410,7 +413,15 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         done: this.keys.done(workflowId, runId),
         nextHistory: this.keys.history(workflowId, runId),
       },
-      { ...this.common(workflowId), fence, ttl: leaseTtlMs, release: false, lastId, ...this.closeArgs(undefined, 0) },
+      {
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
+        fence,
+        ttl: leaseTtlMs,
+        release: false,
+        lastId,
+        ...this.closeArgs(undefined, 0),
+      },
       [],
       { runId, fence },
     );
@@ -427,7 +438,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       'failTask',
       { meta: this.keys.meta(workflowId) },
       {
-        ...this.common(workflowId),
+        workflowId,
+        idx: this.keys.indexPrefixOf(workflowId),
         fence,
         message,
         baseMs: retry.baseMs,

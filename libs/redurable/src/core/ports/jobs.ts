@@ -26,6 +26,8 @@ export interface ActivityHandover {
   awaiting?: { attempt: number; startedAt: number };
   /** Heartbeat details the attempt left (encoded). */
   heartbeat?: string;
+  /** A retry: the failed attempt's message (describe() shows it as the last failure). */
+  lastFailure?: string;
 }
 
 /**
