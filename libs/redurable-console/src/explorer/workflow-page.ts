@@ -22,6 +22,16 @@ function taskFailureText(message: string): string {
   return 'The workflow task fails and is retried with backoff.';
 }
 
+/** A pending activity's step cell: a link to its job in Bull Board, or plain text while it runs eagerly (it has no job). */
+function pendingActivityStep(
+  a: WorkflowTimeline['description']['pendingActivities'][number],
+  board: string,
+): string {
+  const label = `activity ${esc(a.activityType)} #${a.seq}`;
+  if (a.eager) return label;
+  return `<a href="${esc(`${board}/queue/${encodeURIComponent(a.queue)}/${encodeURIComponent(a.jobId)}`)}">${label}</a>`;
+}
+
 function spansTable(t: WorkflowTimeline): string {
   const spans = t.spans;
   if (spans.length === 0) return '<p class="empty">No steps yet.</p>';
@@ -119,7 +129,7 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
   const pending =
     d.pendingActivities.length || d.pendingTimers.length
       ? `<h2>Waiting for</h2><table class="pending"><thead><tr><th>Step</th><th>State</th><th>Attempt</th><th>Next attempt (UTC)</th><th>Last error</th></tr></thead><tbody>
-${d.pendingActivities.map((a) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(a.queue)}/${encodeURIComponent(a.jobId)}`)}">activity ${esc(a.activityType)} #${a.seq}</a>${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}</td><td>${a.attempt}</td><td>${esc(time(a.nextAttemptAt))}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
+${d.pendingActivities.map((a) => `<tr><td>${pendingActivityStep(a, paths.board)}${a.compensation ? ' <span class="tag">compensation</span>' : ''}</td><td>${esc(a.state)}${a.eager ? ` <span class="tag">eager</span> on ${esc(a.eager.worker)} since ${esc(time(a.eager.since))}` : ''}</td><td>${a.attempt}</td><td>${esc(time(a.nextAttemptAt))}</td><td>${esc(a.lastFailure ?? '')}</td></tr>`).join('')}
 ${d.pendingTimers.map((tm) => `<tr><td><a href="${esc(`${paths.board}/queue/${encodeURIComponent(tm.queue)}/${encodeURIComponent(tm.jobId)}`)}">timer #${tm.seq}</a>, due ${esc(time(tm.dueAt))}</td><td>${esc(tm.state)}</td><td></td><td></td><td></td></tr>`).join('')}
 </tbody></table>`
       : '';

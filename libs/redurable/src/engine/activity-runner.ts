@@ -13,7 +13,7 @@ import {
 import { CancelledFailure } from '../core/errors/workflow-control.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { NewEvent } from '../core/events.js';
-import type { ActivityJobData } from '../queues/queue-set.js';
+import { activityJobData, type ActivityJobData } from '../queues/queue-set.js';
 import { activityStorage, type ActivityContext } from './activity-context.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
 import type { ActivityDispatch, DurableMetrics } from '../core/ports/index.js';
@@ -139,17 +139,7 @@ export class ActivityRunner implements LocalActivityRunner {
     workflow: { workflowId: string; runId: string; taskQueue: string },
     cmd: LocalCommand,
   ): Promise<Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' }>> {
-    const data: ActivityJobData = {
-      workflowId: workflow.workflowId,
-      runId: workflow.runId,
-      seq: cmd.seq,
-      activityType: cmd.activityType,
-      input: cmd.input,
-      options: cmd.options,
-      scheduledAt: cmd.local.firstScheduledAt,
-      workflowTaskQueue: workflow.taskQueue,
-      ...(cmd.nonCancellable ? { nonCancellable: true } : {}),
-    };
+    const data = activityJobData(workflow, cmd, cmd.local.firstScheduledAt);
     const step = `local activity '${data.activityType}' (seq ${data.seq}) of workflow ${data.workflowId} (run ${data.runId})`;
     const eff = this.effective(data);
     const threshold = cmd.options.localRetryThresholdMs ?? 0;

@@ -13,7 +13,7 @@ import type {
 } from '../core/ports/index.js';
 import { encodeTaskToken } from '../core/task-token.js';
 import { inSpan } from '../observability/tracing.js';
-import type { ActivityJobData } from '../queues/queue-set.js';
+import { activityJobData, type ActivityJobData } from '../queues/queue-set.js';
 import type { NewCommand } from '../workflow/activation.js';
 import type { SlotTable } from './activity-slots.js';
 import { AWAIT_COMPLETION, type ActivityRunner } from './activity-runner.js';
@@ -140,17 +140,7 @@ export class EagerActivities {
   private async attempt(owner: StepOwner, cmd: ScheduledActivity, recordedAt: number, sink: EagerSink): Promise<void> {
     const { activities, metrics, logger, settings } = this.deps;
     const { workflowId, runId } = owner;
-    const data: ActivityJobData = {
-      workflowId,
-      runId,
-      seq: cmd.seq,
-      activityType: cmd.activityType,
-      input: cmd.input,
-      options: cmd.options,
-      scheduledAt: recordedAt,
-      workflowTaskQueue: owner.taskQueue,
-    };
-    if (cmd.nonCancellable) data.nonCancellable = true;
+    const data = activityJobData(owner, cmd, recordedAt);
     const step = `activity '${cmd.activityType}' (seq ${cmd.seq}) of workflow ${workflowId} (run ${runId})`;
     const slots = this.deps.slots.of(cmd.options.taskQueue)!;
     let slotHeld = true;

@@ -3,7 +3,7 @@ import type { CommandEvent, NewCommand } from '../core/events.js';
 import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
 import type { RunDeadline } from '../core/workflow-timeouts.js';
-import type { ActivityJobData } from './queue-set.js';
+import { activityJobData, type ActivityJobData } from './queue-set.js';
 import type { ActivityHandover, CommandJob, JobDispatcher, JobOwner, JobPresence } from '../core/ports/index.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
@@ -107,17 +107,7 @@ export class Dispatcher implements JobDispatcher {
     recordedAt: number,
     extra?: Partial<ActivityJobData>,
   ): { name: string; data: ActivityJobData; opts: JobsOptions } {
-    const data: ActivityJobData = {
-      workflowId: workflow.workflowId,
-      runId: workflow.runId,
-      seq: cmd.seq,
-      activityType: cmd.activityType,
-      input: cmd.input,
-      options: cmd.options,
-      scheduledAt: recordedAt,
-      workflowTaskQueue: workflow.taskQueue,
-    };
-    if (cmd.nonCancellable) data.nonCancellable = true;
+    const data = activityJobData(workflow, cmd, recordedAt);
     if (workflow.trace) data.trace = workflow.trace;
     if (extra) Object.assign(data, extra);
     return {

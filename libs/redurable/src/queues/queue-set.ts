@@ -5,7 +5,7 @@ import type { RedisClient } from '../store/redis-client.js';
 import { activityQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
 import { partitionOf } from '../store/shards.js';
 import type { PartitionTable } from './partitions.js';
-import type { RecordedActivityOptions, WorkflowExecutionTimedOut } from '../core/events.js';
+import type { ActivityTaskScheduled, RecordedActivityOptions, WorkflowExecutionTimedOut } from '../core/events.js';
 
 /** Job data of an activity job. */
 export interface ActivityJobData {
@@ -36,6 +36,26 @@ export interface ActivityJobData {
   heartbeat?: string;
   /** The message of the eager attempt that failed before the job (a retry). */
   lastFailure?: string;
+}
+
+/** What an attempt of activity command `cmd` of `workflow` runs with (a job's data, an eager or a local attempt's). */
+export function activityJobData(
+  workflow: { workflowId: string; runId: string; taskQueue: string },
+  cmd: Pick<ActivityTaskScheduled, 'seq' | 'activityType' | 'input' | 'options' | 'nonCancellable'>,
+  scheduledAt: number,
+): ActivityJobData {
+  const data: ActivityJobData = {
+    workflowId: workflow.workflowId,
+    runId: workflow.runId,
+    seq: cmd.seq,
+    activityType: cmd.activityType,
+    input: cmd.input,
+    options: cmd.options,
+    scheduledAt,
+    workflowTaskQueue: workflow.taskQueue,
+  };
+  if (cmd.nonCancellable) data.nonCancellable = true;
+  return data;
 }
 
 /** Job data of a workflow-queue job: a workflow task, or a timer when `seq` is set. */
