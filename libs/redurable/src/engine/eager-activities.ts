@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { crashPoint } from '../core/crash-points.js';
 import { serializeFailure } from '../core/errors/failure-codec.js';
@@ -75,6 +76,8 @@ export class EagerActivities {
   private readonly stopped: Promise<typeof SHUT_DOWN>;
 
   constructor(private readonly deps: EagerActivitiesDeps) {
+    // Every running eager attempt listens for a forced shutdown: as many listeners as slots, by design.
+    setMaxListeners(0, this.stop.signal);
     this.stopped = new Promise((resolve) =>
       this.stop.signal.addEventListener('abort', () => resolve(SHUT_DOWN), { once: true }),
     );
