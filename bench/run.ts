@@ -83,26 +83,41 @@ interface Mode {
   name: string;
   aof: boolean;
   results: Map<System, WorkloadResult>;
+  /** Per system, the worst latency Redis itself saw per event (LATENCY LATEST, events over 5 ms): fsync stalls show here. */
+  stalls: Map<System, string>;
+}
+
+/** Redis's own latency events over 5 ms since the last call (then reset): e.g. `aof-fsync-always max 38 ms`. */
+async function redisStalls(admin: Redis): Promise<string> {
+  const latest = (await admin.call('LATENCY', 'LATEST')) as [string, number, number, number][];
+  await admin.call('LATENCY', 'RESET');
+  return latest.map(([event, , , max]) => `${event} max ${max} ms`).join(', ') || 'none over 5 ms';
 }
 
 async function measureMode(aof: boolean): Promise<Mode> {
   const name = aof ? 'AOF, appendfsync always' : 'no persistence';
   const server = await startEmbeddedRedis(aof ? { appendOnly: true, appendFsync: 'always' } : { appendOnly: false });
   const results = new Map<System, WorkloadResult>();
+  const stalls = new Map<System, string>();
+  const admin = new Redis(server.url);
   try {
+    await admin.config('SET', 'latency-monitor-threshold', '5');
     for (const [i, system] of SYSTEMS.entries()) {
       progress(`${name}: ${system}`);
+      await admin.call('LATENCY', 'RESET');
       results.set(
         system,
         await onSystem(system, server.url, `bench-${aof ? 'aof' : 'mem'}-${i}`, (chain) =>
           measure(chain, `s${i}`, SIZES, aof ? server.url : undefined),
         ),
       );
+      stalls.set(system, await redisStalls(admin));
     }
   } finally {
+    await admin.quit();
     await server.stop();
   }
-  return { name, aof, results };
+  return { name, aof, results, stalls };
 }
 
 const ms = (v: number) => fixed(v, v < 10 ? 2 : 1);
@@ -175,6 +190,9 @@ function headline(mode: Mode): { table: string[][]; markdown: string[] } {
       `Redurable / raw: N=10 p50 ${x(d.lat)} (target <= ${t.latency}x: ${verdict(d.lat <= t.latency)}), steps/s ${pct(d.tp)} (target >= ${pct(t.throughput)}: ${verdict(d.tp >= t.throughput)})`,
     );
   }
+  verdicts.push(
+    `Redis's own stalls (LATENCY LATEST): ${SYSTEMS.map((sys) => `${sys}: ${mode.stalls.get(sys)}`).join('; ')}`,
+  );
   verdicts.push(
     `tail: N=50 p99 / p50 ${x(tail(ours))} for Redurable (target <= ${TAIL}x: ${verdict(tail(ours) <= TAIL)})${off ? `, ${x(tail(off))} eager off` : ''}, ${x(tail(raw))} raw`,
   );
