@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import {
   Activities,
   Activity,
@@ -17,7 +17,7 @@ import {
 import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
 import { DurableRuntime } from 'redurable/internal';
 import { replayHistory } from 'redurable/testing';
-import { createTestApp, testRedis, type TestApp } from '../support/test-app.js';
+import { createTestApp, testQueue, type TestApp } from '../support/test-app.js';
 
 /** Every call, by workflow id and activity type: its attempt, idempotency key and time. */
 const calls = new Map<string, { attempt: number; key: string; at: number }[]>();
@@ -170,7 +170,7 @@ describe('local activities', () => {
     expect(calls.get('local-quote/quote')!.every((c) => c.attempt === 1)).toBe(true);
 
     // One job on the activity queue: the activity's; the local ones never were jobs.
-    queue = new Queue('{local-activities}', { connection: testRedis(), prefix: t.prefix });
+    queue = testQueue('{local-activities}', t.prefix);
     const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'failed', 'delayed']);
     expect(jobs.map((j) => j.name)).toEqual(['book']);
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun } from 'redurable';
 import { condition, proxyActivities, sleep } from 'redurable/workflow';
-import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
+import { createTestApp, testQueue, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /**
@@ -77,7 +77,7 @@ afterEach(async () => {
 });
 
 function queue(t: TestApp, name: string): Queue {
-  const q = new Queue(name, { connection: testRedis(), prefix: t.prefix });
+  const q = testQueue(name, t.prefix);
   queues.push(q);
   return q;
 }
