@@ -2,6 +2,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import 'reflect-metadata';
 import { Controller, Get, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Activities, Activity, DurableModule, Workflow, WorkflowRun } from 'redurable';
 import { RedurableHealthIndicator } from 'redurable/health';
@@ -32,6 +34,20 @@ class HealthController {
   @HealthCheck()
   check() {
     return this.health.check([() => this.redurable.isHealthy()]);
+  }
+}
+
+/** Until each queue has a BullMQ worker connected (its named blocking connection) to the Redis at `url`. */
+async function untilWorkersConnected(url: string, names: string[]): Promise<void> {
+  const connection = new Redis(url);
+  const queues = names.map((name) => new Queue(name, { connection, prefix: 'redurable' }));
+  try {
+    await until('every worker connected again', async () =>
+      (await Promise.all(queues.map((q) => q.getWorkersCount()))).every((n) => n > 0),
+    );
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
+    await connection.quit();
   }
 }
 
@@ -87,6 +103,12 @@ describe('the @nestjs/terminus indicator (redurable/health)', () => {
     // Redis back on its port: up again (and the app can close cleanly).
     redis = await startEmbeddedRedis({ port: redis.port });
     await until('the check to be up again', async () => (await fetch(url)).status === 200);
+    // The main connection is back, but each BullMQ worker reconnects its own blocking connection
+    // later. Closed before they are back, the app's graceful close can outlast the 1s
+    // shutdownTimeout; the forced close that follows leaves those workers' timers running (BullMQ's
+    // close(true) returns the graceful close already under way), and they keep the Jest worker
+    // process from exiting. So close once every worker is connected again.
+    await untilWorkersConnected(redis.url, ['{health-workflows}', '{health-activities}', '{schedules}']);
     await app.close();
     app = undefined;
   }, 30_000);

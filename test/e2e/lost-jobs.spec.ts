@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import { Activities, Activity, ApplicationFailure, Signal, Workflow, WorkflowRun } from 'redurable';
 import { condition, proxyActivities, sleep } from 'redurable/workflow';
 import { createTestApp, testQueue, testRedis, type TestApp, keyNames } from '../support/test-app.js';

@@ -2,8 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Activities, Activity, Workflow, WorkflowRun, activityContext } from 'redurable';
 import { proxyActivities, sleep, uuid4, sideEffect, workflowInfo } from 'redurable/workflow';
-import { Queue } from 'bullmq';
-import { createTestApp, testRedis, type TestApp, keyNames } from '../support/test-app.js';
+import { createTestApp, testQueue, testRedis, type TestApp, keyNames } from '../support/test-app.js';
 
 @Injectable()
 class Greeter {
@@ -147,7 +146,7 @@ describe('a workflow with three activities', () => {
 describe('eager start', () => {
   /** Job ids BullMQ reports as added to the workflow queue of 'orders' (its events stream). */
   async function addedWorkflowJobs(app: TestApp): Promise<string[]> {
-    const queue = new Queue('{orders-workflows}', { connection: testRedis(), prefix: app.prefix });
+    const queue = testQueue('{orders-workflows}', app.prefix);
     try {
       const entries = await app.redis.xrange(queue.toKey('events'), '-', '+');
       return entries.flatMap(([, fields]) => {

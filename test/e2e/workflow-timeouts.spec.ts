@@ -246,19 +246,20 @@ describe('workflow timeouts', () => {
 
   test('a workflow that finishes in time is not touched by its timeout', async () => {
     t = await createTestApp(providers);
-    const handle = await t!.client.start(SleeperWorkflow, {
-      workflowId: 'in-time',
-      args: ['50ms'],
-      workflowRunTimeout: '700ms',
-    });
+    // The run waits for a signal, not a short sleep: a sleep could end (and the close remove the
+    // timeout job) before the test looks at the job, on a loaded machine.
+    const handle = await t!.client.start(ApprovalWorkflow, { workflowId: 'in-time', workflowRunTimeout: '2s' });
+    const { jobQueues, runDeadline } = await handle.describe();
     const { Queue } = await import('bullmq');
-    const queue = new Queue((await handle.describe()).jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
+    const queue = new Queue(jobQueues.workflows, { connection: t!.redis, prefix: t!.prefix });
     expect(await queue.getJob(`x|in-time|${handle.runId}`)).toBeDefined();
-    expect(await handle.result()).toBe('woke');
+    await handle.signal('approve');
+    expect(await handle.result()).toBe('approved');
     // Closing the run removes its timeout job (it does not wait in the queue until the deadline).
     await until('the timeout job removed', async () => (await queue.getJob(`x|in-time|${handle.runId}`)) === undefined);
     await queue.close();
-    await new Promise((r) => setTimeout(r, 900));
+    // Past the deadline the closed run is still completed: nothing timed it out.
+    await new Promise((r) => setTimeout(r, Math.max(0, runDeadline!.getTime() + 300 - Date.now())));
     expect((await handle.describe()).status).toBe('completed');
     expect((await handle.fetchHistory()).at(-1)!.type).toBe('WorkflowExecutionCompleted');
   });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { DurableModule, WorkflowClient, type DurableModuleOptions, type RedisConnectionOption } from 'redurable';
 import { KeyNames } from 'redurable/internal';
@@ -46,6 +47,35 @@ export function testRedis(): Redis | Cluster {
   return testTarget() === 'cluster'
     ? new Cluster(testClusterNodes(), { redisOptions: blocking })
     : new Redis(testRedisUrl(), blocking);
+}
+
+/**
+ * A BullMQ Queue on a connection of its own to the test target, to inspect (or damage) the
+ * library's jobs. BullMQ never closes a connection it was given as an instance, so this queue's
+ * close() also quits that connection: left open, it would keep the Jest worker process alive
+ * after its test files ("A worker process has failed to exit gracefully").
+ */
+export function testQueue(name: string, prefix: string): Queue {
+  return new OwnConnectionQueue(name, prefix, testRedis());
+}
+
+class OwnConnectionQueue extends Queue {
+  constructor(
+    name: string,
+    prefix: string,
+    private readonly ownConnection: Redis | Cluster,
+  ) {
+    super(name, { connection: ownConnection, prefix });
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      if (this.ownConnection.status !== 'end')
+        await this.ownConnection.quit().catch(() => this.ownConnection.disconnect());
+    }
+  }
 }
 
 /** What a child process needs in its environment to reach the test target (REDIS_URL, or REDIS_CLUSTER as host:port,...). */
