@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { Activities, Activity, Workflow, WorkflowRun, activityContext } from 'redurable';
+import { Activities, Activity, Signal, Workflow, WorkflowRun, activityContext } from 'redurable';
 import { proxyActivities } from 'redurable/workflow';
 import { createTestApp, testQueue, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -89,7 +89,22 @@ class OneActivityWorkflow {
   }
 }
 
-const providers = [EagerActivities, ChainWorkflow, QueuedByCallWorkflow, OneActivityWorkflow];
+@Workflow({ taskQueue: 'eager' })
+class SignalledWorkflow {
+  private readonly acts = proxyActivities(EagerActivities);
+  private pokes = 0;
+
+  @Signal() poke() {
+    this.pokes++;
+  }
+
+  @WorkflowRun() async run(ms: number): Promise<string> {
+    const res = await this.acts.slow(ms);
+    return `${res} after ${this.pokes} pokes`;
+  }
+}
+
+const providers = [EagerActivities, ChainWorkflow, QueuedByCallWorkflow, OneActivityWorkflow, SignalledWorkflow];
 const apps: TestApp[] = [];
 const queues: Queue[] = [];
 afterEach(async () => {
@@ -167,5 +182,15 @@ describe('eager activities', () => {
     expect(Date.now() - closing).toBeLessThan(2000);
     expect(callsOf('eager-shutdown').map((c) => c.attempt)).toEqual([1, 1]); // the same attempt, run again
     expect(await activityJobs(second)).toEqual(['stuckOnce']);
+  });
+
+  test('a task that replays while an eager activity runs (a signal, no cached execution) does not add its job: it runs once', async () => {
+    const t = await app({ workflowCacheSize: 0 });
+    const handle = await t.client.start(SignalledWorkflow, { workflowId: 'eager-replayed', args: [2000] });
+    await until('the activity to run', () => callsOf('eager-replayed').length === 1);
+    await handle.signal('poke');
+    expect(await handle.result()).toBe('slow done after 1 pokes');
+    expect(callsOf('eager-replayed')).toHaveLength(1);
+    expect(await activityJobs(t)).toEqual([]);
   });
 });
