@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { Activities, Activity, Workflow, WorkflowRun, activityContext } from 'redurable';
+import { Activities, Activity, Signal, Workflow, WorkflowRun, activityContext } from 'redurable';
 import { proxyActivities } from 'redurable/workflow';
 import { createTestApp, testQueue, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -10,6 +10,8 @@ import { until } from '../support/until.js';
 const calls: { activity: string; workflowId: string; attempt: number }[] = [];
 const callsOf = (workflowId: string, activity?: string) =>
   calls.filter((c) => c.workflowId === workflowId && (!activity || c.activity === activity));
+/** Task tokens handed out, by workflow id. */
+const tokens = new Map<string, string>();
 /** The stuck activity: whether its first call saw its abort signal. */
 let stuck = { aborted: false };
 
@@ -47,6 +49,17 @@ class EagerActivities {
     this.record('slow');
     await new Promise((r) => setTimeout(r, ms));
     return 'slow done';
+  }
+
+  /** Hands out its task token, then returns after a while: completed from outside meanwhile (attempt 1 fails if asked). */
+  @Activity({ retry: { initialInterval: '50ms', maximumAttempts: 3 } })
+  async approval(failFirst: boolean): Promise<string> {
+    this.record('approval');
+    const ctx = activityContext();
+    if (failFirst && ctx.attempt === 1) throw new Error('first attempt fails');
+    tokens.set(ctx.workflowId, ctx.completeAsync());
+    await new Promise((r) => setTimeout(r, 1000));
+    return 'ignored';
   }
 
   /** The first call is stuck (it ignores its abort signal for 3s); later calls return at once. */
@@ -89,7 +102,36 @@ class OneActivityWorkflow {
   }
 }
 
-const providers = [EagerActivities, ChainWorkflow, QueuedByCallWorkflow, OneActivityWorkflow];
+@Workflow({ taskQueue: 'eager' })
+class SignalledWorkflow {
+  private readonly acts = proxyActivities(EagerActivities);
+  private pokes = 0;
+
+  @Signal() poke() {
+    this.pokes++;
+  }
+
+  @WorkflowRun() async run(ms: number): Promise<string> {
+    const res = await this.acts.slow(ms);
+    return `${res} after ${this.pokes} pokes`;
+  }
+}
+
+@Workflow({ taskQueue: 'eager' })
+class ApprovalWorkflow {
+  @WorkflowRun() async run(failFirst: boolean, eager: boolean): Promise<string> {
+    return proxyActivities(EagerActivities, { eager }).approval(failFirst);
+  }
+}
+
+const providers = [
+  ApprovalWorkflow,
+  EagerActivities,
+  ChainWorkflow,
+  QueuedByCallWorkflow,
+  OneActivityWorkflow,
+  SignalledWorkflow,
+];
 const apps: TestApp[] = [];
 const queues: Queue[] = [];
 afterEach(async () => {
@@ -168,4 +210,30 @@ describe('eager activities', () => {
     expect(callsOf('eager-shutdown').map((c) => c.attempt)).toEqual([1, 1]); // the same attempt, run again
     expect(await activityJobs(second)).toEqual(['stuckOnce']);
   });
+
+  test('a task that replays while an eager activity runs (a signal, no cached execution) does not add its job: it runs once', async () => {
+    const t = await app({ workflowCacheSize: 0 });
+    const handle = await t.client.start(SignalledWorkflow, { workflowId: 'eager-replayed', args: [2000] });
+    await until('the activity to run', () => callsOf('eager-replayed').length === 1);
+    await handle.signal('poke');
+    expect(await handle.result()).toBe('slow done after 1 pokes');
+    expect(callsOf('eager-replayed')).toHaveLength(1);
+    expect(await activityJobs(t)).toEqual([]);
+  });
+
+  test.each([
+    ['queued', false, false],
+    ['eager', false, true],
+    ['eager, retried as a job', true, true],
+  ])(
+    'completeAsync() (%s): an attempt completed from outside before it returns gets that result',
+    async (_, failFirst, eager) => {
+      const t = await app();
+      const workflowId = `eager-approval-${String(failFirst)}-${String(eager)}`;
+      const handle = await t.client.start(ApprovalWorkflow, { workflowId, args: [failFirst, eager] });
+      const token = await until('the task token', () => tokens.get(workflowId));
+      await t.client.activity.complete(token, 'approved');
+      expect(await handle.result()).toBe('approved');
+    },
+  );
 });

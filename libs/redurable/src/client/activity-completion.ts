@@ -100,7 +100,7 @@ export class ActivityCompletionClient {
     const queue = await this.ctx.queues.activityFor(token.taskQueue, token.workflowId);
     const job = await queue.getJob(activityJobId(token.workflowId, token.runId, token.seq));
     if (!job) throw new ActivityNotAwaitingError(token, 'its job is gone');
-    const current = job.data.awaiting?.attempt ?? job.attemptsMade + 1;
+    const current = job.data.awaiting?.attempt ?? job.attemptsMade + 1 + (job.data.attemptBase ?? 0);
     if (current !== token.attempt)
       throw new ActivityNotAwaitingError(
         token,

@@ -98,6 +98,19 @@ export class EagerActivities {
     return picked ?? NONE;
   }
 
+  /**
+   * Of the outstanding commands a replay re-dispatches, those whose jobs it adds: an activity
+   * under a claim runs in its worker's process (which hands it over, or records its outcome), and
+   * the recovery sweep adds its job once the claim expires, so a job now would run it twice.
+   */
+  async unclaimed(workflowId: string, runId: string, outstanding: CommandEvent[]): Promise<CommandEvent[]> {
+    if (!outstanding.some((c) => c.type === 'ActivityTaskScheduled')) return outstanding;
+    const claims = await this.deps.claims.claimsOf(workflowId, runId);
+    const claimed = new Set(claims.filter((c) => !c.taken).map((c) => c.seq));
+    if (claimed.size === 0) return outstanding;
+    return outstanding.filter((c) => c.type !== 'ActivityTaskScheduled' || !claimed.has(c.seq));
+  }
+
   /** What the step's commit claims for `picked`. */
   claimsFor(picked: ScheduledActivity[]): ClaimRequest | undefined {
     if (picked.length === 0) return undefined;

@@ -92,7 +92,10 @@ export class TaskCommits {
     };
     let appendedLastId: string;
     let result: CommitResult;
-    const outstanding = replayed ? activation.outstandingRecorded() : [];
+    // Activities that run eagerly under a claim get no job here (see EagerActivities.unclaimed).
+    const outstanding = replayed
+      ? await this.deps.eager.unclaimed(workflowId, runId, activation.outstandingRecorded())
+      : [];
     if (outstanding.length > 0) {
       // A rebuilt execution re-dispatches everything outstanding while it holds the lease,
       // and only then clears the dispatch mark (job ids make re-dispatching idempotent).
