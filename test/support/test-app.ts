@@ -6,7 +6,6 @@ import { Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { DurableModule, WorkflowClient, type DurableModuleOptions, type RedisConnectionOption } from 'redurable';
 import { KeyNames } from 'redurable/internal';
-import { Queue } from 'bullmq';
 
 /** The private redis-server the test run started (never the user's REDIS_URL). */
 export function testRedisUrl(): string {
@@ -149,19 +148,4 @@ export async function keysUnder(redis: Redis | Cluster, prefix: string): Promise
 /** The names of the keys the library writes under a prefix (default shard count), to inspect or damage them. */
 export function keyNames(prefix: string, shards?: number): KeyNames {
   return new KeyNames(prefix, shards);
-}
-
-/**
- * A BullMQ Queue on the test target, to look at (or damage) the library's jobs. BullMQ does not
- * close a connection it was given: this one's `close()` disconnects it too, so no handle is left.
- */
-export function testQueue(name: string, prefix: string): Queue {
-  const connection = testRedis();
-  const queue = new Queue(name, { connection, prefix });
-  const close = queue.close.bind(queue);
-  queue.close = async () => {
-    await close();
-    connection.disconnect();
-  };
-  return queue;
 }

@@ -159,6 +159,7 @@ export class DurableRuntime {
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
     const eager = (this.eager = new EagerActivities({
       activities,
+      histories,
       claims,
       jobs: dispatcher,
       served: this.served,

@@ -47,6 +47,7 @@ export function taskRunner(
   // Eager activities off: every activity is a job here (the e2e tests cover eager ones).
   const eager = new EagerActivities({
     activities: new ActivityRunner({ registry, converter: json, defaults: {}, logger, metrics }),
+    histories: store,
     claims: new MemoryClaims(clock),
     jobs,
     served: new ServedQueues(),

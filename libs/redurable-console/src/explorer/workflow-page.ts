@@ -23,10 +23,7 @@ function taskFailureText(message: string): string {
 }
 
 /** A pending activity's step cell: a link to its job in Bull Board, or plain text while it runs eagerly (it has no job). */
-function pendingActivityStep(
-  a: WorkflowTimeline['description']['pendingActivities'][number],
-  board: string,
-): string {
+function pendingActivityStep(a: WorkflowTimeline['description']['pendingActivities'][number], board: string): string {
   const label = `activity ${esc(a.activityType)} #${a.seq}`;
   if (a.eager) return label;
   return `<a href="${esc(`${board}/queue/${encodeURIComponent(a.queue)}/${encodeURIComponent(a.jobId)}`)}">${label}</a>`;

@@ -10,7 +10,18 @@ import type { ActivityJobData } from '../queues/queue-set.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts the activity completion client uses. */
-export type CompletionParts = Pick<ClientParts, 'histories' | 'queues' | 'writes' | 'converter' | 'link'>;
+export type CompletionParts = Pick<ClientParts, 'histories' | 'queues' | 'writes' | 'converter' | 'link' | 'claims'>;
+
+/**
+ * The attempt a token names, in progress: its job, or none while it runs eagerly (claimed by the
+ * worker running it, which hands it to its queue once the method returns); the task queue of
+ * its workflow (where the outcome goes) and its type.
+ */
+interface AwaitingAttempt {
+  job?: Job<ActivityJobData>;
+  workflowTaskQueue: string;
+  activityType(): Promise<string>;
+}
 
 /**
  * Finishes activities that said they would be completed later (`activityContext().completeAsync()`),
@@ -33,8 +44,8 @@ export class ActivityCompletionClient {
       `result of activity seq ${token.seq} of workflow '${token.workflowId}'`,
     );
     await this.ctx.link.call(`complete activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
-      const job = await this.awaitingJob(token);
-      await this.record(token, job, {
+      const attempt = await this.awaiting(token);
+      await this.record(token, attempt, {
         type: 'ActivityTaskCompleted',
         seq: token.seq,
         result: encoded,
@@ -51,16 +62,17 @@ export class ActivityCompletionClient {
     const token = decodeTaskToken(taskToken);
     const cause = typeof error === 'string' ? new Error(error) : error;
     await this.ctx.link.call(`fail activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
-      const job = await this.awaitingJob(token);
+      const attempt = await this.awaiting(token);
+      const activityType = await attempt.activityType();
       const failure = new ActivityFailure(
-        `Activity '${job.data.activityType}' failed (NON_RETRYABLE_FAILURE, attempt ${token.attempt}): ${cause.message}`,
-        job.data.activityType,
+        `Activity '${activityType}' failed (NON_RETRYABLE_FAILURE, attempt ${token.attempt}): ${cause.message}`,
+        activityType,
         token.seq,
         'NON_RETRYABLE_FAILURE',
         token.attempt,
         cause,
       );
-      await this.record(token, job, {
+      await this.record(token, attempt, {
         type: 'ActivityTaskFailed',
         seq: token.seq,
         failure: serializeFailure(failure),
@@ -71,7 +83,9 @@ export class ActivityCompletionClient {
 
   /**
    * Reports that the work goes on: resets the attempt's heartbeat timeout, and keeps `details`
-   * for the next attempt (`activityContext().heartbeatDetails`) should this one time out.
+   * for the next attempt (`activityContext().heartbeatDetails`) should this one time out. An
+   * eager attempt whose method has not returned yet is running: the call is accepted and its
+   * details are not kept (the attempt's own heartbeats are).
    */
   async heartbeat(taskToken: string, details?: unknown): Promise<void> {
     const token = decodeTaskToken(taskToken);
@@ -83,7 +97,8 @@ export class ActivityCompletionClient {
             `heartbeat details of activity seq ${token.seq} of workflow '${token.workflowId}'`,
           );
     await this.ctx.link.call(`heartbeat activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
-      const job = await this.awaitingJob(token);
+      const { job } = await this.awaiting(token);
+      if (!job) return;
       const previous =
         typeof job.progress === 'object' && job.progress !== null
           ? (job.progress as { heartbeat?: string }).heartbeat
@@ -92,34 +107,54 @@ export class ActivityCompletionClient {
     });
   }
 
-  /** The activity's job, if the token's attempt is the one in progress and its outcome is not recorded. */
-  private async awaitingJob(token: TaskTokenFields): Promise<Job<ActivityJobData>> {
-    const state = await this.ctx.histories.outcomeState(token.workflowId, token.runId, token.seq);
+  /** The attempt, if the token's attempt is the one in progress and its outcome is not recorded. */
+  private async awaiting(token: TaskTokenFields): Promise<AwaitingAttempt> {
+    const { histories, queues, claims } = this.ctx;
+    const state = await histories.outcomeState(token.workflowId, token.runId, token.seq);
     if (state === 'recorded') throw new ActivityNotAwaitingError(token, 'its outcome is already recorded');
     if (state === 'closed') throw new ActivityNotAwaitingError(token, 'its workflow run is no longer running');
-    const queue = await this.ctx.queues.activityFor(token.taskQueue, token.workflowId);
+    const queue = await queues.activityFor(token.taskQueue, token.workflowId);
     const job = await queue.getJob(activityJobId(token.workflowId, token.runId, token.seq));
-    if (!job) throw new ActivityNotAwaitingError(token, 'its job is gone');
+    if (!job) {
+      // No job yet: an eager attempt (always attempt 1) whose method has not returned.
+      const claim = (await claims.claimsOf(token.workflowId, token.runId)).find((c) => c.seq === token.seq);
+      if (!claim || claim.taken) throw new ActivityNotAwaitingError(token, 'its job is gone');
+      if (token.attempt !== 1)
+        throw new ActivityNotAwaitingError(token, `attempt ${token.attempt} timed out; attempt 1 is the current one`);
+      const meta = await histories.getMeta(token.workflowId);
+      if (meta?.runId !== token.runId || meta.status !== 'running')
+        throw new ActivityNotAwaitingError(token, 'its workflow run is no longer running');
+      return {
+        workflowTaskQueue: meta.taskQueue,
+        activityType: async () => {
+          const scheduled = (await histories.readHistory(token.workflowId, token.runId)).find(
+            (e) => e.type === 'ActivityTaskScheduled' && e.seq === token.seq,
+          );
+          return scheduled?.type === 'ActivityTaskScheduled' ? scheduled.activityType : 'unknown';
+        },
+      };
+    }
     const current = job.data.awaiting?.attempt ?? job.attemptsMade + 1 + (job.data.attemptBase ?? 0);
     if (current !== token.attempt)
       throw new ActivityNotAwaitingError(
         token,
         `attempt ${token.attempt} timed out; attempt ${current} is the current one`,
       );
-    return job;
+    return { job, workflowTaskQueue: job.data.workflowTaskQueue, activityType: async () => job.data.activityType };
   }
 
   /** Records the outcome (the first one recorded wins), wakes the workflow, and removes the parked job. */
   private async record(
     token: TaskTokenFields,
-    job: Job<ActivityJobData>,
+    attempt: AwaitingAttempt,
     event: Parameters<ClientParts['writes']['recordOutcome']>[1],
   ): Promise<void> {
-    const target = { workflowId: token.workflowId, runId: token.runId, taskQueue: job.data.workflowTaskQueue };
+    const target = { workflowId: token.workflowId, runId: token.runId, taskQueue: attempt.workflowTaskQueue };
     const res = await this.ctx.writes.recordOutcome(target, event, 'completion.after-append');
     if (res.kind === 'ignored')
       throw new ActivityNotAwaitingError(token, 'its outcome was recorded meanwhile, or its run closed');
-    // A parked job is removed; one still running (the method has not returned yet) sees the outcome and ends.
-    await job.remove().catch(() => undefined);
+    // A parked job is removed; one still running (the method has not returned yet) sees the outcome and
+    // ends, as does an eager attempt (it hands nothing to its queue).
+    await attempt.job?.remove().catch(() => undefined);
   }
 }

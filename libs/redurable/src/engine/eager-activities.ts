@@ -9,6 +9,7 @@ import type {
   ActivityHandover,
   ClaimRequest,
   DurableMetrics,
+  HistoryReader,
   JobDispatcher,
   Logger,
 } from '../core/ports/index.js';
@@ -43,6 +44,8 @@ const NONE: ScheduledActivity[] = [];
 
 export interface EagerActivitiesDeps {
   activities: ActivityRunner;
+  /** Whether an attempt parked for completeAsync() was completed from outside before its method returned. */
+  histories: Pick<HistoryReader, 'outcomeState'>;
   claims: ActivityClaims;
   jobs: Pick<JobDispatcher, 'handOver'>;
   served: ServedQueues;
@@ -180,7 +183,10 @@ export class EagerActivities {
       },
       requested: false,
     };
-    const renewal = setInterval(() => this.renew(data, step), settings.leaseTtlMs / 3);
+    // Renewed until the outcome is recorded or the job added (recording may wait for a task of the
+    // same workflow running here); a refusal once the attempt has ended is expected, not logged.
+    const state = { ended: false };
+    const renewal = setInterval(() => this.renew(data, step, state), settings.leaseTtlMs / 3);
     let outcome: EagerOutcome | undefined;
     let handover: ActivityHandover | undefined;
     try {
@@ -217,11 +223,14 @@ export class EagerActivities {
         }
       }
     } finally {
-      clearInterval(renewal);
+      state.ended = true;
       freeSlot();
     }
     // Errors from here on are logged: the claim expires and the recovery sweep adds the job.
     try {
+      // Completed from outside before the method returned (completeAsync): nothing to wait for.
+      if (handover?.awaiting && (await this.deps.histories.outcomeState(workflowId, runId, cmd.seq)) !== 'outstanding')
+        return;
       if (handover) {
         await this.deps.jobs.handOver(
           owner,
@@ -245,16 +254,18 @@ export class EagerActivities {
       logger.warn(
         `${step}: ${handover ? 'handing it to its queue' : 'recording its outcome'} failed (${(err as Error).message}); the recovery sweep adds its job once its claim expires`,
       );
+    } finally {
+      clearInterval(renewal);
     }
   }
 
   /** Extends the claim of a running attempt (every third of its ttl). */
-  private renew(data: ActivityJobData, step: string): void {
+  private renew(data: ActivityJobData, step: string, attempt: { ended: boolean }): void {
     const { claims, logger, settings } = this.deps;
     crashPoint('eager.before-renew');
     void claims.renewClaim(data.workflowId, data.runId, data.seq, settings.owner, settings.leaseTtlMs).then(
       (held) => {
-        if (!held)
+        if (!held && !attempt.ended)
           logger.warn(
             `${step}: its claim was taken over (this worker could not renew it in time); its job may run it again on another worker`,
           );

@@ -51,6 +51,13 @@ export interface WorkerHostDeps {
 export class WorkerHost {
   private readonly workers: Worker[] = [];
   private readonly shutdown = new AbortController();
+  /**
+   * Rejects at a forced shutdown: every job processor races it, so BullMQ's workers stop even
+   * when a job cannot finish (a stuck activity, Redis gone), and their timers with them. The job
+   * stays active in Redis and comes back after its lock, as after a crash.
+   */
+  private readonly forced: Promise<never>;
+  private forceStop!: (err: Error) => void;
   private readonly taskQueues: string[];
   private readonly connection: RedisClient;
   private readonly subscriber: RedisClient;
@@ -62,6 +69,8 @@ export class WorkerHost {
     taskQueues: string[],
   ) {
     this.taskQueues = [...new Set(taskQueues)];
+    this.forced = new Promise<never>((_, reject) => (this.forceStop = reject));
+    this.forced.catch(() => undefined);
     // Every running activity listens for the shutdown: as many listeners as `concurrency`, by design.
     setMaxListeners(0, this.shutdown.signal);
     this.connection = duplicateClient(deps.redis);
@@ -95,29 +104,12 @@ export class WorkerHost {
 
   /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
   private startPartition(taskQueue: string, partition: number): void {
-    const { settings: options, runner, activityJobs, logger } = this.deps;
+    const { settings: options, activityJobs, logger } = this.deps;
     // Workers poll on their own connection so their commands never queue ahead of the history scripts.
     const redis = this.connection;
     const workflowWorker = new Worker<WorkflowJobData>(
       workflowQueueName(taskQueue, partition),
-      async (job: Job<WorkflowJobData>) => {
-        const { workflowId, runId, seq, replay } = job.data;
-        if (job.name === 'timer' && seq !== undefined) {
-          // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
-          // two before the due time. A durable timer never fires early (bounded wait, in case
-          // the clocks of two machines disagree by more).
-          await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.complete({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
-        } else if (job.name === 'timeout' && job.data.timeoutType) {
-          await this.holdUntil(job.data.dueAt ?? 0);
-          await this.deps.timeouts.timeOut(workflowId, runId, {
-            timeoutType: job.data.timeoutType,
-            timeoutMs: job.data.timeoutMs ?? 0,
-          });
-        } else {
-          await runner.run(workflowId, runId, taskQueue, undefined, { replay });
-        }
-      },
+      (job: Job<WorkflowJobData>) => this.untilForced(this.workflowJob(job, taskQueue)),
       {
         connection: redis,
         prefix: options.prefix,
@@ -131,7 +123,8 @@ export class WorkerHost {
     );
     const activityWorker = new Worker<ActivityJobData>(
       activityQueueName(taskQueue, partition),
-      (job: Job<ActivityJobData>, token?: string) => activityJobs.process(job, this.shutdown.signal, token),
+      (job: Job<ActivityJobData>, token?: string) =>
+        this.untilForced(activityJobs.process(job, this.shutdown.signal, token)),
       {
         connection: redis,
         prefix: options.prefix,
@@ -157,6 +150,31 @@ export class WorkerHost {
     }
   }
 
+  /** A job of the workflow queue: a timer firing, a workflow timeout, or a workflow task. */
+  private async workflowJob(job: Job<WorkflowJobData>, taskQueue: string): Promise<void> {
+    const { workflowId, runId, seq, replay } = job.data;
+    if (job.name === 'timer' && seq !== undefined) {
+      // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
+      // two before the due time. A durable timer never fires early (bounded wait, in case
+      // the clocks of two machines disagree by more).
+      await this.holdUntil(job.data.dueAt ?? 0);
+      await this.deps.complete({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+    } else if (job.name === 'timeout' && job.data.timeoutType) {
+      await this.holdUntil(job.data.dueAt ?? 0);
+      await this.deps.timeouts.timeOut(workflowId, runId, {
+        timeoutType: job.data.timeoutType,
+        timeoutMs: job.data.timeoutMs ?? 0,
+      });
+    } else {
+      await this.deps.runner.run(workflowId, runId, taskQueue, undefined, { replay });
+    }
+  }
+
+  /** `work`, unless a forced shutdown comes first (then the job is left to come back after its lock). */
+  private untilForced<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.forced]);
+  }
+
   /** Waits until a due time (workflow time) that a delayed job reached a little early, within bounds. */
   private async holdUntil(dueAt: number): Promise<void> {
     const early = dueAt - this.deps.clock.now();
@@ -176,6 +194,7 @@ export class WorkerHost {
   async forceClose(): Promise<void> {
     this.deps.served.set([]);
     this.shutdown.abort();
+    this.forceStop(new Error('the worker was shut down before this job finished'));
     // Running eager activities go to their queues at once (another worker takes them within a second).
     await Promise.race([this.deps.eager.handOverAll(), new Promise((r) => setTimeout(r, 500).unref())]);
     this.releaseDeterminism?.();

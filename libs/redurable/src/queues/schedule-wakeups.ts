@@ -110,11 +110,13 @@ export class ScheduleWakeups {
 
   /** Stops the worker: waits for the wakes it runs, or, with `force`, drops its connections at once. */
   async close({ force = false }: { force?: boolean } = {}): Promise<void> {
+    // The worker stays reachable until a close finishes: a forced close after a graceful one that
+    // hangs (Redis gone) still disconnects it.
     const worker = this.worker;
-    this.worker = undefined;
     if (worker) {
       if (force) void worker.disconnect().catch(() => undefined);
       await worker.close(force).catch(() => undefined);
+      if (this.worker === worker) this.worker = undefined;
     }
     if (force) this.connection?.disconnect();
     else await this.connection?.quit().catch(() => this.connection?.disconnect());
