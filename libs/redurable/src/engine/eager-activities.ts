@@ -187,6 +187,9 @@ export class EagerActivities {
     // same workflow running here); a refusal once the attempt has ended is expected, not logged.
     const state = { ended: false };
     const renewal = setInterval(() => this.renew(data, step, state), settings.leaseTtlMs / 3);
+    // A forced shutdown stops renewing at once: the attempt is handed over (or, Redis gone, its claim expires).
+    const stopRenewing = () => clearInterval(renewal);
+    this.stop.signal.addEventListener('abort', stopRenewing, { once: true });
     let outcome: EagerOutcome | undefined;
     let handover: ActivityHandover | undefined;
     try {
@@ -256,6 +259,7 @@ export class EagerActivities {
       );
     } finally {
       clearInterval(renewal);
+      this.stop.signal.removeEventListener('abort', stopRenewing);
     }
   }
 
