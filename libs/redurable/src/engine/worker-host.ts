@@ -172,6 +172,8 @@ export class WorkerHost {
 
   /** `work`, unless a forced shutdown comes first (then the job is left to come back after its lock). */
   private untilForced<T>(work: Promise<T>): Promise<T> {
+    // Once the race is lost, the job's own end (often an error: the connections are gone) is nobody's concern.
+    work.catch(() => undefined);
     return Promise.race([work, this.forced]);
   }
 
