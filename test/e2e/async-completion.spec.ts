@@ -119,6 +119,50 @@ describe('async activity completion', () => {
     await expect(t.client.activity.complete('not-a-token', 1)).rejects.toBeInstanceOf(InvalidTaskTokenError);
   });
 
+  test('task tokens are signed: an altered, made-up or other-prefix token is refused with InvalidTaskTokenError and records nothing', async () => {
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
+    const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-signed', args: ['approval'] });
+    const token = await tokenOf('approve-signed#1');
+    const [payload, signature] = token.split('.');
+    const fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
+    // The same attempt with another seq, under the original signature.
+    const altered = `${Buffer.from(JSON.stringify([fields[0], fields[1], fields[2], 2, fields[4], fields[5]])).toString('base64url')}.${signature}`;
+    // A made-up token of the right shape, signed with a guessed secret.
+    const madeUp = `${payload}.${Buffer.alloc(32, 7).toString('base64url')}`;
+    for (const bad of [altered, madeUp, payload]) {
+      const err = await t.client.activity.complete(bad, 'forged').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidTaskTokenError);
+      expect((err as Error).message).toContain('Invalid task token');
+    }
+    // A client of another prefix (another secret) cannot use it either.
+    const other = await createTestApp([], { worker: false });
+    try {
+      const err = await other.client.activity.complete(token, 'from elsewhere').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidTaskTokenError);
+      expect((err as Error).message).toContain('its signature does not match');
+    } finally {
+      await other.close();
+    }
+    // Nothing was recorded: the activity still waits, and the real token completes it.
+    expect((await handle.fetchHistory()).some((e) => e.type === 'ActivityTaskCompleted')).toBe(false);
+    await t.client.activity.complete(token, 'approved');
+    await expect(handle.result()).resolves.toBe('approved');
+  });
+
+  test("taskTokenSecret: processes of a prefix that give the same secret accept each other's tokens", async () => {
+    const taskTokenSecret = 'a-secret-of-at-least-32-characters-long';
+    t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow], { taskTokenSecret });
+    const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-secret', args: ['approval'] });
+    const token = await tokenOf('approve-secret#1');
+    const other = await createTestApp([], { worker: false, prefix: t.prefix, taskTokenSecret });
+    try {
+      await other.client.activity.complete(token, 'approved elsewhere');
+    } finally {
+      await other.close();
+    }
+    await expect(handle.result()).resolves.toBe('approved elsewhere');
+  });
+
   test('fail(token, error) fails the activity for good: the workflow call rejects with an ActivityFailure caused by it', async () => {
     t = await createTestApp([PrinterActivities, ApprovalWorkflow, CancelledApprovalWorkflow]);
     const handle = await t.client.start(ApprovalWorkflow, { workflowId: 'approve-2', args: ['approval'] });

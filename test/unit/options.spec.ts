@@ -29,6 +29,7 @@ describe('defaults', () => {
       shutdownTimeoutMs: 10_000,
       prefix: 'redurable',
       taskQueues: undefined,
+      taskTokenSecret: undefined,
       shards: undefined,
       partitions: {},
       worker: true,
@@ -182,5 +183,12 @@ describe('invalid options', () => {
   // accepted at boot and fails every activity at run time instead.
   test.failing('a bad duration in activityDefaults is refused at boot', () => {
     expect(messageOf({ connection, activityDefaults: { startToCloseTimeout: 'soon' } })).toMatch(/activityDefaults/);
+  });
+});
+
+describe('taskTokenSecret', () => {
+  test('is kept when long enough; a short one is refused by name', () => {
+    expect(resolve({ taskTokenSecret: 'x'.repeat(32) }).taskTokenSecret).toBe('x'.repeat(32));
+    expect(messageOf({ connection, taskTokenSecret: 'short' })).toContain('taskTokenSecret');
   });
 });

@@ -10,6 +10,7 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   ValidateBy,
   validateSync,
   type ValidationError,
@@ -92,6 +93,12 @@ export interface DurableModuleOptions {
   payloadCodec?: PayloadCodec;
   /** Defaults of every activity, below `@Activity` and per-call options. */
   activityDefaults?: ActivityCallOptions;
+  /**
+   * Secret that signs task tokens (`activityContext().completeAsync()`), at least 32 characters;
+   * every process of the prefix must give the same. @default a random secret the library
+   * generates once per prefix and keeps in Redis
+   */
+  taskTokenSecret?: string;
   /** Finished jobs kept for Bull Board. @default { completed: 1000, failed: 5000 } */
   jobRetention?: { completed?: number; failed?: number };
   /**
@@ -125,6 +132,7 @@ export interface ResolvedDurableOptions {
   maxPayloadBytes: number;
   payloadCodec?: PayloadCodec;
   activityDefaults: ActivityCallOptions;
+  taskTokenSecret?: string;
   jobRetention: { completed: number; failed: number };
   metrics?: MetricsOptions;
   logger?: Logger | false;
@@ -193,6 +201,7 @@ class DurableOptionsSchema {
   @IsOptional() @IsDuration() retention?: Duration;
   @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
   @IsOptional() @IsObject() activityDefaults?: object;
+  @IsOptional() @IsString() @MinLength(32) taskTokenSecret?: string;
   @IsOptional() @IsObject() jobRetention?: object;
 }
 
@@ -245,6 +254,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     maxPayloadBytes: options.maxPayloadBytes ?? 2 * 1024 * 1024,
     payloadCodec,
     activityDefaults: options.activityDefaults ?? {},
+    taskTokenSecret: options.taskTokenSecret,
     jobRetention: { completed: 1000, failed: 5000, ...(options.jobRetention ?? {}) },
     metrics: metrics === true ? {} : metrics || undefined,
     logger,

@@ -33,6 +33,7 @@ import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { WorkflowWrites } from './queues/workflow-writes.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
 import { RedisClaimStore } from './store/claim-store.js';
+import { TaskTokens } from './core/task-token.js';
 import { ClosedWatcher } from './store/closed-watcher.js';
 import { endpointOf, openConnection } from './store/connection-option.js';
 import { RedisHistoryStore } from './store/history-store.js';
@@ -97,6 +98,8 @@ export class DurableRuntime {
   /** Activity slots per served task queue, shared by queued jobs and eager activities. */
   private readonly slots = new SlotTable();
   private readonly claims: RedisClaimStore;
+  /** Signs and checks task tokens (completeAsync). */
+  private readonly tokens: TaskTokens;
   private readonly eager: EagerActivities;
   private readonly firstTasks: EagerFirstTasks;
   private readonly timeouts: RunTimeouts;
@@ -157,10 +160,13 @@ export class DurableRuntime {
       metrics,
     }));
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
+    const secret = options.taskTokenSecret;
+    const tokens = (this.tokens = new TaskTokens(async () => secret ?? (await catalog.tokenSecret())));
     const eager = (this.eager = new EagerActivities({
       activities,
       histories,
       claims,
+      tokens,
       jobs: dispatcher,
       served: this.served,
       slots: this.slots,
@@ -189,6 +195,7 @@ export class DurableRuntime {
       activities,
       histories,
       slots: this.slots,
+      tokens,
       complete: this.completions.record,
       logger,
       metrics,
@@ -213,6 +220,7 @@ export class DurableRuntime {
       runs: children,
       firstTasks: this.firstTasks,
       claims,
+      tokens,
     };
     const starter = new WorkflowStarter(parts);
     this.schedules = new ScheduleProcessor({
@@ -320,6 +328,7 @@ export class DurableRuntime {
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
     await this.checkLayout({ record: true });
+    await this.tokens.ready();
     // Partition counts the app gives are checked (and recorded) before anything is enqueued.
     await this.queues.partitions.record([]);
   }

@@ -5,6 +5,7 @@ import { ActivityRunner } from '../../../libs/redurable/src/engine/activity-runn
 import { SlotTable } from '../../../libs/redurable/src/engine/activity-slots.js';
 import { EagerActivities } from '../../../libs/redurable/src/engine/eager-activities.js';
 import { ServedQueues } from '../../../libs/redurable/src/engine/served-queues.js';
+import { TaskTokens } from '../../../libs/redurable/src/core/task-token.js';
 import { StepDispatch } from '../../../libs/redurable/src/engine/step-dispatch.js';
 import { WorkflowTaskRunner } from '../../../libs/redurable/src/engine/task-runner.js';
 import { WorkflowCache } from '../../../libs/redurable/src/engine/workflow-cache.js';
@@ -48,6 +49,7 @@ export function taskRunner(
   const eager = new EagerActivities({
     activities: new ActivityRunner({ registry, converter: json, defaults: {}, logger, metrics }),
     histories: store,
+    tokens: new TaskTokens(async () => 'unit-test-secret'),
     claims: new MemoryClaims(clock),
     jobs,
     served: new ServedQueues(),

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { decodeTaskToken, type TaskTokenFields } from '../core/task-token.js';
+import type { TaskTokenFields } from '../core/task-token.js';
 import { ActivityNotAwaitingError } from '../core/errors/library.errors.js';
 
 export { ActivityNotAwaitingError };
@@ -10,7 +10,10 @@ import type { ActivityJobData } from '../queues/queue-set.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts the activity completion client uses. */
-export type CompletionParts = Pick<ClientParts, 'histories' | 'queues' | 'writes' | 'converter' | 'link' | 'claims'>;
+export type CompletionParts = Pick<
+  ClientParts,
+  'histories' | 'queues' | 'writes' | 'converter' | 'link' | 'claims' | 'tokens'
+>;
 
 /**
  * The attempt a token names, in progress: its job, or none while it runs eagerly (claimed by the
@@ -38,7 +41,7 @@ export class ActivityCompletionClient {
 
   /** Completes the attempt with `result`, which the workflow's call returns. */
   async complete(taskToken: string, result?: unknown): Promise<void> {
-    const token = decodeTaskToken(taskToken);
+    const token = await this.ctx.tokens.decode(taskToken);
     const encoded = this.ctx.converter.encode(
       result,
       `result of activity seq ${token.seq} of workflow '${token.workflowId}'`,
@@ -59,7 +62,7 @@ export class ActivityCompletionClient {
    * workflow's call rejects with an ActivityFailure whose `cause` is it.
    */
   async fail(taskToken: string, error: Error | string): Promise<void> {
-    const token = decodeTaskToken(taskToken);
+    const token = await this.ctx.tokens.decode(taskToken);
     const cause = typeof error === 'string' ? new Error(error) : error;
     await this.ctx.link.call(`fail activity seq ${token.seq} of workflow '${token.workflowId}'`, async () => {
       const attempt = await this.awaiting(token);
@@ -88,7 +91,7 @@ export class ActivityCompletionClient {
    * details are not kept (the attempt's own heartbeats are).
    */
   async heartbeat(taskToken: string, details?: unknown): Promise<void> {
-    const token = decodeTaskToken(taskToken);
+    const token = await this.ctx.tokens.decode(taskToken);
     const encoded =
       details === undefined
         ? undefined

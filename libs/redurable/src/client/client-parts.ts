@@ -1,5 +1,6 @@
 import type { DurableRegistry } from '../core/definitions/registry.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
+import type { TaskTokens } from '../core/task-token.js';
 import type {
   ActivityClaims,
   Clock,
@@ -48,4 +49,6 @@ export interface ClientParts {
   firstTasks: FirstTasks;
   /** Eager activities' claims (describe() shows a claimed activity as running, on its worker). */
   claims: Pick<ActivityClaims, 'claimsOf'>;
+  /** Checks the task tokens given to `client.activity`. */
+  tokens: TaskTokens;
 }

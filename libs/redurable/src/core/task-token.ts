@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidTaskTokenError } from './errors/library.errors.js';
 
 export { InvalidTaskTokenError };
@@ -12,35 +13,75 @@ export interface TaskTokenFields {
   taskQueue: string;
 }
 
-const VERSION = 1;
+/** Version 2: signed. Version 1 tokens (unsigned, from before) are refused like any other. */
+const VERSION = 2;
 
-/** The opaque token of an attempt: base64url JSON, versioned. */
-export function encodeTaskToken(f: TaskTokenFields): string {
-  return Buffer.from(JSON.stringify([VERSION, f.workflowId, f.runId, f.seq, f.attempt, f.taskQueue])).toString(
-    'base64url',
+function invalid(token: string, why: string): InvalidTaskTokenError {
+  return new InvalidTaskTokenError(
+    `Invalid task token ${JSON.stringify(String(token).slice(0, 40))} (${why}): pass the token activityContext().completeAsync() returned, unchanged, to a client of the same prefix`,
   );
 }
 
-export function decodeTaskToken(token: string): TaskTokenFields {
-  let parts: unknown;
-  try {
-    parts = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8'));
-  } catch {
-    parts = undefined;
+/**
+ * Task tokens, signed: `<payload>.<signature>`, the payload base64url JSON of the attempt, the
+ * signature its HMAC-SHA256 under the prefix's secret (the module's `taskTokenSecret`, or one
+ * the library generates and keeps in Redis under the prefix). A token altered, made up, or made
+ * for another prefix is refused with InvalidTaskTokenError before anything is read or written.
+ */
+export class TaskTokens {
+  private key?: Buffer;
+  private loading?: Promise<void>;
+
+  /** `secret` is read once, when a token is first needed (or at `ready()`). */
+  constructor(private readonly secret: () => Promise<string>) {}
+
+  /** Loads the secret (the runtime calls it at connect, so that `encode` works in workers). */
+  ready(): Promise<void> {
+    this.loading ??= this.secret().then((s) => void (this.key = Buffer.from(s, 'utf8')));
+    return this.loading;
   }
-  if (
-    !Array.isArray(parts) ||
-    parts[0] !== VERSION ||
-    parts.length !== 6 ||
-    typeof parts[1] !== 'string' ||
-    typeof parts[2] !== 'string' ||
-    !Number.isInteger(parts[3]) ||
-    !Number.isInteger(parts[4]) ||
-    typeof parts[5] !== 'string'
-  ) {
-    throw new InvalidTaskTokenError(
-      `Invalid task token ${JSON.stringify(String(token).slice(0, 40))}: pass the token activityContext().completeAsync() returned, unchanged`,
-    );
+
+  private sign(payload: string): Buffer {
+    if (!this.key) throw new Error('Task tokens are used before the runtime connected (TaskTokens.ready())');
+    return createHmac('sha256', this.key).update(payload).digest();
   }
-  return { workflowId: parts[1], runId: parts[2], seq: parts[3], attempt: parts[4], taskQueue: parts[5] };
+
+  /** The token of an attempt. */
+  encode(f: TaskTokenFields): string {
+    const payload = Buffer.from(
+      JSON.stringify([VERSION, f.workflowId, f.runId, f.seq, f.attempt, f.taskQueue]),
+    ).toString('base64url');
+    return `${payload}.${this.sign(payload).toString('base64url')}`;
+  }
+
+  /** The attempt a token names; InvalidTaskTokenError when it is malformed or its signature does not match. */
+  async decode(token: string): Promise<TaskTokenFields> {
+    await this.ready();
+    const text = String(token);
+    const dot = text.indexOf('.');
+    if (dot <= 0) throw invalid(text, 'not a task token');
+    const payload = text.slice(0, dot);
+    const signature = Buffer.from(text.slice(dot + 1), 'base64url');
+    const expected = this.sign(payload);
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected))
+      throw invalid(text, 'its signature does not match: altered, made up, or made for another prefix');
+    let parts: unknown;
+    try {
+      parts = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      parts = undefined;
+    }
+    if (
+      !Array.isArray(parts) ||
+      parts[0] !== VERSION ||
+      parts.length !== 6 ||
+      typeof parts[1] !== 'string' ||
+      typeof parts[2] !== 'string' ||
+      !Number.isInteger(parts[3]) ||
+      !Number.isInteger(parts[4]) ||
+      typeof parts[5] !== 'string'
+    )
+      throw invalid(text, 'not a task token');
+    return { workflowId: parts[1], runId: parts[2], seq: parts[3], attempt: parts[4], taskQueue: parts[5] };
+  }
 }

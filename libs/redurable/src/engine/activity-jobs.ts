@@ -5,7 +5,7 @@ import { TimeoutFailure } from '../core/errors/temporal-failure.js';
 import { CancelledFailure } from '../core/errors/workflow-control.js';
 import type { NewEvent } from '../core/events.js';
 import type { DurableMetrics, HistoryReader, Logger } from '../core/ports/index.js';
-import { encodeTaskToken } from '../core/task-token.js';
+import type { TaskTokens } from '../core/task-token.js';
 import { inSpan } from '../observability/tracing.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import { AWAIT_COMPLETION, type ActivityRunner, type Effective } from './activity-runner.js';
@@ -31,6 +31,8 @@ export interface ActivityJobsDeps {
   activities: ActivityRunner;
   /** Activity slots per task queue, shared with eager activities. */
   slots: SlotTable;
+  /** Signs the task token of an attempt that calls completeAsync(). */
+  tokens: TaskTokens;
   histories: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>;
   /** Where a final outcome goes. */
   complete: CompletionSink;
@@ -49,8 +51,10 @@ export class ActivityJobs {
   private readonly logger: Logger;
   private readonly metrics: DurableMetrics;
   private readonly slots: SlotTable;
+  private readonly tokens: TaskTokens;
 
   constructor(deps: ActivityJobsDeps) {
+    this.tokens = deps.tokens;
     this.activities = deps.activities;
     this.slots = deps.slots;
     this.store = deps.histories;
@@ -131,14 +135,18 @@ export class ActivityJobs {
       typeof progress === 'object' && typeof progress?.heartbeat === 'string' ? progress.heartbeat : data.heartbeat;
     const details = new HeartbeatDetails((encoded) => job.updateProgress({ heartbeat: encoded }));
     const startedAt = Date.now();
+    const tokens = this.tokens;
     const completeAsync = {
-      token: encodeTaskToken({
-        workflowId: data.workflowId,
-        runId: data.runId,
-        seq: data.seq,
-        attempt,
-        taskQueue: data.options.taskQueue,
-      }),
+      // Signed only if the activity asks for it.
+      get token() {
+        return tokens.encode({
+          workflowId: data.workflowId,
+          runId: data.runId,
+          seq: data.seq,
+          attempt,
+          taskQueue: data.options.taskQueue,
+        });
+      },
       requested: false,
     };
     try {

@@ -13,7 +13,7 @@ import type {
   JobDispatcher,
   Logger,
 } from '../core/ports/index.js';
-import { encodeTaskToken } from '../core/task-token.js';
+import type { TaskTokens } from '../core/task-token.js';
 import { inSpan } from '../observability/tracing.js';
 import { activityJobData, type ActivityJobData } from '../queues/queue-set.js';
 import type { NewCommand } from '../workflow/activation.js';
@@ -47,6 +47,8 @@ export interface EagerActivitiesDeps {
   /** Whether an attempt parked for completeAsync() was completed from outside before its method returned. */
   histories: Pick<HistoryReader, 'outcomeState'>;
   claims: ActivityClaims;
+  /** Signs the task token of an attempt that calls completeAsync(). */
+  tokens: TaskTokens;
   jobs: Pick<JobDispatcher, 'handOver'>;
   served: ServedQueues;
   slots: SlotTable;
@@ -176,10 +178,11 @@ export class EagerActivities {
       heartbeat = encoded;
     });
     const taskQueue = cmd.options.taskQueue;
+    const tokens = this.deps.tokens;
     const completeAsync = {
       // Encoded only if the activity asks for it.
       get token() {
-        return encodeTaskToken({ workflowId, runId, seq: cmd.seq, attempt: 1, taskQueue });
+        return tokens.encode({ workflowId, runId, seq: cmd.seq, attempt: 1, taskQueue });
       },
       requested: false,
     };

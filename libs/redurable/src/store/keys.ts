@@ -211,6 +211,11 @@ export class KeyNames {
     return `${this.prefix}:layout`;
   }
 
+  /** String: the secret that signs the prefix's task tokens (generated once, unless the module gives one). */
+  tokenSecret(): string {
+    return `${this.prefix}:token-secret`;
+  }
+
   /** Hash: task queue → its number of partitions (recorded by the first worker serving it). */
   partitions(): string {
     return `${this.prefix}:partitions`;
