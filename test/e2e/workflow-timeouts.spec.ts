@@ -143,7 +143,7 @@ describe('workflow timeouts', () => {
     const err = await rejection(handle.result());
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err.message).toBe(
-      `Workflow 'run-timeout' (run ${handle.runId}) timed_out: Workflow 'run-timeout' (run ${handle.runId}) timed out: it ran past its workflowRunTimeout of 400ms`,
+      `Workflow 'run-timeout' (run ${handle.runId}) timed out: it ran past its workflowRunTimeout of 400ms`,
     );
     expect(err.cause).toBeInstanceOf(TimeoutFailure);
     expect((err.cause as TimeoutFailure).timeoutType).toBe('WORKFLOW_RUN');

@@ -111,8 +111,12 @@ export class WorkflowHandle<R = unknown, W = unknown> {
     if (meta.status === 'completed')
       return this.runtime.converter.decode<R>(meta.closeValue ?? '', `result of workflow '${this.workflowId}'`);
     const failure = closeFailure(meta);
+    const named = `Workflow '${this.workflowId}' (run ${meta.runId})`;
+    // A failure that already says which workflow and run (a timeout's) is not prefixed again.
     throw new WorkflowFailedError(
-      `Workflow '${this.workflowId}' (run ${meta.runId}) ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
+      failure.message?.startsWith(named)
+        ? failure.message
+        : `${named} ${meta.status}: ${failure.message ?? 'no reason recorded'}`,
       this.workflowId,
       meta.runId,
       failure.message ? deserializeFailure(failure) : undefined,
