@@ -72,6 +72,18 @@ describe('bad input gets a typed error and writes nothing', () => {
     expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
   });
 
+  test('a @Workflow class that no process registered is refused by start(), nothing written', async () => {
+    // A client-only app whose module never registered WaitingWorkflow, on a prefix no worker used.
+    t = await createTestApp([], { worker: false });
+    const before = await keysUnder(t.redis, t.prefix);
+    const err = await t.client.start(WaitingWorkflow, { workflowId: 'x-unregistered' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownWorkflowTypeError);
+    expect((err as Error).message).toContain(
+      "Unknown workflow type 'WaitingWorkflow': no process of this prefix registered it. Decorate the class with @Workflow() and register it in the worker's module with DurableModule.forFeature([WaitingWorkflow])",
+    );
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
+  });
+
   test('a client without the workflow class starts it by the name a worker registered', async () => {
     const workerApp = await createTestApp([EchoActivities, WaitingWorkflow]);
     // A client-only app that does not have the class: only the worker's registration in Redis knows the name.

@@ -235,6 +235,10 @@ export class WorkflowStarter {
   ): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
     if (typeof workflow !== 'string') {
       const def = workflowDefinitionOf(workflow);
+      // A class no process registered (here, or a worker in Redis) would be started and then
+      // retried forever by no one: refused, nothing written.
+      if (!this.runtime.registry.workflows.has(def.name) && !(await this.runtime.catalog.isKnownWorkflowType(def.name)))
+        throw new UnknownWorkflowTypeError(def.name);
       return { workflowType: def.name, taskQueue: taskQueue ?? def.taskQueue, definition: def };
     }
     const local = this.runtime.registry.workflows.get(workflow);

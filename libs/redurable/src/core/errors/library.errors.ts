@@ -24,7 +24,7 @@ export class InvalidDurationError extends RedurableError {
 export class UnknownWorkflowTypeError extends RedurableError {
   constructor(readonly workflowType: string) {
     super(
-      `Unknown workflow type '${workflowType}': decorate the class with @Workflow() and list it in a module's providers, or check the name`,
+      `Unknown workflow type '${workflowType}': no process of this prefix registered it. Decorate the class with @Workflow() and register it in the worker's module with DurableModule.forFeature([${/^[A-Za-z_$][\w$]*$/.test(workflowType) ? workflowType : 'TheWorkflowClass'}]) (or its providers), or check the name`,
     );
   }
 }
