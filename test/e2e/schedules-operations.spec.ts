@@ -149,6 +149,10 @@ describe('schedules: operations', () => {
     ]);
     expect(list[0].spec).toEqual({ everyMs: 24 * HOUR });
     expect(list[1].lastAction?.workflowId).toBe(d.recentActions[0].workflowId);
+    // A closed run is not counted as running, in the list as in describe().
+    const described = await env.client.schedule.describe('u');
+    expect(described.running.map((r) => r.workflowId)).not.toContain(d.recentActions[0].workflowId);
+    expect(list[1].running).toBe(described.running.length);
 
     await env.client.schedule.delete('u');
     await expect(env.client.schedule.describe('u')).rejects.toThrow(ScheduleNotFoundError);

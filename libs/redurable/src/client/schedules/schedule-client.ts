@@ -212,7 +212,7 @@ export class ScheduleClient {
                 ...(rec.state.note !== undefined ? { note: rec.state.note } : {}),
                 ...(next !== undefined ? { nextFireTime: new Date(next) } : {}),
                 ...(lastAction ? { lastAction } : {}),
-                running: rec.state.running.length,
+                running: (await this.stillRunning(rec.state)).length,
               };
             })(),
           ];
@@ -241,12 +241,18 @@ export class ScheduleClient {
     await this.ctx.wakeups.sync(scheduleId, def, state.paused, this.ctx.clock.now());
   }
 
+  /** The schedule's started runs that still run (its record lists them until its next pass looks): read as describe() and list() both show them. */
+  private async stillRunning(state: ScheduleState): Promise<ScheduleState['running']> {
+    if (state.running.length === 0) return [];
+    const metas = await this.ctx.histories.getMetas(state.running.map((r) => r.workflowId));
+    return state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
+  }
+
   private async describeNow(scheduleId: string): Promise<ScheduleDescription> {
     const rec = await this.ctx.schedules.read(scheduleId);
     if (!rec) throw new ScheduleNotFoundError(scheduleId);
     const { def, state } = rec;
-    const metas = await this.ctx.histories.getMetas(state.running.map((r) => r.workflowId));
-    const running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
+    const running = await this.stillRunning(state);
     return {
       scheduleId,
       spec: publicSpec(def.spec),
