@@ -177,7 +177,9 @@ describe('reset', () => {
     expect((await t.client.getHandle('bill-1', handle.runId).fetchHistory()).map((e) => e.type)).toEqual(
       oldHistory.map((e) => e.type),
     );
-    await expect(t.client.getHandle('bill-1', handle.runId).result()).rejects.toThrow('fee of 500 cents is wrong');
+    // The handle start() returned, and one on the old run, follow the reset to the new run's result.
+    expect(await handle.result()).toBe('charged 500');
+    expect(await t.client.getHandle('bill-1', handle.runId).result()).toBe('charged 500');
   });
 
   test('to an event before a failed activity: the activity runs again with the fixed code', async () => {
@@ -198,6 +200,7 @@ describe('reset', () => {
     deployed.chargeBugFixed = true;
     const next = await handle.reset({ toEventId: 3, reason: 'processor fixed' });
     expect(await next.result()).toBe('charged 700');
+    expect(await handle.result()).toBe('charged 700'); // the handle from start() follows the reset
     expect(calls).toEqual(['quote 7', 'charge 700', 'charge 700']);
     expect((await t.client.list({ status: 'failed' })).workflows).toEqual([]);
     expect((await t.client.list({ status: 'completed' })).workflows.map((w) => [w.workflowId, w.runId])).toEqual([

@@ -74,7 +74,7 @@ export class WorkflowHandle<R = unknown, W = unknown> {
    * WorkflowFailedError (whose `cause` is what the workflow threw) when it fails, is
    * cancelled or terminated, or times out (the cause is a TimeoutFailure whose `timeoutType` is
    * `WORKFLOW_EXECUTION` or `WORKFLOW_RUN`). Follows continue-as-new, and a reset of the run it
-   * follows, to the run that finally ends.
+   * follows (whether that run was running or had closed), to the run that finally ends.
    */
   async result(): Promise<R> {
     let wake!: () => void;
@@ -96,6 +96,15 @@ export class WorkflowHandle<R = unknown, W = unknown> {
             runId = last.newRunId;
             continue;
           }
+          // A run reset after it closed (re-running what failed) keeps its outcome, and a later
+          // run names it in `resetFrom`: the handle follows that run.
+          const successor = await this.runtime.link.call(`read workflow '${this.workflowId}'`, () =>
+            this.resetSuccessor(followed, meta.runId),
+          );
+          if (successor) {
+            runId = successor;
+            continue;
+          }
           return this.settleFromEvent(runId, last);
         }
         if (meta.status !== 'running') return this.settle(meta);
@@ -105,6 +114,20 @@ export class WorkflowHandle<R = unknown, W = unknown> {
     } finally {
       stop();
     }
+  }
+
+  /**
+   * The run reset from closed run `runId`, if any: looked for from the current run back, through
+   * each run's origin (`resetFrom`, or the run it continues), at most 1,000 runs.
+   */
+  private async resetSuccessor(runId: string, current: string): Promise<string | undefined> {
+    let at: string | undefined = current;
+    for (let hops = 0; at !== undefined && hops < 1000; hops++) {
+      const started = await this.runtime.histories.startedEvent(this.workflowId, at);
+      if (started?.resetFrom?.runId === runId) return at;
+      at = started?.resetFrom?.runId ?? started?.continuedFromRunId;
+    }
+    return undefined;
   }
 
   private settle(meta: WorkflowMeta): R {
