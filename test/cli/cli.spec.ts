@@ -92,6 +92,12 @@ describe('redurable workflow', () => {
 
   test('count, describe and show', async () => {
     expect((await redurable(['workflow', 'count', '--status', 'completed', ...flags])).stdout.trim()).toBe('1');
+    for (const command of ['count', 'list']) {
+      const typo = await redurable(['workflow', command, '--status', 'complete', ...flags]);
+      expect(typo.code).toBe(2); // a usage error, not an empty answer
+      expect(typo.stderr).toContain("argument 'complete' is invalid");
+      expect(typo.stderr).toContain('completed');
+    }
     const described = await redurable(['workflow', 'describe', 'cli-failed', ...flags]);
     expect(described.stdout).toMatch(/Status\s+failed/);
     expect(described.stdout).toContain('BadCount: cannot greet fewer than nobody');

@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import type { HistoryEvent } from '../core/events.js';
 import { timelineOf } from '../core/timeline.js';
+import { WORKFLOW_STATUSES } from '../core/workflow-state.js';
 import { connect, UsageError, type CliSession, type ConnectionFlags } from './connect.js';
 import { describeText, eventLine, timelineText, workflowTable } from './format.js';
 
@@ -62,12 +63,17 @@ async function follow(
 const QUERY_HELP =
   "search attribute conditions joined by AND, e.g. \"customerId = 'c-1' AND amount >= 100 AND ExecutionStatus = 'running'\"";
 
+/** `--status`: one of the workflow statuses; another is a usage error (exit 2) naming them. */
+function statusOption(): Option {
+  return new Option('--status <status>', 'workflow status').choices([...WORKFLOW_STATUSES]);
+}
+
 /** `redurable workflow ...`: the subcommands. */
 export function addWorkflowCommands(workflow: Command): void {
   workflow
     .command('list')
     .description('workflows, newest first')
-    .option('--status <status>', 'running, completed, failed, canceled, terminated, timed_out, compensation_failed')
+    .addOption(statusOption())
     .option('--type <type>', 'workflow type')
     .option('--query <query>', QUERY_HELP)
     .option('--limit <n>', 'page size (at most 1000)', (v) => positiveInt(v, '--limit'), 50)
@@ -100,7 +106,7 @@ export function addWorkflowCommands(workflow: Command): void {
   workflow
     .command('count')
     .description('how many workflows match')
-    .option('--status <status>', 'workflow status')
+    .addOption(statusOption())
     .option('--type <type>', 'workflow type')
     .option('--query <query>', QUERY_HELP)
     .action(
