@@ -328,7 +328,6 @@ export class DurableRuntime {
     await this.link.ready('start Redurable');
     await this.link.checkSettings();
     await this.checkLayout({ record: true });
-    await this.tokens.ready();
     // Partition counts the app gives are checked (and recorded) before anything is enqueued.
     await this.queues.partitions.record([]);
   }
@@ -362,6 +361,9 @@ export class DurableRuntime {
     if (!this.options.worker || this.host) return;
     const { options, registry, logger } = this;
     const taskQueues = this.servedTaskQueues();
+    // Workers sign task tokens as their activities ask (synchronously): the secret is read first.
+    // A client-only process reads it at its first `client.activity` call.
+    await this.tokens.ready();
     await this.catalog.addWorkflowTypes([...registry.workflows.keys()]);
     await this.catalog.addSearchAttributeDeclarations(
       Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),

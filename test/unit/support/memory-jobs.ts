@@ -68,7 +68,7 @@ export class MemoryJobs implements JobDispatcher {
     }
   }
 
-  /** An eager activity handed to its queue: its job, marked as handed over. */
+  /** An eager activity handed to its queue: its job, with the handover's attemptBase and what its attempt left. */
   async handOver(
     workflow: JobOwner,
     cmd: CommandEvent & { type: 'ActivityTaskScheduled' },
@@ -79,7 +79,7 @@ export class MemoryJobs implements JobDispatcher {
       kind: 'activity',
       queue: `activities:${cmd.options.taskQueue}`,
       id: activityJobId(workflowId, runId, cmd.seq),
-      data: { workflowId, runId, seq: cmd.seq, activityType: cmd.activityType, handedOver: true, ...handover },
+      data: { workflowId, runId, seq: cmd.seq, activityType: cmd.activityType, ...handover },
       delay: handover.delayMs,
     });
   }

@@ -37,7 +37,13 @@ export class TaskTokens {
 
   /** Loads the secret (the runtime calls it at connect, so that `encode` works in workers). */
   ready(): Promise<void> {
-    this.loading ??= this.secret().then((s) => void (this.key = Buffer.from(s, 'utf8')));
+    this.loading ??= this.secret().then(
+      (s) => void (this.key = Buffer.from(s, 'utf8')),
+      (err: unknown) => {
+        this.loading = undefined; // Redis unreachable: the next call reads it again
+        throw err;
+      },
+    );
     return this.loading;
   }
 

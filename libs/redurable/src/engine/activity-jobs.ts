@@ -80,23 +80,18 @@ export class ActivityJobs {
       'activity.dispatch': 'queue',
     };
     const slots = this.slots.of(data.options.taskQueue);
-    if (slots) await slots.take();
-    const slot = { held: slots !== undefined, free: () => undefined as void };
-    slot.free = () => {
-      if (!slot.held) return;
-      slot.held = false;
-      slots!.release();
-    };
+    await slots?.take();
+    const freeSlot = slots ? slots.releaser() : () => undefined;
     try {
       return await inSpan(
         'redurable.activity',
         attributes,
         data.trace,
-        () => this.attempt(job, shutdown, token, slot.free),
+        () => this.attempt(job, shutdown, token, freeSlot),
         'consumer',
       );
     } finally {
-      slot.free();
+      freeSlot();
     }
   }
 
@@ -116,7 +111,7 @@ export class ActivityJobs {
     // running it. A first job added with its command skips the round trip (activities run at
     // least once; the idempotency key covers the rest).
     const readded =
-      data.handedOver === true || job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
+      data.attemptBase !== undefined || job.attemptsStarted > 1 || job.timestamp - data.scheduledAt > READDED_AFTER_MS;
     if (readded) {
       const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
       if (state !== 'outstanding') {

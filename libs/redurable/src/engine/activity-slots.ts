@@ -34,9 +34,13 @@ export class ActivitySlots {
     else this.used--;
   }
 
-  /** Slots in use. */
-  get inUse(): number {
-    return this.used;
+  /** A function that gives a held slot back, once however often it is called (an attempt frees it as soon as it returns, and again in its `finally`). */
+  releaser(): () => void {
+    let held = true;
+    return () => {
+      if (held) this.release();
+      held = false;
+    };
   }
 }
 

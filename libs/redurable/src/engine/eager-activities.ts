@@ -38,6 +38,20 @@ export function workerIdentity(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * A step's commands split before its commit: the activities this process runs (claimed by the
+ * commit) and the commands that still become jobs or children.
+ */
+export interface EagerPlan {
+  queued: NewCommand[];
+  /** What the commit claims; undefined when nothing runs here. */
+  claims?: ClaimRequest;
+  /** After the commit: runs the claimed activities (not awaited; `settled()` waits). */
+  start(owner: StepOwner, recordedAt: number, sink: EagerSink): void;
+  /** The commit was not made: gives their slots back (they are scheduled again by a later task). */
+  cancel(): void;
+}
+
 /** What runAttempt's race returns when a forced shutdown hands the attempt over. */
 const SHUT_DOWN = Symbol('shut down');
 const NONE: ScheduledActivity[] = [];
@@ -66,12 +80,12 @@ export interface EagerActivitiesDeps {
 
 /**
  * Eager activities: the activity commands of a step that this process runs itself, at once,
- * with no BullMQ job. `pick` chooses them before the step's commit (this process serves their
+ * with no BullMQ job. `plan` chooses them before the step's commit (this process serves their
  * task queue, a slot of its `concurrency` is free, eager is allowed for them) and the commit
- * claims them (`claimsFor`); `start` then runs each attempt in process, renewing its claim, and
- * hands the outcome to the task runner, which records it together with the next step. A retry
+ * claims them (`EagerPlan.claims`); `EagerPlan.start` then runs each attempt in process,
+ * renewing its claim, and hands the outcome to the task runner, which records it together with the next step. A retry
  * (after its backoff), an attempt parked for `completeAsync()`, and an attempt still running at
- * a forced shutdown go to the activity's queue as a job (`handedOver`), and the claim is dropped.
+ * a forced shutdown go to the activity's queue as a job (with `attemptBase`), and the claim is dropped.
  * A worker that dies loses its claims: the recovery sweep adds their jobs once they expire.
  */
 export class EagerActivities {
@@ -88,8 +102,28 @@ export class EagerActivities {
     );
   }
 
-  /** The activity commands among `commands` that run here; each takes a slot (`release` gives them back if the commit fails). */
-  pick(commands: NewCommand[]): ScheduledActivity[] {
+  /** Splits a step's job commands (`jobCommands`): with `allowed` false (a closing run), all are queued. */
+  plan(jobs: NewCommand[], allowed = true): EagerPlan {
+    const picked = allowed ? this.pick(jobs) : NONE;
+    if (picked.length === 0) return { queued: jobs, start: () => undefined, cancel: () => undefined };
+    const { owner, leaseTtlMs } = this.deps.settings;
+    return {
+      queued: jobs.filter((c) => !picked.includes(c as ScheduledActivity)),
+      claims: { seqs: picked.map((c) => c.seq), owner, ttlMs: leaseTtlMs },
+      start: (run, recordedAt, sink) => {
+        for (const cmd of picked) {
+          const done: Promise<void> = this.run(run, cmd, recordedAt, sink).finally(() => this.running.delete(done));
+          this.running.add(done);
+        }
+      },
+      cancel: () => {
+        for (const c of picked) this.deps.slots.of(c.options.taskQueue)?.release();
+      },
+    };
+  }
+
+  /** The activity commands among `commands` that run here; each takes a slot. */
+  private pick(commands: NewCommand[]): ScheduledActivity[] {
     const { settings, served, slots, activities } = this.deps;
     if (!settings.enabled || served.draining || this.stop.signal.aborted) return NONE;
     let picked: ScheduledActivity[] | undefined;
@@ -114,25 +148,6 @@ export class EagerActivities {
     const claimed = new Set(claims.filter((c) => !c.taken).map((c) => c.seq));
     if (claimed.size === 0) return outstanding;
     return outstanding.filter((c) => c.type !== 'ActivityTaskScheduled' || !claimed.has(c.seq));
-  }
-
-  /** What the step's commit claims for `picked`. */
-  claimsFor(picked: ScheduledActivity[]): ClaimRequest | undefined {
-    if (picked.length === 0) return undefined;
-    return { seqs: picked.map((c) => c.seq), owner: this.deps.settings.owner, ttlMs: this.deps.settings.leaseTtlMs };
-  }
-
-  /** Gives back the slots of activities whose commit was not made (they are dispatched or scheduled again later). */
-  release(picked: ScheduledActivity[]): void {
-    for (const c of picked) this.deps.slots.of(c.options.taskQueue)?.release();
-  }
-
-  /** After the commit that claimed them: runs the picked activities (not awaited; `settled()` waits). */
-  start(owner: StepOwner, picked: ScheduledActivity[], recordedAt: number, sink: EagerSink): void {
-    for (const cmd of picked) {
-      const run: Promise<void> = this.run(owner, cmd, recordedAt, sink).finally(() => this.running.delete(run));
-      this.running.add(run);
-    }
   }
 
   /** Resolves once every eager activity started here has finished (and its outcome was passed on, or it was handed over). */
@@ -163,12 +178,7 @@ export class EagerActivities {
     const { workflowId, runId } = owner;
     const data = activityJobData(owner, cmd, recordedAt);
     const step = `activity '${cmd.activityType}' (seq ${cmd.seq}) of workflow ${workflowId} (run ${runId})`;
-    const slots = this.deps.slots.of(cmd.options.taskQueue)!;
-    let slotHeld = true;
-    const freeSlot = () => {
-      if (slotHeld) slots.release();
-      slotHeld = false;
-    };
+    const freeSlot = this.deps.slots.of(cmd.options.taskQueue)!.releaser(); // taken by plan()
     const eff = activities.effective(data);
     const began = performance.now();
     const startedAt = Date.now();

@@ -118,24 +118,19 @@ export class TaskCommits {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
       // Activities this worker runs itself are claimed by the same script instead of queued.
-      const { eager } = this.deps;
-      const picked = eager.pick(toDispatch);
-      const queued = picked.length > 0 ? toDispatch.filter((c) => !picked.includes(c as never)) : toDispatch;
-      const mark: CommitRequest['dispatchMark'] = queued.length > 0 ? 'set' : replayed ? 'clear' : undefined;
-      const request = Object.assign(
-        { events, release: true, dispatchMark: mark, claims: eager.claimsFor(picked) },
-        base,
-      );
+      const plan = this.deps.eager.plan(toDispatch);
+      const mark: CommitRequest['dispatchMark'] = plan.queued.length > 0 ? 'set' : replayed ? 'clear' : undefined;
+      const request = Object.assign({ events, release: true, dispatchMark: mark, claims: plan.claims }, base);
       try {
         result = movedOn(await store.commit(request));
       } catch (err) {
-        eager.release(picked);
+        plan.cancel();
         throw err;
       }
       appendedLastId = result.lastId;
       crashPoint('task.after-commit');
-      if (picked.length > 0) eager.start(owner, picked, activation.now, this.deps.outcomes(owner));
-      if (queued.length > 0) await steps.dispatch(owner, queued, activation.now);
+      plan.start(owner, activation.now, this.deps.outcomes(owner));
+      if (plan.queued.length > 0) await steps.dispatch(owner, plan.queued, activation.now);
       crashPoint('task.after-dispatch');
     }
     if (result.kind === 'more') return result.events;

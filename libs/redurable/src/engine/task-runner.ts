@@ -212,9 +212,8 @@ export class WorkflowTaskRunner {
     const locals = closing ? [] : all.filter(isLocal);
     const commands = all.filter((c) => !isLocal(c));
     // Activities this worker runs itself, claimed by the commit (none when the run closes).
-    const picked = closing ? [] : eager.pick(commands);
-    const toDispatch =
-      picked.length > 0 ? jobCommands(commands).filter((c) => !picked.includes(c as never)) : jobCommands(commands);
+    const plan = eager.plan(jobCommands(commands), !closing);
+    const toDispatch = plan.queued;
     const close = closing && closeSpec(activation, closing, clock.now());
     const events = withScheduleTime(commands, activation.now);
     let res: SpeculativeResult;
@@ -231,15 +230,15 @@ export class WorkflowTaskRunner {
         keepLease: locals.length > 0,
         dispatch: toDispatch.length > 0 && !closing,
         retentionMs: settings.retentionMs,
-        claims: eager.claimsFor(picked),
+        claims: plan.claims,
       });
     } catch (err) {
-      eager.release(picked);
+      plan.cancel();
       cache.evict(workflowId); // it consumed the outcome, which may not be recorded
       throw err;
     }
-    if (res.kind !== 'committed') eager.release(picked);
     if (res.kind !== 'committed') {
+      plan.cancel();
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
       cache.evict(workflowId);
@@ -256,7 +255,7 @@ export class WorkflowTaskRunner {
       return true;
     }
     const owner = { workflowId, runId, taskQueue, trace: activation.trace };
-    if (picked.length > 0) eager.start(owner, picked, activation.now, this.sinkFor(owner));
+    plan.start(owner, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the
       // commit set the dispatch mark: the sweep adds what is missing).

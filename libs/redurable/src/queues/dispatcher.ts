@@ -132,13 +132,10 @@ export class Dispatcher implements JobDispatcher {
     cmd: CommandEvent & { type: 'ActivityTaskScheduled' },
     handover: ActivityHandover,
   ): Promise<void> {
-    const extra: Partial<ActivityJobData> = { handedOver: true, attemptBase: handover.attemptBase };
-    if (handover.awaiting) extra.awaiting = handover.awaiting;
-    if (handover.heartbeat !== undefined) extra.heartbeat = handover.heartbeat;
-    if (handover.lastFailure !== undefined) extra.lastFailure = handover.lastFailure;
+    const { delayMs, ...extra } = handover; // attemptBase, and what the attempt left (undefined ones are not stored)
     const job = this.activityJob(workflow, cmd, cmd.ts, extra);
     const queue = await this.queues.activityFor(cmd.options.taskQueue, workflow.workflowId);
-    await queue.add(job.name, job.data, { ...job.opts, delay: Math.max(0, handover.delayMs) });
+    await queue.add(job.name, job.data, { ...job.opts, delay: Math.max(0, delayMs) });
   }
 
   /**

@@ -26,11 +26,10 @@ export interface ActivityJobData {
   /** Set while an attempt waits to be completed from outside (`completeAsync()`): the job is delayed until its deadline. */
   awaiting?: { attempt: number; startedAt: number };
   /**
-   * Handed over by the worker that ran it eagerly (a retry, a parked attempt, a shutdown): the
-   * job looks for a recorded outcome before running, and its first attempt is number
-   * `attemptBase + 1` (attempts before it ran in process).
+   * Set when the worker that ran it eagerly handed it over (a retry, a parked attempt, a
+   * shutdown): the job looks for a recorded outcome before running, and its first attempt is
+   * number `attemptBase + 1` (the attempts made in process before it).
    */
-  handedOver?: boolean;
   attemptBase?: number;
   /** Heartbeat details the eager attempt left (encoded), for the job's first attempt. */
   heartbeat?: string;

@@ -16,16 +16,16 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
     private readonly keys: KeyNames,
   ) {}
 
-  /**
-   * The layout recorded under the prefix (`<version>:<shards>`), recording `layout` first when
-   * `record` and the prefix has none; null when none is recorded.
-   */
   /** The prefix's task token secret, generated (random, 32 bytes) by the first process that asks. */
   async tokenSecret(): Promise<string> {
     await this.redis.set(this.keys.tokenSecret(), randomBytes(32).toString('base64url'), 'NX');
     return (await this.redis.get(this.keys.tokenSecret()))!;
   }
 
+  /**
+   * The layout recorded under the prefix (`<version>:<shards>`), recording `layout` first when
+   * `record` and the prefix has none; null when none is recorded.
+   */
   async layout(record?: string): Promise<string | null> {
     if (record !== undefined) await this.redis.set(this.keys.layout(), record, 'NX');
     return this.redis.get(this.keys.layout());

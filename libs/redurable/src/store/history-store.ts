@@ -59,6 +59,11 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     this.run = defineScripts(redis);
   }
 
+  /** The options every script carries: the workflow and its shard's index prefix. */
+  private common(workflowId: string): { workflowId: string; idx: string } {
+    return { workflowId, idx: this.keys.indexPrefixOf(workflowId) };
+  }
+
   /**
    * Creates a run under the id policies, atomically; with `signal`, signal-with-start.
    * `currentRunId` is the run the caller read (undefined when the id was unknown).
@@ -79,8 +84,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         type: args.started.workflowType,
         taskQueue: args.started.taskQueue,
@@ -135,8 +139,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         cancelChannel: cancel ? k.cancelChannel() : undefined,
         requestId,
@@ -196,8 +199,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestTimes: k.requestTimes(workflowId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         status,
         closedChannel: k.closedChannel(),
@@ -228,8 +230,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         newDone: k.done(workflowId, newRunId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         oldRunId,
         newRunId,
         expectLen: args.expectLen,
@@ -260,8 +261,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         done: k.done(workflowId, runId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         seq: event.seq,
         inline,
@@ -292,8 +292,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         seq: args.outcome.seq,
         cachedFence: args.cachedFence,
@@ -332,8 +331,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       'acquireTask',
       { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         runId,
         ttl: leaseTtlMs,
         cacheFence: cursor?.fence,
@@ -365,8 +363,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         nextHistory: k.history(workflowId, close?.next?.runId ?? runId),
       },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         fence: args.fence,
         ttl: args.leaseTtlMs,
         release: args.release,
@@ -413,15 +410,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         done: this.keys.done(workflowId, runId),
         nextHistory: this.keys.history(workflowId, runId),
       },
-      {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
-        fence,
-        ttl: leaseTtlMs,
-        release: false,
-        lastId,
-        ...this.closeArgs(undefined, 0),
-      },
+      { ...this.common(workflowId), fence, ttl: leaseTtlMs, release: false, lastId, ...this.closeArgs(undefined, 0) },
       [],
       { runId, fence },
     );
@@ -438,8 +427,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       'failTask',
       { meta: this.keys.meta(workflowId) },
       {
-        workflowId,
-        idx: this.keys.indexPrefixOf(workflowId),
+        ...this.common(workflowId),
         fence,
         message,
         baseMs: retry.baseMs,
