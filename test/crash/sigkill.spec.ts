@@ -51,6 +51,14 @@ async function counters(kind: 'runs' | 'effects', workflowId: string, steps: num
   return (await client.redis.mget(...keys)).map((v) => Number(v ?? 0));
 }
 
+/** The seqs of the activities of the workflow's current run that a worker has claimed (eager), from its meta hash. */
+async function claimedSeqs(workflowId: string): Promise<number[]> {
+  const meta = await client.redis.hgetall(keyNames(prefix).meta(workflowId));
+  return Object.entries(meta)
+    .filter(([field, value]) => field.startsWith('c:') && value.startsWith(`${meta.runId}|`))
+    .map(([field]) => Number(field.slice(2)));
+}
+
 /** Every step's completion is recorded exactly once, and its effect happened exactly once. */
 async function expectExactlyOnce(workflowId: string, steps: number) {
   const seqs = completedSeqs(await history(workflowId));
@@ -213,6 +221,8 @@ describe('a process killed at each crash point between two Redis writes', () => 
       await ready(crashing);
       await startWorkflow(id, 4);
       expect((await crashing.exited).signal).toBe('SIGKILL');
+      // It died holding the claim of the activity it ran (or was about to run) in process.
+      expect(await claimedSeqs(id)).toHaveLength(1);
 
       const second = worker({ CACHE_SIZE: cacheSize, ...env });
       expect(await client.client.getHandle<number>(id).result()).toBe(10);
@@ -229,8 +239,14 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await ready(first);
     await startWorkflow(id, 3);
     expect((await first.exited).signal).toBe('SIGKILL'); // killed while a step ran, its claim held
+    const [seq] = await claimedSeqs(id);
+    expect(seq).toBeDefined();
     const sweeper = worker({ REDURABLE_CRASH_POINT: 'sweep.after-takeover' });
     expect((await sweeper.exited).signal).toBe('SIGKILL'); // took the expired claim over, added no job
+    // The claim is marked taken (its owner could no longer renew it), and the step has no job yet.
+    expect((await client.redis.hget(keyNames(prefix).meta(id), `c:${seq}`))?.endsWith('|taken')).toBe(true);
+    const pending = (await client.client.getHandle(id).describe()).pendingActivities.find((a) => a.seq === seq);
+    expect(pending?.state).toBe('missing');
 
     const last = worker();
     expect(await client.client.getHandle<number>(id).result()).toBe(6);
