@@ -55,6 +55,7 @@ export interface EagerPlan {
 /** What runAttempt's race returns when a forced shutdown hands the attempt over. */
 const SHUT_DOWN = Symbol('shut down');
 const NONE: ScheduledActivity[] = [];
+const nothing = (): void => undefined;
 
 export interface EagerActivitiesDeps {
   activities: ActivityRunner;
@@ -105,7 +106,7 @@ export class EagerActivities {
   /** Splits a step's job commands (`jobCommands`): with `allowed` false (a closing run), all are queued. */
   plan(jobs: NewCommand[], allowed = true): EagerPlan {
     const picked = allowed ? this.pick(jobs) : NONE;
-    if (picked.length === 0) return { queued: jobs, start: () => undefined, cancel: () => undefined };
+    if (picked.length === 0) return { queued: jobs, start: nothing, cancel: nothing };
     const { owner, leaseTtlMs } = this.deps.settings;
     return {
       queued: jobs.filter((c) => !picked.includes(c as ScheduledActivity)),

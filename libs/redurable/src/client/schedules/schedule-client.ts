@@ -195,6 +195,7 @@ export class ScheduleClient {
     return this.ctx.link.call('list schedules', async () => {
       const ids = await this.ctx.schedules.ids();
       const records = await this.ctx.schedules.readMany(ids);
+      const running = await this.stillRunning(records.map((rec) => rec?.state.running ?? []));
       const now = this.ctx.clock.now();
       return Promise.all(
         ids.flatMap((scheduleId, i) => {
@@ -212,7 +213,7 @@ export class ScheduleClient {
                 ...(rec.state.note !== undefined ? { note: rec.state.note } : {}),
                 ...(next !== undefined ? { nextFireTime: new Date(next) } : {}),
                 ...(lastAction ? { lastAction } : {}),
-                running: (await this.stillRunning(rec.state)).length,
+                running: running[i].length,
               };
             })(),
           ];
@@ -241,18 +242,23 @@ export class ScheduleClient {
     await this.ctx.wakeups.sync(scheduleId, def, state.paused, this.ctx.clock.now());
   }
 
-  /** The schedule's started runs that still run (its record lists them until its next pass looks): read as describe() and list() both show them. */
-  private async stillRunning(state: ScheduleState): Promise<ScheduleState['running']> {
-    if (state.running.length === 0) return [];
-    const metas = await this.ctx.histories.getMetas(state.running.map((r) => r.workflowId));
-    return state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
+  /**
+   * Of each schedule's started runs, those that still run (a record lists them until its next
+   * pass looks), with one read of the metas for all: describe() and list() show the same.
+   */
+  private async stillRunning(lists: ScheduleState['running'][]): Promise<ScheduleState['running'][]> {
+    const all = lists.flat();
+    if (all.length === 0) return lists.map(() => []);
+    const metas = await this.ctx.histories.getMetas(all.map((r) => r.workflowId));
+    const live = new Set(all.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId));
+    return lists.map((list) => list.filter((r) => live.has(r)));
   }
 
   private async describeNow(scheduleId: string): Promise<ScheduleDescription> {
     const rec = await this.ctx.schedules.read(scheduleId);
     if (!rec) throw new ScheduleNotFoundError(scheduleId);
     const { def, state } = rec;
-    const running = await this.stillRunning(state);
+    const [running] = await this.stillRunning([state.running]);
     return {
       scheduleId,
       spec: publicSpec(def.spec),
