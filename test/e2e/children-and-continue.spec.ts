@@ -176,6 +176,12 @@ describe('continue-as-new', () => {
     const end = firstHistory[firstHistory.length - 1];
     expect(end).toMatchObject({ type: 'WorkflowExecutionContinuedAsNew', input: ['2', '4'] });
     expect(firstHistory).toHaveLength(4);
+    expect(await t.client.getHandle('counter', handle.runId).describe()).toMatchObject({
+      runId: handle.runId,
+      status: 'continued_as_new',
+      historyLength: 4,
+      pendingTimers: [],
+    });
   });
 });
 

@@ -177,6 +177,23 @@ describe('reset', () => {
     expect((await t.client.getHandle('bill-1', handle.runId).fetchHistory()).map((e) => e.type)).toEqual(
       oldHistory.map((e) => e.type),
     );
+    // describe() of a handle on the old run describes that run (issue 23, item 15), not the current one.
+    const oldDescribed = await t.client.getHandle('bill-1', handle.runId).describe();
+    expect(oldDescribed).toMatchObject({
+      runId: handle.runId,
+      workflowType: 'BillingWorkflow',
+      status: 'failed',
+      historyLength: oldHistory.length,
+      failure: { message: expect.stringContaining('fee of 500 cents is wrong') },
+      pendingActivities: [],
+    });
+    expect(oldDescribed.result).toBeUndefined();
+    expect(oldDescribed.closeTime?.getTime()).toBe(oldHistory[oldHistory.length - 1].ts);
+    expect((await handle.describe()).runId).toBe(handle.runId);
+    // A run id the workflow never had is a typed error naming it.
+    await expect(t.client.getHandle('bill-1', 'no-such-run').describe()).rejects.toThrow(
+      "Workflow 'bill-1' has no run 'no-such-run'",
+    );
     // The handle start() returned, and one on the old run, follow the reset to the new run's result.
     expect(await handle.result()).toBe('charged 500');
     expect(await t.client.getHandle('bill-1', handle.runId).result()).toBe('charged 500');
@@ -232,6 +249,8 @@ describe('reset', () => {
     await t.client.getHandle('collect-1').signal('finish');
     // The old run's handle follows the reset to the run that ends.
     expect(await handle.result()).toEqual([1, 2]);
+    expect(await handle.describe()).toMatchObject({ runId: handle.runId, status: 'reset', historyLength: 4 });
+    expect(await next.describe()).toMatchObject({ runId: next.runId, status: 'completed', result: [1, 2] });
 
     const again = await t.client.start(CollectorWorkflow, { workflowId: 'collect-2' });
     await again.signal('add', 3);

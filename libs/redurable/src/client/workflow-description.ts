@@ -61,7 +61,8 @@ export interface WorkflowDescription {
   jobQueues: { activities: string; workflows: string };
   /**
    * `compensation_failed` when the workflow ended with steps its saga could not undo,
-   * `timed_out` when it ran past its workflowExecutionTimeout or workflowRunTimeout.
+   * `timed_out` when it ran past its workflowExecutionTimeout or workflowRunTimeout. An earlier
+   * run (`getHandle(id, runId)`) that handed over to the next one is `continued_as_new` or `reset`.
    */
   status: 'running' | 'completed' | 'failed' | 'compensation_failed' | 'canceled' | 'terminated' | 'timed_out' | string;
   startTime: Date;

@@ -6,17 +6,16 @@ import { InvalidArgumentError } from '../core/errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
-import { decodeMemo } from '../core/payload/memo.js';
-import { searchAttributeValues } from '../core/search/search-attributes.js';
-import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.errors.js';
+import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
 import { closeFailure } from '../core/close-failure.js';
 import { definitionFor, replayRun } from './replay-run.js';
 import { withDeterminism } from '../workflow/determinism.js';
 import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
-import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
+import type { HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
 import type { ClientParts } from './client-parts.js';
+import { WorkflowDescriber } from './workflow-describer.js';
 
 /** The parts a handle uses (its updates and resets included). */
 export type HandleParts = Pick<
@@ -34,10 +33,8 @@ export type HandleParts = Pick<
   | 'settings'
   | 'claims'
 >;
-import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { inSpan } from '../observability/tracing.js';
-import { outstandingOf, type Outstanding } from '../core/outstanding.js';
-import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
+import type { WorkflowDescription } from './workflow-description.js';
 
 /**
  * A reference to one workflow execution: wait for it, message it, inspect it, read its history.
@@ -354,146 +351,13 @@ export class WorkflowHandle<R = unknown, W = unknown> {
     });
   }
 
-  /** Status, timestamps, and the pending activities with their attempt and last error. */
+  /**
+   * Status, timestamps, and the pending activities with their attempt and last error: of the run
+   * this handle was made for (`getHandle(id, runId)`), else of the current run.
+   */
   async describe(): Promise<WorkflowDescription> {
-    return this.runtime.link.call(`describe workflow '${this.workflowId}'`, () => this.describeRun());
-  }
-
-  private async describeRun(): Promise<WorkflowDescription> {
-    const meta = await this.meta();
-    // An unreadable entry must not hide the rest: the worker's task failure names it.
-    const { events: history } = await this.runtime.histories.readHistoryLeniently(this.workflowId, meta.runId);
-    const outstanding = outstandingOf(history);
-    const description: WorkflowDescription = {
-      workflowId: this.workflowId,
-      runId: meta.runId,
-      workflowType: meta.type,
-      taskQueue: meta.taskQueue,
-      jobQueues: {
-        activities: (await this.runtime.queues.activityFor(meta.taskQueue, this.workflowId)).name,
-        workflows: (await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId)).name,
-      },
-      status: meta.status,
-      startTime: new Date(meta.startedAt),
-      closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
-      historyLength: meta.historyLength,
-      pendingActivities: meta.status === 'running' ? await this.pendingActivities(meta, outstanding.activities) : [],
-      pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
-      compensations: compensationsOf(history),
-      searchAttributes: searchAttributeValues(meta.searchAttributes),
-    };
-    const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
-    if (started?.timeouts?.executionDeadline !== undefined)
-      description.executionDeadline = new Date(started.timeouts.executionDeadline);
-    if (started?.timeouts?.runDeadline !== undefined) description.runDeadline = new Date(started.timeouts.runDeadline);
-    if (started?.resetFrom) description.resetFrom = started.resetFrom;
-    if (started?.memo) Object.assign(description, decodeMemo(this.runtime.converter, started.memo));
-    const unhandled = unhandledSignals(history, this.runtime.registry.workflows.get(meta.type)?.signals);
-    if (unhandled) description.unhandledSignals = unhandled;
-    if (meta.status === 'completed') {
-      try {
-        description.result = this.runtime.converter.decode(meta.closeValue ?? '', 'workflow result');
-      } catch (err) {
-        // A process without the app's codec (an operator's shell) still gets the description.
-        if (!(err instanceof PayloadError)) throw err;
-        description.undecodableResult = { stored: meta.closeValue ?? '', error: err.message };
-      }
-    } else if (meta.status !== 'running' && meta.closeValue) description.failure = closeFailure(meta);
-    if (meta.taskFailure) {
-      description.taskFailure = {
-        message: meta.taskFailure,
-        attempt: meta.taskAttempt ?? 1,
-        retryAt: meta.retryAt ? new Date(meta.retryAt) : undefined,
-      };
-    }
-    return description;
-  }
-
-  private async pendingActivities(meta: WorkflowMeta, activities: ActivityTaskScheduled[]): Promise<PendingActivity[]> {
-    const claims = activities.length > 0 ? await this.runtime.claims.claimsOf(this.workflowId, meta.runId) : [];
-    return Promise.all(
-      activities.map(async (e) => {
-        const queue = await this.runtime.queues.activityFor(e.options.taskQueue, this.workflowId);
-        const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
-        const job = await queue.getJob(jobId);
-        const claim = claims.find((c) => c.seq === e.seq && !c.taken);
-        const state = job ? await job.getState() : claim ? 'running' : 'missing';
-        const awaiting = job?.data.awaiting;
-        const nextAttemptAt =
-          state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
-        return {
-          seq: e.seq,
-          activityType: e.activityType,
-          taskQueue: e.options.taskQueue,
-          scheduledAt: new Date(e.ts),
-          attempt: (job?.attemptsMade ?? 0) + 1 + (job?.data.attemptBase ?? 0),
-          lastFailure: job?.failedReason || job?.data.lastFailure || undefined,
-          ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
-          ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
-          state,
-          ...(claim && !job
-            ? {
-                eager: {
-                  worker: claim.owner,
-                  since: new Date(claim.since),
-                  claimedUntil: new Date(claim.expiresAt),
-                },
-              }
-            : {}),
-          jobId,
-          queue: queue.name,
-          compensation: e.compensation === true,
-        };
-      }),
+    return this.runtime.link.call(`describe workflow '${this.workflowId}'`, () =>
+      new WorkflowDescriber(this.runtime, this.workflowId).describe(this.runId),
     );
   }
-
-  private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
-    return Promise.all(
-      timers.map(async (t) => {
-        const jobId = timerJobId(this.workflowId, meta.runId, t.seq);
-        const queue = await this.runtime.queues.workflowFor(meta.taskQueue, this.workflowId);
-        const job = await queue.getJob(jobId);
-        return {
-          seq: t.seq,
-          startedAt: new Date(t.ts),
-          dueAt: new Date(t.dueAt),
-          state: job ? await job.getState() : 'missing',
-          jobId,
-          queue: queue.name,
-        };
-      }),
-    );
-  }
-}
-
-/**
- * Signals recorded for which the workflow's class (when this process has it) has no handler:
- * sent by a process without the class, kept in the history (a later version of the workflow
- * with the handler gets them on replay), by name with how many were received.
- */
-function unhandledSignals(
-  history: HistoryEvent[],
-  handlers: Record<string, string> | undefined,
-): { name: string; count: number }[] | undefined {
-  if (!handlers) return undefined;
-  const counts = new Map<string, number>();
-  for (const e of history)
-    if (e.type === 'SignalReceived' && !(e.signalName in handlers))
-      counts.set(e.signalName, (counts.get(e.signalName) ?? 0) + 1);
-  return [...counts].map(([name, count]) => ({ name, count }));
-}
-
-function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
-  const bySeq = new Map<number, CompensationRecord>();
-  for (const e of history) {
-    if (e.type === 'ActivityTaskScheduled' && e.compensation)
-      bySeq.set(e.seq, { seq: e.seq, activityType: e.activityType, status: 'pending' });
-    // A local compensation's attempt waiting on a durable backoff goes on as a later seq.
-    else if (e.type === 'ActivityTaskFailed' && e.backoffMs !== undefined) bySeq.delete(e.seq);
-    else if ((e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed') && bySeq.has(e.seq)) {
-      bySeq.get(e.seq)!.status = e.type === 'ActivityTaskCompleted' ? 'completed' : 'failed';
-    }
-  }
-  return [...bySeq.values()];
 }

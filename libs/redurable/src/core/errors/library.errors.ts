@@ -46,9 +46,15 @@ export class WorkflowAlreadyStartedError extends RedurableError {
 
 /** No workflow with that id exists. */
 export class WorkflowNotFoundError extends RedurableError {
-  constructor(readonly workflowId: string) {
+  constructor(
+    readonly workflowId: string,
+    /** Set when the workflow exists but has no run with this id. */
+    readonly runId?: string,
+  ) {
     super(
-      `Workflow '${workflowId}' was not found: check the id, and that the client uses the same Redis and prefix as the worker`,
+      runId
+        ? `Workflow '${workflowId}' has no run '${runId}': check the run id (handle.runId, or the explorer's run list)`
+        : `Workflow '${workflowId}' was not found: check the id, and that the client uses the same Redis and prefix as the worker`,
     );
   }
 }
