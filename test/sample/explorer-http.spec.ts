@@ -131,6 +131,11 @@ describe('workflow explorer pages', () => {
     expect(timerJob).toBeDefined();
     expect((await page(`${sample.url}${timerJob}`)).status).toBe(200);
     expect((await api.post(`/api/workflows/${waiting}/signal`, {})).status).toBe(400);
+    // A signal the workflow has no handler for is the caller's mistake: 400 with the error's name and message.
+    const unknownSignal = await api.post(`/api/workflows/${waiting}/signal`, { name: 'aprove' });
+    expect(unknownSignal.status).toBe(400);
+    expect(unknownSignal.body).toMatchObject({ statusCode: 400, error: 'UnknownSignalError' });
+    expect(unknownSignal.body.message).toContain("'aprove'");
     expect((await api.post(`/api/workflows/${waiting}/signal`, { name: 'approve', args: ['ops'] })).body).toEqual({
       workflowId: waiting,
       signal: 'approve',
@@ -142,6 +147,7 @@ describe('workflow explorer pages', () => {
     );
     const closed = await api.post(`/api/workflows/${waiting}/terminate`, { reason: 'too late' });
     expect(closed.status).toBe(409);
+    expect(closed.body.error).toBe('WorkflowNotRunningError');
     expect(closed.body.message).toBe(`Cannot terminate workflow '${waiting}': it is completed, not running`);
   });
 

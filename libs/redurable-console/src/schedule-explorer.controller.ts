@@ -1,8 +1,24 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import { WorkflowClient, type ScheduleActionRecord, type ScheduleDescription, type ScheduleSummary } from 'redurable';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  WorkflowClient,
+  type ScheduleActionRecord,
+  type ScheduleDescription,
+  type ScheduleSummary,
+  RedurableExceptionFilter,
+} from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
-import { asHttpError } from './workflow-explorer.controller.js';
 
 const noteOf = (body: { note?: unknown } | undefined): string | undefined =>
   typeof body?.note === 'string' && body.note !== '' ? body.note : undefined;
@@ -18,6 +34,7 @@ const noteOf = (body: { note?: unknown } | undefined): string | undefined =>
  */
 @Controller('api/schedules')
 @UseGuards(ConsoleGuard)
+@UseFilters(RedurableExceptionFilter)
 export class ScheduleExplorerController {
   constructor(
     @Inject(WorkflowClient) private readonly client: WorkflowClient,
@@ -31,7 +48,7 @@ export class ScheduleExplorerController {
 
   @Get(':id')
   describe(@Param('id') id: string): Promise<ScheduleDescription> {
-    return asHttpError(() => this.client.schedule.describe(id));
+    return this.client.schedule.describe(id);
   }
 
   @Post(':id/pause')
@@ -41,7 +58,7 @@ export class ScheduleExplorerController {
     @Body() body: { note?: unknown },
   ): Promise<{ scheduleId: string; paused: true }> {
     this.writable();
-    await asHttpError(() => this.client.schedule.pause(id, noteOf(body)));
+    await this.client.schedule.pause(id, noteOf(body));
     return { scheduleId: id, paused: true };
   }
 
@@ -52,7 +69,7 @@ export class ScheduleExplorerController {
     @Body() body: { note?: unknown },
   ): Promise<{ scheduleId: string; paused: false }> {
     this.writable();
-    await asHttpError(() => this.client.schedule.unpause(id, noteOf(body)));
+    await this.client.schedule.unpause(id, noteOf(body));
     return { scheduleId: id, paused: false };
   }
 
@@ -60,7 +77,7 @@ export class ScheduleExplorerController {
   @HttpCode(200)
   trigger(@Param('id') id: string): Promise<ScheduleActionRecord> {
     this.writable();
-    return asHttpError(() => this.client.schedule.trigger(id));
+    return this.client.schedule.trigger(id);
   }
 
   private writable(): void {

@@ -1,27 +1,23 @@
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   ForbiddenException,
   Get,
   HttpCode,
   Inject,
-  NotFoundException,
   Param,
   Post,
   Query,
+  UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import {
-  InvalidResetPointError,
-  ScheduleNotFoundError,
   WorkflowClient,
-  WorkflowNotFoundError,
-  WorkflowNotRunningError,
   type HistoryEvent,
   type ListWorkflowsPage,
   type WorkflowDescription,
+  RedurableExceptionFilter,
 } from 'redurable';
 import { ConsoleGuard } from './console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from './console-options.js';
@@ -44,10 +40,12 @@ import {
  * - `POST /api/workflows/:id/signal` `{ name, args? }`, `/cancel` `{ reason? }`, `/terminate` `{ reason? }`,
  *   `/reset` `{ to | toEventId, reason, reapplySignals? }` (400 for a point it cannot reset to) — 403 when `readOnly`
  *
- * An unknown id answers 404 and a closed workflow 409, with the library's explanation.
+ * The library's errors answer as `RedurableExceptionFilter` maps them (an unknown id 404, a closed
+ * workflow 409, an unknown signal 400...), with the error's name and explanation.
  */
 @Controller('api/workflows')
 @UseGuards(ConsoleGuard)
+@UseFilters(RedurableExceptionFilter)
 export class WorkflowExplorerController {
   constructor(
     @Inject(WorkflowClient) private readonly client: WorkflowClient,
@@ -63,18 +61,18 @@ export class WorkflowExplorerController {
 
   @Get(':id')
   describe(@Param('id') id: string): Promise<WorkflowDescription> {
-    return asHttpError(() => this.client.getHandle(id).describe());
+    return this.client.getHandle(id).describe();
   }
 
   @Get(':id/history')
   async history(@Param('id') id: string): Promise<{ workflowId: string; events: HistoryEvent[] }> {
-    const events = await asHttpError(() => this.client.getHandle(id).fetchHistory());
+    const events = await this.client.getHandle(id).fetchHistory();
     return { workflowId: id, events };
   }
 
   @Get(':id/timeline')
   timeline(@Param('id') id: string): Promise<WorkflowTimeline> {
-    return asHttpError(() => explorerTimeline(this.client, id));
+    return explorerTimeline(this.client, id);
   }
 
   @Post(':id/signal')
@@ -88,9 +86,7 @@ export class WorkflowExplorerController {
       throw new BadRequestException('name: the signal name is required');
     if (body.args !== undefined && !Array.isArray(body.args))
       throw new BadRequestException("args: a JSON array of the signal's arguments");
-    await asHttpError(() =>
-      this.client.getHandle(id).signal(body.name as string, ...((body.args as unknown[] | undefined) ?? [])),
-    );
+    await this.client.getHandle(id).signal(body.name as string, ...((body.args as unknown[] | undefined) ?? []));
     return { workflowId: id, signal: body.name, sent: true };
   }
 
@@ -101,9 +97,7 @@ export class WorkflowExplorerController {
     @Body() body: { reason?: unknown },
   ): Promise<{ workflowId: string; cancelRequested: true }> {
     this.writable();
-    await asHttpError(() =>
-      this.client.getHandle(id).cancel(typeof body?.reason === 'string' && body.reason ? body.reason : undefined),
-    );
+    await this.client.getHandle(id).cancel(typeof body?.reason === 'string' && body.reason ? body.reason : undefined);
     return { workflowId: id, cancelRequested: true };
   }
 
@@ -116,7 +110,7 @@ export class WorkflowExplorerController {
     this.writable();
     const reason =
       typeof body?.reason === 'string' && body.reason ? body.reason : 'terminated from the workflow explorer';
-    await asHttpError(() => this.client.getHandle(id).terminate(reason));
+    await this.client.getHandle(id).terminate(reason);
     return { workflowId: id, terminated: true };
   }
 
@@ -132,11 +126,9 @@ export class WorkflowExplorerController {
       throw new BadRequestException('reason: why the workflow is reset is required (it is recorded)');
     const toEventId = body.toEventId === undefined || body.toEventId === '' ? undefined : Number(body.toEventId);
     const to = body.to === 'firstWorkflowTask' || body.to === 'lastWorkflowTask' ? body.to : undefined;
-    const next = await asHttpError(() =>
-      this.client
-        .getHandle(id)
-        .reset({ to, toEventId, reason: body.reason as string, reapplySignals: body.reapplySignals !== false }),
-    );
+    const next = await this.client
+      .getHandle(id)
+      .reset({ to, toEventId, reason: body.reason as string, reapplySignals: body.reapplySignals !== false });
     return { workflowId: id, runId: next.runId! };
   }
 
@@ -145,18 +137,5 @@ export class WorkflowExplorerController {
       throw new ForbiddenException(
         'The console is read-only (readOnly: true): signal, cancel, terminate and reset are disabled',
       );
-  }
-}
-
-/** The library's "not found" (workflow or schedule) and "not running" as 404 and 409, with its message. */
-export async function asHttpError<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError || err instanceof ScheduleNotFoundError)
-      throw new NotFoundException(err.message);
-    if (err instanceof WorkflowNotRunningError) throw new ConflictException(err.message);
-    if (err instanceof InvalidResetPointError) throw new BadRequestException(err.message);
-    throw err;
   }
 }

@@ -6,6 +6,8 @@
  */
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './nest/durable.module.js';
 export type { DurableModuleOptions } from './options.js';
+export { RedurableExceptionFilter, type RedurableErrorBody } from './nest/redurable-exception.filter.js';
+export { ERROR_STATUSES, httpStatusOf } from './nest/error-statuses.js';
 export type { MetricsOptions } from './observability/metrics.js';
 export type { RedisConnectionOption, ClusterConnectionOption } from './store/connection-option.js';
 export * from './core/definitions/index.js';

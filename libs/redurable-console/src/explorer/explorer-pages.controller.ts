@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Inject, Param, Query, Res, UseGuards, type Type } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query, Res, UseFilters, UseGuards, type Type } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
-import { WorkflowClient, type HistoryEvent } from 'redurable';
+import { WorkflowClient, type HistoryEvent, RedurableExceptionFilter } from 'redurable';
 import { ConsoleGuard } from '../console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-options.js';
-import { asHttpError } from '../workflow-explorer.controller.js';
 import { EXPLORER_CSS, EXPLORER_JS } from './assets.js';
 import { explorerListing, explorerTimeline, listFilter, type ExplorerQuery } from './explorer-data.js';
 import { consolePaths, type ExplorerPaths } from './html.js';
@@ -19,6 +18,7 @@ interface DownloadResponse {
 export function explorerPagesController(route: string): Type<unknown> {
   @Controller(route)
   @UseGuards(ConsoleGuard)
+  @UseFilters(RedurableExceptionFilter)
   class WorkflowExplorerPagesController {
     constructor(
       @Inject(WorkflowClient) private readonly client: WorkflowClient,
@@ -63,7 +63,7 @@ export function explorerPagesController(route: string): Type<unknown> {
     @Get(':id')
     @Header('content-type', 'text/html; charset=utf-8')
     async workflow(@Param('id') id: string): Promise<string> {
-      const timeline = await asHttpError(() => explorerTimeline(this.client, id));
+      const timeline = await explorerTimeline(this.client, id);
       return workflowPage(this.paths(), this.heading(), timeline, this.options.readOnly === true);
     }
 
@@ -73,7 +73,7 @@ export function explorerPagesController(route: string): Type<unknown> {
       @Param('id') id: string,
       @Res({ passthrough: true }) res: DownloadResponse,
     ): Promise<HistoryEvent[]> {
-      const events = await asHttpError(() => this.client.getHandle(id).fetchHistory());
+      const events = await this.client.getHandle(id).fetchHistory();
       res.setHeader('content-disposition', `attachment; filename="${encodeURIComponent(id)}-history.json"`);
       return events;
     }

@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Inject, Param, UseGuards, type Type } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, UseFilters, UseGuards, type Type } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
-import { WorkflowClient } from 'redurable';
+import { WorkflowClient, RedurableExceptionFilter } from 'redurable';
 import { ConsoleGuard } from '../console-auth.js';
 import { CONSOLE_OPTIONS, type RedurableConsoleOptions } from '../console-options.js';
-import { asHttpError } from '../workflow-explorer.controller.js';
 import { consolePaths, type ExplorerPaths } from './html.js';
 import { scheduleListPage, schedulePage } from './schedule-pages.js';
 
@@ -11,6 +10,7 @@ import { scheduleListPage, schedulePage } from './schedule-pages.js';
 export function schedulePagesController(route: string, explorerRoute: string): Type<unknown> {
   @Controller(route)
   @UseGuards(ConsoleGuard)
+  @UseFilters(RedurableExceptionFilter)
   class SchedulePagesController {
     constructor(
       @Inject(WorkflowClient) private readonly client: WorkflowClient,
@@ -39,7 +39,7 @@ export function schedulePagesController(route: string, explorerRoute: string): T
     @Get(':id')
     @Header('content-type', 'text/html; charset=utf-8')
     async schedule(@Param('id') id: string): Promise<string> {
-      const d = await asHttpError(() => this.client.schedule.describe(id));
+      const d = await this.client.schedule.describe(id);
       return schedulePage(this.paths(), this.heading(), d);
     }
   }
