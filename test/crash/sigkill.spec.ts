@@ -210,7 +210,7 @@ describe('a process killed at each crash point between two Redis writes', () => 
     ],
   ])(
     'eager: %s, cache size %s %j: the workflow completes, each step recorded once, %i runs (%s)',
-    async (point, cacheSize, env, runs) => {
+    async (point, cacheSize, env, runs, _why) => {
       const id = `eager-crash-at-${point}-${cacheSize}`;
       const crashing = worker({
         REDURABLE_CRASH_POINT: point,

@@ -3,7 +3,8 @@
  * app outside the repository (peers from the registry, no links into the repo), compile it
  * with `strict` and `skipLibCheck: false`, and run it against the test Redis. In three steps:
  * the core alone (no Express, no Bull Board installed), then with the console, then on another
- * NestJS 12 minor than the workspace's.
+ * NestJS 12 minor than the workspace's, then with the newest versions in the peer ranges (the
+ * workspace pins the oldest).
  */
 import { expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -42,6 +43,34 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
       },
     );
   });
+}
+
+const peers = {
+  ...(JSON.parse(readFileSync(join(REPO, 'libs', 'redurable', 'package.json'), 'utf8')) as PackageJson)
+    .peerDependencies,
+  ...(JSON.parse(readFileSync(join(REPO, 'libs', 'redurable-console', 'package.json'), 'utf8')) as PackageJson)
+    .peerDependencies,
+};
+interface PackageJson {
+  peerDependencies: Record<string, string>;
+}
+/** The range a package declares for peer `name`. */
+function peerRange(name: string): string {
+  const range = peers[name];
+  if (!range) throw new Error(`no package declares a peer range for ${name}`);
+  return range;
+}
+
+/** The newest published version of `name` in `range` (what npm installs for it). */
+async function newestIn(name: string, range: string, cwd: string): Promise<string> {
+  const listed = JSON.parse(await run('npm', ['view', `${name}@${range}`, 'version', '--json'], cwd)) as
+    string | string[];
+  return Array.isArray(listed) ? listed[listed.length - 1] : listed;
+}
+
+function installedVersion(app: string, name: string): string {
+  return (JSON.parse(readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /** The last line the app printed, parsed. */
@@ -86,7 +115,7 @@ test('the packed packages install, compile under strict settings and run in a fr
         'class-validator': pin('class-validator'),
         'class-transformer': pin('class-transformer'),
       } as Record<string, string>,
-      devDependencies: { typescript: pin('typescript'), '@types/node': pin('@types/node') },
+      devDependencies: { typescript: pin('typescript'), '@types/node': pin('@types/node') } as Record<string, string>,
     };
     const install = async () => {
       writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
@@ -162,8 +191,27 @@ test('the packed packages install, compile under strict settings and run in a fr
       run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-other` }),
     );
     expect(outcome(other)).toEqual(served);
+
+    // 4. The newest versions in the peer ranges, as `npm install redurable bullmq ioredis` picks
+    //    them, with the README's fix for an upstream package whose declarations break strict
+    //    builds (ioredis 6.1 imports the untyped `redis-errors`: its types come from @types).
+    for (const name of Object.keys(manifest.dependencies))
+      if (!manifest.dependencies[name].startsWith('file:')) manifest.dependencies[name] = peerRange(name);
+    manifest.devDependencies['@types/redis-errors'] = 'latest';
+    // A new app's install: nothing locked from the steps before.
+    rmSync(join(app, 'package-lock.json'), { force: true });
+    rmSync(join(app, 'node_modules'), { recursive: true, force: true });
+    await stage('newest peers: install', install);
+    const newest = await newestIn('ioredis', peerRange('ioredis'), app);
+    expect(installedVersion(app, 'ioredis')).toBe(newest);
+    expect(installedVersion(app, 'bullmq')).toBe(await newestIn('bullmq', peerRange('bullmq'), app));
+    await stage('newest peers: compile', () => run('npx', ['--no-install', 'tsc', '-p', '.'], app));
+    const latest = await stage('newest peers: run', () =>
+      run('node', ['dist/server.js'], app, { ...env, PREFIX: `${env.PREFIX}-newest` }),
+    );
+    expect(outcome(latest)).toEqual(served);
   } finally {
     console.log(`install test stages: ${timings.join(', ')}`);
     rmSync(tmp, { recursive: true, force: true });
   }
-}, 240_000);
+}, 360_000);
