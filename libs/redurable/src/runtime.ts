@@ -365,6 +365,9 @@ export class DurableRuntime {
     // A client-only process reads it at its first `client.activity` call.
     await this.tokens.ready();
     await this.catalog.addWorkflowTypes([...registry.workflows.keys()]);
+    await this.catalog.addWorkflowTaskQueues(
+      Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.taskQueue])),
+    );
     await this.catalog.addSearchAttributeDeclarations(
       Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
     );

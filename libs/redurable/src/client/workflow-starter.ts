@@ -30,7 +30,10 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends W
   workflowId: string;
   /** Arguments of the `@WorkflowRun` method. @default [] */
   args?: A;
-  /** Task queue to run on. @default the `@Workflow` taskQueue */
+  /**
+   * Task queue to run on. @default the `@Workflow` taskQueue (started by type name in a process
+   * without the class: the task queue its workers registered the type on)
+   */
   taskQueue?: string;
   /** When the id's last run is closed: start again always, only if it did not complete, or never. @default 'ALLOW_DUPLICATE' */
   workflowIdReusePolicy?: IdReusePolicy;
@@ -244,7 +247,11 @@ export class WorkflowStarter {
     const local = this.runtime.registry.workflows.get(workflow);
     if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
     if (!(await this.runtime.catalog.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
-    return { workflowType: workflow, taskQueue: taskQueue ?? 'default' };
+    // Without a task queue: the one the type's workers registered (else 'default', the @Workflow default).
+    return {
+      workflowType: workflow,
+      taskQueue: taskQueue ?? (await this.runtime.catalog.workflowTaskQueue(workflow)) ?? 'default',
+    };
   }
 }
 

@@ -62,6 +62,17 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
     return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
   }
 
+  /** Remembers the task queue of each workflow type (the last worker to register a type decides). */
+  async addWorkflowTaskQueues(taskQueues: Record<string, string>): Promise<void> {
+    const entries = Object.entries(taskQueues).flat();
+    if (entries.length) await this.redis.hset(this.keys.workflowTaskQueues(), ...entries);
+  }
+
+  /** The task queue a worker registered the workflow type on, if any. */
+  async workflowTaskQueue(type: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.workflowTaskQueues(), type)) ?? undefined;
+  }
+
   /** Remembers the search attributes each workflow type declares (a client without the class validates against them). */
   async addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void> {
     const entries = Object.entries(declarations).flatMap(([type, declared]) => [type, JSON.stringify(declared)]);

@@ -259,6 +259,11 @@ export class KeyNames {
   workflowTypes(): string {
     return `${this.prefix}:workflow-types`;
   }
+
+  /** Hash: workflow type → the task queue its workers registered it on (a start by type name runs there). */
+  workflowTaskQueues(): string {
+    return `${this.prefix}:workflow-task-queues`;
+  }
 }
 
 /**

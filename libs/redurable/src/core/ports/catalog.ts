@@ -12,6 +12,10 @@ export interface WorkflowCatalog {
   addWorkflowTypes(types: string[]): Promise<void>;
   /** Whether some worker registered this workflow type name. */
   isKnownWorkflowType(type: string): Promise<boolean>;
+  /** Remembers the task queue of each workflow type a worker registered (by type name). */
+  addWorkflowTaskQueues(taskQueues: Record<string, string>): Promise<void>;
+  /** The task queue a worker registered the type on, if any (workers of older versions recorded none). */
+  workflowTaskQueue(type: string): Promise<string | undefined>;
   /** Remembers the search attributes each workflow type declares. */
   addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void>;
   /** Search attribute declarations workers registered, by workflow type. */
