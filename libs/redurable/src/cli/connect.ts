@@ -7,7 +7,7 @@ import { DurableRuntime } from '../runtime.js';
 import type { PayloadCodec } from '../core/payload/data-converter.js';
 import type { RedisConnectionOption } from '../store/connection-option.js';
 
-/** The options every `workflow` subcommand takes. */
+/** The options every subcommand takes. */
 export interface ConnectionFlags {
   redis?: string;
   /** `host:port,host:port`: nodes of a Redis Cluster. */
@@ -15,6 +15,8 @@ export interface ConnectionFlags {
   prefix: string;
   timeout: string;
   codec?: string;
+  /** The app's `taskTokenSecret`, when it sets one (the `activity` commands). */
+  taskTokenSecret?: string;
 }
 
 /** A client-only runtime on the flags' Redis and prefix (no workers, no sweep). */
@@ -87,6 +89,7 @@ export async function connect(flags: ConnectionFlags): Promise<CliSession> {
       logger: false,
       connectTimeout,
       ...(payloadCodec ? { payloadCodec } : {}),
+      ...(flags.taskTokenSecret !== undefined ? { taskTokenSecret: flags.taskTokenSecret } : {}),
     }),
   );
   try {

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
  * The `redurable` command: inspect and operate the workflows of an app from a shell or a
- * script. `redurable workflow --help` lists the subcommands; exit codes are in exit-codes.ts.
+ * script. `redurable --help` lists the command groups and the global options, `redurable workflow
+ * --help` a group's commands; exit codes are in exit-codes.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './connect.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { addWorkflowCommands } from './workflow-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
+import { addScheduleFileCommands } from './schedule-file-commands.js';
+import { addWorkflowStartCommand } from './workflow-start-command.js';
+import { addActivityCommands } from './activity-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -17,34 +21,55 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const program = new Command('redurable')
   .version(version, '-v, --version')
   .description('Inspect and operate Redurable workflows')
+  .usage('[global options] <command> [options]')
   .showHelpAfterError()
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride();
-/** The options every group of subcommands takes: where the app's Redis is, and how to print. */
-function connected(command: Command, codec: string): Command {
-  return command
-    .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
-    .option(
-      '--cluster <nodes>',
-      'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)',
-    )
-    .option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)", 'redurable')
-    .option('--timeout <duration>', 'how long to wait for Redis', '5s')
-    .option('--codec <module>', `an ES module exporting the app's PayloadCodec, to show ${codec} decoded`)
-    .option('--json', 'JSON output, for scripts')
-    .exitOverride();
-}
-const workflow = connected(
-  program.command('workflow').description('list, describe, show, signal, cancel, terminate or reset workflows'),
-  'payloads',
-);
+// The options every command takes (before or after its name): where the app's Redis is, and how to print.
+program
+  .option('--redis <url>', 'Redis of the app (default: $REDIS_URL)')
+  .option(
+    '--cluster <nodes>',
+    'a Redis Cluster instead: some of its nodes, host:port,host:port (default: $REDIS_CLUSTER)',
+  )
+  .addOption(
+    new Option('--prefix <prefix>', "the app's key prefix (DurableModule's `prefix`)")
+      .env('REDURABLE_PREFIX')
+      .default('redurable'),
+  )
+  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
+  .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show payloads decoded")
+  .option('--json', 'JSON output, for scripts')
+  .addHelpText(
+    'after',
+    `
+Global options go before or after the command: redurable workflow list --prefix my-app --status running.
+
+Exit codes: ${EXIT.ok} done; ${EXIT.error} another error; ${EXIT.usage} a bad command line or input (nothing written);
+${EXIT.notFound} no such workflow or schedule, or no Redurable data under the prefix; ${EXIT.notRunning} the workflow is not
+running (or the activity no longer waits); ${EXIT.redisUnavailable} Redis unreachable; ${EXIT.workflowFailed} \`workflow result\` of a workflow that did not
+complete; ${EXIT.alreadyExists} the workflow or schedule id is taken.`,
+  );
+const workflow = program
+  .command('workflow')
+  .description('start, list, count, describe, show, result, signal, cancel, terminate or reset workflows')
+  .exitOverride();
 addWorkflowCommands(workflow);
+addWorkflowStartCommand(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
-const schedule = connected(
-  program.command('schedule').description('list, describe, pause, unpause, trigger or delete schedules'),
-  "the action's arguments",
-);
+const schedule = program
+  .command('schedule')
+  .description('create, update, list, describe, pause, unpause, trigger, backfill or delete schedules')
+  .exitOverride();
 addScheduleCommands(schedule);
+addScheduleFileCommands(schedule);
 for (const sub of schedule.commands) sub.exitOverride();
+const activity = program
+  .command('activity')
+  .description('complete or fail an activity that completes asynchronously (completeAsync)')
+  .exitOverride();
+addActivityCommands(activity);
+for (const sub of activity.commands) sub.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

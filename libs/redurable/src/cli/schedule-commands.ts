@@ -6,6 +6,7 @@ import type {
 } from '../core/schedules/schedule-options.js';
 import { UsageError } from './connect.js';
 import { table } from './format.js';
+import { checkPrefixHoldsData } from './prefix-data.js';
 import { json, out, withSession } from './workflow-commands.js';
 
 const time = (d?: Date): string => (d === undefined ? '-' : d.toISOString());
@@ -76,8 +77,9 @@ export function addScheduleCommands(schedule: Command): void {
     .command('list')
     .description('schedules, by id')
     .action(
-      withSession(async ({ client }, flags) => {
-        const schedules = await client.schedule.list();
+      withSession(async (session, flags) => {
+        const schedules = await session.client.schedule.list();
+        if (schedules.length === 0) await checkPrefixHoldsData(session);
         if (flags.json) json(schedules);
         else out(schedules.length === 0 ? '(no schedules)' : scheduleTable(schedules));
       }),

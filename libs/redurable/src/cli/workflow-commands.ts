@@ -5,6 +5,7 @@ import { timelineOf } from '../core/timeline.js';
 import { WORKFLOW_STATUSES } from '../core/workflow-state.js';
 import { connect, UsageError, type CliSession, type ConnectionFlags } from './connect.js';
 import { describeText, eventLine, timelineText, workflowTable } from './format.js';
+import { checkPrefixHoldsData } from './prefix-data.js';
 
 export interface GlobalFlags extends ConnectionFlags {
   json?: boolean;
@@ -79,7 +80,8 @@ export function addWorkflowCommands(workflow: Command): void {
     .option('--limit <n>', 'page size (at most 1000)', (v) => positiveInt(v, '--limit'), 50)
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .action(
-      withSession(async ({ client }, flags) => {
+      withSession(async (session, flags) => {
+        const { client } = session;
         const f = flags as GlobalFlags & {
           status?: string;
           type?: string;
@@ -94,6 +96,7 @@ export function addWorkflowCommands(workflow: Command): void {
           limit: f.limit,
           cursor: f.cursor,
         });
+        if (page.workflows.length === 0 && !f.cursor) await checkPrefixHoldsData(session);
         if (flags.json) {
           json(page);
           return;
@@ -110,9 +113,10 @@ export function addWorkflowCommands(workflow: Command): void {
     .option('--type <type>', 'workflow type')
     .option('--query <query>', QUERY_HELP)
     .action(
-      withSession(async ({ client }, flags) => {
+      withSession(async (session, flags) => {
         const f = flags as GlobalFlags & { status?: string; type?: string; query?: string };
-        const count = await client.count({ status: f.status, type: f.type, query: f.query });
+        const count = await session.client.count({ status: f.status, type: f.type, query: f.query });
+        if (count === 0) await checkPrefixHoldsData(session);
         if (flags.json) json({ count });
         else out(String(count));
       }),

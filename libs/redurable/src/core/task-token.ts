@@ -71,23 +71,40 @@ export class TaskTokens {
     const expected = this.sign(payload);
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected))
       throw invalid(text, 'its signature does not match: altered, made up, or made for another prefix');
-    let parts: unknown;
-    try {
-      parts = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      parts = undefined;
-    }
-    if (
-      !Array.isArray(parts) ||
-      parts[0] !== VERSION ||
-      parts.length !== 6 ||
-      typeof parts[1] !== 'string' ||
-      typeof parts[2] !== 'string' ||
-      !Number.isInteger(parts[3]) ||
-      !Number.isInteger(parts[4]) ||
-      typeof parts[5] !== 'string'
-    )
-      throw invalid(text, 'not a task token');
-    return { workflowId: parts[1], runId: parts[2], seq: parts[3], attempt: parts[4], taskQueue: parts[5] };
+    const fields = fieldsOf(payload);
+    if (!fields) throw invalid(text, 'not a task token');
+    return fields;
   }
+}
+
+/** The attempt a token's payload names, or undefined when it is not a token's payload. */
+function fieldsOf(payload: string): TaskTokenFields | undefined {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (
+    !Array.isArray(parts) ||
+    parts[0] !== VERSION ||
+    parts.length !== 6 ||
+    typeof parts[1] !== 'string' ||
+    typeof parts[2] !== 'string' ||
+    !Number.isInteger(parts[3]) ||
+    !Number.isInteger(parts[4]) ||
+    typeof parts[5] !== 'string'
+  )
+    return undefined;
+  return { workflowId: parts[1], runId: parts[2], seq: parts[3], attempt: parts[4], taskQueue: parts[5] };
+}
+
+/**
+ * What a token says, WITHOUT checking its signature: only to name the attempt in a message once
+ * a call that checked it succeeded (the command line's output).
+ */
+export function unverifiedTaskTokenFields(token: string): TaskTokenFields | undefined {
+  const text = String(token);
+  const dot = text.indexOf('.');
+  return dot > 0 ? fieldsOf(text.slice(0, dot)) : undefined;
 }
