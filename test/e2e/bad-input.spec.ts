@@ -9,7 +9,7 @@ import {
   PayloadError,
   PayloadTooLargeError,
   UnknownWorkflowTypeError,
-  QueryUnavailableError,
+  UnknownQueryError,
   Workflow,
   WorkflowAlreadyStartedError,
   WorkflowRun,
@@ -95,8 +95,8 @@ describe('bad input gets a typed error and writes nothing', () => {
         args: [1],
       });
       expect((await handle.describe()).workflowType).toBe('WaitingWorkflow');
-      // The class is not registered here: a query, which needs it, is refused.
-      await expect(handle.query('anything')).rejects.toBeInstanceOf(QueryUnavailableError);
+      // The class is not registered here: the worker, which has it, answers the query (and refuses an unknown name).
+      await expect(handle.query('anything')).rejects.toBeInstanceOf(UnknownQueryError);
       await expect(t.client.start('WaitingWorkflowTypo', { workflowId: 'by-name-2' })).rejects.toBeInstanceOf(
         UnknownWorkflowTypeError,
       );

@@ -11,6 +11,7 @@ import { recoverSchedules } from './client/schedules/schedule-recovery.js';
 import { ScheduledWorkflowCalls } from './client/schedules/scheduled-workflow-calls.js';
 import { WorkflowClient } from './client/workflow-client.js';
 import { WorkflowStarter } from './client/workflow-starter.js';
+import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
 import { ActivityRunner } from './engine/activity-runner.js';
 import { ChildWorkflows } from './engine/child-workflows.js';
@@ -44,6 +45,7 @@ import { KEY_LAYOUT_VERSION, KeyNames } from './store/keys.js';
 import type { RedisClient } from './store/redis-client.js';
 import { RedisLink } from './store/redis-link.js';
 import { ScheduleStore } from './store/schedule-store.js';
+import { WorkerMessages } from './store/worker-messages.js';
 import { DEFAULT_SHARDS } from './store/shards.js';
 
 /** Resolves with true when `work` settles within `ms`, false when the time ran out first. */
@@ -104,6 +106,9 @@ export class DurableRuntime {
   private readonly firstTasks: EagerFirstTasks;
   private readonly timeouts: RunTimeouts;
   private readonly scheduleStore: ScheduleStore;
+  /** Queries and updates between processes without a workflow's class and the workers that have it. */
+  private readonly messages: WorkerMessages;
+  private readonly answers: WorkerMessageAnswers;
   private readonly scheduleWakeups: ScheduleWakeups;
   private scheduleRecovery?: Promise<void>;
   private host?: WorkerHost;
@@ -203,6 +208,7 @@ export class DurableRuntime {
     this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, logger });
     this.timeouts = new RunTimeouts({ writes, runs: children, logger });
     // The client, and the schedules it operates.
+    const messages = (this.messages = new WorkerMessages(redis, this.keys));
     const parts: ClientParts = {
       histories,
       indexes,
@@ -221,7 +227,9 @@ export class DurableRuntime {
       firstTasks: this.firstTasks,
       claims,
       tokens,
+      messages,
     };
+    this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const starter = new WorkflowStarter(parts);
     this.schedules = new ScheduleProcessor({
       store: this.scheduleStore,
@@ -394,6 +402,11 @@ export class DurableRuntime {
       taskQueues,
     );
     await this.host.start();
+    this.messages.serve(
+      taskQueues,
+      (message) => this.answers.answer(message),
+      (err) => logger.error(`Queries and updates from processes without the workflow class: ${err.message}`, err.stack),
+    );
     this.sweep = this.createSweep(taskQueues);
     await this.sweep.start(options.sweepIntervalMs);
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
@@ -434,6 +447,7 @@ export class DurableRuntime {
 
   private async closeGracefully(): Promise<void> {
     await this.sweep?.stop();
+    await this.messages.close();
     await this.firstTasks.settled();
     await this.host?.close();
     await this.scheduleRecovery;
@@ -456,6 +470,7 @@ export class DurableRuntime {
     this.host = undefined;
     await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close({ force: true })]), 1000);
     this.watcher.disconnect();
+    this.messages.disconnect();
     this.redis.disconnect();
   }
 }

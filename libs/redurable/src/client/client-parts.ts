@@ -17,6 +17,7 @@ import type { QueueSet } from '../queues/queue-set.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
 import type { ClosedWatcher } from '../store/closed-watcher.js';
 import type { RedisLink } from '../store/redis-link.js';
+import type { WorkerMessages } from '../store/worker-messages.js';
 
 /**
  * The parts the client side is built on (runtime.ts builds them once). Each client class names
@@ -51,4 +52,6 @@ export interface ClientParts {
   claims: Pick<ActivityClaims, 'claimsOf'>;
   /** Checks the task tokens given to `client.activity`. */
   tokens: TaskTokens;
+  /** Queries and updates asked of (and answered by) workers, for processes without the workflow's class. */
+  messages: WorkerMessages;
 }

@@ -9,8 +9,8 @@ import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
 import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
 import { closeFailure } from '../core/close-failure.js';
-import { definitionFor, replayRun } from './replay-run.js';
-import { withDeterminism } from '../workflow/determinism.js';
+import { queryWorkflow } from './workflow-queries.js';
+import { askWorker } from './worker-messages.js';
 import { WorkflowFailedError } from '../core/errors/temporal-failure.js';
 import type { HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
@@ -32,6 +32,7 @@ export type HandleParts = Pick<
   | 'clock'
   | 'settings'
   | 'claims'
+  | 'messages'
 >;
 import { inSpan } from '../observability/tracing.js';
 import type { WorkflowDescription } from './workflow-description.js';
@@ -259,18 +260,21 @@ export class WorkflowHandle<R = unknown, W = unknown> {
 
   /**
    * Runs a `@Query` handler on the workflow's state, rebuilt by replaying its history in this
-   * process: it needs the workflow class registered here (or given to `getHandle`), and no worker.
+   * process when its class is registered here (or given to `getHandle`); no worker is needed
+   * then. Otherwise a worker serving the workflow's task queue answers, from its cached
+   * execution or by replaying; with none answering within `connectTimeout`, a NoWorkerAnsweredError.
    */
   async query<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<HandlerResult<W, K>>;
   async query<T = unknown>(name: UntypedName<W>, ...args: unknown[]): Promise<T>;
   async query(name: string, ...args: unknown[]): Promise<unknown> {
-    return this.runtime.link.call(`query workflow '${this.workflowId}'`, () => this.runQuery(name, args));
+    return queryWorkflow(this.runtime, this.workflowId, this.runId, name, args, (type) => this.definitionOf(type));
   }
 
   /**
    * Sends an update and waits for its result: the `@Update` handler's validator runs first, in
    * this process on the replayed state (a rejection is a WorkflowUpdateRejectedError, nothing
-   * recorded); then the update is recorded and the workflow's handler runs, and what it returns
+   * recorded), or, when the workflow's class is not registered here, in a worker serving its
+   * task queue (as `query`: NoWorkerAnsweredError when none answers); then the update is recorded and the workflow's handler runs, and what it returns
    * is returned here (what it throws rejects with a WorkflowUpdateFailedError).
    */
   async executeUpdate<K extends HandlerName<W>>(name: K, ...args: HandlerArgs<W, K>): Promise<HandlerResult<W, K>>;
@@ -327,20 +331,17 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       'redurable.update_workflow',
       { 'workflow.id': this.workflowId, 'update.name': name, 'update.id': updateId },
       undefined,
-      () => acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (type) => this.definitionOf(type)),
+      async () => {
+        const here = await acceptUpdate(this.runtime, this.workflowId, name, args, updateId, (t) =>
+          this.definitionOf(t),
+        );
+        if (typeof here === 'string') return here;
+        const asked = { kind: 'update' as const, runId: here.remote.runId, name, args, updateId };
+        return (await askWorker(this.runtime, here.remote, asked)).runId!;
+      },
       'client',
     );
     return new WorkflowUpdateHandle(this.runtime, this.workflowId, updateId, runId);
-  }
-
-  private async runQuery<T>(name: string, args: unknown[]): Promise<T> {
-    const meta = await this.meta();
-    const definition = definitionFor(this.workflowId, meta.type, 'query', this.definitionOf(meta.type));
-    const entries = await this.runtime.histories.readEntries(this.workflowId, this.runId ?? meta.runId);
-    return withDeterminism(async () => {
-      const activation = await replayRun(this.runtime, definition, entries);
-      return (await activation.query(handlerNamed(definition.queries, name) ?? name, args)) as T;
-    });
   }
 
   /** The run's history, oldest first, payloads as stored (encoded). Export it as JSON for replay tests. */

@@ -10,6 +10,7 @@ import type { WorkflowActivation } from '../workflow/activation.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import { isCloseEvent, type HistoryEvent } from '../core/events.js';
 import type { StoredEvent } from '../core/events.js';
+import type { WorkflowMeta } from '../core/workflow-state.js';
 import { RUN_CHANGE_ATTEMPTS } from '../core/run-change.js';
 import type { ClientParts } from './client-parts.js';
 
@@ -34,7 +35,8 @@ interface View {
 
 /**
  * Validates and records an update (`WorkflowUpdateAccepted`) in the workflow's current run;
- * returns the run it was recorded in. The validator runs here, on the state rebuilt from the
+ * returns the run it was recorded in, or `{ remote }` (the meta read, nothing written) when
+ * `definitionOf` has no class for the workflow's type: a worker must validate it then. The validator runs here, on the state rebuilt from the
  * history, and the record is made only if the history still has the length the validator saw
  * (otherwise the new events are replayed and it is validated again, with a short backoff). An
  * update id the run has already accepted is not recorded twice: the call returns that run. When
@@ -48,7 +50,7 @@ export function acceptUpdate(
   args: unknown[],
   updateId: string,
   definitionOf: (type: string) => WorkflowDefinition | undefined,
-): Promise<string> {
+): Promise<string | { remote: WorkflowMeta }> {
   // The validator runs workflow code on a replay in this process.
   return withDeterminism(() => validateAndAccept(ctx, workflowId, name, args, updateId, definitionOf));
 }
@@ -60,7 +62,7 @@ async function validateAndAccept(
   args: unknown[],
   updateId: string,
   definitionOf: (type: string) => WorkflowDefinition | undefined,
-): Promise<string> {
+): Promise<string | { remote: WorkflowMeta }> {
   const input = ctx.converter.encodeAll(args, `update '${name}' of workflow '${workflowId}'`);
   const call = <R>(fn: () => Promise<R>) => ctx.link.call(`update '${name}' of workflow '${workflowId}'`, fn);
   const began = Date.now();
@@ -70,13 +72,9 @@ async function validateAndAccept(
     const meta = await call(() => ctx.histories.getMeta(workflowId));
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (meta.status !== 'running') throw new WorkflowNotRunningError(workflowId, meta.status, `update '${name}' of`);
-    const definition = definitionFor(
-      workflowId,
-      meta.type,
-      `update '${name}' of`,
-      definitionOf(meta.type),
-      UpdateUnavailableError,
-    );
+    const found = definitionOf(meta.type);
+    if (!found && !view) return { remote: meta };
+    const definition = definitionFor(workflowId, meta.type, `update '${name}' of`, found, UpdateUnavailableError);
     const updateName = handlerNamed(definition.updates, name) ?? name;
     if (view?.runId !== meta.runId) {
       const entries = await call(() => ctx.histories.readEntries(workflowId, meta.runId));

@@ -107,6 +107,25 @@ export class WorkflowTaskRunner {
     return this.exclusive(workflowId, () => this.runNow(workflowId, runId, taskQueue, held, opts));
   }
 
+  /**
+   * Runs `fn` on this process's cached execution of a run (a query from a process without the
+   * workflow's class), when it holds one and no task of the workflow runs here now; a task that
+   * comes meanwhile waits for `fn`. Undefined when there is no such execution.
+   */
+  async withIdleCached<T>(
+    workflowId: string,
+    runId: string,
+    fn: (activation: WorkflowActivation) => Promise<T>,
+  ): Promise<{ value: T } | undefined> {
+    if (this.inProcess.has(workflowId) || !this.deps.cache.get(workflowId, runId)) return undefined;
+    let result: { value: T } | undefined;
+    await this.exclusive(workflowId, async () => {
+      const activation = this.deps.cache.get(workflowId, runId);
+      if (activation) result = { value: await fn(activation) };
+    });
+    return result;
+  }
+
   private exclusive(workflowId: string, fn: () => Promise<void>): Promise<void> {
     const previous = this.inProcess.get(workflowId);
     // A failed task must not keep the next one from running.

@@ -204,6 +204,20 @@ export class KeyNames {
   }
 
   /**
+   * List: queries and updates, from processes without the workflow's class, waiting for a worker
+   * serving `taskQueue` (see store/worker-messages.ts). Every task queue's list shares one hash
+   * tag, so a worker waits on all of its lists with one blocking command, legal on a Cluster.
+   */
+  workerMessages(taskQueue: string): string {
+    return `${this.prefix}:{worker-messages}:${taskQueue}`;
+  }
+
+  /** Pub/sub channel on which workers answer the queries and updates of one process (`token`). */
+  workerReplies(token: string): string {
+    return `${this.prefix}:worker-replies:${token}`;
+  }
+
+  /**
    * String: the key layout of the data under this prefix, `<version>:<shards>` (see
    * KEY_LAYOUT_VERSION); a process using another layout refuses to start.
    */

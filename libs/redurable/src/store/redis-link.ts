@@ -16,7 +16,8 @@ export class RedisLink {
   constructor(
     readonly redis: RedisClient,
     readonly endpoint: string,
-    private readonly timeoutMs: number,
+    /** How long a client call waits for Redis (`connectTimeout`), and for a worker's answer to a query or update it asks for. */
+    readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {
     redis.on('error', (err: Error) => (this.lastError = err));

@@ -54,6 +54,7 @@ export {
   UpdateContentionError,
 } from './update.errors.js';
 export { InvalidResetPointError } from './reset.errors.js';
+export { NoWorkerAnsweredError, type WorkerMessageKind } from './remote.errors.js';
 export {
   InvalidScheduleError,
   ScheduleAlreadyExistsError,
