@@ -18,6 +18,7 @@ import {
 } from '../core/errors/schedule.errors.js';
 import { WorkflowIdReuseError } from '../core/errors/id-policy.errors.js';
 import { NoDataUnderPrefixError } from './prefix-data.js';
+import { NoWorkerAnsweredError } from '../core/errors/remote.errors.js';
 
 /** Exit codes of the `redurable` command, for scripts. */
 export const EXIT = {
@@ -39,6 +40,8 @@ export const EXIT = {
   workflowFailed: 6,
   /** `workflow start` of an id that is running (or whose reuse policy refuses a new run); `schedule create` of an id that exists. */
   alreadyExists: 7,
+  /** `workflow query` or `update`: no worker serving the workflow's task queue answered within `--timeout`. */
+  noWorker: 8,
 } as const;
 
 /** The exit code for an error a command threw. */
@@ -63,5 +66,6 @@ export function exitCodeOf(err: unknown): number {
     err instanceof ScheduleAlreadyExistsError
   )
     return EXIT.alreadyExists;
+  if (err instanceof NoWorkerAnsweredError) return EXIT.noWorker;
   return EXIT.error;
 }

@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './connect.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { addWorkflowCommands } from './workflow-commands.js';
+import { addWorkflowMessageCommands } from './workflow-message-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
 import { addScheduleFileCommands } from './schedule-file-commands.js';
 import { addWorkflowStartCommand } from './workflow-start-command.js';
@@ -37,7 +38,7 @@ program
       .env('REDURABLE_PREFIX')
       .default('redurable'),
   )
-  .option('--timeout <duration>', 'how long to wait for Redis', '5s')
+  .option('--timeout <duration>', 'how long to wait for Redis, and for a worker to answer a query or update', '5s')
   .option('--codec <module>', "an ES module exporting the app's PayloadCodec, to show payloads decoded")
   .option('--json', 'JSON output, for scripts')
   .addHelpText(
@@ -48,14 +49,17 @@ Global options go before or after the command: redurable workflow list --prefix 
 Exit codes: ${EXIT.ok} done; ${EXIT.error} another error; ${EXIT.usage} a bad command line or input (nothing written);
 ${EXIT.notFound} no such workflow or schedule, or no Redurable data under the prefix; ${EXIT.notRunning} the workflow is not
 running (or the activity no longer waits); ${EXIT.redisUnavailable} Redis unreachable; ${EXIT.workflowFailed} \`workflow result\` of a workflow that did not
-complete; ${EXIT.alreadyExists} the workflow or schedule id is taken.`,
+complete; ${EXIT.alreadyExists} the workflow or schedule id is taken; ${EXIT.noWorker} no worker answered a query or update within --timeout.`,
   );
 const workflow = program
   .command('workflow')
-  .description('start, list, count, describe, show, result, signal, cancel, terminate or reset workflows')
+  .description(
+    'start, list, count, describe, show, result, signal, query, update, cancel, terminate or reset workflows',
+  )
   .exitOverride();
 addWorkflowCommands(workflow);
 addWorkflowStartCommand(workflow);
+addWorkflowMessageCommands(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
 const schedule = program
   .command('schedule')

@@ -30,7 +30,8 @@ export function withSession<A extends unknown[]>(
   };
 }
 
-function parseArgs(values: string[]): unknown[] {
+/** Command-line arguments of a message (signal, query, update), each parsed as JSON; anything else is a usage error. */
+export function parseArgs(values: string[]): unknown[] {
   return values.map((v, i) => {
     try {
       return JSON.parse(v) as unknown;

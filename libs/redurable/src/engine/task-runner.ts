@@ -117,11 +117,12 @@ export class WorkflowTaskRunner {
     runId: string,
     fn: (activation: WorkflowActivation) => Promise<T>,
   ): Promise<{ value: T } | undefined> {
-    if (this.inProcess.has(workflowId) || !this.deps.cache.get(workflowId, runId)) return undefined;
+    // A query of another run (an older one) must not evict the current run's execution: only looked at.
+    const { cache } = this.deps;
+    if (this.inProcess.has(workflowId) || !cache.holds(workflowId, runId)) return undefined;
     let result: { value: T } | undefined;
     await this.exclusive(workflowId, async () => {
-      const activation = this.deps.cache.get(workflowId, runId);
-      if (activation) result = { value: await fn(activation) };
+      if (cache.holds(workflowId, runId)) result = { value: await fn(cache.get(workflowId, runId)!) };
     });
     return result;
   }

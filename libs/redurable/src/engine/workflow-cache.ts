@@ -21,6 +21,11 @@ export class WorkflowCache {
     return activation;
   }
 
+  /** Whether the cached execution of the workflow is of run `runId` (nothing is evicted or moved). */
+  holds(workflowId: string, runId: string): boolean {
+    return this.entries.get(workflowId)?.info.runId === runId;
+  }
+
   set(activation: WorkflowActivation): void {
     if (this.maxSize <= 0) return;
     const id = activation.info.workflowId;
