@@ -12,7 +12,8 @@ import { until } from '../support/until.js';
 /**
  * The workflow explorer in a real browser (headless Chromium from Debian's package): a person
  * on call finds a refunded transfer, reads its timeline, and cancels a waiting transfer from its
- * page. Screenshots go to dist/test-output/browser/.
+ * page, after querying it and changing its approval limit with an update. Screenshots go to
+ * dist/test-output/browser/.
  */
 const executable = findChromium();
 if (!executable && process.env.CI)
@@ -56,7 +57,7 @@ afterAll(async () => {
 
 describe('the workflow explorer in Chromium', () => {
   maybe(
-    'find the refunded transfer, read its timeline, cancel a waiting transfer from its page',
+    'find the refunded transfer, read its timeline, query, update and cancel a waiting transfer from its page',
     async () => {
       await page.goto(`${sample.url}/workflows`);
       await expect(page.locator('h1').textContent()).resolves.toBe('Workflows');
@@ -103,8 +104,28 @@ describe('the workflow explorer in Chromium', () => {
       await page.click('details summary');
       await page.locator('#raw-history', { hasText: 'WorkflowExecutionStarted' }).waitFor();
 
-      // The waiting transfer: cancel it from its page, confirming the dialog.
+      // The waiting transfer: ask where it stands, then lower its approval limit (a refused value
+      // first), from its page; the result or the refusal shows under the forms.
       await page.goto(`${sample.url}/workflows/${waiting}`);
+      const shown = page.locator('#message-result');
+      await page.fill('form[data-action=query] input[name=name]', 'stage');
+      await page.click('form[data-action=query] button');
+      await page.locator('#message-result', { hasText: 'Result of query "stage"' }).waitFor();
+      expect(await shown.textContent()).toContain('"stage": "awaiting-approval"');
+      await page.fill('form[data-action=update] input[name=name]', 'changeApprovalLimit');
+      await page.fill('form[data-action=update] input[name=args]', '[0]');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('form[data-action=update] button');
+      await page.locator('#message-result', { hasText: 'Refused (409)' }).waitFor();
+      expect(await shown.textContent()).toContain('the approval limit must be a positive whole amount (got 0)');
+      await page.fill('form[data-action=update] input[name=args]', '[800]');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('form[data-action=update] button');
+      await page.locator('#message-result', { hasText: 'Result of update "changeApprovalLimit"' }).waitFor();
+      expect(await shown.textContent()).toContain('"limit": 800');
+      await page.screenshot({ path: `${SHOTS}04a-query-and-update.png`, fullPage: true });
+
+      // Then cancel it from its page, confirming the dialog.
       await page.fill('form[data-action=cancel] input[name=reason]', 'customer called');
       page.once('dialog', (dialog) => void dialog.accept());
       await page.click('form[data-action=cancel] button');

@@ -5,7 +5,9 @@ import {
   ForbiddenException,
   Get,
   HttpCode,
+  HttpException,
   Inject,
+  InternalServerErrorException,
   Param,
   Post,
   Query,
@@ -13,6 +15,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
+  RedurableError,
   WorkflowClient,
   type HistoryEvent,
   type ListWorkflowsPage,
@@ -37,6 +40,8 @@ import {
  * - `GET /api/workflows/:id` — status, timestamps, result or failure, pending activities and timers
  * - `GET /api/workflows/:id/history` — the event history, oldest first (what `replayHistory` takes)
  * - `GET /api/workflows/:id/timeline` — the run as spans, with decoded payloads, its run chain, parent and children
+ * - `POST /api/workflows/:id/query` `{ name, args?, runId? }` — the query's result (a worker answers when this app lacks the class)
+ * - `POST /api/workflows/:id/update` `{ name, args?, updateId? }` — the handler's result, or `{ accepted }` while it still runs (403 when `readOnly`)
  * - `POST /api/workflows/:id/signal` `{ name, args? }`, `/cancel` `{ reason? }`, `/terminate` `{ reason? }`,
  *   `/reset` `{ to | toEventId, reason, reapplySignals? }` (400 for a point it cannot reset to) — 403 when `readOnly`
  *
@@ -132,10 +137,80 @@ export class WorkflowExplorerController {
     return { workflowId: id, runId: next.runId! };
   }
 
+  /** Runs a query (read-only, so allowed in `readOnly` mode); a worker answers when this app does not register the class. */
+  @Post(':id/query')
+  @HttpCode(200)
+  async query(
+    @Param('id') id: string,
+    @Body() body: { name?: unknown; args?: unknown; runId?: unknown },
+  ): Promise<{ workflowId: string; query: string; result: unknown }> {
+    const { name, args } = messageOf(body, 'query');
+    const runId = typeof body?.runId === 'string' && body.runId ? body.runId : undefined;
+    const result = await withCodeErrors(() => this.client.getHandle(id, runId).query(name, ...args));
+    return { workflowId: id, query: name, result };
+  }
+
+  /**
+   * Sends an update and waits (at most UPDATE_WAIT_MS) for its handler's result; an update
+   * still running then answers `{ accepted: true }` with its id (it goes on).
+   */
+  @Post(':id/update')
+  @HttpCode(200)
+  async update(
+    @Param('id') id: string,
+    @Body() body: { name?: unknown; args?: unknown; updateId?: unknown },
+  ): Promise<{ workflowId: string; update: string; updateId: string; result?: unknown; accepted?: true }> {
+    this.writable();
+    const { name, args } = messageOf(body, 'update');
+    const handle = this.client.getHandle(id);
+    const sent = await withCodeErrors(() =>
+      typeof body?.updateId === 'string' && body.updateId
+        ? handle.startUpdateWithId(body.updateId, name, ...args)
+        : handle.startUpdate(name, ...args),
+    );
+    const reply = { workflowId: id, update: name, updateId: sent.updateId };
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waiting'>((r) => (timer = setTimeout(() => r('waiting'), UPDATE_WAIT_MS)));
+    try {
+      const result = await withCodeErrors(() => Promise.race([sent.result().then((value) => ({ value })), waited]));
+      return result === 'waiting' ? { ...reply, accepted: true } : { ...reply, result: result.value };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private writable(): void {
     if (this.options.readOnly)
       throw new ForbiddenException(
-        'The console is read-only (readOnly: true): signal, cancel, terminate and reset are disabled',
+        'The console is read-only (readOnly: true): signal, update, cancel, terminate and reset are disabled',
       );
+  }
+}
+
+/** How long `POST :id/update` waits for the handler's result before answering that the update was accepted. */
+const UPDATE_WAIT_MS = 10_000;
+
+/** A query's or update's name and arguments from a request body (400 when missing or not an array). */
+function messageOf(
+  body: { name?: unknown; args?: unknown } | undefined,
+  what: string,
+): { name: string; args: unknown[] } {
+  if (typeof body?.name !== 'string' || body.name === '')
+    throw new BadRequestException(`name: the ${what} name is required`);
+  if (body.args !== undefined && !Array.isArray(body.args))
+    throw new BadRequestException(`args: a JSON array of the ${what}'s arguments`);
+  return { name: body.name, args: (body.args as unknown[] | undefined) ?? [] };
+}
+
+/**
+ * What the workflow's own code threw answering a query (not a library error, which
+ * RedurableExceptionFilter answers): a 500 that keeps its message, which is what an operator needs.
+ */
+async function withCodeErrors<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof Error) || err instanceof HttpException || err instanceof RedurableError) throw err;
+    throw new InternalServerErrorException(`${err.name}: ${err.message}`);
   }
 }

@@ -20,6 +20,7 @@ th { background: #eef0f3; font-weight: 600; } .empty { color: #6b7280; font-styl
 .hidden-payload { color: #6b7280; font-style: italic; } code { white-space: pre-wrap; }
 .actions form { display: flex; gap: .6rem; align-items: end; margin: .4rem 0; } .actions label { display: flex; flex-direction: column; font-size: .85rem; }
 button.danger { color: #fff; background: #b91c1c; border: 0; padding: .3rem .7rem; } #action-result { font-weight: 600; }
+#message-result:empty { display: none; } #message-result[data-outcome=refused] { color: #b91c1c; }
 `;
 
 export const EXPLORER_JS = `
@@ -53,6 +54,22 @@ export const EXPLORER_JS = `
       event.preventDefault();
       const action = form.dataset.action;
       const data = Object.fromEntries(new FormData(form));
+      // A query or an update: its result (or refusal) is shown under the forms; the page stays.
+      if (action === 'query' || action === 'update') {
+        const shown = document.getElementById('message-result');
+        let args;
+        try { args = JSON.parse(data.args || '[]'); if (!Array.isArray(args)) throw new Error(); } catch { shown.textContent = 'Arguments must be a JSON array, for example ["ada", 500]'; return; }
+        if (action === 'update' && !confirm('Really send update "' + data.name + '" to this workflow?')) return;
+        shown.dataset.outcome = 'pending';
+        shown.textContent = action === 'query' ? 'Querying…' : 'Updating…';
+        const res = await fetch(section.dataset.api + '/' + action, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: data.name, args }) });
+        const reply = await res.json().catch(() => ({}));
+        shown.dataset.outcome = res.ok ? 'ok' : 'refused';
+        shown.textContent = !res.ok ? 'Refused (' + res.status + '): ' + (reply.message || res.statusText)
+          : reply.accepted ? 'Update ' + reply.updateId + ' accepted; its handler is still running'
+          : 'Result of ' + action + ' "' + data.name + '": ' + (JSON.stringify(reply.result, null, 2) ?? 'undefined');
+        return;
+      }
       const out = document.getElementById(action === 'reset' ? 'reset-result' : 'action-result');
       let body = { reason: data.reason };
       if (action === 'signal') {

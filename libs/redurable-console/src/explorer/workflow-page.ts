@@ -64,6 +64,20 @@ function actions(paths: ExplorerPaths, id: string): string {
 </section>`;
 }
 
+/**
+ * Queries (any run, and in read-only mode: they change nothing) and updates (a running run): the
+ * result or the refusal is shown under the forms. A worker answers when the console's app does
+ * not register the workflow's class.
+ */
+function messageActions(paths: ExplorerPaths, id: string, updatable: boolean): string {
+  return `<section class="actions messages" data-api="${esc(`${paths.api}/${encodeURIComponent(id)}`)}">
+<h2>Query${updatable ? ' or update' : ''}</h2>
+<form data-action="query"><label>Query <input name="name" required placeholder="status"></label><label>Arguments (JSON array) <input name="args" value="[]"></label><button>Run query</button></form>
+${updatable ? '<form data-action="update"><label>Update <input name="name" required placeholder="changeLimit"></label><label>Arguments (JSON array) <input name="args" value="[]"></label><button>Send update</button></form>' : ''}
+<pre id="message-result" role="status"></pre>
+</section>`;
+}
+
 /** Reset: for a running or closed run, to a point of its history (see `handle.reset()`). */
 function resetAction(paths: ExplorerPaths, id: string): string {
   return `<section class="actions reset" data-api="${esc(`${paths.api}/${encodeURIComponent(id)}`)}">
@@ -140,6 +154,7 @@ ${outcome}
 ${spansTable(t)}
 ${pending}
 ${d.status === 'running' && !readOnly ? actions(paths, id) : ''}
+${messageActions(paths, id, d.status === 'running' && !readOnly)}
 ${readOnly ? '' : resetAction(paths, id)}
 <h2>History</h2>
 <p><a id="download-history" href="${esc(`${workflowHref(paths, id)}/history.json`)}" download="${esc(`${id}-history.json`)}">Download the history (JSON, for replayHistory tests)</a> ·
