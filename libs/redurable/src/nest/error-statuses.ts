@@ -44,6 +44,7 @@ export const ERROR_STATUSES: ReadonlyArray<readonly [Type<RedurableError>, numbe
   [errors.RedisUnavailableError, 503],
   [errors.QueryUnavailableError, 503],
   [errors.UpdateUnavailableError, 503],
+  [errors.NoWorkerAnsweredError, 503],
   // Faults: in the app's setup, its workflow code, or its data
   [errors.RedisConfigurationError, 500],
   [errors.KeyLayoutMismatchError, 500],
