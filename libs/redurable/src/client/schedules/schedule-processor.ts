@@ -102,7 +102,7 @@ export class ScheduleProcessor {
 
   /** What a wake does under the lock: see `wake`. */
   private async due(pass: Pass, early: boolean): Promise<void> {
-    await this.startBuffered(pass);
+    await this.settle(pass);
     const { def, state } = pass.rec;
     if (state.paused) return;
     let now = this.deps.clock.now();
@@ -153,7 +153,6 @@ export class ScheduleProcessor {
     const actions = await this.locked(
       scheduleId,
       async (pass) => {
-        await this.startBuffered(pass);
         await this.save(
           pass,
           await this.fire(pass, this.deps.clock.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
@@ -297,12 +296,15 @@ export class ScheduleProcessor {
     });
   }
 
-  /** Starts the buffered fire once nothing the schedule started is running. */
-  private async startBuffered(pass: Pass): Promise<void> {
+  /**
+   * Forgets the runs that closed, then starts the buffered fire if nothing the schedule started
+   * is running. Before every fire too: a run may close while a pass handles a later fire (waiting
+   * for its time), and the buffered fire, older, goes first.
+   */
+  private async settle(pass: Pass): Promise<void> {
     const { state } = pass.rec;
-    if (!state.buffered) return;
     await this.refreshRunning(pass);
-    if (state.running.length > 0) return;
+    if (!state.buffered || state.running.length > 0) return;
     const { fireTime, cause } = state.buffered;
     state.buffered = undefined;
     await this.save(pass, await this.start(pass, fireTime, cause));
@@ -316,7 +318,7 @@ export class ScheduleProcessor {
     state.running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
   }
 
-  /** One fire under an overlap policy. */
+  /** One fire under an overlap policy (after the buffered fire, if what blocked it has closed). */
   private async fire(
     pass: Pass,
     fireTime: number,
@@ -324,7 +326,7 @@ export class ScheduleProcessor {
     overlap: ScheduleOverlapPolicy,
   ): Promise<ScheduleActionRecord> {
     const { state } = pass.rec;
-    await this.refreshRunning(pass);
+    await this.settle(pass);
     if (state.running.length === 0 || overlap === 'ALLOW_ALL') return this.start(pass, fireTime, cause);
     const blockers = state.running.map((r) => r.workflowId).join(', ');
     const record = (outcome: ScheduleActionRecord['outcome'], reason: string): ScheduleActionRecord => ({
