@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.js';
 import { KeyNames } from '../../libs/redurable/src/store/keys.js';
+import { ScheduleStore } from '../../libs/redurable/src/store/schedule-store.js';
+import type { ScheduleState } from '../../libs/redurable/src/core/ports/index.js';
 import type { NewEvent } from '../../libs/redurable/src/core/events.js';
 import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';
 import { testRedisUrl } from '../support/test-app.js';
@@ -324,5 +326,80 @@ describe('lease-path scripts answer a resent copy with the first reply', () => {
     });
     expect((await store.appendCompletion(workflowId, runId, outcome, { leaseTtlMs: TTL })).kind).toBe('ignored');
     expect(await types()).toEqual(['WorkflowExecutionStarted', 'ActivityTaskScheduled', 'ActivityTaskCompleted']);
+  });
+});
+
+describe("a schedule's lock and state writes answer a resent copy with the first reply", () => {
+  let schedules: ScheduleStore;
+  let directSchedules: ScheduleStore;
+  let scheduleId: string;
+  const state = (note: string): ScheduleState => ({
+    paused: false,
+    note,
+    cursor: 0,
+    running: [],
+    counts: { started: 0, skipped: 0, missed: 0, failed: 0 },
+    createdAt: 0,
+    updatedAt: 0,
+  });
+
+  beforeAll(() => {
+    const keys = new KeyNames(`contract-sch-${randomUUID().slice(0, 8)}`);
+    schedules = new ScheduleStore(viaProxy, keys);
+    directSchedules = new ScheduleStore(direct, keys);
+  });
+  beforeEach(() => {
+    scheduleId = `sch-${randomUUID().slice(0, 8)}`;
+  });
+
+  /** Runs `call` while the reply of the next script call naming the schedule is lost. */
+  async function lost<T>(call: () => Promise<T>): Promise<T> {
+    const before = proxy.dropped;
+    const dropped = proxy.dropReplyOnce(scriptCallWith(scheduleId));
+    const result = await call();
+    await dropped;
+    expect(proxy.dropped).toBe(before + 1);
+    return result;
+  }
+
+  test('take: the copy finds the lock its first run took, and says it holds it (not "busy")', async () => {
+    expect(await lost(() => schedules.lock(scheduleId, 'me', TTL))).toBe(true);
+    expect(await directSchedules.lockHolder(scheduleId)).toBe('me');
+    expect(await directSchedules.lock(scheduleId, 'another', TTL)).toBe(false);
+  });
+
+  test('renew: the copy renews it again; a renewal never takes back a lock that is gone', async () => {
+    await schedules.lock(scheduleId, 'me', TTL);
+    expect(await lost(() => schedules.renewLock(scheduleId, 'me', TTL))).toBe(true);
+    await directSchedules.unlock(scheduleId, 'me');
+    expect(await schedules.renewLock(scheduleId, 'me', TTL)).toBe(false);
+    expect(await directSchedules.lockHolder(scheduleId)).toBeUndefined();
+  });
+
+  test("release: the copy finds the lock gone and says done; a release never drops another owner's lock", async () => {
+    await schedules.lock(scheduleId, 'me', TTL);
+    await lost(() => schedules.unlock(scheduleId, 'me'));
+    expect(await directSchedules.lockHolder(scheduleId)).toBeUndefined();
+    await directSchedules.lock(scheduleId, 'another', TTL);
+    await schedules.unlock(scheduleId, 'me');
+    expect(await directSchedules.lockHolder(scheduleId)).toBe('another');
+  });
+
+  test('a state write with its action: the copy writes nothing more (the action is recorded once)', async () => {
+    await schedules.lock(scheduleId, 'me', TTL);
+    const action = { fireTime: new Date(0), at: new Date(0), cause: 'trigger' as const, outcome: 'started' as const };
+    await schedules.write(scheduleId, { def: {} as never, state: state('created') }, 'me');
+    expect(await lost(() => schedules.writeState(scheduleId, state('fired'), [action], 'me'))).toBe(true);
+    expect((await directSchedules.read(scheduleId))?.state.note).toBe('fired');
+    expect(await directSchedules.recentActions(scheduleId)).toHaveLength(1);
+  });
+
+  test("a state write by a pass that lost the lock writes nothing (the other's state stands)", async () => {
+    await schedules.lock(scheduleId, 'me', TTL);
+    await schedules.write(scheduleId, { def: {} as never, state: state('mine') }, 'me');
+    await directSchedules.unlock(scheduleId, 'me');
+    await directSchedules.lock(scheduleId, 'another', TTL);
+    expect(await schedules.writeState(scheduleId, state('stale'), [], 'me')).toBe(false);
+    expect((await directSchedules.read(scheduleId))?.state.note).toBe('mine');
   });
 });

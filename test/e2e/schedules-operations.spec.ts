@@ -54,7 +54,7 @@ describe('schedules: operations', () => {
         pass.rec.state.note = 'stale';
       }),
     ).rejects.toThrow(
-      "Schedule 'contended': this process held it for over 30 s and another took it over; nothing more was written",
+      "Schedule 'contended': this process lost its lock (it could not renew it within leaseTtl, 2000 ms) and another may have taken it over; nothing more was written",
     );
     expect((await app.client.schedule.describe('contended')).note).toBeUndefined();
     await app.redis.del(lock);

@@ -7,7 +7,7 @@ import type { ClientParts } from './client/client-parts.js';
 import { upsertDeclaredSchedules } from './client/schedules/declared-schedules.js';
 import { ScheduleClient } from './client/schedules/schedule-client.js';
 import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
-import { recoverSchedules } from './client/schedules/schedule-recovery.js';
+import { recoverSchedules, ScheduleSweep } from './client/schedules/schedule-recovery.js';
 import { ScheduledWorkflowCalls } from './client/schedules/scheduled-workflow-calls.js';
 import { WorkflowClient } from './client/workflow-client.js';
 import { WorkflowStarter } from './client/workflow-starter.js';
@@ -111,6 +111,8 @@ export class DurableRuntime {
   private readonly answers: WorkerMessageAnswers;
   private readonly scheduleWakeups: ScheduleWakeups;
   private scheduleRecovery?: Promise<void>;
+  /** Wakes the schedules whose pass died holding them (processes with workers). */
+  private scheduleSweep?: ScheduleSweep;
   private host?: WorkerHost;
   private sweep?: RecoverySweep;
   private closing?: Promise<void>;
@@ -239,6 +241,7 @@ export class DurableRuntime {
       clock,
       wakeups: this.scheduleWakeups,
       logger,
+      settings: { leaseTtlMs },
     });
     const schedule = new ScheduleClient({
       schedules: this.scheduleStore,
@@ -411,6 +414,8 @@ export class DurableRuntime {
     await this.sweep.start(options.sweepIntervalMs);
     // Schedule wakes are handled where workers run; code-owned schedules are kept current at boot.
     await this.scheduleWakeups.start(this.redis, options.prefix, this.schedules);
+    this.scheduleSweep = new ScheduleSweep({ store: this.scheduleStore, processor: this.schedules, logger });
+    this.scheduleSweep.start(options.sweepIntervalMs);
     // In the background: catching up many schedules must not hold the app's boot.
     this.scheduleRecovery = recoverSchedules({
       store: this.scheduleStore,
@@ -451,6 +456,7 @@ export class DurableRuntime {
     await this.firstTasks.settled();
     await this.host?.close();
     await this.scheduleRecovery;
+    await this.scheduleSweep?.stop();
     await this.scheduleWakeups.close();
     await this.steps.settled();
     await this.watcher.close();
@@ -468,6 +474,7 @@ export class DurableRuntime {
   private async forceClose(): Promise<void> {
     const host = this.host;
     this.host = undefined;
+    void this.scheduleSweep?.stop();
     await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close({ force: true })]), 1000);
     this.watcher.disconnect();
     this.messages.disconnect();

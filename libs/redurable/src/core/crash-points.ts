@@ -20,7 +20,8 @@ export type CrashPoint =
   | 'notify.after-append'
   | 'external.after-append'
   | 'timeout.after-close'
-  | 'reset.after-script';
+  | 'reset.after-script'
+  | 'schedule.after-lock';
 
 const target = process.env.REDURABLE_CRASH_POINT;
 let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);

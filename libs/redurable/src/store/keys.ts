@@ -259,9 +259,22 @@ export class KeyNames {
     return `${this.schedule(scheduleId)}:actions`;
   }
 
-  /** String: who handles the schedule's fires now (one wake at a time: they read, then write its state). */
+  /**
+   * String: who handles the schedule now (one pass at a time: it reads, then writes its state),
+   * with a Redis ttl of `leaseTtl` its holder renews (see lua/scheduleLock.lua).
+   */
   scheduleLock(scheduleId: string): string {
     return `${this.schedule(scheduleId)}:lock`;
+  }
+
+  /**
+   * Sorted set of the processes handling a schedule (its own slot): a member
+   * `<scheduleId>:<owner>` per pass waiting for or holding a schedule's lock, scored with the time
+   * (Redis' clock) until which its owner renews it. A member left past its score is a pass that
+   * stopped without letting go: the schedule sweep wakes its schedule (see lua/scheduleHolds.lua).
+   */
+  scheduleHolds(): string {
+    return `${this.prefix}:schedule-holds`;
   }
 
   /** Set of the prefix's schedule ids (its own slot; a state without an entry here is not listed). */

@@ -90,15 +90,20 @@ export class RedisLink {
 
   /**
    * Runs a client call once the connection is ready, and rejects with RedisUnavailableError if
-   * it has no answer within the timeout (its commands may still reach Redis once it is back).
+   * Redis leaves it without an answer for the timeout (its commands may still reach Redis once it
+   * is back). A call that waits on something else between its commands (a schedule's lock held
+   * by another process) calls `answered` each time Redis answers: the timeout counts from then.
    */
-  async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  async call<T>(doing: string, fn: (answered: () => void) => Promise<T>): Promise<T> {
     await this.ready(doing);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let fail: (err: Error) => void = () => undefined;
+    const timeout = new Promise<never>((_, reject) => (fail = reject));
+    const arm = () => {
+      clearTimeout(timer);
       timer = setTimeout(
         () =>
-          reject(
+          fail(
             new RedisUnavailableError(
               this.endpoint,
               `Cannot ${doing}: Redis at ${this.endpoint} did not answer within ${this.timeoutMs} ms${this.cause()}; ` +
@@ -108,9 +113,10 @@ export class RedisLink {
           ),
         this.timeoutMs,
       );
-    });
+    };
+    arm();
     try {
-      return await Promise.race([fn(), timeout]);
+      return await Promise.race([fn(arm), timeout]);
     } finally {
       clearTimeout(timer);
     }

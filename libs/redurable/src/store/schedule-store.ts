@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { ScheduleActionRecord } from '../core/schedules/schedule-options.js';
 import {
   RECENT_ACTIONS,
+  type ScheduleHold,
   type ScheduleRecord,
   type ScheduleRecords,
   type ScheduleState,
@@ -15,7 +17,8 @@ type StoredAction = Omit<ScheduleActionRecord, 'fireTime' | 'at'> & { fireTime: 
 
 /**
  * The Redis boundary of schedules: every schedule key is read and written here. Writers hold
- * the schedule's lock (see `lock`), so a read-modify-write of the state never interleaves.
+ * the schedule's lock (see `lock`), and each write checks it in the same script, so a
+ * read-modify-write of the state never interleaves.
  */
 export class ScheduleStore implements ScheduleRecords {
   private readonly run: ScriptRunner;
@@ -39,31 +42,51 @@ export class ScheduleStore implements ScheduleRecords {
   }
 
   /**
-   * Lists the id, then writes definition and state (create, update): a crash between leaves a
-   * listed id without a record, which listing skips and a new create takes, rather than a
-   * record nobody lists.
+   * Lists the id, then writes definition and state (create, update) while `owner` holds the
+   * lock: a crash between leaves a listed id without a record, which listing skips and a new
+   * create takes, rather than a record nobody lists.
    */
-  async write(scheduleId: string, record: ScheduleRecord): Promise<void> {
+  async write(scheduleId: string, record: ScheduleRecord, owner: string): Promise<boolean> {
     await this.redis.sadd(this.keys.scheduleIndex(), scheduleId);
-    await this.redis.hset(
-      this.keys.scheduleState(scheduleId),
-      'def',
-      JSON.stringify(record.def),
-      'state',
-      JSON.stringify(record.state),
-    );
+    return this.writeLocked(scheduleId, owner, record.state, [], JSON.stringify(record.def));
   }
 
-  /** Writes the state and, atomically with it, the actions it took (newest last in `actions`). */
-  async writeState(scheduleId: string, state: ScheduleState, actions: ScheduleActionRecord[] = []): Promise<void> {
-    const multi = this.redis.multi().hset(this.keys.scheduleState(scheduleId), 'state', JSON.stringify(state));
-    if (actions.length > 0) {
-      const stored: StoredAction[] = actions.map((a) => ({ ...a, fireTime: a.fireTime.getTime(), at: a.at.getTime() }));
-      multi.lpush(this.keys.scheduleActions(scheduleId), ...stored.map((a) => JSON.stringify(a)));
-      multi.ltrim(this.keys.scheduleActions(scheduleId), 0, RECENT_ACTIONS - 1);
-    }
-    const res = await multi.exec();
-    for (const [err] of res ?? []) if (err) throw err;
+  /** Writes the state and, atomically with it, the actions it took (newest last), while `owner` holds the lock. */
+  async writeState(
+    scheduleId: string,
+    state: ScheduleState,
+    actions: ScheduleActionRecord[],
+    owner: string,
+  ): Promise<boolean> {
+    return this.writeLocked(scheduleId, owner, state, actions);
+  }
+
+  private writeLocked(
+    scheduleId: string,
+    owner: string,
+    state: ScheduleState,
+    actions: ScheduleActionRecord[],
+    def?: string,
+  ): Promise<boolean> {
+    const stored: StoredAction[] = actions.map((a) => ({ ...a, fireTime: a.fireTime.getTime(), at: a.at.getTime() }));
+    return this.run(
+      'scheduleWrite',
+      {
+        lock: this.keys.scheduleLock(scheduleId),
+        state: this.keys.scheduleState(scheduleId),
+        actions: this.keys.scheduleActions(scheduleId),
+      },
+      {
+        workflowId: '',
+        idx: '',
+        owner,
+        writeId: randomUUID(),
+        state: JSON.stringify(state),
+        ...(def !== undefined ? { def } : {}),
+        keep: RECENT_ACTIONS,
+      },
+      stored.map((a) => JSON.stringify(a)),
+    );
   }
 
   async recentActions(scheduleId: string, limit = RECENT_ACTIONS): Promise<ScheduleActionRecord[]> {
@@ -84,24 +107,52 @@ export class ScheduleStore implements ScheduleRecords {
     return (await this.redis.smembers(this.keys.scheduleIndex())).sort();
   }
 
-  /**
-   * Takes (or renews) the schedule's lock for `ttlMs`; false when another owner holds it. The
-   * sweep's claim script is exactly this lock (owner, ttl, release).
-   */
+  /** Takes (or renews) the schedule's lock for `ttlMs`; false when another owner holds it. */
   async lock(scheduleId: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.claim(scheduleId, owner, ttlMs, false);
+    return this.lockOp(scheduleId, 'take', owner, ttlMs);
+  }
+
+  /** Extends this owner's lock to `ttlMs` from now; false when it is gone or another's. */
+  async renewLock(scheduleId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.lockOp(scheduleId, 'renew', owner, ttlMs);
   }
 
   /** Gives back this owner's lock of the schedule (another owner's is left alone). */
   async unlock(scheduleId: string, owner: string): Promise<void> {
-    await this.claim(scheduleId, owner, 0, true);
+    await this.lockOp(scheduleId, 'release', owner);
   }
 
-  private claim(scheduleId: string, owner: string, ttlMs: number, release: boolean): Promise<boolean> {
+  async lockHolder(scheduleId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.scheduleLock(scheduleId))) ?? undefined;
+  }
+
+  async hold(scheduleId: string, owner: string, ttlMs: number): Promise<void> {
+    await this.run(
+      'scheduleHolds',
+      { holds: this.keys.scheduleHolds() },
+      { workflowId: '', idx: '', op: 'hold', member: `${scheduleId}:${owner}`, ttl: ttlMs },
+    );
+  }
+
+  async unhold(scheduleId: string, owner: string): Promise<void> {
+    await this.redis.zrem(this.keys.scheduleHolds(), `${scheduleId}:${owner}`);
+  }
+
+  async lapsedHolds(limit: number): Promise<ScheduleHold[]> {
+    const members = await this.run(
+      'scheduleHolds',
+      { holds: this.keys.scheduleHolds() },
+      { workflowId: '', idx: '', op: 'due', limit },
+    );
+    // Schedule ids hold no ':' (see schedule-definition.ts): the first one ends the id.
+    return members.map((m) => ({ scheduleId: m.slice(0, m.indexOf(':')), owner: m.slice(m.indexOf(':') + 1) }));
+  }
+
+  private lockOp(scheduleId: string, op: 'take' | 'renew' | 'release', owner: string, ttl?: number): Promise<boolean> {
     return this.run(
-      'sweepClaim',
+      'scheduleLock',
       { lock: this.keys.scheduleLock(scheduleId) },
-      { workflowId: '', idx: '', owner, ttl: ttlMs, release },
+      { workflowId: '', idx: '', op, owner, ...(ttl !== undefined ? { ttl } : {}) },
     );
   }
 }

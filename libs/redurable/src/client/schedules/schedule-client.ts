@@ -1,5 +1,9 @@
 import type { RedisLink } from '../../store/redis-link.js';
-import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
+import {
+  ScheduleAlreadyExistsError,
+  ScheduleBusyError,
+  ScheduleNotFoundError,
+} from '../../core/errors/schedule.errors.js';
 import { checkOverlap, checkScheduleId, defineSchedule, type DefinitionDeps } from './schedule-definition.js';
 import type {
   BackfillOptions,
@@ -40,7 +44,9 @@ const NEXT_FIRE_TIMES = 5;
  * Schedules: start a workflow on a cron expression or at an interval (`client.schedule`).
  * Each fire starts its workflow with an id made from the schedule id and the fire time, so a
  * fire handled twice starts one workflow. Fires are woken by BullMQ job schedulers and handled
- * by any process with workers.
+ * by any process with workers. The calls that change a schedule take its lock (one pass at a
+ * time): when another process holds it past `leaseTtl` (a long backfill), they throw
+ * ScheduleBusyError and change nothing; a process that died lets go within `leaseTtl`.
  *
  * @example
  * await client.schedule.create({
@@ -61,12 +67,16 @@ export class ScheduleClient {
    */
   async create(options: ScheduleOptions): Promise<ScheduleDescription> {
     const scheduleId = checkScheduleId(options?.scheduleId);
-    return this.ctx.link.call(`create schedule '${scheduleId}'`, async () => {
+    return this.ctx.link.call(`create schedule '${scheduleId}'`, async (answered) => {
       const def = await defineSchedule(this.ctx, scheduleId, options, 'client');
-      await this.ctx.processor.exclusive(scheduleId, async () => {
-        if (await this.ctx.schedules.read(scheduleId)) throw new ScheduleAlreadyExistsError(scheduleId);
-        await this.save(scheduleId, def, this.newState(options.paused));
-      });
+      await this.ctx.processor.exclusive(
+        scheduleId,
+        async (owner) => {
+          if (await this.ctx.schedules.read(scheduleId)) throw new ScheduleAlreadyExistsError(scheduleId);
+          await this.save(scheduleId, def, this.newState(options.paused), owner);
+        },
+        answered,
+      );
       return this.describeNow(scheduleId);
     });
   }
@@ -84,9 +94,9 @@ export class ScheduleClient {
   async upsert(options: ScheduleOptions, origin: StoredDefinition['origin']): Promise<'created' | 'updated'> {
     const scheduleId = checkScheduleId(options?.scheduleId);
     const def = await defineSchedule(this.ctx, scheduleId, options, origin);
-    return this.ctx.processor.exclusive(scheduleId, async () => {
+    return this.ctx.processor.exclusive(scheduleId, async (owner) => {
       const existing = await this.ctx.schedules.read(scheduleId);
-      await this.save(scheduleId, def, existing?.state ?? this.newState(options.paused));
+      await this.save(scheduleId, def, existing?.state ?? this.newState(options.paused), owner);
       return existing ? 'updated' : 'created';
     });
   }
@@ -96,65 +106,77 @@ export class ScheduleClient {
    * merged. Handled fires stay handled. Throws ScheduleNotFoundError, or on bad input as `create`.
    */
   async update(scheduleId: string, changes: ScheduleUpdate): Promise<ScheduleDescription> {
-    return this.ctx.link.call(`update schedule '${scheduleId}'`, async () => {
-      await this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-        const def = await defineSchedule(
-          this.ctx,
-          scheduleId,
-          {
-            spec: changes.spec ?? specOf(rec.def),
-            action: changes.action ?? {
-              workflow: rec.def.action.workflowType,
-              taskQueue: rec.def.action.taskQueue,
-              workflowId: rec.def.action.workflowId,
-              args: rec.def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
-              workflowExecutionTimeout: rec.def.action.timeouts?.executionTimeoutMs,
-              workflowRunTimeout: rec.def.action.timeouts?.runTimeoutMs,
+    return this.ctx.link.call(`update schedule '${scheduleId}'`, async (answered) => {
+      await this.ctx.processor.locked(
+        scheduleId,
+        async ({ rec, owner }) => {
+          const def = await defineSchedule(
+            this.ctx,
+            scheduleId,
+            {
+              spec: changes.spec ?? specOf(rec.def),
+              action: changes.action ?? {
+                workflow: rec.def.action.workflowType,
+                taskQueue: rec.def.action.taskQueue,
+                workflowId: rec.def.action.workflowId,
+                args: rec.def.action.args.map((a) => this.ctx.converter.decode(a, `schedule '${scheduleId}'`)),
+                workflowExecutionTimeout: rec.def.action.timeouts?.executionTimeoutMs,
+                workflowRunTimeout: rec.def.action.timeouts?.runTimeoutMs,
+              },
+              policies: {
+                overlap: rec.def.policies.overlap,
+                catchupWindow: rec.def.policies.catchupWindowMs,
+                catchup: rec.def.policies.catchup,
+                ...changes.policies,
+              },
             },
-            policies: {
-              overlap: rec.def.policies.overlap,
-              catchupWindow: rec.def.policies.catchupWindowMs,
-              catchup: rec.def.policies.catchup,
-              ...changes.policies,
-            },
-          },
-          rec.def.origin,
-        );
-        rec.def = def;
-        await this.save(scheduleId, def, rec.state);
-      });
+            rec.def.origin,
+          );
+          rec.def = def;
+          await this.save(scheduleId, def, rec.state, owner);
+        },
+        { answered },
+      );
       return this.describeNow(scheduleId);
     });
   }
 
   /** Stops firing until `unpause`; fire times passed meanwhile are not started. */
   async pause(scheduleId: string, note?: string): Promise<void> {
-    await this.ctx.link.call(`pause schedule '${scheduleId}'`, () =>
-      this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-        rec.state.paused = true;
-        rec.state.note = note;
-        await this.ctx.wakeups.remove(scheduleId);
-      }),
+    await this.ctx.link.call(`pause schedule '${scheduleId}'`, (answered) =>
+      this.ctx.processor.locked(
+        scheduleId,
+        async ({ rec }) => {
+          rec.state.paused = true;
+          rec.state.note = note;
+          await this.ctx.wakeups.remove(scheduleId);
+        },
+        { answered },
+      ),
     );
   }
 
   /** Fires again from now on (the fire times passed while paused are skipped). */
   async unpause(scheduleId: string, note?: string): Promise<void> {
-    await this.ctx.link.call(`unpause schedule '${scheduleId}'`, () =>
-      this.ctx.processor.locked(scheduleId, async ({ rec }) => {
-        rec.state.paused = false;
-        rec.state.note = note;
-        rec.state.cursor = Math.max(rec.state.cursor, this.ctx.clock.now());
-        await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.clock.now());
-      }),
+    await this.ctx.link.call(`unpause schedule '${scheduleId}'`, (answered) =>
+      this.ctx.processor.locked(
+        scheduleId,
+        async ({ rec }) => {
+          rec.state.paused = false;
+          rec.state.note = note;
+          rec.state.cursor = Math.max(rec.state.cursor, this.ctx.clock.now());
+          await this.ctx.wakeups.sync(scheduleId, rec.def, false, this.ctx.clock.now());
+        },
+        { answered },
+      ),
     );
   }
 
   /** Fires now (even when paused), under the schedule's overlap policy unless `options.overlap` says otherwise. */
   async trigger(scheduleId: string, options: TriggerOptions = {}): Promise<ScheduleActionRecord> {
     const overlap = options.overlap === undefined ? undefined : checkOverlap(scheduleId, options.overlap);
-    return this.ctx.link.call(`trigger schedule '${scheduleId}'`, () =>
-      this.ctx.processor.trigger(scheduleId, overlap),
+    return this.ctx.link.call(`trigger schedule '${scheduleId}'`, (answered) =>
+      this.ctx.processor.trigger(scheduleId, overlap, answered),
     );
   }
 
@@ -169,19 +191,23 @@ export class ScheduleClient {
     options: BackfillOptions = {},
   ): Promise<ScheduleActionRecord[]> {
     const overlap = checkOverlap(scheduleId, options.overlap ?? 'ALLOW_ALL');
-    return this.ctx.link.call(`backfill schedule '${scheduleId}'`, () =>
-      this.ctx.processor.backfill(scheduleId, from, to, overlap),
+    return this.ctx.link.call(`backfill schedule '${scheduleId}'`, (answered) =>
+      this.ctx.processor.backfill(scheduleId, from, to, overlap, answered),
     );
   }
 
   /** Deletes the schedule; workflows it started keep running. Throws ScheduleNotFoundError. */
   async delete(scheduleId: string): Promise<void> {
-    await this.ctx.link.call(`delete schedule '${scheduleId}'`, () =>
-      this.ctx.processor.locked(scheduleId, async (pass) => {
-        await this.ctx.wakeups.remove(scheduleId);
-        await this.ctx.schedules.delete(scheduleId);
-        pass.deleted = true;
-      }),
+    await this.ctx.link.call(`delete schedule '${scheduleId}'`, (answered) =>
+      this.ctx.processor.locked(
+        scheduleId,
+        async (pass) => {
+          await this.ctx.wakeups.remove(scheduleId);
+          await this.ctx.schedules.delete(scheduleId);
+          pass.deleted = true;
+        },
+        { answered },
+      ),
     );
   }
 
@@ -235,10 +261,17 @@ export class ScheduleClient {
     };
   }
 
-  /** Writes the record, then makes BullMQ's job scheduler match it (a crash between is repaired by the next save or boot). */
-  private async save(scheduleId: string, def: StoredDefinition, state: ScheduleState): Promise<void> {
+  /**
+   * Writes the record while `owner` holds the lock, then makes BullMQ's job scheduler match it
+   * (a crash between is repaired by the next save or boot).
+   */
+  private async save(scheduleId: string, def: StoredDefinition, state: ScheduleState, owner: string): Promise<void> {
     const record: ScheduleRecord = { def, state: { ...state, updatedAt: this.ctx.clock.now() } };
-    await this.ctx.schedules.write(scheduleId, record);
+    if (!(await this.ctx.schedules.write(scheduleId, record, owner)))
+      throw new ScheduleBusyError(
+        scheduleId,
+        `Schedule '${scheduleId}': this process lost its lock before writing (it stalled for over leaseTtl) and another may have taken it over; nothing was written: try again`,
+      );
     await this.ctx.wakeups.sync(scheduleId, def, state.paused, this.ctx.clock.now());
   }
 

@@ -1,21 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock, HistoryReader, Logger, ScheduleRecord, ScheduleRecords } from '../../core/ports/index.js';
 import type { StartWorkflowOptions } from '../workflow-starter.js';
 import { DurableFailure } from '../../core/errors/temporal-failure.js';
 import { WorkflowIdReuseError } from '../../core/errors/id-policy.errors.js';
 import { RedisUnavailableError, RedurableError } from '../../core/errors/library.errors.js';
-import { ScheduleBusyError } from '../../core/errors/schedule.errors.js';
-import { InvalidScheduleError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
+import { InvalidScheduleError, ScheduleBusyError, ScheduleNotFoundError } from '../../core/errors/schedule.errors.js';
 import { WorkflowNotRunningError } from '../../core/errors/workflow-control.js';
 import type { DataConverter } from '../../core/payload/data-converter.js';
 import { workflowIdOf } from './schedule-definition.js';
 import type { ScheduleActionRecord, ScheduleOverlapPolicy } from '../../core/schedules/schedule-options.js';
 import { fireTimesIn, nextFireTimes } from '../../core/schedules/schedule-spec.js';
+import { ScheduleLocks } from './schedule-lock.js';
 
-/** A wake holds the schedule's lock at most this long (a longer one may overlap the next: ids keep that harmless). */
-const LOCK_TTL_MS = 30_000;
-/** How long a caller waits for a schedule another wake is handling. */
-const LOCK_WAIT_MS = 10_000;
 /** BullMQ may deliver a fire a little before its time (Redis' clock, rounding): it waits for it rather than miss it. */
 const MAX_EARLY_MS = 1000;
 /** At most this many fire times per wake after downtime (the latest ones; older ones count as missed). */
@@ -45,6 +40,16 @@ export interface ScheduleProcessorDeps {
   /** Asks for a wake in `delayMs`, to start a buffered fire once the running workflows close. */
   wakeups: { checkSoon(scheduleId: string, delayMs: number): Promise<void> };
   logger: Logger;
+  /** A schedule's lock lasts `leaseTtlMs` past its holder's last renewal. */
+  settings: { leaseTtlMs: number };
+}
+
+/** How a locked operation waits for the lock, and whether it needs the schedule to exist. */
+export interface LockedOptions {
+  /** Throw ScheduleNotFoundError for an unknown id (else return undefined). @default true */
+  required?: boolean;
+  /** Called each time Redis answers that another holds the lock (a client call's timeout counts from then). */
+  answered?: () => void;
 }
 
 /** One locked operation on a schedule: its record, and the actions taken so far. */
@@ -66,7 +71,11 @@ export interface Pass {
  * whose start of the same id starts nothing new (REJECT_DUPLICATE, USE_EXISTING).
  */
 export class ScheduleProcessor {
-  constructor(private readonly deps: ScheduleProcessorDeps) {}
+  private readonly locks: ScheduleLocks;
+
+  constructor(private readonly deps: ScheduleProcessorDeps) {
+    this.locks = new ScheduleLocks(deps);
+  }
 
   /**
    * Handles what is due: a buffered fire whose blockers closed, then the fire times after the
@@ -74,34 +83,46 @@ export class ScheduleProcessor {
    * little before its time. Returns the actions taken; nothing for an unknown or deleted schedule.
    */
   async wake(scheduleId: string, early = false): Promise<ScheduleActionRecord[]> {
-    const actions = await this.locked(
-      scheduleId,
-      async (pass) => {
-        await this.startBuffered(pass);
-        const { def, state } = pass.rec;
-        if (state.paused) return;
-        let now = this.deps.clock.now();
-        const [next] = nextFireTimes(def.spec, state.cursor, 1);
-        if (early && next !== undefined && next > now && next - now <= MAX_EARLY_MS) {
-          await new Promise((r) => setTimeout(r, next - now));
-          now = Math.max(this.deps.clock.now(), next);
-        }
-        const { times, more } = fireTimesIn(def.spec, state.cursor, now, MAX_CATCHUP_FIRES);
-        if (times.length === 0) return;
-        const inWindow = times.filter((t) => t >= now - def.policies.catchupWindowMs);
-        const chosen = def.policies.catchup === 'LAST' ? inWindow.slice(-1) : inWindow;
-        const missed = times.filter((t) => !chosen.includes(t));
-        if (missed.length > 0 || more) await this.recordMissed(pass, missed, more);
-        for (const fireTime of chosen) {
-          const action = await this.fire(pass, fireTime, 'scheduled', def.policies.overlap);
-          state.cursor = fireTime;
-          await this.save(pass, action);
-        }
-        state.cursor = Math.max(state.cursor, times.at(-1)!);
-      },
-      false,
-    );
-    return actions ?? [];
+    const done = await this.pass(scheduleId, this.locks.waitMs, { required: false }, (pass) => this.due(pass, early));
+    if (done) return done.actions ?? [];
+    // Another process held the schedule all along (a long backfill, a slow fire): it may not see
+    // this fire's time, so the schedule is woken again once that one had time to finish.
+    await this.deps.wakeups.checkSoon(scheduleId, this.deps.settings.leaseTtlMs);
+    return [];
+  }
+
+  /**
+   * The sweep's wake of a schedule whose pass stopped without letting go: one attempt at the
+   * lock; undefined when another process holds it (it is tried again at the next sweep).
+   */
+  async wakeIfFree(scheduleId: string): Promise<ScheduleActionRecord[] | undefined> {
+    const done = await this.pass(scheduleId, 0, { required: false }, (pass) => this.due(pass, false));
+    return done ? (done.actions ?? []) : undefined;
+  }
+
+  /** What a wake does under the lock: see `wake`. */
+  private async due(pass: Pass, early: boolean): Promise<void> {
+    await this.settle(pass);
+    const { def, state } = pass.rec;
+    if (state.paused) return;
+    let now = this.deps.clock.now();
+    const [next] = nextFireTimes(def.spec, state.cursor, 1);
+    if (early && next !== undefined && next > now && next - now <= MAX_EARLY_MS) {
+      await new Promise((r) => setTimeout(r, next - now));
+      now = Math.max(this.deps.clock.now(), next);
+    }
+    const { times, more } = fireTimesIn(def.spec, state.cursor, now, MAX_CATCHUP_FIRES);
+    if (times.length === 0) return;
+    const inWindow = times.filter((t) => t >= now - def.policies.catchupWindowMs);
+    const chosen = def.policies.catchup === 'LAST' ? inWindow.slice(-1) : inWindow;
+    const missed = times.filter((t) => !chosen.includes(t));
+    if (missed.length > 0 || more) await this.recordMissed(pass, missed, more);
+    for (const fireTime of chosen) {
+      const action = await this.fire(pass, fireTime, 'scheduled', def.policies.overlap);
+      state.cursor = fireTime;
+      await this.save(pass, action);
+    }
+    state.cursor = Math.max(state.cursor, times.at(-1)!);
   }
 
   /** Wakes every schedule of the prefix (what a test environment does after moving its clock). */
@@ -124,14 +145,21 @@ export class ScheduleProcessor {
   }
 
   /** Fires now, under the schedule's overlap policy (or `overlap`). */
-  async trigger(scheduleId: string, overlap?: ScheduleOverlapPolicy): Promise<ScheduleActionRecord> {
-    const actions = await this.locked(scheduleId, async (pass) => {
-      await this.startBuffered(pass);
-      await this.save(
-        pass,
-        await this.fire(pass, this.deps.clock.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
-      );
-    });
+  async trigger(
+    scheduleId: string,
+    overlap?: ScheduleOverlapPolicy,
+    answered?: () => void,
+  ): Promise<ScheduleActionRecord> {
+    const actions = await this.locked(
+      scheduleId,
+      async (pass) => {
+        await this.save(
+          pass,
+          await this.fire(pass, this.deps.clock.now(), 'trigger', overlap ?? pass.rec.def.policies.overlap),
+        );
+      },
+      { answered },
+    );
     return actions!.at(-1)!;
   }
 
@@ -141,33 +169,61 @@ export class ScheduleProcessor {
     from: Date,
     to: Date,
     overlap: ScheduleOverlapPolicy,
+    answered?: () => void,
   ): Promise<ScheduleActionRecord[]> {
     if (!(to.getTime() >= from.getTime()))
       throw new InvalidScheduleError(
         scheduleId,
         `backfill: 'to' (${to.toISOString()}) is before 'from' (${from.toISOString()})`,
       );
-    return (await this.locked(scheduleId, async (pass) => {
-      const { times, more } = fireTimesIn(pass.rec.def.spec, from.getTime() - 1, to.getTime(), MAX_BACKFILL_FIRES);
-      if (more)
-        throw new InvalidScheduleError(
-          scheduleId,
-          `backfill: more than ${MAX_BACKFILL_FIRES} fire times from ${from.toISOString()} to ${to.toISOString()}: split the range`,
-        );
-      for (const fireTime of times) await this.save(pass, await this.fire(pass, fireTime, 'backfill', overlap));
-    }))!;
+    return (await this.locked(
+      scheduleId,
+      async (pass) => {
+        const { times, more } = fireTimesIn(pass.rec.def.spec, from.getTime() - 1, to.getTime(), MAX_BACKFILL_FIRES);
+        if (more)
+          throw new InvalidScheduleError(
+            scheduleId,
+            `backfill: more than ${MAX_BACKFILL_FIRES} fire times from ${from.toISOString()} to ${to.toISOString()}: split the range`,
+          );
+        for (const fireTime of times) await this.save(pass, await this.fire(pass, fireTime, 'backfill', overlap));
+      },
+      { answered },
+    ))!;
   }
 
   /**
    * Runs `body` holding the schedule's lock, on its current record, and writes the state it
-   * leaves. Throws ScheduleNotFoundError for an unknown id (or, with `required` false, returns undefined).
+   * leaves. Throws ScheduleNotFoundError for an unknown id (or, with `required` false, returns
+   * undefined), and ScheduleBusyError when another process held the lock for the whole wait.
    */
   async locked(
     scheduleId: string,
     body: (pass: Pass) => Promise<void>,
-    required = true,
+    options: LockedOptions = {},
   ): Promise<ScheduleActionRecord[] | undefined> {
-    return this.exclusive(scheduleId, async (owner) => {
+    const done = await this.pass(scheduleId, this.locks.waitMs, options, body);
+    if (!done) throw this.busy(scheduleId);
+    return done.actions;
+  }
+
+  /**
+   * Runs `work` holding the schedule's lock, waiting for another holder at most a little over
+   * `leaseTtl` (longer than a dead holder's lock lasts); ScheduleBusyError after that.
+   */
+  async exclusive<T>(scheduleId: string, work: (owner: string) => Promise<T>, answered?: () => void): Promise<T> {
+    const done = await this.held(scheduleId, this.locks.waitMs, answered, work);
+    if (!done) throw this.busy(scheduleId);
+    return done.value;
+  }
+
+  /** `locked`'s pass, waiting at most `waitMs` for the lock; undefined when another held it all along. */
+  private pass(
+    scheduleId: string,
+    waitMs: number,
+    { required = true, answered }: LockedOptions,
+    body: (pass: Pass) => Promise<void>,
+  ): Promise<{ actions: ScheduleActionRecord[] | undefined } | undefined> {
+    return this.held(scheduleId, waitMs, answered, async (owner) => {
       const rec = await this.deps.store.read(scheduleId);
       if (!rec) {
         if (required) throw new ScheduleNotFoundError(scheduleId);
@@ -179,43 +235,46 @@ export class ScheduleProcessor {
       await this.save(pass);
       if (rec.state.buffered) await this.deps.wakeups.checkSoon(scheduleId, checkDelay(rec.state.buffered.since));
       return pass.actions;
-    });
+    }).then((done) => done && { actions: done.value });
   }
 
-  /** Runs `work` holding the schedule's lock (waiting, bounded, for another holder to finish). */
-  async exclusive<T>(scheduleId: string, work: (owner: string) => Promise<T>): Promise<T> {
-    const { store } = this.deps;
-    const owner = randomUUID();
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    while (!(await store.lock(scheduleId, owner, LOCK_TTL_MS))) {
-      if (Date.now() > deadline)
-        throw new ScheduleBusyError(
-          scheduleId,
-          `Schedule '${scheduleId}' is busy: another process has been handling it for over ${LOCK_WAIT_MS / 1000} s; try again`,
-        );
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  /** Runs `work` holding the lock (renewed meanwhile); undefined when another owner held it for `waitMs`. */
+  private async held<T>(
+    scheduleId: string,
+    waitMs: number,
+    answered: (() => void) | undefined,
+    work: (owner: string) => Promise<T>,
+  ): Promise<{ value: T } | undefined> {
+    const lock = await this.locks.take(scheduleId, waitMs, answered);
+    if (!lock) return undefined;
     try {
-      return await work(owner);
+      return { value: await work(lock.owner) };
     } finally {
-      await store.unlock(scheduleId, owner).catch(() => undefined); // it expires anyway
+      await lock.release();
     }
   }
 
-  /** Writes the state, with the action just taken. */
+  private busy(scheduleId: string): ScheduleBusyError {
+    const { leaseTtlMs } = this.deps.settings;
+    return new ScheduleBusyError(
+      scheduleId,
+      `Schedule '${scheduleId}' is busy: another process has been handling it for over ${this.locks.waitMs} ms ` +
+        `(a long backfill, or a slow fire; a process that died lets go within leaseTtl, ${leaseTtlMs} ms). Nothing was changed: try again`,
+    );
+  }
+
+  /** Writes the state, with the action just taken, if this pass still holds the lock. */
   private async save(pass: Pass, action?: ScheduleActionRecord): Promise<void> {
-    // A pass that outlived its lock (a long backfill, a stalled process) must not overwrite the
-    // state another process has written since: renewing the lock says whether it is still ours,
-    // and gives the write that follows a fresh ttl.
-    if (!(await this.deps.store.lock(pass.scheduleId, pass.owner, LOCK_TTL_MS))) {
+    pass.rec.state.updatedAt = this.deps.clock.now();
+    // A pass that outlived its lock (a stalled process) must not overwrite the state another
+    // process has written since: the store writes only while the lock is this pass's.
+    if (!(await this.deps.store.writeState(pass.scheduleId, pass.rec.state, action ? [action] : [], pass.owner))) {
       throw new ScheduleBusyError(
         pass.scheduleId,
-        `Schedule '${pass.scheduleId}': this process held it for over ${LOCK_TTL_MS / 1000} s and another took it over; nothing more was written (the other's state stands)`,
+        `Schedule '${pass.scheduleId}': this process lost its lock (it could not renew it within leaseTtl, ${this.deps.settings.leaseTtlMs} ms) and another may have taken it over; nothing more was written (the other's state stands): try again`,
       );
     }
-    pass.rec.state.updatedAt = this.deps.clock.now();
     if (action) pass.actions.push(action);
-    await this.deps.store.writeState(pass.scheduleId, pass.rec.state, action ? [action] : []);
   }
 
   private async recordMissed(pass: Pass, missed: number[], more: boolean): Promise<void> {
@@ -237,12 +296,15 @@ export class ScheduleProcessor {
     });
   }
 
-  /** Starts the buffered fire once nothing the schedule started is running. */
-  private async startBuffered(pass: Pass): Promise<void> {
+  /**
+   * Forgets the runs that closed, then starts the buffered fire if nothing the schedule started
+   * is running. Before every fire too: a run may close while a pass handles a later fire (waiting
+   * for its time), and the buffered fire, older, goes first.
+   */
+  private async settle(pass: Pass): Promise<void> {
     const { state } = pass.rec;
-    if (!state.buffered) return;
     await this.refreshRunning(pass);
-    if (state.running.length > 0) return;
+    if (!state.buffered || state.running.length > 0) return;
     const { fireTime, cause } = state.buffered;
     state.buffered = undefined;
     await this.save(pass, await this.start(pass, fireTime, cause));
@@ -256,7 +318,7 @@ export class ScheduleProcessor {
     state.running = state.running.filter((r, i) => metas[i]?.status === 'running' && metas[i]?.runId === r.runId);
   }
 
-  /** One fire under an overlap policy. */
+  /** One fire under an overlap policy (after the buffered fire, if what blocked it has closed). */
   private async fire(
     pass: Pass,
     fireTime: number,
@@ -264,7 +326,7 @@ export class ScheduleProcessor {
     overlap: ScheduleOverlapPolicy,
   ): Promise<ScheduleActionRecord> {
     const { state } = pass.rec;
-    await this.refreshRunning(pass);
+    await this.settle(pass);
     if (state.running.length === 0 || overlap === 'ALLOW_ALL') return this.start(pass, fireTime, cause);
     const blockers = state.running.map((r) => r.workflowId).join(', ');
     const record = (outcome: ScheduleActionRecord['outcome'], reason: string): ScheduleActionRecord => ({

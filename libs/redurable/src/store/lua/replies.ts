@@ -55,6 +55,12 @@ export interface ScriptResults {
   parentHandled: void;
   /** False when another owner holds the claim. */
   sweepClaim: boolean;
+  /** False when another owner holds the lock (take), or it is not the caller's (renew). */
+  scheduleLock: boolean;
+  /** False when the lock is not the writer's: nothing was written. */
+  scheduleWrite: boolean;
+  /** `due`: the members past their score. */
+  scheduleHolds: string[];
   /** `done`: renewed, released or taken over; `live`: a takeover found the claim live; `refused`: a renewal was. */
   activityClaim: { kind: 'done' } | { kind: 'live'; expiresAt: number } | { kind: 'refused' };
   resetWorkflow: ResetResult;
@@ -100,6 +106,13 @@ function outcome(script: ScriptName, reply: OutcomeReply, call: CallContext): Ou
     default:
       throw replyError(script, reply, call);
   }
+}
+
+/** OK: done; BUSY: another owner's lock (see scheduleLock.lua, scheduleWrite.lua). */
+function lockReply(script: ScriptName, reply: number, call: CallContext): boolean {
+  if (reply === Reply.OK) return true;
+  if (reply === Reply.BUSY) return false;
+  throw replyError(script, reply, call);
 }
 
 type Decoder<N extends ScriptName> = (reply: ScriptReplies[N], call: CallContext) => ScriptResults[N];
@@ -219,6 +232,17 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
       default:
         throw replyError('sweepClaim', reply, call);
     }
+  },
+  scheduleLock(reply, call) {
+    return lockReply('scheduleLock', reply, call);
+  },
+  scheduleWrite(reply, call) {
+    return lockReply('scheduleWrite', reply, call);
+  },
+  scheduleHolds(reply, call) {
+    if (Array.isArray(reply)) return reply;
+    if (reply === Reply.OK) return [];
+    throw replyError('scheduleHolds', reply, call);
   },
   activityClaim(reply, call) {
     switch (reply[0]) {

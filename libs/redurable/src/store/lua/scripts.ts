@@ -61,6 +61,9 @@ export const SCRIPT_KEYS = {
   childNotified: ['notifyIndex', 'notifyData'],
   parentHandled: ['closedParentsIndex', 'closedParentsData'],
   sweepClaim: ['lock'],
+  scheduleLock: ['lock'],
+  scheduleWrite: ['lock', 'state', 'actions'],
+  scheduleHolds: ['holds'],
   activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
 } as const;
@@ -167,6 +170,9 @@ export interface ScriptOptions {
   childNotified: Common;
   parentHandled: Common;
   sweepClaim: Common & { owner: string; ttl: number; release: boolean };
+  scheduleLock: Common & { op: 'take' | 'renew' | 'release'; owner: string; ttl?: number };
+  scheduleWrite: Common & { owner: string; writeId: string; state: string; def?: string; keep: number };
+  scheduleHolds: Common & ({ op: 'hold'; member: string; ttl: number } | { op: 'due'; limit: number });
   activityClaim: Common & {
     op: 'renew' | 'release' | 'takeOver';
     runId: string;
@@ -226,6 +232,9 @@ export interface ScriptReplies {
   childNotified: R['OK'];
   parentHandled: R['OK'];
   sweepClaim: R['OK'] | R['BUSY'];
+  scheduleLock: R['OK'] | R['BUSY'];
+  scheduleWrite: R['OK'] | R['BUSY'];
+  scheduleHolds: R['OK'] | string[];
   activityClaim: [R['OK']] | [R['BUSY'], expiresAt: number] | [R['NOT_RUNNING']];
   resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
 }
