@@ -1,7 +1,6 @@
 import type { Logger } from './core/ports/index.js';
 import { plainToInstance } from 'class-transformer';
 import {
-  IsArray,
   IsBoolean,
   IsInt,
   IsObject,
@@ -21,7 +20,8 @@ import { InvalidOptionsError } from './core/errors/library.errors.js';
 import type { PayloadCodec } from './core/payload/data-converter.js';
 import type { MetricsOptions } from './observability/metrics.js';
 import { MAX_SHARDS } from './store/shards.js';
-import { TASK_QUEUE_MESSAGE, TASK_QUEUE_NAME } from './core/task-queue-name.js';
+import { TASK_QUEUE_NAME, taskQueueNameProblem } from './core/task-queue-name.js';
+import { activityCallOptionsProblems, shown } from './core/definitions/call-options-problems.js';
 import { connectionProblem, type RedisConnectionOption } from './store/connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
@@ -173,11 +173,6 @@ class DurableOptionsSchema {
   @IsString()
   @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' })
   prefix?: string;
-  @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
-  @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE })
-  taskQueues?: string[];
   @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
   @IsOptional()
   @IsObject()
@@ -200,9 +195,27 @@ class DurableOptionsSchema {
   @IsOptional() @IsDuration() lockDuration?: Duration;
   @IsOptional() @IsDuration() retention?: Duration;
   @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
-  @IsOptional() @IsObject() activityDefaults?: object;
   @IsOptional() @IsString() @MinLength(32) taskTokenSecret?: string;
-  @IsOptional() @IsObject() jobRetention?: object;
+}
+
+function taskQueuesProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return [`taskQueues must be an array of task queue names (got ${shown(value)})`];
+  return value.flatMap((q) => taskQueueNameProblem(q, 'taskQueues') ?? []);
+}
+
+function jobRetentionProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`jobRetention must be { completed?, failed? }, numbers of finished jobs kept (got ${shown(value)})`];
+  const problems = (['completed', 'failed'] as const).flatMap((k) => {
+    const n = (value as Record<string, unknown>)[k];
+    return n === undefined || (Number.isInteger(n) && (n as number) >= 0)
+      ? []
+      : [`jobRetention.${k} must be a whole number of at least 0 (got ${shown(n)})`];
+  });
+  const unknown = Object.keys(value).filter((k) => k !== 'completed' && k !== 'failed');
+  return unknown.length ? [...problems, `jobRetention has unknown option(s): ${unknown.join(', ')}`] : problems;
 }
 
 function messages(errors: ValidationError[]): string[] {
@@ -214,10 +227,16 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
   if (!options || typeof options !== 'object')
     throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
   // The connection is checked apart: an ioredis instance must not go through plainToInstance.
-  const { payloadCodec, logger, connection, metrics, ...plain } = options;
+  // Nested options are checked by hand, so that a message names the path (activityDefaults.retry.initialInterval).
+  const { payloadCodec, logger, connection, metrics, taskQueues, activityDefaults, jobRetention, ...plain } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
+  list.push(
+    ...taskQueuesProblems(taskQueues),
+    ...activityCallOptionsProblems(activityDefaults, 'activityDefaults'),
+    ...jobRetentionProblems(jobRetention),
+  );
   const connectionError =
     connection === undefined
       ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance'
