@@ -35,5 +35,8 @@ export class DurableExplorer implements OnModuleInit {
         this.runtime.registry.addActivities(instance, this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)));
       }
     }
+    // Once every provider is in: a workflow this process runs must find its injected activities here.
+    const { registry } = this.runtime;
+    if (this.runtime.options.worker) registry.checkInjectedActivities(this.runtime.servedTaskQueues());
   }
 }
