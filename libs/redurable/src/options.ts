@@ -198,6 +198,9 @@ class DurableOptionsSchema {
   @IsOptional() @IsString() @MinLength(32) taskTokenSecret?: string;
 }
 
+/** The library's own class-validator schemas (not the app's DTOs). */
+export const OPTION_SCHEMAS: readonly unknown[] = [DurableOptionsSchema];
+
 function taskQueuesProblems(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) return [`taskQueues must be an array of task queue names (got ${shown(value)})`];
