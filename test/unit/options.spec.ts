@@ -43,6 +43,7 @@ describe('defaults', () => {
       retentionMs: 7 * 24 * 3600 * 1000,
       maxPayloadBytes: 2 * 1024 * 1024,
       payloadCodec: undefined,
+      payloadClasses: [],
       activityDefaults: {},
       jobRetention: { completed: 1000, failed: 5000 },
       metrics: undefined,
@@ -273,5 +274,24 @@ describe('taskTokenSecret', () => {
   test('is kept when long enough; a short one is refused by name', () => {
     expect(resolve({ taskTokenSecret: 'x'.repeat(32) }).taskTokenSecret).toBe('x'.repeat(32));
     expect(messageOf({ connection, taskTokenSecret: 'short' })).toContain('taskTokenSecret');
+  });
+});
+
+describe('payloadClasses', () => {
+  class Money {
+    constructor(readonly amount: number) {}
+  }
+  test('named classes are kept; anything else, or two classes with one name, is refused', () => {
+    expect(resolve({ payloadClasses: [Money] }).payloadClasses).toEqual([Money]);
+    const Other = (() => class Money {})();
+    expect(messageOf({ connection, payloadClasses: [Money, Other] })).toBe(
+      'Invalid DurableModule options: payloadClasses has two classes named Money: the class name is what a payload records, so rename one',
+    );
+    expect(messageOf({ connection, payloadClasses: [Money, 'Address'] })).toBe(
+      'Invalid DurableModule options: payloadClasses must be an array of named classes, like [Money] (got Money, "Address")',
+    );
+    expect(messageOf({ connection, payloadClasses: Money })).toContain(
+      'payloadClasses must be an array of named classes',
+    );
   });
 });

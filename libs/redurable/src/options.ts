@@ -17,7 +17,8 @@ import {
 import { toMs, type Duration } from './core/duration.js';
 import type { ActivityCallOptions } from './core/definitions/metadata.js';
 import { InvalidOptionsError } from './core/errors/library.errors.js';
-import type { PayloadCodec } from './core/payload/data-converter.js';
+import { payloadClassesProblem, type PayloadCodec } from './core/payload/data-converter.js';
+import type { Type } from './core/types.js';
 import type { MetricsOptions } from './observability/metrics.js';
 import { MAX_SHARDS } from './store/shards.js';
 import { TASK_QUEUE_NAME, taskQueueNameProblem } from './core/task-queue-name.js';
@@ -91,6 +92,17 @@ export interface DurableModuleOptions {
   maxPayloadBytes?: number;
   /** Transforms every stored payload, for example to encrypt it. @default none (plain JSON) */
   payloadCodec?: PayloadCodec;
+  /**
+   * Classes whose instances arrive as instances of them wherever they are in a payload (a
+   * result, a field of an argument, a signal, a heartbeat): a payload records each one's class
+   * name, and decoding sets the class's prototype on the fields that arrived (its constructor
+   * does not run). Keep the names stable, as with workflow types; a process that does not list
+   * a class (the command line) reads its instances as plain objects. Arguments whose declared
+   * type is a class need no entry here. @default []
+   * @example
+   * payloadClasses: [Money, Address]
+   */
+  payloadClasses?: Type<object>[];
   /** Defaults of every activity, below `@Activity` and per-call options. */
   activityDefaults?: ActivityCallOptions;
   /**
@@ -131,6 +143,7 @@ export interface ResolvedDurableOptions {
   retentionMs: number;
   maxPayloadBytes: number;
   payloadCodec?: PayloadCodec;
+  payloadClasses: Type<object>[];
   activityDefaults: ActivityCallOptions;
   taskTokenSecret?: string;
   jobRetention: { completed: number; failed: number };
@@ -231,7 +244,17 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
   // The connection is checked apart: an ioredis instance must not go through plainToInstance.
   // Nested options are checked by hand, so that a message names the path (activityDefaults.retry.initialInterval).
-  const { payloadCodec, logger, connection, metrics, taskQueues, activityDefaults, jobRetention, ...plain } = options;
+  const {
+    payloadCodec,
+    payloadClasses,
+    logger,
+    connection,
+    metrics,
+    taskQueues,
+    activityDefaults,
+    jobRetention,
+    ...plain
+  } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
@@ -239,6 +262,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     ...taskQueuesProblems(taskQueues),
     ...activityCallOptionsProblems(activityDefaults, 'activityDefaults'),
     ...jobRetentionProblems(jobRetention),
+    ...[payloadClassesProblem(payloadClasses) ?? []].flat(),
   );
   const connectionError =
     connection === undefined
@@ -275,6 +299,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     retentionMs: toMs(options.retention ?? '7 days'),
     maxPayloadBytes: options.maxPayloadBytes ?? 2 * 1024 * 1024,
     payloadCodec,
+    payloadClasses: [...(payloadClasses ?? [])],
     activityDefaults: options.activityDefaults ?? {},
     taskTokenSecret: options.taskTokenSecret,
     jobRetention: { completed: 1000, failed: 5000, ...(options.jobRetention ?? {}) },
