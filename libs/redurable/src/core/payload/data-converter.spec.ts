@@ -47,7 +47,10 @@ describe('payloadClasses', () => {
     expect(converter.encode({ amount: 1 }, 'x')).toBe('{"amount":1}');
     // An unregistered class is stored as its fields, as before.
     const line = Object.assign(new Line(), { sku: 'a' });
-    expect(converter.encode(line, 'x')).toBe('{"sku":"a"}');
+    expect(converter.encode(line, 'x')).toBe(
+      '~sj1{"json":{"sku":"a","price":null},"meta":{"values":{"price":["undefined"]},"v":1}}',
+    ); // its field left undefined is kept, as in a plain object
+    expect(converter.encode(Object.assign(line, { price: 1 }), 'x')).toBe('{"sku":"a","price":1}');
   });
 
   test('a process without the class (the command line, the explorer) reads its instances as plain objects', () => {
@@ -65,6 +68,53 @@ describe('payloadClasses', () => {
     expect(previewPayload((s) => plain.decode(s, 'x'), stored)).toEqual({
       json: '{"total":{"amount":5,"currency":"EUR"},"items":[{"amount":1,"currency":"EUR"}],"at":"1970-01-01T00:00:00.000Z"}',
     });
+  });
+});
+
+describe('instances of classes that are not registered', () => {
+  class Order {
+    placedAt = new Date(0);
+    lines = new Map([['sku-1', 2]]);
+    tags = new Set(['gift']);
+    total = new Money(5, 'EUR');
+    callback?: () => void;
+  }
+  const converter = new DataConverter(1e6, undefined, [Money]);
+
+  test('are stored as their fields, walked like plain objects: a Date, Map or Set in them is kept, a registered class too', () => {
+    const back = converter.decode<Record<string, unknown>>(converter.encode({ order: new Order() }, 'x'), 'x');
+    const order = back.order as Record<string, unknown>;
+    expect(Object.getPrototypeOf(order)).toBe(Object.prototype);
+    expect(order.placedAt).toEqual(new Date(0));
+    expect(order.lines).toEqual(new Map([['sku-1', 2]]));
+    expect(order.tags).toEqual(new Set(['gift']));
+    expect(order.total).toBeInstanceOf(Money);
+  });
+
+  test('a function in one is refused, naming where it is; a repeated reference stays one', () => {
+    const order = Object.assign(new Order(), { callback: () => undefined });
+    expect(() => converter.encode({ orders: [order] }, 'argument 1')).toThrow(
+      'Cannot serialize argument 1: the value at orders[0].callback is a function, which cannot be stored',
+    );
+    const shared = new Order();
+    const back = converter.decode<{ a: object; b: object }>(converter.encode({ a: shared, b: shared }, 'x'), 'x');
+    expect(back.a).toBe(back.b);
+  });
+
+  test('a value that stores itself (toJSON) and an Error are left to their own format', () => {
+    class Cents {
+      constructor(private readonly n: number) {}
+      toJSON() {
+        return `${this.n}c`;
+      }
+    }
+    const back = converter.decode<{ c: string; e: Error }>(
+      converter.encode({ c: new Cents(5), e: new Error('boom') }, 'x'),
+      'x',
+    );
+    expect(back.c).toBe('5c');
+    expect(back.e).toBeInstanceOf(Error);
+    expect(back.e.message).toBe('boom');
   });
 });
 

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
-import { SuperJSON, type SuperJSONResult } from 'superjson';
+import { SuperJSON, type SuperJSONResult, type SuperJSONValue } from 'superjson';
 import { PayloadError, PayloadTooLargeError } from '../errors/library.errors.js';
 import type { Type } from '../types.js';
+import { storable } from './storable.js';
 
 /** Turns values into the strings stored in history and job data, and back. */
 export interface PayloadCodec {
@@ -22,39 +23,6 @@ const UNDEFINED = '';
  * data is stored as) decode as they always did.
  */
 const FORMAT_1 = '~sj1';
-
-/** Refuses what no format can store (a function, a symbol), naming where it is in the value. */
-function checkStorable(value: unknown, path: string, seen: Set<object>): void {
-  const t = typeof value;
-  if (t === 'function' || t === 'symbol') {
-    throw new PayloadError(
-      `the value${path ? ` at ${path}` : ''} is a ${t}, which cannot be stored: pass data (objects, arrays, strings, numbers, booleans, null, dates, maps, sets, bigints)`,
-    );
-  }
-  if (t !== 'object' || value === null || seen.has(value as object) || ArrayBuffer.isView(value)) return;
-  seen.add(value as object);
-  if (value instanceof Map) {
-    let i = 0;
-    for (const [k, v] of value) {
-      checkStorable(k, `${path}[map key ${i}]`, seen);
-      checkStorable(v, `${path}[${typeof k === 'string' ? JSON.stringify(k) : `map entry ${i}`}]`, seen);
-      i++;
-    }
-  } else if (value instanceof Set) {
-    let i = 0;
-    for (const v of value) checkStorable(v, `${path}[set item ${i++}]`, seen);
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkStorable(v, `${path}[${i}]`, seen));
-  } else {
-    for (const [k, v] of Object.entries(value as object)) {
-      checkStorable(
-        v,
-        /^[A-Za-z_$][\w$]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k)}]`,
-        seen,
-      );
-    }
-  }
-}
 
 /** Name of the superjson custom type a Buffer is stored as (base64 text). */
 const BUFFER = 'Buffer';
@@ -127,6 +95,7 @@ export function payloadClassesProblem(value: unknown): string | undefined {
 export class DataConverter {
   private readonly superjson: SuperJSON;
   private readonly classNames: Set<string>;
+  private readonly classes: Set<unknown>;
 
   /**
    * @param payloadClasses classes whose instances, anywhere in a payload, are recorded with their
@@ -139,12 +108,14 @@ export class DataConverter {
   ) {
     this.superjson = superjsonFor(payloadClasses);
     this.classNames = new Set(payloadClasses.map((c) => c.name));
+    this.classes = new Set(payloadClasses);
   }
 
   /** A value as the JSON text stored: plain JSON when JSON carries it faithfully, else format 1. */
   private serialize(value: unknown): string {
-    checkStorable(value, '', new Set());
-    const { json, meta } = this.superjson.serialize(value);
+    const { json, meta } = this.superjson.serialize(
+      storable(value, (ctor) => this.classes.has(ctor)) as SuperJSONValue,
+    );
     return meta ? FORMAT_1 + JSON.stringify({ json, meta }) : JSON.stringify(json);
   }
 
