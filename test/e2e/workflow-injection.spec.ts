@@ -1,10 +1,11 @@
-import { afterEach, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import {
   Activities,
   Activity,
   ActivityOptions,
   DurableModule,
+  InvalidWorkflowClassError,
   LocalActivityOptions,
   Query,
   Workflow,
@@ -110,4 +111,41 @@ test('a workflow listed in providers is injected the same way (Nest resolves its
   await expect(t.client.execute(PaymentWorkflow, { workflowId: 'pay-2', args: ['acc-2', 10] })).resolves.toBe(
     'debited 20 from acc-2',
   );
+});
+
+describe('an injected @Activities class that is not a provider', () => {
+  @Workflow({ taskQueue: 'injection-remote' })
+  class RemoteFxWorkflow {
+    constructor(@ActivityOptions({ taskQueue: 'fx-service' }) private readonly fx: FxActivities) {}
+    @WorkflowRun() async run(amount: number): Promise<number> {
+      return this.fx.convert(amount);
+    }
+  }
+
+  test('stops the app at boot, naming the workflow, the class and the fix', async () => {
+    const boot = createTestApp([BankActivities, FeeActivities], {}, [DurableModule.forFeature([PaymentWorkflow])]);
+    await expect(boot).rejects.toThrow(InvalidWorkflowClassError);
+    await expect(boot).rejects.toThrow(
+      "Workflow PaymentWorkflow takes FxActivities in its constructor, but FxActivities is not a provider of this app, so its activities (task queue 'injection', served here) would fail on every attempt: " +
+        "add FxActivities to a module's providers (as in @Module({ imports: [DurableModule.forFeature([PaymentWorkflow])], providers: [FxActivities] }))",
+    );
+  });
+
+  // (A workflow listed in providers already fails at boot: Nest cannot resolve its constructor.)
+  test('a local-activities parameter always needs its class here: local activities run in the workflow task', async () => {
+    const boot = createTestApp([BankActivities, FxActivities], {}, [DurableModule.forFeature([PaymentWorkflow])]);
+    await expect(boot).rejects.toThrow(
+      'Workflow PaymentWorkflow takes FeeActivities in its constructor, but FeeActivities is not a provider of this app, so its activities (local activities, run in the workflow task) would fail on every attempt',
+    );
+  });
+
+  test('boots when the activities run elsewhere: a task queue this process does not serve, or a client-only app', async () => {
+    t = await createTestApp([], {}, [DurableModule.forFeature([RemoteFxWorkflow])]);
+    await t.close();
+    t = await createTestApp([], { worker: false }, [DurableModule.forFeature([PaymentWorkflow])]);
+    // The client-only app still starts the workflow (a worker elsewhere runs it).
+    await expect(
+      t.client.start(PaymentWorkflow, { workflowId: 'pay-remote', args: ['acc', 1] }),
+    ).resolves.toBeDefined();
+  });
 });

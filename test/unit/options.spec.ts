@@ -43,6 +43,7 @@ describe('defaults', () => {
       retentionMs: 7 * 24 * 3600 * 1000,
       maxPayloadBytes: 2 * 1024 * 1024,
       payloadCodec: undefined,
+      payloadClasses: [],
       activityDefaults: {},
       jobRetention: { completed: 1000, failed: 5000 },
       metrics: undefined,
@@ -172,17 +173,100 @@ describe('invalid options', () => {
     );
   });
 
-  // Library finding: class-validator fills `$value` only for a string, number or boolean, and
-  // `@Matches(..., { each: true })` validates the array, so the message shows '$value' as is and
-  // does not say which option or queue is wrong.
-  test.failing('a bad task queue name in taskQueues is named, with the option', () => {
-    expect(messageOf({ connection, taskQueues: ['ok', 'bad queue'] })).toMatch(/taskQueues.*bad queue/);
+  test('a bad task queue name in taskQueues is named, with the option and the value', () => {
+    expect(messageOf({ connection, taskQueues: ['ok', 'bad queue', 'x'.repeat(101)] })).toBe(
+      'Invalid DurableModule options: ' +
+        'taskQueues: "bad queue" is not a task queue name: task queue names may only hold letters, digits, _, . and - (1 to 100 of them); ' +
+        `taskQueues: "${'x'.repeat(101)}" is not a task queue name: task queue names may only hold letters, digits, _, . and - (1 to 100 of them)`,
+    );
+    expect(messageOf({ connection, taskQueues: ['ok', 7] })).toBe(
+      'Invalid DurableModule options: taskQueues: 7 is not a task queue name: task queue names may only hold letters, digits, _, . and - (1 to 100 of them)',
+    );
+    expect(messageOf({ connection, taskQueues: 'transfers' })).toBe(
+      'Invalid DurableModule options: taskQueues must be an array of task queue names (got "transfers")',
+    );
+    expect(resolve({ taskQueues: [] }).taskQueues).toEqual([]);
+  });
+});
+
+describe('activityDefaults and jobRetention', () => {
+  test('a bad duration, retry policy or flag in activityDefaults is named by its path, with the value', () => {
+    expect(
+      messageOf({
+        connection,
+        activityDefaults: {
+          startToCloseTimeout: 'soon',
+          scheduleToCloseTimeout: -1,
+          heartbeatTimeout: '5 minutes',
+          taskQueue: 'a b',
+          eager: 'yes',
+          retry: {
+            initialInterval: '1 fortnight',
+            maximumInterval: '1m',
+            backoffCoefficient: 0.5,
+            maximumAttempts: 2.5,
+            nonRetryableErrorTypes: ['Fatal', 3],
+          },
+        },
+      }),
+    ).toBe(
+      'Invalid DurableModule options: ' +
+        [
+          'activityDefaults.taskQueue: "a b" is not a task queue name: task queue names may only hold letters, digits, _, . and - (1 to 100 of them)',
+          'activityDefaults.startToCloseTimeout must be milliseconds or a duration like \'30s\' (got "soon")',
+          "activityDefaults.scheduleToCloseTimeout must be milliseconds or a duration like '30s' (got -1)",
+          'activityDefaults.eager must be true or false (got "yes")',
+          'activityDefaults.retry.initialInterval must be milliseconds or a duration like \'30s\' (got "1 fortnight")',
+          'activityDefaults.retry.backoffCoefficient must be a number of at least 1 (got 0.5)',
+          'activityDefaults.retry.maximumAttempts must be a whole number of at least 0, 0 meaning unlimited (got 2.5)',
+          'activityDefaults.retry.nonRetryableErrorTypes must be an array of error type names (got ["Fatal",3])',
+        ].join('; '),
+    );
   });
 
-  // Library finding: activityDefaults is only checked to be an object; a bad duration in it is
-  // accepted at boot and fails every activity at run time instead.
-  test.failing('a bad duration in activityDefaults is refused at boot', () => {
-    expect(messageOf({ connection, activityDefaults: { startToCloseTimeout: 'soon' } })).toMatch(/activityDefaults/);
+  test('unknown fields of activityDefaults and its retry policy are refused by name; so is a value that is not an object', () => {
+    expect(messageOf({ connection, activityDefaults: { startToClose: '5s', retry: { maxAttempts: 3 } } })).toBe(
+      'Invalid DurableModule options: activityDefaults has unknown option(s): startToClose; activityDefaults.retry has unknown option(s): maxAttempts',
+    );
+    expect(messageOf({ connection, activityDefaults: '5s' })).toBe(
+      'Invalid DurableModule options: activityDefaults must be an object of activity options (got "5s")',
+    );
+    expect(messageOf({ connection, activityDefaults: { retry: 3 } })).toBe(
+      'Invalid DurableModule options: activityDefaults.retry must be a retry policy object (got 3)',
+    );
+  });
+
+  test('valid activityDefaults are kept as given', () => {
+    const activityDefaults = {
+      taskQueue: 'mail',
+      startToCloseTimeout: '5 minutes',
+      scheduleToCloseTimeout: 60_000,
+      heartbeatTimeout: '30s',
+      eager: false,
+      retry: {
+        initialInterval: '2s',
+        maximumInterval: '1m',
+        backoffCoefficient: 1.5,
+        maximumAttempts: 0,
+        nonRetryableErrorTypes: ['Fatal'],
+      },
+    } as const;
+    expect(resolve({ activityDefaults }).activityDefaults).toEqual(activityDefaults);
+  });
+
+  test('jobRetention takes whole numbers of at least 0 for completed and failed, and nothing else', () => {
+    expect(messageOf({ connection, jobRetention: { completed: -1, failed: '1 day', kept: 3 } })).toBe(
+      'Invalid DurableModule options: ' +
+        [
+          'jobRetention.completed must be a whole number of at least 0 (got -1)',
+          'jobRetention.failed must be a whole number of at least 0 (got "1 day")',
+          'jobRetention has unknown option(s): kept',
+        ].join('; '),
+    );
+    expect(messageOf({ connection, jobRetention: 100 })).toBe(
+      'Invalid DurableModule options: jobRetention must be { completed?, failed? }, numbers of finished jobs kept (got 100)',
+    );
+    expect(resolve({ jobRetention: { completed: 0 } }).jobRetention).toEqual({ completed: 0, failed: 5000 });
   });
 });
 
@@ -190,5 +274,24 @@ describe('taskTokenSecret', () => {
   test('is kept when long enough; a short one is refused by name', () => {
     expect(resolve({ taskTokenSecret: 'x'.repeat(32) }).taskTokenSecret).toBe('x'.repeat(32));
     expect(messageOf({ connection, taskTokenSecret: 'short' })).toContain('taskTokenSecret');
+  });
+});
+
+describe('payloadClasses', () => {
+  class Money {
+    constructor(readonly amount: number) {}
+  }
+  test('named classes are kept; anything else, or two classes with one name, is refused', () => {
+    expect(resolve({ payloadClasses: [Money] }).payloadClasses).toEqual([Money]);
+    const Other = (() => class Money {})();
+    expect(messageOf({ connection, payloadClasses: [Money, Other] })).toBe(
+      'Invalid DurableModule options: payloadClasses has two classes named Money: the class name is what a payload records, so rename one',
+    );
+    expect(messageOf({ connection, payloadClasses: [Money, 'Address'] })).toBe(
+      'Invalid DurableModule options: payloadClasses must be an array of named classes, like [Money] (got Money, "Address")',
+    );
+    expect(messageOf({ connection, payloadClasses: Money })).toContain(
+      'payloadClasses must be an array of named classes',
+    );
   });
 });

@@ -1,7 +1,6 @@
 import type { Logger } from './core/ports/index.js';
 import { plainToInstance } from 'class-transformer';
 import {
-  IsArray,
   IsBoolean,
   IsInt,
   IsObject,
@@ -18,10 +17,12 @@ import {
 import { toMs, type Duration } from './core/duration.js';
 import type { ActivityCallOptions } from './core/definitions/metadata.js';
 import { InvalidOptionsError } from './core/errors/library.errors.js';
-import type { PayloadCodec } from './core/payload/data-converter.js';
+import { payloadClassesProblem, type PayloadCodec } from './core/payload/data-converter.js';
+import type { Type } from './core/types.js';
 import type { MetricsOptions } from './observability/metrics.js';
 import { MAX_SHARDS } from './store/shards.js';
-import { TASK_QUEUE_MESSAGE, TASK_QUEUE_NAME } from './core/task-queue-name.js';
+import { TASK_QUEUE_NAME, taskQueueNameProblem } from './core/task-queue-name.js';
+import { activityCallOptionsProblems, shown } from './core/definitions/call-options-problems.js';
 import { connectionProblem, type RedisConnectionOption } from './store/connection-option.js';
 
 /** Options of `DurableModule.forRoot()`. */
@@ -91,6 +92,17 @@ export interface DurableModuleOptions {
   maxPayloadBytes?: number;
   /** Transforms every stored payload, for example to encrypt it. @default none (plain JSON) */
   payloadCodec?: PayloadCodec;
+  /**
+   * Classes whose instances arrive as instances of them wherever they are in a payload (a
+   * result, a field of an argument, a signal, a heartbeat): a payload records each one's class
+   * name, and decoding sets the class's prototype on the fields that arrived (its constructor
+   * does not run). Keep the names stable, as with workflow types; a process that does not list
+   * a class (the command line) reads its instances as plain objects. Arguments whose declared
+   * type is a class need no entry here. @default []
+   * @example
+   * payloadClasses: [Money, Address]
+   */
+  payloadClasses?: Type<object>[];
   /** Defaults of every activity, below `@Activity` and per-call options. */
   activityDefaults?: ActivityCallOptions;
   /**
@@ -131,6 +143,7 @@ export interface ResolvedDurableOptions {
   retentionMs: number;
   maxPayloadBytes: number;
   payloadCodec?: PayloadCodec;
+  payloadClasses: Type<object>[];
   activityDefaults: ActivityCallOptions;
   taskTokenSecret?: string;
   jobRetention: { completed: number; failed: number };
@@ -173,11 +186,6 @@ class DurableOptionsSchema {
   @IsString()
   @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' })
   prefix?: string;
-  @IsOptional()
-  @IsArray()
-  @IsString({ each: true })
-  @Matches(TASK_QUEUE_NAME, { each: true, message: TASK_QUEUE_MESSAGE })
-  taskQueues?: string[];
   @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
   @IsOptional()
   @IsObject()
@@ -200,9 +208,30 @@ class DurableOptionsSchema {
   @IsOptional() @IsDuration() lockDuration?: Duration;
   @IsOptional() @IsDuration() retention?: Duration;
   @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
-  @IsOptional() @IsObject() activityDefaults?: object;
   @IsOptional() @IsString() @MinLength(32) taskTokenSecret?: string;
-  @IsOptional() @IsObject() jobRetention?: object;
+}
+
+/** The library's own class-validator schemas (not the app's DTOs). */
+export const OPTION_SCHEMAS: readonly unknown[] = [DurableOptionsSchema];
+
+function taskQueuesProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return [`taskQueues must be an array of task queue names (got ${shown(value)})`];
+  return value.flatMap((q) => taskQueueNameProblem(q, 'taskQueues') ?? []);
+}
+
+function jobRetentionProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`jobRetention must be { completed?, failed? }, numbers of finished jobs kept (got ${shown(value)})`];
+  const problems = (['completed', 'failed'] as const).flatMap((k) => {
+    const n = (value as Record<string, unknown>)[k];
+    return n === undefined || (Number.isInteger(n) && (n as number) >= 0)
+      ? []
+      : [`jobRetention.${k} must be a whole number of at least 0 (got ${shown(n)})`];
+  });
+  const unknown = Object.keys(value).filter((k) => k !== 'completed' && k !== 'failed');
+  return unknown.length ? [...problems, `jobRetention has unknown option(s): ${unknown.join(', ')}`] : problems;
 }
 
 function messages(errors: ValidationError[]): string[] {
@@ -214,10 +243,27 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
   if (!options || typeof options !== 'object')
     throw new InvalidOptionsError('DurableModule options are missing: pass at least { connection }');
   // The connection is checked apart: an ioredis instance must not go through plainToInstance.
-  const { payloadCodec, logger, connection, metrics, ...plain } = options;
+  // Nested options are checked by hand, so that a message names the path (activityDefaults.retry.initialInterval).
+  const {
+    payloadCodec,
+    payloadClasses,
+    logger,
+    connection,
+    metrics,
+    taskQueues,
+    activityDefaults,
+    jobRetention,
+    ...plain
+  } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
   const errors = validateSync(schema, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   const list = messages(errors.filter((e) => !e.constraints?.whitelistValidation));
+  list.push(
+    ...taskQueuesProblems(taskQueues),
+    ...activityCallOptionsProblems(activityDefaults, 'activityDefaults'),
+    ...jobRetentionProblems(jobRetention),
+    ...[payloadClassesProblem(payloadClasses) ?? []].flat(),
+  );
   const connectionError =
     connection === undefined
       ? 'connection is required: a redis:// URL, ioredis options or an ioredis instance'
@@ -253,6 +299,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     retentionMs: toMs(options.retention ?? '7 days'),
     maxPayloadBytes: options.maxPayloadBytes ?? 2 * 1024 * 1024,
     payloadCodec,
+    payloadClasses: [...(payloadClasses ?? [])],
     activityDefaults: options.activityDefaults ?? {},
     taskTokenSecret: options.taskTokenSecret,
     jobRetention: { completed: 1000, failed: 5000, ...(options.jobRetention ?? {}) },

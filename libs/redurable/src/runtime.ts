@@ -138,7 +138,11 @@ export class DurableRuntime {
     const catalog = (this.catalog = new RedisCatalogStore(redis, this.keys));
     this.scheduleStore = new ScheduleStore(redis, this.keys);
     this.watcher = new ClosedWatcher(redis, this.keys.closedChannel());
-    const converter = (this.converter = new DataConverter(options.maxPayloadBytes, options.payloadCodec));
+    const converter = (this.converter = new DataConverter(
+      options.maxPayloadBytes,
+      options.payloadCodec,
+      options.payloadClasses,
+    ));
     // BullMQ, and the writes from outside a task.
     const queues = (this.queues = new QueueSet(
       redis,

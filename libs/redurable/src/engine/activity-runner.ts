@@ -25,6 +25,7 @@ import {
   type ResolvedRetryPolicy,
 } from '../core/retry-policy.js';
 import type { LocalActivityRunner, LocalCommand } from './commands.js';
+import { asDeclaredTypes } from '../core/payload/declared-types.js';
 
 /** The options in force for an attempt. */
 export interface Effective {
@@ -196,7 +197,8 @@ export class ActivityRunner implements LocalActivityRunner {
         `Activity type '${data.activityType}' is not registered on this worker: add its @Activities class to the module's providers`,
         'ActivityNotRegistered',
       );
-    const args = this.converter.decodeAll(data.input, step);
+    // Arguments declared as classes arrive as instances of them.
+    const args = asDeclaredTypes(def.instance, def.methodName, this.converter.decodeAll(data.input, step));
     const value = await this.invoke(def, args, data, attempt, eff, deadline, shutdown, beat, step);
     if (beat.completeAsync?.requested) return AWAIT_COMPLETION;
     return this.converter.encode(value, `result of ${step}`);

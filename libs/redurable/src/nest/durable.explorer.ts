@@ -4,6 +4,8 @@ import type { Type } from '@nestjs/common';
 import { ACTIVITIES_METADATA, WORKFLOW_METADATA } from '../core/definitions/metadata.js';
 import { DurableRuntime } from '../runtime.js';
 import { WorkflowClasses } from '../core/definitions/workflow-classes.js';
+import { checkArgumentTypesKnown } from '../client/input-validation.js';
+import { OPTION_SCHEMAS } from '../options.js';
 
 /** Finds `@Workflow` classes and `@Activities` providers at bootstrap and registers them. */
 @Injectable()
@@ -35,5 +37,10 @@ export class DurableExplorer implements OnModuleInit {
         this.runtime.registry.addActivities(instance, this.scanner.getAllMethodNames(Object.getPrototypeOf(instance)));
       }
     }
+    // Once every provider is in: a workflow this process runs must find its injected activities here,
+    // and DTO arguments must be validated (their types known).
+    const { registry } = this.runtime;
+    if (this.runtime.options.worker) registry.checkInjectedActivities(this.runtime.servedTaskQueues());
+    for (const def of registry.workflows.values()) checkArgumentTypesKnown(def, OPTION_SCHEMAS);
   }
 }

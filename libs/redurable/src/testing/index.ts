@@ -1,3 +1,3 @@
 /** `redurable/testing`: helpers for testing your workflows. */
-export { replayHistory, type ReplayResult } from './replay-history.js';
+export { replayHistory, type ReplayOptions, type ReplayResult } from './replay-history.js';
 export { TestWorkflowEnvironment, type TestEnvironmentOptions } from './test-environment.js';

@@ -15,6 +15,14 @@ export interface ReplayResult {
   newCommands: number;
 }
 
+/** Options of {@link replayHistory}: those of the app's module that decode its payloads. */
+export interface ReplayOptions {
+  /** The app's `payloadCodec`, when its payloads are encoded (encrypted). */
+  payloadCodec?: PayloadCodec;
+  /** The app's `payloadClasses`, so that their instances replay as instances. */
+  payloadClasses?: Type<object>[];
+}
+
 /**
  * Replays a recorded history (from `handle.fetchHistory()`) against the current workflow
  * code, without Redis. Throws a NonDeterminismError naming the first step where code and
@@ -23,20 +31,16 @@ export interface ReplayResult {
 export async function replayHistory(
   workflow: Type<object>,
   history: HistoryEvent[],
-  options: { payloadCodec?: PayloadCodec } = {},
+  options: ReplayOptions = {},
 ): Promise<ReplayResult> {
   return withDeterminism(() => replay(workflow, history, options));
 }
 
-async function replay(
-  workflow: Type<object>,
-  history: HistoryEvent[],
-  options: { payloadCodec?: PayloadCodec },
-): Promise<ReplayResult> {
+async function replay(workflow: Type<object>, history: HistoryEvent[], options: ReplayOptions): Promise<ReplayResult> {
   const started = history[0] as WorkflowExecutionStarted | undefined;
   if (!started || started.type !== 'WorkflowExecutionStarted')
     throw new TypeError('A history must begin with WorkflowExecutionStarted');
-  const converter = new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec);
+  const converter = new DataConverter(Number.MAX_SAFE_INTEGER, options.payloadCodec, options.payloadClasses);
   const activation = new WorkflowActivation(workflowDefinitionOf(workflow), started, converter);
   await activation.activate(history.map((event, i) => ({ streamId: `${event.ts}-${i}`, event })));
   const closing = activation.takeClosing() ?? activation.closingState;

@@ -31,6 +31,7 @@ import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
 import { PendingCalls, type PendingCompletion, type WaitingCondition } from './pending-calls.js';
 import { MessageHandlers } from './message-handlers.js';
+import { asDeclaredTypes } from '../core/payload/declared-types.js';
 import {
   activityFailureOf,
   childFailureOf,
@@ -405,7 +406,7 @@ export class WorkflowActivation implements Activator {
       let result: Promise<unknown>;
       try {
         this.instance = createWorkflowInstance(this.definition);
-        result = Promise.resolve(this.instance[runMethod](...args));
+        result = Promise.resolve(this.instance[runMethod](...asDeclaredTypes(this.instance, runMethod, args)));
       } catch (err) {
         result = Promise.reject(err);
       }

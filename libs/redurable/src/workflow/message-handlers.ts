@@ -5,6 +5,7 @@ import type { WorkflowUpdateAccepted } from '../core/events.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import type { Activator } from './context.js';
 import { nonCancellableScope, queryScope } from './scopes.js';
+import { asDeclaredTypes } from '../core/payload/declared-types.js';
 
 /** What the handlers need of the execution they run in. */
 export interface HandlerHost extends Pick<Activator, 'info' | 'converter' | 'schedule'> {
@@ -42,7 +43,9 @@ export class MessageHandlers {
     if (!args) return;
     host.inContext(() => {
       try {
-        Promise.resolve(host.instance![method](...args)).catch((err) => host.fail(err));
+        Promise.resolve(host.instance![method](...asDeclaredTypes(host.instance!, method, args))).catch((err) =>
+          host.fail(err),
+        );
       } catch (err) {
         host.fail(err);
       }
@@ -76,7 +79,8 @@ export class MessageHandlers {
     host.inContext(() => {
       try {
         if (!handler) throw this.unknownUpdate(event.updateName);
-        Promise.resolve(host.instance![handler.method](...args)).then((value) => {
+        const typed = asDeclaredTypes(host.instance!, handler.method, args);
+        Promise.resolve(host.instance![handler.method](...typed)).then((value) => {
           let result: string;
           try {
             result = host.converter.encode(
@@ -105,7 +109,9 @@ export class MessageHandlers {
     if (!handler) throw this.unknownUpdate(name);
     if (!handler.validator || !host.instance) return;
     try {
-      host.inContext(() => queryScope.run(true, () => handler.validator!.apply(host.instance, args)));
+      // The validator takes the handler's parameters, so it gets the arguments as the handler declares them.
+      const typed = asDeclaredTypes(host.instance, handler.method, args);
+      host.inContext(() => queryScope.run(true, () => handler.validator!.apply(host.instance, typed)));
     } catch (err) {
       throw new WorkflowUpdateRejectedError(
         host.info.workflowId,
@@ -124,7 +130,8 @@ export class MessageHandlers {
         `Workflow '${host.info.workflowType}' has no query '${name}': known queries are ${Object.keys(host.definition.queries).join(', ') || '(none)'}`,
       );
     }
-    return host.inContext(() => queryScope.run(true, () => host.instance![method](...args)));
+    const typed = asDeclaredTypes(host.instance, method, args);
+    return host.inContext(() => queryScope.run(true, () => host.instance![method](...typed)));
   }
 
   private unknownUpdate(name: string): UnknownUpdateError {

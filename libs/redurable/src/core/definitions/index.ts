@@ -1,5 +1,11 @@
 export * from './workflow.decorator.js';
 export * from './activity.decorator.js';
 export { ActivityOptions, LocalActivityOptions } from './injection.decorator.js';
-export type { WorkflowOptions, ActivityCallOptions, CompensatedBy, UpdateOptions } from './metadata.js';
+export type {
+  WorkflowOptions,
+  ActivityCallOptions,
+  CompensatedBy,
+  UpdateOptions,
+  UpdateValidator,
+} from './metadata.js';
 export { Schedule, type ScheduleDecoratorOptions } from './schedule.decorator.js';

@@ -30,17 +30,26 @@ export interface WorkflowOptions {
   searchAttributes?: SearchAttributeDeclarations;
 }
 
-/** Options of {@link Update}. */
-export interface UpdateOptions {
+/**
+ * An update validator: called with the update's arguments, the workflow instance as `this`.
+ * Its parameters must match the handler's (checked where `@Update` decorates the method).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `this` is the workflow instance and the arguments are the handler's, which the options object cannot know; @Update checks them against the method
+export type UpdateValidator = (this: any, ...args: any[]) => void;
+
+/** Options of {@link Update}; `V` is the validator's type, checked against the handler's parameters. */
+export interface UpdateOptions<V extends UpdateValidator = UpdateValidator> {
   /** Update name used by `handle.executeUpdate(name, ...)`. @default the method name */
   name?: string;
   /**
    * Runs before anything is recorded, with the update's arguments and the workflow instance
    * as `this` (its state as of the latest event); throwing rejects the update: the caller gets
    * a WorkflowUpdateRejectedError and the history does not change. Read-only, like a query.
+   * Its parameters are the handler's (it may take fewer): a validator whose parameter types
+   * differ from the handler's does not compile. Annotate them (`validator(limit: number)`);
+   * unannotated they are `any`.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `this` is the workflow instance, whose type a decorator cannot know
-  validator?: (this: any, ...args: any[]) => void;
+  validator?: V;
 }
 
 /** An update handler: its method and validator. */

@@ -151,6 +151,35 @@ export class DurableRegistry {
     }
   }
 
+  /**
+   * Refuses, at boot, a workflow this process runs whose constructor takes an `@Activities`
+   * class that is not a provider here, when that class's activities would run here: as local
+   * activities (always in the workflow task), or queued on a task queue `served` lists. Every
+   * attempt would fail with "not registered on this worker" otherwise. Activities routed to a
+   * task queue this process does not serve (another service's) need no provider here.
+   */
+  checkInjectedActivities(served: string[]): void {
+    const provided = new Set([...this.activities.values()].map((a) => a.instance.constructor));
+    for (const def of this.workflows.values()) {
+      if (!served.includes(def.taskQueue)) continue;
+      for (const injected of def.inject) {
+        const cls = injected.activities;
+        if (provided.has(cls)) continue;
+        const callQueue = injected.local ? undefined : (injected.options as { taskQueue?: string }).taskQueue;
+        const queues = activityMethodNames(cls).map(
+          (m) => callQueue ?? activityMetadataOf(cls, m)?.taskQueue ?? def.taskQueue,
+        );
+        const runsHere = injected.local ? queues.length > 0 : queues.some((q) => served.includes(q));
+        if (!runsHere) continue;
+        throw new InvalidWorkflowClassError(
+          `Workflow ${def.cls.name} takes ${cls.name} in its constructor, but ${cls.name} is not a provider of this app, ` +
+            `so its activities (${injected.local ? 'local activities, run in the workflow task' : `task queue '${queues.find((q) => served.includes(q))}', served here`}) ` +
+            `would fail on every attempt: add ${cls.name} to a module's providers (as in @Module({ imports: [DurableModule.forFeature([${def.cls.name}])], providers: [${cls.name}] }))`,
+        );
+      }
+    }
+  }
+
   /** Task queues this process can serve: those of its workflows and activity classes. */
   taskQueues(): string[] {
     const queues = new Set<string>();
@@ -159,6 +188,18 @@ export class DurableRegistry {
       if (a.options.taskQueue ?? a.classTaskQueue) queues.add((a.options.taskQueue ?? a.classTaskQueue)!);
     return [...queues];
   }
+}
+
+/** The `@Activity` methods of an `@Activities` class, its base classes' included. */
+function activityMethodNames(cls: Type<object>): string[] {
+  const names = new Set<string>();
+  for (
+    let proto = cls.prototype as object | null;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  )
+    for (const name of Object.getOwnPropertyNames(proto)) if (activityMetadataOf(cls, name)) names.add(name);
+  return [...names];
 }
 
 /**

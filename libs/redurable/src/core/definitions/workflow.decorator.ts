@@ -6,6 +6,7 @@ import {
   WORKFLOW_RUN_METADATA,
   type UpdateHandlerMetadata,
   type UpdateOptions,
+  type UpdateValidator,
   type WorkflowMetadata,
   type WorkflowOptions,
 } from './metadata.js';
@@ -76,8 +77,10 @@ export function Query(name?: string): MethodDecorator {
  * @Update({ validator(limit: number) { if (limit <= 0) throw new Error('the limit must be positive'); } })
  * async changeLimit(limit: number): Promise<number> { const old = this.limit; this.limit = limit; return old; }
  */
-export function Update(options: UpdateOptions = {}): MethodDecorator {
-  return (target, propertyKey) => {
+export function Update<V extends UpdateValidator = UpdateValidator>(
+  options: UpdateOptions<V> = {},
+): UpdateDecorator<V> {
+  const decorator = (target: object, propertyKey: string | symbol): void => {
     const existing = (Reflect.getMetadata(UPDATES_METADATA, target.constructor) ?? {}) as Record<
       string,
       UpdateHandlerMetadata
@@ -92,4 +95,24 @@ export function Update(options: UpdateOptions = {}): MethodDecorator {
       target.constructor,
     );
   };
+  return decorator as UpdateDecorator<V>;
 }
+
+/**
+ * What `@Update` returns: a method decorator that checks the validator against the method it
+ * decorates. TypeScript types a decorator factory's arguments before it sees the method, so the
+ * check is the decorator's return type: void when the validator accepts the handler's
+ * arguments, else a message, which TypeScript reports at the decorator.
+ */
+export type UpdateDecorator<V extends UpdateValidator> = <M extends (...args: never[]) => unknown>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => UpdateCheck<V, M>;
+
+/** void when validator `V` can be called with handler `M`'s arguments. */
+export type UpdateCheck<V extends UpdateValidator, M> = M extends (...args: infer A) => unknown
+  ? [V] extends [(this: never, ...args: A) => void]
+    ? void
+    : { error: "the validator's parameters do not match the update handler's: give it the handler's parameter types" }
+  : void;
