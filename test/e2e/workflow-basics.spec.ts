@@ -143,6 +143,34 @@ describe('a workflow with three activities', () => {
   });
 });
 
+@Injectable()
+@Activities({ taskQueue: 'mailers' })
+class MailActivities {
+  @Activity() async mail(to: string): Promise<string> {
+    return `mailed ${to}`;
+  }
+}
+
+@Workflow({ taskQueue: 'signups' })
+class SignupWorkflow {
+  private readonly mailer = proxyActivities(MailActivities);
+
+  @WorkflowRun()
+  async run(to: string): Promise<string> {
+    return this.mailer.mail(to);
+  }
+}
+
+describe('task queues', () => {
+  test("an @Activities({ taskQueue }) class's activities run on that task queue, not the workflow's", async () => {
+    t = await createTestApp([MailActivities, SignupWorkflow]);
+    const handle = await t.client.start(SignupWorkflow, { workflowId: 'signup-1', args: ['ada'] });
+    expect(await handle.result()).toBe('mailed ada');
+    const scheduled = (await handle.fetchHistory()).find((e) => e.type === 'ActivityTaskScheduled');
+    expect(scheduled).toMatchObject({ activityType: 'mail', options: { taskQueue: 'mailers' } });
+  });
+});
+
 describe('eager start', () => {
   /** Job ids BullMQ reports as added to the workflow queue of 'orders' (its events stream). */
   async function addedWorkflowJobs(app: TestApp): Promise<string[]> {

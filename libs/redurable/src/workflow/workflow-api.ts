@@ -2,7 +2,12 @@ import type { Type } from '../core/types.js';
 import { optionalMs, toMs, type Duration } from '../core/duration.js';
 import { InvalidDurationError } from '../core/errors/library.errors.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
-import type { ActivityCallOptions, LocalActivityOptions } from '../core/definitions/metadata.js';
+import {
+  ACTIVITIES_METADATA,
+  type ActivityCallOptions,
+  type LocalActivityOptions,
+} from '../core/definitions/metadata.js';
+import type { ActivitiesOptions } from '../core/definitions/activity.decorator.js';
 import type { RecordedActivityOptions } from '../core/events.js';
 import { compensationScope, currentActivation } from './context.js';
 import { LocalActivityBackoff } from './local-backoff.js';
@@ -84,6 +89,8 @@ export function executeActivity<R = unknown>(
  * // in @WorkflowRun: const txId = await this.bank.withdraw(input);
  */
 export function proxyActivities<T extends object>(cls: Type<T>, options: ActivityCallOptions = {}): ActivityProxy<T> {
+  // The task queue: the call's, else the method's `@Activity`, else the class's `@Activities`, else the workflow's.
+  const classTaskQueue = (Reflect.getMetadata(ACTIVITIES_METADATA, cls) as ActivitiesOptions | undefined)?.taskQueue;
   return new Proxy({} as ActivityProxy<T>, {
     get(_, prop) {
       if (prop === PROXY_SOURCE) return { cls, options };
@@ -91,7 +98,10 @@ export function proxyActivities<T extends object>(cls: Type<T>, options: Activit
       const meta = activityMetadataOf(cls, prop);
       const activityType = meta?.name ?? prop;
       return (...args: unknown[]) => {
-        const merged: ActivityCallOptions = { ...options, taskQueue: options.taskQueue ?? meta?.taskQueue };
+        const merged: ActivityCallOptions = {
+          ...options,
+          taskQueue: options.taskQueue ?? meta?.taskQueue ?? classTaskQueue,
+        };
         return executeActivity(activityType, args, merged);
       };
     },

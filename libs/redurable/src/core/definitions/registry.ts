@@ -166,8 +166,9 @@ export class DurableRegistry {
         const cls = injected.activities;
         if (provided.has(cls)) continue;
         const callQueue = injected.local ? undefined : (injected.options as { taskQueue?: string }).taskQueue;
+        const classQueue = (Reflect.getMetadata(ACTIVITIES_METADATA, cls) as ActivitiesOptions | undefined)?.taskQueue;
         const queues = activityMethodNames(cls).map(
-          (m) => callQueue ?? activityMetadataOf(cls, m)?.taskQueue ?? def.taskQueue,
+          (m) => callQueue ?? activityMetadataOf(cls, m)?.taskQueue ?? classQueue ?? def.taskQueue,
         );
         const runsHere = injected.local ? queues.length > 0 : queues.some((q) => served.includes(q));
         if (!runsHere) continue;
