@@ -26,6 +26,8 @@ import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import { outsideWorkflowCode, workflowStorage, type Activator, type WorkflowInfo } from './context.js';
 import { seededRandom } from './prng.js';
+import { ReplayLog } from './replay-log.js';
+import type { Logger } from '../core/ports/logger.js';
 import { cancellationScopeStorage, nonCancellableScope, queryScope, type ScopeState } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
@@ -74,10 +76,7 @@ export class WorkflowActivation implements Activator {
   private newCommands: NewCommand[] = [];
   private closing?: Closing;
   private nondeterminism?: NonDeterminismError;
-  /**
-   * Fails the task (retried), not the workflow: a recorded payload this worker cannot decode, a
-   * bad argument to a durable call, a call workflow code may not make, a setTimeout callback's throw.
-   */
+  /** Fails the task (retried), not the workflow: an undecodable payload, a bad argument, a forbidden call. */
   private taskError?: Error;
   private started = false;
   private closedInHistory = false;
@@ -86,13 +85,17 @@ export class WorkflowActivation implements Activator {
 
   /** Runs outside workflow code: a payload codec is the app's code (encryption draws real random bytes). */
   readonly converter: DataConverter;
+  /** Where `workflowLogger()` lines go, once each: to `logger` (a worker's; none in a caller's replay). */
+  readonly logs: ReplayLog;
 
   constructor(
     readonly definition: WorkflowDefinition,
     private readonly startEvent: WorkflowExecutionStarted,
     converter: DataConverter,
+    logger?: Logger,
   ) {
     this.converter = outsideWorkflowCode(converter);
+    this.logs = new ReplayLog(logger, () => ({ streamId: this.lastId, replaying: this.replaying }));
     this.info = {
       workflowId: startEvent.workflowId,
       runId: startEvent.runId,

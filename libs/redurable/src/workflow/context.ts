@@ -51,6 +51,8 @@ export interface Activator {
   readonly replaying: boolean;
   upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void;
   condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean>;
+  /** Where `workflowLogger()` lines go: printed once, never while the code replays (a ReplayLog). */
+  readonly logs: { write(level: 'log' | 'warn' | 'error' | 'debug', message: string, stack?: string): void };
   /** Rejects the durable calls and conditions made inside `scope` (or scopes within it). */
   cancelScope(scope: ScopeState, failure: CancelledFailure): void;
 }
