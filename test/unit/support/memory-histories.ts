@@ -229,6 +229,11 @@ export class MemoryHistories
     if (meta) meta.hasChildren = true;
   }
 
+  /** Not kept here: a replay in these tests prints every workflowLogger() line past its recorded commands. */
+  async seenThrough(): Promise<string | undefined> {
+    return undefined;
+  }
+
   // ---- writes from outside a task ----
 
   /** A signal, update or cancellation request (request ids are not remembered: see the class comment). */

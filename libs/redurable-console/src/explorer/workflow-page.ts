@@ -13,6 +13,8 @@ const payload = (v: View): string =>
 function taskFailureText(message: string): string {
   if (message.includes('NonDeterminismError'))
     return 'The workflow code no longer matches the history this run recorded (a deploy changed what it does). Deploy code that replays this history (use patched() for the change), or terminate the run.';
+  if (message.includes('DeterminismViolationError'))
+    return 'The workflow code made a call that cannot be replayed (named below). Move it where the message says (an activity, sleep(), uuid4()) and deploy: the run resumes.';
   if (message.includes('CorruptHistoryError'))
     return "An entry of this run's history cannot be read. The run cannot move until the entry is repaired; other workflows are not affected.";
   if (message.includes('Cannot decode'))

@@ -361,7 +361,12 @@ export class WorkflowTaskRunner {
       activation.fence = lease.fence;
       let pending = resume?.pending ?? [];
       for (;;) {
-        await activation.activate(events);
+        try {
+          await activation.activate(events);
+        } finally {
+          // The lines its replay logged for events no committed task had run: printed now, once.
+          if (replayed) await activation.logs.release(() => store.seenThrough(workflowId, runId));
+        }
         let more: StoredEvent[] | undefined;
         try {
           more = await this.commits.commitRound(activation, taskQueue, replayed, pending);
@@ -401,7 +406,7 @@ export class WorkflowTaskRunner {
       throw new Error('History does not begin with WorkflowExecutionStarted');
     const definition = this.deps.registry.workflows.get(started.workflowType);
     if (!definition) throw new UnknownWorkflowTypeError(started.workflowType);
-    return new WorkflowActivation(definition, started, this.deps.converter);
+    return new WorkflowActivation(definition, started, this.deps.converter, this.deps.logger);
   }
 
   private async failTask(

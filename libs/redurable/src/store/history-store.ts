@@ -373,7 +373,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         clean: args.clean,
         requestId: randomUUID(),
         sa: upsertedMap(args.events),
-        ...(args.claims ? { runId, ...claimArgs(args.claims) } : {}),
+        runId,
+        ...(args.claims ? claimArgs(args.claims) : {}),
       },
       args.events.map((e) => JSON.stringify(e)),
       { runId, fence: args.fence },
@@ -437,6 +438,12 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       [],
       { fence },
     );
+  }
+
+  /** The stream id of the last event of run `runId` that a committed task ran the code on, if any. */
+  async seenThrough(workflowId: string, runId: string): Promise<string | undefined> {
+    const seen = await this.redis.hget(this.keys.meta(workflowId), M.seen);
+    return seen?.startsWith(`${runId}/`) ? seen.slice(runId.length + 1) : undefined;
   }
 
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */

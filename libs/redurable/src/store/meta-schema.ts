@@ -76,6 +76,11 @@ const SCRIPT_ONLY = {
    * another run is stale and ignored.
    */
   claim: optionalText('c:'),
+  /**
+   * `<runId>/<stream id>`: the last event a committed workflow task had run the code on. A worker
+   * replaying the run prints no `workflowLogger()` line for the events up to it (see ReplayLog).
+   */
+  seen: optionalText('seen'),
 };
 
 /** Every field of the meta hash: its name in Redis, by the name code uses. */

@@ -1,4 +1,4 @@
-import { type InvalidDurationError, NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
+import { NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import {
   mergeSearchAttributes,
@@ -24,8 +24,10 @@ import {
 } from '../core/events.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
-import { workflowStorage, type Activator, type WorkflowInfo } from './context.js';
+import { outsideWorkflowCode, workflowStorage, type Activator, type WorkflowInfo } from './context.js';
 import { seededRandom } from './prng.js';
+import { ReplayLog } from './replay-log.js';
+import type { Logger } from '../core/ports/logger.js';
 import { cancellationScopeStorage, nonCancellableScope, queryScope, type ScopeState } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { createWorkflowInstance } from './workflow-factory.js';
@@ -74,18 +76,26 @@ export class WorkflowActivation implements Activator {
   private newCommands: NewCommand[] = [];
   private closing?: Closing;
   private nondeterminism?: NonDeterminismError;
-  /** A recorded payload this worker cannot decode: the task fails (and is retried), not the workflow. */
-  private taskError?: PayloadError | InvalidDurationError | InvalidSearchAttributeError;
+  /** Fails the task (retried), not the workflow: an undecodable payload, a bad argument, a forbidden call. */
+  private taskError?: Error;
   private started = false;
   private closedInHistory = false;
   /** The search attributes as recorded (typed), after the upserts the code has made so far. */
   recordedSearchAttributes: RecordedSearchAttributes;
 
+  /** Runs outside workflow code: a payload codec is the app's code (encryption draws real random bytes). */
+  readonly converter: DataConverter;
+  /** Where `workflowLogger()` lines go, once each: to `logger` (a worker's; none in a caller's replay). */
+  readonly logs: ReplayLog;
+
   constructor(
     readonly definition: WorkflowDefinition,
     private readonly startEvent: WorkflowExecutionStarted,
-    readonly converter: DataConverter,
+    converter: DataConverter,
+    logger?: Logger,
   ) {
+    this.converter = outsideWorkflowCode(converter);
+    this.logs = new ReplayLog(logger, () => ({ streamId: this.lastId, replaying: this.replaying }));
     this.info = {
       workflowId: startEvent.workflowId,
       runId: startEvent.runId,
@@ -230,11 +240,12 @@ export class WorkflowActivation implements Activator {
   }
 
   /**
-   * A durable call made with a bad argument (an invalid duration): the workflow task fails with
-   * `err` (retried with backoff, shown by `describe()`), nothing of it is recorded, and the
-   * call never settles, so the code goes no further. A deploy that fixes the code resumes it.
+   * A durable call made with a bad argument (an invalid duration), or a call workflow code may
+   * not make (a DeterminismViolationError): the workflow task fails with `err` (retried with
+   * backoff, shown by `describe()`), nothing of it is recorded, and the call never settles, so
+   * the code goes no further. A deploy that fixes the code resumes it.
    */
-  refuse<T>(err: InvalidDurationError | InvalidSearchAttributeError): Promise<T> {
+  refuse<T>(err: Error): Promise<T> {
     this.taskError ??= err;
     return new Promise<T>(() => undefined);
   }

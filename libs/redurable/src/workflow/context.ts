@@ -1,7 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotInWorkflowContextError } from '../core/errors/library.errors.js';
-import type { InvalidDurationError } from '../core/errors/library.errors.js';
-import type { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import type { CancelledFailure } from '../core/errors/workflow-control.js';
 import type { CommandEvent, NewCommand } from '../core/events.js';
 import type { DataConverter } from '../core/payload/data-converter.js';
@@ -42,14 +40,19 @@ export interface Activator {
     command: (seq: number, recorded?: CommandEvent) => NewCommand,
     opts?: { immediate?: (cmd: NewCommand) => T },
   ): Promise<T>;
-  /** A durable call made with a bad argument: the workflow task fails with `err`, nothing is recorded. */
-  refuse<T>(err: InvalidDurationError | InvalidSearchAttributeError): Promise<T>;
+  /**
+   * A durable call made with a bad argument, or a call workflow code may not make: the workflow
+   * task fails with `err`, nothing is recorded, and the returned promise never settles.
+   */
+  refuse<T>(err: Error): Promise<T>;
   /** The command recorded for the next sequence number, if any. */
   peekRecorded(): CommandEvent | undefined;
   /** True while the code is still behind its recorded history. */
   readonly replaying: boolean;
   upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void;
   condition(predicate: () => boolean, startTimer?: () => Promise<void>): Promise<boolean>;
+  /** Where `workflowLogger()` lines go: printed once, never while the code replays (a ReplayLog). */
+  readonly logs: { write(level: 'log' | 'warn' | 'error' | 'debug', message: string, stack?: string): void };
   /** Rejects the durable calls and conditions made inside `scope` (or scopes within it). */
   cancelScope(scope: ScopeState, failure: CancelledFailure): void;
 }
@@ -66,3 +69,20 @@ export function currentActivation(api: string): Activator {
 
 /** True while `saga.compensate()` runs: activities scheduled in it are marked as compensations. */
 export const compensationScope = new AsyncLocalStorage<boolean>();
+
+/**
+ * `target` with each method run outside workflow code (`workflowStorage.exit`): for the app's
+ * own code that workflow code reaches through the library, such as a payload codec (encryption
+ * draws real random bytes) or a logger (it may write to a file), which the determinism guard
+ * must neither intercept nor make deterministic.
+ */
+export function outsideWorkflowCode<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(obj, prop) {
+      const value: unknown = Reflect.get(obj, prop, obj);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        workflowStorage.exit(() => (value as (...a: unknown[]) => unknown).apply(obj, args));
+    },
+  });
+}

@@ -1,13 +1,16 @@
 import { workflowStorage } from './context.js';
+import { installIntercepts } from './intercepts.js';
 
 /** How many holders need the guard (workers, a query replaying in the caller's process). */
 let holders = 0;
 let restore: (() => void) | undefined;
 
 /**
- * Makes `Date.now()`, `new Date()` (no arguments) and `Math.random()` deterministic inside
- * workflow code: history time and a PRNG seeded by the run id. Outside workflow code they behave
- * as usual. Installed while something runs workflow code in this process (the workers, from
+ * Makes `Date.now()`, `new Date()` (no arguments), `Math.random()`, `crypto.randomUUID()` and
+ * `crypto.getRandomValues()` deterministic inside workflow code (history time, a PRNG seeded by
+ * the run id), makes `setTimeout` a durable timer there, and fails the workflow task on calls that
+ * cannot be replayed (`setInterval`, `fetch`, network and file I/O, see intercepts.ts). Outside
+ * workflow code they behave as usual. Installed while something runs workflow code in this process (the workers, from
  * start to shutdown; a query or an update validator replaying in the caller's process, for that
  * call), and removed when the last of them releases it: importing the library changes nothing.
  * Returns the release function (calling it twice releases once).
@@ -61,7 +64,9 @@ function patchGlobals(): () => void {
       return activation ? new target(activation.now).toString() : Reflect.apply(target, thisArg, args);
     },
   });
+  const removeIntercepts = installIntercepts();
   return () => {
+    removeIntercepts();
     globalThis.Date = RealDate;
     RealDate.now = originalNow;
     Math.random = originalRandom;

@@ -20,6 +20,7 @@ export {
   type ActivityProxy,
 } from './workflow-api.js';
 export type { WorkflowInfo } from './context.js';
+export { workflowLogger, type WorkflowLogger } from './workflow-logger.js';
 export { CancellationScope } from './cancellation-scope.js';
 export {
   condition,

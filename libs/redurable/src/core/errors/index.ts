@@ -55,6 +55,7 @@ export {
 } from './update.errors.js';
 export { InvalidResetPointError } from './reset.errors.js';
 export { NoWorkerAnsweredError, type WorkerMessageKind } from './remote.errors.js';
+export { DeterminismViolationError } from './determinism.errors.js';
 export {
   InvalidScheduleError,
   ScheduleAlreadyExistsError,

@@ -269,6 +269,11 @@ export interface WorkflowTaskStore
   completeAndCommit(step: SpeculativeStep): Promise<SpeculativeResult>;
   /** Appends a task's events under its fence; throws LeaseLostError when the lease is no longer `fence`. */
   commit(request: CommitRequest): Promise<CommitResult>;
+  /**
+   * The stream id of the last event of run `runId` that a committed task ran the code on (so a
+   * replay logs nothing up to it); undefined when no task committed yet.
+   */
+  seenThrough(workflowId: string, runId: string): Promise<string | undefined>;
   /** Extends a held lease by its ttl; throws LeaseLostError when the lease is no longer `fence`. */
   renewLease(workflowId: string, runId: string, fence: number, lastId: string, leaseTtlMs: number): Promise<void>;
   /** Releases the lease after a failed task, marking it for a retry; undefined when the lease was already lost. */

@@ -17,8 +17,9 @@
      activities' outcomes: refuse if an event arrived since the caller's view), requestId (a
      resent copy returns the first reply, see lease-memo), sa? (the run's search attributes JSON
      after the events' upserts: replaces the meta's map and its index entries), workflowId, idx,
-     runId, claims? (seqs of the events' activities this worker runs eagerly: claimed for
-     claimOwner for claimTtl ms, see activity-claims)
+     runId? (with lastId, kept as the meta's `seen`: the code has run every event up to it, so
+     a worker replaying the run logs nothing for them), claims? (seqs of the events' activities
+     this worker runs eagerly: claimed for claimOwner for claimTtl ms, see activity-claims)
   ARGV[2..]: event JSONs to append, in order
 
   Returns
@@ -71,6 +72,7 @@ elseif O.closeStatus then
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
 end
 checkSoon(meta, now) -- the run goes on: the sweep looks at it one lease ttl from now
+if O.runId and O.lastId ~= '' then redis.call('HSET', meta, M.seen, O.runId .. '/' .. O.lastId) end
 claimActivities(meta, O.runId, O.claims, O.claimOwner, O.claimTtl, now)
 if O.dispatchMark == 'set' then
   redis.call('HSET', meta, M.dispatchAt, now)

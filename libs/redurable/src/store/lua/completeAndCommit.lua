@@ -67,6 +67,7 @@ if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~=
       redis.call('HSET', meta, M.lease, '', M.dirty, 0)
     end
     if O.dispatch then redis.call('HSET', meta, M.dispatchAt, now) end
+    redis.call('HSET', meta, M.seen, O.runId .. '/' .. lastId) -- the code has run the outcome (see commitTask)
     claimActivities(meta, O.runId, O.claims, O.claimOwner, O.claimTtl, now)
     checkSoon(meta, now)
   end
