@@ -21,6 +21,8 @@ function harness() {
   const statuses = new Map<string, string>();
   const closing = new Set<string>();
   const started: string[] = [];
+  /** Runs before each start (a test simulates a stall there). */
+  const hooks = { beforeStart: () => {} };
   const processor = new ScheduleProcessor({
     store,
     histories: {
@@ -39,6 +41,7 @@ function harness() {
     converter: new DataConverter(1 << 20),
     workflows: {
       async start(_type, options) {
+        hooks.beforeStart();
         started.push(options.workflowId!);
         statuses.set(options.workflowId!, 'running');
         return { runId: `run-${options.workflowId}` };
@@ -51,7 +54,7 @@ function harness() {
     logger: new RecordingLogger(),
     settings: { leaseTtlMs: 30_000 },
   });
-  return { clock, store, statuses, closing, started, processor };
+  return { clock, store, statuses, closing, started, hooks, processor };
 }
 
 const def: StoredDefinition = {
@@ -94,5 +97,32 @@ describe('schedules: BUFFER_ONE', () => {
     expect(state.buffered?.fireTime).toBe(H);
     expect(state.running.map((r) => r.workflowId)).toEqual([idOf(H - HOUR)]);
     expect(state.cursor).toBe(H);
+  });
+});
+
+describe('schedules: a pass that lost its lock', () => {
+  test('stays listed in the holds, so the sweep wakes the schedule and handles the fire it left', async () => {
+    const h = harness();
+    h.store.records.set('s', {
+      def: { ...def, policies: { ...def.policies, overlap: 'ALLOW_ALL' } },
+      state: {
+        paused: false,
+        cursor: H - HOUR,
+        running: [],
+        counts: { started: 0, skipped: 0, missed: 0, failed: 0 },
+        createdAt: 0,
+        updatedAt: 0,
+      },
+    });
+    // The process stalls past leaseTtl while it starts the fire's workflow: its lock expires (and
+    // nobody else took it yet), so its write of the handled fire is refused.
+    h.hooks.beforeStart = () => h.store.locks.delete('s');
+
+    await expect(h.processor.wake('s')).rejects.toThrow(/lost its lock/);
+
+    // The cursor did not move: the fire of H is unhandled. Only the sweep (which reads the
+    // holds) wakes the schedule before its next BullMQ fire, an hour later.
+    expect((await h.store.read('s'))!.state.cursor).toBe(H - HOUR);
+    expect([...h.store.holds].map((m) => m.slice(0, m.indexOf(':')))).toEqual(['s']);
   });
 });

@@ -99,7 +99,10 @@ export class RedisLink {
     let timer: NodeJS.Timeout | undefined;
     let fail: (err: Error) => void = () => undefined;
     const timeout = new Promise<never>((_, reject) => (fail = reject));
+    let settled = false;
     const arm = () => {
+      // A call that timed out may go on (a lock wait) and call this: no timer outlives the call.
+      if (settled) return;
       clearTimeout(timer);
       timer = setTimeout(
         () =>
@@ -118,6 +121,7 @@ export class RedisLink {
     try {
       return await Promise.race([fn(arm), timeout]);
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }

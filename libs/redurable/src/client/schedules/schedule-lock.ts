@@ -27,7 +27,12 @@ export class HeldLock {
     this.schedule();
   }
 
-  /** Unlocks, then unlists the pass (a crash between leaves a listed pass, which the sweep wakes again: harmless). */
+  /**
+   * Unlocks, then unlists the pass (a crash between leaves a listed pass, which the sweep wakes
+   * again: harmless). A pass that lost its lock stays listed: what it had not written (a due fire
+   * it was handling) is left to the sweep, which wakes the schedule within leaseTtl +
+   * sweepInterval, rather than to the next BullMQ wake (an hour later for an hourly schedule).
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -36,6 +41,7 @@ export class HeldLock {
     // Also when the lock was never known taken (a take whose reply was lost may have taken it);
     // errors are left to expiry: the lock lapses within its ttl, and the sweep unlists the pass.
     await this.store.unlock(this.scheduleId, this.owner).catch(() => undefined);
+    if (this.lost) return;
     await this.store.unhold(this.scheduleId, this.owner).catch(() => undefined);
   }
 

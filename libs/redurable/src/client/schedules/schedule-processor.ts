@@ -249,6 +249,11 @@ export class ScheduleProcessor {
     if (!lock) return undefined;
     try {
       return { value: await work(lock.owner) };
+    } catch (err) {
+      // A write refused (ScheduleBusyError inside a pass): the lock was lost before the renewal
+      // noticed it. The pass stays listed, for the sweep to finish what it left (see HeldLock.release).
+      if (err instanceof ScheduleBusyError) lock.lost = true;
+      throw err;
     } finally {
       await lock.release();
     }
