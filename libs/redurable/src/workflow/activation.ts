@@ -57,6 +57,11 @@ export class WorkflowActivation implements Activator {
   readonly info: WorkflowInfo;
   /** History time of the event being delivered: what `Date.now()` returns in workflow code. */
   now: number;
+  /**
+   * The run's seeded generator (Math.random, uuid4, crypto in workflow code). A query or an
+   * update validator, which may run on the cached execution between tasks, draws from one of
+   * its own: drawing from the run's would shift what the code gets next, and a replay would differ.
+   */
   readonly random: () => number;
   /** Cursor of the last delivered event, and the lease fence of the task that delivered it. */
   lastId = '';
@@ -109,7 +114,9 @@ export class WorkflowActivation implements Activator {
     };
     this.recordedSearchAttributes = startEvent.searchAttributes ?? {};
     this.now = startEvent.ts;
-    this.random = seededRandom(startEvent.runId);
+    const runRandom = seededRandom(startEvent.runId);
+    const queryRandom = seededRandom(`${startEvent.runId}/query`);
+    this.random = () => (queryScope.getStore() ? queryRandom() : runRandom());
   }
 
   /** The trace context recorded when the workflow started (OpenTelemetry). */
@@ -246,6 +253,9 @@ export class WorkflowActivation implements Activator {
    * the code goes no further. A deploy that fixes the code resumes it.
    */
   refuse<T>(err: Error): Promise<T> {
+    // A query or an update validator (read-only, possibly on the cached execution) fails alone:
+    // it must not fail the workflow's next task.
+    if (queryScope.getStore()) throw err;
     this.taskError ??= err;
     return new Promise<T>(() => undefined);
   }

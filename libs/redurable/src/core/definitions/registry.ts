@@ -159,17 +159,17 @@ export class DurableRegistry {
    * task queue this process does not serve (another service's) need no provider here.
    */
   checkInjectedActivities(served: string[]): void {
-    const provided = new Set([...this.activities.values()].map((a) => a.instance.constructor));
     for (const def of this.workflows.values()) {
       if (!served.includes(def.taskQueue)) continue;
       for (const injected of def.inject) {
         const cls = injected.activities;
-        if (provided.has(cls)) continue;
         const callQueue = injected.local ? undefined : (injected.options as { taskQueue?: string }).taskQueue;
         const classQueue = (Reflect.getMetadata(ACTIVITIES_METADATA, cls) as ActivitiesOptions | undefined)?.taskQueue;
-        const queues = activityMethodNames(cls).map(
-          (m) => callQueue ?? activityMetadataOf(cls, m)?.taskQueue ?? classQueue ?? def.taskQueue,
-        );
+        // By activity name, as a worker finds them: the provider may be another class with the same
+        // activities (a subclass given with useClass, an override in a test).
+        const queues = activityMethodNames(cls)
+          .filter((m) => !this.activities.has(activityMetadataOf(cls, m)!.name))
+          .map((m) => callQueue ?? activityMetadataOf(cls, m)?.taskQueue ?? classQueue ?? def.taskQueue);
         const runsHere = injected.local ? queues.length > 0 : queues.some((q) => served.includes(q));
         if (!runsHere) continue;
         throw new InvalidWorkflowClassError(

@@ -27,6 +27,11 @@ export function asDeclaredTypes(target: object, method: string, args: unknown[])
   return args.map((arg, i) => {
     const type = types[i];
     if (typeof type !== 'function' || isBuiltIn(type) || !isPlainObject(arg)) return arg;
-    return Object.assign(Object.create((type as { prototype: object }).prototype) as object, arg);
+    // Own data properties, as they arrived: no setter of the class runs, and a "__proto__" key
+    // (JSON.parse keeps it as a field) stays a field instead of replacing the instance's prototype.
+    return Object.defineProperties(
+      Object.create((type as { prototype: object }).prototype) as object,
+      Object.getOwnPropertyDescriptors(arg),
+    );
   });
 }
