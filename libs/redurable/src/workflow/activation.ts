@@ -9,7 +9,6 @@ import {
   type RecordedSearchAttributes,
   type SearchAttributeValue,
 } from '../core/search/search-attributes.js';
-import { CompensationFailure } from '../core/errors/temporal-failure.js';
 import { CancelledFailure, ContinueAsNew, QueryMutationError } from '../core/errors/workflow-control.js';
 import { serializeFailure } from '../core/errors/failure-codec.js';
 import {
@@ -38,7 +37,9 @@ import {
   activityFailureOf,
   childFailureOf,
   closeTypeOf,
+  assertNever,
   drainMicrotasks,
+  failedStatusOf,
   rejected,
   sameCommand,
   scopeCancelled,
@@ -473,13 +474,7 @@ export class WorkflowActivation implements Activator {
         err = encodeError;
       }
     }
-    const status =
-      err instanceof CompensationFailure
-        ? 'compensation_failed'
-        : err instanceof CancelledFailure && this.cancelRequested
-          ? 'canceled'
-          : 'failed';
-    this.close({ status, value: JSON.stringify(serializeFailure(err)) });
+    this.close({ status: failedStatusOf(err, this.cancelRequested), value: JSON.stringify(serializeFailure(err)) });
   }
 
   private close(closing: Closing): void {
@@ -498,8 +493,4 @@ export class WorkflowActivation implements Activator {
   private mismatch(eventId: number, recorded: string, produced: string): NonDeterminismError {
     return new NonDeterminismError(this.info.workflowId, this.info.runId, eventId, recorded, produced);
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`Unhandled history event ${(x as HistoryEvent).type}`);
 }

@@ -1,5 +1,5 @@
 import { deserializeFailure } from '../core/errors/failure-codec.js';
-import { ActivityFailure } from '../core/errors/temporal-failure.js';
+import { ActivityFailure, CompensationFailure } from '../core/errors/temporal-failure.js';
 import { CancelledFailure, ChildWorkflowFailure } from '../core/errors/workflow-control.js';
 import type {
   ActivityTaskFailed,
@@ -84,3 +84,13 @@ export function childFailureOf(
 }
 
 type ChildWorkflowScheduledCommand = Pick<ChildWorkflowScheduled, 'workflowId' | 'workflowType'>;
+
+/** How a run that threw `err` ends: a saga that could not undo, a cancellation that was requested, or a failure. */
+export function failedStatusOf(err: unknown, cancelRequested: boolean): 'compensation_failed' | 'canceled' | 'failed' {
+  if (err instanceof CompensationFailure) return 'compensation_failed';
+  return err instanceof CancelledFailure && cancelRequested ? 'canceled' : 'failed';
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`Unhandled history event ${(x as HistoryEvent).type}`);
+}
