@@ -11,6 +11,7 @@ import {
   type HistoryEvent,
 } from 'redurable';
 import { allHandlersFinished, condition } from 'redurable/workflow';
+import { Redis } from 'ioredis';
 import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
@@ -170,5 +171,33 @@ describe('queries and updates from a process without the workflow class', () => 
     // Nothing recorded, and no request left behind for a worker that starts later.
     expect(await handle.fetchHistory()).toEqual(historyBefore);
     expect((await keysUnder(caller.redis, caller.prefix)).filter((k) => k.includes('worker-messages'))).toEqual([]);
+  });
+
+  test('a request pushed twice (a push resent after a lost reply) and withdrawn leaves no copy for a later worker to record', async () => {
+    const worker = await app([TallyWorkflow]);
+    await worker.client.start(TallyWorkflow, { workflowId: 'tally-4', args: [1] });
+    await worker.close();
+    apps.splice(apps.indexOf(worker), 1);
+    const caller = await app([], { prefix: worker.prefix, worker: false, connectTimeout: '1s' });
+    // ioredis resends a command whose reply was lost when it reconnects: LPUSH is not idempotent.
+    const commander = Object.getPrototypeOf(Redis.prototype) as { lpush: (...args: unknown[]) => Promise<number> };
+    const lpush = commander.lpush;
+    commander.lpush = async function (this: unknown, key: unknown, ...rest: unknown[]) {
+      if (String(key).includes('{worker-messages}')) await lpush.call(this, key, ...rest);
+      return lpush.call(this, key, ...rest);
+    };
+    let update: unknown;
+    try {
+      update = await caller.client
+        .getHandle('tally-4')
+        .executeUpdate('addChecked', 1)
+        .catch((e: unknown) => e);
+    } finally {
+      commander.lpush = lpush;
+    }
+    expect(update).toMatchObject({ name: 'NoWorkerAnsweredError', taken: false });
+    expect((update as Error).message).toContain('Nothing was recorded');
+    // Neither copy is left on the list (a worker starting now would have recorded the update).
+    expect((await keysUnder(caller.redis, caller.prefix)).filter((k) => k.includes('{worker-messages}'))).toEqual([]);
   });
 });

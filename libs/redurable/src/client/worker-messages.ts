@@ -20,6 +20,9 @@ import { acceptUpdate } from './workflow-updates.js';
  */
 const DEADLINE_SLACK_MS = 5000;
 
+/** How long the claim on a message (store/worker-messages.ts) is kept: past any copy of it still on the list. */
+const CLAIM_TTL_MS = 10 * 60_000;
+
 /** A query or update a process without the workflow's class asks a worker for. */
 interface MessageRequest {
   id: string;
@@ -88,7 +91,7 @@ export async function askWorker(
       new Promise((r) => setTimeout(r, Math.max(0, timeoutMs - (Date.now() - began))).unref()),
     ]);
     if (answer === undefined) {
-      const withdrawn = await link.call(doing, () => messages.withdraw(taskQueue, text));
+      const withdrawn = await link.call(doing, () => messages.withdraw(taskQueue, request.id, text, CLAIM_TTL_MS));
       if (answer === undefined) {
         throw new NoWorkerAnsweredError(
           message.kind,
@@ -141,6 +144,8 @@ export class WorkerMessageAnswers {
     }
     if (typeof request?.id !== 'string' || typeof request.replyTo !== 'string') return;
     if (Date.now() > request.deadline + DEADLINE_SLACK_MS) return;
+    // Its sender may have withdrawn it (timed out), or a resent copy of it was taken already.
+    if (!(await this.parts.messages.taken(request.id, CLAIM_TTL_MS))) return;
     let reply: MessageReply;
     try {
       const args = this.parts.converter.decodeAll(

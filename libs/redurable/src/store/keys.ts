@@ -212,6 +212,14 @@ export class KeyNames {
     return `${this.prefix}:{worker-messages}:${taskQueue}`;
   }
 
+  /**
+   * String: who had message `id` (see store/worker-messages.ts): `taken` by a worker or
+   * `withdrawn` by its sender, whichever came first; it expires soon after the sender's deadline.
+   */
+  workerMessageClaim(id: string): string {
+    return `${this.prefix}:worker-message:${id}`;
+  }
+
   /** Pub/sub channel on which workers answer the queries and updates of one process (`token`). */
   workerReplies(token: string): string {
     return `${this.prefix}:worker-replies:${token}`;

@@ -19,8 +19,10 @@ export interface AwaitedReply {
  * worker for. A message goes on a list per task queue (`KeyNames.workerMessages`); workers
  * serving the task queue wait on their lists with BRPOP on a connection of their own, one
  * process taking each message; the answer comes back on the asking process's own pub/sub
- * channel, tagged with the message id. A caller that stops waiting takes its message back
- * (LREM): when that finds it, no worker ever saw it.
+ * channel, tagged with the message id. Who had a message is decided by one claim key (SET NX):
+ * a worker claims it `taken` before answering, a caller that stops waiting claims it
+ * `withdrawn` (and removes it from the list); the first claim wins, so a message is answered at
+ * most once, and a caller told that no worker took it can rely on it.
  */
 export class WorkerMessages {
   /** This process's reply channel. */
@@ -54,9 +56,24 @@ export class WorkerMessages {
     await this.redis.lpush(this.keys.workerMessages(taskQueue), message);
   }
 
-  /** Takes a message back; true when it was still there (no worker took it), false when a worker had. */
-  async withdraw(taskQueue: string, message: string): Promise<boolean> {
-    return (await this.redis.lrem(this.keys.workerMessages(taskQueue), 1, message)) > 0;
+  /**
+   * Takes message `id` back: true when no worker took it (and none will), false when one had.
+   * The claim decides, not the list: a push resent after a lost reply leaves a second copy, which
+   * the claim makes harmless, whichever copy a worker pops.
+   */
+  async withdraw(taskQueue: string, id: string, message: string, ttlMs: number): Promise<boolean> {
+    const withdrawn = await this.claim(id, 'withdrawn', ttlMs);
+    await this.redis.lrem(this.keys.workerMessages(taskQueue), 0, message);
+    return withdrawn;
+  }
+
+  /** A worker's claim on message `id` before answering it: false when its sender withdrew it, or another copy was taken. */
+  taken(id: string, ttlMs: number): Promise<boolean> {
+    return this.claim(id, 'taken', ttlMs);
+  }
+
+  private async claim(id: string, as: 'taken' | 'withdrawn', ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.workerMessageClaim(id), as, 'PX', Math.max(1, ttlMs), 'NX')) === 'OK';
   }
 
   /** Answers message `id` on the channel its sender named. */
