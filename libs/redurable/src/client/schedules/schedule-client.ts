@@ -146,10 +146,12 @@ export class ScheduleClient {
     await this.ctx.link.call(`pause schedule '${scheduleId}'`, (answered) =>
       this.ctx.processor.locked(
         scheduleId,
-        async ({ rec }) => {
-          rec.state.paused = true;
-          rec.state.note = note;
-          await this.ctx.wakeups.remove(scheduleId);
+        async (pass) => {
+          pass.rec.state.paused = true;
+          pass.rec.state.note = note;
+          // Once the state says paused (a wake then does nothing): removed first, a crash or a lost
+          // lock before the save would leave an unpaused schedule that never fires.
+          pass.afterSave = () => this.ctx.wakeups.remove(scheduleId);
         },
         { answered },
       ),

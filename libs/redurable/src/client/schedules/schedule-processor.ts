@@ -61,6 +61,8 @@ export interface Pass {
   deleted?: boolean;
   /** The lock this pass holds (each save renews it, and refuses to write once another process took it). */
   owner: string;
+  /** Runs once the pass's state is saved (what must not happen unless the state says so, e.g. removing a paused schedule's job scheduler). */
+  afterSave?: () => Promise<void>;
 }
 
 /**
@@ -233,6 +235,7 @@ export class ScheduleProcessor {
       await body(pass);
       if (pass.deleted) return pass.actions;
       await this.save(pass);
+      await pass.afterSave?.();
       if (rec.state.buffered) await this.deps.wakeups.checkSoon(scheduleId, checkDelay(rec.state.buffered.since));
       return pass.actions;
     }).then((done) => done && { actions: done.value });
