@@ -33,7 +33,7 @@ class OrderWorkflow {
 Workflow({ taskQueue: 'no-metadata' })(OrderWorkflow);
 decorate(OrderWorkflow, 'run', WorkflowRun());
 decorate(OrderWorkflow, 'approve', Signal());
-decorate(OrderWorkflow, 'setLimit', Update());
+decorate(OrderWorkflow, 'setLimit', Update() as MethodDecorator);
 
 /** Handlers without parameters need no types. */
 class TickWorkflow {

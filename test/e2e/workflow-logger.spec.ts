@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { Activities, Activity, Signal, Workflow, WorkflowRun, type Logger } from 'redurable';
+import { Activities, Activity, Signal, Workflow, WorkflowRun, type RedurableLogger } from 'redurable';
 import { condition, proxyActivities, workflowLogger } from 'redurable/workflow';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
@@ -41,7 +41,7 @@ class LoggingWorkflow {
 }
 
 /** A logger that keeps every line, with its level. */
-function capture(lines: string[]): Logger {
+function capture(lines: string[]): RedurableLogger {
   return {
     log: (m) => lines.push(`log ${m}`),
     warn: (m) => lines.push(`warn ${m}`),

@@ -120,7 +120,9 @@ afterEach(async () => {
 });
 
 const timers = (history: HistoryEvent[]) =>
-  history.flatMap((e) => (e.type === 'TimerStarted' ? [e.durationMs] : e.type === 'TimerFired' ? ['fired'] : []));
+  history.flatMap((e): (number | string)[] =>
+    e.type === 'TimerStarted' ? [e.durationMs] : e.type === 'TimerFired' ? ['fired'] : [],
+  );
 
 describe('setTimeout in workflow code is a durable timer', () => {
   test('the workflow waits on timers recorded in its history, and its activity uses the real setTimeout, fetch and fs', async () => {
@@ -161,7 +163,7 @@ describe('crypto in workflow code is seeded by the run', () => {
     // A new worker has no cached execution: the signal's task replays the history from the start.
     t = await createTestApp(PROVIDERS, { prefix });
     await t.client.getHandle('random-replay').signal('proceed');
-    const result = await t.client.getHandle<RandomWorkflow>('random-replay').result();
+    const result = await t.client.getHandle<{ id: string; nodeId: string }>('random-replay').result();
     expect(result).toEqual(recorded);
     expect(result.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(result.nodeId).not.toBe(result.id);
@@ -174,7 +176,7 @@ describe('crypto in workflow code is seeded by the run', () => {
 });
 
 describe('calls that cannot be replayed fail the workflow task', () => {
-  test.each([
+  test.each<['setInterval' | 'fetch' | 'fs', string, string]>([
     [
       'setInterval',
       "setInterval() cannot be used in workflow code (workflow 'forbidden-setInterval'",

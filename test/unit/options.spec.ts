@@ -248,7 +248,7 @@ describe('activityDefaults and jobRetention', () => {
         maximumInterval: '1m',
         backoffCoefficient: 1.5,
         maximumAttempts: 0,
-        nonRetryableErrorTypes: ['Fatal'],
+        nonRetryableErrorTypes: ['Fatal'] as string[],
       },
     } as const;
     expect(resolve({ activityDefaults }).activityDefaults).toEqual(activityDefaults);

@@ -6,6 +6,8 @@
  */
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './nest/durable.module.js';
 export type { DurableModuleOptions } from './options.js';
+/** What the module's `logger` option takes: Nest's `Logger` and `LoggerService` fit it. */
+export type { Logger as RedurableLogger } from './core/ports/logger.js';
 export { RedurableExceptionFilter, type RedurableErrorBody } from './nest/redurable-exception.filter.js';
 export { ERROR_STATUSES, httpStatusOf } from './nest/error-statuses.js';
 export type { MetricsOptions } from './observability/metrics.js';
