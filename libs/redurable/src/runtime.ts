@@ -34,6 +34,7 @@ import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { WorkflowWrites } from './queues/workflow-writes.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
 import { RedisClaimStore } from './store/claim-store.js';
+import { RedisFlowStore } from './store/flow-store.js';
 import { TaskTokens } from './core/task-token.js';
 import { ClosedWatcher } from './store/closed-watcher.js';
 import { endpointOf, openConnection } from './store/connection-option.js';
@@ -100,6 +101,8 @@ export class DurableRuntime {
   /** Activity slots per served task queue, shared by queued jobs and eager activities. */
   private readonly slots = new SlotTable();
   private readonly claims: RedisClaimStore;
+  /** Flow control's slots and rate windows per (limit, key) (issue 24). */
+  readonly flow: RedisFlowStore;
   /** Signs and checks task tokens (completeAsync). */
   private readonly tokens: TaskTokens;
   private readonly eager: EagerActivities;
@@ -171,6 +174,7 @@ export class DurableRuntime {
       metrics,
     }));
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
+    const flow = (this.flow = new RedisFlowStore(redis, this.keys));
     const secret = options.taskTokenSecret;
     const tokens = (this.tokens = new TaskTokens(async () => secret ?? (await catalog.tokenSecret())));
     const eager = (this.eager = new EagerActivities({
@@ -234,6 +238,7 @@ export class DurableRuntime {
       claims,
       tokens,
       messages,
+      flow,
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const starter = new WorkflowStarter(parts);

@@ -6,6 +6,7 @@ import type {
   Clock,
   DurableMetrics,
   FirstTasks,
+  FlowControl,
   HistoryReader,
   HistoryWriter,
   ListingIndex,
@@ -54,4 +55,6 @@ export interface ClientParts {
   tokens: TaskTokens;
   /** Queries and updates asked of (and answered by) workers, for processes without the workflow's class. */
   messages: WorkerMessages;
+  /** Flow control's slots and windows (issue 24): `describe().waitingFor`, workflow limits. */
+  flow: FlowControl;
 }

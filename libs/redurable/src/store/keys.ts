@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEFAULT_SHARDS, shardOf, shardTags } from './shards.js';
 
 /**
@@ -299,6 +300,42 @@ export class KeyNames {
   workflowTaskQueues(): string {
     return `${this.prefix}:workflow-task-queues`;
   }
+
+  /**
+   * `<prefix>:flow:{<name>:<key>}`: what every key of one flow limit's key begins with (issue
+   * 24). Each (limit, key) has its own hash tag, so its script is Cluster-legal and busy keys
+   * spread over the masters. A name or key that is long, holds a brace, or begins with `#`
+   * appears as `#` and a hash of it (the raw key is recorded with the call, for display).
+   */
+  private flow(name: string, key: string): string {
+    return `${this.prefix}:flow:{${flowPart(name)}:${flowPart(key)}}`;
+  }
+
+  /** Sorted set: holders of a concurrency limit's slots for one key → when each slot expires (see lua/includes/flow-slots.lua). */
+  flowHolders(name: string, key: string): string {
+    return `${this.flow(name, key)}:holders`;
+  }
+
+  /** Sorted set: holders waiting for a slot → priority and arrival. */
+  flowWaiters(name: string, key: string): string {
+    return `${this.flow(name, key)}:waiters`;
+  }
+
+  /** Sorted set: waiters that ask again (a delayed job) → when one that has not is dropped. */
+  flowWaiterDeadlines(name: string, key: string): string {
+    return `${this.flow(name, key)}:waiter-deadlines`;
+  }
+
+  /** Sorted set: a rate limit's starts in its last period, for one key (see lua/flowRate.lua). */
+  flowStarts(name: string, key: string): string {
+    return `${this.flow(name, key)}:starts`;
+  }
+}
+
+/** A flow limit's name or key as it appears in a key name: itself when short and plain, else `#` and a hash of it. */
+function flowPart(value: string): string {
+  if (value.length <= 64 && !/[{}]/.test(value) && !value.startsWith('#')) return value;
+  return `#${createHash('sha256').update(value).digest('base64url').slice(0, 22)}`;
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './schedules.js';
 export * from './runs.js';
 export * from './jobs.js';
 export * from './claims.js';
+export * from './flow.js';

@@ -66,6 +66,10 @@ export const SCRIPT_KEYS = {
   scheduleHolds: ['holds'],
   activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
+  flowAcquire: ['holders', 'waiters', 'deadlines'],
+  flowRelease: ['holders', 'waiters', 'deadlines'],
+  flowRenew: ['holders', 'waiters', 'deadlines'],
+  flowRate: ['starts'],
 } as const;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export type ScriptKeys<N extends ScriptName> = Record<(typeof SCRIPT_KEYS)[N][number], string>;
@@ -190,6 +194,18 @@ export interface ScriptOptions {
     closedChannel: string;
     sa?: string;
   };
+  /** Flow control scripts name no workflow: their keys are one (limit, key)'s (see flow-store.ts). */
+  flowAcquire: {
+    holder: string;
+    limit: number;
+    ttl?: number;
+    priority: number;
+    waiterTtl?: number;
+    keyTtl: number;
+  };
+  flowRelease: { holder: string; limit?: number; keyTtl: number };
+  flowRenew: { holder: string; ttl: number; keyTtl: number };
+  flowRate: { holder: string; limit: number; period: number };
 }
 
 type R = typeof Reply;
@@ -237,6 +253,10 @@ export interface ScriptReplies {
   scheduleHolds: R['OK'] | string[];
   activityClaim: [R['OK']] | [R['BUSY'], expiresAt: number] | [R['NOT_RUNNING']];
   resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
+  flowAcquire: [R['OK']] | [R['BUSY'], ahead: number];
+  flowRelease: [R['OK'], released: 0 | 1, wake: string[]];
+  flowRenew: [R['OK']] | [R['NOT_RUNNING']];
+  flowRate: [R['OK']] | [R['BUSY'], retryAfterMs: number];
 }
 
 /** A Lua table constructor: `{a = 'x', b = 2}`. */
