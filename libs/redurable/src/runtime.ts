@@ -13,6 +13,7 @@ import { WorkflowClient } from './client/workflow-client.js';
 import { WorkflowStarter } from './client/workflow-starter.js';
 import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
+import { ActivityLimits } from './engine/activity-limits.js';
 import { ActivityRunner } from './engine/activity-runner.js';
 import { ChildWorkflows } from './engine/child-workflows.js';
 import { Completions } from './engine/completions.js';
@@ -210,6 +211,7 @@ export class DurableRuntime {
       activities,
       histories,
       slots: this.slots,
+      limits: new ActivityLimits({ flow, queues, logger, settings }),
       tokens,
       complete: this.completions.record,
       logger,

@@ -8,13 +8,14 @@ import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.erro
 import { closeFailure } from '../core/close-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
+import { activityHolder } from '../core/ports/index.js';
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { outstandingOf, type Outstanding } from '../core/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts a description reads. */
-export type DescriberParts = Pick<ClientParts, 'histories' | 'queues' | 'claims' | 'converter' | 'registry'>;
+export type DescriberParts = Pick<ClientParts, 'histories' | 'queues' | 'claims' | 'converter' | 'registry' | 'flow'>;
 
 /** What `handle.describe()` reads: the run's meta (or, for an earlier run, what its history says) and its jobs. */
 export class WorkflowDescriber {
@@ -88,8 +89,11 @@ export class WorkflowDescriber {
         const claim = claims.find((c) => c.seq === e.seq && !c.taken);
         const state = job ? await job.getState() : claim ? 'running' : 'missing';
         const awaiting = job?.data.awaiting;
-        const nextAttemptAt =
+        const waiting = job?.data.waitingFor;
+        const delayedUntil =
           state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
+        const nextAttemptAt = waiting ? undefined : delayedUntil;
+        const waitingFor = waiting && (await this.waitingFor(e, meta.runId, waiting, delayedUntil));
         return {
           seq: e.seq,
           activityType: e.activityType,
@@ -99,6 +103,7 @@ export class WorkflowDescriber {
           lastFailure: job?.failedReason || job?.data.lastFailure || undefined,
           ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
           ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
+          ...(waitingFor ? { waitingFor } : {}),
           state,
           ...(claim && !job
             ? {
@@ -115,6 +120,24 @@ export class WorkflowDescriber {
         };
       }),
     );
+  }
+
+  /**
+   * What a pending activity's job waits for: its concurrency limit, with how many wait before it
+   * (read now), or its rate limit, with when it asks again. Undefined once it no longer waits.
+   */
+  private async waitingFor(
+    e: ActivityTaskScheduled,
+    runId: string,
+    waiting: { kind: 'concurrency' | 'rate'; limit: string; key: string },
+    delayedUntil: number | undefined,
+  ): Promise<PendingActivity['waitingFor']> {
+    const { limit, key } = waiting;
+    if (waiting.kind === 'rate') return { limit, key, retryAt: new Date(delayedUntil ?? Date.now()) };
+    const slot = e.options.flow?.concurrency;
+    if (!slot) return undefined;
+    const at = await this.runtime.flow.position(slot, activityHolder(this.workflowId, runId, e.seq));
+    return at.state === 'waiting' ? { limit, key, ahead: at.ahead } : undefined;
   }
 
   private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {

@@ -25,6 +25,12 @@ export interface PendingActivity {
    * job is gone (the recovery sweep re-adds it).
    */
   state: string;
+  /**
+   * Set while it waits for a flow limit (`@Activity({ concurrency, rateLimit })`), using no
+   * attempt: the limit's name and the call's key (`''` for a limit without a key function), with
+   * how many wait before it (a concurrency limit) or when it asks again (a rate limit).
+   */
+  waitingFor?: { limit: string; key: string; ahead: number } | { limit: string; key: string; retryAt: Date };
   /** Set while an eager activity runs: on which worker (host/pid/id), since when, and until when its claim holds (renewed while it runs). */
   eager?: { worker: string; since: Date; claimedUntil: Date };
   /** True when the saga scheduled it to undo an earlier step. */

@@ -33,6 +33,7 @@ export type HandleParts = Pick<
   | 'settings'
   | 'claims'
   | 'messages'
+  | 'flow'
 >;
 import { inSpan } from '../observability/tracing.js';
 import type { WorkflowDescription } from './workflow-description.js';

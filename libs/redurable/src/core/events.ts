@@ -1,3 +1,4 @@
+import type { RecordedActivityFlow } from './flow/activity-flow.js';
 import type { SerializedFailure } from './errors/failure-codec.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -16,6 +17,8 @@ export interface RecordedActivityOptions {
   localRetryThresholdMs?: number;
   /** The call's `eager` option, when it set one (else `@Activity` and the module decide). */
   eager?: boolean;
+  /** The activity's limits with this call's keys (`@Activity({ concurrency, rateLimit })`). */
+  flow?: RecordedActivityFlow;
 }
 
 interface EventBase {

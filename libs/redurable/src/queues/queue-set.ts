@@ -35,6 +35,8 @@ export interface ActivityJobData {
   heartbeat?: string;
   /** The message of the eager attempt that failed before the job (a retry). */
   lastFailure?: string;
+  /** Set while the job waits for a flow limit (`@Activity({ concurrency, rateLimit })`): which one, and its key. */
+  waitingFor?: { kind: 'concurrency' | 'rate'; limit: string; key: string };
 }
 
 /** What an attempt of activity command `cmd` of `workflow` runs with (a job's data, an eager or a local attempt's). */

@@ -1,15 +1,18 @@
 import type { Type } from '../core/types.js';
 import { optionalMs, toMs, type Duration } from '../core/duration.js';
-import { InvalidDurationError } from '../core/errors/library.errors.js';
+import { InvalidDurationError, InvalidOptionsError } from '../core/errors/library.errors.js';
+import { activityLimitsOf, recordedActivityFlow, type RecordedActivityFlow } from '../core/flow/activity-flow.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
 import {
   ACTIVITIES_METADATA,
   type ActivityCallOptions,
+  type ActivityMetadata,
   type LocalActivityOptions,
 } from '../core/definitions/metadata.js';
 import type { ActivitiesOptions } from '../core/definitions/activity.decorator.js';
 import type { RecordedActivityOptions } from '../core/events.js';
 import { compensationScope, currentActivation } from './context.js';
+import { rejected } from './command-match.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { nonCancellableScope } from './scopes.js';
 import type { WorkflowInfo } from './context.js';
@@ -56,6 +59,16 @@ export function executeActivity<R = unknown>(
   args: unknown[],
   options: ActivityCallOptions = {},
 ): Promise<R> {
+  return scheduleActivity(activityType, args, options);
+}
+
+/** Schedules an activity, with the limits its `@Activity` declares (their keys computed from `args`). */
+function scheduleActivity<R>(
+  activityType: string,
+  args: unknown[],
+  options: ActivityCallOptions,
+  flow?: RecordedActivityFlow,
+): Promise<R> {
   const activation = currentActivation(`activity '${activityType}'`);
   const input = activation.converter.encodeAll(
     args,
@@ -74,10 +87,46 @@ export function executeActivity<R = unknown>(
     seq,
     activityType,
     input,
-    options: recorded,
+    options: flow ? { ...recorded, flow } : recorded,
     ...(compensation ? { compensation } : {}),
     ...(nonCancellable ? { nonCancellable } : {}),
   }));
+}
+
+/**
+ * Schedules method `method` of an `@Activities` class (a proxy's call, a saga's step or
+ * compensation), with its `@Activity` limits. Not exported from redurable/workflow.
+ */
+export function executeClassActivity<R = unknown>(
+  cls: Type<object>,
+  method: string,
+  args: unknown[],
+  options: ActivityCallOptions,
+): Promise<R> {
+  const meta = activityMetadataOf(cls, method);
+  let flow: RecordedActivityFlow | undefined;
+  try {
+    flow = flowOfCall(cls, method, meta, args);
+  } catch (err) {
+    return rejected(err as Error);
+  }
+  return scheduleActivity(meta?.name ?? method, args, options, flow);
+}
+
+/**
+ * The limits of a class's activity with this call's keys: undefined when it declares none. A
+ * key function that throws or returns no usable key rejects the call (InvalidArgumentError; the
+ * workflow code can catch it; nothing is recorded), as does a limit that is not valid.
+ */
+function flowOfCall(
+  cls: Type<object>,
+  method: string,
+  meta: ActivityMetadata | undefined,
+  args: unknown[],
+): RecordedActivityFlow | undefined {
+  if (!meta) return undefined;
+  const limits = activityLimitsOf(meta, `@Activity of ${cls.name}.${method}`, meta.name);
+  return limits && recordedActivityFlow(limits, args, meta.name);
 }
 
 /**
@@ -96,13 +145,12 @@ export function proxyActivities<T extends object>(cls: Type<T>, options: Activit
       if (prop === PROXY_SOURCE) return { cls, options };
       if (typeof prop !== 'string') return undefined;
       const meta = activityMetadataOf(cls, prop);
-      const activityType = meta?.name ?? prop;
       return (...args: unknown[]) => {
         const merged: ActivityCallOptions = {
           ...options,
           taskQueue: options.taskQueue ?? meta?.taskQueue ?? classTaskQueue,
         };
-        return executeActivity(activityType, args, merged);
+        return executeClassActivity(cls, prop, args, merged);
       };
     },
   });
@@ -180,8 +228,19 @@ export function proxyLocalActivities<T extends object>(
   return new Proxy({} as ActivityProxy<T>, {
     get(_, prop) {
       if (typeof prop !== 'string') return undefined;
-      const activityType = activityMetadataOf(cls, prop)?.name ?? prop;
-      return (...args: unknown[]) => executeLocalActivity(activityType, args, options);
+      const meta = activityMetadataOf(cls, prop);
+      const activityType = meta?.name ?? prop;
+      return (...args: unknown[]) => {
+        // A local activity runs inside the workflow task, with no queue to wait in: a limit could not hold.
+        if (meta?.concurrency !== undefined || meta?.rateLimit !== undefined)
+          return rejected(
+            new InvalidOptionsError(
+              `Activity '${activityType}' (${cls.name}.${prop}) has a ${meta.concurrency !== undefined ? 'concurrency' : 'rate'} limit, ` +
+                'which a local activity cannot wait for: call it through proxyActivities, or remove the limit',
+            ),
+          );
+        return executeLocalActivity(activityType, args, options);
+      };
     },
   });
 }

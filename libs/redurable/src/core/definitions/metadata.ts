@@ -1,4 +1,5 @@
 import type { Duration } from '../duration.js';
+import type { ConcurrencyLimit, RateLimit } from '../flow/flow-options.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import type { SearchAttributeDeclarations } from '../search/search-attributes.js';
 
@@ -105,6 +106,24 @@ export interface ActivityOptions extends ActivityCallOptions {
   name?: string;
   /** The activity that undoes this one, used by `saga.proxy()`. */
   compensatedBy?: CompensatedBy;
+  /**
+   * At most `limit` attempts of this activity run at once per key, across every worker process
+   * of the prefix. An attempt over the limit waits (its job is delayed, no attempt is used) and
+   * runs when a slot frees; waiters of a key run in order. The key is computed in workflow code
+   * when the activity is scheduled, from its arguments, and recorded. Such an activity is never
+   * eager, and cannot be called as a local activity. @default no limit
+   * @example
+   * @Activity({ concurrency: { limit: 2, key: (order: Order) => order.accountId } })
+   */
+  concurrency?: ConcurrencyLimit;
+  /**
+   * At most `limit` attempts of this activity start per `period` per key (over any window of
+   * that length), across every worker process. An attempt over it waits without using an
+   * attempt. @default no limit
+   * @example
+   * @Activity({ rateLimit: { limit: 100, period: '1s', key: (order: Order) => order.partner } })
+   */
+  rateLimit?: RateLimit;
 }
 
 export interface WorkflowMetadata {
