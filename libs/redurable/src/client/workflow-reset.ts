@@ -186,7 +186,7 @@ export async function resetWorkflow(
     });
     if (res.kind === 'retry') return RUN_CHANGED;
     crashPoint('reset.after-script');
-    await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start');
+    await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start', { priority: meta.priority });
     // The old run's jobs that have not started would only have their outcomes refused.
     if (res.closedRunning) await runtime.writes.removeOutstandingJobs(workflowId, meta.runId);
     return newRunId;

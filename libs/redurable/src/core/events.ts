@@ -19,6 +19,8 @@ export interface RecordedActivityOptions {
   eager?: boolean;
   /** The activity's limits with this call's keys (`@Activity({ concurrency, rateLimit })`). */
   flow?: RecordedActivityFlow;
+  /** Priority of the activity's job (1 first … 10 last): the call's, else the workflow's; absent: the default (5). */
+  priority?: number;
 }
 
 interface EventBase {
@@ -49,6 +51,12 @@ export interface WorkflowExecutionStarted extends EventBase {
   timeouts?: RecordedWorkflowTimeouts;
   /** Set on a run started by `handle.reset()`: the run it was reset from and the event its history was kept up to. */
   resetFrom?: { runId: string; eventId: number; reason: string };
+  /**
+   * The run's priority (1 first … 10 last; absent: the default, 5): of its workflow tasks' and
+   * activities' jobs, and of its place among the starts waiting for a concurrency slot.
+   * Continue-as-new keeps it; its activities and children take it unless they set their own.
+   */
+  priority?: number;
 }
 
 /** Timeouts as the start asked for them, with the deadlines they gave (workflow time, ms). */
@@ -184,6 +192,8 @@ export interface ChildWorkflowScheduled extends EventBase {
   /** The child's search attributes and memo (see WorkflowExecutionStarted), recorded with the command. */
   searchAttributes?: RecordedSearchAttributes;
   memo?: Record<string, Payload>;
+  /** The child's priority (its own option, else the parent's), when not the default. */
+  priority?: number;
 }
 export interface ChildWorkflowCompleted extends EventBase {
   type: 'ChildWorkflowCompleted';

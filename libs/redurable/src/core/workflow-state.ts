@@ -60,4 +60,6 @@ export interface WorkflowMeta {
   fence: number;
   /** Current search attributes (as recorded), if any. */
   searchAttributes?: RecordedSearchAttributes;
+  /** The run's priority (1 first … 10 last), when not the default (5). */
+  priority?: number;
 }

@@ -16,7 +16,7 @@ import { NOTHING_HELD, type ActivityLimits, type HeldLimits } from './activity-l
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
 export type CompletionSink = (
-  target: { workflowId: string; runId: string; workflowTaskQueue: string },
+  target: { workflowId: string; runId: string; workflowTaskQueue: string; workflowPriority?: number },
   event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
 ) => Promise<void>;
 

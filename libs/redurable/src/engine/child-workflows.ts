@@ -83,6 +83,7 @@ export class ChildWorkflows implements RunClosing {
           ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}),
           ...(cmd.memo ? { memo: cmd.memo } : {}),
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.clock.now()) } : {}),
+          ...(cmd.priority !== undefined ? { priority: cmd.priority } : {}),
         },
         reuse: 'ALLOW_DUPLICATE',
         conflict: 'FAIL',
@@ -93,7 +94,7 @@ export class ChildWorkflows implements RunClosing {
       if (res.kind === 'retry') return RUN_CHANGED;
       if (res.kind === 'started') {
         crashPoint('child.after-start');
-        await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
+        await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start', { priority: cmd.priority });
         return undefined;
       }
       if (res.kind === 'running') {

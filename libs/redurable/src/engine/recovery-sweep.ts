@@ -235,7 +235,9 @@ export class RecoverySweep {
     const leaseExpired = meta.lease !== undefined;
     if (leaseExpired || meta.dirty) {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
-      await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
+      await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`, {
+        priority: meta.priority,
+      });
       logger.log(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
       this.deps.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
       return { repaired: true, next: now + ttl };
@@ -284,8 +286,7 @@ export class RecoverySweep {
           runId,
           taskQueue,
           `sweep-children-${meta.historyLength}-${meta.dispatchAt}`,
-          0,
-          true,
+          { replay: true, priority: meta.priority },
         );
         logger.log(
           `Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`,
@@ -319,7 +320,7 @@ export class RecoverySweep {
         what: `timer (seq ${t.seq})`,
       })),
     ];
-    const owner = { workflowId, runId, taskQueue, trace };
+    const owner = { workflowId, runId, taskQueue, trace, priority: meta.priority };
     let repaired = false;
     if (watched.length > 0) {
       const states = await dispatcher.jobStates(

@@ -37,6 +37,7 @@ export function closeSpec(
           ? { searchAttributes: activation.recordedSearchAttributes }
           : {}),
         ...(activation.memo ? { memo: activation.memo } : {}),
+        ...(activation.priority !== undefined ? { priority: activation.priority } : {}),
       };
       return {
         event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },
@@ -89,11 +90,15 @@ export class RunCloser {
     if (deadlineOf(activation.timeouts)) await dispatcher.cancelTimeout({ workflowId, runId, taskQueue });
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0)
-      await steps.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, children, activation.now);
+      await steps.dispatch(
+        { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.priority },
+        children,
+        activation.now,
+      );
     if (spec.next) {
       metrics.workflowClosed(activation.info.workflowType, 'continued');
       logger.log(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
-      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start');
+      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start', { priority: activation.priority });
       return;
     }
     logger.log(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);

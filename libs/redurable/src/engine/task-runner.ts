@@ -143,7 +143,13 @@ export class WorkflowTaskRunner {
    * with the commands it produced in one script (the steady-state step); if another worker
    * moved the workflow on meanwhile, the cached execution is dropped and the history replayed.
    */
-  complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
+  complete(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    outcome: OutcomeEvent,
+    priority?: number,
+  ): Promise<void> {
     const { cache, store, settings } = this.deps;
     return this.exclusive(workflowId, () =>
       this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
@@ -161,15 +167,16 @@ export class WorkflowTaskRunner {
           cursor: this.cursor(workflowId, runId),
         });
         crashPoint('completion.after-append');
-        await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
+        await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, priority);
       }),
     );
   }
 
   /** Where the outcome of an eager activity of `owner` goes: recorded with the run's next step, like any outcome. */
   private sinkFor(owner: StepOwner): EagerSink {
-    const { workflowId, runId, taskQueue } = owner;
-    return (event) => this.complete(workflowId, runId, taskQueue, Object.assign(event, { ts: this.deps.clock.now() }));
+    const { workflowId, runId, taskQueue, priority } = owner;
+    return (event) =>
+      this.complete(workflowId, runId, taskQueue, Object.assign(event, { ts: this.deps.clock.now() }), priority);
   }
 
   /** Resolves once the steps being dispatched in the background are (or failed). */
@@ -204,9 +211,11 @@ export class WorkflowTaskRunner {
     taskQueue: string,
     res: CompletionResult,
     seq: number,
+    priority?: number,
   ): Promise<void> {
     if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
-    else if (res.kind === 'needs-task') await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`);
+    else if (res.kind === 'needs-task')
+      await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`, { priority });
   }
 
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
@@ -262,7 +271,7 @@ export class WorkflowTaskRunner {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
       cache.evict(workflowId);
-      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
+      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, activation.priority);
       return true;
     }
     activation.fence = res.fence;
@@ -274,7 +283,7 @@ export class WorkflowTaskRunner {
       await this.closer.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    const owner = { workflowId, runId, taskQueue, trace: activation.trace };
+    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.priority };
     plan.start(owner, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the
@@ -429,6 +438,7 @@ export class WorkflowTaskRunner {
     logger.error(
       `Workflow task ${kind} for workflow ${workflowId} (run ${runId}), attempt ${failed.attempt}; retrying in ${failed.delayMs}ms: ${message}`,
     );
-    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, failed.delayMs);
+    // The retry's priority is the default one (the failed task may not have read the run's).
+    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, { delay: failed.delayMs });
   }
 }

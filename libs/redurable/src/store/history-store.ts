@@ -99,6 +99,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         checkAfterMs: args.checkAfterMs,
         leaseTtl: args.leaseTtlMs,
         sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
+        priority: args.started.priority,
       },
       [
         JSON.stringify(args.started),

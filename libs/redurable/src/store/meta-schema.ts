@@ -59,6 +59,8 @@ const READ: { [K in MetaProperty]-?: FieldSpec<WorkflowMeta[K]> } = {
   leaseExp: count('leaseExp'),
   fence: count('fence'),
   searchAttributes: json<RecordedSearchAttributes>('sa'),
+  /** The run's priority (absent: the default), as its started event records it. */
+  priority: optionalNumber('prio'),
 };
 
 /** Fields only the scripts read; declared here so that their names, too, are spelled once. */

@@ -24,6 +24,7 @@ import {
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import { outsideWorkflowCode, workflowStorage, type Activator, type WorkflowInfo } from './context.js';
+import { DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { seededRandom } from './prng.js';
 import { ReplayLog } from './replay-log.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -112,6 +113,7 @@ export class WorkflowActivation implements Activator {
         ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId }
         : undefined,
       searchAttributes: searchAttributeValues(startEvent.searchAttributes),
+      priority: startEvent.priority ?? DEFAULT_PRIORITY,
     };
     this.recordedSearchAttributes = startEvent.searchAttributes ?? {};
     this.now = startEvent.ts;
@@ -132,6 +134,11 @@ export class WorkflowActivation implements Activator {
   /** The run's workflow timeouts, as its started event records them. */
   get timeouts(): WorkflowExecutionStarted['timeouts'] {
     return this.startEvent.timeouts;
+  }
+
+  /** The run's priority as recorded at start (undefined: the default). */
+  get priority(): number | undefined {
+    return this.startEvent.priority;
   }
 
   /** The memo recorded at start (continue-as-new carries it over). */

@@ -1,7 +1,8 @@
 import type { Type } from '../core/types.js';
 import { optionalMs, toMs, type Duration } from '../core/duration.js';
-import { InvalidDurationError, InvalidOptionsError } from '../core/errors/library.errors.js';
+import { InvalidArgumentError, InvalidDurationError, InvalidOptionsError } from '../core/errors/library.errors.js';
 import { activityLimitsOf, recordedActivityFlow, type RecordedActivityFlow } from '../core/flow/activity-flow.js';
+import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
 import {
   ACTIVITIES_METADATA,
@@ -36,17 +37,26 @@ export function proxySourceOf(value: object): { cls: Type<object>; options: Acti
 /** An invalid duration given to a durable call fails the workflow task, not the workflow (see WorkflowActivation.refuse). */
 function refused<T>(activation: ReturnType<typeof currentActivation>, err: unknown): Promise<T> {
   if (err instanceof InvalidDurationError) return activation.refuse<T>(err);
+  // A bad priority rejects the call: the workflow code may catch it.
+  if (err instanceof InvalidArgumentError) return rejected<T>(err);
   throw err;
 }
 
-function recordedOptions(options: ActivityCallOptions, taskQueue: string): RecordedActivityOptions {
+/** What an activity call records: its options, with the workflow's task queue and priority as defaults. */
+function recordedOptions(
+  options: ActivityCallOptions,
+  workflow: { taskQueue: string; priority: number },
+  what: string,
+): RecordedActivityOptions {
+  const priority = checkPriority(options.priority, what) ?? workflow.priority;
   return {
-    taskQueue: options.taskQueue ?? taskQueue,
+    taskQueue: options.taskQueue ?? workflow.taskQueue,
     startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout),
     scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout),
     heartbeatTimeoutMs: optionalMs(options.heartbeatTimeout),
     retry: options.retry,
     ...(options.eager === undefined ? {} : { eager: options.eager }),
+    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
   };
 }
 
@@ -76,7 +86,7 @@ function scheduleActivity<R>(
   );
   let recorded: RecordedActivityOptions;
   try {
-    recorded = recordedOptions(options, activation.info.taskQueue);
+    recorded = recordedOptions(options, activation.info, `activity '${activityType}'`);
   } catch (err) {
     return refused(activation, err);
   }
@@ -149,6 +159,7 @@ export function proxyActivities<T extends object>(cls: Type<T>, options: Activit
         const merged: ActivityCallOptions = {
           ...options,
           taskQueue: options.taskQueue ?? meta?.taskQueue ?? classTaskQueue,
+          priority: options.priority ?? meta?.priority,
         };
         return executeClassActivity(cls, prop, args, merged);
       };
@@ -176,7 +187,7 @@ export async function executeLocalActivity<R = unknown>(
   let recorded: RecordedActivityOptions;
   try {
     recorded = {
-      ...recordedOptions(options, activation.info.taskQueue),
+      ...recordedOptions(options, activation.info, `local activity '${activityType}'`),
       localRetryThresholdMs: optionalMs(options.localRetryThreshold) ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS,
     };
   } catch (err) {

@@ -8,6 +8,7 @@ import { timeoutsInMs } from '../core/workflow-timeouts.js';
 import { currentActivation, type Activator } from './context.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import { encodeMemo } from '../core/payload/memo.js';
+import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import {
   recordSearchAttributes,
   withoutRemovals,
@@ -133,6 +134,8 @@ export interface ChildWorkflowOptions<A extends unknown[]> {
   searchAttributes?: SearchAttributes;
   /** The child's memo (see StartWorkflowOptions.memo). */
   memo?: Record<string, unknown>;
+  /** The child's priority, 1 (first) … 10 (last). @default this workflow's priority */
+  priority?: number;
 }
 
 /** A started child workflow. */
@@ -167,6 +170,12 @@ export function startChild<W extends Type<object>>(
   const memo =
     options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
+  let priority: number;
+  try {
+    priority = checkPriority(options.priority, `child workflow '${options.workflowId}'`) ?? activation.info.priority;
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled',
     seq,
@@ -178,6 +187,7 @@ export function startChild<W extends Type<object>>(
     ...(searchAttributes ? { searchAttributes } : {}),
     ...(memo ? { memo } : {}),
     ...(timeouts ? { timeouts } : {}),
+    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

@@ -78,6 +78,11 @@ export interface ActivityCallOptions {
    * queue). `false` always queues it (Bull Board then shows every attempt). @default the module's `eagerActivities` (true)
    */
   eager?: boolean;
+  /**
+   * Priority of the activity's job on its queue, 1 (taken first) … 10 (taken last); an eager
+   * attempt runs at once whatever its priority. @default the workflow's priority (5 unless started with one)
+   */
+  priority?: number;
 }
 
 /** Options of `proxyLocalActivities`: those of any activity call (but `taskQueue`), and where in-task retrying stops. */

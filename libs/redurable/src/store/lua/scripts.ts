@@ -119,6 +119,8 @@ export interface ScriptOptions {
     checkAfterMs: number;
     leaseTtl?: number;
     sa?: string;
+    /** The run's priority, when not the default (kept in the meta for the jobs of writes from outside). */
+    priority?: number;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
   terminate: Common & {
