@@ -33,6 +33,7 @@ import { PartitionTable } from './queues/partitions.js';
 import { QueueSet } from './queues/queue-set.js';
 import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { WorkflowWrites } from './queues/workflow-writes.js';
+import { WorkflowSlots } from './queues/workflow-slots.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
 import { RedisClaimStore } from './store/claim-store.js';
 import { RedisFlowStore } from './store/flow-store.js';
@@ -104,6 +105,8 @@ export class DurableRuntime {
   private readonly claims: RedisClaimStore;
   /** Flow control's slots and rate windows per (limit, key) (issue 24). */
   readonly flow: RedisFlowStore;
+  /** Workflow concurrency slots (`@Workflow({ concurrency })`). */
+  private readonly workflowSlots: WorkflowSlots;
   /** Signs and checks task tokens (completeAsync). */
   private readonly tokens: TaskTokens;
   private readonly eager: EagerActivities;
@@ -156,12 +159,16 @@ export class DurableRuntime {
     const dispatcher = (this.dispatcher = new Dispatcher({ queues, retention: options.jobRetention }));
     const writes = (this.writes = new WorkflowWrites({ histories, dispatcher, queues, clock, settings }));
     this.scheduleWakeups = new ScheduleWakeups({ queues, logger });
+    const flow = (this.flow = new RedisFlowStore(redis, this.keys));
+    const records = indexes;
+    const workflowSlots = (this.workflowSlots = new WorkflowSlots({ flow, histories, records, dispatcher, logger }));
     // The engine: children and closes, activities, workflow tasks, eager starts, timeouts.
     const children = (this.children = new ChildWorkflows({
       histories,
       indexes,
       dispatcher,
       writes,
+      slots: workflowSlots,
       logger,
       clock,
       settings,
@@ -175,7 +182,7 @@ export class DurableRuntime {
       metrics,
     }));
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
-    const flow = (this.flow = new RedisFlowStore(redis, this.keys));
+
     const secret = options.taskTokenSecret;
     const tokens = (this.tokens = new TaskTokens(async () => secret ?? (await catalog.tokenSecret())));
     const eager = (this.eager = new EagerActivities({
@@ -201,6 +208,7 @@ export class DurableRuntime {
       local: activities,
       eager,
       runs: children,
+      slots: workflowSlots,
       metrics,
       logger,
       clock,
@@ -241,6 +249,7 @@ export class DurableRuntime {
       tokens,
       messages,
       flow,
+      slots: workflowSlots,
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const starter = new WorkflowStarter(parts);
@@ -279,7 +288,8 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Iterable<string>): RecoverySweep {
-    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options } = this;
+    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options, workflowSlots } =
+      this;
     const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
     return new RecoverySweep({
       histories,
@@ -288,6 +298,7 @@ export class DurableRuntime {
       dispatcher,
       children,
       timeouts,
+      slots: workflowSlots,
       logger,
       metrics,
       settings,

@@ -8,6 +8,7 @@ import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.erro
 import { closeFailure } from '../core/close-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
+import { DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { activityHolder } from '../core/ports/index.js';
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { outstandingOf, type Outstanding } from '../core/outstanding.js';
@@ -51,7 +52,13 @@ export class WorkflowDescriber {
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
       searchAttributes: searchAttributeValues(meta.searchAttributes),
+      priority: meta.priority ?? DEFAULT_PRIORITY,
     };
+    if (meta.status === 'running' && meta.flowWait && meta.flow) {
+      const { name, key, holder } = meta.flow;
+      const at = await this.runtime.flow.position({ name, key }, holder);
+      description.waitingFor = { limit: name, key, ...(at.state === 'waiting' ? { ahead: at.ahead } : {}) };
+    }
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)
       description.executionDeadline = new Date(started.timeouts.executionDeadline);
@@ -87,7 +94,7 @@ export class WorkflowDescriber {
         const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
         const job = await queue.getJob(jobId);
         const claim = claims.find((c) => c.seq === e.seq && !c.taken);
-        const state = job ? await job.getState() : claim ? 'running' : 'missing';
+        const state = job ? waitingIfPrioritized(await job.getState()) : claim ? 'running' : 'missing';
         const awaiting = job?.data.awaiting;
         const waiting = job?.data.waitingFor;
         const delayedUntil =
@@ -150,7 +157,7 @@ export class WorkflowDescriber {
           seq: t.seq,
           startedAt: new Date(t.ts),
           dueAt: new Date(t.dueAt),
-          state: job ? await job.getState() : 'missing',
+          state: job ? waitingIfPrioritized(await job.getState()) : 'missing',
           jobId,
           queue: queue.name,
         };
@@ -182,6 +189,8 @@ function pastRunMeta(current: WorkflowMeta, runId: string, history: HistoryEvent
     leaseExp: 0,
     fence: 0,
     searchAttributes,
+    flowWait: false,
+    ...(started?.priority !== undefined ? { priority: started.priority } : {}),
   };
   const ended = pastRunEnding(last);
   return { ...base, ...ended, status: ended.status as WorkflowMeta['status'] };
@@ -243,4 +252,13 @@ function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
     }
   }
   return [...bySeq.values()];
+}
+
+/**
+ * A job's state as describe() reports it: BullMQ's `prioritized` is `waiting` (every job of a
+ * workflow carries its priority, the default one too, so every waiting job is `prioritized` in
+ * BullMQ, and in Bull Board's Prioritized tab).
+ */
+function waitingIfPrioritized(state: string): string {
+  return state === 'prioritized' ? 'waiting' : state;
 }

@@ -34,6 +34,7 @@ export type HandleParts = Pick<
   | 'claims'
   | 'messages'
   | 'flow'
+  | 'slots'
 >;
 import { inSpan } from '../observability/tracing.js';
 import type { WorkflowDescription } from './workflow-description.js';

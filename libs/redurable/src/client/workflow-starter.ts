@@ -18,6 +18,7 @@ import {
 } from '../core/search/search-attributes.js';
 import { checkTaskQueueName } from '../core/task-queue-name.js';
 import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
+import { workflowFlowOf } from '../core/flow/workflow-flow.js';
 import type { Type } from '../core/types.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../core/workflow-state.js';
 import { deadlineOf, recordTimeouts, timeoutsInMs, type WorkflowTimeoutOptions } from '../core/workflow-timeouts.js';
@@ -86,6 +87,7 @@ export type StarterParts = Pick<
   | 'settings'
   | 'runs'
   | 'firstTasks'
+  | 'slots'
 >;
 
 /** A signal recorded with a start (signal-with-start). */
@@ -168,8 +170,13 @@ export class WorkflowStarter {
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
     const runId = randomUUID();
-    // Eager start (not for signal-with-start, whose signal may land in a running run).
-    const eager = signal === undefined && firstTasks.serves(taskQueue);
+    // A limited type: the key from the arguments, before anything is written (a bad key function writes nothing).
+    const flow =
+      definition?.concurrency &&
+      workflowFlowOf(definition.concurrency, options.args ?? [], { workflowType, workflowId, runId });
+    // Eager start (not for signal-with-start, whose signal may land in a running run, nor for a
+    // run that must first wait for its concurrency slot).
+    const eager = signal === undefined && !flow && firstTasks.serves(taskQueue);
     return retryWhileRunChanges(workflowId, signal ? 'signal-with-start' : 'start', async () => {
       // The current run matters only when this start writes to it; otherwise save the round trip.
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
@@ -190,6 +197,7 @@ export class WorkflowStarter {
           ...(memo ? { memo } : {}),
           ...(timeouts ? { timeouts } : {}),
           ...(priority !== undefined && priority !== DEFAULT_PRIORITY ? { priority } : {}),
+          ...(flow ? { flow } : {}),
         },
         reuse,
         conflict: options.workflowIdConflictPolicy ?? 'FAIL',
@@ -208,7 +216,10 @@ export class WorkflowStarter {
           // Eager start: a process that serves the task queue runs the first task itself, under
           // the lease the start script took for it (a crash before it commits is repaired by the
           // recovery sweep once the lease expires); any other enqueues it.
-          if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
+          // A limited run waits for its slot (its first task comes when it gets one; if this
+          // process dies first, the recovery sweep asks for it).
+          if (flow) await this.runtime.slots.request({ workflowId, runId, taskQueue, priority }, flow);
+          else if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
             await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start', { priority });
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING')

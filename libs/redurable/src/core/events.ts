@@ -1,5 +1,6 @@
 import type { RecordedActivityFlow } from './flow/activity-flow.js';
 import type { SerializedFailure } from './errors/failure-codec.js';
+import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -57,6 +58,11 @@ export interface WorkflowExecutionStarted extends EventBase {
    * Continue-as-new keeps it; its activities and children take it unless they set their own.
    */
   priority?: number;
+  /**
+   * The run's concurrency limit (`@Workflow({ concurrency })`), its key computed from the start's
+   * arguments: the run waits for a slot of that key before its first task, and frees it when it ends.
+   */
+  flow?: RecordedWorkflowFlow;
 }
 
 /** Timeouts as the start asked for them, with the deadlines they gave (workflow time, ms). */

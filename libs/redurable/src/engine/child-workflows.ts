@@ -13,6 +13,7 @@ import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/eve
 import { closeFailure } from '../core/close-failure.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
 import type { StepOwner } from './step-dispatch.js';
 import { traceOf } from '../observability/tracing.js';
@@ -31,6 +32,8 @@ export interface ChildWorkflowsDeps {
   indexes: ChildIndexes;
   dispatcher: JobDispatcher;
   writes: WorkflowWrites;
+  /** Frees the concurrency slot of a run closed from outside its task. */
+  slots: Pick<WorkflowSlots, 'releaseRun'>;
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
   clock: Clock;
@@ -157,12 +160,14 @@ export class ChildWorkflows implements RunClosing {
   }
 
   /**
-   * After a run was closed from outside its task (terminated, timed out): its activity, timer and
-   * timeout jobs that have not started go (running ones see their abort signal), then its parent
-   * is told and its children get the parent-close policy.
+   * After a run was closed from outside its task (terminated, timed out): its concurrency slot is
+   * freed (and the next waiter woken), its activity, timer and timeout jobs that have not started
+   * go (running ones see their abort signal), then its parent is told and its children get the
+   * parent-close policy.
    */
   async closedFromOutside(workflowId: string, runId: string): Promise<void> {
     try {
+      await this.deps.slots.releaseRun(workflowId, runId);
       await this.deps.writes.removeOutstandingJobs(workflowId, runId);
     } finally {
       await this.afterClose(workflowId, runId);

@@ -4,6 +4,7 @@ import type { NewEvent, WorkflowExecutionStarted } from '../core/events.js';
 import type { CloseSpec, DurableMetrics, JobDispatcher, Logger, RunClosing } from '../core/ports/index.js';
 import { deadlineOf, recordTimeouts } from '../core/workflow-timeouts.js';
 import type { Closing, NewCommand, WorkflowActivation } from '../workflow/activation.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 import type { StepDispatch } from './step-dispatch.js';
 import type { WorkflowCache } from './workflow-cache.js';
 
@@ -38,6 +39,8 @@ export function closeSpec(
           : {}),
         ...(activation.memo ? { memo: activation.memo } : {}),
         ...(activation.priority !== undefined ? { priority: activation.priority } : {}),
+        // The concurrency slot goes on with the execution: the next run holds it already.
+        ...(activation.flow ? { flow: activation.flow } : {}),
       };
       return {
         event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },
@@ -64,6 +67,8 @@ export interface RunCloserDeps {
   dispatcher: JobDispatcher;
   steps: StepDispatch;
   runs: RunClosing;
+  /** Frees the run's concurrency slot when it ends (not when it continues as new: the next run keeps it). */
+  slots: Pick<WorkflowSlots, 'release'>;
   metrics: DurableMetrics;
   logger: Logger;
 }
@@ -103,6 +108,8 @@ export class RunCloser {
     }
     logger.log(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     metrics.workflowClosed(activation.info.workflowType, spec.status);
+    // The close put the holder in the release index: a crash before this is repaired by the sweep.
+    if (activation.flow) await this.deps.slots.release(workflowId, activation.flow);
     if (activation.parent || activation.hasChildren) {
       await runs.afterClose(workflowId, runId, {
         parent: activation.parent !== undefined,

@@ -37,6 +37,7 @@ import type { StepDispatch, StepOwner } from './step-dispatch.js';
 import type { EagerActivities, EagerSink } from './eager-activities.js';
 import { HistoryMovedOn, TaskCommits, type LocalActivityRunner } from './task-commits.js';
 import type { WorkflowCache } from './workflow-cache.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 
 export type { OutcomeEvent };
 
@@ -55,6 +56,8 @@ export interface TaskRunnerDeps {
   eager: EagerActivities;
   /** Tells a closed run's parent and applies its children's parent-close policy. */
   runs: RunClosing;
+  /** Frees a closed run's concurrency slot. */
+  slots: Pick<WorkflowSlots, 'release'>;
   metrics: DurableMetrics;
   logger: Logger;
   /** Time given to outcomes and continued runs (what workflow code sees); a test environment moves it. */
@@ -80,8 +83,8 @@ export class WorkflowTaskRunner {
   private readonly inProcess = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: TaskRunnerDeps) {
-    const { cache, dispatcher, steps, runs, metrics, logger, store, local, eager, clock, settings } = deps;
-    this.closer = new RunCloser({ cache, dispatcher, steps, runs, metrics, logger });
+    const { cache, dispatcher, steps, runs, slots, metrics, logger, store, local, eager, clock, settings } = deps;
+    this.closer = new RunCloser({ cache, dispatcher, steps, runs, slots, metrics, logger });
     const outcomes = (owner: StepOwner): EagerSink => this.sinkFor(owner);
     this.commits = new TaskCommits({ store, steps, local, eager, outcomes, closer: this.closer, clock, settings });
   }

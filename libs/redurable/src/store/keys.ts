@@ -22,6 +22,11 @@ export const INDEX_NAMES = {
   notifyData: 'notify-data',
   closedParents: 'closed-parents',
   closedParentsData: 'closed-parents-data',
+  /** Holders of workflow concurrency slots whose run closed, by close time, until the slot is freed (see flowReleaseIndex). */
+  flowRelease: 'flow-release',
+  flowReleaseData: 'flow-release-data',
+  /** Workflow ids of the runs waiting for a concurrency slot, scored by when they began to wait. */
+  flowWaiting: 'flow-waiting',
   /** `sweep-lock:<what>`: see sweepLock. */
   sweepLock: 'sweep-lock:',
 } as const;
@@ -187,6 +192,26 @@ export class KeyNames {
   /** Hash: parent workflow id → the closed run whose children need the parent-close policy. */
   closedParentsDataIndex(shard: number): string {
     return `${this.indexPrefix(shard)}${I.closedParentsData}`;
+  }
+
+  /**
+   * Sorted set: holders (`wf:<workflowId>|<runId>`) of workflow concurrency slots whose run
+   * closed, by close time. The close script adds them (with the run's flow record in
+   * flowReleaseDataIndex); whoever closed the run frees the slot and removes them, and the sweep
+   * frees those left a while (a crash between the close and the release).
+   */
+  flowReleaseIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowRelease}`;
+  }
+
+  /** Hash: holder → the closed run's flow record (JSON), see flowReleaseIndex. */
+  flowReleaseDataIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowReleaseData}`;
+  }
+
+  /** Sorted set: workflow ids of one shard waiting for a concurrency slot (`list({ waiting: true })`). */
+  flowWaitingIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowWaiting}`;
   }
 
   /** String: which worker sweeps one shard's due index of a task queue now (several workers split the shards). */

@@ -141,6 +141,11 @@ export class WorkflowActivation implements Activator {
     return this.startEvent.priority;
   }
 
+  /** The run's concurrency limit, key and slot holder, as recorded at start. */
+  get flow(): WorkflowExecutionStarted['flow'] {
+    return this.startEvent.flow;
+  }
+
   /** The memo recorded at start (continue-as-new carries it over). */
   get memo(): WorkflowExecutionStarted['memo'] {
     return this.startEvent.memo;

@@ -29,6 +29,17 @@ export interface WorkflowOptions {
    * @Workflow({ searchAttributes: { customerId: 'keyword', amount: 'number', dueAt: 'datetime', vip: 'bool' } })
    */
   searchAttributes?: SearchAttributeDeclarations;
+  /**
+   * At most `limit` runs of this type run at once per key (the key function's value for the
+   * start's arguments; one key for every run without one), across every process of the prefix.
+   * A start over the limit is recorded at once (the caller gets its handle) and waits for a slot,
+   * in priority then start order; keys take turns. The slot is held until the run ends however
+   * it ends (continue-as-new and reset keep it). A bad option stops the app at registration.
+   * @default no limit
+   * @example
+   * @Workflow({ taskQueue: 'imports', concurrency: { limit: 5, key: (input: ImportInput) => input.tenantId } })
+   */
+  concurrency?: ConcurrencyLimit;
 }
 
 /**
@@ -135,6 +146,8 @@ export interface WorkflowMetadata {
   name: string;
   taskQueue: string;
   searchAttributes: SearchAttributeDeclarations;
+  /** As given (checked at registration, see workflowDefinitionOf). */
+  concurrency?: unknown;
 }
 
 export interface ActivityMetadata extends ActivityOptions {

@@ -17,7 +17,7 @@ import {
 import type { ActivitiesOptions } from './activity.decorator.js';
 import type { InjectedParamOptions } from './injection.decorator.js';
 import { declarationProblem, type SearchAttributeDeclarations } from '../search/search-attributes.js';
-import { FlowLimitCatalog } from '../flow/flow-options.js';
+import { checkConcurrency, FlowLimitCatalog, type CheckedConcurrency } from '../flow/flow-options.js';
 import { activityLimitsOf, type ActivityLimits } from '../flow/activity-flow.js';
 
 /** One workflow constructor parameter: the `@Activities` class whose durable proxy it receives. */
@@ -41,6 +41,8 @@ export interface WorkflowDefinition {
   inject: InjectedActivities[];
   /** `@Workflow({ searchAttributes })`: the search attributes it may carry. */
   searchAttributes: SearchAttributeDeclarations;
+  /** `@Workflow({ concurrency })`, checked (an InvalidOptionsError stops the app at registration). */
+  concurrency?: CheckedConcurrency;
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -73,6 +75,10 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const searchAttributes = meta.searchAttributes ?? {};
   const problem = declarationProblem(searchAttributes);
   if (problem) throw new InvalidWorkflowClassError(`@Workflow of ${cls.name}: ${problem}`);
+  const concurrency =
+    meta.concurrency === undefined
+      ? undefined
+      : checkConcurrency(meta.concurrency, `@Workflow of ${cls.name}`, meta.name);
   return {
     name: meta.name,
     taskQueue: meta.taskQueue,
@@ -83,6 +89,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
     updates,
     inject,
     searchAttributes,
+    ...(concurrency ? { concurrency } : {}),
   };
 }
 
@@ -129,6 +136,8 @@ export class DurableRegistry {
         );
       }
     }
+    if (def.concurrency && existing?.cls !== cls)
+      this.limits.declare('concurrency', def.concurrency, `@Workflow of ${cls.name}`);
     this.workflows.set(def.name, def);
     return def;
   }

@@ -15,3 +15,4 @@ export * from './runs.js';
 export * from './jobs.js';
 export * from './claims.js';
 export * from './flow.js';
+export * from './workflow-slots.js';

@@ -56,6 +56,9 @@ export interface ScriptResults {
   rescheduleCheck: boolean;
   childNotified: void;
   parentHandled: void;
+  /** False when the run is no longer running (or another run is current). */
+  flowGranted: boolean;
+  flowReleased: void;
   /** False when another owner holds the claim. */
   sweepClaim: boolean;
   /** False when another owner holds the lock (take), or it is not the caller's (renew). */
@@ -230,6 +233,17 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
     }
   },
   childNotified: () => undefined,
+  flowGranted(reply, call) {
+    switch (reply) {
+      case Reply.OK:
+        return true;
+      case Reply.NOT_RUNNING:
+        return false;
+      default:
+        throw replyError('flowGranted', reply, call);
+    }
+  },
+  flowReleased: () => undefined,
   parentHandled: () => undefined,
   sweepClaim(reply, call) {
     switch (reply) {

@@ -66,6 +66,8 @@ export const SCRIPT_KEYS = {
   scheduleHolds: ['holds'],
   activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
+  flowGranted: ['meta'],
+  flowReleased: ['releaseIndex', 'releaseData'],
   flowAcquire: ['holders', 'waiters', 'deadlines'],
   flowRelease: ['holders', 'waiters', 'deadlines'],
   flowRenew: ['holders', 'waiters', 'deadlines'],
@@ -121,6 +123,8 @@ export interface ScriptOptions {
     sa?: string;
     /** The run's priority, when not the default (kept in the meta for the jobs of writes from outside). */
     priority?: number;
+    /** The run's flow record (JSON): it waits for its concurrency slot. */
+    flow?: string;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
   terminate: Common & {
@@ -195,7 +199,11 @@ export interface ScriptOptions {
     cancelChannel: string;
     closedChannel: string;
     sa?: string;
+    /** The new run's flow record (JSON), for the reset of a closed run: it waits for a slot again. */
+    flow?: string;
   };
+  flowGranted: Common & { runId: string };
+  flowReleased: Common & { holder: string };
   /** Flow control scripts name no workflow: their keys are one (limit, key)'s (see flow-store.ts). */
   flowAcquire: {
     holder: string;
@@ -248,6 +256,8 @@ export interface ScriptReplies {
   failTask: [R['OK'], attempt: number, delayMs: number] | [R['LEASE_LOST']];
   rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];
   childNotified: R['OK'];
+  flowGranted: R['OK'] | R['NOT_RUNNING'];
+  flowReleased: R['OK'];
   parentHandled: R['OK'];
   sweepClaim: R['OK'] | R['BUSY'];
   scheduleLock: R['OK'] | R['BUSY'];

@@ -1,0 +1,233 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import {
+  Activities,
+  Activity,
+  InvalidArgumentError,
+  InvalidOptionsError,
+  Signal,
+  Workflow,
+  WorkflowRun,
+  type WorkflowHandle,
+} from 'redurable';
+import { condition, continueAsNew, proxyActivities } from 'redurable/workflow';
+import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
+
+interface Job {
+  tenant: string;
+}
+
+@Activities()
+class WorkActivities {
+  @Activity() async work(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+/** Imports per tenant, at most 2 at once per tenant: each does a short piece of work. */
+@Workflow({ taskQueue: 'flow-wf', concurrency: { limit: 2, key: (job: Job) => job.tenant } })
+class ImportWorkflow {
+  private readonly acts = proxyActivities(WorkActivities, { eager: false });
+
+  @WorkflowRun()
+  async run(_job: Job): Promise<void> {
+    await this.acts.work(150);
+  }
+}
+
+/** One at a time (no key): ends as its signal says, or continues as new once. */
+@Workflow({ taskQueue: 'flow-wf', concurrency: { limit: 1 } })
+class SingleWorkflow {
+  private ending?: 'complete' | 'fail' | 'continue';
+
+  @WorkflowRun()
+  async run(generation = 0): Promise<string> {
+    await condition(() => this.ending !== undefined);
+    if (this.ending === 'fail') throw new Error('failed on purpose');
+    if (this.ending === 'continue' && generation === 0) continueAsNew(1);
+    return `done ${generation}`;
+  }
+
+  @Signal() end(how: 'complete' | 'fail' | 'continue') {
+    this.ending = how;
+  }
+}
+
+@Workflow({
+  taskQueue: 'flow-wf',
+  concurrency: {
+    limit: 1,
+    key: (x: unknown) => {
+      if (x === 'throw') throw new Error('no tenant in the input');
+      return x as string;
+    },
+  },
+})
+class BadKeyWorkflow {
+  @WorkflowRun() async run(_x: unknown): Promise<void> {}
+}
+
+let apps: TestApp[] = [];
+afterEach(async () => {
+  for (const a of apps.reverse()) await a.close();
+  apps = [];
+});
+
+async function app(options: Parameters<typeof createTestApp>[1] = {}): Promise<TestApp> {
+  const t = await createTestApp([WorkActivities, ImportWorkflow, SingleWorkflow, BadKeyWorkflow], options);
+  apps.push(t);
+  return t;
+}
+
+/** When each run's code first ran (its first scheduled activity) and when it closed, from its history. */
+async function runningInterval(handle: WorkflowHandle): Promise<[number, number]> {
+  const history = await handle.fetchHistory();
+  const first = history.find((e) => e.type === 'ActivityTaskScheduled');
+  return [first!.ts, history[history.length - 1].ts];
+}
+
+/** The most intervals open at once. */
+function maxOverlap(intervals: [number, number][]): number {
+  const points = intervals.flatMap(([a, b]) => [
+    [a, 1],
+    [b, -1],
+  ]);
+  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]); // a close before a start at the same ms
+  let open = 0;
+  let most = 0;
+  for (const [, d] of points) most = Math.max(most, (open += d));
+  return most;
+}
+
+const waiting = async (handle: WorkflowHandle) => (await handle.describe()).waitingFor;
+
+describe('workflow concurrency limits', () => {
+  test('at most `limit` runs per key at once across two workers; starts over it wait in start order; keys take turns', async () => {
+    const a = await app();
+    await app({ prefix: a.prefix }); // a second worker on the same prefix
+    const tenantA = [];
+    for (let i = 0; i < 6; i++)
+      tenantA.push(await a.client.start(ImportWorkflow, { workflowId: `imp-a-${i}`, args: [{ tenant: 'a' }] }));
+    // Over the limit: recorded at once, waiting, in start order.
+    const described = await Promise.all(tenantA.slice(2).map((h) => h.describe()));
+    expect(described.map((d) => d.status)).toEqual(['running', 'running', 'running', 'running']);
+    for (const d of described) expect(d.waitingFor).toMatchObject({ limit: 'ImportWorkflow', key: 'a' });
+    // Another tenant does not wait behind tenant a.
+    const b = await a.client.start(ImportWorkflow, { workflowId: 'imp-b-0', args: [{ tenant: 'b' }] });
+    expect(await waiting(b)).toBeUndefined();
+    await b.result();
+    for (const h of tenantA) await h.result();
+    const intervals = await Promise.all(tenantA.map(runningInterval));
+    expect(maxOverlap(intervals)).toBeLessThanOrEqual(2);
+    // In start order: each run of the key began no earlier than the one started before the one before it.
+    const begun = intervals.map(([s]) => s);
+    for (let i = 2; i < begun.length; i++) expect(begun[i]).toBeGreaterThanOrEqual(intervals[i - 2][1]);
+    // No one left waiting.
+    expect(await a.client.count({ waiting: true })).toBe(0);
+  });
+
+  test('every way a run ends frees its slot for the next waiter; continue-as-new and the reset of a running run keep it', async () => {
+    const t = await app({ leaseTtl: '1s', sweepInterval: '300ms' });
+    let n = 0;
+    const next = async (timeout = false) =>
+      t.client.start(SingleWorkflow, {
+        workflowId: `single-${n++}`,
+        ...(timeout ? { workflowRunTimeout: '300ms' } : {}),
+      });
+    const holder = async (h: WorkflowHandle) =>
+      until(`${h.workflowId} holds the slot`, async () => !(await waiting(h)));
+
+    let current = await next();
+    await holder(current);
+    const endings: [string, (h: WorkflowHandle) => Promise<unknown>][] = [
+      ['complete', (h) => h.signal('end', 'complete')],
+      ['fail', (h) => h.signal('end', 'fail')],
+      ['cancel', (h) => h.cancel()],
+      ['terminate', (h) => h.terminate()],
+    ];
+    for (const [how, end] of endings) {
+      const waiter = await next();
+      expect(await waiting(waiter)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+      await end(current);
+      await current.result().catch(() => undefined);
+      await holder(waiter);
+      expect(`${how}: ${(await current.describe()).status}`).not.toContain('running');
+      current = waiter;
+    }
+    // Continue-as-new: the next run holds the slot, the waiter still waits.
+    let waiter = await next();
+    await current.signal('end', 'continue');
+    const firstRun = (await current.describe()).runId;
+    current = t.client.getHandle(current.workflowId); // follows the execution to its next run
+    await until('continued as new', async () => (await current.describe()).runId !== firstRun);
+    expect(await waiting(waiter)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    // Reset of the running run: the new run keeps the slot.
+    const reset = await current.reset({ to: 'firstWorkflowTask', reason: 'test' });
+    expect(await waiting(reset)).toBeUndefined();
+    expect(await waiting(waiter)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    await reset.signal('end', 'complete');
+    await reset.result();
+    await holder(waiter);
+    // Reset of a closed run: it asks for a slot again, and waits while another holds it.
+    const again = await reset.reset({ to: 'firstWorkflowTask', reason: 'again', reapplySignals: false });
+    expect(await waiting(again)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    // Timeout: a run timing out frees the slot.
+    current = waiter;
+    waiter = await next(true);
+    await current.signal('end', 'complete');
+    await current.result();
+    // `again` waited before `waiter`: it holds the slot now; `waiter` times out while it waits.
+    await holder(again);
+    await again.signal('end', 'complete');
+    await again.result();
+    await expect(waiter.result()).rejects.toThrow();
+    expect((await waiter.describe()).status).toBe('timed_out');
+    const last = await next();
+    await holder(last);
+    await last.signal('end', 'complete');
+    await last.result();
+    expect(await t.client.count({ waiting: true })).toBe(0);
+  });
+
+  test('a signal to a waiting run is kept for it and runs nothing before its slot', async () => {
+    const t = await app();
+    const first = await t.client.start(SingleWorkflow, { workflowId: 'sig-0' });
+    const second = await t.client.start(SingleWorkflow, { workflowId: 'sig-1' });
+    await second.signal('end', 'complete');
+    expect(await waiting(second)).toMatchObject({ ahead: 0 });
+    expect((await second.fetchHistory()).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'SignalReceived']);
+    await first.signal('end', 'complete');
+    await expect(second.result()).resolves.toBe('done 0');
+  });
+
+  test('a key function that throws or returns no usable key is an InvalidArgumentError, and nothing is written', async () => {
+    const t = await app({ worker: false });
+    const before = await keysUnder(t.redis, t.prefix);
+    for (const [arg, said] of [
+      [42, 'returned 42'],
+      ['', "returned ''"],
+      ['x'.repeat(300), 'returned a string of 300 characters'],
+      ['throw', 'threw: no tenant in the input'],
+    ] as const) {
+      const err = await t.client
+        .start(BadKeyWorkflow, { workflowId: `bad-${String(arg).length}`, args: [arg] })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as Error).message).toContain(`the key function of limit 'BadKeyWorkflow' ${said}`);
+      expect((err as Error).message).toContain("Workflow 'BadKeyWorkflow' (bad-");
+    }
+    expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
+  });
+
+  test('a limit below 1 stops the app at registration', async () => {
+    @Workflow({ taskQueue: 'flow-bad', concurrency: { limit: 0 } })
+    class ZeroWorkflow {
+      @WorkflowRun() async run(): Promise<void> {}
+    }
+    const err = await createTestApp([ZeroWorkflow]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as Error).message).toContain(
+      '@Workflow of ZeroWorkflow: concurrency.limit must be an integer ≥ 1 (got 0)',
+    );
+  });
+});
