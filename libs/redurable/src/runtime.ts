@@ -105,8 +105,6 @@ export class DurableRuntime {
   private readonly claims: RedisClaimStore;
   /** Flow control's slots and rate windows per (limit, key) (issue 24). */
   readonly flow: RedisFlowStore;
-  /** Workflow concurrency slots (`@Workflow({ concurrency })`). */
-  private readonly workflowSlots: WorkflowSlots;
   /** Signs and checks task tokens (completeAsync). */
   private readonly tokens: TaskTokens;
   private readonly eager: EagerActivities;
@@ -160,15 +158,14 @@ export class DurableRuntime {
     const writes = (this.writes = new WorkflowWrites({ histories, dispatcher, queues, clock, settings }));
     this.scheduleWakeups = new ScheduleWakeups({ queues, logger });
     const flow = (this.flow = new RedisFlowStore(redis, this.keys));
-    const records = indexes;
-    const workflowSlots = (this.workflowSlots = new WorkflowSlots({ flow, histories, records, dispatcher, logger }));
+    const wfSlots = new WorkflowSlots({ flow, histories, records: indexes, dispatcher, logger });
     // The engine: children and closes, activities, workflow tasks, eager starts, timeouts.
     const children = (this.children = new ChildWorkflows({
       histories,
       indexes,
       dispatcher,
       writes,
-      slots: workflowSlots,
+      slots: wfSlots,
       logger,
       clock,
       settings,
@@ -182,7 +179,6 @@ export class DurableRuntime {
       metrics,
     }));
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
-
     const secret = options.taskTokenSecret;
     const tokens = (this.tokens = new TaskTokens(async () => secret ?? (await catalog.tokenSecret())));
     const eager = (this.eager = new EagerActivities({
@@ -208,7 +204,7 @@ export class DurableRuntime {
       local: activities,
       eager,
       runs: children,
-      slots: workflowSlots,
+      slots: wfSlots,
       metrics,
       logger,
       clock,
@@ -249,7 +245,7 @@ export class DurableRuntime {
       tokens,
       messages,
       flow,
-      slots: workflowSlots,
+      slots: wfSlots,
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const starter = new WorkflowStarter(parts);
@@ -288,8 +284,7 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Iterable<string>): RecoverySweep {
-    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options, workflowSlots } =
-      this;
+    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options, flow } = this;
     const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
     return new RecoverySweep({
       histories,
@@ -298,7 +293,7 @@ export class DurableRuntime {
       dispatcher,
       children,
       timeouts,
-      slots: workflowSlots,
+      slots: new WorkflowSlots({ flow, histories, records: indexes, dispatcher, logger }), // stateless: one more is free
       logger,
       metrics,
       settings,

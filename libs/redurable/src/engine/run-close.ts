@@ -38,9 +38,9 @@ export function closeSpec(
           ? { searchAttributes: activation.recordedSearchAttributes }
           : {}),
         ...(activation.memo ? { memo: activation.memo } : {}),
-        ...(activation.priority !== undefined ? { priority: activation.priority } : {}),
+        ...(activation.startEvent.priority !== undefined ? { priority: activation.startEvent.priority } : {}),
         // The concurrency slot goes on with the execution: the next run holds it already.
-        ...(activation.flow ? { flow: activation.flow } : {}),
+        ...(activation.startEvent.flow ? { flow: activation.startEvent.flow } : {}),
       };
       return {
         event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },
@@ -96,20 +96,22 @@ export class RunCloser {
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0)
       await steps.dispatch(
-        { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.priority },
+        { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority },
         children,
         activation.now,
       );
     if (spec.next) {
       metrics.workflowClosed(activation.info.workflowType, 'continued');
       logger.log(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
-      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start', { priority: activation.priority });
+      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start', {
+        priority: activation.startEvent.priority,
+      });
       return;
     }
     logger.log(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     metrics.workflowClosed(activation.info.workflowType, spec.status);
     // The close put the holder in the release index: a crash before this is repaired by the sweep.
-    if (activation.flow) await this.deps.slots.release(workflowId, activation.flow);
+    if (activation.startEvent.flow) await this.deps.slots.release(workflowId, activation.startEvent.flow);
     if (activation.parent || activation.hasChildren) {
       await runs.afterClose(workflowId, runId, {
         parent: activation.parent !== undefined,

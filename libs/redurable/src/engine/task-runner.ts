@@ -274,7 +274,7 @@ export class WorkflowTaskRunner {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
       cache.evict(workflowId);
-      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, activation.priority);
+      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, activation.startEvent.priority);
       return true;
     }
     activation.fence = res.fence;
@@ -286,7 +286,7 @@ export class WorkflowTaskRunner {
       await this.closer.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.priority };
+    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
     plan.start(owner, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the

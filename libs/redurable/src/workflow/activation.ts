@@ -97,7 +97,8 @@ export class WorkflowActivation implements Activator {
 
   constructor(
     readonly definition: WorkflowDefinition,
-    private readonly startEvent: WorkflowExecutionStarted,
+    /** The run's started event (its priority and concurrency slot, read by the engine). */
+    readonly startEvent: WorkflowExecutionStarted,
     converter: DataConverter,
     logger?: Logger,
   ) {
@@ -134,16 +135,6 @@ export class WorkflowActivation implements Activator {
   /** The run's workflow timeouts, as its started event records them. */
   get timeouts(): WorkflowExecutionStarted['timeouts'] {
     return this.startEvent.timeouts;
-  }
-
-  /** The run's priority as recorded at start (undefined: the default). */
-  get priority(): number | undefined {
-    return this.startEvent.priority;
-  }
-
-  /** The run's concurrency limit, key and slot holder, as recorded at start. */
-  get flow(): WorkflowExecutionStarted['flow'] {
-    return this.startEvent.flow;
   }
 
   /** The memo recorded at start (continue-as-new carries it over). */
