@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RedurableConsoleModule } from 'redurable-console';
 import {
   Activities,
   Activity,
+  DurableModule,
   InvalidArgumentError,
   InvalidOptionsError,
   Signal,
@@ -10,7 +16,7 @@ import {
   type WorkflowHandle,
 } from 'redurable';
 import { condition, continueAsNew, proxyActivities } from 'redurable/workflow';
-import { createTestApp, keysUnder, type TestApp } from '../support/test-app.js';
+import { cliConnectionFlags, createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 interface Job {
@@ -101,6 +107,16 @@ function maxOverlap(intervals: [number, number][]): number {
 
 const waiting = async (handle: WorkflowHandle) => (await handle.describe()).waitingFor;
 
+/** The `redurable` command, the package's compiled bin in its own process. */
+const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
 describe('workflow concurrency limits', () => {
   test('at most `limit` runs per key at once across two workers; starts over it wait in start order; keys take turns', async () => {
     const a = await app();
@@ -187,6 +203,47 @@ describe('workflow concurrency limits', () => {
     await last.signal('end', 'complete');
     await last.result();
     expect(await t.client.count({ waiting: true })).toBe(0);
+  });
+
+  test('waiting runs are listed and counted as such, and describe(), the CLI and the explorer say what they wait for', async () => {
+    const t = await app();
+    const holder = await t.client.start(SingleWorkflow, { workflowId: 'vis-0' });
+    await t.client.start(SingleWorkflow, { workflowId: 'vis-1', priority: 2 });
+    await t.client.start(SingleWorkflow, { workflowId: 'vis-2' });
+    expect(await t.client.count({ waiting: true })).toBe(2);
+    expect(await t.client.count({ query: 'FlowWaiting = true' })).toBe(2);
+    expect((await t.client.list({ waiting: true })).workflows.map((w) => w.workflowId).sort()).toEqual([
+      'vis-1',
+      'vis-2',
+    ]);
+    // Priority first: vis-1 (priority 2) is ahead of vis-2, started before it.
+    expect(await waiting(t.client.getHandle('vis-2'))).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 1 });
+    const flags = [...cliConnectionFlags(), '--prefix', t.prefix];
+    const shown = await cli(['workflow', 'describe', 'vis-1', ...flags]);
+    expect(shown.stdout).toContain("Waiting    for a slot of limit 'SingleWorkflow', 0 ahead");
+    expect(shown.stdout).toContain('Priority   2');
+    expect((await cli(['workflow', 'count', '--waiting', ...flags])).stdout.trim()).toBe('2');
+    expect((await cli(['workflow', 'list', '--waiting', ...flags])).stdout).toContain('vis-2');
+
+    @Module({
+      imports: [
+        DurableModule.forRoot({ connection: testConnection(), prefix: t.prefix, worker: false, logger: false }),
+        RedurableConsoleModule.forRoot({ auth: () => true }),
+      ],
+    })
+    class ConsoleApp {}
+    const web = await NestFactory.create(ConsoleApp, { logger: false });
+    await web.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(web.getHttpServer().address() as { port: number }).port}`;
+      const page = await (await fetch(`${url}/workflows/vis-2`)).text();
+      expect(page).toContain('a slot of limit <code>SingleWorkflow</code>, 1 ahead');
+    } finally {
+      await web.close();
+    }
+    await holder.signal('end', 'complete');
+    await until('vis-1 runs', async () => (await t.client.count({ waiting: true })) === 1);
+    expect(await waiting(t.client.getHandle('vis-1'))).toBeUndefined();
   });
 
   test('a signal to a waiting run is kept for it and runs nothing before its slot', async () => {
