@@ -16,7 +16,14 @@ import {
   type WorkflowHandle,
 } from 'redurable';
 import { condition, continueAsNew, proxyActivities } from 'redurable/workflow';
-import { cliConnectionFlags, createTestApp, keysUnder, testConnection, type TestApp } from '../support/test-app.js';
+import {
+  cliConnectionFlags,
+  createTestApp,
+  keyNames,
+  keysUnder,
+  testConnection,
+  type TestApp,
+} from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 interface Job {
@@ -244,6 +251,39 @@ describe('workflow concurrency limits', () => {
     await holder.signal('end', 'complete');
     await until('vis-1 runs', async () => (await t.client.count({ waiting: true })) === 1);
     expect(await waiting(t.client.getHandle('vis-1'))).toBeUndefined();
+  });
+
+  test('a waiting run that lost its place in line (a crash between its start and its request) is put back by the sweep', async () => {
+    const t = await app({ leaseTtl: '1s', sweepInterval: '300ms' });
+    const first = await t.client.start(SingleWorkflow, { workflowId: 'lost-0' });
+    const second = await t.client.start(SingleWorkflow, { workflowId: 'lost-1' });
+    const k = keyNames(t.prefix);
+    expect(await t.redis.zrem(k.flowWaiters('SingleWorkflow', ''), `wf:lost-1|${second.runId}`)).toBe(1);
+    expect(await waiting(second)).toEqual({ limit: 'SingleWorkflow', key: '' }); // not in line: no `ahead`
+    await first.signal('end', 'complete'); // its release wakes no one: lost-1 is not in line
+    await first.result();
+    await until('the sweep puts lost-1 back in line and gives it the slot', async () => !(await waiting(second)));
+    await second.signal('end', 'complete');
+    await expect(second.result()).resolves.toBe('done 0');
+  });
+
+  test('a slot left held by a closed run (a crash between its close and its release) is freed by the sweep', async () => {
+    const t = await app({ leaseTtl: '1s', sweepInterval: '300ms' });
+    // What a run closed by a process that died before freeing its slot leaves: its holder in the
+    // slots and in its shard's release index, closed a while ago.
+    const k = keyNames(t.prefix);
+    const flow = { name: 'SingleWorkflow', key: '', limit: 1, holder: 'wf:ghost|r1' };
+    const shard = k.shardOf('ghost');
+    await t.redis.zadd(k.flowHolders('SingleWorkflow', ''), '+inf', flow.holder);
+    await t.redis.zadd(k.flowReleaseIndex(shard), Date.now() - 10_000, flow.holder);
+    await t.redis.hset(k.flowReleaseDataIndex(shard), flow.holder, JSON.stringify(flow));
+    const waiter = await t.client.start(SingleWorkflow, { workflowId: 'after-ghost' });
+    expect(await waiting(waiter)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    await until('the sweep frees the slot and wakes the waiter', async () => !(await waiting(waiter)));
+    expect(await t.redis.zcard(k.flowReleaseIndex(shard))).toBe(0);
+    expect(await t.redis.zrange(k.flowHolders('SingleWorkflow', ''), 0, -1)).toEqual([
+      `wf:after-ghost|${waiter.runId}`,
+    ]);
   });
 
   test('a signal to a waiting run is kept for it and runs nothing before its slot', async () => {
