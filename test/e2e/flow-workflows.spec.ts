@@ -15,7 +15,7 @@ import {
   WorkflowRun,
   type WorkflowHandle,
 } from 'redurable';
-import { condition, continueAsNew, proxyActivities } from 'redurable/workflow';
+import { condition, continueAsNew, proxyActivities, startChild, workflowInfo } from 'redurable/workflow';
 import {
   cliConnectionFlags,
   createTestApp,
@@ -80,6 +80,18 @@ class BadKeyWorkflow {
   @WorkflowRun() async run(_x: unknown): Promise<void> {}
 }
 
+/** Starts two SingleWorkflow children (limit 1) and ends them in turn: the second waits for the first's slot. */
+@Workflow({ taskQueue: 'flow-wf' })
+class ParentOfLimitedWorkflow {
+  @WorkflowRun()
+  async run(): Promise<string[]> {
+    const id = workflowInfo().workflowId;
+    const a = await startChild(SingleWorkflow, { workflowId: `${id}-a` });
+    const b = await startChild(SingleWorkflow, { workflowId: `${id}-b` });
+    return [await a.result(), await b.result()];
+  }
+}
+
 let apps: TestApp[] = [];
 afterEach(async () => {
   for (const a of apps.reverse()) await a.close();
@@ -87,7 +99,10 @@ afterEach(async () => {
 });
 
 async function app(options: Parameters<typeof createTestApp>[1] = {}): Promise<TestApp> {
-  const t = await createTestApp([WorkActivities, ImportWorkflow, SingleWorkflow, BadKeyWorkflow], options);
+  const t = await createTestApp(
+    [WorkActivities, ImportWorkflow, SingleWorkflow, BadKeyWorkflow, ParentOfLimitedWorkflow],
+    options,
+  );
   apps.push(t);
   return t;
 }
@@ -284,6 +299,21 @@ describe('workflow concurrency limits', () => {
     expect(await t.redis.zrange(k.flowHolders('SingleWorkflow', ''), 0, -1)).toEqual([
       `wf:after-ghost|${waiter.runId}`,
     ]);
+  });
+
+  test("a child workflow of a limited type waits for its type's slot like any start", async () => {
+    const t = await app();
+    const parent = await t.client.start(ParentOfLimitedWorkflow, { workflowId: 'parent' });
+    const a = t.client.getHandle('parent-a');
+    const b = t.client.getHandle('parent-b');
+    await until('both children started', async () => (await t.client.count({ type: 'SingleWorkflow' })) === 2);
+    await until('the first holds the slot', async () => !(await waiting(a)));
+    expect(await waiting(b)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    expect((await b.fetchHistory())[0]).toMatchObject({ flow: { name: 'SingleWorkflow', key: '', limit: 1 } });
+    await a.signal('end', 'complete');
+    await until('the second gets the slot', async () => !(await waiting(b)));
+    await b.signal('end', 'complete');
+    await expect(parent.result()).resolves.toEqual(['done 0', 'done 0']);
   });
 
   test('a signal to a waiting run is kept for it and runs nothing before its slot', async () => {

@@ -1,6 +1,7 @@
 import type { RecordedActivityFlow } from './flow/activity-flow.js';
 import type { SerializedFailure } from './errors/failure-codec.js';
 import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
+import type { RecordedConcurrency } from './flow/flow-options.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -200,6 +201,8 @@ export interface ChildWorkflowScheduled extends EventBase {
   memo?: Record<string, Payload>;
   /** The child's priority (its own option, else the parent's), when not the default. */
   priority?: number;
+  /** The child type's concurrency limit with the key of its arguments: the child waits for a slot (its holder is set when it starts). */
+  flow?: RecordedConcurrency;
 }
 export interface ChildWorkflowCompleted extends EventBase {
   type: 'ChildWorkflowCompleted';

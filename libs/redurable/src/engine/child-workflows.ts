@@ -14,6 +14,7 @@ import { closeFailure } from '../core/close-failure.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
 import type { WorkflowSlots } from '../queues/workflow-slots.js';
+import { workflowFlowHolder } from '../core/flow/workflow-flow.js';
 import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
 import type { StepOwner } from './step-dispatch.js';
 import { traceOf } from '../observability/tracing.js';
@@ -33,7 +34,7 @@ export interface ChildWorkflowsDeps {
   dispatcher: JobDispatcher;
   writes: WorkflowWrites;
   /** Frees the concurrency slot of a run closed from outside its task. */
-  slots: Pick<WorkflowSlots, 'releaseRun'>;
+  slots: Pick<WorkflowSlots, 'releaseRun' | 'request'>;
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
   clock: Clock;
@@ -59,6 +60,7 @@ export class ChildWorkflows implements RunClosing {
     await store.markHasChildren(parent.workflowId);
     // One run id across attempts: a copy of the start resent after a lost reply returns this run.
     const runId = randomUUID();
+    const flow = cmd.flow && { ...cmd.flow, holder: workflowFlowHolder(cmd.workflowId, runId) };
     // The parent's task fails and is retried with backoff if the child's run keeps changing; the start is idempotent.
     await retryWhileRunChanges(cmd.workflowId, 'start child', async () => {
       const meta = await store.getMeta(cmd.workflowId);
@@ -87,6 +89,7 @@ export class ChildWorkflows implements RunClosing {
           ...(cmd.memo ? { memo: cmd.memo } : {}),
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.clock.now()) } : {}),
           ...(cmd.priority !== undefined ? { priority: cmd.priority } : {}),
+          ...(flow ? { flow } : {}),
         },
         reuse: 'ALLOW_DUPLICATE',
         conflict: 'FAIL',
@@ -97,7 +100,10 @@ export class ChildWorkflows implements RunClosing {
       if (res.kind === 'retry') return RUN_CHANGED;
       if (res.kind === 'started') {
         crashPoint('child.after-start');
-        await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start', { priority: cmd.priority });
+        const run = { workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, priority: cmd.priority };
+        // A limited child waits for its slot (its first task comes with it; after a crash, the sweep asks).
+        if (flow) await this.deps.slots.request(run, flow);
+        else await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start', { priority: cmd.priority });
         return undefined;
       }
       if (res.kind === 'running') {

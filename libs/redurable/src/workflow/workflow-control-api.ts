@@ -6,9 +6,11 @@ import { TimeoutFailure } from '../core/errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../core/events.js';
 import { timeoutsInMs } from '../core/workflow-timeouts.js';
 import { currentActivation, type Activator } from './context.js';
+import { rejected } from './command-match.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import { encodeMemo } from '../core/payload/memo.js';
 import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
+import { flowKeyOf, type RecordedConcurrency } from '../core/flow/flow-options.js';
 import {
   recordSearchAttributes,
   withoutRemovals,
@@ -171,10 +173,19 @@ export function startChild<W extends Type<object>>(
     options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
   let priority: number;
+  let flow: RecordedConcurrency | undefined;
   try {
     priority = checkPriority(options.priority, `child workflow '${options.workflowId}'`) ?? activation.info.priority;
+    // A limited child type: its key from the arguments (a bad key function rejects the call, nothing recorded).
+    const limit = def.concurrency;
+    if (limit)
+      flow = {
+        name: limit.name,
+        key: flowKeyOf(limit, options.args ?? [], `Child workflow '${def.name}' (${options.workflowId})`),
+        limit: limit.limit,
+      };
   } catch (err) {
-    return Promise.reject(err as Error);
+    return rejected(err as Error);
   }
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled',
@@ -188,6 +199,7 @@ export function startChild<W extends Type<object>>(
     ...(memo ? { memo } : {}),
     ...(timeouts ? { timeouts } : {}),
     ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
+    ...(flow ? { flow } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }
