@@ -296,7 +296,7 @@ describe('workflow concurrency limits', () => {
     expect(await waiting(waiter)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
     await until('the sweep frees the slot and wakes the waiter', async () => !(await waiting(waiter)));
     expect(await t.redis.zcard(k.flowReleaseIndex(shard))).toBe(0);
-    expect(await t.redis.zrange(k.flowHolders('SingleWorkflow', ''), 0, -1)).toEqual([
+    expect(await t.redis.zrange(k.flowHolders('SingleWorkflow', ''), '0', '-1')).toEqual([
       `wf:after-ghost|${waiter.runId}`,
     ]);
   });

@@ -68,7 +68,7 @@ export function taskRunner(
     local: localActivities,
     eager,
     runs,
-    slots: { release: async () => undefined }, // no workflow limits here
+    slots: { releaseAfterClose: async () => undefined }, // no workflow limits here
     metrics,
     logger,
     clock,

@@ -198,7 +198,7 @@ export async function resetWorkflow(
     const run = { workflowId, runId: newRunId, taskQueue: meta.taskQueue, priority: meta.priority };
     // A run that waits for its slot gets its first task when granted (a reset of a running run
     // that was waiting keeps waiting: its place in line is its holder's).
-    if (flow) await runtime.slots.request(run, flow);
+    if (flow) await runtime.slots.requestAfterStart(run, flow);
     else if (!meta.flowWait)
       await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start', { priority: meta.priority });
     // The old run's jobs that have not started would only have their outcomes refused.

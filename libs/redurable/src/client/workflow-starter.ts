@@ -218,7 +218,7 @@ export class WorkflowStarter {
           // recovery sweep once the lease expires); any other enqueues it.
           // A limited run waits for its slot (its first task comes when it gets one; if this
           // process dies first, the recovery sweep asks for it).
-          if (flow) await this.runtime.slots.request({ workflowId, runId, taskQueue, priority }, flow);
+          if (flow) await this.runtime.slots.requestAfterStart({ workflowId, runId, taskQueue, priority }, flow);
           else if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
             await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start', { priority });
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).

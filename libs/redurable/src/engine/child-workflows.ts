@@ -34,7 +34,7 @@ export interface ChildWorkflowsDeps {
   dispatcher: JobDispatcher;
   writes: WorkflowWrites;
   /** Frees the concurrency slot of a run closed from outside its task. */
-  slots: Pick<WorkflowSlots, 'releaseRun' | 'request'>;
+  slots: Pick<WorkflowSlots, 'releaseRun' | 'requestAfterStart'>;
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
   clock: Clock;
@@ -102,7 +102,7 @@ export class ChildWorkflows implements RunClosing {
         crashPoint('child.after-start');
         const run = { workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, priority: cmd.priority };
         // A limited child waits for its slot (its first task comes with it; after a crash, the sweep asks).
-        if (flow) await this.deps.slots.request(run, flow);
+        if (flow) await this.deps.slots.requestAfterStart(run, flow);
         else await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start', { priority: cmd.priority });
         return undefined;
       }

@@ -68,7 +68,7 @@ export interface RunCloserDeps {
   steps: StepDispatch;
   runs: RunClosing;
   /** Frees the run's concurrency slot when it ends (not when it continues as new: the next run keeps it). */
-  slots: Pick<WorkflowSlots, 'release'>;
+  slots: Pick<WorkflowSlots, 'releaseAfterClose'>;
   metrics: DurableMetrics;
   logger: Logger;
 }
@@ -111,7 +111,7 @@ export class RunCloser {
     logger.log(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     metrics.workflowClosed(activation.info.workflowType, spec.status);
     // The close put the holder in the release index: a crash before this is repaired by the sweep.
-    if (activation.startEvent.flow) await this.deps.slots.release(workflowId, activation.startEvent.flow);
+    if (activation.startEvent.flow) await this.deps.slots.releaseAfterClose(workflowId, activation.startEvent.flow);
     if (activation.parent || activation.hasChildren) {
       await runs.afterClose(workflowId, runId, {
         parent: activation.parent !== undefined,

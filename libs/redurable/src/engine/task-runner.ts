@@ -57,7 +57,7 @@ export interface TaskRunnerDeps {
   /** Tells a closed run's parent and applies its children's parent-close policy. */
   runs: RunClosing;
   /** Frees a closed run's concurrency slot. */
-  slots: Pick<WorkflowSlots, 'release'>;
+  slots: Pick<WorkflowSlots, 'releaseAfterClose'>;
   metrics: DurableMetrics;
   logger: Logger;
   /** Time given to outcomes and continued runs (what workflow code sees); a test environment moves it. */

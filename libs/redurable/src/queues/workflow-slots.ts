@@ -57,6 +57,21 @@ export class WorkflowSlots {
     return res;
   }
 
+  /**
+   * After a write that made a run wait (a start, a child's start, the reset of a closed run): asks
+   * for its slot. The run is recorded already, so an error here (Redis unavailable) does not fail
+   * that write: it is logged, and the recovery sweep asks again within `leaseTtl` + `sweepInterval`.
+   */
+  async requestAfterStart(run: SlotRequester, flow: RecordedWorkflowFlow): Promise<void> {
+    try {
+      await this.request(run, flow);
+    } catch (err) {
+      this.deps.logger.warn(
+        `Workflow ${run.workflowId} (run ${run.runId}) could not ask for a slot of limit '${flow.name}' (${(err as Error).message}); the recovery sweep will`,
+      );
+    }
+  }
+
   /** The run got its slot: it may take tasks (its first is enqueued); a run that closed meanwhile gives the slot back. */
   private async granted(run: SlotRequester, flow: RecordedWorkflowFlow): Promise<void> {
     const { records, dispatcher } = this.deps;
@@ -79,10 +94,28 @@ export class WorkflowSlots {
     await this.wake(at, flow.limit, res.wake);
   }
 
+  /**
+   * After a run closed (its close script put the holder in the release index): frees its slot.
+   * The close is recorded already, so an error here does not fail it: it is logged, and the
+   * recovery sweep frees the slot after `leaseTtl`.
+   */
+  async releaseAfterClose(workflowId: string, flow: RecordedWorkflowFlow): Promise<void> {
+    try {
+      await this.release(workflowId, flow);
+    } catch (err) {
+      this.deps.logger.warn(
+        `Workflow ${workflowId}: its slot of limit '${flow.name}' could not be freed now (${(err as Error).message}); the recovery sweep will`,
+      );
+    }
+  }
+
   /** After a run closed from outside its task (terminated, timed out): frees its slot, if its type has a limit. */
   async releaseRun(workflowId: string, runId: string): Promise<void> {
-    const flow = (await this.deps.histories.startedEvent(workflowId, runId))?.flow;
-    if (flow) await this.release(workflowId, flow);
+    const flow = await this.deps.histories.startedEvent(workflowId, runId).then(
+      (started) => started?.flow,
+      () => undefined, // unreadable now: the sweep frees the slot (the holder is in the release index)
+    );
+    if (flow) await this.releaseAfterClose(workflowId, flow);
   }
 
   /**
