@@ -159,7 +159,7 @@ async function deleteSomeJobs(): Promise<void> {
   for (const name of ['{transfers-activities}', '{transfers-workflows}']) {
     const queue = new Queue(name, { connection: direct, prefix: PREFIX });
     try {
-      const jobs = await queue.getJobs(['waiting', 'delayed'], 0, 50);
+      const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, 50);
       for (let n = 0; n < 2 && jobs.length > 0; n++) {
         const job = jobs.splice(Math.floor(random() * jobs.length), 1)[0];
         if (

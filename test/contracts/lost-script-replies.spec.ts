@@ -5,6 +5,7 @@ import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.
 import { KeyNames } from '../../libs/redurable/src/store/keys.js';
 import { ScheduleStore } from '../../libs/redurable/src/store/schedule-store.js';
 import type { ScheduleState } from '../../libs/redurable/src/core/ports/index.js';
+import { RedisFlowStore } from '../../libs/redurable/src/store/flow-store.js';
 import type { NewEvent } from '../../libs/redurable/src/core/events.js';
 import { FaultProxy, scriptCallWith } from '../../tools/fault-proxy.js';
 import { testRedisUrl } from '../support/test-app.js';
@@ -401,5 +402,41 @@ describe("a schedule's lock and state writes answer a resent copy with the first
     await directSchedules.lock(scheduleId, 'another', TTL);
     expect(await schedules.writeState(scheduleId, state('stale'), [], 'me')).toBe(false);
     expect((await directSchedules.read(scheduleId))?.state.note).toBe('mine');
+  });
+});
+
+describe('flow control scripts: a resent copy neither takes nor frees a slot twice (issue 24)', () => {
+  const flowKeys = new KeyNames(`flow-contract-${randomUUID().slice(0, 8)}`);
+  const at = () => ({ name: 'charge', key: `acct-${workflowId}` });
+  const holder = (seq: number) => `act:${workflowId}|${runId}|${seq}`;
+
+  /** Runs `call` while the reply of the next script call naming this test's workflow id is lost. */
+  async function lostFlowReply<T>(call: (flow: RedisFlowStore) => Promise<T>): Promise<T> {
+    return lostReply(() => call(new RedisFlowStore(viaProxy, flowKeys)));
+  }
+  const directFlow = () => new RedisFlowStore(direct, flowKeys);
+
+  test('acquire: the copy is granted the slot the first run took, and holds one slot', async () => {
+    const res = await lostFlowReply((flow) => flow.acquire(at(), holder(1), { limit: 2, ttlMs: TTL }));
+    expect(res).toEqual({ granted: true });
+    expect(await directFlow().usage(at())).toEqual({ running: 1, waiting: 0 });
+    expect(await directFlow().acquire(at(), holder(2), { limit: 2, ttlMs: TTL })).toEqual({ granted: true });
+  });
+
+  test('release: the copy frees nothing more (the next holder keeps the slot it took)', async () => {
+    await directFlow().acquire(at(), holder(1), { limit: 1, ttlMs: TTL });
+    await directFlow().acquire(at(), holder(2), { limit: 1, ttlMs: TTL });
+    await lostFlowReply((flow) => flow.release(at(), holder(1), 1));
+    expect(await directFlow().acquire(at(), holder(2), { limit: 1, ttlMs: TTL })).toEqual({ granted: true });
+    await directFlow().release(at(), holder(1), 1); // a late repeat, too
+    expect(await directFlow().acquire(at(), holder(3), { limit: 1, ttlMs: TTL })).toEqual({ granted: false, ahead: 0 });
+    expect(await directFlow().usage(at())).toEqual({ running: 1, waiting: 1 });
+  });
+
+  test('rate: the copy is allowed, and the window counts one start', async () => {
+    const rate = { limit: 2, periodMs: 60_000 };
+    expect(await lostFlowReply((flow) => flow.takeRate(at(), `${holder(1)}#1`, rate))).toEqual({ allowed: true });
+    expect(await directFlow().takeRate(at(), `${holder(2)}#1`, rate)).toEqual({ allowed: true });
+    expect((await directFlow().takeRate(at(), `${holder(3)}#1`, rate)).allowed).toBe(false);
   });
 });

@@ -102,10 +102,15 @@ async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>
   apps.push(t);
   const side = queue(t, '{lost-jobs-side-activities}');
   const handle = await t.client.start(FanOutWorkflow, { workflowId: id, args: [id] });
-  await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
+  await until('three waiting activity jobs', async () => (await side.getJobs(['waiting', 'prioritized'])).length === 3);
   await dispatchConfirmed(t, id);
   await lose(side);
-  expect(await side.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+  expect(await side.getJobCounts('waiting', 'prioritized', 'active', 'delayed')).toEqual({
+    waiting: 0,
+    prioritized: 0,
+    active: 0,
+    delayed: 0,
+  });
   apps.push(
     await createTestApp(providers, { eagerActivities: false, prefix: t.prefix, taskQueues: ['lost-jobs-side'] }),
   );
@@ -116,7 +121,7 @@ async function fanOutLosingJobs(id: string, lose: (side: Queue) => Promise<void>
 describe('a job that disappears does not strand its workflow', () => {
   test('waiting activity jobs removed one by one (Bull Board "remove")', async () => {
     await fanOutLosingJobs('lj-removed', async (side) => {
-      for (const job of await side.getJobs(['waiting'])) await job.remove();
+      for (const job of await side.getJobs(['waiting', 'prioritized'])) await job.remove();
     });
   });
 
@@ -144,9 +149,17 @@ describe('a job that disappears does not strand its workflow', () => {
     apps.push(t);
     const side = queue(t, '{lost-jobs-side-activities}');
     const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-terminated', args: ['lj-terminated'] });
-    await until('three waiting activity jobs', async () => (await side.getJobs(['waiting'])).length === 3);
+    await until(
+      'three waiting activity jobs',
+      async () => (await side.getJobs(['waiting', 'prioritized'])).length === 3,
+    );
     await handle.terminate('no longer wanted');
-    expect(await side.getJobCounts('waiting', 'delayed', 'active')).toEqual({ waiting: 0, delayed: 0, active: 0 });
+    expect(await side.getJobCounts('waiting', 'prioritized', 'delayed', 'active')).toEqual({
+      waiting: 0,
+      prioritized: 0,
+      delayed: 0,
+      active: 0,
+    });
     apps.push(
       await createTestApp(providers, { eagerActivities: false, prefix: t.prefix, taskQueues: ['lost-jobs-side'] }),
     );
@@ -161,7 +174,7 @@ describe('a job that disappears does not strand its workflow', () => {
     const side = queue(t, '{lost-jobs-side-activities}');
     const handle = await t.client.start(FanOutWorkflow, { workflowId: 'lj-closed', args: ['lj-closed'] });
     const jobs = await until('three waiting activity jobs', async () => {
-      const waiting = await side.getJobs(['waiting']);
+      const waiting = await side.getJobs(['waiting', 'prioritized']);
       return waiting.length === 3 && waiting;
     });
     await handle.terminate('closed before its activities ran');

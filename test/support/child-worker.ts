@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const FIXTURE = fileURLToPath(new URL('../../dist/test/fixtures/crash-worker.js', import.meta.url));
+/** The compiled fixture `name` (test/fixtures/<name>.ts). */
+const fixture = (name: string) => fileURLToPath(new URL(`../../dist/test/fixtures/${name}.js`, import.meta.url));
 
 export interface Child {
   process: ChildProcess;
@@ -9,9 +10,9 @@ export interface Child {
   output(): string;
 }
 
-/** Runs the compiled crash-worker fixture (`npm test` builds it) in its own process. */
-export function spawnWorker(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [FIXTURE], {
+/** Runs a compiled worker fixture (`npm test` builds it; crash-worker unless named) in its own process. */
+export function spawnWorker(env: Record<string, string>, name = 'crash-worker'): Child {
+  const child = spawn(process.execPath, [fixture(name)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

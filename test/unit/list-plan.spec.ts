@@ -28,6 +28,7 @@ const ALL = { min: '-inf', max: '+inf' };
 function meta(extra: Partial<WorkflowMeta> = {}): WorkflowMeta {
   return {
     workflowId: 'order-1',
+    flowWait: false,
     type: 'Transfer',
     status: 'running',
     runId: 'r',
@@ -176,7 +177,7 @@ describe('matching a candidate', () => {
 describe('bad filters', () => {
   test('an unknown field names its position and the known fields', () => {
     expect(errorOf({ query: "amount > 1 AND custmerId = 'c'" }).message).toBe(
-      "Invalid list query at position 15: unknown field 'custmerId': no workflow type declares a search attribute with that name (known: WorkflowType, ExecutionStatus, WorkflowId, StartTime, CloseTime, customerId, amount, dueAt, vip)\n" +
+      "Invalid list query at position 15: unknown field 'custmerId': no workflow type declares a search attribute with that name (known: WorkflowType, ExecutionStatus, WorkflowId, StartTime, CloseTime, FlowWaiting, customerId, amount, dueAt, vip)\n" +
         "  amount > 1 AND custmerId = 'c'\n" +
         '                 ^',
     );
@@ -216,5 +217,18 @@ describe('bad filters', () => {
     expect(needsDeclarations({ type: 'T', status: 'running', startedAfter: new Date(JAN) })).toBe(false);
     expect(needsDeclarations({ query: '' })).toBe(true);
     expect(needsDeclarations({ searchAttributes: {} })).toBe(true);
+  });
+});
+
+describe('runs waiting for a concurrency slot', () => {
+  test('waiting: true (or FlowWaiting = true) pages through the waiting index, counted by it; each candidate is checked', () => {
+    expect(shape({ waiting: true })).toEqual({ index: 'waiting', range: ALL, countable: true });
+    expect(shape({ query: 'FlowWaiting = true' })).toEqual({ index: 'waiting', range: ALL, countable: true });
+    expect(shape({ waiting: true, type: 'Transfer' })).toMatchObject({ index: 'waiting', countable: false });
+    expect(shape({ waiting: false })).toMatchObject({ index: 'all', countable: false });
+    expect(matchesPlan(plan({ waiting: true }), meta({ flowWait: true }))).toBe(true);
+    expect(matchesPlan(plan({ waiting: true }), meta())).toBe(false);
+    expect(matchesPlan(plan({ waiting: false }), meta())).toBe(true);
+    expect(matchesPlan(plan({ waiting: true }), meta({ flowWait: true, status: 'terminated' }))).toBe(false);
   });
 });

@@ -53,6 +53,7 @@ function sweepHarness() {
     dispatcher: jobs,
     children,
     timeouts,
+    slots: { recheck: async () => false, releaseStale: async () => 0, hasStale: async () => false },
     logger,
     metrics,
     settings: { leaseTtlMs: TTL, sweepIntervalMs: 500 },

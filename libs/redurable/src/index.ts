@@ -56,6 +56,7 @@ export {
 } from './core/payload/aes-gcm-codec.js';
 export { previewPayload, type PayloadPreview } from './core/payload/payload-preview.js';
 export type { Duration } from './core/duration.js';
+export type { ConcurrencyLimit, RateLimit, FlowKeyFunction } from './core/flow/flow-options.js';
 export * from './core/errors/index.js';
 export { ScheduleClient } from './client/schedules/schedule-client.js';
 export type {

@@ -13,6 +13,7 @@ import { WorkflowClient } from './client/workflow-client.js';
 import { WorkflowStarter } from './client/workflow-starter.js';
 import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
+import { ActivityLimits } from './engine/activity-limits.js';
 import { ActivityRunner } from './engine/activity-runner.js';
 import { ChildWorkflows } from './engine/child-workflows.js';
 import { Completions } from './engine/completions.js';
@@ -32,8 +33,10 @@ import { PartitionTable } from './queues/partitions.js';
 import { QueueSet } from './queues/queue-set.js';
 import { ScheduleWakeups } from './queues/schedule-wakeups.js';
 import { WorkflowWrites } from './queues/workflow-writes.js';
+import { WorkflowSlots } from './queues/workflow-slots.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
 import { RedisClaimStore } from './store/claim-store.js';
+import { RedisFlowStore } from './store/flow-store.js';
 import { TaskTokens } from './core/task-token.js';
 import { ClosedWatcher } from './store/closed-watcher.js';
 import { endpointOf, openConnection } from './store/connection-option.js';
@@ -100,6 +103,8 @@ export class DurableRuntime {
   /** Activity slots per served task queue, shared by queued jobs and eager activities. */
   private readonly slots = new SlotTable();
   private readonly claims: RedisClaimStore;
+  /** Flow control's slots and rate windows per (limit, key) (issue 24). */
+  readonly flow: RedisFlowStore;
   /** Signs and checks task tokens (completeAsync). */
   private readonly tokens: TaskTokens;
   private readonly eager: EagerActivities;
@@ -152,12 +157,15 @@ export class DurableRuntime {
     const dispatcher = (this.dispatcher = new Dispatcher({ queues, retention: options.jobRetention }));
     const writes = (this.writes = new WorkflowWrites({ histories, dispatcher, queues, clock, settings }));
     this.scheduleWakeups = new ScheduleWakeups({ queues, logger });
+    const flow = (this.flow = new RedisFlowStore(redis, this.keys));
+    const wfSlots = new WorkflowSlots({ flow, histories, records: indexes, dispatcher, logger });
     // The engine: children and closes, activities, workflow tasks, eager starts, timeouts.
     const children = (this.children = new ChildWorkflows({
       histories,
       indexes,
       dispatcher,
       writes,
+      slots: wfSlots,
       logger,
       clock,
       settings,
@@ -196,6 +204,7 @@ export class DurableRuntime {
       local: activities,
       eager,
       runs: children,
+      slots: wfSlots,
       metrics,
       logger,
       clock,
@@ -206,6 +215,7 @@ export class DurableRuntime {
       activities,
       histories,
       slots: this.slots,
+      limits: new ActivityLimits({ flow, queues, logger, settings }),
       tokens,
       complete: this.completions.record,
       logger,
@@ -234,6 +244,8 @@ export class DurableRuntime {
       claims,
       tokens,
       messages,
+      flow,
+      slots: wfSlots,
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const starter = new WorkflowStarter(parts);
@@ -272,7 +284,7 @@ export class DurableRuntime {
 
   /** A recovery sweep over the due indexes of `served` task queues (started by `start()`; the sweep benchmark makes its own). */
   createSweep(served: Iterable<string>): RecoverySweep {
-    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options } = this;
+    const { histories, indexes, claims, dispatcher, children, timeouts, logger, metrics, options, flow } = this;
     const settings = { leaseTtlMs: options.leaseTtlMs, sweepIntervalMs: options.sweepIntervalMs };
     return new RecoverySweep({
       histories,
@@ -281,6 +293,7 @@ export class DurableRuntime {
       dispatcher,
       children,
       timeouts,
+      slots: new WorkflowSlots({ flow, histories, records: indexes, dispatcher, logger }), // stateless: one more is free
       logger,
       metrics,
       settings,

@@ -68,6 +68,7 @@ export function taskRunner(
     local: localActivities,
     eager,
     runs,
+    slots: { releaseAfterClose: async () => undefined }, // no workflow limits here
     metrics,
     logger,
     clock,

@@ -66,6 +66,7 @@ export class MemoryHistories
       startedAt: this.clock.now(),
       historyLength: 1,
       dirty: true,
+      flowWait: false, // no workflow limits here
       fence: old?.fence ?? 0, // fencing tokens keep growing across runs
       leaseExp: 0,
       checkAfter: checkAfterMs,

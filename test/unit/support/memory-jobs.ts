@@ -5,6 +5,7 @@ import type {
   JobDispatcher,
   JobOwner,
   JobPresence,
+  TaskJobOptions,
 } from '../../../libs/redurable/src/core/ports/index.js';
 import type { RunDeadline } from '../../../libs/redurable/src/core/workflow-timeouts.js';
 import { activityJobId, timeoutJobId, timerJobId } from '../../../libs/redurable/src/queues/dispatcher.js';
@@ -89,8 +90,7 @@ export class MemoryJobs implements JobDispatcher {
     runId: string,
     taskQueue: string,
     tag: string,
-    delay = 0,
-    replay = false,
+    { delay = 0, replay = false }: TaskJobOptions = {},
   ): Promise<void> {
     this.add({
       kind: 'task',

@@ -116,6 +116,12 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
   if (t.parent) facts.push(['Parent', link(t.parent.workflowId)]);
   if (t.children.length)
     facts.push(['Children', t.children.map((c) => `${link(c.workflowId)} ${statusBadge(c.status)}`).join(' ')]);
+  if (d.waitingFor)
+    facts.push([
+      'Waiting for',
+      `a slot of limit <code>${esc(d.waitingFor.limit)}</code>${d.waitingFor.key ? ` (key <code>${esc(d.waitingFor.key)}</code>)` : ''}${d.waitingFor.ahead === undefined ? '' : `, ${d.waitingFor.ahead} ahead`}`,
+    ]);
+  if (d.priority !== undefined && d.priority !== 5) facts.push(['Priority', String(d.priority)]);
   if (d.executionDeadline) facts.push(['Execution timeout at', esc(time(d.executionDeadline))]);
   if (d.runDeadline) facts.push(['Run timeout at', esc(time(d.runDeadline))]);
   if (d.resetFrom)

@@ -60,6 +60,13 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
     `Type       ${d.workflowType}`,
     `Task queue ${d.taskQueue}`,
     `Status     ${d.status}`,
+    ...(d.waitingFor
+      ? [
+          `Waiting    for a slot of limit '${d.waitingFor.limit}'${d.waitingFor.key ? ` (key '${d.waitingFor.key}')` : ''}` +
+            (d.waitingFor.ahead === undefined ? '' : `, ${d.waitingFor.ahead} ahead`),
+        ]
+      : []),
+    ...(d.priority !== undefined && d.priority !== 5 ? [`Priority   ${d.priority}`] : []),
     `Started    ${time(d.startTime)}`,
     `Closed     ${time(d.closeTime)}`,
     `Events     ${d.historyLength}`,

@@ -80,6 +80,7 @@ export function addWorkflowCommands(workflow: Command): void {
     .option('--query <query>', QUERY_HELP)
     .option('--limit <n>', 'page size (at most 1000)', (v) => positiveInt(v, '--limit'), 50)
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .option('--waiting', 'only runs waiting for a slot of their concurrency limit')
     .action(
       withSession(async (session, flags) => {
         const { client } = session;
@@ -89,11 +90,13 @@ export function addWorkflowCommands(workflow: Command): void {
           query?: string;
           limit: number;
           cursor?: string;
+          waiting?: boolean;
         };
         const page = await client.list({
           status: f.status,
           type: f.type,
           query: f.query,
+          waiting: f.waiting,
           limit: f.limit,
           cursor: f.cursor,
         });
@@ -113,10 +116,16 @@ export function addWorkflowCommands(workflow: Command): void {
     .addOption(statusOption())
     .option('--type <type>', 'workflow type')
     .option('--query <query>', QUERY_HELP)
+    .option('--waiting', 'only runs waiting for a slot of their concurrency limit')
     .action(
       withSession(async (session, flags) => {
-        const f = flags as GlobalFlags & { status?: string; type?: string; query?: string };
-        const count = await session.client.count({ status: f.status, type: f.type, query: f.query });
+        const f = flags as GlobalFlags & { status?: string; type?: string; query?: string; waiting?: boolean };
+        const count = await session.client.count({
+          status: f.status,
+          type: f.type,
+          query: f.query,
+          waiting: f.waiting,
+        });
         if (count === 0) await checkPrefixHoldsData(session);
         if (flags.json) json({ count });
         else out(String(count));

@@ -6,13 +6,14 @@ export { ActivityNotAwaitingError };
 import { serializeFailure } from '../core/errors/failure-codec.js';
 import { ActivityFailure } from '../core/errors/temporal-failure.js';
 import { activityJobId } from '../queues/dispatcher.js';
+import { releaseActivitySlot } from '../queues/activity-flow-slots.js';
 import type { ActivityJobData } from '../queues/queue-set.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts the activity completion client uses. */
 export type CompletionParts = Pick<
   ClientParts,
-  'histories' | 'queues' | 'writes' | 'converter' | 'link' | 'claims' | 'tokens'
+  'histories' | 'queues' | 'writes' | 'converter' | 'link' | 'claims' | 'tokens' | 'flow'
 >;
 
 /**
@@ -159,5 +160,9 @@ export class ActivityCompletionClient {
     // A parked job is removed; one still running (the method has not returned yet) sees the outcome and
     // ends, as does an eager attempt (it hands nothing to its queue).
     await attempt.job?.remove().catch(() => undefined);
+    // A parked attempt held its concurrency slot (the work was in flight): free it for the next waiter.
+    if (attempt.job?.data.options.flow)
+      // Not freed now (Redis failed after the outcome was recorded): the slot lapses at the parked attempt's deadline.
+      await releaseActivitySlot(this.ctx.flow, this.ctx.queues, attempt.job.data).catch(() => undefined);
   }
 }

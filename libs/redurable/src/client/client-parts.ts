@@ -6,6 +6,7 @@ import type {
   Clock,
   DurableMetrics,
   FirstTasks,
+  FlowControl,
   HistoryReader,
   HistoryWriter,
   ListingIndex,
@@ -14,6 +15,7 @@ import type {
 } from '../core/ports/index.js';
 import type { Dispatcher } from '../queues/dispatcher.js';
 import type { QueueSet } from '../queues/queue-set.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
 import type { ClosedWatcher } from '../store/closed-watcher.js';
 import type { RedisLink } from '../store/redis-link.js';
@@ -54,4 +56,8 @@ export interface ClientParts {
   tokens: TaskTokens;
   /** Queries and updates asked of (and answered by) workers, for processes without the workflow's class. */
   messages: WorkerMessages;
+  /** Flow control's slots and windows (issue 24): `describe().waitingFor`, workflow limits. */
+  flow: FlowControl;
+  /** Workflow concurrency slots: a start over the limit waits, a close frees its slot. */
+  slots: WorkflowSlots;
 }

@@ -8,13 +8,15 @@ import { PayloadError, WorkflowNotFoundError } from '../core/errors/library.erro
 import { closeFailure } from '../core/close-failure.js';
 import type { ActivityTaskScheduled, HistoryEvent } from '../core/events.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
+import { DEFAULT_PRIORITY } from '../core/flow/priority.js';
+import { activityHolder } from '../core/ports/index.js';
 import { activityJobId, timerJobId } from '../queues/dispatcher.js';
 import { outstandingOf, type Outstanding } from '../core/outstanding.js';
 import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescription } from './workflow-description.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts a description reads. */
-export type DescriberParts = Pick<ClientParts, 'histories' | 'queues' | 'claims' | 'converter' | 'registry'>;
+export type DescriberParts = Pick<ClientParts, 'histories' | 'queues' | 'claims' | 'converter' | 'registry' | 'flow'>;
 
 /** What `handle.describe()` reads: the run's meta (or, for an earlier run, what its history says) and its jobs. */
 export class WorkflowDescriber {
@@ -50,7 +52,13 @@ export class WorkflowDescriber {
       pendingTimers: meta.status === 'running' ? await this.pendingTimers(meta, outstanding.timers) : [],
       compensations: compensationsOf(history),
       searchAttributes: searchAttributeValues(meta.searchAttributes),
+      priority: meta.priority ?? DEFAULT_PRIORITY,
     };
+    if (meta.status === 'running' && meta.flowWait && meta.flow) {
+      const { name, key, holder } = meta.flow;
+      const at = await this.runtime.flow.position({ name, key }, holder);
+      description.waitingFor = { limit: name, key, ...(at.state === 'waiting' ? { ahead: at.ahead } : {}) };
+    }
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)
       description.executionDeadline = new Date(started.timeouts.executionDeadline);
@@ -86,10 +94,13 @@ export class WorkflowDescriber {
         const jobId = activityJobId(this.workflowId, meta.runId, e.seq);
         const job = await queue.getJob(jobId);
         const claim = claims.find((c) => c.seq === e.seq && !c.taken);
-        const state = job ? await job.getState() : claim ? 'running' : 'missing';
+        const state = job ? waitingIfPrioritized(await job.getState()) : claim ? 'running' : 'missing';
         const awaiting = job?.data.awaiting;
-        const nextAttemptAt =
+        const waiting = job?.data.waitingFor;
+        const delayedUntil =
           state === 'delayed' && !awaiting ? await this.runtime.queues.delayedUntil(queue, jobId) : undefined;
+        const nextAttemptAt = waiting ? undefined : delayedUntil;
+        const waitingFor = waiting && (await this.waitingFor(e, meta.runId, waiting, delayedUntil));
         return {
           seq: e.seq,
           activityType: e.activityType,
@@ -99,6 +110,7 @@ export class WorkflowDescriber {
           lastFailure: job?.failedReason || job?.data.lastFailure || undefined,
           ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt) } : {}),
           ...(awaiting ? { awaitingCompletion: { since: new Date(awaiting.startedAt) } } : {}),
+          ...(waitingFor ? { waitingFor } : {}),
           state,
           ...(claim && !job
             ? {
@@ -117,6 +129,24 @@ export class WorkflowDescriber {
     );
   }
 
+  /**
+   * What a pending activity's job waits for: its concurrency limit, with how many wait before it
+   * (read now), or its rate limit, with when it asks again. Undefined once it no longer waits.
+   */
+  private async waitingFor(
+    e: ActivityTaskScheduled,
+    runId: string,
+    waiting: { kind: 'concurrency' | 'rate'; limit: string; key: string },
+    delayedUntil: number | undefined,
+  ): Promise<PendingActivity['waitingFor']> {
+    const { limit, key } = waiting;
+    if (waiting.kind === 'rate') return { limit, key, retryAt: new Date(delayedUntil ?? Date.now()) };
+    const slot = e.options.flow?.concurrency;
+    if (!slot) return undefined;
+    const at = await this.runtime.flow.position(slot, activityHolder(this.workflowId, runId, e.seq));
+    return at.state === 'waiting' ? { limit, key, ahead: at.ahead } : undefined;
+  }
+
   private async pendingTimers(meta: WorkflowMeta, timers: Outstanding['timers']): Promise<PendingTimer[]> {
     return Promise.all(
       timers.map(async (t) => {
@@ -127,7 +157,7 @@ export class WorkflowDescriber {
           seq: t.seq,
           startedAt: new Date(t.ts),
           dueAt: new Date(t.dueAt),
-          state: job ? await job.getState() : 'missing',
+          state: job ? waitingIfPrioritized(await job.getState()) : 'missing',
           jobId,
           queue: queue.name,
         };
@@ -159,6 +189,8 @@ function pastRunMeta(current: WorkflowMeta, runId: string, history: HistoryEvent
     leaseExp: 0,
     fence: 0,
     searchAttributes,
+    flowWait: false,
+    ...(started?.priority !== undefined ? { priority: started.priority } : {}),
   };
   const ended = pastRunEnding(last);
   return { ...base, ...ended, status: ended.status as WorkflowMeta['status'] };
@@ -220,4 +252,13 @@ function compensationsOf(history: HistoryEvent[]): CompensationRecord[] {
     }
   }
   return [...bySeq.values()];
+}
+
+/**
+ * A job's state as describe() reports it: BullMQ's `prioritized` is `waiting` (every job of a
+ * workflow carries its priority, the default one too, so every waiting job is `prioritized` in
+ * BullMQ, and in Bull Board's Prioritized tab).
+ */
+function waitingIfPrioritized(state: string): string {
+  return state === 'prioritized' ? 'waiting' : state;
 }

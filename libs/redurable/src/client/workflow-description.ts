@@ -20,11 +20,17 @@ export interface PendingActivity {
   /** The BullMQ queue holding its job (the workflow's partition of the task queue's activity queue). */
   queue: string;
   /**
-   * BullMQ job state: waiting, active, delayed (waiting to retry), ...; `running` for an eager
+   * BullMQ job state: waiting (BullMQ's `prioritized`: every job carries its workflow's priority), active, delayed (waiting to retry), ...; `running` for an eager
    * activity (run by the worker that claimed it, with no job: see `eager`); `missing` when its
    * job is gone (the recovery sweep re-adds it).
    */
   state: string;
+  /**
+   * Set while it waits for a flow limit (`@Activity({ concurrency, rateLimit })`), using no
+   * attempt: the limit's name and the call's key (`''` for a limit without a key function), with
+   * how many wait before it (a concurrency limit) or when it asks again (a rate limit).
+   */
+  waitingFor?: { limit: string; key: string; ahead: number } | { limit: string; key: string; retryAt: Date };
   /** Set while an eager activity runs: on which worker (host/pid/id), since when, and until when its claim holds (renewed while it runs). */
   eager?: { worker: string; since: Date; claimedUntil: Date };
   /** True when the saga scheduled it to undo an earlier step. */
@@ -85,6 +91,15 @@ export interface WorkflowDescription {
   pendingActivities: PendingActivity[];
   /** Timers not fired yet, with their due time and job state. */
   pendingTimers: PendingTimer[];
+  /**
+   * Set while the run waits for a slot of its type's concurrency limit (`@Workflow({ concurrency })`),
+   * before its first task: the limit's name, the run's key (`''` for a limit without a key
+   * function), and how many runs wait before it (unknown for a moment after a crash: the recovery
+   * sweep puts it back in line).
+   */
+  waitingFor?: { limit: string; key: string; ahead?: number };
+  /** The run's priority, 1 (first) … 10 (last). */
+  priority: number;
   /** What the saga undid (or tried to), in the order it was scheduled. */
   compensations: CompensationRecord[];
   /**

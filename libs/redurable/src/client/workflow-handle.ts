@@ -33,6 +33,8 @@ export type HandleParts = Pick<
   | 'settings'
   | 'claims'
   | 'messages'
+  | 'flow'
+  | 'slots'
 >;
 import { inSpan } from '../observability/tracing.js';
 import type { WorkflowDescription } from './workflow-description.js';

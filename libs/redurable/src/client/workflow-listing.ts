@@ -25,6 +25,11 @@ export interface ListWorkflowsFilter {
   startedAfter?: Date;
   /** Started before (exclusive). */
   startedBefore?: Date;
+  /**
+   * `true`: only runs waiting for a slot of their type's concurrency limit (`false`: only others).
+   * The query's twin is `FlowWaiting = true`.
+   */
+  waiting?: boolean;
   /** Workflow ids that begin with this text (matched while paging, so a rare prefix reads more of the index). */
   idPrefix?: string;
   /**

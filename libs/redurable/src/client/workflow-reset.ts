@@ -11,6 +11,7 @@ import {
   type WorkflowExecutionStarted,
 } from '../core/events.js';
 import type { StoredEvent } from '../core/events.js';
+import { workflowFlowHolder } from '../core/flow/workflow-flow.js';
 import { recordTimeouts } from '../core/workflow-timeouts.js';
 import { outstandingOf } from '../core/outstanding.js';
 import { mergeSearchAttributes, type RecordedSearchAttributes } from '../core/search/search-attributes.js';
@@ -18,7 +19,7 @@ import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts a reset uses. */
-export type ResetParts = Pick<ClientParts, 'histories' | 'dispatcher' | 'writes' | 'clock' | 'settings'>;
+export type ResetParts = Pick<ClientParts, 'histories' | 'dispatcher' | 'writes' | 'clock' | 'settings' | 'slots'>;
 
 /** Options of {@link WorkflowHandle.reset}: where the new run's history ends (one of `toEventId` and `to`), and why. */
 export interface ResetOptions {
@@ -153,8 +154,15 @@ export async function resetWorkflow(
     await refuseOpenChildren(runtime, workflowId, meta.runId, events);
     const started = events[0] as WorkflowExecutionStarted;
     const { executionTimeoutMs, runTimeoutMs, executionDeadline } = started.timeouts ?? {};
+    // The new run of a running one keeps its concurrency slot (or its place in line); a closed
+    // one's was freed at its close, so the new run waits for one again, as a new holder.
+    const flow =
+      started.flow && meta.status !== 'running'
+        ? { ...started.flow, holder: workflowFlowHolder(workflowId, newRunId) }
+        : undefined;
     const first = {
       ...copied(started),
+      ...(flow ? { flow } : {}),
       runId: newRunId,
       resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },
       ...(started.timeouts
@@ -183,10 +191,16 @@ export async function resetWorkflow(
       reset: { type: 'WorkflowExecutionReset', newRunId, toEventId: point, reason: options.reason },
       events: [first, ...kept, ...signals],
       done: outcomeSeqs(events.slice(0, point)),
+      flow,
     });
     if (res.kind === 'retry') return RUN_CHANGED;
     crashPoint('reset.after-script');
-    await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start');
+    const run = { workflowId, runId: newRunId, taskQueue: meta.taskQueue, priority: meta.priority };
+    // A run that waits for its slot gets its first task when granted (a reset of a running run
+    // that was waiting keeps waiting: its place in line is its holder's).
+    if (flow) await runtime.slots.requestAfterStart(run, flow);
+    else if (!meta.flowWait)
+      await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start', { priority: meta.priority });
     // The old run's jobs that have not started would only have their outcomes refused.
     if (res.closedRunning) await runtime.writes.removeOutstandingJobs(workflowId, meta.runId);
     return newRunId;

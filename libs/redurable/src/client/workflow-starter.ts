@@ -17,6 +17,8 @@ import {
   type SearchAttributes,
 } from '../core/search/search-attributes.js';
 import { checkTaskQueueName } from '../core/task-queue-name.js';
+import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
+import { workflowFlowOf } from '../core/flow/workflow-flow.js';
 import type { Type } from '../core/types.js';
 import type { IdConflictPolicy, IdReusePolicy } from '../core/workflow-state.js';
 import { deadlineOf, recordTimeouts, timeoutsInMs, type WorkflowTimeoutOptions } from '../core/workflow-timeouts.js';
@@ -52,6 +54,14 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends W
    * (so a Date stays a Date, and an encryption codec applies). Kept by continue-as-new.
    */
   memo?: Record<string, unknown>;
+  /**
+   * The run's priority, 1 (first) … 10 (last): its workflow tasks and activities are taken from
+   * their queues before those of runs of a larger number (BullMQ priorities), and it goes before
+   * them among the starts waiting for a concurrency slot of its key. Its activities and children
+   * take it unless they set their own; continue-as-new and reset keep it. Not an integer in 1..10:
+   * InvalidArgumentError, nothing written. @default 5
+   */
+  priority?: number;
 }
 
 /** Options of {@link WorkflowClient.signalWithStart}. */
@@ -77,6 +87,7 @@ export type StarterParts = Pick<
   | 'settings'
   | 'runs'
   | 'firstTasks'
+  | 'slots'
 >;
 
 /** A signal recorded with a start (signal-with-start). */
@@ -140,6 +151,7 @@ export class WorkflowStarter {
         `Invalid workflowId ${JSON.stringify(workflowId)}: use a non-empty string of at most 512 characters`,
       );
     }
+    const priority = checkPriority(options.priority, `workflow '${workflowType}' (${workflowId})`);
     if (definition) validateWorkflowInput(definition, options.args ?? []);
     if (signal && definition && !(signal.signalName in definition.signals)) {
       throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
@@ -158,8 +170,13 @@ export class WorkflowStarter {
     // The new run's id doubles as the start's request id: a copy of the start script resent
     // after a lost reply finds that run's history and returns it instead of failing on it.
     const runId = randomUUID();
-    // Eager start (not for signal-with-start, whose signal may land in a running run).
-    const eager = signal === undefined && firstTasks.serves(taskQueue);
+    // A limited type: the key from the arguments, before anything is written (a bad key function writes nothing).
+    const flow =
+      definition?.concurrency &&
+      workflowFlowOf(definition.concurrency, options.args ?? [], { workflowType, workflowId, runId });
+    // Eager start (not for signal-with-start, whose signal may land in a running run, nor for a
+    // run that must first wait for its concurrency slot).
+    const eager = signal === undefined && !flow && firstTasks.serves(taskQueue);
     return retryWhileRunChanges(workflowId, signal ? 'signal-with-start' : 'start', async () => {
       // The current run matters only when this start writes to it; otherwise save the round trip.
       const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
@@ -179,6 +196,8 @@ export class WorkflowStarter {
           ...(searchAttributes ? { searchAttributes } : {}),
           ...(memo ? { memo } : {}),
           ...(timeouts ? { timeouts } : {}),
+          ...(priority !== undefined && priority !== DEFAULT_PRIORITY ? { priority } : {}),
+          ...(flow ? { flow } : {}),
         },
         reuse,
         conflict: options.workflowIdConflictPolicy ?? 'FAIL',
@@ -197,8 +216,11 @@ export class WorkflowStarter {
           // Eager start: a process that serves the task queue runs the first task itself, under
           // the lease the start script took for it (a crash before it commits is repaired by the
           // recovery sweep once the lease expires); any other enqueues it.
-          if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
-            await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+          // A limited run waits for its slot (its first task comes when it gets one; if this
+          // process dies first, the recovery sweep asks for it).
+          if (flow) await this.runtime.slots.requestAfterStart({ workflowId, runId, taskQueue, priority }, flow);
+          else if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
+            await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start', { priority });
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
           if (currentRunId && options.workflowIdConflictPolicy === 'TERMINATE_EXISTING')
             await runs.closedFromOutside(workflowId, currentRunId);

@@ -21,7 +21,9 @@ export type CrashPoint =
   | 'external.after-append'
   | 'timeout.after-close'
   | 'reset.after-script'
-  | 'schedule.after-lock';
+  | 'schedule.after-lock'
+  | 'flow.after-acquire'
+  | 'flow.after-release';
 
 const target = process.env.REDURABLE_CRASH_POINT;
 let remaining = Number(process.env.REDURABLE_CRASH_AFTER ?? 1);

@@ -1,4 +1,7 @@
+import type { RecordedActivityFlow } from './flow/activity-flow.js';
 import type { SerializedFailure } from './errors/failure-codec.js';
+import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
+import type { RecordedConcurrency } from './flow/flow-options.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -16,6 +19,10 @@ export interface RecordedActivityOptions {
   localRetryThresholdMs?: number;
   /** The call's `eager` option, when it set one (else `@Activity` and the module decide). */
   eager?: boolean;
+  /** The activity's limits with this call's keys (`@Activity({ concurrency, rateLimit })`). */
+  flow?: RecordedActivityFlow;
+  /** Priority of the activity's job (1 first … 10 last): the call's, else the workflow's; absent: the default (5). */
+  priority?: number;
 }
 
 interface EventBase {
@@ -46,6 +53,17 @@ export interface WorkflowExecutionStarted extends EventBase {
   timeouts?: RecordedWorkflowTimeouts;
   /** Set on a run started by `handle.reset()`: the run it was reset from and the event its history was kept up to. */
   resetFrom?: { runId: string; eventId: number; reason: string };
+  /**
+   * The run's priority (1 first … 10 last; absent: the default, 5): of its workflow tasks' and
+   * activities' jobs, and of its place among the starts waiting for a concurrency slot.
+   * Continue-as-new keeps it; its activities and children take it unless they set their own.
+   */
+  priority?: number;
+  /**
+   * The run's concurrency limit (`@Workflow({ concurrency })`), its key computed from the start's
+   * arguments: the run waits for a slot of that key before its first task, and frees it when it ends.
+   */
+  flow?: RecordedWorkflowFlow;
 }
 
 /** Timeouts as the start asked for them, with the deadlines they gave (workflow time, ms). */
@@ -181,6 +199,10 @@ export interface ChildWorkflowScheduled extends EventBase {
   /** The child's search attributes and memo (see WorkflowExecutionStarted), recorded with the command. */
   searchAttributes?: RecordedSearchAttributes;
   memo?: Record<string, Payload>;
+  /** The child's priority (its own option, else the parent's), when not the default. */
+  priority?: number;
+  /** The child type's concurrency limit with the key of its arguments: the child waits for a slot (its holder is set when it starts). */
+  flow?: RecordedConcurrency;
 }
 export interface ChildWorkflowCompleted extends EventBase {
   type: 'ChildWorkflowCompleted';

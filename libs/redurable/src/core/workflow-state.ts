@@ -1,5 +1,6 @@
 import type { ParentClosePolicy } from './events.js';
 import type { RecordedSearchAttributes } from './search/search-attributes.js';
+import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
 
 /** Where a workflow's current run stands: the one status union of the library. */
 export type WorkflowStatus =
@@ -60,4 +61,10 @@ export interface WorkflowMeta {
   fence: number;
   /** Current search attributes (as recorded), if any. */
   searchAttributes?: RecordedSearchAttributes;
+  /** The run's priority (1 first … 10 last), when not the default (5). */
+  priority?: number;
+  /** The run's concurrency limit and key, and its slot's holder id (see core/flow/workflow-flow.ts). */
+  flow?: RecordedWorkflowFlow;
+  /** Set while the run waits for its concurrency slot: no task runs it until then. */
+  flowWait: boolean;
 }

@@ -12,10 +12,11 @@ import { AWAIT_COMPLETION, type ActivityRunner, type Effective } from './activit
 import { asyncDeadline, ASYNC_RECHECK_MS, beatAtOf } from './async-completion.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
 import type { SlotTable } from './activity-slots.js';
+import { NOTHING_HELD, type ActivityLimits, type HeldLimits } from './activity-limits.js';
 
 /** Records an activity or timer outcome and runs or enqueues the workflow's next task. */
 export type CompletionSink = (
-  target: { workflowId: string; runId: string; workflowTaskQueue: string },
+  target: { workflowId: string; runId: string; workflowTaskQueue: string; workflowPriority?: number },
   event: Extract<NewEvent, { type: 'ActivityTaskCompleted' | 'ActivityTaskFailed' | 'TimerFired' }>,
 ) => Promise<void>;
 
@@ -31,6 +32,8 @@ export interface ActivityJobsDeps {
   activities: ActivityRunner;
   /** Activity slots per task queue, shared with eager activities. */
   slots: SlotTable;
+  /** Concurrency and rate limits across every worker (`@Activity({ concurrency, rateLimit })`). */
+  limits: ActivityLimits;
   /** Signs the task token of an attempt that calls completeAsync(). */
   tokens: TaskTokens;
   histories: Pick<HistoryReader, 'outcomeState' | 'cancelRequested'>;
@@ -52,8 +55,10 @@ export class ActivityJobs {
   private readonly metrics: DurableMetrics;
   private readonly slots: SlotTable;
   private readonly tokens: TaskTokens;
+  private readonly limits: ActivityLimits;
 
   constructor(deps: ActivityJobsDeps) {
+    this.limits = deps.limits;
     this.tokens = deps.tokens;
     this.activities = deps.activities;
     this.slots = deps.slots;
@@ -115,12 +120,15 @@ export class ActivityJobs {
     if (readded) {
       const state = await this.store.outcomeState(data.workflowId, data.runId, data.seq);
       if (state !== 'outstanding') {
+        // A parked attempt completed from outside may still hold its slot.
+        if (data.options.flow) await this.limits.forget(data);
         this.logger.log?.(
           `${step} ${state === 'recorded' ? 'already has a recorded outcome' : 'belongs to a run that is no longer running'}; not running it again`,
         );
         return;
       }
     }
+    const held = data.awaiting ? this.limits.resume(data) : await this.takeLimits(job, lockToken, attempt, eff);
     const began = performance.now();
     if (attempt === 1 && !data.awaiting)
       this.metrics.activityScheduleToStart(data.activityType, (Date.now() - data.scheduledAt) / 1000, 'queue');
@@ -146,7 +154,7 @@ export class ActivityJobs {
     };
     try {
       // An attempt waiting to be completed from outside woke up: at a deadline, or to look again.
-      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step);
+      if (data.awaiting) await this.awaitAgain(job, lockToken, eff, step, held);
       const result = await this.activities.runAttempt(data, attempt, eff, step, shutdown, {
         previous,
         details,
@@ -156,16 +164,22 @@ export class ActivityJobs {
       if (result === AWAIT_COMPLETION) {
         await details.flush();
         // Completed from outside before the method returned: nothing to wait for.
-        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') return;
-        await this.park(job, lockToken, { attempt, startedAt }, eff);
+        if ((await this.store.outcomeState(data.workflowId, data.runId, data.seq)) !== 'outstanding') {
+          await held.release();
+          return;
+        }
+        await this.park(job, lockToken, { attempt, startedAt }, eff, held);
       }
+      // Freed before the outcome is recorded: recording it may schedule the next activity of this key.
+      await held.release();
       details.stop();
       crashPoint('activity.after-run');
       await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
       this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000, 'queue');
     } catch (err) {
       freeSlot();
-      if (err instanceof DelayedError) throw err; // waiting for an outside completion, not a failure
+      if (err instanceof DelayedError) throw err; // waiting for an outside completion (holding its slot), not a failure
+      await held.release();
       await details.flush();
       if (shutdown.aborted) throw err; // the job goes back to the queue; not a real failure
       const retryState = this.activities.finalState(err, eff, attempt, data);
@@ -195,11 +209,45 @@ export class ActivityJobs {
     lockToken: string | undefined,
     awaiting: { attempt: number; startedAt: number },
     eff: Effective,
+    held: HeldLimits,
   ): Promise<never> {
     const data = { ...job.data, awaiting };
     await job.updateData(data);
     const due = asyncDeadline(eff, data, awaiting, beatAtOf(job.progress));
-    await job.moveToDelayed(Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS), lockToken);
+    const back = Math.min(due?.at ?? Infinity, Date.now() + ASYNC_RECHECK_MS);
+    // The work is in flight: the attempt keeps its slot until its job comes back.
+    await held.keepUntil(back);
+    await job.moveToDelayed(back, lockToken);
+    throw new DelayedError();
+  }
+
+  /**
+   * Takes the attempt's limits (see ActivityLimits). Refused, the job waits without using an
+   * attempt: delayed until it asks again (BullMQ is told it is not done). Past the activity's
+   * scheduleToCloseTimeout it waits no more: it gives its place up and the attempt fails with
+   * that timeout.
+   */
+  private async takeLimits(
+    job: Job<ActivityJobData>,
+    lockToken: string | undefined,
+    attempt: number,
+    eff: Effective,
+  ): Promise<HeldLimits> {
+    const entry = await this.limits.enter(job.data, attempt);
+    const { waitingFor: was, ...rest } = job.data;
+    if ('held' in entry) {
+      if (was) await job.updateData(rest);
+      return entry.held;
+    }
+    const deadline = eff.scheduleToCloseMs === undefined ? Infinity : job.data.scheduledAt + eff.scheduleToCloseMs;
+    if (Date.now() >= deadline) {
+      await this.limits.forget(job.data);
+      return NOTHING_HELD; // runAttempt fails it with SCHEDULE_TO_CLOSE
+    }
+    const w = entry.waitingFor;
+    if (was?.kind !== w.kind || was.limit !== w.limit || was.key !== w.key)
+      await job.updateData({ ...rest, waitingFor: w });
+    await job.moveToDelayed(Math.min(Date.now() + entry.delayMs, deadline), lockToken);
     throw new DelayedError();
   }
 
@@ -212,6 +260,7 @@ export class ActivityJobs {
     lockToken: string | undefined,
     eff: Effective,
     step: string,
+    held: HeldLimits,
   ): Promise<void> {
     const awaiting = job.data.awaiting!;
     // A cancelled workflow's attempt ends here, as a running one is aborted: not retried, no new token.
@@ -221,7 +270,7 @@ export class ActivityJobs {
       );
     }
     const due = asyncDeadline(eff, job.data, awaiting, beatAtOf(job.progress));
-    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff);
+    if (!due || Date.now() < due.at) await this.park(job, lockToken, awaiting, eff, held);
     const { awaiting: _, ...rest } = job.data;
     await job.updateData(rest); // the retry, if any, runs the activity again
     throw new TimeoutFailure(

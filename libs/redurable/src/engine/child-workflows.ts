@@ -13,6 +13,8 @@ import type { ChildWorkflowScheduled, HistoryEvent, NewEvent } from '../core/eve
 import { closeFailure } from '../core/close-failure.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { WorkflowWrites } from '../queues/workflow-writes.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
+import { workflowFlowHolder } from '../core/flow/workflow-flow.js';
 import { RUN_CHANGED, retryWhileRunChanges } from '../core/run-change.js';
 import type { StepOwner } from './step-dispatch.js';
 import { traceOf } from '../observability/tracing.js';
@@ -31,6 +33,8 @@ export interface ChildWorkflowsDeps {
   indexes: ChildIndexes;
   dispatcher: JobDispatcher;
   writes: WorkflowWrites;
+  /** Frees the concurrency slot of a run closed from outside its task. */
+  slots: Pick<WorkflowSlots, 'releaseRun' | 'requestAfterStart'>;
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
   clock: Clock;
@@ -56,6 +60,7 @@ export class ChildWorkflows implements RunClosing {
     await store.markHasChildren(parent.workflowId);
     // One run id across attempts: a copy of the start resent after a lost reply returns this run.
     const runId = randomUUID();
+    const flow = cmd.flow && { ...cmd.flow, holder: workflowFlowHolder(cmd.workflowId, runId) };
     // The parent's task fails and is retried with backoff if the child's run keeps changing; the start is idempotent.
     await retryWhileRunChanges(cmd.workflowId, 'start child', async () => {
       const meta = await store.getMeta(cmd.workflowId);
@@ -83,6 +88,8 @@ export class ChildWorkflows implements RunClosing {
           ...(cmd.searchAttributes ? { searchAttributes: cmd.searchAttributes } : {}),
           ...(cmd.memo ? { memo: cmd.memo } : {}),
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.clock.now()) } : {}),
+          ...(cmd.priority !== undefined ? { priority: cmd.priority } : {}),
+          ...(flow ? { flow } : {}),
         },
         reuse: 'ALLOW_DUPLICATE',
         conflict: 'FAIL',
@@ -93,7 +100,10 @@ export class ChildWorkflows implements RunClosing {
       if (res.kind === 'retry') return RUN_CHANGED;
       if (res.kind === 'started') {
         crashPoint('child.after-start');
-        await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start');
+        const run = { workflowId: cmd.workflowId, runId, taskQueue: cmd.taskQueue, priority: cmd.priority };
+        // A limited child waits for its slot (its first task comes with it; after a crash, the sweep asks).
+        if (flow) await this.deps.slots.requestAfterStart(run, flow);
+        else await dispatcher.enqueueTask(cmd.workflowId, runId, cmd.taskQueue, 'start', { priority: cmd.priority });
         return undefined;
       }
       if (res.kind === 'running') {
@@ -156,12 +166,14 @@ export class ChildWorkflows implements RunClosing {
   }
 
   /**
-   * After a run was closed from outside its task (terminated, timed out): its activity, timer and
-   * timeout jobs that have not started go (running ones see their abort signal), then its parent
-   * is told and its children get the parent-close policy.
+   * After a run was closed from outside its task (terminated, timed out): its concurrency slot is
+   * freed (and the next waiter woken), its activity, timer and timeout jobs that have not started
+   * go (running ones see their abort signal), then its parent is told and its children get the
+   * parent-close policy.
    */
   async closedFromOutside(workflowId: string, runId: string): Promise<void> {
     try {
+      await this.deps.slots.releaseRun(workflowId, runId);
       await this.deps.writes.removeOutstandingJobs(workflowId, runId);
     } finally {
       await this.afterClose(workflowId, runId);

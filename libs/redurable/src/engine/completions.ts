@@ -23,9 +23,13 @@ export class Completions {
 
   readonly record: CompletionSink = async (target, event) => {
     const { served, runner, writes, clock } = this.deps;
-    const { workflowId, runId, workflowTaskQueue } = target;
+    const { workflowId, runId, workflowTaskQueue, workflowPriority: priority } = target;
     if (served.has(workflowTaskQueue))
-      return runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: clock.now() });
-    await writes.recordOutcome({ workflowId, runId, taskQueue: workflowTaskQueue }, event, 'completion.after-append');
+      return runner.complete(workflowId, runId, workflowTaskQueue, { ...event, ts: clock.now() }, priority);
+    await writes.recordOutcome(
+      { workflowId, runId, taskQueue: workflowTaskQueue, priority },
+      event,
+      'completion.after-append',
+    );
   };
 }

@@ -130,6 +130,8 @@ export class EagerActivities {
     let picked: ScheduledActivity[] | undefined;
     for (const c of commands) {
       if (c.type !== 'ActivityTaskScheduled' || c.local !== undefined) continue;
+      // A limited activity goes through its queue: its slot is in another hash slot than the commit.
+      if (c.options.flow) continue;
       const tq = c.options.taskQueue;
       if (!served.has(tq) || !activities.eagerAllowed(c.activityType, c.options.eager)) continue;
       if (!slots.of(tq)?.tryTake()) continue;

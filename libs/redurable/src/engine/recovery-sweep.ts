@@ -13,6 +13,7 @@ import type {
 import type { WorkflowMeta } from '../core/workflow-state.js';
 import { deadlineOf, type RunDeadline } from '../core/workflow-timeouts.js';
 import type { ChildWorkflows } from './child-workflows.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 
 export interface RecoverySweepDeps {
   histories: HistoryReader;
@@ -23,6 +24,8 @@ export interface RecoverySweepDeps {
   /** Adds tasks and lost jobs, and says which jobs exist. */
   dispatcher: JobDispatcher;
   children: Pick<ChildWorkflows, 'notifyParent' | 'applyForClosedParent'>;
+  /** Workflow concurrency slots: a waiting run asks again, a closed run's slot left held is freed. */
+  slots: Pick<WorkflowSlots, 'recheck' | 'releaseStale' | 'hasStale'>;
   /** Closes a run past its workflow timeout whose timeout job was lost. */
   timeouts: { timeOut(workflowId: string, runId: string, deadline: RunDeadline): Promise<unknown> };
   logger: Logger;
@@ -50,6 +53,8 @@ const LANES = 16;
 const SHARD_LANES = 4;
 /** The sweep's claim on the child indexes of a shard (not a task queue name: those cannot hold '#'). */
 const CHILDREN = '#children';
+/** The sweep's claim on the flow release index of a shard. */
+const FLOW = '#flow';
 
 /**
  * Finds running workflows whose pending work was lost and repairs it: a lease that expired
@@ -119,6 +124,14 @@ export class RecoverySweep {
                 );
                 repaired += n; // added after the await: lanes run concurrently
               }
+              const before = now - this.deps.settings.leaseTtlMs;
+              await this.claimed(
+                shard,
+                FLOW,
+                () => this.deps.slots.hasStale(shard!, before),
+                () => this.deps.slots.releaseStale(shard!, before, BATCH),
+                0,
+              );
               await this.claimed(
                 shard,
                 CHILDREN,
@@ -223,6 +236,13 @@ export class RecoverySweep {
     const { dispatcher, logger, settings: options } = this.deps;
     const ttl = options.leaseTtlMs;
     const { workflowId, runId, taskQueue } = meta;
+    // A run waiting for its concurrency slot asks again: it may have lost its place in line or
+    // its wake-up (a crash between its start and its request, or during a release).
+    if (meta.flowWait) {
+      const granted = await this.deps.slots.recheck(meta);
+      if (granted) logger.log(`Recovery: workflow ${workflowId} (run ${runId}) got its concurrency slot`);
+      return { repaired: granted, next: now + ttl };
+    }
     const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
     if (leaseValid) return { repaired: false, next: meta.leaseExp + 1 };
     // A run whose tasks keep failing never reaches checkJobs: its workflow timeout is checked here.
@@ -235,7 +255,9 @@ export class RecoverySweep {
     const leaseExpired = meta.lease !== undefined;
     if (leaseExpired || meta.dirty) {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
-      await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`);
+      await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`, {
+        priority: meta.priority,
+      });
       logger.log(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
       this.deps.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
       return { repaired: true, next: now + ttl };
@@ -284,8 +306,7 @@ export class RecoverySweep {
           runId,
           taskQueue,
           `sweep-children-${meta.historyLength}-${meta.dispatchAt}`,
-          0,
-          true,
+          { replay: true, priority: meta.priority },
         );
         logger.log(
           `Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`,
@@ -319,7 +340,7 @@ export class RecoverySweep {
         what: `timer (seq ${t.seq})`,
       })),
     ];
-    const owner = { workflowId, runId, taskQueue, trace };
+    const owner = { workflowId, runId, taskQueue, trace, priority: meta.priority };
     let repaired = false;
     if (watched.length > 0) {
       const states = await dispatcher.jobStates(

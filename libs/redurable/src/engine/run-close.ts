@@ -4,6 +4,7 @@ import type { NewEvent, WorkflowExecutionStarted } from '../core/events.js';
 import type { CloseSpec, DurableMetrics, JobDispatcher, Logger, RunClosing } from '../core/ports/index.js';
 import { deadlineOf, recordTimeouts } from '../core/workflow-timeouts.js';
 import type { Closing, NewCommand, WorkflowActivation } from '../workflow/activation.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 import type { StepDispatch } from './step-dispatch.js';
 import type { WorkflowCache } from './workflow-cache.js';
 
@@ -37,6 +38,9 @@ export function closeSpec(
           ? { searchAttributes: activation.recordedSearchAttributes }
           : {}),
         ...(activation.memo ? { memo: activation.memo } : {}),
+        ...(activation.startEvent.priority !== undefined ? { priority: activation.startEvent.priority } : {}),
+        // The concurrency slot goes on with the execution: the next run holds it already.
+        ...(activation.startEvent.flow ? { flow: activation.startEvent.flow } : {}),
       };
       return {
         event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },
@@ -63,6 +67,8 @@ export interface RunCloserDeps {
   dispatcher: JobDispatcher;
   steps: StepDispatch;
   runs: RunClosing;
+  /** Frees the run's concurrency slot when it ends (not when it continues as new: the next run keeps it). */
+  slots: Pick<WorkflowSlots, 'releaseAfterClose'>;
   metrics: DurableMetrics;
   logger: Logger;
 }
@@ -89,15 +95,23 @@ export class RunCloser {
     if (deadlineOf(activation.timeouts)) await dispatcher.cancelTimeout({ workflowId, runId, taskQueue });
     const children = commands.filter((c) => c.type === 'ChildWorkflowScheduled');
     if (children.length > 0)
-      await steps.dispatch({ workflowId, runId, taskQueue, trace: activation.trace }, children, activation.now);
+      await steps.dispatch(
+        { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority },
+        children,
+        activation.now,
+      );
     if (spec.next) {
       metrics.workflowClosed(activation.info.workflowType, 'continued');
       logger.log(`Workflow ${workflowId} (run ${runId}) continued as new run ${spec.next.runId}`);
-      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start');
+      await dispatcher.enqueueTask(workflowId, spec.next.runId, taskQueue, 'start', {
+        priority: activation.startEvent.priority,
+      });
       return;
     }
     logger.log(`Workflow ${workflowId} (run ${runId}) ${spec.status}`);
     metrics.workflowClosed(activation.info.workflowType, spec.status);
+    // The close put the holder in the release index: a crash before this is repaired by the sweep.
+    if (activation.startEvent.flow) await this.deps.slots.releaseAfterClose(workflowId, activation.startEvent.flow);
     if (activation.parent || activation.hasChildren) {
       await runs.afterClose(workflowId, runId, {
         parent: activation.parent !== undefined,

@@ -8,6 +8,8 @@ export interface StepOwner {
   runId: string;
   taskQueue: string;
   trace?: TraceCarrier;
+  /** The run's priority (absent: the default). */
+  priority?: number;
 }
 
 /** Starts the child workflow a parent's command asks for (ChildWorkflows). */

@@ -81,7 +81,7 @@ export class TaskCommits {
       return undefined;
     }
     const toDispatch = jobCommands(commands);
-    const owner = { workflowId, runId, taskQueue, trace: activation.trace };
+    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
     const base = {
       workflowId,
       runId,

@@ -37,6 +37,7 @@ import type { StepDispatch, StepOwner } from './step-dispatch.js';
 import type { EagerActivities, EagerSink } from './eager-activities.js';
 import { HistoryMovedOn, TaskCommits, type LocalActivityRunner } from './task-commits.js';
 import type { WorkflowCache } from './workflow-cache.js';
+import type { WorkflowSlots } from '../queues/workflow-slots.js';
 
 export type { OutcomeEvent };
 
@@ -55,6 +56,8 @@ export interface TaskRunnerDeps {
   eager: EagerActivities;
   /** Tells a closed run's parent and applies its children's parent-close policy. */
   runs: RunClosing;
+  /** Frees a closed run's concurrency slot. */
+  slots: Pick<WorkflowSlots, 'releaseAfterClose'>;
   metrics: DurableMetrics;
   logger: Logger;
   /** Time given to outcomes and continued runs (what workflow code sees); a test environment moves it. */
@@ -80,8 +83,8 @@ export class WorkflowTaskRunner {
   private readonly inProcess = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: TaskRunnerDeps) {
-    const { cache, dispatcher, steps, runs, metrics, logger, store, local, eager, clock, settings } = deps;
-    this.closer = new RunCloser({ cache, dispatcher, steps, runs, metrics, logger });
+    const { cache, dispatcher, steps, runs, slots, metrics, logger, store, local, eager, clock, settings } = deps;
+    this.closer = new RunCloser({ cache, dispatcher, steps, runs, slots, metrics, logger });
     const outcomes = (owner: StepOwner): EagerSink => this.sinkFor(owner);
     this.commits = new TaskCommits({ store, steps, local, eager, outcomes, closer: this.closer, clock, settings });
   }
@@ -143,7 +146,13 @@ export class WorkflowTaskRunner {
    * with the commands it produced in one script (the steady-state step); if another worker
    * moved the workflow on meanwhile, the cached execution is dropped and the history replayed.
    */
-  complete(workflowId: string, runId: string, taskQueue: string, outcome: OutcomeEvent): Promise<void> {
+  complete(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    outcome: OutcomeEvent,
+    priority?: number,
+  ): Promise<void> {
     const { cache, store, settings } = this.deps;
     return this.exclusive(workflowId, () =>
       this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
@@ -161,15 +170,16 @@ export class WorkflowTaskRunner {
           cursor: this.cursor(workflowId, runId),
         });
         crashPoint('completion.after-append');
-        await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
+        await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, priority);
       }),
     );
   }
 
   /** Where the outcome of an eager activity of `owner` goes: recorded with the run's next step, like any outcome. */
   private sinkFor(owner: StepOwner): EagerSink {
-    const { workflowId, runId, taskQueue } = owner;
-    return (event) => this.complete(workflowId, runId, taskQueue, Object.assign(event, { ts: this.deps.clock.now() }));
+    const { workflowId, runId, taskQueue, priority } = owner;
+    return (event) =>
+      this.complete(workflowId, runId, taskQueue, Object.assign(event, { ts: this.deps.clock.now() }), priority);
   }
 
   /** Resolves once the steps being dispatched in the background are (or failed). */
@@ -204,9 +214,11 @@ export class WorkflowTaskRunner {
     taskQueue: string,
     res: CompletionResult,
     seq: number,
+    priority?: number,
   ): Promise<void> {
     if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
-    else if (res.kind === 'needs-task') await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`);
+    else if (res.kind === 'needs-task')
+      await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`, { priority });
   }
 
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
@@ -262,7 +274,7 @@ export class WorkflowTaskRunner {
       // Another task ran meanwhile (or the outcome was a duplicate): this execution consumed an
       // event the history may not hold in that place, so it is dropped and rebuilt by replay.
       cache.evict(workflowId);
-      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq);
+      await this.afterRecorded(workflowId, runId, taskQueue, res, outcome.seq, activation.startEvent.priority);
       return true;
     }
     activation.fence = res.fence;
@@ -274,7 +286,7 @@ export class WorkflowTaskRunner {
       await this.closer.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    const owner = { workflowId, runId, taskQueue, trace: activation.trace };
+    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
     plan.start(owner, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the
@@ -429,6 +441,7 @@ export class WorkflowTaskRunner {
     logger.error(
       `Workflow task ${kind} for workflow ${workflowId} (run ${runId}), attempt ${failed.attempt}; retrying in ${failed.delayMs}ms: ${message}`,
     );
-    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, failed.delayMs);
+    // The retry's priority is the default one (the failed task may not have read the run's).
+    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, { delay: failed.delayMs });
   }
 }

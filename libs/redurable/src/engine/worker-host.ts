@@ -158,7 +158,10 @@ export class WorkerHost {
       // two before the due time. A durable timer never fires early (bounded wait, in case
       // the clocks of two machines disagree by more).
       await this.holdUntil(job.data.dueAt ?? 0);
-      await this.deps.complete({ workflowId, runId, workflowTaskQueue: taskQueue }, { type: 'TimerFired', seq });
+      await this.deps.complete(
+        { workflowId, runId, workflowTaskQueue: taskQueue, workflowPriority: job.data.priority },
+        { type: 'TimerFired', seq },
+      );
     } else if (job.name === 'timeout' && job.data.timeoutType) {
       await this.holdUntil(job.data.dueAt ?? 0);
       await this.deps.timeouts.timeOut(workflowId, runId, {

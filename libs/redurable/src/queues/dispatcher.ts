@@ -1,10 +1,18 @@
 import type { JobsOptions } from 'bullmq';
 import type { CommandEvent, NewCommand } from '../core/events.js';
+import { jobPriority } from '../core/flow/priority.js';
 import { jobIdPart } from '../store/keys.js';
 import type { QueueSet } from './queue-set.js';
 import type { RunDeadline } from '../core/workflow-timeouts.js';
 import { activityJobData, type ActivityJobData } from './queue-set.js';
-import type { ActivityHandover, CommandJob, JobDispatcher, JobOwner, JobPresence } from '../core/ports/index.js';
+import type {
+  ActivityHandover,
+  CommandJob,
+  JobDispatcher,
+  JobOwner,
+  JobPresence,
+  TaskJobOptions,
+} from '../core/ports/index.js';
 
 /** Bounds on the finished jobs BullMQ keeps (for Bull Board); the history is the source of truth. */
 export interface JobRetention {
@@ -75,10 +83,12 @@ export class Dispatcher implements JobDispatcher {
               runId: workflow.runId,
               seq: cmd.seq,
               dueAt: recordedAt + cmd.durationMs,
+              ...(workflow.priority !== undefined ? { priority: workflow.priority } : {}),
             },
             {
               jobId: timerJobId(workflow.workflowId, workflow.runId, cmd.seq),
               delay,
+              priority: jobPriority(workflow.priority),
               ...WORKFLOW_JOB_RETRY,
               removeOnComplete: { count: this.retention.completed },
               removeOnFail: { count: this.retention.failed },
@@ -115,6 +125,7 @@ export class Dispatcher implements JobDispatcher {
       data,
       opts: {
         jobId: activityJobId(workflow.workflowId, workflow.runId, cmd.seq),
+        priority: jobPriority(cmd.options.priority),
         attempts: UNLIMITED_ATTEMPTS,
         backoff: { type: BACKOFF_TYPE },
         removeOnComplete: { count: this.retention.completed },
@@ -198,13 +209,13 @@ export class Dispatcher implements JobDispatcher {
     runId: string,
     taskQueue: string,
     tag: string,
-    delay = 0,
-    replay = false,
+    { delay = 0, replay = false, priority }: TaskJobOptions = {},
   ): Promise<void> {
     const queue = await this.queues.workflowFor(taskQueue, workflowId);
     await queue.add('task', replay ? { workflowId, runId, replay } : { workflowId, runId }, {
       jobId: `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`,
       delay,
+      priority: jobPriority(priority),
       ...WORKFLOW_JOB_RETRY,
       removeOnComplete: true,
       removeOnFail: { count: this.retention.failed },

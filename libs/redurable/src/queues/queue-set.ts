@@ -19,6 +19,8 @@ export interface ActivityJobData {
   scheduledAt: number;
   /** Task queue of the workflow, to run its next task inline when this worker serves it. */
   workflowTaskQueue: string;
+  /** The workflow's priority, when not the default: of the task the outcome wakes. */
+  workflowPriority?: number;
   /** Scheduled inside `nonCancellable()`: a cancellation request does not abort it (termination does). */
   nonCancellable?: boolean;
   /** The workflow's trace context: the attempt's span is its child. */
@@ -35,11 +37,13 @@ export interface ActivityJobData {
   heartbeat?: string;
   /** The message of the eager attempt that failed before the job (a retry). */
   lastFailure?: string;
+  /** Set while the job waits for a flow limit (`@Activity({ concurrency, rateLimit })`): which one, and its key. */
+  waitingFor?: { kind: 'concurrency' | 'rate'; limit: string; key: string };
 }
 
 /** What an attempt of activity command `cmd` of `workflow` runs with (a job's data, an eager or a local attempt's). */
 export function activityJobData(
-  workflow: { workflowId: string; runId: string; taskQueue: string },
+  workflow: { workflowId: string; runId: string; taskQueue: string; priority?: number },
   cmd: Pick<ActivityTaskScheduled, 'seq' | 'activityType' | 'input' | 'options' | 'nonCancellable'>,
   scheduledAt: number,
 ): ActivityJobData {
@@ -54,6 +58,7 @@ export function activityJobData(
     workflowTaskQueue: workflow.taskQueue,
   };
   if (cmd.nonCancellable) data.nonCancellable = true;
+  if (workflow.priority !== undefined) data.workflowPriority = workflow.priority;
   return data;
 }
 
@@ -66,6 +71,8 @@ export interface WorkflowJobData {
   replay?: boolean;
   /** A timer's (or a workflow timeout's) due time in workflow time (ms): it never fires before it. */
   dueAt?: number;
+  /** A timer's run's priority, when not the default: of the task it wakes. */
+  priority?: number;
   /** A workflow timeout job: which timeout, and how long it was (ms). */
   timeoutType?: WorkflowExecutionTimedOut['timeoutType'];
   timeoutMs?: number;

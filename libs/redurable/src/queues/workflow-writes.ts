@@ -16,6 +16,8 @@ export interface WriteTarget {
   workflowId: string;
   runId: string;
   taskQueue: string;
+  /** The run's priority (absent: the default): of the task a write wakes. */
+  priority?: number;
 }
 
 /** An event appended to the current run from outside (see WorkflowWrites.external). */
@@ -63,7 +65,9 @@ export class WorkflowWrites {
     const res = await record();
     crashPoint(point);
     if (res.kind === 'needs-task')
-      await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag);
+      await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag, {
+        priority: target.priority,
+      });
     return res;
   }
 

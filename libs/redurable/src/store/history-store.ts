@@ -99,6 +99,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         checkAfterMs: args.checkAfterMs,
         leaseTtl: args.leaseTtlMs,
         sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
+        priority: args.started.priority,
+        flow: args.started.flow ? JSON.stringify(args.started.flow) : undefined,
       },
       [
         JSON.stringify(args.started),
@@ -239,6 +241,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         cancelChannel: k.cancelChannel(),
         closedChannel: k.closedChannel(),
         sa: args.searchAttributes ? JSON.stringify(args.searchAttributes) : undefined,
+        flow: args.flow ? JSON.stringify(args.flow) : undefined,
       },
       [JSON.stringify(args.reset), ...args.events.map((e) => JSON.stringify(e))],
       { runId: oldRunId },

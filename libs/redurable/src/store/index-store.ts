@@ -7,7 +7,9 @@ import type {
   ListingIndex,
   RecoveryIndex,
   ScoreRange,
+  WorkflowSlotRecords,
 } from '../core/ports/index.js';
+import type { RecordedWorkflowFlow } from '../core/flow/workflow-flow.js';
 import type { WorkflowMeta } from '../core/workflow-state.js';
 import type { KeyNames } from './keys.js';
 import { defineScripts, type ScriptRunner } from './lua/runner.js';
@@ -20,7 +22,7 @@ import type { RedisClient } from './redis-client.js';
  * sweep's due indexes and claims, and the child notification and closed-parent indexes. Reads
  * across shards are pipelined per shard (a Cluster pipeline stays on one node).
  */
-export class RedisIndexStore implements ListingIndex, RecoveryIndex, ChildIndexes {
+export class RedisIndexStore implements ListingIndex, RecoveryIndex, ChildIndexes, WorkflowSlotRecords {
   private readonly run: ScriptRunner;
 
   constructor(
@@ -33,6 +35,7 @@ export class RedisIndexStore implements ListingIndex, RecoveryIndex, ChildIndexe
   /** The sorted set of one shard that an index choice names. */
   private indexKey(shard: number, index: IndexChoice): string {
     if (index === 'all') return this.keys.allIndex(shard);
+    if (index === 'waiting') return this.keys.flowWaitingIndex(shard);
     if ('status' in index) return this.keys.statusIndex(shard, index.status);
     if ('type' in index) return this.keys.typeIndex(shard, index.type);
     return this.keys.searchIndex(shard, index.attribute, 'value' in index ? index.value : undefined);
@@ -199,6 +202,46 @@ export class RedisIndexStore implements ListingIndex, RecoveryIndex, ChildIndexe
       { notifyIndex: this.keys.notifyIndex(shard), notifyData: this.keys.notifyDataIndex(shard) },
       { workflowId: childWorkflowId, idx: this.keys.indexPrefix(shard) },
     );
+  }
+
+  /** A run that waited for its concurrency slot got it: it takes tasks from now on (false: it no longer runs). */
+  flowGranted(workflowId: string, runId: string): Promise<boolean> {
+    const shard = this.keys.shardOf(workflowId);
+    return this.run(
+      'flowGranted',
+      { meta: this.keys.meta(workflowId) },
+      { workflowId, runId, idx: this.keys.indexPrefix(shard) },
+    );
+  }
+
+  /** Flow records of runs of one shard closed before `before` whose concurrency slot may not be free yet. */
+  async pendingReleases(shard: number, before: number, limit: number): Promise<RecordedWorkflowFlow[]> {
+    const holders = await this.redis.zrangebyscore(
+      this.keys.flowReleaseIndex(shard),
+      '-inf',
+      String(before),
+      'LIMIT',
+      0,
+      limit,
+    );
+    if (holders.length === 0) return [];
+    const data = await this.redis.hmget(this.keys.flowReleaseDataIndex(shard), ...holders);
+    return data.filter((d): d is string => d !== null).map((d) => JSON.parse(d) as RecordedWorkflowFlow);
+  }
+
+  /** A closed run's slot is free: its holder leaves the release index. */
+  async flowReleased(workflowId: string, holder: string): Promise<void> {
+    const shard = this.keys.shardOf(workflowId);
+    await this.run(
+      'flowReleased',
+      { releaseIndex: this.keys.flowReleaseIndex(shard), releaseData: this.keys.flowReleaseDataIndex(shard) },
+      { workflowId, holder, idx: this.keys.indexPrefix(shard) },
+    );
+  }
+
+  /** Ids of one shard's workflows waiting for a concurrency slot, oldest wait first. */
+  waitingIds(shard: number, start: number, count: number): Promise<string[]> {
+    return this.redis.zrange(this.keys.flowWaitingIndex(shard), String(start), String(start + count - 1));
   }
 
   /** Closed parents of one shard, closed before `before`, whose children may not have had the parent-close policy. */

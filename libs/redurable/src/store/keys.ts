@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEFAULT_SHARDS, shardOf, shardTags } from './shards.js';
 
 /**
@@ -21,6 +22,11 @@ export const INDEX_NAMES = {
   notifyData: 'notify-data',
   closedParents: 'closed-parents',
   closedParentsData: 'closed-parents-data',
+  /** Holders of workflow concurrency slots whose run closed, by close time, until the slot is freed (see flowReleaseIndex). */
+  flowRelease: 'flow-release',
+  flowReleaseData: 'flow-release-data',
+  /** Workflow ids of the runs waiting for a concurrency slot, scored by when they began to wait. */
+  flowWaiting: 'flow-waiting',
   /** `sweep-lock:<what>`: see sweepLock. */
   sweepLock: 'sweep-lock:',
 } as const;
@@ -188,6 +194,26 @@ export class KeyNames {
     return `${this.indexPrefix(shard)}${I.closedParentsData}`;
   }
 
+  /**
+   * Sorted set: holders (`wf:<workflowId>|<runId>`) of workflow concurrency slots whose run
+   * closed, by close time. The close script adds them (with the run's flow record in
+   * flowReleaseDataIndex); whoever closed the run frees the slot and removes them, and the sweep
+   * frees those left a while (a crash between the close and the release).
+   */
+  flowReleaseIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowRelease}`;
+  }
+
+  /** Hash: holder → the closed run's flow record (JSON), see flowReleaseIndex. */
+  flowReleaseDataIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowReleaseData}`;
+  }
+
+  /** Sorted set: workflow ids of one shard waiting for a concurrency slot (`list({ waiting: true })`). */
+  flowWaitingIndex(shard: number): string {
+    return `${this.indexPrefix(shard)}${I.flowWaiting}`;
+  }
+
   /** String: which worker sweeps one shard's due index of a task queue now (several workers split the shards). */
   sweepLock(shard: number, taskQueue: string): string {
     return `${this.indexPrefix(shard)}${I.sweepLock}${taskQueue}`;
@@ -299,6 +325,42 @@ export class KeyNames {
   workflowTaskQueues(): string {
     return `${this.prefix}:workflow-task-queues`;
   }
+
+  /**
+   * `<prefix>:flow:{<name>:<key>}`: what every key of one flow limit's key begins with (issue
+   * 24). Each (limit, key) has its own hash tag, so its script is Cluster-legal and busy keys
+   * spread over the masters. A name or key that is long, holds a brace, or begins with `#`
+   * appears as `#` and a hash of it (the raw key is recorded with the call, for display).
+   */
+  private flow(name: string, key: string): string {
+    return `${this.prefix}:flow:{${flowPart(name)}:${flowPart(key)}}`;
+  }
+
+  /** Sorted set: holders of a concurrency limit's slots for one key → when each slot expires (see lua/includes/flow-slots.lua). */
+  flowHolders(name: string, key: string): string {
+    return `${this.flow(name, key)}:holders`;
+  }
+
+  /** Sorted set: holders waiting for a slot → priority and arrival. */
+  flowWaiters(name: string, key: string): string {
+    return `${this.flow(name, key)}:waiters`;
+  }
+
+  /** Sorted set: waiters that ask again (a delayed job) → when one that has not is dropped. */
+  flowWaiterDeadlines(name: string, key: string): string {
+    return `${this.flow(name, key)}:waiter-deadlines`;
+  }
+
+  /** Sorted set: a rate limit's starts in its last period, for one key (see lua/flowRate.lua). */
+  flowStarts(name: string, key: string): string {
+    return `${this.flow(name, key)}:starts`;
+  }
+}
+
+/** A flow limit's name or key as it appears in a key name: itself when short and plain, else `#` and a hash of it. */
+function flowPart(value: string): string {
+  if (value.length <= 64 && !/[{}]/.test(value) && !value.startsWith('#')) return value;
+  return `#${createHash('sha256').update(value).digest('base64url').slice(0, 22)}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RecordedWorkflowFlow } from '../core/flow/workflow-flow.js';
 import type { RecordedSearchAttributes } from '../core/search/search-attributes.js';
 import type { ParentInfo, WorkflowMeta, WorkflowStatus } from '../core/workflow-state.js';
 
@@ -59,6 +60,11 @@ const READ: { [K in MetaProperty]-?: FieldSpec<WorkflowMeta[K]> } = {
   leaseExp: count('leaseExp'),
   fence: count('fence'),
   searchAttributes: json<RecordedSearchAttributes>('sa'),
+  /** The run's priority (absent: the default), as its started event records it. */
+  priority: optionalNumber('prio'),
+  flow: json<RecordedWorkflowFlow>('flow'),
+  /** Set ('1') while the run waits for its concurrency slot: to writers, as if a task held the lease. */
+  flowWait: flag('flowWait'),
 };
 
 /** Fields only the scripts read; declared here so that their names, too, are spelled once. */

@@ -24,6 +24,7 @@ import {
 import type { DataConverter } from '../core/payload/data-converter.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
 import { outsideWorkflowCode, workflowStorage, type Activator, type WorkflowInfo } from './context.js';
+import { DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { seededRandom } from './prng.js';
 import { ReplayLog } from './replay-log.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -96,7 +97,8 @@ export class WorkflowActivation implements Activator {
 
   constructor(
     readonly definition: WorkflowDefinition,
-    private readonly startEvent: WorkflowExecutionStarted,
+    /** The run's started event (its priority and concurrency slot, read by the engine). */
+    readonly startEvent: WorkflowExecutionStarted,
     converter: DataConverter,
     logger?: Logger,
   ) {
@@ -112,6 +114,7 @@ export class WorkflowActivation implements Activator {
         ? { workflowId: startEvent.parent.workflowId, runId: startEvent.parent.runId }
         : undefined,
       searchAttributes: searchAttributeValues(startEvent.searchAttributes),
+      priority: startEvent.priority ?? DEFAULT_PRIORITY,
     };
     this.recordedSearchAttributes = startEvent.searchAttributes ?? {};
     this.now = startEvent.ts;

@@ -18,6 +18,8 @@ export interface WorkflowInfo {
   parent?: { workflowId: string; runId: string };
   /** Current search attributes: those given at start, with every `upsertSearchAttributes()` so far applied. */
   searchAttributes: SearchAttributes;
+  /** The run's priority, 1 (first) … 10 (last): its activities and children take it unless they set their own. */
+  priority: number;
 }
 
 /**

@@ -4,7 +4,7 @@ import { activityMetadataOf } from '../core/definitions/registry.js';
 import { CompensationFailure, type NotUndoneStep } from '../core/errors/temporal-failure.js';
 import { compensationScope, currentActivation } from './context.js';
 import { shielded } from './cancellation-scope.js';
-import { executeActivity, proxySourceOf, type ActivityProxy } from './workflow-api.js';
+import { executeClassActivity, proxySourceOf, type ActivityProxy } from './workflow-api.js';
 import { InvalidArgumentError } from '../core/errors/library.errors.js';
 
 /** Options of {@link Saga}. */
@@ -84,7 +84,7 @@ export class Saga {
         const activityType = meta?.name ?? prop;
         const callOptions = { ...options, taskQueue: options.taskQueue ?? meta?.taskQueue };
         return async (...args: unknown[]) => {
-          const result = await executeActivity(activityType, args, callOptions);
+          const result = await executeClassActivity(cls, prop, args, callOptions);
           if (meta?.compensatedBy) this.register(cls, activityType, meta.compensatedBy, args, result, options);
           return result;
         };
@@ -103,9 +103,8 @@ export class Saga {
     const method = typeof by === 'string' ? by : by.activity;
     const compensationArgs = typeof by === 'string' ? args : by.args(args, result);
     const meta = activityMetadataOf(cls, method);
-    const type = meta?.name ?? method;
     this.addCompensation(
-      () => executeActivity(type, compensationArgs, { taskQueue: options.taskQueue ?? meta?.taskQueue }),
+      () => executeClassActivity(cls, method, compensationArgs, { taskQueue: options.taskQueue ?? meta?.taskQueue }),
       activityType,
     );
   }

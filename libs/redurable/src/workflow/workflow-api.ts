@@ -1,15 +1,19 @@
 import type { Type } from '../core/types.js';
 import { optionalMs, toMs, type Duration } from '../core/duration.js';
-import { InvalidDurationError } from '../core/errors/library.errors.js';
+import { InvalidArgumentError, InvalidDurationError, InvalidOptionsError } from '../core/errors/library.errors.js';
+import { activityLimitsOf, recordedActivityFlow, type RecordedActivityFlow } from '../core/flow/activity-flow.js';
+import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { activityMetadataOf } from '../core/definitions/registry.js';
 import {
   ACTIVITIES_METADATA,
   type ActivityCallOptions,
+  type ActivityMetadata,
   type LocalActivityOptions,
 } from '../core/definitions/metadata.js';
 import type { ActivitiesOptions } from '../core/definitions/activity.decorator.js';
 import type { RecordedActivityOptions } from '../core/events.js';
 import { compensationScope, currentActivation } from './context.js';
+import { rejected } from './command-match.js';
 import { LocalActivityBackoff } from './local-backoff.js';
 import { nonCancellableScope } from './scopes.js';
 import type { WorkflowInfo } from './context.js';
@@ -33,17 +37,26 @@ export function proxySourceOf(value: object): { cls: Type<object>; options: Acti
 /** An invalid duration given to a durable call fails the workflow task, not the workflow (see WorkflowActivation.refuse). */
 function refused<T>(activation: ReturnType<typeof currentActivation>, err: unknown): Promise<T> {
   if (err instanceof InvalidDurationError) return activation.refuse<T>(err);
+  // A bad priority rejects the call: the workflow code may catch it.
+  if (err instanceof InvalidArgumentError) return rejected<T>(err);
   throw err;
 }
 
-function recordedOptions(options: ActivityCallOptions, taskQueue: string): RecordedActivityOptions {
+/** What an activity call records: its options, with the workflow's task queue and priority as defaults. */
+function recordedOptions(
+  options: ActivityCallOptions,
+  workflow: { taskQueue: string; priority: number },
+  what: string,
+): RecordedActivityOptions {
+  const priority = checkPriority(options.priority, what) ?? workflow.priority;
   return {
-    taskQueue: options.taskQueue ?? taskQueue,
+    taskQueue: options.taskQueue ?? workflow.taskQueue,
     startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout),
     scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout),
     heartbeatTimeoutMs: optionalMs(options.heartbeatTimeout),
     retry: options.retry,
     ...(options.eager === undefined ? {} : { eager: options.eager }),
+    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
   };
 }
 
@@ -56,6 +69,16 @@ export function executeActivity<R = unknown>(
   args: unknown[],
   options: ActivityCallOptions = {},
 ): Promise<R> {
+  return scheduleActivity(activityType, args, options);
+}
+
+/** Schedules an activity, with the limits its `@Activity` declares (their keys computed from `args`). */
+function scheduleActivity<R>(
+  activityType: string,
+  args: unknown[],
+  options: ActivityCallOptions,
+  flow?: RecordedActivityFlow,
+): Promise<R> {
   const activation = currentActivation(`activity '${activityType}'`);
   const input = activation.converter.encodeAll(
     args,
@@ -63,7 +86,7 @@ export function executeActivity<R = unknown>(
   );
   let recorded: RecordedActivityOptions;
   try {
-    recorded = recordedOptions(options, activation.info.taskQueue);
+    recorded = recordedOptions(options, activation.info, `activity '${activityType}'`);
   } catch (err) {
     return refused(activation, err);
   }
@@ -74,10 +97,46 @@ export function executeActivity<R = unknown>(
     seq,
     activityType,
     input,
-    options: recorded,
+    options: flow ? { ...recorded, flow } : recorded,
     ...(compensation ? { compensation } : {}),
     ...(nonCancellable ? { nonCancellable } : {}),
   }));
+}
+
+/**
+ * Schedules method `method` of an `@Activities` class (a proxy's call, a saga's step or
+ * compensation), with its `@Activity` limits. Not exported from redurable/workflow.
+ */
+export function executeClassActivity<R = unknown>(
+  cls: Type<object>,
+  method: string,
+  args: unknown[],
+  options: ActivityCallOptions,
+): Promise<R> {
+  const meta = activityMetadataOf(cls, method);
+  let flow: RecordedActivityFlow | undefined;
+  try {
+    flow = flowOfCall(cls, method, meta, args);
+  } catch (err) {
+    return rejected(err as Error);
+  }
+  return scheduleActivity(meta?.name ?? method, args, options, flow);
+}
+
+/**
+ * The limits of a class's activity with this call's keys: undefined when it declares none. A
+ * key function that throws or returns no usable key rejects the call (InvalidArgumentError; the
+ * workflow code can catch it; nothing is recorded), as does a limit that is not valid.
+ */
+function flowOfCall(
+  cls: Type<object>,
+  method: string,
+  meta: ActivityMetadata | undefined,
+  args: unknown[],
+): RecordedActivityFlow | undefined {
+  if (!meta) return undefined;
+  const limits = activityLimitsOf(meta, `@Activity of ${cls.name}.${method}`, meta.name);
+  return limits && recordedActivityFlow(limits, args, meta.name);
 }
 
 /**
@@ -96,13 +155,13 @@ export function proxyActivities<T extends object>(cls: Type<T>, options: Activit
       if (prop === PROXY_SOURCE) return { cls, options };
       if (typeof prop !== 'string') return undefined;
       const meta = activityMetadataOf(cls, prop);
-      const activityType = meta?.name ?? prop;
       return (...args: unknown[]) => {
         const merged: ActivityCallOptions = {
           ...options,
           taskQueue: options.taskQueue ?? meta?.taskQueue ?? classTaskQueue,
+          priority: options.priority ?? meta?.priority,
         };
-        return executeActivity(activityType, args, merged);
+        return executeClassActivity(cls, prop, args, merged);
       };
     },
   });
@@ -128,7 +187,7 @@ export async function executeLocalActivity<R = unknown>(
   let recorded: RecordedActivityOptions;
   try {
     recorded = {
-      ...recordedOptions(options, activation.info.taskQueue),
+      ...recordedOptions(options, activation.info, `local activity '${activityType}'`),
       localRetryThresholdMs: optionalMs(options.localRetryThreshold) ?? DEFAULT_LOCAL_RETRY_THRESHOLD_MS,
     };
   } catch (err) {
@@ -180,8 +239,19 @@ export function proxyLocalActivities<T extends object>(
   return new Proxy({} as ActivityProxy<T>, {
     get(_, prop) {
       if (typeof prop !== 'string') return undefined;
-      const activityType = activityMetadataOf(cls, prop)?.name ?? prop;
-      return (...args: unknown[]) => executeLocalActivity(activityType, args, options);
+      const meta = activityMetadataOf(cls, prop);
+      const activityType = meta?.name ?? prop;
+      return (...args: unknown[]) => {
+        // A local activity runs inside the workflow task, with no queue to wait in: a limit could not hold.
+        if (meta?.concurrency !== undefined || meta?.rateLimit !== undefined)
+          return rejected(
+            new InvalidOptionsError(
+              `Activity '${activityType}' (${cls.name}.${prop}) has a ${meta.concurrency !== undefined ? 'concurrency' : 'rate'} limit, ` +
+                'which a local activity cannot wait for: call it through proxyActivities, or remove the limit',
+            ),
+          );
+        return executeLocalActivity(activityType, args, options);
+      };
     },
   });
 }

@@ -6,8 +6,11 @@ import { TimeoutFailure } from '../core/errors/temporal-failure.js';
 import type { ParentClosePolicy } from '../core/events.js';
 import { timeoutsInMs } from '../core/workflow-timeouts.js';
 import { currentActivation, type Activator } from './context.js';
+import { rejected } from './command-match.js';
 import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import { encodeMemo } from '../core/payload/memo.js';
+import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
+import { flowKeyOf, type RecordedConcurrency } from '../core/flow/flow-options.js';
 import {
   recordSearchAttributes,
   withoutRemovals,
@@ -133,6 +136,8 @@ export interface ChildWorkflowOptions<A extends unknown[]> {
   searchAttributes?: SearchAttributes;
   /** The child's memo (see StartWorkflowOptions.memo). */
   memo?: Record<string, unknown>;
+  /** The child's priority, 1 (first) … 10 (last). @default this workflow's priority */
+  priority?: number;
 }
 
 /** A started child workflow. */
@@ -167,6 +172,21 @@ export function startChild<W extends Type<object>>(
   const memo =
     options.memo && encodeMemo(activation.converter, options.memo, `memo of child workflow '${options.workflowId}'`);
   const timeouts = timeoutsInMs(options, `child workflow '${options.workflowId}'`);
+  let priority: number;
+  let flow: RecordedConcurrency | undefined;
+  try {
+    priority = checkPriority(options.priority, `child workflow '${options.workflowId}'`) ?? activation.info.priority;
+    // A limited child type: its key from the arguments (a bad key function rejects the call, nothing recorded).
+    const limit = def.concurrency;
+    if (limit)
+      flow = {
+        name: limit.name,
+        key: flowKeyOf(limit, options.args ?? [], `Child workflow '${def.name}' (${options.workflowId})`),
+        limit: limit.limit,
+      };
+  } catch (err) {
+    return rejected(err as Error);
+  }
   const result = activation.schedule<never>((seq) => ({
     type: 'ChildWorkflowScheduled',
     seq,
@@ -178,6 +198,8 @@ export function startChild<W extends Type<object>>(
     ...(searchAttributes ? { searchAttributes } : {}),
     ...(memo ? { memo } : {}),
     ...(timeouts ? { timeouts } : {}),
+    ...(priority !== DEFAULT_PRIORITY ? { priority } : {}),
+    ...(flow ? { flow } : {}),
   }));
   return Promise.resolve({ workflowId: options.workflowId, result: () => result });
 }

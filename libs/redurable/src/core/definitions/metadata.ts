@@ -1,4 +1,5 @@
 import type { Duration } from '../duration.js';
+import type { ConcurrencyLimit, RateLimit } from '../flow/flow-options.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import type { SearchAttributeDeclarations } from '../search/search-attributes.js';
 
@@ -28,6 +29,17 @@ export interface WorkflowOptions {
    * @Workflow({ searchAttributes: { customerId: 'keyword', amount: 'number', dueAt: 'datetime', vip: 'bool' } })
    */
   searchAttributes?: SearchAttributeDeclarations;
+  /**
+   * At most `limit` runs of this type run at once per key (the key function's value for the
+   * start's arguments; one key for every run without one), across every process of the prefix.
+   * A start over the limit is recorded at once (the caller gets its handle) and waits for a slot,
+   * in priority then start order; keys take turns. The slot is held until the run ends however
+   * it ends (continue-as-new and reset keep it). A bad option stops the app at registration.
+   * @default no limit
+   * @example
+   * @Workflow({ taskQueue: 'imports', concurrency: { limit: 5, key: (input: ImportInput) => input.tenantId } })
+   */
+  concurrency?: ConcurrencyLimit;
 }
 
 /**
@@ -77,6 +89,11 @@ export interface ActivityCallOptions {
    * queue). `false` always queues it (Bull Board then shows every attempt). @default the module's `eagerActivities` (true)
    */
   eager?: boolean;
+  /**
+   * Priority of the activity's job on its queue, 1 (taken first) … 10 (taken last); an eager
+   * attempt runs at once whatever its priority. @default the workflow's priority (5 unless started with one)
+   */
+  priority?: number;
 }
 
 /** Options of `proxyLocalActivities`: those of any activity call (but `taskQueue`), and where in-task retrying stops. */
@@ -105,12 +122,32 @@ export interface ActivityOptions extends ActivityCallOptions {
   name?: string;
   /** The activity that undoes this one, used by `saga.proxy()`. */
   compensatedBy?: CompensatedBy;
+  /**
+   * At most `limit` attempts of this activity run at once per key, across every worker process
+   * of the prefix. An attempt over the limit waits (its job is delayed, no attempt is used) and
+   * runs when a slot frees; waiters of a key run in order. The key is computed in workflow code
+   * when the activity is scheduled, from its arguments, and recorded. Such an activity is never
+   * eager, and cannot be called as a local activity. @default no limit
+   * @example
+   * @Activity({ concurrency: { limit: 2, key: (order: Order) => order.accountId } })
+   */
+  concurrency?: ConcurrencyLimit;
+  /**
+   * At most `limit` attempts of this activity start per `period` per key (over any window of
+   * that length), across every worker process. An attempt over it waits without using an
+   * attempt. @default no limit
+   * @example
+   * @Activity({ rateLimit: { limit: 100, period: '1s', key: (order: Order) => order.partner } })
+   */
+  rateLimit?: RateLimit;
 }
 
 export interface WorkflowMetadata {
   name: string;
   taskQueue: string;
   searchAttributes: SearchAttributeDeclarations;
+  /** As given (checked at registration, see workflowDefinitionOf). */
+  concurrency?: unknown;
 }
 
 export interface ActivityMetadata extends ActivityOptions {

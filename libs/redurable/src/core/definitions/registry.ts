@@ -17,6 +17,8 @@ import {
 import type { ActivitiesOptions } from './activity.decorator.js';
 import type { InjectedParamOptions } from './injection.decorator.js';
 import { declarationProblem, type SearchAttributeDeclarations } from '../search/search-attributes.js';
+import { checkConcurrency, FlowLimitCatalog, type CheckedConcurrency } from '../flow/flow-options.js';
+import { activityLimitsOf, type ActivityLimits } from '../flow/activity-flow.js';
 
 /** One workflow constructor parameter: the `@Activities` class whose durable proxy it receives. */
 export interface InjectedActivities extends InjectedParamOptions {
@@ -39,6 +41,8 @@ export interface WorkflowDefinition {
   inject: InjectedActivities[];
   /** `@Workflow({ searchAttributes })`: the search attributes it may carry. */
   searchAttributes: SearchAttributeDeclarations;
+  /** `@Workflow({ concurrency })`, checked (an InvalidOptionsError stops the app at registration). */
+  concurrency?: CheckedConcurrency;
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -49,6 +53,8 @@ export interface ActivityDefinition {
   options: ActivityMetadata;
   /** `@Activities({ taskQueue })` of the class, if set. */
   classTaskQueue?: string;
+  /** Its `concurrency` and `rateLimit`, checked at registration. */
+  limits?: ActivityLimits;
 }
 
 /** Reads `@Workflow` metadata; throws when the class is not a workflow. */
@@ -61,6 +67,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
       `Workflow ${cls.name} has no @WorkflowRun() method: mark the method that runs it`,
     );
   const inject = constructorInjection(cls);
+  for (const p of inject) if (p.local) refuseLimitedLocal(cls, p.activities);
   const signals = (Reflect.getMetadata(SIGNALS_METADATA, cls) ?? {}) as Record<string, string>;
   const queries = (Reflect.getMetadata(QUERIES_METADATA, cls) ?? {}) as Record<string, string>;
   const updates = (Reflect.getMetadata(UPDATES_METADATA, cls) ?? {}) as Record<string, UpdateHandlerMetadata>;
@@ -68,6 +75,10 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
   const searchAttributes = meta.searchAttributes ?? {};
   const problem = declarationProblem(searchAttributes);
   if (problem) throw new InvalidWorkflowClassError(`@Workflow of ${cls.name}: ${problem}`);
+  const concurrency =
+    meta.concurrency === undefined
+      ? undefined
+      : checkConcurrency(meta.concurrency, `@Workflow of ${cls.name}`, meta.name);
   return {
     name: meta.name,
     taskQueue: meta.taskQueue,
@@ -78,6 +89,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
     updates,
     inject,
     searchAttributes,
+    ...(concurrency ? { concurrency } : {}),
   };
 }
 
@@ -102,6 +114,8 @@ export function activityMetadataOf(cls: Type<object>, methodName: string): Activ
 export class DurableRegistry {
   readonly workflows = new Map<string, WorkflowDefinition>();
   readonly activities = new Map<string, ActivityDefinition>();
+  /** Flow limits by name: one name is one limit, whoever declares it. */
+  readonly limits = new FlowLimitCatalog();
 
   /** Decorator-free twin of `@Workflow`: registers a workflow class. */
   addWorkflow(cls: Type<object>): WorkflowDefinition {
@@ -122,6 +136,8 @@ export class DurableRegistry {
         );
       }
     }
+    if (def.concurrency && existing?.cls !== cls)
+      this.limits.declare('concurrency', def.concurrency, `@Workflow of ${cls.name}`);
     this.workflows.set(def.name, def);
     return def;
   }
@@ -141,12 +157,17 @@ export class DurableRegistry {
       }
       for (const q of [options.taskQueue, classOptions.taskQueue])
         if (q !== undefined) checkTaskQueueName(q, `@Activities/@Activity of ${cls.name}.${methodName}`);
+      const where = `@Activity of ${cls.name}.${methodName}`;
+      const limits = activityLimitsOf(options, where, options.name);
+      if (limits?.concurrency) this.limits.declare('concurrency', limits.concurrency, where);
+      if (limits?.rate) this.limits.declare('rateLimit', limits.rate, where);
       this.activities.set(options.name, {
         name: options.name,
         instance,
         methodName,
         options,
         classTaskQueue: classOptions.taskQueue,
+        ...(limits ? { limits } : {}),
       });
     }
   }
@@ -238,4 +259,19 @@ function constructorInjection(cls: Type<object>): InjectedActivities[] {
     );
   }
   return inject;
+}
+
+/**
+ * A local activity runs inside the workflow task, with no queue to wait in, so a flow limit
+ * could not hold: a workflow injecting a class with limited activities as local ones stops the app.
+ */
+function refuseLimitedLocal(cls: Type<object>, activities: Type<object>): void {
+  for (const method of Object.getOwnPropertyNames(activities.prototype)) {
+    const meta = activityMetadataOf(activities, method);
+    if (meta?.concurrency === undefined && meta?.rateLimit === undefined) continue;
+    throw new InvalidWorkflowClassError(
+      `Workflow ${cls.name} injects ${activities.name} as local activities (@LocalActivityOptions), but ${activities.name}.${method} has a ` +
+        `${meta.concurrency !== undefined ? 'concurrency' : 'rate'} limit, which a local activity cannot wait for: inject it without @LocalActivityOptions, or remove the limit`,
+    );
+  }
 }

@@ -28,6 +28,7 @@ export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
       name: options.name ?? target.name,
       taskQueue: options.taskQueue ?? 'default',
       searchAttributes: { ...options.searchAttributes },
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     };
     Reflect.defineMetadata(WORKFLOW_METADATA, meta, target);
   };

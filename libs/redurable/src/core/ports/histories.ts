@@ -1,6 +1,7 @@
 import type { ClaimRequest } from './claims.js';
 import type { CorruptHistoryError } from '../errors/library.errors.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../events.js';
+import type { RecordedWorkflowFlow } from '../flow/workflow-flow.js';
 import type { RecordedSearchAttributes } from '../search/search-attributes.js';
 import type { IdConflictPolicy, IdReusePolicy, ParentInfo, WorkflowMeta } from '../workflow-state.js';
 
@@ -119,6 +120,8 @@ export interface ResetRequest {
   retentionMs: number;
   /** The search attributes the kept events leave the run with (they replace the meta's map and index entries). */
   searchAttributes?: RecordedSearchAttributes;
+  /** The new run's flow record, for the reset of a closed run of a limited type: it waits for a slot again. */
+  flow?: RecordedWorkflowFlow;
 }
 
 /** A cached step: an outcome the cached execution was fed, and the commands it produced from it. */

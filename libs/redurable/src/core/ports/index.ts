@@ -14,3 +14,5 @@ export * from './schedules.js';
 export * from './runs.js';
 export * from './jobs.js';
 export * from './claims.js';
+export * from './flow.js';
+export * from './workflow-slots.js';

@@ -8,6 +8,18 @@ export interface JobOwner {
   taskQueue: string;
   /** The run's trace context, copied into its activity jobs. */
   trace?: TraceCarrier;
+  /** The run's priority (absent: the default): of its timer jobs, and of the tasks its jobs' outcomes wake. */
+  priority?: number;
+}
+
+/** How a workflow task job is added. */
+export interface TaskJobOptions {
+  /** Wait this long first, ms. @default 0 */
+  delay?: number;
+  /** Rebuild the execution from history and re-dispatch everything outstanding. @default false */
+  replay?: boolean;
+  /** The run's priority (absent: the default, 5); see core/flow/priority.ts. */
+  priority?: number;
 }
 
 /** The job of one command of a run: an activity's (on its own task queue) or a timer's (on the run's). */
@@ -50,8 +62,7 @@ export interface JobDispatcher {
     runId: string,
     taskQueue: string,
     tag: string,
-    delay?: number,
-    replay?: boolean,
+    options?: TaskJobOptions,
   ): Promise<void>;
   /** Adds the delayed job that closes a run at its workflow timeout. */
   scheduleTimeout(workflow: JobOwner, deadline: RunDeadline): Promise<void>;

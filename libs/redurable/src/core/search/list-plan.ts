@@ -30,6 +30,7 @@ export type PlanIndex =
   | { attribute: string; range: true }
   | { status: string }
   | { type: string }
+  | 'waiting'
   | 'all';
 
 /** How a listing runs: the index to page through, its score range, and the conditions every candidate must meet. */
@@ -45,6 +46,7 @@ export interface PlanFilter {
   status?: string;
   startedAfter?: Date;
   startedBefore?: Date;
+  waiting?: boolean;
   query?: string;
   searchAttributes?: Record<string, SearchAttributeValue | SearchAttributeRange>;
 }
@@ -55,6 +57,8 @@ const FIELD_TYPES: Record<string, SearchAttributeType> = {
   WorkflowId: 'keyword',
   StartTime: 'datetime',
   CloseTime: 'datetime',
+  /** True while the run waits for a slot of its type's concurrency limit. */
+  FlowWaiting: 'bool',
 };
 const RANGE_OPS: Record<string, QueryOperator> = { gt: '>', gte: '>=', lt: '<', lte: '<=', ne: '!=' };
 
@@ -95,6 +99,7 @@ function structured(filter: PlanFilter): QueryCondition[] {
   if (filter.status !== undefined) add('ExecutionStatus', '=', filter.status);
   if (filter.startedAfter) add('StartTime', '>=', filter.startedAfter);
   if (filter.startedBefore) add('StartTime', '<', filter.startedBefore);
+  if (filter.waiting !== undefined) add('FlowWaiting', '=', filter.waiting);
   for (const [name, v] of Object.entries(filter.searchAttributes ?? {})) {
     if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
       for (const [key, bound] of Object.entries(v)) {
@@ -153,6 +158,9 @@ export function planListing(filter: PlanFilter, declared: Record<string, SearchA
   const ranged = checks.find((c) => c.type && c.op !== '!=');
   if (ranged)
     return { index: { attribute: ranged.field, range: true }, range: scoreRange(checks, ranged.field), checks };
+  // The waiting runs have their own index (by start time): few, and wanted together.
+  if (checks.some((c) => c.field === 'FlowWaiting' && c.op === '=' && c.value === true))
+    return { index: 'waiting', range: scoreRange(checks, 'StartTime'), checks };
   const status = checks.find((c) => c.field === 'ExecutionStatus' && c.op === '=');
   const type = checks.find((c) => c.field === 'WorkflowType' && c.op === '=');
   const index: PlanIndex = status ? { status: String(status.value) } : type ? { type: String(type.value) } : 'all';
@@ -169,13 +177,15 @@ export function countableByIndex(plan: ListPlan): boolean {
   const eqField =
     idx === 'all'
       ? undefined
-      : 'status' in idx
-        ? 'ExecutionStatus'
-        : 'type' in idx
-          ? 'WorkflowType'
-          : 'value' in idx
-            ? idx.attribute
-            : undefined;
+      : idx === 'waiting'
+        ? 'FlowWaiting'
+        : 'status' in idx
+          ? 'ExecutionStatus'
+          : 'type' in idx
+            ? 'WorkflowType'
+            : 'value' in idx
+              ? idx.attribute
+              : undefined;
   let equalities = 0;
   return plan.checks.every((c) =>
     c.field === eqField && c.op === '=' ? ++equalities === 1 : c.field === scoreField && c.op !== '!=',
@@ -194,6 +204,8 @@ function fieldValue(meta: WorkflowMeta, field: string): string | number | boolea
       return meta.startedAt;
     case 'CloseTime':
       return meta.closedAt;
+    case 'FlowWaiting':
+      return meta.status === 'running' && meta.flowWait;
     default:
       return meta.searchAttributes?.[field]?.value;
   }

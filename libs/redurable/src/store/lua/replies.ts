@@ -3,6 +3,9 @@ import type {
   AcquireResult,
   CompletionResult,
   ExternalResult,
+  FlowAcquireResult,
+  FlowRateResult,
+  FlowReleaseResult,
   ResetResult,
   StartResult,
 } from '../../core/ports/index.js';
@@ -53,6 +56,9 @@ export interface ScriptResults {
   rescheduleCheck: boolean;
   childNotified: void;
   parentHandled: void;
+  /** False when the run is no longer running (or another run is current). */
+  flowGranted: boolean;
+  flowReleased: void;
   /** False when another owner holds the claim. */
   sweepClaim: boolean;
   /** False when another owner holds the lock (take), or it is not the caller's (renew). */
@@ -64,6 +70,11 @@ export interface ScriptResults {
   /** `done`: renewed, released or taken over; `live`: a takeover found the claim live; `refused`: a renewal was. */
   activityClaim: { kind: 'done' } | { kind: 'live'; expiresAt: number } | { kind: 'refused' };
   resetWorkflow: ResetResult;
+  flowAcquire: FlowAcquireResult;
+  flowRelease: FlowReleaseResult;
+  /** False when the holder no longer holds a slot. */
+  flowRenew: boolean;
+  flowRate: FlowRateResult;
 }
 
 /** The call a reply answers, to name in an error: its workflow, and the run and fence it was made under. */
@@ -222,6 +233,17 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
     }
   },
   childNotified: () => undefined,
+  flowGranted(reply, call) {
+    switch (reply) {
+      case Reply.OK:
+        return true;
+      case Reply.NOT_RUNNING:
+        return false;
+      default:
+        throw replyError('flowGranted', reply, call);
+    }
+  },
+  flowReleased: () => undefined,
   parentHandled: () => undefined,
   sweepClaim(reply, call) {
     switch (reply) {
@@ -264,6 +286,40 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         return { kind: 'retry' };
       default:
         throw replyError('resetWorkflow', reply, call);
+    }
+  },
+  flowAcquire(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return { granted: true };
+      case Reply.BUSY:
+        return { granted: false, ahead: reply[1] };
+      default:
+        throw replyError('flowAcquire', reply, call);
+    }
+  },
+  flowRelease(reply, call) {
+    if (reply[0] !== Reply.OK) throw replyError('flowRelease', reply, call);
+    return { released: reply[1] === 1, wake: reply[2] };
+  },
+  flowRenew(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return true;
+      case Reply.NOT_RUNNING:
+        return false;
+      default:
+        throw replyError('flowRenew', reply, call);
+    }
+  },
+  flowRate(reply, call) {
+    switch (reply[0]) {
+      case Reply.OK:
+        return { allowed: true };
+      case Reply.BUSY:
+        return { allowed: false, retryAfterMs: reply[1] };
+      default:
+        throw replyError('flowRate', reply, call);
     }
   },
 };

@@ -10,7 +10,9 @@
   ARGV[3..]: the new run's events, in order (its WorkflowExecutionStarted first)
   O: oldRunId, newRunId, expectLen (the old run's history length the caller read), done (seqs
      whose outcome the kept events hold), sa? (the search attributes JSON the kept events leave:
-     it replaces the meta's map and index entries; absent: none), retentionMs, cancelChannel, closedChannel, workflowId, idx
+     it replaces the meta's map and index entries; absent: none), retentionMs, cancelChannel, closedChannel,
+     flow? (the new run's flow record JSON: given for a closed run of a type with a concurrency
+     limit, whose slot was freed at its close; the new run waits for one again), workflowId, idx
 
   The old run ends through closeRunForReset (see close-run.lua) and the new one starts as a
   continue-as-new does (startNextRun), with the kept events as its history.
@@ -45,4 +47,9 @@ if #O.done > 0 then redis.call('SADD', KEYS[5], unpack(O.done)) end
 redis.call('PERSIST', meta)
 startNextRun(meta, O.newRunId, #ARGV - 2, now, O.workflowId)
 setSearchAttributes(meta, O.workflowId, O.sa)
+-- A running run's slot (or its place in line) goes on with the new run; a closed one's was freed.
+if O.flow and not wasRunning then
+  redis.call('HSET', meta, M.flow, O.flow, M.flowWait, 1)
+  redis.call('ZADD', O.idx .. I.flowWaiting, now, O.workflowId)
+end
 return {R.OK, wasRunning and 1 or 0}

@@ -39,6 +39,8 @@ export function defineScripts(redis: RedisClient): ScriptRunner {
       JSON.stringify(options),
       ...events,
     )) as ScriptReplies[typeof name];
-    return decodeReply(name, reply, { workflowId: options.workflowId, ...call });
+    // Flow control scripts name no workflow (their keys are a limit's).
+    const workflowId = (options as { workflowId?: string }).workflowId ?? '';
+    return decodeReply(name, reply, { workflowId, ...call });
   };
 }

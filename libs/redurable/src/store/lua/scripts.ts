@@ -66,6 +66,12 @@ export const SCRIPT_KEYS = {
   scheduleHolds: ['holds'],
   activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
+  flowGranted: ['meta'],
+  flowReleased: ['releaseIndex', 'releaseData'],
+  flowAcquire: ['holders', 'waiters', 'deadlines'],
+  flowRelease: ['holders', 'waiters', 'deadlines'],
+  flowRenew: ['holders', 'waiters', 'deadlines'],
+  flowRate: ['starts'],
 } as const;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export type ScriptKeys<N extends ScriptName> = Record<(typeof SCRIPT_KEYS)[N][number], string>;
@@ -115,6 +121,10 @@ export interface ScriptOptions {
     checkAfterMs: number;
     leaseTtl?: number;
     sa?: string;
+    /** The run's priority, when not the default (kept in the meta for the jobs of writes from outside). */
+    priority?: number;
+    /** The run's flow record (JSON): it waits for its concurrency slot. */
+    flow?: string;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
   terminate: Common & {
@@ -189,7 +199,23 @@ export interface ScriptOptions {
     cancelChannel: string;
     closedChannel: string;
     sa?: string;
+    /** The new run's flow record (JSON), for the reset of a closed run: it waits for a slot again. */
+    flow?: string;
   };
+  flowGranted: Common & { runId: string };
+  flowReleased: Common & { holder: string };
+  /** Flow control scripts name no workflow: their keys are one (limit, key)'s (see flow-store.ts). */
+  flowAcquire: {
+    holder: string;
+    limit: number;
+    ttl?: number;
+    priority: number;
+    waiterTtl?: number;
+    keyTtl: number;
+  };
+  flowRelease: { holder: string; limit?: number; keyTtl: number };
+  flowRenew: { holder: string; ttl: number; keyTtl: number };
+  flowRate: { holder: string; limit: number; period: number };
 }
 
 type R = typeof Reply;
@@ -230,6 +256,8 @@ export interface ScriptReplies {
   failTask: [R['OK'], attempt: number, delayMs: number] | [R['LEASE_LOST']];
   rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];
   childNotified: R['OK'];
+  flowGranted: R['OK'] | R['NOT_RUNNING'];
+  flowReleased: R['OK'];
   parentHandled: R['OK'];
   sweepClaim: R['OK'] | R['BUSY'];
   scheduleLock: R['OK'] | R['BUSY'];
@@ -237,6 +265,10 @@ export interface ScriptReplies {
   scheduleHolds: R['OK'] | string[];
   activityClaim: [R['OK']] | [R['BUSY'], expiresAt: number] | [R['NOT_RUNNING']];
   resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
+  flowAcquire: [R['OK']] | [R['BUSY'], ahead: number];
+  flowRelease: [R['OK'], released: 0 | 1, wake: string[]];
+  flowRenew: [R['OK']] | [R['NOT_RUNNING']];
+  flowRate: [R['OK']] | [R['BUSY'], retryAfterMs: number];
 }
 
 /** A Lua table constructor: `{a = 'x', b = 2}`. */

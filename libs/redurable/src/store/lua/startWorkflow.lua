@@ -14,7 +14,10 @@
      its signal must be recorded once), checkAfterMs (when the recovery sweep looks after a
      change: the lease ttl), leaseTtl? (a new run's first task runs in the caller's process: the
      new run starts with its lease taken for the caller, see eager start), sa? (the new run's
-     search attributes JSON: they replace the last run's in the indexes), workflowId, idx
+     search attributes JSON: they replace the last run's in the indexes), priority? (the run's,
+     when not the default: kept in the meta, continue-as-new and reset keep it), flow? (the run's
+     flow record JSON: it waits for its concurrency slot, takes no task until flowGranted, and
+     is listed as waiting; never with leaseTtl), workflowId, idx
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
   a new run is recognised by its history existing, a signal appended to the running run by the
@@ -89,6 +92,11 @@ redis.call('HSET', meta,
   M.dirty, 1, M.fence, fence, M.lease, '', M.leaseExp, 0, M.checkAfter, O.checkAfterMs)
 checkSoon(meta, now)
 if O.parent then redis.call('HSET', meta, M.parent, O.parent) end
+if O.priority then redis.call('HSET', meta, M.priority, O.priority) end
+if O.flow then
+  redis.call('HSET', meta, M.flow, O.flow, M.flowWait, 1)
+  redis.call('ZADD', O.idx .. I.flowWaiting, now, O.workflowId)
+end
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
 setStatus(meta, O.workflowId, 'running')
 redis.call('ZADD', O.idx .. I.all, now, O.workflowId)

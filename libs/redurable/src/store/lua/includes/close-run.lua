@@ -27,6 +27,16 @@ local function closeRun(metaKey, historyKey, doneKey, status, value, retention, 
     redis.call('HSET', O.idx .. I.notifyData, workflowId,
       cjson.encode({ parent = cjson.decode(parent), status = status, value = value, runId = runId }))
   end
+  -- A run with a concurrency slot (or waiting for one): its holder goes to the release index, so
+  -- that the slot is freed even if whoever closed the run dies before freeing it (see flowReleaseIndex).
+  local flow = redis.call('HGET', metaKey, M.flow)
+  if flow then
+    local holder = cjson.decode(flow).holder
+    redis.call('ZADD', O.idx .. I.flowRelease, now, holder)
+    redis.call('HSET', O.idx .. I.flowReleaseData, holder, flow)
+    redis.call('HDEL', metaKey, M.flowWait)
+    redis.call('ZREM', O.idx .. I.flowWaiting, workflowId)
+  end
   if redis.call('HEXISTS', metaKey, M.hasChildren) == 1 then
     redis.call('ZADD', O.idx .. I.closedParents, now, workflowId)
     redis.call('HSET', O.idx .. I.closedParentsData, workflowId, runId)

@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
+import {
+  Activities,
+  Activity,
+  InvalidOptionsError,
+  InvalidWorkflowClassError,
+  LocalActivityOptions,
+  Workflow,
+  WorkflowFailedError,
+  WorkflowRun,
+  activityContext,
+  type HistoryEvent,
+} from 'redurable';
+import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
+
+/**
+ * Activity concurrency and rate limits (issue 24) in one process: a waiting activity is shown by
+ * describe() and uses no attempt, a parked async attempt keeps its slot, scheduleToClose counts
+ * the wait, a key function's mistake is a typed error in workflow code, and bad options stop the
+ * app. Across processes and under SIGKILL: test/crash/flow-activities.spec.ts.
+ */
+
+/** Gates of the running `gated` activities, by tag: the test opens them. */
+const gates = new Map<string, () => void>();
+const started: string[] = [];
+const tokens = new Map<string, string>();
+
+@Injectable()
+@Activities()
+class LimitedActivities {
+  @Activity({ concurrency: { limit: 1, key: (key: string) => key }, retry: { maximumAttempts: 1 } })
+  async gated(key: string, tag: string): Promise<string> {
+    started.push(tag);
+    await new Promise<void>((resolve) => gates.set(tag, resolve));
+    return tag;
+  }
+
+  /** Completed from outside: its parked attempt holds the slot meanwhile. */
+  @Activity({ concurrency: { limit: 1, key: (key: string) => key, name: 'gated' }, startToCloseTimeout: '1h' })
+  async approval(key: string, tag: string): Promise<string> {
+    started.push(tag);
+    tokens.set(tag, activityContext().completeAsync());
+    return 'ignored';
+  }
+
+  @Activity({ concurrency: { limit: 1, key: (order: { tenant?: unknown }) => order.tenant as string } })
+  async keyed(order: { tenant?: unknown }): Promise<string> {
+    return `ran for ${String(order.tenant)}`;
+  }
+}
+
+@Workflow({ taskQueue: 'flow-e2e' })
+class GatedWorkflow {
+  @WorkflowRun()
+  async run(key: string, tag: string, scheduleToClose?: string): Promise<string> {
+    const acts = proxyActivities(
+      LimitedActivities,
+      scheduleToClose ? { scheduleToCloseTimeout: scheduleToClose as '1s' } : {},
+    );
+    return acts.gated(key, tag);
+  }
+}
+
+@Workflow({ taskQueue: 'flow-e2e' })
+class ApprovalWorkflow {
+  constructor(private readonly acts: LimitedActivities) {}
+
+  @WorkflowRun()
+  async run(key: string, tag: string): Promise<string> {
+    return this.acts.approval(key, tag);
+  }
+}
+
+/** Calls `keyed`, catching what its call rejects with when `catchIt`. */
+@Workflow({ taskQueue: 'flow-e2e' })
+class KeyedWorkflow {
+  constructor(private readonly acts: LimitedActivities) {}
+
+  @WorkflowRun()
+  async run(order: { tenant?: unknown }, catchIt: boolean): Promise<string> {
+    if (!catchIt) return this.acts.keyed(order);
+    try {
+      return await this.acts.keyed(order);
+    } catch (err) {
+      return `caught ${(err as Error).name}: ${(err as Error).message}`;
+    }
+  }
+}
+
+@Workflow({ taskQueue: 'flow-e2e' })
+class LocalLimitedWorkflow {
+  @WorkflowRun()
+  async run(): Promise<string> {
+    try {
+      return await proxyLocalActivities(LimitedActivities).keyed({ tenant: 't' });
+    } catch (err) {
+      return `caught ${(err as Error).name}: ${(err as Error).message}`;
+    }
+  }
+}
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  for (const open of gates.values()) open();
+  gates.clear();
+  await t?.close();
+  t = undefined;
+});
+
+const app = () =>
+  createTestApp([LimitedActivities, GatedWorkflow, ApprovalWorkflow, KeyedWorkflow, LocalLimitedWorkflow]);
+const completions = (h: HistoryEvent[]) =>
+  h.flatMap((e) => (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' ? [e] : []));
+
+describe('activity concurrency limit', () => {
+  test('an activity over its limit waits, shown by describe(), without using an attempt; it runs when the slot frees', async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    const first = await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    await until('the first activity to run', () => gates.has(`${key}-a`));
+    const second = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
+    const third = await t.client.start(GatedWorkflow, { workflowId: `${key}-c`, args: [key, `${key}-c`] });
+    const pending = await until('the second to wait for the slot', async () => {
+      const p = (await second.describe()).pendingActivities[0];
+      return p?.waitingFor && p;
+    });
+    expect(pending.waitingFor).toEqual({ limit: 'gated', key, ahead: 0 });
+    expect(pending.attempt).toBe(1);
+    await until('the third to wait behind it', async () => {
+      const w = (await third.describe()).pendingActivities[0]?.waitingFor;
+      return w && 'ahead' in w && w.ahead === 1;
+    });
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`]);
+
+    gates.get(`${key}-a`)!();
+    expect(await first.result()).toBe(`${key}-a`);
+    await until('the second to run', () => gates.has(`${key}-b`));
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`, `${key}-b`]);
+    expect((await second.describe()).pendingActivities[0].waitingFor).toBeUndefined();
+    gates.get(`${key}-b`)!();
+    await until('the third to run', () => gates.has(`${key}-c`));
+    gates.get(`${key}-c`)!();
+    expect(await third.result()).toBe(`${key}-c`);
+    // maximumAttempts 1: had waiting used an attempt, these would have failed.
+    for (const h of [await second.fetchHistory(), await third.fetchHistory()])
+      expect(completions(h).map((e) => [e.type, e.attempt])).toEqual([['ActivityTaskCompleted', 1]]);
+  });
+
+  test('other keys do not wait', async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [`${key}-1`, `${key}-a`] });
+    await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [`${key}-2`, `${key}-b`] });
+    await until('both to run at once', () => gates.has(`${key}-a`) && gates.has(`${key}-b`));
+  });
+
+  test('a parked attempt (completeAsync) keeps its slot until it is completed from outside', async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    const parked = await t.client.start(ApprovalWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    await until('the approval to park', async () => (await parked.describe()).pendingActivities[0]?.awaitingCompletion);
+    const next = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
+    await until(
+      'the next to wait for the parked one',
+      async () => (await next.describe()).pendingActivities[0]?.waitingFor,
+    );
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`]);
+    await t.client.activity.complete(tokens.get(`${key}-a`)!, 'approved');
+    expect(await parked.result()).toBe('approved');
+    await until('the next to run', () => gates.has(`${key}-b`), 5000);
+  });
+
+  test('scheduleToCloseTimeout counts the wait: an activity waiting past it fails with that timeout', async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    await until('the first activity to run', () => gates.has(`${key}-a`));
+    const late = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`, '1s'] });
+    const err = await late.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as Error).message).toMatch(/scheduleToCloseTimeout/);
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`]);
+  });
+});
+
+describe('key functions and bad options', () => {
+  test('a key function returning no string rejects the call in workflow code with a typed error; nothing is scheduled', async () => {
+    t = await app();
+    const h = await t.client.start(KeyedWorkflow, { workflowId: `keyed-${Date.now()}`, args: [{ tenant: 42 }, true] });
+    expect(await h.result()).toBe(
+      "caught InvalidArgumentError: Activity 'keyed': the key function of limit 'keyed' returned 42; it must return a non-empty string of at most 256 characters (nothing was recorded)",
+    );
+    expect((await h.fetchHistory()).some((e) => e.type === 'ActivityTaskScheduled')).toBe(false);
+    const ok = await t.client.start(KeyedWorkflow, {
+      workflowId: `keyed-ok-${Date.now()}`,
+      args: [{ tenant: 't1' }, true],
+    });
+    expect(await ok.result()).toBe('ran for t1');
+  });
+
+  test('uncaught, the typed error fails the workflow', async () => {
+    t = await app();
+    const h = await t.client.start(KeyedWorkflow, { workflowId: `keyed-${Date.now()}`, args: [{}, false] });
+    const err = await h.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).message).toContain(
+      "Activity 'keyed': the key function of limit 'keyed' returned undefined",
+    );
+  });
+
+  test('a limited activity called as a local activity is refused at the call', async () => {
+    t = await app();
+    const h = await t.client.start(LocalLimitedWorkflow, { workflowId: `local-${Date.now()}` });
+    expect(await h.result()).toBe(
+      "caught InvalidOptionsError: Activity 'keyed' (LimitedActivities.keyed) has a concurrency limit, which a local activity cannot wait for: call it through proxyActivities, or remove the limit",
+    );
+  });
+
+  test('bad limit options stop the app at boot, naming the class, method and option', async () => {
+    @Injectable()
+    @Activities()
+    class BadActivities {
+      @Activity({ concurrency: { limit: 0 }, rateLimit: { limit: 5, period: '1s', burst: 2 } as never })
+      async charge(): Promise<void> {}
+    }
+    const err = await createTestApp([BadActivities]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as Error).message).toBe(
+      '@Activity of BadActivities.charge: concurrency.limit must be an integer ≥ 1 (got 0)',
+    );
+
+    @Injectable()
+    @Activities()
+    class BadRate {
+      @Activity({ rateLimit: { limit: 5, period: '0s' } })
+      async call(): Promise<void> {}
+    }
+    await expect(createTestApp([BadRate])).rejects.toThrow(
+      "@Activity of BadRate.call: rateLimit.period must be a duration above zero, such as '1s' or 60000 (got '0s')",
+    );
+  });
+
+  test('two activities sharing a limit name with different limits stop the app', async () => {
+    @Injectable()
+    @Activities()
+    class Shared {
+      @Activity({ concurrency: { limit: 2, name: 'partner' } })
+      async a(): Promise<void> {}
+
+      @Activity({ concurrency: { limit: 3, name: 'partner' } })
+      async b(): Promise<void> {}
+    }
+    await expect(createTestApp([Shared])).rejects.toThrow(
+      "@Activity of Shared.b: concurrency 'partner' is declared with limit 3, but @Activity of Shared.a declares the same name with limit 2",
+    );
+  });
+
+  test('a workflow injecting limited activities as local ones stops the app', async () => {
+    @Workflow({ taskQueue: 'flow-e2e' })
+    class InjectsLocal {
+      constructor(@LocalActivityOptions() private readonly acts: LimitedActivities) {}
+
+      @WorkflowRun()
+      async run(): Promise<void> {}
+    }
+    const err = await createTestApp([LimitedActivities, InjectsLocal]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidWorkflowClassError);
+    expect((err as Error).message).toContain(
+      'Workflow InjectsLocal injects LimitedActivities as local activities (@LocalActivityOptions), but LimitedActivities.gated has a concurrency limit',
+    );
+  });
+});
