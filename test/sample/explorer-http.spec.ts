@@ -104,7 +104,11 @@ describe('workflow explorer pages', () => {
     const download = await page(`${sample.url}/workflows/${refunded}/history.json`);
     expect(download.headers.get('content-disposition')).toContain('attachment');
     expect(JSON.parse(download.text).map((e: { type: string }) => e.type)[0]).toBe('WorkflowExecutionStarted');
-    expect((await page(`${sample.url}/workflows/transfer-nobody`)).status).toBe(404);
+    const missing = await page(`${sample.url}/workflows/transfer-nobody`);
+    expect(missing.status).toBe(404);
+    // The error is JSON, and says so (the page's text/html type does not stay on it).
+    expect(missing.type).toContain('application/json');
+    expect(JSON.parse(missing.text)).toMatchObject({ statusCode: 404, error: 'WorkflowNotFoundError' });
   });
 
   test('the API lists with counts, gives the timeline, and acts: signal, cancel, terminate, with clear refusals', async () => {

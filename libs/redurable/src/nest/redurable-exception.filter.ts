@@ -40,7 +40,11 @@ export class RedurableExceptionFilter implements ExceptionFilter<RedurableError>
     const body: RedurableErrorBody = { statusCode, error: err.name, message: err.message };
     const response = host.switchToHttp().getResponse<unknown>();
     const adapter = this.adapterHost?.httpAdapter;
-    if (adapter) return void adapter.reply(response, body, statusCode);
+    // The body is JSON, also on a route that set another type (an HTML page).
+    if (adapter) {
+      adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
+      return void adapter.reply(response, body, statusCode);
+    }
     // `new RedurableExceptionFilter()` (no injection): Express's and Fastify's response APIs.
     const res = response as {
       status?: (code: number) => { json: (b: unknown) => void };
