@@ -149,6 +149,36 @@ describe('activity concurrency limit', () => {
       expect(completions(h).map((e) => [e.type, e.attempt])).toEqual([['ActivityTaskCompleted', 1]]);
   });
 
+  test("waiters of a key are taken by their workflow's priority, then arrival", async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    const first = await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    await until('the first activity to run', () => gates.has(`${key}-a`));
+    const normal = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
+    await until(
+      'the default-priority one to wait',
+      async () => !!(await normal.describe()).pendingActivities[0]?.waitingFor,
+    );
+    const urgent = await t.client.start(GatedWorkflow, {
+      workflowId: `${key}-c`,
+      args: [key, `${key}-c`],
+      priority: 1,
+    });
+    await until('the urgent one to wait ahead of it', async () => {
+      const w = (await normal.describe()).pendingActivities[0]?.waitingFor;
+      return w && 'ahead' in w && w.ahead === 1;
+    });
+    gates.get(`${key}-a`)!();
+    expect(await first.result()).toBe(`${key}-a`);
+    await until('the urgent one to run', () => gates.has(`${key}-c`));
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`, `${key}-c`]);
+    gates.get(`${key}-c`)!();
+    expect(await urgent.result()).toBe(`${key}-c`);
+    await until('the other to run', () => gates.has(`${key}-b`));
+    gates.get(`${key}-b`)!();
+    expect(await normal.result()).toBe(`${key}-b`);
+  });
+
   test('other keys do not wait', async () => {
     t = await app();
     const key = `acct-${Date.now()}`;

@@ -69,6 +69,8 @@ export class ActivityLimits {
         limit: slot.limit,
         ttlMs: this.leaseTtlMs,
         waiterTtlMs: WAITER_TTL_MS,
+        // Waiters of a key are taken by priority (the activity's, recorded when scheduled), then arrival.
+        ...(data.options.priority !== undefined ? { priority: data.options.priority } : {}),
       });
       if (!res.granted)
         return {
