@@ -392,13 +392,7 @@ export class DurableRuntime {
     // Workers sign task tokens as their activities ask (synchronously): the secret is read first.
     // A client-only process reads it at its first `client.activity` call.
     await this.tokens.ready();
-    await this.catalog.addWorkflowTypes([...registry.workflows.keys()]);
-    await this.catalog.addWorkflowTaskQueues(
-      Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.taskQueue])),
-    );
-    await this.catalog.addSearchAttributeDeclarations(
-      Object.fromEntries([...registry.workflows.values()].map((w) => [w.name, w.searchAttributes])),
-    );
+    await this.catalog.registerWorkflowTypes([...registry.workflows.values()]);
     await this.queues.partitions.record(taskQueues);
     // Before any worker starts: a bad @Schedule fails the boot with nothing running.
     await upsertDeclaredSchedules(this.client.schedule, registry, logger);

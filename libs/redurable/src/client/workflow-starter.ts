@@ -268,11 +268,14 @@ export class WorkflowStarter {
     }
     const local = this.runtime.registry.workflows.get(workflow);
     if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
-    if (!(await this.runtime.catalog.isKnownWorkflowType(workflow))) throw new UnknownWorkflowTypeError(workflow);
-    // Without a task queue: the one the type's workers registered (else 'default', the @Workflow default).
+    // A type with a registered task queue is known: one read. Without one (workers of an older
+    // version recorded none) the type list decides, and the task queue is the @Workflow default.
+    const registered = await this.runtime.catalog.workflowTaskQueue(workflow);
+    if (registered === undefined && !(await this.runtime.catalog.isKnownWorkflowType(workflow)))
+      throw new UnknownWorkflowTypeError(workflow);
     return {
       workflowType: workflow,
-      taskQueue: taskQueue ?? (await this.runtime.catalog.workflowTaskQueue(workflow)) ?? 'default',
+      taskQueue: taskQueue ?? registered ?? 'default',
     };
   }
 }

@@ -52,9 +52,23 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
     return value === null ? undefined : Number(value);
   }
 
-  /** Remembers workflow type names a worker serves (a client without the class can then validate a name). */
-  async addWorkflowTypes(types: string[]): Promise<void> {
-    if (types.length) await this.redis.sadd(this.keys.workflowTypes(), ...types);
+  /**
+   * Remembers the workflow types a worker serves (a client without the classes can then validate
+   * a name, find its task queue and check search attributes). Three keys, in different slots on a
+   * Cluster: written at once, not one after another.
+   */
+  async registerWorkflowTypes(
+    types: { name: string; taskQueue: string; searchAttributes: SearchAttributeDeclarations }[],
+  ): Promise<void> {
+    if (types.length === 0) return;
+    await Promise.all([
+      this.redis.sadd(this.keys.workflowTypes(), ...types.map((t) => t.name)),
+      this.redis.hset(this.keys.workflowTaskQueues(), ...types.flatMap((t) => [t.name, t.taskQueue])),
+      this.redis.hset(
+        this.keys.searchAttributeDeclarations(),
+        ...types.flatMap((t) => [t.name, JSON.stringify(t.searchAttributes)]),
+      ),
+    ]);
   }
 
   /** Whether some worker registered this workflow type name. */
@@ -62,21 +76,9 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
     return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
   }
 
-  /** Remembers the task queue of each workflow type (the last worker to register a type decides). */
-  async addWorkflowTaskQueues(taskQueues: Record<string, string>): Promise<void> {
-    const entries = Object.entries(taskQueues).flat();
-    if (entries.length) await this.redis.hset(this.keys.workflowTaskQueues(), ...entries);
-  }
-
   /** The task queue a worker registered the workflow type on, if any. */
   async workflowTaskQueue(type: string): Promise<string | undefined> {
     return (await this.redis.hget(this.keys.workflowTaskQueues(), type)) ?? undefined;
-  }
-
-  /** Remembers the search attributes each workflow type declares (a client without the class validates against them). */
-  async addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void> {
-    const entries = Object.entries(declarations).flatMap(([type, declared]) => [type, JSON.stringify(declared)]);
-    if (entries.length) await this.redis.hset(this.keys.searchAttributeDeclarations(), ...entries);
   }
 
   /** Search attribute declarations workers registered, by workflow type. */

@@ -8,16 +8,14 @@ import type { SearchAttributeDeclarations } from '../search/search-attributes.js
 
 /** Workflow types and search attribute declarations registered by workers. */
 export interface WorkflowCatalog {
-  /** Remembers workflow type names a worker serves. */
-  addWorkflowTypes(types: string[]): Promise<void>;
+  /** Remembers the workflow types a worker serves: their names, task queues and search attribute declarations. */
+  registerWorkflowTypes(
+    types: { name: string; taskQueue: string; searchAttributes: SearchAttributeDeclarations }[],
+  ): Promise<void>;
   /** Whether some worker registered this workflow type name. */
   isKnownWorkflowType(type: string): Promise<boolean>;
-  /** Remembers the task queue of each workflow type a worker registered (by type name). */
-  addWorkflowTaskQueues(taskQueues: Record<string, string>): Promise<void>;
   /** The task queue a worker registered the type on, if any (workers of older versions recorded none). */
   workflowTaskQueue(type: string): Promise<string | undefined>;
-  /** Remembers the search attributes each workflow type declares. */
-  addSearchAttributeDeclarations(declarations: Record<string, SearchAttributeDeclarations>): Promise<void>;
   /** Search attribute declarations workers registered, by workflow type. */
   searchAttributeDeclarations(): Promise<Record<string, SearchAttributeDeclarations>>;
 }
