@@ -122,11 +122,12 @@ describe('activity concurrency limit', () => {
     const first = await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
     await until('the first activity to run', () => gates.has(`${key}-a`));
     const second = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
-    const third = await t.client.start(GatedWorkflow, { workflowId: `${key}-c`, args: [key, `${key}-c`] });
+    // Waiters queue in the order they first ask for the slot: the third starts once the second asks.
     const pending = await until('the second to wait for the slot', async () => {
       const p = (await second.describe()).pendingActivities[0];
       return p?.waitingFor && p;
     });
+    const third = await t.client.start(GatedWorkflow, { workflowId: `${key}-c`, args: [key, `${key}-c`] });
     expect(pending.waitingFor).toEqual({ limit: 'gated', key, ahead: 0 });
     expect(pending.attempt).toBe(1);
     await until('the third to wait behind it', async () => {
