@@ -596,4 +596,20 @@ describe('a process killed at each crash point between two Redis writes', () => 
     await expectExactlyOnce(id, 3);
     await stop(second);
   }, 40_000);
+
+  test('debounce.after-script (a debounced start replaced the arguments, its delayed task not yet added): the run begins with them', async () => {
+    const id = 'crash-at-debounce';
+    const starter = (steps: string, env: Record<string, string> = {}) =>
+      worker({ ROLE: 'starter', WORKFLOW_ID: id, STEPS: steps, DEBOUNCE_MS: '500', ...env });
+    expect((await starter('2').exited).code).toBe(0);
+    const killed = starter('3', { REDURABLE_CRASH_POINT: 'debounce.after-script' });
+    expect((await killed.exited).signal).toBe('SIGKILL');
+    expect((await history(id)).map((e) => e.type)).toEqual(['WorkflowExecutionStarted', 'WorkflowStartDebounced']);
+
+    // The first start's task comes first and finds the run not yet due; the sweep begins it later.
+    const second = worker();
+    expect(await client.client.getHandle<number>(id).result()).toBe(6);
+    await expectExactlyOnce(id, 3);
+    await stop(second);
+  }, 40_000);
 });

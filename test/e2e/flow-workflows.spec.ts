@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RedurableConsoleModule } from 'redurable-console';
@@ -25,6 +23,7 @@ import {
   type TestApp,
 } from '../support/test-app.js';
 import { until } from '../support/until.js';
+import { runCli } from '../support/cli.js';
 
 interface Job {
   tenant: string;
@@ -129,16 +128,6 @@ function maxOverlap(intervals: [number, number][]): number {
 
 const waiting = async (handle: WorkflowHandle) => (await handle.describe()).waitingFor;
 
-/** The `redurable` command, the package's compiled bin in its own process. */
-const BIN = fileURLToPath(new URL('../../libs/redurable/dist/cli/main.js', import.meta.url));
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
-
 describe('workflow concurrency limits', () => {
   test('at most `limit` runs per key at once across two workers; starts over it wait in start order; keys take turns', async () => {
     const a = await app();
@@ -241,11 +230,11 @@ describe('workflow concurrency limits', () => {
     // Priority first: vis-1 (priority 2) is ahead of vis-2, started before it.
     expect(await waiting(t.client.getHandle('vis-2'))).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 1 });
     const flags = [...cliConnectionFlags(), '--prefix', t.prefix];
-    const shown = await cli(['workflow', 'describe', 'vis-1', ...flags]);
+    const shown = await runCli(['workflow', 'describe', 'vis-1', ...flags]);
     expect(shown.stdout).toContain("Waiting    for a slot of limit 'SingleWorkflow', 0 ahead");
     expect(shown.stdout).toContain('Priority   2');
-    expect((await cli(['workflow', 'count', '--waiting', ...flags])).stdout.trim()).toBe('2');
-    expect((await cli(['workflow', 'list', '--waiting', ...flags])).stdout).toContain('vis-2');
+    expect((await runCli(['workflow', 'count', '--waiting', ...flags])).stdout.trim()).toBe('2');
+    expect((await runCli(['workflow', 'list', '--waiting', ...flags])).stdout).toContain('vis-2');
 
     @Module({
       imports: [

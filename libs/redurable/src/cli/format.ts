@@ -66,6 +66,7 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
             (d.waitingFor.ahead === undefined ? '' : `, ${d.waitingFor.ahead} ahead`),
         ]
       : []),
+    ...(d.startsAt ? [`Starts at  ${time(d.startsAt)} (debounced)`] : []),
     ...(d.priority !== undefined && d.priority !== 5 ? [`Priority   ${d.priority}`] : []),
     `Started    ${time(d.startTime)}`,
     `Closed     ${time(d.closeTime)}`,

@@ -59,6 +59,7 @@ export class WorkflowDescriber {
       const at = await this.runtime.flow.position({ name, key }, holder);
       description.waitingFor = { limit: name, key, ...(at.state === 'waiting' ? { ahead: at.ahead } : {}) };
     }
+    if (meta.status === 'running' && meta.startAt !== undefined) description.startsAt = new Date(meta.startAt);
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)
       description.executionDeadline = new Date(started.timeouts.executionDeadline);

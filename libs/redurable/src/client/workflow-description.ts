@@ -98,6 +98,11 @@ export interface WorkflowDescription {
    * sweep puts it back in line).
    */
   waitingFor?: { limit: string; key: string; ahead?: number };
+  /**
+   * Set while a debounced run waits for its start (`client.start(..., { debounce })`): when it
+   * starts, unless another debounced start of its id pushes it back.
+   */
+  startsAt?: Date;
   /** The run's priority, 1 (first) … 10 (last). */
   priority: number;
   /** What the saga undid (or tried to), in the order it was scheduled. */

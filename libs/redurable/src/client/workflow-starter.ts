@@ -17,6 +17,7 @@ import {
   type SearchAttributes,
 } from '../core/search/search-attributes.js';
 import { checkTaskQueueName } from '../core/task-queue-name.js';
+import { checkDebounce, type DebounceOptions } from '../core/flow/debounce.js';
 import { checkPriority, DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { workflowFlowOf } from '../core/flow/workflow-flow.js';
 import type { Type } from '../core/types.js';
@@ -62,12 +63,24 @@ export interface StartWorkflowOptions<A extends unknown[] = unknown[]> extends W
    * InvalidArgumentError, nothing written. @default 5
    */
   priority?: number;
+  /**
+   * Start the run `period` after the last start of its workflow id, with that start's
+   * arguments: a start with `debounce` of an id whose run is still waiting for its debounced
+   * start (of the same type) replaces its arguments and pushes its start back, never past its
+   * first start + `maxWait`, and returns that run's handle. Once the run began, the id policies
+   * apply as to any start (`workflowIdConflictPolicy`: by default WorkflowAlreadyStartedError).
+   * Signals sent meanwhile wait for the run. Not with a `concurrency` limit on the type, nor
+   * signal-with-start. A period below 1 ms, a maxWait below the period or an unknown field:
+   * InvalidArgumentError, nothing written.
+   * @example { period: '5s', maxWait: '1m' }
+   */
+  debounce?: DebounceOptions;
 }
 
 /** Options of {@link WorkflowClient.signalWithStart}. */
 export interface SignalWithStartOptions<A extends unknown[] = unknown[]> extends Omit<
   StartWorkflowOptions<A>,
-  'workflowIdConflictPolicy'
+  'workflowIdConflictPolicy' | 'debounce'
 > {
   signal: string;
   signalArgs?: unknown[];
@@ -152,6 +165,7 @@ export class WorkflowStarter {
       );
     }
     const priority = checkPriority(options.priority, `workflow '${workflowType}' (${workflowId})`);
+    const debounce = this.checkedDebounce(options, workflowType, definition, signal);
     if (definition) validateWorkflowInput(definition, options.args ?? []);
     if (signal && definition && !(signal.signalName in definition.signals)) {
       throw new UnknownSignalError(workflowId, workflowType, signal.signalName, Object.keys(definition.signals));
@@ -176,10 +190,11 @@ export class WorkflowStarter {
       workflowFlowOf(definition.concurrency, options.args ?? [], { workflowType, workflowId, runId });
     // Eager start (not for signal-with-start, whose signal may land in a running run, nor for a
     // run that must first wait for its concurrency slot).
-    const eager = signal === undefined && !flow && firstTasks.serves(taskQueue);
+    const eager = signal === undefined && !flow && !debounce && firstTasks.serves(taskQueue);
     return retryWhileRunChanges(workflowId, signal ? 'signal-with-start' : 'start', async () => {
       // The current run matters only when this start writes to it; otherwise save the round trip.
-      const touchesCurrent = signal !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
+      const touchesCurrent =
+        signal !== undefined || debounce !== undefined || options.workflowIdConflictPolicy === 'TERMINATE_EXISTING';
       const currentRunId = touchesCurrent ? await store.currentRunId(workflowId) : undefined;
       const res = await store.start({
         requestId: runId,
@@ -198,7 +213,9 @@ export class WorkflowStarter {
           ...(timeouts ? { timeouts } : {}),
           ...(priority !== undefined && priority !== DEFAULT_PRIORITY ? { priority } : {}),
           ...(flow ? { flow } : {}),
+          ...(debounce ? { debounce } : {}),
         },
+        ...(debounce ? { debounce: { ...debounce, input } } : {}),
         reuse,
         conflict: options.workflowIdConflictPolicy ?? 'FAIL',
         currentRunId,
@@ -219,6 +236,8 @@ export class WorkflowStarter {
           // A limited run waits for its slot (its first task comes when it gets one; if this
           // process dies first, the recovery sweep asks for it).
           if (flow) await this.runtime.slots.requestAfterStart({ workflowId, runId, taskQueue, priority }, flow);
+          else if (res.startAt !== undefined)
+            await this.debouncedTask(workflowId, runId, taskQueue, priority, res.startAt);
           else if (!(eager && firstTasks.runFirstTask(workflowId, runId, taskQueue, res.lease)))
             await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start', { priority });
           // A run this start terminated may have a parent to tell and children to stop (else the sweep does it).
@@ -226,6 +245,14 @@ export class WorkflowStarter {
             await runs.closedFromOutside(workflowId, currentRunId);
           return { runId };
         }
+        case 'debounced':
+          crashPoint('debounce.after-script');
+          // The task at the new start time; the one at the old time is no longer needed (were it
+          // to run, it finds the run not yet due, as if a task held it, and ends).
+          await this.debouncedTask(workflowId, res.runId, taskQueue, priority, res.startAt);
+          if (res.startAt !== res.previousStartAt)
+            await dispatcher.removeTask(workflowId, res.runId, taskQueue, debounceTag(res.previousStartAt));
+          return { runId: res.runId };
         case 'existing':
           if (res.wake) await dispatcher.enqueueTask(workflowId, res.runId, taskQueue, `signal-${runId}`);
           return { runId: res.runId };
@@ -236,6 +263,44 @@ export class WorkflowStarter {
         case 'retry':
           return RUN_CHANGED;
       }
+    });
+  }
+
+  /**
+   * The checked `debounce` option; refused with signal-with-start (its signal may land in a
+   * running run) and on a type with a concurrency limit (its key comes from arguments a later
+   * start may replace).
+   */
+  private checkedDebounce(
+    options: StartWorkflowOptions,
+    workflowType: string,
+    definition: WorkflowDefinition | undefined,
+    signal: StartSignal | undefined,
+  ) {
+    const what = `workflow '${workflowType}' (${options.workflowId})`;
+    const debounce = checkDebounce(options.debounce, what);
+    if (debounce && signal)
+      throw new InvalidArgumentError(
+        `signalWithStart of ${what} does not take debounce: use start(). Nothing was written`,
+      );
+    if (debounce && definition?.concurrency)
+      throw new InvalidArgumentError(
+        `start of ${what} with debounce: the type has a concurrency limit, and debounce is not available on limited types. Nothing was written`,
+      );
+    return debounce;
+  }
+
+  /** The debounced run's first task, due at `startAt` (a crash before it is added: the recovery sweep adds it after then). */
+  private debouncedTask(
+    workflowId: string,
+    runId: string,
+    taskQueue: string,
+    priority: number | undefined,
+    startAt: number,
+  ) {
+    return this.runtime.dispatcher.enqueueTask(workflowId, runId, taskQueue, debounceTag(startAt), {
+      delay: Math.max(0, startAt - Date.now()),
+      priority,
     });
   }
 
@@ -278,6 +343,11 @@ export class WorkflowStarter {
       taskQueue: taskQueue ?? registered ?? 'default',
     };
   }
+}
+
+/** The tag of a debounced run's task due at `startAt`. */
+function debounceTag(startAt: number): string {
+  return `debounce-${startAt}`;
 }
 
 /** The workflow type's name, for spans. */

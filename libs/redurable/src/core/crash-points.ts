@@ -5,6 +5,7 @@
  */
 export type CrashPoint =
   | 'start.after-script'
+  | 'debounce.after-script'
   | 'task.after-commit'
   | 'task.after-dispatch'
   | 'activity.after-run'

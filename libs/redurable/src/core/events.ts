@@ -1,6 +1,7 @@
 import type { RecordedActivityFlow } from './flow/activity-flow.js';
 import type { SerializedFailure } from './errors/failure-codec.js';
 import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
+import type { DebounceMs } from './flow/debounce.js';
 import type { RecordedConcurrency } from './flow/flow-options.js';
 import type { RecordedSearchAttribute, RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -64,6 +65,12 @@ export interface WorkflowExecutionStarted extends EventBase {
    * arguments: the run waits for a slot of that key before its first task, and frees it when it ends.
    */
   flow?: RecordedWorkflowFlow;
+  /**
+   * Set on a debounced start: the run began no earlier than `periodMs` after the last debounced
+   * start of its id (each recorded as WorkflowStartDebounced, whose input it ran with), and no
+   * later than `maxWaitMs` after this one.
+   */
+  debounce?: DebounceMs;
 }
 
 /** Timeouts as the start asked for them, with the deadlines they gave (workflow time, ms). */
@@ -135,6 +142,15 @@ export interface UpsertWorkflowSearchAttributes extends EventBase {
   type: 'UpsertWorkflowSearchAttributes';
   seq: number;
   searchAttributes: Record<string, RecordedSearchAttribute | null>;
+}
+/**
+ * A debounced start (`client.start(..., { debounce })`) of a run whose first task has not begun:
+ * the run starts with `input` instead of its started event's, not before `startAt` (ms).
+ */
+export interface WorkflowStartDebounced extends EventBase {
+  type: 'WorkflowStartDebounced';
+  input: Payload[];
+  startAt: number;
 }
 export interface SignalReceived extends EventBase {
   type: 'SignalReceived';
@@ -231,6 +247,7 @@ export type HistoryEvent =
   | TimerFired
   | MarkerRecorded
   | UpsertWorkflowSearchAttributes
+  | WorkflowStartDebounced
   | SignalReceived
   | WorkflowUpdateAccepted
   | WorkflowUpdateCompleted
@@ -312,6 +329,8 @@ export function describeEvent(e: NewEvent | HistoryEvent): string {
       return `ChildWorkflowScheduled(${e.workflowType} ${e.workflowId}) seq ${e.seq}`;
     case 'SignalReceived':
       return `SignalReceived(${e.signalName})`;
+    case 'WorkflowStartDebounced':
+      return `WorkflowStartDebounced(until ${new Date(e.startAt).toISOString()})`;
     case 'WorkflowUpdateAccepted':
       return `WorkflowUpdateAccepted(${e.updateName} ${e.updateId})`;
     case 'WorkflowUpdateCompleted':

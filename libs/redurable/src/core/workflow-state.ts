@@ -67,4 +67,6 @@ export interface WorkflowMeta {
   flow?: RecordedWorkflowFlow;
   /** Set while the run waits for its concurrency slot: no task runs it until then. */
   flowWait: boolean;
+  /** Set while a debounced run waits for its start (ms): no task runs it before then. */
+  startAt?: number;
 }

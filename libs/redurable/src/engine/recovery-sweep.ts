@@ -243,6 +243,8 @@ export class RecoverySweep {
       if (granted) logger.log(`Recovery: workflow ${workflowId} (run ${runId}) got its concurrency slot`);
       return { repaired: granted, next: now + ttl };
     }
+    // A debounced run before its start time: its delayed task comes then; look once it should have run.
+    if (meta.startAt !== undefined && meta.startAt > now) return { repaired: false, next: meta.startAt + ttl };
     const leaseValid = meta.lease !== undefined && meta.leaseExp >= now;
     if (leaseValid) return { repaired: false, next: meta.leaseExp + 1 };
     // A run whose tasks keep failing never reaches checkJobs: its workflow timeout is checked here.

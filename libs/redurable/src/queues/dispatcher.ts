@@ -213,7 +213,7 @@ export class Dispatcher implements JobDispatcher {
   ): Promise<void> {
     const queue = await this.queues.workflowFor(taskQueue, workflowId);
     await queue.add('task', replay ? { workflowId, runId, replay } : { workflowId, runId }, {
-      jobId: `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`,
+      jobId: taskJobId(workflowId, runId, tag),
       delay,
       priority: jobPriority(priority),
       ...WORKFLOW_JOB_RETRY,
@@ -221,4 +221,15 @@ export class Dispatcher implements JobDispatcher {
       removeOnFail: { count: this.retention.failed },
     });
   }
+
+  /** Removes a workflow task job that is no longer needed (if it still waits: one being run stays). */
+  async removeTask(workflowId: string, runId: string, taskQueue: string, tag: string): Promise<void> {
+    const queue = await this.queues.workflowFor(taskQueue, workflowId);
+    await queue.remove(taskJobId(workflowId, runId, tag));
+  }
+}
+
+/** The id of a workflow task job; `tag` dedupes tasks asked for the same state of the history. */
+function taskJobId(workflowId: string, runId: string, tag: string): string {
+  return `w|${jobIdPart(workflowId)}|${runId}|${jobIdPart(tag)}`;
 }

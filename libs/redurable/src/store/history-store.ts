@@ -101,16 +101,21 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         sa: args.started.searchAttributes ? JSON.stringify(args.started.searchAttributes) : undefined,
         priority: args.started.priority,
         flow: args.started.flow ? JSON.stringify(args.started.flow) : undefined,
+        debounce: args.debounce?.periodMs,
+        maxWait: args.debounce?.maxWaitMs,
       },
       [
         JSON.stringify(args.started),
         JSON.stringify({ type: 'WorkflowExecutionTerminated', reason: args.terminateReason }),
-        ...(args.signal ? [JSON.stringify(args.signal)] : []),
+        ...(args.signal ? [JSON.stringify(args.signal)] : args.debounce ? [''] : []),
+        // The Lua appends its startAt (the closing brace replaced).
+        ...(args.debounce ? [JSON.stringify({ type: 'WorkflowStartDebounced', input: args.debounce.input })] : []),
       ],
       { runId },
     );
     if (res.kind !== 'started') return res;
-    if (!res.lease) return { kind: 'started', runId: res.runId };
+    if (!res.lease)
+      return { kind: 'started', runId: res.runId, ...(res.startAt !== undefined ? { startAt: res.startAt } : {}) };
     // The lease came with the start: the history is the started event just written (as a replay would read it).
     const { fence, firstId: streamId } = res.lease;
     const event = {

@@ -65,6 +65,8 @@ const READ: { [K in MetaProperty]-?: FieldSpec<WorkflowMeta[K]> } = {
   flow: json<RecordedWorkflowFlow>('flow'),
   /** Set ('1') while the run waits for its concurrency slot: to writers, as if a task held the lease. */
   flowWait: flag('flowWait'),
+  /** A debounced run's start time (ms), until its first task begins: to writers, as if a task held the lease till then. */
+  startAt: optionalNumber('startAt'),
 };
 
 /** Fields only the scripts read; declared here so that their names, too, are spelled once. */
@@ -87,6 +89,8 @@ const SCRIPT_ONLY = {
    * replaying the run prints no `workflowLogger()` line for the events up to it (see ReplayLog).
    */
   seen: optionalText('seen'),
+  /** A debounced run's latest start time (ms): its first start plus `maxWait`. */
+  startBy: optionalNumber('startBy'),
 };
 
 /** Every field of the meta hash: its name in Redis, by the name code uses. */

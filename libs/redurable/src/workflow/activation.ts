@@ -1,14 +1,10 @@
 import { NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
-import { InvalidSearchAttributeError } from '../core/errors/search.errors.js';
 import {
-  mergeSearchAttributes,
-  noteSearchAttributesAfter,
-  recordSearchAttributes,
   searchAttributeValues,
-  type RecordedSearchAttribute,
   type RecordedSearchAttributes,
   type SearchAttributeValue,
 } from '../core/search/search-attributes.js';
+import { upsertSearchAttributes } from './search-attribute-upsert.js';
 import { CancelledFailure, ContinueAsNew, QueryMutationError } from '../core/errors/workflow-control.js';
 import { serializeFailure } from '../core/errors/failure-codec.js';
 import {
@@ -86,6 +82,8 @@ export class WorkflowActivation implements Activator {
   /** Fails the task (retried), not the workflow: an undecodable payload, a bad argument, a forbidden call. */
   private taskError?: Error;
   private started = false;
+  /** The input of the last debounced start (WorkflowStartDebounced), which the code runs with instead of the started event's. */
+  private startInput?: string[];
   private closedInHistory = false;
   /** The search attributes as recorded (typed), after the upserts the code has made so far. */
   recordedSearchAttributes: RecordedSearchAttributes;
@@ -147,6 +145,8 @@ export class WorkflowActivation implements Activator {
     for (const { event } of events) {
       if (isCommandEvent(event) && event.seq >= this.nextSeq) this.recorded.set(event.seq, event);
       if (isCloseEvent(event)) this.recordedClose = event;
+      // A debounced run starts with its last start's arguments: all of them precede its first task.
+      if (event.type === 'WorkflowStartDebounced' && !this.started) this.startInput = event.input;
     }
     for (const { streamId, event } of events) {
       // Once the code has ended the run, later events are not delivered: a continue-as-new
@@ -269,33 +269,9 @@ export class WorkflowActivation implements Activator {
     return this.recorded.get(this.nextSeq);
   }
 
-  /**
-   * `upsertSearchAttributes(values)`: validated against the workflow's declaration (a bad value
-   * fails the task, see refuse), recorded as a command, and applied to `workflowInfo()` at once,
-   * on the first run and on replay alike.
-   */
+  /** `upsertSearchAttributes(values)` (see search-attribute-upsert.ts). */
   upsertSearchAttributes(values: Record<string, SearchAttributeValue | null>): void {
-    let change: Record<string, RecordedSearchAttribute | null>;
-    try {
-      change = recordSearchAttributes(this.info.workflowType, values, this.definition.searchAttributes);
-    } catch (err) {
-      if (!(err instanceof InvalidSearchAttributeError)) throw err;
-      void this.refuse(err);
-      return;
-    }
-    // Recorded after a cancellation request too: it changes no outcome, and cleanup code may mark the workflow.
-    void nonCancellableScope.run(true, () =>
-      this.schedule(
-        (seq) => {
-          const cmd: NewCommand = { type: 'UpsertWorkflowSearchAttributes', seq, searchAttributes: change };
-          this.recordedSearchAttributes = mergeSearchAttributes(this.recordedSearchAttributes, change);
-          noteSearchAttributesAfter(cmd, this.recordedSearchAttributes);
-          this.info.searchAttributes = searchAttributeValues(this.recordedSearchAttributes);
-          return cmd;
-        },
-        { immediate: () => undefined },
-      ),
-    );
+    upsertSearchAttributes(this, values);
   }
 
   /** `condition(predicate, timeout)`: resolves true once the predicate holds, false when the timer fires first. */
@@ -371,6 +347,8 @@ export class WorkflowActivation implements Activator {
       case 'WorkflowUpdateCompleted':
       case 'UpsertWorkflowSearchAttributes':
         return; // matched through schedule()
+      case 'WorkflowStartDebounced':
+        return; // its input was taken before the code started (see activate)
       default:
         assertNever(event);
     }
@@ -425,7 +403,7 @@ export class WorkflowActivation implements Activator {
     if (this.started) return;
     this.started = true;
     const { runMethod, name } = this.definition;
-    const args = this.decodeRecorded(this.startEvent.input, `workflow '${name}' input`);
+    const args = this.decodeRecorded(this.startInput ?? this.startEvent.input, `workflow '${name}' input`);
     if (!args) return;
     workflowStorage.run(this, () => {
       let result: Promise<unknown>;

@@ -1,6 +1,7 @@
 import type { ClaimRequest } from './claims.js';
 import type { CorruptHistoryError } from '../errors/library.errors.js';
-import type { HistoryEvent, NewEvent, StoredEvent } from '../events.js';
+import type { HistoryEvent, NewEvent, Payload, StoredEvent } from '../events.js';
+import type { DebounceMs } from '../flow/debounce.js';
 import type { RecordedWorkflowFlow } from '../flow/workflow-flow.js';
 import type { RecordedSearchAttributes } from '../search/search-attributes.js';
 import type { IdConflictPolicy, IdReusePolicy, ParentInfo, WorkflowMeta } from '../workflow-state.js';
@@ -59,7 +60,9 @@ export interface CloseSpec {
 
 export type StartResult =
   /** `lease`: the first task's lease, taken by the start (eager start). */
-  | { kind: 'started'; runId: string; lease?: Lease }
+  | { kind: 'started'; runId: string; lease?: Lease; startAt?: number }
+  /** A debounced start moved the start of the run still waiting for it (`startAt`, ms) and replaced its input. */
+  | { kind: 'debounced'; runId: string; startAt: number; previousStartAt: number }
   | { kind: 'existing'; runId: string; wake: boolean }
   | { kind: 'running'; runId: string }
   | { kind: 'reuse-rejected'; status: string }
@@ -103,6 +106,11 @@ export interface StartRequest {
   checkAfterMs: number;
   /** Take the new run's first lease for the caller, for this long (eager start). */
   leaseTtlMs?: number;
+  /**
+   * A debounced start: the run takes no task for `periodMs`; a run of the id still waiting for
+   * its debounced start gets this `input` and a later start time instead.
+   */
+  debounce?: DebounceMs & { input: Payload[] };
 }
 
 /** What a reset writes: run `newRunId` with `events` after run `oldRunId`, whose history must still be `expectLen` long. */

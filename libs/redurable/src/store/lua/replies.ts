@@ -39,7 +39,7 @@ export interface ScriptResults {
   /** `lease`: an eager start's lease, with the stream id of the run's first event. */
   startWorkflow:
     | Exclude<StartResult, { kind: 'started' }>
-    | { kind: 'started'; runId: string; lease?: { fence: number; firstId: string } };
+    | { kind: 'started'; runId: string; lease?: { fence: number; firstId: string }; startAt?: number };
   appendExternal: ExternalResult;
   terminate: Extract<ExternalResult, { kind: 'recorded' | 'not-running' | 'retry' }>;
   appendCompletion: OutcomeReplyResult;
@@ -136,9 +136,11 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
   startWorkflow(reply, call) {
     switch (reply[0]) {
       case Reply.OK:
-        return reply.length === 2
-          ? { kind: 'started', runId: reply[1] }
-          : { kind: 'started', runId: reply[1], lease: { fence: reply[2], firstId: reply[3] } };
+        if (reply.length === 2) return { kind: 'started', runId: reply[1] };
+        if (reply.length === 3) return { kind: 'started', runId: reply[1], startAt: reply[2] };
+        return { kind: 'started', runId: reply[1], lease: { fence: reply[2], firstId: reply[3] } };
+      case Reply.DEBOUNCED:
+        return { kind: 'debounced', runId: reply[1], startAt: reply[2], previousStartAt: reply[3] };
       case Reply.EXISTING:
         return { kind: 'existing', runId: reply[1], wake: reply[2] === 1 };
       case Reply.CONFLICT:

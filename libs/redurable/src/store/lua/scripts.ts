@@ -27,6 +27,8 @@ export const Reply = {
   MORE: 6,
   /** A start used the running run: {EXISTING, runId, wake}. */
   EXISTING: 7,
+  /** A debounced start replaced a waiting run's input and start time: {DEBOUNCED, runId, startAt, previousStartAt}. */
+  DEBOUNCED: 8,
   /** A start found a run running and the conflict policy is FAIL: {CONFLICT, runId}. */
   CONFLICT: -1,
   /** Another task holds a valid lease. */
@@ -125,6 +127,10 @@ export interface ScriptOptions {
     priority?: number;
     /** The run's flow record (JSON): it waits for its concurrency slot. */
     flow?: string;
+    /** Debounced: the run takes no task before this many ms from now (see startWorkflow.lua). */
+    debounce?: number;
+    /** Debounced: the latest start, this many ms after the first. */
+    maxWait?: number;
   };
   appendExternal: Common & { runId: string; cancelChannel?: string; requestId: string; expectLen?: number };
   terminate: Common & {
@@ -239,6 +245,8 @@ export interface ScriptReplies {
   startWorkflow:
     | [R['OK'], runId: string]
     | [R['OK'], runId: string, fence: number, firstId: string]
+    | [R['OK'], runId: string, startAt: number]
+    | [R['DEBOUNCED'], runId: string, startAt: number, previousStartAt: number]
     | [R['EXISTING'], runId: string, wake: 0 | 1]
     | [R['CONFLICT'], runId: string]
     | [R['REUSE_REJECTED'], status: string]

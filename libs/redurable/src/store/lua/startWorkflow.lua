@@ -5,7 +5,9 @@
         caller read, for signal-with-start and TERMINATE_EXISTING; = the new run's otherwise),
         requests, requestTimes (the request log)
   ARGV[2]: the new run's WorkflowExecutionStarted JSON; ARGV[3]: the WorkflowExecutionTerminated
-     JSON for TERMINATE_EXISTING; ARGV[4]: a SignalReceived JSON for signal-with-start (absent otherwise)
+     JSON for TERMINATE_EXISTING; ARGV[4]: a SignalReceived JSON for signal-with-start ('' or absent
+     otherwise); ARGV[5]: with debounce, the WorkflowStartDebounced JSON (without startAt) that
+     replaces the input of a run of the id that is still waiting for its debounced start
   O: runId (new), type, taskQueue,
      reuse (for a closed id: ALLOW_DUPLICATE | ALLOW_DUPLICATE_FAILED_ONLY | REJECT_DUPLICATE),
      conflict (for a running id: FAIL | USE_EXISTING | TERMINATE_EXISTING),
@@ -17,7 +19,10 @@
      search attributes JSON: they replace the last run's in the indexes), priority? (the run's,
      when not the default: kept in the meta, continue-as-new and reset keep it), flow? (the run's
      flow record JSON: it waits for its concurrency slot, takes no task until flowGranted, and
-     is listed as waiting; never with leaseTtl), workflowId, idx
+     is listed as waiting; never with leaseTtl), debounce? (ms: a debounced start, never with
+     leaseTtl, signal or flow: the run takes no task before now + debounce; a running run of the
+     id still waiting for its debounced start, of the same type, takes this start's input and
+     start time instead, never past its first start + maxWait?), maxWait? (ms), workflowId, idx
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
   a new run is recognised by its history existing, a signal appended to the running run by the
@@ -27,6 +32,10 @@
     {OK, runId}                  started a new run
     {OK, runId, fence, entryId}  started a new run whose lease the caller holds (leaseTtl given,
                                  no signal): the fence, and the stream id of its first event
+    {OK, runId, startAt}         started a debounced run: its first task not before startAt
+    {DEBOUNCED, runId, startAt, previousStartAt}
+                                 a debounced start replaced the input of the run still waiting
+                                 for its debounced start, and moved its start time
     {EXISTING, runId, wake}      the running run is used (USE_EXISTING, or signal-with-start
                                  appended the signal to it); wake = 1 when a workflow task must
                                  be enqueued
@@ -45,7 +54,11 @@
 --- @include "search-index"
 local meta = KEYS[1]
 local started, terminated, signal = ARGV[2], ARGV[3], ARGV[4]
+if signal == '' then signal = nil end
 if redis.call('EXISTS', KEYS[2]) == 1 then
+  -- A copy of a debounced start resent after a lost reply: the start time it set, while pending.
+  local startAt = O.debounce and redis.call('HGET', meta, M.runId) == O.runId and redis.call('HGET', meta, M.startAt)
+  if startAt then return {R.OK, O.runId, tonumber(startAt)} end
   -- A copy resent after a lost reply: the lease the first copy took is the caller's, while it is
   -- still that lease (the memo names it; any other lease-path script replaces the memo) and valid.
   local memo = O.leaseTtl and leaseMemo(meta, O.requestId)
@@ -59,8 +72,8 @@ local prior = priorReply(KEYS[6], O.requestId)
 if prior then return prior end
 local status = redis.call('HGET', meta, M.status)
 local current = redis.call('HGET', meta, M.runId) or ''
--- Only signal-with-start and TERMINATE_EXISTING write to the current run's history.
-local needsCurrent = signal or O.conflict == 'TERMINATE_EXISTING'
+-- Only signal-with-start, TERMINATE_EXISTING and debounce write to the current run's history.
+local needsCurrent = signal or O.conflict == 'TERMINATE_EXISTING' or O.debounce
 if needsCurrent and current ~= (O.currentRunId or '') then return {R.RETRY} end
 local now = nowMs()
 if status == 'running' then
@@ -68,6 +81,20 @@ if status == 'running' then
     appendFromOutside(meta, KEYS[4], signal, now)
     rememberReply(KEYS[6], KEYS[7], O.requestId, {R.EXISTING, current, 1}, now)
     return {R.EXISTING, current, leaseHeld(meta, now) and 0 or 1}
+  end
+  local pendingAt = O.debounce and redis.call('HGET', meta, M.startAt)
+  if pendingAt and redis.call('HGET', meta, M.type) == O.type then
+    -- Debounced again before the run began: this start's input, and its start pushed back (up
+    -- to the first start's maxWait; never earlier than already set).
+    local startAt = now + O.debounce
+    local by = tonumber(redis.call('HGET', meta, M.startBy) or '')
+    if by and by < startAt then startAt = by end
+    startAt = math.max(startAt, tonumber(pendingAt))
+    appendFromOutside(meta, KEYS[4], string.sub(ARGV[5], 1, -2) .. ',"startAt":' .. startAt .. '}', now)
+    redis.call('HSET', meta, M.startAt, startAt)
+    local reply = {R.DEBOUNCED, current, startAt, tonumber(pendingAt)}
+    rememberReply(KEYS[6], KEYS[7], O.requestId, reply, now)
+    return reply
   end
   if O.conflict == 'USE_EXISTING' then return {R.EXISTING, current, 0} end
   if O.conflict ~= 'TERMINATE_EXISTING' then return {R.CONFLICT, current} end
@@ -98,6 +125,12 @@ if O.flow then
   redis.call('ZADD', O.idx .. I.flowWaiting, now, O.workflowId)
 end
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
+local startAt
+if O.debounce then
+  startAt = now + O.debounce
+  redis.call('HSET', meta, M.startAt, startAt)
+  if O.maxWait then redis.call('HSET', meta, M.startBy, now + O.maxWait) end
+end
 setStatus(meta, O.workflowId, 'running')
 redis.call('ZADD', O.idx .. I.all, now, O.workflowId)
 redis.call('ZADD', O.idx .. I.type .. O.type, now, O.workflowId)
@@ -109,4 +142,5 @@ if O.leaseTtl and not signal then
   setLeaseMemo(meta, O.requestId, {R.ACQUIRED, leased})
   return {R.OK, O.runId, leased, firstId}
 end
+if startAt then return {R.OK, O.runId, startAt} end
 return {R.OK, O.runId}

@@ -10,6 +10,8 @@ local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLast
   if leaseHeld(metaKey, now) then return nil end
   local fence = redis.call('HINCRBY', metaKey, M.fence, 1)
   redis.call('HSET', metaKey, M.lease, fence, M.leaseExp, now + ttl, M.dirty, 0)
+  -- A debounced run's first task begins: later debounced starts no longer replace its input.
+  redis.call('HDEL', metaKey, M.startAt, M.startBy)
   checkSoon(metaKey, now)
   if cacheFence and cacheFence + 1 == fence and cacheLastId and cacheLastId ~= '' then
     return {R.ACQUIRED, fence, 0, redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')}

@@ -37,6 +37,7 @@ local function closeRun(metaKey, historyKey, doneKey, status, value, retention, 
     redis.call('HDEL', metaKey, M.flowWait)
     redis.call('ZREM', O.idx .. I.flowWaiting, workflowId)
   end
+  redis.call('HDEL', metaKey, M.startAt, M.startBy) -- a debounced run closed before it began
   if redis.call('HEXISTS', metaKey, M.hasChildren) == 1 then
     redis.call('ZADD', O.idx .. I.closedParents, now, workflowId)
     redis.call('HSET', O.idx .. I.closedParentsData, workflowId, runId)

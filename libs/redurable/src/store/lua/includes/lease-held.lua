@@ -1,8 +1,11 @@
 -- Whether a workflow task holds a valid lease (set and not expired at `now`). A run waiting for
 -- its concurrency slot counts as held: no task takes it, and writers record without waking it,
--- until the slot is granted (flowGranted.lua clears the mark; the events wait as `dirty`).
+-- until the slot is granted (flowGranted.lua clears the mark; the events wait as `dirty`). So
+-- does a debounced run before its start time (`startAt`): its delayed task comes then.
 local function leaseHeld(metaKey, now)
   if redis.call('HEXISTS', metaKey, M.flowWait) == 1 then return true end
+  local startAt = redis.call('HGET', metaKey, M.startAt)
+  if startAt and tonumber(startAt) > now then return true end
   local lease = redis.call('HGET', metaKey, M.lease)
   return lease ~= false and lease ~= '' and tonumber(redis.call('HGET', metaKey, M.leaseExp) or '0') > now
 end

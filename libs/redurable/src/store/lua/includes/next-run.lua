@@ -6,7 +6,7 @@
 -- workflow task. The fence keeps growing, and type, task queue, parent and checkAfter stay.
 local function startNextRun(metaKey, newRunId, len, now, workflowId)
   redis.call('HSET', metaKey, M.runId, newRunId, M.startedAt, now, M.historyLength, len, M.dirty, 1, M.lease, '', M.leaseExp, 0)
-  redis.call('HDEL', metaKey, M.dispatchAt, M.taskFailure, M.taskAttempt, M.retryAt, M.closeValue, M.closedAt, M.hasChildren)
+  redis.call('HDEL', metaKey, M.dispatchAt, M.taskFailure, M.taskAttempt, M.retryAt, M.closeValue, M.closedAt, M.hasChildren, M.startAt, M.startBy)
   setStatus(metaKey, workflowId, 'running')
   checkSoon(metaKey, now)
 end
