@@ -78,6 +78,40 @@ async function acquired() {
 }
 
 describe('lease-path scripts answer a resent copy with the first reply', () => {
+  test('debounced starts: the copy of a new one says when it begins; the copy of a replacing one records it once', async () => {
+    const debounced = (id: string, newRunId: string, input: string[]) => ({
+      requestId: newRunId,
+      checkAfterMs: TTL,
+      started: {
+        type: 'WorkflowExecutionStarted' as const,
+        workflowType: 'T',
+        workflowId: id,
+        runId: newRunId,
+        taskQueue: 'q',
+        input,
+      },
+      reuse: 'ALLOW_DUPLICATE' as const,
+      conflict: 'FAIL' as const,
+      terminateReason: '',
+      retentionMs: 0,
+      debounce: { periodMs: 60_000, input },
+    });
+    workflowId = `wf-${randomUUID().slice(0, 8)}`;
+    runId = randomUUID();
+    const first = await lostReply(() => store.start(debounced(workflowId, runId, ['"a"'])));
+    expect(first).toMatchObject({ kind: 'started', runId, startAt: expect.any(Number) });
+    const again = await lostReply(() =>
+      store.start({ ...debounced(workflowId, randomUUID(), ['"b"']), currentRunId: runId }),
+    );
+    expect(again).toEqual({
+      kind: 'debounced',
+      runId,
+      startAt: expect.any(Number),
+      previousStartAt: (first as { startAt: number }).startAt,
+    });
+    expect(await types()).toEqual(['WorkflowExecutionStarted', 'WorkflowStartDebounced']);
+  });
+
   test('acquire: the copy gets the lease it took (not "busy")', async () => {
     const res = await lostReply(() => store.acquire(workflowId, runId, TTL));
     expect(res.kind).toBe('acquired');
