@@ -16,7 +16,8 @@
  * - no slot is left held: no holders, waiters, release-index or waiting-index entries.
  *
  * Env: SOAK_SECONDS (fault window, default 60), SOAK_WORKFLOWS (default 1000), SOAK_KEYS
- * (default 50), SOAK_WORKERS (default 3), SOAK_PROXY=0 (no lost replies or resets), SOAK_SEED.
+ * (default 50), SOAK_WORKERS (default 3), SOAK_STEP_MS (a run's three steps' mean length), SOAK_PROXY=0
+ * (no lost replies or resets), SOAK_SEED.
  * Prints the figures; exits 0 when every check holds, 1 otherwise (the data directory and
  * the workers' logs are then kept).
  */
@@ -42,7 +43,16 @@ const KEYS = Number(process.env.SOAK_KEYS ?? 50);
 const WORKERS = Number(process.env.SOAK_WORKERS ?? 3);
 const PROXY_FAULTS = process.env.SOAK_PROXY !== '0';
 const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
-const WAVES = 4;
+const WAVES = 6;
+/**
+ * A run works three times this long on average (an activity, a timer, an activity): by default
+ * long enough that every key is busy about 60% of the fault window, so the faults meet runs
+ * holding and waiting for slots throughout.
+ */
+const STEP_MS = Number(
+  process.env.SOAK_STEP_MS ??
+    Math.min(2000, Math.max(100, Math.round((SOAK_MS * 0.6 * KEYS * FLOW_SOAK_LIMIT) / (WORKFLOWS * 3)))),
+);
 const DRAIN_MS = 240_000;
 /** How long after the last workflow completed every slot must be free: the sweep's repair (leaseTtl + sweepInterval) and margin. */
 const FREE_WITHIN_MS = 20_000;
@@ -54,6 +64,9 @@ const log = (msg: string) => process.stderr.write(`  … ${msg}\n`);
 const random = prng(SEED);
 const figures = { workerKills: 0, redisRestarts: 0, droppedReplies: 0, connectionResets: 0, startRetries: 0 };
 const problems: string[] = [];
+/** Repairs of the recovery sweep, from the workers' logs. */
+let sweepFreed = 0;
+let sweepAsked = 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'redurable-flow-soak-'));
 const workerLog: WriteStream = createWriteStream(join(dir, 'workers.log'), { flags: 'a' });
@@ -71,7 +84,16 @@ class WorkerProcess {
       env: { ...process.env, REDIS_URL: proxy.url, PREFIX, WORKER_NAME: this.name },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr!.on('data', (chunk: Buffer) => workerLog.write(chunk));
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      workerLog.write(chunk);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (line.includes('was not freed when its run closed; freed now')) sweepFreed++;
+        if (line.includes('could not ask for a slot of limit')) sweepAsked++;
+      }
+    });
     this.child = child;
   }
   get running(): boolean {
@@ -110,7 +132,7 @@ const keyNames = Array.from({ length: KEYS }, (_, i) => `k${i}`);
 const plan: Planned[] = Array.from({ length: WORKFLOWS }, (_, i) => ({
   workflowId: `fsoak-${SEED}-${i}`,
   key: keyNames[Math.floor(random() * KEYS)],
-  ms: 100 + Math.floor(random() * 300),
+  ms: Math.round(STEP_MS * (0.5 + random())),
 }));
 
 /** Starts a workflow; a start interrupted by a fault is repeated with the same id (USE_EXISTING makes that safe). */
@@ -136,13 +158,16 @@ async function startOne(p: Planned): Promise<void> {
 /** The store's own view: the most holders any key had, sampled every 100 ms (outside the proxy). */
 let maxHoldersSeen = 0;
 let samplesOver = 0;
+let maxWaitingSeen = 0;
 let sampling = true;
 const sampler = (async () => {
   while (sampling) {
     try {
       const pipe = direct.pipeline();
-      for (const k of keyNames) pipe.zcard(keys.flowHolders(LIMIT_NAME, k));
-      const counts = ((await pipe.exec()) ?? []).map(([, n]) => Number(n));
+      for (const k of keyNames) pipe.zcard(keys.flowHolders(LIMIT_NAME, k)).zcard(keys.flowWaiters(LIMIT_NAME, k));
+      const replies = ((await pipe.exec()) ?? []).map(([, n]) => Number(n));
+      const counts = replies.filter((_, i) => i % 2 === 0);
+      for (const n of replies.filter((_, i) => i % 2 === 1)) maxWaitingSeen = Math.max(maxWaitingSeen, n);
       for (const [i, n] of counts.entries()) {
         maxHoldersSeen = Math.max(maxHoldersSeen, n);
         if (n > FLOW_SOAK_LIMIT && ++samplesOver <= 5)
@@ -165,7 +190,7 @@ async function restartRedis(): Promise<void> {
 
 const t0 = Date.now();
 log(
-  `seed ${SEED}: ${WORKFLOWS} workflows over ${KEYS} keys (limit ${FLOW_SOAK_LIMIT} per key), ${SOAK_MS / 1000} s of faults, ${WORKERS} worker processes, logs in ${dir}`,
+  `seed ${SEED}: ${WORKFLOWS} workflows over ${KEYS} keys (limit ${FLOW_SOAK_LIMIT} per key, steps of ${STEP_MS} ms on average), ${SOAK_MS / 1000} s of faults, ${WORKERS} worker processes, logs in ${dir}`,
 );
 const starting = (async () => {
   const perWave = Math.ceil(WORKFLOWS / WAVES);
@@ -340,6 +365,9 @@ console.log(`| client starts repeated after an error | ${figures.startRetries} |
 console.log(`| time for the last workflow to complete after the faults stopped | ${(drainMs / 1000).toFixed(1)} s |`);
 console.log(`| most running at once of one key, from the histories | ${maxRunning} |`);
 console.log(`| most holders of one key in the store (sampled every 100 ms) | ${maxHoldersSeen} |`);
+console.log(`| most waiting on one key (sampled) | ${maxWaitingSeen} |`);
+console.log(`| slots of closed runs the recovery sweep freed (a SIGKILL came before the release) | ${sweepFreed} |`);
+console.log(`| slot requests left to the recovery sweep (Redis unavailable after a start) | ${sweepAsked} |`);
 console.log(`| slots, waiters and release entries left | ${left.length === 0 ? 'none' : left.length} |`);
 console.log(
   `| audit (all completed, never over the limit, nothing left held, no step recorded twice) | ${problems.length === 0 ? 'holds' : `${problems.length} violations`} |`,
