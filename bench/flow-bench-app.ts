@@ -17,6 +17,7 @@ import {
   type DurableModuleOptions,
 } from 'redurable';
 import { proxyActivities, sleep } from 'redurable/workflow';
+import { DurableRuntime } from 'redurable/internal';
 
 export const FLOW_BENCH_QUEUE = 'flow-bench';
 /** The rate limit measured: starts per second. */
@@ -83,6 +84,7 @@ export class RatedWorkflow {
 export interface FlowBenchApp {
   app: INestApplicationContext;
   client: WorkflowClient;
+  runtime: DurableRuntime;
   close(): Promise<void>;
 }
 
@@ -108,5 +110,5 @@ export async function startFlowBenchApp(
   class FlowBenchModule {}
   const app = await NestFactory.createApplicationContext(FlowBenchModule, { logger: false });
   await app.init();
-  return { app, client: app.get(WorkflowClient), close: () => app.close() };
+  return { app, client: app.get(WorkflowClient), runtime: app.get(DurableRuntime), close: () => app.close() };
 }

@@ -27,6 +27,7 @@ import {
   type FlowBenchApp,
 } from './flow-bench-app.js';
 import { columns, fixed, fixedCount, grouped, percentile, sleepMs, timeIt } from './stats.js';
+import { perStep, roundTrips, scriptNames } from './round-trips.js';
 import { measure, type WorkloadResult, type WorkloadSizes } from './workload.js';
 
 const PARTS = (process.env.BENCH_FLOW ?? 'overhead,fairness,rate').split(',');
@@ -74,30 +75,32 @@ async function overhead(): Promise<void> {
     { name: `limited (limit ${grouped(NEVER_REACHED)}, never reached)`, eager: true, limited: true },
   ];
   const results: WorkloadResult[] = [];
+  const commands: Map<string, number>[] = [];
   for (const [i, s] of systems.entries()) {
     progress(`overhead: ${s.name}`);
-    results.push(
-      await withApp(`flowbench-over-${i}`, { eagerActivities: s.eager }, ({ client }) =>
-        measure(
-          async (id, steps) => {
-            const handle = await client.start(StepsWorkflow, { workflowId: id, args: [steps, s.limited] });
-            if ((await handle.result()) !== steps) throw new Error(`workflow ${id} returned a wrong count`);
-          },
-          `o${i}`,
-          SIZES,
-        ),
-      ),
-    );
+    await withApp(`flowbench-over-${i}`, { eagerActivities: s.eager }, async ({ client, runtime }) => {
+      const chain = async (id: string, steps: number) => {
+        const handle = await client.start(StepsWorkflow, { workflowId: id, args: [steps, s.limited] });
+        if ((await handle.result()) !== steps) throw new Error(`workflow ${id} returned a wrong count`);
+      };
+      results.push(await measure(chain, `o${i}`, SIZES));
+      // Redis commands per step (MONITOR slows Redis: after the timed part), from a 20- and a 60-step chain.
+      const names = scriptNames(runtime.redis);
+      const count = (id: string, steps: number) => roundTrips(server.url, names, () => chain(id, steps));
+      commands.push(perStep(await count(`o${i}-rt20`, 20), await count(`o${i}-rt60`, 60), 40));
+    });
   }
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const [eager, queued, limited] = results;
   const rows = [
-    ['', 'ms per extra step', 'N=1 p50 ms', 'N=50 p50 ms', `steps/s, ${SIZES.lanes} lanes`],
+    ['', 'ms per extra step', 'N=1 p50 ms', 'N=50 p50 ms', `steps/s, ${SIZES.lanes} lanes`, 'Redis commands per step'],
     ...systems.map((s, i) => [
       s.name,
       fixed(results[i].perStepMs, 3),
       fixed(results[i].latency.get(1)!.p50, 2),
       fixed(results[i].latency.get(50)!.p50, 1),
       grouped(results[i].stepsPerSecond),
+      `${fixed(total(commands[i]), 2)}: ${[...commands[i]].map(([k, v]) => `${k} ${fixed(v, 2)}`).join(', ')}`,
     ]),
   ];
   const vsEager = limited.perStepMs / eager.perStepMs - 1;

@@ -1,7 +1,8 @@
 /**
  * The flow-control soak (`npm run soak`, SOAK=flow): workflows of one type limited to 2 running
  * at once per key (flow-soak-app.ts), started in waves over many keys, while worker processes are
- * SIGKILLed at random and restarted, redis-server (`appendfsync always`) is SIGKILLed and
+ * SIGKILLed at random and restarted (half of them armed to SIGKILL themselves at a gap of flow
+ * control), redis-server (`appendfsync always`) is SIGKILLed and
  * restarted on its data, and a TCP proxy between everyone and Redis loses replies of flow
  * scripts and resets connections. After the faults stop:
  *
@@ -17,7 +18,8 @@
  *
  * Env: SOAK_SECONDS (fault window, default 60), SOAK_WORKFLOWS (default 1000), SOAK_KEYS
  * (default 50), SOAK_WORKERS (default 3), SOAK_STEP_MS (a run's three steps' mean length), SOAK_PROXY=0
- * (no lost replies or resets), SOAK_SEED.
+ * (no lost replies or resets), SOAK_CRASH_POINTS=0 (workers never armed to kill themselves at a
+ * flow-control gap), SOAK_SEED.
  * Prints the figures; exits 0 when every check holds, 1 otherwise (the data directory and
  * the workers' logs are then kept).
  */
@@ -62,7 +64,21 @@ const WORKER = fileURLToPath(new URL('./flow-soak-worker.js', import.meta.url));
 
 const log = (msg: string) => process.stderr.write(`  … ${msg}\n`);
 const random = prng(SEED);
-const figures = { workerKills: 0, redisRestarts: 0, droppedReplies: 0, connectionResets: 0, startRetries: 0 };
+const figures = {
+  workerKills: 0,
+  crashPointKills: 0,
+  redisRestarts: 0,
+  droppedReplies: 0,
+  connectionResets: 0,
+  startRetries: 0,
+};
+/**
+ * The gaps of flow control a random SIGKILL rarely meets: a (re)started worker is often armed to
+ * SIGKILL itself at one of them after a few passes (core/crash-points.ts), then restarted.
+ */
+const CRASH_POINTS = ['close.after-commit', 'flow.after-acquire', 'flow.after-release', 'task.after-commit'];
+const ARM_CRASH_POINTS = process.env.SOAK_CRASH_POINTS !== '0';
+let faulting = true;
 const problems: string[] = [];
 /** Repairs of the recovery sweep, from the workers' logs. */
 let sweepFreed = 0;
@@ -79,10 +95,30 @@ direct.on('error', () => undefined);
 class WorkerProcess {
   child?: ChildProcess;
   constructor(readonly name: string) {}
+  private killedByUs = false;
   start(): void {
+    const armed =
+      faulting && ARM_CRASH_POINTS && random() < 0.5
+        ? {
+            REDURABLE_CRASH_POINT: CRASH_POINTS[Math.floor(random() * CRASH_POINTS.length)],
+            REDURABLE_CRASH_AFTER: String(1 + Math.floor(random() * 20)),
+          }
+        : {};
     const child = spawn(process.execPath, [...process.execArgv, WORKER], {
-      env: { ...process.env, REDIS_URL: proxy.url, PREFIX, WORKER_NAME: this.name },
+      env: { ...process.env, REDIS_URL: proxy.url, PREFIX, WORKER_NAME: this.name, ...armed },
       stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.killedByUs = false;
+    if (armed.REDURABLE_CRASH_POINT)
+      workerLog.write(
+        `${new Date().toISOString()} soak: ${this.name} armed at ${armed.REDURABLE_CRASH_POINT} after ${armed.REDURABLE_CRASH_AFTER}\n`,
+      );
+    child.once('exit', (_code, signal) => {
+      if (this.killedByUs || signal !== 'SIGKILL') return;
+      // It met its crash point: restarted like a SIGKILLed one.
+      figures.crashPointKills++;
+      workerLog.write(`${new Date().toISOString()} soak: ${this.name} killed itself at its crash point\n`);
+      setTimeout(() => this.child === child && this.start(), 300 + random() * 1500);
     });
     let partial = '';
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -101,12 +137,14 @@ class WorkerProcess {
   }
   kill(): void {
     if (!this.running) return;
+    this.killedByUs = true;
     this.child!.kill('SIGKILL');
     figures.workerKills++;
     workerLog.write(`${new Date().toISOString()} soak: SIGKILL ${this.name}\n`);
   }
   async stop(): Promise<void> {
     if (!this.running) return;
+    this.killedByUs = true;
     const child = this.child!;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
@@ -233,10 +271,15 @@ while (Date.now() - t0 < SOAK_MS) {
   }
 }
 const faultMs = Date.now() - t0;
+faulting = false;
 await starting;
 log(`faults stopped after ${(faultMs / 1000).toFixed(0)} s; waiting for every workflow to complete`);
 await sleepMs(2000); // restarts scheduled in the last loop round
-for (const w of workers) if (!w.running) w.start();
+// No crash point from now on: a worker still armed is restarted unarmed.
+for (const w of workers) {
+  await w.stop();
+  w.start();
+}
 
 const drainStart = Date.now();
 let open = plan.map((p) => p.workflowId);
@@ -358,6 +401,9 @@ console.log(`| workflows (limit ${FLOW_SOAK_LIMIT} per key, ${KEYS} keys, ${WAVE
 console.log(`| completed | ${completed} |`);
 console.log(`| fault window | ${(faultMs / 1000).toFixed(0)} s |`);
 console.log(`| worker processes (of ${WORKERS}) SIGKILLed | ${figures.workerKills} |`);
+console.log(
+  `| … that SIGKILLed themselves at a crash point (${CRASH_POINTS.join(', ')}) | ${figures.crashPointKills} |`,
+);
 console.log(`| Redis SIGKILLed and restarted (AOF always) | ${figures.redisRestarts} |`);
 console.log(`| replies dropped with a connection reset | ${figures.droppedReplies} |`);
 console.log(`| connection resets | ${figures.connectionResets} |`);
