@@ -11,6 +11,7 @@ import {
   Activities,
   Activity,
   DurableModule,
+  activityContext,
   Workflow,
   WorkflowClient,
   WorkflowRun,
@@ -25,8 +26,8 @@ export const RATE = 50;
 /** A concurrency limit no run of the benchmark reaches. */
 export const NEVER_REACHED = 10_000;
 
-/** When each rate-limited start ran, in this process (the benchmark runs one worker). */
-export const rateStarts: number[] = [];
+/** When each rate-limited start ran, in this process (the benchmark runs one worker), and its rate holder id. */
+export const rateStarts: { at: number; holder: string }[] = [];
 
 @Injectable()
 @Activities()
@@ -44,7 +45,8 @@ export class FlowBenchActivities {
   /** At most RATE starts per second. */
   @Activity({ rateLimit: { limit: RATE, period: '1s' } })
   async rated(): Promise<void> {
-    rateStarts.push(Date.now());
+    const c = activityContext();
+    rateStarts.push({ at: Date.now(), holder: `act:${c.workflowId}|${c.runId}|${c.activityId}#${c.attempt}` });
   }
 }
 
