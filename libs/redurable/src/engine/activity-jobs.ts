@@ -170,11 +170,17 @@ export class ActivityJobs {
         }
         await this.park(job, lockToken, { attempt, startedAt }, eff, held);
       }
-      // Freed before the outcome is recorded: recording it may schedule the next activity of this key.
-      await held.release();
+      // Freed as the outcome is recorded, without waiting for the reply: the release goes out first
+      // (recording may schedule the next activity of this key), and its round trip overlaps the
+      // recording's instead of adding to every limited step. It never throws (a slot it could not
+      // free lapses by itself).
+      const released = held.release();
       details.stop();
       crashPoint('activity.after-run');
-      await this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt });
+      await Promise.all([
+        released,
+        this.complete(data, { type: 'ActivityTaskCompleted', seq: data.seq, result: result as string, attempt }),
+      ]);
       this.metrics.activityAttempt(data.activityType, 'completed', (performance.now() - began) / 1000, 'queue');
     } catch (err) {
       freeSlot();
