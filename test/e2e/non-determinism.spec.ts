@@ -4,7 +4,8 @@ import { Activities, Activity, NonDeterminismError, Workflow, WorkflowRun } from
 import { proxyActivities, sleep } from 'redurable/workflow';
 import { replayHistory } from 'redurable/testing';
 import { until } from '../support/until.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { cliConnectionFlags, createTestApp, type TestApp } from '../support/test-app.js';
+import { runCli } from '../support/cli.js';
 
 @Injectable()
 @Activities()
@@ -70,6 +71,18 @@ describe('non-determinism', () => {
     expect(failed.message).toContain('history event #2');
     expect(failed.message).toContain('ActivityTaskScheduled(stepA) seq 1');
     expect(failed.message).toContain('ActivityTaskScheduled(stepB) seq 1');
+    // Side by side: the mismatch, the recorded step the code never reached, and the code's line.
+    const lines = failed.message.split('\n');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^ {2}> #2 +ActivityTaskScheduled\(stepA\) seq 1 +produced ActivityTaskScheduled\(stepB\) seq 1$/,
+      ),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^ {4}#4 +TimerStarted\(1500ms\) seq 2 +-$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}the code's call: .*non-determinism\.spec\.[jt]s:\d+:\d+/));
+    // The CLI's describe shows the same view.
+    const shown = await runCli(['workflow', 'describe', 'reorder-1', '--prefix', prefix, ...cliConnectionFlags()]);
+    expect(shown.stdout).toContain(lines.find((l) => l.startsWith('  > #2')));
     const described = await t.client.getHandle('reorder-1').describe();
     expect(described.status).toBe('running');
     // Nothing was written by the failing code: the history only gained the timer's firing.

@@ -23,6 +23,7 @@ import { outsideWorkflowCode, workflowStorage, type Activator, type WorkflowInfo
 import { DEFAULT_PRIORITY } from '../core/flow/priority.js';
 import { seededRandom } from './prng.js';
 import { ReplayLog } from './replay-log.js';
+import { DivergenceContext } from './divergence-context.js';
 import type { Logger } from '../core/ports/logger.js';
 import { cancellationScopeStorage, nonCancellableScope, queryScope, type ScopeState } from './scopes.js';
 import { LocalActivityBackoff } from './local-backoff.js';
@@ -82,6 +83,8 @@ export class WorkflowActivation implements Activator {
   /** Fails the task (retried), not the workflow: an undecodable payload, a bad argument, a forbidden call. */
   private taskError?: Error;
   private started = false;
+  /** The commands matched last, for a NonDeterminismError's view of where code and history part. */
+  private readonly divergence = new DivergenceContext();
   /** The input of the last debounced start (WorkflowStartDebounced), which the code runs with instead of the started event's. */
   private startInput?: string[];
   private closedInHistory = false;
@@ -161,7 +164,7 @@ export class WorkflowActivation implements Activator {
     }
     if (!this.nondeterminism && this.recorded.size > 0) {
       const first = [...this.recorded.values()].sort((a, b) => a.id - b.id)[0];
-      this.nondeterminism = this.mismatch(first.id, describeEvent(first), 'did not schedule it');
+      this.nondeterminism = this.mismatch(first, 'did not schedule it');
     }
     if (this.nondeterminism) throw this.nondeterminism;
     if (this.taskError) throw this.taskError;
@@ -223,9 +226,11 @@ export class WorkflowActivation implements Activator {
     if (recorded) {
       this.recorded.delete(seq);
       if (!sameCommand(recorded, cmd)) {
-        this.nondeterminism ??= this.mismatch(recorded.id, describeEvent(recorded), `produced ${describeEvent(cmd)}`);
+        // The stack is taken only here: it names the code's line that made the call.
+        this.nondeterminism ??= this.mismatch(recorded, `produced ${describeEvent(cmd)}`, new Error().stack);
         return new Promise<T>(() => undefined);
       }
+      this.divergence.noteMatched(recorded);
     } else if (!this.nondeterminism) {
       this.newCommands.push(cmd);
     }
@@ -357,11 +362,7 @@ export class WorkflowActivation implements Activator {
   private takePending(event: HistoryEvent & { seq: number }): PendingCompletion | undefined {
     const p = this.calls.take(event.seq);
     if (p === undefined) {
-      this.nondeterminism ??= this.mismatch(
-        event.id,
-        describeEvent(event),
-        `has no pending durable call with seq ${event.seq}`,
-      );
+      this.nondeterminism ??= this.mismatch(event, `has no pending durable call with seq ${event.seq}`);
     }
     return p === 'abandoned' ? undefined : p;
   }
@@ -461,17 +462,16 @@ export class WorkflowActivation implements Activator {
   private close(closing: Closing): void {
     if (this.closing || this.nondeterminism) return;
     if (this.recordedClose && closeTypeOf(closing.status) !== this.recordedClose.type) {
-      this.nondeterminism = this.mismatch(
-        this.recordedClose.id,
-        this.recordedClose.type,
-        `ended the workflow as ${closing.status}`,
-      );
+      this.nondeterminism = this.mismatch(this.recordedClose, `ended the workflow as ${closing.status}`);
       return;
     }
     this.closing = closing;
   }
 
-  private mismatch(eventId: number, recorded: string, produced: string): NonDeterminismError {
-    return new NonDeterminismError(this.info.workflowId, this.info.runId, eventId, recorded, produced);
+  /** The error for `event`, where the code `produced` something else (made its call at `stack`, when it made one). */
+  private mismatch(event: HistoryEvent, produced: string, stack?: string): NonDeterminismError {
+    const divergence = this.divergence.at(event, produced, this.recorded.values(), stack);
+    const { workflowId, runId } = this.info;
+    return new NonDeterminismError(workflowId, runId, event.id, describeEvent(event), produced, divergence);
   }
 }

@@ -63,3 +63,4 @@ export {
   ScheduleBusyError,
 } from './schedule.errors.js';
 export { InvalidSearchAttributeError, ListQueryError } from './search.errors.js';
+export type { Divergence, DivergenceRow } from './divergence.js';

@@ -1,3 +1,4 @@
+import { divergenceText, type Divergence } from './divergence.js';
 import { RedurableError } from './redurable.error.js';
 
 export { RedurableError };
@@ -93,11 +94,14 @@ export class NonDeterminismError extends RedurableError {
     readonly eventId: number,
     readonly recorded: string,
     readonly produced: string,
+    /** The events around the first mismatch, the history's side and the code's, and the code's call site when known. */
+    readonly divergence?: Divergence,
   ) {
     super(
       `Non-deterministic workflow '${workflowId}' (run ${runId}) at history event #${eventId}: ` +
         `history recorded ${recorded}, but the code ${produced}. ` +
-        'Check that your workflow is deterministic; to change a running workflow safely, deploy code that replays its existing history.',
+        'Check that your workflow is deterministic; to change a running workflow safely, deploy code that replays its existing history.' +
+        (divergence ? `\n${divergenceText(divergence)}` : ''),
     );
   }
 }
