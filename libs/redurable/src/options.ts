@@ -1,3 +1,4 @@
+import type { ReplayGateSettings } from './client/replay-check.js';
 import type { Logger } from './core/ports/index.js';
 import { plainToInstance } from 'class-transformer';
 import {
@@ -120,6 +121,14 @@ export interface DurableModuleOptions {
   metrics?: boolean | MetricsOptions;
   /** Logger; false silences the library. @default Nest's Logger */
   logger?: Logger | false;
+  /**
+   * The replay gate: before a worker takes tasks, it replays with its own code the histories of
+   * up to `perType` of the most recently started running workflows of each type it serves. A
+   * history it does not replay stops the boot with a ReplayCheckError listing each workflow, the
+   * event and both sides (`onFailure: 'warn'` logs it and starts anyway); `false` skips the check.
+   * @default { perType: 50, onFailure: 'fail' }
+   */
+  replayCheck?: false | { perType?: number; onFailure?: 'fail' | 'warn' };
 }
 
 /** Options with every default applied and durations in milliseconds. */
@@ -137,6 +146,8 @@ export interface ResolvedDurableOptions {
   eagerActivities: boolean;
   workflowConcurrency: number;
   workflowCacheSize: number;
+  /** The replay gate at boot; false: off. */
+  replayCheck: false | ReplayGateSettings;
   leaseTtlMs: number;
   sweepIntervalMs: number;
   lockDurationMs: number;
@@ -234,6 +245,23 @@ function jobRetentionProblems(value: unknown): string[] {
   return unknown.length ? [...problems, `jobRetention has unknown option(s): ${unknown.join(', ')}`] : problems;
 }
 
+function replayCheckProblems(value: unknown): string[] {
+  if (value === undefined || value === false) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`replayCheck must be false or { perType?, onFailure? } (got ${shown(value)})`];
+  const { perType, onFailure, ...rest } = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (
+    perType !== undefined &&
+    !(Number.isInteger(perType) && (perType as number) >= 1 && (perType as number) <= 10_000)
+  )
+    problems.push(`replayCheck.perType must be a whole number from 1 to 10000 (got ${shown(perType)})`);
+  if (onFailure !== undefined && onFailure !== 'fail' && onFailure !== 'warn')
+    problems.push(`replayCheck.onFailure must be 'fail' or 'warn' (got ${shown(onFailure)})`);
+  if (Object.keys(rest).length) problems.push(`replayCheck has unknown option(s): ${Object.keys(rest).join(', ')}`);
+  return problems;
+}
+
 function messages(errors: ValidationError[]): string[] {
   return errors.flatMap((e) => [...Object.values(e.constraints ?? {}), ...messages(e.children ?? [])]);
 }
@@ -253,6 +281,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     taskQueues,
     activityDefaults,
     jobRetention,
+    replayCheck,
     ...plain
   } = options;
   const schema = plainToInstance(DurableOptionsSchema, plain);
@@ -262,6 +291,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     ...taskQueuesProblems(taskQueues),
     ...activityCallOptionsProblems(activityDefaults, 'activityDefaults'),
     ...jobRetentionProblems(jobRetention),
+    ...replayCheckProblems(replayCheck),
     ...[payloadClassesProblem(payloadClasses) ?? []].flat(),
   );
   const connectionError =
@@ -293,6 +323,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     eagerActivities: options.eagerActivities ?? true,
     workflowConcurrency: options.workflowConcurrency ?? 10,
     workflowCacheSize: options.workflowCacheSize ?? 1000,
+    replayCheck: replayCheck === false ? false : { perType: 50, onFailure: 'fail', ...replayCheck },
     leaseTtlMs,
     sweepIntervalMs: toMs(options.sweepInterval ?? '5s'),
     lockDurationMs: toMs(options.lockDuration ?? '30s'),

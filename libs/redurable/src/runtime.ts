@@ -10,6 +10,7 @@ import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
 import { recoverSchedules, ScheduleSweep } from './client/schedules/schedule-recovery.js';
 import { ScheduledWorkflowCalls } from './client/schedules/scheduled-workflow-calls.js';
 import { WorkflowClient } from './client/workflow-client.js';
+import { replayGate } from './client/replay-check.js';
 import { WorkflowStarter } from './client/workflow-starter.js';
 import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
@@ -393,6 +394,10 @@ export class DurableRuntime {
     // A client-only process reads it at its first `client.activity` call.
     await this.tokens.ready();
     await this.catalog.registerWorkflowTypes([...registry.workflows.values()]);
+    // The replay gate: code that does not replay running histories stops here, before any task.
+    const served = [...registry.workflows.values()].filter((d) => taskQueues.includes(d.taskQueue));
+    const { converter, indexes, histories } = this;
+    if (options.replayCheck) await replayGate({ converter, indexes, histories, logger }, served, options.replayCheck);
     await this.queues.partitions.record(taskQueues);
     // Before any worker starts: a bad @Schedule fails the boot with nothing running.
     await upsertDeclaredSchedules(this.client.schedule, registry, logger);

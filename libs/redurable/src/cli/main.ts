@@ -13,6 +13,7 @@ import { addWorkflowMessageCommands } from './workflow-message-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
 import { addScheduleFileCommands } from './schedule-file-commands.js';
 import { addWorkflowStartCommand } from './workflow-start-command.js';
+import { addWorkflowExportCommand } from './workflow-export-command.js';
 import { addActivityCommands } from './activity-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -54,11 +55,12 @@ complete; ${EXIT.alreadyExists} the workflow or schedule id is taken; ${EXIT.noW
 const workflow = program
   .command('workflow')
   .description(
-    'start, list, count, describe, show, result, signal, query, update, cancel, terminate or reset workflows',
+    'start, list, count, describe, show, result, signal, query, update, cancel, terminate, reset or export workflows',
   )
   .exitOverride();
 addWorkflowCommands(workflow);
 addWorkflowStartCommand(workflow);
+addWorkflowExportCommand(workflow);
 addWorkflowMessageCommands(workflow);
 for (const sub of workflow.commands) sub.exitOverride();
 const schedule = program

@@ -66,7 +66,7 @@ const QUERY_HELP =
   "search attribute conditions joined by AND, e.g. \"customerId = 'c-1' AND amount >= 100 AND ExecutionStatus = 'running'\"";
 
 /** `--status`: one of the workflow statuses; another is a usage error (exit 2) naming them. */
-function statusOption(): Option {
+export function statusOption(): Option {
   return new Option('--status <status>', 'workflow status').choices([...WORKFLOW_STATUSES]);
 }
 
@@ -253,7 +253,7 @@ export function addWorkflowCommands(workflow: Command): void {
     );
 }
 
-function positiveInt(value: string, option: string): number {
+export function positiveInt(value: string, option: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${option} must be a positive whole number, not '${value}'`);
   return n;

@@ -64,3 +64,4 @@ export {
 } from './schedule.errors.js';
 export { InvalidSearchAttributeError, ListQueryError } from './search.errors.js';
 export type { Divergence, DivergenceRow } from './divergence.js';
+export { ReplayCheckError } from './replay-check.errors.js';
