@@ -221,7 +221,7 @@ export class DurableRuntime {
       logger,
       metrics,
     });
-    this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, logger });
+    this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, histories, logger });
     this.timeouts = new RunTimeouts({ writes, runs: children, logger });
     // The client, and the schedules it operates.
     const messages = (this.messages = new WorkerMessages(redis, this.keys));

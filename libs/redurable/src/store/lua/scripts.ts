@@ -253,7 +253,7 @@ export interface ScriptReplies {
     | [R['CHANGED'], ...LeaseHistory]
     | [R['OK'], lastId: string]
     | [R['MORE'], lastId: string, entries: RawEntry[]];
-  failTask: [R['OK'], attempt: number, delayMs: number] | [R['LEASE_LOST']];
+  failTask: [R['OK'], attempt: number, delayMs: number, priority: string | null] | [R['LEASE_LOST']];
   rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];
   childNotified: R['OK'];
   flowGranted: R['OK'] | R['NOT_RUNNING'];
