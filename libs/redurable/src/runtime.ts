@@ -351,7 +351,7 @@ export class DurableRuntime {
    * initialises, so an unreachable or evicting Redis fails `app.init()` with one clear error.
    */
   async connect(): Promise<void> {
-    if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics));
+    if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics, this.flow));
     await loadTracing();
     await this.link.ready('start Redurable');
     await this.link.checkSettings();

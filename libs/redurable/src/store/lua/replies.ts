@@ -76,6 +76,7 @@ export interface ScriptResults {
   /** False when the holder no longer holds a slot. */
   flowRenew: boolean;
   flowRate: FlowRateResult;
+  flowIndexPrune: void;
 }
 
 /** The call a reply answers, to name in an error: its workflow, and the run and fence it was made under. */
@@ -245,6 +246,7 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
     }
   },
   flowReleased: () => undefined,
+  flowIndexPrune: () => undefined,
   parentHandled: () => undefined,
   sweepClaim(reply, call) {
     switch (reply) {
