@@ -118,6 +118,39 @@ describe('concurrency slots', () => {
   });
 });
 
+describe('usage per limit (the flow gauges)', () => {
+  const sum = async (name: string) => (await flow.usageByLimit()).find((u) => u.limit === name);
+  const indexed = (name: string) => redis.zrange(keys.flowIndexKeys(name), 0, -1);
+
+  test("sums every key's holders and waiters under the limit's name", async () => {
+    const name = `metered-${randomUUID().slice(0, 8)}`;
+    await flow.acquire({ name, key: 'k1' }, 'a', { limit: 1 });
+    await flow.acquire({ name, key: 'k1' }, 'b', { limit: 1 });
+    await flow.acquire({ name, key: 'k2' }, 'c', { limit: 2, ttlMs: 30_000 });
+    await flow.acquire({ name, key: 'k3' }, 'd', { limit: 2, ttlMs: 1 });
+    await until('d to lapse', async () => (await flow.usage({ name, key: 'k3' })).running === 0);
+    expect(await sum(name)).toEqual({ limit: name, running: 2, waiting: 1 });
+  });
+
+  test('a key found empty that nobody wrote down for ten minutes leaves the index; its limit too, once it has no key', async () => {
+    const name = `metered-${randomUUID().slice(0, 8)}`;
+    for (const key of ['busy', 'idle', 'fresh']) await flow.acquire({ name, key }, 'a', { limit: 1, ttlMs: 30_000 });
+    await flow.release({ name, key: 'idle' }, 'a');
+    await flow.release({ name, key: 'fresh' }, 'a');
+    // As if written down eleven minutes ago, except 'fresh'.
+    const old = Date.now() - 11 * 60_000;
+    await redis.zadd(keys.flowIndexKeys(name), 'XX', old, 'busy', old, 'idle');
+    await redis.zadd(keys.flowIndexLimits(), 'XX', old, name);
+    expect(await sum(name)).toEqual({ limit: name, running: 1, waiting: 0 });
+    expect((await indexed(name)).sort()).toEqual(['busy', 'fresh']); // a key in use stays however old
+    await flow.release({ name, key: 'busy' }, 'a');
+    await redis.zadd(keys.flowIndexKeys(name), 'XX', old, 'fresh');
+    expect(await sum(name)).toEqual({ limit: name, running: 0, waiting: 0 });
+    expect(await indexed(name)).toEqual([]);
+    expect(await sum(name)).toBeUndefined();
+  });
+});
+
 describe('rate windows', () => {
   test('allows `limit` starts per period, exactly, then says when the next is allowed', async () => {
     const rate = { limit: 3, periodMs: 1000 };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Activities, Activity, InvalidArgumentError, Workflow, WorkflowRun } from 'redurable';
 import { executeChild, proxyActivities, workflowInfo } from 'redurable/workflow';
 import { createTestApp, keysUnder, testQueue, type TestApp } from '../support/test-app.js';
+import { until } from '../support/until.js';
 
 /** Workflow ids in the order their code first ran (a replay does not count again). */
 const ran: string[] = [];
@@ -43,6 +44,39 @@ class PrioParentWorkflow {
     const inherited = await executeChild(PrioChildWorkflow, { workflowId: `${workflowInfo().workflowId}-c1` });
     const own = await executeChild(PrioChildWorkflow, { workflowId: `${workflowInfo().workflowId}-c2`, priority: 9 });
     return [inherited, own];
+  }
+}
+
+@Workflow({ taskQueue: 'prio-wake-child' })
+class WakeChildWorkflow {
+  @WorkflowRun()
+  async run(): Promise<string> {
+    return 'child done';
+  }
+}
+
+/** Waits for a child on another task queue: the child's outcome wakes it with a task job. */
+@Workflow({ taskQueue: 'prio-wake' })
+class WakeParentWorkflow {
+  @WorkflowRun()
+  async run(): Promise<string> {
+    return executeChild(WakeChildWorkflow, { workflowId: `${workflowInfo().workflowId}-child` });
+  }
+}
+
+/**
+ * The priority of the first task job of a run whose id ends with `tag` (a BullMQ job id ends
+ * with the tag of what asked for the task), once it is waiting in the queue: no worker serves it.
+ */
+async function waitingTaskPriority(app: TestApp, taskQueue: string, tag: RegExp): Promise<number | undefined> {
+  const queue = testQueue(`{${taskQueue}-workflows}`, app.prefix);
+  try {
+    const job = await until(`a task job tagged ${String(tag)} on ${taskQueue}`, async () =>
+      (await queue.getJobs(['prioritized', 'wait', 'delayed'])).find((j) => tag.test(j.id ?? '')),
+    );
+    return job.opts.priority;
+  } finally {
+    await queue.close();
   }
 }
 
@@ -94,6 +128,44 @@ describe('priority', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  test("the task a child's outcome wakes in its parent keeps the parent's priority", async () => {
+    // The parent's worker starts the child and goes; the child runs and closes, waking the parent.
+    const parentWorker = await createTestApp([WakeParentWorkflow, WakeChildWorkflow], { taskQueues: ['prio-wake'] });
+    apps.push(parentWorker);
+    await parentWorker.client.start(WakeParentWorkflow, { workflowId: 'wake-parent', priority: 3 });
+    await until('the child to start', () =>
+      parentWorker.client
+        .getHandle('wake-parent-child')
+        .describe()
+        .then(
+          (d) => d.status === 'running',
+          () => false,
+        ),
+    );
+    await parentWorker.close();
+    apps = apps.filter((a) => a !== parentWorker);
+    const childWorker = await createTestApp([WakeParentWorkflow, WakeChildWorkflow], {
+      prefix: parentWorker.prefix,
+      taskQueues: ['prio-wake-child'],
+    });
+    apps.push(childWorker);
+    await expect(childWorker.client.getHandle('wake-parent-child').result()).resolves.toBe('child done');
+    expect(await waitingTaskPriority(childWorker, 'prio-wake', /\|child-\d+$/)).toBe(3);
+    // A worker for the parent's task queue takes it: the parent completes with the child's result.
+    apps.push(await createTestApp([WakeParentWorkflow, WakeChildWorkflow], { prefix: parentWorker.prefix }));
+    await expect(childWorker.client.getHandle('wake-parent').result()).resolves.toBe('child done');
+  });
+
+  test("a failed workflow task's retry keeps the run's priority", async () => {
+    const client = await createTestApp([RecordOrderWorkflow], { worker: false });
+    apps.push(client);
+    const handle = await client.client.start(RecordOrderWorkflow, { workflowId: 'retried', priority: 3 });
+    // A worker of the task queue without the workflow's class: its task fails, and is retried after 1 s.
+    apps.push(await createTestApp([PrioActivities], { prefix: client.prefix, taskQueues: ['prio'] }));
+    expect(await waitingTaskPriority(client, 'prio', /\|retry-\d+$/)).toBe(3);
+    expect((await handle.describe()).taskFailure?.message).toContain("Unknown workflow type 'RecordOrderWorkflow'");
   });
 
   test('a priority that is not an integer in 1..10 is an InvalidArgumentError, and nothing is written', async () => {

@@ -222,7 +222,7 @@ export class DurableRuntime {
       logger,
       metrics,
     });
-    this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, logger });
+    this.firstTasks = new EagerFirstTasks({ served: this.served, runner, dispatcher, histories, logger });
     this.timeouts = new RunTimeouts({ writes, runs: children, logger });
     // The client, and the schedules it operates.
     const messages = (this.messages = new WorkerMessages(redis, this.keys));
@@ -352,7 +352,7 @@ export class DurableRuntime {
    * initialises, so an unreachable or evicting Redis fails `app.init()` with one clear error.
    */
   async connect(): Promise<void> {
-    if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics));
+    if (this.options.metrics) this.metrics.use(await prometheusMetrics(this.options.metrics, this.flow));
     await loadTracing();
     await this.link.ready('start Redurable');
     await this.link.checkSettings();

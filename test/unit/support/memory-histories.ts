@@ -10,6 +10,7 @@ import type {
   CompletionResult,
   ExternalOptions,
   ExternalResult,
+  FailedTask,
   HistoryWriter,
   Lease,
   SpeculativeResult,
@@ -206,7 +207,7 @@ export class MemoryHistories
     fence: number,
     message: string,
     retry: TaskRetry,
-  ): Promise<{ attempt: number; delayMs: number } | undefined> {
+  ): Promise<FailedTask | undefined> {
     await this.enter('failTask');
     const meta = this.metas.get(workflowId);
     if (!meta || meta.lease !== String(fence)) return undefined;
@@ -221,7 +222,7 @@ export class MemoryHistories
       retryAt: now + delayMs,
     });
     this.checkSoon(meta);
-    return { attempt, delayMs };
+    return { attempt, delayMs, ...(meta.priority !== undefined ? { priority: meta.priority } : {}) };
   }
 
   async markHasChildren(workflowId: string): Promise<void> {

@@ -41,7 +41,15 @@ export interface WorkflowExecutionStarted extends EventBase {
   taskQueue: string;
   input: Payload[];
   /** Set on a child workflow: where its outcome is reported. */
-  parent?: { workflowId: string; runId: string; seq: number; taskQueue: string; parentClosePolicy: ParentClosePolicy };
+  parent?: {
+    workflowId: string;
+    runId: string;
+    seq: number;
+    taskQueue: string;
+    parentClosePolicy: ParentClosePolicy;
+    /** The parent's priority, when not the default: of the task the child's outcome wakes. */
+    priority?: number;
+  };
   /** Set on a run started by continue-as-new: the run it continues. */
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */

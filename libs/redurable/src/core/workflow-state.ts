@@ -32,6 +32,8 @@ export interface ParentInfo {
   seq: number;
   taskQueue: string;
   parentClosePolicy: ParentClosePolicy;
+  /** The parent run's priority, when not the default: the task its outcome wakes takes it. */
+  priority?: number;
 }
 
 /** The meta hash of a workflow's current run, as read. */

@@ -1,3 +1,4 @@
+import { crashPoint } from '../core/crash-points.js';
 import type { RecordedActivityFlow } from '../core/flow/activity-flow.js';
 import { activityHolder, type FlowControl, type Logger } from '../core/ports/index.js';
 import { releaseActivitySlot } from '../queues/activity-flow-slots.js';
@@ -72,6 +73,8 @@ export class ActivityLimits {
         // Waiters of a key are taken by priority (the activity's, recorded when scheduled), then arrival.
         ...(data.options.priority !== undefined ? { priority: data.options.priority } : {}),
       });
+      // A worker dying here holds a slot no attempt uses: it lapses within leaseTtl (no renewal), or the job's next attempt takes it again.
+      crashPoint('flow.after-acquire');
       if (!res.granted)
         return {
           // The first in line asks again soon; those further back less often (they are woken anyway).

@@ -55,6 +55,8 @@ export class ChildWorkflows implements RunClosing {
       seq: cmd.seq,
       taskQueue: parent.taskQueue,
       parentClosePolicy: cmd.parentClosePolicy,
+      // The parent's task that the child's outcome wakes (notifyParent) keeps the parent's priority.
+      ...(parent.priority !== undefined ? { priority: parent.priority } : {}),
     };
     // Before the child exists, mark the parent, so its close is queued for the parent-close policy.
     await store.markHasChildren(parent.workflowId);

@@ -1,4 +1,4 @@
-import type { FirstTasks, JobDispatcher, Lease, Logger } from '../core/ports/index.js';
+import type { FirstTasks, HistoryReader, JobDispatcher, Lease, Logger } from '../core/ports/index.js';
 import type { ServedQueues } from './served-queues.js';
 import type { WorkflowTaskRunner } from './task-runner.js';
 
@@ -6,6 +6,8 @@ export interface EagerFirstTasksDeps {
   served: ServedQueues;
   runner: WorkflowTaskRunner;
   dispatcher: JobDispatcher;
+  /** Reads the run's priority when its first task has to be enqueued after all. */
+  histories: Pick<HistoryReader, 'getMeta'>;
   logger: Logger;
 }
 
@@ -26,7 +28,7 @@ export class EagerFirstTasks implements FirstTasks {
   }
 
   runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean {
-    const { runner, dispatcher, logger } = this.deps;
+    const { runner, dispatcher, histories, logger } = this.deps;
     if (!this.serves(taskQueue)) return false;
     const task: Promise<void> = runner
       .run(workflowId, runId, taskQueue, lease)
@@ -34,7 +36,10 @@ export class EagerFirstTasks implements FirstTasks {
         logger.warn(
           `The first task of workflow ${workflowId} (run ${runId}) did not run here (${err.message}); enqueuing it`,
         );
-        await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start');
+        // The run's recorded priority (the start knew it, but did not pass it: the task was to run here).
+        const meta = await histories.getMeta(workflowId);
+        const priority = meta?.runId === runId ? meta.priority : undefined;
+        await dispatcher.enqueueTask(workflowId, runId, taskQueue, 'start', { priority });
       })
       .catch((err: Error) =>
         logger.error(

@@ -441,7 +441,10 @@ export class WorkflowTaskRunner {
     logger.error(
       `Workflow task ${kind} for workflow ${workflowId} (run ${runId}), attempt ${failed.attempt}; retrying in ${failed.delayMs}ms: ${message}`,
     );
-    // The retry's priority is the default one (the failed task may not have read the run's).
-    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, { delay: failed.delayMs });
+    // The retry keeps the run's priority (the script read it: the failed task may not have).
+    await dispatcher.enqueueTask(workflowId, runId, taskQueue, `retry-${failed.attempt}`, {
+      delay: failed.delayMs,
+      priority: failed.priority,
+    });
   }
 }

@@ -1,5 +1,11 @@
 import { InvalidOptionsError } from '../core/errors/library.errors.js';
-import { noMetrics, type ActivityDispatch, type DurableMetrics } from '../core/ports/index.js';
+import {
+  noMetrics,
+  type ActivityDispatch,
+  type DurableMetrics,
+  type FlowControl,
+  type FlowLimitUsage,
+} from '../core/ports/index.js';
 
 export type { DurableMetrics };
 
@@ -43,6 +49,47 @@ export interface MetricsOptions {
 }
 
 type PromClient = typeof import('prom-client');
+type Registry = import('prom-client').Registry;
+
+/** Where the flow gauges of a registry read (the last app that registered on it: apps of one process share a registry's metrics). */
+const flowSources = new WeakMap<Registry, Pick<FlowControl, 'usageByLimit'>>();
+/** One read serves both flow gauges of a scrape (each collects on its own). */
+const READ_REUSE_MS = 1000;
+
+/**
+ * The gauges of running and waiting holders per concurrency limit. They are read from Redis
+ * when scraped (every process's holders, not this one's), through `flowSources`; one read
+ * serves both. A read that fails leaves them without samples rather than failing the scrape.
+ */
+function flowGauges(prom: PromClient, registry: Registry, p: string): void {
+  let last: { at: number; read: Promise<FlowLimitUsage[]> } | undefined;
+  const read = (): Promise<FlowLimitUsage[]> => {
+    const source = flowSources.get(registry);
+    if (!source) return Promise.resolve([]);
+    if (!last || Date.now() - last.at > READ_REUSE_MS) last = { at: Date.now(), read: source.usageByLimit() };
+    return last.read;
+  };
+  const gauge = (name: string, help: string, pick: (u: FlowLimitUsage) => number) => {
+    if (registry.getSingleMetric(p + name)) return;
+    new prom.Gauge({
+      name: p + name,
+      help,
+      labelNames: ['limit'],
+      registers: [registry],
+      async collect() {
+        const usage = await read().catch(() => []);
+        this.reset();
+        for (const u of usage) this.set({ limit: u.limit }, pick(u));
+      },
+    });
+  };
+  gauge('flow_running', 'Holders of concurrency limit slots, across every process (read from Redis)', (u) => u.running);
+  gauge(
+    'flow_waiting',
+    'Workflows and activities waiting for a concurrency limit slot, across every process',
+    (u) => u.waiting,
+  );
+}
 
 /**
  * Prometheus metrics through prom-client (an optional peer dependency: install it to use
@@ -50,9 +97,14 @@ type PromClient = typeof import('prom-client');
  * `redurable_workflows_started_total{workflow_type}`, `redurable_workflows_closed_total{workflow_type,status}`,
  * `redurable_workflow_task_duration_seconds{workflow_type}`, `redurable_workflow_cache_lookups_total{result}`,
  * `redurable_activity_attempts_total{activity_type,outcome}`, `redurable_activity_duration_seconds{activity_type,outcome}`,
- * `redurable_activity_schedule_to_start_seconds{activity_type}`, `redurable_sweep_repairs_total{reason}`.
+ * `redurable_activity_schedule_to_start_seconds{activity_type}`, `redurable_sweep_repairs_total{reason}`,
+ * and, when `flow` is given, the gauges `redurable_flow_running{limit}` and `redurable_flow_waiting{limit}`
+ * (per concurrency limit's name, never its keys: read from Redis at each scrape).
  */
-export async function prometheusMetrics(options: MetricsOptions): Promise<DurableMetrics> {
+export async function prometheusMetrics(
+  options: MetricsOptions,
+  flow?: Pick<FlowControl, 'usageByLimit'>,
+): Promise<DurableMetrics> {
   let prom: PromClient;
   try {
     prom = (await import('prom-client')) as PromClient;
@@ -61,7 +113,7 @@ export async function prometheusMetrics(options: MetricsOptions): Promise<Durabl
       'The `metrics` option needs prom-client: `npm install prom-client` (15 or later), or leave `metrics` out',
     );
   }
-  const registers = [(options.registry ?? prom.register) as import('prom-client').Registry];
+  const registers = [(options.registry ?? prom.register) as Registry];
   const p = options.prefix ?? 'redurable_';
   /** The same metric when two apps in one process (tests) register on one registry. */
   const reuse = <T>(name: string, make: () => T): T => (registers[0].getSingleMetric(name) as T | undefined) ?? make();
@@ -105,6 +157,10 @@ export async function prometheusMetrics(options: MetricsOptions): Promise<Durabl
     slow,
   );
   const repairs = counter('sweep_repairs_total', 'Lost work the recovery sweep repaired', ['reason']);
+  if (flow) {
+    flowSources.set(registers[0], flow);
+    flowGauges(prom, registers[0], p);
+  }
   return {
     workflowStarted: (t) => started.inc({ workflow_type: t }),
     workflowClosed: (t, s) => closed.inc({ workflow_type: t, status: s }),

@@ -1,3 +1,4 @@
+import { crashPoint } from '../core/crash-points.js';
 import { activityHolder, type FlowControl } from '../core/ports/index.js';
 import { activityJobId } from './dispatcher.js';
 import type { ActivityJobData, QueueSet } from './queue-set.js';
@@ -29,6 +30,8 @@ export async function releaseActivitySlot(
   const limit = data.options.flow?.concurrency;
   if (!limit) return;
   const { wake } = await flow.release(limit, activityHolder(data.workflowId, data.runId, data.seq), limit.limit);
+  // A worker dying here wakes nobody: the waiters ask again at their next look (FLOW_RECHECK_MS).
+  crashPoint('flow.after-release');
   await Promise.all(
     wake.map(async (holder) => {
       const waiter = activityOfHolder(holder);

@@ -3,10 +3,12 @@ import type {
   FlowAcquireResult,
   FlowControl,
   FlowLimitKey,
+  FlowLimitUsage,
   FlowPosition,
   FlowRateResult,
   FlowReleaseResult,
 } from '../core/ports/index.js';
+import { FlowIndex } from './flow-index.js';
 import type { KeyNames } from './keys.js';
 import { defineScripts, type ScriptRunner } from './lua/runner.js';
 import type { RedisClient } from './redis-client.js';
@@ -33,6 +35,8 @@ const DEFAULT_KEY_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export class RedisFlowStore implements FlowControl {
   private readonly run: ScriptRunner;
+  /** The limits and keys in use, for usageByLimit (a key is written down there by acquire). */
+  private readonly index: FlowIndex;
 
   constructor(
     private readonly redis: RedisClient,
@@ -40,6 +44,7 @@ export class RedisFlowStore implements FlowControl {
     private readonly keyTtlMs: number = DEFAULT_KEY_TTL_MS,
   ) {
     this.run = defineScripts(redis);
+    this.index = new FlowIndex(redis, keys, this.run);
   }
 
   private slotKeys(at: FlowLimitKey) {
@@ -50,7 +55,13 @@ export class RedisFlowStore implements FlowControl {
     };
   }
 
-  acquire(at: FlowLimitKey, holder: string, o: FlowAcquire): Promise<FlowAcquireResult> {
+  async acquire(at: FlowLimitKey, holder: string, o: FlowAcquire): Promise<FlowAcquireResult> {
+    // The key is written down in the index (another hash tag) at the same time: no added wait.
+    const [res] = await Promise.all([this.acquireSlot(at, holder, o), this.index.touch(at)]);
+    return res;
+  }
+
+  private acquireSlot(at: FlowLimitKey, holder: string, o: FlowAcquire): Promise<FlowAcquireResult> {
     return this.run('flowAcquire', this.slotKeys(at), {
       holder,
       limit: o.limit,
@@ -96,6 +107,10 @@ export class RedisFlowStore implements FlowControl {
       await this.redis.pipeline().zcount(holders, `(${Date.now()}`, '+inf').zcard(waiters).exec(),
     );
     return { running: Number(running), waiting: Number(waiting) };
+  }
+
+  usageByLimit(): Promise<FlowLimitUsage[]> {
+    return this.index.usageByLimit((at) => this.usage(at));
   }
 
   async holders(at: FlowLimitKey): Promise<{ holder: string; expiresAt: number }[]> {

@@ -12,6 +12,7 @@ import type {
   CompletionResult,
   ExternalOptions,
   ExternalResult,
+  FailedTask,
   HistoryWriter,
   Lease,
   ResetRequest,
@@ -431,7 +432,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     fence: number,
     message: string,
     retry: TaskRetry,
-  ): Promise<{ attempt: number; delayMs: number } | undefined> {
+  ): Promise<FailedTask | undefined> {
     return this.run(
       'failTask',
       { meta: this.keys.meta(workflowId) },

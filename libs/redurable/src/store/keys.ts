@@ -351,6 +351,19 @@ export class KeyNames {
     return `${this.flow(name, key)}:waiter-deadlines`;
   }
 
+  /**
+   * Sorted set: the names of the concurrency limits in use → when a process last wrote one of
+   * their keys down (see store/flow-index.ts). Shares its hash tag with flowIndexKeys.
+   */
+  flowIndexLimits(): string {
+    return `${this.prefix}:{flow-index}:limits`;
+  }
+
+  /** Sorted set: the keys of one concurrency limit in use (raw) → when a process last wrote it down (see store/flow-index.ts). */
+  flowIndexKeys(name: string): string {
+    return `${this.prefix}:{flow-index}:keys:${flowPart(name)}`;
+  }
+
   /** Sorted set: a rate limit's starts in its last period, for one key (see lua/flowRate.lua). */
   flowStarts(name: string, key: string): string {
     return `${this.flow(name, key)}:starts`;

@@ -42,6 +42,14 @@ export type FlowRateResult = { allowed: true } | { allowed: false; retryAfterMs:
 /** What a holder does at a key now: holds a slot, waits (with how many before it), or neither. */
 export type FlowPosition = { state: 'holding' } | { state: 'waiting'; ahead: number } | { state: 'none' };
 
+/** How many hold a slot of one concurrency limit, and how many wait for one, summed over its keys. */
+export interface FlowLimitUsage {
+  /** The limit's name (the workflow type, `Type.method` of an activity, or the `name` it was given). */
+  limit: string;
+  running: number;
+  waiting: number;
+}
+
 /** The flow control port (store/flow-store.ts implements it on Redis). */
 export interface FlowControl {
   /**
@@ -60,6 +68,11 @@ export interface FlowControl {
   position(at: FlowLimitKey, holder: string): Promise<FlowPosition>;
   /** How many hold a slot of the key (expired ones not counted) and how many wait. */
   usage(at: FlowLimitKey): Promise<{ running: number; waiting: number }>;
+  /**
+   * Every concurrency limit in use across the cluster, with its holders and waiters summed over
+   * its keys (for metrics: bounded, it reads at most a few thousand keys).
+   */
+  usageByLimit(): Promise<FlowLimitUsage[]>;
   /** The holders of a key's slots, with when each expires (`Infinity`: never). */
   holders(at: FlowLimitKey): Promise<{ holder: string; expiresAt: number }[]>;
 }

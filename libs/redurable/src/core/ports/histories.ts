@@ -179,6 +179,13 @@ export interface TaskRetry {
   maxMs: number;
 }
 
+/** A failed workflow task marked for a retry: its attempt, the delay before it, and the run's priority (absent: the default) for the retry's task. */
+export interface FailedTask {
+  attempt: number;
+  delayMs: number;
+  priority?: number;
+}
+
 /** How an event from outside a task is appended (see HistoryWriter.appendExternal). */
 export interface ExternalOptions {
   /** Identifies the write across its retries: a second copy records nothing. */
@@ -288,10 +295,5 @@ export interface WorkflowTaskStore
   /** Extends a held lease by its ttl; throws LeaseLostError when the lease is no longer `fence`. */
   renewLease(workflowId: string, runId: string, fence: number, lastId: string, leaseTtlMs: number): Promise<void>;
   /** Releases the lease after a failed task, marking it for a retry; undefined when the lease was already lost. */
-  failTask(
-    workflowId: string,
-    fence: number,
-    message: string,
-    retry: TaskRetry,
-  ): Promise<{ attempt: number; delayMs: number } | undefined>;
+  failTask(workflowId: string, fence: number, message: string, retry: TaskRetry): Promise<FailedTask | undefined>;
 }

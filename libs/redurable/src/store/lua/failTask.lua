@@ -7,7 +7,8 @@
   O: fence, message, baseMs, maxMs, requestId (a resent copy returns the first reply),
      workflowId, idx
 
-  Returns {OK, taskAttempt, delayMs} or {LEASE_LOST} when the lease was already lost.
+  Returns {OK, taskAttempt, delayMs, priority} (priority: the run's, nil for the default, so the
+  retry's task job keeps it) or {LEASE_LOST} when the lease was already lost.
 ]]
 --- @include "now"
 --- @include "due-check"
@@ -20,4 +21,4 @@ local delay = math.min(O.maxMs, O.baseMs * math.pow(2, attempt - 1))
 local now = nowMs()
 redis.call('HSET', KEYS[1], M.lease, '', M.dirty, 1, M.taskFailure, O.message, M.retryAt, now + delay)
 checkSoon(KEYS[1], now)
-return setLeaseMemo(KEYS[1], O.requestId, {R.OK, attempt, delay})
+return setLeaseMemo(KEYS[1], O.requestId, {R.OK, attempt, delay, redis.call('HGET', KEYS[1], M.priority)})

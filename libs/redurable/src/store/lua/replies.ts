@@ -3,6 +3,7 @@ import type {
   AcquireResult,
   CompletionResult,
   ExternalResult,
+  FailedTask,
   FlowAcquireResult,
   FlowRateResult,
   FlowReleaseResult,
@@ -51,7 +52,7 @@ export interface ScriptResults {
     | { kind: 'more'; lastId: string; entries: RawEntry[] }
     | { kind: 'changed'; history: LeaseHistoryReply };
   /** Undefined when the lease was already lost (the task's failure is then another task's business). */
-  failTask: { attempt: number; delayMs: number } | undefined;
+  failTask: FailedTask | undefined;
   /** False when the workflow changed since the sweep read it (or is no longer running). */
   rescheduleCheck: boolean;
   childNotified: void;
@@ -75,6 +76,7 @@ export interface ScriptResults {
   /** False when the holder no longer holds a slot. */
   flowRenew: boolean;
   flowRate: FlowRateResult;
+  flowIndexPrune: void;
 }
 
 /** The call a reply answers, to name in an error: its workflow, and the run and fence it was made under. */
@@ -216,7 +218,7 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
   failTask(reply, call) {
     switch (reply[0]) {
       case Reply.OK:
-        return { attempt: reply[1], delayMs: reply[2] };
+        return { attempt: reply[1], delayMs: reply[2], ...(reply[3] ? { priority: Number(reply[3]) } : {}) };
       case Reply.LEASE_LOST:
         return undefined; // not an error here: the task's failure is the new lease holder's business
       default:
@@ -246,6 +248,7 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
     }
   },
   flowReleased: () => undefined,
+  flowIndexPrune: () => undefined,
   parentHandled: () => undefined,
   sweepClaim(reply, call) {
     switch (reply) {

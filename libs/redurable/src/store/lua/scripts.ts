@@ -74,6 +74,7 @@ export const SCRIPT_KEYS = {
   flowRelease: ['holders', 'waiters', 'deadlines'],
   flowRenew: ['holders', 'waiters', 'deadlines'],
   flowRate: ['starts'],
+  flowIndexPrune: ['limits', 'keys'],
 } as const;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export type ScriptKeys<N extends ScriptName> = Record<(typeof SCRIPT_KEYS)[N][number], string>;
@@ -222,6 +223,7 @@ export interface ScriptOptions {
   flowRelease: { holder: string; limit?: number; keyTtl: number };
   flowRenew: { holder: string; ttl: number; keyTtl: number };
   flowRate: { holder: string; limit: number; period: number };
+  flowIndexPrune: { name: string; cutoff: number; drop: [key: string, touchedAt: number][] };
 }
 
 type R = typeof Reply;
@@ -261,7 +263,7 @@ export interface ScriptReplies {
     | [R['CHANGED'], ...LeaseHistory]
     | [R['OK'], lastId: string]
     | [R['MORE'], lastId: string, entries: RawEntry[]];
-  failTask: [R['OK'], attempt: number, delayMs: number] | [R['LEASE_LOST']];
+  failTask: [R['OK'], attempt: number, delayMs: number, priority: string | null] | [R['LEASE_LOST']];
   rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];
   childNotified: R['OK'];
   flowGranted: R['OK'] | R['NOT_RUNNING'];
@@ -277,6 +279,7 @@ export interface ScriptReplies {
   flowRelease: [R['OK'], released: 0 | 1, wake: string[]];
   flowRenew: [R['OK']] | [R['NOT_RUNNING']];
   flowRate: [R['OK']] | [R['BUSY'], retryAfterMs: number];
+  flowIndexPrune: R['OK'];
 }
 
 /** A Lua table constructor: `{a = 'x', b = 2}`. */
