@@ -12,7 +12,7 @@ import {
   type HistoryEvent,
   type WorkflowHandle,
 } from 'redurable';
-import { proxyActivities } from 'redurable/workflow';
+import { proxyActivities, sleep } from 'redurable/workflow';
 import { cliConnectionFlags, createTestApp, keysUnder, testQueue, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 import { runCli } from '../support/cli.js';
@@ -41,6 +41,17 @@ class SyncWorkflow {
   }
 }
 
+/** Says what time its code saw when it began, and sleeps a little first when asked. */
+@Workflow({ taskQueue: 'debounce' })
+class ClockWorkflow {
+  @WorkflowRun()
+  async run(sleepMs: number): Promise<{ began: number; woke: number }> {
+    const began = Date.now();
+    if (sleepMs > 0) await sleep(sleepMs);
+    return { began, woke: Date.now() };
+  }
+}
+
 @Workflow({ taskQueue: 'debounce', concurrency: { limit: 1 } })
 class LimitedWorkflow {
   @WorkflowRun() async run(): Promise<void> {}
@@ -53,7 +64,7 @@ afterEach(async () => {
 });
 
 async function app(options: Parameters<typeof createTestApp>[1] = {}): Promise<TestApp> {
-  const t = await createTestApp([SyncActivities, SyncWorkflow, LimitedWorkflow], options);
+  const t = await createTestApp([SyncActivities, SyncWorkflow, ClockWorkflow, LimitedWorkflow], options);
   apps.push(t);
   return t;
 }
@@ -184,7 +195,7 @@ describe('debounced starts', () => {
   test('a lost delayed task: the recovery sweep begins the run after its start time, with the last arguments', async () => {
     const t = await app({ leaseTtl: '1s', sweepInterval: '300ms' });
     const start = (what: string) =>
-      t.client.start(SyncWorkflow, { workflowId: 'sync-6', args: [what], debounce: { period: '300ms' } });
+      t.client.start(SyncWorkflow, { workflowId: 'sync-6', args: [what], debounce: { period: '2s' } });
     await start('first');
     const h = await start('second');
     const { jobQueues, startsAt } = await h.describe();
@@ -198,6 +209,79 @@ describe('debounced starts', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  test("the code's clock starts at the run's start time, so its first timer does not fire early", async () => {
+    const t = await app();
+    const start = () =>
+      t.client.start(ClockWorkflow, { workflowId: 'clock-1', args: [600], debounce: { period: '800ms' } });
+    await start();
+    await new Promise((r) => setTimeout(r, 200));
+    const h = await start();
+    const { startsAt } = await h.describe();
+    const { began, woke } = (await h.result()) as { began: number; woke: number };
+    expect(began).toBe(startsAt!.getTime());
+    const fired = (await h.fetchHistory()).find((e) => e.type === 'TimerFired')!;
+    expect(fired.ts - began).toBeGreaterThanOrEqual(600);
+    expect(woke).toBe(fired.ts);
+  });
+
+  test('a task that comes early (this clock ahead of Redis) is put back for the start time, not left to the sweep', async () => {
+    const t = await app({ leaseTtl: '5s' });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 300; // the starter and the worker both run ahead of Redis
+    try {
+      const h = await t.client.start(SyncWorkflow, {
+        workflowId: 'sync-8',
+        args: ['skew'],
+        debounce: { period: '400ms' },
+      });
+      const { startsAt } = await h.describe();
+      expect(await h.result()).toBe('synced skew');
+      const began = begun(await h.fetchHistory())!;
+      expect(began).toBeGreaterThanOrEqual(startsAt!.getTime());
+      expect(began - startsAt!.getTime()).toBeLessThan(2500); // the sweep would come only after leaseTtl (5 s)
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  test('a debounced start on another task queue does not replace the waiting run: the id policies apply', async () => {
+    const t = await app();
+    const h = await t.client.start(SyncWorkflow, {
+      workflowId: 'sync-9',
+      args: ['here'],
+      debounce: { period: '500ms' },
+    });
+    await expect(
+      t.client.start(SyncWorkflow, {
+        workflowId: 'sync-9',
+        args: ['there'],
+        taskQueue: 'nobody-serves-this',
+        debounce: { period: '500ms' },
+      }),
+    ).rejects.toThrow(WorkflowAlreadyStartedError);
+    expect(await h.result()).toBe('synced here');
+  });
+
+  test('cancelling a waiting run begins it at once, cancelled; a reset to its first task keeps its last arguments', async () => {
+    const t = await app();
+    const waiting = await t.client.start(SyncWorkflow, {
+      workflowId: 'sync-10',
+      args: ['x'],
+      debounce: { period: '1m' },
+    });
+    await waiting.cancel();
+    await expect(waiting.result()).rejects.toThrow(/cancel/i);
+    expect((await waiting.describe()).status).toBe('canceled');
+
+    const start = (what: string) =>
+      t.client.start(SyncWorkflow, { workflowId: 'sync-11', args: [what], debounce: { period: '300ms' } });
+    await start('first');
+    const h = await start('last');
+    expect(await h.result()).toBe('synced last');
+    await h.reset({ to: 'firstWorkflowTask', reason: 'again' });
+    expect(await t.client.getHandle('sync-11').result()).toBe('synced last');
   });
 
   test('bad debounce options are refused at the call, and nothing is written', async () => {

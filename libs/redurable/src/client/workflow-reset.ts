@@ -160,8 +160,11 @@ export async function resetWorkflow(
       started.flow && meta.status !== 'running'
         ? { ...started.flow, holder: workflowFlowHolder(workflowId, newRunId) }
         : undefined;
+    // A debounced run's last arguments (a reset to its first task keeps none of its WorkflowStartDebounced).
+    const debounced = events.filter((e) => e.type === 'WorkflowStartDebounced').at(-1);
     const first = {
       ...copied(started),
+      ...(debounced ? { input: debounced.input } : {}),
       ...(flow ? { flow } : {}),
       runId: newRunId,
       resetFrom: { runId: meta.runId, eventId: point, reason: options.reason },

@@ -249,7 +249,7 @@ export class WorkflowStarter {
           crashPoint('debounce.after-script');
           // The task at the new start time; the one at the old time is no longer needed (were it
           // to run, it finds the run not yet due, as if a task held it, and ends).
-          await this.debouncedTask(workflowId, res.runId, taskQueue, priority, res.startAt);
+          await this.debouncedTask(workflowId, res.runId, taskQueue, res.priority, res.startAt);
           if (res.startAt !== res.previousStartAt)
             await dispatcher.removeTask(workflowId, res.runId, taskQueue, debounceTag(res.previousStartAt));
           return { runId: res.runId };

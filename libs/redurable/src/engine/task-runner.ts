@@ -323,6 +323,14 @@ export class WorkflowTaskRunner {
       await this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
         acquired = await store.acquire(workflowId, runId, settings.leaseTtlMs, this.cursor(workflowId, runId));
       });
+      if (acquired?.kind === 'not-due') {
+        // A debounced run's task that came early (this machine's clock is ahead of Redis'): again, then.
+        await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `due-${Date.now()}`, {
+          delay: acquired.inMs + 1,
+          priority: acquired.priority,
+        });
+        return;
+      }
       if (acquired?.kind !== 'acquired') return;
       lease = acquired.lease;
     }

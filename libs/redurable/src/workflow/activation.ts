@@ -87,6 +87,9 @@ export class WorkflowActivation implements Activator {
   private readonly divergence = new DivergenceContext();
   /** The input of the last debounced start (WorkflowStartDebounced), which the code runs with instead of the started event's. */
   private startInput?: string[];
+  /** A debounced run's start time: workflow time does not read earlier (its first events were recorded before it began). */
+  private beganAt?: number;
+  private commandSeen = false;
   private closedInHistory = false;
   /** The search attributes as recorded (typed), after the upserts the code has made so far. */
   recordedSearchAttributes: RecordedSearchAttributes;
@@ -148,8 +151,7 @@ export class WorkflowActivation implements Activator {
     for (const { event } of events) {
       if (isCommandEvent(event) && event.seq >= this.nextSeq) this.recorded.set(event.seq, event);
       if (isCloseEvent(event)) this.recordedClose = event;
-      // A debounced run starts with its last start's arguments: all of them precede its first task.
-      if (event.type === 'WorkflowStartDebounced' && !this.started) this.startInput = event.input;
+      if (!this.started && !this.commandSeen) this.noteBeforeStart(event);
     }
     for (const { streamId, event } of events) {
       // Once the code has ended the run, later events are not delivered: a continue-as-new
@@ -157,7 +159,7 @@ export class WorkflowActivation implements Activator {
       if (this.nondeterminism || this.taskError || (this.closing && !isCloseEvent(event))) break;
       this.lastId = streamId;
       if (isCommandEvent(event)) continue; // matched through schedule(), nothing to settle
-      this.now = event.ts;
+      this.now = this.beganAt === undefined ? event.ts : Math.max(event.ts, this.beganAt);
       this.deliver(event);
       await drainMicrotasks();
       await this.calls.settleConditions((predicate) => this.inContext(predicate), drainMicrotasks);
@@ -168,6 +170,20 @@ export class WorkflowActivation implements Activator {
     }
     if (this.nondeterminism) throw this.nondeterminism;
     if (this.taskError) throw this.taskError;
+  }
+
+  /**
+   * A debounced run begins with its last start's arguments, at its last start time: both are
+   * recorded before its first task's commands (events after one are the code's, never a start's).
+   */
+  private noteBeforeStart(event: HistoryEvent): void {
+    if (isCommandEvent(event)) this.commandSeen = true;
+    else if (event.type === 'WorkflowExecutionStarted' && event.debounce)
+      this.beganAt = event.ts + event.debounce.periodMs;
+    else if (event.type === 'WorkflowStartDebounced') {
+      this.startInput = event.input;
+      this.beganAt = Math.max(this.beganAt ?? 0, event.startAt);
+    }
   }
 
   /** Commands produced since the last call (the task commits them). */

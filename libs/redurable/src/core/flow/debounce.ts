@@ -37,7 +37,8 @@ export function checkDebounce(value: unknown, what: string): DebounceMs | undefi
   if (periodMs === undefined || periodMs < 1) return bad('period must be at least 1 ms');
   const maxWaitMs = durationMs(maxWait, 'maxWait', bad);
   if (maxWaitMs !== undefined && maxWaitMs < periodMs) bad('maxWait must be at least the period');
-  return { periodMs, ...(maxWaitMs !== undefined ? { maxWaitMs } : {}) };
+  // Whole milliseconds: start times are compared as integers (Redis' clock, job delays).
+  return { periodMs: Math.ceil(periodMs), ...(maxWaitMs !== undefined ? { maxWaitMs: Math.ceil(maxWaitMs) } : {}) };
 }
 
 function durationMs(value: Duration | undefined, name: string, bad: (why: string) => never): number | undefined {

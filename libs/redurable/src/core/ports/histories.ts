@@ -28,7 +28,12 @@ export interface CacheCursor {
 }
 
 /** `closed`: the run is not running, or is not the run asked for (`status` says which). */
-export type AcquireResult = { kind: 'acquired'; lease: Lease } | { kind: 'busy' } | { kind: 'closed'; status: string };
+export type AcquireResult =
+  | { kind: 'acquired'; lease: Lease }
+  | { kind: 'busy' }
+  | { kind: 'closed'; status: string }
+  /** A debounced run whose start time (Redis' clock) is `inMs` away: its task came early (clocks differ). */
+  | { kind: 'not-due'; inMs: number; priority?: number };
 
 /**
  * What recording an outcome did: `ignored` (the run is closed or another run, or the outcome
@@ -62,7 +67,7 @@ export type StartResult =
   /** `lease`: the first task's lease, taken by the start (eager start). */
   | { kind: 'started'; runId: string; lease?: Lease; startAt?: number }
   /** A debounced start moved the start of the run still waiting for it (`startAt`, ms) and replaced its input. */
-  | { kind: 'debounced'; runId: string; startAt: number; previousStartAt: number }
+  | { kind: 'debounced'; runId: string; startAt: number; previousStartAt: number; priority?: number }
   | { kind: 'existing'; runId: string; wake: boolean }
   | { kind: 'running'; runId: string }
   | { kind: 'reuse-rejected'; status: string }

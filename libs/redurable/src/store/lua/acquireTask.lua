@@ -9,6 +9,9 @@
   Returns
     {NOT_RUNNING, status}          not running (or not the expected run): nothing to do
     {BUSY}                         another task holds a valid lease (it will see new events)
+    {NOT_DUE, inMs, priority}      a debounced run whose start time is inMs away (Redis' clock):
+                                   its task came early (the caller adds it again for then, at the run's
+                                   priority, 0 for the default)
     {ACQUIRED, fence, full, entries}   lease taken (see acquireLease)
 ]]
 --- @include "now"
@@ -20,7 +23,10 @@ if memo then return leaseAgain(KEYS[1], KEYS[2], memo, nowMs()) end
 local status = redis.call('HGET', KEYS[1], M.status)
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 if O.runId and redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.NOT_RUNNING, 'other-run'} end
-local acquired = acquireLease(KEYS[1], KEYS[2], nowMs(), O.ttl, O.cacheFence, O.cacheLastId)
+local now = nowMs()
+local startAt = tonumber(redis.call('HGET', KEYS[1], M.startAt) or '')
+if startAt and startAt > now then return {R.NOT_DUE, startAt - now, tonumber(redis.call('HGET', KEYS[1], M.priority) or '0')} end
+local acquired = acquireLease(KEYS[1], KEYS[2], now, O.ttl, O.cacheFence, O.cacheLastId)
 if acquired then
   setLeaseMemo(KEYS[1], O.requestId, {R.ACQUIRED, acquired[2]})
   return acquired

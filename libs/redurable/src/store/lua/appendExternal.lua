@@ -4,8 +4,8 @@
 
   KEYS: meta, history (of the run the caller read), requests, requestTimes (the request log)
   ARGV[2]: the event JSON
-  O: runId (the run the caller read), cancelChannel? (publish
-     'cancel:<workflowId>' on it), requestId (a second copy, resent after a lost reply, records
+  O: runId (the run the caller read), cancelChannel? (a cancellation request: publish
+     'cancel:<workflowId>' on it; a debounced run still waiting begins at once), requestId (a second copy, resent after a lost reply, records
      nothing), workflowId, idx, expectLen? (an update: the history length its validator saw;
      any other length is RETRY, so the validation is redone on the current state)
 
@@ -28,6 +28,10 @@ if redis.call('HGET', KEYS[1], M.runId) ~= O.runId then return {R.RETRY} end
 if status ~= 'running' then return {R.NOT_RUNNING, status or 'missing'} end
 if O.expectLen and tonumber(redis.call('HGET', KEYS[1], M.historyLength)) ~= tonumber(O.expectLen) then return {R.CHANGED} end
 appendFromOutside(KEYS[1], KEYS[2], ARGV[2], now)
-if O.cancelChannel then redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId) end
+if O.cancelChannel then
+  redis.call('PUBLISH', O.cancelChannel, 'cancel:' .. O.workflowId)
+  -- A debounced run not yet begun begins now, to be cancelled (a later start no longer pushes it back).
+  redis.call('HDEL', KEYS[1], M.startAt, M.startBy)
+end
 rememberReply(KEYS[3], KEYS[4], O.requestId, {R.OK}, now)
 return wakeReply(KEYS[1], now)

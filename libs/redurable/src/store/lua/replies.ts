@@ -142,7 +142,13 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         if (reply.length === 3) return { kind: 'started', runId: reply[1], startAt: reply[2] };
         return { kind: 'started', runId: reply[1], lease: { fence: reply[2], firstId: reply[3] } };
       case Reply.DEBOUNCED:
-        return { kind: 'debounced', runId: reply[1], startAt: reply[2], previousStartAt: reply[3] };
+        return {
+          kind: 'debounced',
+          runId: reply[1],
+          startAt: reply[2],
+          previousStartAt: reply[3],
+          priority: reply[4] || undefined,
+        };
       case Reply.EXISTING:
         return { kind: 'existing', runId: reply[1], wake: reply[2] === 1 };
       case Reply.CONFLICT:
@@ -194,6 +200,8 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         return { kind: 'closed', status: reply[1] };
       case Reply.BUSY:
         return { kind: 'busy' };
+      case Reply.NOT_DUE:
+        return { kind: 'not-due', inMs: reply[1], priority: reply[2] || undefined };
       case Reply.ACQUIRED:
         return { kind: 'acquired', lease: acquired(reply) };
       default:

@@ -29,6 +29,8 @@ export const Reply = {
   EXISTING: 7,
   /** A debounced start replaced a waiting run's input and start time: {DEBOUNCED, runId, startAt, previousStartAt}. */
   DEBOUNCED: 8,
+  /** A debounced run is not due yet: {NOT_DUE, inMs} (by Redis' clock; its task came early). */
+  NOT_DUE: 9,
   /** A start found a run running and the conflict policy is FAIL: {CONFLICT, runId}. */
   CONFLICT: -1,
   /** Another task holds a valid lease. */
@@ -248,7 +250,7 @@ export interface ScriptReplies {
     | [R['OK'], runId: string]
     | [R['OK'], runId: string, fence: number, firstId: string]
     | [R['OK'], runId: string, startAt: number]
-    | [R['DEBOUNCED'], runId: string, startAt: number, previousStartAt: number]
+    | [R['DEBOUNCED'], runId: string, startAt: number, previousStartAt: number, priority: number]
     | [R['EXISTING'], runId: string, wake: 0 | 1]
     | [R['CONFLICT'], runId: string]
     | [R['REUSE_REJECTED'], status: string]
@@ -257,7 +259,8 @@ export interface ScriptReplies {
   terminate: [R['OK']] | [R['NOT_RUNNING'], status: string] | [R['RETRY']];
   appendCompletion: OutcomeReply;
   completeAndCommit: [R['COMMITTED'], fence: number, lastId: string] | OutcomeReply;
-  acquireTask: [R['NOT_RUNNING'], status: string] | [R['BUSY']] | AcquiredReply;
+  acquireTask:
+    [R['NOT_RUNNING'], status: string] | [R['BUSY']] | [R['NOT_DUE'], inMs: number, priority: number] | AcquiredReply;
   commitTask:
     | [R['LEASE_LOST']]
     | [R['CHANGED'], ...LeaseHistory]

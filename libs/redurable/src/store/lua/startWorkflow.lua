@@ -21,7 +21,7 @@
      flow record JSON: it waits for its concurrency slot, takes no task until flowGranted, and
      is listed as waiting; never with leaseTtl), debounce? (ms: a debounced start, never with
      leaseTtl, signal or flow: the run takes no task before now + debounce; a running run of the
-     id still waiting for its debounced start, of the same type, takes this start's input and
+     id still waiting for its debounced start, of the same type and task queue, takes this start's input and
      start time instead, never past its first start + maxWait?), maxWait? (ms), workflowId, idx
 
   A copy of this script resent after a lost reply writes nothing and returns the first reply:
@@ -33,9 +33,10 @@
     {OK, runId, fence, entryId}  started a new run whose lease the caller holds (leaseTtl given,
                                  no signal): the fence, and the stream id of its first event
     {OK, runId, startAt}         started a debounced run: its first task not before startAt
-    {DEBOUNCED, runId, startAt, previousStartAt}
+    {DEBOUNCED, runId, startAt, previousStartAt, priority}
                                  a debounced start replaced the input of the run still waiting
-                                 for its debounced start, and moved its start time
+                                 for its debounced start, and moved its start time (priority:
+                                 the run's, 0 for the default)
     {EXISTING, runId, wake}      the running run is used (USE_EXISTING, or signal-with-start
                                  appended the signal to it); wake = 1 when a workflow task must
                                  be enqueued
@@ -83,7 +84,7 @@ if status == 'running' then
     return {R.EXISTING, current, leaseHeld(meta, now) and 0 or 1}
   end
   local pendingAt = O.debounce and redis.call('HGET', meta, M.startAt)
-  if pendingAt and redis.call('HGET', meta, M.type) == O.type then
+  if pendingAt and redis.call('HGET', meta, M.type) == O.type and redis.call('HGET', meta, M.taskQueue) == O.taskQueue then
     -- Debounced again before the run began: this start's input, and its start pushed back (up
     -- to the first start's maxWait; never earlier than already set).
     local startAt = now + O.debounce
@@ -92,7 +93,7 @@ if status == 'running' then
     startAt = math.max(startAt, tonumber(pendingAt))
     appendFromOutside(meta, KEYS[4], string.sub(ARGV[5], 1, -2) .. ',"startAt":' .. startAt .. '}', now)
     redis.call('HSET', meta, M.startAt, startAt)
-    local reply = {R.DEBOUNCED, current, startAt, tonumber(pendingAt)}
+    local reply = {R.DEBOUNCED, current, startAt, tonumber(pendingAt), tonumber(redis.call('HGET', meta, M.priority) or '0')}
     rememberReply(KEYS[6], KEYS[7], O.requestId, reply, now)
     return reply
   end
