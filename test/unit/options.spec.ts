@@ -37,6 +37,7 @@ describe('defaults', () => {
       eagerActivities: true,
       workflowConcurrency: 10,
       workflowCacheSize: 1000,
+      replayCheck: { perType: 50, onFailure: 'fail' },
       leaseTtlMs: 10_000,
       sweepIntervalMs: 5000,
       lockDurationMs: 30_000,

@@ -271,19 +271,23 @@ describe('a failing workflow task', () => {
     await h.runner.run('w1', 'r1', 'q');
     const failure =
       "NonDeterminismError: Non-deterministic workflow 'w1' (run r1) at history event #2: history recorded ActivityTaskScheduled(legacyWithdraw) seq 1, " +
-      'but the code produced ActivityTaskScheduled(withdraw) seq 1. Check that your workflow is deterministic; to change a running workflow safely, deploy code that replays its existing history.';
+      'but the code produced ActivityTaskScheduled(withdraw) seq 1. Check that your workflow is deterministic; to change a running workflow safely, deploy code that replays its existing history.\n' +
+      '    event  history recorded                              code produced\n' +
+      '  > #2     ActivityTaskScheduled(legacyWithdraw) seq 1   produced ActivityTaskScheduled(withdraw) seq 1';
     expect(h.store.calls).toEqual(['acquire', 'failTask']);
     expect(h.store.metaOf('w1')).toMatchObject({
       lease: undefined,
       dirty: true,
-      taskFailure: failure,
+      taskFailure: expect.stringMatching(/^NonDeterminismError.*\n.*\n.*\n {2}the code's call: /),
       taskAttempt: 1,
       retryAt: h.clock.now() + 1000,
     });
     expect(h.store.history('w1')).toHaveLength(2);
     expect(h.jobs.list('task')).toMatchObject([{ id: 'w|w1|r1|retry-1', delay: 1000 }]);
     expect(h.logger.at('error')).toEqual([
-      `Workflow task non-determinism error for workflow w1 (run r1), attempt 1; retrying in 1000ms: ${failure}`,
+      expect.stringContaining(
+        `Workflow task non-determinism error for workflow w1 (run r1), attempt 1; retrying in 1000ms: ${failure}\n  the code's call: `,
+      ),
     ]);
     h.jobs.takeTasks();
     h.clock.advance(1000);

@@ -1,6 +1,7 @@
 import { NonDeterminismError } from '../core/errors/library.errors.js';
 import { ReplayCheckError } from '../core/errors/replay-check.errors.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
+import { isCommandEvent } from '../core/events.js';
 import type { HistoryReader, Logger } from '../core/ports/index.js';
 import { withDeterminism } from '../workflow/determinism.js';
 import { replayRun, type ReplayParts } from './replay-run.js';
@@ -18,7 +19,7 @@ export interface ReplayCheckReport {
 
 /**
  * Replays, with this process's code, the histories of up to `perType` of the most recently
- * started running workflows of each of `types` (nothing is written; no activity runs). Returns
+ * started running workflows of each of `types` that recorded a step (nothing is written; no activity runs). Returns
  * the NonDeterminismError of each that does not replay. A history that cannot be replayed for
  * another reason (a payload this process cannot decode, a run closed meanwhile) is logged and
  * skipped: it says nothing about the code.
@@ -33,7 +34,9 @@ export async function checkReplays(
     const { workflows } = await listWorkflows(parts, { type: definition.name, status: 'running', limit: perType });
     for (const { workflowId, runId } of workflows) {
       const entries = await parts.histories.readEntries(workflowId, runId);
-      if (entries.length === 0) continue; // closed and expired meanwhile
+      // A run whose first task has not committed has nothing to diverge from (and its code must
+      // not run here ahead of its task): only runs with recorded steps are checked.
+      if (!entries.some(({ event }) => isCommandEvent(event))) continue;
       report.replayed++;
       try {
         await withDeterminism(() => replayRun(parts, definition, entries));

@@ -50,6 +50,7 @@ export const ERROR_STATUSES: ReadonlyArray<readonly [Type<RedurableError>, numbe
   [errors.KeyLayoutMismatchError, 500],
   [errors.CorruptHistoryError, 500],
   [errors.NonDeterminismError, 500],
+  [errors.ReplayCheckError, 500],
   [errors.DeterminismViolationError, 500],
   [errors.QueryMutationError, 500],
   [errors.LeaseLostError, 500],
