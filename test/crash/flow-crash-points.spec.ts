@@ -122,8 +122,11 @@ describe.each(['flow.after-acquire', 'flow.after-release'])('a worker SIGKILLed 
     await Promise.all([first.result(), second.result()]);
     expect(Date.now() - diedAt).toBeLessThan(LEASE_TTL_MS + SWEEP_INTERVAL_MS + 5000);
     const ran = await spans(prefix, 'exclusive');
-    // Activities run at least once: the first ran again when its outcome was not recorded.
-    expect(ran.filter((s) => s.tag === 'first').length).toBe(point === 'flow.after-release' ? 2 : 1);
+    // Activities run at least once. After the release the outcome's recording was already on its
+    // way (the two go out together): the first ran again only if it had not reached Redis.
+    const firstRuns = ran.filter((s) => s.tag === 'first').length;
+    if (point === 'flow.after-release') expect([1, 2]).toContain(firstRuns);
+    else expect(firstRuns).toBe(1);
     expect(ran.filter((s) => s.tag === 'second').length).toBe(1);
     expect(overlapping(ran)).toBe(false);
     for (const h of [first, second]) expect(completions(await h.fetchHistory())).toBe(1);

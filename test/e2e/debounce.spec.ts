@@ -145,6 +145,7 @@ describe('debounced starts', () => {
       await new Promise((r) => setTimeout(r, 150));
     }
     expect([WorkflowAlreadyStartedError, WorkflowIdReuseError].some((type) => refused instanceof type)).toBe(true);
+    await handle!.result(); // refused once its first task took the run: its commands come with that task's commit
     const history = await handle!.fetchHistory();
     const started = history[0];
     expect(started).toMatchObject({ debounce: { periodMs: 500, maxWaitMs: 1200 } });
