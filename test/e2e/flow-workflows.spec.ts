@@ -341,6 +341,31 @@ describe('workflow concurrency limits', () => {
     expect(await keysUnder(t.redis, t.prefix)).toEqual(before);
   });
 
+  test('a start by type name in a process without the class: a keyless limit holds; a per-key one is refused, nothing written', async () => {
+    const worker = await app();
+    // A client-only app that registers no workflow class (an API service, or the CLI).
+    const bare = await createTestApp([], { prefix: worker.prefix, worker: false });
+    apps.push(bare);
+    const first = await bare.client.start('SingleWorkflow', { workflowId: 'by-name-1' });
+    await until('the first holds the slot', async () => !(await waiting(first)));
+    const second = await bare.client.start('SingleWorkflow', { workflowId: 'by-name-2' });
+    expect(await waiting(second)).toEqual({ limit: 'SingleWorkflow', key: '', ahead: 0 });
+    await first.signal('end', 'complete');
+    await until('the second gets the slot', async () => !(await waiting(second)));
+    await second.signal('end', 'complete');
+    expect(await second.result()).toBe('done 0');
+
+    const before = await keysUnder(bare.redis, bare.prefix);
+    const refused = await bare.client
+      .start('ImportWorkflow', { workflowId: 'by-name-3', args: [{ tenant: 'a' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidArgumentError);
+    expect((refused as Error).message).toContain(
+      "Cannot start workflow type 'ImportWorkflow' by name here: it has a per-key concurrency limit ('ImportWorkflow', 2 per key)",
+    );
+    expect(await keysUnder(bare.redis, bare.prefix)).toEqual(before);
+  });
+
   test('a limit below 1 stops the app at registration', async () => {
     @Workflow({ taskQueue: 'flow-bad', concurrency: { limit: 0 } })
     class ZeroWorkflow {

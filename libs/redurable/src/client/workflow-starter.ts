@@ -156,7 +156,10 @@ export class WorkflowStarter {
     signal?: StartSignal,
   ): Promise<{ runId: string }> {
     const { histories: store, converter, dispatcher, firstTasks, runs } = this.runtime;
-    const { workflowType, taskQueue, definition } = await this.resolveType(workflow, options.taskQueue);
+    const { workflowType, taskQueue, definition, registeredLimit } = await this.resolveType(
+      workflow,
+      options.taskQueue,
+    );
     checkTaskQueueName(taskQueue, `start workflow '${options.workflowId}'`);
     const workflowId = options.workflowId;
     if (typeof workflowId !== 'string' || workflowId.length === 0 || workflowId.length > 512) {
@@ -185,9 +188,8 @@ export class WorkflowStarter {
     // after a lost reply finds that run's history and returns it instead of failing on it.
     const runId = randomUUID();
     // A limited type: the key from the arguments, before anything is written (a bad key function writes nothing).
-    const flow =
-      definition?.concurrency &&
-      workflowFlowOf(definition.concurrency, options.args ?? [], { workflowType, workflowId, runId });
+    const limit = definition?.concurrency ?? registeredLimit;
+    const flow = limit && workflowFlowOf(limit, options.args ?? [], { workflowType, workflowId, runId });
     // Eager start (not for signal-with-start, whose signal may land in a running run, nor for a
     // run that must first wait for its concurrency slot).
     const eager = signal === undefined && !flow && !debounce && firstTasks.serves(taskQueue);
@@ -322,7 +324,13 @@ export class WorkflowStarter {
   private async resolveType(
     workflow: Type<object> | string,
     taskQueue?: string,
-  ): Promise<{ workflowType: string; taskQueue: string; definition?: WorkflowDefinition }> {
+  ): Promise<{
+    workflowType: string;
+    taskQueue: string;
+    definition?: WorkflowDefinition;
+    /** A start by type name: the type's keyless limit its workers registered (a keyed one is refused). */
+    registeredLimit?: { name: string; limit: number };
+  }> {
     if (typeof workflow !== 'string') {
       const def = workflowDefinitionOf(workflow);
       // A class no process registered (here, or a worker in Redis) would be started and then
@@ -333,14 +341,20 @@ export class WorkflowStarter {
     }
     const local = this.runtime.registry.workflows.get(workflow);
     if (local) return { workflowType: local.name, taskQueue: taskQueue ?? local.taskQueue, definition: local };
-    // A type with a registered task queue is known: one read. Without one (workers of an older
-    // version recorded none) the type list decides, and the task queue is the @Workflow default.
-    const registered = await this.runtime.catalog.workflowTaskQueue(workflow);
-    if (registered === undefined && !(await this.runtime.catalog.isKnownWorkflowType(workflow)))
+    // A type with a registered task queue is known: one round trip. Without one (workers of an
+    // older version recorded none) the type list decides, and the task queue is the @Workflow default.
+    const registered = await this.runtime.catalog.workflowRegistration(workflow);
+    if (registered.taskQueue === undefined && !(await this.runtime.catalog.isKnownWorkflowType(workflow)))
       throw new UnknownWorkflowTypeError(workflow);
+    // Its limit holds here too; a per-key one needs the class's key function.
+    if (registered.limit?.keyed)
+      throw new InvalidArgumentError(
+        `Cannot start workflow type '${workflow}' by name here: it has a per-key concurrency limit ('${registered.limit.name}', ${registered.limit.limit} per key) whose key the class computes from the arguments, and this process does not register the class. Start it from a process that does (DurableModule.forFeature), or from a workflow as a child. Nothing was written`,
+      );
     return {
       workflowType: workflow,
-      taskQueue: taskQueue ?? registered ?? 'default',
+      taskQueue: taskQueue ?? registered.taskQueue ?? 'default',
+      ...(registered.limit ? { registeredLimit: { name: registered.limit.name, limit: registered.limit.limit } } : {}),
     };
   }
 }

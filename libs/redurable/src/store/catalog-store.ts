@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PartitionRecords, WorkflowCatalog } from '../core/ports/index.js';
+import type { PartitionRecords, RegisteredLimit, WorkflowCatalog, WorkflowTypeRecord } from '../core/ports/index.js';
 import type { SearchAttributeDeclarations } from '../core/search/search-attributes.js';
 import type { KeyNames } from './keys.js';
 import { execAll } from './per-shard.js';
@@ -57,11 +57,20 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
    * a name, find its task queue and check search attributes). Three keys, in different slots on a
    * Cluster: written at once, not one after another.
    */
-  async registerWorkflowTypes(
-    types: { name: string; taskQueue: string; searchAttributes: SearchAttributeDeclarations }[],
-  ): Promise<void> {
+  async registerWorkflowTypes(types: WorkflowTypeRecord[]): Promise<void> {
     if (types.length === 0) return;
+    const limited = types.filter((t) => t.concurrency);
+    const unlimited = types.filter((t) => !t.concurrency).map((t) => t.name);
     await Promise.all([
+      limited.length > 0 &&
+        this.redis.hset(
+          this.keys.workflowLimits(),
+          ...limited.flatMap(({ name, concurrency: c }) => [
+            name,
+            JSON.stringify({ name: c!.name, limit: c!.limit, keyed: c!.key !== undefined } satisfies RegisteredLimit),
+          ]),
+        ),
+      unlimited.length > 0 && this.redis.hdel(this.keys.workflowLimits(), ...unlimited),
       this.redis.sadd(this.keys.workflowTypes(), ...types.map((t) => t.name)),
       this.redis.hset(this.keys.workflowTaskQueues(), ...types.flatMap((t) => [t.name, t.taskQueue])),
       this.redis.hset(
@@ -76,9 +85,16 @@ export class RedisCatalogStore implements WorkflowCatalog, PartitionRecords {
     return (await this.redis.sismember(this.keys.workflowTypes(), type)) === 1;
   }
 
-  /** The task queue a worker registered the workflow type on, if any. */
-  async workflowTaskQueue(type: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.workflowTaskQueues(), type)) ?? undefined;
+  /** The type's task queue and concurrency limit as its workers registered them (sent together: one round trip). */
+  async workflowRegistration(type: string): Promise<{ taskQueue?: string; limit?: RegisteredLimit }> {
+    const [taskQueue, limit] = await Promise.all([
+      this.redis.hget(this.keys.workflowTaskQueues(), type),
+      this.redis.hget(this.keys.workflowLimits(), type),
+    ]);
+    return {
+      ...(taskQueue !== null ? { taskQueue } : {}),
+      ...(limit !== null ? { limit: JSON.parse(limit) as RegisteredLimit } : {}),
+    };
   }
 
   /** Search attribute declarations workers registered, by workflow type. */

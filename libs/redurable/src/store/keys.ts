@@ -326,6 +326,11 @@ export class KeyNames {
     return `${this.prefix}:workflow-task-queues`;
   }
 
+  /** Hash: workflow type → its concurrency limit as its workers registered it (JSON RegisteredLimit). */
+  workflowLimits(): string {
+    return `${this.prefix}:workflow-limits`;
+  }
+
   /**
    * `<prefix>:flow:{<name>:<key>}`: what every key of one flow limit's key begins with (issue
    * 24). Each (limit, key) has its own hash tag, so its script is Cluster-legal and busy keys

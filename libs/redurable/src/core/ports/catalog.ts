@@ -6,16 +6,32 @@ import type { SearchAttributeDeclarations } from '../search/search-attributes.js
  * and each task queue's partition count.
  */
 
+/**
+ * A workflow type's concurrency limit as its workers registered it, for starts by type name in a
+ * process without the class: `keyed` when its key comes from the class's key function.
+ */
+export interface RegisteredLimit {
+  name: string;
+  limit: number;
+  keyed: boolean;
+}
+
+/** What a worker registers of a workflow type. */
+export interface WorkflowTypeRecord {
+  name: string;
+  taskQueue: string;
+  searchAttributes: SearchAttributeDeclarations;
+  concurrency?: { name: string; limit: number; key?: unknown };
+}
+
 /** Workflow types and search attribute declarations registered by workers. */
 export interface WorkflowCatalog {
-  /** Remembers the workflow types a worker serves: their names, task queues and search attribute declarations. */
-  registerWorkflowTypes(
-    types: { name: string; taskQueue: string; searchAttributes: SearchAttributeDeclarations }[],
-  ): Promise<void>;
+  /** Remembers the workflow types a worker serves: their names, task queues, search attribute declarations and limits. */
+  registerWorkflowTypes(types: WorkflowTypeRecord[]): Promise<void>;
   /** Whether some worker registered this workflow type name. */
   isKnownWorkflowType(type: string): Promise<boolean>;
-  /** The task queue a worker registered the type on, if any (workers of older versions recorded none). */
-  workflowTaskQueue(type: string): Promise<string | undefined>;
+  /** The type's task queue and concurrency limit as its workers registered them (one round trip). */
+  workflowRegistration(type: string): Promise<{ taskQueue?: string; limit?: RegisteredLimit }>;
   /** Search attribute declarations workers registered, by workflow type. */
   searchAttributeDeclarations(): Promise<Record<string, SearchAttributeDeclarations>>;
 }
