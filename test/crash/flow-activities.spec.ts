@@ -28,8 +28,8 @@ afterAll(async () => {
   await client.close();
 });
 
-function worker(name: string): Child {
-  const child = spawnWorker({ ...testConnectionEnv(), PREFIX: prefix, WORKER_NAME: name }, 'flow-worker');
+function worker(name: string, env: Record<string, string> = {}): Child {
+  const child = spawnWorker({ ...testConnectionEnv(), PREFIX: prefix, WORKER_NAME: name, ...env }, 'flow-worker');
   children.push(child);
   return child;
 }
@@ -126,6 +126,8 @@ describe('activity limits across two worker processes', () => {
       args: ['first', 60_000],
     });
     await until('w1 to hold the slot', async () => (await exclusive()).some((e) => e.worker === 'w1'));
+    // Its slot was free: w1 runs it eagerly (no job), as the committer of its step.
+    expect((await first.describe()).pendingActivities[0].eager?.worker).toContain(`/${w1.process.pid}/`);
     const w2 = worker('w2');
     await ready(w2);
     const second = await client.client.start('ExclusiveWorkflow', {
@@ -151,5 +153,57 @@ describe('activity limits across two worker processes', () => {
     expect(next.at - killedAt).toBeLessThan(LEASE_TTL_MS + SWEEP_INTERVAL_MS + 1500);
     await first.terminate('test done');
     await second.terminate('test done').catch(() => undefined);
+  });
+});
+
+describe('an eager limited activity whose worker is SIGKILLed', () => {
+  const spansOf = async (account: string) =>
+    (await client.redis.lrange(`{${prefix}}:spans:${account}`, 0, -1)).map((s) => JSON.parse(s) as Span);
+
+  test.each([
+    ['eager.after-acquire', 'its slot taken, the commit claiming it in flight'],
+    ['task.after-commit', 'its slot taken and its claim committed, before it ran'],
+  ])('at %s (%s): it runs once, on another worker, and its slot is free after', async (point) => {
+    // A key of its own: no slot of another test is in the way (w1 only dies once its slot is granted).
+    const account = `acct-${point}-${randomUUID().slice(0, 6)}`;
+    const w1 = worker('w1', { REDURABLE_CRASH_POINT: point });
+    await ready(w1);
+    const handle = await client.client.start('ChargeManyWorkflow', {
+      workflowId: `${prefix}-${account}`,
+      taskQueue: 'flow',
+      args: [account, 1, 10],
+    });
+    expect((await w1.exited).signal).toBe('SIGKILL');
+    const w2 = worker('w2');
+    await ready(w2);
+    expect(await handle.result()).toEqual(['w2']);
+    expect((await spansOf(account)).map((s) => [s.worker, s.attempt])).toEqual([['w2', 1]]);
+    // Both slots (limit 2) are free: two charges of the account run at once.
+    const next = await client.client.start('ChargeManyWorkflow', {
+      workflowId: `${prefix}-${account}-next`,
+      taskQueue: 'flow',
+      args: [account, 2, 500],
+    });
+    expect(await next.result()).toEqual(['w2', 'w2']);
+    expect(maxOverlap((await spansOf(account)).slice(1))).toBe(2);
+  });
+
+  test('at eager.before-handover (two charges granted and running, two refused and claimed): all four run on the other worker, never more than 2 at once', async () => {
+    const account = `acct-handover-${randomUUID().slice(0, 6)}`;
+    const w1 = worker('w1', { REDURABLE_CRASH_POINT: 'eager.before-handover' });
+    await ready(w1);
+    const handle = await client.client.start('ChargeManyWorkflow', {
+      workflowId: `${prefix}-${account}`,
+      taskQueue: 'flow',
+      args: [account, 4, 300],
+    });
+    expect((await w1.exited).signal).toBe('SIGKILL');
+    const w2 = worker('w2');
+    await ready(w2);
+    expect(await handle.result()).toEqual(['w2', 'w2', 'w2', 'w2']);
+    const spans = (await client.redis.lrange(`{${prefix}}:spans:${account}`, 0, -1)).map((s) => JSON.parse(s) as Span);
+    expect(spans).toHaveLength(4);
+    expect(maxOverlap(spans)).toBeLessThanOrEqual(2);
+    expect(attempts(await handle.fetchHistory())).toEqual([1, 1, 1, 1]);
   });
 });

@@ -13,7 +13,8 @@ import {
   type HistoryEvent,
 } from 'redurable';
 import { proxyActivities, proxyLocalActivities } from 'redurable/workflow';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import type { Queue } from 'bullmq';
+import { createTestApp, testQueue, type TestApp } from '../support/test-app.js';
 import { until } from '../support/until.js';
 
 /**
@@ -46,6 +47,13 @@ class LimitedActivities {
     return 'ignored';
   }
 
+  /** One start an hour per key. */
+  @Activity({ rateLimit: { limit: 1, period: '1h', key: (key: string) => key }, retry: { maximumAttempts: 1 } })
+  async rated(key: string, tag: string): Promise<string> {
+    started.push(tag);
+    return tag;
+  }
+
   @Activity({ concurrency: { limit: 1, key: (order: { tenant?: unknown }) => order.tenant as string } })
   async keyed(order: { tenant?: unknown }): Promise<string> {
     return `ran for ${String(order.tenant)}`;
@@ -71,6 +79,16 @@ class ApprovalWorkflow {
   @WorkflowRun()
   async run(key: string, tag: string): Promise<string> {
     return this.acts.approval(key, tag);
+  }
+}
+
+@Workflow({ taskQueue: 'flow-e2e' })
+class RatedWorkflow {
+  constructor(private readonly acts: LimitedActivities) {}
+
+  @WorkflowRun()
+  async run(key: string, tag: string): Promise<string> {
+    return this.acts.rated(key, tag);
   }
 }
 
@@ -103,17 +121,82 @@ class LocalLimitedWorkflow {
 }
 
 let t: TestApp | undefined;
+let queue: Queue | undefined;
 afterEach(async () => {
   for (const open of gates.values()) open();
   gates.clear();
+  await queue?.close();
+  queue = undefined;
   await t?.close();
   t = undefined;
 });
 
 const app = () =>
-  createTestApp([LimitedActivities, GatedWorkflow, ApprovalWorkflow, KeyedWorkflow, LocalLimitedWorkflow]);
+  createTestApp([
+    LimitedActivities,
+    GatedWorkflow,
+    ApprovalWorkflow,
+    RatedWorkflow,
+    KeyedWorkflow,
+    LocalLimitedWorkflow,
+  ]);
+
+/** The workflow ids of the activity jobs (what Bull Board shows): eager activities have none. */
+async function jobsOf(app: TestApp): Promise<string[]> {
+  queue ??= testQueue('{flow-e2e-activities}', app.prefix);
+  const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'failed', 'delayed', 'prioritized']);
+  return jobs.map((j) => (j.data as { workflowId: string }).workflowId).sort();
+}
 const completions = (h: HistoryEvent[]) =>
   h.flatMap((e) => (e.type === 'ActivityTaskCompleted' || e.type === 'ActivityTaskFailed' ? [e] : []));
+
+describe('eager limited activities', () => {
+  test('a limited activity whose slot is free runs eagerly, holding it (no job); one over the limit is queued and waits in line', async () => {
+    t = await app();
+    const key = `acct-${Date.now()}`;
+    const first = await t.client.start(GatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    await until('the first activity to run', () => gates.has(`${key}-a`));
+    const running = (await first.describe()).pendingActivities[0];
+    expect(running.eager?.worker).toEqual(expect.any(String));
+    expect(running.waitingFor).toBeUndefined();
+    const second = await t.client.start(GatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
+    const waiting = await until('the second to wait for the slot', async () => {
+      const p = (await second.describe()).pendingActivities[0];
+      return p?.waitingFor && p;
+    });
+    expect(waiting.waitingFor).toEqual({ limit: 'gated', key, ahead: 0 });
+    expect(waiting.eager).toBeUndefined();
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`]);
+
+    gates.get(`${key}-a`)!();
+    expect(await first.result()).toBe(`${key}-a`);
+    await until('the second to run', () => gates.has(`${key}-b`));
+    gates.get(`${key}-b`)!();
+    expect(await second.result()).toBe(`${key}-b`);
+    // Only the activity that had to wait became a job.
+    expect(await jobsOf(t)).toEqual([`${key}-b`]);
+    expect(completions(await second.fetchHistory()).map((e) => [e.type, e.attempt])).toEqual([
+      ['ActivityTaskCompleted', 1],
+    ]);
+  });
+
+  test('a rate-limited activity runs eagerly while its window has room; past it, it is queued until its window frees', async () => {
+    t = await app();
+    const key = `partner-${Date.now()}`;
+    const first = await t.client.start(RatedWorkflow, { workflowId: `${key}-a`, args: [key, `${key}-a`] });
+    expect(await first.result()).toBe(`${key}-a`);
+    const second = await t.client.start(RatedWorkflow, { workflowId: `${key}-b`, args: [key, `${key}-b`] });
+    const waiting = await until('the second to wait for the window', async () => {
+      const p = (await second.describe()).pendingActivities[0];
+      return p?.waitingFor && p;
+    });
+    expect(waiting.waitingFor).toEqual({ limit: 'rated', key, retryAt: expect.any(Date) });
+    expect((waiting.waitingFor as { retryAt: Date }).retryAt.getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}-a`]);
+    expect(await jobsOf(t)).toEqual([`${key}-b`]);
+    await second.terminate('test done');
+  });
+});
 
 describe('activity concurrency limit', () => {
   test('an activity over its limit waits, shown by describe(), without using an attempt; it runs when the slot frees', async () => {

@@ -182,10 +182,13 @@ export class DurableRuntime {
     const claims = (this.claims = new RedisClaimStore(redis, this.keys));
     const secret = options.taskTokenSecret;
     const tokens = (this.tokens = new TaskTokens(async () => secret ?? (await catalog.tokenSecret())));
+    // Concurrency and rate limits of activities, taken by a job or, before an eager run, by the step's worker.
+    const limits = new ActivityLimits({ flow, queues, logger, settings });
     const eager = (this.eager = new EagerActivities({
       activities,
       histories,
       claims,
+      limits,
       tokens,
       jobs: dispatcher,
       served: this.served,
@@ -216,7 +219,7 @@ export class DurableRuntime {
       activities,
       histories,
       slots: this.slots,
-      limits: new ActivityLimits({ flow, queues, logger, settings }),
+      limits,
       tokens,
       complete: this.completions.record,
       logger,

@@ -51,6 +51,11 @@ export function taskRunner(
     histories: store,
     tokens: new TaskTokens(async () => 'unit-test-secret'),
     claims: new MemoryClaims(clock),
+    // Eager is off: no limits are ever asked for.
+    limits: {
+      enter: async () => ({ held: { release: async () => undefined, keepUntil: async () => undefined } }),
+      forget: async () => undefined,
+    },
     jobs,
     served: new ServedQueues(),
     slots: new SlotTable(),

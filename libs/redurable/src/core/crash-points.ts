@@ -12,6 +12,8 @@ export type CrashPoint =
   | 'eager.after-run'
   | 'eager.before-renew'
   | 'eager.after-handover'
+  | 'eager.after-acquire'
+  | 'eager.before-handover'
   | 'sweep.after-takeover'
   | 'local.after-run'
   | 'local.after-checkpoint'

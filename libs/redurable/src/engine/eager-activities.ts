@@ -18,6 +18,7 @@ import { inSpan } from '../observability/tracing.js';
 import { activityJobData, type ActivityJobData } from '../queues/queue-set.js';
 import type { NewCommand } from '../workflow/activation.js';
 import type { SlotTable } from './activity-slots.js';
+import { NOTHING_HELD, type ActivityLimits, type HeldLimits, type LimitWait } from './activity-limits.js';
 import { AWAIT_COMPLETION, type ActivityRunner } from './activity-runner.js';
 import { asyncDeadline, ASYNC_RECHECK_MS } from './async-completion.js';
 import { HeartbeatDetails } from './heartbeat-details.js';
@@ -46,11 +47,20 @@ export interface EagerPlan {
   queued: NewCommand[];
   /** What the commit claims; undefined when nothing runs here. */
   claims?: ClaimRequest;
-  /** After the commit: runs the claimed activities (not awaited; `settled()` waits). */
+  /**
+   * After the commit: runs the claimed activities (not awaited; `settled()` waits); a limited one
+   * whose limits refused it goes to its queue instead.
+   */
   start(owner: StepOwner, recordedAt: number, sink: EagerSink): void;
-  /** The commit was not made: gives their slots back (they are scheduled again by a later task). */
+  /**
+   * The commit was not made: gives their slots back, the flow limits' too (they are scheduled
+   * again by a later task).
+   */
   cancel(): void;
 }
+
+/** What taking a limited activity's limits came to: held, refused (waiting), or unknown (Redis failed). */
+type FlowEntry = { held: HeldLimits } | LimitWait | { failed: Error };
 
 /** What runAttempt's race returns when a forced shutdown hands the attempt over. */
 const SHUT_DOWN = Symbol('shut down');
@@ -62,6 +72,8 @@ export interface EagerActivitiesDeps {
   /** Whether an attempt parked for completeAsync() was completed from outside before its method returned. */
   histories: Pick<HistoryReader, 'outcomeState'>;
   claims: ActivityClaims;
+  /** Concurrency and rate limits (`@Activity({ concurrency, rateLimit })`), taken as a job takes them. */
+  limits: Pick<ActivityLimits, 'enter' | 'forget'>;
   /** Signs the task token of an attempt that calls completeAsync(). */
   tokens: TaskTokens;
   jobs: Pick<JobDispatcher, 'handOver'>;
@@ -88,6 +100,16 @@ export interface EagerActivitiesDeps {
  * (after its backoff), an attempt parked for `completeAsync()`, and an attempt still running at
  * a forced shutdown go to the activity's queue as a job (with `attemptBase`), and the claim is dropped.
  * A worker that dies loses its claims: the recovery sweep adds their jobs once they expire.
+ *
+ * A limited activity (`@Activity({ concurrency, rateLimit })`) is eager too when its limits let
+ * it start: its slot lives under another hash tag than the commit, so `plan` sends the request
+ * for it (ActivityLimits.enter, for the activity's own holder id, as its job would) while the
+ * commit that claims the activity is in flight, with no added round trip. Granted, the attempt
+ * runs here holding its slot (renewed, and freed as its outcome is recorded); refused, the
+ * claimed activity is handed to its queue (keeping its place among the waiters) and the claim
+ * dropped. A worker that dies in between holds nothing for long: the slot lapses within
+ * `leaseTtl`, the claim too, and the job the sweep adds asks for the slot under the same holder
+ * id (granted again if it still holds it: never a second slot).
  */
 export class EagerActivities {
   private readonly running = new Set<Promise<void>>();
@@ -103,24 +125,49 @@ export class EagerActivities {
     );
   }
 
-  /** Splits a step's job commands (`jobCommands`): with `allowed` false (a closing run), all are queued. */
-  plan(jobs: NewCommand[], allowed = true): EagerPlan {
+  /**
+   * Splits the job commands (`jobCommands`) of a step of `run`: with `allowed` false (a closing
+   * run), all are queued. The limits of a limited activity picked are asked for at once.
+   */
+  plan(jobs: NewCommand[], run: StepOwner, allowed = true): EagerPlan {
     const picked = allowed ? this.pick(jobs) : NONE;
     if (picked.length === 0) return { queued: jobs, start: nothing, cancel: nothing };
     const { owner, leaseTtlMs } = this.deps.settings;
+    const entries = new Map<number, Promise<FlowEntry>>();
+    for (const c of picked) if (c.options.flow) entries.set(c.seq, this.enter(run, c));
     return {
       queued: jobs.filter((c) => !picked.includes(c as ScheduledActivity)),
       claims: { seqs: picked.map((c) => c.seq), owner, ttlMs: leaseTtlMs },
       start: (run, recordedAt, sink) => {
         for (const cmd of picked) {
-          const done: Promise<void> = this.run(run, cmd, recordedAt, sink).finally(() => this.running.delete(done));
+          const done: Promise<void> = this.run(run, cmd, recordedAt, sink, entries.get(cmd.seq)).finally(() =>
+            this.running.delete(done),
+          );
           this.running.add(done);
         }
       },
       cancel: () => {
         for (const c of picked) this.deps.slots.of(c.options.taskQueue)?.release();
+        // Once the request has landed (it may have queued the activity as a waiter): nothing is left held.
+        for (const [seq, entry] of entries) {
+          const cmd = picked.find((c) => c.seq === seq)!;
+          void entry.then((e) =>
+            'held' in e ? e.held.release() : this.deps.limits.forget(activityJobData(run, cmd, 0)),
+          );
+        }
       },
     };
+  }
+
+  /** Takes a limited activity's limits for its first attempt (never rejects: a failure is an entry). */
+  private enter(run: StepOwner, cmd: ScheduledActivity): Promise<FlowEntry> {
+    return this.deps.limits.enter(activityJobData(run, cmd, Date.now()), 1).then(
+      (entry) => {
+        if ('held' in entry) crashPoint('eager.after-acquire');
+        return entry;
+      },
+      (err: Error) => ({ failed: err }),
+    );
   }
 
   /** The activity commands among `commands` that run here; each takes a slot. */
@@ -130,8 +177,6 @@ export class EagerActivities {
     let picked: ScheduledActivity[] | undefined;
     for (const c of commands) {
       if (c.type !== 'ActivityTaskScheduled' || c.local !== undefined) continue;
-      // A limited activity goes through its queue: its slot is in another hash slot than the commit.
-      if (c.options.flow) continue;
       const tq = c.options.taskQueue;
       if (!served.has(tq) || !activities.eagerAllowed(c.activityType, c.options.eager)) continue;
       if (!slots.of(tq)?.tryTake()) continue;
@@ -164,7 +209,13 @@ export class EagerActivities {
     await this.settled();
   }
 
-  private run(owner: StepOwner, cmd: ScheduledActivity, recordedAt: number, sink: EagerSink): Promise<void> {
+  private run(
+    owner: StepOwner,
+    cmd: ScheduledActivity,
+    recordedAt: number,
+    sink: EagerSink,
+    entering: Promise<FlowEntry> | undefined,
+  ): Promise<void> {
     const attributes = {
       'workflow.id': owner.workflowId,
       'workflow.run_id': owner.runId,
@@ -173,10 +224,57 @@ export class EagerActivities {
       'activity.attempt': 1,
       'activity.dispatch': 'eager',
     };
-    return inSpan('redurable.activity', attributes, owner.trace, () => this.attempt(owner, cmd, recordedAt, sink));
+    return inSpan('redurable.activity', attributes, owner.trace, async () => {
+      const entry = await entering;
+      if (entry && !('held' in entry)) return this.refused(owner, cmd, recordedAt, entry);
+      return this.attempt(owner, cmd, recordedAt, sink, entry?.held ?? NOTHING_HELD);
+    });
   }
 
-  private async attempt(owner: StepOwner, cmd: ScheduledActivity, recordedAt: number, sink: EagerSink): Promise<void> {
+  /**
+   * A limited activity its limits refused (or whose request failed: its job asks again, under the
+   * same holder id): its claimed activity goes to its queue, delayed as a refused job's is and
+   * showing what it waits for, then the claim is dropped. A crash before the job exists leaves
+   * the claim to expire: the recovery sweep adds the job.
+   */
+  private async refused(
+    owner: StepOwner,
+    cmd: ScheduledActivity,
+    recordedAt: number,
+    entry: LimitWait | { failed: Error },
+  ): Promise<void> {
+    const { activities, claims, jobs, logger, settings } = this.deps;
+    const { workflowId, runId } = owner;
+    this.deps.slots.of(cmd.options.taskQueue)!.release(); // taken by plan()
+    const step = `activity '${cmd.activityType}' (seq ${cmd.seq}) of workflow ${workflowId} (run ${runId})`;
+    let handover: ActivityHandover = { delayMs: 0 };
+    if ('waitingFor' in entry) {
+      // scheduleToCloseTimeout counts the wait: the job asks again by then, to fail with it.
+      const eff = activities.effective(activityJobData(owner, cmd, recordedAt));
+      const deadline = eff.scheduleToCloseMs === undefined ? Infinity : recordedAt + eff.scheduleToCloseMs;
+      handover = { delayMs: Math.min(entry.delayMs, deadline - Date.now()), waitingFor: entry.waitingFor };
+    } else {
+      logger.warn(`${step}: asking for its limits failed (${entry.failed.message}); its job asks again`);
+    }
+    try {
+      crashPoint('eager.before-handover');
+      await jobs.handOver(owner, { ...cmd, id: 0, ts: recordedAt } as CommandEvent & ScheduledActivity, handover);
+      crashPoint('eager.after-handover');
+      await claims.releaseClaim(workflowId, runId, cmd.seq, settings.owner);
+    } catch (err) {
+      logger.warn(
+        `${step}: handing it to its queue failed (${(err as Error).message}); the recovery sweep adds its job once its claim expires`,
+      );
+    }
+  }
+
+  private async attempt(
+    owner: StepOwner,
+    cmd: ScheduledActivity,
+    recordedAt: number,
+    sink: EagerSink,
+    held: HeldLimits,
+  ): Promise<void> {
     const { activities, metrics, logger, settings } = this.deps;
     const { workflowId, runId } = owner;
     const data = activityJobData(owner, cmd, recordedAt);
@@ -247,10 +345,15 @@ export class EagerActivities {
     }
     // Errors from here on are logged: the claim expires and the recovery sweep adds the job.
     try {
-      // Completed from outside before the method returned (completeAsync): nothing to wait for.
-      if (handover?.awaiting && (await this.deps.histories.outcomeState(workflowId, runId, cmd.seq)) !== 'outstanding')
-        return;
+      if (handover?.awaiting) {
+        // Completed from outside before the method returned (completeAsync): nothing to wait for.
+        if ((await this.deps.histories.outcomeState(workflowId, runId, cmd.seq)) !== 'outstanding') return;
+        // The work is in flight: the parked attempt keeps its slot until its job comes back (as a job's does).
+        await held.keepUntil(Date.now() + handover.delayMs);
+      }
       if (handover) {
+        // A retry or a shutdown gives its slot back: the job's attempt asks again.
+        await held.release();
         await this.deps.jobs.handOver(
           owner,
           { ...cmd, id: 0, ts: recordedAt } as CommandEvent & ScheduledActivity,
@@ -260,8 +363,10 @@ export class EagerActivities {
         await this.deps.claims.releaseClaim(workflowId, runId, cmd.seq, settings.owner);
         return;
       }
+      // Freed as the outcome is recorded (the job path's overlap: no added round trip); never throws.
+      const released = held.release();
       crashPoint('eager.after-run');
-      await sink(outcome!);
+      await Promise.all([released, sink(outcome!)]);
       const seconds = (performance.now() - began) / 1000;
       metrics.activityAttempt(
         cmd.activityType,
@@ -276,6 +381,8 @@ export class EagerActivities {
     } finally {
       clearInterval(renewal);
       this.stop.signal.removeEventListener('abort', stopRenewing);
+      // Not freed above (an error, or an outcome recorded from outside): freed now; a kept slot stays kept.
+      void held.release();
     }
   }
 

@@ -118,7 +118,7 @@ export class TaskCommits {
       // Steady state: one script commits and releases; the mark covers a crash before dispatch.
       // A replay with nothing outstanding (a first task) may clear an old mark: nothing is owed.
       // Activities this worker runs itself are claimed by the same script instead of queued.
-      const plan = this.deps.eager.plan(toDispatch);
+      const plan = this.deps.eager.plan(toDispatch, owner);
       const mark: CommitRequest['dispatchMark'] = plan.queued.length > 0 ? 'set' : replayed ? 'clear' : undefined;
       const request = Object.assign({ events, release: true, dispatchMark: mark, claims: plan.claims }, base);
       try {

@@ -244,7 +244,8 @@ export class WorkflowTaskRunner {
     const locals = closing ? [] : all.filter(isLocal);
     const commands = all.filter((c) => !isLocal(c));
     // Activities this worker runs itself, claimed by the commit (none when the run closes).
-    const plan = eager.plan(jobCommands(commands), !closing);
+    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
+    const plan = eager.plan(jobCommands(commands), owner, !closing);
     const toDispatch = plan.queued;
     const close = closing && closeSpec(activation, closing, clock.now());
     const events = withScheduleTime(commands, activation.now);
@@ -286,7 +287,6 @@ export class WorkflowTaskRunner {
       await this.closer.closed(activation, close.spec, taskQueue, commands);
       return true;
     }
-    const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
     plan.start(owner, activation.now, this.sinkFor(owner));
     if (locals.length > 0) {
       // The local activities must run under the kept lease whatever happens to these jobs (the

@@ -30,8 +30,11 @@ export type JobPresence = 'missing' | 'pending' | 'finished';
 
 /** How an eager activity goes on in its queue. */
 export interface ActivityHandover {
-  /** Attempts already made in process: the job's first attempt is the next. */
-  attemptBase: number;
+  /**
+   * Attempts already made in process: the job's first attempt is the next. Absent when none
+   * ran here (a flow limit refused the activity before its first attempt).
+   */
+  attemptBase?: number;
   /** Delay before the job runs (a retry's backoff, a parked attempt's deadline), ms. */
   delayMs: number;
   /** Set for an attempt parked until completed from outside (`completeAsync()`). */
@@ -40,6 +43,8 @@ export interface ActivityHandover {
   heartbeat?: string;
   /** A retry: the failed attempt's message (describe() shows it as the last failure). */
   lastFailure?: string;
+  /** Refused by a flow limit: the limit the job waits for (describe() shows it). */
+  waitingFor?: { kind: 'concurrency' | 'rate'; limit: string; key: string };
 }
 
 /**
