@@ -103,10 +103,30 @@ describe('the replay gate', () => {
     expect(err.message).toMatch(
       /> #2 +ActivityTaskScheduled\(stepA\) seq 1 +produced ActivityTaskScheduled\(stepB\) seq 1/,
     );
-    // The refused worker took no task: the runs still wait, with no task failure.
+    // The refused worker took no task: past the runs' timers (a worker that took their timer jobs
+    // would have failed their next task), they still wait, with no task failure.
     const check = await createTestApp([], { prefix, worker: false });
     apps.push(check);
-    for (const id of IDS) expect((await check.client.getHandle(id).describe()).taskFailure).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const id of IDS) {
+      const d = await check.client.getHandle(id).describe();
+      expect([d.status, d.taskFailure, d.pendingTimers.length]).toEqual(['running', undefined, 1]);
+    }
+  }, 30_000);
+
+  test('runs that have not begun do not use up perType, and runs of task queues the worker does not serve are not its concern', async () => {
+    const prefix = await runsOnBuildA();
+    const client = await createTestApp([GatedA], { prefix, worker: false });
+    apps.push(client);
+    // Newer than the parked runs: five starts no task has taken yet, and one run on another task queue.
+    for (let i = 0; i < 5; i++) await client.client.start(GatedA, { workflowId: `fresh-${i}` });
+    await expect(buildB(GatedSwapped, prefix, { replayCheck: { perType: 3 } })).rejects.toThrow(
+      'does not replay 3 of 3 histories',
+    );
+    // A worker that serves only another task queue has none of these runs to take: it boots.
+    const other = await buildB(GatedSwapped, prefix, { taskQueues: ['elsewhere'] });
+    await other.close();
+    apps = apps.filter((a) => a !== other);
   }, 30_000);
 
   test("onFailure 'warn' logs the divergences and boots; a compatible build (patched) boots and finishes the runs", async () => {

@@ -5,13 +5,11 @@ import { DataConverter } from './core/payload/data-converter.js';
 import { consoleLogger, silentLogger, withContext, type Clock, type Logger } from './core/ports/index.js';
 import type { ClientParts } from './client/client-parts.js';
 import { upsertDeclaredSchedules } from './client/schedules/declared-schedules.js';
-import { ScheduleClient } from './client/schedules/schedule-client.js';
-import { ScheduleProcessor } from './client/schedules/schedule-processor.js';
+import type { ScheduleProcessor } from './client/schedules/schedule-processor.js';
+import { assembleClient } from './client/client-assembly.js';
 import { recoverSchedules, ScheduleSweep } from './client/schedules/schedule-recovery.js';
-import { ScheduledWorkflowCalls } from './client/schedules/scheduled-workflow-calls.js';
-import { WorkflowClient } from './client/workflow-client.js';
+import type { WorkflowClient } from './client/workflow-client.js';
 import { replayGate } from './client/replay-check.js';
-import { WorkflowStarter } from './client/workflow-starter.js';
 import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
 import { ActivityLimits } from './engine/activity-limits.js';
@@ -252,29 +250,12 @@ export class DurableRuntime {
       slots: wfSlots,
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
-    const starter = new WorkflowStarter(parts);
-    this.schedules = new ScheduleProcessor({
-      store: this.scheduleStore,
-      histories,
-      converter,
-      workflows: new ScheduledWorkflowCalls(parts, starter),
-      clock,
-      wakeups: this.scheduleWakeups,
+    const { scheduleStore, scheduleWakeups } = this;
+    ({ client: this.client, schedules: this.schedules } = assembleClient(parts, {
+      scheduleStore,
+      scheduleWakeups,
       logger,
-      settings: { leaseTtlMs },
-    });
-    const schedule = new ScheduleClient({
-      schedules: this.scheduleStore,
-      histories,
-      catalog,
-      registry,
-      converter,
-      processor: this.schedules,
-      wakeups: this.scheduleWakeups,
-      link: this.link,
-      clock,
-    });
-    this.client = new WorkflowClient(parts, starter, schedule);
+    }));
   }
 
   /** Time given to activity and timer outcomes (what workflow code sees); a test environment replaces it. */
@@ -396,11 +377,17 @@ export class DurableRuntime {
     // Workers sign task tokens as their activities ask (synchronously): the secret is read first.
     // A client-only process reads it at its first `client.activity` call.
     await this.tokens.ready();
+    // The replay gate first: a build whose code does not replay running histories stops here,
+    // before it registers anything or takes a task.
+    const { converter, indexes, histories, link } = this;
+    if (options.replayCheck)
+      await replayGate(
+        { converter, indexes, histories, link, logger },
+        [...registry.workflows.values()],
+        taskQueues,
+        options.replayCheck,
+      );
     await this.catalog.registerWorkflowTypes([...registry.workflows.values()]);
-    // The replay gate: code that does not replay running histories stops here, before any task.
-    const served = [...registry.workflows.values()].filter((d) => taskQueues.includes(d.taskQueue));
-    const { converter, indexes, histories } = this;
-    if (options.replayCheck) await replayGate({ converter, indexes, histories, logger }, served, options.replayCheck);
     await this.queues.partitions.record(taskQueues);
     // Before any worker starts: a bad @Schedule fails the boot with nothing running.
     await upsertDeclaredSchedules(this.client.schedule, registry, logger);

@@ -1,15 +1,20 @@
-import { NonDeterminismError } from '../core/errors/library.errors.js';
+import { CorruptHistoryError, NonDeterminismError, PayloadError } from '../core/errors/library.errors.js';
 import { ReplayCheckError } from '../core/errors/replay-check.errors.js';
 import type { WorkflowDefinition } from '../core/definitions/registry.js';
-import { isCommandEvent } from '../core/events.js';
-import type { HistoryReader, Logger } from '../core/ports/index.js';
+import type { HistoryReader, Logger, WorkflowTaskStore } from '../core/ports/index.js';
 import { withDeterminism } from '../workflow/determinism.js';
 import { replayRun, type ReplayParts } from './replay-run.js';
+import type { RedisLink } from '../store/redis-link.js';
 import { listWorkflows, type ListingSources } from './workflow-listing.js';
 
 /** What the replay gate reads. */
 export type ReplayCheckParts = ReplayParts &
-  ListingSources & { histories: Pick<HistoryReader, 'getMetas' | 'readEntries'>; logger: Logger };
+  ListingSources & {
+    histories: Pick<HistoryReader, 'getMetas' | 'readEntries'> & Pick<WorkflowTaskStore, 'seenThrough'>;
+    logger: Logger;
+    /** Bounds each read by `connectTimeout` (a Redis gone mid-check fails the boot instead of hanging it). */
+    link: Pick<RedisLink, 'call'>;
+  };
 
 /** What replaying running histories found. */
 export interface ReplayCheckReport {
@@ -17,36 +22,55 @@ export interface ReplayCheckReport {
   divergences: NonDeterminismError[];
 }
 
+/** Listing pages read per type at most, looking for runs that recorded a step. */
+const MAX_PAGES = 5;
+
 /**
  * Replays, with this process's code, the histories of up to `perType` of the most recently
- * started running workflows of each of `types` that recorded a step (nothing is written; no activity runs). Returns
- * the NonDeterminismError of each that does not replay. A history that cannot be replayed for
- * another reason (a payload this process cannot decode, a run closed meanwhile) is logged and
- * skipped: it says nothing about the code.
+ * started running workflows of each of `types` on the served `taskQueues` that a committed task
+ * has run (nothing is written; no activity runs). Each is replayed only up to the last event a
+ * committed task ran the code on: what a worker would do again, never ahead of its task (events
+ * after it, such as a signal no task has taken yet, would run code that has not run). Returns
+ * the NonDeterminismError of each that does not replay. A history that cannot be read or decoded
+ * here (a corrupt entry, a payload of another codec) is logged and skipped: it says nothing
+ * about the code.
  */
 export async function checkReplays(
   parts: ReplayCheckParts,
   types: WorkflowDefinition[],
+  taskQueues: string[],
   perType: number,
 ): Promise<ReplayCheckReport> {
   const report: ReplayCheckReport = { replayed: 0, divergences: [] };
+  const { link, histories, logger } = parts;
   for (const definition of types) {
-    const { workflows } = await listWorkflows(parts, { type: definition.name, status: 'running', limit: perType });
-    for (const { workflowId, runId } of workflows) {
-      const entries = await parts.histories.readEntries(workflowId, runId);
-      // A run whose first task has not committed has nothing to diverge from (and its code must
-      // not run here ahead of its task): only runs with recorded steps are checked.
-      if (!entries.some(({ event }) => isCommandEvent(event))) continue;
-      report.replayed++;
-      try {
-        await withDeterminism(() => replayRun(parts, definition, entries));
-      } catch (err) {
-        if (err instanceof NonDeterminismError) report.divergences.push(err);
-        else
-          parts.logger.warn(
-            `Replay check: skipped workflow ${workflowId} (run ${runId}, type '${definition.name}'): ${(err as Error).message}`,
+    let checked = 0;
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES && checked < perType; page++) {
+      const listed = await link.call(`list running '${definition.name}' workflows`, () =>
+        listWorkflows(parts, { type: definition.name, status: 'running', limit: perType, cursor }),
+      );
+      for (const { workflowId, runId, taskQueue } of listed.workflows) {
+        if (checked >= perType || !taskQueues.includes(taskQueue)) continue;
+        const what = `workflow ${workflowId} (run ${runId}, type '${definition.name}')`;
+        try {
+          const [seen, entries] = await link.call(`read ${what}`, () =>
+            Promise.all([histories.seenThrough(workflowId, runId), histories.readEntries(workflowId, runId)]),
           );
+          if (seen === undefined) continue; // no task committed yet: nothing to diverge from
+          const upTo = entries.findIndex((e) => e.streamId === seen);
+          checked++;
+          report.replayed++;
+          await withDeterminism(() => replayRun(parts, definition, upTo < 0 ? entries : entries.slice(0, upTo + 1)));
+        } catch (err) {
+          if (err instanceof NonDeterminismError) report.divergences.push(err);
+          else if (err instanceof PayloadError || err instanceof CorruptHistoryError)
+            logger.warn(`Replay check: skipped ${what}: ${err.message}`);
+          else throw err;
+        }
       }
+      cursor = listed.nextCursor;
+      if (!cursor) break;
     }
   }
   return report;
@@ -66,9 +90,10 @@ export interface ReplayGateSettings {
 export async function replayGate(
   parts: ReplayCheckParts,
   types: WorkflowDefinition[],
+  taskQueues: string[],
   settings: ReplayGateSettings,
 ): Promise<void> {
-  const report = await checkReplays(parts, types, settings.perType);
+  const report = await checkReplays(parts, types, taskQueues, settings.perType);
   if (report.divergences.length === 0) {
     if (report.replayed > 0)
       parts.logger.log(`Replay check: the code replays the ${report.replayed} running histories it looked at`);

@@ -67,9 +67,14 @@ function exportedRun(line: string, where: string): ExportedRun {
       `${where}: not JSON (${(err as Error).message}); use a file written by 'redurable workflow export'`,
     );
   }
-  if (typeof run?.workflowType !== 'string' || typeof run.workflowId !== 'string' || !Array.isArray(run.history))
+  if (
+    typeof run?.workflowType !== 'string' ||
+    typeof run.workflowId !== 'string' ||
+    !Array.isArray(run.history) ||
+    run.history[0]?.type !== 'WorkflowExecutionStarted'
+  )
     throw new InvalidArgumentError(
-      `${where}: not an exported run ({ workflowId, runId, workflowType, history }); use a file written by 'redurable workflow export'`,
+      `${where}: not an exported run ({ workflowId, runId, workflowType, history } whose history begins with WorkflowExecutionStarted); use a file written by 'redurable workflow export'`,
     );
   return run as ExportedRun;
 }

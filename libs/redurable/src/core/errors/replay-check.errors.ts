@@ -9,8 +9,8 @@ const SHOWN = 10;
  * replay gate at boot, `replayCheck`), or `replayHistories()` found saved histories it does not
  * replay: deploying it would fail their workflow tasks with a NonDeterminismError. The message
  * lists each workflow with the event where code and history part, both sides side by side.
- * Keep the old code path behind `patched()`, pin the type (`versioning: 'pinned'`), or, if the
- * change is known to be safe for these runs, boot with `replayCheck: { onFailure: 'warn' }`.
+ * Keep the old code path behind `patched()`, or, if the change is known to be safe for these
+ * runs, boot with `replayCheck: { onFailure: 'warn' }`.
  */
 export class ReplayCheckError extends RedurableError {
   constructor(
@@ -25,8 +25,7 @@ export class ReplayCheckError extends RedurableError {
     if (divergences.length > SHOWN) shown.push(`- and ${divergences.length - SHOWN} more`);
     super(
       `Replay check failed: the code does not replay ${divergences.length} of ${replayed} histories (${source}); ` +
-        `deploying it would fail their workflow tasks. Keep the old path behind patched(), pin the type ` +
-        `(@Workflow({ versioning: 'pinned' })), or fix the change:\n${shown.join('\n')}`,
+        `deploying it would fail their workflow tasks. Keep the old path behind patched(), or fix the change:\n${shown.join('\n')}`,
     );
   }
 }
