@@ -38,6 +38,7 @@ import { FaultProxy, scriptCallWith } from '../tools/fault-proxy.js';
 import { prng } from '../tools/transfer-audit.js';
 import { FLOW_SOAK_LIMIT, KeyedWorkflow, flowSoakModule } from './flow-soak-app.js';
 import { sleepMs } from './stats.js';
+import { stopChild } from './processes.js';
 
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 60) * 1000;
 const WORKFLOWS = Number(process.env.SOAK_WORKFLOWS ?? 1000);
@@ -145,12 +146,7 @@ class WorkerProcess {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.killedByUs = true;
-    const child = this.child!;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child);
   }
 }
 

@@ -23,6 +23,7 @@ import { TransferWorkflow } from '../sample-app/transfers/transfer.workflow.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../tools/embedded-redis.js';
 import { FaultProxy, scriptCallWith } from '../tools/fault-proxy.js';
 import { auditTransfers, prng, type SettledTransfer } from '../tools/transfer-audit.js';
+import { stopChild } from './processes.js';
 import { sleepMs } from './stats.js';
 
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 60) * 1000;
@@ -66,13 +67,7 @@ class WorkerProcess {
     figures.workerKills++;
   }
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child);
   }
 }
 

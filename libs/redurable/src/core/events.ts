@@ -33,6 +33,17 @@ interface EventBase {
   ts: number;
 }
 
+/** Of a child workflow (its started event, and its meta): where to report its outcome. */
+export interface ParentInfo {
+  workflowId: string;
+  runId: string;
+  seq: number;
+  taskQueue: string;
+  parentClosePolicy: ParentClosePolicy;
+  /** The parent run's priority, when not the default: the task its outcome wakes takes it. */
+  priority?: number;
+}
+
 export interface WorkflowExecutionStarted extends EventBase {
   type: 'WorkflowExecutionStarted';
   workflowType: string;
@@ -41,15 +52,7 @@ export interface WorkflowExecutionStarted extends EventBase {
   taskQueue: string;
   input: Payload[];
   /** Set on a child workflow: where its outcome is reported. */
-  parent?: {
-    workflowId: string;
-    runId: string;
-    seq: number;
-    taskQueue: string;
-    parentClosePolicy: ParentClosePolicy;
-    /** The parent's priority, when not the default: of the task the child's outcome wakes. */
-    priority?: number;
-  };
+  parent?: ParentInfo;
   /** Set on a run started by continue-as-new: the run it continues. */
   continuedFromRunId?: string;
   /** W3C trace context of the span that started it (OpenTelemetry), parent of its tasks and activities. */

@@ -1,4 +1,6 @@
-import type { ParentClosePolicy } from './events.js';
+import type { ParentInfo } from './events.js';
+
+export type { ParentInfo };
 import type { RecordedSearchAttributes } from './search/search-attributes.js';
 import type { RecordedWorkflowFlow } from './flow/workflow-flow.js';
 
@@ -24,17 +26,6 @@ export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = [
 export type IdReusePolicy = 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
 /** What to do when a run with the id is running. */
 export type IdConflictPolicy = 'FAIL' | 'USE_EXISTING' | 'TERMINATE_EXISTING';
-
-/** Stored in a child's meta: where to report its outcome. */
-export interface ParentInfo {
-  workflowId: string;
-  runId: string;
-  seq: number;
-  taskQueue: string;
-  parentClosePolicy: ParentClosePolicy;
-  /** The parent run's priority, when not the default: the task its outcome wakes takes it. */
-  priority?: number;
-}
 
 /** The meta hash of a workflow's current run, as read. */
 export interface WorkflowMeta {
