@@ -120,7 +120,7 @@ describe('concurrency slots', () => {
 
 describe('usage per limit (the flow gauges)', () => {
   const sum = async (name: string) => (await flow.usageByLimit()).find((u) => u.limit === name);
-  const indexed = (name: string) => redis.zrange(keys.flowIndexKeys(name), 0, -1);
+  const indexed = (name: string) => redis.zrange(keys.flowIndexKeys(name), '0', '-1');
 
   test("sums every key's holders and waiters under the limit's name", async () => {
     const name = `metered-${randomUUID().slice(0, 8)}`;
