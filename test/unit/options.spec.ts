@@ -28,6 +28,7 @@ describe('defaults', () => {
       connectTimeoutMs: 10_000,
       shutdownTimeoutMs: 10_000,
       prefix: 'redurable',
+      buildId: undefined,
       taskQueues: undefined,
       taskTokenSecret: undefined,
       shards: undefined,

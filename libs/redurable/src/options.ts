@@ -48,6 +48,13 @@ export interface DurableModuleOptions {
   shutdownTimeout?: Duration;
   /** Prefix of every Redis key and BullMQ queue the library writes. @default 'redurable' */
   prefix?: string;
+  /**
+   * The build this process runs (an image tag, a commit): recorded with each run it starts
+   * (`describe().buildId`) and each workflow task it runs (`describe().lastTaskBuild`), and listed
+   * with its live workers by `redurable build list`. Letters, digits, `_`, `.` and `-`, at most 64.
+   * @default none
+   */
+  buildId?: string;
   /** Task queues this process serves. @default every task queue of its registered workflows and activities */
   taskQueues?: string[];
   /**
@@ -137,6 +144,7 @@ export interface ResolvedDurableOptions {
   connectTimeoutMs: number;
   shutdownTimeoutMs: number;
   prefix: string;
+  buildId?: string;
   taskQueues?: string[];
   /** Undefined: what the prefix recorded (16 on a fresh one). */
   shards?: number;
@@ -198,6 +206,10 @@ class DurableOptionsSchema {
   @Matches(/^[\w.-]+$/, { message: 'prefix may only hold letters, digits, _, . and - (got $value)' })
   prefix?: string;
   @IsOptional() @IsInt() @Min(1) @Max(MAX_SHARDS) shards?: number;
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w.-]{1,64}$/, { message: 'buildId may only hold letters, digits, _, . and -, at most 64 (got $value)' })
+  buildId?: string;
   @IsOptional()
   @IsObject()
   @ValidateBy({
@@ -315,6 +327,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     connectTimeoutMs: Math.max(1, toMs(options.connectTimeout ?? '10s')),
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
     prefix: options.prefix ?? 'redurable',
+    buildId: options.buildId,
     taskQueues: options.taskQueues,
     shards: options.shards,
     partitions: { ...(options.partitions ?? {}) },

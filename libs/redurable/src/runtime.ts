@@ -1,4 +1,5 @@
 import { DurableRegistry } from './core/definitions/registry.js';
+import { within } from './core/within.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from './core/errors/library.errors.js';
 import type { DurableHealth } from './core/health-report.js';
 import { DataConverter } from './core/payload/data-converter.js';
@@ -23,6 +24,8 @@ import { ServedQueues } from './engine/served-queues.js';
 import { StepDispatch } from './engine/step-dispatch.js';
 import { WorkflowTaskRunner } from './engine/task-runner.js';
 import { WorkerHost } from './engine/worker-host.js';
+import { WorkerHeartbeat } from './engine/worker-heartbeat.js';
+import { WorkerRegistry } from './store/worker-registry.js';
 import { WorkflowCache } from './engine/workflow-cache.js';
 import { MetricsSink, prometheusMetrics } from './observability/metrics.js';
 import { loadTracing } from './observability/tracing.js';
@@ -49,18 +52,6 @@ import { RedisLink } from './store/redis-link.js';
 import { ScheduleStore } from './store/schedule-store.js';
 import { WorkerMessages } from './store/worker-messages.js';
 import { DEFAULT_SHARDS } from './store/shards.js';
-
-/** Resolves with true when `work` settles within `ms`, false when the time ran out first. */
-function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The composition root of one process: it builds every part once, in dependency order, each
@@ -118,6 +109,8 @@ export class DurableRuntime {
   /** Wakes the schedules whose pass died holding them (processes with workers). */
   private scheduleSweep?: ScheduleSweep;
   private host?: WorkerHost;
+  /** Keeps this worker listed (`redurable build list`) while it runs. */
+  private heartbeat?: WorkerHeartbeat;
   private sweep?: RecoverySweep;
   private closing?: Promise<void>;
   /** What the clock reads (replaced by a test environment that moves time). */
@@ -128,7 +121,7 @@ export class DurableRuntime {
   constructor(readonly options: ResolvedDurableOptions) {
     const clock = this.workflowClock;
     const { leaseTtlMs, retentionMs } = options;
-    const settings = { leaseTtlMs, retentionMs };
+    const settings = { leaseTtlMs, retentionMs, buildId: options.buildId };
     const logger = (this.logger =
       options.logger === false ? silentLogger : options.logger ? withContext(options.logger) : consoleLogger);
     const metrics = this.metrics;
@@ -137,7 +130,7 @@ export class DurableRuntime {
     const redis = (this.redis = openConnection(options.connection));
     this.link = new RedisLink(redis, endpointOf(options.connection), options.connectTimeoutMs, logger);
     this.keys = new KeyNames(options.prefix, options.shards ?? DEFAULT_SHARDS);
-    const histories = (this.histories = new RedisHistoryStore(redis, this.keys));
+    const histories = (this.histories = new RedisHistoryStore(redis, this.keys, options.buildId));
     const indexes = (this.indexes = new RedisIndexStore(redis, this.keys));
     const catalog = (this.catalog = new RedisCatalogStore(redis, this.keys));
     this.scheduleStore = new ScheduleStore(redis, this.keys);
@@ -411,6 +404,12 @@ export class DurableRuntime {
       taskQueues,
     );
     await this.host.start();
+    this.heartbeat = new WorkerHeartbeat(new WorkerRegistry(this.redis, this.keys), logger, {
+      id: workerIdentity(),
+      build: options.buildId,
+      taskQueues,
+    });
+    await this.heartbeat.start(options.sweepIntervalMs);
     this.messages.serve(
       taskQueues,
       (message) => this.answers.answer(message),
@@ -457,6 +456,7 @@ export class DurableRuntime {
   }
 
   private async closeGracefully(): Promise<void> {
+    await this.heartbeat?.stop();
     await this.sweep?.stop();
     await this.messages.close();
     await this.firstTasks.settled();
@@ -481,6 +481,7 @@ export class DurableRuntime {
     const host = this.host;
     this.host = undefined;
     void this.scheduleSweep?.stop();
+    void this.heartbeat?.stop();
     await within(Promise.all([host?.forceClose(), this.scheduleWakeups.close({ force: true })]), 1000);
     this.watcher.disconnect();
     this.messages.disconnect();

@@ -121,6 +121,8 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
       'Waiting for',
       `a slot of limit <code>${esc(d.waitingFor.limit)}</code>${d.waitingFor.key ? ` (key <code>${esc(d.waitingFor.key)}</code>)` : ''}${d.waitingFor.ahead === undefined ? '' : `, ${d.waitingFor.ahead} ahead`}`,
     ]);
+  if (d.buildId || d.lastTaskBuild)
+    facts.push(['Build', `started by ${esc(d.buildId ?? '-')}, last task on ${esc(d.lastTaskBuild ?? '-')}`]);
   if (d.startsAt) facts.push(['Starts at', `${esc(time(d.startsAt))} (debounced: a later start may push it back)`]);
   if (d.priority !== undefined && d.priority !== 5) facts.push(['Priority', String(d.priority)]);
   if (d.executionDeadline) facts.push(['Execution timeout at', esc(time(d.executionDeadline))]);

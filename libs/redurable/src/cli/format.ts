@@ -67,6 +67,9 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
         ]
       : []),
     ...(d.startsAt ? [`Starts at  ${time(d.startsAt)} (debounced)`] : []),
+    ...(d.buildId || d.lastTaskBuild
+      ? [`Build      started by ${d.buildId ?? '-'}, last task on ${d.lastTaskBuild ?? '-'}`]
+      : []),
     ...(d.priority !== undefined && d.priority !== 5 ? [`Priority   ${d.priority}`] : []),
     `Started    ${time(d.startTime)}`,
     `Closed     ${time(d.closeTime)}`,

@@ -15,6 +15,7 @@ import { addScheduleFileCommands } from './schedule-file-commands.js';
 import { addWorkflowStartCommand } from './workflow-start-command.js';
 import { addWorkflowExportCommand } from './workflow-export-command.js';
 import { addActivityCommands } from './activity-commands.js';
+import { addBuildCommands } from './build-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -76,6 +77,12 @@ const activity = program
   .exitOverride();
 addActivityCommands(activity);
 for (const sub of activity.commands) sub.exitOverride();
+const build = program
+  .command('build')
+  .description('list the builds of the workers (module option buildId)')
+  .exitOverride();
+addBuildCommands(build);
+for (const sub of build.commands) sub.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -45,7 +45,8 @@ export interface ClientParts {
   metrics: DurableMetrics;
   /** Workflow time: deadlines of workflow timeouts are set from it; a test environment moves it. */
   clock: Clock;
-  settings: { leaseTtlMs: number; retentionMs: number };
+  /** `buildId`: this process's build (recorded with each run it starts). */
+  settings: { leaseTtlMs: number; retentionMs: number; buildId?: string };
   /** What a close from outside a task (terminate, reset) means for the run's jobs, parent and children. */
   runs: RunClosing;
   /** Eager start: this process runs the first task of the runs it starts when it serves their task queue. */

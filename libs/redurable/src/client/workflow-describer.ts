@@ -60,11 +60,13 @@ export class WorkflowDescriber {
       description.waitingFor = { limit: name, key, ...(at.state === 'waiting' ? { ahead: at.ahead } : {}) };
     }
     if (meta.status === 'running' && meta.startAt !== undefined) description.startsAt = new Date(meta.startAt);
+    if (meta.taskBuild !== undefined) description.lastTaskBuild = meta.taskBuild;
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)
       description.executionDeadline = new Date(started.timeouts.executionDeadline);
     if (started?.timeouts?.runDeadline !== undefined) description.runDeadline = new Date(started.timeouts.runDeadline);
     if (started?.resetFrom) description.resetFrom = started.resetFrom;
+    if (started?.buildId) description.buildId = started.buildId;
     if (started?.memo) Object.assign(description, decodeMemo(this.runtime.converter, started.memo));
     const unhandled = unhandledSignals(history, this.runtime.registry.workflows.get(meta.type)?.signals);
     if (unhandled) description.unhandledSignals = unhandled;

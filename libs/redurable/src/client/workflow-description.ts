@@ -103,6 +103,10 @@ export interface WorkflowDescription {
    * starts, unless another debounced start of its id pushes it back.
    */
   startsAt?: Date;
+  /** The build (module option `buildId`) of the process that started the run, when it set one. */
+  buildId?: string;
+  /** The build of the worker that ran the run's last workflow task, when it set one. */
+  lastTaskBuild?: string;
   /** The run's priority, 1 (first) … 10 (last). */
   priority: number;
   /** What the saga undid (or tried to), in the order it was scheduled. */

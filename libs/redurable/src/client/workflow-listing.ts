@@ -67,6 +67,8 @@ export interface WorkflowSummary {
   closeTime?: Date;
   /** Current search attributes (datetimes as Dates); `{}` when it has none. */
   searchAttributes: SearchAttributes;
+  /** The build of the worker that ran its last workflow task, when that worker set `buildId`. */
+  lastTaskBuild?: string;
 }
 
 export interface ListWorkflowsPage {
@@ -139,6 +141,7 @@ export async function listWorkflows(
         startTime: new Date(meta.startedAt),
         closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
         searchAttributes: searchAttributeValues(meta.searchAttributes),
+        ...(meta.taskBuild !== undefined ? { lastTaskBuild: meta.taskBuild } : {}),
       });
       if (out.length === limit) return { workflows: out, nextCursor: encodeCursor(cursor) };
     }

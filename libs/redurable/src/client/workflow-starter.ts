@@ -216,6 +216,7 @@ export class WorkflowStarter {
           ...(priority !== undefined && priority !== DEFAULT_PRIORITY ? { priority } : {}),
           ...(flow ? { flow } : {}),
           ...(debounce ? { debounce } : {}),
+          ...(this.runtime.settings.buildId ? { buildId: this.runtime.settings.buildId } : {}),
         },
         ...(debounce ? { debounce: { ...debounce, input } } : {}),
         reuse,

@@ -76,6 +76,8 @@ export interface WorkflowExecutionStarted extends EventBase {
    * arguments: the run waits for a slot of that key before its first task, and frees it when it ends.
    */
   flow?: RecordedWorkflowFlow;
+  /** The build (module option `buildId`) of the process that started the run, when it set one. */
+  buildId?: string;
   /**
    * Set on a debounced start: the run began no earlier than `periodMs` after the last debounced
    * start of its id (each recorded as WorkflowStartDebounced, whose input it ran with), and no

@@ -60,6 +60,8 @@ export interface WorkflowMeta {
   flow?: RecordedWorkflowFlow;
   /** Set while the run waits for its concurrency slot: no task runs it until then. */
   flowWait: boolean;
+  /** The build of the worker that took the last workflow-task lease, when it set `buildId`. */
+  taskBuild?: string;
   /** Set while a debounced run waits for its start (ms): no task runs it before then. */
   startAt?: number;
 }

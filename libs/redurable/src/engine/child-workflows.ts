@@ -38,7 +38,7 @@ export interface ChildWorkflowsDeps {
   logger: Logger;
   /** Workflow time: a child's timeout deadlines are set from it when it starts. */
   clock: Clock;
-  settings: { leaseTtlMs: number; retentionMs: number };
+  settings: { leaseTtlMs: number; retentionMs: number; buildId?: string };
 }
 
 /** Child workflows, and what a run's close means for its parent and its children (RunClosing). */
@@ -92,6 +92,7 @@ export class ChildWorkflows implements RunClosing {
           ...(cmd.timeouts ? { timeouts: recordTimeouts(cmd.timeouts, this.deps.clock.now()) } : {}),
           ...(cmd.priority !== undefined ? { priority: cmd.priority } : {}),
           ...(flow ? { flow } : {}),
+          ...(settings.buildId ? { buildId: settings.buildId } : {}),
         },
         reuse: 'ALLOW_DUPLICATE',
         conflict: 'FAIL',

@@ -13,6 +13,8 @@ export function closeSpec(
   activation: WorkflowActivation,
   closing: Closing,
   now: number,
+  /** The build of the process that continues the run as new (recorded with the next run). */
+  buildId?: string,
 ): { event: NewEvent; spec: CloseSpec } {
   const { workflowId, workflowType, taskQueue } = activation.info;
   switch (closing.status) {
@@ -41,6 +43,7 @@ export function closeSpec(
         ...(activation.startEvent.priority !== undefined ? { priority: activation.startEvent.priority } : {}),
         // The concurrency slot goes on with the execution: the next run holds it already.
         ...(activation.startEvent.flow ? { flow: activation.startEvent.flow } : {}),
+        ...(buildId ? { buildId } : {}),
       };
       return {
         event: { type: 'WorkflowExecutionContinuedAsNew', newRunId: runId, input: closing.input },

@@ -36,7 +36,7 @@ export interface TaskCommitsDeps {
   closer: RunCloser;
   /** Time given to local activities' outcomes and continued runs (what workflow code sees). */
   clock: Clock;
-  settings: { leaseTtlMs: number; retentionMs: number };
+  settings: { leaseTtlMs: number; retentionMs: number; buildId?: string };
 }
 
 /** How a workflow task records what its code did: a round's commands, local activities, the close. */
@@ -60,7 +60,7 @@ export class TaskCommits {
     const clean = ranLocal;
     const closing = activation.takeClosing();
     if (closing) {
-      const close = closeSpec(activation, closing, this.deps.clock.now());
+      const close = closeSpec(activation, closing, this.deps.clock.now(), settings.buildId);
       events.push(close.event);
       if (schedulesChild(commands)) await store.markHasChildren(workflowId);
       movedOn(

@@ -68,6 +68,8 @@ export interface TaskRunnerDeps {
     retentionMs: number;
     /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
     taskRetry: TaskRetry;
+    /** This process's build (recorded with a run it continues as new). */
+    buildId?: string;
   };
 }
 
@@ -247,7 +249,7 @@ export class WorkflowTaskRunner {
     const owner = { workflowId, runId, taskQueue, trace: activation.trace, priority: activation.startEvent.priority };
     const plan = eager.plan(jobCommands(commands), owner, !closing);
     const toDispatch = plan.queued;
-    const close = closing && closeSpec(activation, closing, clock.now());
+    const close = closing && closeSpec(activation, closing, clock.now(), settings.buildId);
     const events = withScheduleTime(commands, activation.now);
     let res: SpeculativeResult;
     try {

@@ -131,4 +131,10 @@ export class RedisHistoryReads implements HistoryReader {
   private entries(workflowId: string, runId: string, start: string): Promise<RawEntry[]> {
     return this.redis.xrange(this.keys.history(workflowId, runId), start, '+');
   }
+
+  /** The stream id of the last event of run `runId` that a committed task ran the code on, if any. */
+  async seenThrough(workflowId: string, runId: string): Promise<string | undefined> {
+    const seen = await this.redis.hget(this.keys.meta(workflowId), M.seen);
+    return seen?.startsWith(`${runId}/`) ? seen.slice(runId.length + 1) : undefined;
+  }
 }

@@ -55,14 +55,19 @@ function claimArgs(claims: ClaimRequest | undefined) {
 export class RedisHistoryStore extends RedisHistoryReads implements HistoryWriter, WorkflowTaskStore {
   private readonly run: ScriptRunner;
 
-  constructor(redis: RedisClient, keys: KeyNames) {
+  constructor(
+    redis: RedisClient,
+    keys: KeyNames,
+    /** This process's build: every workflow-task lease it takes records it (meta `build`). */
+    private readonly buildId?: string,
+  ) {
     super(redis, keys);
     this.run = defineScripts(redis);
   }
 
   /** The options every script carries: the workflow and its shard's index prefix. */
-  private common(workflowId: string): { workflowId: string; idx: string } {
-    return { workflowId, idx: this.keys.indexPrefixOf(workflowId) };
+  private common(workflowId: string): { workflowId: string; idx: string; build?: string } {
+    return { workflowId, idx: this.keys.indexPrefixOf(workflowId), ...(this.buildId ? { build: this.buildId } : {}) };
   }
 
   /**
@@ -447,12 +452,6 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
       [],
       { fence },
     );
-  }
-
-  /** The stream id of the last event of run `runId` that a committed task ran the code on, if any. */
-  async seenThrough(workflowId: string, runId: string): Promise<string | undefined> {
-    const seen = await this.redis.hget(this.keys.meta(workflowId), M.seen);
-    return seen?.startsWith(`${runId}/`) ? seen.slice(runId.length + 1) : undefined;
   }
 
   /** Flags a workflow that has started children, so its close queues the parent-close policy. */

@@ -321,6 +321,21 @@ export class KeyNames {
     return `${this.prefix}:workflow-types`;
   }
 
+  /** Hash: worker id → its record (build, host, pid, task queues, since), while it may be live. */
+  workers(): string {
+    return `${this.prefix}:workers`;
+  }
+
+  /** Sorted set: worker id → until when it counts as live (its heartbeats move it on). */
+  liveWorkers(): string {
+    return `${this.prefix}:workers-live`;
+  }
+
+  /** Hash: build id → when a worker of it was first seen (ms). */
+  builds(): string {
+    return `${this.prefix}:builds`;
+  }
+
   /** Hash: workflow type → the task queue its workers registered it on (a start by type name runs there). */
   workflowTaskQueues(): string {
     return `${this.prefix}:workflow-task-queues`;

@@ -65,6 +65,8 @@ const READ: { [K in MetaProperty]-?: FieldSpec<WorkflowMeta[K]> } = {
   flow: json<RecordedWorkflowFlow>('flow'),
   /** Set ('1') while the run waits for its concurrency slot: to writers, as if a task held the lease. */
   flowWait: flag('flowWait'),
+  /** The build of the worker that took the last workflow-task lease (module option `buildId`). */
+  taskBuild: optionalText('build'),
   /** A debounced run's start time (ms), until its first task begins: to writers, as if a task held the lease till then. */
   startAt: optionalNumber('startAt'),
 };

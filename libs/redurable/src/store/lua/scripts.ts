@@ -86,6 +86,8 @@ interface Common {
   workflowId: string;
   /** `<prefix>:{<tag>}:idx:` of the workflow's shard. */
   idx: string;
+  /** The caller's build (module option `buildId`): a workflow-task lease it takes records it. */
+  build?: string;
 }
 /** How a task closes its run (see CloseSpec). */
 interface CloseArgs {

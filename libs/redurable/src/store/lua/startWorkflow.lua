@@ -140,6 +140,7 @@ if O.leaseTtl and not signal then
   -- die before its commit, the lease expires and the recovery sweep enqueues a task.
   local leased = tonumber(fence) + 1
   redis.call('HSET', meta, M.fence, leased, M.lease, leased, M.leaseExp, now + O.leaseTtl, M.dirty, 0)
+  if O.build then redis.call('HSET', meta, M.taskBuild, O.build) end
   setLeaseMemo(meta, O.requestId, {R.ACQUIRED, leased})
   return {R.OK, O.runId, leased, firstId}
 end

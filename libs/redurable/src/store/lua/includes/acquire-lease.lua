@@ -12,6 +12,8 @@ local function acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLast
   redis.call('HSET', metaKey, M.lease, fence, M.leaseExp, now + ttl, M.dirty, 0)
   -- A debounced run's first task begins: later debounced starts no longer replace its input.
   redis.call('HDEL', metaKey, M.startAt, M.startBy)
+  -- The build of the worker that runs this task (describe().lastTaskBuild); none recorded: unknown.
+  if O.build then redis.call('HSET', metaKey, M.taskBuild, O.build) else redis.call('HDEL', metaKey, M.taskBuild) end
   checkSoon(metaKey, now)
   if cacheFence and cacheFence + 1 == fence and cacheLastId and cacheLastId ~= '' then
     return {R.ACQUIRED, fence, 0, redis.call('XRANGE', historyKey, '(' .. cacheLastId, '+')}

@@ -1,0 +1,65 @@
+import type { KeyNames } from './keys.js';
+import type { RedisClient } from './redis-client.js';
+
+/** A worker process as it registers itself. */
+export interface WorkerRecord {
+  id: string;
+  /** Its module option `buildId`, if set. */
+  build?: string;
+  host: string;
+  pid: number;
+  taskQueues: string[];
+  /** When it started (ms). */
+  since: number;
+}
+
+/** A worker record left this long after its last heartbeat is dropped. */
+const FORGET_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * The worker processes of a prefix and the builds they run: each worker beats while it runs
+ * (its record, and until when it counts as live) and leaves when it stops; a SIGKILLed one stops
+ * counting once its last beat runs out. Read by `redurable build list`.
+ */
+export class WorkerRegistry {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+  ) {}
+
+  /** Records `worker` as live for `ttlMs` more; a build seen for the first time is remembered with the time. */
+  async beat(worker: WorkerRecord, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    await Promise.all([
+      this.redis.hset(this.keys.workers(), worker.id, JSON.stringify(worker)),
+      this.redis.zadd(this.keys.liveWorkers(), now + ttlMs, worker.id),
+      worker.build !== undefined && this.redis.hsetnx(this.keys.builds(), worker.build, String(worker.since)),
+    ]);
+    // Records of workers long gone leave (a crashed one never said goodbye).
+    const gone = await this.redis.zrangebyscore(this.keys.liveWorkers(), '-inf', String(now - FORGET_AFTER_MS));
+    if (gone.length > 0) await this.forget(gone);
+  }
+
+  /** A worker that stops says so at once. */
+  async leave(id: string): Promise<void> {
+    await this.forget([id]);
+  }
+
+  /** The workers live now. */
+  async live(): Promise<WorkerRecord[]> {
+    const ids = await this.redis.zrangebyscore(this.keys.liveWorkers(), String(Date.now()), '+inf');
+    if (ids.length === 0) return [];
+    const records = await this.redis.hmget(this.keys.workers(), ...ids);
+    return records.flatMap((r) => (r ? [JSON.parse(r) as WorkerRecord] : []));
+  }
+
+  /** Every build a worker ever registered, with when it was first seen (ms). */
+  async builds(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.keys.builds());
+    return Object.fromEntries(Object.entries(raw).map(([build, at]) => [build, Number(at)]));
+  }
+
+  private async forget(ids: string[]): Promise<void> {
+    await Promise.all([this.redis.hdel(this.keys.workers(), ...ids), this.redis.zrem(this.keys.liveWorkers(), ...ids)]);
+  }
+}
