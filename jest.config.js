@@ -23,7 +23,8 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   testTimeout: 60000,
-  maxWorkers: 2,
+  // Three: most tests wait on leases, sweeps and child processes rather than compute.
+  maxWorkers: 3,
   projects: [
     {
       ...common,

@@ -227,7 +227,12 @@ describe('a process killed at each crash point between two Redis writes', () => 
       const second = worker({ CACHE_SIZE: cacheSize, ...env });
       expect(await client.client.getHandle<number>(id).result()).toBe(10);
       await expectExactlyOnce(id, 4);
-      expect((await counters('runs', id, 4)).reduce((a, b) => a + b, 0)).toBe(runs);
+      const ran = (await counters('runs', id, 4)).reduce((a, b) => a + b, 0);
+      // At its claim renewal, the survivor's own 700 ms attempt under a 1 s claim may outlive the
+      // claim when the machine is loaded (a renewal late by over 2/3 of it), and the sweep runs it
+      // again: activities run at least once; their outcomes (checked above) once.
+      if (point === 'eager.before-renew') expect([runs, runs + 1]).toContain(ran);
+      else expect(ran).toBe(runs);
       await stop(second);
     },
     40_000,
