@@ -20,7 +20,8 @@ function run(command: string, args: string[]): Promise<string> {
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
     child.once('error', reject);
-    child.once('exit', (code) =>
+    // 'close', not 'exit': a process may exit before its output has been read to the end.
+    child.once('close', (code) =>
       code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${out}`)),
     );
   });
