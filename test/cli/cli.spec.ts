@@ -119,7 +119,7 @@ describe('redurable workflow', () => {
     });
     let followed = '';
     follower.stdout.on('data', (d: Buffer) => (followed += d));
-    const ended = new Promise<number | null>((r) => follower.once('exit', (code) => r(code)));
+    const ended = new Promise<number | null>((r) => follower.once('close', (code) => r(code)));
     await until('the follower to print the first event', () => followed.includes('WorkflowExecutionStarted'));
 
     const signal = await redurable(['workflow', 'signal', 'cli-waiting', 'arrive', '"ada"', ...flags]);

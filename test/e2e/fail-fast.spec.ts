@@ -259,7 +259,7 @@ describe('shutdown', () => {
     let out = '';
     app.stdout!.on('data', (d) => (out += d));
     app.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => app.once('close', (code) => resolve(code)));
     try {
       await until('the activity to run', () => out.includes('activity running'), 20_000);
       await redis.stop('SIGKILL');

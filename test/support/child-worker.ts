@@ -20,7 +20,8 @@ export function spawnWorker(env: Record<string, string>, name = 'crash-worker'):
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    // 'close': after the process exited and its output was read to the end.
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return { process: child, exited, output: () => out };
 }
