@@ -139,10 +139,17 @@ export async function createTestApp(
   };
 }
 
-/** Every key under a prefix (to prove that a rejected call wrote nothing). */
+/** A BullMQ queue's own bookkeeping, which its workers write lazily, some time after the app booted. */
+const QUEUE_BOOKKEEPING = /^[^:]+:\{[^}]*\}:(meta|stalled-check)$/;
+
+/**
+ * Every key under a prefix (to prove that a rejected call wrote nothing), but BullMQ queues'
+ * bookkeeping (`<prefix>:{queue}:meta`, `stalled-check`), which may appear at any time after boot.
+ */
 export async function keysUnder(redis: Redis | Cluster, prefix: string): Promise<string[]> {
   const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  return (await Promise.all(servers.map((s) => s.keys(`${prefix}:*`)))).flat().sort();
+  const keys = (await Promise.all(servers.map((s) => s.keys(`${prefix}:*`)))).flat();
+  return keys.filter((k) => !QUEUE_BOOKKEEPING.test(k)).sort();
 }
 
 /** The names of the keys the library writes under a prefix (default shard count), to inspect or damage them. */
