@@ -53,36 +53,29 @@ ${EXIT.notFound} no such workflow or schedule, or no Redurable data under the pr
 running (or the activity no longer waits); ${EXIT.redisUnavailable} Redis unreachable; ${EXIT.workflowFailed} \`workflow result\` of a workflow that did not
 complete; ${EXIT.alreadyExists} the workflow or schedule id is taken; ${EXIT.noWorker} no worker answered a query or update within --timeout.`,
   );
-const workflow = program
-  .command('workflow')
-  .description(
-    'start, list, count, describe, show, result, signal, query, update, cancel, terminate, reset or export workflows',
-  )
-  .exitOverride();
-addWorkflowCommands(workflow);
-addWorkflowStartCommand(workflow);
-addWorkflowExportCommand(workflow);
-addWorkflowMessageCommands(workflow);
-for (const sub of workflow.commands) sub.exitOverride();
-const schedule = program
-  .command('schedule')
-  .description('create, update, list, describe, pause, unpause, trigger, backfill or delete schedules')
-  .exitOverride();
-addScheduleCommands(schedule);
-addScheduleFileCommands(schedule);
-for (const sub of schedule.commands) sub.exitOverride();
-const activity = program
-  .command('activity')
-  .description('complete or fail an activity that completes asynchronously (completeAsync)')
-  .exitOverride();
-addActivityCommands(activity);
-for (const sub of activity.commands) sub.exitOverride();
-const build = program
-  .command('build')
-  .description('list the builds of the workers (module option buildId)')
-  .exitOverride();
-addBuildCommands(build);
-for (const sub of build.commands) sub.exitOverride();
+/** A command group: its subcommands, added by `adders`, exit through the handler below like the group. */
+function group(name: string, description: string, ...adders: ((group: Command) => void)[]): void {
+  const command = program.command(name).description(description).exitOverride();
+  for (const add of adders) add(command);
+  for (const sub of command.commands) sub.exitOverride();
+}
+
+group(
+  'workflow',
+  'start, list, count, describe, show, result, signal, query, update, cancel, terminate, reset or export workflows',
+  addWorkflowCommands,
+  addWorkflowStartCommand,
+  addWorkflowExportCommand,
+  addWorkflowMessageCommands,
+);
+group(
+  'schedule',
+  'create, update, list, describe, pause, unpause, trigger, backfill or delete schedules',
+  addScheduleCommands,
+  addScheduleFileCommands,
+);
+group('activity', 'complete or fail an activity that completes asynchronously (completeAsync)', addActivityCommands);
+group('build', 'list the builds of the workers (module option buildId)', addBuildCommands);
 
 try {
   await program.parseAsync(process.argv);
