@@ -28,6 +28,7 @@ export type { IdReusePolicy, IdConflictPolicy, WorkflowStatus } from './core/wor
 export type { ParentClosePolicy, HistoryEvent, EventType } from './core/events.js';
 export { timelineOf, type TimelineSpan, type SpanKind } from './core/timeline.js';
 export { WorkflowHandle } from './client/workflow-handle.js';
+export type { BuildUpdate } from './client/workflow-build.js';
 export type { ResetOptions } from './client/workflow-reset.js';
 export type { WorkflowTimeoutOptions } from './core/workflow-timeouts.js';
 export { WorkflowUpdateHandle } from './client/workflow-updates.js';

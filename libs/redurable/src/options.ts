@@ -2,6 +2,7 @@ import type { ReplayGateSettings } from './client/replay-check.js';
 import type { Logger } from './core/ports/index.js';
 import { plainToInstance } from 'class-transformer';
 import {
+  IsIn,
   IsBoolean,
   IsInt,
   IsObject,
@@ -16,7 +17,7 @@ import {
   type ValidationError,
 } from 'class-validator';
 import { toMs, type Duration } from './core/duration.js';
-import type { ActivityCallOptions } from './core/definitions/metadata.js';
+import type { ActivityCallOptions, WorkflowVersioning } from './core/definitions/metadata.js';
 import { InvalidOptionsError } from './core/errors/library.errors.js';
 import { payloadClassesProblem, type PayloadCodec } from './core/payload/data-converter.js';
 import type { Type } from './core/types.js';
@@ -55,6 +56,13 @@ export interface DurableModuleOptions {
    * @default none
    */
   buildId?: string;
+  /**
+   * Where the tasks of runs of workflow types that do not set `@Workflow({ versioning })` go:
+   * `'pinned'` (to the workers of the build that ran the run's first task; needs `buildId`) or
+   * `'auto-upgrade'` (to any worker).
+   * @default 'auto-upgrade'
+   */
+  defaultVersioning?: WorkflowVersioning;
   /** Task queues this process serves. @default every task queue of its registered workflows and activities */
   taskQueues?: string[];
   /**
@@ -145,6 +153,7 @@ export interface ResolvedDurableOptions {
   shutdownTimeoutMs: number;
   prefix: string;
   buildId?: string;
+  defaultVersioning?: WorkflowVersioning;
   taskQueues?: string[];
   /** Undefined: what the prefix recorded (16 on a fresh one). */
   shards?: number;
@@ -210,6 +219,9 @@ class DurableOptionsSchema {
   @IsString()
   @Matches(/^[\w.-]{1,64}$/, { message: 'buildId may only hold letters, digits, _, . and -, at most 64 (got $value)' })
   buildId?: string;
+  @IsOptional()
+  @IsIn(['pinned', 'auto-upgrade'], { message: "defaultVersioning must be 'pinned' or 'auto-upgrade' (got $value)" })
+  defaultVersioning?: WorkflowVersioning;
   @IsOptional()
   @IsObject()
   @ValidateBy({
@@ -328,6 +340,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
     prefix: options.prefix ?? 'redurable',
     buildId: options.buildId,
+    defaultVersioning: options.defaultVersioning,
     taskQueues: options.taskQueues,
     shards: options.shards,
     partitions: { ...(options.partitions ?? {}) },

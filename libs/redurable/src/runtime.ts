@@ -2,6 +2,7 @@ import { DurableRegistry } from './core/definitions/registry.js';
 import { within } from './core/within.js';
 import { InvalidOptionsError, KeyLayoutMismatchError } from './core/errors/library.errors.js';
 import type { DurableHealth } from './core/health-report.js';
+import { processHealth } from './engine/process-health.js';
 import { DataConverter } from './core/payload/data-converter.js';
 import { consoleLogger, silentLogger, withContext, type Clock, type Logger } from './core/ports/index.js';
 import type { ClientParts } from './client/client-parts.js';
@@ -11,6 +12,7 @@ import { assembleClient } from './client/client-assembly.js';
 import { recoverSchedules, ScheduleSweep } from './client/schedules/schedule-recovery.js';
 import type { WorkflowClient } from './client/workflow-client.js';
 import { replayGate } from './client/replay-check.js';
+import { refuseUnbuiltPins } from './core/definitions/versioning.js';
 import { WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
 import { ActivityLimits } from './engine/activity-limits.js';
@@ -38,6 +40,7 @@ import { WorkflowWrites } from './queues/workflow-writes.js';
 import { WorkflowSlots } from './queues/workflow-slots.js';
 import { RedisCatalogStore } from './store/catalog-store.js';
 import { RedisClaimStore } from './store/claim-store.js';
+import { RedisBuildPins } from './store/build-pins.js';
 import { RedisFlowStore } from './store/flow-store.js';
 import { TaskTokens } from './core/task-token.js';
 import { ClosedWatcher } from './store/closed-watcher.js';
@@ -121,7 +124,12 @@ export class DurableRuntime {
   constructor(readonly options: ResolvedDurableOptions) {
     const clock = this.workflowClock;
     const { leaseTtlMs, retentionMs } = options;
-    const settings = { leaseTtlMs, retentionMs, buildId: options.buildId };
+    const settings = {
+      leaseTtlMs,
+      retentionMs,
+      buildId: options.buildId,
+      defaultVersioning: options.defaultVersioning,
+    };
     const logger = (this.logger =
       options.logger === false ? silentLogger : options.logger ? withContext(options.logger) : consoleLogger);
     const metrics = this.metrics;
@@ -241,6 +249,7 @@ export class DurableRuntime {
       messages,
       flow,
       slots: wfSlots,
+      builds: new RedisBuildPins(redis, this.keys),
     };
     this.answers = new WorkerMessageAnswers({ ...parts, cached: (id, run, fn) => runner.withIdleCached(id, run, fn) });
     const { scheduleStore, scheduleWakeups } = this;
@@ -285,38 +294,8 @@ export class DurableRuntime {
    * intervals.
    */
   async health(): Promise<DurableHealth> {
-    const problems: string[] = [];
-    const began = Date.now();
-    const pingMs = Math.min(this.options.connectTimeoutMs, 2000);
-    const redis: DurableHealth['redis'] = await Promise.race([
-      this.redis.ping().then(() => ({ reachable: true, latencyMs: Date.now() - began })),
-      new Promise<DurableHealth['redis']>((resolve) =>
-        setTimeout(() => resolve({ reachable: false, error: `no answer to PING within ${pingMs} ms` }), pingMs).unref(),
-      ),
-    ]).catch((err: Error) => ({ reachable: false, error: err.message }));
-    if (!redis.reachable) problems.push(`Redis at ${this.link.endpoint} is unreachable: ${redis.error}`);
-    const enabled = this.host !== undefined;
-    const workers = { enabled, ...(this.host?.status() ?? { running: 0, total: 0 }) };
-    if (enabled && workers.running < workers.total)
-      problems.push(`${workers.total - workers.running} of ${workers.total} workers are not running`);
-    const last = this.sweep?.lastPassAt;
-    const lagging =
-      this.sweep !== undefined && (last === undefined || Date.now() - last > 3 * this.options.sweepIntervalMs + 1000);
-    if (lagging)
-      problems.push(
-        `the recovery sweep has not completed a pass since ${last ? new Date(last).toISOString() : 'the worker started'}`,
-      );
-    return {
-      healthy: problems.length === 0,
-      problems,
-      redis,
-      workers,
-      sweep: {
-        enabled: this.sweep !== undefined,
-        lastPassAt: last ? new Date(last).toISOString() : undefined,
-        lagging,
-      },
-    };
+    const { redis, link, host, sweep, options } = this;
+    return processHealth({ redis, link, host, sweep, settings: options });
   }
 
   /** Task queues this process serves. */
@@ -367,6 +346,7 @@ export class DurableRuntime {
     if (!this.options.worker || this.host) return;
     const { options, registry, logger } = this;
     const taskQueues = this.servedTaskQueues();
+    refuseUnbuiltPins([...registry.workflows.values()], taskQueues, options);
     // Workers sign task tokens as their activities ask (synchronously): the secret is read first.
     // A client-only process reads it at its first `client.activity` call.
     await this.tokens.ready();
@@ -404,11 +384,16 @@ export class DurableRuntime {
       taskQueues,
     );
     await this.host.start();
-    this.heartbeat = new WorkerHeartbeat(new WorkerRegistry(this.redis, this.keys), logger, {
-      id: workerIdentity(),
-      build: options.buildId,
-      taskQueues,
-    });
+    const host = this.host;
+    this.heartbeat = new WorkerHeartbeat(
+      new WorkerRegistry(this.redis, this.keys),
+      logger,
+      { id: workerIdentity(), build: options.buildId, taskQueues },
+      async (superseded) => {
+        this.served.superseded = superseded;
+        await host.supersede(superseded);
+      },
+    );
     await this.heartbeat.start(options.sweepIntervalMs);
     this.messages.serve(
       taskQueues,

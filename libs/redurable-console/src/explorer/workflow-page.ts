@@ -123,6 +123,14 @@ export function workflowPage(paths: ExplorerPaths, heading: string, t: WorkflowT
     ]);
   if (d.buildId || d.lastTaskBuild)
     facts.push(['Build', `started by ${esc(d.buildId ?? '-')}, last task on ${esc(d.lastTaskBuild ?? '-')}`]);
+  if (d.pinnedBuild)
+    facts.push([
+      'Pinned to',
+      esc(d.pinnedBuild.build) +
+        (d.pinnedBuild.live || d.status !== 'running'
+          ? ''
+          : ' <strong>(no live worker of this build: its tasks wait for one; start one, or move the run with <code>redurable workflow update-build</code>)</strong>'),
+    ]);
   if (d.startsAt) facts.push(['Starts at', `${esc(time(d.startsAt))} (debounced: a later start may push it back)`]);
   if (d.priority !== undefined && d.priority !== 5) facts.push(['Priority', String(d.priority)]);
   if (d.executionDeadline) facts.push(['Execution timeout at', esc(time(d.executionDeadline))]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { WorkflowClient } from '../client/workflow-client.js';
 import { WorkerRegistry, type WorkerRecord } from '../store/worker-registry.js';
-import { json, out, withSession } from './workflow-commands.js';
+import { json, out, withSession, type GlobalFlags } from './workflow-commands.js';
 
 /** Running workflows read at most (newest first), to count them per build. */
 const MAX_RUNNING = 10_000;
@@ -10,9 +10,12 @@ const MAX_RUNNING = 10_000;
 interface BuildRow {
   build: string;
   firstSeen?: Date;
-  liveWorkers: { id: string; host: string; pid: number; taskQueues: string[] }[];
-  /** Running workflows whose last workflow task ran on this build, by type. */
+  /** Its live workers; `superseded`: the task queues where a newer build takes the new runs. */
+  liveWorkers: { id: string; host: string; pid: number; taskQueues: string[]; superseded: string[] }[];
+  /** Running workflows pinned to this build, or (not pinned) whose last workflow task ran on it, by type. */
   running: Record<string, number>;
+  /** A live worker of it takes new runs (on some task queue no newer build serves). */
+  takesNewRuns: boolean;
   /** No live worker and no running workflow. */
   drained: boolean;
 }
@@ -22,7 +25,8 @@ const NONE = '(none)';
 
 /**
  * `redurable build list [--json]`: each build with its live workers and its running workflows
- * per type (by the build that ran their last task), `drained` once it has neither.
+ * per type (pinned runs by their build, others by the build that ran their last task),
+ * `drained` once it has neither.
  */
 export function addBuildCommands(build: Command): void {
   build
@@ -50,9 +54,10 @@ async function runningByBuild(client: WorkflowClient): Promise<Map<string, Recor
   do {
     const page = await client.list({ status: 'running', limit: 1000, cursor });
     for (const w of page.workflows) {
-      const counts = byBuild.get(w.lastTaskBuild ?? NONE) ?? {};
+      const build = w.pinnedBuild ?? w.lastTaskBuild ?? NONE;
+      const counts = byBuild.get(build) ?? {};
       counts[w.workflowType] = (counts[w.workflowType] ?? 0) + 1;
-      byBuild.set(w.lastTaskBuild ?? NONE, counts);
+      byBuild.set(build, counts);
     }
     read += page.workflows.length;
     cursor = page.nextCursor;
@@ -70,13 +75,14 @@ function buildRows(
     .map((build) => {
       const liveWorkers = workers
         .filter((w) => (w.build ?? NONE) === build)
-        .map(({ id, host, pid, taskQueues }) => ({ id, host, pid, taskQueues }));
+        .map(({ id, host, pid, taskQueues, superseded = [] }) => ({ id, host, pid, taskQueues, superseded }));
       const runs = running.get(build) ?? {};
       return {
         build,
         ...(seen[build] !== undefined ? { firstSeen: new Date(seen[build]) } : {}),
         liveWorkers,
         running: runs,
+        takesNewRuns: liveWorkers.some((w) => w.taskQueues.some((q) => !w.superseded.includes(q))),
         drained: liveWorkers.length === 0 && Object.keys(runs).length === 0,
       };
     })
@@ -88,8 +94,32 @@ function buildTable(rows: BuildRow[]): string {
     const runs = Object.entries(r.running)
       .map(([type, n]) => `${type} ${n}`)
       .join(', ');
-    const state = r.drained ? 'drained' : `${r.liveWorkers.length} live worker(s)`;
-    return `${r.build.padEnd(24)} ${(r.firstSeen?.toISOString() ?? '-').padEnd(24)} ${state.padEnd(18)} ${runs || '-'}`;
+    const state = r.drained
+      ? 'drained'
+      : `${r.liveWorkers.length} live worker(s)${r.liveWorkers.length > 0 && !r.takesNewRuns ? ', draining' : ''}`;
+    return `${r.build.padEnd(24)} ${(r.firstSeen?.toISOString() ?? '-').padEnd(24)} ${state.padEnd(30)} ${runs || '-'}`;
   });
-  return [`${'BUILD'.padEnd(24)} ${'FIRST SEEN'.padEnd(24)} ${'STATE'.padEnd(18)} RUNNING`, ...lines].join('\n');
+  return [`${'BUILD'.padEnd(24)} ${'FIRST SEEN'.padEnd(24)} ${'STATE'.padEnd(30)} RUNNING`, ...lines].join('\n');
+}
+
+/** `redurable workflow update-build <id> --to <build>`: moves a pinned run to another build. */
+export function addWorkflowUpdateBuildCommand(workflow: Command): void {
+  workflow
+    .command('update-build')
+    .argument('<workflowId>')
+    .description(
+      "moves a pinned workflow to another build, whose workers run its next tasks (when you know that build's code replays it)",
+    )
+    .requiredOption('--to <build>', 'the build (module option buildId) to move it to')
+    .action(
+      withSession(async ({ client }, flags, workflowId: string) => {
+        const moved = await client.getHandle(workflowId).updateBuild((flags as GlobalFlags & { to: string }).to);
+        if (flags.json) json({ workflowId, ...moved });
+        else
+          out(
+            `Workflow '${workflowId}' moved from build ${moved.from} to ${moved.to}` +
+              (moved.live ? '' : `; no worker of build ${moved.to} is live: its tasks wait for one`),
+          );
+      }),
+    );
 }

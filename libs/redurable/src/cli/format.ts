@@ -70,6 +70,14 @@ export function describeText(d: WorkflowDescription, converter: DataConverter): 
     ...(d.buildId || d.lastTaskBuild
       ? [`Build      started by ${d.buildId ?? '-'}, last task on ${d.lastTaskBuild ?? '-'}`]
       : []),
+    ...(d.pinnedBuild
+      ? [
+          `Pinned to  ${d.pinnedBuild.build}` +
+            (d.pinnedBuild.live || d.status !== 'running'
+              ? ''
+              : ' (no live worker of this build: its tasks wait for one; start one, or move the run with update-build)'),
+        ]
+      : []),
     ...(d.priority !== undefined && d.priority !== 5 ? [`Priority   ${d.priority}`] : []),
     `Started    ${time(d.startTime)}`,
     `Closed     ${time(d.closeTime)}`,

@@ -15,7 +15,7 @@ import { addScheduleFileCommands } from './schedule-file-commands.js';
 import { addWorkflowStartCommand } from './workflow-start-command.js';
 import { addWorkflowExportCommand } from './workflow-export-command.js';
 import { addActivityCommands } from './activity-commands.js';
-import { addBuildCommands } from './build-commands.js';
+import { addBuildCommands, addWorkflowUpdateBuildCommand } from './build-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -62,11 +62,12 @@ function group(name: string, description: string, ...adders: ((group: Command) =
 
 group(
   'workflow',
-  'start, list, count, describe, show, result, signal, query, update, cancel, terminate, reset or export workflows',
+  'start, list, count, describe, show, result, signal, query, update, cancel, terminate, reset, export or update-build workflows',
   addWorkflowCommands,
   addWorkflowStartCommand,
   addWorkflowExportCommand,
   addWorkflowMessageCommands,
+  addWorkflowUpdateBuildCommand,
 );
 group(
   'schedule',

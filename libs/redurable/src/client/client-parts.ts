@@ -3,6 +3,7 @@ import type { DataConverter } from '../core/payload/data-converter.js';
 import type { TaskTokens } from '../core/task-token.js';
 import type {
   ActivityClaims,
+  BuildPins,
   Clock,
   DurableMetrics,
   FirstTasks,
@@ -61,4 +62,6 @@ export interface ClientParts {
   flow: FlowControl;
   /** Workflow concurrency slots: a start over the limit waits, a close frees its slot. */
   slots: WorkflowSlots;
+  /** Pinned runs' builds: `describe().pinnedBuild`, `handle.updateBuild()`. */
+  builds: BuildPins;
 }

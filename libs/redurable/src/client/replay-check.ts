@@ -28,7 +28,7 @@ const MAX_PAGES = 5;
 /**
  * Replays, with this process's code, the histories of up to `perType` of the most recently
  * started running workflows of each of `types` on the served `taskQueues` that a committed task
- * has run (nothing is written; no activity runs). Each is replayed only up to the last event a
+ * has run and that are not pinned to a build (nothing is written; no activity runs). Each is replayed only up to the last event a
  * committed task ran the code on: what a worker would do again, never ahead of its task (events
  * after it, such as a signal no task has taken yet, would run code that has not run). Returns
  * the NonDeterminismError of each that does not replay. A history that cannot be read or decoded
@@ -50,8 +50,9 @@ export async function checkReplays(
       const listed = await link.call(`list running '${definition.name}' workflows`, () =>
         listWorkflows(parts, { type: definition.name, status: 'running', limit: perType, cursor }),
       );
-      for (const { workflowId, runId, taskQueue } of listed.workflows) {
-        if (checked >= perType || !taskQueues.includes(taskQueue)) continue;
+      for (const { workflowId, runId, taskQueue, pinnedBuild } of listed.workflows) {
+        // A pinned run's tasks go only to its own build's workers, who ran it: nothing to check.
+        if (checked >= perType || !taskQueues.includes(taskQueue) || pinnedBuild !== undefined) continue;
         const what = `workflow ${workflowId} (run ${runId}, type '${definition.name}')`;
         try {
           const [seen, entries] = await link.call(`read ${what}`, () =>

@@ -16,7 +16,10 @@ import type { CompensationRecord, PendingActivity, PendingTimer, WorkflowDescrip
 import type { ClientParts } from './client-parts.js';
 
 /** The parts a description reads. */
-export type DescriberParts = Pick<ClientParts, 'histories' | 'queues' | 'claims' | 'converter' | 'registry' | 'flow'>;
+export type DescriberParts = Pick<
+  ClientParts,
+  'histories' | 'queues' | 'claims' | 'converter' | 'registry' | 'flow' | 'builds'
+>;
 
 /** What `handle.describe()` reads: the run's meta (or, for an earlier run, what its history says) and its jobs. */
 export class WorkflowDescriber {
@@ -61,6 +64,11 @@ export class WorkflowDescriber {
     }
     if (meta.status === 'running' && meta.startAt !== undefined) description.startsAt = new Date(meta.startAt);
     if (meta.taskBuild !== undefined) description.lastTaskBuild = meta.taskBuild;
+    if (meta.pinnedBuild !== undefined)
+      description.pinnedBuild = {
+        build: meta.pinnedBuild,
+        live: (await this.runtime.builds.liveBuilds()).has(meta.pinnedBuild),
+      };
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)
       description.executionDeadline = new Date(started.timeouts.executionDeadline);

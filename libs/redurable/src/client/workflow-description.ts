@@ -107,6 +107,12 @@ export interface WorkflowDescription {
   buildId?: string;
   /** The build of the worker that ran the run's last workflow task, when it set one. */
   lastTaskBuild?: string;
+  /**
+   * A pinned run's build (`@Workflow({ versioning: 'pinned' })`): only its workers run the
+   * run's tasks. `live` is false while no worker of that build runs: the run waits for one
+   * (start one, or move the run with `handle.updateBuild()`).
+   */
+  pinnedBuild?: { build: string; live: boolean };
   /** The run's priority, 1 (first) … 10 (last). */
   priority: number;
   /** What the saga undid (or tried to), in the order it was scheduled. */

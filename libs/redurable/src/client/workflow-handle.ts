@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../core/errors/library.errors.js';
 import type { HandlerArgs, HandlerName, HandlerResult, UntypedName } from './typed-handles.js';
 import { acceptUpdate, WorkflowUpdateHandle } from './workflow-updates.js';
 import { resetWorkflow, type ResetOptions } from './workflow-reset.js';
+import { updateBuild, type BuildUpdate } from './workflow-build.js';
 import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { UnknownSignalError } from '../core/errors/workflow-control.js';
 import { closeFailure } from '../core/close-failure.js';
@@ -35,6 +36,7 @@ export type HandleParts = Pick<
   | 'messages'
   | 'flow'
   | 'slots'
+  | 'builds'
 >;
 import { inSpan } from '../observability/tracing.js';
 import type { WorkflowDescription } from './workflow-description.js';
@@ -241,6 +243,22 @@ export class WorkflowHandle<R = unknown, W = unknown> {
       ),
     );
     return new WorkflowHandle<R, W>(this.runtime, this.workflowId, runId, this.workflowClass);
+  }
+
+  /**
+   * Moves this running workflow, pinned to a build (`@Workflow({ versioning: 'pinned' })`), to
+   * another build: its next tasks go to that build's workers. Use it when you know that build's
+   * code replays the run (say, the run's own build is gone for good). Refused, with nothing
+   * written, for a workflow not running (WorkflowNotRunningError) or not pinned
+   * (InvalidArgumentError). `live` says whether a worker of that build runs now.
+   *
+   * @example
+   * await client.getHandle('order-42').updateBuild('v2.3.1');
+   */
+  async updateBuild(build: string): Promise<BuildUpdate> {
+    return this.runtime.link.call(`update the build of workflow '${this.workflowId}'`, () =>
+      updateBuild(this.runtime, this.workflowId, build),
+    );
   }
 
   /** Stops the workflow at once, without running its code; recorded as `terminated`. */

@@ -69,6 +69,8 @@ export interface WorkflowSummary {
   searchAttributes: SearchAttributes;
   /** The build of the worker that ran its last workflow task, when that worker set `buildId`. */
   lastTaskBuild?: string;
+  /** The build a pinned run's tasks go to (`@Workflow({ versioning: 'pinned' })`), once its first task ran. */
+  pinnedBuild?: string;
 }
 
 export interface ListWorkflowsPage {
@@ -142,6 +144,7 @@ export async function listWorkflows(
         closeTime: meta.closedAt ? new Date(meta.closedAt) : undefined,
         searchAttributes: searchAttributeValues(meta.searchAttributes),
         ...(meta.taskBuild !== undefined ? { lastTaskBuild: meta.taskBuild } : {}),
+        ...(meta.pinnedBuild !== undefined ? { pinnedBuild: meta.pinnedBuild } : {}),
       });
       if (out.length === limit) return { workflows: out, nextCursor: encodeCursor(cursor) };
     }

@@ -7,6 +7,8 @@ export type CrashPoint =
   | 'start.after-script'
   | 'debounce.after-script'
   | 'task.after-commit'
+  /** A worker of another build found the run pinned, and has not yet handed its task to the run's build. */
+  | 'task.before-forward'
   | 'task.after-dispatch'
   | 'activity.after-run'
   | 'eager.after-run'

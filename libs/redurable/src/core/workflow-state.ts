@@ -62,6 +62,8 @@ export interface WorkflowMeta {
   flowWait: boolean;
   /** The build of the worker that took the last workflow-task lease, when it set `buildId`. */
   taskBuild?: string;
+  /** The build a pinned run's tasks go to (`@Workflow({ versioning: 'pinned' })`): that of the worker that committed its first task, or set by `update-build`. */
+  pinnedBuild?: string;
   /** Set while a debounced run waits for its start (ms): no task runs it before then. */
   startAt?: number;
 }

@@ -24,7 +24,8 @@ export class EagerFirstTasks implements FirstTasks {
   constructor(private readonly deps: EagerFirstTasksDeps) {}
 
   serves(taskQueue: string): boolean {
-    return this.deps.served.has(taskQueue) && !this.deps.served.draining;
+    const { served } = this.deps;
+    return served.has(taskQueue) && !served.draining && !served.superseded.has(taskQueue);
   }
 
   runFirstTask(workflowId: string, runId: string, taskQueue: string, lease?: Lease): boolean {

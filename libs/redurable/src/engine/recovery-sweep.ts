@@ -259,6 +259,7 @@ export class RecoverySweep {
       const why = leaseExpired ? 'its lease expired' : 'new events had no task';
       await dispatcher.enqueueTask(workflowId, runId, taskQueue, `sweep-${meta.historyLength}-${meta.leaseExp}`, {
         priority: meta.priority,
+        build: meta.pinnedBuild,
       });
       logger.log(`Recovery: enqueued a task for workflow ${workflowId} (run ${runId}): ${why}`);
       this.deps.metrics.sweepRepair(leaseExpired ? 'lease-expired' : 'events-without-task');
@@ -308,7 +309,7 @@ export class RecoverySweep {
           runId,
           taskQueue,
           `sweep-children-${meta.historyLength}-${meta.dispatchAt}`,
-          { replay: true, priority: meta.priority },
+          { replay: true, priority: meta.priority, build: meta.pinnedBuild },
         );
         logger.log(
           `Recovery: enqueued a replay of workflow ${workflowId} (run ${runId}): a child it scheduled may not have been started`,

@@ -6,6 +6,8 @@
 export class ServedQueues {
   private queues = new Set<string>();
   draining = false;
+  /** Task queues where a newer build's workers take new runs (see WorkerHeartbeat): no eager first task here. */
+  superseded = new Set<string>();
 
   /** The workers start (or, with an empty list, are gone). */
   set(taskQueues: Iterable<string>): void {

@@ -2,6 +2,8 @@ import { crashPoint } from '../core/crash-points.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../core/events.js';
 import type { Clock, CommitRequest, CommitResult, Lease, WorkflowTaskStore } from '../core/ports/index.js';
 import type { NewCommand, WorkflowActivation } from '../workflow/activation.js';
+import { versioningOf } from '../core/definitions/versioning.js';
+import type { WorkflowVersioning } from '../core/definitions/metadata.js';
 import { isLocal, jobCommands, schedulesChild, withScheduleTime, type LocalActivityRunner } from './commands.js';
 
 export type { LocalActivityRunner };
@@ -36,7 +38,12 @@ export interface TaskCommitsDeps {
   closer: RunCloser;
   /** Time given to local activities' outcomes and continued runs (what workflow code sees). */
   clock: Clock;
-  settings: { leaseTtlMs: number; retentionMs: number; buildId?: string };
+  settings: { leaseTtlMs: number; retentionMs: number; buildId?: string; defaultVersioning?: WorkflowVersioning };
+}
+
+/** Whether a commit of `activation`'s task pins its run to this process's build (a pinned type). */
+export function pinsRun(activation: WorkflowActivation, settings: { defaultVersioning?: WorkflowVersioning }): boolean {
+  return versioningOf(activation.definition, settings.defaultVersioning) === 'pinned';
 }
 
 /** How a workflow task records what its code did: a round's commands, local activities, the close. */
@@ -75,6 +82,7 @@ export class TaskCommits {
           leaseTtlMs: settings.leaseTtlMs,
           close: close.spec,
           retentionMs: settings.retentionMs,
+          pin: pinsRun(activation, settings),
         }),
       );
       await closer.closed(activation, close.spec, taskQueue, commands);
@@ -89,6 +97,7 @@ export class TaskCommits {
       lastId: activation.lastId,
       leaseTtlMs: settings.leaseTtlMs,
       clean,
+      pin: pinsRun(activation, settings),
     };
     let appendedLastId: string;
     let result: CommitResult;

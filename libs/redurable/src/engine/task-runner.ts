@@ -35,11 +35,20 @@ import {
 import { closeSpec, RunCloser } from './run-close.js';
 import type { StepDispatch, StepOwner } from './step-dispatch.js';
 import type { EagerActivities, EagerSink } from './eager-activities.js';
-import { HistoryMovedOn, TaskCommits, type LocalActivityRunner } from './task-commits.js';
+import { HistoryMovedOn, pinsRun, TaskCommits, type LocalActivityRunner } from './task-commits.js';
+import type { WorkflowVersioning } from '../core/definitions/metadata.js';
 import type { WorkflowCache } from './workflow-cache.js';
 import type { WorkflowSlots } from '../queues/workflow-slots.js';
 
 export type { OutcomeEvent };
+
+/** How a task job asks for its task. */
+export interface TaskOptions {
+  /** Rebuild the execution from history and re-dispatch everything outstanding. */
+  replay?: boolean;
+  /** Run it only if the run is pinned to this build (a task from the shared queue while a newer build serves it). */
+  pinnedOnly?: boolean;
+}
 
 export interface TaskRunnerDeps {
   store: WorkflowTaskStore;
@@ -70,6 +79,8 @@ export interface TaskRunnerDeps {
     taskRetry: TaskRetry;
     /** This process's build (recorded with a run it continues as new). */
     buildId?: string;
+    /** The versioning of types that set none (module option `defaultVersioning`). */
+    defaultVersioning?: WorkflowVersioning;
   };
 }
 
@@ -102,13 +113,7 @@ export class WorkflowTaskRunner {
    * A task releases the lease before dispatching its jobs, so another task of the same
    * workflow can start here meanwhile; it waits for the first to finish.
    */
-  run(
-    workflowId: string,
-    runId: string,
-    taskQueue: string,
-    held?: Lease,
-    opts: { replay?: boolean } = {},
-  ): Promise<void> {
+  run(workflowId: string, runId: string, taskQueue: string, held?: Lease, opts: TaskOptions = {}): Promise<void> {
     return this.exclusive(workflowId, () => this.runNow(workflowId, runId, taskQueue, held, opts));
   }
 
@@ -220,7 +225,7 @@ export class WorkflowTaskRunner {
   ): Promise<void> {
     if (res.kind === 'acquired') await this.runNow(workflowId, runId, taskQueue, res.lease, {});
     else if (res.kind === 'needs-task')
-      await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`, { priority });
+      await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, `c${seq}`, { priority, build: res.build });
   }
 
   /** The speculative step; false when the outcome still has to be recorded the normal way. */
@@ -266,6 +271,7 @@ export class WorkflowTaskRunner {
         dispatch: toDispatch.length > 0 && !closing,
         retentionMs: settings.retentionMs,
         claims: plan.claims,
+        pin: pinsRun(activation, settings),
       });
     } catch (err) {
       plan.cancel();
@@ -315,7 +321,7 @@ export class WorkflowTaskRunner {
     runId: string,
     taskQueue: string,
     held: Lease | undefined,
-    opts: { replay?: boolean },
+    opts: TaskOptions,
   ): Promise<void> {
     const { cache, store, settings } = this.deps;
     if (opts.replay) cache.evict(workflowId);
@@ -323,7 +329,13 @@ export class WorkflowTaskRunner {
     if (!lease) {
       let acquired: AcquireResult | undefined;
       await this.failIfCorrupt(workflowId, runId, taskQueue, async () => {
-        acquired = await store.acquire(workflowId, runId, settings.leaseTtlMs, this.cursor(workflowId, runId));
+        acquired = await store.acquire(
+          workflowId,
+          runId,
+          settings.leaseTtlMs,
+          this.cursor(workflowId, runId),
+          opts.pinnedOnly,
+        );
       });
       if (acquired?.kind === 'not-due') {
         // A debounced run's task that came early (this machine's clock is ahead of Redis'): again, then.
@@ -331,6 +343,24 @@ export class WorkflowTaskRunner {
           delay: acquired.inMs + 1,
           priority: acquired.priority,
         });
+        return;
+      }
+      if (acquired?.kind === 'wrong-build') {
+        // A pinned run of another build: its task goes to that build's queue; a run not pinned,
+        // taken while a newer build serves the task queue, back to the shared queue (a job id per
+        // fence state, so a task forwarded again while one waits there adds nothing).
+        crashPoint('task.before-forward');
+        const { build, fence, priority } = acquired;
+        await this.deps.dispatcher.enqueueTask(
+          workflowId,
+          runId,
+          taskQueue,
+          `${build ? 'pinned' : 'handback'}-${fence}`,
+          {
+            priority,
+            build: build || undefined,
+          },
+        );
         return;
       }
       if (acquired?.kind !== 'acquired') return;

@@ -1,20 +1,45 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../core/ports/index.js';
-import type { WorkerRegistry } from '../store/worker-registry.js';
+import type { WorkerRecord, WorkerRegistry } from '../store/worker-registry.js';
+
+/**
+ * The task queues a worker leaves to a newer build: those that a live worker of another build
+ * also serves, where that build came up after the worker's own (`seen`: when each build's first
+ * worker came up). Workers without a build never leave a queue, nor count as newer.
+ */
+export function supersededQueues(
+  self: Pick<WorkerRecord, 'build' | 'taskQueues'>,
+  live: Pick<WorkerRecord, 'build' | 'taskQueues'>[],
+  seen: Record<string, number>,
+): Set<string> {
+  const out = new Set<string>();
+  if (self.build === undefined) return out;
+  const own = seen[self.build] ?? 0;
+  for (const other of live) {
+    if (other.build === undefined || other.build === self.build || (seen[other.build] ?? 0) <= own) continue;
+    for (const q of other.taskQueues) if (self.taskQueues.includes(q)) out.add(q);
+  }
+  return out;
+}
 
 /**
  * Keeps this worker process registered while it runs (`redurable build list`): a beat at start
- * and every `intervalMs` (live for three intervals), a goodbye at close. A beat that fails is
- * logged and tried again at the next interval: the workers' work does not depend on it.
+ * and every `intervalMs` (live for three intervals), a goodbye at close. Each beat also reads
+ * the live workers and tells `supersede` which task queues a newer build now serves (this
+ * worker's shared workflow queues pause for those: see WorkerHost.supersede). A beat that fails
+ * is logged and tried again at the next interval.
  */
 export class WorkerHeartbeat {
   private timer?: NodeJS.Timeout;
-  private readonly record;
+  private readonly record: WorkerRecord;
+  /** The beat under way, awaited by stop() so that no beat re-registers the worker after its goodbye. */
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly logger: Logger,
     worker: { id: string; build?: string; taskQueues: string[] },
+    private readonly supersede: (taskQueues: Set<string>) => Promise<void> = async () => undefined,
   ) {
     this.record = {
       id: worker.id,
@@ -27,17 +52,38 @@ export class WorkerHeartbeat {
   }
 
   async start(intervalMs: number): Promise<void> {
-    await this.registry.beat(this.record, 3 * intervalMs);
+    await this.registry.beat(this.record, 3 * intervalMs, { arriving: true });
+    await this.decide(intervalMs);
     this.timer = setInterval(() => {
-      this.registry
+      this.beating = this.registry
         .beat(this.record, 3 * intervalMs)
+        .then(() => this.decide(intervalMs))
         .catch((err: Error) => this.logger.warn(`Worker registry: a heartbeat failed (${err.message}); next one soon`));
     }, intervalMs);
     this.timer.unref();
   }
 
+  /** Reads the live workers, leaves the task queues a newer build serves (and takes back the others), and records that. */
+  private async decide(intervalMs: number): Promise<void> {
+    if (this.record.build === undefined) return;
+    const [live, seen] = await Promise.all([this.registry.live(), this.registry.builds()]);
+    const superseded = supersededQueues(this.record, live, seen);
+    const before = this.record.superseded ?? [];
+    const after = [...superseded].sort();
+    if (after.join() === before.join()) return;
+    await this.supersede(superseded);
+    this.logger.log(
+      after.length > 0
+        ? `Build ${this.record.build}: a newer build serves task queue(s) ${after.join(', ')}; this worker now takes only the runs pinned to its build there`
+        : `Build ${this.record.build}: this worker takes new runs again`,
+    );
+    this.record.superseded = after;
+    await this.registry.beat(this.record, 3 * intervalMs);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.beating;
     await this.registry.leave(this.record.id).catch(() => undefined);
   }
 }

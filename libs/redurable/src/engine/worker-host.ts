@@ -3,7 +3,7 @@ import { installDeterminism } from '../workflow/determinism.js';
 import { Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../store/redis-client.js';
 import { BACKOFF_TYPE } from '../queues/dispatcher.js';
-import { activityQueueName, workflowQueueName } from '../store/keys.js';
+import { activityQueueName, buildQueueName, workflowQueueName } from '../store/keys.js';
 import type { Logger } from '../core/ports/index.js';
 import type { Clock } from '../core/ports/index.js';
 import type { ActivityJobs, CompletionSink } from './activity-jobs.js';
@@ -41,15 +41,31 @@ export interface WorkerHostDeps {
   /** Workflow time (timers never fire before it). */
   clock: Clock;
   cancelChannel: string;
-  settings: { prefix: string; concurrency: number; workflowConcurrency: number; lockDurationMs: number };
+  settings: {
+    prefix: string;
+    concurrency: number;
+    workflowConcurrency: number;
+    lockDurationMs: number;
+    /** This process's build: its workers also take the tasks of runs pinned to it, from the build's queue. */
+    buildId?: string;
+  };
 }
 
 /**
  * The BullMQ workers of one process: per served task queue, one worker for workflow tasks
- * and timers, one for activities. `close()` stops fetching and waits for running jobs.
+ * and timers, one for activities (per partition), and with a `buildId` one for the tasks of
+ * runs pinned to that build. `close()` stops fetching and waits for running jobs.
  */
 export class WorkerHost {
-  private readonly workers: Worker[] = [];
+  private workers: Worker[] = [];
+  /** The workers of each task queue's shared workflow queues, one per partition (none while a newer build takes them, see supersede). */
+  private readonly shared = new Map<string, Worker[]>();
+  /** Shared workflow queue workers closing because a newer build took their queue (awaited by close). */
+  private readonly retiring = new Set<Worker>();
+  /** Each served task queue's partition count. */
+  private readonly partitionCounts = new Map<string, number>();
+  /** Task queues a newer build serves (see supersede). */
+  private superseded = new Set<string>();
   private readonly shutdown = new AbortController();
   /**
    * Rejects at a forced shutdown: every job processor races it, so BullMQ's workers stop even
@@ -84,13 +100,45 @@ export class WorkerHost {
     return { running: this.workers.filter((w) => w.isRunning()).length, total: this.workers.length };
   }
 
+  /**
+   * Stops taking from the shared workflow queues of `taskQueues` (a newer build's workers serve
+   * them: new runs start there, and runs pinned here still come through this build's queue),
+   * and takes again from those of the other task queues. The workers of a queue left are closed
+   * (their running jobs finish; closing ends a blocking fetch at once, where pausing would still
+   * take the job it returns); a task one of them took just before runs only for a run pinned to
+   * this build (else it goes back to the queue, see TaskOptions.pinnedOnly).
+   */
+  async supersede(taskQueues: Set<string>): Promise<void> {
+    this.superseded = taskQueues;
+    for (const taskQueue of this.taskQueues) {
+      const running = this.shared.get(taskQueue) ?? [];
+      if (taskQueues.has(taskQueue) && running.length > 0) {
+        this.shared.set(taskQueue, []);
+        this.workers = this.workers.filter((w) => !running.includes(w));
+        for (const w of running) {
+          this.retiring.add(w);
+          void w
+            .close()
+            .catch((err: Error) => this.deps.logger.warn(`Worker of queue ${w.name} did not close: ${err.message}`))
+            .finally(() => this.retiring.delete(w));
+        }
+      } else if (!taskQueues.has(taskQueue) && running.length === 0) {
+        const partitions = this.partitionCounts.get(taskQueue) ?? 1;
+        for (let partition = 0; partition < partitions; partition++) this.startShared(taskQueue, partition);
+      }
+    }
+  }
+
   async start(): Promise<void> {
     this.releaseDeterminism = installDeterminism();
     const { activities } = this.deps;
     for (const taskQueue of this.taskQueues) {
       const partitions = await this.deps.partitions.of(taskQueue);
       this.deps.slots.serve(taskQueue, this.deps.settings.concurrency * partitions);
+      this.partitionCounts.set(taskQueue, partitions);
       for (let partition = 0; partition < partitions; partition++) this.startPartition(taskQueue, partition);
+      const build = this.deps.settings.buildId;
+      if (build) this.startWorker(this.workflowWorker(buildQueueName(taskQueue, build), taskQueue, false), true);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -104,23 +152,10 @@ export class WorkerHost {
 
   /** One workflow worker and one activity worker for a partition of a task queue (each BullMQ worker has its own blocking connection). */
   private startPartition(taskQueue: string, partition: number): void {
-    const { settings: options, activityJobs, logger } = this.deps;
+    const { settings: options, activityJobs } = this.deps;
     // Workers poll on their own connection so their commands never queue ahead of the history scripts.
     const redis = this.connection;
-    const workflowWorker = new Worker<WorkflowJobData>(
-      workflowQueueName(taskQueue, partition),
-      (job: Job<WorkflowJobData>) => this.untilForced(this.workflowJob(job, taskQueue)),
-      {
-        connection: redis,
-        prefix: options.prefix,
-        concurrency: options.workflowConcurrency,
-        autorun: false,
-        // A timer job or task interrupted by a crash comes back after the lock, like an activity.
-        lockDuration: options.lockDurationMs,
-        stalledInterval: options.lockDurationMs,
-        maxStalledCount: 1_000_000,
-      },
-    );
+    this.startShared(taskQueue, partition);
     const activityWorker = new Worker<ActivityJobData>(
       activityQueueName(taskQueue, partition),
       (job: Job<ActivityJobData>, token?: string) =>
@@ -140,18 +175,48 @@ export class WorkerHost {
         },
       },
     );
-    for (const w of [workflowWorker, activityWorker]) {
-      w.on('error', (err) => logger.error(`Worker of queue ${w.name}: ${err.message}`, err.stack));
-      w.on('failed', (job, err) => {
-        if (job && w === workflowWorker) logger.error(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
-      });
-      void w.run().catch((err: Error) => logger.error(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
-      this.workers.push(w);
-    }
+    this.startWorker(activityWorker, false);
+  }
+
+  /** The worker of a partition's shared workflow queue. */
+  private startShared(taskQueue: string, partition: number): void {
+    const worker = this.workflowWorker(workflowQueueName(taskQueue, partition), taskQueue, true);
+    this.shared.set(taskQueue, [...(this.shared.get(taskQueue) ?? []), worker]);
+    this.startWorker(worker, true);
+  }
+
+  /** A worker of a workflow queue (`shared`, or a build's) of `taskQueue`: timers, timeouts and tasks. */
+  private workflowWorker(queueName: string, taskQueue: string, shared: boolean): Worker<WorkflowJobData> {
+    const options = this.deps.settings;
+    return new Worker<WorkflowJobData>(
+      queueName,
+      (job: Job<WorkflowJobData>) => this.untilForced(this.workflowJob(job, taskQueue, shared)),
+      {
+        connection: this.connection,
+        prefix: options.prefix,
+        concurrency: options.workflowConcurrency,
+        autorun: false,
+        // A timer job or task interrupted by a crash comes back after the lock, like an activity.
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.lockDurationMs,
+        maxStalledCount: 1_000_000,
+      },
+    );
+  }
+
+  /** Runs a worker, logging its errors (and a workflow queue's failed jobs). */
+  private startWorker(w: Worker, workflowQueue: boolean): void {
+    const { logger } = this.deps;
+    w.on('error', (err) => logger.error(`Worker of queue ${w.name}: ${err.message}`, err.stack));
+    w.on('failed', (job, err) => {
+      if (job && workflowQueue) logger.error(`Workflow job ${job.id} failed: ${err.message}`, err.stack);
+    });
+    void w.run().catch((err: Error) => logger.error(`Worker of queue ${w.name} stopped: ${err.message}`, err.stack));
+    this.workers.push(w);
   }
 
   /** A job of the workflow queue: a timer firing, a workflow timeout, or a workflow task. */
-  private async workflowJob(job: Job<WorkflowJobData>, taskQueue: string): Promise<void> {
+  private async workflowJob(job: Job<WorkflowJobData>, taskQueue: string, shared: boolean): Promise<void> {
     const { workflowId, runId, seq, replay } = job.data;
     if (job.name === 'timer' && seq !== undefined) {
       // BullMQ promotes a delayed job by Redis' clock, rounded: it can come a millisecond or
@@ -169,7 +234,8 @@ export class WorkerHost {
         timeoutMs: job.data.timeoutMs ?? 0,
       });
     } else {
-      await this.deps.runner.run(workflowId, runId, taskQueue, undefined, { replay });
+      const pinnedOnly = shared && this.superseded.has(taskQueue);
+      await this.deps.runner.run(workflowId, runId, taskQueue, undefined, { replay, pinnedOnly });
     }
   }
 
@@ -188,7 +254,7 @@ export class WorkerHost {
 
   /** Stops fetching, waits for the running jobs and eager activities, then closes the connections. */
   async close(): Promise<void> {
-    await Promise.all([...this.workers.map((w) => w.close()), this.deps.eager.settled()]);
+    await Promise.all([...[...this.workers, ...this.retiring].map((w) => w.close()), this.deps.eager.settled()]);
     this.shutdown.abort();
     this.releaseDeterminism?.();
     await this.connection.quit().catch(() => this.connection.disconnect());
@@ -206,7 +272,8 @@ export class WorkerHost {
     this.connection.disconnect();
     this.subscriber.disconnect();
     // disconnect() drops BullMQ's own blocking connections too, which close(true) may not reach with Redis gone.
-    for (const w of this.workers) void w.disconnect().catch(() => undefined);
-    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+    const all = [...this.workers, ...this.retiring];
+    for (const w of all) void w.disconnect().catch(() => undefined);
+    await Promise.all(all.map((w) => w.close(true).catch(() => undefined)));
   }
 }

@@ -209,9 +209,9 @@ export class Dispatcher implements JobDispatcher {
     runId: string,
     taskQueue: string,
     tag: string,
-    { delay = 0, replay = false, priority }: TaskJobOptions = {},
+    { delay = 0, replay = false, priority, build }: TaskJobOptions = {},
   ): Promise<void> {
-    const queue = await this.queues.workflowFor(taskQueue, workflowId);
+    const queue = build ? this.queues.ofBuild(taskQueue, build) : await this.queues.workflowFor(taskQueue, workflowId);
     await queue.add('task', replay ? { workflowId, runId, replay } : { workflowId, runId }, {
       jobId: taskJobId(workflowId, runId, tag),
       delay,

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { TraceCarrier } from '../core/events.js';
 import type { JobPresence } from '../core/ports/index.js';
 import type { RedisClient } from '../store/redis-client.js';
-import { activityQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
+import { activityQueueName, buildQueueName, scheduleQueueName, workflowQueueName } from '../store/keys.js';
 import { partitionOf } from '../store/shards.js';
 import type { PartitionTable } from './partitions.js';
 import type { ActivityTaskScheduled, RecordedActivityOptions, WorkflowExecutionTimedOut } from '../core/events.js';
@@ -119,6 +119,11 @@ export class QueueSet {
 
   workflow(taskQueue: string, partition = 0): Queue<WorkflowJobData> {
     return this.get(workflowQueueName(taskQueue, partition)) as Queue<WorkflowJobData>;
+  }
+
+  /** The queue of the tasks of runs pinned to `build` on `taskQueue`. */
+  ofBuild(taskQueue: string, build: string): Queue<WorkflowJobData> {
+    return this.get(buildQueueName(taskQueue, build)) as Queue<WorkflowJobData>;
   }
 
   /** The queue whose job schedulers wake the schedules (see schedules/schedule-wakeups.ts). */

@@ -67,6 +67,7 @@ export class WorkflowWrites {
     if (res.kind === 'needs-task')
       await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag, {
         priority: target.priority,
+        build: (res as { build?: string }).build,
       });
     return res;
   }

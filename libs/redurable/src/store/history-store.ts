@@ -7,7 +7,6 @@ import type {
   CommitRequest,
   CommitResult,
   CacheCursor,
-  ClaimRequest,
   CompletionOptions,
   CompletionResult,
   ExternalOptions,
@@ -24,7 +23,7 @@ import type {
   TaskRetry,
   WorkflowTaskStore,
 } from '../core/ports/index.js';
-import { searchAttributesAfter } from '../core/search/search-attributes.js';
+import { claimArgs, upsertedMap } from './script-args.js';
 import { parseEntries, type RawEntry, type RunRef } from './entries.js';
 import { RedisHistoryReads } from './history-reads.js';
 import type { KeyNames } from './keys.js';
@@ -32,19 +31,6 @@ import type { LeaseReply, OutcomeReplyResult } from './lua/replies.js';
 import { defineScripts, type ScriptRunner } from './lua/runner.js';
 import { META_FIELDS as M } from './meta-schema.js';
 import type { RedisClient } from './redis-client.js';
-
-/** The search attributes JSON after the upserts among a commit's events, for its script (undefined: none among them). */
-function upsertedMap(events: NewEvent[]): string | undefined {
-  const map = searchAttributesAfter(events);
-  return map ? JSON.stringify(map) : undefined;
-}
-
-/** A commit's claims of eager activities, as its script takes them (see lua/includes/activity-claims.lua). */
-function claimArgs(claims: ClaimRequest | undefined) {
-  return claims && claims.seqs.length > 0
-    ? { claims: claims.seqs, claimOwner: claims.owner, claimTtl: claims.ttlMs }
-    : undefined;
-}
 
 /**
  * The per-workflow scripts, one atomic operation each (see lua/): starts, writes from outside a
@@ -317,6 +303,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestId: randomUUID(),
         sa: upsertedMap(args.events),
         ...claimArgs(args.claims),
+        pin: args.pin || undefined,
       },
       [JSON.stringify(args.outcome), ...args.events.map((e) => JSON.stringify(e))],
       { runId },
@@ -339,8 +326,14 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
     };
   }
 
-  /** Takes the task lease of the current run (or of `runId` when given). */
-  async acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult> {
+  /** Takes the task lease of the current run (or of `runId` when given); `pinnedOnly`: only if pinned to this build. */
+  async acquire(
+    workflowId: string,
+    runId: string,
+    leaseTtlMs: number,
+    cursor?: CacheCursor,
+    pinnedOnly?: boolean,
+  ): Promise<AcquireResult> {
     const res = await this.run(
       'acquireTask',
       { meta: this.keys.meta(workflowId), history: this.keys.history(workflowId, runId) },
@@ -351,6 +344,7 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         cacheFence: cursor?.fence,
         cacheLastId: cursor?.lastId || undefined,
         requestId: randomUUID(),
+        pinnedOnly,
       },
       [],
       { runId },
@@ -388,7 +382,8 @@ export class RedisHistoryStore extends RedisHistoryReads implements HistoryWrite
         requestId: randomUUID(),
         sa: upsertedMap(args.events),
         runId,
-        ...(args.claims ? claimArgs(args.claims) : {}),
+        ...claimArgs(args.claims),
+        pin: args.pin || undefined,
       },
       args.events.map((e) => JSON.stringify(e)),
       { runId, fence: args.fence },

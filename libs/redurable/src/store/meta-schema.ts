@@ -67,6 +67,8 @@ const READ: { [K in MetaProperty]-?: FieldSpec<WorkflowMeta[K]> } = {
   flowWait: flag('flowWait'),
   /** The build of the worker that took the last workflow-task lease (module option `buildId`). */
   taskBuild: optionalText('build'),
+  /** A pinned run's build: only its workers take the run's tasks (see lua/includes/build-pin.lua). */
+  pinnedBuild: optionalText('pin'),
   /** A debounced run's start time (ms), until its first task begins: to writers, as if a task held the lease till then. */
   startAt: optionalNumber('startAt'),
 };

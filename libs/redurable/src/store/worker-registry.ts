@@ -11,6 +11,8 @@ export interface WorkerRecord {
   taskQueues: string[];
   /** When it started (ms). */
   since: number;
+  /** Task queues where a newer build's workers take new runs: this one takes only the runs pinned to its build there. */
+  superseded?: string[];
 }
 
 /** A worker record left this long after its last heartbeat is dropped. */
@@ -27,13 +29,22 @@ export class WorkerRegistry {
     private readonly keys: KeyNames,
   ) {}
 
-  /** Records `worker` as live for `ttlMs` more; a build seen for the first time is remembered with the time. */
-  async beat(worker: WorkerRecord, ttlMs: number): Promise<void> {
+  /**
+   * Records `worker` as live for `ttlMs` more. A build is remembered with the time its first
+   * worker came up; a worker `arriving` (its first beat) while no worker of its build is live
+   * makes that now, so a build rolled out again (a rollback) counts as the newest.
+   */
+  async beat(worker: WorkerRecord, ttlMs: number, { arriving = false } = {}): Promise<void> {
     const now = Date.now();
+    const build = worker.build;
+    const comeback = build !== undefined && arriving && !(await this.live()).some((w) => w.build === build);
     await Promise.all([
       this.redis.hset(this.keys.workers(), worker.id, JSON.stringify(worker)),
       this.redis.zadd(this.keys.liveWorkers(), now + ttlMs, worker.id),
-      worker.build !== undefined && this.redis.hsetnx(this.keys.builds(), worker.build, String(worker.since)),
+      build !== undefined &&
+        (comeback
+          ? this.redis.hset(this.keys.builds(), build, String(worker.since))
+          : this.redis.hsetnx(this.keys.builds(), build, String(worker.since))),
     ]);
     // Records of workers long gone leave (a crashed one never said goodbye).
     const gone = await this.redis.zrangebyscore(this.keys.liveWorkers(), '-inf', String(now - FORGET_AFTER_MS));

@@ -3,6 +3,7 @@ export * from './activity.decorator.js';
 export { ActivityOptions, LocalActivityOptions } from './injection.decorator.js';
 export type {
   WorkflowOptions,
+  WorkflowVersioning,
   ActivityCallOptions,
   CompensatedBy,
   UpdateOptions,

@@ -40,7 +40,19 @@ export interface WorkflowOptions {
    * @Workflow({ taskQueue: 'imports', concurrency: { limit: 5, key: (input: ImportInput) => input.tenantId } })
    */
   concurrency?: ConcurrencyLimit;
+  /**
+   * Where a run's workflow tasks go once it began. `'pinned'`: to workers of the build (module
+   * option `buildId`) that ran its first task, so runs in flight finish on the code they started
+   * with while new runs start on the newest build: change the code freely, no `patched()` needed
+   * (needs `buildId`). `'auto-upgrade'`: to any worker, so a deploy's new code replays runs begun
+   * by the old one (guard changes with `patched()`; the replay gate checks them at boot).
+   * @default the module option `defaultVersioning` ('auto-upgrade')
+   */
+  versioning?: WorkflowVersioning;
 }
+
+/** Where a run's workflow tasks go: to its own build's workers (`pinned`) or to any (`auto-upgrade`). */
+export type WorkflowVersioning = 'pinned' | 'auto-upgrade';
 
 /**
  * An update validator: called with the update's arguments, the workflow instance as `this`.
@@ -148,6 +160,7 @@ export interface WorkflowMetadata {
   searchAttributes: SearchAttributeDeclarations;
   /** As given (checked at registration, see workflowDefinitionOf). */
   concurrency?: unknown;
+  versioning?: unknown;
 }
 
 export interface ActivityMetadata extends ActivityOptions {

@@ -13,6 +13,7 @@ import {
   type ActivityMetadata,
   type UpdateHandlerMetadata,
   type WorkflowMetadata,
+  type WorkflowVersioning,
 } from './metadata.js';
 import type { ActivitiesOptions } from './activity.decorator.js';
 import type { InjectedParamOptions } from './injection.decorator.js';
@@ -43,6 +44,8 @@ export interface WorkflowDefinition {
   searchAttributes: SearchAttributeDeclarations;
   /** `@Workflow({ concurrency })`, checked (an InvalidOptionsError stops the app at registration). */
   concurrency?: CheckedConcurrency;
+  /** `@Workflow({ versioning })`, checked; absent: the module's `defaultVersioning`. */
+  versioning?: WorkflowVersioning;
 }
 
 /** A registered activity: the provider instance and the method to call. */
@@ -79,6 +82,10 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
     meta.concurrency === undefined
       ? undefined
       : checkConcurrency(meta.concurrency, `@Workflow of ${cls.name}`, meta.name);
+  if (meta.versioning !== undefined && meta.versioning !== 'pinned' && meta.versioning !== 'auto-upgrade')
+    throw new InvalidWorkflowClassError(
+      `@Workflow of ${cls.name}: versioning must be 'pinned' or 'auto-upgrade' (got ${JSON.stringify(meta.versioning)})`,
+    );
   return {
     name: meta.name,
     taskQueue: meta.taskQueue,
@@ -90,6 +97,7 @@ export function workflowDefinitionOf(cls: Type<object>): WorkflowDefinition {
     inject,
     searchAttributes,
     ...(concurrency ? { concurrency } : {}),
+    ...(meta.versioning !== undefined ? { versioning: meta.versioning as WorkflowVersioning } : {}),
   };
 }
 

@@ -29,6 +29,7 @@ export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
       taskQueue: options.taskQueue ?? 'default',
       searchAttributes: { ...options.searchAttributes },
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.versioning !== undefined ? { versioning: options.versioning } : {}),
     };
     Reflect.defineMetadata(WORKFLOW_METADATA, meta, target);
   };

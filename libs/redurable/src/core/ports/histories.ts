@@ -33,15 +33,21 @@ export type AcquireResult =
   | { kind: 'busy' }
   | { kind: 'closed'; status: string }
   /** A debounced run whose start time (Redis' clock) is `inMs` away: its task came early (clocks differ). */
-  | { kind: 'not-due'; inMs: number; priority?: number };
+  | { kind: 'not-due'; inMs: number; priority?: number }
+  /** The run is pinned to another build (`@Workflow({ versioning: 'pinned' })`): its task goes to that build's queue. */
+  | { kind: 'wrong-build'; build: string; priority?: number; fence: number };
 
 /**
  * What recording an outcome did: `ignored` (the run is closed or another run, or the outcome
  * was already taken by a task), `recorded` (a task holds the lease and will see it),
- * `needs-task` (the caller enqueues one), `acquired` (the caller runs the task under this lease).
+ * `needs-task` (the caller enqueues one: on `build`'s queue for a pinned run), `acquired` (the
+ * caller runs the task under this lease).
  */
 export type CompletionResult =
-  { kind: 'ignored' } | { kind: 'recorded' } | { kind: 'needs-task' } | { kind: 'acquired'; lease: Lease };
+  | { kind: 'ignored' }
+  | { kind: 'recorded' }
+  | { kind: 'needs-task'; build?: string }
+  | { kind: 'acquired'; lease: Lease };
 
 /** A speculative step: committed with its outcome under a new fence, or only the outcome recorded (as a completion). */
 export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: string } | CompletionResult;
@@ -80,9 +86,27 @@ export type StartResult =
 export type ExternalResult =
   | { kind: 'not-running'; status: string }
   | { kind: 'recorded' }
-  | { kind: 'needs-task' }
+  /** The caller enqueues a task (on `build`'s queue for a pinned run). */
+  | { kind: 'needs-task'; build?: string }
   | { kind: 'retry' }
   | { kind: 'changed' };
+
+/**
+ * What moving a pinned run to another build did: `wake` when events wait for a task, which the
+ * caller enqueues (for run `runId` on `taskQueue`, at `priority`).
+ */
+export type BuildMoveResult =
+  | { kind: 'not-running'; status: string }
+  | { kind: 'not-pinned' }
+  | { kind: 'moved'; from: string; wake: boolean; runId: string; taskQueue: string; priority?: number };
+
+/** Pinned runs and the builds that run them (`@Workflow({ versioning: 'pinned' })`). */
+export interface BuildPins {
+  /** Pins a running, pinned workflow's run to `build` from now on. */
+  move(workflowId: string, build: string): Promise<BuildMoveResult>;
+  /** The builds that have a live worker now. */
+  liveBuilds(): Promise<Set<string>>;
+}
 
 /** `closedRunning`: the reset closed a running run (else it was closed already). */
 export type ResetResult = { kind: 'reset'; closedRunning: boolean } | { kind: 'retry' };
@@ -154,6 +178,8 @@ export interface SpeculativeStep {
   keepLease?: boolean;
   /** Activities among `events` that this worker runs eagerly, claimed by the commit. */
   claims?: ClaimRequest;
+  /** As CommitRequest's `pin`. */
+  pin?: boolean;
 }
 
 /** A task's commit under its lease. */
@@ -176,6 +202,8 @@ export interface CommitRequest {
   clean?: boolean;
   /** Activities among `events` that this worker runs eagerly, claimed by the commit (not with `close`). */
   claims?: ClaimRequest;
+  /** The task ran a pinned type: a run not yet pinned is pinned to this process's build. */
+  pin?: boolean;
 }
 
 /** Delay before retrying a failed workflow task: min(maxMs, baseMs * 2^(attempt-1)). */
@@ -284,7 +312,14 @@ export interface HistoryWriter {
 export interface WorkflowTaskStore
   extends Pick<HistoryReader, 'readEntries'>, Pick<HistoryWriter, 'appendCompletion' | 'markHasChildren'> {
   /** Takes the task lease of run `runId` if it is the running run and no other task holds a valid lease. */
-  acquire(workflowId: string, runId: string, leaseTtlMs: number, cursor?: CacheCursor): Promise<AcquireResult>;
+  acquire(
+    workflowId: string,
+    runId: string,
+    leaseTtlMs: number,
+    cursor?: CacheCursor,
+    /** Take it only if the run is pinned to this process's build (else `wrong-build`, build ''). */
+    pinnedOnly?: boolean,
+  ): Promise<AcquireResult>;
   /**
    * Records an outcome and the commands a cached execution produced from it, at once, when
    * nobody touched the workflow since `cachedFence`; else records only the outcome.

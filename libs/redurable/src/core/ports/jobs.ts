@@ -20,6 +20,8 @@ export interface TaskJobOptions {
   replay?: boolean;
   /** The run's priority (absent: the default, 5); see core/flow/priority.ts. */
   priority?: number;
+  /** The build a pinned run's tasks go to: the task goes to that build's queue, not the task queue's. */
+  build?: string;
 }
 
 /** The job of one command of a run: an activity's (on its own task queue) or a timer's (on the run's). */

@@ -19,7 +19,8 @@
      after the events' upserts: replaces the meta's map and its index entries), workflowId, idx,
      runId? (with lastId, kept as the meta's `seen`: the code has run every event up to it, so
      a worker replaying the run logs nothing for them), claims? (seqs of the events' activities
-     this worker runs eagerly: claimed for claimOwner for claimTtl ms, see activity-claims)
+     this worker runs eagerly: claimed for claimOwner for claimTtl ms, see activity-claims),
+     pin? (the task ran a pinned type: a run not pinned yet is pinned to O.build, see build-pin)
   ARGV[2..]: event JSONs to append, in order
 
   Returns
@@ -40,6 +41,7 @@
 --- @include "lease-memo"
 --- @include "search-index"
 --- @include "activity-claims"
+--- @include "build-pin"
 local meta = KEYS[1]
 local memo = leaseMemo(meta, O.requestId)
 if memo then
@@ -64,6 +66,7 @@ end
 local lastId = appendEvents(meta, KEYS[2], ARGV, 2, O.lastId)
 if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end
 redis.call('HDEL', meta, M.taskFailure, M.taskAttempt, M.retryAt)
+pinOnCommit(meta)
 if O.closeStatus == 'continued' then
   continueRun(meta, KEYS[2], KEYS[3], KEYS[4], O.nextRunId, O.nextStarted, O.retentionMs, now, O.workflowId, O.lastId)
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})

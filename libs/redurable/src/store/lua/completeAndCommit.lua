@@ -14,7 +14,7 @@
      goes on with local activities under it), requestId (a resent copy returns the first reply,
      see lease-memo), sa? (search attributes JSON after the commands' upserts, see commitTask),
      workflowId, idx, claims? (seqs of the commands' activities this worker runs eagerly: claimed
-     for claimOwner for claimTtl ms, see activity-claims)
+     for claimOwner for claimTtl ms, see activity-claims), pin? (as commitTask)
   ARGV[2]: the outcome event JSON; ARGV[3..]: command event JSONs
 
   Returns
@@ -35,6 +35,7 @@
 --- @include "append-outcome"
 --- @include "search-index"
 --- @include "activity-claims"
+--- @include "build-pin"
 local meta = KEYS[1]
 local now = nowMs()
 local memo = leaseMemo(meta, O.requestId)
@@ -50,9 +51,10 @@ if redis.call('HGET', meta, M.status) ~= 'running' or redis.call('HGET', meta, M
 end
 local leaseFree = not leaseHeld(meta, now)
 local fence = tonumber(redis.call('HGET', meta, M.fence))
-if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~= '1' then
+if leaseFree and fence == O.cachedFence and redis.call('HGET', meta, M.dirty) ~= '1' and not pinnedElsewhere(meta) then
   if redis.call('SADD', KEYS[3], tostring(O.seq)) == 0 then return {R.NOT_RUNNING} end
   dropClaim(meta, O.seq)
+  pinOnCommit(meta)
   fence = redis.call('HINCRBY', meta, M.fence, 1)
   local lastId = appendEvents(meta, KEYS[2], ARGV, 2, '')
   if O.sa then setSearchAttributes(meta, O.workflowId, O.sa) end

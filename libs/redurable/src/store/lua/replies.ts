@@ -7,6 +7,7 @@ import type {
   FlowAcquireResult,
   FlowRateResult,
   FlowReleaseResult,
+  BuildMoveResult,
   ResetResult,
   StartResult,
 } from '../../core/ports/index.js';
@@ -71,6 +72,7 @@ export interface ScriptResults {
   /** `done`: renewed, released or taken over; `live`: a takeover found the claim live; `refused`: a renewal was. */
   activityClaim: { kind: 'done' } | { kind: 'live'; expiresAt: number } | { kind: 'refused' };
   resetWorkflow: ResetResult;
+  updateBuild: BuildMoveResult;
   flowAcquire: FlowAcquireResult;
   flowRelease: FlowReleaseResult;
   /** False when the holder no longer holds a slot. */
@@ -106,6 +108,11 @@ function acquired(reply: AcquiredReply): LeaseReply {
   return { fence: reply[1], history };
 }
 
+/** NEEDS_TASK, with the build a pinned run's task goes to. */
+function needsTask(reply: [number] | [number, string]): { kind: 'needs-task'; build?: string } {
+  return reply.length > 1 ? { kind: 'needs-task', build: reply[1] } : { kind: 'needs-task' };
+}
+
 function outcome(script: ScriptName, reply: OutcomeReply, call: CallContext): OutcomeReplyResult {
   switch (reply[0]) {
     case Reply.NOT_RUNNING:
@@ -113,7 +120,7 @@ function outcome(script: ScriptName, reply: OutcomeReply, call: CallContext): Ou
     case Reply.OK:
       return { kind: 'recorded' };
     case Reply.NEEDS_TASK:
-      return { kind: 'needs-task' };
+      return needsTask(reply);
     case Reply.ACQUIRED:
       return { kind: 'acquired', lease: acquired(reply) };
     default:
@@ -168,7 +175,7 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
       case Reply.OK:
         return { kind: 'recorded' };
       case Reply.NEEDS_TASK:
-        return { kind: 'needs-task' };
+        return needsTask(reply);
       case Reply.RETRY:
         return { kind: 'retry' };
       case Reply.CHANGED:
@@ -202,6 +209,8 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         return { kind: 'busy' };
       case Reply.NOT_DUE:
         return { kind: 'not-due', inMs: reply[1], priority: reply[2] || undefined };
+      case Reply.WRONG_BUILD:
+        return { kind: 'wrong-build', build: reply[1], priority: reply[2] || undefined, fence: reply[3] };
       case Reply.ACQUIRED:
         return { kind: 'acquired', lease: acquired(reply) };
       default:
@@ -253,6 +262,25 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
         return false;
       default:
         throw replyError('flowGranted', reply, call);
+    }
+  },
+  updateBuild(reply, call) {
+    switch (reply[0]) {
+      case Reply.NOT_RUNNING:
+        return { kind: 'not-running', status: reply[1] };
+      case Reply.CONFLICT:
+        return { kind: 'not-pinned' };
+      case Reply.OK:
+        return {
+          kind: 'moved',
+          from: reply[1],
+          wake: reply[2] === 1,
+          runId: reply[3],
+          taskQueue: reply[4],
+          priority: reply[5] || undefined,
+        };
+      default:
+        throw replyError('updateBuild', reply, call);
     }
   },
   flowReleased: () => undefined,

@@ -37,6 +37,8 @@ export const Reply = {
   BUSY: -2,
   /** The caller's lease is gone (its fence moved on): nothing written. */
   LEASE_LOST: -3,
+  /** The run is pinned to another build than the caller's: {WRONG_BUILD, build, priority, fence}; nothing written. */
+  WRONG_BUILD: -6,
   /** The id's last run is closed and the reuse policy forbids a new one: {REUSE_REJECTED, status}. */
   REUSE_REJECTED: -4,
   /** The recovery sweep's verdict was not written: the workflow changed since it was read. */
@@ -70,6 +72,7 @@ export const SCRIPT_KEYS = {
   scheduleHolds: ['holds'],
   activityClaim: ['meta'],
   resetWorkflow: ['meta', 'oldHistory', 'oldDone', 'newHistory', 'newDone'],
+  updateBuild: ['meta'],
   flowGranted: ['meta'],
   flowReleased: ['releaseIndex', 'releaseData'],
   flowAcquire: ['holders', 'waiters', 'deadlines'],
@@ -98,6 +101,11 @@ interface CloseArgs {
   nextRunId?: string;
   /** The next run's WorkflowExecutionStarted JSON (continue-as-new). */
   nextStarted?: string;
+}
+
+/** A commit of a task that ran a pinned type: pins a run not pinned yet to the caller's build (see includes/build-pin.lua). */
+interface PinArg {
+  pin?: boolean;
 }
 
 /** Eager activities a commit claims (see includes/activity-claims.lua). */
@@ -165,8 +173,16 @@ export interface ScriptOptions {
       keepLease?: boolean;
       requestId: string;
       sa?: string;
-    } & ClaimArgs;
-  acquireTask: Common & { runId?: string; ttl: number; cacheFence?: number; cacheLastId?: string; requestId: string };
+    } & ClaimArgs &
+    PinArg;
+  acquireTask: Common & {
+    runId?: string;
+    ttl: number;
+    cacheFence?: number;
+    cacheLastId?: string;
+    requestId: string;
+    pinnedOnly?: boolean;
+  };
   commitTask: Common &
     CloseArgs & {
       fence: number;
@@ -178,7 +194,8 @@ export interface ScriptOptions {
       requestId?: string;
       sa?: string;
       runId?: string;
-    } & ClaimArgs;
+    } & ClaimArgs &
+    PinArg;
   failTask: Common & { fence: number; message: string; baseMs: number; maxMs: number; requestId: string };
   rescheduleCheck: Common & {
     runId?: string;
@@ -213,6 +230,7 @@ export interface ScriptOptions {
     /** The new run's flow record (JSON), for the reset of a closed run: it waits for a slot again. */
     flow?: string;
   };
+  updateBuild: Common & { to: string };
   flowGranted: Common & { runId: string };
   flowReleased: Common & { holder: string };
   /** Flow control scripts name no workflow: their keys are one (limit, key)'s (see flow-store.ts). */
@@ -241,7 +259,8 @@ export type LeaseHistory = [kind: 0 | 1, entries: RawEntry[]] | [kind: 2, lastId
 /** A lease taken: its fence and its history. */
 export type AcquiredReply = [R['ACQUIRED'], fence: number, ...LeaseHistory];
 /** What recording an outcome replies (see appendCompletion.lua). */
-export type OutcomeReply = [R['NOT_RUNNING']] | [R['OK']] | [R['NEEDS_TASK']] | AcquiredReply;
+export type OutcomeReply =
+  [R['NOT_RUNNING']] | [R['OK']] | [R['NEEDS_TASK']] | [R['NEEDS_TASK'], build: string] | AcquiredReply;
 
 /**
  * The reply of each script, as its Lua returns it (its header says the same in words). Every
@@ -257,12 +276,22 @@ export interface ScriptReplies {
     | [R['CONFLICT'], runId: string]
     | [R['REUSE_REJECTED'], status: string]
     | [R['RETRY']];
-  appendExternal: [R['NOT_RUNNING'], status: string] | [R['RETRY']] | [R['CHANGED']] | [R['OK']] | [R['NEEDS_TASK']];
+  appendExternal:
+    | [R['NOT_RUNNING'], status: string]
+    | [R['RETRY']]
+    | [R['CHANGED']]
+    | [R['OK']]
+    | [R['NEEDS_TASK']]
+    | [R['NEEDS_TASK'], build: string];
   terminate: [R['OK']] | [R['NOT_RUNNING'], status: string] | [R['RETRY']];
   appendCompletion: OutcomeReply;
   completeAndCommit: [R['COMMITTED'], fence: number, lastId: string] | OutcomeReply;
   acquireTask:
-    [R['NOT_RUNNING'], status: string] | [R['BUSY']] | [R['NOT_DUE'], inMs: number, priority: number] | AcquiredReply;
+    | [R['NOT_RUNNING'], status: string]
+    | [R['BUSY']]
+    | [R['NOT_DUE'], inMs: number, priority: number]
+    | [R['WRONG_BUILD'], build: string, priority: number, fence: number]
+    | AcquiredReply;
   commitTask:
     | [R['LEASE_LOST']]
     | [R['CHANGED'], ...LeaseHistory]
@@ -280,6 +309,10 @@ export interface ScriptReplies {
   scheduleHolds: R['OK'] | string[];
   activityClaim: [R['OK']] | [R['BUSY'], expiresAt: number] | [R['NOT_RUNNING']];
   resetWorkflow: [R['OK'], closedRunning: 0 | 1] | [R['RETRY']];
+  updateBuild:
+    | [R['NOT_RUNNING'], status: string]
+    | [R['CONFLICT']]
+    | [R['OK'], from: string, wake: 0 | 1, runId: string, taskQueue: string, priority: number];
   flowAcquire: [R['OK']] | [R['BUSY'], ahead: number];
   flowRelease: [R['OK'], released: 0 | 1, wake: string[]];
   flowRenew: [R['OK']] | [R['NOT_RUNNING']];

@@ -25,6 +25,7 @@ local function afterOutcome(metaKey, historyKey, appended, inline, now, ttl, cac
   if appended == 'dup' and redis.call('HGET', metaKey, M.dirty) ~= '1' then return {R.NOT_RUNNING} end
   if inline then
     local acquired = acquireLease(metaKey, historyKey, now, ttl, cacheFence, cacheLastId)
+    if acquired and acquired[1] == R.WRONG_BUILD then return {R.NEEDS_TASK, acquired[2]} end
     if acquired then
       setLeaseMemo(metaKey, requestId, {R.ACQUIRED, acquired[2]})
       return acquired

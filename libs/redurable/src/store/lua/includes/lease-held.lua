@@ -10,8 +10,11 @@ local function leaseHeld(metaKey, now)
   return lease ~= false and lease ~= '' and tonumber(redis.call('HGET', metaKey, M.leaseExp) or '0') > now
 end
 -- What a writer outside a task answers once its event is recorded: OK when a task holds the
--- lease (it will see the event), else NEEDS_TASK (the caller enqueues one).
+-- lease (it will see the event), else NEEDS_TASK (the caller enqueues one), with the build a
+-- pinned run's tasks go to (its build's own queue; see build-pin).
 local function wakeReply(metaKey, now)
   if leaseHeld(metaKey, now) then return {R.OK} end
+  local pin = redis.call('HGET', metaKey, M.pinnedBuild)
+  if pin then return {R.NEEDS_TASK, pin} end
   return {R.NEEDS_TASK}
 end
