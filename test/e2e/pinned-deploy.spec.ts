@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   InvalidOptionsError,
   InvalidWorkflowClassError,
+  Query,
   Signal,
   Workflow,
   WorkflowRun,
@@ -43,6 +44,9 @@ class OrderV1 {
   @Signal() proceed() {
     this.go = true;
   }
+  @Query() code(): string {
+    return 'v1';
+  }
 }
 
 /** Build B's code: other steps, in another order (A's histories do not replay on it). */
@@ -58,6 +62,9 @@ class OrderV2 {
   }
   @Signal() proceed() {
     this.go = true;
+  }
+  @Query() code(): string {
+    return 'v2';
   }
 }
 
@@ -133,6 +140,11 @@ describe('pinned workflows across a rolling deploy', () => {
     ];
     for (const h of fresh) await until(`${h.workflowId} pinned`, async () => (await pinnedTo(h)) !== undefined);
     for (const h of fresh) expect(await pinnedTo(h)).toBe('build-b');
+
+    // Queries of a run go to its build: B's client gets A's answer for an old run.
+    expect(await b.client.getHandle('old-1').query('code')).toBe('v1');
+    expect(await b.client.getHandle('new-from-b').query('code')).toBe('v2');
+    expect(await a.client.getHandle('new-from-a').query('code')).toBe('v2');
 
     // The old runs finish on A with A's code: their signals come through B's client, their
     // timers and activities run on either build.

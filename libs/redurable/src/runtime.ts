@@ -13,7 +13,7 @@ import { recoverSchedules, ScheduleSweep } from './client/schedules/schedule-rec
 import type { WorkflowClient } from './client/workflow-client.js';
 import { replayGate } from './client/replay-check.js';
 import { refuseUnbuiltPins } from './core/definitions/versioning.js';
-import { WorkerMessageAnswers } from './client/worker-messages.js';
+import { buildMailbox, WorkerMessageAnswers } from './client/worker-messages.js';
 import { ActivityJobs } from './engine/activity-jobs.js';
 import { ActivityLimits } from './engine/activity-limits.js';
 import { ActivityRunner } from './engine/activity-runner.js';
@@ -395,8 +395,9 @@ export class DurableRuntime {
       },
     );
     await this.heartbeat.start(options.sweepIntervalMs);
+    const build = options.buildId;
     this.messages.serve(
-      taskQueues,
+      [...taskQueues, ...(build ? taskQueues.map((q) => buildMailbox(q, build)) : [])],
       (message) => this.answers.answer(message),
       (err) => logger.error(`Queries and updates from processes without the workflow class: ${err.message}`, err.stack),
     );

@@ -8,6 +8,14 @@ import type { ClientParts } from './client-parts.js';
 /** The parts a replay in the caller's process uses. */
 export type ReplayParts = Pick<ClientParts, 'converter'>;
 
+/**
+ * Whether a run is pinned to another build than this process's (`build`): its code may differ
+ * from the class here, so its queries and update validators go to a worker of its build.
+ */
+export function pinnedElsewhere(meta: { pinnedBuild?: string }, build: string | undefined): boolean {
+  return meta.pinnedBuild !== undefined && meta.pinnedBuild !== build;
+}
+
 /** The workflow class known for a type (`found`), or `unavailable(message)` thrown. */
 export function definitionFor(
   workflowId: string,

@@ -54,8 +54,13 @@ export type IdleCachedExecution = <T>(
 /** The parts the sending side uses. */
 export type SenderParts = Pick<ClientParts, 'link' | 'converter' | 'messages'>;
 
+/** The message list of the workers of `build` on a task queue: they answer for the runs pinned to it. */
+export function buildMailbox(taskQueue: string, build: string): string {
+  return `${taskQueue}@${build}`;
+}
+
 /**
- * Asks a worker serving the workflow's task queue to run a query or to validate and record an
+ * Asks a worker serving the workflow's task queue (of its build, for a pinned run) to run a query or to validate and record an
  * update, for a process that does not register the workflow's class, and waits for its answer
  * for `connectTimeout`. What the worker threw is thrown here, as the same library error class.
  */
@@ -66,6 +71,8 @@ export async function askWorker(
 ): Promise<{ value?: unknown; runId?: string }> {
   const { link, converter, messages } = parts;
   const { workflowId, taskQueue } = meta;
+  // A pinned run's messages go to the workers of its build (see WorkerMessages.serve).
+  const mailbox = meta.pinnedBuild ? buildMailbox(taskQueue, meta.pinnedBuild) : taskQueue;
   const timeoutMs = link.timeoutMs;
   const doing = `${message.kind} '${message.name}' of workflow '${workflowId}'`;
   const began = Date.now();
@@ -85,13 +92,13 @@ export async function askWorker(
   try {
     let answer: string | undefined;
     void waiting.reply.then((r) => (answer = r));
-    await link.call(doing, () => messages.send(taskQueue, text));
+    await link.call(doing, () => messages.send(mailbox, text));
     await Promise.race([
       waiting.reply,
       new Promise((r) => setTimeout(r, Math.max(0, timeoutMs - (Date.now() - began))).unref()),
     ]);
     if (answer === undefined) {
-      const withdrawn = await link.call(doing, () => messages.withdraw(taskQueue, request.id, text, CLAIM_TTL_MS));
+      const withdrawn = await link.call(doing, () => messages.withdraw(mailbox, request.id, text, CLAIM_TTL_MS));
       if (answer === undefined) {
         throw new NoWorkerAnsweredError(
           message.kind,
@@ -120,7 +127,7 @@ export async function askWorker(
 /** The parts the answering side (a worker) uses. */
 export type AnswerParts = Pick<
   ClientParts,
-  'histories' | 'link' | 'converter' | 'writes' | 'watcher' | 'registry' | 'messages'
+  'histories' | 'link' | 'converter' | 'writes' | 'watcher' | 'registry' | 'messages' | 'settings'
 > & { cached: IdleCachedExecution };
 
 /**

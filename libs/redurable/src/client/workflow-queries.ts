@@ -2,16 +2,17 @@ import { handlerNamed, type WorkflowDefinition } from '../core/definitions/regis
 import { WorkflowNotFoundError } from '../core/errors/library.errors.js';
 import { withDeterminism } from '../workflow/determinism.js';
 import type { ClientParts } from './client-parts.js';
-import { replayRun } from './replay-run.js';
+import { pinnedElsewhere, replayRun } from './replay-run.js';
 import { askWorker } from './worker-messages.js';
 
 /** The parts a query uses. */
-export type QueryParts = Pick<ClientParts, 'histories' | 'link' | 'converter' | 'messages'>;
+export type QueryParts = Pick<ClientParts, 'histories' | 'link' | 'converter' | 'messages' | 'settings'>;
 
 /**
  * Runs a `@Query` handler of run `runId` (undefined: the current run) on its state rebuilt by
- * replaying its history in this process, when `definitionOf` has the workflow's class; else a
- * worker serving the workflow's task queue answers (askWorker), within `connectTimeout`.
+ * replaying its history in this process, when `definitionOf` has the workflow's class (and the
+ * run is not pinned to another build); else a worker serving the workflow's task queue (of the
+ * run's build, for a pinned run) answers (askWorker), within `connectTimeout`.
  */
 export async function queryWorkflow(
   parts: QueryParts,
@@ -24,7 +25,7 @@ export async function queryWorkflow(
   const here = await parts.link.call(`query workflow '${workflowId}'`, async () => {
     const meta = await parts.histories.getMeta(workflowId);
     if (!meta) throw new WorkflowNotFoundError(workflowId);
-    const definition = definitionOf(meta.type);
+    const definition = pinnedElsewhere(meta, parts.settings.buildId) ? undefined : definitionOf(meta.type);
     if (!definition) return { remote: true as const, meta };
     const entries = await parts.histories.readEntries(workflowId, runId ?? meta.runId);
     return {

@@ -15,9 +15,9 @@ import { RUN_CHANGE_ATTEMPTS } from '../core/run-change.js';
 import type { ClientParts } from './client-parts.js';
 
 /** The parts updates use. */
-export type UpdateParts = Pick<ClientParts, 'histories' | 'link' | 'converter' | 'writes' | 'watcher'>;
+export type UpdateParts = Pick<ClientParts, 'histories' | 'link' | 'converter' | 'writes' | 'watcher' | 'settings'>;
 import { handlerNamed, type WorkflowDefinition } from '../core/definitions/registry.js';
-import { definitionFor, replayRun } from './replay-run.js';
+import { definitionFor, pinnedElsewhere, replayRun } from './replay-run.js';
 import { withDeterminism } from '../workflow/determinism.js';
 
 /** How many continue-as-new links an update handle follows, each way, looking for its update. */
@@ -72,7 +72,8 @@ async function validateAndAccept(
     const meta = await call(() => ctx.histories.getMeta(workflowId));
     if (!meta) throw new WorkflowNotFoundError(workflowId);
     if (meta.status !== 'running') throw new WorkflowNotRunningError(workflowId, meta.status, `update '${name}' of`);
-    const found = definitionOf(meta.type);
+    // A run pinned to another build is validated by a worker of that build (its code may differ).
+    const found = pinnedElsewhere(meta, ctx.settings.buildId) ? undefined : definitionOf(meta.type);
     if (!found && !view) return { remote: meta };
     const definition = definitionFor(workflowId, meta.type, `update '${name}' of`, found, UpdateUnavailableError);
     const updateName = handlerNamed(definition.updates, name) ?? name;
