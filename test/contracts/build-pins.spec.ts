@@ -129,7 +129,7 @@ describe('pinned runs', () => {
     expect(types.at(-1)).toBe('ActivityTaskCompleted');
   });
 
-  test('updateBuild moves a pinned run (a resent copy changes nothing more); not pinned or not running: nothing written', async () => {
+  test('updateBuild moves a pinned run (moving it again to the same build changes nothing); not pinned or not running: nothing written', async () => {
     await commitRound(buildA, [], false);
     let before = await snapshot();
     expect(await pins.move(workflowId, 'build-b')).toEqual({ kind: 'not-pinned' });
@@ -155,6 +155,79 @@ describe('pinned runs', () => {
     before = await snapshot();
     expect(await pins.move(workflowId, 'build-a')).toEqual({ kind: 'not-running', status: 'terminated' });
     expect(await snapshot()).toEqual(before);
+  });
+
+  test('a commit whose run was moved meanwhile, with events waiting, releases the lease and names the new build', async () => {
+    await commitRound(buildA, [scheduled(1)]);
+    const acquired = await buildA.acquire(workflowId, runId, TTL);
+    if (acquired.kind !== 'acquired') throw new Error(acquired.kind);
+    await pins.move(workflowId, 'build-b');
+    await buildA.appendExternal(workflowId, runId, signal, { requestId: randomUUID() });
+    const res = await buildA.commit({
+      workflowId,
+      runId,
+      fence: acquired.lease.fence,
+      lastId: acquired.lease.events.at(-1)!.streamId,
+      events: [scheduled(2)],
+      release: true,
+      leaseTtlMs: TTL,
+      pin: true,
+    });
+    expect(res).toMatchObject({ kind: 'done', handoff: 'build-b' });
+    expect(await buildA.getMeta(workflowId)).toMatchObject({ lease: undefined, dirty: true, pinnedBuild: 'build-b' });
+    expect((await buildB.acquire(workflowId, runId, TTL)).kind).toBe('acquired');
+  });
+
+  test('continue-as-new starts the next run unpinned; a reset run keeps the build', async () => {
+    await commitRound(buildA, [scheduled(1)]);
+    const acquired = await buildA.acquire(workflowId, runId, TTL);
+    if (acquired.kind !== 'acquired') throw new Error(acquired.kind);
+    const nextRunId = randomUUID();
+    await buildA.commit({
+      workflowId,
+      runId,
+      fence: acquired.lease.fence,
+      lastId: acquired.lease.events.at(-1)!.streamId,
+      events: [{ type: 'WorkflowExecutionContinuedAsNew', newRunId: nextRunId, input: [] }],
+      release: true,
+      leaseTtlMs: TTL,
+      pin: true,
+      close: {
+        status: 'continued',
+        value: '',
+        next: {
+          runId: nextRunId,
+          started: {
+            type: 'WorkflowExecutionStarted',
+            workflowType: 'T',
+            workflowId,
+            runId: nextRunId,
+            taskQueue: 'q',
+            input: [],
+          },
+        },
+      },
+      retentionMs: 0,
+    });
+    expect(await buildA.getMeta(workflowId)).toMatchObject({ runId: nextRunId, status: 'running' });
+    expect((await buildA.getMeta(workflowId))?.pinnedBuild).toBeUndefined();
+
+    runId = nextRunId;
+    await commitRound(buildA, [scheduled(1)]);
+    const history = await buildA.readHistory(workflowId, runId);
+    const resetRunId = randomUUID();
+    const reset = await buildB.reset({
+      workflowId,
+      oldRunId: runId,
+      newRunId: resetRunId,
+      expectLen: history.length,
+      retentionMs: 0,
+      done: [],
+      reset: { type: 'WorkflowExecutionReset', newRunId: resetRunId, toEventId: 1, reason: 'contract' },
+      events: [{ ...history[0], id: undefined, runId: resetRunId } as never],
+    });
+    expect(reset.kind).toBe('reset');
+    expect(await buildA.getMeta(workflowId)).toMatchObject({ runId: resetRunId, pinnedBuild: 'build-a' });
   });
 
   test('a new run of the id starts unpinned', async () => {

@@ -25,6 +25,7 @@ describe('defaults', () => {
   test('every option has its documented default', () => {
     expect(resolveDurableOptions({ connection })).toStrictEqual({
       connection,
+      defaultVersioning: 'auto-upgrade',
       connectTimeoutMs: 10_000,
       shutdownTimeoutMs: 10_000,
       prefix: 'redurable',

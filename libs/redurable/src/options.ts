@@ -153,7 +153,7 @@ export interface ResolvedDurableOptions {
   shutdownTimeoutMs: number;
   prefix: string;
   buildId?: string;
-  defaultVersioning?: WorkflowVersioning;
+  defaultVersioning: WorkflowVersioning;
   taskQueues?: string[];
   /** Undefined: what the prefix recorded (16 on a fresh one). */
   shards?: number;
@@ -340,7 +340,7 @@ export function resolveDurableOptions(options: DurableModuleOptions): ResolvedDu
     shutdownTimeoutMs: toMs(options.shutdownTimeout ?? '10s'),
     prefix: options.prefix ?? 'redurable',
     buildId: options.buildId,
-    defaultVersioning: options.defaultVersioning,
+    defaultVersioning: options.defaultVersioning ?? 'auto-upgrade',
     taskQueues: options.taskQueues,
     shards: options.shards,
     partitions: { ...(options.partitions ?? {}) },

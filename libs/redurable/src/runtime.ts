@@ -383,18 +383,19 @@ export class DurableRuntime {
       },
       taskQueues,
     );
-    await this.host.start();
     const host = this.host;
+    // Registered first: a worker of a build a newer one superseded never takes from the shared queues.
+    const workflowTypes = Object.fromEntries(
+      taskQueues.map((q) => [q, [...registry.workflows.values()].filter((w) => w.taskQueue === q).map((w) => w.name)]),
+    );
     this.heartbeat = new WorkerHeartbeat(
       new WorkerRegistry(this.redis, this.keys),
       logger,
-      { id: workerIdentity(), build: options.buildId, taskQueues },
-      async (superseded) => {
-        this.served.superseded = superseded;
-        await host.supersede(superseded);
-      },
+      { id: workerIdentity(), build: options.buildId, taskQueues, workflowTypes },
+      (superseded) => host.supersede(superseded),
     );
     await this.heartbeat.start(options.sweepIntervalMs);
+    await this.host.start();
     const build = options.buildId;
     this.messages.serve(
       [...taskQueues, ...(build ? taskQueues.map((q) => buildMailbox(q, build)) : [])],

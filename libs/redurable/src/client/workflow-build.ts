@@ -6,7 +6,7 @@ import type { ClientParts } from './client-parts.js';
 export interface BuildUpdate {
   from: string;
   to: string;
-  /** A worker of `to` is live now (else the run waits until one comes up). */
+  /** A worker of `to` serving the run's task queue is live now (else the run waits until one comes up). */
   live: boolean;
 }
 
@@ -38,5 +38,5 @@ export async function updateBuild(
       build,
       priority: res.priority,
     });
-  return { from: res.from, to: build, live: (await parts.builds.liveBuilds()).has(build) };
+  return { from: res.from, to: build, live: (await parts.builds.liveBuilds(res.taskQueue)).has(build) };
 }

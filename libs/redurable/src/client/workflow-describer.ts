@@ -67,7 +67,7 @@ export class WorkflowDescriber {
     if (meta.pinnedBuild !== undefined)
       description.pinnedBuild = {
         build: meta.pinnedBuild,
-        live: (await this.runtime.builds.liveBuilds()).has(meta.pinnedBuild),
+        live: (await this.runtime.builds.liveBuilds(meta.taskQueue)).has(meta.pinnedBuild),
       };
     const started = history[0]?.type === 'WorkflowExecutionStarted' ? history[0] : undefined;
     if (started?.timeouts?.executionDeadline !== undefined)

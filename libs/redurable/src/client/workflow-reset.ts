@@ -203,7 +203,10 @@ export async function resetWorkflow(
     // that was waiting keeps waiting: its place in line is its holder's).
     if (flow) await runtime.slots.requestAfterStart(run, flow);
     else if (!meta.flowWait)
-      await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start', { priority: meta.priority });
+      await dispatcher.enqueueTask(workflowId, newRunId, meta.taskQueue, 'start', {
+        priority: meta.priority,
+        build: meta.pinnedBuild, // a reset run stays on its build (it replays the old run's events)
+      });
     // The old run's jobs that have not started would only have their outcomes refused.
     if (res.closedRunning) await runtime.writes.removeOutstandingJobs(workflowId, meta.runId);
     return newRunId;

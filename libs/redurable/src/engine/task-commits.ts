@@ -1,6 +1,13 @@
 import { crashPoint } from '../core/crash-points.js';
 import type { HistoryEvent, NewEvent, StoredEvent } from '../core/events.js';
-import type { Clock, CommitRequest, CommitResult, Lease, WorkflowTaskStore } from '../core/ports/index.js';
+import type {
+  Clock,
+  CommitRequest,
+  CommitResult,
+  JobDispatcher,
+  Lease,
+  WorkflowTaskStore,
+} from '../core/ports/index.js';
 import type { NewCommand, WorkflowActivation } from '../workflow/activation.js';
 import { versioningOf } from '../core/definitions/versioning.js';
 import type { WorkflowVersioning } from '../core/definitions/metadata.js';
@@ -29,6 +36,8 @@ export function movedOn<T extends { kind: string }>(res: T | { kind: 'changed'; 
 
 export interface TaskCommitsDeps {
   store: WorkflowTaskStore;
+  /** Enqueues the task a commit hands to the run's new build (see CommitResult's `handoff`). */
+  tasks: Pick<JobDispatcher, 'enqueueTask'>;
   steps: StepDispatch;
   local: LocalActivityRunner;
   /** Runs a round's activities here, claimed by its commit, when it can. */
@@ -144,6 +153,11 @@ export class TaskCommits {
     }
     if (result.kind === 'more') return result.events;
     activation.lastId = appendedLastId;
+    if (result.handoff)
+      await this.deps.tasks.enqueueTask(workflowId, runId, taskQueue, `handoff-${appendedLastId}`, {
+        priority: activation.startEvent.priority,
+        build: result.handoff,
+      });
     return undefined;
   }
 

@@ -99,7 +99,18 @@ export class WorkflowTaskRunner {
     const { cache, dispatcher, steps, runs, slots, metrics, logger, store, local, eager, clock, settings } = deps;
     this.closer = new RunCloser({ cache, dispatcher, steps, runs, slots, metrics, logger });
     const outcomes = (owner: StepOwner): EagerSink => this.sinkFor(owner);
-    this.commits = new TaskCommits({ store, steps, local, eager, outcomes, closer: this.closer, clock, settings });
+    const tasks = dispatcher;
+    this.commits = new TaskCommits({
+      store,
+      tasks,
+      steps,
+      local,
+      eager,
+      outcomes,
+      closer: this.closer,
+      clock,
+      settings,
+    });
   }
 
   /** Where the cached execution of a run stands (passed to scripts so they return only new events). */
@@ -351,16 +362,13 @@ export class WorkflowTaskRunner {
         // fence state, so a task forwarded again while one waits there adds nothing).
         crashPoint('task.before-forward');
         const { build, fence, priority } = acquired;
-        await this.deps.dispatcher.enqueueTask(
-          workflowId,
-          runId,
-          taskQueue,
-          `${build ? 'pinned' : 'handback'}-${fence}`,
-          {
-            priority,
-            build: build || undefined,
-          },
-        );
+        // A task given back may come to this very worker again before its own job ends: an id of its own.
+        const tag = build ? `pinned-${fence}` : `handback-${fence}-${Date.now()}`;
+        await this.deps.dispatcher.enqueueTask(workflowId, runId, taskQueue, tag, {
+          priority,
+          build: build || undefined,
+          replay: opts.replay,
+        });
         return;
       }
       if (acquired?.kind !== 'acquired') return;

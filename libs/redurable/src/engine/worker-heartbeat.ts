@@ -2,22 +2,39 @@ import { hostname } from 'node:os';
 import type { Logger } from '../core/ports/index.js';
 import type { WorkerRecord, WorkerRegistry } from '../store/worker-registry.js';
 
+/** What supersededQueues reads of a worker record. */
+type BuildWorker = Pick<WorkerRecord, 'build' | 'workflowTypes' | 'since'>;
+
 /**
- * The task queues a worker leaves to a newer build: those that a live worker of another build
- * also serves, where that build came up after the worker's own (`seen`: when each build's first
- * worker came up). Workers without a build never leave a queue, nor count as newer.
+ * The task queues a worker leaves to a newer build: those where the live workers of one build
+ * first seen after the worker's own (`seen`: when each build's first worker came up, by Redis'
+ * clock), each up for at least `settledMs` (a build whose pods crash at boot never takes over),
+ * register together every workflow type this worker registers there. Workers without a build
+ * never leave a queue, nor count as newer; a worker that registers no workflow type on a task
+ * queue (activities only) takes no part there.
  */
 export function supersededQueues(
-  self: Pick<WorkerRecord, 'build' | 'taskQueues'>,
-  live: Pick<WorkerRecord, 'build' | 'taskQueues'>[],
+  self: Pick<WorkerRecord, 'build' | 'workflowTypes'>,
+  live: BuildWorker[],
   seen: Record<string, number>,
+  now: number,
+  settledMs: number,
 ): Set<string> {
   const out = new Set<string>();
   if (self.build === undefined) return out;
   const own = seen[self.build] ?? 0;
-  for (const other of live) {
-    if (other.build === undefined || other.build === self.build || (seen[other.build] ?? 0) <= own) continue;
-    for (const q of other.taskQueues) if (self.taskQueues.includes(q)) out.add(q);
+  const newer = new Map<string, Map<string, Set<string>>>(); // build → task queue → types
+  for (const w of live) {
+    if (w.build === undefined || w.build === self.build || (seen[w.build] ?? 0) <= own) continue;
+    if (w.since > now - settledMs) continue;
+    const queues = newer.get(w.build) ?? new Map<string, Set<string>>();
+    for (const [q, types] of Object.entries(w.workflowTypes ?? {}))
+      queues.set(q, new Set([...(queues.get(q) ?? []), ...types]));
+    newer.set(w.build, queues);
+  }
+  for (const [q, types] of Object.entries(self.workflowTypes ?? {})) {
+    if (types.length === 0) continue;
+    for (const queues of newer.values()) if (types.every((t) => queues.get(q)?.has(t))) out.add(q);
   }
   return out;
 }
@@ -38,7 +55,7 @@ export class WorkerHeartbeat {
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly logger: Logger,
-    worker: { id: string; build?: string; taskQueues: string[] },
+    worker: { id: string; build?: string; taskQueues: string[]; workflowTypes: Record<string, string[]> },
     private readonly supersede: (taskQueues: Set<string>) => Promise<void> = async () => undefined,
   ) {
     this.record = {
@@ -47,12 +64,14 @@ export class WorkerHeartbeat {
       host: hostname(),
       pid: process.pid,
       taskQueues: worker.taskQueues,
+      workflowTypes: worker.workflowTypes,
       since: Date.now(),
     };
   }
 
+  /** Registers the worker and decides, before its workers take anything, which task queues it leaves to a newer build. */
   async start(intervalMs: number): Promise<void> {
-    await this.registry.beat(this.record, 3 * intervalMs, { arriving: true });
+    await this.registry.beat(this.record, 3 * intervalMs);
     await this.decide(intervalMs);
     this.timer = setInterval(() => {
       this.beating = this.registry
@@ -67,7 +86,7 @@ export class WorkerHeartbeat {
   private async decide(intervalMs: number): Promise<void> {
     if (this.record.build === undefined) return;
     const [live, seen] = await Promise.all([this.registry.live(), this.registry.builds()]);
-    const superseded = supersededQueues(this.record, live, seen);
+    const superseded = supersededQueues(this.record, live, seen, Date.now(), 2 * intervalMs);
     const before = this.record.superseded ?? [];
     const after = [...superseded].sort();
     if (after.join() === before.join()) return;

@@ -64,8 +64,9 @@ export class WorkerHost {
   private readonly retiring = new Set<Worker>();
   /** Each served task queue's partition count. */
   private readonly partitionCounts = new Map<string, number>();
-  /** Task queues a newer build serves (see supersede). */
-  private superseded = new Set<string>();
+  /** Set by close and forceClose: a late supersede starts nothing. */
+  private closed = false;
+  private started = false;
   private readonly shutdown = new AbortController();
   /**
    * Rejects at a forced shutdown: every job processor races it, so BullMQ's workers stop even
@@ -109,7 +110,8 @@ export class WorkerHost {
    * this build (else it goes back to the queue, see TaskOptions.pinnedOnly).
    */
   async supersede(taskQueues: Set<string>): Promise<void> {
-    this.superseded = taskQueues;
+    this.deps.served.superseded = taskQueues;
+    if (this.closed || !this.started) return; // start() reads the set
     for (const taskQueue of this.taskQueues) {
       const running = this.shared.get(taskQueue) ?? [];
       if (taskQueues.has(taskQueue) && running.length > 0) {
@@ -130,15 +132,19 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
+    this.started = true;
     this.releaseDeterminism = installDeterminism();
     const { activities } = this.deps;
     for (const taskQueue of this.taskQueues) {
       const partitions = await this.deps.partitions.of(taskQueue);
       this.deps.slots.serve(taskQueue, this.deps.settings.concurrency * partitions);
       this.partitionCounts.set(taskQueue, partitions);
-      for (let partition = 0; partition < partitions; partition++) this.startPartition(taskQueue, partition);
       const build = this.deps.settings.buildId;
-      if (build) this.startWorker(this.workflowWorker(buildQueueName(taskQueue, build), taskQueue, false), true);
+      for (let partition = 0; partition < partitions; partition++) {
+        this.startPartition(taskQueue, partition);
+        if (build)
+          this.startWorker(this.workflowWorker(buildQueueName(taskQueue, build, partition), taskQueue, false), true);
+      }
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     // Cancellation and termination reach running activities through their AbortSignal.
@@ -155,7 +161,7 @@ export class WorkerHost {
     const { settings: options, activityJobs } = this.deps;
     // Workers poll on their own connection so their commands never queue ahead of the history scripts.
     const redis = this.connection;
-    this.startShared(taskQueue, partition);
+    if (!this.deps.served.superseded.has(taskQueue)) this.startShared(taskQueue, partition);
     const activityWorker = new Worker<ActivityJobData>(
       activityQueueName(taskQueue, partition),
       (job: Job<ActivityJobData>, token?: string) =>
@@ -234,7 +240,7 @@ export class WorkerHost {
         timeoutMs: job.data.timeoutMs ?? 0,
       });
     } else {
-      const pinnedOnly = shared && this.superseded.has(taskQueue);
+      const pinnedOnly = shared && this.deps.served.superseded.has(taskQueue);
       await this.deps.runner.run(workflowId, runId, taskQueue, undefined, { replay, pinnedOnly });
     }
   }
@@ -254,6 +260,7 @@ export class WorkerHost {
 
   /** Stops fetching, waits for the running jobs and eager activities, then closes the connections. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...[...this.workers, ...this.retiring].map((w) => w.close()), this.deps.eager.settled()]);
     this.shutdown.abort();
     this.releaseDeterminism?.();
@@ -263,6 +270,7 @@ export class WorkerHost {
 
   /** Shutdown that does not wait: running activities see their AbortSignal, connections are dropped. */
   async forceClose(): Promise<void> {
+    this.closed = true;
     this.deps.served.set([]);
     this.shutdown.abort();
     this.forceStop(new Error('the worker was shut down before this job finished'));

@@ -211,7 +211,9 @@ export class Dispatcher implements JobDispatcher {
     tag: string,
     { delay = 0, replay = false, priority, build }: TaskJobOptions = {},
   ): Promise<void> {
-    const queue = build ? this.queues.ofBuild(taskQueue, build) : await this.queues.workflowFor(taskQueue, workflowId);
+    const queue = build
+      ? await this.queues.ofBuild(taskQueue, build, workflowId)
+      : await this.queues.workflowFor(taskQueue, workflowId);
     await queue.add('task', replay ? { workflowId, runId, replay } : { workflowId, runId }, {
       jobId: taskJobId(workflowId, runId, tag),
       delay,

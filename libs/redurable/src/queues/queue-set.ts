@@ -121,9 +121,10 @@ export class QueueSet {
     return this.get(workflowQueueName(taskQueue, partition)) as Queue<WorkflowJobData>;
   }
 
-  /** The queue of the tasks of runs pinned to `build` on `taskQueue`. */
-  ofBuild(taskQueue: string, build: string): Queue<WorkflowJobData> {
-    return this.get(buildQueueName(taskQueue, build)) as Queue<WorkflowJobData>;
+  /** The queue of `build` on `taskQueue` that the tasks of the workflow go to while it is pinned to that build. */
+  async ofBuild(taskQueue: string, build: string, workflowId: string): Promise<Queue<WorkflowJobData>> {
+    const partition = partitionOf(workflowId, await this.partitions.of(taskQueue));
+    return this.get(buildQueueName(taskQueue, build, partition)) as Queue<WorkflowJobData>;
   }
 
   /** The queue whose job schedulers wake the schedules (see schedules/schedule-wakeups.ts). */

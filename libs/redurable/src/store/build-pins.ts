@@ -25,7 +25,12 @@ export class RedisBuildPins implements BuildPins {
     );
   }
 
-  async liveBuilds(): Promise<Set<string>> {
-    return new Set((await this.registry.live()).flatMap((w) => (w.build !== undefined ? [w.build] : [])));
+  async liveBuilds(taskQueue?: string): Promise<Set<string>> {
+    const live = await this.registry.live();
+    return new Set(
+      live.flatMap((w) =>
+        w.build !== undefined && (taskQueue === undefined || w.taskQueues.includes(taskQueue)) ? [w.build] : [],
+      ),
+    );
   }
 }

@@ -416,12 +416,12 @@ export function workflowQueueName(taskQueue: string, partition = 0): string {
 }
 
 /**
- * The workflow queue of one build on a task queue: the tasks of runs pinned to that build
- * (`@Workflow({ versioning: 'pinned' })`), which only its workers take (one queue, whatever
- * the task queue's partitions; build ids cannot hold '@').
+ * The workflow queue of one build on a partition of a task queue: the tasks of runs pinned to
+ * that build (`@Workflow({ versioning: 'pinned' })`), which only its workers take (build ids
+ * cannot hold '@').
  */
-export function buildQueueName(taskQueue: string, build: string): string {
-  return `{${taskQueue}-workflows@${build}}`;
+export function buildQueueName(taskQueue: string, build: string, partition = 0): string {
+  return `{${taskQueue}-workflows${partition ? `#${partition}` : ''}@${build}}`;
 }
 
 /** The BullMQ queue whose job schedulers wake the schedules (one per prefix; BullMQ's keys carry the prefix). */

@@ -9,6 +9,8 @@ export interface WorkerRecord {
   host: string;
   pid: number;
   taskQueues: string[];
+  /** The workflow types it registers, by task queue (the types whose tasks it can run there). */
+  workflowTypes?: Record<string, string[]>;
   /** When it started (ms). */
   since: number;
   /** Task queues where a newer build's workers take new runs: this one takes only the runs pinned to its build there. */
@@ -31,20 +33,23 @@ export class WorkerRegistry {
 
   /**
    * Records `worker` as live for `ttlMs` more. A build is remembered with the time its first
-   * worker came up; a worker `arriving` (its first beat) while no worker of its build is live
-   * makes that now, so a build rolled out again (a rollback) counts as the newest.
+   * worker came up, by Redis' clock (hosts' clocks may differ), and keeps it: a build rolled out
+   * again later (a rollback) is not the newest while a newer one has live workers.
    */
-  async beat(worker: WorkerRecord, ttlMs: number, { arriving = false } = {}): Promise<void> {
+  async beat(worker: WorkerRecord, ttlMs: number): Promise<void> {
     const now = Date.now();
     const build = worker.build;
-    const comeback = build !== undefined && arriving && !(await this.live()).some((w) => w.build === build);
+    const firstSeen = build !== undefined && !(await this.redis.hexists(this.keys.builds(), build));
+    const [seconds, micros] = firstSeen ? await this.redis.time() : [0, 0];
     await Promise.all([
       this.redis.hset(this.keys.workers(), worker.id, JSON.stringify(worker)),
       this.redis.zadd(this.keys.liveWorkers(), now + ttlMs, worker.id),
-      build !== undefined &&
-        (comeback
-          ? this.redis.hset(this.keys.builds(), build, String(worker.since))
-          : this.redis.hsetnx(this.keys.builds(), build, String(worker.since))),
+      firstSeen &&
+        this.redis.hsetnx(
+          this.keys.builds(),
+          build,
+          String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)),
+        ),
     ]);
     // Records of workers long gone leave (a crashed one never said goodbye).
     const gone = await this.redis.zrangebyscore(this.keys.liveWorkers(), '-inf', String(now - FORGET_AFTER_MS));

@@ -58,7 +58,8 @@ export type SpeculativeResult = { kind: 'committed'; fence: number; lastId: stri
  * same (renewed) lease.
  */
 export type CommitResult =
-  | { kind: 'done'; lastId: string }
+  /** `handoff`: events arrived, but the run was moved to that build meanwhile: the caller enqueues its task there. */
+  | { kind: 'done'; lastId: string; handoff?: string }
   | { kind: 'more'; lastId: string; events: StoredEvent[] }
   | { kind: 'changed'; lease: Lease };
 
@@ -104,8 +105,8 @@ export type BuildMoveResult =
 export interface BuildPins {
   /** Pins a running, pinned workflow's run to `build` from now on. */
   move(workflowId: string, build: string): Promise<BuildMoveResult>;
-  /** The builds that have a live worker now. */
-  liveBuilds(): Promise<Set<string>>;
+  /** The builds that have a live worker now (on `taskQueue`, when given). */
+  liveBuilds(taskQueue?: string): Promise<Set<string>>;
 }
 
 /** `closedRunning`: the reset closed a running run (else it was closed already). */

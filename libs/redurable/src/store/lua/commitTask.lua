@@ -30,6 +30,9 @@
                                   (the caller replays it: its code saw local outcomes before
                                   that event, which the history would not say)
     {OK, lastId}                  committed (and released, or kept when not release)
+    {OK, lastId, build}           committed and released; new events arrived, but the run was
+                                  moved to `build` meanwhile (update-build): the caller enqueues
+                                  a task on that build's queue
     {MORE, lastId, entries}       committed; new events arrived meanwhile, lease kept, entries
                                   after the caller's last id are returned for the next round
 ]]
@@ -87,6 +90,12 @@ if not O.release then
   return setLeaseMemo(meta, O.requestId, {R.OK, lastId})
 end
 if redis.call('HGET', meta, M.dirty) == '1' then
+  -- Moved to another build (update-build) while this task ran: the new events are its build's.
+  local elsewhere = pinnedElsewhere(meta)
+  if elsewhere then
+    redis.call('HSET', meta, M.lease, '')
+    return setLeaseMemo(meta, O.requestId, {R.OK, lastId, elsewhere})
+  end
   redis.call('HSET', meta, M.dirty, 0, M.leaseExp, now + O.ttl)
   local entries = redis.call('XRANGE', KEYS[2], '(' .. O.lastId, '+')
   local tail = entries[#entries]

@@ -49,7 +49,7 @@ export interface ScriptResults {
   acquireTask: WithLeaseReply<AcquireResult>;
   /** `changed`: the whole history, under the caller's (renewed) lease. */
   commitTask:
-    | { kind: 'done'; lastId: string }
+    | { kind: 'done'; lastId: string; handoff?: string }
     | { kind: 'more'; lastId: string; entries: RawEntry[] }
     | { kind: 'changed'; history: LeaseHistoryReply };
   /** Undefined when the lease was already lost (the task's failure is then another task's business). */
@@ -227,7 +227,9 @@ const decoders: { [N in ScriptName]: Decoder<N> } = {
       case Reply.MORE:
         return { kind: 'more', lastId: reply[1], entries: reply[2] };
       case Reply.OK:
-        return { kind: 'done', lastId: reply[1] };
+        return reply.length > 2
+          ? { kind: 'done', lastId: reply[1], handoff: reply[2] }
+          : { kind: 'done', lastId: reply[1] };
       default:
         throw replyError('commitTask', reply, call); // LEASE_LOST among them
     }

@@ -296,6 +296,7 @@ export interface ScriptReplies {
     | [R['LEASE_LOST']]
     | [R['CHANGED'], ...LeaseHistory]
     | [R['OK'], lastId: string]
+    | [R['OK'], lastId: string, handoff: string]
     | [R['MORE'], lastId: string, entries: RawEntry[]];
   failTask: [R['OK'], attempt: number, delayMs: number, priority: string | null] | [R['LEASE_LOST']];
   rescheduleCheck: R['OK'] | R['CHANGED'] | R['NOT_RUNNING'];

@@ -5,7 +5,7 @@
 -- meta starts a fresh run with its own history, waiting for its first workflow task. Signals
 -- and cancellation requests the old run's code never saw (after `lastId`: received while its
 -- last task ran, or after the code decided to continue) are carried over to the new run,
--- after its first event, so none is lost.
+-- after its first event, so none is lost. The new run is not pinned to the old run's build.
 local function continueRun(metaKey, oldHistory, oldDone, newHistory, newRunId, startedJson, retention, now, workflowId, lastId)
   expireRun(oldHistory, oldDone, retention)
   addEntry(newHistory, 1, startedJson)
@@ -25,4 +25,5 @@ local function continueRun(metaKey, oldHistory, oldDone, newHistory, newRunId, s
     end
   end
   startNextRun(metaKey, newRunId, len, now, workflowId)
+  redis.call('HDEL', metaKey, M.pinnedBuild) -- a fresh run: the newest build takes it
 end
