@@ -13,7 +13,8 @@ import { until } from '../support/until.js';
  * The workflow explorer in a real browser (headless Chromium from Debian's package): a person
  * on call finds a refunded transfer, reads its timeline, and cancels a waiting transfer from its
  * page, after querying it and changing its approval limit with an update. Screenshots go to
- * dist/test-output/browser/.
+ * dist/test-output/browser/; those the documentation shows (the list, a transfer's page with its
+ * saga, Bull Board) are written again to docs/public/screenshots/ on every run.
  */
 const executable = findChromium();
 if (!executable && process.env.CI)
@@ -26,6 +27,7 @@ if (!executable)
   );
 const maybe = executable ? test : test.skip;
 const SHOTS = fileURLToPath(new URL('../../dist/test-output/browser/', import.meta.url));
+const DOCS_SHOTS = fileURLToPath(new URL('../../docs/public/screenshots/', import.meta.url));
 
 let sample: SampleApp;
 let browser: Browser;
@@ -36,6 +38,7 @@ let waiting: string;
 beforeAll(async () => {
   if (!executable) return;
   mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(DOCS_SHOTS, { recursive: true });
   sample = await createSampleApp({
     redisUrl: testRedisUrl(),
     port: 0,
@@ -63,6 +66,7 @@ describe('the workflow explorer in Chromium', () => {
       await expect(page.locator('h1').textContent()).resolves.toBe('Workflows');
       expect(await page.locator('table.workflows tbody tr').count()).toBe(2);
       await page.screenshot({ path: `${SHOTS}01-list.png`, fullPage: true });
+      await page.screenshot({ path: `${DOCS_SHOTS}explorer-list.png`, fullPage: true });
 
       // Filter to failed workflows: only the refunded transfer is left.
       await page.selectOption('select[name=status]', 'failed');
@@ -101,6 +105,7 @@ describe('the workflow explorer in Chromium', () => {
       expect(await span('refund').getAttribute('class')).toContain('compensation');
       expect(await span('refund').textContent()).toContain('compensation');
       await page.screenshot({ path: `${SHOTS}03-refunded-transfer.png`, fullPage: true });
+      await page.screenshot({ path: `${DOCS_SHOTS}explorer-workflow.png`, fullPage: true });
       await page.click('details summary');
       await page.locator('#raw-history', { hasText: 'WorkflowExecutionStarted' }).waitFor();
 
@@ -137,6 +142,11 @@ describe('the workflow explorer in Chromium', () => {
       });
       expect(await page.locator('tr.span[data-name="refund"]').getAttribute('data-status')).toBe('completed');
       await page.screenshot({ path: `${SHOTS}05-cancelled-transfer.png`, fullPage: true });
+
+      // Bull Board, over the same queues (for the documentation: no assertion of its own).
+      await page.goto(`${sample.url}/queues`, { waitUntil: 'networkidle' });
+      await page.getByText('transfers-activities').first().waitFor();
+      await page.screenshot({ path: `${DOCS_SHOTS}bull-board.png`, fullPage: true });
     },
     60_000,
   );

@@ -7,53 +7,17 @@
  * workspace pins the oldest).
  */
 import { expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packPackages, peerRanges, REPO, runCommand as run, workspacePin as pin } from '../../tools/packed-packages.js';
 import { testRedisUrl } from '../support/test-app.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TEMPLATE = join(REPO, 'test', 'install', 'app');
 const OTHER_NEST_MINOR = '12.3.3';
 
-const workspace = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
-  devDependencies: Record<string, string>;
-};
-const pin = (name: string) => workspace.devDependencies[name];
-
-/** Runs a command (no NODE_OPTIONS: Jest's flags are not the app's); fails with its output. */
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
-  const { NODE_OPTIONS: _ignored, ...base } = process.env;
-  return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      { cwd, env: { ...base, ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err)
-          reject(
-            new Error(
-              `${cmd} ${args.join(' ')} failed in ${cwd}: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
-            ),
-          );
-        else resolve(stdout);
-      },
-    );
-  });
-}
-
-const peers = {
-  ...(JSON.parse(readFileSync(join(REPO, 'libs', 'redurable', 'package.json'), 'utf8')) as PackageJson)
-    .peerDependencies,
-  ...(JSON.parse(readFileSync(join(REPO, 'libs', 'redurable-console', 'package.json'), 'utf8')) as PackageJson)
-    .peerDependencies,
-};
-interface PackageJson {
-  peerDependencies: Record<string, string>;
-}
+const peers = peerRanges();
 /** The range a package declares for peer `name`. */
 function peerRange(name: string): string {
   const range = peers[name];
@@ -92,11 +56,8 @@ test('the packed packages install, compile under strict settings and run in a fr
   const app = join(tmp, 'app');
   const env = { REDIS_URL: testRedisUrl(), PREFIX: `install-${randomUUID().slice(0, 8)}` };
   try {
-    await stage('pack', async () => {
-      await run('npm', ['pack', '--pack-destination', tmp], join(REPO, 'libs', 'redurable'));
-      await run('npm', ['pack', '--pack-destination', tmp], join(REPO, 'libs', 'redurable-console'));
-    });
-    const tarball = (name: string) => readdirSync(tmp).find((f) => new RegExp(`^${name}-\\d.*\\.tgz$`).test(f))!;
+    const tarballs = await stage('pack', () => packPackages(tmp));
+    const tarball = (name: keyof typeof tarballs) => tarballs[name];
     mkdirSync(app);
     cpSync(join(TEMPLATE, 'tsconfig.json'), join(app, 'tsconfig.json'));
     cpSync(join(TEMPLATE, 'src'), join(app, 'src'), { recursive: true });

@@ -1,4 +1,8 @@
-/** The Redurable console: Bull Board for the library's queues and the workflow explorer. */
+/**
+ * The Redurable console: Bull Board for the library's queues and the workflow explorer.
+ *
+ * @packageDocumentation
+ */
 export { RedurableConsoleModule } from './console.module.js';
 export type { RedurableConsoleOptions } from './console-options.js';
 export { BoardQueuesRegistrar } from './board-queues.registrar.js';

@@ -3,6 +3,8 @@
  * around its workflows: the Nest module, the decorators, the client, `activityContext()` and the
  * errors. What runs inside workflow code (`proxyActivities`, `sleep`, `condition`, `Saga`...) is
  * in `redurable/workflow`; test helpers are in `redurable/testing`.
+ *
+ * @packageDocumentation
  */
 export { DurableModule, type DurableModuleAsyncOptions, type DurableOptionsFactory } from './nest/durable.module.js';
 export type { DurableModuleOptions } from './options.js';

@@ -2,6 +2,8 @@
  * `redurable/health`: a `@nestjs/terminus` health indicator (terminus is an optional peer:
  * install it to use this entry point).
  *
+ * @packageDocumentation
+ *
  * @example
  * @Module({ imports: [TerminusModule], controllers: [HealthController], providers: [RedurableHealthIndicator] })
  * // in HealthController: @Get('health') @HealthCheck() check() { return this.health.check([() => this.redurable.isHealthy()]); }

@@ -4,6 +4,8 @@
  * history and replayed, so it is deterministic; outside workflow code each throws a
  * NotInWorkflowContextError. The client, the Nest module and the decorators are in `redurable`.
  *
+ * @packageDocumentation
+ *
  * @example
  * import { proxyActivities, sleep, condition } from 'redurable/workflow';
  */
