@@ -1,0 +1,28 @@
+// The services the from-bullmq guide's two versions of one order process call (stand-ins for a
+// stock system and a payment provider; each takes an idempotency key).
+import { Injectable } from '@nestjs/common';
+
+export interface Order {
+  id: string;
+  sku: string;
+  quantity: number;
+  card: string;
+}
+
+@Injectable()
+export class InventoryService {
+  async reserve(sku: string, quantity: number, key: string): Promise<void> {
+    console.log(`reserve ${quantity} ${sku} (${key})`);
+  }
+
+  async release(sku: string, quantity: number, key: string): Promise<void> {
+    console.log(`release ${quantity} ${sku} (${key})`);
+  }
+}
+
+@Injectable()
+export class PaymentsService {
+  async charge(card: string, key: string): Promise<void> {
+    console.log(`charge ${card} (${key})`);
+  }
+}
