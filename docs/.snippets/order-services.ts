@@ -1,5 +1,5 @@
-// The services the from-bullmq guide's two versions of one order process call (stand-ins for a
-// stock system and a payment provider; each takes an idempotency key).
+// The services the from-bullmq and from-nestjs-cqrs guides' order processes call (stand-ins for a
+// stock system, a payment provider and a carrier; each takes an idempotency key).
 import { Injectable } from '@nestjs/common';
 
 export interface Order {
@@ -24,5 +24,12 @@ export class InventoryService {
 export class PaymentsService {
   async charge(card: string, key: string): Promise<void> {
     console.log(`charge ${card} (${key})`);
+  }
+}
+
+@Injectable()
+export class ShippingService {
+  async ship(orderId: string, key: string): Promise<void> {
+    console.log(`ship ${orderId} (${key})`);
   }
 }
