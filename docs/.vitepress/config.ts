@@ -56,7 +56,7 @@ export default defineConfig({
   lang: 'en',
   // Pages link each other by relative `.md` path; the site serves `.html` files, which any static host can.
   cleanUrls: false,
-  ignoreDeadLinks: false,
+  ignoreDeadLinks: 'localhostLinks',
   lastUpdated: false,
   themeConfig: {
     nav: [
