@@ -119,8 +119,11 @@ export interface DurableModuleOptions {
    * payloadClasses: [Money, Address]
    */
   payloadClasses?: Type<object>[];
-  /** Defaults of every activity, below `@Activity` and per-call options. */
-  activityDefaults?: ActivityCallOptions;
+  /**
+   * Defaults of every activity, below `@Activity` and per-call options (not `priority`: an
+   * activity takes its workflow's unless `@Activity` or the call sets one).
+   */
+  activityDefaults?: Omit<ActivityCallOptions, 'priority'>;
   /**
    * Secret that signs task tokens (`activityContext().completeAsync()`), at least 32 characters;
    * every process of the prefix must give the same. @default a random secret the library
@@ -172,7 +175,7 @@ export interface ResolvedDurableOptions {
   maxPayloadBytes: number;
   payloadCodec?: PayloadCodec;
   payloadClasses: Type<object>[];
-  activityDefaults: ActivityCallOptions;
+  activityDefaults: Omit<ActivityCallOptions, 'priority'>;
   taskTokenSecret?: string;
   jobRetention: { completed: number; failed: number };
   metrics?: MetricsOptions;
