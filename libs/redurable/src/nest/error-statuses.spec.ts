@@ -7,7 +7,7 @@ const libraryErrors = Object.entries(errors).filter(
 );
 
 describe('ERROR_STATUSES', () => {
-  test('gives every library error a status of its own (a new error must be placed, and listed in the README)', () => {
+  test('gives every library error a status of its own (a new error must be placed, and listed in docs/reference/errors.md)', () => {
     const listed = new Set(ERROR_STATUSES.map(([type]) => type));
     expect(libraryErrors.filter(([, type]) => !listed.has(type as never)).map(([name]) => name)).toEqual([]);
   });
@@ -20,14 +20,14 @@ describe('ERROR_STATUSES', () => {
   });
 });
 
-describe("the README's error table", () => {
+describe("the errors reference's summary table", () => {
   test('lists every library error with the status the filter answers', async () => {
     const { readFile } = await import('node:fs/promises');
-    const readme = await readFile(new URL('../../../../README.md', import.meta.url), 'utf8');
-    const rows = readme.split('\n').filter((line) => /^\| `[A-Za-z]+Error`/.test(line));
+    const page = await readFile(new URL('../../../../docs/reference/errors.md', import.meta.url), 'utf8');
+    // | [`WorkflowNotFoundError`](#workflownotfounderror) | 404 | 3 |
+    const rows = page.split('\n').filter((line) => /^\| \[`[A-Za-z]+Error`\]/.test(line));
     const missing = ERROR_STATUSES.filter(
-      ([type, status]) =>
-        !rows.some((row) => row.includes(`\`${type.name}\``) && row.trimEnd().endsWith(`| ${status} |`)),
+      ([type, status]) => !rows.some((row) => row.includes(`[\`${type.name}\`]`) && row.includes(`| ${status} |`)),
     ).map(([type, status]) => `${type.name} ${status}`);
     expect(missing).toEqual([]);
   });
