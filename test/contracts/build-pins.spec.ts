@@ -59,10 +59,9 @@ async function commitRound(store: RedisHistoryStore, events: NewEvent[], pin = t
   return acquired.lease.fence;
 }
 
-beforeEach(async () => {
-  workflowId = `wf-${randomUUID().slice(0, 8)}`;
-  runId = randomUUID();
-  await buildA.start({
+/** Starts run `runId` of `workflowId` from a process of `store`'s build. */
+const startRun = (store: RedisHistoryStore) =>
+  store.start({
     requestId: randomUUID(),
     checkAfterMs: TTL,
     started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
@@ -71,6 +70,11 @@ beforeEach(async () => {
     terminateReason: 'replaced',
     retentionMs: 0,
   });
+
+beforeEach(async () => {
+  workflowId = `wf-${randomUUID().slice(0, 8)}`;
+  runId = randomUUID();
+  await startRun(buildA);
 });
 
 describe('pinned runs', () => {
@@ -234,15 +238,7 @@ describe('pinned runs', () => {
     await commitRound(buildA, [scheduled(1)]);
     await buildA.terminate(workflowId, runId, 'stop', 0, randomUUID());
     runId = randomUUID();
-    await buildB.start({
-      requestId: randomUUID(),
-      checkAfterMs: TTL,
-      started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
-      reuse: 'ALLOW_DUPLICATE',
-      conflict: 'FAIL',
-      terminateReason: 'replaced',
-      retentionMs: 0,
-    });
+    await startRun(buildB);
     expect((await buildB.getMeta(workflowId))?.pinnedBuild).toBeUndefined();
     expect((await buildB.acquire(workflowId, runId, TTL)).kind).toBe('acquired');
   });

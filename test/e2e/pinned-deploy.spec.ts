@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import {
   Activities,
   Activity,
+  DurableModule,
   InvalidArgumentError,
   InvalidOptionsError,
   InvalidWorkflowClassError,
@@ -12,7 +13,11 @@ import {
   type WorkflowHandle,
 } from 'redurable';
 import { condition, proxyActivities, sleep } from 'redurable/workflow';
-import { cliConnectionFlags, createTestApp, testQueue, type TestApp } from '../support/test-app.js';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { RedurableConsoleModule } from 'redurable-console';
+import { cliConnectionFlags, createTestApp, testConnection, testQueue, type TestApp } from '../support/test-app.js';
 import { runCli } from '../support/cli.js';
 import { until } from '../support/until.js';
 
@@ -112,6 +117,20 @@ async function builds(prefix: string): Promise<Record<string, BuildRow>> {
   return Object.fromEntries((JSON.parse(res.stdout) as BuildRow[]).map((row) => [row.build, row]));
 }
 
+/** The console (explorer) alone, on a prefix: no worker, no workflow class. */
+async function consoleApp(prefix: string) {
+  @Module({
+    imports: [
+      DurableModule.forRoot({ connection: testConnection(), prefix, logger: false, worker: false }),
+      RedurableConsoleModule.forRoot({}),
+    ],
+  })
+  class ConsoleOnlyModule {}
+  const app = await NestFactory.create(ConsoleOnlyModule, { logger: false, abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+}
+
 const pinnedTo = async (h: WorkflowHandle) => (await h.describe()).pinnedBuild?.build;
 
 describe('pinned workflows across a rolling deploy', () => {
@@ -188,6 +207,14 @@ describe('pinned workflows across a rolling deploy', () => {
     });
     const described = await runCli(['workflow', 'describe', 'parked', '--prefix', a.prefix, ...cliConnectionFlags()]);
     expect(described.stdout).toContain('Pinned to  build-a (no live worker of this build');
+    const explorer = await consoleApp(a.prefix);
+    try {
+      const page = await (await fetch(`${explorer.url}/workflows/parked`)).text();
+      expect(page).toContain('Pinned to');
+      expect(page).toContain('build-a <strong>(no live worker of this build');
+    } finally {
+      await explorer.app.close();
+    }
     expect((await builds(a.prefix))['build-a']).toMatchObject({ running: { Parked: 1 }, drained: false });
 
     const moved = await runCli([
