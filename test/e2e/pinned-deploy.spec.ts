@@ -243,6 +243,23 @@ describe('pinned workflows across a rolling deploy', () => {
     await expect(b.client.getHandle('parked').updateBuild('no such build')).rejects.toThrow(InvalidArgumentError);
   }, 60_000);
 
+  test('update-build whose process dies before it enqueues the task: the recovery sweep gives the run its task on the new build', async () => {
+    const a = await app([Parked], { buildId: 'build-a', defaultVersioning: 'pinned' });
+    const h = await a.client.start(Parked, { workflowId: 'moved' });
+    await until('pinned to A', async () => (await pinnedTo(h)) === 'build-a');
+    const b = await app([Parked], { prefix: a.prefix, buildId: 'build-b', defaultVersioning: 'pinned' });
+    await stopApp(a);
+    await b.client.getHandle('moved').signal('proceed');
+    const moved = await runCli(
+      ['workflow', 'update-build', 'moved', '--to', 'build-b', '--prefix', b.prefix, ...cliConnectionFlags()],
+      { REDURABLE_CRASH_POINT: 'update-build.after-script' },
+    );
+    expect(moved.stdout).toBe(''); // killed before it printed anything
+    expect((await b.client.getHandle('moved').describe()).pinnedBuild).toEqual({ build: 'build-b', live: true });
+    expect(await b.client.getHandle('moved').result()).toBe('done');
+    expect((await b.client.getHandle('moved').describe()).lastTaskBuild).toBe('build-b');
+  }, 60_000);
+
   test('an auto-upgrade run cannot be moved: any worker runs it', async () => {
     const a = await app([Parked], { buildId: 'build-a' });
     const h = await a.client.start(Parked, { workflowId: 'auto' });

@@ -1,3 +1,4 @@
+import { crashPoint } from '../core/crash-points.js';
 import { InvalidArgumentError } from '../core/errors/library.errors.js';
 import { WorkflowNotRunningError } from '../core/errors/workflow-control.js';
 import type { ClientParts } from './client-parts.js';
@@ -33,6 +34,7 @@ export async function updateBuild(
     throw new InvalidArgumentError(
       `Cannot move workflow '${workflowId}' to build '${build}': its run is not pinned (its type's versioning is auto-upgrade, or its first task has not run yet), so any worker runs it`,
     );
+  crashPoint('update-build.after-script'); // the script pulled the run's check near: the sweep enqueues a lost task
   if (res.wake)
     await parts.dispatcher.enqueueTask(workflowId, res.runId, res.taskQueue, `moved-${Date.now()}`, {
       build,

@@ -26,6 +26,7 @@ export type CrashPoint =
   | 'external.after-append'
   | 'timeout.after-close'
   | 'reset.after-script'
+  | 'update-build.after-script'
   | 'schedule.after-lock'
   | 'flow.after-acquire'
   | 'flow.after-release';
