@@ -5,6 +5,7 @@ import { KeyNames } from '../../libs/redurable/src/store/keys.js';
 import { RedisBuildPins } from '../../libs/redurable/src/store/build-pins.js';
 import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.js';
 import { testRedis } from '../support/test-app.js';
+import { completed, scheduled, signal as signalEvent, started } from './events.js';
 
 /**
  * The scripts' contracts for pinned runs (issue 25), against a real Redis (and Cluster): a task
@@ -26,16 +27,7 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const scheduled = (seq: number): NewEvent =>
-  ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
-const completed = (seq: number) => ({
-  type: 'ActivityTaskCompleted' as const,
-  seq,
-  result: String(seq),
-  attempt: 1,
-  ts: Date.now(),
-});
-const signal = { type: 'SignalReceived' as const, signalName: 's', input: [] };
+const signal = signalEvent('s');
 
 async function snapshot() {
   return { meta: await redis.hgetall(keys.meta(workflowId)), history: await buildA.readHistory(workflowId, runId) };
@@ -64,7 +56,7 @@ const startRun = (store: RedisHistoryStore) =>
   store.start({
     requestId: randomUUID(),
     checkAfterMs: TTL,
-    started: { type: 'WorkflowExecutionStarted', workflowType: 'T', workflowId, runId, taskQueue: 'q', input: [] },
+    started: started(workflowId, runId),
     reuse: 'ALLOW_DUPLICATE',
     conflict: 'FAIL',
     terminateReason: 'replaced',

@@ -6,6 +6,7 @@ import { RedisHistoryStore } from '../../libs/redurable/src/store/history-store.
 import { RedisIndexStore } from '../../libs/redurable/src/store/index-store.js';
 import { CorruptHistoryError, LeaseLostError } from '../../libs/redurable/src/core/errors/library.errors.js';
 import { testRedis } from '../support/test-app.js';
+import { completed, scheduled, signal, started } from './events.js';
 
 /**
  * Each Lua script's contract, against a real Redis (and, in the `cluster` project, a real
@@ -24,14 +25,6 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const started = (id: string, run: string) => ({
-  type: 'WorkflowExecutionStarted' as const,
-  workflowType: 'T',
-  workflowId: id,
-  runId: run,
-  taskQueue: 'q',
-  input: [],
-});
 const start = (over: Partial<Parameters<RedisHistoryStore['start']>[0]> = {}) =>
   store.start({
     requestId: randomUUID(),
@@ -43,16 +36,6 @@ const start = (over: Partial<Parameters<RedisHistoryStore['start']>[0]> = {}) =>
     retentionMs: 0,
     ...over,
   });
-const scheduled = (seq: number): NewEvent =>
-  ({ type: 'ActivityTaskScheduled', seq, activityType: 'a', input: [], options: { taskQueue: 'q' } }) as NewEvent;
-const completed = (seq: number) => ({
-  type: 'ActivityTaskCompleted' as const,
-  seq,
-  result: String(seq),
-  attempt: 1,
-  ts: Date.now(),
-});
-const signal = (name: string) => ({ type: 'SignalReceived' as const, signalName: name, input: [] });
 
 /** The meta hash and the history, to prove a call wrote nothing. */
 async function snapshot(run = runId) {

@@ -8,6 +8,7 @@ import {
   InvalidWorkflowClassError,
   Query,
   Signal,
+  Update,
   Workflow,
   WorkflowRun,
   type WorkflowHandle,
@@ -52,6 +53,9 @@ class OrderV1 {
   @Query() code(): string {
     return 'v1';
   }
+  @Update() async tag(text: string): Promise<string> {
+    return `v1:${text}`;
+  }
 }
 
 /** Build B's code: other steps, in another order (A's histories do not replay on it). */
@@ -70,6 +74,9 @@ class OrderV2 {
   }
   @Query() code(): string {
     return 'v2';
+  }
+  @Update() async tag(text: string): Promise<string> {
+    return `v2:${text}`;
   }
 }
 
@@ -164,6 +171,9 @@ describe('pinned workflows across a rolling deploy', () => {
     expect(await b.client.getHandle('old-1').query('code')).toBe('v1');
     expect(await b.client.getHandle('new-from-b').query('code')).toBe('v2');
     expect(await a.client.getHandle('new-from-a').query('code')).toBe('v2');
+    // So do updates (their validation replays the run): B's client, an old run, A's handler.
+    expect(await b.client.getHandle('old-2').executeUpdate('tag', 'x')).toBe('v1:x');
+    expect(await a.client.getHandle('new-from-b').executeUpdate('tag', 'y')).toBe('v2:y');
 
     // The old runs finish on A with A's code: their signals come through B's client, their
     // timers and activities run on either build.

@@ -56,7 +56,8 @@ export class WorkerHeartbeat {
     private readonly registry: WorkerRegistry,
     private readonly logger: Logger,
     worker: { id: string; build?: string; taskQueues: string[]; workflowTypes: Record<string, string[]> },
-    private readonly supersede: (taskQueues: Set<string>) => Promise<void> = async () => undefined,
+    /** Applies a new set of task queues left to a newer build (WorkerHost.supersede). */
+    private readonly supersede: (taskQueues: Set<string>) => Promise<void>,
   ) {
     this.record = {
       id: worker.id,

@@ -40,6 +40,11 @@ export interface WorkflowWritesDeps {
   settings: { leaseTtlMs: number; retentionMs: number };
 }
 
+/** A record that asks its writer for a task (on `build`'s queue, for a pinned run). */
+function needsTask(res: { kind: string }): res is { kind: 'needs-task'; build?: string } {
+  return res.kind === 'needs-task';
+}
+
 /**
  * Writes into a workflow from outside its task: outcomes of activities, timers and children,
  * signals, cancellation, termination and timeouts. Each records its event with one script, then
@@ -64,10 +69,10 @@ export class WorkflowWrites {
   ): Promise<R> {
     const res = await record();
     crashPoint(point);
-    if (res.kind === 'needs-task')
+    if (needsTask(res))
       await this.deps.dispatcher.enqueueTask(target.workflowId, target.runId, target.taskQueue, tag, {
         priority: target.priority,
-        build: (res as { build?: string }).build,
+        build: res.build,
       });
     return res;
   }
