@@ -26,6 +26,9 @@ const FORGET_AFTER_MS = 60 * 60 * 1000;
  * counting once its last beat runs out. Read by `redurable build list`.
  */
 export class WorkerRegistry {
+  /** Builds this process knows are recorded (their first-seen time is never rewritten). */
+  private readonly recorded = new Set<string>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
@@ -39,9 +42,10 @@ export class WorkerRegistry {
   async beat(worker: WorkerRecord, ttlMs: number): Promise<void> {
     const now = Date.now();
     const build = worker.build;
-    const firstSeen = build !== undefined && !(await this.redis.hexists(this.keys.builds(), build));
+    const firstSeen =
+      build !== undefined && !this.recorded.has(build) && !(await this.redis.hexists(this.keys.builds(), build));
     const [seconds, micros] = firstSeen ? await this.redis.time() : [0, 0];
-    await Promise.all([
+    const [, , , gone] = await Promise.all([
       this.redis.hset(this.keys.workers(), worker.id, JSON.stringify(worker)),
       this.redis.zadd(this.keys.liveWorkers(), now + ttlMs, worker.id),
       firstSeen &&
@@ -50,9 +54,10 @@ export class WorkerRegistry {
           build,
           String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)),
         ),
+      // Records of workers long gone leave (a crashed one never said goodbye).
+      this.redis.zrangebyscore(this.keys.liveWorkers(), '-inf', String(now - FORGET_AFTER_MS)),
     ]);
-    // Records of workers long gone leave (a crashed one never said goodbye).
-    const gone = await this.redis.zrangebyscore(this.keys.liveWorkers(), '-inf', String(now - FORGET_AFTER_MS));
+    if (build !== undefined) this.recorded.add(build);
     if (gone.length > 0) await this.forget(gone);
   }
 
