@@ -64,6 +64,7 @@ describe('a task of a pinned run handed to its build', () => {
     await shared.close();
 
     // B takes it, finds the run pinned to A, and dies before handing it over.
+    await until('B to take the task and die at the crash point', () => doomed.process.signalCode !== null, 20_000);
     expect((await doomed.exited).signal).toBe('SIGKILL');
     await worker(prefix, 'build-b');
     // Well before the sweep would look (30 s after the signal): the task job did it.
